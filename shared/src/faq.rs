@@ -1,0 +1,194 @@
+//! Retrieval for the built-in FAQ bot: BM25 over the site's question/answer pairs.
+//!
+//! Pure so it is tested natively; the edge wraps it in its bot engine. A question scores
+//! against its own words (counted twice) and its answer's; the best match answers only when
+//! enough of the visitor's meaningful words were found, otherwise the bot hands over.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaqEntry {
+    pub question: String,
+    pub answer: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaqOutcome {
+    Answer { index: usize, confidence: f32 },
+    /// The visitor asked for a person.
+    WantsHuman,
+    /// Nothing matched well enough to answer.
+    NoMatch,
+}
+
+/// Share of the visitor's weighted words that must match the best entry.
+const MIN_CONFIDENCE: f32 = 0.45;
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+pub struct FaqIndex {
+    docs: Vec<Vec<String>>,
+    avg_len: f32,
+}
+
+impl FaqIndex {
+    pub fn new(entries: &[FaqEntry]) -> Self {
+        let docs: Vec<Vec<String>> = entries
+            .iter()
+            .map(|e| {
+                let q = terms(&e.question);
+                let mut d = q.clone();
+                d.extend(q);
+                d.extend(terms(&e.answer));
+                d
+            })
+            .collect();
+        let total: usize = docs.iter().map(Vec::len).sum();
+        let avg_len = if docs.is_empty() { 1.0 } else { total as f32 / docs.len() as f32 };
+        FaqIndex { docs, avg_len: avg_len.max(1.0) }
+    }
+
+    pub fn lookup(&self, query: &str) -> FaqOutcome {
+        if wants_human(query) {
+            return FaqOutcome::WantsHuman;
+        }
+        let mut q = terms(query);
+        q.sort();
+        q.dedup();
+        if q.is_empty() || self.docs.is_empty() {
+            return FaqOutcome::NoMatch;
+        }
+        let idf: Vec<f32> = q.iter().map(|t| self.idf(t)).collect();
+        let idf_total: f32 = idf.iter().sum();
+        let best = self
+            .docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i, self.bm25(d, &q, &idf)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((index, score)) = best.filter(|(_, s)| *s > 0.0) else {
+            return FaqOutcome::NoMatch;
+        };
+        let matched: f32 = q
+            .iter()
+            .zip(&idf)
+            .filter(|(t, _)| self.docs[index].contains(t))
+            .map(|(_, w)| w)
+            .sum();
+        let confidence = if idf_total > 0.0 { matched / idf_total } else { 0.0 };
+        if confidence >= MIN_CONFIDENCE && score > 0.0 {
+            FaqOutcome::Answer { index, confidence }
+        } else {
+            FaqOutcome::NoMatch
+        }
+    }
+
+    fn idf(&self, term: &str) -> f32 {
+        let n = self.docs.len() as f32;
+        let df = self.docs.iter().filter(|d| d.iter().any(|t| t == term)).count() as f32;
+        ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
+    }
+
+    fn bm25(&self, doc: &[String], query: &[String], idf: &[f32]) -> f32 {
+        let len = doc.len() as f32;
+        query
+            .iter()
+            .zip(idf)
+            .map(|(t, w)| {
+                let tf = doc.iter().filter(|d| *d == t).count() as f32;
+                w * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len))
+            })
+            .sum()
+    }
+}
+
+/// Phrases that ask for a person outright, in the widget's main languages.
+const HUMAN_PHRASES: &[&str] = &[
+    "human",
+    "real person",
+    "a person",
+    "live agent",
+    "an agent",
+    "representative",
+    "operator",
+    "talk to someone",
+    "speak to someone",
+    "customer service",
+    "humano",
+    "persona real",
+    "agente",
+    "humain",
+    "conseiller",
+    "mensch",
+    "mitarbeiter",
+    "pessoa",
+    "atendente",
+    "operatore",
+];
+
+fn wants_human(text: &str) -> bool {
+    let t = text.to_lowercase();
+    HUMAN_PHRASES.iter().any(|p| t.contains(p))
+}
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "have",
+    "how", "i", "in", "is", "it", "me", "my", "of", "on", "or", "our", "the", "there", "this",
+    "to", "we", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your",
+    "get", "much", "any", "there", "hi", "hello", "please", "thanks", "would", "like", "want",
+];
+
+/// Lower-cased words without stop words, with a light plural fold so "returns" meets "return".
+fn terms(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
+        .map(|w| {
+            let stem = w.strip_suffix("ies").map(|s| format!("{s}y")).unwrap_or_else(|| {
+                w.strip_suffix('s')
+                    .filter(|s| s.chars().count() > 2 && !s.ends_with('s'))
+                    .unwrap_or(w)
+                    .to_owned()
+            });
+            stem
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries() -> Vec<FaqEntry> {
+        [
+            ("What is your return policy?", "You can return items within 30 days."),
+            ("How long does shipping take?", "Orders arrive in 3 to 5 business days."),
+            ("Do you ship internationally?", "We ship to 40 countries worldwide."),
+        ]
+        .into_iter()
+        .map(|(q, a)| FaqEntry { question: q.into(), answer: a.into() })
+        .collect()
+    }
+
+    #[test]
+    fn answers_a_close_question() {
+        let idx = FaqIndex::new(&entries());
+        assert!(matches!(idx.lookup("what's the returns policy"), FaqOutcome::Answer { index: 0, .. }));
+        assert!(matches!(idx.lookup("how long is shipping?"), FaqOutcome::Answer { index: 1, .. }));
+    }
+
+    #[test]
+    fn unrelated_questions_do_not_match() {
+        let idx = FaqIndex::new(&entries());
+        assert_eq!(idx.lookup("my cat ate the invoice and the printer is on fire"), FaqOutcome::NoMatch);
+        assert_eq!(idx.lookup("???"), FaqOutcome::NoMatch);
+        assert_eq!(FaqIndex::new(&[]).lookup("shipping"), FaqOutcome::NoMatch);
+    }
+
+    #[test]
+    fn asking_for_a_person_is_recognised() {
+        let idx = FaqIndex::new(&entries());
+        assert_eq!(idx.lookup("Can I talk to a human please"), FaqOutcome::WantsHuman);
+        assert_eq!(idx.lookup("quiero hablar con un humano"), FaqOutcome::WantsHuman);
+    }
+}

@@ -1,0 +1,108 @@
+//! Invariants of the state machine over random input sequences.
+
+use proptest::prelude::*;
+use shared::machine::{Actor, BotReply, Conversation, Effect, Input};
+use shared::protocol::{AgentRef, Author, Event, Item, ItemBody, Phase, Role};
+
+fn actor() -> impl Strategy<Value = Actor> {
+    let role = prop_oneof![
+        Just(Role::Owner),
+        Just(Role::Admin),
+        Just(Role::Responder),
+        Just(Role::Viewer)
+    ];
+    prop_oneof![
+        1 => Just(Actor::Visitor),
+        3 => (0..4u8, role).prop_map(|(i, role)| Actor::Agent {
+            agent: AgentRef { id: format!("a{i}"), name: format!("Agent {i}") },
+            role,
+        }),
+    ]
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    let text = prop_oneof![Just("hi".to_owned()), Just(" ".to_owned()), "[a-z ]{1,12}"];
+    prop_oneof![
+        4 => (actor(), 0..6u8, text).prop_map(|(from, id, text)| Input::Message {
+            from,
+            client_id: format!("c{id}"),
+            text,
+        }),
+        2 => Just(Input::RequestHuman),
+        3 => actor().prop_map(|by| Input::Claim { by }),
+        2 => actor().prop_map(|by| Input::HandBack { by }),
+        1 => (actor(), 0..4u8).prop_map(|(by, i)| Input::Reassign {
+            by,
+            to: AgentRef { id: format!("a{i}"), name: format!("Agent {i}") },
+        }),
+        1 => actor().prop_map(|by| Input::End { by }),
+        4 => (0..12u64, any::<bool>(), any::<bool>()).prop_map(|(turn, text, handover)| {
+            Input::BotReplied {
+                turn,
+                reply: BotReply {
+                    text: text.then(|| "answer".to_owned()),
+                    handover: handover.then(|| "unsure".to_owned()),
+                },
+            }
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn invariants_hold(inputs in prop::collection::vec(input(), 0..40)) {
+        let mut c = Conversation::new();
+        let mut log: Vec<Item> = Vec::new();
+        for (step, input) in inputs.into_iter().enumerate() {
+            let before = c.clone();
+            let phase_before = c.phase();
+            let Ok(effects) = c.handle(step as i64, input) else {
+                prop_assert_eq!(&c, &before, "a refusal changed the state");
+                continue;
+            };
+            let mut phase = phase_before;
+            let appended: Vec<&Item> = effects
+                .iter()
+                .filter_map(|e| if let Effect::Append(i) = e { Some(i) } else { None })
+                .collect();
+            for item in &appended {
+                // Sequence numbers are strictly increasing, without gaps.
+                prop_assert_eq!(item.seq, log.last().map_or(0, |i| i.seq) + 1);
+                match &item.body {
+                    ItemBody::Message(m) if m.author == Author::Bot => {
+                        prop_assert_eq!(phase, Phase::Bot, "AI spoke while paused");
+                    }
+                    ItemBody::Event(e) => {
+                        phase = match e {
+                            Event::Escalated { .. } => Phase::Escalated,
+                            Event::AgentJoined { .. } | Event::Reassigned { .. } => Phase::Active,
+                            Event::AiResumed { .. } => Phase::Bot,
+                            Event::Ended { .. } => Phase::Ended,
+                            Event::AgentLeft { .. } => phase,
+                        };
+                    }
+                    ItemBody::Message(_) => {}
+                }
+                log.push((*item).clone());
+            }
+            // Every phase change is explained by a timeline event in the same step.
+            prop_assert_eq!(phase, c.phase());
+            let has = |f: fn(&Event) -> bool| appended.iter().any(|i| matches!(&i.body, ItemBody::Event(e) if f(e)));
+            if phase_before != Phase::Active && c.phase() == Phase::Active {
+                prop_assert!(has(|e| matches!(e, Event::AgentJoined { .. })), "takeover without its event");
+            }
+            if phase_before == Phase::Active && c.phase() == Phase::Bot {
+                prop_assert!(has(|e| matches!(e, Event::AiResumed { .. })), "resume without its event");
+            }
+            // At most one assignee, and exactly while active.
+            prop_assert_eq!(c.assignee().is_some(), c.phase() == Phase::Active);
+            prop_assert_eq!(c.view().ticket.is_some(), c.phase() == Phase::Active);
+            if c.phase() != Phase::Bot {
+                prop_assert_eq!(c.bot_turn_pending(), None);
+            }
+        }
+        prop_assert_eq!(Conversation::replay(&log), c);
+    }
+}
