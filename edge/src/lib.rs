@@ -1,1 +1,22 @@
+//! The edge: one Worker that serves the JSON API, the WebSocket upgrades, the admin page and
+//! the static assets, and two Durable Object classes — one [`conversation::Conversation`] per
+//! conversation and one [`site::Site`] per site.
 
+mod api;
+mod bot;
+mod conversation;
+mod crypto;
+mod http;
+mod internal;
+mod router;
+mod site;
+mod sockets;
+mod sql;
+
+use worker::{Context, Env, Request, Response, Result, event};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    console_error_panic_hook::set_once();
+    router::route(req, env).await
+}

@@ -1,7 +1,9 @@
-//! What the edge and the widget share: the wire protocol, the conversation state machine and
-//! the FAQ retrieval. No I/O, no clock, no randomness: time and ids come in as parameters, so
-//! everything here builds natively and tests run faster than real time.
+//! What the edge and the widget share: the wire protocol, the HTTP API bodies, the
+//! conversation state machine and the FAQ retrieval. No I/O, no clock, no randomness: time and
+//! ids come in as parameters, so everything here builds natively and tests run faster than
+//! real time.
 
+pub mod api;
 pub mod faq;
 pub mod machine;
 pub mod protocol;

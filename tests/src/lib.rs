@@ -1,1 +1,300 @@
+//! The harness for integration tests: a real worker on a local workerd (started through
+//! `wrangler dev` on a free loopback port, in its own process group, stopped on drop), a
+//! freshly seeded site per test, and visitor and agent clients over real WebSockets.
+//!
+//! The worker must be built first (`cargo xtask build`; `cargo xtask test` does it).
 
+#[path = "../../xtask/src/proc.rs"]
+mod proc;
+#[path = "../../xtask/src/server.rs"]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use shared::api::{ConversationCreated, Me};
+use shared::protocol::{
+    ClientFrame, Credential, ErrorCode, Hello, Item, PROTOCOL_VERSION, ServerFrame, Welcome,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub use server::DEMO_SITE;
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// Every teammate the tests create signs in with this.
+pub const PASSWORD: &str = "correct horse battery staple";
+/// How long a test waits for a frame before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}
+
+/// A running worker with its own state directory, deleted on drop.
+pub struct Edge {
+    worker: Option<server::LocalWorker>,
+    pub base: String,
+    port: u16,
+    setup_token: String,
+    state: PathBuf,
+}
+
+impl Edge {
+    pub fn start() -> Edge {
+        let state = std::env::temp_dir().join(format!("takeover-it-{}", server::random_hex(8)));
+        let setup_token = server::random_hex(24);
+        let port = server::free_port();
+        let worker = Self::launch(port, &state, &setup_token);
+        Edge { base: worker.base.clone(), worker: Some(worker), port, setup_token, state }
+    }
+
+    fn launch(port: u16, state: &Path, token: &str) -> server::LocalWorker {
+        let log = state.with_extension("log");
+        server::start(&root(), port, state, token, Some(&log))
+            .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
+    }
+
+    /// Stops workerd completely and starts it again on the same port and state.
+    pub fn restart(&mut self) {
+        drop(self.worker.take());
+        self.worker = Some(Self::launch(self.port, &self.state, &self.setup_token));
+    }
+
+    /// Creates a site with the demo FAQ and these teammates (email, display name, role).
+    pub fn site(&self, key: &str, members: &[(&str, &str, &str)]) -> String {
+        let members: Vec<[&str; 4]> =
+            members.iter().map(|(e, n, r)| [*e, *n, *r, PASSWORD]).collect();
+        server::seed(&self.base, &self.setup_token, key, DEMO_SITE, &members)
+            .unwrap_or_else(|e| panic!("{e}"));
+        key.to_owned()
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http", "ws", 1))
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        drop(self.worker.take());
+        let _ = std::fs::remove_dir_all(&self.state);
+        let _ = std::fs::remove_file(self.state.with_extension("log"));
+    }
+}
+
+/// One WebSocket, read frame by frame.
+pub struct Socket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Socket {
+    pub async fn connect(url: &str, cookie: Option<&str>) -> Socket {
+        let mut req = url.into_client_request().expect("valid ws url");
+        if let Some(cookie) = cookie {
+            req.headers_mut().insert("Cookie", HeaderValue::from_str(cookie).expect("cookie"));
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connect");
+        Socket { ws }
+    }
+
+    pub async fn send(&mut self, frame: &ClientFrame) {
+        self.send_raw(&serde_json::to_string(frame).expect("encode")).await;
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::Text(Utf8Bytes::from(text))).await.expect("ws send");
+    }
+
+    /// The next frame, skipping typing indicators. Panics after [`PATIENCE`].
+    pub async fn next(&mut self) -> ServerFrame {
+        self.try_next(PATIENCE).await.expect("a frame within the patience window")
+    }
+
+    /// The next frame within `wait` as JSON, skipping typing indicators; `None` when the
+    /// socket stayed quiet or closed.
+    pub async fn try_next_json(&mut self, wait: Duration) -> Option<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??.ok()?;
+            let Message::Text(text) = msg else { continue };
+            let value: serde_json::Value = serde_json::from_str(&text).expect("frames are JSON");
+            if value["type"] != "typing" {
+                return Some(value);
+            }
+        }
+    }
+
+    /// The next conversation frame within `wait`.
+    pub async fn try_next(&mut self, wait: Duration) -> Option<ServerFrame> {
+        let value = self.try_next_json(wait).await?;
+        Some(serde_json::from_value(value).expect("server frames decode"))
+    }
+
+    /// Reads JSON frames until one matches; panics after [`PATIENCE`].
+    pub async fn until_json(&mut self, what: &str, mut pred: impl FnMut(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.try_next_json(left).await {
+                Some(v) if pred(&v) => return v,
+                Some(_) => continue,
+                None => panic!("waited {PATIENCE:?} for {what}"),
+            }
+        }
+    }
+
+    /// Reads conversation frames until one matches, returning it; panics after [`PATIENCE`].
+    pub async fn until(&mut self, what: &str, mut pred: impl FnMut(&ServerFrame) -> bool) -> ServerFrame {
+        let v = self
+            .until_json(what, |v| serde_json::from_value::<ServerFrame>(v.clone()).is_ok_and(|f| pred(&f)))
+            .await;
+        serde_json::from_value(v).expect("server frames decode")
+    }
+
+    pub async fn error(&mut self) -> shared::protocol::ErrorFrame {
+        match self.until("an error frame", |f| matches!(f, ServerFrame::Error(_))).await {
+            ServerFrame::Error(e) => e,
+            _ => unreachable!(),
+        }
+    }
+
+    pub async fn welcome(&mut self) -> Welcome {
+        match self.next().await {
+            ServerFrame::Welcome(w) => w,
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    /// Whether the server closed the socket within `wait`.
+    pub async fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}
+
+pub fn hello_visitor(token: &str, last_seq: u64) -> ClientFrame {
+    ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        credential: Credential::Visitor { token: token.to_owned() },
+        last_seq,
+    })
+}
+
+pub fn hello_agent(last_seq: u64) -> ClientFrame {
+    ClientFrame::Hello(Hello { version: PROTOCOL_VERSION, credential: Credential::Agent, last_seq })
+}
+
+pub fn say(client_id: &str, text: &str) -> ClientFrame {
+    ClientFrame::Send { client_id: client_id.to_owned(), text: text.to_owned() }
+}
+
+/// A visitor with a conversation of their own.
+pub struct Visitor {
+    pub conversation_id: String,
+    pub token: String,
+    pub socket: Socket,
+    pub welcome: Welcome,
+}
+
+impl Visitor {
+    pub async fn join(edge: &Edge, site: &str) -> Visitor {
+        let created: ConversationCreated = reqwest::Client::new()
+            .post(format!("{}/api/sites/{site}/conversations", edge.base))
+            .json(&serde_json::json!({ "page_url": "http://shop.test/", "language": "en" }))
+            .send()
+            .await
+            .expect("create conversation")
+            .error_for_status()
+            .expect("conversation created")
+            .json()
+            .await
+            .expect("created body");
+        Self::resume(edge, &created.conversation_id, &created.token, 0).await
+    }
+
+    /// Reconnects to an existing conversation, as after a reload.
+    pub async fn resume(edge: &Edge, conversation_id: &str, token: &str, last_seq: u64) -> Visitor {
+        let mut socket = Socket::connect(&visitor_url(edge, conversation_id), None).await;
+        socket.send(&hello_visitor(token, last_seq)).await;
+        let welcome = socket.welcome().await;
+        Visitor {
+            conversation_id: conversation_id.to_owned(),
+            token: token.to_owned(),
+            socket,
+            welcome,
+        }
+    }
+
+    /// Sends a message and waits for its acknowledgement, returning its sequence number.
+    pub async fn say(&mut self, client_id: &str, text: &str) -> u64 {
+        self.socket.send(&say(client_id, text)).await;
+        let id = client_id.to_owned();
+        match self.socket.until("the ack", |f| matches!(f, ServerFrame::Ack { client_id, .. } if *client_id == id)).await {
+            ServerFrame::Ack { seq, .. } => seq,
+            _ => unreachable!(),
+        }
+    }
+}
+
+pub fn visitor_url(edge: &Edge, conversation_id: &str) -> String {
+    edge.ws_url(&format!("/api/conversations/{conversation_id}/ws"))
+}
+
+/// A signed-in teammate.
+pub struct Agent {
+    pub me: Me,
+    pub cookie: String,
+    base: String,
+}
+
+impl Agent {
+    pub async fn login(edge: &Edge, site: &str, email: &str) -> Agent {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/admin/login", edge.base))
+            .json(&serde_json::json!({ "site_key": site, "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login for {email}");
+        let set_cookie = res.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
+        assert!(set_cookie.contains("HttpOnly"), "session cookie is HttpOnly: {set_cookie}");
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let me: Me = res.json().await.expect("me");
+        Agent { me, cookie, base: edge.base.clone() }
+    }
+
+    /// Opens the conversation as this agent and returns the socket after its welcome.
+    pub async fn open(&self, conversation_id: &str) -> (Socket, Welcome) {
+        let url = format!("{}/api/admin/conversations/{conversation_id}/ws", self.base.replacen("http", "ws", 1));
+        let mut socket = Socket::connect(&url, Some(&self.cookie)).await;
+        socket.send(&hello_agent(0)).await;
+        let welcome = socket.welcome().await;
+        (socket, welcome)
+    }
+
+    pub async fn inbox(&self) -> Socket {
+        let url = format!("{}/api/admin/inbox/ws", self.base.replacen("http", "ws", 1));
+        Socket::connect(&url, Some(&self.cookie)).await
+    }
+}
+
+/// The backlog a fresh hello receives: every stored item of the conversation.
+pub async fn history(edge: &Edge, v: &Visitor) -> Vec<Item> {
+    Visitor::resume(edge, &v.conversation_id, &v.token, 0).await.welcome.backlog
+}
+
+pub fn is_error(f: &ServerFrame, code: ErrorCode) -> bool {
+    matches!(f, ServerFrame::Error(e) if e.code == code)
+}

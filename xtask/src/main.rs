@@ -1,1 +1,52 @@
-fn main() {}
+//! `cargo xtask <task>`: everything a developer or CI runs, from a fresh machine on.
+//!
+//! - `dev [--port P]`: install what is missing, build, serve the whole system locally.
+//! - `test`: install, build and run every check and test; non-zero exit on any failure.
+//! - `build`: install what is missing and build the widget, the console and the edge.
+
+mod build;
+mod dev;
+mod install;
+mod proc;
+mod server;
+mod step;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!("usage: cargo xtask <dev [--port PORT] | test | build>");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => match dev::Options::parse(&args[1..]) {
+            Ok(opts) => dev::run(opts),
+            Err(e) => {
+                eprintln!("{e}");
+                return usage();
+            }
+        },
+        Some("test") if args.len() == 1 => test::run(),
+        Some("build") if args.len() == 1 => install::for_build().and_then(|()| build::all()),
+        _ => return usage(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// The workspace root: xtask's manifest lives one level below it.
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}

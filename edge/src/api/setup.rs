@@ -1,0 +1,54 @@
+//! `POST /api/setup`: creates or updates a site and its team. Authorised by the deployment's
+//! `SETUP_TOKEN` secret; without that secret the endpoint does not exist.
+
+use shared::api::SetupRequest;
+use worker::{Method, Request, RouteContext};
+
+use crate::api::valid_site_key;
+use crate::crypto::same;
+use crate::http::{ApiResult, body, json, refuse};
+use crate::internal;
+
+pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let expected = ctx
+        .env
+        .secret("SETUP_TOKEN")
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| refuse(404, "not_found", "Setup is not enabled on this deployment."))?;
+    let given = req.headers().get("Authorization")?.unwrap_or_default();
+    if !same(given.strip_prefix("Bearer ").unwrap_or(""), &expected) {
+        return Err(refuse(401, "unauthorized", "The setup token is missing or wrong."));
+    }
+    let setup: SetupRequest = body(&mut req).await?;
+    validate(&setup)?;
+    let stub = internal::site(&ctx.env, &setup.site_key)?;
+    let res = internal::send(&stub, Method::Post, "/setup", Some(&setup)).await?;
+    if res.status_code() != 200 {
+        return Err(refuse(500, "internal", "The site could not be set up."));
+    }
+    json(&serde_json::json!({ "site_key": setup.site_key }))
+}
+
+fn validate(s: &SetupRequest) -> Result<(), crate::http::Refused> {
+    let bad = |m: &str| Err(refuse(400, "invalid_setup", m));
+    if !valid_site_key(&s.site_key) {
+        return bad("A site key is 1 to 40 lowercase letters, digits or '-'.");
+    }
+    if s.settings.title.trim().is_empty() || s.settings.title.len() > 80 {
+        return bad("The site title needs 1 to 80 characters.");
+    }
+    for m in &s.members {
+        if !m.email.contains('@') || m.email.len() > 254 {
+            return bad("Every member needs a valid email address.");
+        }
+        if m.name.trim().is_empty() || m.name.len() > 60 {
+            return bad("Every member needs a display name of 1 to 60 characters.");
+        }
+        if m.password.chars().count() < 10 {
+            return bad("Passwords need at least 10 characters.");
+        }
+    }
+    Ok(())
+}

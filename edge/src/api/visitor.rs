@@ -1,0 +1,87 @@
+//! What the widget calls. These endpoints are public and cross-origin: visitors are identified
+//! by their conversation token, never by cookies, so `*` CORS is safe here.
+
+use shared::api::{ConversationCreated, NewConversation, WidgetConfig};
+use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
+
+use crate::api::{valid_conversation_id, valid_site_key};
+use crate::crypto;
+use crate::http::{ApiResult, Refused, body, is_websocket_upgrade, refuse};
+use crate::internal::{self, InitConversation};
+
+type Ctx = RouteContext<()>;
+
+fn cors(res: Response) -> ApiResult {
+    let headers = Headers::new();
+    for (k, v) in res.headers().entries() {
+        headers.set(&k, &v)?;
+    }
+    headers.set("Access-Control-Allow-Origin", "*")?;
+    headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")?;
+    headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+    headers.set("Access-Control-Max-Age", "86400")?;
+    Ok(res.with_headers(headers))
+}
+
+pub fn preflight() -> Result<Response> {
+    crate::http::finish(cors(Response::empty()?.with_status(204)))
+}
+
+fn site_key(ctx: &Ctx) -> Result<String, Refused> {
+    ctx.param("site")
+        .filter(|k| valid_site_key(k))
+        .cloned()
+        .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))
+}
+
+async fn widget_config(ctx: &Ctx, key: &str) -> Result<WidgetConfig, Refused> {
+    let stub = internal::site(&ctx.env, key)?;
+    internal::ask::<(), WidgetConfig>(&stub, Method::Get, "/config", None)
+        .await?
+        .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))
+}
+
+pub async fn config(_req: Request, ctx: Ctx) -> ApiResult {
+    let key = site_key(&ctx)?;
+    let config = widget_config(&ctx, &key).await?;
+    cors(Response::from_json(&config)?)
+}
+
+pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult {
+    let key = site_key(&ctx)?;
+    let meta: NewConversation = body(&mut req).await?;
+    widget_config(&ctx, &key).await?;
+    let conversation_id = crypto::new_id()?;
+    let token = crypto::new_secret()?;
+    let init = InitConversation {
+        conversation_id: conversation_id.clone(),
+        site_key: key,
+        token_hash: crypto::secret_hash(&token),
+        created_at: Date::now().as_millis() as i64,
+        user_agent: req.headers().get("User-Agent")?,
+        meta: NewConversation {
+            page_url: meta.page_url.map(|u| u.chars().take(2000).collect()),
+            language: meta.language.map(|l| l.chars().take(35).collect()),
+        },
+    };
+    let stub = internal::conversation(&ctx.env, &conversation_id)?;
+    let res = internal::send(&stub, Method::Post, "/init", Some(&init)).await?;
+    if res.status_code() != 200 {
+        return Err(refuse(500, "internal", "The conversation could not be started."));
+    }
+    let created = ConversationCreated { conversation_id, token };
+    cors(Response::from_json(&created)?.with_status(201))
+}
+
+/// The visitor's socket. The token is checked by the object on the hello frame.
+pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
+    if !is_websocket_upgrade(&req) {
+        return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));
+    }
+    let id = ctx
+        .param("id")
+        .filter(|id| valid_conversation_id(id))
+        .ok_or_else(|| refuse(404, "unknown_conversation", "There is no such conversation."))?;
+    let stub = internal::conversation(&ctx.env, id)?;
+    Ok(internal::upgrade(&stub, "/ws", None).await?)
+}

@@ -1,0 +1,471 @@
+//! The Conversation object, one per conversation: a thin shell around the shared state
+//! machine. It feeds the machine inputs from the sockets and the AI, and carries out the
+//! effects: SQLite writes, frames to every participant, reports to the site's index.
+//!
+//! Claims are race-free because the machine's compare-and-set and the writes that follow run
+//! with no `.await` between them, and an object handles one event at a time up to an await.
+
+mod socket;
+mod store;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use shared::api::ConversationSummary;
+use shared::machine::{self, Actor, Effect, Input};
+use shared::protocol::{
+    AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item,
+    ItemBody, Millis, PROTOCOL_VERSION, Phase, ServerFrame, Welcome, limits,
+};
+use worker::{
+    Date, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, console_error, durable_object,
+};
+
+use crate::crypto;
+use crate::internal::{self, InitConversation};
+use crate::sockets;
+use socket::{Attachment, Bucket, Who, refuse};
+use store::Meta;
+
+/// How long a pending AI answer may take before the alarm asks again.
+const BOT_RETRY_MS: i64 = 20_000;
+const PREVIEW_CHARS: usize = 140;
+
+#[durable_object]
+pub struct Conversation {
+    state: State,
+    env: Env,
+    inner: RefCell<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    meta: Option<Meta>,
+    machine: machine::Conversation,
+    /// Derived from the items for the site's index.
+    preview: String,
+    waiting_since: Option<Millis>,
+    buckets: HashMap<String, Bucket>,
+}
+
+impl Inner {
+    fn observe(&mut self, item: &Item) {
+        match &item.body {
+            ItemBody::Message(m) => self.preview = m.text.chars().take(PREVIEW_CHARS).collect(),
+            ItemBody::Event(Event::Escalated { .. }) => self.waiting_since = Some(item.at),
+            ItemBody::Event(_) => {}
+        }
+        if self.machine.phase() != Phase::Escalated {
+            self.waiting_since = None;
+        }
+    }
+}
+
+/// What must happen after the synchronous part of handling an input.
+#[derive(Default)]
+struct FollowUp {
+    report: bool,
+    ask_bot: Option<u64>,
+}
+
+fn now() -> Millis {
+    Date::now().as_millis() as Millis
+}
+
+impl Conversation {
+    fn sql(&self) -> worker::SqlStorage {
+        self.state.storage().sql()
+    }
+
+    /// Rebuilds memory from storage: on start, and whenever a write failed half-way.
+    fn load(sql: &worker::SqlStorage) -> Result<Inner> {
+        let mut inner = Inner { meta: store::load_meta(sql)?, ..Inner::default() };
+        if inner.meta.is_some() {
+            for item in store::items_after(sql, 0)? {
+                inner.machine.apply(&item);
+                inner.observe(&item);
+            }
+        }
+        Ok(inner)
+    }
+
+    fn reload(&self) {
+        match Self::load(&self.sql()) {
+            Ok(inner) => *self.inner.borrow_mut() = inner,
+            Err(e) => console_error!("conversation reload: {e}"),
+        }
+    }
+
+    fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
+        self.state.get_websockets().into_iter().filter_map(|ws| {
+            let att = Attachment::of(&ws).ok().flatten().filter(|a| a.ready)?;
+            Some((ws, att))
+        })
+    }
+
+    fn broadcast(&self, frame: &ServerFrame) {
+        for (ws, _) in self.ready_sockets() {
+            sockets::send(&ws, frame);
+        }
+    }
+
+    fn init(&self, init: InitConversation) -> Result<Response> {
+        if let Some(meta) = &self.inner.borrow().meta {
+            return if meta.token_hash == init.token_hash {
+                Response::ok("exists")
+            } else {
+                Response::error("conversation exists", 409)
+            };
+        }
+        store::init(&self.sql(), &init)?;
+        self.reload();
+        Response::ok("created")
+    }
+
+    fn accept(&self, req: &Request) -> Result<Response> {
+        let Some(meta) = self.inner.borrow().meta.clone() else {
+            return Response::error("unknown conversation", 404);
+        };
+        let who = match internal::agent_from(req) {
+            Some(agent) if agent.site_key == meta.site_key => Who::Agent(agent),
+            Some(_) => return Response::error("not your site", 403),
+            None => Who::Visitor,
+        };
+        let tag = if matches!(who, Who::Visitor) { "visitor" } else { "agent" };
+        let pair = WebSocketPair::new()?;
+        self.state.accept_websocket_with_tags(&pair.server, &[tag]);
+        let att = Attachment { socket_id: crypto::new_id()?, who, ready: false };
+        pair.server.serialize_attachment(&att)?;
+        Response::from_websocket(pair.client)
+    }
+
+    fn hello(&self, ws: &WebSocket, mut att: Attachment, hello: Hello) -> Result<()> {
+        if hello.version != PROTOCOL_VERSION {
+            refuse(
+                ws,
+                ErrorCode::UnsupportedVersion,
+                format!(
+                    "This server speaks protocol version {PROTOCOL_VERSION}, not {}. Reload the page.",
+                    hello.version
+                ),
+            );
+            sockets::close_back(ws, 4000, "unsupported protocol version");
+            return Ok(());
+        }
+        let inner = self.inner.borrow();
+        let Some(meta) = &inner.meta else { return Ok(()) };
+        let authorised = match (&att.who, &hello.credential) {
+            (Who::Visitor, Credential::Visitor { token }) => {
+                crypto::same(&crypto::secret_hash(token), &meta.token_hash)
+            }
+            (Who::Agent(_), Credential::Agent) => true,
+            _ => false,
+        };
+        if !authorised {
+            refuse(ws, ErrorCode::Unauthorized, "This conversation does not accept that credential.");
+            sockets::close_back(ws, 4001, "unauthorized");
+            return Ok(());
+        }
+        att.ready = true;
+        ws.serialize_attachment(&att)?;
+        let welcome = Welcome {
+            version: PROTOCOL_VERSION,
+            conversation_id: meta.conversation_id.clone(),
+            you: att.participant(),
+            state: inner.machine.view(),
+            last_seq: inner.machine.last_seq(),
+            backlog: store::items_after(&self.sql(), hello.last_seq)?,
+        };
+        sockets::send(ws, &ServerFrame::Welcome(welcome));
+        Ok(())
+    }
+
+    async fn frame(&self, ws: &WebSocket, att: Attachment, frame: ClientFrame) -> Result<()> {
+        let by = att.actor();
+        let input = match frame {
+            ClientFrame::Hello(_) => {
+                refuse(ws, ErrorCode::InvalidState, "This socket has already said hello.");
+                return Ok(());
+            }
+            ClientFrame::Typing { on } => {
+                self.relay_typing(&att, on);
+                return Ok(());
+            }
+            ClientFrame::Send { client_id, text } => {
+                return self.send(ws, by, client_id, text).await;
+            }
+            ClientFrame::RequestHuman if att.is_visitor() => Input::RequestHuman,
+            ClientFrame::RequestHuman => {
+                refuse(ws, ErrorCode::Forbidden, "Only the visitor asks for a person.");
+                return Ok(());
+            }
+            ClientFrame::Claim => Input::Claim { by },
+            ClientFrame::HandBack => Input::HandBack { by },
+            ClientFrame::End => Input::End { by },
+            ClientFrame::Reassign { agent_id } => match self.teammate(&agent_id).await? {
+                Some(to) => Input::Reassign { by, to },
+                None => {
+                    refuse(ws, ErrorCode::UnknownAgent, "There is no teammate with that id who can respond.");
+                    return Ok(());
+                }
+            },
+        };
+        self.input(Some(ws), input, None).await
+    }
+
+    async fn send(&self, ws: &WebSocket, from: Actor, client_id: String, text: String) -> Result<()> {
+        let input = Input::Message { from, client_id: client_id.clone(), text };
+        self.input(Some(ws), input, Some(client_id)).await
+    }
+
+    /// Runs one input through the machine and carries out what it decided.
+    async fn input(&self, sender: Option<&WebSocket>, input: Input, client_id: Option<String>) -> Result<()> {
+        let at = now();
+        let outcome = self.inner.borrow_mut().machine.handle(at, input);
+        match outcome {
+            Err(r) => {
+                if let Some(ws) = sender {
+                    let frame = ErrorFrame { code: r.code, message: r.message, client_id, agent: r.agent };
+                    sockets::send(ws, &ServerFrame::Error(frame));
+                }
+                Ok(())
+            }
+            Ok(effects) => {
+                let follow = self.carry_out(sender, effects)?;
+                self.follow_up(follow).await
+            }
+        }
+    }
+
+    /// The synchronous half: storage writes and frames, in the machine's order. A failed write
+    /// rebuilds memory from storage so the two never disagree.
+    fn carry_out(&self, sender: Option<&WebSocket>, effects: Vec<Effect>) -> Result<FollowUp> {
+        let sql = self.sql();
+        let mut follow = FollowUp::default();
+        for effect in effects {
+            let written = match &effect {
+                Effect::Append(item) => store::append(&sql, item),
+                Effect::OpenTicket { number, agent, at } => store::open_ticket(&sql, *number, agent, *at),
+                Effect::AssignTicket { number, agent } => store::assign_ticket(&sql, *number, agent),
+                Effect::ResolveTicket { number, at } => store::resolve_ticket(&sql, *number, *at),
+                _ => Ok(()),
+            };
+            if let Err(e) = written {
+                self.reload();
+                if let Some(ws) = sender {
+                    refuse(ws, ErrorCode::Internal, "Storing that failed; please try again.");
+                }
+                return Err(e);
+            }
+            match effect {
+                Effect::Append(item) => {
+                    self.inner.borrow_mut().observe(&item);
+                    self.broadcast(&ServerFrame::Item(item));
+                    follow.report = true;
+                }
+                Effect::Ack { client_id, seq } => {
+                    if let Some(ws) = sender {
+                        sockets::send(ws, &ServerFrame::Ack { client_id, seq });
+                    }
+                }
+                Effect::StateChanged(view) => {
+                    self.broadcast(&ServerFrame::State(view));
+                    follow.report = true;
+                }
+                Effect::AskBot { turn } => follow.ask_bot = Some(turn),
+                Effect::OpenTicket { .. } | Effect::AssignTicket { .. } | Effect::ResolveTicket { .. } => {}
+            }
+        }
+        Ok(follow)
+    }
+
+    async fn follow_up(&self, follow: FollowUp) -> Result<()> {
+        if follow.report {
+            self.report().await;
+        }
+        if let Some(turn) = follow.ask_bot {
+            Box::pin(self.ask_bot(turn)).await?;
+        }
+        Ok(())
+    }
+
+    /// Asks the AI for the visitor message `turn`. Whatever it answers goes back through the
+    /// machine, which drops it if the conversation moved on while the AI was thinking.
+    async fn ask_bot(&self, turn: u64) -> Result<()> {
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+            return Ok(());
+        };
+        let question = store::items_after(&self.sql(), turn - 1)?
+            .into_iter()
+            .find_map(|i| match i.body {
+                ItemBody::Message(m) if i.seq == turn => Some(m.text),
+                _ => None,
+            })
+            .unwrap_or_default();
+        // If this object is evicted mid-answer, the alarm asks again.
+        self.state.storage().set_alarm(BOT_RETRY_MS).await?;
+        self.bot_typing(true);
+        let reply = crate::bot::reply(&self.env, &site_key, &question).await;
+        self.bot_typing(false);
+        match reply {
+            Ok(reply) => self.input(None, Input::BotReplied { turn, reply }, None).await,
+            Err(e) => {
+                console_error!("bot failed: {e}");
+                Ok(())
+            }
+        }
+    }
+
+    fn bot_typing(&self, on: bool) {
+        if self.inner.borrow().machine.phase() == Phase::Bot {
+            self.broadcast(&ServerFrame::Typing { author: Author::Bot, on });
+        }
+    }
+
+    fn relay_typing(&self, from: &Attachment, on: bool) {
+        let author = match &from.who {
+            Who::Visitor => Author::Visitor,
+            Who::Agent(a) => {
+                // Only the agent holding the conversation types to the visitor.
+                if self.inner.borrow().machine.assignee().map(|h| &h.id) != Some(&a.agent.id) {
+                    return;
+                }
+                Author::Agent(a.agent.clone())
+            }
+        };
+        let frame = ServerFrame::Typing { author, on };
+        for (ws, att) in self.ready_sockets() {
+            if att.socket_id != from.socket_id {
+                sockets::send(&ws, &frame);
+            }
+        }
+    }
+
+    async fn teammate(&self, agent_id: &str) -> Result<Option<AgentRef>> {
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+            return Ok(None);
+        };
+        let stub = internal::site(&self.env, &site_key)?;
+        let path = format!("/member?id={}", urlencode(agent_id));
+        internal::ask::<(), AgentRef>(&stub, Method::Get, &path, None).await
+    }
+
+    /// Tells the site's index where this conversation stands. Failures are logged, not fatal:
+    /// the next change reports the whole state again.
+    async fn report(&self) {
+        let (site_key, summary) = {
+            let inner = self.inner.borrow();
+            let Some(meta) = &inner.meta else { return };
+            let view = inner.machine.view();
+            let summary = ConversationSummary {
+                id: meta.conversation_id.clone(),
+                phase: view.phase,
+                assignee: view.assignee,
+                ticket: view.ticket,
+                last_seq: inner.machine.last_seq(),
+                created_at: meta.created_at,
+                updated_at: now(),
+                waiting_since: inner.waiting_since,
+                preview: inner.preview.clone(),
+            };
+            (meta.site_key.clone(), summary)
+        };
+        let sent = match internal::site(&self.env, &site_key) {
+            Ok(stub) => internal::send(&stub, Method::Post, "/conversation", Some(&summary)).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            console_error!("index report failed: {e}");
+        }
+    }
+
+    fn check_rate(&self, att: &Attachment) -> bool {
+        let at = now();
+        let mut inner = self.inner.borrow_mut();
+        inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl DurableObject for Conversation {
+    fn new(state: State, env: Env) -> Self {
+        let inner = Self::load(&state.storage().sql()).unwrap_or_else(|e| {
+            console_error!("conversation load: {e}");
+            Inner::default()
+        });
+        Conversation { state, env, inner: RefCell::new(inner) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match (req.method(), req.path().as_str()) {
+            (Method::Post, "/init") => self.init(req.json().await?),
+            (Method::Get, "/ws") => self.accept(&req),
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+        let Some(att) = Attachment::of(&ws)? else {
+            sockets::close_back(&ws, 1011, "unknown socket");
+            return Ok(());
+        };
+        let WebSocketIncomingMessage::String(text) = message else {
+            refuse(&ws, ErrorCode::MalformedFrame, "Frames are JSON text.");
+            return Ok(());
+        };
+        if text.len() > limits::MAX_FRAME_BYTES {
+            refuse(&ws, ErrorCode::FrameTooLarge, format!("Frames are at most {} bytes.", limits::MAX_FRAME_BYTES));
+            return Ok(());
+        }
+        if !self.check_rate(&att) {
+            refuse(&ws, ErrorCode::RateLimited, "Too many frames; slow down a little.");
+            return Ok(());
+        }
+        let frame: ClientFrame = match serde_json::from_str(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                refuse(&ws, ErrorCode::MalformedFrame, format!("That frame is not valid: {e}."));
+                return Ok(());
+            }
+        };
+        match (att.ready, frame) {
+            (false, ClientFrame::Hello(hello)) => self.hello(&ws, att, hello),
+            (false, _) => {
+                refuse(&ws, ErrorCode::HelloRequired, "Say hello first.");
+                Ok(())
+            }
+            (true, frame) => self.frame(&ws, att, frame).await,
+        }
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
+        if let Ok(Some(att)) = Attachment::of(&ws) {
+            self.inner.borrow_mut().buckets.remove(&att.socket_id);
+        }
+        sockets::close_back(&ws, code, &reason);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        sockets::close_back(&ws, 1011, "error");
+        Ok(())
+    }
+
+    /// The safety net for an AI answer lost to eviction or a failed call.
+    async fn alarm(&self) -> Result<Response> {
+        let pending = self.inner.borrow().machine.bot_turn_pending();
+        if let Some(turn) = pending {
+            self.ask_bot(turn).await?;
+        }
+        Response::ok("alarm handled")
+    }
+}

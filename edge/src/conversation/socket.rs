@@ -1,0 +1,81 @@
+//! Who is on each socket, kept in the socket's attachment so it survives hibernation, and the
+//! per-socket rate limit.
+
+use serde::{Deserialize, Serialize};
+use shared::machine::Actor;
+use shared::protocol::{ErrorCode, ErrorFrame, Millis, Participant, ServerFrame, limits};
+use worker::{Result, WebSocket};
+
+use crate::internal::AgentIdentity;
+use crate::sockets;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Who {
+    Visitor,
+    Agent(AgentIdentity),
+}
+
+/// Stored with the socket. `ready` turns true once the hello was accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attachment {
+    pub socket_id: String,
+    pub who: Who,
+    pub ready: bool,
+}
+
+impl Attachment {
+    pub fn of(ws: &WebSocket) -> Result<Option<Attachment>> {
+        ws.deserialize_attachment()
+    }
+
+    pub fn actor(&self) -> Actor {
+        match &self.who {
+            Who::Visitor => Actor::Visitor,
+            Who::Agent(a) => Actor::Agent { agent: a.agent.clone(), role: a.role },
+        }
+    }
+
+    pub fn participant(&self) -> Participant {
+        match &self.who {
+            Who::Visitor => Participant::Visitor,
+            Who::Agent(a) => Participant::Agent { agent: a.agent.clone(), role: a.role },
+        }
+    }
+
+    pub fn is_visitor(&self) -> bool {
+        matches!(self.who, Who::Visitor)
+    }
+}
+
+pub fn refuse(ws: &WebSocket, code: ErrorCode, message: impl Into<String>) {
+    sockets::send(
+        ws,
+        &ServerFrame::Error(ErrorFrame { code, message: message.into(), client_id: None, agent: None }),
+    );
+}
+
+/// A token bucket: `FRAMES_PER_SECOND` sustained, `FRAME_BURST` at once. Kept in memory only:
+/// hibernation resets it, which forgives at most one burst.
+#[derive(Debug, Clone, Copy)]
+pub struct Bucket {
+    tokens: f64,
+    at: Millis,
+}
+
+impl Bucket {
+    pub fn new(now: Millis) -> Self {
+        Bucket { tokens: limits::FRAME_BURST as f64, at: now }
+    }
+
+    pub fn take(&mut self, now: Millis) -> bool {
+        let refill = (now - self.at).max(0) as f64 / 1000.0 * limits::FRAMES_PER_SECOND as f64;
+        self.tokens = (self.tokens + refill).min(limits::FRAME_BURST as f64);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The conversation's SQLite storage: its metadata row, the items (the source of truth the
+//! state machine is replayed from), and one ticket row per takeover cycle.
+
+use serde::Deserialize;
+use shared::protocol::{AgentRef, Item, Millis, Seq};
+use worker::{Result, SqlStorage};
+
+use crate::internal::InitConversation;
+use crate::sql::{self, int, opt_text, text};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1), conversation_id TEXT NOT NULL, site_key TEXT NOT NULL,
+  token_hash TEXT NOT NULL, created_at INTEGER NOT NULL, page_url TEXT, language TEXT,
+  user_agent TEXT);
+CREATE TABLE IF NOT EXISTS items (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (
+  number INTEGER PRIMARY KEY, opened_at INTEGER NOT NULL, assignee_id TEXT NOT NULL,
+  assignee_name TEXT NOT NULL, status TEXT NOT NULL, resolved_at INTEGER);
+";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Meta {
+    pub conversation_id: String,
+    pub site_key: String,
+    pub token_hash: String,
+    pub created_at: Millis,
+}
+
+#[derive(Deserialize)]
+struct ItemRow {
+    seq: i64,
+    at: i64,
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct Name {
+    #[allow(dead_code)]
+    name: String,
+}
+
+/// `None` for an object that was never initialised; reading creates nothing.
+pub fn load_meta(sql: &SqlStorage) -> Result<Option<Meta>> {
+    let tables: Vec<Name> = sql::rows(
+        sql,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+        vec![],
+    )?;
+    if tables.is_empty() {
+        return Ok(None);
+    }
+    sql::first(
+        sql,
+        "SELECT conversation_id, site_key, token_hash, created_at FROM meta WHERE id = 1",
+        vec![],
+    )
+}
+
+pub fn init(sql: &SqlStorage, init: &InitConversation) -> Result<()> {
+    sql::migrate(sql, SCHEMA)?;
+    sql::run(
+        sql,
+        "INSERT INTO meta (id, conversation_id, site_key, token_hash, created_at, page_url,
+           language, user_agent) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            text(&init.conversation_id),
+            text(&init.site_key),
+            text(&init.token_hash),
+            int(init.created_at),
+            opt_text(init.meta.page_url.clone()),
+            opt_text(init.meta.language.clone()),
+            opt_text(init.user_agent.clone()),
+        ],
+    )
+}
+
+pub fn items_after(sql: &SqlStorage, after: Seq) -> Result<Vec<Item>> {
+    let rows: Vec<ItemRow> = sql::rows(
+        sql,
+        "SELECT seq, at, body FROM items WHERE seq > ? ORDER BY seq",
+        vec![int(after as i64)],
+    )?;
+    rows.into_iter()
+        .map(|r| Ok(Item { seq: r.seq as Seq, at: r.at, body: serde_json::from_str(&r.body)? }))
+        .collect()
+}
+
+pub fn append(sql: &SqlStorage, item: &Item) -> Result<()> {
+    sql::run(
+        sql,
+        "INSERT INTO items (seq, at, body) VALUES (?, ?, ?)",
+        vec![int(item.seq as i64), int(item.at), text(serde_json::to_string(&item.body)?)],
+    )
+}
+
+pub fn open_ticket(sql: &SqlStorage, number: u32, agent: &AgentRef, at: Millis) -> Result<()> {
+    sql::run(
+        sql,
+        "INSERT INTO tickets (number, opened_at, assignee_id, assignee_name, status)
+         VALUES (?, ?, ?, ?, 'open')",
+        vec![int(number.into()), int(at), text(&agent.id), text(&agent.name)],
+    )
+}
+
+pub fn assign_ticket(sql: &SqlStorage, number: u32, agent: &AgentRef) -> Result<()> {
+    sql::run(
+        sql,
+        "UPDATE tickets SET assignee_id = ?, assignee_name = ? WHERE number = ?",
+        vec![text(&agent.id), text(&agent.name), int(number.into())],
+    )
+}
+
+pub fn resolve_ticket(sql: &SqlStorage, number: u32, at: Millis) -> Result<()> {
+    sql::run(
+        sql,
+        "UPDATE tickets SET status = 'resolved', resolved_at = ? WHERE number = ?",
+        vec![int(at), int(number.into())],
+    )
+}

@@ -1,0 +1,89 @@
+//! Calls between the Worker and the Durable Objects. These requests never come from outside:
+//! objects are reachable only through their namespace bindings, so a header set here is trusted
+//! by the object that reads it.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use shared::api::NewConversation;
+use shared::protocol::{AgentRef, Millis, Role};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Stub};
+
+pub const SITES: &str = "SITES";
+pub const CONVERSATIONS: &str = "CONVERSATIONS";
+
+/// The authenticated teammate, forwarded with an agent's WebSocket upgrade.
+pub const AGENT_HEADER: &str = "X-Takeover-Agent";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentIdentity {
+    pub site_key: String,
+    pub agent: AgentRef,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InitConversation {
+    pub conversation_id: String,
+    pub site_key: String,
+    pub token_hash: String,
+    pub created_at: Millis,
+    pub user_agent: Option<String>,
+    pub meta: NewConversation,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionToken {
+    pub token: String,
+}
+
+pub fn site(env: &Env, site_key: &str) -> Result<Stub> {
+    env.durable_object(SITES)?.get_by_name(site_key)
+}
+
+pub fn conversation(env: &Env, id: &str) -> Result<Stub> {
+    env.durable_object(CONVERSATIONS)?.get_by_name(id)
+}
+
+/// Sends a JSON request to an object; the host part of the URL is ignored by objects.
+pub async fn send<T: Serialize>(stub: &Stub, method: Method, path: &str, body: Option<&T>) -> Result<Response> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        let headers = Headers::new();
+        headers.set("Content-Type", "application/json")?;
+        init.with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
+    }
+    let req = Request::new_with_init(&format!("https://object{path}"), &init)?;
+    stub.fetch_with_request(req).await
+}
+
+/// Like [`send`], reading a JSON answer; `None` when the object answered with an error status.
+pub async fn ask<T: Serialize, R: DeserializeOwned>(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+) -> Result<Option<R>> {
+    let mut res = send(stub, method, path, body).await?;
+    if res.status_code() >= 400 {
+        return Ok(None);
+    }
+    Ok(Some(res.json().await?))
+}
+
+/// Forwards a WebSocket upgrade to an object, carrying only what the object should trust.
+pub async fn upgrade(stub: &Stub, path: &str, agent: Option<&AgentIdentity>) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Upgrade", "websocket")?;
+    if let Some(agent) = agent {
+        headers.set(AGENT_HEADER, &serde_json::to_string(agent)?)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let req = Request::new_with_init(&format!("https://object{path}"), &init)?;
+    stub.fetch_with_request(req).await
+}
+
+pub fn agent_from(req: &Request) -> Option<AgentIdentity> {
+    let raw = req.headers().get(AGENT_HEADER).ok().flatten()?;
+    serde_json::from_str(&raw).ok()
+}

@@ -1,0 +1,42 @@
+//! The route table; every handler lives in `api/`.
+
+use worker::{Env, Request, Response, Result, RouteContext, Router};
+
+use crate::api::{admin, assets, setup, visitor};
+use crate::http::{ApiResult, finish};
+
+type Ctx = RouteContext<()>;
+
+/// Adapts a handler returning [`ApiResult`] to the router's signature.
+macro_rules! h {
+    ($f:path) => {
+        |req: Request, ctx: Ctx| async move { finish($f(req, ctx).await) }
+    };
+}
+
+pub async fn route(req: Request, env: Env) -> Result<Response> {
+    Router::new()
+        .get("/api/health", |_, _| Response::ok("ok"))
+        .post_async("/api/setup", h!(setup::setup))
+        .get_async("/api/sites/:site/config", h!(visitor::config))
+        .post_async("/api/sites/:site/conversations", h!(visitor::create))
+        .options("/api/sites/:site/*rest", |_, _| visitor::preflight())
+        .get_async("/api/conversations/:id/ws", h!(visitor::socket))
+        .post_async("/api/admin/login", h!(admin::login))
+        .post_async("/api/admin/logout", h!(admin::logout))
+        .get_async("/api/admin/me", h!(admin::me))
+        .get_async("/api/admin/conversations", h!(admin::conversations))
+        .get_async("/api/admin/conversations/:id/ws", h!(admin::conversation_socket))
+        .get_async("/api/admin/inbox/ws", h!(admin::inbox_socket))
+        .get_async("/admin", h!(assets::admin_page))
+        .get_async("/admin/*rest", h!(assets::admin_page))
+        .get_async("/widget/*file", h!(assets::widget_file))
+        .head_async("/widget/*file", h!(assets::widget_file))
+        .or_else_any_method("/api/*rest", |_, _| not_found())
+        .run(req, env)
+        .await
+}
+
+fn not_found() -> Result<Response> {
+    finish(ApiResult::Err(crate::http::refuse(404, "not_found", "No such endpoint.")))
+}

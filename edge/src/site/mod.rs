@@ -1,0 +1,135 @@
+//! The Site object, one per site: settings, team accounts and sessions, and the live index of
+//! the site's conversations pushed to every connected agent.
+
+mod index;
+mod team;
+
+use shared::api::{SetupRequest, SiteSettings, WidgetConfig};
+use worker::{
+    DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage, console_error, durable_object,
+};
+
+use crate::internal;
+use crate::sql::{self, int, text};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (
+  id INTEGER PRIMARY KEY CHECK (id = 1), site_key TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+  id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
+  password_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY, member_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+  id TEXT PRIMARY KEY, json TEXT NOT NULL, phase TEXT NOT NULL, last_seq INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations (updated_at);
+";
+
+#[durable_object]
+pub struct Site {
+    state: State,
+}
+
+#[derive(serde::Deserialize)]
+struct SettingsRow {
+    site_key: String,
+    json: String,
+}
+
+impl Site {
+    fn sql(&self) -> worker::SqlStorage {
+        self.state.storage().sql()
+    }
+
+    /// The site's key and settings; `None` until the site is set up.
+    fn settings(&self) -> Result<Option<(String, SiteSettings)>> {
+        let row: Option<SettingsRow> =
+            sql::first(&self.sql(), "SELECT site_key, json FROM settings WHERE id = 1", vec![])?;
+        row.map(|r| Ok((r.site_key, serde_json::from_str(&r.json)?))).transpose()
+    }
+
+    async fn setup(&self, mut req: Request) -> Result<Response> {
+        let setup: SetupRequest = req.json().await?;
+        team::upsert_members(self, &setup.members).await?;
+        sql::run(
+            &self.sql(),
+            "INSERT INTO settings (id, site_key, json) VALUES (1, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET site_key = excluded.site_key, json = excluded.json",
+            vec![text(&setup.site_key), text(serde_json::to_string(&setup.settings)?)],
+        )?;
+        Response::from_json(&serde_json::json!({ "ok": true }))
+    }
+
+    fn config(&self) -> Result<Response> {
+        match self.settings()? {
+            Some((site_key, s)) => Response::from_json(&WidgetConfig {
+                site_key,
+                title: s.title,
+                color: s.color,
+                human_button_after: s.human_button_after,
+            }),
+            None => Response::error("unknown site", 404),
+        }
+    }
+
+    fn bot_config(&self) -> Result<Response> {
+        match self.settings()? {
+            Some((_, s)) => Response::from_json(&s.faq),
+            None => Response::error("unknown site", 404),
+        }
+    }
+}
+
+impl DurableObject for Site {
+    fn new(state: State, _env: Env) -> Self {
+        if let Err(e) = sql::migrate(&state.storage().sql(), SCHEMA) {
+            console_error!("site schema: {e}");
+        }
+        Site { state }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let path = req.path();
+        match (req.method(), path.as_str()) {
+            (Method::Post, "/setup") => self.setup(req).await,
+            (Method::Get, "/config") => self.config(),
+            (Method::Get, "/bot-config") => self.bot_config(),
+            (Method::Post, "/login") => team::login(self, req).await,
+            (Method::Post, "/session") => team::session(self, req).await,
+            (Method::Post, "/logout") => team::logout(self, req).await,
+            (Method::Get, "/member") => team::member(self, req),
+            (Method::Post, "/conversation") => index::upsert(self, req).await,
+            (Method::Get, "/conversations") => index::list(self),
+            (Method::Get, "/inbox/ws") => index::accept(self, &req),
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, _msg: WebSocketIncomingMessage) -> Result<()> {
+        // The inbox feed is one-way; anything an agent sends is answered with a reminder.
+        let note = r#"{"type":"error","code":"read_only","message":"The inbox socket only pushes updates."}"#;
+        ws.send_with_str(note)
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
+        crate::sockets::close_back(&ws, code, &reason);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        crate::sockets::close_back(&ws, 1011, "error");
+        Ok(())
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = worker::Date::now().as_millis() as i64;
+        sql::run(&self.sql(), "DELETE FROM sessions WHERE expires_at <= ?", vec![int(now)])?;
+        Response::ok("sessions pruned")
+    }
+}
+
+pub(crate) fn identity(req: &Request) -> Option<internal::AgentIdentity> {
+    internal::agent_from(req)
+}

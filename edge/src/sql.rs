@@ -1,0 +1,40 @@
+//! Thin helpers over a Durable Object's SQLite storage. Every call is synchronous: a sequence of
+//! them with no `.await` between runs without any other event of the object interleaving.
+
+use serde::de::DeserializeOwned;
+use worker::{Result, SqlStorage, SqlStorageValue};
+
+pub use worker::SqlStorageValue as V;
+
+pub fn run(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<()> {
+    sql.exec(query, Some(args))?;
+    Ok(())
+}
+
+pub fn rows<T: DeserializeOwned>(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<Vec<T>> {
+    sql.exec(query, Some(args))?.to_array()
+}
+
+pub fn first<T: DeserializeOwned>(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<Option<T>> {
+    Ok(rows(sql, query, args)?.into_iter().next())
+}
+
+/// Runs each `;`-separated statement of a schema; all use `IF NOT EXISTS`.
+pub fn migrate(sql: &SqlStorage, schema: &str) -> Result<()> {
+    for statement in schema.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        sql.exec(statement, None)?;
+    }
+    Ok(())
+}
+
+pub fn text(s: impl Into<String>) -> V {
+    V::String(s.into())
+}
+
+pub fn int(i: i64) -> V {
+    V::Integer(i)
+}
+
+pub fn opt_text(s: Option<impl Into<String>>) -> V {
+    s.map_or(V::Null, |s| V::String(s.into()))
+}

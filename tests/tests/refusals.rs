@@ -1,0 +1,124 @@
+//! Bad input gets a typed error and stores nothing.
+
+use std::time::Duration;
+
+use integration::{Agent, Edge, Socket, Visitor, hello_visitor, say, visitor_url};
+use shared::protocol::{ClientFrame, ErrorCode, Hello, PROTOCOL_VERSION, limits};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_and_oversize_frames_are_refused_and_store_nothing() {
+    let edge = Edge::start();
+    let site = edge.site("refusals", &[]);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let before = integration::history(&edge, &visitor).await;
+
+    visitor.socket.send_raw("{not json").await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::MalformedFrame);
+    visitor.socket.send_raw(r#"{"type":"send","client_id":"x"}"#).await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::MalformedFrame);
+
+    let long = "a".repeat(limits::MAX_MESSAGE_CHARS + 1);
+    visitor.socket.send(&say("long", &long)).await;
+    let e = visitor.socket.error().await;
+    assert_eq!((e.code, e.client_id.as_deref()), (ErrorCode::MessageTooLong, Some("long")));
+
+    let huge = format!(r#"{{"type":"send","client_id":"huge","text":"{}"}}"#, "b".repeat(limits::MAX_FRAME_BYTES));
+    visitor.socket.send_raw(&huge).await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::FrameTooLarge);
+
+    visitor.socket.send(&say("blank", "   ")).await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::EmptyMessage);
+
+    assert_eq!(integration::history(&edge, &visitor).await, before, "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_tokens_and_versions_are_refused_and_closed() {
+    let edge = Edge::start();
+    let site = edge.site("tokens", &[]);
+    let mine = Visitor::join(&edge, &site).await;
+    let theirs = Visitor::join(&edge, &site).await;
+
+    // A made-up token.
+    let mut s = Socket::connect(&visitor_url(&edge, &mine.conversation_id), None).await;
+    s.send(&hello_visitor("0".repeat(64).as_str(), 0)).await;
+    assert_eq!(s.error().await.code, ErrorCode::Unauthorized);
+    assert!(s.closed_within(Duration::from_secs(5)).await);
+
+    // Another conversation's (valid) token.
+    let mut s = Socket::connect(&visitor_url(&edge, &mine.conversation_id), None).await;
+    s.send(&hello_visitor(&theirs.token, 0)).await;
+    assert_eq!(s.error().await.code, ErrorCode::Unauthorized);
+
+    // Anything before the hello.
+    let mut s = Socket::connect(&visitor_url(&edge, &mine.conversation_id), None).await;
+    s.send(&say("early", "hi")).await;
+    assert_eq!(s.error().await.code, ErrorCode::HelloRequired);
+
+    // An unknown protocol version gets a clear error and a close.
+    let mut s = Socket::connect(&visitor_url(&edge, &mine.conversation_id), None).await;
+    let hello = Hello {
+        version: PROTOCOL_VERSION + 1,
+        credential: shared::protocol::Credential::Visitor { token: mine.token.clone() },
+        last_seq: 0,
+    };
+    s.send(&ClientFrame::Hello(hello)).await;
+    let e = s.error().await;
+    assert_eq!(e.code, ErrorCode::UnsupportedVersion);
+    assert!(e.message.contains("version"));
+    assert!(s.closed_within(Duration::from_secs(5)).await);
+
+    // An unknown conversation is not created by asking.
+    let res = reqwest::get(format!("{}/api/sites/nosuchsite/config", edge.base)).await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(integration::history(&edge, &mine).await.is_empty(), "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_viewer_can_read_but_never_act() {
+    let edge = Edge::start();
+    let site = edge.site("viewer", &[("vic@t.test", "Vic", "viewer")]);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("m1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    let before = integration::history(&edge, &visitor).await;
+
+    let vic = Agent::login(&edge, &site, "vic@t.test").await;
+    let (mut s, welcome) = vic.open(&visitor.conversation_id).await;
+    assert_eq!(welcome.backlog, before, "a viewer reads everything");
+    for frame in [ClientFrame::Claim, say("v1", "hi"), ClientFrame::HandBack, ClientFrame::End] {
+        s.send(&frame).await;
+        let e = s.error().await;
+        assert!(matches!(e.code, ErrorCode::Forbidden), "{frame:?} → {e:?}");
+    }
+    assert_eq!(integration::history(&edge, &visitor).await, before, "nothing was stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_refusals_are_typed() {
+    let edge = Edge::start();
+    let site = edge.site("http", &[("ana@t.test", "Ana", "owner")]);
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{}/api/admin/login", edge.base))
+        .json(&serde_json::json!({ "site_key": site, "email": "ana@t.test", "password": "wrong password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "wrong_credentials");
+
+    let res = client.get(format!("{}/api/admin/me", edge.base)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let res = client
+        .post(format!("{}/api/sites/{site}/conversations", edge.base))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], "malformed_body");
+    let res = client.post(format!("{}/api/setup", edge.base)).body("{}").send().await.unwrap();
+    assert_eq!(res.status(), 401, "setup needs the token");
+}

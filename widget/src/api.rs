@@ -1,0 +1,59 @@
+//! The widget's HTTP calls and the visitor's saved conversation.
+
+use gloo_net::http::Request;
+use serde::{Deserialize, Serialize};
+use shared::api::{ConversationCreated, NewConversation, WidgetConfig};
+
+pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> {
+    let res = Request::get(&format!("{base}/api/sites/{site_key}/config"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !res.ok() {
+        return Err(format!("config: HTTP {}", res.status()));
+    }
+    res.json().await.map_err(|e| e.to_string())
+}
+
+/// The visitor's conversation, saved per site so reloads and other tabs resume it.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Saved {
+    pub conversation_id: String,
+    pub token: String,
+}
+
+fn storage_key(site_key: &str) -> String {
+    format!("takeover:{site_key}")
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+pub fn saved(site_key: &str) -> Option<Saved> {
+    let raw = local_storage()?.get_item(&storage_key(site_key)).ok().flatten()?;
+    serde_json::from_str(&raw).ok()
+}
+
+pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let body = NewConversation {
+        page_url: window.location().href().ok(),
+        language: window.navigator().language(),
+    };
+    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations"))
+        .json(&body)
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !res.ok() {
+        return Err(format!("start: HTTP {}", res.status()));
+    }
+    let created: ConversationCreated = res.json().await.map_err(|e| e.to_string())?;
+    let saved = Saved { conversation_id: created.conversation_id, token: created.token };
+    if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(&saved)) {
+        let _ = s.set_item(&storage_key(site_key), &raw);
+    }
+    Ok(saved)
+}

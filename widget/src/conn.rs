@@ -1,0 +1,253 @@
+//! The visitor's socket: hello with the last sequence seen, resync from the backlog, and an
+//! outbox of unacknowledged messages resent with their original ids after every reconnect, so
+//! nothing is lost or shown twice.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use shared::protocol::{
+    Author, ClientFrame, Credential, ErrorCode, Hello, Item, PROTOCOL_VERSION, ServerFrame,
+    StateView,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+use crate::api::Saved;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    Connecting,
+    Online,
+    Reconnecting,
+    /// The server refused this conversation for good (ended token, version mismatch).
+    Closed,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Pending {
+    pub client_id: String,
+    pub text: String,
+}
+
+/// Everything the view reads. Copy handles onto reactive state.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    pub items: RwSignal<Vec<Item>>,
+    pub state: RwSignal<Option<StateView>>,
+    pub status: RwSignal<Status>,
+    pub outbox: RwSignal<Vec<Pending>>,
+    pub bot_typing: RwSignal<bool>,
+    pub agent_typing: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<String>>,
+}
+
+impl Chat {
+    pub fn new() -> Self {
+        Chat {
+            items: RwSignal::new(Vec::new()),
+            state: RwSignal::new(None),
+            status: RwSignal::new(Status::Connecting),
+            outbox: RwSignal::new(Vec::new()),
+            bot_typing: RwSignal::new(false),
+            agent_typing: RwSignal::new(None),
+            notice: RwSignal::new(None),
+        }
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.items.with_untracked(|items| items.last().map_or(0, |i| i.seq))
+    }
+
+    fn push(&self, item: Item) {
+        self.items.update(|items| {
+            if items.last().is_none_or(|last| item.seq > last.seq) {
+                items.push(item);
+            }
+        });
+    }
+}
+
+struct Inner {
+    chat: Chat,
+    url: String,
+    token: String,
+    ws: Option<WebSocket>,
+    attempt: u32,
+    /// Kept alive as long as the socket they serve.
+    handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+/// A cheap handle to the one connection of this widget.
+#[derive(Clone)]
+pub struct Conn(Rc<RefCell<Inner>>);
+
+impl Conn {
+    pub fn open(base: &str, saved: &Saved, chat: Chat) -> Conn {
+        let ws_base = base.replacen("http", "ws", 1);
+        let url = format!("{ws_base}/api/conversations/{}/ws", saved.conversation_id);
+        let conn = Conn(Rc::new(RefCell::new(Inner {
+            chat,
+            url,
+            token: saved.token.clone(),
+            ws: None,
+            attempt: 0,
+            handlers: Vec::new(),
+        })));
+        conn.connect();
+        conn
+    }
+
+    fn chat(&self) -> Chat {
+        self.0.borrow().chat
+    }
+
+    fn connect(&self) {
+        let url = self.0.borrow().url.clone();
+        let Ok(ws) = WebSocket::new(&url) else {
+            self.retry();
+            return;
+        };
+        let on_open = {
+            let me = self.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_| me.hello())
+        };
+        let on_message = {
+            let me = self.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+                let Some(text) = e.unchecked_into::<MessageEvent>().data().as_string() else {
+                    return;
+                };
+                if let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) {
+                    me.on_frame(frame);
+                }
+            })
+        };
+        let on_close = {
+            let me = self.clone();
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+                let code = e.unchecked_into::<CloseEvent>().code();
+                me.on_close(code);
+            })
+        };
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut inner = self.0.borrow_mut();
+        inner.handlers = vec![on_open, on_message, on_close];
+        inner.ws = Some(ws);
+    }
+
+    fn raw_send(&self, frame: &ClientFrame) -> bool {
+        let inner = self.0.borrow();
+        let Some(ws) = &inner.ws else { return false };
+        if ws.ready_state() != WebSocket::OPEN {
+            return false;
+        }
+        match serde_json::to_string(frame) {
+            Ok(text) => ws.send_with_str(&text).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    fn hello(&self) {
+        let chat = self.chat();
+        let token = self.0.borrow().token.clone();
+        self.raw_send(&ClientFrame::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            credential: Credential::Visitor { token },
+            last_seq: chat.last_seq(),
+        }));
+    }
+
+    fn on_frame(&self, frame: ServerFrame) {
+        let chat = self.chat();
+        match frame {
+            ServerFrame::Welcome(w) => {
+                self.0.borrow_mut().attempt = 0;
+                for item in w.backlog {
+                    chat.push(item);
+                }
+                chat.state.set(Some(w.state));
+                chat.status.set(Status::Online);
+                // Resend what was never acknowledged, with the original ids: the server
+                // stores each id once.
+                for p in chat.outbox.get_untracked() {
+                    self.raw_send(&ClientFrame::Send { client_id: p.client_id, text: p.text });
+                }
+            }
+            ServerFrame::Item(item) => {
+                if matches!(&item.body, shared::protocol::ItemBody::Message(m) if matches!(m.author, Author::Agent(_)))
+                {
+                    chat.agent_typing.set(None);
+                }
+                chat.push(item);
+            }
+            ServerFrame::Ack { client_id, .. } => {
+                chat.outbox.update(|o| o.retain(|p| p.client_id != client_id));
+            }
+            ServerFrame::State(view) => chat.state.set(Some(view)),
+            ServerFrame::Typing { author, on } => match author {
+                Author::Bot => chat.bot_typing.set(on),
+                Author::Agent(a) => chat.agent_typing.set(on.then_some(a.name)),
+                Author::Visitor => {}
+            },
+            ServerFrame::Error(e) => {
+                if let Some(id) = &e.client_id {
+                    // A refused message will never be stored: drop it from the outbox.
+                    chat.outbox.update(|o| o.retain(|p| &p.client_id != id));
+                }
+                if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) {
+                    chat.status.set(Status::Closed);
+                }
+                chat.notice.set(Some(e.message));
+            }
+        }
+    }
+
+    fn on_close(&self, code: u16) {
+        let chat = self.chat();
+        chat.bot_typing.set(false);
+        chat.agent_typing.set(None);
+        self.0.borrow_mut().ws = None;
+        // 4000 and 4001 are final refusals; anything else is worth another try.
+        if chat.status.get_untracked() == Status::Closed || code == 4000 || code == 4001 {
+            chat.status.set(Status::Closed);
+            return;
+        }
+        chat.status.set(Status::Reconnecting);
+        self.retry();
+    }
+
+    /// Exponential backoff with full jitter, capped at 30 s: many visitors reconnecting after
+    /// an outage should not arrive at the same instant.
+    fn retry(&self) {
+        let attempt = {
+            let mut inner = self.0.borrow_mut();
+            inner.attempt = (inner.attempt + 1).min(10);
+            inner.attempt
+        };
+        let cap = (500.0 * 2f64.powi(attempt as i32)).min(30_000.0);
+        let delay = (js_sys::Math::random() * cap).max(250.0) as i32;
+        let me = self.clone();
+        let cb = Closure::once_into_js(move || me.connect());
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), delay);
+        }
+    }
+
+    pub fn send_text(&self, text: String) {
+        let client_id = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid())
+            .unwrap_or_else(|| format!("m{}", (js_sys::Math::random() * 1e16) as u64));
+        let pending = Pending { client_id: client_id.clone(), text: text.clone() };
+        self.chat().outbox.update(|o| o.push(pending));
+        self.raw_send(&ClientFrame::Send { client_id, text });
+    }
+
+    pub fn request_human(&self) {
+        self.raw_send(&ClientFrame::RequestHuman);
+    }
+}

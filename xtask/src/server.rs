@@ -1,0 +1,100 @@
+//! Starting the real Worker on a local workerd (through `wrangler dev`) and seeding a site.
+//! Shared by `cargo xtask dev`, `cargo xtask test` and the integration tests' harness.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::proc::Group;
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+pub struct LocalWorker {
+    pub group: Group,
+    pub base: String,
+}
+
+/// A port the kernel just had free on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
+    if read.is_err() {
+        // Not secret-grade, but /dev/urandom is on every machine this runs on.
+        let t = Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id());
+        buf.iter_mut().enumerate().for_each(|(i, b)| *b = (t >> (i % 16 * 8)) as u8);
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts `wrangler dev` for the built worker, its state in `persist`, and waits until it
+/// answers. `quiet` sends its output to a log file instead of the terminal.
+pub fn start(root: &Path, port: u16, persist: &Path, setup_token: &str, log: Option<&Path>) -> Result<LocalWorker> {
+    let shim = root.join("edge/build/index.js");
+    if !shim.exists() {
+        return Err(format!("{} is missing: run `cargo xtask build` first", shim.display()));
+    }
+    let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
+    cmd.current_dir(root)
+        .args(["dev", "--config", "edge/wrangler.toml", "--ip", "127.0.0.1", "--local"])
+        .args(["--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
+        .arg("--persist-to")
+        .arg(persist)
+        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_HIDE_BANNER", "true")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    if let Some(log) = log {
+        let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = file.try_clone().map_err(|e| e.to_string())?;
+        cmd.stdout(file).stderr(err);
+    }
+    let mut group = Group::spawn(&mut cmd)?;
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let agent = ureq::Agent::new_with_defaults();
+    loop {
+        if agent.get(format!("{base}/api/health")).call().is_ok() {
+            return Ok(LocalWorker { group, base });
+        }
+        if group.has_exited() {
+            return Err("wrangler dev exited before the worker answered".into());
+        }
+        if Instant::now() > deadline {
+            return Err("the worker did not answer within 90 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The demo shop's settings and FAQ, shared by `dev` and the tests.
+pub const DEMO_SITE: &str = include_str!("../demo-site.json");
+
+/// Creates or updates a site from `settings` (the JSON of `SiteSettings`) with these members
+/// (`[email, name, role, password]`).
+pub fn seed(base: &str, setup_token: &str, site_key: &str, settings: &str, members: &[[&str; 4]]) -> Result {
+    let settings: serde_json::Value =
+        serde_json::from_str(settings).map_err(|e| format!("site settings: {e}"))?;
+    let members: Vec<serde_json::Value> = members
+        .iter()
+        .map(|[email, name, role, password]| {
+            serde_json::json!({ "email": email, "name": name, "role": role, "password": password })
+        })
+        .collect();
+    let body = serde_json::json!({ "site_key": site_key, "settings": settings, "members": members });
+    ureq::Agent::new_with_defaults()
+        .post(format!("{base}/api/setup"))
+        .header("Authorization", &format!("Bearer {setup_token}"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .map_err(|e| format!("seeding site {site_key}: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! `cargo xtask test`: every check CI runs, in order, failing fast.
+
+use std::process::Command;
+
+use crate::dev::{DEMO_KEY, OWNER_EMAIL};
+use crate::install::{self, CHROMIUM};
+use crate::proc::run as sh;
+use crate::server::{DEMO_SITE, free_port, random_hex, seed, start};
+use crate::step::step;
+use crate::{Result, build, root};
+
+fn cargo(args: &[&str]) -> Result {
+    sh(Command::new("cargo").args(args).current_dir(root()))
+}
+
+pub fn run_all() -> Result {
+    install::for_test()?;
+    step("cargo fmt --check", || cargo(&["fmt", "--all", "--check"]))?;
+    step("clippy (native crates)", || {
+        cargo(&[
+            "clippy", "--all-targets", "-p", "takeover-shared", "-p", "xtask", "-p", "integration",
+            "--", "-D", "warnings",
+        ])
+    })?;
+    step("clippy (wasm crates)", || {
+        cargo(&[
+            "clippy", "--target", "wasm32-unknown-unknown", "-p", "takeover-edge", "-p",
+            "takeover-widget", "--", "-D", "warnings",
+        ])
+    })?;
+    step("unit and property tests (shared)", || cargo(&["test", "-p", "takeover-shared"]))?;
+    build::all()?;
+    step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
+    step("browser tests in chromium", browser)
+}
+
+pub fn run() -> Result {
+    run_all()?;
+    println!("\nAll checks and tests passed.");
+    Ok(())
+}
+
+/// One worker for the whole browser suite, seeded with the demo site, stopped afterwards.
+fn browser() -> Result {
+    let root = root();
+    let state = std::env::temp_dir().join(format!("takeover-browser-{}", random_hex(6)));
+    let artifacts = root.join("test-artifacts");
+    std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+    let token = random_hex(24);
+    let password = random_hex(8);
+    let worker = start(&root, free_port(), &state, &token, Some(&artifacts.join("worker.log")))?;
+    seed(&worker.base, &token, DEMO_KEY, DEMO_SITE, &[[OWNER_EMAIL, "Demo Owner", "owner", &password]])?;
+    let outcome = sh(Command::new("node")
+        .args(["--test", "--test-concurrency=1", "tests/browser/"])
+        .current_dir(&root)
+        .env("BASE_URL", &worker.base)
+        .env("SITE_KEY", DEMO_KEY)
+        .env("OWNER_EMAIL", OWNER_EMAIL)
+        .env("OWNER_PASSWORD", &password)
+        .env("CHROMIUM", CHROMIUM)
+        .env("ARTIFACTS", &artifacts));
+    drop(worker);
+    let _ = std::fs::remove_dir_all(&state);
+    outcome
+}
