@@ -4,8 +4,11 @@
 //!
 //! The worker must be built first (`cargo xtask build`; `cargo xtask test` does it).
 
+// The same process and server helpers as `cargo xtask`; not all of them are used here.
+#[allow(dead_code)]
 #[path = "../../xtask/src/proc.rs"]
 mod proc;
+#[allow(dead_code)]
 #[path = "../../xtask/src/server.rs"]
 mod server;
 

@@ -8,6 +8,10 @@ fn joined(f: &ServerFrame) -> bool {
     matches!(f, ServerFrame::Item(i) if matches!(i.body, ItemBody::Event(Event::AgentJoined { .. })))
 }
 
+fn joined_as(f: &ServerFrame, name: &str) -> bool {
+    matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Event(Event::AgentJoined { agent, .. }) if agent.name == name))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_claim_is_told_who_won() {
     let edge = Edge::start();
@@ -41,15 +45,16 @@ async fn twenty_concurrent_claims_make_exactly_one_winner() {
     visitor.socket.send(&ClientFrame::RequestHuman).await;
 
     let mut sockets = Vec::new();
-    for (email, _) in &people {
+    for (email, name) in &people {
         let agent = Agent::login(&edge, &site, email).await;
-        sockets.push(agent.open(&visitor.conversation_id).await.0);
+        sockets.push((name.clone(), agent.open(&visitor.conversation_id).await.0));
     }
-    // Everyone is connected and greeted; now all claims leave at once.
-    let claims = sockets.into_iter().map(|mut s| {
+    // Everyone is connected and greeted; now all claims leave at once. Each agent's outcome
+    // is its own join or its refusal (everyone also sees the winner's join).
+    let claims = sockets.into_iter().map(|(name, mut s)| {
         tokio::spawn(async move {
             s.send(&ClientFrame::Claim).await;
-            s.until("the claim's outcome", |f| joined(f) || matches!(f, ServerFrame::Error(_))).await
+            s.until("the claim's outcome", |f| joined_as(f, &name) || matches!(f, ServerFrame::Error(_))).await
         })
     });
     let mut winners = Vec::new();
@@ -60,7 +65,7 @@ async fn twenty_concurrent_claims_make_exactly_one_winner() {
             f => winners.push(f),
         }
     }
-    // Every socket sees the single join event; exactly 19 were refused.
+    assert_eq!(winners.len(), 1, "{winners:?}");
     assert_eq!(losers.len(), 19, "{losers:?}");
     let winner = visitor.socket.until("the join", joined).await;
     let ServerFrame::Item(item) = winner else { unreachable!() };
