@@ -16,13 +16,21 @@ pub struct Refused {
 pub type ApiResult = std::result::Result<Response, Refused>;
 
 pub fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> Refused {
-    Refused { status, code, message: message.into() }
+    Refused {
+        status,
+        code,
+        message: message.into(),
+    }
 }
 
 impl From<worker::Error> for Refused {
     fn from(e: worker::Error) -> Self {
         console_error!("internal error: {e}");
-        refuse(500, "internal", "Something went wrong on our side; please try again.")
+        refuse(
+            500,
+            "internal",
+            "Something went wrong on our side; please try again.",
+        )
     }
 }
 
@@ -37,7 +45,10 @@ pub fn finish(outcome: ApiResult) -> Result<Response> {
     match outcome {
         Ok(response) => Ok(response),
         Err(r) => {
-            let body = ApiError { code: r.code.to_owned(), message: r.message };
+            let body = ApiError {
+                code: r.code.to_owned(),
+                message: r.message,
+            };
             Ok(Response::from_json(&body)?.with_status(r.status))
         }
     }
@@ -50,16 +61,27 @@ pub fn json<T: Serialize>(value: &T) -> ApiResult {
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Reads a JSON body; a malformed or oversize one is refused with 400/413.
-pub async fn body<T: serde::de::DeserializeOwned>(req: &mut Request) -> std::result::Result<T, Refused> {
+pub async fn body<T: serde::de::DeserializeOwned>(
+    req: &mut Request,
+) -> std::result::Result<T, Refused> {
     let text = req
         .text()
         .await
         .map_err(|_| refuse(400, "malformed_body", "The body could not be read."))?;
     if text.len() > MAX_BODY_BYTES {
-        return Err(refuse(413, "body_too_large", "The request body is too large."));
+        return Err(refuse(
+            413,
+            "body_too_large",
+            "The request body is too large.",
+        ));
     }
-    serde_json::from_str(&text)
-        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))
+    serde_json::from_str(&text).map_err(|e| {
+        refuse(
+            400,
+            "malformed_body",
+            format!("The JSON body is not valid: {e}."),
+        )
+    })
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {

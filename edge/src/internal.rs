@@ -44,13 +44,19 @@ pub fn conversation(env: &Env, id: &str) -> Result<Stub> {
 }
 
 /// Sends a JSON request to an object; the host part of the URL is ignored by objects.
-pub async fn send<T: Serialize>(stub: &Stub, method: Method, path: &str, body: Option<&T>) -> Result<Response> {
+pub async fn send<T: Serialize>(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+) -> Result<Response> {
     let mut init = RequestInit::new();
     init.with_method(method);
     if let Some(body) = body {
         let headers = Headers::new();
         headers.set("Content-Type", "application/json")?;
-        init.with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
+        init.with_headers(headers)
+            .with_body(Some(serde_json::to_string(body)?.into()));
     }
     let req = Request::new_with_init(&format!("https://object{path}"), &init)?;
     stub.fetch_with_request(req).await

@@ -26,7 +26,10 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .post_async("/api/admin/logout", h!(admin::logout))
         .get_async("/api/admin/me", h!(admin::me))
         .get_async("/api/admin/conversations", h!(admin::conversations))
-        .get_async("/api/admin/conversations/:id/ws", h!(admin::conversation_socket))
+        .get_async(
+            "/api/admin/conversations/:id/ws",
+            h!(admin::conversation_socket),
+        )
         .get_async("/api/admin/inbox/ws", h!(admin::inbox_socket))
         .get_async("/admin", h!(assets::admin_page))
         .get_async("/admin/*rest", h!(assets::admin_page))
@@ -38,5 +41,9 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
 }
 
 fn not_found() -> Result<Response> {
-    finish(ApiResult::Err(crate::http::refuse(404, "not_found", "No such endpoint.")))
+    finish(ApiResult::Err(crate::http::refuse(
+        404,
+        "not_found",
+        "No such endpoint.",
+    )))
 }

@@ -11,11 +11,19 @@ pub fn run(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<
     Ok(())
 }
 
-pub fn rows<T: DeserializeOwned>(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<Vec<T>> {
+pub fn rows<T: DeserializeOwned>(
+    sql: &SqlStorage,
+    query: &str,
+    args: Vec<SqlStorageValue>,
+) -> Result<Vec<T>> {
     sql.exec(query, Some(args))?.to_array()
 }
 
-pub fn first<T: DeserializeOwned>(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<Option<T>> {
+pub fn first<T: DeserializeOwned>(
+    sql: &SqlStorage,
+    query: &str,
+    args: Vec<SqlStorageValue>,
+) -> Result<Option<T>> {
     Ok(rows(sql, query, args)?.into_iter().next())
 }
 

@@ -14,7 +14,10 @@ pub struct FaqEntry {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaqOutcome {
-    Answer { index: usize, confidence: f32 },
+    Answer {
+        index: usize,
+        confidence: f32,
+    },
     /// The visitor asked for a person.
     WantsHuman,
     /// Nothing matched well enough to answer.
@@ -44,8 +47,15 @@ impl FaqIndex {
             })
             .collect();
         let total: usize = docs.iter().map(Vec::len).sum();
-        let avg_len = if docs.is_empty() { 1.0 } else { total as f32 / docs.len() as f32 };
-        FaqIndex { docs, avg_len: avg_len.max(1.0) }
+        let avg_len = if docs.is_empty() {
+            1.0
+        } else {
+            total as f32 / docs.len() as f32
+        };
+        FaqIndex {
+            docs,
+            avg_len: avg_len.max(1.0),
+        }
     }
 
     pub fn lookup(&self, query: &str) -> FaqOutcome {
@@ -75,7 +85,11 @@ impl FaqIndex {
             .filter(|(t, _)| self.docs[index].contains(t))
             .map(|(_, w)| w)
             .sum();
-        let confidence = if idf_total > 0.0 { matched / idf_total } else { 0.0 };
+        let confidence = if idf_total > 0.0 {
+            matched / idf_total
+        } else {
+            0.0
+        };
         if confidence >= MIN_CONFIDENCE && score > 0.0 {
             FaqOutcome::Answer { index, confidence }
         } else {
@@ -85,7 +99,11 @@ impl FaqIndex {
 
     fn idf(&self, term: &str) -> f32 {
         let n = self.docs.len() as f32;
-        let df = self.docs.iter().filter(|d| d.iter().any(|t| t == term)).count() as f32;
+        let df = self
+            .docs
+            .iter()
+            .filter(|d| d.iter().any(|t| t == term))
+            .count() as f32;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
     }
 
@@ -143,16 +161,18 @@ fn terms(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
-        .map(|w| {
-            let stem = w.strip_suffix("ies").map(|s| format!("{s}y")).unwrap_or_else(|| {
-                w.strip_suffix('s')
-                    .filter(|s| s.chars().count() > 2 && !s.ends_with('s'))
-                    .unwrap_or(w)
-                    .to_owned()
-            });
-            stem
-        })
+        .map(stem)
         .collect()
+}
+
+fn stem(word: &str) -> String {
+    if let Some(base) = word.strip_suffix("ies") {
+        return format!("{base}y");
+    }
+    word.strip_suffix('s')
+        .filter(|s| s.chars().count() > 2 && !s.ends_with('s'))
+        .unwrap_or(word)
+        .to_owned()
 }
 
 #[cfg(test)]
@@ -161,26 +181,47 @@ mod tests {
 
     fn entries() -> Vec<FaqEntry> {
         [
-            ("What is your return policy?", "You can return items within 30 days."),
-            ("How long does shipping take?", "Orders arrive in 3 to 5 business days."),
-            ("Do you ship internationally?", "We ship to 40 countries worldwide."),
+            (
+                "What is your return policy?",
+                "You can return items within 30 days.",
+            ),
+            (
+                "How long does shipping take?",
+                "Orders arrive in 3 to 5 business days.",
+            ),
+            (
+                "Do you ship internationally?",
+                "We ship to 40 countries worldwide.",
+            ),
         ]
         .into_iter()
-        .map(|(q, a)| FaqEntry { question: q.into(), answer: a.into() })
+        .map(|(q, a)| FaqEntry {
+            question: q.into(),
+            answer: a.into(),
+        })
         .collect()
     }
 
     #[test]
     fn answers_a_close_question() {
         let idx = FaqIndex::new(&entries());
-        assert!(matches!(idx.lookup("what's the returns policy"), FaqOutcome::Answer { index: 0, .. }));
-        assert!(matches!(idx.lookup("how long is shipping?"), FaqOutcome::Answer { index: 1, .. }));
+        assert!(matches!(
+            idx.lookup("what's the returns policy"),
+            FaqOutcome::Answer { index: 0, .. }
+        ));
+        assert!(matches!(
+            idx.lookup("how long is shipping?"),
+            FaqOutcome::Answer { index: 1, .. }
+        ));
     }
 
     #[test]
     fn unrelated_questions_do_not_match() {
         let idx = FaqIndex::new(&entries());
-        assert_eq!(idx.lookup("my cat ate the invoice and the printer is on fire"), FaqOutcome::NoMatch);
+        assert_eq!(
+            idx.lookup("my cat ate the invoice and the printer is on fire"),
+            FaqOutcome::NoMatch
+        );
         assert_eq!(idx.lookup("???"), FaqOutcome::NoMatch);
         assert_eq!(FaqIndex::new(&[]).lookup("shipping"), FaqOutcome::NoMatch);
     }
@@ -188,7 +229,13 @@ mod tests {
     #[test]
     fn asking_for_a_person_is_recognised() {
         let idx = FaqIndex::new(&entries());
-        assert_eq!(idx.lookup("Can I talk to a human please"), FaqOutcome::WantsHuman);
-        assert_eq!(idx.lookup("quiero hablar con un humano"), FaqOutcome::WantsHuman);
+        assert_eq!(
+            idx.lookup("Can I talk to a human please"),
+            FaqOutcome::WantsHuman
+        );
+        assert_eq!(
+            idx.lookup("quiero hablar con un humano"),
+            FaqOutcome::WantsHuman
+        );
     }
 }

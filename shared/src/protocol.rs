@@ -226,13 +226,25 @@ pub enum Event {
         reason: Option<String>,
     },
     /// "NAME joined the conversation": a takeover cycle and its ticket begin.
-    AgentJoined { agent: AgentRef, ticket: u32 },
+    AgentJoined {
+        agent: AgentRef,
+        ticket: u32,
+    },
     /// "NAME left the conversation".
-    AgentLeft { agent: AgentRef },
+    AgentLeft {
+        agent: AgentRef,
+    },
     /// "AI resumed": the AI answers from the next visitor message.
-    AiResumed { by: AgentRef },
-    Reassigned { from: AgentRef, to: AgentRef },
-    Ended { by: EndedBy },
+    AiResumed {
+        by: AgentRef,
+    },
+    Reassigned {
+        from: AgentRef,
+        to: AgentRef,
+    },
+    Ended {
+        by: EndedBy,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,7 +337,10 @@ mod tests {
             seq: 3,
             at: 1_700_000_000_000,
             body: ItemBody::Event(Event::AgentJoined {
-                agent: AgentRef { id: "a1".into(), name: "Maria".into() },
+                agent: AgentRef {
+                    id: "a1".into(),
+                    name: "Maria".into(),
+                },
                 ticket: 1,
             }),
         };

@@ -38,12 +38,18 @@ test("visitor chats with the AI, asks for a human, and an agent takes over", asy
     await visitor.getByText("Demo Owner joined the conversation").waitFor();
     await visitor.getByText("You're now chatting with a human").waitFor();
     await visitor.getByText("How can I help?", { exact: false }).waitFor();
-    assert.equal(await visitor.getByText("Waiting for support agent to join").count(), 0);
+    await visitor.getByText("Waiting for support agent to join").waitFor({ state: "detached" });
     await screenshot(visitor, "widget-with-human");
 
     await agent.getByRole("button", { name: "Hand back to AI" }).click();
     await visitor.getByText("AI resumed").waitFor();
-    assert.equal(await visitor.getByText("You're now chatting with a human").count(), 0);
+    await visitor.getByText("You're now chatting with a human").waitFor({ state: "detached" });
+    // The AI answers again after the hand-back.
+    const input2 = visitor.getByRole("textbox", { name: "Type your message…" });
+    await input2.fill("Do you offer gift cards?");
+    await input2.press("Enter");
+    await visitor.getByText("digital gift cards", { exact: false }).waitFor();
+    assert.equal(await visitor.getByText("Waiting for support agent to join").count(), 0);
     await screenshot(visitor, "widget-ai-resumed");
   } finally {
     await browser.close();

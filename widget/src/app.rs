@@ -41,7 +41,8 @@ pub fn App(site_key: String, base: String, open: RwSignal<bool>) -> impl IntoVie
     }
     let with_conn = move |f: &dyn Fn(&Conn)| conn.with_value(|c| c.as_ref().map(f));
     let send = move |text: String| {
-        with_conn(&|c| c.send_text(text.clone()));
+        let pending = chat.queue(text);
+        with_conn(&|c| c.send(&pending));
     };
     let ask_human = move |_| {
         with_conn(&|c| c.request_human());
@@ -66,7 +67,9 @@ pub fn App(site_key: String, base: String, open: RwSignal<bool>) -> impl IntoVie
             for item in items.iter().rev() {
                 match &item.body {
                     ItemBody::Message(m) if matches!(m.author, Author::Agent(_)) => return true,
-                    ItemBody::Event(Event::AgentJoined { .. } | Event::Escalated { .. }) => return false,
+                    ItemBody::Event(Event::AgentJoined { .. } | Event::Escalated { .. }) => {
+                        return false;
+                    }
                     _ => {}
                 }
             }
@@ -80,7 +83,13 @@ pub fn App(site_key: String, base: String, open: RwSignal<bool>) -> impl IntoVie
     };
     let with_human = move || phase() == Some(Phase::Active) && agent_spoke();
     let title = move || config.with(|c| c.as_ref().map(|c| c.title.clone()).unwrap_or_default());
-    let color = move || config.with(|c| c.as_ref().map(|c| c.color.clone()).unwrap_or_else(|| "#0f766e".into()));
+    let color = move || {
+        config.with(|c| {
+            c.as_ref()
+                .map(|c| c.color.clone())
+                .unwrap_or_else(|| "#0f766e".into())
+        })
+    };
 
     view! {
         <style>{STYLE}</style>
@@ -154,7 +163,11 @@ fn Composer(send: impl Fn(String) + Copy + 'static, disabled: Signal<bool>) -> i
 }
 
 fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
 }
 
 #[component]
@@ -176,7 +189,10 @@ fn TimelineItem(item: Item) -> impl IntoView {
         },
         ItemBody::Event(e) => {
             let line = match e {
-                Event::Escalated { by: shared::protocol::EscalatedBy::Visitor, .. } => text::YOU_ASKED.to_owned(),
+                Event::Escalated {
+                    by: shared::protocol::EscalatedBy::Visitor,
+                    ..
+                } => text::YOU_ASKED.to_owned(),
                 Event::Escalated { .. } => text::HANDED_OVER.to_owned(),
                 Event::AgentJoined { agent, .. } => text::joined(&agent.name),
                 Event::Reassigned { to, .. } => text::joined(&to.name),

@@ -7,8 +7,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use shared::protocol::{
-    Author, ClientFrame, Credential, ErrorCode, Hello, Item, PROTOCOL_VERSION, ServerFrame,
-    StateView,
+    Author, ClientFrame, Credential, ErrorCode, Hello, Item, ItemBody, PROTOCOL_VERSION,
+    ServerFrame, StateView,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -56,8 +56,21 @@ impl Chat {
         }
     }
 
+    /// Puts a message in the outbox under a fresh id. It stays there, shown as pending, until
+    /// the server acknowledges it: whatever happens to the socket meanwhile.
+    pub fn queue(&self, text: String) -> Pending {
+        let client_id = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid())
+            .unwrap_or_else(|| format!("m{}", (js_sys::Math::random() * 1e16) as u64));
+        let pending = Pending { client_id, text };
+        self.outbox.update(|o| o.push(pending.clone()));
+        pending
+    }
+
     fn last_seq(&self) -> u64 {
-        self.items.with_untracked(|items| items.last().map_or(0, |i| i.seq))
+        self.items
+            .with_untracked(|items| items.last().map_or(0, |i| i.seq))
     }
 
     fn push(&self, item: Item) {
@@ -174,18 +187,29 @@ impl Conn {
                 // Resend what was never acknowledged, with the original ids: the server
                 // stores each id once.
                 for p in chat.outbox.get_untracked() {
-                    self.raw_send(&ClientFrame::Send { client_id: p.client_id, text: p.text });
+                    self.raw_send(&ClientFrame::Send {
+                        client_id: p.client_id,
+                        text: p.text,
+                    });
                 }
             }
             ServerFrame::Item(item) => {
-                if matches!(&item.body, shared::protocol::ItemBody::Message(m) if matches!(m.author, Author::Agent(_)))
-                {
-                    chat.agent_typing.set(None);
+                if let ItemBody::Message(m) = &item.body {
+                    if matches!(m.author, Author::Agent(_)) {
+                        chat.agent_typing.set(None);
+                    }
+                    // Our own message is stored: its pending bubble gives way to the real one.
+                    if m.author == Author::Visitor
+                        && let Some(id) = &m.client_id
+                    {
+                        chat.outbox.update(|o| o.retain(|p| &p.client_id != id));
+                    }
                 }
                 chat.push(item);
             }
             ServerFrame::Ack { client_id, .. } => {
-                chat.outbox.update(|o| o.retain(|p| p.client_id != client_id));
+                chat.outbox
+                    .update(|o| o.retain(|p| p.client_id != client_id));
             }
             ServerFrame::State(view) => chat.state.set(Some(view)),
             ServerFrame::Typing { author, on } => match author {
@@ -198,7 +222,10 @@ impl Conn {
                     // A refused message will never be stored: drop it from the outbox.
                     chat.outbox.update(|o| o.retain(|p| &p.client_id != id));
                 }
-                if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) {
+                if matches!(
+                    e.code,
+                    ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion
+                ) {
                     chat.status.set(Status::Closed);
                 }
                 chat.notice.set(Some(e.message));
@@ -233,18 +260,18 @@ impl Conn {
         let me = self.clone();
         let cb = Closure::once_into_js(move || me.connect());
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), delay);
+            let _ =
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), delay);
         }
     }
 
-    pub fn send_text(&self, text: String) {
-        let client_id = web_sys::window()
-            .and_then(|w| w.crypto().ok())
-            .map(|c| c.random_uuid())
-            .unwrap_or_else(|| format!("m{}", (js_sys::Math::random() * 1e16) as u64));
-        let pending = Pending { client_id: client_id.clone(), text: text.clone() };
-        self.chat().outbox.update(|o| o.push(pending));
-        self.raw_send(&ClientFrame::Send { client_id, text });
+    /// Sends a queued message now if the socket is up; otherwise the welcome resends it.
+    pub fn send(&self, p: &Pending) {
+        let frame = ClientFrame::Send {
+            client_id: p.client_id.clone(),
+            text: p.text.clone(),
+        };
+        self.raw_send(&frame);
     }
 
     pub fn request_human(&self) {

@@ -50,7 +50,13 @@ pub fn run(opts: Options) -> Result {
         start(&root, opts.port, &persist, &token, None)
     })?;
     step("seed the demo site", || {
-        seed(&worker.base, &token, DEMO_KEY, DEMO_SITE, &[[OWNER_EMAIL, "Demo Owner", "owner", &password]])
+        seed(
+            &worker.base,
+            &token,
+            DEMO_KEY,
+            DEMO_SITE,
+            &[[OWNER_EMAIL, "Demo Owner", "owner", &password]],
+        )
     })?;
     let base = &worker.base;
     println!("\nEverything is up.");

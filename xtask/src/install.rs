@@ -30,7 +30,11 @@ pub fn cargo_bin(name: &str) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
     let path = home.join("bin").join(name);
-    if path.exists() { path } else { PathBuf::from(name) }
+    if path.exists() {
+        path
+    } else {
+        PathBuf::from(name)
+    }
 }
 
 pub fn node_bin(name: &str) -> PathBuf {
@@ -38,8 +42,8 @@ pub fn node_bin(name: &str) -> PathBuf {
 }
 
 fn wasm_target() -> Result {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == WASM_TARGET) {
         return Ok(());
     }
@@ -54,10 +58,10 @@ fn locked_wasm_bindgen() -> Result<String> {
         .map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     Err("Cargo.lock names no wasm-bindgen version".into())
@@ -70,9 +74,10 @@ fn wasm_bindgen() -> Result {
         return Ok(());
     }
     // Not --locked: with it, resolution of the CLI's own dependencies fails on this registry.
-    step(&format!("install wasm-bindgen-cli {version} (several minutes, once)"), || {
-        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version]))
-    })
+    step(
+        &format!("install wasm-bindgen-cli {version} (several minutes, once)"),
+        || run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version])),
+    )
 }
 
 fn worker_build() -> Result {
@@ -80,15 +85,18 @@ fn worker_build() -> Result {
     if have.contains(WORKER_BUILD_VERSION) {
         return Ok(());
     }
-    step(&format!("install worker-build {WORKER_BUILD_VERSION} (several minutes, once)"), || {
-        run(Command::new("cargo").args([
-            "install",
-            "worker-build",
-            "--version",
-            WORKER_BUILD_VERSION,
-            "--locked",
-        ]))
-    })
+    step(
+        &format!("install worker-build {WORKER_BUILD_VERSION} (several minutes, once)"),
+        || {
+            run(Command::new("cargo").args([
+                "install",
+                "worker-build",
+                "--version",
+                WORKER_BUILD_VERSION,
+                "--locked",
+            ]))
+        },
+    )
 }
 
 fn npm() -> Result {
@@ -100,7 +108,9 @@ fn npm() -> Result {
         return Ok(());
     }
     step("npm ci (wrangler, playwright-core, binaryen)", || {
-        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root()))
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(root()))
     })
 }
 
@@ -112,7 +122,11 @@ fn chromium() -> Result {
     }
     step("install Debian's chromium (about a minute, once)", || {
         // SAFETY: geteuid(2) cannot fail and touches no memory.
-        let sudo: &[&str] = if unsafe { libc::geteuid() } == 0 { &[] } else { &["sudo"] };
+        let sudo: &[&str] = if unsafe { libc::geteuid() } == 0 {
+            &[]
+        } else {
+            &["sudo"]
+        };
         let apt = |args: &[&str]| {
             let mut all: Vec<&str> = sudo.to_vec();
             all.push("apt-get");
@@ -122,6 +136,13 @@ fn chromium() -> Result {
             run(&mut cmd)
         };
         apt(&["update", "-q"])?;
-        apt(&["install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core"])
+        apt(&[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "chromium",
+            "fonts-dejavu-core",
+        ])
     })
 }

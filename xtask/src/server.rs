@@ -18,7 +18,10 @@ pub struct LocalWorker {
 
 /// A port the kernel just had free on loopback.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 pub fn random_hex(bytes: usize) -> String {
@@ -27,25 +30,52 @@ pub fn random_hex(bytes: usize) -> String {
     if read.is_err() {
         // Not secret-grade, but /dev/urandom is on every machine this runs on.
         let t = Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id());
-        buf.iter_mut().enumerate().for_each(|(i, b)| *b = (t >> (i % 16 * 8)) as u8);
+        buf.iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (t >> (i % 16 * 8)) as u8);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Starts `wrangler dev` for the built worker, its state in `persist`, and waits until it
 /// answers. `quiet` sends its output to a log file instead of the terminal.
-pub fn start(root: &Path, port: u16, persist: &Path, setup_token: &str, log: Option<&Path>) -> Result<LocalWorker> {
+pub fn start(
+    root: &Path,
+    port: u16,
+    persist: &Path,
+    setup_token: &str,
+    log: Option<&Path>,
+) -> Result<LocalWorker> {
     let shim = root.join("edge/build/index.js");
     if !shim.exists() {
-        return Err(format!("{} is missing: run `cargo xtask build` first", shim.display()));
+        return Err(format!(
+            "{} is missing: run `cargo xtask build` first",
+            shim.display()
+        ));
     }
     let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
     cmd.current_dir(root)
-        .args(["dev", "--config", "edge/wrangler.toml", "--ip", "127.0.0.1", "--local"])
-        .args(["--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
+        .args([
+            "dev",
+            "--config",
+            "edge/wrangler.toml",
+            "--ip",
+            "127.0.0.1",
+            "--local",
+        ])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            &free_port().to_string(),
+        ])
         .arg("--persist-to")
         .arg(persist)
-        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        .args([
+            "--show-interactive-dev-session=false",
+            "--log-level",
+            "warn",
+        ])
         .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
@@ -80,7 +110,13 @@ pub const DEMO_SITE: &str = include_str!("../demo-site.json");
 
 /// Creates or updates a site from `settings` (the JSON of `SiteSettings`) with these members
 /// (`[email, name, role, password]`).
-pub fn seed(base: &str, setup_token: &str, site_key: &str, settings: &str, members: &[[&str; 4]]) -> Result {
+pub fn seed(
+    base: &str,
+    setup_token: &str,
+    site_key: &str,
+    settings: &str,
+    members: &[[&str; 4]],
+) -> Result {
     let settings: serde_json::Value =
         serde_json::from_str(settings).map_err(|e| format!("site settings: {e}"))?;
     let members: Vec<serde_json::Value> = members
@@ -89,7 +125,8 @@ pub fn seed(base: &str, setup_token: &str, site_key: &str, settings: &str, membe
             serde_json::json!({ "email": email, "name": name, "role": role, "password": password })
         })
         .collect();
-    let body = serde_json::json!({ "site_key": site_key, "settings": settings, "members": members });
+    let body =
+        serde_json::json!({ "site_key": site_key, "settings": settings, "members": members });
     ureq::Agent::new_with_defaults()
         .post(format!("{base}/api/setup"))
         .header("Authorization", &format!("Bearer {setup_token}"))

@@ -18,19 +18,40 @@ pub fn run_all() -> Result {
     step("cargo fmt --check", || cargo(&["fmt", "--all", "--check"]))?;
     step("clippy (native crates)", || {
         cargo(&[
-            "clippy", "--all-targets", "-p", "takeover-shared", "-p", "xtask", "-p", "integration",
-            "--", "-D", "warnings",
+            "clippy",
+            "--all-targets",
+            "-p",
+            "takeover-shared",
+            "-p",
+            "xtask",
+            "-p",
+            "integration",
+            "--",
+            "-D",
+            "warnings",
         ])
     })?;
     step("clippy (wasm crates)", || {
         cargo(&[
-            "clippy", "--target", "wasm32-unknown-unknown", "-p", "takeover-edge", "-p",
-            "takeover-widget", "--", "-D", "warnings",
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "takeover-edge",
+            "-p",
+            "takeover-widget",
+            "--",
+            "-D",
+            "warnings",
         ])
     })?;
-    step("unit and property tests (shared)", || cargo(&["test", "-p", "takeover-shared"]))?;
+    step("unit and property tests (shared)", || {
+        cargo(&["test", "-p", "takeover-shared"])
+    })?;
     build::all()?;
-    step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
+    step("integration tests against workerd", || {
+        cargo(&["test", "-p", "integration"])
+    })?;
     step("browser tests in chromium", browser)
 }
 
@@ -48,8 +69,20 @@ fn browser() -> Result {
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     let token = random_hex(24);
     let password = random_hex(8);
-    let worker = start(&root, free_port(), &state, &token, Some(&artifacts.join("worker.log")))?;
-    seed(&worker.base, &token, DEMO_KEY, DEMO_SITE, &[[OWNER_EMAIL, "Demo Owner", "owner", &password]])?;
+    let worker = start(
+        &root,
+        free_port(),
+        &state,
+        &token,
+        Some(&artifacts.join("worker.log")),
+    )?;
+    seed(
+        &worker.base,
+        &token,
+        DEMO_KEY,
+        DEMO_SITE,
+        &[[OWNER_EMAIL, "Demo Owner", "owner", &password]],
+    )?;
     let outcome = sh(Command::new("node")
         .args(["--test", "--test-concurrency=1", "tests/browser/"])
         .current_dir(&root)

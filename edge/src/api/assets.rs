@@ -8,7 +8,11 @@ use crate::http::{ApiResult, refuse};
 type Ctx = RouteContext<()>;
 
 async fn asset(ctx: &Ctx, path: &str) -> Result<worker::Response, crate::http::Refused> {
-    let res = ctx.env.assets("ASSETS")?.fetch(format!("https://assets.local{path}"), None).await?;
+    let res = ctx
+        .env
+        .assets("ASSETS")?
+        .fetch(format!("https://assets.local{path}"), None)
+        .await?;
     if res.status_code() == 404 {
         return Err(refuse(404, "not_found", "No such file."));
     }

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use shared::api::ConversationSummary;
 use shared::machine::{self, Actor, Effect, Input};
 use shared::protocol::{
-    AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item,
-    ItemBody, Millis, PROTOCOL_VERSION, Phase, ServerFrame, Welcome, limits,
+    AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
+    Millis, PROTOCOL_VERSION, Phase, ServerFrame, Welcome, limits,
 };
 use worker::{
     Date, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
@@ -80,7 +80,10 @@ impl Conversation {
 
     /// Rebuilds memory from storage: on start, and whenever a write failed half-way.
     fn load(sql: &worker::SqlStorage) -> Result<Inner> {
-        let mut inner = Inner { meta: store::load_meta(sql)?, ..Inner::default() };
+        let mut inner = Inner {
+            meta: store::load_meta(sql)?,
+            ..Inner::default()
+        };
         if inner.meta.is_some() {
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
@@ -132,10 +135,18 @@ impl Conversation {
             Some(_) => return Response::error("not your site", 403),
             None => Who::Visitor,
         };
-        let tag = if matches!(who, Who::Visitor) { "visitor" } else { "agent" };
+        let tag = if matches!(who, Who::Visitor) {
+            "visitor"
+        } else {
+            "agent"
+        };
         let pair = WebSocketPair::new()?;
         self.state.accept_websocket_with_tags(&pair.server, &[tag]);
-        let att = Attachment { socket_id: crypto::new_id()?, who, ready: false };
+        let att = Attachment {
+            socket_id: crypto::new_id()?,
+            who,
+            ready: false,
+        };
         pair.server.serialize_attachment(&att)?;
         Response::from_websocket(pair.client)
     }
@@ -154,7 +165,9 @@ impl Conversation {
             return Ok(());
         }
         let inner = self.inner.borrow();
-        let Some(meta) = &inner.meta else { return Ok(()) };
+        let Some(meta) = &inner.meta else {
+            return Ok(());
+        };
         let authorised = match (&att.who, &hello.credential) {
             (Who::Visitor, Credential::Visitor { token }) => {
                 crypto::same(&crypto::secret_hash(token), &meta.token_hash)
@@ -163,7 +176,11 @@ impl Conversation {
             _ => false,
         };
         if !authorised {
-            refuse(ws, ErrorCode::Unauthorized, "This conversation does not accept that credential.");
+            refuse(
+                ws,
+                ErrorCode::Unauthorized,
+                "This conversation does not accept that credential.",
+            );
             sockets::close_back(ws, 4001, "unauthorized");
             return Ok(());
         }
@@ -185,7 +202,11 @@ impl Conversation {
         let by = att.actor();
         let input = match frame {
             ClientFrame::Hello(_) => {
-                refuse(ws, ErrorCode::InvalidState, "This socket has already said hello.");
+                refuse(
+                    ws,
+                    ErrorCode::InvalidState,
+                    "This socket has already said hello.",
+                );
                 return Ok(());
             }
             ClientFrame::Typing { on } => {
@@ -197,7 +218,11 @@ impl Conversation {
             }
             ClientFrame::RequestHuman if att.is_visitor() => Input::RequestHuman,
             ClientFrame::RequestHuman => {
-                refuse(ws, ErrorCode::Forbidden, "Only the visitor asks for a person.");
+                refuse(
+                    ws,
+                    ErrorCode::Forbidden,
+                    "Only the visitor asks for a person.",
+                );
                 return Ok(());
             }
             ClientFrame::Claim => Input::Claim { by },
@@ -206,7 +231,11 @@ impl Conversation {
             ClientFrame::Reassign { agent_id } => match self.teammate(&agent_id).await? {
                 Some(to) => Input::Reassign { by, to },
                 None => {
-                    refuse(ws, ErrorCode::UnknownAgent, "There is no teammate with that id who can respond.");
+                    refuse(
+                        ws,
+                        ErrorCode::UnknownAgent,
+                        "There is no teammate with that id who can respond.",
+                    );
                     return Ok(());
                 }
             },
@@ -214,19 +243,39 @@ impl Conversation {
         self.input(Some(ws), input, None).await
     }
 
-    async fn send(&self, ws: &WebSocket, from: Actor, client_id: String, text: String) -> Result<()> {
-        let input = Input::Message { from, client_id: client_id.clone(), text };
+    async fn send(
+        &self,
+        ws: &WebSocket,
+        from: Actor,
+        client_id: String,
+        text: String,
+    ) -> Result<()> {
+        let input = Input::Message {
+            from,
+            client_id: client_id.clone(),
+            text,
+        };
         self.input(Some(ws), input, Some(client_id)).await
     }
 
     /// Runs one input through the machine and carries out what it decided.
-    async fn input(&self, sender: Option<&WebSocket>, input: Input, client_id: Option<String>) -> Result<()> {
+    async fn input(
+        &self,
+        sender: Option<&WebSocket>,
+        input: Input,
+        client_id: Option<String>,
+    ) -> Result<()> {
         let at = now();
         let outcome = self.inner.borrow_mut().machine.handle(at, input);
         match outcome {
             Err(r) => {
                 if let Some(ws) = sender {
-                    let frame = ErrorFrame { code: r.code, message: r.message, client_id, agent: r.agent };
+                    let frame = ErrorFrame {
+                        code: r.code,
+                        message: r.message,
+                        client_id,
+                        agent: r.agent,
+                    };
                     sockets::send(ws, &ServerFrame::Error(frame));
                 }
                 Ok(())
@@ -246,15 +295,23 @@ impl Conversation {
         for effect in effects {
             let written = match &effect {
                 Effect::Append(item) => store::append(&sql, item),
-                Effect::OpenTicket { number, agent, at } => store::open_ticket(&sql, *number, agent, *at),
-                Effect::AssignTicket { number, agent } => store::assign_ticket(&sql, *number, agent),
+                Effect::OpenTicket { number, agent, at } => {
+                    store::open_ticket(&sql, *number, agent, *at)
+                }
+                Effect::AssignTicket { number, agent } => {
+                    store::assign_ticket(&sql, *number, agent)
+                }
                 Effect::ResolveTicket { number, at } => store::resolve_ticket(&sql, *number, *at),
                 _ => Ok(()),
             };
             if let Err(e) = written {
                 self.reload();
                 if let Some(ws) = sender {
-                    refuse(ws, ErrorCode::Internal, "Storing that failed; please try again.");
+                    refuse(
+                        ws,
+                        ErrorCode::Internal,
+                        "Storing that failed; please try again.",
+                    );
                 }
                 return Err(e);
             }
@@ -274,7 +331,9 @@ impl Conversation {
                     follow.report = true;
                 }
                 Effect::AskBot { turn } => follow.ask_bot = Some(turn),
-                Effect::OpenTicket { .. } | Effect::AssignTicket { .. } | Effect::ResolveTicket { .. } => {}
+                Effect::OpenTicket { .. }
+                | Effect::AssignTicket { .. }
+                | Effect::ResolveTicket { .. } => {}
             }
         }
         Ok(follow)
@@ -293,7 +352,13 @@ impl Conversation {
     /// Asks the AI for the visitor message `turn`. Whatever it answers goes back through the
     /// machine, which drops it if the conversation moved on while the AI was thinking.
     async fn ask_bot(&self, turn: u64) -> Result<()> {
-        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+        let Some(site_key) = self
+            .inner
+            .borrow()
+            .meta
+            .as_ref()
+            .map(|m| m.site_key.clone())
+        else {
             return Ok(());
         };
         let question = store::items_after(&self.sql(), turn - 1)?
@@ -309,7 +374,10 @@ impl Conversation {
         let reply = crate::bot::reply(&self.env, &site_key, &question).await;
         self.bot_typing(false);
         match reply {
-            Ok(reply) => self.input(None, Input::BotReplied { turn, reply }, None).await,
+            Ok(reply) => {
+                self.input(None, Input::BotReplied { turn, reply }, None)
+                    .await
+            }
             Err(e) => {
                 console_error!("bot failed: {e}");
                 Ok(())
@@ -319,7 +387,10 @@ impl Conversation {
 
     fn bot_typing(&self, on: bool) {
         if self.inner.borrow().machine.phase() == Phase::Bot {
-            self.broadcast(&ServerFrame::Typing { author: Author::Bot, on });
+            self.broadcast(&ServerFrame::Typing {
+                author: Author::Bot,
+                on,
+            });
         }
     }
 
@@ -343,7 +414,13 @@ impl Conversation {
     }
 
     async fn teammate(&self, agent_id: &str) -> Result<Option<AgentRef>> {
-        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+        let Some(site_key) = self
+            .inner
+            .borrow()
+            .meta
+            .as_ref()
+            .map(|m| m.site_key.clone())
+        else {
             return Ok(None);
         };
         let stub = internal::site(&self.env, &site_key)?;
@@ -372,7 +449,9 @@ impl Conversation {
             (meta.site_key.clone(), summary)
         };
         let sent = match internal::site(&self.env, &site_key) {
-            Ok(stub) => internal::send(&stub, Method::Post, "/conversation", Some(&summary)).await.map(|_| ()),
+            Ok(stub) => internal::send(&stub, Method::Post, "/conversation", Some(&summary))
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         };
         if let Err(e) = sent {
@@ -383,7 +462,11 @@ impl Conversation {
     fn check_rate(&self, att: &Attachment) -> bool {
         let at = now();
         let mut inner = self.inner.borrow_mut();
-        inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
+        inner
+            .buckets
+            .entry(att.socket_id.clone())
+            .or_insert_with(|| Bucket::new(at))
+            .take(at)
     }
 }
 
@@ -402,7 +485,11 @@ impl DurableObject for Conversation {
             console_error!("conversation load: {e}");
             Inner::default()
         });
-        Conversation { state, env, inner: RefCell::new(inner) }
+        Conversation {
+            state,
+            env,
+            inner: RefCell::new(inner),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -413,7 +500,11 @@ impl DurableObject for Conversation {
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> Result<()> {
+    async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> Result<()> {
         let Some(att) = Attachment::of(&ws)? else {
             sockets::close_back(&ws, 1011, "unknown socket");
             return Ok(());
@@ -423,17 +514,29 @@ impl DurableObject for Conversation {
             return Ok(());
         };
         if text.len() > limits::MAX_FRAME_BYTES {
-            refuse(&ws, ErrorCode::FrameTooLarge, format!("Frames are at most {} bytes.", limits::MAX_FRAME_BYTES));
+            refuse(
+                &ws,
+                ErrorCode::FrameTooLarge,
+                format!("Frames are at most {} bytes.", limits::MAX_FRAME_BYTES),
+            );
             return Ok(());
         }
         if !self.check_rate(&att) {
-            refuse(&ws, ErrorCode::RateLimited, "Too many frames; slow down a little.");
+            refuse(
+                &ws,
+                ErrorCode::RateLimited,
+                "Too many frames; slow down a little.",
+            );
             return Ok(());
         }
         let frame: ClientFrame = match serde_json::from_str(&text) {
             Ok(f) => f,
             Err(e) => {
-                refuse(&ws, ErrorCode::MalformedFrame, format!("That frame is not valid: {e}."));
+                refuse(
+                    &ws,
+                    ErrorCode::MalformedFrame,
+                    format!("That frame is not valid: {e}."),
+                );
                 return Ok(());
             }
         };
@@ -447,7 +550,13 @@ impl DurableObject for Conversation {
         }
     }
 
-    async fn websocket_close(&self, ws: WebSocket, code: usize, reason: String, _clean: bool) -> Result<()> {
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _clean: bool,
+    ) -> Result<()> {
         if let Ok(Some(att)) = Attachment::of(&ws) {
             self.inner.borrow_mut().buckets.remove(&att.socket_id);
         }

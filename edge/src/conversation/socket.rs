@@ -31,14 +31,20 @@ impl Attachment {
     pub fn actor(&self) -> Actor {
         match &self.who {
             Who::Visitor => Actor::Visitor,
-            Who::Agent(a) => Actor::Agent { agent: a.agent.clone(), role: a.role },
+            Who::Agent(a) => Actor::Agent {
+                agent: a.agent.clone(),
+                role: a.role,
+            },
         }
     }
 
     pub fn participant(&self) -> Participant {
         match &self.who {
             Who::Visitor => Participant::Visitor,
-            Who::Agent(a) => Participant::Agent { agent: a.agent.clone(), role: a.role },
+            Who::Agent(a) => Participant::Agent {
+                agent: a.agent.clone(),
+                role: a.role,
+            },
         }
     }
 
@@ -50,7 +56,12 @@ impl Attachment {
 pub fn refuse(ws: &WebSocket, code: ErrorCode, message: impl Into<String>) {
     sockets::send(
         ws,
-        &ServerFrame::Error(ErrorFrame { code, message: message.into(), client_id: None, agent: None }),
+        &ServerFrame::Error(ErrorFrame {
+            code,
+            message: message.into(),
+            client_id: None,
+            agent: None,
+        }),
     );
 }
 
@@ -64,7 +75,10 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn new(now: Millis) -> Self {
-        Bucket { tokens: limits::FRAME_BURST as f64, at: now }
+        Bucket {
+            tokens: limits::FRAME_BURST as f64,
+            at: now,
+        }
     }
 
     pub fn take(&mut self, now: Millis) -> bool {

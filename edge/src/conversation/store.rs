@@ -82,7 +82,13 @@ pub fn items_after(sql: &SqlStorage, after: Seq) -> Result<Vec<Item>> {
         vec![int(after as i64)],
     )?;
     rows.into_iter()
-        .map(|r| Ok(Item { seq: r.seq as Seq, at: r.at, body: serde_json::from_str(&r.body)? }))
+        .map(|r| {
+            Ok(Item {
+                seq: r.seq as Seq,
+                at: r.at,
+                body: serde_json::from_str(&r.body)?,
+            })
+        })
         .collect()
 }
 
@@ -90,7 +96,11 @@ pub fn append(sql: &SqlStorage, item: &Item) -> Result<()> {
     sql::run(
         sql,
         "INSERT INTO items (seq, at, body) VALUES (?, ?, ?)",
-        vec![int(item.seq as i64), int(item.at), text(serde_json::to_string(&item.body)?)],
+        vec![
+            int(item.seq as i64),
+            int(item.at),
+            text(serde_json::to_string(&item.body)?),
+        ],
     )
 }
 
@@ -99,7 +109,12 @@ pub fn open_ticket(sql: &SqlStorage, number: u32, agent: &AgentRef, at: Millis) 
         sql,
         "INSERT INTO tickets (number, opened_at, assignee_id, assignee_name, status)
          VALUES (?, ?, ?, ?, 'open')",
-        vec![int(number.into()), int(at), text(&agent.id), text(&agent.name)],
+        vec![
+            int(number.into()),
+            int(at),
+            text(&agent.id),
+            text(&agent.name),
+        ],
     )
 }
 
