@@ -21,9 +21,7 @@ fn js_err(e: JsValue) -> Error {
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    crypto()?
-        .get_random_values_with_u8_array(&mut bytes)
-        .map_err(js_err)?;
+    crypto()?.get_random_values_with_u8_array(&mut bytes).map_err(js_err)?;
     Ok(bytes)
 }
 
@@ -49,33 +47,21 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Compares in time independent of where the inputs differ.
 pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `pbkdf2-sha256$ITERATIONS$SALT$HASH`, salt and hash in hex.
 pub async fn hash_password(password: &str) -> Result<String> {
     let salt = random_bytes::<16>()?;
     let hash = pbkdf2(password, &salt, PBKDF2_ITERATIONS).await?;
-    Ok(format!(
-        "pbkdf2-sha256${PBKDF2_ITERATIONS}${}${}",
-        hex(&salt),
-        hex(&hash)
-    ))
+    Ok(format!("pbkdf2-sha256${PBKDF2_ITERATIONS}${}${}", hex(&salt), hex(&hash)))
 }
 
 pub async fn verify_password(password: &str, stored: &str) -> Result<bool> {
     let mut parts = stored.split('$');
-    let (Some("pbkdf2-sha256"), Some(iterations), Some(salt), Some(hash), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some("pbkdf2-sha256"), Some(iterations), Some(salt), Some(hash), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Ok(false);
     };
     let (Ok(iterations), Some(salt)) = (iterations.parse::<u32>(), unhex(salt)) else {
@@ -96,9 +82,7 @@ async fn pbkdf2(password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>>
     let subtle = crypto()?.subtle();
     let usages = Array::of1(&JsValue::from_str("deriveBits"));
     let raw = Uint8Array::from(password.as_bytes());
-    let key = subtle
-        .import_key_with_str("raw", &raw, "PBKDF2", false, &usages)
-        .map_err(js_err)?;
+    let key = subtle.import_key_with_str("raw", &raw, "PBKDF2", false, &usages).map_err(js_err)?;
     let key: web_sys::CryptoKey = JsFuture::from(key).await.map_err(js_err)?.unchecked_into();
     let params = Object::new();
     for (k, v) in [
@@ -109,9 +93,7 @@ async fn pbkdf2(password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>>
     ] {
         Reflect::set(&params, &JsValue::from_str(k), &v).map_err(js_err)?;
     }
-    let bits = subtle
-        .derive_bits_with_object(&params, &key, 256)
-        .map_err(js_err)?;
+    let bits = subtle.derive_bits_with_object(&params, &key, 256).map_err(js_err)?;
     let bits = JsFuture::from(bits).await.map_err(js_err)?;
     Ok(Uint8Array::new(&bits).to_vec())
 }

@@ -16,21 +16,13 @@ pub struct Refused {
 pub type ApiResult = std::result::Result<Response, Refused>;
 
 pub fn refuse(status: u16, code: &'static str, message: impl Into<String>) -> Refused {
-    Refused {
-        status,
-        code,
-        message: message.into(),
-    }
+    Refused { status, code, message: message.into() }
 }
 
 impl From<worker::Error> for Refused {
     fn from(e: worker::Error) -> Self {
         console_error!("internal error: {e}");
-        refuse(
-            500,
-            "internal",
-            "Something went wrong on our side; please try again.",
-        )
+        refuse(500, "internal", "Something went wrong on our side; please try again.")
     }
 }
 
@@ -45,10 +37,7 @@ pub fn finish(outcome: ApiResult) -> Result<Response> {
     match outcome {
         Ok(response) => Ok(response),
         Err(r) => {
-            let body = ApiError {
-                code: r.code.to_owned(),
-                message: r.message,
-            };
+            let body = ApiError { code: r.code.to_owned(), message: r.message };
             Ok(Response::from_json(&body)?.with_status(r.status))
         }
     }
@@ -69,19 +58,10 @@ pub async fn body<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|_| refuse(400, "malformed_body", "The body could not be read."))?;
     if text.len() > MAX_BODY_BYTES {
-        return Err(refuse(
-            413,
-            "body_too_large",
-            "The request body is too large.",
-        ));
+        return Err(refuse(413, "body_too_large", "The request body is too large."));
     }
-    serde_json::from_str(&text).map_err(|e| {
-        refuse(
-            400,
-            "malformed_body",
-            format!("The JSON body is not valid: {e}."),
-        )
-    })
+    serde_json::from_str(&text)
+        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
@@ -97,9 +77,5 @@ pub fn is_https(req: &Request) -> bool {
 }
 
 pub fn is_websocket_upgrade(req: &Request) -> bool {
-    req.headers()
-        .get("Upgrade")
-        .ok()
-        .flatten()
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    req.headers().get("Upgrade").ok().flatten().is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }

@@ -55,8 +55,7 @@ pub async fn send<T: Serialize>(
     if let Some(body) = body {
         let headers = Headers::new();
         headers.set("Content-Type", "application/json")?;
-        init.with_headers(headers)
-            .with_body(Some(serde_json::to_string(body)?.into()));
+        init.with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
     }
     let req = Request::new_with_init(&format!("https://object{path}"), &init)?;
     stub.fetch_with_request(req).await

@@ -26,24 +26,18 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .post_async("/api/admin/logout", h!(admin::logout))
         .get_async("/api/admin/me", h!(admin::me))
         .get_async("/api/admin/conversations", h!(admin::conversations))
-        .get_async(
-            "/api/admin/conversations/:id/ws",
-            h!(admin::conversation_socket),
-        )
+        .get_async("/api/admin/conversations/:id/ws", h!(admin::conversation_socket))
         .get_async("/api/admin/inbox/ws", h!(admin::inbox_socket))
         .get_async("/admin", h!(assets::admin_page))
         .get_async("/admin/*rest", h!(assets::admin_page))
         .get_async("/widget/*file", h!(assets::widget_file))
         .head_async("/widget/*file", h!(assets::widget_file))
+        .get_async("/chat/:site", h!(assets::chat_page))
         .or_else_any_method("/api/*rest", |_, _| not_found())
         .run(req, env)
         .await
 }
 
 fn not_found() -> Result<Response> {
-    finish(ApiResult::Err(crate::http::refuse(
-        404,
-        "not_found",
-        "No such endpoint.",
-    )))
+    finish(ApiResult::Err(crate::http::refuse(404, "not_found", "No such endpoint.")))
 }

@@ -106,9 +106,7 @@ pub struct ConversationSummary {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboxFrame {
     /// Every conversation the site knows, newest first; sent once on connect.
-    Snapshot {
-        conversations: Vec<ConversationSummary>,
-    },
+    Snapshot { conversations: Vec<ConversationSummary> },
     /// A conversation changed or appeared.
     Upsert(ConversationSummary),
 }

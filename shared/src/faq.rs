@@ -47,15 +47,8 @@ impl FaqIndex {
             })
             .collect();
         let total: usize = docs.iter().map(Vec::len).sum();
-        let avg_len = if docs.is_empty() {
-            1.0
-        } else {
-            total as f32 / docs.len() as f32
-        };
-        FaqIndex {
-            docs,
-            avg_len: avg_len.max(1.0),
-        }
+        let avg_len = if docs.is_empty() { 1.0 } else { total as f32 / docs.len() as f32 };
+        FaqIndex { docs, avg_len: avg_len.max(1.0) }
     }
 
     pub fn lookup(&self, query: &str) -> FaqOutcome {
@@ -79,17 +72,9 @@ impl FaqIndex {
         let Some((index, score)) = best.filter(|(_, s)| *s > 0.0) else {
             return FaqOutcome::NoMatch;
         };
-        let matched: f32 = q
-            .iter()
-            .zip(&idf)
-            .filter(|(t, _)| self.docs[index].contains(t))
-            .map(|(_, w)| w)
-            .sum();
-        let confidence = if idf_total > 0.0 {
-            matched / idf_total
-        } else {
-            0.0
-        };
+        let matched: f32 =
+            q.iter().zip(&idf).filter(|(t, _)| self.docs[index].contains(t)).map(|(_, w)| w).sum();
+        let confidence = if idf_total > 0.0 { matched / idf_total } else { 0.0 };
         if confidence >= MIN_CONFIDENCE && score > 0.0 {
             FaqOutcome::Answer { index, confidence }
         } else {
@@ -99,11 +84,7 @@ impl FaqIndex {
 
     fn idf(&self, term: &str) -> f32 {
         let n = self.docs.len() as f32;
-        let df = self
-            .docs
-            .iter()
-            .filter(|d| d.iter().any(|t| t == term))
-            .count() as f32;
+        let df = self.docs.iter().filter(|d| d.iter().any(|t| t == term)).count() as f32;
         ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
     }
 
@@ -181,24 +162,12 @@ mod tests {
 
     fn entries() -> Vec<FaqEntry> {
         [
-            (
-                "What is your return policy?",
-                "You can return items within 30 days.",
-            ),
-            (
-                "How long does shipping take?",
-                "Orders arrive in 3 to 5 business days.",
-            ),
-            (
-                "Do you ship internationally?",
-                "We ship to 40 countries worldwide.",
-            ),
+            ("What is your return policy?", "You can return items within 30 days."),
+            ("How long does shipping take?", "Orders arrive in 3 to 5 business days."),
+            ("Do you ship internationally?", "We ship to 40 countries worldwide."),
         ]
         .into_iter()
-        .map(|(q, a)| FaqEntry {
-            question: q.into(),
-            answer: a.into(),
-        })
+        .map(|(q, a)| FaqEntry { question: q.into(), answer: a.into() })
         .collect()
     }
 
@@ -209,10 +178,7 @@ mod tests {
             idx.lookup("what's the returns policy"),
             FaqOutcome::Answer { index: 0, .. }
         ));
-        assert!(matches!(
-            idx.lookup("how long is shipping?"),
-            FaqOutcome::Answer { index: 1, .. }
-        ));
+        assert!(matches!(idx.lookup("how long is shipping?"), FaqOutcome::Answer { index: 1, .. }));
     }
 
     #[test]
@@ -229,13 +195,7 @@ mod tests {
     #[test]
     fn asking_for_a_person_is_recognised() {
         let idx = FaqIndex::new(&entries());
-        assert_eq!(
-            idx.lookup("Can I talk to a human please"),
-            FaqOutcome::WantsHuman
-        );
-        assert_eq!(
-            idx.lookup("quiero hablar con un humano"),
-            FaqOutcome::WantsHuman
-        );
+        assert_eq!(idx.lookup("Can I talk to a human please"), FaqOutcome::WantsHuman);
+        assert_eq!(idx.lookup("quiero hablar con un humano"), FaqOutcome::WantsHuman);
     }
 }

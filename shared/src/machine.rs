@@ -96,11 +96,7 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Refusal {
-            code,
-            message: message.into(),
-            agent: None,
-        }
+        Refusal { code, message: message.into(), agent: None }
     }
 }
 
@@ -193,11 +189,7 @@ impl Conversation {
 
     pub fn handle(&mut self, now: Millis, input: Input) -> Outcome {
         match input {
-            Input::Message {
-                from,
-                client_id,
-                text,
-            } => self.message(now, from, client_id, text),
+            Input::Message { from, client_id, text } => self.message(now, from, client_id, text),
             Input::RequestHuman => self.request_human(now),
             Input::Claim { by } => self.claim(now, by),
             Input::HandBack { by } => self.hand_back(now, by),
@@ -248,11 +240,7 @@ impl Conversation {
 
     /// Assigns the next sequence number, applies the item and returns the effect storing it.
     fn append(&mut self, now: Millis, body: ItemBody) -> Effect {
-        let item = Item {
-            seq: self.last_seq + 1,
-            at: now,
-            body,
-        };
+        let item = Item { seq: self.last_seq + 1, at: now, body };
         self.apply(&item);
         Effect::Append(item)
     }
@@ -266,10 +254,7 @@ impl Conversation {
             Actor::Visitor => (Sender::Visitor, Author::Visitor),
             Actor::Agent { agent, role } => {
                 require_responder(*role)?;
-                (
-                    Sender::Agent(agent.id.clone()),
-                    Author::Agent(agent.clone()),
-                )
+                (Sender::Agent(agent.id.clone()), Author::Agent(agent.clone()))
             }
         };
         validate_client_id(&client_id)?;
@@ -297,11 +282,7 @@ impl Conversation {
             }
             _ => {}
         }
-        let body = ItemBody::Message(Message {
-            author,
-            client_id: Some(client_id.clone()),
-            text,
-        });
+        let body = ItemBody::Message(Message { author, client_id: Some(client_id.clone()), text });
         let stored = self.append(now, body);
         let seq = self.last_seq;
         let mut effects = vec![stored, Effect::Ack { client_id, seq }];
@@ -315,10 +296,7 @@ impl Conversation {
         match self.phase {
             PhaseState::Bot => {}
             PhaseState::Escalated => {
-                return Err(Refusal::new(
-                    ErrorCode::InvalidState,
-                    "A person is on the way.",
-                ));
+                return Err(Refusal::new(ErrorCode::InvalidState, "A person is on the way."));
             }
             PhaseState::Active(_) => {
                 return Err(Refusal::new(
@@ -328,14 +306,8 @@ impl Conversation {
             }
             PhaseState::Ended => return Err(ended()),
         }
-        let escalated = Event::Escalated {
-            by: EscalatedBy::Visitor,
-            reason: None,
-        };
-        Ok(vec![
-            self.event(now, escalated),
-            Effect::StateChanged(self.view()),
-        ])
+        let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None };
+        Ok(vec![self.event(now, escalated), Effect::StateChanged(self.view())])
     }
 
     /// Compare-and-set: only a conversation that nobody holds can be claimed. The shell calls
@@ -349,20 +321,10 @@ impl Conversation {
             PhaseState::Ended => return Err(ended()),
         }
         let number = self.tickets + 1;
-        let joined = self.event(
-            now,
-            Event::AgentJoined {
-                agent: agent.clone(),
-                ticket: number,
-            },
-        );
+        let joined = self.event(now, Event::AgentJoined { agent: agent.clone(), ticket: number });
         Ok(vec![
             joined,
-            Effect::OpenTicket {
-                number,
-                agent,
-                at: now,
-            },
+            Effect::OpenTicket { number, agent, at: now },
             Effect::StateChanged(self.view()),
         ])
     }
@@ -376,10 +338,7 @@ impl Conversation {
         Ok(vec![
             left,
             resumed,
-            Effect::ResolveTicket {
-                number: ticket,
-                at: now,
-            },
+            Effect::ResolveTicket { number: ticket, at: now },
             Effect::StateChanged(self.view()),
         ])
     }
@@ -394,13 +353,7 @@ impl Conversation {
             ));
         }
         let number = self.tickets;
-        let moved = self.event(
-            now,
-            Event::Reassigned {
-                from: holder,
-                to: to.clone(),
-            },
-        );
+        let moved = self.event(now, Event::Reassigned { from: holder, to: to.clone() });
         Ok(vec![
             moved,
             Effect::AssignTicket { number, agent: to },
@@ -436,22 +389,12 @@ impl Conversation {
         }
         let mut effects = Vec::new();
         if let Some(text) = reply.text.filter(|t| !t.trim().is_empty()) {
-            let body = ItemBody::Message(Message {
-                author: Author::Bot,
-                client_id: None,
-                text,
-            });
+            let body = ItemBody::Message(Message { author: Author::Bot, client_id: None, text });
             effects.push(self.append(now, body));
         }
         if let Some(reason) = reply.handover {
             let reason = Some(reason).filter(|r| !r.is_empty());
-            effects.push(self.event(
-                now,
-                Event::Escalated {
-                    by: EscalatedBy::Bot,
-                    reason,
-                },
-            ));
+            effects.push(self.event(now, Event::Escalated { by: EscalatedBy::Bot, reason }));
             effects.push(Effect::StateChanged(self.view()));
         }
         effects
@@ -473,10 +416,7 @@ impl Conversation {
                 )
             }),
             PhaseState::Ended => Err(ended()),
-            _ => Err(Refusal::new(
-                ErrorCode::InvalidState,
-                "Nobody has taken this conversation.",
-            )),
+            _ => Err(Refusal::new(ErrorCode::InvalidState, "Nobody has taken this conversation.")),
         }
     }
 }
@@ -484,10 +424,7 @@ impl Conversation {
 fn agent_of(actor: Actor) -> Result<(AgentRef, Role), Refusal> {
     match actor {
         Actor::Agent { agent, role } => Ok((agent, role)),
-        Actor::Visitor => Err(Refusal::new(
-            ErrorCode::Forbidden,
-            "Only agents can do that.",
-        )),
+        Actor::Visitor => Err(Refusal::new(ErrorCode::Forbidden, "Only agents can do that.")),
     }
 }
 
@@ -505,10 +442,7 @@ fn require_responder(role: Role) -> Result<(), Refusal> {
 fn already_claimed(holder: &AgentRef) -> Refusal {
     Refusal {
         agent: Some(holder.clone()),
-        ..Refusal::new(
-            ErrorCode::AlreadyClaimed,
-            format!("Already claimed by {}.", holder.name),
-        )
+        ..Refusal::new(ErrorCode::AlreadyClaimed, format!("Already claimed by {}.", holder.name))
     }
 }
 
@@ -519,9 +453,7 @@ fn ended() -> Refusal {
 fn validate_client_id(id: &str) -> Result<(), Refusal> {
     let ok = !id.is_empty()
         && id.len() <= limits::MAX_CLIENT_ID_BYTES
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {
@@ -538,18 +470,12 @@ fn validate_client_id(id: &str) -> Result<(), Refusal> {
 fn validate_text(text: &str) -> Result<String, Refusal> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(Refusal::new(
-            ErrorCode::EmptyMessage,
-            "A message needs some text.",
-        ));
+        return Err(Refusal::new(ErrorCode::EmptyMessage, "A message needs some text."));
     }
     if text.chars().count() > limits::MAX_MESSAGE_CHARS {
         return Err(Refusal::new(
             ErrorCode::MessageTooLong,
-            format!(
-                "A message can be at most {} characters.",
-                limits::MAX_MESSAGE_CHARS
-            ),
+            format!("A message can be at most {} characters.", limits::MAX_MESSAGE_CHARS),
         ));
     }
     Ok(text.to_owned())

@@ -41,6 +41,13 @@ pub enum ClientFrame {
     Typing {
         on: bool,
     },
+    /// The visitor tells who they are (from the host page's `identify`).
+    Identify {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        email: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +85,22 @@ pub enum ServerFrame {
         author: Author,
         on: bool,
     },
+    /// What is known about the visitor changed.
+    Visitor(VisitorProfile),
     Error(ErrorFrame),
+}
+
+/// What the conversation knows about its visitor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorProfile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The conversation's language (ISO 639-1 where there is one), detected from the
+    /// visitor's words; before that, the browser's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +113,8 @@ pub struct Welcome {
     pub last_seq: Seq,
     /// Every item after the hello's `last_seq`, oldest first.
     pub backlog: Vec<Item>,
+    #[serde(default)]
+    pub visitor: VisitorProfile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,6 +303,7 @@ pub struct ErrorFrame {
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     MalformedFrame,
+    InvalidProfile,
     FrameTooLarge,
     MessageTooLong,
     EmptyMessage,
@@ -304,6 +329,9 @@ pub mod limits {
     pub const MAX_FRAME_BYTES: usize = 32 * 1024;
     /// Bytes in a client message id.
     pub const MAX_CLIENT_ID_BYTES: usize = 64;
+    /// Characters in a visitor's name, and bytes in their email address.
+    pub const MAX_NAME_CHARS: usize = 80;
+    pub const MAX_EMAIL_BYTES: usize = 254;
     /// Sustained frames per second per socket, and the burst allowed above it.
     pub const FRAMES_PER_SECOND: u32 = 10;
     pub const FRAME_BURST: u32 = 30;
@@ -337,19 +365,13 @@ mod tests {
             seq: 3,
             at: 1_700_000_000_000,
             body: ItemBody::Event(Event::AgentJoined {
-                agent: AgentRef {
-                    id: "a1".into(),
-                    name: "Maria".into(),
-                },
+                agent: AgentRef { id: "a1".into(), name: "Maria".into() },
                 ticket: 1,
             }),
         };
         let json = serde_json::to_string(&ServerFrame::Item(item.clone())).unwrap();
         assert!(json.contains(r#""event":"agent_joined""#), "{json}");
-        assert_eq!(
-            serde_json::from_str::<ServerFrame>(&json).unwrap(),
-            ServerFrame::Item(item)
-        );
+        assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), ServerFrame::Item(item));
     }
 
     #[test]

@@ -8,50 +8,25 @@ use shared::protocol::{
 const T: i64 = 1_700_000_000_000;
 
 fn agent(id: &str, role: Role) -> Actor {
-    Actor::Agent {
-        agent: aref(id),
-        role,
-    }
+    Actor::Agent { agent: aref(id), role }
 }
 
 fn aref(id: &str) -> AgentRef {
-    AgentRef {
-        id: id.into(),
-        name: format!("Agent {id}"),
-    }
+    AgentRef { id: id.into(), name: format!("Agent {id}") }
 }
 
 fn say(from: Actor, id: &str, text: &str) -> Input {
-    Input::Message {
-        from,
-        client_id: id.into(),
-        text: text.into(),
-    }
+    Input::Message { from, client_id: id.into(), text: text.into() }
 }
 
 fn items(effects: &[Effect]) -> Vec<&Item> {
-    effects
-        .iter()
-        .filter_map(|e| {
-            if let Effect::Append(i) = e {
-                Some(i)
-            } else {
-                None
-            }
-        })
-        .collect()
+    effects.iter().filter_map(|e| if let Effect::Append(i) = e { Some(i) } else { None }).collect()
 }
 
 fn events(effects: &[Effect]) -> Vec<&Event> {
     items(effects)
         .into_iter()
-        .filter_map(|i| {
-            if let ItemBody::Event(e) = &i.body {
-                Some(e)
-            } else {
-                None
-            }
-        })
+        .filter_map(|i| if let ItemBody::Event(e) = &i.body { Some(e) } else { None })
         .collect()
 }
 
@@ -71,28 +46,17 @@ fn escalated() -> Conversation {
 
 fn active(by: &str) -> Conversation {
     let mut c = escalated();
-    c.handle(
-        T,
-        Input::Claim {
-            by: agent(by, Role::Responder),
-        },
-    )
-    .unwrap();
+    c.handle(T, Input::Claim { by: agent(by, Role::Responder) }).unwrap();
     c
 }
 
 #[test]
 fn visitor_message_in_bot_phase_is_stored_acked_and_asks_the_bot() {
     let mut c = Conversation::new();
-    let fx = c
-        .handle(T, say(Actor::Visitor, "m1", "  where is my order? "))
-        .unwrap();
+    let fx = c.handle(T, say(Actor::Visitor, "m1", "  where is my order? ")).unwrap();
     assert_eq!(items(&fx)[0].seq, 1);
     assert!(matches!(&items(&fx)[0].body, ItemBody::Message(m) if m.text == "where is my order?"));
-    assert!(fx.contains(&Effect::Ack {
-        client_id: "m1".into(),
-        seq: 1
-    }));
+    assert!(fx.contains(&Effect::Ack { client_id: "m1".into(), seq: 1 }));
     assert!(fx.contains(&Effect::AskBot { turn: 1 }));
     assert_eq!(c.bot_turn_pending(), Some(1));
 }
@@ -101,10 +65,7 @@ fn visitor_message_in_bot_phase_is_stored_acked_and_asks_the_bot() {
 fn bot_answer_is_stored_and_clears_the_pending_turn() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
-    let reply = BotReply {
-        text: Some("Hello!".into()),
-        handover: None,
-    };
+    let reply = BotReply { text: Some("Hello!".into()), handover: None };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     assert!(matches!(&items(&fx)[0].body, ItemBody::Message(m) if m.author == Author::Bot));
     assert_eq!(c.bot_turn_pending(), None);
@@ -113,25 +74,13 @@ fn bot_answer_is_stored_and_clears_the_pending_turn() {
 #[test]
 fn bot_handover_escalates() {
     let mut c = Conversation::new();
-    c.handle(T, say(Actor::Visitor, "m1", "refund my order from 2019"))
-        .unwrap();
-    let reply = BotReply {
-        text: Some("Let me get a person.".into()),
-        handover: Some("no match".into()),
-    };
+    c.handle(T, say(Actor::Visitor, "m1", "refund my order from 2019")).unwrap();
+    let reply =
+        BotReply { text: Some("Let me get a person.".into()), handover: Some("no match".into()) };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     assert_eq!(c.phase(), Phase::Escalated);
-    assert!(matches!(
-        events(&fx)[0],
-        Event::Escalated {
-            by: EscalatedBy::Bot,
-            ..
-        }
-    ));
-    assert!(
-        fx.iter()
-            .any(|e| matches!(e, Effect::StateChanged(v) if v.phase == Phase::Escalated))
-    );
+    assert!(matches!(events(&fx)[0], Event::Escalated { by: EscalatedBy::Bot, .. }));
+    assert!(fx.iter().any(|e| matches!(e, Effect::StateChanged(v) if v.phase == Phase::Escalated)));
 }
 
 #[test]
@@ -139,38 +88,18 @@ fn visitor_request_escalates_and_pauses_the_ai() {
     let mut c = escalated();
     assert_eq!(c.phase(), Phase::Escalated);
     let fx = c.handle(T, say(Actor::Visitor, "m2", "anyone?")).unwrap();
-    assert!(
-        !fx.iter().any(|e| matches!(e, Effect::AskBot { .. })),
-        "the AI is paused"
-    );
+    assert!(!fx.iter().any(|e| matches!(e, Effect::AskBot { .. })), "the AI is paused");
     assert_eq!(c.bot_turn_pending(), None);
 }
 
 #[test]
 fn claim_from_escalated_activates_and_opens_ticket_one() {
     let mut c = escalated();
-    let fx = c
-        .handle(
-            T,
-            Input::Claim {
-                by: agent("a", Role::Responder),
-            },
-        )
-        .unwrap();
+    let fx = c.handle(T, Input::Claim { by: agent("a", Role::Responder) }).unwrap();
     assert_eq!(c.phase(), Phase::Active);
     assert_eq!(c.assignee(), Some(&aref("a")));
-    assert_eq!(
-        *events(&fx)[0],
-        Event::AgentJoined {
-            agent: aref("a"),
-            ticket: 1
-        }
-    );
-    assert!(fx.contains(&Effect::OpenTicket {
-        number: 1,
-        agent: aref("a"),
-        at: T
-    }));
+    assert_eq!(*events(&fx)[0], Event::AgentJoined { agent: aref("a"), ticket: 1 });
+    assert!(fx.contains(&Effect::OpenTicket { number: 1, agent: aref("a"), at: T }));
     assert_eq!(c.view().ticket, Some(1));
 }
 
@@ -178,13 +107,7 @@ fn claim_from_escalated_activates_and_opens_ticket_one() {
 fn take_over_from_bot_phase_works_without_escalation() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
-    c.handle(
-        T,
-        Input::Claim {
-            by: agent("a", Role::Owner),
-        },
-    )
-    .unwrap();
+    c.handle(T, Input::Claim { by: agent("a", Role::Owner) }).unwrap();
     assert_eq!(c.phase(), Phase::Active);
 }
 
@@ -192,14 +115,7 @@ fn take_over_from_bot_phase_works_without_escalation() {
 fn second_claim_is_refused_naming_the_winner() {
     let mut c = active("a");
     let before = c.clone();
-    let r = c
-        .handle(
-            T,
-            Input::Claim {
-                by: agent("b", Role::Responder),
-            },
-        )
-        .unwrap_err();
+    let r = c.handle(T, Input::Claim { by: agent("b", Role::Responder) }).unwrap_err();
     assert_eq!(r.code, ErrorCode::AlreadyClaimed);
     assert_eq!(r.agent, Some(aref("a")));
     assert!(r.message.contains("Agent a"));
@@ -210,41 +126,25 @@ fn second_claim_is_refused_naming_the_winner() {
 fn viewers_and_visitors_cannot_claim() {
     let mut c = escalated();
     assert_eq!(
-        refused(
-            &mut c,
-            Input::Claim {
-                by: agent("v", Role::Viewer)
-            }
-        ),
+        refused(&mut c, Input::Claim { by: agent("v", Role::Viewer) }),
         ErrorCode::Forbidden
     );
-    assert_eq!(
-        refused(&mut c, Input::Claim { by: Actor::Visitor }),
-        ErrorCode::Forbidden
-    );
+    assert_eq!(refused(&mut c, Input::Claim { by: Actor::Visitor }), ErrorCode::Forbidden);
 }
 
 #[test]
 fn viewer_cannot_reply_hand_back_or_end() {
     let mut c = active("a");
     let v = agent("v", Role::Viewer);
-    assert_eq!(
-        refused(&mut c, say(v.clone(), "x", "hi")),
-        ErrorCode::Forbidden
-    );
-    assert_eq!(
-        refused(&mut c, Input::HandBack { by: v.clone() }),
-        ErrorCode::Forbidden
-    );
+    assert_eq!(refused(&mut c, say(v.clone(), "x", "hi")), ErrorCode::Forbidden);
+    assert_eq!(refused(&mut c, Input::HandBack { by: v.clone() }), ErrorCode::Forbidden);
     assert_eq!(refused(&mut c, Input::End { by: v }), ErrorCode::Forbidden);
 }
 
 #[test]
 fn assignee_reply_is_stored_and_others_are_refused() {
     let mut c = active("a");
-    let fx = c
-        .handle(T, say(agent("a", Role::Responder), "r1", "Hi, I'm here"))
-        .unwrap();
+    let fx = c.handle(T, say(agent("a", Role::Responder), "r1", "Hi, I'm here")).unwrap();
     assert!(
         matches!(&items(&fx)[0].body, ItemBody::Message(m) if m.author == Author::Agent(aref("a")))
     );
@@ -257,37 +157,20 @@ fn assignee_reply_is_stored_and_others_are_refused() {
 #[test]
 fn agent_must_claim_before_replying() {
     let mut c = escalated();
-    assert_eq!(
-        refused(&mut c, say(agent("a", Role::Owner), "r1", "hi")),
-        ErrorCode::NotAssignee
-    );
+    assert_eq!(refused(&mut c, say(agent("a", Role::Owner), "r1", "hi")), ErrorCode::NotAssignee);
 }
 
 #[test]
 fn hand_back_resolves_the_ticket_and_the_ai_answers_the_next_message() {
     let mut c = active("a");
-    let fx = c
-        .handle(
-            T,
-            Input::HandBack {
-                by: agent("a", Role::Responder),
-            },
-        )
-        .unwrap();
+    let fx = c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
     assert_eq!(
         events(&fx),
-        [
-            &Event::AgentLeft { agent: aref("a") },
-            &Event::AiResumed { by: aref("a") }
-        ]
+        [&Event::AgentLeft { agent: aref("a") }, &Event::AiResumed { by: aref("a") }]
     );
     assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T }));
     assert_eq!(c.phase(), Phase::Bot);
-    assert_eq!(
-        c.bot_turn_pending(),
-        None,
-        "nothing owed until the visitor writes again"
-    );
+    assert_eq!(c.bot_turn_pending(), None, "nothing owed until the visitor writes again");
     let fx = c.handle(T, say(Actor::Visitor, "m9", "thanks")).unwrap();
     assert!(fx.iter().any(|e| matches!(e, Effect::AskBot { .. })));
 }
@@ -295,47 +178,19 @@ fn hand_back_resolves_the_ticket_and_the_ai_answers_the_next_message() {
 #[test]
 fn second_cycle_opens_ticket_two() {
     let mut c = active("a");
-    c.handle(
-        T,
-        Input::HandBack {
-            by: agent("a", Role::Responder),
-        },
-    )
-    .unwrap();
-    let fx = c
-        .handle(
-            T,
-            Input::Claim {
-                by: agent("b", Role::Responder),
-            },
-        )
-        .unwrap();
-    assert!(fx.contains(&Effect::OpenTicket {
-        number: 2,
-        agent: aref("b"),
-        at: T
-    }));
+    c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
+    let fx = c.handle(T, Input::Claim { by: agent("b", Role::Responder) }).unwrap();
+    assert!(fx.contains(&Effect::OpenTicket { number: 2, agent: aref("b"), at: T }));
 }
 
 #[test]
 fn only_the_holder_or_an_admin_hands_back() {
     let mut c = active("a");
     assert_eq!(
-        refused(
-            &mut c,
-            Input::HandBack {
-                by: agent("b", Role::Responder)
-            }
-        ),
+        refused(&mut c, Input::HandBack { by: agent("b", Role::Responder) }),
         ErrorCode::NotAssignee
     );
-    c.handle(
-        T,
-        Input::HandBack {
-            by: agent("boss", Role::Admin),
-        },
-    )
-    .unwrap();
+    c.handle(T, Input::HandBack { by: agent("boss", Role::Admin) }).unwrap();
     assert_eq!(c.phase(), Phase::Bot);
 }
 
@@ -343,12 +198,7 @@ fn only_the_holder_or_an_admin_hands_back() {
 fn hand_back_without_a_holder_is_refused() {
     let mut c = escalated();
     assert_eq!(
-        refused(
-            &mut c,
-            Input::HandBack {
-                by: agent("a", Role::Owner)
-            }
-        ),
+        refused(&mut c, Input::HandBack { by: agent("a", Role::Owner) }),
         ErrorCode::InvalidState
     );
 }
@@ -356,45 +206,17 @@ fn hand_back_without_a_holder_is_refused() {
 #[test]
 fn reassign_moves_the_conversation_and_its_ticket() {
     let mut c = active("a");
-    let fx = c
-        .handle(
-            T,
-            Input::Reassign {
-                by: agent("a", Role::Responder),
-                to: aref("b"),
-            },
-        )
-        .unwrap();
-    assert_eq!(
-        *events(&fx)[0],
-        Event::Reassigned {
-            from: aref("a"),
-            to: aref("b")
-        }
-    );
-    assert!(fx.contains(&Effect::AssignTicket {
-        number: 1,
-        agent: aref("b")
-    }));
+    let fx =
+        c.handle(T, Input::Reassign { by: agent("a", Role::Responder), to: aref("b") }).unwrap();
+    assert_eq!(*events(&fx)[0], Event::Reassigned { from: aref("a"), to: aref("b") });
+    assert!(fx.contains(&Effect::AssignTicket { number: 1, agent: aref("b") }));
     assert_eq!(c.assignee(), Some(&aref("b")));
     assert_eq!(
-        refused(
-            &mut c,
-            Input::Reassign {
-                by: agent("b", Role::Responder),
-                to: aref("b")
-            }
-        ),
+        refused(&mut c, Input::Reassign { by: agent("b", Role::Responder), to: aref("b") }),
         ErrorCode::InvalidState
     );
     assert_eq!(
-        refused(
-            &mut c,
-            Input::Reassign {
-                by: agent("a", Role::Responder),
-                to: aref("c")
-            }
-        ),
+        refused(&mut c, Input::Reassign { by: agent("a", Role::Responder), to: aref("c") }),
         ErrorCode::NotAssignee
     );
 }
@@ -402,43 +224,17 @@ fn reassign_moves_the_conversation_and_its_ticket() {
 #[test]
 fn end_closes_the_conversation_and_everything_after_is_refused() {
     let mut c = active("a");
-    let fx = c
-        .handle(
-            T,
-            Input::End {
-                by: agent("a", Role::Responder),
-            },
-        )
-        .unwrap();
-    assert!(matches!(
-        events(&fx)[0],
-        Event::Ended {
-            by: EndedBy::Agent(_)
-        }
-    ));
+    let fx = c.handle(T, Input::End { by: agent("a", Role::Responder) }).unwrap();
+    assert!(matches!(events(&fx)[0], Event::Ended { by: EndedBy::Agent(_) }));
     assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T }));
     assert_eq!(c.phase(), Phase::Ended);
+    assert_eq!(refused(&mut c, say(Actor::Visitor, "z", "hello?")), ErrorCode::ConversationEnded);
+    assert_eq!(refused(&mut c, Input::RequestHuman), ErrorCode::ConversationEnded);
     assert_eq!(
-        refused(&mut c, say(Actor::Visitor, "z", "hello?")),
+        refused(&mut c, Input::Claim { by: agent("b", Role::Owner) }),
         ErrorCode::ConversationEnded
     );
-    assert_eq!(
-        refused(&mut c, Input::RequestHuman),
-        ErrorCode::ConversationEnded
-    );
-    assert_eq!(
-        refused(
-            &mut c,
-            Input::Claim {
-                by: agent("b", Role::Owner)
-            }
-        ),
-        ErrorCode::ConversationEnded
-    );
-    assert_eq!(
-        refused(&mut c, Input::End { by: Actor::Visitor }),
-        ErrorCode::ConversationEnded
-    );
+    assert_eq!(refused(&mut c, Input::End { by: Actor::Visitor }), ErrorCode::ConversationEnded);
 }
 
 #[test]
@@ -452,15 +248,9 @@ fn visitor_can_end_from_bot_phase() {
 #[test]
 fn repeated_request_for_a_human_is_refused() {
     let mut c = escalated();
-    assert_eq!(
-        refused(&mut c, Input::RequestHuman),
-        ErrorCode::InvalidState
-    );
+    assert_eq!(refused(&mut c, Input::RequestHuman), ErrorCode::InvalidState);
     let mut c = active("a");
-    assert_eq!(
-        refused(&mut c, Input::RequestHuman),
-        ErrorCode::InvalidState
-    );
+    assert_eq!(refused(&mut c, Input::RequestHuman), ErrorCode::InvalidState);
 }
 
 #[test]
@@ -468,13 +258,7 @@ fn same_client_id_is_stored_once_and_acked_again() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "dup", "hello")).unwrap();
     let fx = c.handle(T, say(Actor::Visitor, "dup", "hello")).unwrap();
-    assert_eq!(
-        fx,
-        vec![Effect::Ack {
-            client_id: "dup".into(),
-            seq: 1
-        }]
-    );
+    assert_eq!(fx, vec![Effect::Ack { client_id: "dup".into(), seq: 1 }]);
     assert_eq!(c.last_seq(), 1);
 }
 
@@ -482,38 +266,18 @@ fn same_client_id_is_stored_once_and_acked_again() {
 fn client_ids_are_scoped_to_their_author() {
     let mut c = active("a");
     let seq = c.last_seq();
-    c.handle(
-        T,
-        say(
-            agent("a", Role::Responder),
-            "v1",
-            "same id as the visitor's",
-        ),
-    )
-    .unwrap();
+    c.handle(T, say(agent("a", Role::Responder), "v1", "same id as the visitor's")).unwrap();
     assert_eq!(c.last_seq(), seq + 1);
 }
 
 #[test]
 fn bad_messages_are_refused() {
     let mut c = Conversation::new();
-    assert_eq!(
-        refused(&mut c, say(Actor::Visitor, "e", "   \n ")),
-        ErrorCode::EmptyMessage
-    );
+    assert_eq!(refused(&mut c, say(Actor::Visitor, "e", "   \n ")), ErrorCode::EmptyMessage);
     let long = "x".repeat(shared::protocol::limits::MAX_MESSAGE_CHARS + 1);
-    assert_eq!(
-        refused(&mut c, say(Actor::Visitor, "l", &long)),
-        ErrorCode::MessageTooLong
-    );
-    assert_eq!(
-        refused(&mut c, say(Actor::Visitor, "", "hi")),
-        ErrorCode::InvalidClientId
-    );
-    assert_eq!(
-        refused(&mut c, say(Actor::Visitor, "a b", "hi")),
-        ErrorCode::InvalidClientId
-    );
+    assert_eq!(refused(&mut c, say(Actor::Visitor, "l", &long)), ErrorCode::MessageTooLong);
+    assert_eq!(refused(&mut c, say(Actor::Visitor, "", "hi")), ErrorCode::InvalidClientId);
+    assert_eq!(refused(&mut c, say(Actor::Visitor, "a b", "hi")), ErrorCode::InvalidClientId);
     assert_eq!(
         refused(&mut c, say(Actor::Visitor, &"i".repeat(65), "hi")),
         ErrorCode::InvalidClientId
@@ -525,44 +289,13 @@ fn bad_messages_are_refused() {
 fn bot_reply_after_takeover_is_dropped() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
-    c.handle(
-        T,
-        Input::Claim {
-            by: agent("a", Role::Responder),
-        },
-    )
-    .unwrap();
-    let late = BotReply {
-        text: Some("I can help!".into()),
-        handover: None,
-    };
-    let fx = c
-        .handle(
-            T,
-            Input::BotReplied {
-                turn: 1,
-                reply: late.clone(),
-            },
-        )
-        .unwrap();
+    c.handle(T, Input::Claim { by: agent("a", Role::Responder) }).unwrap();
+    let late = BotReply { text: Some("I can help!".into()), handover: None };
+    let fx = c.handle(T, Input::BotReplied { turn: 1, reply: late.clone() }).unwrap();
     assert!(fx.is_empty(), "computed before the takeover: dropped");
     // Even once the AI is back, the old turn stays stale.
-    c.handle(
-        T,
-        Input::HandBack {
-            by: agent("a", Role::Responder),
-        },
-    )
-    .unwrap();
-    let fx = c
-        .handle(
-            T,
-            Input::BotReplied {
-                turn: 1,
-                reply: late,
-            },
-        )
-        .unwrap();
+    c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
+    let fx = c.handle(T, Input::BotReplied { turn: 1, reply: late }).unwrap();
     assert!(fx.is_empty());
 }
 
@@ -570,27 +303,10 @@ fn bot_reply_after_takeover_is_dropped() {
 fn bot_reply_to_an_older_turn_is_dropped() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
-    c.handle(T, say(Actor::Visitor, "m2", "are you there"))
-        .unwrap();
-    let reply = BotReply {
-        text: Some("Hi".into()),
-        handover: None,
-    };
-    assert!(
-        c.handle(
-            T,
-            Input::BotReplied {
-                turn: 1,
-                reply: reply.clone()
-            }
-        )
-        .unwrap()
-        .is_empty()
-    );
-    assert_eq!(
-        items(&c.handle(T, Input::BotReplied { turn: 2, reply }).unwrap()).len(),
-        1
-    );
+    c.handle(T, say(Actor::Visitor, "m2", "are you there")).unwrap();
+    let reply = BotReply { text: Some("Hi".into()), handover: None };
+    assert!(c.handle(T, Input::BotReplied { turn: 1, reply: reply.clone() }).unwrap().is_empty());
+    assert_eq!(items(&c.handle(T, Input::BotReplied { turn: 2, reply }).unwrap()).len(), 1);
 }
 
 #[test]
@@ -599,21 +315,11 @@ fn replay_rebuilds_the_same_state() {
     let mut log = Vec::new();
     let inputs = [
         say(Actor::Visitor, "m1", "hi"),
-        Input::BotReplied {
-            turn: 1,
-            reply: BotReply {
-                text: Some("hey".into()),
-                handover: None,
-            },
-        },
+        Input::BotReplied { turn: 1, reply: BotReply { text: Some("hey".into()), handover: None } },
         Input::RequestHuman,
-        Input::Claim {
-            by: agent("a", Role::Responder),
-        },
+        Input::Claim { by: agent("a", Role::Responder) },
         say(agent("a", Role::Responder), "r1", "hello"),
-        Input::HandBack {
-            by: agent("a", Role::Responder),
-        },
+        Input::HandBack { by: agent("a", Role::Responder) },
     ];
     for input in inputs {
         for e in c.handle(T, input).unwrap() {

@@ -1,5 +1,6 @@
 // Shared setup for the browser tests: Debian's chromium through playwright-core, against the
 // worker that `cargo xtask test` started and seeded (its URL and login come in the environment).
+// One page object for the visitor's widget and one driver for an agent over the real API.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -26,4 +27,96 @@ export async function launch() {
 export async function screenshot(page, name) {
   mkdirSync(env.artifacts, { recursive: true });
   await page.screenshot({ path: join(env.artifacts, `${name}.png`) });
+}
+
+/** The visitor's side: the demo page (or any page) with the widget. */
+export class Widget {
+  constructor(page, texts = EN) {
+    this.page = page;
+    this.t = texts;
+  }
+
+  static async open(context, url = `${env.base}/`, texts = EN) {
+    const page = await context.newPage();
+    await page.goto(url);
+    const w = new Widget(page, texts);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    return w;
+  }
+
+  get launcher() { return this.page.getByRole("button", { name: this.t.open }); }
+  get input() { return this.page.getByRole("textbox", { name: this.t.placeholder }); }
+  get panel() { return this.page.getByRole("dialog"); }
+  text(s, exact = false) { return this.page.getByText(s, { exact }); }
+
+  async say(text) {
+    await this.input.fill(text);
+    await this.input.press("Enter");
+  }
+
+  async conversationId(site = env.site) {
+    const raw = await this.page.evaluate((k) => localStorage.getItem(`takeover:${k}`), site);
+    return JSON.parse(raw).conversation_id;
+  }
+
+  /** How many bubbles carry exactly this text. */
+  async bubbles(text) {
+    return this.page.locator("li.bubble", { hasText: text }).count();
+  }
+}
+
+export const EN = { open: "Open chat", placeholder: "Type your message…" };
+
+/**
+ * An agent driven through the real HTTP API and WebSocket, from inside a browser page of its
+ * own (so the HttpOnly session cookie is used exactly as the console uses it).
+ */
+export class Agent {
+  static async login(browser) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${env.base}/api/health`);
+    const res = await page.evaluate(async (body) => {
+      const r = await fetch("/api/admin/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      return { status: r.status, me: await r.json() };
+    }, { site_key: env.site, email: env.email, password: env.password });
+    if (res.status !== 200) throw new Error(`agent login failed: ${res.status}`);
+    const agent = new Agent();
+    agent.page = page;
+    agent.me = res.me;
+    return agent;
+  }
+
+  async open(conversationId) {
+    return this.page.evaluate((id) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/api/admin/conversations/${id}/ws`);
+      window.frames_ = [];
+      window.sock = ws;
+      ws.onmessage = (e) => {
+        const f = JSON.parse(e.data);
+        window.frames_.push(f);
+        if (f.type === "welcome") resolve(f);
+      };
+      ws.onerror = () => reject(new Error("agent socket failed"));
+      ws.onopen = () => ws.send(JSON.stringify({ type: "hello", version: 1, credential: { kind: "agent" }, last_seq: 0 }));
+    }), conversationId);
+  }
+
+  async send(frame) {
+    await this.page.evaluate((f) => window.sock.send(JSON.stringify(f)), frame);
+  }
+
+  claim() { return this.send({ type: "claim" }); }
+  handBack() { return this.send({ type: "hand_back" }); }
+  typing(on) { return this.send({ type: "typing", on }); }
+  say(text) { return this.send({ type: "send", client_id: `a${Date.now()}${Math.random().toString(36).slice(2)}`, text }); }
+
+  /** Waits until a received frame matches `pred` (run in the page), returning it. */
+  async until(pred) {
+    const handle = await this.page.waitForFunction(
+      (src) => window.frames_.find(new Function("f", `return (${src})(f)`)),
+      pred.toString(), { timeout: 15_000 });
+    return handle.jsonValue();
+  }
 }

@@ -36,10 +36,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
 }
 
 /// A running worker with its own state directory, deleted on drop.
@@ -57,13 +54,7 @@ impl Edge {
         let setup_token = server::random_hex(24);
         let port = server::free_port();
         let worker = Self::launch(port, &state, &setup_token);
-        Edge {
-            base: worker.base.clone(),
-            worker: Some(worker),
-            port,
-            setup_token,
-            state,
-        }
+        Edge { base: worker.base.clone(), worker: Some(worker), port, setup_token, state }
     }
 
     fn launch(port: u16, state: &Path, token: &str) -> server::LocalWorker {
@@ -80,10 +71,8 @@ impl Edge {
 
     /// Creates a site with the demo FAQ and these teammates (email, display name, role).
     pub fn site(&self, key: &str, members: &[(&str, &str, &str)]) -> String {
-        let members: Vec<[&str; 4]> = members
-            .iter()
-            .map(|(e, n, r)| [*e, *n, *r, PASSWORD])
-            .collect();
+        let members: Vec<[&str; 4]> =
+            members.iter().map(|(e, n, r)| [*e, *n, *r, PASSWORD]).collect();
         server::seed(&self.base, &self.setup_token, key, DEMO_SITE, &members)
             .unwrap_or_else(|e| panic!("{e}"));
         key.to_owned()
@@ -111,32 +100,23 @@ impl Socket {
     pub async fn connect(url: &str, cookie: Option<&str>) -> Socket {
         let mut req = url.into_client_request().expect("valid ws url");
         if let Some(cookie) = cookie {
-            req.headers_mut()
-                .insert("Cookie", HeaderValue::from_str(cookie).expect("cookie"));
+            req.headers_mut().insert("Cookie", HeaderValue::from_str(cookie).expect("cookie"));
         }
-        let (ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("websocket connect");
+        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connect");
         Socket { ws }
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
-        self.send_raw(&serde_json::to_string(frame).expect("encode"))
-            .await;
+        self.send_raw(&serde_json::to_string(frame).expect("encode")).await;
     }
 
     pub async fn send_raw(&mut self, text: &str) {
-        self.ws
-            .send(Message::Text(Utf8Bytes::from(text)))
-            .await
-            .expect("ws send");
+        self.ws.send(Message::Text(Utf8Bytes::from(text))).await.expect("ws send");
     }
 
     /// The next frame, skipping typing indicators. Panics after [`PATIENCE`].
     pub async fn next(&mut self) -> ServerFrame {
-        self.try_next(PATIENCE)
-            .await
-            .expect("a frame within the patience window")
+        self.try_next(PATIENCE).await.expect("a frame within the patience window")
     }
 
     /// The next frame within `wait` as JSON, skipping typing indicators; `None` when the
@@ -144,10 +124,7 @@ impl Socket {
     pub async fn try_next_json(&mut self, wait: Duration) -> Option<serde_json::Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.ws.next())
-                .await
-                .ok()??
-                .ok()?;
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??.ok()?;
             let Message::Text(text) = msg else { continue };
             let value: serde_json::Value = serde_json::from_str(&text).expect("frames are JSON");
             if value["type"] != "typing" {
@@ -194,10 +171,7 @@ impl Socket {
     }
 
     pub async fn error(&mut self) -> shared::protocol::ErrorFrame {
-        match self
-            .until("an error frame", |f| matches!(f, ServerFrame::Error(_)))
-            .await
-        {
+        match self.until("an error frame", |f| matches!(f, ServerFrame::Error(_))).await {
             ServerFrame::Error(e) => e,
             _ => unreachable!(),
         }
@@ -226,26 +200,17 @@ impl Socket {
 pub fn hello_visitor(token: &str, last_seq: u64) -> ClientFrame {
     ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
-        credential: Credential::Visitor {
-            token: token.to_owned(),
-        },
+        credential: Credential::Visitor { token: token.to_owned() },
         last_seq,
     })
 }
 
 pub fn hello_agent(last_seq: u64) -> ClientFrame {
-    ClientFrame::Hello(Hello {
-        version: PROTOCOL_VERSION,
-        credential: Credential::Agent,
-        last_seq,
-    })
+    ClientFrame::Hello(Hello { version: PROTOCOL_VERSION, credential: Credential::Agent, last_seq })
 }
 
 pub fn say(client_id: &str, text: &str) -> ClientFrame {
-    ClientFrame::Send {
-        client_id: client_id.to_owned(),
-        text: text.to_owned(),
-    }
+    ClientFrame::Send { client_id: client_id.to_owned(), text: text.to_owned() }
 }
 
 /// A visitor with a conversation of their own.
@@ -323,23 +288,12 @@ impl Agent {
             .await
             .expect("login request");
         assert_eq!(res.status(), 200, "login for {email}");
-        let set_cookie = res
-            .headers()
-            .get("set-cookie")
-            .expect("a session cookie")
-            .to_str()
-            .unwrap();
-        assert!(
-            set_cookie.contains("HttpOnly"),
-            "session cookie is HttpOnly: {set_cookie}"
-        );
+        let set_cookie =
+            res.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
+        assert!(set_cookie.contains("HttpOnly"), "session cookie is HttpOnly: {set_cookie}");
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
         let me: Me = res.json().await.expect("me");
-        Agent {
-            me,
-            cookie,
-            base: edge.base.clone(),
-        }
+        Agent { me, cookie, base: edge.base.clone() }
     }
 
     /// Opens the conversation as this agent and returns the socket after its welcome.
@@ -362,10 +316,7 @@ impl Agent {
 
 /// The backlog a fresh hello receives: every stored item of the conversation.
 pub async fn history(edge: &Edge, v: &Visitor) -> Vec<Item> {
-    Visitor::resume(edge, &v.conversation_id, &v.token, 0)
-        .await
-        .welcome
-        .backlog
+    Visitor::resume(edge, &v.conversation_id, &v.token, 0).await.welcome.backlog
 }
 
 pub fn is_error(f: &ServerFrame, code: ErrorCode) -> bool {

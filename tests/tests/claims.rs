@@ -15,13 +15,8 @@ fn joined_as(f: &ServerFrame, name: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_claim_is_told_who_won() {
     let edge = Edge::start();
-    let site = edge.site(
-        "second",
-        &[
-            ("ana@t.test", "Ana", "responder"),
-            ("ben@t.test", "Ben", "admin"),
-        ],
-    );
+    let site =
+        edge.site("second", &[("ana@t.test", "Ana", "responder"), ("ben@t.test", "Ben", "admin")]);
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("m1", "hello").await;
     visitor.socket.send(&ClientFrame::RequestHuman).await;
@@ -41,13 +36,10 @@ async fn a_second_claim_is_told_who_won() {
 #[tokio::test(flavor = "multi_thread")]
 async fn twenty_concurrent_claims_make_exactly_one_winner() {
     let edge = Edge::start();
-    let people: Vec<(String, String)> = (0..20)
-        .map(|i| (format!("agent{i}@t.test"), format!("Agent {i}")))
-        .collect();
-    let members: Vec<(&str, &str, &str)> = people
-        .iter()
-        .map(|(e, n)| (e.as_str(), n.as_str(), "responder"))
-        .collect();
+    let people: Vec<(String, String)> =
+        (0..20).map(|i| (format!("agent{i}@t.test"), format!("Agent {i}"))).collect();
+    let members: Vec<(&str, &str, &str)> =
+        people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
     let site = edge.site("race", &members);
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("m1", "I need help with an invoice").await;
@@ -80,19 +72,11 @@ async fn twenty_concurrent_claims_make_exactly_one_winner() {
     assert_eq!(winners.len(), 1, "{winners:?}");
     assert_eq!(losers.len(), 19, "{losers:?}");
     let winner = visitor.socket.until("the join", joined).await;
-    let ServerFrame::Item(item) = winner else {
-        unreachable!()
-    };
-    let ItemBody::Event(Event::AgentJoined { agent, .. }) = item.body else {
-        unreachable!()
-    };
+    let ServerFrame::Item(item) = winner else { unreachable!() };
+    let ItemBody::Event(Event::AgentJoined { agent, .. }) = item.body else { unreachable!() };
     for l in &losers {
         assert_eq!(l.code, ErrorCode::AlreadyClaimed);
-        assert_eq!(
-            l.agent.as_ref(),
-            Some(&agent),
-            "every loser is told the winner"
-        );
+        assert_eq!(l.agent.as_ref(), Some(&agent), "every loser is told the winner");
     }
     let history = integration::history(&edge, &visitor).await;
     let joins = history

@@ -15,8 +15,7 @@ async fn state_and_history_survive_a_workerd_restart() {
     let ana = Agent::login(&edge, &site, "ana@t.test").await;
     let (mut desk, _) = ana.open(&visitor.conversation_id).await;
     desk.send(&ClientFrame::Claim).await;
-    desk.until("the state change", |f| matches!(f, ServerFrame::State(_)))
-        .await;
+    desk.until("the state change", |f| matches!(f, ServerFrame::State(_))).await;
     let before = integration::history(&edge, &visitor).await;
     let (id, token) = (visitor.conversation_id.clone(), visitor.token.clone());
     drop((visitor, desk));
@@ -24,20 +23,13 @@ async fn state_and_history_survive_a_workerd_restart() {
     edge.restart();
 
     let again = Visitor::resume(&edge, &id, &token, 0).await;
-    assert_eq!(
-        again.welcome.backlog, before,
-        "the same items after the restart"
-    );
+    assert_eq!(again.welcome.backlog, before, "the same items after the restart");
     assert_eq!(again.welcome.state.phase, Phase::Active);
-    assert_eq!(
-        again.welcome.state.assignee.map(|a| a.name),
-        Some("Ana".to_owned())
-    );
+    assert_eq!(again.welcome.state.assignee.map(|a| a.name), Some("Ana".to_owned()));
     // The session survives too, and the holder can still reply.
     let (mut desk, _) = ana.open(&id).await;
     desk.send(&say("r1", "Still here after the restart")).await;
-    desk.until("the ack", |f| matches!(f, ServerFrame::Ack { .. }))
-        .await;
+    desk.until("the ack", |f| matches!(f, ServerFrame::Ack { .. })).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,10 +39,7 @@ async fn a_reconnect_receives_exactly_the_missed_items() {
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("m1", "hello").await;
     visitor.socket.send(&ClientFrame::RequestHuman).await;
-    visitor
-        .socket
-        .until("the state change", |f| matches!(f, ServerFrame::State(_)))
-        .await;
+    visitor.socket.until("the state change", |f| matches!(f, ServerFrame::State(_))).await;
     let seen = integration::history(&edge, &visitor).await;
     let last_seen = seen.last().map(|i| i.seq).unwrap();
     let (id, token) = (visitor.conversation_id.clone(), visitor.token.clone());
@@ -62,17 +51,12 @@ async fn a_reconnect_receives_exactly_the_missed_items() {
     desk.send(&ClientFrame::Claim).await;
     for (cid, text) in [("r1", "Hi, Ana here"), ("r2", "Are you still there?")] {
         desk.send(&say(cid, text)).await;
-        desk.until("the ack", |f| matches!(f, ServerFrame::Ack { .. }))
-            .await;
+        desk.until("the ack", |f| matches!(f, ServerFrame::Ack { .. })).await;
     }
 
     let back = Visitor::resume(&edge, &id, &token, last_seen).await;
     let missed: Vec<u64> = back.welcome.backlog.iter().map(|i| i.seq).collect();
-    assert_eq!(
-        missed,
-        vec![last_seen + 1, last_seen + 2, last_seen + 3],
-        "join + two replies"
-    );
+    assert_eq!(missed, vec![last_seen + 1, last_seen + 2, last_seen + 3], "join + two replies");
     assert_eq!(back.welcome.last_seq, last_seen + 3);
 }
 

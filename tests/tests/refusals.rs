@@ -14,19 +14,13 @@ async fn malformed_and_oversize_frames_are_refused_and_store_nothing() {
 
     visitor.socket.send_raw("{not json").await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::MalformedFrame);
-    visitor
-        .socket
-        .send_raw(r#"{"type":"send","client_id":"x"}"#)
-        .await;
+    visitor.socket.send_raw(r#"{"type":"send","client_id":"x"}"#).await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::MalformedFrame);
 
     let long = "a".repeat(limits::MAX_MESSAGE_CHARS + 1);
     visitor.socket.send(&say("long", &long)).await;
     let e = visitor.socket.error().await;
-    assert_eq!(
-        (e.code, e.client_id.as_deref()),
-        (ErrorCode::MessageTooLong, Some("long"))
-    );
+    assert_eq!((e.code, e.client_id.as_deref()), (ErrorCode::MessageTooLong, Some("long")));
 
     let huge = format!(
         r#"{{"type":"send","client_id":"huge","text":"{}"}}"#,
@@ -38,11 +32,7 @@ async fn malformed_and_oversize_frames_are_refused_and_store_nothing() {
     visitor.socket.send(&say("blank", "   ")).await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::EmptyMessage);
 
-    assert_eq!(
-        integration::history(&edge, &visitor).await,
-        before,
-        "nothing was stored"
-    );
+    assert_eq!(integration::history(&edge, &visitor).await, before, "nothing was stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,9 +62,7 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
     let mut s = Socket::connect(&visitor_url(&edge, &mine.conversation_id), None).await;
     let hello = Hello {
         version: PROTOCOL_VERSION + 1,
-        credential: shared::protocol::Credential::Visitor {
-            token: mine.token.clone(),
-        },
+        credential: shared::protocol::Credential::Visitor { token: mine.token.clone() },
         last_seq: 0,
     };
     s.send(&ClientFrame::Hello(hello)).await;
@@ -84,14 +72,9 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
     assert!(s.closed_within(Duration::from_secs(5)).await);
 
     // An unknown conversation is not created by asking.
-    let res = reqwest::get(format!("{}/api/sites/nosuchsite/config", edge.base))
-        .await
-        .unwrap();
+    let res = reqwest::get(format!("{}/api/sites/nosuchsite/config", edge.base)).await.unwrap();
     assert_eq!(res.status(), 404);
-    assert!(
-        integration::history(&edge, &mine).await.is_empty(),
-        "nothing was stored"
-    );
+    assert!(integration::history(&edge, &mine).await.is_empty(), "nothing was stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -106,21 +89,12 @@ async fn a_viewer_can_read_but_never_act() {
     let vic = Agent::login(&edge, &site, "vic@t.test").await;
     let (mut s, welcome) = vic.open(&visitor.conversation_id).await;
     assert_eq!(welcome.backlog, before, "a viewer reads everything");
-    for frame in [
-        ClientFrame::Claim,
-        say("v1", "hi"),
-        ClientFrame::HandBack,
-        ClientFrame::End,
-    ] {
+    for frame in [ClientFrame::Claim, say("v1", "hi"), ClientFrame::HandBack, ClientFrame::End] {
         s.send(&frame).await;
         let e = s.error().await;
         assert!(matches!(e.code, ErrorCode::Forbidden), "{frame:?} → {e:?}");
     }
-    assert_eq!(
-        integration::history(&edge, &visitor).await,
-        before,
-        "nothing was stored"
-    );
+    assert_eq!(integration::history(&edge, &visitor).await, before, "nothing was stored");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -138,11 +112,7 @@ async fn http_refusals_are_typed() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], "wrong_credentials");
 
-    let res = client
-        .get(format!("{}/api/admin/me", edge.base))
-        .send()
-        .await
-        .unwrap();
+    let res = client.get(format!("{}/api/admin/me", edge.base)).send().await.unwrap();
     assert_eq!(res.status(), 401);
     let res = client
         .post(format!("{}/api/sites/{site}/conversations", edge.base))
@@ -151,15 +121,29 @@ async fn http_refusals_are_typed() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<serde_json::Value>().await.unwrap()["code"],
-        "malformed_body"
-    );
-    let res = client
-        .post(format!("{}/api/setup", edge.base))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], "malformed_body");
+    let res = client.post(format!("{}/api/setup", edge.base)).body("{}").send().await.unwrap();
     assert_eq!(res.status(), 401, "setup needs the token");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_frames_is_rate_limited() {
+    let edge = Edge::start();
+    let site = edge.site("flood", &[]);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let burst = limits::FRAME_BURST as usize * 2;
+    for _ in 0..burst {
+        visitor.socket.send(&ClientFrame::Typing { on: true }).await;
+    }
+    let e = visitor.socket.error().await;
+    assert_eq!(e.code, ErrorCode::RateLimited);
+    // The socket stays usable once the client slows down.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut drained = 0;
+    while visitor.socket.try_next(Duration::from_millis(200)).await.is_some() {
+        drained += 1;
+        assert!(drained < burst, "the refusals end");
+    }
+    let seq = visitor.say("after", "still here").await;
+    assert_eq!(seq, 1);
 }

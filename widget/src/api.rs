@@ -31,10 +31,7 @@ fn local_storage() -> Option<web_sys::Storage> {
 }
 
 pub fn saved(site_key: &str) -> Option<Saved> {
-    let raw = local_storage()?
-        .get_item(&storage_key(site_key))
-        .ok()
-        .flatten()?;
+    let raw = local_storage()?.get_item(&storage_key(site_key)).ok().flatten()?;
     serde_json::from_str(&raw).ok()
 }
 
@@ -54,10 +51,7 @@ pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
         return Err(format!("start: HTTP {}", res.status()));
     }
     let created: ConversationCreated = res.json().await.map_err(|e| e.to_string())?;
-    let saved = Saved {
-        conversation_id: created.conversation_id,
-        token: created.token,
-    };
+    let saved = Saved { conversation_id: created.conversation_id, token: created.token };
     if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(&saved)) {
         let _ = s.set_item(&storage_key(site_key), &raw);
     }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use shared::protocol::{
     Author, ClientFrame, Credential, ErrorCode, Hello, Item, ItemBody, PROTOCOL_VERSION,
-    ServerFrame, StateView,
+    ServerFrame, StateView, VisitorProfile,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -41,6 +41,10 @@ pub struct Chat {
     pub bot_typing: RwSignal<bool>,
     pub agent_typing: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
+    pub profile: RwSignal<VisitorProfile>,
+    /// The newest item that arrived live (not from a backlog): what events and the unread
+    /// badge react to.
+    pub live: RwSignal<Option<Item>>,
 }
 
 impl Chat {
@@ -53,6 +57,8 @@ impl Chat {
             bot_typing: RwSignal::new(false),
             agent_typing: RwSignal::new(None),
             notice: RwSignal::new(None),
+            profile: RwSignal::new(VisitorProfile::default()),
+            live: RwSignal::new(None),
         }
     }
 
@@ -69,8 +75,7 @@ impl Chat {
     }
 
     fn last_seq(&self) -> u64 {
-        self.items
-            .with_untracked(|items| items.last().map_or(0, |i| i.seq))
+        self.items.with_untracked(|items| items.last().map_or(0, |i| i.seq))
     }
 
     fn push(&self, item: Item) {
@@ -88,6 +93,8 @@ struct Inner {
     token: String,
     ws: Option<WebSocket>,
     attempt: u32,
+    /// Sent after every welcome: the server keeps the latest and ignores repeats.
+    identity: Option<(Option<String>, Option<String>)>,
     /// Kept alive as long as the socket they serve.
     handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
 }
@@ -106,8 +113,10 @@ impl Conn {
             token: saved.token.clone(),
             ws: None,
             attempt: 0,
+            identity: None,
             handlers: Vec::new(),
         })));
+        conn.watch_network();
         conn.connect();
         conn
     }
@@ -117,6 +126,12 @@ impl Conn {
     }
 
     fn connect(&self) {
+        if let Some(ws) = &self.0.borrow().ws
+            && matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN)
+        {
+            // A retry timer and the `online` event can both ask; one socket is enough.
+            return;
+        }
         let url = self.0.borrow().url.clone();
         let Ok(ws) = WebSocket::new(&url) else {
             self.retry();
@@ -148,6 +163,12 @@ impl Conn {
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let mut inner = self.0.borrow_mut();
+        if let Some(old) = inner.ws.take() {
+            // Its handlers are about to be dropped; a late event must not call them.
+            old.set_onopen(None);
+            old.set_onmessage(None);
+            old.set_onclose(None);
+        }
         inner.handlers = vec![on_open, on_message, on_close];
         inner.ws = Some(ws);
     }
@@ -183,14 +204,16 @@ impl Conn {
                     chat.push(item);
                 }
                 chat.state.set(Some(w.state));
+                chat.profile.set(w.visitor);
                 chat.status.set(Status::Online);
+                let identity = self.0.borrow().identity.clone();
+                if let Some((name, email)) = identity {
+                    self.raw_send(&ClientFrame::Identify { name, email });
+                }
                 // Resend what was never acknowledged, with the original ids: the server
                 // stores each id once.
                 for p in chat.outbox.get_untracked() {
-                    self.raw_send(&ClientFrame::Send {
-                        client_id: p.client_id,
-                        text: p.text,
-                    });
+                    self.raw_send(&ClientFrame::Send { client_id: p.client_id, text: p.text });
                 }
             }
             ServerFrame::Item(item) => {
@@ -205,11 +228,12 @@ impl Conn {
                         chat.outbox.update(|o| o.retain(|p| &p.client_id != id));
                     }
                 }
-                chat.push(item);
+                chat.push(item.clone());
+                chat.live.set(Some(item));
             }
+            ServerFrame::Visitor(profile) => chat.profile.set(profile),
             ServerFrame::Ack { client_id, .. } => {
-                chat.outbox
-                    .update(|o| o.retain(|p| p.client_id != client_id));
+                chat.outbox.update(|o| o.retain(|p| p.client_id != client_id));
             }
             ServerFrame::State(view) => chat.state.set(Some(view)),
             ServerFrame::Typing { author, on } => match author {
@@ -222,10 +246,7 @@ impl Conn {
                     // A refused message will never be stored: drop it from the outbox.
                     chat.outbox.update(|o| o.retain(|p| &p.client_id != id));
                 }
-                if matches!(
-                    e.code,
-                    ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion
-                ) {
+                if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) {
                     chat.status.set(Status::Closed);
                 }
                 chat.notice.set(Some(e.message));
@@ -267,11 +288,45 @@ impl Conn {
 
     /// Sends a queued message now if the socket is up; otherwise the welcome resends it.
     pub fn send(&self, p: &Pending) {
-        let frame = ClientFrame::Send {
-            client_id: p.client_id.clone(),
-            text: p.text.clone(),
-        };
+        let frame = ClientFrame::Send { client_id: p.client_id.clone(), text: p.text.clone() };
         self.raw_send(&frame);
+    }
+
+    pub fn identify(&self, name: Option<String>, email: Option<String>) {
+        self.0.borrow_mut().identity = Some((name.clone(), email.clone()));
+        self.raw_send(&ClientFrame::Identify { name, email });
+    }
+
+    /// Going offline drops the socket at once, so the visitor sees "Reconnecting…" instead of
+    /// a chat that silently stopped; coming back online reconnects without waiting for the
+    /// backoff.
+    fn watch_network(&self) {
+        let Some(window) = web_sys::window() else { return };
+        let offline = {
+            let me = self.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let ws = me.0.borrow().ws.clone();
+                if let Some(ws) = ws {
+                    let _ = ws.close();
+                }
+            })
+        };
+        let online = {
+            let me = self.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let idle = me.0.borrow().ws.is_none();
+                if idle && me.chat().status.get_untracked() != Status::Closed {
+                    me.0.borrow_mut().attempt = 0;
+                    me.connect();
+                }
+            })
+        };
+        let _ =
+            window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        // These live as long as the page: the widget is never unmounted.
+        offline.forget();
+        online.forget();
     }
 
     pub fn request_human(&self) {

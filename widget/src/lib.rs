@@ -5,28 +5,58 @@
 mod api;
 mod app;
 mod conn;
-mod text;
+mod hooks;
+mod i18n;
+
+use std::cell::RefCell;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+/// What the exported functions reach once mounted.
+#[derive(Clone, Copy)]
+struct Handle {
+    open: RwSignal<bool>,
+    identity: RwSignal<Option<(Option<String>, Option<String>)>>,
+}
+
 thread_local! {
-    static OPEN: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
+    static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
 /// Renders the chat panel into `container` for the site `site_key` served from `base`.
+/// `page` fills the page (the `/chat/KEY` page and iframes); `hooks` is the loader's callbacks.
 #[wasm_bindgen]
-pub fn mount(container: web_sys::HtmlElement, site_key: String, base: String) {
+pub fn mount(
+    container: web_sys::HtmlElement,
+    site_key: String,
+    base: String,
+    page: bool,
+    hooks: JsValue,
+) {
     console_error_panic_hook::set_once();
-    let open = RwSignal::new(false);
-    OPEN.with(|o| o.set(Some(open)));
-    leptos::mount::mount_to(container, move || view! { <app::App site_key base open/> }).forget();
+    let handle = Handle { open: RwSignal::new(false), identity: RwSignal::new(None) };
+    HANDLE.with(|h| *h.borrow_mut() = Some(handle));
+    let hooks = hooks::Hooks::new(hooks);
+    let (open, identity) = (handle.open, handle.identity);
+    leptos::mount::mount_to(container, move || {
+        view! { <app::App site_key base page open identity hooks/> }
+    })
+    .forget();
 }
 
 /// Opens or closes the panel; the loader's launcher and JS API call this.
 #[wasm_bindgen]
 pub fn set_open(value: bool) {
-    if let Some(open) = OPEN.with(|o| o.get()) {
-        open.set(value);
+    if let Some(h) = HANDLE.with(|h| *h.borrow()) {
+        h.open.set(value);
+    }
+}
+
+/// The host page's `Takeover.identify({ name, email })`.
+#[wasm_bindgen]
+pub fn identify(name: Option<String>, email: Option<String>) {
+    if let Some(h) = HANDLE.with(|h| *h.borrow()) {
+        h.identity.set(Some((name, email)));
     }
 }

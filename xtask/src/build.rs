@@ -27,31 +27,14 @@ fn copy(from: &Path, to: &Path) -> Result {
 fn widget() -> Result {
     let root = root();
     run(Command::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "takeover-widget",
-        ])
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "takeover-widget"])
         .current_dir(&root))?;
     let wasm = root.join("target/wasm32-unknown-unknown/release/takeover_widget.wasm");
     let out = root.join("dist/widget");
     run(Command::new(cargo_bin("wasm-bindgen"))
         .arg(&wasm)
-        .args([
-            "--target",
-            "web",
-            "--no-typescript",
-            "--remove-name-section",
-        ])
-        .args([
-            "--remove-producers-section",
-            "--out-name",
-            "widget",
-            "--out-dir",
-        ])
+        .args(["--target", "web", "--no-typescript", "--remove-name-section"])
+        .args(["--remove-producers-section", "--out-name", "widget", "--out-dir"])
         .arg(&out))?;
     copy(&root.join("widget/loader/embed.js"), &out.join("embed.js"))
 }
@@ -59,10 +42,7 @@ fn widget() -> Result {
 fn pages() -> Result {
     let root = root();
     copy(&root.join("index.html"), &root.join("dist/index.html"))?;
-    copy(
-        &root.join("edge/admin/index.html"),
-        &root.join("dist/admin/index.html"),
-    )
+    copy(&root.join("edge/admin/index.html"), &root.join("dist/admin/index.html"))
 }
 
 fn edge() -> Result {
@@ -73,8 +53,5 @@ fn edge() -> Result {
         // worker-build would download these from GitHub; point it at the pinned local copies.
         .env("WASM_BINDGEN_BIN", cargo_bin("wasm-bindgen"))
         .env("WASM_OPT_BIN", node_bin("wasm-opt"))
-        .env(
-            "ESBUILD_BIN",
-            root.join("node_modules/@esbuild/linux-x64/bin/esbuild"),
-        ))
+        .env("ESBUILD_BIN", root.join("node_modules/@esbuild/linux-x64/bin/esbuild")))
 }

@@ -46,9 +46,8 @@ pub fn run(opts: Options) -> Result {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (random_hex(8), true),
     };
-    let mut worker = step("start the worker on workerd", || {
-        start(&root, opts.port, &persist, &token, None)
-    })?;
+    let mut worker =
+        step("start the worker on workerd", || start(&root, opts.port, &persist, &token, None))?;
     step("seed the demo site", || {
         seed(
             &worker.base,

@@ -30,11 +30,7 @@ pub fn cargo_bin(name: &str) -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
     let path = home.join("bin").join(name);
-    if path.exists() {
-        path
-    } else {
-        PathBuf::from(name)
-    }
+    if path.exists() { path } else { PathBuf::from(name) }
 }
 
 pub fn node_bin(name: &str) -> PathBuf {
@@ -74,10 +70,9 @@ fn wasm_bindgen() -> Result {
         return Ok(());
     }
     // Not --locked: with it, resolution of the CLI's own dependencies fails on this registry.
-    step(
-        &format!("install wasm-bindgen-cli {version} (several minutes, once)"),
-        || run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version])),
-    )
+    step(&format!("install wasm-bindgen-cli {version} (several minutes, once)"), || {
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version]))
+    })
 }
 
 fn worker_build() -> Result {
@@ -85,18 +80,15 @@ fn worker_build() -> Result {
     if have.contains(WORKER_BUILD_VERSION) {
         return Ok(());
     }
-    step(
-        &format!("install worker-build {WORKER_BUILD_VERSION} (several minutes, once)"),
-        || {
-            run(Command::new("cargo").args([
-                "install",
-                "worker-build",
-                "--version",
-                WORKER_BUILD_VERSION,
-                "--locked",
-            ]))
-        },
-    )
+    step(&format!("install worker-build {WORKER_BUILD_VERSION} (several minutes, once)"), || {
+        run(Command::new("cargo").args([
+            "install",
+            "worker-build",
+            "--version",
+            WORKER_BUILD_VERSION,
+            "--locked",
+        ]))
+    })
 }
 
 fn npm() -> Result {
@@ -108,9 +100,7 @@ fn npm() -> Result {
         return Ok(());
     }
     step("npm ci (wrangler, playwright-core, binaryen)", || {
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(root()))
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root()))
     })
 }
 
@@ -122,11 +112,7 @@ fn chromium() -> Result {
     }
     step("install Debian's chromium (about a minute, once)", || {
         // SAFETY: geteuid(2) cannot fail and touches no memory.
-        let sudo: &[&str] = if unsafe { libc::geteuid() } == 0 {
-            &[]
-        } else {
-            &["sudo"]
-        };
+        let sudo: &[&str] = if unsafe { libc::geteuid() } == 0 { &[] } else { &["sudo"] };
         let apt = |args: &[&str]| {
             let mut all: Vec<&str> = sudo.to_vec();
             all.push("apt-get");
@@ -136,13 +122,6 @@ fn chromium() -> Result {
             run(&mut cmd)
         };
         apt(&["update", "-q"])?;
-        apt(&[
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
-            "chromium",
-            "fonts-dejavu-core",
-        ])
+        apt(&["install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core"])
     })
 }

@@ -3,7 +3,9 @@
 //! - `dev [--port P]`: install what is missing, build, serve the whole system locally.
 //! - `test`: install, build and run every check and test; non-zero exit on any failure.
 //! - `build`: install what is missing and build the widget, the console and the edge.
+//! - `bench`: build, serve on loopback and print the benchmarks' figures.
 
+mod bench;
 mod build;
 mod dev;
 mod install;
@@ -16,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <dev [--port PORT] | test | build>");
+    eprintln!("usage: cargo xtask <dev [--port PORT] | test | build | bench>");
     ExitCode::from(2)
 }
 
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         },
         Some("test") if args.len() == 1 => test::run(),
         Some("build") if args.len() == 1 => install::for_build().and_then(|()| build::all()),
+        Some("bench") if args.len() == 1 => bench::run_all(),
         _ => return usage(),
     };
     match result {

@@ -9,21 +9,13 @@ use crate::Result;
 
 pub fn run(cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("could not start {shown}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{shown} exited with {status}"))
-    }
+    let status = cmd.status().map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{shown} exited with {status}")) }
 }
 
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub fn exists(program: &str) -> bool {
@@ -39,10 +31,8 @@ impl Group {
     pub fn spawn(cmd: &mut Command) -> Result<Group> {
         use std::os::unix::process::CommandExt;
         let shown = format!("{cmd:?}");
-        let child = cmd
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("could not start {shown}: {e}"))?;
+        let child =
+            cmd.process_group(0).spawn().map_err(|e| format!("could not start {shown}: {e}"))?;
         Ok(Group { child })
     }
 

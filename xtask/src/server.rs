@@ -18,10 +18,7 @@ pub struct LocalWorker {
 
 /// A port the kernel just had free on loopback.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
 pub fn random_hex(bytes: usize) -> String {
@@ -30,9 +27,7 @@ pub fn random_hex(bytes: usize) -> String {
     if read.is_err() {
         // Not secret-grade, but /dev/urandom is on every machine this runs on.
         let t = Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id());
-        buf.iter_mut()
-            .enumerate()
-            .for_each(|(i, b)| *b = (t >> (i % 16 * 8)) as u8);
+        buf.iter_mut().enumerate().for_each(|(i, b)| *b = (t >> (i % 16 * 8)) as u8);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -48,34 +43,15 @@ pub fn start(
 ) -> Result<LocalWorker> {
     let shim = root.join("edge/build/index.js");
     if !shim.exists() {
-        return Err(format!(
-            "{} is missing: run `cargo xtask build` first",
-            shim.display()
-        ));
+        return Err(format!("{} is missing: run `cargo xtask build` first", shim.display()));
     }
     let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
     cmd.current_dir(root)
-        .args([
-            "dev",
-            "--config",
-            "edge/wrangler.toml",
-            "--ip",
-            "127.0.0.1",
-            "--local",
-        ])
-        .args([
-            "--port",
-            &port.to_string(),
-            "--inspector-port",
-            &free_port().to_string(),
-        ])
+        .args(["dev", "--config", "edge/wrangler.toml", "--ip", "127.0.0.1", "--local"])
+        .args(["--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
         .arg("--persist-to")
         .arg(persist)
-        .args([
-            "--show-interactive-dev-session=false",
-            "--log-level",
-            "warn",
-        ])
+        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
         .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")

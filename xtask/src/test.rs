@@ -45,13 +45,11 @@ pub fn run_all() -> Result {
             "warnings",
         ])
     })?;
-    step("unit and property tests (shared)", || {
-        cargo(&["test", "-p", "takeover-shared"])
+    step("unit tests (shared, widget)", || {
+        cargo(&["test", "-p", "takeover-shared", "-p", "takeover-widget"])
     })?;
     build::all()?;
-    step("integration tests against workerd", || {
-        cargo(&["test", "-p", "integration"])
-    })?;
+    step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
     step("browser tests in chromium", browser)
 }
 
@@ -69,13 +67,7 @@ fn browser() -> Result {
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     let token = random_hex(24);
     let password = random_hex(8);
-    let worker = start(
-        &root,
-        free_port(),
-        &state,
-        &token,
-        Some(&artifacts.join("worker.log")),
-    )?;
+    let worker = start(&root, free_port(), &state, &token, Some(&artifacts.join("worker.log")))?;
     seed(
         &worker.base,
         &token,

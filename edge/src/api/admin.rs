@@ -42,11 +42,7 @@ fn same_origin(req: &Request) -> Result<(), Refused> {
     if origin == own {
         Ok(())
     } else {
-        Err(refuse(
-            403,
-            "cross_origin",
-            "Requests from other sites are not allowed here.",
-        ))
+        Err(refuse(403, "cross_origin", "Requests from other sites are not allowed here."))
     }
 }
 
@@ -68,48 +64,26 @@ pub async fn session(req: &Request, env: &Env) -> Result<AgentIdentity, Refused>
     let signed_out = || refuse(401, "unauthorized", "Sign in to continue.");
     let (site_key, token) = session_parts(req).ok_or_else(signed_out)?;
     let stub = internal::site(env, &site_key)?;
-    let me: Me = internal::ask(
-        &stub,
-        Method::Post,
-        "/session",
-        Some(&SessionToken { token }),
-    )
-    .await?
-    .ok_or_else(signed_out)?;
-    Ok(AgentIdentity {
-        site_key: me.site_key,
-        agent: me.agent,
-        role: me.role,
-    })
+    let me: Me = internal::ask(&stub, Method::Post, "/session", Some(&SessionToken { token }))
+        .await?
+        .ok_or_else(signed_out)?;
+    Ok(AgentIdentity { site_key: me.site_key, agent: me.agent, role: me.role })
 }
 
 pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
     same_origin(&req)?;
     let login: LoginRequest = body(&mut req).await?;
-    let wrong = || {
-        refuse(
-            401,
-            "wrong_credentials",
-            "That email and password do not match.",
-        )
-    };
+    let wrong = || refuse(401, "wrong_credentials", "That email and password do not match.");
     if !valid_site_key(&login.site_key) {
         return Err(wrong());
     }
     let stub = internal::site(&ctx.env, &login.site_key)?;
-    let creds = Credentials {
-        email: login.email,
-        password: login.password,
-    };
-    let granted: LoginGranted = internal::ask(&stub, Method::Post, "/login", Some(&creds))
-        .await?
-        .ok_or_else(wrong)?;
+    let creds = Credentials { email: login.email, password: login.password };
+    let granted: LoginGranted =
+        internal::ask(&stub, Method::Post, "/login", Some(&creds)).await?.ok_or_else(wrong)?;
     let value = format!("{}.{}", login.site_key, granted.token);
     let headers = Headers::new();
-    headers.set(
-        "Set-Cookie",
-        &session_cookie(&req, &value, SESSION_DAYS * 86_400),
-    )?;
+    headers.set("Set-Cookie", &session_cookie(&req, &value, SESSION_DAYS * 86_400))?;
     Ok(Response::from_json(&granted.me)?.with_headers(headers))
 }
 
@@ -117,13 +91,7 @@ pub async fn logout(req: Request, ctx: Ctx) -> ApiResult {
     same_origin(&req)?;
     if let Some((site_key, token)) = session_parts(&req) {
         let stub = internal::site(&ctx.env, &site_key)?;
-        internal::send(
-            &stub,
-            Method::Post,
-            "/logout",
-            Some(&SessionToken { token }),
-        )
-        .await?;
+        internal::send(&stub, Method::Post, "/logout", Some(&SessionToken { token })).await?;
     }
     let headers = Headers::new();
     headers.set("Set-Cookie", &session_cookie(&req, "", 0))?;
@@ -134,14 +102,9 @@ pub async fn me(req: Request, ctx: Ctx) -> ApiResult {
     let who = session(&req, &ctx.env).await?;
     let stub = internal::site(&ctx.env, &who.site_key)?;
     let token = session_parts(&req).map(|(_, t)| t).unwrap_or_default();
-    let me: Me = internal::ask(
-        &stub,
-        Method::Post,
-        "/session",
-        Some(&SessionToken { token }),
-    )
-    .await?
-    .ok_or_else(|| refuse(401, "unauthorized", "Sign in to continue."))?;
+    let me: Me = internal::ask(&stub, Method::Post, "/session", Some(&SessionToken { token }))
+        .await?
+        .ok_or_else(|| refuse(401, "unauthorized", "Sign in to continue."))?;
     json(&me)
 }
 
@@ -153,11 +116,7 @@ pub async fn conversations(req: Request, ctx: Ctx) -> ApiResult {
 
 fn upgrade_checks(req: &Request) -> Result<(), Refused> {
     if !is_websocket_upgrade(req) {
-        return Err(refuse(
-            426,
-            "upgrade_required",
-            "This endpoint speaks WebSocket only.",
-        ));
+        return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));
     }
     same_origin(req)
 }
@@ -167,13 +126,7 @@ pub async fn conversation_socket(req: Request, ctx: Ctx) -> ApiResult {
     let id = ctx
         .param("id")
         .filter(|id| valid_conversation_id(id))
-        .ok_or_else(|| {
-            refuse(
-                404,
-                "unknown_conversation",
-                "There is no such conversation.",
-            )
-        })?;
+        .ok_or_else(|| refuse(404, "unknown_conversation", "There is no such conversation."))?;
     let who = session(&req, &ctx.env).await?;
     let stub = internal::conversation(&ctx.env, id)?;
     Ok(internal::upgrade(&stub, "/ws", Some(&who)).await?)

@@ -19,11 +19,7 @@ pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
         .ok_or_else(|| refuse(404, "not_found", "Setup is not enabled on this deployment."))?;
     let given = req.headers().get("Authorization")?.unwrap_or_default();
     if !same(given.strip_prefix("Bearer ").unwrap_or(""), &expected) {
-        return Err(refuse(
-            401,
-            "unauthorized",
-            "The setup token is missing or wrong.",
-        ));
+        return Err(refuse(401, "unauthorized", "The setup token is missing or wrong."));
     }
     let setup: SetupRequest = body(&mut req).await?;
     validate(&setup)?;

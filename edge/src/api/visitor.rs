@@ -44,7 +44,10 @@ async fn widget_config(ctx: &Ctx, key: &str) -> Result<WidgetConfig, Refused> {
 pub async fn config(_req: Request, ctx: Ctx) -> ApiResult {
     let key = site_key(&ctx)?;
     let config = widget_config(&ctx, &key).await?;
-    cors(Response::from_json(&config)?)
+    let mut res = Response::from_json(&config)?;
+    // Settings change rarely; a minute of caching spares a request on most page views.
+    res.headers_mut().set("Cache-Control", "public, max-age=60")?;
+    cors(res)
 }
 
 pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult {
@@ -67,38 +70,21 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult {
     let stub = internal::conversation(&ctx.env, &conversation_id)?;
     let res = internal::send(&stub, Method::Post, "/init", Some(&init)).await?;
     if res.status_code() != 200 {
-        return Err(refuse(
-            500,
-            "internal",
-            "The conversation could not be started.",
-        ));
+        return Err(refuse(500, "internal", "The conversation could not be started."));
     }
-    let created = ConversationCreated {
-        conversation_id,
-        token,
-    };
+    let created = ConversationCreated { conversation_id, token };
     cors(Response::from_json(&created)?.with_status(201))
 }
 
 /// The visitor's socket. The token is checked by the object on the hello frame.
 pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
     if !is_websocket_upgrade(&req) {
-        return Err(refuse(
-            426,
-            "upgrade_required",
-            "This endpoint speaks WebSocket only.",
-        ));
+        return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));
     }
     let id = ctx
         .param("id")
         .filter(|id| valid_conversation_id(id))
-        .ok_or_else(|| {
-            refuse(
-                404,
-                "unknown_conversation",
-                "There is no such conversation.",
-            )
-        })?;
+        .ok_or_else(|| refuse(404, "unknown_conversation", "There is no such conversation."))?;
     let stub = internal::conversation(&ctx.env, id)?;
     Ok(internal::upgrade(&stub, "/ws", None).await?)
 }

@@ -22,10 +22,9 @@ impl FaqBot {
 impl Engine for FaqBot {
     async fn reply(&self, visitor_text: &str) -> Result<BotReply> {
         Ok(match self.index.lookup(visitor_text) {
-            FaqOutcome::Answer { index, .. } => BotReply {
-                text: self.entries.get(index).map(|e| e.answer.clone()),
-                handover: None,
-            },
+            FaqOutcome::Answer { index, .. } => {
+                BotReply { text: self.entries.get(index).map(|e| e.answer.clone()), handover: None }
+            }
             FaqOutcome::WantsHuman => BotReply {
                 text: Some("Of course. I'm bringing in someone from the team.".into()),
                 handover: Some("The visitor asked for a person.".into()),

@@ -19,8 +19,7 @@ pub trait Engine {
 /// Answers with the site's configured engine; today every site uses the FAQ engine.
 pub async fn reply(env: &Env, site_key: &str, visitor_text: &str) -> Result<BotReply> {
     let stub = internal::site(env, site_key)?;
-    let entries: Vec<FaqEntry> = internal::ask::<(), _>(&stub, Method::Get, "/bot-config", None)
-        .await?
-        .unwrap_or_default();
+    let entries: Vec<FaqEntry> =
+        internal::ask::<(), _>(&stub, Method::Get, "/bot-config", None).await?.unwrap_or_default();
     faq::FaqBot::new(entries).reply(visitor_text).await
 }

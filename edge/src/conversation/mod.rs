@@ -5,6 +5,7 @@
 //! Claims are race-free because the machine's compare-and-set and the writes that follow run
 //! with no `.await` between them, and an object handles one event at a time up to an await.
 
+mod profile;
 mod socket;
 mod store;
 
@@ -15,7 +16,7 @@ use shared::api::ConversationSummary;
 use shared::machine::{self, Actor, Effect, Input};
 use shared::protocol::{
     AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
-    Millis, PROTOCOL_VERSION, Phase, ServerFrame, Welcome, limits,
+    Millis, PROTOCOL_VERSION, Phase, ServerFrame, VisitorProfile, Welcome, limits,
 };
 use worker::{
     Date, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
@@ -43,6 +44,7 @@ pub struct Conversation {
 struct Inner {
     meta: Option<Meta>,
     machine: machine::Conversation,
+    profile: VisitorProfile,
     /// Derived from the items for the site's index.
     preview: String,
     waiting_since: Option<Millis>,
@@ -80,11 +82,10 @@ impl Conversation {
 
     /// Rebuilds memory from storage: on start, and whenever a write failed half-way.
     fn load(sql: &worker::SqlStorage) -> Result<Inner> {
-        let mut inner = Inner {
-            meta: store::load_meta(sql)?,
-            ..Inner::default()
-        };
-        if inner.meta.is_some() {
+        let mut inner = Inner { meta: store::load_meta(sql)?, ..Inner::default() };
+        if let Some(meta) = &inner.meta {
+            store::migrate(sql)?;
+            inner.profile = profile::load(sql, meta.language.clone())?;
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
                 inner.observe(&item);
@@ -135,18 +136,10 @@ impl Conversation {
             Some(_) => return Response::error("not your site", 403),
             None => Who::Visitor,
         };
-        let tag = if matches!(who, Who::Visitor) {
-            "visitor"
-        } else {
-            "agent"
-        };
+        let tag = if matches!(who, Who::Visitor) { "visitor" } else { "agent" };
         let pair = WebSocketPair::new()?;
         self.state.accept_websocket_with_tags(&pair.server, &[tag]);
-        let att = Attachment {
-            socket_id: crypto::new_id()?,
-            who,
-            ready: false,
-        };
+        let att = Attachment { socket_id: crypto::new_id()?, who, ready: false };
         pair.server.serialize_attachment(&att)?;
         Response::from_websocket(pair.client)
     }
@@ -193,6 +186,7 @@ impl Conversation {
             state: inner.machine.view(),
             last_seq: inner.machine.last_seq(),
             backlog: store::items_after(&self.sql(), hello.last_seq)?,
+            visitor: inner.profile.clone(),
         };
         sockets::send(ws, &ServerFrame::Welcome(welcome));
         Ok(())
@@ -202,11 +196,7 @@ impl Conversation {
         let by = att.actor();
         let input = match frame {
             ClientFrame::Hello(_) => {
-                refuse(
-                    ws,
-                    ErrorCode::InvalidState,
-                    "This socket has already said hello.",
-                );
+                refuse(ws, ErrorCode::InvalidState, "This socket has already said hello.");
                 return Ok(());
             }
             ClientFrame::Typing { on } => {
@@ -218,11 +208,11 @@ impl Conversation {
             }
             ClientFrame::RequestHuman if att.is_visitor() => Input::RequestHuman,
             ClientFrame::RequestHuman => {
-                refuse(
-                    ws,
-                    ErrorCode::Forbidden,
-                    "Only the visitor asks for a person.",
-                );
+                refuse(ws, ErrorCode::Forbidden, "Only the visitor asks for a person.");
+                return Ok(());
+            }
+            ClientFrame::Identify { name, email } => {
+                self.identify(ws, &att, name, email);
                 return Ok(());
             }
             ClientFrame::Claim => Input::Claim { by },
@@ -250,11 +240,7 @@ impl Conversation {
         client_id: String,
         text: String,
     ) -> Result<()> {
-        let input = Input::Message {
-            from,
-            client_id: client_id.clone(),
-            text,
-        };
+        let input = Input::Message { from, client_id: client_id.clone(), text };
         self.input(Some(ws), input, Some(client_id)).await
     }
 
@@ -270,12 +256,8 @@ impl Conversation {
         match outcome {
             Err(r) => {
                 if let Some(ws) = sender {
-                    let frame = ErrorFrame {
-                        code: r.code,
-                        message: r.message,
-                        client_id,
-                        agent: r.agent,
-                    };
+                    let frame =
+                        ErrorFrame { code: r.code, message: r.message, client_id, agent: r.agent };
                     sockets::send(ws, &ServerFrame::Error(frame));
                 }
                 Ok(())
@@ -307,17 +289,18 @@ impl Conversation {
             if let Err(e) = written {
                 self.reload();
                 if let Some(ws) = sender {
-                    refuse(
-                        ws,
-                        ErrorCode::Internal,
-                        "Storing that failed; please try again.",
-                    );
+                    refuse(ws, ErrorCode::Internal, "Storing that failed; please try again.");
                 }
                 return Err(e);
             }
             match effect {
                 Effect::Append(item) => {
                     self.inner.borrow_mut().observe(&item);
+                    if let ItemBody::Message(m) = &item.body
+                        && m.author == Author::Visitor
+                    {
+                        self.learn_language(&m.text);
+                    }
                     self.broadcast(&ServerFrame::Item(item));
                     follow.report = true;
                 }
@@ -352,13 +335,7 @@ impl Conversation {
     /// Asks the AI for the visitor message `turn`. Whatever it answers goes back through the
     /// machine, which drops it if the conversation moved on while the AI was thinking.
     async fn ask_bot(&self, turn: u64) -> Result<()> {
-        let Some(site_key) = self
-            .inner
-            .borrow()
-            .meta
-            .as_ref()
-            .map(|m| m.site_key.clone())
-        else {
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
             return Ok(());
         };
         let question = store::items_after(&self.sql(), turn - 1)?
@@ -375,8 +352,12 @@ impl Conversation {
         self.bot_typing(false);
         match reply {
             Ok(reply) => {
-                self.input(None, Input::BotReplied { turn, reply }, None)
-                    .await
+                self.input(None, Input::BotReplied { turn, reply }, None).await?;
+                // Nothing owed any more: the safety net would only wake the object for nothing.
+                if self.inner.borrow().machine.bot_turn_pending().is_none() {
+                    self.state.storage().delete_alarm().await?;
+                }
+                Ok(())
             }
             Err(e) => {
                 console_error!("bot failed: {e}");
@@ -385,12 +366,52 @@ impl Conversation {
         }
     }
 
+    fn identify(
+        &self,
+        ws: &WebSocket,
+        from: &Attachment,
+        name: Option<String>,
+        email: Option<String>,
+    ) {
+        if !from.is_visitor() {
+            refuse(ws, ErrorCode::Forbidden, "Only the visitor says who they are.");
+            return;
+        }
+        let (name, email) = match profile::validate(name, email) {
+            Ok(v) => v,
+            Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
+        };
+        let mut updated = self.inner.borrow().profile.clone();
+        updated.name = name.or(updated.name);
+        updated.email = email.or(updated.email);
+        self.set_profile(updated);
+    }
+
+    /// Follows the visitor's language as they write; short or ambiguous messages change nothing.
+    fn learn_language(&self, text: &str) {
+        let Some(language) = profile::detect(text) else { return };
+        let mut updated = self.inner.borrow().profile.clone();
+        if updated.language.as_deref() != Some(language.as_str()) {
+            updated.language = Some(language);
+            self.set_profile(updated);
+        }
+    }
+
+    fn set_profile(&self, profile: VisitorProfile) {
+        if self.inner.borrow().profile == profile {
+            return;
+        }
+        if let Err(e) = profile::save(&self.sql(), &profile) {
+            console_error!("visitor profile: {e}");
+            return;
+        }
+        self.inner.borrow_mut().profile = profile.clone();
+        self.broadcast(&ServerFrame::Visitor(profile));
+    }
+
     fn bot_typing(&self, on: bool) {
         if self.inner.borrow().machine.phase() == Phase::Bot {
-            self.broadcast(&ServerFrame::Typing {
-                author: Author::Bot,
-                on,
-            });
+            self.broadcast(&ServerFrame::Typing { author: Author::Bot, on });
         }
     }
 
@@ -414,13 +435,7 @@ impl Conversation {
     }
 
     async fn teammate(&self, agent_id: &str) -> Result<Option<AgentRef>> {
-        let Some(site_key) = self
-            .inner
-            .borrow()
-            .meta
-            .as_ref()
-            .map(|m| m.site_key.clone())
-        else {
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
             return Ok(None);
         };
         let stub = internal::site(&self.env, &site_key)?;
@@ -462,11 +477,7 @@ impl Conversation {
     fn check_rate(&self, att: &Attachment) -> bool {
         let at = now();
         let mut inner = self.inner.borrow_mut();
-        inner
-            .buckets
-            .entry(att.socket_id.clone())
-            .or_insert_with(|| Bucket::new(at))
-            .take(at)
+        inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
     }
 }
 
@@ -485,11 +496,7 @@ impl DurableObject for Conversation {
             console_error!("conversation load: {e}");
             Inner::default()
         });
-        Conversation {
-            state,
-            env,
-            inner: RefCell::new(inner),
-        }
+        Conversation { state, env, inner: RefCell::new(inner) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -522,21 +529,13 @@ impl DurableObject for Conversation {
             return Ok(());
         }
         if !self.check_rate(&att) {
-            refuse(
-                &ws,
-                ErrorCode::RateLimited,
-                "Too many frames; slow down a little.",
-            );
+            refuse(&ws, ErrorCode::RateLimited, "Too many frames; slow down a little.");
             return Ok(());
         }
         let frame: ClientFrame = match serde_json::from_str(&text) {
             Ok(f) => f,
             Err(e) => {
-                refuse(
-                    &ws,
-                    ErrorCode::MalformedFrame,
-                    format!("That frame is not valid: {e}."),
-                );
+                refuse(&ws, ErrorCode::MalformedFrame, format!("That frame is not valid: {e}."));
                 return Ok(());
             }
         };

@@ -31,20 +31,14 @@ impl Attachment {
     pub fn actor(&self) -> Actor {
         match &self.who {
             Who::Visitor => Actor::Visitor,
-            Who::Agent(a) => Actor::Agent {
-                agent: a.agent.clone(),
-                role: a.role,
-            },
+            Who::Agent(a) => Actor::Agent { agent: a.agent.clone(), role: a.role },
         }
     }
 
     pub fn participant(&self) -> Participant {
         match &self.who {
             Who::Visitor => Participant::Visitor,
-            Who::Agent(a) => Participant::Agent {
-                agent: a.agent.clone(),
-                role: a.role,
-            },
+            Who::Agent(a) => Participant::Agent { agent: a.agent.clone(), role: a.role },
         }
     }
 
@@ -75,10 +69,7 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn new(now: Millis) -> Self {
-        Bucket {
-            tokens: limits::FRAME_BURST as f64,
-            at: now,
-        }
+        Bucket { tokens: limits::FRAME_BURST as f64, at: now }
     }
 
     pub fn take(&mut self, now: Millis) -> bool {

@@ -25,6 +25,8 @@ pub struct Meta {
     pub site_key: String,
     pub token_hash: String,
     pub created_at: Millis,
+    /// The browser's language at first contact.
+    pub language: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,13 +54,20 @@ pub fn load_meta(sql: &SqlStorage) -> Result<Option<Meta>> {
     }
     sql::first(
         sql,
-        "SELECT conversation_id, site_key, token_hash, created_at FROM meta WHERE id = 1",
+        "SELECT conversation_id, site_key, token_hash, created_at, language FROM meta WHERE id = 1",
         vec![],
     )
 }
 
-pub fn init(sql: &SqlStorage, init: &InitConversation) -> Result<()> {
+/// Creates what is missing. Every statement is `IF NOT EXISTS`, so this also brings
+/// conversations created by an older version up to date.
+pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
+    sql::migrate(sql, super::profile::SCHEMA)
+}
+
+pub fn init(sql: &SqlStorage, init: &InitConversation) -> Result<()> {
+    migrate(sql)?;
     sql::run(
         sql,
         "INSERT INTO meta (id, conversation_id, site_key, token_hash, created_at, page_url,
@@ -82,13 +91,7 @@ pub fn items_after(sql: &SqlStorage, after: Seq) -> Result<Vec<Item>> {
         vec![int(after as i64)],
     )?;
     rows.into_iter()
-        .map(|r| {
-            Ok(Item {
-                seq: r.seq as Seq,
-                at: r.at,
-                body: serde_json::from_str(&r.body)?,
-            })
-        })
+        .map(|r| Ok(Item { seq: r.seq as Seq, at: r.at, body: serde_json::from_str(&r.body)? }))
         .collect()
 }
 
@@ -96,11 +99,7 @@ pub fn append(sql: &SqlStorage, item: &Item) -> Result<()> {
     sql::run(
         sql,
         "INSERT INTO items (seq, at, body) VALUES (?, ?, ?)",
-        vec![
-            int(item.seq as i64),
-            int(item.at),
-            text(serde_json::to_string(&item.body)?),
-        ],
+        vec![int(item.seq as i64), int(item.at), text(serde_json::to_string(&item.body)?)],
     )
 }
 
@@ -109,12 +108,7 @@ pub fn open_ticket(sql: &SqlStorage, number: u32, agent: &AgentRef, at: Millis) 
         sql,
         "INSERT INTO tickets (number, opened_at, assignee_id, assignee_name, status)
          VALUES (?, ?, ?, ?, 'open')",
-        vec![
-            int(number.into()),
-            int(at),
-            text(&agent.id),
-            text(&agent.name),
-        ],
+        vec![int(number.into()), int(at), text(&agent.id), text(&agent.name)],
     )
 }
 

@@ -46,9 +46,7 @@ fn summaries(site: &Site) -> Result<Vec<ConversationSummary>> {
         "SELECT json FROM conversations ORDER BY updated_at DESC LIMIT 1000",
         vec![],
     )?;
-    rows.into_iter()
-        .map(|r| Ok(serde_json::from_str(&r.json)?))
-        .collect()
+    rows.into_iter().map(|r| Ok(serde_json::from_str(&r.json)?)).collect()
 }
 
 pub fn list(site: &Site) -> Result<Response> {
@@ -62,14 +60,8 @@ pub fn accept(site: &Site, req: &Request) -> Result<Response> {
         return Response::error("forbidden", 403);
     };
     let pair = WebSocketPair::new()?;
-    site.state
-        .accept_websocket_with_tags(&pair.server, &["agent"]);
+    site.state.accept_websocket_with_tags(&pair.server, &["agent"]);
     pair.server.serialize_attachment(&agent)?;
-    sockets::send(
-        &pair.server,
-        &InboxFrame::Snapshot {
-            conversations: summaries(site)?,
-        },
-    );
+    sockets::send(&pair.server, &InboxFrame::Snapshot { conversations: summaries(site)? });
     Response::from_websocket(pair.client)
 }

@@ -45,13 +45,9 @@ impl Site {
 
     /// The site's key and settings; `None` until the site is set up.
     fn settings(&self) -> Result<Option<(String, SiteSettings)>> {
-        let row: Option<SettingsRow> = sql::first(
-            &self.sql(),
-            "SELECT site_key, json FROM settings WHERE id = 1",
-            vec![],
-        )?;
-        row.map(|r| Ok((r.site_key, serde_json::from_str(&r.json)?)))
-            .transpose()
+        let row: Option<SettingsRow> =
+            sql::first(&self.sql(), "SELECT site_key, json FROM settings WHERE id = 1", vec![])?;
+        row.map(|r| Ok((r.site_key, serde_json::from_str(&r.json)?))).transpose()
     }
 
     async fn setup(&self, mut req: Request) -> Result<Response> {
@@ -61,10 +57,7 @@ impl Site {
             &self.sql(),
             "INSERT INTO settings (id, site_key, json) VALUES (1, ?, ?)
              ON CONFLICT (id) DO UPDATE SET site_key = excluded.site_key, json = excluded.json",
-            vec![
-                text(&setup.site_key),
-                text(serde_json::to_string(&setup.settings)?),
-            ],
+            vec![text(&setup.site_key), text(serde_json::to_string(&setup.settings)?)],
         )?;
         Response::from_json(&serde_json::json!({ "ok": true }))
     }
@@ -138,11 +131,7 @@ impl DurableObject for Site {
 
     async fn alarm(&self) -> Result<Response> {
         let now = worker::Date::now().as_millis() as i64;
-        sql::run(
-            &self.sql(),
-            "DELETE FROM sessions WHERE expires_at <= ?",
-            vec![int(now)],
-        )?;
+        sql::run(&self.sql(), "DELETE FROM sessions WHERE expires_at <= ?", vec![int(now)])?;
         Response::ok("sessions pruned")
     }
 }

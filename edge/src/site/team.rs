@@ -26,10 +26,7 @@ impl MemberRow {
     fn me(self, site_key: String) -> Option<Me> {
         Some(Me {
             site_key,
-            agent: AgentRef {
-                id: self.id,
-                name: self.name,
-            },
+            agent: AgentRef { id: self.id, name: self.name },
             email: self.email,
             role: Role::parse(&self.role)?,
         })
@@ -51,11 +48,7 @@ pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
     // Hash first: the writes below then happen together, with no await between them.
     let mut hashed = Vec::with_capacity(members.len());
     for m in members {
-        hashed.push((
-            m,
-            crypto::hash_password(&m.password).await?,
-            crypto::new_id()?,
-        ));
+        hashed.push((m, crypto::hash_password(&m.password).await?, crypto::new_id()?));
     }
     let sql = site.sql();
     for (m, hash, id) in hashed {
@@ -102,11 +95,7 @@ pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
     sql::run(
         &site.sql(),
         "INSERT INTO sessions (token_hash, member_id, expires_at) VALUES (?, ?, ?)",
-        vec![
-            text(crypto::secret_hash(&token)),
-            text(member_id),
-            int(now() + SESSION_MS),
-        ],
+        vec![text(crypto::secret_hash(&token)), text(member_id), int(now() + SESSION_MS)],
     )?;
     // Expired sessions are pruned by the alarm, at most once a day.
     let storage = site.state.storage();
@@ -127,17 +116,10 @@ pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
     let query = format!(
         "SELECT {} FROM sessions s JOIN members m ON m.id = s.member_id
          WHERE s.token_hash = ? AND s.expires_at > ?",
-        MEMBER_COLUMNS
-            .split(", ")
-            .map(|c| format!("m.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        MEMBER_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ")
     );
-    let row: Option<MemberRow> = sql::first(
-        &site.sql(),
-        &query,
-        vec![text(crypto::secret_hash(&token)), int(now())],
-    )?;
+    let row: Option<MemberRow> =
+        sql::first(&site.sql(), &query, vec![text(crypto::secret_hash(&token)), int(now())])?;
     match row.and_then(|r| r.me(site_key)) {
         Some(me) => Response::from_json(&me),
         None => Response::error("no such session", 401),
@@ -157,18 +139,12 @@ pub async fn logout(site: &Site, mut req: Request) -> Result<Response> {
 /// `GET /member?id=…`: a teammate who can respond, for reassignment.
 pub fn member(site: &Site, req: Request) -> Result<Response> {
     let url = req.url()?;
-    let id = url
-        .query_pairs()
-        .find(|(k, _)| k == "id")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let id =
+        url.query_pairs().find(|(k, _)| k == "id").map(|(_, v)| v.into_owned()).unwrap_or_default();
     let query = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = ?");
     let row: Option<MemberRow> = sql::first(&site.sql(), &query, vec![text(id)])?;
     let site_key = site.settings()?.map(|(k, _)| k).unwrap_or_default();
-    match row
-        .and_then(|r| r.me(site_key))
-        .filter(|m| m.role.can_respond())
-    {
+    match row.and_then(|r| r.me(site_key)).filter(|m| m.role.can_respond()) {
         Some(me) => Response::from_json(&me.agent),
         None => Response::error("no such teammate", 404),
     }

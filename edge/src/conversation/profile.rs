@@ -1,0 +1,93 @@
+//! What the conversation knows about its visitor: name and email from the host page's
+//! `identify`, and the language detected from the visitor's own words.
+
+use serde::Deserialize;
+use shared::protocol::{VisitorProfile, limits};
+use worker::{Result, SqlStorage};
+
+use crate::sql::{self, opt_text};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS visitor (
+  id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT, email TEXT, language TEXT);
+";
+
+#[derive(Deserialize)]
+struct Row {
+    name: Option<String>,
+    email: Option<String>,
+    language: Option<String>,
+}
+
+/// The stored profile; until a language is detected, the browser's (`fallback`).
+pub fn load(sql: &SqlStorage, fallback: Option<String>) -> Result<VisitorProfile> {
+    let row: Option<Row> =
+        sql::first(sql, "SELECT name, email, language FROM visitor WHERE id = 1", vec![])?;
+    let row = row.unwrap_or(Row { name: None, email: None, language: None });
+    Ok(VisitorProfile { name: row.name, email: row.email, language: row.language.or(fallback) })
+}
+
+pub fn save(sql: &SqlStorage, p: &VisitorProfile) -> Result<()> {
+    sql::run(
+        sql,
+        "INSERT INTO visitor (id, name, email, language) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
+           language = excluded.language",
+        vec![opt_text(p.name.clone()), opt_text(p.email.clone()), opt_text(p.language.clone())],
+    )
+}
+
+/// Trims and checks what `identify` sent; blank fields count as absent.
+pub fn validate(
+    name: Option<String>,
+    email: Option<String>,
+) -> std::result::Result<(Option<String>, Option<String>), String> {
+    let clean = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (name, email) = (clean(name), clean(email));
+    if name.as_ref().is_some_and(|n| n.chars().count() > limits::MAX_NAME_CHARS) {
+        return Err(format!("A name can be at most {} characters.", limits::MAX_NAME_CHARS));
+    }
+    if let Some(e) = &email {
+        let plausible = e.len() <= limits::MAX_EMAIL_BYTES
+            && e.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+            && !e.chars().any(char::is_whitespace);
+        if !plausible {
+            return Err("That email address does not look right.".into());
+        }
+    }
+    Ok((name, email))
+}
+
+/// The language of a visitor's message when the detector is sure of it: ISO 639-1 for the
+/// languages the widget speaks and other common ones, ISO 639-3 otherwise.
+pub fn detect(text: &str) -> Option<String> {
+    if text.chars().filter(|c| c.is_alphabetic()).count() < 12 {
+        return None;
+    }
+    let info = whatlang::detect(text).filter(|i| i.is_reliable())?;
+    let code = info.lang().code();
+    let short = match code {
+        "eng" => "en",
+        "spa" => "es",
+        "fra" => "fr",
+        "deu" => "de",
+        "por" => "pt",
+        "ita" => "it",
+        "nld" => "nl",
+        "pol" => "pl",
+        "tur" => "tr",
+        "jpn" => "ja",
+        "cmn" => "zh",
+        "arb" | "ara" => "ar",
+        "rus" => "ru",
+        "ukr" => "uk",
+        "swe" => "sv",
+        "dan" => "da",
+        "fin" => "fi",
+        "ces" => "cs",
+        "kor" => "ko",
+        "hin" => "hi",
+        other => other,
+    };
+    Some(short.to_owned())
+}

@@ -1,0 +1,98 @@
+// The widget's part of `cargo xtask bench`: bytes on the wire and time to a usable chat, in
+// headless Chromium against the real local worker. Prints a table and writes JSON.
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { join } from "node:path";
+import { createServer } from "node:http";
+import { launch } from "../browser/harness.mjs";
+
+const base = process.env.BASE_URL;
+const site = process.env.SITE_KEY;
+const runs = Number(process.env.RUNS || 7);
+const out = process.env.BENCH_OUT || "target/bench";
+
+function sizes(file) {
+  const raw = readFileSync(file);
+  return {
+    raw: raw.length,
+    gzip: gzipSync(raw, { level: 9 }).length,
+    brotli: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A host page per load strategy, on its own origin as a real site would be. */
+async function host() {
+  const page = (load) => `<!doctype html><html lang="en"><title>bench</title><h1>Bench</h1>
+    <script async src="${base}/widget/embed.js" data-site-key="${site}" data-load="${load}"></script>`;
+  const server = createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end(page(req.url.includes("idle") ? "idle" : "open"));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function timeOnce(browser, url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: "load" });
+  await page.getByRole("button", { name: /Open chat/ }).waitFor();
+  const launcher = await page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    const mark = performance.getEntriesByName("takeover:launcher")[0];
+    return Math.max(0, mark.startTime - nav.domContentLoadedEventStart);
+  });
+  // Let an idle prefetch (if any) happen, as it would while the visitor reads the page.
+  await page.waitForTimeout(1500);
+  await page.evaluate(() => performance.mark("bench:click"));
+  await page.getByRole("button", { name: /Open chat/ }).click();
+  await page.waitForFunction(() => performance.getEntriesByName("takeover:interactive").length > 0, null, { timeout: 20_000 });
+  const interactive = await page.evaluate(() =>
+    performance.getEntriesByName("takeover:interactive")[0].startTime -
+    performance.getEntriesByName("bench:click")[0].startTime);
+  await context.close();
+  return { launcher, interactive };
+}
+
+const files = {
+  "loader (embed.js)": "dist/widget/embed.js",
+  "JS glue (widget.js)": "dist/widget/widget.js",
+  "wasm (widget_bg.wasm, CSS inside)": "dist/widget/widget_bg.wasm",
+};
+const bytes = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, sizes(f)]));
+const total = Object.values(bytes).reduce((a, s) => ({ raw: a.raw + s.raw, gzip: a.gzip + s.gzip, brotli: a.brotli + s.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+bytes["whole widget"] = total;
+
+const browser = await launch();
+const { server, origin } = await host();
+const timing = {};
+try {
+  for (const strategy of ["open", "idle"]) {
+    const samples = [];
+    for (let i = 0; i < runs; i++) samples.push(await timeOnce(browser, `${origin}/${strategy}`));
+    timing[strategy] = {
+      launcher_ms: median(samples.map((s) => s.launcher)),
+      click_to_interactive_ms: median(samples.map((s) => s.interactive)),
+      runs,
+    };
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+
+const kb = (n) => (n / 1024).toFixed(1).padStart(8);
+console.log("\nWidget bytes                          raw KB  gzip KB  brotli KB");
+for (const [name, s] of Object.entries(bytes)) {
+  console.log(`  ${name.padEnd(34)} ${kb(s.raw)} ${kb(s.gzip)} ${kb(s.brotli)}`);
+}
+console.log(`\nWidget timing (median of ${runs}, headless Chromium, loopback)`);
+console.log("  load strategy   DOMContentLoaded→launcher   click→interactive panel");
+for (const [k, t] of Object.entries(timing)) {
+  console.log(`  ${k.padEnd(15)} ${t.launcher_ms.toFixed(1).padStart(14)} ms ${t.click_to_interactive_ms.toFixed(1).padStart(20)} ms`);
+}
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, "widget.json"), JSON.stringify({ bytes, timing }, null, 2));
+console.log(`\nwrote ${join(out, "widget.json")}`);
