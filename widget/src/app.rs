@@ -30,19 +30,43 @@ pub fn App(
     let failed = RwSignal::new(false);
     let hooks = StoredValue::new_local(hooks);
 
-    // Start or resume the conversation as soon as the panel exists.
-    spawn_local(async move {
-        match api::config(&base, &site_key).await {
-            Ok(c) => config.set(Some(c)),
-            Err(_) => return failed.set(true),
+    // A saved conversation resumes at once (its replies count as unread while closed); a new
+    // one starts only when the visitor first opens the chat, so a prefetch creates nothing.
+    {
+        let (site_key, base) = (site_key.clone(), base.clone());
+        spawn_local(async move {
+            match api::config(&base, &site_key).await {
+                Ok(c) => config.set(Some(c)),
+                Err(_) => failed.set(true),
+            }
+        });
+    }
+    let started = StoredValue::new(false);
+    let start = move |create: bool| {
+        if started.get_value() {
+            return;
         }
-        let saved = match api::saved(&site_key) {
-            Some(s) => Ok(s),
-            None => api::start(&base, &site_key).await,
-        };
-        match saved {
-            Ok(saved) => conn.set_value(Some(Conn::open(&base, &saved, chat))),
-            Err(_) => failed.set(true),
+        let saved = api::saved(&site_key);
+        if saved.is_none() && !create {
+            return;
+        }
+        started.set_value(true);
+        let (site_key, base) = (site_key.clone(), base.clone());
+        spawn_local(async move {
+            let saved = match saved {
+                Some(s) => Ok(s),
+                None => api::start(&base, &site_key).await,
+            };
+            match saved {
+                Ok(saved) => conn.set_value(Some(Conn::open(&base, &saved, chat))),
+                Err(_) => failed.set(true),
+            }
+        });
+    };
+    start(false);
+    Effect::new(move |_| {
+        if open.get() {
+            start(true);
         }
     });
 
