@@ -4,10 +4,9 @@
 
 use std::process::Command;
 
-use crate::dev::{DEMO_KEY, OWNER_EMAIL};
 use crate::install::{self, CHROMIUM};
 use crate::proc::run;
-use crate::server::{DEMO_SITE, free_port, random_hex, seed, start};
+use crate::server::{DEMO_KEY, demo, free_port, random_hex};
 use crate::step::step;
 use crate::{Result, build, root};
 
@@ -16,15 +15,7 @@ pub fn run_all() -> Result {
     build::all()?;
     let root = root();
     let state = std::env::temp_dir().join(format!("takeover-bench-{}", random_hex(6)));
-    let token = random_hex(24);
-    let worker = start(&root, free_port(), &state, &token, None)?;
-    seed(
-        &worker.base,
-        &token,
-        DEMO_KEY,
-        DEMO_SITE,
-        &[[OWNER_EMAIL, "Demo Owner", "owner", &random_hex(8)]],
-    )?;
+    let worker = demo(&root, free_port(), &state, &random_hex(8), None)?;
     let outcome = step("widget: bytes and time to a usable chat", || {
         run(Command::new("node")
             .arg("tests/bench/widget.mjs")

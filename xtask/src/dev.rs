@@ -4,12 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::server::{DEMO_SITE, random_hex, seed, start};
+use crate::server::{DEMO_KEY, OWNER_EMAIL, demo, random_hex};
 use crate::step::step;
 use crate::{Result, build, install, root};
-
-pub const DEMO_KEY: &str = "demo";
-pub const OWNER_EMAIL: &str = "owner@example.com";
 
 pub struct Options {
     port: u16,
@@ -41,21 +38,12 @@ pub fn run(opts: Options) -> Result {
     let root = root();
     // The local state lives in the project (git-ignored) and survives restarts.
     let persist = root.join(".dev-state");
-    let token = random_hex(24);
     let (password, generated) = match std::env::var("DEV_OWNER_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (random_hex(8), true),
     };
-    let mut worker =
-        step("start the worker on workerd", || start(&root, opts.port, &persist, &token, None))?;
-    step("seed the demo site", || {
-        seed(
-            &worker.base,
-            &token,
-            DEMO_KEY,
-            DEMO_SITE,
-            &[[OWNER_EMAIL, "Demo Owner", "owner", &password]],
-        )
+    let mut worker = step("start the worker on workerd and seed the demo site", || {
+        demo(&root, opts.port, &persist, &password, None)
     })?;
     let base = &worker.base;
     println!("\nEverything is up.");

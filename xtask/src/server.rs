@@ -81,8 +81,30 @@ pub fn start(
     }
 }
 
-/// The demo shop's settings and FAQ, shared by `dev` and the tests.
+/// The demo shop's settings and FAQ, shared by `dev`, the tests and the benchmarks.
 pub const DEMO_SITE: &str = include_str!("../demo-site.json");
+pub const DEMO_KEY: &str = "demo";
+pub const OWNER_EMAIL: &str = "owner@example.com";
+
+/// A worker on `port` with its state in `state`, seeded with the demo site and its owner.
+pub fn demo(
+    root: &Path,
+    port: u16,
+    state: &Path,
+    password: &str,
+    log: Option<&Path>,
+) -> Result<LocalWorker> {
+    let token = random_hex(24);
+    let worker = start(root, port, state, &token, log)?;
+    seed(
+        &worker.base,
+        &token,
+        DEMO_KEY,
+        DEMO_SITE,
+        &[[OWNER_EMAIL, "Demo Owner", "owner", password]],
+    )?;
+    Ok(worker)
+}
 
 /// Creates or updates a site from `settings` (the JSON of `SiteSettings`) with these members
 /// (`[email, name, role, password]`).

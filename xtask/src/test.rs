@@ -2,10 +2,9 @@
 
 use std::process::Command;
 
-use crate::dev::{DEMO_KEY, OWNER_EMAIL};
 use crate::install::{self, CHROMIUM};
 use crate::proc::run as sh;
-use crate::server::{DEMO_SITE, free_port, random_hex, seed, start};
+use crate::server::{DEMO_KEY, OWNER_EMAIL, demo, free_port, random_hex};
 use crate::step::step;
 use crate::{Result, build, root};
 
@@ -65,16 +64,8 @@ fn browser() -> Result {
     let state = std::env::temp_dir().join(format!("takeover-browser-{}", random_hex(6)));
     let artifacts = root.join("test-artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
-    let token = random_hex(24);
     let password = random_hex(8);
-    let worker = start(&root, free_port(), &state, &token, Some(&artifacts.join("worker.log")))?;
-    seed(
-        &worker.base,
-        &token,
-        DEMO_KEY,
-        DEMO_SITE,
-        &[[OWNER_EMAIL, "Demo Owner", "owner", &password]],
-    )?;
+    let worker = demo(&root, free_port(), &state, &password, Some(&artifacts.join("worker.log")))?;
     let outcome = sh(Command::new("node")
         .args(["--test", "--test-concurrency=1", "tests/browser/"])
         .current_dir(&root)
