@@ -24,8 +24,9 @@ test("each locale renders in its language", async () => {
   try {
     for (const [locale, [open, placeholder]] of Object.entries(LOCALES)) {
       const context = await browser.newContext({ locale });
-      // The launcher is labelled in English until the chat has loaded once.
-      const w = await Widget.open(context, `${env.base}/`, { open: "Open chat", placeholder });
+      // The launcher is labelled in English until the chat has loaded, then in the language.
+      const launcher = new RegExp(`^(Open chat|${open})`);
+      const w = await Widget.open(context, `${env.base}/`, { open: launcher, placeholder });
       const dir = await w.panel.getAttribute("dir");
       assert.equal(dir, locale === "ar" ? "rtl" : "ltr", locale);
       assert.equal(await w.panel.getAttribute("lang"), locale);
