@@ -51,13 +51,12 @@ test("going offline and back delivers what was typed, once", async () => {
     await w.say("What payment methods do you accept?");
     await w.text("Apple Pay", false).waitFor();
 
+    // Chromium's offline emulation fires the window's offline/online events, as a real drop does.
     await context.setOffline(true);
-    await w.page.evaluate(() => window.dispatchEvent(new Event("offline")));
     await w.text("Reconnecting…").waitFor();
     await w.say("Written offline");
     await w.page.waitForTimeout(300);
     await context.setOffline(false);
-    await w.page.evaluate(() => window.dispatchEvent(new Event("online")));
 
     await w.text("Reconnecting…").waitFor({ state: "detached", timeout: 20_000 });
     await w.page.locator("li.bubble.visitor:not(.pending)", { hasText: "Written offline" }).waitFor();
