@@ -115,7 +115,7 @@
   if (pageMode) {
     setOpen(true);
   } else if (script.getAttribute("data-load") !== "open") {
-    // Measured (cargo xtask bench): prefetching when idle makes the first open ~7x faster.
+    // Measured (cargo xtask bench): prefetching when idle makes the first open ~2.7x faster.
     (window.requestIdleCallback || setTimeout)(function () { load(); });
   }
 })();

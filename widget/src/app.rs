@@ -241,7 +241,7 @@ pub fn App(
                 <div class="banner" role="status">{move || t().with_human}</div>
             </Show>
             <Show when=move || chat.notice.get().is_some()>
-                <div class="notice" role="alert">{move || chat.notice.get().unwrap_or_default()}</div>
+                <div class="notice" role="alert">{move || chat.notice.get().map(|c| t().refusal(c)).unwrap_or_default()}</div>
             </Show>
             <Show when=show_human_button>
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>

@@ -40,7 +40,8 @@ pub struct Chat {
     pub outbox: RwSignal<Vec<Pending>>,
     pub bot_typing: RwSignal<bool>,
     pub agent_typing: RwSignal<Option<String>>,
-    pub notice: RwSignal<Option<String>>,
+    /// The last refusal, shown in the visitor's language.
+    pub notice: RwSignal<Option<ErrorCode>>,
     pub profile: RwSignal<VisitorProfile>,
     /// The newest item that arrived live (not from a backlog): what events and the unread
     /// badge react to.
@@ -233,6 +234,8 @@ impl Conn {
             }
             ServerFrame::Visitor(profile) => chat.profile.set(profile),
             ServerFrame::Ack { client_id, .. } => {
+                // A message went through: an older refusal no longer applies.
+                chat.notice.set(None);
                 chat.outbox.update(|o| o.retain(|p| p.client_id != client_id));
             }
             ServerFrame::State(view) => chat.state.set(Some(view)),
@@ -249,7 +252,7 @@ impl Conn {
                 if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) {
                     chat.status.set(Status::Closed);
                 }
-                chat.notice.set(Some(e.message));
+                chat.notice.set(Some(e.code));
             }
         }
     }
