@@ -41,6 +41,12 @@ pub fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
+/// The CSRF token of a session: derived from the HttpOnly session secret, so only a page that
+/// asked the API (same origin) can know it, and nothing extra is stored.
+pub fn csrf_token(session_token: &str) -> String {
+    secret_hash(&format!("csrf:{session_token}"))
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -10,8 +10,10 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Stub}
 pub const SITES: &str = "SITES";
 pub const CONVERSATIONS: &str = "CONVERSATIONS";
 
-/// The authenticated teammate, forwarded with an agent's WebSocket upgrade.
+/// The authenticated teammate, forwarded with an agent's WebSocket upgrade or request.
 pub const AGENT_HEADER: &str = "X-Takeover-Agent";
+/// The SHA-256 of the setup token that authorised a setup request.
+pub const SETUP_HEADER: &str = "X-Takeover-Setup";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentIdentity {
@@ -28,6 +30,14 @@ pub struct InitConversation {
     pub created_at: Millis,
     pub user_agent: Option<String>,
     pub meta: NewConversation,
+}
+
+/// An internal note, for the site to notify the teammates it mentions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mention {
+    pub conversation_id: String,
+    pub by: AgentRef,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,13 +60,28 @@ pub async fn send<T: Serialize>(
     path: &str,
     body: Option<&T>,
 ) -> Result<Response> {
+    send_with(stub, method, path, body, &[]).await
+}
+
+/// Like [`send`], with headers the object trusts (only the Worker can set them).
+pub async fn send_with<T: Serialize>(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+    trusted: &[(&str, &str)],
+) -> Result<Response> {
     let mut init = RequestInit::new();
     init.with_method(method);
-    if let Some(body) = body {
-        let headers = Headers::new();
-        headers.set("Content-Type", "application/json")?;
-        init.with_headers(headers).with_body(Some(serde_json::to_string(body)?.into()));
+    let headers = Headers::new();
+    for (k, v) in trusted {
+        headers.set(k, v)?;
     }
+    if let Some(body) = body {
+        headers.set("Content-Type", "application/json")?;
+        init.with_body(Some(serde_json::to_string(body)?.into()));
+    }
+    init.with_headers(headers);
     let req = Request::new_with_init(&format!("https://object{path}"), &init)?;
     stub.fetch_with_request(req).await
 }

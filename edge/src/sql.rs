@@ -35,6 +35,22 @@ pub fn migrate(sql: &SqlStorage, schema: &str) -> Result<()> {
     Ok(())
 }
 
+#[derive(serde::Deserialize)]
+struct Column {
+    name: String,
+}
+
+/// Adds a column to an existing table unless it is there already: how tables grow without
+/// losing the rows written by an older version.
+pub fn add_column(sql: &SqlStorage, table: &str, column: &str, kind: &str) -> Result<()> {
+    let columns: Vec<Column> =
+        rows(sql, "SELECT name FROM pragma_table_info(?)", vec![V::String(table.to_owned())])?;
+    if !columns.iter().any(|c| c.name == column) {
+        sql.exec(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"), None)?;
+    }
+    Ok(())
+}
+
 pub fn text(s: impl Into<String>) -> V {
     V::String(s.into())
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::faq::FaqEntry;
-use crate::protocol::{AgentRef, Millis, Phase, Role, Seq};
+use crate::protocol::{AgentRef, Item, Millis, Phase, Role, Seq, VisitorProfile};
 
 /// `POST /api/sites/{key}/conversations`: the visitor's first contact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,8 @@ pub struct SetupRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMember {
     pub email: String,
+    /// What visitors see; may be left empty and set by the teammate before a first takeover.
+    #[serde(default)]
     pub name: String,
     pub role: Role,
     pub password: String,
@@ -76,6 +78,9 @@ pub struct Me {
     pub agent: AgentRef,
     pub email: String,
     pub role: Role,
+    /// Sent back as `X-CSRF-Token` on every state-changing admin request.
+    #[serde(default)]
+    pub csrf: String,
 }
 
 /// Every refused HTTP request answers with this body and a 4xx/5xx status.
@@ -99,6 +104,75 @@ pub struct ConversationSummary {
     pub waiting_since: Option<Millis>,
     /// The newest message, shortened.
     pub preview: String,
+    /// Visitor messages since the last answer from the AI or an agent.
+    #[serde(default)]
+    pub unanswered: u32,
+    #[serde(default)]
+    pub visitor_name: Option<String>,
+    /// How many takeover cycles (tickets) the conversation has had.
+    #[serde(default)]
+    pub tickets: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Open,
+    Resolved,
+}
+
+/// One takeover cycle of a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// `{conversation_id}-{number}`.
+    pub id: String,
+    pub conversation_id: String,
+    pub number: u32,
+    /// From the visitor's request, in their words.
+    pub subject: String,
+    pub summary: String,
+    pub language: Option<String>,
+    /// Where the conversation happens; `web` for the widget.
+    pub channel: String,
+    pub status: TicketStatus,
+    pub assignee: AgentRef,
+    pub customer_name: Option<String>,
+    pub customer_email: Option<String>,
+    pub opened_at: Millis,
+    pub resolved_at: Option<Millis>,
+}
+
+/// A conversation's whole record, for export: `GET /api/admin/conversations/{id}/transcript`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub conversation_id: String,
+    pub site_key: String,
+    pub created_at: Millis,
+    pub page_url: Option<String>,
+    pub user_agent: Option<String>,
+    pub visitor: VisitorProfile,
+    pub items: Vec<Item>,
+    pub tickets: Vec<Ticket>,
+}
+
+/// A teammate as the team page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// `PATCH /api/admin/team/{id}` and `PATCH /api/admin/me`: what to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberChange {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 /// Frames the server pushes on the inbox socket (`/api/admin/inbox/ws`); agents send none.
@@ -109,4 +183,8 @@ pub enum InboxFrame {
     Snapshot { conversations: Vec<ConversationSummary> },
     /// A conversation changed or appeared.
     Upsert(ConversationSummary),
+    /// A ticket opened, moved or was resolved.
+    Ticket(Ticket),
+    /// A teammate mentioned you in an internal note.
+    Mention { conversation_id: String, by: AgentRef, text: String },
 }

@@ -7,3 +7,4 @@ pub mod api;
 pub mod faq;
 pub mod machine;
 pub mod protocol;
+pub mod summary;

@@ -26,6 +26,11 @@ pub enum Input {
         client_id: String,
         text: String,
     },
+    Note {
+        from: Actor,
+        client_id: String,
+        text: String,
+    },
     RequestHuman,
     Claim {
         by: Actor,
@@ -166,6 +171,11 @@ impl Conversation {
         self.last_seq
     }
 
+    /// Tickets opened so far: one per takeover cycle.
+    pub fn tickets(&self) -> u32 {
+        self.tickets
+    }
+
     pub fn visitor_messages(&self) -> u32 {
         self.visitor_messages
     }
@@ -190,6 +200,7 @@ impl Conversation {
     pub fn handle(&mut self, now: Millis, input: Input) -> Outcome {
         match input {
             Input::Message { from, client_id, text } => self.message(now, from, client_id, text),
+            Input::Note { from, client_id, text } => self.note(now, from, client_id, text),
             Input::RequestHuman => self.request_human(now),
             Input::Claim { by } => self.claim(now, by),
             Input::HandBack { by } => self.hand_back(now, by),
@@ -218,6 +229,11 @@ impl Conversation {
                 };
                 if let (Some(sender), Some(id)) = (sender, &m.client_id) {
                     self.seen.insert((sender, id.clone()), item.seq);
+                }
+            }
+            ItemBody::Note(m) => {
+                if let (Author::Agent(a), Some(id)) = (&m.author, &m.client_id) {
+                    self.seen.insert((Sender::Agent(a.id.clone()), id.clone()), item.seq);
                 }
             }
             ItemBody::Event(e) => {
@@ -290,6 +306,25 @@ impl Conversation {
             effects.push(Effect::AskBot { turn: seq });
         }
         Ok(effects)
+    }
+
+    /// Notes change no state; any teammate who can respond may write one, in any phase but
+    /// the end.
+    fn note(&mut self, now: Millis, from: Actor, client_id: String, text: String) -> Outcome {
+        let (agent, role) = agent_of(from)?;
+        require_responder(role)?;
+        validate_client_id(&client_id)?;
+        if let Some(&seq) = self.seen.get(&(Sender::Agent(agent.id.clone()), client_id.clone())) {
+            return Ok(vec![Effect::Ack { client_id, seq }]);
+        }
+        let text = validate_text(&text)?;
+        if self.phase == PhaseState::Ended {
+            return Err(ended());
+        }
+        let note =
+            Message { author: Author::Agent(agent), client_id: Some(client_id.clone()), text };
+        let stored = self.append(now, ItemBody::Note(note));
+        Ok(vec![stored, Effect::Ack { client_id, seq: self.last_seq }])
     }
 
     fn request_human(&mut self, now: Millis) -> Outcome {

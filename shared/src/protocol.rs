@@ -26,6 +26,12 @@ pub enum ClientFrame {
         client_id: String,
         text: String,
     },
+    /// An internal note from an agent: stored with the conversation, shown to teammates only.
+    /// `@Name` mentions notify those teammates.
+    Note {
+        client_id: String,
+        text: String,
+    },
     /// The visitor asks for a person.
     RequestHuman,
     /// An agent claims an escalated conversation or takes over one the AI is handling.
@@ -219,7 +225,16 @@ pub struct Item {
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum ItemBody {
     Message(Message),
+    /// Teammates only: never sent to the visitor.
+    Note(Message),
     Event(Event),
+}
+
+impl ItemBody {
+    /// Whether the visitor may see this item.
+    pub fn is_public(&self) -> bool {
+        !matches!(self, ItemBody::Note(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -330,3 +330,32 @@ fn replay_rebuilds_the_same_state() {
     }
     assert_eq!(Conversation::replay(&log), c);
 }
+
+#[test]
+fn notes_are_stored_without_changing_the_state() {
+    let mut c = escalated();
+    let before = c.phase();
+    let note = Input::Note {
+        from: agent("a", Role::Responder),
+        client_id: "n1".into(),
+        text: "VIP customer".into(),
+    };
+    let fx = c.handle(T, note.clone()).unwrap();
+    assert!(matches!(&items(&fx)[0].body, ItemBody::Note(m) if m.text == "VIP customer"));
+    assert!(!items(&fx)[0].body.is_public());
+    assert_eq!(c.phase(), before);
+    assert_eq!(c.bot_turn_pending(), None);
+    // Resent: stored once.
+    assert_eq!(
+        c.handle(T, note).unwrap(),
+        vec![Effect::Ack { client_id: "n1".into(), seq: c.last_seq() }]
+    );
+}
+
+#[test]
+fn visitors_and_viewers_cannot_write_notes() {
+    let mut c = escalated();
+    let note = |from| Input::Note { from, client_id: "n".into(), text: "x".into() };
+    assert_eq!(refused(&mut c, note(Actor::Visitor)), ErrorCode::Forbidden);
+    assert_eq!(refused(&mut c, note(agent("v", Role::Viewer))), ErrorCode::Forbidden);
+}

@@ -28,6 +28,11 @@ fn input() -> impl Strategy<Value = Input> {
             client_id: format!("c{id}"),
             text,
         }),
+        1 => (actor(), 0..6u8).prop_map(|(from, id)| Input::Note {
+            from,
+            client_id: format!("n{id}"),
+            text: "note".to_owned(),
+        }),
         2 => Just(Input::RequestHuman),
         3 => actor().prop_map(|by| Input::Claim { by }),
         2 => actor().prop_map(|by| Input::HandBack { by }),
@@ -83,7 +88,7 @@ proptest! {
                             Event::AgentLeft { .. } => phase,
                         };
                     }
-                    ItemBody::Message(_) => {}
+                    ItemBody::Message(_) | ItemBody::Note(_) => {}
                 }
                 log.push((*item).clone());
             }

@@ -322,3 +322,47 @@ pub async fn history(edge: &Edge, v: &Visitor) -> Vec<Item> {
 pub fn is_error(f: &ServerFrame, code: ErrorCode) -> bool {
     matches!(f, ServerFrame::Error(e) if e.code == code)
 }
+
+impl Agent {
+    /// A state-changing admin request, with the session cookie and its CSRF token.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+            .header("X-CSRF-Token", &self.me.csrf);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("admin request")
+    }
+
+    /// A read-only admin request with the session cookie.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await
+            .expect("admin request")
+    }
+}
+
+impl Edge {
+    /// Repeats the setup of an existing site with the same token, as an attacker who learned
+    /// the first-run secret would.
+    pub async fn setup_again(&self, site: &str) -> reqwest::Response {
+        let settings: serde_json::Value = serde_json::from_str(DEMO_SITE).expect("demo settings");
+        reqwest::Client::new()
+            .post(format!("{}/api/setup", self.base))
+            .bearer_auth(&self.setup_token)
+            .json(&serde_json::json!({ "site_key": site, "settings": settings, "members": [] }))
+            .send()
+            .await
+            .expect("setup request")
+    }
+}

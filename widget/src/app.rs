@@ -266,7 +266,8 @@ fn announce(hooks: &Hooks, item: &Item) {
         ItemBody::Event(Event::AgentJoined { agent, .. }) => {
             hooks.emit("agent_joined", &[("name", &agent.name)]);
         }
-        ItemBody::Event(_) => {}
+        // Notes never reach a visitor's socket.
+        ItemBody::Note(_) | ItemBody::Event(_) => {}
     }
 }
 
@@ -318,6 +319,7 @@ fn initials(name: &str) -> String {
 #[component]
 fn TimelineItem(item: Item, t: Signal<&'static Texts>) -> impl IntoView {
     match item.body {
+        ItemBody::Note(_) => ().into_any(),
         ItemBody::Message(m) => match m.author {
             Author::Visitor => view! { <li class="bubble visitor">{m.text}</li> }.into_any(),
             Author::Bot => view! {

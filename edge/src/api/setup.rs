@@ -1,5 +1,6 @@
 //! `POST /api/setup`: creates or updates a site and its team. Authorised by the deployment's
-//! `SETUP_TOKEN` secret; without that secret the endpoint does not exist.
+//! `SETUP_TOKEN` secret, once per site and token; without that secret the endpoint does not
+//! exist.
 
 use shared::api::SetupRequest;
 use worker::{Method, Request, RouteContext};
@@ -24,9 +25,19 @@ pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let setup: SetupRequest = body(&mut req).await?;
     validate(&setup)?;
     let stub = internal::site(&ctx.env, &setup.site_key)?;
-    let res = internal::send(&stub, Method::Post, "/setup", Some(&setup)).await?;
-    if res.status_code() != 200 {
-        return Err(refuse(500, "internal", "The site could not be set up."));
+    let token_hash = crate::crypto::secret_hash(&expected);
+    let trusted = [(internal::SETUP_HEADER, token_hash.as_str())];
+    let res = internal::send_with(&stub, Method::Post, "/setup", Some(&setup), &trusted).await?;
+    match res.status_code() {
+        200 => {}
+        409 => {
+            return Err(refuse(
+                409,
+                "setup_token_used",
+                "This setup token was already used for this site; set a new SETUP_TOKEN to run setup again.",
+            ));
+        }
+        _ => return Err(refuse(500, "internal", "The site could not be set up.")),
     }
     json(&serde_json::json!({ "site_key": setup.site_key }))
 }
@@ -43,8 +54,8 @@ fn validate(s: &SetupRequest) -> Result<(), crate::http::Refused> {
         if !m.email.contains('@') || m.email.len() > 254 {
             return bad("Every member needs a valid email address.");
         }
-        if m.name.trim().is_empty() || m.name.len() > 60 {
-            return bad("Every member needs a display name of 1 to 60 characters.");
+        if m.name.chars().count() > 60 {
+            return bad("Display names have at most 60 characters.");
         }
         if m.password.chars().count() < 10 {
             return bad("Passwords need at least 10 characters.");

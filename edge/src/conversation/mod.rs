@@ -8,11 +8,13 @@
 mod profile;
 mod socket;
 mod store;
+mod tickets;
+mod transcript;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use shared::api::ConversationSummary;
+use shared::api::{ConversationSummary, Transcript};
 use shared::machine::{self, Actor, Effect, Input};
 use shared::protocol::{
     AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
@@ -24,7 +26,7 @@ use worker::{
 };
 
 use crate::crypto;
-use crate::internal::{self, InitConversation};
+use crate::internal::{self, InitConversation, Mention};
 use crate::sockets;
 use socket::{Attachment, Bucket, Who, refuse};
 use store::Meta;
@@ -32,6 +34,7 @@ use store::Meta;
 /// How long a pending AI answer may take before the alarm asks again.
 const BOT_RETRY_MS: i64 = 20_000;
 const PREVIEW_CHARS: usize = 140;
+const VISITOR_TEXT_CHARS: usize = 1000;
 
 #[durable_object]
 pub struct Conversation {
@@ -48,15 +51,30 @@ struct Inner {
     /// Derived from the items for the site's index.
     preview: String,
     waiting_since: Option<Millis>,
+    unanswered: u32,
+    /// The visitor's latest words, for language detection: more text, surer guesses.
+    visitor_text: String,
     buckets: HashMap<String, Bucket>,
 }
 
 impl Inner {
     fn observe(&mut self, item: &Item) {
         match &item.body {
-            ItemBody::Message(m) => self.preview = m.text.chars().take(PREVIEW_CHARS).collect(),
+            ItemBody::Message(m) => {
+                self.preview = m.text.chars().take(PREVIEW_CHARS).collect();
+                self.unanswered = if m.author == Author::Visitor { self.unanswered + 1 } else { 0 };
+                if m.author == Author::Visitor {
+                    self.visitor_text.push('\n');
+                    self.visitor_text.push_str(&m.text);
+                    let excess =
+                        self.visitor_text.chars().count().saturating_sub(VISITOR_TEXT_CHARS);
+                    if excess > 0 {
+                        self.visitor_text = self.visitor_text.chars().skip(excess).collect();
+                    }
+                }
+            }
             ItemBody::Event(Event::Escalated { .. }) => self.waiting_since = Some(item.at),
-            ItemBody::Event(_) => {}
+            ItemBody::Note(_) | ItemBody::Event(_) => {}
         }
         if self.machine.phase() != Phase::Escalated {
             self.waiting_since = None;
@@ -69,6 +87,10 @@ impl Inner {
 struct FollowUp {
     report: bool,
     ask_bot: Option<u64>,
+    /// Tickets whose record the site must refresh.
+    tickets: Vec<u32>,
+    /// An internal note, for the site to notify whoever it mentions.
+    note: Option<(AgentRef, String)>,
 }
 
 fn now() -> Millis {
@@ -114,6 +136,15 @@ impl Conversation {
         }
     }
 
+    /// Teammates only: internal notes never reach a visitor's socket.
+    fn broadcast_to_agents(&self, frame: &ServerFrame) {
+        for (ws, att) in self.ready_sockets() {
+            if !att.is_visitor() {
+                sockets::send(&ws, frame);
+            }
+        }
+    }
+
     fn init(&self, init: InitConversation) -> Result<Response> {
         if let Some(meta) = &self.inner.borrow().meta {
             return if meta.token_hash == init.token_hash {
@@ -142,6 +173,34 @@ impl Conversation {
         let att = Attachment { socket_id: crypto::new_id()?, who, ready: false };
         pair.server.serialize_attachment(&att)?;
         Response::from_websocket(pair.client)
+    }
+
+    /// `GET /transcript?format=json|text`, for a teammate of this conversation's site.
+    fn transcript(&self, req: &Request) -> Result<Response> {
+        let inner = self.inner.borrow();
+        let Some(meta) = &inner.meta else { return Response::error("unknown conversation", 404) };
+        if internal::agent_from(req).is_none_or(|a| a.site_key != meta.site_key) {
+            return Response::error("not your site", 403);
+        }
+        let sql = self.sql();
+        let record = Transcript {
+            conversation_id: meta.conversation_id.clone(),
+            site_key: meta.site_key.clone(),
+            created_at: meta.created_at,
+            page_url: meta.page_url.clone(),
+            user_agent: meta.user_agent.clone(),
+            visitor: inner.profile.clone(),
+            items: store::items_after(&sql, 0)?,
+            tickets: tickets::all(&sql, meta, &inner.profile)?,
+        };
+        let as_text = req.url()?.query_pairs().any(|(k, v)| k == "format" && v == "text");
+        if as_text {
+            let mut res = Response::ok(transcript::text(&record))?;
+            res.headers_mut().set("Content-Type", "text/plain; charset=utf-8")?;
+            Ok(res)
+        } else {
+            Response::from_json(&record)
+        }
     }
 
     fn hello(&self, ws: &WebSocket, mut att: Attachment, hello: Hello) -> Result<()> {
@@ -185,7 +244,10 @@ impl Conversation {
             you: att.participant(),
             state: inner.machine.view(),
             last_seq: inner.machine.last_seq(),
-            backlog: store::items_after(&self.sql(), hello.last_seq)?,
+            backlog: store::items_after(&self.sql(), hello.last_seq)?
+                .into_iter()
+                .filter(|i| !att.is_visitor() || i.body.is_public())
+                .collect(),
             visitor: inner.profile.clone(),
         };
         sockets::send(ws, &ServerFrame::Welcome(welcome));
@@ -202,6 +264,10 @@ impl Conversation {
             ClientFrame::Typing { on } => {
                 self.relay_typing(&att, on);
                 return Ok(());
+            }
+            ClientFrame::Note { client_id, text } => {
+                let input = Input::Note { from: by, client_id: client_id.clone(), text };
+                return self.input(Some(ws), input, Some(client_id)).await;
             }
             ClientFrame::Send { client_id, text } => {
                 return self.send(ws, by, client_id, text).await;
@@ -278,12 +344,11 @@ impl Conversation {
             let written = match &effect {
                 Effect::Append(item) => store::append(&sql, item),
                 Effect::OpenTicket { number, agent, at } => {
-                    store::open_ticket(&sql, *number, agent, *at)
+                    let language = self.inner.borrow().profile.language.clone();
+                    tickets::open(&sql, *number, agent, *at, language.as_deref())
                 }
-                Effect::AssignTicket { number, agent } => {
-                    store::assign_ticket(&sql, *number, agent)
-                }
-                Effect::ResolveTicket { number, at } => store::resolve_ticket(&sql, *number, *at),
+                Effect::AssignTicket { number, agent } => tickets::assign(&sql, *number, agent),
+                Effect::ResolveTicket { number, at } => tickets::resolve(&sql, *number, *at),
                 _ => Ok(()),
             };
             if let Err(e) = written {
@@ -301,7 +366,16 @@ impl Conversation {
                     {
                         self.learn_language(&m.text);
                     }
-                    self.broadcast(&ServerFrame::Item(item));
+                    if let ItemBody::Note(m) = &item.body
+                        && let Author::Agent(by) = &m.author
+                    {
+                        follow.note = Some((by.clone(), m.text.clone()));
+                    }
+                    if item.body.is_public() {
+                        self.broadcast(&ServerFrame::Item(item));
+                    } else {
+                        self.broadcast_to_agents(&ServerFrame::Item(item));
+                    }
                     follow.report = true;
                 }
                 Effect::Ack { client_id, seq } => {
@@ -314,18 +388,16 @@ impl Conversation {
                     follow.report = true;
                 }
                 Effect::AskBot { turn } => follow.ask_bot = Some(turn),
-                Effect::OpenTicket { .. }
-                | Effect::AssignTicket { .. }
-                | Effect::ResolveTicket { .. } => {}
+                Effect::OpenTicket { number, .. }
+                | Effect::AssignTicket { number, .. }
+                | Effect::ResolveTicket { number, .. } => follow.tickets.push(number),
             }
         }
         Ok(follow)
     }
 
     async fn follow_up(&self, follow: FollowUp) -> Result<()> {
-        if follow.report {
-            self.report().await;
-        }
+        self.report(&follow).await;
         if let Some(turn) = follow.ask_bot {
             Box::pin(self.ask_bot(turn)).await?;
         }
@@ -388,8 +460,9 @@ impl Conversation {
     }
 
     /// Follows the visitor's language as they write; short or ambiguous messages change nothing.
-    fn learn_language(&self, text: &str) {
-        let Some(language) = profile::detect(text) else { return };
+    fn learn_language(&self, latest: &str) {
+        let detected = profile::detect(latest, &self.inner.borrow().visitor_text);
+        let Some(language) = detected else { return };
         let mut updated = self.inner.borrow().profile.clone();
         if updated.language.as_deref() != Some(language.as_str()) {
             updated.language = Some(language);
@@ -443,34 +516,61 @@ impl Conversation {
         internal::ask::<(), AgentRef>(&stub, Method::Get, &path, None).await
     }
 
-    /// Tells the site's index where this conversation stands. Failures are logged, not fatal:
-    /// the next change reports the whole state again.
-    async fn report(&self) {
-        let (site_key, summary) = {
-            let inner = self.inner.borrow();
-            let Some(meta) = &inner.meta else { return };
-            let view = inner.machine.view();
-            let summary = ConversationSummary {
-                id: meta.conversation_id.clone(),
-                phase: view.phase,
-                assignee: view.assignee,
-                ticket: view.ticket,
-                last_seq: inner.machine.last_seq(),
-                created_at: meta.created_at,
-                updated_at: now(),
-                waiting_since: inner.waiting_since,
-                preview: inner.preview.clone(),
-            };
-            (meta.site_key.clone(), summary)
+    /// Where this conversation stands, for the site's index.
+    fn summary(&self) -> Option<(String, ConversationSummary)> {
+        let inner = self.inner.borrow();
+        let meta = inner.meta.as_ref()?;
+        let view = inner.machine.view();
+        let summary = ConversationSummary {
+            id: meta.conversation_id.clone(),
+            phase: view.phase,
+            assignee: view.assignee,
+            ticket: view.ticket,
+            last_seq: inner.machine.last_seq(),
+            created_at: meta.created_at,
+            updated_at: now(),
+            waiting_since: inner.waiting_since,
+            preview: inner.preview.clone(),
+            unanswered: inner.unanswered,
+            visitor_name: inner.profile.name.clone(),
+            tickets: inner.machine.tickets(),
         };
-        let sent = match internal::site(&self.env, &site_key) {
-            Ok(stub) => internal::send(&stub, Method::Post, "/conversation", Some(&summary))
-                .await
-                .map(|_| ()),
+        Some((meta.site_key.clone(), summary))
+    }
+
+    /// Reports to the site object. Failures are logged, not fatal: the next change reports
+    /// the whole state again.
+    async fn tell_site<T: serde::Serialize>(&self, site_key: &str, path: &str, body: &T) {
+        let sent = match internal::site(&self.env, site_key) {
+            Ok(stub) => internal::send(&stub, Method::Post, path, Some(body)).await.map(|_| ()),
             Err(e) => Err(e),
         };
         if let Err(e) = sent {
-            console_error!("index report failed: {e}");
+            console_error!("report to the site ({path}) failed: {e}");
+        }
+    }
+
+    async fn report(&self, follow: &FollowUp) {
+        let Some((site_key, summary)) = self.summary() else { return };
+        if follow.report {
+            self.tell_site(&site_key, "/conversation", &summary).await;
+        }
+        for number in &follow.tickets {
+            let ticket = {
+                let inner = self.inner.borrow();
+                let Some(meta) = &inner.meta else { return };
+                tickets::one(&self.sql(), *number, meta, &inner.profile)
+            };
+            match ticket {
+                Ok(Some(ticket)) => self.tell_site(&site_key, "/ticket", &ticket).await,
+                Ok(None) => {}
+                Err(e) => console_error!("ticket {number}: {e}"),
+            }
+        }
+        if let Some((by, text)) = &follow.note {
+            let mention =
+                Mention { conversation_id: summary.id.clone(), by: by.clone(), text: text.clone() };
+            self.tell_site(&site_key, "/mention", &mention).await;
         }
     }
 
@@ -503,6 +603,7 @@ impl DurableObject for Conversation {
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/init") => self.init(req.json().await?),
             (Method::Get, "/ws") => self.accept(&req),
+            (Method::Get, "/transcript") => self.transcript(&req),
             _ => Response::error("not found", 404),
         }
     }

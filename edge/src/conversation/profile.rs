@@ -58,15 +58,36 @@ pub fn validate(
     Ok((name, email))
 }
 
-/// The language of a visitor's message when the detector is sure of it: ISO 639-1 for the
-/// languages the widget speaks and other common ones, ISO 639-3 otherwise.
-pub fn detect(text: &str) -> Option<String> {
-    if text.chars().filter(|c| c.is_alphabetic()).count() < 12 {
+/// Languages whatlang chooses among: the widget's, and a few more that visitors often write
+/// in. A short list makes short messages less ambiguous.
+const LANGS: &[whatlang::Lang] = {
+    use whatlang::Lang::*;
+    &[
+        Eng, Spa, Fra, Deu, Por, Ita, Nld, Pol, Tur, Jpn, Cmn, Ara, Rus, Ukr, Swe, Dan, Fin, Ces,
+        Kor, Hin,
+    ]
+};
+
+/// The visitor's language, when two detectors are sure enough: the newest message first, then
+/// everything they have written lately. Measured on short chat messages, whatlang alone is
+/// often wrong ("How long does shipping take?" → Danish) and whichlang always answers (Polish
+/// → Dutch), but where whichlang agrees with whatlang's best guess, or whatlang calls its own
+/// guess reliable, every sample was right. Otherwise nothing changes.
+pub fn detect(latest: &str, recent: &str) -> Option<String> {
+    [latest, recent].into_iter().find_map(detect_one).map(str::to_owned)
+}
+
+fn detect_one(text: &str) -> Option<&'static str> {
+    if text.chars().filter(|c| c.is_alphabetic()).count() < 8 {
         return None;
     }
-    let info = whatlang::detect(text).filter(|i| i.is_reliable())?;
-    let code = info.lang().code();
-    let short = match code {
+    let guess = whatlang::Detector::with_allowlist(LANGS.to_vec()).detect(text)?;
+    let code = guess.lang().code();
+    let agreed = whichlang::detect_language(text).three_letter_code() == code;
+    if !(guess.is_reliable() || agreed) {
+        return None;
+    }
+    Some(match code {
         "eng" => "en",
         "spa" => "es",
         "fra" => "fr",
@@ -78,7 +99,7 @@ pub fn detect(text: &str) -> Option<String> {
         "tur" => "tr",
         "jpn" => "ja",
         "cmn" => "zh",
-        "arb" | "ara" => "ar",
+        "ara" => "ar",
         "rus" => "ru",
         "ukr" => "uk",
         "swe" => "sv",
@@ -88,6 +109,5 @@ pub fn detect(text: &str) -> Option<String> {
         "kor" => "ko",
         "hin" => "hi",
         other => other,
-    };
-    Some(short.to_owned())
+    })
 }

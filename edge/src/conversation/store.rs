@@ -1,8 +1,8 @@
-//! The conversation's SQLite storage: its metadata row, the items (the source of truth the
-//! state machine is replayed from), and one ticket row per takeover cycle.
+//! The conversation's SQLite storage: its metadata row and the items, the source of truth the
+//! state machine is replayed from. Tickets and the visitor profile have modules of their own.
 
 use serde::Deserialize;
-use shared::protocol::{AgentRef, Item, Millis, Seq};
+use shared::protocol::{Item, Millis, Seq};
 use worker::{Result, SqlStorage};
 
 use crate::internal::InitConversation;
@@ -14,9 +14,6 @@ CREATE TABLE IF NOT EXISTS meta (
   token_hash TEXT NOT NULL, created_at INTEGER NOT NULL, page_url TEXT, language TEXT,
   user_agent TEXT);
 CREATE TABLE IF NOT EXISTS items (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tickets (
-  number INTEGER PRIMARY KEY, opened_at INTEGER NOT NULL, assignee_id TEXT NOT NULL,
-  assignee_name TEXT NOT NULL, status TEXT NOT NULL, resolved_at INTEGER);
 ";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +24,8 @@ pub struct Meta {
     pub created_at: Millis,
     /// The browser's language at first contact.
     pub language: Option<String>,
+    pub page_url: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -54,7 +53,8 @@ pub fn load_meta(sql: &SqlStorage) -> Result<Option<Meta>> {
     }
     sql::first(
         sql,
-        "SELECT conversation_id, site_key, token_hash, created_at, language FROM meta WHERE id = 1",
+        "SELECT conversation_id, site_key, token_hash, created_at, language, page_url, user_agent
+         FROM meta WHERE id = 1",
         vec![],
     )
 }
@@ -63,7 +63,8 @@ pub fn load_meta(sql: &SqlStorage) -> Result<Option<Meta>> {
 /// conversations created by an older version up to date.
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
-    sql::migrate(sql, super::profile::SCHEMA)
+    sql::migrate(sql, super::profile::SCHEMA)?;
+    super::tickets::migrate(sql)
 }
 
 pub fn init(sql: &SqlStorage, init: &InitConversation) -> Result<()> {
@@ -100,30 +101,5 @@ pub fn append(sql: &SqlStorage, item: &Item) -> Result<()> {
         sql,
         "INSERT INTO items (seq, at, body) VALUES (?, ?, ?)",
         vec![int(item.seq as i64), int(item.at), text(serde_json::to_string(&item.body)?)],
-    )
-}
-
-pub fn open_ticket(sql: &SqlStorage, number: u32, agent: &AgentRef, at: Millis) -> Result<()> {
-    sql::run(
-        sql,
-        "INSERT INTO tickets (number, opened_at, assignee_id, assignee_name, status)
-         VALUES (?, ?, ?, ?, 'open')",
-        vec![int(number.into()), int(at), text(&agent.id), text(&agent.name)],
-    )
-}
-
-pub fn assign_ticket(sql: &SqlStorage, number: u32, agent: &AgentRef) -> Result<()> {
-    sql::run(
-        sql,
-        "UPDATE tickets SET assignee_id = ?, assignee_name = ? WHERE number = ?",
-        vec![text(&agent.id), text(&agent.name), int(number.into())],
-    )
-}
-
-pub fn resolve_ticket(sql: &SqlStorage, number: u32, at: Millis) -> Result<()> {
-    sql::run(
-        sql,
-        "UPDATE tickets SET status = 'resolved', resolved_at = ? WHERE number = ?",
-        vec![int(at), int(number.into())],
     )
 }

@@ -2,7 +2,9 @@
 //! the site's conversations pushed to every connected agent.
 
 mod index;
+mod mentions;
 mod team;
+mod tickets;
 
 use shared::api::{SetupRequest, SiteSettings, WidgetConfig};
 use worker::{
@@ -25,6 +27,7 @@ CREATE TABLE IF NOT EXISTS conversations (
   id TEXT PRIMARY KEY, json TEXT NOT NULL, phase TEXT NOT NULL, last_seq INTEGER NOT NULL,
   updated_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations (updated_at);
+CREATE TABLE IF NOT EXISTS setup_tokens (token_hash TEXT PRIMARY KEY, used_at INTEGER NOT NULL);
 ";
 
 #[durable_object]
@@ -50,7 +53,25 @@ impl Site {
         row.map(|r| Ok((r.site_key, serde_json::from_str(&r.json)?))).transpose()
     }
 
+    /// Each setup token works once per site: a deployment's first-run secret cannot be
+    /// replayed to take over the team later. A new secret allows a new setup.
     async fn setup(&self, mut req: Request) -> Result<Response> {
+        let Some(token_hash) = req.headers().get(internal::SETUP_HEADER)? else {
+            return Response::error("forbidden", 403);
+        };
+        #[derive(serde::Deserialize)]
+        struct Used {
+            #[allow(dead_code)]
+            used_at: i64,
+        }
+        let used: Option<Used> = sql::first(
+            &self.sql(),
+            "SELECT used_at FROM setup_tokens WHERE token_hash = ?",
+            vec![text(&token_hash)],
+        )?;
+        if used.is_some() {
+            return Response::error("setup token already used", 409);
+        }
         let setup: SetupRequest = req.json().await?;
         team::upsert_members(self, &setup.members).await?;
         sql::run(
@@ -58,6 +79,12 @@ impl Site {
             "INSERT INTO settings (id, site_key, json) VALUES (1, ?, ?)
              ON CONFLICT (id) DO UPDATE SET site_key = excluded.site_key, json = excluded.json",
             vec![text(&setup.site_key), text(serde_json::to_string(&setup.settings)?)],
+        )?;
+        let at = worker::Date::now().as_millis() as i64;
+        sql::run(
+            &self.sql(),
+            "INSERT INTO setup_tokens (token_hash, used_at) VALUES (?, ?)",
+            vec![text(token_hash), int(at)],
         )?;
         Response::from_json(&serde_json::json!({ "ok": true }))
     }
@@ -84,7 +111,11 @@ impl Site {
 
 impl DurableObject for Site {
     fn new(state: State, _env: Env) -> Self {
-        if let Err(e) = sql::migrate(&state.storage().sql(), SCHEMA) {
+        let sql = state.storage().sql();
+        let migrated = sql::migrate(&sql, SCHEMA)
+            .and_then(|()| sql::migrate(&sql, team::SCHEMA))
+            .and_then(|()| sql::migrate(&sql, tickets::SCHEMA));
+        if let Err(e) = migrated {
             console_error!("site schema: {e}");
         }
         Site { state }
@@ -92,6 +123,9 @@ impl DurableObject for Site {
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         let path = req.path();
+        if path == "/team" || path.starts_with("/team/") {
+            return team::manage(self, req, &path).await;
+        }
         match (req.method(), path.as_str()) {
             (Method::Post, "/setup") => self.setup(req).await,
             (Method::Get, "/config") => self.config(),
@@ -103,6 +137,10 @@ impl DurableObject for Site {
             (Method::Post, "/conversation") => index::upsert(self, req).await,
             (Method::Get, "/conversations") => index::list(self),
             (Method::Get, "/inbox/ws") => index::accept(self, &req),
+            (Method::Post, "/ticket") => tickets::upsert(self, req).await,
+            (Method::Get, "/tickets") => Response::from_json(&tickets::all(self)?),
+            (Method::Get, "/tickets.csv") => tickets::csv(self),
+            (Method::Post, "/mention") => mentions::notify(self, req).await,
             _ => Response::error("not found", 404),
         }
     }

@@ -1,0 +1,89 @@
+//! The conversation's whole record for export, as JSON or as plain text with the takeover
+//! cycles marked by separators.
+
+use std::fmt::Write;
+
+use shared::api::{Ticket, Transcript};
+use shared::protocol::{Author, EndedBy, EscalatedBy, Event, ItemBody, Millis};
+
+fn iso(ms: Millis) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).to_iso_string())
+}
+
+fn author(a: &Author) -> String {
+    match a {
+        Author::Visitor => "Visitor".into(),
+        Author::Bot => "AI assistant".into(),
+        Author::Agent(agent) => agent.name.clone(),
+    }
+}
+
+pub fn text(t: &Transcript) -> String {
+    let mut out = String::new();
+    let v = &t.visitor;
+    let _ = writeln!(out, "Conversation {} on site {}", t.conversation_id, t.site_key);
+    let _ = writeln!(out, "Started: {}", iso(t.created_at));
+    let who = [v.name.clone(), v.email.as_ref().map(|e| format!("<{e}>"))];
+    let who: Vec<String> = who.into_iter().flatten().collect();
+    let _ =
+        writeln!(out, "Visitor: {}", if who.is_empty() { "unknown".into() } else { who.join(" ") });
+    if let Some(lang) = &v.language {
+        let _ = writeln!(out, "Language: {lang}");
+    }
+    if let Some(page) = &t.page_url {
+        let _ = writeln!(out, "Page: {page}");
+    }
+    for ticket in &t.tickets {
+        let _ = writeln!(out, "{}", ticket_line(ticket));
+    }
+    out.push('\n');
+    for item in &t.items {
+        let at = iso(item.at);
+        let line = match &item.body {
+            ItemBody::Message(m) => format!("[{at}] {}: {}", author(&m.author), m.text),
+            ItemBody::Note(m) => {
+                format!("[{at}] Internal note by {}: {}", author(&m.author), m.text)
+            }
+            ItemBody::Event(e) => match e {
+                Event::Escalated { by, reason } => {
+                    let by = match by {
+                        EscalatedBy::Visitor => "the visitor asked for a person",
+                        EscalatedBy::Bot => "the AI handed over",
+                    };
+                    let reason = reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                    format!("[{at}] Escalated: {by}{reason}")
+                }
+                Event::AgentJoined { agent, ticket } => format!(
+                    "──────── Live chat · ticket {ticket} ────────\n[{at}] {} joined the conversation",
+                    agent.name
+                ),
+                Event::AgentLeft { agent } => {
+                    format!("[{at}] {} left the conversation", agent.name)
+                }
+                Event::AiResumed { by } => {
+                    format!("──────── AI resumed · by {} ────────", by.name)
+                }
+                Event::Reassigned { from, to } => {
+                    format!("[{at}] Reassigned from {} to {}", from.name, to.name)
+                }
+                Event::Ended { by } => {
+                    let by = match by {
+                        EndedBy::Visitor => "the visitor".to_owned(),
+                        EndedBy::Agent(a) => a.name.clone(),
+                    };
+                    format!("[{at}] Conversation ended by {by}")
+                }
+            },
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+fn ticket_line(t: &Ticket) -> String {
+    let status = match t.status {
+        shared::api::TicketStatus::Open => "open",
+        shared::api::TicketStatus::Resolved => "resolved",
+    };
+    format!("Ticket {} ({status}, {}): {}", t.number, t.assignee.name, t.subject)
+}

@@ -1,0 +1,111 @@
+//! The site's tickets: one per takeover cycle, reported by the conversation objects, listed in
+//! the console and exported as CSV.
+
+use serde::Deserialize;
+use shared::api::{InboxFrame, Ticket, TicketStatus};
+use worker::{Request, Response, Result};
+
+use super::Site;
+use crate::sockets;
+use crate::sql::{self, int, text};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tickets (
+  id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, json TEXT NOT NULL, status TEXT NOT NULL,
+  opened_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tickets_by_open ON tickets (opened_at);
+";
+
+#[derive(Deserialize)]
+struct JsonRow {
+    json: String,
+}
+
+pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
+    let ticket: Ticket = req.json().await?;
+    let status = match ticket.status {
+        TicketStatus::Open => "open",
+        TicketStatus::Resolved => "resolved",
+    };
+    sql::run(
+        &site.sql(),
+        "INSERT INTO tickets (id, conversation_id, json, status, opened_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET json = excluded.json, status = excluded.status",
+        vec![
+            text(&ticket.id),
+            text(&ticket.conversation_id),
+            text(serde_json::to_string(&ticket)?),
+            text(status),
+            int(ticket.opened_at),
+        ],
+    )?;
+    let frame = InboxFrame::Ticket(ticket);
+    for ws in site.state.get_websockets() {
+        sockets::send(&ws, &frame);
+    }
+    Response::ok("ticket stored")
+}
+
+pub fn all(site: &Site) -> Result<Vec<Ticket>> {
+    let rows: Vec<JsonRow> = sql::rows(
+        &site.sql(),
+        "SELECT json FROM tickets ORDER BY opened_at DESC LIMIT 5000",
+        vec![],
+    )?;
+    rows.into_iter().map(|r| Ok(serde_json::from_str(&r.json)?)).collect()
+}
+
+fn iso(ms: i64) -> String {
+    String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64)).to_iso_string())
+}
+
+/// Every ticket as CSV, oldest first, one row per takeover cycle.
+pub fn csv(site: &Site) -> Result<Response> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "id",
+        "conversation_id",
+        "number",
+        "status",
+        "subject",
+        "summary",
+        "language",
+        "channel",
+        "assignee",
+        "customer_name",
+        "customer_email",
+        "opened_at",
+        "resolved_at",
+    ];
+    let fail = |e: csv::Error| worker::Error::RustError(format!("csv: {e}"));
+    out.write_record(header).map_err(fail)?;
+    let mut tickets = all(site)?;
+    tickets.reverse();
+    for t in tickets {
+        let status = match t.status {
+            TicketStatus::Open => "open",
+            TicketStatus::Resolved => "resolved",
+        };
+        out.write_record([
+            t.id,
+            t.conversation_id,
+            t.number.to_string(),
+            status.to_owned(),
+            t.subject,
+            t.summary,
+            t.language.unwrap_or_default(),
+            t.channel,
+            t.assignee.name,
+            t.customer_name.unwrap_or_default(),
+            t.customer_email.unwrap_or_default(),
+            iso(t.opened_at),
+            t.resolved_at.map(iso).unwrap_or_default(),
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = out.into_inner().map_err(|e| worker::Error::RustError(format!("csv: {e}")))?;
+    let mut res = Response::from_bytes(bytes)?;
+    res.headers_mut().set("Content-Type", "text/csv; charset=utf-8")?;
+    res.headers_mut().set("Content-Disposition", "attachment; filename=\"tickets.csv\"")?;
+    Ok(res)
+}
