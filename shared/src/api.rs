@@ -102,7 +102,7 @@ pub struct ConversationSummary {
     pub updated_at: Millis,
     /// When the current wait for an agent began, while escalated.
     pub waiting_since: Option<Millis>,
-    /// The newest message, shortened.
+    /// The visitor's newest message, shortened.
     pub preview: String,
     /// Visitor messages since the last answer from the AI or an agent.
     #[serde(default)]
@@ -114,7 +114,7 @@ pub struct ConversationSummary {
     pub tickets: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     Open,

@@ -120,3 +120,62 @@ export class Agent {
     return handle.jsonValue();
   }
 }
+
+/** The agents' console in a browser context of its own. */
+export class Console {
+  /**
+   * `lag` (ms) holds back what the server sends on conversation sockets, as a slow network
+   * would: two agents then both see "Claim" long enough to click it at once.
+   */
+  static async login(browser, email = env.email, password = env.password, lag = 0) {
+    const context = await browser.newContext();
+    if (lag) {
+      await context.routeWebSocket(/\/api\/admin\/conversations\/.*\/ws$/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => setTimeout(() => ws.send(m), lag));
+        ws.onMessage((m) => server.send(m));
+      });
+    }
+    const page = await context.newPage();
+    await page.goto(`${env.base}/admin`);
+    await page.getByLabel("Site").fill(env.site);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("tab", { name: /Pending/ }).waitFor();
+    const c = new Console();
+    c.page = page;
+    return c;
+  }
+
+  tab(name) { return this.page.getByRole("tab", { name: new RegExp(`^${name}`) }); }
+  row(text) { return this.page.locator("button.row", { hasText: text }); }
+  button(name) { return this.page.getByRole("button", { name, exact: true }); }
+
+  async open(tab, text) {
+    await this.tab(tab).click();
+    await this.row(text).click();
+  }
+
+  async write(mode, text) {
+    await this.page.getByRole("radio", { name: mode }).check();
+    const box = this.page.getByRole("textbox", { name: mode === "Reply" ? "Reply to the visitor" : /Internal note/ });
+    await box.fill(text);
+    await box.press("Enter");
+  }
+
+  /** Adds a teammate through the API, as the signed-in owner; returns their password. */
+  async addTeammate(email, name, role) {
+    const password = `pw-${Math.random().toString(36).slice(2)}-long`;
+    const status = await this.page.evaluate(async (m) => {
+      const me = await (await fetch("/api/admin/me")).json();
+      const r = await fetch("/api/admin/team", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf }, body: JSON.stringify(m) });
+      return r.status;
+    }, { email, name, role, password });
+    if (status !== 201) throw new Error(`adding ${email}: ${status}`);
+    return password;
+  }
+}
+
+/** A word no other test writes, to find this test's conversation in shared lists. */
+export const unique = (prefix) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,5 +1,5 @@
-//! Builds the widget bundle and the static files into `dist/`, and the Worker into
-//! `edge/build/`. wrangler serves both; nothing here is committed.
+//! Builds the widget and console bundles and the static pages into `dist/`, and the Worker
+//! into `edge/build/`. wrangler serves both; nothing here is committed.
 
 use std::fs;
 use std::path::Path;
@@ -12,6 +12,7 @@ use crate::{Result, root};
 
 pub fn all() -> Result {
     step("build the widget (wasm)", widget)?;
+    step("build the console (wasm)", console)?;
     step("copy the static pages", pages)?;
     step("build the edge worker (wasm)", edge)
 }
@@ -24,19 +25,29 @@ fn copy(from: &Path, to: &Path) -> Result {
     Ok(())
 }
 
-fn widget() -> Result {
+/// Builds a Leptos crate for the browser and binds it into `dist/{dir}/{name}.js` + wasm.
+fn bundle(package: &str, dir: &str, name: &str) -> Result {
     let root = root();
     run(Command::new("cargo")
-        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", "takeover-widget"])
+        .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
         .current_dir(&root))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/release/takeover_widget.wasm");
-    let out = root.join("dist/widget");
+    let wasm = root
+        .join(format!("target/wasm32-unknown-unknown/release/{}.wasm", package.replace('-', "_")));
     run(Command::new(cargo_bin("wasm-bindgen"))
         .arg(&wasm)
         .args(["--target", "web", "--no-typescript", "--remove-name-section"])
-        .args(["--remove-producers-section", "--out-name", "widget", "--out-dir"])
-        .arg(&out))?;
-    copy(&root.join("widget/loader/embed.js"), &out.join("embed.js"))
+        .args(["--remove-producers-section", "--out-name", name, "--out-dir"])
+        .arg(root.join("dist").join(dir)))
+}
+
+fn widget() -> Result {
+    bundle("takeover-widget", "widget", "widget")?;
+    let root = root();
+    copy(&root.join("widget/loader/embed.js"), &root.join("dist/widget/embed.js"))
+}
+
+fn console() -> Result {
+    bundle("takeover-console", "console", "console")
 }
 
 fn pages() -> Result {

@@ -39,13 +39,15 @@ pub fn run_all() -> Result {
             "takeover-edge",
             "-p",
             "takeover-widget",
+            "-p",
+            "takeover-console",
             "--",
             "-D",
             "warnings",
         ])
     })?;
-    step("unit tests (shared, widget)", || {
-        cargo(&["test", "-p", "takeover-shared", "-p", "takeover-widget"])
+    step("unit tests (shared, widget, console)", || {
+        cargo(&["test", "-p", "takeover-shared", "-p", "takeover-widget", "-p", "takeover-console"])
     })?;
     build::all()?;
     step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;

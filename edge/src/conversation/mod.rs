@@ -61,9 +61,10 @@ impl Inner {
     fn observe(&mut self, item: &Item) {
         match &item.body {
             ItemBody::Message(m) => {
-                self.preview = m.text.chars().take(PREVIEW_CHARS).collect();
                 self.unanswered = if m.author == Author::Visitor { self.unanswered + 1 } else { 0 };
                 if m.author == Author::Visitor {
+                    // What the visitor said last is what an agent triages by.
+                    self.preview = m.text.chars().take(PREVIEW_CHARS).collect();
                     self.visitor_text.push('\n');
                     self.visitor_text.push_str(&m.text);
                     let excess =

@@ -1,0 +1,80 @@
+//! HTTP calls to the admin API. Every state-changing call carries the session's CSRF token.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::api::{ApiError, LoginRequest, Me, Member, MemberChange, NewMember, Ticket};
+
+/// A refusal as the API words it, or a network failure.
+pub type Failed = String;
+
+async fn read<T: DeserializeOwned>(res: Response) -> Result<T, Failed> {
+    if res.ok() {
+        return res.json().await.map_err(|e| e.to_string());
+    }
+    Err(match res.json::<ApiError>().await {
+        Ok(e) => e.message,
+        Err(_) => format!("The server answered {}.", res.status()),
+    })
+}
+
+async fn send<T: DeserializeOwned>(
+    req: RequestBuilder,
+    csrf: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, Failed> {
+    let req = req.header("X-CSRF-Token", csrf);
+    let req = match body {
+        Some(b) => req.json(b).map_err(|e| e.to_string())?,
+        None => req.build().map_err(|e| e.to_string())?,
+    };
+    read(req.send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn me() -> Result<Me, Failed> {
+    read(Request::get("/api/admin/me").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn login(site_key: String, email: String, password: String) -> Result<Me, Failed> {
+    let body = LoginRequest { site_key, email, password };
+    let req = Request::post("/api/admin/login").json(&body).map_err(|e| e.to_string())?;
+    read(req.send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn logout(csrf: &str) {
+    let req = Request::post("/api/admin/logout").header("X-CSRF-Token", csrf).build();
+    if let Ok(req) = req {
+        let _ = req.send().await;
+    }
+}
+
+pub async fn team() -> Result<Vec<Member>, Failed> {
+    read(Request::get("/api/admin/team").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn add_member(csrf: &str, member: &NewMember) -> Result<Member, Failed> {
+    send(Request::post("/api/admin/team"), csrf, Some(member)).await
+}
+
+pub async fn change_member(csrf: &str, id: &str, change: &MemberChange) -> Result<Member, Failed> {
+    send(Request::patch(&format!("/api/admin/team/{id}")), csrf, Some(change)).await
+}
+
+pub async fn change_me(csrf: &str, change: &MemberChange) -> Result<Member, Failed> {
+    send(Request::patch("/api/admin/me"), csrf, Some(change)).await
+}
+
+pub async fn remove_member(csrf: &str, id: &str) -> Result<(), Failed> {
+    let req = Request::delete(&format!("/api/admin/team/{id}")).header("X-CSRF-Token", csrf);
+    let res = req.send().await.map_err(|e| e.to_string())?;
+    if res.ok() { Ok(()) } else { read::<()>(res).await }
+}
+
+pub async fn tickets() -> Result<Vec<Ticket>, Failed> {
+    read(Request::get("/api/admin/tickets").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn transcript(id: &str) -> Result<shared::api::Transcript, Failed> {
+    let url = format!("/api/admin/conversations/{id}/transcript");
+    read(Request::get(&url).send().await.map_err(|e| e.to_string())?).await
+}

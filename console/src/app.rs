@@ -1,0 +1,282 @@
+//! The console's shell: sign-in, navigation, the live inbox with its tabs, notifications.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ConversationSummary, Me, Member};
+use shared::protocol::Phase;
+
+use crate::conversation::ConversationView;
+use crate::inbox::Inbox;
+use crate::login::Login;
+use crate::team::Team;
+use crate::tickets::Tickets;
+use crate::{api, time};
+
+const STYLE: &str = include_str!("style.css");
+const NOTIFY: &str = "takeover:notify";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Inbox,
+    Tickets,
+    Team,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Pending,
+    Active,
+    Resolved,
+    Live,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let account = RwSignal::new(None::<Me>);
+    let checked = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(me) = api::me().await {
+            account.set(Some(me));
+        }
+        checked.set(true);
+    });
+    view! {
+        <style>{STYLE}</style>
+        <Show when=move || checked.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || match account.get() {
+                Some(me) => view! { <Console me account/> }.into_any(),
+                None => view! { <Login account/> }.into_any(),
+            }}
+        </Show>
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// A browser notification and a short tone for a new escalation.
+fn alert(c: &ConversationSummary) {
+    let title = format!(
+        "{} is waiting for a person",
+        c.visitor_name.clone().unwrap_or_else(|| "A visitor".into())
+    );
+    let options = web_sys::NotificationOptions::new();
+    options.set_body(&c.preview);
+    let _ = web_sys::Notification::new_with_options(&title, &options);
+    if let Ok(ctx) = web_sys::AudioContext::new()
+        && let Ok(osc) = ctx.create_oscillator()
+    {
+        osc.frequency().set_value(880.0);
+        let _ = osc.connect_with_audio_node(&ctx.destination());
+        let _ = osc.start();
+        let _ = osc.stop_with_when(ctx.current_time() + 0.15);
+    }
+}
+
+#[component]
+fn Console(me: Me, account: RwSignal<Option<Me>>) -> impl IntoView {
+    let me = RwSignal::new(me);
+    let inbox = Inbox::new();
+    let notify = RwSignal::new(
+        storage().and_then(|s| s.get_item(NOTIFY).ok().flatten()).is_some_and(|v| v == "on"),
+    );
+    let socket = StoredValue::new_local(inbox.connect(move |c| {
+        if notify.get_untracked() {
+            alert(c);
+        }
+    }));
+    on_cleanup(move || socket.with_value(crate::socket::Socket::stop));
+    let team = RwSignal::new(Vec::<Member>::new());
+    spawn_local(async move {
+        if let Ok(list) = api::team().await {
+            team.set(list);
+        }
+    });
+
+    let page = RwSignal::new(Page::Inbox);
+    let selected = RwSignal::new(None::<String>);
+    let open = Callback::new(move |id: String| {
+        selected.set(Some(id));
+        page.set(Page::Inbox);
+    });
+    let toggle_notify = move |e: leptos::ev::Event| {
+        let on = event_target_checked(&e);
+        notify.set(on);
+        if let Some(s) = storage() {
+            let _ = s.set_item(NOTIFY, if on { "on" } else { "off" });
+        }
+        if on {
+            let _ = web_sys::Notification::request_permission();
+        }
+    };
+    let sign_out = move |_| {
+        spawn_local(async move {
+            api::logout(&me.get_untracked().csrf).await;
+            account.set(None);
+        })
+    };
+    let nav = move |p: Page, label: &'static str| {
+        view! {
+            <button class="nav" aria-current=move || (page.get() == p).then_some("page") on:click=move |_| page.set(p)>{label}</button>
+        }
+    };
+
+    view! {
+        <header class="top">
+            <strong class="brand">"Takeover"</strong>
+            <nav aria-label="Console">
+                {nav(Page::Inbox, "Inbox")}
+                {nav(Page::Tickets, "Tickets")}
+                <Show when=move || me.with(|m| m.role.can_manage())>{nav(Page::Team, "Team")}</Show>
+            </nav>
+            <span class="status" role="status">{move || if inbox.online.get() { "" } else { "Reconnecting…" }}</span>
+            <label class="notify"><input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify/>"Notify me of new escalations"</label>
+            <span class="whoami">{move || me.with(|m| format!("{} ({})", if m.agent.name.is_empty() { m.email.clone() } else { m.agent.name.clone() }, m.role.as_str()))}</span>
+            <button on:click=sign_out>"Sign out"</button>
+        </header>
+        <Mentions inbox open/>
+        {move || match page.get() {
+            Page::Inbox => view! { <InboxPage inbox me team selected/> }.into_any(),
+            Page::Tickets => view! { <Tickets inbox me open/> }.into_any(),
+            Page::Team => view! { <Team me/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Mentions(inbox: Inbox, open: Callback<String>) -> impl IntoView {
+    let list = move || inbox.mentions.get().into_iter().enumerate().collect::<Vec<_>>();
+    view! {
+        <ul class="mentions" aria-live="polite" aria-label="Mentions">
+            <For each=list key=|(i, m)| (*i, m.conversation_id.clone(), m.text.clone()) let:pair>
+                {
+                    let (index, m) = pair;
+                    let id = m.conversation_id.clone();
+                    view! {
+                        <li class="mention">
+                            <button class="link" on:click=move |_| {
+                                inbox.mentions.update(|all| { all.remove(index); });
+                                open.run(id.clone());
+                            }>{format!("{} mentioned you: {}", m.by.name, m.text)}</button>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
+    }
+}
+
+#[component]
+fn InboxPage(
+    inbox: Inbox,
+    me: RwSignal<Me>,
+    team: RwSignal<Vec<Member>>,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let tab = RwSignal::new(Tab::Pending);
+    let on_me = RwSignal::new(false);
+    // Waiting times tick while the page is open.
+    let now = RwSignal::new(time::now());
+    let tick = leptos::prelude::set_interval_with_handle(
+        move || now.set(time::now()),
+        std::time::Duration::from_secs(5),
+    );
+    on_cleanup(move || {
+        if let Ok(t) = tick {
+            t.clear();
+        }
+    });
+    let count = move |t: Tab| match t {
+        Tab::Pending => inbox.pending().len(),
+        Tab::Active => inbox.by_phase(Phase::Active).len(),
+        Tab::Resolved => inbox.resolved().len(),
+        Tab::Live => inbox.by_phase(Phase::Bot).len(),
+    };
+    let tab_button = move |t: Tab, label: &'static str| {
+        view! {
+            <button role="tab" id=format!("tab-{label}") aria-selected=move || (tab.get() == t).to_string()
+                aria-controls="inbox-list" on:click=move |_| tab.set(t)>
+                {label}" "<span class="count">{move || count(t)}</span>
+            </button>
+        }
+    };
+    let rows = move || -> Vec<(String, String, String)> {
+        let my_id = me.with(|m| m.agent.id.clone());
+        let summary = |c: ConversationSummary, detail: String| {
+            let who = c.visitor_name.clone().unwrap_or_else(|| "Visitor".into());
+            (c.id, format!("{who} — {}", c.preview), detail)
+        };
+        match tab.get() {
+            Tab::Pending => inbox
+                .pending()
+                .into_iter()
+                .map(|c| {
+                    let waited = time::ago(c.waiting_since.unwrap_or(c.updated_at), now.get());
+                    summary(c, format!("waiting {waited}"))
+                })
+                .collect(),
+            Tab::Active => inbox
+                .by_phase(Phase::Active)
+                .into_iter()
+                .filter(|c| !on_me.get() || c.assignee.as_ref().is_some_and(|a| a.id == my_id))
+                .map(|c| {
+                    let who = c.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+                    let unread = if c.unanswered > 0 {
+                        format!(" · {} unanswered", c.unanswered)
+                    } else {
+                        String::new()
+                    };
+                    summary(c, format!("with {who}{unread}"))
+                })
+                .collect(),
+            Tab::Live => inbox
+                .by_phase(Phase::Bot)
+                .into_iter()
+                .map(|c| summary(c, "AI answering".into()))
+                .collect(),
+            Tab::Resolved => inbox
+                .resolved()
+                .into_iter()
+                .map(|t| (t.conversation_id, t.subject, format!("resolved by {}", t.assignee.name)))
+                .collect(),
+        }
+    };
+    view! {
+        <main class="inbox">
+            <section class="list" aria-label="Inbox">
+                <div role="tablist" aria-label="Conversations">
+                    {tab_button(Tab::Pending, "Pending")}
+                    {tab_button(Tab::Active, "Active")}
+                    {tab_button(Tab::Resolved, "Resolved")}
+                    {tab_button(Tab::Live, "Live")}
+                </div>
+                <Show when=move || tab.get() == Tab::Active>
+                    <label class="filter"><input type="checkbox" prop:checked=move || on_me.get()
+                        on:change=move |e| on_me.set(event_target_checked(&e))/>"On you"</label>
+                </Show>
+                <ul id="inbox-list" role="tabpanel">
+                    <For each=rows key=|r| r.clone() let:row>
+                        {
+                            let (id, title, detail) = row;
+                            let current = id.clone();
+                            view! {
+                                <li>
+                                    <button class="row" aria-current=move || (selected.get().as_deref() == Some(current.as_str())).then_some("true")
+                                        on:click=move |_| selected.set(Some(id.clone()))>
+                                        <span class="title">{title}</span>
+                                        <span class="detail">{detail}</span>
+                                    </button>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </section>
+            {move || match selected.get() {
+                Some(id) => view! { <ConversationView id me team/> }.into_any(),
+                None => view! { <section class="conversation empty"><p>"Select a conversation."</p></section> }.into_any(),
+            }}
+        </main>
+    }
+}

@@ -1,0 +1,404 @@
+//! One conversation as an agent works it: visitor details, the whole timeline with its
+//! takeover separators, and the actions the agent's role allows.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{Me, Member, MemberChange};
+use shared::protocol::{
+    AgentRef, Author, ClientFrame, Credential, EndedBy, ErrorCode, EscalatedBy, Event, Hello, Item,
+    ItemBody, PROTOCOL_VERSION, Phase, ServerFrame, StateView, VisitorProfile,
+};
+
+use crate::api;
+use crate::socket::Socket;
+use crate::time;
+
+const ENTER_SENDS: &str = "takeover:enter-sends";
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn client_id() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("c{}", (js_sys::Math::random() * 1e16) as u64))
+}
+
+/// "Chrome on Linux" from a user agent, good enough for a header.
+fn browser(ua: &str) -> String {
+    let name = ["Edg/", "OPR/", "Firefox/", "Chrome/", "Safari/"]
+        .iter()
+        .find(|k| ua.contains(*k))
+        .map(|k| match *k {
+            "Edg/" => "Edge",
+            "OPR/" => "Opera",
+            "Firefox/" => "Firefox",
+            "Chrome/" => "Chrome",
+            _ => "Safari",
+        })
+        .unwrap_or("Unknown browser");
+    let os = ["Windows", "Android", "iPhone", "iPad", "Mac OS", "Linux"]
+        .iter()
+        .find(|k| ua.contains(*k))
+        .map(|k| if *k == "Mac OS" { "macOS" } else { k })
+        .unwrap_or("unknown OS");
+    format!("{name} on {os}")
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Reply,
+    Note,
+}
+
+#[component]
+pub fn ConversationView(
+    id: String,
+    me: RwSignal<Me>,
+    team: RwSignal<Vec<Member>>,
+) -> impl IntoView {
+    let items = RwSignal::new(Vec::<Item>::new());
+    let state = RwSignal::new(None::<StateView>);
+    let visitor = RwSignal::new(VisitorProfile::default());
+    let page = RwSignal::new(None::<(Option<String>, Option<String>)>);
+    let claimed_by = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let ask_name = RwSignal::new(false);
+    let claim_on_welcome = StoredValue::new(false);
+
+    {
+        let id = id.clone();
+        spawn_local(async move {
+            if let Ok(t) = api::transcript(&id).await {
+                page.set(Some((t.page_url, t.user_agent)));
+            }
+        });
+    }
+
+    let on_text = move |text: String| {
+        let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
+        match frame {
+            ServerFrame::Welcome(w) => {
+                items.update(|all| {
+                    for item in w.backlog {
+                        if all.last().is_none_or(|l| item.seq > l.seq) {
+                            all.push(item);
+                        }
+                    }
+                });
+                state.set(Some(w.state));
+                visitor.set(w.visitor);
+            }
+            ServerFrame::Item(item) => items.update(|all| {
+                if all.last().is_none_or(|l| item.seq > l.seq) {
+                    all.push(item);
+                }
+            }),
+            ServerFrame::State(s) => {
+                if s.phase != Phase::Active {
+                    claimed_by.set(None);
+                }
+                state.set(Some(s));
+            }
+            ServerFrame::Visitor(v) => visitor.set(v),
+            ServerFrame::Error(e) => {
+                if e.code == ErrorCode::AlreadyClaimed {
+                    claimed_by.set(e.agent.map(|a| a.name));
+                } else {
+                    error.set(Some(e.message));
+                }
+            }
+            ServerFrame::Ack { .. } | ServerFrame::Typing { .. } => {}
+        }
+    };
+    let on_open = move |s: &Socket| {
+        let last_seq = items.with_untracked(|all| all.last().map_or(0, |i| i.seq));
+        s.send(&ClientFrame::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            credential: Credential::Agent,
+            last_seq,
+        }));
+        if claim_on_welcome.get_value() {
+            claim_on_welcome.set_value(false);
+            s.send(&ClientFrame::Claim);
+        }
+    };
+    let path = format!("/api/admin/conversations/{id}/ws");
+    let socket = StoredValue::new_local(Socket::open(&path, on_open, on_text, || {}));
+    on_cleanup(move || socket.with_value(Socket::stop));
+    let send = move |frame: ClientFrame| {
+        error.set(None);
+        if !socket.with_value(|s| s.send(&frame)) {
+            error.set(Some("Not connected; trying again in a moment.".into()));
+        }
+    };
+
+    let can_act = move || me.with(|m| m.role.can_respond());
+    let phase = move || state.with(|s| s.as_ref().map(|s| s.phase));
+    let mine = move || {
+        state.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.assignee.as_ref())
+                .is_some_and(|a| a.id == me.with(|m| m.agent.id.clone()))
+        })
+    };
+    let claim = move |_| {
+        if me.with_untracked(|m| m.agent.name.trim().is_empty()) {
+            ask_name.set(true);
+        } else {
+            send(ClientFrame::Claim);
+        }
+    };
+    // With a new display name the socket must reconnect (its identity is fixed at the upgrade),
+    // then claims at once.
+    let save_name = Callback::new(move |name: String| {
+        let path = path.clone();
+        spawn_local(async move {
+            let change = MemberChange { name: Some(name.clone()), ..Default::default() };
+            match api::change_me(&me.get_untracked().csrf, &change).await {
+                Ok(_) => {
+                    me.update(|m| m.agent.name = name);
+                    ask_name.set(false);
+                    claim_on_welcome.set_value(true);
+                    socket.with_value(Socket::stop);
+                    socket.set_value(Socket::open(&path, on_open, on_text, || {}));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+
+    let header = move || {
+        let v = visitor.get();
+        let who = v.name.clone().unwrap_or_else(|| "Visitor".into());
+        let (url, ua) = page.get().unwrap_or_default();
+        view! {
+            <h2>{who}</h2>
+            <dl class="details">
+                <dt>"Channel"</dt><dd>"Website"</dd>
+                <dt>"Email"</dt><dd>{v.email.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Page"</dt><dd class="url">{url.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Browser"</dt><dd>{ua.map(|u| browser(&u)).unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Language"</dt><dd>{v.language.unwrap_or_else(|| "—".into())}</dd>
+            </dl>
+        }
+    };
+    let transcript_json = format!("/api/admin/conversations/{id}/transcript");
+    let transcript_text = format!("/api/admin/conversations/{id}/transcript?format=text");
+
+    view! {
+        <section class="conversation" aria-label="Conversation">
+            <header class="conv-head">
+                <div>{header}</div>
+                <div class="actions">
+                    <span class="pill">{move || phase().map(|p| p.as_str()).unwrap_or("…")}</span>
+                    <Show when=move || can_act() && claimed_by.get().is_none() && phase() == Some(Phase::Escalated)>
+                        <button class="primary" on:click=claim>"Claim"</button>
+                    </Show>
+                    <Show when=move || can_act() && claimed_by.get().is_none() && phase() == Some(Phase::Bot)>
+                        <button class="primary" on:click=claim>"Take over"</button>
+                    </Show>
+                    <Show when=move || can_act() && mine()>
+                        <Reassign team me send=Callback::new(move |agent_id| send(ClientFrame::Reassign { agent_id }))/>
+                        <button on:click=move |_| send(ClientFrame::HandBack)>"Hand back to AI"</button>
+                    </Show>
+                    <a href=transcript_json.clone() download="transcript.json">"JSON"</a>
+                    <a href=transcript_text.clone() download="transcript.txt">"Text"</a>
+                </div>
+            </header>
+            <Show when=move || claimed_by.get().is_some()>
+                <p class="claimed" role="alert">{move || format!("Already claimed by {}", claimed_by.get().unwrap_or_default())}</p>
+            </Show>
+            <p class="error" role="alert">{move || error.get()}</p>
+            <ol class="timeline" aria-live="polite">
+                <For each=move || items.get() key=|i| i.seq let:item>
+                    <Line item/>
+                </For>
+            </ol>
+            <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
+                <Composer send mine=Signal::derive(mine)/>
+            </Show>
+            <Show when=move || ask_name.get()>
+                <NameModal save=save_name cancel=Callback::new(move |()| ask_name.set(false))/>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Reassign(
+    team: RwSignal<Vec<Member>>,
+    me: RwSignal<Me>,
+    send: Callback<String>,
+) -> impl IntoView {
+    let others = move || {
+        let my_id = me.with(|m| m.agent.id.clone());
+        team.with(|t| {
+            t.iter()
+                .filter(|m| m.role.can_respond() && m.id != my_id && !m.name.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <select aria-label="Reassign to" on:change=move |e| {
+            let id = event_target_value(&e);
+            if !id.is_empty() { send.run(id) }
+        }>
+            <option value="" selected>"Reassign to…"</option>
+            <For each=others key=|m| m.id.clone() let:m>
+                <option value=m.id.clone()>{m.name.clone()}</option>
+            </For>
+        </select>
+    }
+}
+
+#[component]
+fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let mode = RwSignal::new(Mode::Reply);
+    let enter_sends = RwSignal::new(
+        local_storage()
+            .and_then(|s| s.get_item(ENTER_SENDS).ok().flatten())
+            .is_none_or(|v| v != "false"),
+    );
+    let typing = StoredValue::new(false);
+    // Only the agent holding the conversation replies; anyone who can act writes notes.
+    Effect::new(move |_| {
+        if !mine.get() {
+            mode.set(Mode::Note);
+        }
+    });
+    let submit = move || {
+        let text = draft.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        let client_id = client_id();
+        let frame = match mode.get_untracked() {
+            Mode::Reply => ClientFrame::Send { client_id, text },
+            Mode::Note => ClientFrame::Note { client_id, text },
+        };
+        send(frame);
+        draft.set(String::new());
+        if typing.get_value() {
+            typing.set_value(false);
+            send(ClientFrame::Typing { on: false });
+        }
+    };
+    let label = move || {
+        if mode.get() == Mode::Note {
+            "Internal note (teammates only; @Name notifies)"
+        } else {
+            "Reply to the visitor"
+        }
+    };
+    view! {
+        <form class="composer" class:note=move || mode.get() == Mode::Note on:submit=move |e| { e.prevent_default(); submit(); }>
+            <div class="modes" role="radiogroup" aria-label="Write">
+                <label><input type="radio" name="mode" prop:checked=move || mode.get() == Mode::Reply
+                    disabled=move || !mine.get() on:change=move |_| mode.set(Mode::Reply)/>"Reply"</label>
+                <label><input type="radio" name="mode" prop:checked=move || mode.get() == Mode::Note
+                    on:change=move |_| mode.set(Mode::Note)/>"Internal note"</label>
+                <label class="pref"><input type="checkbox" prop:checked=move || enter_sends.get() on:change=move |e| {
+                    let on = event_target_checked(&e);
+                    enter_sends.set(on);
+                    if let Some(s) = local_storage() { let _ = s.set_item(ENTER_SENDS, if on { "true" } else { "false" }); }
+                }/>"Enter sends (else Ctrl/⌘+Enter)"</label>
+            </div>
+            <textarea aria-label=label placeholder=label prop:value=move || draft.get()
+                on:input=move |e| {
+                    draft.set(event_target_value(&e));
+                    if mode.get_untracked() == Mode::Reply && !typing.get_value() {
+                        typing.set_value(true);
+                        send(ClientFrame::Typing { on: true });
+                    }
+                }
+                on:keydown=move |e| {
+                    let chord = e.ctrl_key() || e.meta_key();
+                    let sends = if enter_sends.get_untracked() { !e.shift_key() } else { chord };
+                    if e.key() == "Enter" && sends && !e.is_composing() {
+                        e.prevent_default();
+                        submit();
+                    }
+                }></textarea>
+            <button type="submit" class="primary">{move || if mode.get() == Mode::Note { "Add note" } else { "Send" }}</button>
+        </form>
+    }
+}
+
+#[component]
+fn NameModal(save: Callback<String>, cancel: Callback<()>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    view! {
+        <div class="modal-backdrop">
+            <form class="modal" role="dialog" aria-modal="true" aria-labelledby="name-title"
+                on:submit=move |e| { e.prevent_default(); if !name.get_untracked().trim().is_empty() { save.run(name.get_untracked().trim().to_owned()) } }>
+                <h2 id="name-title">"Choose your display name"</h2>
+                <p>"Visitors see this name on your messages."</p>
+                <label>"Display name" <input required maxlength="60" autofocus
+                    prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e))/></label>
+                <div class="actions">
+                    <button type="button" on:click=move |_| cancel.run(())>"Cancel"</button>
+                    <button type="submit" class="primary">"Save and take over"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+fn who(a: &Author) -> String {
+    match a {
+        Author::Visitor => "Visitor".into(),
+        Author::Bot => "AI assistant".into(),
+        Author::Agent(agent) => agent.name.clone(),
+    }
+}
+
+fn name(a: &AgentRef) -> String {
+    a.name.clone()
+}
+
+#[component]
+fn Line(item: Item) -> impl IntoView {
+    let at = time::clock(item.at);
+    match item.body {
+        ItemBody::Message(m) => {
+            let class = match m.author {
+                Author::Visitor => "bubble visitor",
+                Author::Bot => "bubble bot",
+                Author::Agent(_) => "bubble agent",
+            };
+            view! { <li class=class><span class="who">{who(&m.author)}" · "{at}</span>{m.text}</li> }.into_any()
+        }
+        ItemBody::Note(m) => view! {
+            <li class="bubble note"><span class="who">"Internal note · "{who(&m.author)}" · "{at}</span>{m.text}</li>
+        }
+        .into_any(),
+        ItemBody::Event(e) => match e {
+            Event::AgentJoined { agent, ticket } => view! {
+                <li class="separator" role="separator">{format!("Live chat · ticket {ticket}")}</li>
+                <li class="event">{format!("{} joined the conversation", name(&agent))}</li>
+            }
+            .into_any(),
+            Event::AiResumed { by } => view! {
+                <li class="separator" role="separator">{format!("AI resumed · by {}", name(&by))}</li>
+            }
+            .into_any(),
+            other => {
+                let text = match other {
+                    Event::Escalated { by: EscalatedBy::Visitor, .. } => "The visitor asked for a person".to_owned(),
+                    Event::Escalated { reason, .. } => format!("The AI handed over{}", reason.map(|r| format!(": {r}")).unwrap_or_default()),
+                    Event::AgentLeft { agent } => format!("{} left the conversation", name(&agent)),
+                    Event::Reassigned { from, to } => format!("Reassigned from {} to {}", name(&from), name(&to)),
+                    Event::Ended { by: EndedBy::Visitor } => "The visitor ended the conversation".to_owned(),
+                    Event::Ended { by: EndedBy::Agent(a) } => format!("{} ended the conversation", name(&a)),
+                    Event::AgentJoined { .. } | Event::AiResumed { .. } => String::new(),
+                };
+                view! { <li class="event">{text}" · "{at}</li> }.into_any()
+            }
+        },
+    }
+}

@@ -1,0 +1,107 @@
+//! The live inbox: every conversation and ticket of the site, kept current by the inbox
+//! socket, and the mentions addressed to this agent.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ConversationSummary, InboxFrame, Ticket};
+use shared::protocol::{AgentRef, Phase};
+
+use crate::socket::Socket;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mention {
+    pub conversation_id: String,
+    pub by: AgentRef,
+    pub text: String,
+}
+
+#[derive(Clone, Copy)]
+pub struct Inbox {
+    pub conversations: RwSignal<HashMap<String, ConversationSummary>>,
+    pub tickets: RwSignal<HashMap<String, Ticket>>,
+    pub mentions: RwSignal<Vec<Mention>>,
+    pub online: RwSignal<bool>,
+}
+
+impl Inbox {
+    pub fn new() -> Self {
+        Inbox {
+            conversations: RwSignal::new(HashMap::new()),
+            tickets: RwSignal::new(HashMap::new()),
+            mentions: RwSignal::new(Vec::new()),
+            online: RwSignal::new(false),
+        }
+    }
+
+    /// Connects and keeps the lists current; `escalated` hears of each new escalation.
+    pub fn connect(self, escalated: impl Fn(&ConversationSummary) + 'static) -> Socket {
+        spawn_local(async move {
+            if let Ok(list) = crate::api::tickets().await {
+                self.tickets.update(|t| t.extend(list.into_iter().map(|x| (x.id.clone(), x))));
+            }
+        });
+        let on_text = move |text: String| {
+            let Ok(frame) = serde_json::from_str::<InboxFrame>(&text) else { return };
+            match frame {
+                InboxFrame::Snapshot { conversations } => {
+                    self.conversations
+                        .set(conversations.into_iter().map(|c| (c.id.clone(), c)).collect());
+                }
+                InboxFrame::Upsert(c) => {
+                    let was =
+                        self.conversations.with_untracked(|all| all.get(&c.id).map(|o| o.phase));
+                    if c.phase == Phase::Escalated && was != Some(Phase::Escalated) {
+                        escalated(&c);
+                    }
+                    self.conversations.update(|all| {
+                        if all.get(&c.id).is_none_or(|old| old.last_seq <= c.last_seq) {
+                            all.insert(c.id.clone(), c);
+                        }
+                    });
+                }
+                InboxFrame::Ticket(t) => self.tickets.update(|all| {
+                    all.insert(t.id.clone(), t);
+                }),
+                InboxFrame::Mention { conversation_id, by, text } => {
+                    self.mentions.update(|m| m.insert(0, Mention { conversation_id, by, text }));
+                }
+            }
+        };
+        Socket::open(
+            "/api/admin/inbox/ws",
+            move |_| self.online.set(true),
+            on_text,
+            move || self.online.set(false),
+        )
+    }
+
+    /// Pending: escalated, the longest wait first.
+    pub fn pending(&self) -> Vec<ConversationSummary> {
+        let mut list = self.by_phase(Phase::Escalated);
+        list.sort_by_key(|c| c.waiting_since.unwrap_or(c.updated_at));
+        list
+    }
+
+    /// The conversations in `phase`, the most recently active first.
+    pub fn by_phase(&self, phase: Phase) -> Vec<ConversationSummary> {
+        let mut list: Vec<ConversationSummary> = self
+            .conversations
+            .with(|all| all.values().filter(|c| c.phase == phase).cloned().collect());
+        list.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+        list
+    }
+
+    /// Resolved takeover cycles, newest first.
+    pub fn resolved(&self) -> Vec<Ticket> {
+        let mut list: Vec<Ticket> = self.tickets.with(|all| {
+            all.values()
+                .filter(|t| t.status == shared::api::TicketStatus::Resolved)
+                .cloned()
+                .collect()
+        });
+        list.sort_by_key(|t| std::cmp::Reverse(t.resolved_at));
+        list
+    }
+}

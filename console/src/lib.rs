@@ -1,0 +1,28 @@
+//! The agents' console. `edge/admin/index.html` imports this module and calls [`start`]; the
+//! console then talks to the same API and sockets as any client: the session cookie and CSRF
+//! token for HTTP, the inbox socket for the live list, one socket per open conversation.
+
+mod api;
+mod app;
+mod conversation;
+mod inbox;
+mod login;
+mod socket;
+mod team;
+mod tickets;
+mod time;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    leptos::mount::mount_to(root, app::App).forget();
+}

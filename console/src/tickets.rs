@@ -1,0 +1,54 @@
+//! Every takeover cycle as a ticket, with the CSV export.
+
+use leptos::prelude::*;
+use shared::api::{Me, TicketStatus};
+
+use crate::inbox::Inbox;
+use crate::time;
+
+#[component]
+pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl IntoView {
+    let rows = move || {
+        let mut all: Vec<_> = inbox.tickets.with(|t| t.values().cloned().collect());
+        all.sort_by_key(|t| std::cmp::Reverse(t.opened_at));
+        all
+    };
+    view! {
+        <section class="page" aria-labelledby="tickets-title">
+            <header class="page-head">
+                <h1 id="tickets-title">"Tickets"</h1>
+                <a class="button" href="/api/admin/tickets.csv" download="tickets.csv">"Export CSV"</a>
+            </header>
+            <table>
+                <thead><tr>
+                    <th scope="col">"Status"</th><th scope="col">"Subject"</th><th scope="col">"Summary"</th>
+                    <th scope="col">"Customer"</th><th scope="col">"Assignee"</th><th scope="col">"Opened"</th>
+                </tr></thead>
+                <tbody>
+                    <For each=rows key=|t| (t.id.clone(), t.status, t.assignee.id.clone()) let:t>
+                        {
+                            let mine = t.assignee.id == me.get_untracked().agent.id;
+                            let status = match t.status {
+                                TicketStatus::Resolved => "Resolved",
+                                TicketStatus::Open if mine => "On you",
+                                TicketStatus::Open => "Open",
+                            };
+                            let customer = t.customer_name.clone().or(t.customer_email.clone()).unwrap_or_else(|| "Visitor".into());
+                            let id = t.conversation_id.clone();
+                            view! {
+                                <tr>
+                                    <td><span class="pill">{status}</span></td>
+                                    <td><button class="link" on:click=move |_| open.run(id.clone())>{t.subject.clone()}</button></td>
+                                    <td>{t.summary.clone()}</td>
+                                    <td>{customer}</td>
+                                    <td>{t.assignee.name.clone()}</td>
+                                    <td>{time::clock(t.opened_at)}</td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+        </section>
+    }
+}

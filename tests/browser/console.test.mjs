@@ -1,0 +1,143 @@
+// The agents' console and a visitor's widget, side by side, through two takeover cycles.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Console, Widget, env, launch, screenshot, unique } from "./harness.mjs";
+
+test("escalate, claim, talk, note, hand back, and a second cycle makes a second ticket", async () => {
+  const browser = await launch();
+  try {
+    const agent = await Console.login(browser);
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("order");
+    await w.say(`My ${tag} never arrived, I want to talk to a human`);
+    await w.text("Waiting for support agent to join").waitFor();
+
+    // It appears in Pending without a reload, with its waiting time.
+    await agent.tab("Pending").click();
+    await agent.row(tag).waitFor();
+    assert.match(await agent.row(tag).textContent(), /waiting \d+ s/);
+    await agent.row(tag).click();
+    await agent.button("Claim").click();
+    await w.text("Demo Owner joined the conversation").waitFor();
+    await agent.write("Reply", "Hi, I'm looking into it now.");
+    await w.text("You're now chatting with a human").waitFor();
+    await w.page.locator("li.bubble.agent", { hasText: "looking into it" }).waitFor();
+    await screenshot(agent.page, "console-active");
+
+    // Both ways, live.
+    await w.say("Thank you! It was order 5512.");
+    await agent.page.locator("li.bubble.visitor", { hasText: "order 5512" }).waitFor();
+
+    // A note stays with the team.
+    await agent.write("Internal note", "Customer is a VIP, refund without questions");
+    await agent.page.locator("li.bubble.note", { hasText: "VIP" }).waitFor();
+    await agent.write("Reply", "Refund issued.");
+    await w.page.locator("li.bubble.agent", { hasText: "Refund issued" }).waitFor();
+    assert.equal(await w.text("VIP", false).count(), 0, "the note never reaches the visitor");
+
+    await agent.button("Hand back to AI").click();
+    await w.text("AI resumed").waitFor();
+    await agent.page.locator(".separator", { hasText: "AI resumed" }).waitFor();
+    await w.say("Do you offer gift cards?");
+    await w.text("digital gift cards", false).waitFor();
+    await agent.page.locator("li.bubble.bot", { hasText: "digital gift cards" }).waitFor();
+
+    // Second cycle: the agent takes over from the AI on their own.
+    await agent.button("Take over").click();
+    await w.text("Waiting for support agent to join").waitFor();
+    await agent.write("Reply", "One more thing from me.");
+    await w.text("You're now chatting with a human").waitFor();
+    await agent.button("Hand back to AI").click();
+    await w.page.locator("li.event", { hasText: "AI resumed" }).nth(1).waitFor();
+    assert.equal(await agent.page.locator(".separator", { hasText: "Live chat" }).count(), 2);
+    await screenshot(agent.page, "console-two-cycles");
+
+    // Two tickets, in the tickets list and in the exports.
+    await agent.button("Tickets").click();
+    await agent.page.locator("tr", { hasText: tag }).first().waitFor();
+    assert.equal(await agent.page.locator("tr", { hasText: tag }).count(), 2);
+    const id = await w.conversationId();
+    const text = await agent.page.evaluate(async (id) =>
+      (await fetch(`/api/admin/conversations/${id}/transcript?format=text`)).text(), id);
+    assert.equal(text.match(/Live chat · ticket/g).length, 2);
+    assert.equal(text.match(/AI resumed · by Demo Owner/g).length, 2);
+    assert.match(text, /Internal note by Demo Owner: Customer is a VIP/);
+    const csv = await agent.page.evaluate(async () => (await fetch("/api/admin/tickets.csv")).text());
+    assert.equal(csv.split("\n").filter((l) => l.includes(tag)).length, 2);
+    await screenshot(agent.page, "console-tickets");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("two agents claim at once: one wins, the other is told who", async () => {
+  const browser = await launch();
+  try {
+    const setup = await Console.login(browser);
+    const email = `${unique("rita")}@example.com`;
+    const password = await setup.addTeammate(email, "Rita Responder", "responder");
+    const owner = await Console.login(browser, undefined, undefined, 1500);
+    const rita = await Console.login(browser, email, password, 1500);
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("race");
+    await w.say(`${tag}: I need a person please`);
+    await w.text("Waiting for support agent to join").waitFor();
+    await owner.open("Pending", tag);
+    await rita.open("Pending", tag);
+    await owner.button("Claim").waitFor();
+    await rita.button("Claim").waitFor();
+    await Promise.all([owner.button("Claim").click(), rita.button("Claim").click()]);
+    const lost = await Promise.race([
+      owner.page.getByText(/Already claimed by/).waitFor().then(() => owner),
+      rita.page.getByText(/Already claimed by/).waitFor().then(() => rita),
+    ]);
+    const won = lost === owner ? rita : owner;
+    const winner = won === owner ? "Demo Owner" : "Rita Responder";
+    await lost.page.getByText(`Already claimed by ${winner}`).waitFor();
+    assert.equal(await won.page.getByText(/Already claimed by/).count(), 0);
+    // The loser's view turns read-only.
+    assert.equal(await lost.page.getByRole("textbox", { name: /Reply|note/ }).count(), 0);
+    assert.equal(await lost.button("Claim").count(), 0);
+    await screenshot(lost.page, "console-already-claimed");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a viewer reads everything and can do nothing, in the UI and the API", async () => {
+  const browser = await launch();
+  try {
+    const owner = await Console.login(browser);
+    const email = `${unique("vera")}@example.com`;
+    const password = await owner.addTeammate(email, "Vera Viewer", "viewer");
+    const viewer = await Console.login(browser, email, password);
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("viewer");
+    await w.say(`${tag}: a human, please`);
+    await w.text("Waiting for support agent to join").waitFor();
+    await viewer.open("Pending", tag);
+    await viewer.page.locator("li.bubble.visitor", { hasText: tag }).waitFor();
+    assert.equal(await viewer.button("Claim").count(), 0);
+    assert.equal(await viewer.page.getByRole("textbox", { name: /Reply|note/ }).count(), 0);
+    assert.equal(await viewer.button("Team").count(), 0);
+    // The API refuses too.
+    const id = await w.conversationId();
+    const refusal = await viewer.page.evaluate((id) => new Promise((resolve) => {
+      const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/api/admin/conversations/${id}/ws`);
+      ws.onopen = () => ws.send(JSON.stringify({ type: "hello", version: 1, credential: { kind: "agent" }, last_seq: 0 }));
+      ws.onmessage = (e) => {
+        const f = JSON.parse(e.data);
+        if (f.type === "welcome") ws.send(JSON.stringify({ type: "claim" }));
+        if (f.type === "error") resolve(f.code);
+      };
+    }), id);
+    assert.equal(refusal, "forbidden");
+    const team = await viewer.page.evaluate(async () => {
+      const me = await (await fetch("/api/admin/me")).json();
+      return (await fetch("/api/admin/team", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": me.csrf }, body: "{}" })).status;
+    });
+    assert.equal(team, 403);
+  } finally {
+    await browser.close();
+  }
+});
