@@ -244,7 +244,8 @@ fn InboxPage(
     };
     view! {
         <main class="inbox">
-            <section class="list" aria-label="Inbox">
+            <section class="list" aria-labelledby="inbox-title">
+                <h1 id="inbox-title" class="sr-only">"Inbox"</h1>
                 <div role="tablist" aria-label="Conversations">
                     {tab_button(Tab::Pending, "Pending")}
                     {tab_button(Tab::Active, "Active")}
@@ -255,7 +256,8 @@ fn InboxPage(
                     <label class="filter"><input type="checkbox" prop:checked=move || on_me.get()
                         on:change=move |e| on_me.set(event_target_checked(&e))/>"On you"</label>
                 </Show>
-                <ul id="inbox-list" role="tabpanel">
+                <div id="inbox-list" role="tabpanel">
+                <ul>
                     <For each=rows key=|r| r.clone() let:row>
                         {
                             let (id, title, detail) = row;
@@ -272,6 +274,7 @@ fn InboxPage(
                         }
                     </For>
                 </ul>
+                </div>
             </section>
             {move || match selected.get() {
                 Some(id) => view! { <ConversationView id me team/> }.into_any(),

@@ -185,11 +185,19 @@ pub fn ConversationView(
             </dl>
         }
     };
+    // Keep the newest item in view as the conversation grows.
+    let scroller = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        let _ = items.with(Vec::len);
+        if let Some(el) = scroller.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
     let transcript_json = format!("/api/admin/conversations/{id}/transcript");
     let transcript_text = format!("/api/admin/conversations/{id}/transcript?format=text");
 
     view! {
-        <section class="conversation" aria-label="Conversation">
+        <section class="conversation" aria-label="Conversation" node_ref=scroller>
             <header class="conv-head">
                 <div>{header}</div>
                 <div class="actions">
@@ -379,12 +387,12 @@ fn Line(item: Item) -> impl IntoView {
         .into_any(),
         ItemBody::Event(e) => match e {
             Event::AgentJoined { agent, ticket } => view! {
-                <li class="separator" role="separator">{format!("Live chat · ticket {ticket}")}</li>
+                <li class="separator">{format!("Live chat · ticket {ticket}")}</li>
                 <li class="event">{format!("{} joined the conversation", name(&agent))}</li>
             }
             .into_any(),
             Event::AiResumed { by } => view! {
-                <li class="separator" role="separator">{format!("AI resumed · by {}", name(&by))}</li>
+                <li class="separator">{format!("AI resumed · by {}", name(&by))}</li>
             }
             .into_any(),
             other => {

@@ -68,7 +68,7 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
     };
 
     view! {
-        <section class="page" aria-labelledby="team-title">
+        <main class="page" aria-labelledby="team-title">
             <h1 id="team-title">"Team"</h1>
             <p class="error" role="alert">{move || error.get()}</p>
             <table>
@@ -112,6 +112,6 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
                 </label>
                 <button type="submit">"Add"</button>
             </form>
-        </section>
+        </main>
     }
 }

@@ -14,7 +14,7 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
         all
     };
     view! {
-        <section class="page" aria-labelledby="tickets-title">
+        <main class="page" aria-labelledby="tickets-title">
             <header class="page-head">
                 <h1 id="tickets-title">"Tickets"</h1>
                 <a class="button" href="/api/admin/tickets.csv" download="tickets.csv">"Export CSV"</a>
@@ -49,6 +49,6 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
                     </For>
                 </tbody>
             </table>
-        </section>
+        </main>
     }
 }

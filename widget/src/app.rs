@@ -173,6 +173,16 @@ pub fn App(
         ready
     });
 
+    // Keep the newest message in view as the conversation grows.
+    let timeline = NodeRef::<html::Ol>::new();
+    Effect::new(move |_| {
+        let _ = chat.items.with(Vec::len) + chat.outbox.with(Vec::len);
+        let _ = open.get();
+        if let Some(el) = timeline.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+
     let input = NodeRef::<html::Textarea>::new();
     Effect::new(move |_| {
         if open.get()
@@ -215,7 +225,7 @@ pub fn App(
             <Show when=move || failed.get()>
                 <div class="status" role="alert">{move || t().cannot_start}</div>
             </Show>
-            <ol class="timeline" aria-live="polite" data-testid="timeline">
+            <ol class="timeline" aria-live="polite" data-testid="timeline" node_ref=timeline>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
                     <TimelineItem item t=Signal::derive(t)/>
                 </For>
