@@ -14,6 +14,7 @@ use crate::socket::Socket;
 use crate::time;
 
 const ENTER_SENDS: &str = "takeover:enter-sends";
+const TYPING_IDLE_MS: f64 = 3000.0;
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
@@ -273,12 +274,32 @@ fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> 
             .is_none_or(|v| v != "false"),
     );
     let typing = StoredValue::new(false);
+    let last_key = StoredValue::new(0.0f64);
+    // The visitor sees "… is typing" until the agent sends or pauses for a few seconds.
+    fn stop_when_idle_after(
+        typing: StoredValue<bool>,
+        last_key: StoredValue<f64>,
+        send: impl Fn(ClientFrame) + Copy + 'static,
+    ) {
+        set_timeout(
+            move || {
+                if !typing.get_value() {
+                    return;
+                }
+                if js_sys::Date::now() - last_key.get_value() >= TYPING_IDLE_MS {
+                    typing.set_value(false);
+                    send(ClientFrame::Typing { on: false });
+                } else {
+                    stop_when_idle_after(typing, last_key, send);
+                }
+            },
+            std::time::Duration::from_millis(1000),
+        );
+    }
+    let stop_when_idle = move || stop_when_idle_after(typing, last_key, send);
     // Only the agent holding the conversation replies; anyone who can act writes notes.
-    Effect::new(move |_| {
-        if !mine.get() {
-            mode.set(Mode::Note);
-        }
-    });
+    // Taking the conversation switches to replying, losing it to notes.
+    Effect::new(move |_| mode.set(if mine.get() { Mode::Reply } else { Mode::Note }));
     let submit = move || {
         let text = draft.get_untracked();
         if text.trim().is_empty() {
@@ -319,9 +340,11 @@ fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> 
             <textarea aria-label=label placeholder=label prop:value=move || draft.get()
                 on:input=move |e| {
                     draft.set(event_target_value(&e));
+                    last_key.set_value(js_sys::Date::now());
                     if mode.get_untracked() == Mode::Reply && !typing.get_value() {
                         typing.set_value(true);
                         send(ClientFrame::Typing { on: true });
+                        stop_when_idle();
                     }
                 }
                 on:keydown=move |e| {

@@ -141,3 +141,37 @@ test("a viewer reads everything and can do nothing, in the UI and the API", asyn
     await browser.close();
   }
 });
+
+test("a teammate without a display name is asked for one, types, and reassigns", async () => {
+  const browser = await launch();
+  try {
+    const owner = await Console.login(browser);
+    const email = `${unique("nora")}@example.com`;
+    const password = await owner.addTeammate(email, "", "responder");
+    const nora = await Console.login(browser, email, password);
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("name");
+    await w.say(`${tag}: can a person help me?`);
+    await w.text("Waiting for support agent to join").waitFor();
+
+    await nora.open("Pending", tag);
+    await nora.button("Claim").click();
+    const modal = nora.page.getByRole("dialog", { name: "Choose your display name" });
+    await modal.waitFor();
+    await screenshot(nora.page, "console-name-modal");
+    await modal.getByLabel("Display name").fill("Nora");
+    await modal.getByRole("button", { name: "Save and take over" }).click();
+    await w.text("Nora joined the conversation").waitFor();
+
+    // Typing shows to the visitor and clears when Nora pauses.
+    await nora.page.getByRole("textbox", { name: "Reply to the visitor" }).fill("Let me see");
+    await w.text("Nora is typing…").waitFor();
+    await w.text("Nora is typing…").waitFor({ state: "detached", timeout: 10_000 });
+
+    await nora.page.getByRole("combobox", { name: "Reassign to" }).selectOption({ label: "Demo Owner" });
+    await w.text("Demo Owner joined the conversation").waitFor();
+    await nora.page.getByText("Reassigned from Nora to Demo Owner").waitFor();
+  } finally {
+    await browser.close();
+  }
+});
