@@ -89,11 +89,10 @@ impl Socket {
             if inner.stopped {
                 return;
             }
-            inner.attempt = (inner.attempt + 1).min(8);
+            inner.attempt = inner.attempt.saturating_add(1);
             inner.attempt
         };
-        let cap = (400.0 * 2f64.powi(attempt as i32)).min(20_000.0);
-        let delay = (js_sys::Math::random() * cap).max(200.0) as i32;
+        let delay = shared::backoff::delay_ms(attempt, js_sys::Math::random()) as i32;
         let me = self.clone();
         let cb = Closure::once_into_js(move || me.connect());
         if let Some(w) = web_sys::window() {

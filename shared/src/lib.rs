@@ -4,6 +4,7 @@
 //! real time.
 
 pub mod api;
+pub mod backoff;
 pub mod faq;
 pub mod machine;
 pub mod protocol;

@@ -271,16 +271,13 @@ impl Conn {
         self.retry();
     }
 
-    /// Exponential backoff with full jitter, capped at 30 s: many visitors reconnecting after
-    /// an outage should not arrive at the same instant.
     fn retry(&self) {
         let attempt = {
             let mut inner = self.0.borrow_mut();
-            inner.attempt = (inner.attempt + 1).min(10);
+            inner.attempt = inner.attempt.saturating_add(1);
             inner.attempt
         };
-        let cap = (500.0 * 2f64.powi(attempt as i32)).min(30_000.0);
-        let delay = (js_sys::Math::random() * cap).max(250.0) as i32;
+        let delay = shared::backoff::delay_ms(attempt, js_sys::Math::random()) as i32;
         let me = self.clone();
         let cb = Closure::once_into_js(move || me.connect());
         if let Some(w) = web_sys::window() {
