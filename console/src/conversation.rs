@@ -111,7 +111,8 @@ pub fn ConversationView(
                     error.set(Some(e.message));
                 }
             }
-            ServerFrame::Ack { .. } | ServerFrame::Typing { .. } => {}
+            ServerFrame::Ack { .. } | ServerFrame::Typing { .. } | ServerFrame::BotDraft { .. } => {
+            }
         }
     };
     let on_open = move |s: &Socket| {

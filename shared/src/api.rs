@@ -41,6 +41,43 @@ pub struct SiteSettings {
     pub human_button_after: u32,
     #[serde(default)]
     pub faq: Vec<FaqEntry>,
+    #[serde(default)]
+    pub engine: Engine,
+}
+
+/// Which AI answers the site's visitors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Engine {
+    /// Retrieval over the site's FAQ; fully offline.
+    #[default]
+    Faq,
+    /// Any OpenAI-compatible chat-completions endpoint (OpenAI, Workers AI, Ollama, vLLM…).
+    /// The API key is the deployment's `LLM_API_KEY` secret, never stored with the site.
+    Llm(LlmSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LlmSettings {
+    /// e.g. `https://api.openai.com/v1`; `/chat/completions` is appended.
+    pub base_url: String,
+    pub model: String,
+    #[serde(default)]
+    pub system_prompt: String,
+    /// How long an answer may take before the visitor gets the fallback.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u32,
+}
+
+fn default_timeout_ms() -> u32 {
+    20_000
+}
+
+/// What the conversation object needs to answer: the engine and what grounds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BotConfig {
+    pub faq: Vec<FaqEntry>,
+    pub engine: Engine,
 }
 
 /// `POST /api/setup`, authorised by the deployment's setup token: creates or updates a site,

@@ -93,6 +93,12 @@ pub enum ServerFrame {
     },
     /// What is known about the visitor changed.
     Visitor(VisitorProfile),
+    /// The AI's answer to visitor message `turn` so far, while it streams; the stored message
+    /// follows as an `item` (or nothing, if a person took over meanwhile).
+    BotDraft {
+        turn: Seq,
+        text: String,
+    },
     Error(ErrorFrame),
 }
 

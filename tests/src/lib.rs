@@ -26,6 +26,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub mod llm_mock;
+
 pub use server::DEMO_SITE;
 
 pub type Result<T = ()> = std::result::Result<T, String>;
@@ -59,7 +61,8 @@ impl Edge {
 
     fn launch(port: u16, state: &Path, token: &str) -> server::LocalWorker {
         let log = state.with_extension("log");
-        server::start(&root(), port, state, token, Some(&log))
+        let vars = [("LLM_API_KEY", llm_mock::KEY)];
+        server::start_with(&root(), port, state, token, Some(&log), &vars)
             .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
     }
 
@@ -71,9 +74,14 @@ impl Edge {
 
     /// Creates a site with the demo FAQ and these teammates (email, display name, role).
     pub fn site(&self, key: &str, members: &[(&str, &str, &str)]) -> String {
+        self.site_with(key, DEMO_SITE, members)
+    }
+
+    /// Like [`Edge::site`] with other settings (the JSON of `SiteSettings`).
+    pub fn site_with(&self, key: &str, settings: &str, members: &[(&str, &str, &str)]) -> String {
         let members: Vec<[&str; 4]> =
             members.iter().map(|(e, n, r)| [*e, *n, *r, PASSWORD]).collect();
-        server::seed(&self.base, &self.setup_token, key, DEMO_SITE, &members)
+        server::seed(&self.base, &self.setup_token, key, settings, &members)
             .unwrap_or_else(|e| panic!("{e}"));
         key.to_owned()
     }

@@ -177,6 +177,7 @@ pub fn App(
     let timeline = NodeRef::<html::Ol>::new();
     Effect::new(move |_| {
         let _ = chat.items.with(Vec::len) + chat.outbox.with(Vec::len);
+        let _ = chat.draft.with(|d| d.as_ref().map(String::len));
         let _ = open.get();
         if let Some(el) = timeline.get() {
             el.set_scroll_top(el.scroll_height());
@@ -229,6 +230,12 @@ pub fn App(
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
                     <TimelineItem item t=Signal::derive(t)/>
                 </For>
+                <Show when=move || chat.draft.get().is_some()>
+                    <li class="bubble bot draft">
+                        <span class="who">{move || t().assistant}</span>
+                        {move || chat.draft.get().unwrap_or_default()}
+                    </li>
+                </Show>
                 <For each=move || chat.outbox.get() key=|p| p.client_id.clone() let:p>
                     <li class="bubble visitor pending" title=move || t().sending>{p.text}</li>
                 </For>

@@ -43,6 +43,8 @@ pub struct Chat {
     /// The last refusal, shown in the visitor's language.
     pub notice: RwSignal<Option<ErrorCode>>,
     pub profile: RwSignal<VisitorProfile>,
+    /// The AI's answer as it streams in, until the stored message arrives.
+    pub draft: RwSignal<Option<String>>,
     /// The newest item that arrived live (not from a backlog): what events and the unread
     /// badge react to.
     pub live: RwSignal<Option<Item>>,
@@ -59,6 +61,7 @@ impl Chat {
             agent_typing: RwSignal::new(None),
             notice: RwSignal::new(None),
             profile: RwSignal::new(VisitorProfile::default()),
+            draft: RwSignal::new(None),
             live: RwSignal::new(None),
         }
     }
@@ -222,6 +225,9 @@ impl Conn {
                     if matches!(m.author, Author::Agent(_)) {
                         chat.agent_typing.set(None);
                     }
+                    if m.author == Author::Bot {
+                        chat.draft.set(None);
+                    }
                     // Our own message is stored: its pending bubble gives way to the real one.
                     if m.author == Author::Visitor
                         && let Some(id) = &m.client_id
@@ -238,7 +244,12 @@ impl Conn {
                 chat.notice.set(None);
                 chat.outbox.update(|o| o.retain(|p| p.client_id != client_id));
             }
-            ServerFrame::State(view) => chat.state.set(Some(view)),
+            ServerFrame::State(view) => {
+                // A takeover drops an answer the AI was still writing.
+                chat.draft.set(None);
+                chat.state.set(Some(view));
+            }
+            ServerFrame::BotDraft { text, .. } => chat.draft.set(Some(text)),
             ServerFrame::Typing { author, on } => match author {
                 Author::Bot => chat.bot_typing.set(on),
                 Author::Agent(a) => chat.agent_typing.set(on.then_some(a.name)),
@@ -261,6 +272,7 @@ impl Conn {
         let chat = self.chat();
         chat.bot_typing.set(false);
         chat.agent_typing.set(None);
+        chat.draft.set(None);
         self.0.borrow_mut().ws = None;
         // 4000 and 4001 are final refusals; anything else is worth another try.
         if chat.status.get_untracked() == Status::Closed || code == 4000 || code == 4001 {

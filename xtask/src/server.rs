@@ -41,6 +41,21 @@ pub fn start(
     setup_token: &str,
     log: Option<&Path>,
 ) -> Result<LocalWorker> {
+    // The deployment's model key, when the developer has one in the environment.
+    let key = std::env::var("LLM_API_KEY").ok().filter(|k| !k.is_empty());
+    let vars: Vec<(&str, &str)> = key.as_deref().map(|k| ("LLM_API_KEY", k)).into_iter().collect();
+    start_with(root, port, persist, setup_token, log, &vars)
+}
+
+/// [`start`] with extra `--var NAME:VALUE` bindings.
+pub fn start_with(
+    root: &Path,
+    port: u16,
+    persist: &Path,
+    setup_token: &str,
+    log: Option<&Path>,
+    vars: &[(&str, &str)],
+) -> Result<LocalWorker> {
     let shim = root.join("edge/build/index.js");
     if !shim.exists() {
         return Err(format!("{} is missing: run `cargo xtask build` first", shim.display()));
@@ -53,6 +68,7 @@ pub fn start(
         .arg(persist)
         .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
         .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
+        .args(vars.iter().flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]))
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_HIDE_BANNER", "true")

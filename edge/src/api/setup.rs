@@ -50,6 +50,17 @@ fn validate(s: &SetupRequest) -> Result<(), crate::http::Refused> {
     if s.settings.title.trim().is_empty() || s.settings.title.len() > 80 {
         return bad("The site title needs 1 to 80 characters.");
     }
+    if let shared::api::Engine::Llm(llm) = &s.settings.engine {
+        if !(llm.base_url.starts_with("https://") || llm.base_url.starts_with("http://")) {
+            return bad("The model's base URL must start with https:// or http://.");
+        }
+        if llm.model.trim().is_empty() {
+            return bad("Name the model to use.");
+        }
+        if !(1_000..=60_000).contains(&llm.timeout_ms) {
+            return bad("The model's timeout is between 1,000 and 60,000 ms.");
+        }
+    }
     for m in &s.members {
         if !m.email.contains('@') || m.email.len() > 254 {
             return bad("Every member needs a valid email address.");

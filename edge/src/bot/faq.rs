@@ -5,7 +5,7 @@ use shared::faq::{FaqEntry, FaqIndex, FaqOutcome};
 use shared::machine::BotReply;
 use worker::Result;
 
-use super::Engine;
+use super::{Ask, Engine};
 
 pub struct FaqBot {
     entries: Vec<FaqEntry>,
@@ -20,8 +20,8 @@ impl FaqBot {
 }
 
 impl Engine for FaqBot {
-    async fn reply(&self, visitor_text: &str) -> Result<BotReply> {
-        Ok(match self.index.lookup(visitor_text) {
+    async fn reply(&self, ask: &Ask<'_>) -> Result<BotReply> {
+        Ok(match self.index.lookup(ask.question) {
             FaqOutcome::Answer { index, .. } => {
                 BotReply { text: self.entries.get(index).map(|e| e.answer.clone()), handover: None }
             }

@@ -31,8 +31,11 @@ use crate::sockets;
 use socket::{Attachment, Bucket, Who, refuse};
 use store::Meta;
 
-/// How long a pending AI answer may take before the alarm asks again.
-const BOT_RETRY_MS: i64 = 20_000;
+/// How long a pending AI answer may take before the alarm asks again: longer than any
+/// engine's own timeout, so a slow answer is not asked for twice.
+const BOT_RETRY_MS: i64 = 90_000;
+/// How much of the conversation an engine sees.
+const CONTEXT_TURNS: usize = 20;
 const PREVIEW_CHARS: usize = 140;
 const VISITOR_TEXT_CHARS: usize = 1000;
 
@@ -411,17 +414,18 @@ impl Conversation {
         let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
             return Ok(());
         };
-        let question = store::items_after(&self.sql(), turn - 1)?
-            .into_iter()
-            .find_map(|i| match i.body {
-                ItemBody::Message(m) if i.seq == turn => Some(m.text),
-                _ => None,
-            })
-            .unwrap_or_default();
+        let items = store::items_after(&self.sql(), 0)?;
+        let (question, turns) = conversation_turns(&items, turn);
         // If this object is evicted mid-answer, the alarm asks again.
         self.state.storage().set_alarm(BOT_RETRY_MS).await?;
         self.bot_typing(true);
-        let reply = crate::bot::reply(&self.env, &site_key, &question).await;
+        // Drafts stream to everyone only while this turn is still the AI's to answer.
+        let on_draft = |text: &str| {
+            if self.inner.borrow().machine.bot_turn_pending() == Some(turn) {
+                self.broadcast(&ServerFrame::BotDraft { turn, text: text.to_owned() });
+            }
+        };
+        let reply = crate::bot::reply(&self.env, &site_key, &question, &turns, &on_draft).await;
         self.bot_typing(false);
         match reply {
             Ok(reply) => {
@@ -580,6 +584,30 @@ impl Conversation {
         let mut inner = self.inner.borrow_mut();
         inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
     }
+}
+
+/// The visitor message `turn` and the public conversation up to it, as an engine sees it.
+fn conversation_turns(items: &[Item], turn: u64) -> (String, Vec<shared::llm::Turn>) {
+    use shared::llm::Turn;
+    let mut turns: Vec<Turn> = items
+        .iter()
+        .filter(|i| i.seq <= turn)
+        .filter_map(|i| match &i.body {
+            ItemBody::Message(m) => Some(match &m.author {
+                Author::Visitor => Turn::Visitor(m.text.clone()),
+                Author::Bot => Turn::Assistant(m.text.clone()),
+                Author::Agent(a) => Turn::Agent { name: a.name.clone(), text: m.text.clone() },
+            }),
+            _ => None,
+        })
+        .collect();
+    let question = match turns.last() {
+        Some(Turn::Visitor(q)) => q.clone(),
+        _ => String::new(),
+    };
+    let skip = turns.len().saturating_sub(CONTEXT_TURNS);
+    turns.drain(..skip);
+    (question, turns)
 }
 
 fn urlencode(s: &str) -> String {

@@ -6,7 +6,7 @@ mod mentions;
 mod team;
 mod tickets;
 
-use shared::api::{SetupRequest, SiteSettings, WidgetConfig};
+use shared::api::{BotConfig, SetupRequest, SiteSettings, WidgetConfig};
 use worker::{
     DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, console_error, durable_object,
@@ -103,7 +103,7 @@ impl Site {
 
     fn bot_config(&self) -> Result<Response> {
         match self.settings()? {
-            Some((_, s)) => Response::from_json(&s.faq),
+            Some((_, s)) => Response::from_json(&BotConfig { faq: s.faq, engine: s.engine }),
             None => Response::error("unknown site", 404),
         }
     }

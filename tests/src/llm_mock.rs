@@ -1,0 +1,146 @@
+//! A local OpenAI-compatible chat-completions server on loopback, for the LLM engine's tests.
+//! What it answers depends on the visitor's last message: "slow" never answers in time,
+//! "garbage" streams nonsense, "error" fails with 500, "person" calls the handover tool, and
+//! anything else streams a three-part answer.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+pub const KEY: &str = "test-key";
+
+pub struct MockLlm {
+    pub base_url: String,
+    /// Every request body received, in order.
+    pub seen: Arc<Mutex<Vec<serde_json::Value>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MockLlm {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockLlm {
+    pub async fn start() -> MockLlm {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the mock model");
+        let port = listener.local_addr().expect("mock address").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, log.clone()));
+            }
+        });
+        MockLlm { base_url: format!("http://127.0.0.1:{port}/v1"), seen, task }
+    }
+}
+
+async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+        })
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Some((head, buf[head_end..].to_vec()))
+}
+
+fn event(value: serde_json::Value) -> String {
+    format!("data: {value}\n\n")
+}
+
+fn content(text: &str) -> String {
+    event(serde_json::json!({ "choices": [{ "index": 0, "delta": { "content": text } }] }))
+}
+
+async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) {
+    let Some((head, body)) = read_request(&mut stream).await else { return };
+    let authorised =
+        head.lines().any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {KEY}")));
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    seen.lock().expect("mock log").push(body.clone());
+    let last = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("")
+        .to_lowercase();
+    if !authorised || last.contains("error") {
+        let status = if authorised { "500 Internal Server Error" } else { "401 Unauthorized" };
+        let _ = stream
+            .write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await;
+        return;
+    }
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    if stream.write_all(head.as_bytes()).await.is_err() {
+        return;
+    }
+    let events: Vec<String> = if last.contains("slow") {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        vec![content("Too late."), "data: [DONE]\n\n".into()]
+    } else if last.contains("garbage") {
+        vec!["data: {this is not json\n\n".into()]
+    } else if last.contains("person") {
+        let call = |args: &str, name: Option<&str>| {
+            let mut f = serde_json::json!({ "arguments": args });
+            if let Some(n) = name {
+                f["name"] = n.into();
+            }
+            event(
+                serde_json::json!({ "choices": [{ "index": 0, "delta": { "tool_calls": [{ "index": 0, "id": "call_1", "type": "function", "function": f }] } }] }),
+            )
+        };
+        vec![
+            call("{\"reason\":\"The visitor ", Some("handover_to_human")),
+            call("wants a person\"}", None),
+            event(
+                serde_json::json!({ "choices": [{ "index": 0, "delta": {}, "finish_reason": "tool_calls" }] }),
+            ),
+            "data: [DONE]\n\n".into(),
+        ]
+    } else {
+        vec![
+            content("Our store "),
+            content("opens at 9 "),
+            content("every day."),
+            "data: [DONE]\n\n".into(),
+        ]
+    };
+    for e in events {
+        if stream.write_all(e.as_bytes()).await.is_err() {
+            return;
+        }
+        let _ = stream.flush().await;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    let _ = stream.shutdown().await;
+}
