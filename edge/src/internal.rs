@@ -32,6 +32,13 @@ pub struct InitConversation {
     pub meta: NewConversation,
 }
 
+/// AI work to add to the site's usage count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UsageDelta {
+    pub replies: u64,
+    pub tokens: u64,
+}
+
 /// An internal note, for the site to notify the teammates it mentions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mention {

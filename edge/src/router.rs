@@ -31,6 +31,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .patch_async("/api/admin/team/:id", h!(admin::team))
         .delete_async("/api/admin/team/:id", h!(admin::team))
         .get_async("/api/admin/tickets", h!(admin::tickets))
+        .get_async("/api/admin/usage", h!(admin::usage))
         .get_async("/api/admin/tickets.csv", h!(admin::tickets_csv))
         .get_async("/api/admin/conversations/:id/transcript", h!(admin::transcript))
         .get_async("/api/admin/conversations", h!(admin::conversations))

@@ -73,6 +73,15 @@ fn default_timeout_ms() -> u32 {
     20_000
 }
 
+/// AI usage of a site on one UTC day: human replies never count.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub replies: u64,
+    pub tokens: u64,
+}
+
 /// What the conversation object needs to answer: the engine and what grounds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BotConfig {

@@ -48,6 +48,8 @@ pub fn request_body(model: &str, system_prompt: &str, faq: &[FaqEntry], turns: &
     json!({
         "model": model,
         "stream": true,
+        // Ask for the token count in the last chunk: AI usage is counted per site.
+        "stream_options": { "include_usage": true },
         "messages": messages,
         "tools": [{
             "type": "function",
@@ -95,12 +97,22 @@ pub struct Draft {
     /// Set once the model called the handover tool; the raw JSON arguments so far.
     pub handover_args: Option<String>,
     pub done: bool,
+    /// Tokens the answer cost, when the server says.
+    pub tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct Chunk {
     #[serde(default)]
     choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    #[serde(default)]
+    total_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +157,9 @@ impl Draft {
             return Ok(());
         }
         let chunk: Chunk = serde_json::from_str(payload).map_err(|e| Malformed(e.to_string()))?;
+        if let Some(total) = chunk.usage.and_then(|u| u.total_tokens) {
+            self.tokens = Some(total);
+        }
         for choice in chunk.choices {
             if let Some(text) = choice.delta.content {
                 self.text.push_str(&text);
@@ -196,6 +211,9 @@ mod tests {
         assert_eq!(draft.text, "Our store opens at 9.");
         assert!(draft.done);
         assert_eq!(draft.handover_reason(), None);
+        assert_eq!(draft.tokens, None);
+        draft.apply(r#"{"choices":[],"usage":{"prompt_tokens":20,"completion_tokens":7,"total_tokens":27}}"#).unwrap();
+        assert_eq!(draft.tokens, Some(27));
     }
 
     #[test]

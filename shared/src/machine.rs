@@ -58,6 +58,8 @@ pub enum Input {
 pub struct BotReply {
     pub text: Option<String>,
     pub handover: Option<String>,
+    /// What the answer cost, for the site's usage count; not part of the conversation.
+    pub tokens: Option<u64>,
 }
 
 /// What the shell must do, in order.

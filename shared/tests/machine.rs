@@ -65,7 +65,7 @@ fn visitor_message_in_bot_phase_is_stored_acked_and_asks_the_bot() {
 fn bot_answer_is_stored_and_clears_the_pending_turn() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
-    let reply = BotReply { text: Some("Hello!".into()), handover: None };
+    let reply = BotReply { text: Some("Hello!".into()), handover: None, tokens: None };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     assert!(matches!(&items(&fx)[0].body, ItemBody::Message(m) if m.author == Author::Bot));
     assert_eq!(c.bot_turn_pending(), None);
@@ -75,8 +75,11 @@ fn bot_answer_is_stored_and_clears_the_pending_turn() {
 fn bot_handover_escalates() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "refund my order from 2019")).unwrap();
-    let reply =
-        BotReply { text: Some("Let me get a person.".into()), handover: Some("no match".into()) };
+    let reply = BotReply {
+        text: Some("Let me get a person.".into()),
+        handover: Some("no match".into()),
+        tokens: None,
+    };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     assert_eq!(c.phase(), Phase::Escalated);
     assert!(matches!(events(&fx)[0], Event::Escalated { by: EscalatedBy::Bot, .. }));
@@ -290,7 +293,7 @@ fn bot_reply_after_takeover_is_dropped() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
     c.handle(T, Input::Claim { by: agent("a", Role::Responder) }).unwrap();
-    let late = BotReply { text: Some("I can help!".into()), handover: None };
+    let late = BotReply { text: Some("I can help!".into()), handover: None, tokens: None };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply: late.clone() }).unwrap();
     assert!(fx.is_empty(), "computed before the takeover: dropped");
     // Even once the AI is back, the old turn stays stale.
@@ -304,7 +307,7 @@ fn bot_reply_to_an_older_turn_is_dropped() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
     c.handle(T, say(Actor::Visitor, "m2", "are you there")).unwrap();
-    let reply = BotReply { text: Some("Hi".into()), handover: None };
+    let reply = BotReply { text: Some("Hi".into()), handover: None, tokens: None };
     assert!(c.handle(T, Input::BotReplied { turn: 1, reply: reply.clone() }).unwrap().is_empty());
     assert_eq!(items(&c.handle(T, Input::BotReplied { turn: 2, reply }).unwrap()).len(), 1);
 }
@@ -315,7 +318,10 @@ fn replay_rebuilds_the_same_state() {
     let mut log = Vec::new();
     let inputs = [
         say(Actor::Visitor, "m1", "hi"),
-        Input::BotReplied { turn: 1, reply: BotReply { text: Some("hey".into()), handover: None } },
+        Input::BotReplied {
+            turn: 1,
+            reply: BotReply { text: Some("hey".into()), handover: None, tokens: None },
+        },
         Input::RequestHuman,
         Input::Claim { by: agent("a", Role::Responder) },
         say(agent("a", Role::Responder), "r1", "hello"),

@@ -47,6 +47,7 @@ fn input() -> impl Strategy<Value = Input> {
                 reply: BotReply {
                     text: text.then(|| "answer".to_owned()),
                     handover: handover.then(|| "unsure".to_owned()),
+                    tokens: None,
                 },
             }
         }),

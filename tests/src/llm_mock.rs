@@ -128,10 +128,15 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) 
             "data: [DONE]\n\n".into(),
         ]
     } else {
+        let usage = serde_json::json!({
+            "choices": [],
+            "usage": { "prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42 }
+        });
         vec![
             content("Our store "),
             content("opens at 9 "),
             content("every day."),
+            event(usage),
             "data: [DONE]\n\n".into(),
         ]
     };

@@ -28,7 +28,11 @@ fn bot_message(f: &ServerFrame) -> Option<String> {
 async fn a_streamed_answer_is_drafted_then_stored() {
     let model = MockLlm::start().await;
     let edge = Edge::start();
-    let site = edge.site_with("llm", &settings(&model.base_url, 10_000), &[]);
+    let site = edge.site_with(
+        "llm",
+        &settings(&model.base_url, 10_000),
+        &[("own@t.test", "Olga", "owner")],
+    );
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("q1", "When do you open?").await;
     let mut drafts = Vec::new();

@@ -157,6 +157,11 @@ pub async fn tickets(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, "/tickets", &who).await
 }
 
+pub async fn usage(req: Request, ctx: Ctx) -> ApiResult {
+    let who = session(&req, &ctx.env).await?;
+    to_site(req, &ctx, "/usage", &who).await
+}
+
 pub async fn tickets_csv(req: Request, ctx: Ctx) -> ApiResult {
     let who = session(&req, &ctx.env).await?;
     to_site(req, &ctx, "/tickets.csv", &who).await

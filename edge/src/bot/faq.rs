@@ -22,12 +22,14 @@ impl FaqBot {
 impl Engine for FaqBot {
     async fn reply(&self, ask: &Ask<'_>) -> Result<BotReply> {
         Ok(match self.index.lookup(ask.question) {
-            FaqOutcome::Answer { index, .. } => {
-                BotReply { text: self.entries.get(index).map(|e| e.answer.clone()), handover: None }
-            }
+            FaqOutcome::Answer { index, .. } => BotReply {
+                text: self.entries.get(index).map(|e| e.answer.clone()),
+                ..BotReply::default()
+            },
             FaqOutcome::WantsHuman => BotReply {
                 text: Some("Of course. I'm bringing in someone from the team.".into()),
                 handover: Some("The visitor asked for a person.".into()),
+                tokens: None,
             },
             FaqOutcome::NoMatch => BotReply {
                 text: Some(
@@ -35,6 +37,7 @@ impl Engine for FaqBot {
                         .into(),
                 ),
                 handover: Some("No confident answer in the FAQ.".into()),
+                tokens: None,
             },
         })
     }

@@ -77,10 +77,10 @@ impl Engine for LlmBot {
             }
         };
         let text = Some(draft.text.trim().to_owned()).filter(|t| !t.is_empty());
-        Ok(BotReply { text, handover: draft.handover_reason() })
+        Ok(BotReply { text, handover: draft.handover_reason(), tokens: draft.tokens })
     }
 }
 
 fn fallback() -> BotReply {
-    BotReply { text: Some(FALLBACK.into()), handover: None }
+    BotReply { text: Some(FALLBACK.into()), ..BotReply::default() }
 }

@@ -429,7 +429,15 @@ impl Conversation {
         self.bot_typing(false);
         match reply {
             Ok(reply) => {
+                let (answered, tokens) = (reply.text.is_some(), reply.tokens.unwrap_or(0));
+                let before = self.inner.borrow().machine.last_seq();
                 self.input(None, Input::BotReplied { turn, reply }, None).await?;
+                // Tokens count even for an answer dropped by a takeover: they were spent.
+                let stored = answered && self.inner.borrow().machine.last_seq() > before;
+                if stored || tokens > 0 {
+                    let usage = internal::UsageDelta { replies: u64::from(stored), tokens };
+                    self.tell_site(&site_key, "/usage", &usage).await;
+                }
                 // Nothing owed any more: the safety net would only wake the object for nothing.
                 if self.inner.borrow().machine.bot_turn_pending().is_none() {
                     self.state.storage().delete_alarm().await?;

@@ -5,6 +5,7 @@ mod index;
 mod mentions;
 mod team;
 mod tickets;
+mod usage;
 
 use shared::api::{BotConfig, SetupRequest, SiteSettings, WidgetConfig};
 use worker::{
@@ -114,7 +115,8 @@ impl DurableObject for Site {
         let sql = state.storage().sql();
         let migrated = sql::migrate(&sql, SCHEMA)
             .and_then(|()| sql::migrate(&sql, team::SCHEMA))
-            .and_then(|()| sql::migrate(&sql, tickets::SCHEMA));
+            .and_then(|()| sql::migrate(&sql, tickets::SCHEMA))
+            .and_then(|()| sql::migrate(&sql, usage::SCHEMA));
         if let Err(e) = migrated {
             console_error!("site schema: {e}");
         }
@@ -141,6 +143,8 @@ impl DurableObject for Site {
             (Method::Get, "/tickets") => Response::from_json(&tickets::all(self)?),
             (Method::Get, "/tickets.csv") => tickets::csv(self),
             (Method::Post, "/mention") => mentions::notify(self, req).await,
+            (Method::Post, "/usage") => usage::add(self, req).await,
+            (Method::Get, "/usage") => usage::recent(self),
             _ => Response::error("not found", 404),
         }
     }
