@@ -78,3 +78,18 @@ pub async fn transcript(id: &str) -> Result<shared::api::Transcript, Failed> {
     let url = format!("/api/admin/conversations/{id}/transcript");
     read(Request::get(&url).send().await.map_err(|e| e.to_string())?).await
 }
+
+pub async fn settings() -> Result<shared::api::SiteSettings, Failed> {
+    read(Request::get("/api/admin/settings").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn save_settings(
+    csrf: &str,
+    settings: &shared::api::SiteSettings,
+) -> Result<shared::api::SiteSettings, Failed> {
+    send(Request::put("/api/admin/settings"), csrf, Some(settings)).await
+}
+
+pub async fn usage() -> Result<Vec<shared::api::Usage>, Failed> {
+    read(Request::get("/api/admin/usage").send().await.map_err(|e| e.to_string())?).await
+}

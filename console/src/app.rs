@@ -20,6 +20,7 @@ enum Page {
     Inbox,
     Tickets,
     Team,
+    Settings,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -128,7 +129,10 @@ fn Console(me: Me, account: RwSignal<Option<Me>>) -> impl IntoView {
             <nav aria-label="Console">
                 {nav(Page::Inbox, "Inbox")}
                 {nav(Page::Tickets, "Tickets")}
-                <Show when=move || me.with(|m| m.role.can_manage())>{nav(Page::Team, "Team")}</Show>
+                <Show when=move || me.with(|m| m.role.can_manage())>
+                    {nav(Page::Team, "Team")}
+                    {nav(Page::Settings, "Settings")}
+                </Show>
             </nav>
             <span class="status" role="status">{move || if inbox.online.get() { "" } else { "Reconnecting…" }}</span>
             <label class="notify"><input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify/>"Notify me of new escalations"</label>
@@ -140,6 +144,7 @@ fn Console(me: Me, account: RwSignal<Option<Me>>) -> impl IntoView {
             Page::Inbox => view! { <InboxPage inbox me team selected/> }.into_any(),
             Page::Tickets => view! { <Tickets inbox me open/> }.into_any(),
             Page::Team => view! { <Team me/> }.into_any(),
+            Page::Settings => view! { <crate::settings::Settings me/> }.into_any(),
         }}
     }
 }

@@ -111,8 +111,10 @@ pub fn ConversationView(
                     error.set(Some(e.message));
                 }
             }
-            ServerFrame::Ack { .. } | ServerFrame::Typing { .. } | ServerFrame::BotDraft { .. } => {
-            }
+            ServerFrame::Ack { .. }
+            | ServerFrame::Typing { .. }
+            | ServerFrame::BotDraft { .. }
+            | ServerFrame::Config(_) => {}
         }
     };
     let on_open = move |s: &Socket| {

@@ -7,6 +7,7 @@ mod app;
 mod conversation;
 mod inbox;
 mod login;
+mod settings;
 mod socket;
 mod team;
 mod tickets;

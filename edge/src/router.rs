@@ -32,6 +32,8 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .delete_async("/api/admin/team/:id", h!(admin::team))
         .get_async("/api/admin/tickets", h!(admin::tickets))
         .get_async("/api/admin/usage", h!(admin::usage))
+        .get_async("/api/admin/settings", h!(admin::settings))
+        .put_async("/api/admin/settings", h!(admin::settings))
         .get_async("/api/admin/tickets.csv", h!(admin::tickets_csv))
         .get_async("/api/admin/conversations/:id/transcript", h!(admin::transcript))
         .get_async("/api/admin/conversations", h!(admin::conversations))

@@ -99,6 +99,8 @@ pub enum ServerFrame {
         turn: Seq,
         text: String,
     },
+    /// The site's widget settings changed: apply them without a reload.
+    Config(crate::api::WidgetConfig),
     Error(ErrorFrame),
 }
 

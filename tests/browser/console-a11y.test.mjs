@@ -39,6 +39,9 @@ test("the console's pages have no axe violations", async () => {
     await agent.page.getByRole("heading", { name: "Add a teammate" }).waitFor();
     await audit(agent.page, "team");
     await screenshot(agent.page, "console-team");
+    await agent.button("Settings").click();
+    await agent.page.getByRole("button", { name: "Save settings" }).waitFor();
+    await audit(agent.page, "settings");
   } finally {
     await browser.close();
   }

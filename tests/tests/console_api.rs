@@ -221,3 +221,38 @@ async fn csrf_login_limits_and_the_one_time_setup_token() {
     let res = edge.setup_again(&site).await;
     assert_eq!(res.status(), 409);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_changes_are_checked_and_reach_open_widgets_live() {
+    let edge = Edge::start();
+    let site = edge
+        .site("settings", &[("own@t.test", "Olga", "owner"), ("res@t.test", "Rita", "responder")]);
+    let owner = Agent::login(&edge, &site, "own@t.test").await;
+    let responder = Agent::login(&edge, &site, "res@t.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("m1", "hello").await;
+
+    let mut settings: serde_json::Value =
+        owner.get("/api/admin/settings").await.json().await.unwrap();
+    settings["title"] = "Northwind Support".into();
+    let res = responder.request(Method::PUT, "/api/admin/settings", Some(settings.clone())).await;
+    assert_eq!(res.status(), 403, "responders do not change settings");
+    let mut bad = settings.clone();
+    bad["color"] = "red; background: url(x)".into();
+    let res = owner.request(Method::PUT, "/api/admin/settings", Some(bad)).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap()["code"], "invalid_settings");
+
+    let res = owner.request(Method::PUT, "/api/admin/settings", Some(settings)).await;
+    assert_eq!(res.status(), 200);
+    let pushed =
+        visitor.socket.until("the new settings", |f| matches!(f, ServerFrame::Config(_))).await;
+    assert!(matches!(pushed, ServerFrame::Config(c) if c.title == "Northwind Support"));
+    let config: serde_json::Value = reqwest::get(format!("{}/api/sites/{site}/config", edge.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["title"], "Northwind Support");
+}

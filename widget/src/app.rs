@@ -3,7 +3,6 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::WidgetConfig;
 use shared::protocol::{Author, EscalatedBy, Event, Item, ItemBody, Phase};
 
 use crate::api;
@@ -25,7 +24,7 @@ pub fn App(
     hooks: Hooks,
 ) -> impl IntoView {
     let chat = Chat::new();
-    let config = RwSignal::new(None::<WidgetConfig>);
+    let config = chat.config;
     let conn = StoredValue::new_local(None::<Conn>);
     let failed = RwSignal::new(false);
     let hooks = StoredValue::new_local(hooks);

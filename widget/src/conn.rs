@@ -45,6 +45,8 @@ pub struct Chat {
     pub profile: RwSignal<VisitorProfile>,
     /// The AI's answer as it streams in, until the stored message arrives.
     pub draft: RwSignal<Option<String>>,
+    /// The site's widget settings: fetched on start, pushed live when the owner changes them.
+    pub config: RwSignal<Option<shared::api::WidgetConfig>>,
     /// The newest item that arrived live (not from a backlog): what events and the unread
     /// badge react to.
     pub live: RwSignal<Option<Item>>,
@@ -62,6 +64,7 @@ impl Chat {
             notice: RwSignal::new(None),
             profile: RwSignal::new(VisitorProfile::default()),
             draft: RwSignal::new(None),
+            config: RwSignal::new(None),
             live: RwSignal::new(None),
         }
     }
@@ -250,6 +253,7 @@ impl Conn {
                 chat.state.set(Some(view));
             }
             ServerFrame::BotDraft { text, .. } => chat.draft.set(Some(text)),
+            ServerFrame::Config(config) => chat.config.set(Some(config)),
             ServerFrame::Typing { author, on } => match author {
                 Author::Bot => chat.bot_typing.set(on),
                 Author::Agent(a) => chat.agent_typing.set(on.then_some(a.name)),

@@ -157,6 +157,28 @@ pub async fn tickets(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, "/tickets", &who).await
 }
 
+/// `GET /api/admin/settings` for every teammate; `PUT` for owners and admins (the site object
+/// checks the role).
+pub async fn settings(mut req: Request, ctx: Ctx) -> ApiResult {
+    if req.method() == Method::Get {
+        let who = session(&req, &ctx.env).await?;
+        return to_site(req, &ctx, "/settings", &who).await;
+    }
+    let who = acting(&req, &ctx.env).await?;
+    let settings: shared::api::SiteSettings = body(&mut req).await?;
+    crate::api::setup::validate_settings(&settings)?;
+    let stub = internal::site(&ctx.env, &who.site_key)?;
+    let identity = serde_json::to_string(&who)?;
+    let trusted = [(internal::AGENT_HEADER, identity.as_str())];
+    let res =
+        internal::send_with(&stub, Method::Put, "/settings", Some(&settings), &trusted).await?;
+    match res.status_code() {
+        200 => Ok(res),
+        403 => Err(refuse(403, "forbidden", "Only owners and admins change the settings.")),
+        _ => Err(refuse(500, "internal", "The settings could not be saved.")),
+    }
+}
+
 pub async fn usage(req: Request, ctx: Ctx) -> ApiResult {
     let who = session(&req, &ctx.env).await?;
     to_site(req, &ctx, "/usage", &who).await

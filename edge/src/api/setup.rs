@@ -2,7 +2,7 @@
 //! `SETUP_TOKEN` secret, once per site and token; without that secret the endpoint does not
 //! exist.
 
-use shared::api::SetupRequest;
+use shared::api::{Engine, SetupRequest, SiteSettings};
 use worker::{Method, Request, RouteContext};
 
 use crate::api::valid_site_key;
@@ -47,20 +47,7 @@ fn validate(s: &SetupRequest) -> Result<(), crate::http::Refused> {
     if !valid_site_key(&s.site_key) {
         return bad("A site key is 1 to 40 lowercase letters, digits or '-'.");
     }
-    if s.settings.title.trim().is_empty() || s.settings.title.len() > 80 {
-        return bad("The site title needs 1 to 80 characters.");
-    }
-    if let shared::api::Engine::Llm(llm) = &s.settings.engine {
-        if !(llm.base_url.starts_with("https://") || llm.base_url.starts_with("http://")) {
-            return bad("The model's base URL must start with https:// or http://.");
-        }
-        if llm.model.trim().is_empty() {
-            return bad("Name the model to use.");
-        }
-        if !(1_000..=60_000).contains(&llm.timeout_ms) {
-            return bad("The model's timeout is between 1,000 and 60,000 ms.");
-        }
-    }
+    validate_settings(&s.settings)?;
     for m in &s.members {
         if !m.email.contains('@') || m.email.len() > 254 {
             return bad("Every member needs a valid email address.");
@@ -70,6 +57,41 @@ fn validate(s: &SetupRequest) -> Result<(), crate::http::Refused> {
         }
         if m.password.chars().count() < 10 {
             return bad("Passwords need at least 10 characters.");
+        }
+    }
+    Ok(())
+}
+
+/// What every change of a site's settings must satisfy, from setup or the settings page.
+pub fn validate_settings(s: &SiteSettings) -> Result<(), crate::http::Refused> {
+    let bad = |m: &str| Err(refuse(400, "invalid_settings", m));
+    if s.title.trim().is_empty() || s.title.chars().count() > 80 {
+        return bad("The site title needs 1 to 80 characters.");
+    }
+    let hex = s
+        .color
+        .strip_prefix('#')
+        .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if hex.is_none() {
+        return bad("The theme colour is a hex colour like #0f766e.");
+    }
+    if s.human_button_after > 50 {
+        return bad("Show \"Talk to a human\" after at most 50 messages.");
+    }
+    if s.faq.len() > 500
+        || s.faq.iter().any(|e| e.question.trim().is_empty() || e.answer.trim().is_empty())
+    {
+        return bad("Every question needs an answer (500 pairs at most).");
+    }
+    if let Engine::Llm(llm) = &s.engine {
+        if !(llm.base_url.starts_with("https://") || llm.base_url.starts_with("http://")) {
+            return bad("The model's base URL must start with https:// or http://.");
+        }
+        if llm.model.trim().is_empty() {
+            return bad("Name the model to use.");
+        }
+        if !(1_000..=60_000).contains(&llm.timeout_ms) {
+            return bad("The model's timeout is between 1,000 and 60,000 ms.");
         }
     }
     Ok(())

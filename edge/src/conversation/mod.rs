@@ -641,6 +641,11 @@ impl DurableObject for Conversation {
             (Method::Post, "/init") => self.init(req.json().await?),
             (Method::Get, "/ws") => self.accept(&req),
             (Method::Get, "/transcript") => self.transcript(&req),
+            (Method::Post, "/config") => {
+                let config: shared::api::WidgetConfig = req.json().await?;
+                self.broadcast(&ServerFrame::Config(config));
+                Response::ok("pushed")
+            }
             _ => Response::error("not found", 404),
         }
     }

@@ -65,3 +65,19 @@ pub fn accept(site: &Site, req: &Request) -> Result<Response> {
     sockets::send(&pair.server, &InboxFrame::Snapshot { conversations: summaries(site)? });
     Response::from_websocket(pair.client)
 }
+
+#[derive(Deserialize)]
+struct IdRow {
+    id: String,
+}
+
+/// Conversations updated within `window_ms`, newest first.
+pub fn recently_active(site: &Site, window_ms: i64, max: usize) -> Result<Vec<String>> {
+    let since = worker::Date::now().as_millis() as i64 - window_ms;
+    let rows: Vec<IdRow> = sql::rows(
+        &site.sql(),
+        "SELECT id FROM conversations WHERE updated_at > ? ORDER BY updated_at DESC LIMIT ?",
+        vec![int(since), int(max as i64)],
+    )?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}

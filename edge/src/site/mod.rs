@@ -31,9 +31,15 @@ CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations (updated_at)
 CREATE TABLE IF NOT EXISTS setup_tokens (token_hash TEXT PRIMARY KEY, used_at INTEGER NOT NULL);
 ";
 
+/// Settings changes reach the open widgets of conversations active this recently, at most
+/// this many (newest first); older widgets pick them up on their next load.
+const LIVE_CONFIG_WINDOW_MS: i64 = 24 * 3600 * 1000;
+const LIVE_CONFIG_MAX: usize = 500;
+
 #[durable_object]
 pub struct Site {
     state: State,
+    env: Env,
 }
 
 #[derive(serde::Deserialize)]
@@ -90,6 +96,41 @@ impl Site {
         Response::from_json(&serde_json::json!({ "ok": true }))
     }
 
+    /// Stores new settings and pushes the widget's part to every recently active
+    /// conversation, whose objects pass it on to open widgets.
+    async fn change_settings(&self, mut req: Request) -> Result<Response> {
+        if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
+            return Response::error("forbidden", 403);
+        }
+        let Some((site_key, _)) = self.settings()? else {
+            return Response::error("unknown site", 404);
+        };
+        let settings: SiteSettings = req.json().await?;
+        sql::run(
+            &self.sql(),
+            "UPDATE settings SET json = ? WHERE id = 1",
+            vec![text(serde_json::to_string(&settings)?)],
+        )?;
+        let widget = WidgetConfig {
+            site_key,
+            title: settings.title.clone(),
+            color: settings.color.clone(),
+            human_button_after: settings.human_button_after,
+        };
+        for id in index::recently_active(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)? {
+            let sent = match internal::conversation(&self.env, &id) {
+                Ok(stub) => {
+                    internal::send(&stub, Method::Post, "/config", Some(&widget)).await.map(|_| ())
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                console_error!("config push to {id}: {e}");
+            }
+        }
+        Response::from_json(&settings)
+    }
+
     fn config(&self) -> Result<Response> {
         match self.settings()? {
             Some((site_key, s)) => Response::from_json(&WidgetConfig {
@@ -111,7 +152,7 @@ impl Site {
 }
 
 impl DurableObject for Site {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         let migrated = sql::migrate(&sql, SCHEMA)
             .and_then(|()| sql::migrate(&sql, team::SCHEMA))
@@ -120,7 +161,7 @@ impl DurableObject for Site {
         if let Err(e) = migrated {
             console_error!("site schema: {e}");
         }
-        Site { state }
+        Site { state, env }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -132,6 +173,11 @@ impl DurableObject for Site {
             (Method::Post, "/setup") => self.setup(req).await,
             (Method::Get, "/config") => self.config(),
             (Method::Get, "/bot-config") => self.bot_config(),
+            (Method::Get, "/settings") => match self.settings()? {
+                Some((_, s)) => Response::from_json(&s),
+                None => Response::error("unknown site", 404),
+            },
+            (Method::Put, "/settings") => self.change_settings(req).await,
             (Method::Post, "/login") => team::login(self, req).await,
             (Method::Post, "/session") => team::session(self, req).await,
             (Method::Post, "/logout") => team::logout(self, req).await,

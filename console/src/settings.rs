@@ -1,0 +1,150 @@
+//! The settings page (owners and admins): the widget's look, when "Talk to a human" shows,
+//! the AI engine and its Q&A, the embed snippet, and the AI's usage. Saved settings reach open
+//! widgets at once.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{Engine, LlmSettings, Me, SiteSettings, Usage};
+use shared::faq::FaqEntry;
+
+use crate::api;
+
+#[component]
+pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
+    let settings = RwSignal::new(None::<SiteSettings>);
+    let usage = RwSignal::new(Vec::<Usage>::new());
+    let status = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        match api::settings().await {
+            Ok(s) => settings.set(Some(s)),
+            Err(e) => status.set(Some(e)),
+        }
+        if let Ok(u) = api::usage().await {
+            usage.set(u);
+        }
+    });
+    let edit = move |f: &dyn Fn(&mut SiteSettings)| settings.update(|s| s.iter_mut().for_each(f));
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(current) = settings.get_untracked() else { return };
+        spawn_local(async move {
+            match api::save_settings(&me.get_untracked().csrf, &current).await {
+                Ok(saved) => {
+                    settings.set(Some(saved));
+                    status.set(Some("Saved. Open widgets show the change now.".into()));
+                }
+                Err(e) => status.set(Some(e)),
+            }
+        });
+    };
+    let field = move |get: fn(&SiteSettings) -> String| {
+        move || settings.with(|s| s.as_ref().map(get).unwrap_or_default())
+    };
+    let is_llm =
+        move || settings.with(|s| matches!(s.as_ref().map(|s| &s.engine), Some(Engine::Llm(_))));
+    let llm = move |f: &dyn Fn(&mut LlmSettings)| {
+        edit(&|s| {
+            if let Engine::Llm(l) = &mut s.engine {
+                f(l)
+            }
+        })
+    };
+    let llm_field = move |get: fn(&LlmSettings) -> String| {
+        move || {
+            settings.with(|s| match s.as_ref().map(|s| &s.engine) {
+                Some(Engine::Llm(l)) => get(l),
+                _ => String::new(),
+            })
+        }
+    };
+    let snippet = move || {
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        let key = me.with(|m| m.site_key.clone());
+        format!(r#"<script async src="{origin}/widget/embed.js" data-site-key="{key}"></script>"#)
+    };
+    let faq_rows = move || {
+        settings.with(|s| {
+            s.as_ref()
+                .map(|s| s.faq.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .collect::<Vec<_>>()
+        })
+    };
+
+    view! {
+        <main class="page" aria-labelledby="settings-title">
+            <h1 id="settings-title">"Settings"</h1>
+            <p role="status">{move || status.get()}</p>
+            <form class="settings" on:submit=save>
+                <fieldset>
+                    <legend>"Widget"</legend>
+                    <label>"Title" <input required maxlength="80" prop:value=field(|s| s.title.clone())
+                        on:input=move |e| { let v = event_target_value(&e); edit(&|s| s.title = v.clone()) }/></label>
+                    <label>"Theme colour" <input type="color" prop:value=field(|s| s.color.clone())
+                        on:input=move |e| { let v = event_target_value(&e); edit(&|s| s.color = v.clone()) }/></label>
+                    <label>"Show \"Talk to a human\" after this many visitor messages"
+                        <input type="number" min="0" max="50" prop:value=field(|s| s.human_button_after.to_string())
+                            on:input=move |e| { let v = event_target_value(&e).parse().unwrap_or(0); edit(&|s| s.human_button_after = v) }/></label>
+                </fieldset>
+                <fieldset>
+                    <legend>"AI engine"</legend>
+                    <label>"Engine"
+                        <select on:change=move |e| {
+                            let llm = event_target_value(&e) == "llm";
+                            edit(&|s| s.engine = if llm {
+                                Engine::Llm(LlmSettings { base_url: "https://api.openai.com/v1".into(), model: String::new(), system_prompt: String::new(), timeout_ms: 20_000 })
+                            } else { Engine::Faq });
+                        }>
+                            <option value="faq" selected=move || !is_llm()>"FAQ (offline)"</option>
+                            <option value="llm" selected=is_llm>"OpenAI-compatible model"</option>
+                        </select>
+                    </label>
+                    <Show when=is_llm>
+                        <label>"Base URL" <input type="url" required prop:value=llm_field(|l| l.base_url.clone())
+                            on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.base_url = v.clone()) }/></label>
+                        <label>"Model" <input required prop:value=llm_field(|l| l.model.clone())
+                            on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.model = v.clone()) }/></label>
+                        <label>"System prompt" <textarea prop:value=llm_field(|l| l.system_prompt.clone())
+                            on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.system_prompt = v.clone()) }></textarea></label>
+                        <p class="hint">"The API key is the deployment's LLM_API_KEY secret."</p>
+                    </Show>
+                </fieldset>
+                <fieldset>
+                    <legend>"Questions and answers"</legend>
+                    <For each=faq_rows key=|(i, e)| (*i, e.question.clone()) let:row>
+                        {
+                            let (i, entry) = row;
+                            view! {
+                                <div class="qa">
+                                    <label>{format!("Question {}", i + 1)} <input prop:value=entry.question.clone()
+                                        on:change=move |e| { let v = event_target_value(&e); edit(&|s| if let Some(x) = s.faq.get_mut(i) { x.question = v.clone() }) }/></label>
+                                    <label>{format!("Answer {}", i + 1)} <textarea prop:value=entry.answer.clone()
+                                        on:change=move |e| { let v = event_target_value(&e); edit(&|s| if let Some(x) = s.faq.get_mut(i) { x.answer = v.clone() }) }></textarea></label>
+                                    <button type="button" class="danger" on:click=move |_| edit(&|s| { if i < s.faq.len() { s.faq.remove(i); } })>
+                                        {format!("Remove question {}", i + 1)}
+                                    </button>
+                                </div>
+                            }
+                        }
+                    </For>
+                    <button type="button" on:click=move |_| edit(&|s| s.faq.push(FaqEntry { question: "New question".into(), answer: "Its answer".into() }))>"Add a question"</button>
+                </fieldset>
+                <button type="submit" class="primary">"Save settings"</button>
+            </form>
+            <h2>"Embed"</h2>
+            <label>"Paste this into your site's HTML"
+                <textarea readonly rows="2" prop:value=snippet></textarea></label>
+            <h2>"AI usage"</h2>
+            <table>
+                <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">"AI replies"</th><th scope="col">"Tokens"</th></tr></thead>
+                <tbody>
+                    <For each=move || usage.get() key=|u| u.day.clone() let:u>
+                        <tr><td>{u.day.clone()}</td><td>{u.replies}</td><td>{u.tokens}</td></tr>
+                    </For>
+                </tbody>
+            </table>
+        </main>
+    }
+}
