@@ -30,6 +30,13 @@ pub struct WidgetConfig {
     pub color: String,
     /// Visitor messages before "Talk to a human" shows.
     pub human_button_after: u32,
+    /// Whether the team is within its business hours now (always, without a schedule).
+    #[serde(default = "yes")]
+    pub open_now: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The site's settings as stored and as set by the owner.
@@ -43,6 +50,9 @@ pub struct SiteSettings {
     pub faq: Vec<FaqEntry>,
     #[serde(default)]
     pub engine: Engine,
+    /// When a person is expected to answer; none means always.
+    #[serde(default)]
+    pub business_hours: Option<crate::hours::BusinessHours>,
 }
 
 /// Which AI answers the site's visitors.

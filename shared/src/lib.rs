@@ -6,6 +6,7 @@
 pub mod api;
 pub mod backoff;
 pub mod faq;
+pub mod hours;
 pub mod llm;
 pub mod machine;
 pub mod protocol;

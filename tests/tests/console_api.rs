@@ -256,3 +256,46 @@ async fn settings_changes_are_checked_and_reach_open_widgets_live() {
         .unwrap();
     assert_eq!(config["title"], "Northwind Support");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn business_hours_are_checked_and_tell_widgets_whether_someone_is_in() {
+    let edge = Edge::start();
+    let site = edge.site("hours", &[("own@t.test", "Olga", "owner")]);
+    let owner = Agent::login(&edge, &site, "own@t.test").await;
+    let config = || async {
+        reqwest::get(format!("{}/api/sites/{site}/config", edge.base))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(config().await["open_now"], true, "no schedule: always open");
+
+    let mut settings: serde_json::Value =
+        owner.get("/api/admin/settings").await.json().await.unwrap();
+    settings["business_hours"] =
+        serde_json::json!({ "enabled": true, "time_zone": "Mars/Olympus", "weekly": [] });
+    let res = owner.request(Method::PUT, "/api/admin/settings", Some(settings.clone())).await;
+    assert_eq!(res.status(), 400);
+    let message =
+        res.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("IANA"), "{message}");
+
+    // A schedule with no opening hours at all: nobody is ever in.
+    settings["business_hours"] =
+        serde_json::json!({ "enabled": true, "time_zone": "Europe/Berlin", "weekly": [] });
+    let res = owner.request(Method::PUT, "/api/admin/settings", Some(settings.clone())).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(config().await["open_now"], false);
+
+    // Open around the clock every day: always in, whatever the time zone says.
+    let all_day: Vec<serde_json::Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| serde_json::json!({ "day": d, "start": "00:00", "end": "24:00" }))
+        .collect();
+    settings["business_hours"]["weekly"] = all_day.into();
+    let res = owner.request(Method::PUT, "/api/admin/settings", Some(settings)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(config().await["open_now"], true);
+}

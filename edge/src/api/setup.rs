@@ -83,6 +83,11 @@ pub fn validate_settings(s: &SiteSettings) -> Result<(), crate::http::Refused> {
     {
         return bad("Every question needs an answer (500 pairs at most).");
     }
+    if let Some(hours) = &s.business_hours
+        && let Err(e) = hours.validate()
+    {
+        return Err(refuse(400, "invalid_settings", e.to_string()));
+    }
     if let Engine::Llm(llm) = &s.engine {
         if !(llm.base_url.starts_with("https://") || llm.base_url.starts_with("http://")) {
             return bad("The model's base URL must start with https:// or http://.");

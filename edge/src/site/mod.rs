@@ -111,12 +111,7 @@ impl Site {
             "UPDATE settings SET json = ? WHERE id = 1",
             vec![text(serde_json::to_string(&settings)?)],
         )?;
-        let widget = WidgetConfig {
-            site_key,
-            title: settings.title.clone(),
-            color: settings.color.clone(),
-            human_button_after: settings.human_button_after,
-        };
+        let widget = widget_config(site_key, &settings);
         for id in index::recently_active(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)? {
             let sent = match internal::conversation(&self.env, &id) {
                 Ok(stub) => {
@@ -133,12 +128,7 @@ impl Site {
 
     fn config(&self) -> Result<Response> {
         match self.settings()? {
-            Some((site_key, s)) => Response::from_json(&WidgetConfig {
-                site_key,
-                title: s.title,
-                color: s.color,
-                human_button_after: s.human_button_after,
-            }),
+            Some((site_key, s)) => Response::from_json(&widget_config(site_key, &s)),
             None => Response::error("unknown site", 404),
         }
     }
@@ -226,4 +216,17 @@ impl DurableObject for Site {
 
 pub(crate) fn identity(req: &Request) -> Option<internal::AgentIdentity> {
     internal::agent_from(req)
+}
+
+/// What widgets see of the settings, with the business hours evaluated now.
+fn widget_config(site_key: String, s: &SiteSettings) -> WidgetConfig {
+    let now = worker::Date::now().as_millis() as i64;
+    let open_now = s.business_hours.as_ref().is_none_or(|h| h.is_open(now).unwrap_or(true));
+    WidgetConfig {
+        site_key,
+        title: s.title.clone(),
+        color: s.color.clone(),
+        human_button_after: s.human_button_after,
+        open_now,
+    }
 }

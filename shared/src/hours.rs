@@ -1,0 +1,189 @@
+//! Business hours: a weekly schedule in the team's IANA time zone. Pure: the caller brings the
+//! time, so tests walk across daylight-saving changes without waiting for them.
+
+use chrono::{Datelike, NaiveTime, TimeZone, Timelike, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::Millis;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BusinessHours {
+    pub enabled: bool,
+    /// An IANA name such as `Europe/Berlin`.
+    pub time_zone: String,
+    /// Opening intervals; a day may have several, or none (closed).
+    pub weekly: Vec<Opening>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    /// `mon`, `tue`, … `sun`.
+    pub day: String,
+    /// Local wall-clock times, `HH:MM`, start before end.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoursError {
+    UnknownTimeZone(String),
+    BadDay(String),
+    BadTime(String),
+    EmptyInterval { day: String },
+}
+
+impl std::fmt::Display for HoursError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HoursError::UnknownTimeZone(z) => write!(f, "\"{z}\" is not an IANA time zone."),
+            HoursError::BadDay(d) => write!(f, "\"{d}\" is not a day; use mon, tue, … sun."),
+            HoursError::BadTime(t) => write!(f, "\"{t}\" is not a time; use HH:MM."),
+            HoursError::EmptyInterval { day } => {
+                write!(f, "On {day} the opening must start before it ends.")
+            }
+        }
+    }
+}
+
+fn weekday(day: &str) -> Result<Weekday, HoursError> {
+    match day {
+        "mon" => Ok(Weekday::Mon),
+        "tue" => Ok(Weekday::Tue),
+        "wed" => Ok(Weekday::Wed),
+        "thu" => Ok(Weekday::Thu),
+        "fri" => Ok(Weekday::Fri),
+        "sat" => Ok(Weekday::Sat),
+        "sun" => Ok(Weekday::Sun),
+        other => Err(HoursError::BadDay(other.to_owned())),
+    }
+}
+
+fn time(t: &str) -> Result<NaiveTime, HoursError> {
+    NaiveTime::parse_from_str(t, "%H:%M").map_err(|_| HoursError::BadTime(t.to_owned()))
+}
+
+/// An opening's end; `None` for `24:00`, the end of the day.
+fn end(t: &str) -> Result<Option<NaiveTime>, HoursError> {
+    if t == "24:00" { Ok(None) } else { time(t).map(Some) }
+}
+
+impl Opening {
+    fn parse(&self) -> Result<(Weekday, NaiveTime, Option<NaiveTime>), HoursError> {
+        let (day, start, end) = (weekday(&self.day)?, time(&self.start)?, end(&self.end)?);
+        if end.is_some_and(|e| start >= e) {
+            return Err(HoursError::EmptyInterval { day: self.day.clone() });
+        }
+        Ok((day, start, end))
+    }
+}
+
+impl BusinessHours {
+    /// Checks every field; what `is_open` relies on.
+    pub fn validate(&self) -> Result<(), HoursError> {
+        self.zone()?;
+        self.weekly.iter().try_for_each(|o| o.parse().map(|_| ()))
+    }
+
+    fn zone(&self) -> Result<Tz, HoursError> {
+        self.time_zone
+            .parse::<Tz>()
+            .map_err(|_| HoursError::UnknownTimeZone(self.time_zone.clone()))
+    }
+
+    /// Whether a person is expected to be around at `now`. Always open when disabled.
+    pub fn is_open(&self, now: Millis) -> Result<bool, HoursError> {
+        if !self.enabled {
+            return Ok(true);
+        }
+        let zone = self.zone()?;
+        let Some(local) = zone.timestamp_millis_opt(now).single() else { return Ok(false) };
+        let clock = NaiveTime::from_hms_opt(local.hour(), local.minute(), local.second())
+            .unwrap_or_default();
+        for o in &self.weekly {
+            let (day, start, end) = o.parse()?;
+            if day == local.weekday() && start <= clock && end.is_none_or(|e| clock < e) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weekdays(zone: &str, start: &str, end: &str) -> BusinessHours {
+        BusinessHours {
+            enabled: true,
+            time_zone: zone.into(),
+            weekly: ["mon", "tue", "wed", "thu", "fri"]
+                .iter()
+                .map(|d| Opening { day: (*d).into(), start: start.into(), end: end.into() })
+                .collect(),
+        }
+    }
+
+    /// Milliseconds of a UTC wall-clock time.
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> Millis {
+        chrono::Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn opening_follows_berlin_across_the_spring_change() {
+        let h = weekdays("Europe/Berlin", "09:00", "17:00");
+        // Friday 27 March 2026, still CET (UTC+1): 08:30 local is closed, 09:30 open.
+        assert!(!h.is_open(utc(2026, 3, 27, 7, 30)).unwrap());
+        assert!(h.is_open(utc(2026, 3, 27, 8, 30)).unwrap());
+        // Monday 30 March 2026, now CEST (UTC+2): the same 07:30 UTC is 09:30 local, open.
+        assert!(h.is_open(utc(2026, 3, 30, 7, 30)).unwrap());
+        // 15:30 UTC is 17:30 local: closed.
+        assert!(!h.is_open(utc(2026, 3, 30, 15, 30)).unwrap());
+    }
+
+    #[test]
+    fn opening_follows_new_york_across_the_autumn_change() {
+        let h = weekdays("America/New_York", "09:00", "17:00");
+        // Friday 30 October 2026, EDT (UTC-4): 13:30 UTC is 09:30, open; 12:30 UTC closed.
+        assert!(h.is_open(utc(2026, 10, 30, 13, 30)).unwrap());
+        assert!(!h.is_open(utc(2026, 10, 30, 12, 30)).unwrap());
+        // Monday 2 November 2026, EST (UTC-5): 13:30 UTC is 08:30, closed; 14:30 open.
+        assert!(!h.is_open(utc(2026, 11, 2, 13, 30)).unwrap());
+        assert!(h.is_open(utc(2026, 11, 2, 14, 30)).unwrap());
+    }
+
+    #[test]
+    fn weekends_split_days_and_disabled_schedules() {
+        let mut h = weekdays("Asia/Tokyo", "09:00", "12:00");
+        h.weekly.push(Opening { day: "mon".into(), start: "13:00".into(), end: "18:00".into() });
+        // Monday 2 November 2026 in Tokyo (UTC+9): 12:30 lunch closed, 13:30 open.
+        assert!(!h.is_open(utc(2026, 11, 2, 3, 30)).unwrap());
+        assert!(h.is_open(utc(2026, 11, 2, 4, 30)).unwrap());
+        // Saturday: closed all day.
+        assert!(!h.is_open(utc(2026, 11, 7, 1, 0)).unwrap());
+        h.enabled = false;
+        assert!(h.is_open(utc(2026, 11, 7, 1, 0)).unwrap());
+    }
+
+    #[test]
+    fn bad_schedules_are_refused_clearly() {
+        let mut h = weekdays("Mars/Olympus", "09:00", "17:00");
+        assert_eq!(h.validate(), Err(HoursError::UnknownTimeZone("Mars/Olympus".into())));
+        h.time_zone = "UTC".into();
+        h.weekly[0].end = "08:00".into();
+        assert_eq!(h.validate(), Err(HoursError::EmptyInterval { day: "mon".into() }));
+        h.weekly[0].end = "25:00".into();
+        assert_eq!(h.validate(), Err(HoursError::BadTime("25:00".into())));
+        h.weekly[0].end = "17:00".into();
+        h.weekly[0].day = "monday".into();
+        assert!(matches!(h.validate(), Err(HoursError::BadDay(_))));
+        assert!(HoursError::BadDay("x".into()).to_string().contains("mon, tue"));
+        h.weekly[0].day = "mon".into();
+        h.weekly[0].start = "00:00".into();
+        h.weekly[0].end = "24:00".into();
+        assert_eq!(h.validate(), Ok(()));
+        // Monday 2 November 2026, one second before midnight UTC: still open.
+        assert!(h.is_open(utc(2026, 11, 2, 23, 59) + 59_000).unwrap());
+    }
+}
