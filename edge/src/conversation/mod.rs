@@ -5,7 +5,9 @@
 //! Claims are race-free because the machine's compare-and-set and the writes that follow run
 //! with no `.await` between them, and an object handles one event at a time up to an await.
 
+mod ai;
 mod profile;
+mod report;
 mod socket;
 mod store;
 mod tickets;
@@ -14,7 +16,7 @@ mod transcript;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use shared::api::{ConversationSummary, Transcript};
+use shared::api::Transcript;
 use shared::machine::{self, Actor, Effect, Input};
 use shared::protocol::{
     AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
@@ -26,7 +28,7 @@ use worker::{
 };
 
 use crate::crypto;
-use crate::internal::{self, InitConversation, Mention};
+use crate::internal::{self, InitConversation};
 use crate::sockets;
 use socket::{Attachment, Bucket, Who, refuse};
 use store::Meta;
@@ -408,99 +410,6 @@ impl Conversation {
         Ok(())
     }
 
-    /// Asks the AI for the visitor message `turn`. Whatever it answers goes back through the
-    /// machine, which drops it if the conversation moved on while the AI was thinking.
-    async fn ask_bot(&self, turn: u64) -> Result<()> {
-        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
-            return Ok(());
-        };
-        let items = store::items_after(&self.sql(), 0)?;
-        let (question, turns) = conversation_turns(&items, turn);
-        // If this object is evicted mid-answer, the alarm asks again.
-        self.state.storage().set_alarm(BOT_RETRY_MS).await?;
-        self.bot_typing(true);
-        // Drafts stream to everyone only while this turn is still the AI's to answer.
-        let on_draft = |text: &str| {
-            if self.inner.borrow().machine.bot_turn_pending() == Some(turn) {
-                self.broadcast(&ServerFrame::BotDraft { turn, text: text.to_owned() });
-            }
-        };
-        let reply = crate::bot::reply(&self.env, &site_key, &question, &turns, &on_draft).await;
-        self.bot_typing(false);
-        match reply {
-            Ok(reply) => {
-                let (answered, tokens) = (reply.text.is_some(), reply.tokens.unwrap_or(0));
-                let before = self.inner.borrow().machine.last_seq();
-                self.input(None, Input::BotReplied { turn, reply }, None).await?;
-                // Tokens count even for an answer dropped by a takeover: they were spent.
-                let stored = answered && self.inner.borrow().machine.last_seq() > before;
-                if stored || tokens > 0 {
-                    let usage = internal::UsageDelta { replies: u64::from(stored), tokens };
-                    self.tell_site(&site_key, "/usage", &usage).await;
-                }
-                // Nothing owed any more: the safety net would only wake the object for nothing.
-                if self.inner.borrow().machine.bot_turn_pending().is_none() {
-                    self.state.storage().delete_alarm().await?;
-                }
-                Ok(())
-            }
-            Err(e) => {
-                console_error!("bot failed: {e}");
-                Ok(())
-            }
-        }
-    }
-
-    fn identify(
-        &self,
-        ws: &WebSocket,
-        from: &Attachment,
-        name: Option<String>,
-        email: Option<String>,
-    ) {
-        if !from.is_visitor() {
-            refuse(ws, ErrorCode::Forbidden, "Only the visitor says who they are.");
-            return;
-        }
-        let (name, email) = match profile::validate(name, email) {
-            Ok(v) => v,
-            Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
-        };
-        let mut updated = self.inner.borrow().profile.clone();
-        updated.name = name.or(updated.name);
-        updated.email = email.or(updated.email);
-        self.set_profile(updated);
-    }
-
-    /// Follows the visitor's language as they write; short or ambiguous messages change nothing.
-    fn learn_language(&self, latest: &str) {
-        let detected = profile::detect(latest, &self.inner.borrow().visitor_text);
-        let Some(language) = detected else { return };
-        let mut updated = self.inner.borrow().profile.clone();
-        if updated.language.as_deref() != Some(language.as_str()) {
-            updated.language = Some(language);
-            self.set_profile(updated);
-        }
-    }
-
-    fn set_profile(&self, profile: VisitorProfile) {
-        if self.inner.borrow().profile == profile {
-            return;
-        }
-        if let Err(e) = profile::save(&self.sql(), &profile) {
-            console_error!("visitor profile: {e}");
-            return;
-        }
-        self.inner.borrow_mut().profile = profile.clone();
-        self.broadcast(&ServerFrame::Visitor(profile));
-    }
-
-    fn bot_typing(&self, on: bool) {
-        if self.inner.borrow().machine.phase() == Phase::Bot {
-            self.broadcast(&ServerFrame::Typing { author: Author::Bot, on });
-        }
-    }
-
     fn relay_typing(&self, from: &Attachment, on: bool) {
         let author = match &from.who {
             Who::Visitor => Author::Visitor,
@@ -529,93 +438,11 @@ impl Conversation {
         internal::ask::<(), AgentRef>(&stub, Method::Get, &path, None).await
     }
 
-    /// Where this conversation stands, for the site's index.
-    fn summary(&self) -> Option<(String, ConversationSummary)> {
-        let inner = self.inner.borrow();
-        let meta = inner.meta.as_ref()?;
-        let view = inner.machine.view();
-        let summary = ConversationSummary {
-            id: meta.conversation_id.clone(),
-            phase: view.phase,
-            assignee: view.assignee,
-            ticket: view.ticket,
-            last_seq: inner.machine.last_seq(),
-            created_at: meta.created_at,
-            updated_at: now(),
-            waiting_since: inner.waiting_since,
-            preview: inner.preview.clone(),
-            unanswered: inner.unanswered,
-            visitor_name: inner.profile.name.clone(),
-            tickets: inner.machine.tickets(),
-        };
-        Some((meta.site_key.clone(), summary))
-    }
-
-    /// Reports to the site object. Failures are logged, not fatal: the next change reports
-    /// the whole state again.
-    async fn tell_site<T: serde::Serialize>(&self, site_key: &str, path: &str, body: &T) {
-        let sent = match internal::site(&self.env, site_key) {
-            Ok(stub) => internal::send(&stub, Method::Post, path, Some(body)).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            console_error!("report to the site ({path}) failed: {e}");
-        }
-    }
-
-    async fn report(&self, follow: &FollowUp) {
-        let Some((site_key, summary)) = self.summary() else { return };
-        if follow.report {
-            self.tell_site(&site_key, "/conversation", &summary).await;
-        }
-        for number in &follow.tickets {
-            let ticket = {
-                let inner = self.inner.borrow();
-                let Some(meta) = &inner.meta else { return };
-                tickets::one(&self.sql(), *number, meta, &inner.profile)
-            };
-            match ticket {
-                Ok(Some(ticket)) => self.tell_site(&site_key, "/ticket", &ticket).await,
-                Ok(None) => {}
-                Err(e) => console_error!("ticket {number}: {e}"),
-            }
-        }
-        if let Some((by, text)) = &follow.note {
-            let mention =
-                Mention { conversation_id: summary.id.clone(), by: by.clone(), text: text.clone() };
-            self.tell_site(&site_key, "/mention", &mention).await;
-        }
-    }
-
     fn check_rate(&self, att: &Attachment) -> bool {
         let at = now();
         let mut inner = self.inner.borrow_mut();
         inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
     }
-}
-
-/// The visitor message `turn` and the public conversation up to it, as an engine sees it.
-fn conversation_turns(items: &[Item], turn: u64) -> (String, Vec<shared::llm::Turn>) {
-    use shared::llm::Turn;
-    let mut turns: Vec<Turn> = items
-        .iter()
-        .filter(|i| i.seq <= turn)
-        .filter_map(|i| match &i.body {
-            ItemBody::Message(m) => Some(match &m.author {
-                Author::Visitor => Turn::Visitor(m.text.clone()),
-                Author::Bot => Turn::Assistant(m.text.clone()),
-                Author::Agent(a) => Turn::Agent { name: a.name.clone(), text: m.text.clone() },
-            }),
-            _ => None,
-        })
-        .collect();
-    let question = match turns.last() {
-        Some(Turn::Visitor(q)) => q.clone(),
-        _ => String::new(),
-    };
-    let skip = turns.len().saturating_sub(CONTEXT_TURNS);
-    turns.drain(..skip);
-    (question, turns)
 }
 
 fn urlencode(s: &str) -> String {

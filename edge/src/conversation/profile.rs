@@ -2,9 +2,11 @@
 //! `identify`, and the language detected from the visitor's own words.
 
 use serde::Deserialize;
-use shared::protocol::{VisitorProfile, limits};
-use worker::{Result, SqlStorage};
+use shared::protocol::{ErrorCode, ServerFrame, VisitorProfile, limits};
+use worker::{Result, SqlStorage, WebSocket, console_error};
 
+use super::Conversation;
+use super::socket::{Attachment, refuse};
 use crate::sql::{self, opt_text};
 
 pub const SCHEMA: &str = "
@@ -110,4 +112,50 @@ fn detect_one(text: &str) -> Option<&'static str> {
         "hin" => "hi",
         other => other,
     })
+}
+
+impl Conversation {
+    pub(super) fn identify(
+        &self,
+        ws: &WebSocket,
+        from: &Attachment,
+        name: Option<String>,
+        email: Option<String>,
+    ) {
+        if !from.is_visitor() {
+            refuse(ws, ErrorCode::Forbidden, "Only the visitor says who they are.");
+            return;
+        }
+        let (name, email) = match validate(name, email) {
+            Ok(v) => v,
+            Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
+        };
+        let mut updated = self.inner.borrow().profile.clone();
+        updated.name = name.or(updated.name);
+        updated.email = email.or(updated.email);
+        self.set_profile(updated);
+    }
+
+    /// Follows the visitor's language as they write; short or ambiguous messages change nothing.
+    pub(super) fn learn_language(&self, latest: &str) {
+        let detected = detect(latest, &self.inner.borrow().visitor_text);
+        let Some(language) = detected else { return };
+        let mut updated = self.inner.borrow().profile.clone();
+        if updated.language.as_deref() != Some(language.as_str()) {
+            updated.language = Some(language);
+            self.set_profile(updated);
+        }
+    }
+
+    pub(super) fn set_profile(&self, profile: VisitorProfile) {
+        if self.inner.borrow().profile == profile {
+            return;
+        }
+        if let Err(e) = save(&self.sql(), &profile) {
+            console_error!("visitor profile: {e}");
+            return;
+        }
+        self.inner.borrow_mut().profile = profile.clone();
+        self.broadcast(&ServerFrame::Visitor(profile));
+    }
 }

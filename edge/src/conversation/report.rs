@@ -1,0 +1,73 @@
+//! What the site object hears from a conversation: its summary for the inbox, its tickets,
+//! the teammates its notes mention, and the AI's usage.
+
+use shared::api::ConversationSummary;
+use worker::{Method, console_error};
+
+use super::{Conversation, FollowUp, now, tickets};
+use crate::internal::{self, Mention};
+
+impl Conversation {
+    /// Where this conversation stands, for the site's index.
+    pub(super) fn summary(&self) -> Option<(String, ConversationSummary)> {
+        let inner = self.inner.borrow();
+        let meta = inner.meta.as_ref()?;
+        let view = inner.machine.view();
+        let summary = ConversationSummary {
+            id: meta.conversation_id.clone(),
+            phase: view.phase,
+            assignee: view.assignee,
+            ticket: view.ticket,
+            last_seq: inner.machine.last_seq(),
+            created_at: meta.created_at,
+            updated_at: now(),
+            waiting_since: inner.waiting_since,
+            preview: inner.preview.clone(),
+            unanswered: inner.unanswered,
+            visitor_name: inner.profile.name.clone(),
+            tickets: inner.machine.tickets(),
+        };
+        Some((meta.site_key.clone(), summary))
+    }
+
+    /// Reports to the site object. Failures are logged, not fatal: the next change reports
+    /// the whole state again.
+    pub(super) async fn tell_site<T: serde::Serialize>(
+        &self,
+        site_key: &str,
+        path: &str,
+        body: &T,
+    ) {
+        let sent = match internal::site(&self.env, site_key) {
+            Ok(stub) => internal::send(&stub, Method::Post, path, Some(body)).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            console_error!("report to the site ({path}) failed: {e}");
+        }
+    }
+
+    pub(super) async fn report(&self, follow: &FollowUp) {
+        let Some((site_key, summary)) = self.summary() else { return };
+        if follow.report {
+            self.tell_site(&site_key, "/conversation", &summary).await;
+        }
+        for number in &follow.tickets {
+            let ticket = {
+                let inner = self.inner.borrow();
+                let Some(meta) = &inner.meta else { return };
+                tickets::one(&self.sql(), *number, meta, &inner.profile)
+            };
+            match ticket {
+                Ok(Some(ticket)) => self.tell_site(&site_key, "/ticket", &ticket).await,
+                Ok(None) => {}
+                Err(e) => console_error!("ticket {number}: {e}"),
+            }
+        }
+        if let Some((by, text)) = &follow.note {
+            let mention =
+                Mention { conversation_id: summary.id.clone(), by: by.clone(), text: text.clone() };
+            self.tell_site(&site_key, "/mention", &mention).await;
+        }
+    }
+}
