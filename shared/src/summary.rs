@@ -4,6 +4,8 @@
 /// Characters in a subject and in a summary.
 pub const SUBJECT_CHARS: usize = 80;
 pub const SUMMARY_CHARS: usize = 300;
+/// How many of the visitor's latest messages the summary reads.
+pub const RECENT: usize = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Extract {
@@ -15,8 +17,13 @@ pub struct Extract {
 /// The subject is the longest of the last three (the request, rather than "hi" or "thanks");
 /// the summary is the last few messages, newest kept whole where they fit.
 pub fn extract(visitor_messages: &[&str]) -> Extract {
-    let recent: Vec<&str> =
-        visitor_messages.iter().map(|m| m.trim()).filter(|m| !m.is_empty()).rev().take(5).collect();
+    let recent: Vec<&str> = visitor_messages
+        .iter()
+        .map(|m| m.trim())
+        .filter(|m| !m.is_empty())
+        .rev()
+        .take(RECENT)
+        .collect();
     let subject = recent
         .iter()
         .take(3)

@@ -15,7 +15,7 @@ impl Conversation {
         let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
             return Ok(());
         };
-        let items = store::items_after(&self.sql(), 0)?;
+        let items = store::recent_messages(&self.sql(), Some(turn), None, CONTEXT_TURNS)?;
         let (question, turns) = conversation_turns(&items, turn);
         // If this object is evicted mid-answer, the alarm asks again.
         self.state.storage().set_alarm(BOT_RETRY_MS).await?;

@@ -6,7 +6,7 @@ use shared::protocol::{Item, Millis, Seq};
 use worker::{Result, SqlStorage};
 
 use crate::internal::InitConversation;
-use crate::sql::{self, int, opt_text, text};
+use crate::sql::{self, V, int, opt_text, text};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -92,6 +92,35 @@ pub fn items_after(sql: &SqlStorage, after: Seq) -> Result<Vec<Item>> {
         vec![int(after as i64)],
     )?;
     rows.into_iter()
+        .map(|r| Ok(Item { seq: r.seq as Seq, at: r.at, body: serde_json::from_str(&r.body)? }))
+        .collect()
+}
+
+/// The newest `limit` chat messages up to `upto` (all when `None`; by `author` kind when
+/// given), oldest first:
+/// what an engine or a summary needs, without reading the whole history.
+pub fn recent_messages(
+    sql: &SqlStorage,
+    upto: Option<Seq>,
+    author: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Item>> {
+    let rows: Vec<ItemRow> = sql::rows(
+        sql,
+        "SELECT seq, at, body FROM items
+         WHERE (? IS NULL OR seq <= ?) AND json_extract(body, '$.kind') = 'message'
+           AND (? IS NULL OR json_extract(body, '$.data.author.kind') = ?)
+         ORDER BY seq DESC LIMIT ?",
+        vec![
+            upto.map_or(V::Null, |u| int(u as i64)),
+            upto.map_or(V::Null, |u| int(u as i64)),
+            opt_text(author),
+            opt_text(author),
+            int(limit as i64),
+        ],
+    )?;
+    rows.into_iter()
+        .rev()
         .map(|r| Ok(Item { seq: r.seq as Seq, at: r.at, body: serde_json::from_str(&r.body)? }))
         .collect()
 }

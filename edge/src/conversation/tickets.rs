@@ -50,7 +50,7 @@ pub fn open(
     at: Millis,
     language: Option<&str>,
 ) -> Result<()> {
-    let items = store::items_after(sql, 0)?;
+    let items = store::recent_messages(sql, None, Some("visitor"), summary::RECENT)?;
     let said: Vec<&str> = items
         .iter()
         .filter_map(|i| match &i.body {

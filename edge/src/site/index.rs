@@ -55,7 +55,8 @@ pub fn list(site: &Site) -> Result<Response> {
 
 pub fn accept(site: &Site, req: &Request) -> Result<Response> {
     let site_key = site.settings()?.map(|(k, _)| k);
-    let Some(agent) = super::identity(req).filter(|a| Some(&a.site_key) == site_key.as_ref())
+    let Some(agent) =
+        crate::internal::agent_from(req).filter(|a| Some(&a.site_key) == site_key.as_ref())
     else {
         return Response::error("forbidden", 403);
     };

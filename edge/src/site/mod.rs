@@ -214,10 +214,6 @@ impl DurableObject for Site {
     }
 }
 
-pub(crate) fn identity(req: &Request) -> Option<internal::AgentIdentity> {
-    internal::agent_from(req)
-}
-
 /// What widgets see of the settings, with the business hours evaluated now.
 fn widget_config(site_key: String, s: &SiteSettings) -> WidgetConfig {
     let now = worker::Date::now().as_millis() as i64;
