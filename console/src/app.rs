@@ -243,7 +243,13 @@ fn InboxPage(
             Tab::Resolved => inbox
                 .resolved()
                 .into_iter()
-                .map(|t| (t.conversation_id, t.subject, format!("resolved by {}", t.assignee.name)))
+                .map(|t| {
+                    let by = t.assignee.map_or_else(
+                        || "resolved".to_owned(),
+                        |a| format!("resolved by {}", a.name),
+                    );
+                    (t.conversation_id, t.subject, by)
+                })
                 .collect(),
         }
     };

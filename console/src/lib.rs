@@ -7,6 +7,7 @@ mod app;
 mod conversation;
 mod inbox;
 mod login;
+mod rules;
 mod settings;
 mod socket;
 mod team;

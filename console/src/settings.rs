@@ -1,13 +1,14 @@
 //! The settings page (owners and admins): the widget's look, when "Talk to a human" shows,
-//! the AI engine and its Q&A, the embed snippet, and the AI's usage. Saved settings reach open
-//! widgets at once.
+//! the takeover rules and texts (see `rules`), the AI engine and its Q&A, the embed snippet,
+//! and the AI's usage. Saved settings reach open widgets at once.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{Engine, LlmSettings, Me, SiteSettings, Usage};
+use shared::api::{Engine, LlmSettings, Me, SiteSettings, Usage, WebhookSettings};
 use shared::faq::FaqEntry;
 
 use crate::api;
+use crate::rules::{Hours, Origins, Takeover, TextsEditor};
 
 #[component]
 pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
@@ -40,8 +41,21 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
     let field = move |get: fn(&SiteSettings) -> String| {
         move || settings.with(|s| s.as_ref().map(get).unwrap_or_default())
     };
-    let is_llm =
-        move || settings.with(|s| matches!(s.as_ref().map(|s| &s.engine), Some(Engine::Llm(_))));
+    let engine_kind = move || {
+        settings.with(|s| match s.as_ref().map(|s| &s.engine) {
+            Some(Engine::Llm(_)) => "llm",
+            Some(Engine::Webhook(_)) => "webhook",
+            _ => "faq",
+        })
+    };
+    let is_llm = move || engine_kind() == "llm";
+    let is_webhook = move || engine_kind() == "webhook";
+    let webhook_url = move || {
+        settings.with(|s| match s.as_ref().map(|s| &s.engine) {
+            Some(Engine::Webhook(w)) => w.url.clone(),
+            _ => String::new(),
+        })
+    };
     let llm = move |f: &dyn Fn(&mut LlmSettings)| {
         edit(&|s| {
             if let Engine::Llm(l) = &mut s.engine {
@@ -88,19 +102,31 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
                         <input type="number" min="0" max="50" prop:value=field(|s| s.human_button_after.to_string())
                             on:input=move |e| { let v = event_target_value(&e).parse().unwrap_or(0); edit(&|s| s.human_button_after = v) }/></label>
                 </fieldset>
+                <Takeover draft=settings/>
+                <Hours draft=settings/>
+                <TextsEditor draft=settings/>
+                <Origins draft=settings/>
                 <fieldset>
                     <legend>"AI engine"</legend>
                     <label>"Engine"
                         <select on:change=move |e| {
-                            let llm = event_target_value(&e) == "llm";
-                            edit(&|s| s.engine = if llm {
-                                Engine::Llm(LlmSettings { base_url: "https://api.openai.com/v1".into(), model: String::new(), system_prompt: String::new(), timeout_ms: 20_000 })
-                            } else { Engine::Faq });
+                            let kind = event_target_value(&e);
+                            edit(&|s| s.engine = match kind.as_str() {
+                                "llm" => Engine::Llm(LlmSettings { base_url: "https://api.openai.com/v1".into(), model: String::new(), system_prompt: String::new(), timeout_ms: 20_000 }),
+                                "webhook" => Engine::Webhook(WebhookSettings { url: String::new() }),
+                                _ => Engine::Faq,
+                            });
                         }>
-                            <option value="faq" selected=move || !is_llm()>"FAQ (offline)"</option>
+                            <option value="faq" selected=move || engine_kind() == "faq">"FAQ (offline)"</option>
                             <option value="llm" selected=is_llm>"OpenAI-compatible model"</option>
+                            <option value="webhook" selected=is_webhook>"Your own bot (webhook)"</option>
                         </select>
                     </label>
+                    <Show when=is_webhook>
+                        <label>"Webhook URL" <input type="url" required prop:value=webhook_url
+                            on:input=move |e| { let v = event_target_value(&e); edit(&|s| if let Engine::Webhook(w) = &mut s.engine { w.url = v.clone() }) }/></label>
+                        <p class="hint">"Each visitor message is POSTed there, signed with the deployment's WEBHOOK_SECRET; answer in the response or later through POST /api/bot/conversations/{id}/reply."</p>
+                    </Show>
                     <Show when=is_llm>
                         <label>"Base URL" <input type="url" required prop:value=llm_field(|l| l.base_url.clone())
                             on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.base_url = v.clone()) }/></label>

@@ -25,11 +25,13 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
                     <th scope="col">"Customer"</th><th scope="col">"Assignee"</th><th scope="col">"Opened"</th>
                 </tr></thead>
                 <tbody>
-                    <For each=rows key=|t| (t.id.clone(), t.status, t.assignee.id.clone()) let:t>
+                    <For each=rows key=|t| (t.id.clone(), t.status, t.assignee.clone(), t.subject.clone()) let:t>
                         {
-                            let mine = t.assignee.id == me.get_untracked().agent.id;
+                            let mine = t.assignee.as_ref().is_some_and(|a| a.id == me.get_untracked().agent.id);
                             let status = match t.status {
                                 TicketStatus::Resolved => "Resolved",
+                                TicketStatus::Pending if t.offline => "Pending · left offline",
+                                TicketStatus::Pending => "Pending",
                                 TicketStatus::Open if mine => "On you",
                                 TicketStatus::Open => "Open",
                             };
@@ -41,7 +43,7 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
                                     <td><button class="link" on:click=move |_| open.run(id.clone())>{t.subject.clone()}</button></td>
                                     <td>{t.summary.clone()}</td>
                                     <td>{customer}</td>
-                                    <td>{t.assignee.name.clone()}</td>
+                                    <td>{t.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "Nobody yet".into())}</td>
                                     <td>{time::clock(t.opened_at)}</td>
                                 </tr>
                             }

@@ -47,6 +47,22 @@ pub struct Mention {
     pub text: String,
 }
 
+/// The site tells a conversation that its assignee has been offline since `offline_since`;
+/// after `after` of that, the conversation goes back to Pending.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AssigneeAway {
+    pub agent_id: String,
+    pub offline_since: Millis,
+    pub after: Millis,
+}
+
+/// What the Worker needs to answer a widget: its settings, and which pages may embed it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SiteConfig {
+    pub widget: shared::api::WidgetConfig,
+    pub allowed_origins: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionToken {
     pub token: String,

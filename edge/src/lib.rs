@@ -2,6 +2,7 @@
 //! the static assets, and two Durable Object classes — one [`conversation::Conversation`] per
 //! conversation and one [`site::Site`] per site.
 
+mod alarm;
 mod api;
 mod bot;
 mod conversation;

@@ -2,7 +2,7 @@
 
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
-use crate::api::{admin, assets, setup, visitor};
+use crate::api::{admin, assets, bot, setup, visitor};
 use crate::http::{ApiResult, finish};
 
 type Ctx = RouteContext<()>;
@@ -22,6 +22,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .post_async("/api/sites/:site/conversations", h!(visitor::create))
         .options("/api/sites/:site/*rest", |_, _| visitor::preflight())
         .get_async("/api/conversations/:id/ws", h!(visitor::socket))
+        .post_async("/api/bot/conversations/:id/reply", h!(bot::reply))
         .post_async("/api/admin/login", h!(admin::login))
         .post_async("/api/admin/logout", h!(admin::logout))
         .get_async("/api/admin/me", h!(admin::me))

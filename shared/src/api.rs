@@ -33,6 +33,14 @@ pub struct WidgetConfig {
     /// Whether the team is within its business hours now (always, without a schedule).
     #[serde(default = "yes")]
     pub open_now: bool,
+    /// Whether visitors can reach a person at all, and see the button that asks for one.
+    #[serde(default = "yes")]
+    pub takeover: bool,
+    #[serde(default = "yes")]
+    pub show_human_button: bool,
+    /// The owner's wording, by language (see [`crate::texts`]).
+    #[serde(default)]
+    pub texts: crate::texts::TextOverrides,
 }
 
 fn yes() -> bool {
@@ -53,6 +61,44 @@ pub struct SiteSettings {
     /// When a person is expected to answer; none means always.
     #[serde(default)]
     pub business_hours: Option<crate::hours::BusinessHours>,
+    #[serde(default)]
+    pub takeover: TakeoverSettings,
+    /// The owner's wording for visitor-facing lines, by language.
+    #[serde(default)]
+    pub texts: crate::texts::TextOverrides,
+    /// Origins (`https://shop.example`, `https://*.example.com`) whose pages may embed the
+    /// widget; empty allows every origin.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// When and how a person takes over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeoverSettings {
+    /// Off: the AI answers alone; agents may still step in from the console.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Show the "Talk to a human" button (after `human_button_after` messages).
+    #[serde(default = "yes")]
+    pub show_button: bool,
+    /// Seconds a request for a person may wait unclaimed before the AI resumes; 0 is off.
+    #[serde(default)]
+    pub unclaimed_timeout_secs: u32,
+    /// Seconds the assignee may be offline before the conversation returns to Pending; 0 is
+    /// off.
+    #[serde(default)]
+    pub assignee_offline_secs: u32,
+}
+
+impl Default for TakeoverSettings {
+    fn default() -> Self {
+        TakeoverSettings {
+            enabled: true,
+            show_button: true,
+            unclaimed_timeout_secs: 0,
+            assignee_offline_secs: 0,
+        }
+    }
 }
 
 /// Which AI answers the site's visitors.
@@ -65,6 +111,14 @@ pub enum Engine {
     /// Any OpenAI-compatible chat-completions endpoint (OpenAI, Workers AI, Ollama, vLLM…).
     /// The API key is the deployment's `LLM_API_KEY` secret, never stored with the site.
     Llm(LlmSettings),
+    /// The owner's own bot: each visitor message is POSTed, signed, to `url`; the answer comes
+    /// back in the response or later through the bot API.
+    Webhook(WebhookSettings),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSettings {
+    pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,11 +146,39 @@ pub struct Usage {
     pub tokens: u64,
 }
 
-/// What the conversation object needs to answer: the engine and what grounds it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the conversation object needs to answer and to apply the site's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BotConfig {
     pub faq: Vec<FaqEntry>,
     pub engine: Engine,
+    pub takeover: TakeoverSettings,
+    /// Within business hours at the time of asking.
+    pub open_now: bool,
+}
+
+impl Default for BotConfig {
+    fn default() -> Self {
+        BotConfig {
+            faq: Vec::new(),
+            engine: Engine::Faq,
+            takeover: TakeoverSettings::default(),
+            open_now: true,
+        }
+    }
+}
+
+/// The owner's bot answering a turn it was sent (`POST /api/bot/conversations/{id}/reply`),
+/// or the body of its webhook response. Either field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookReply {
+    /// The visitor message being answered, as the webhook sent it.
+    #[serde(default)]
+    pub turn: u64,
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Set to hand over to a person, with the reason agents see.
+    #[serde(default)]
+    pub handover: Option<String>,
 }
 
 /// `POST /api/setup`, authorised by the deployment's setup token: creates or updates a site,
@@ -173,8 +255,20 @@ pub struct ConversationSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
+    /// Waiting for an agent: left out of hours, or back from an assignee who went away.
+    Pending,
     Open,
     Resolved,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Pending => "pending",
+            TicketStatus::Open => "open",
+            TicketStatus::Resolved => "resolved",
+        }
+    }
 }
 
 /// One takeover cycle of a conversation.
@@ -191,7 +285,11 @@ pub struct Ticket {
     /// Where the conversation happens; `web` for the widget.
     pub channel: String,
     pub status: TicketStatus,
-    pub assignee: AgentRef,
+    /// Nobody while pending.
+    pub assignee: Option<AgentRef>,
+    /// Left through the out-of-hours form.
+    #[serde(default)]
+    pub offline: bool,
     pub customer_name: Option<String>,
     pub customer_email: Option<String>,
     pub opened_at: Millis,

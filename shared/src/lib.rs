@@ -9,5 +9,7 @@ pub mod faq;
 pub mod hours;
 pub mod llm;
 pub mod machine;
+pub mod origins;
 pub mod protocol;
 pub mod summary;
+pub mod texts;

@@ -22,36 +22,120 @@ pub enum Turn {
     },
 }
 
-/// The body of `POST {base_url}/chat/completions`.
-pub fn request_body(model: &str, system_prompt: &str, faq: &[FaqEntry], turns: &[Turn]) -> Value {
+/// The body of `POST {base_url}/chat/completions`. The handover tool is offered only when
+/// the site lets the AI hand over.
+pub fn request_body(
+    model: &str,
+    system_prompt: &str,
+    faq: &[FaqEntry],
+    turns: &[Turn],
+    can_hand_over: bool,
+) -> Value {
     let mut grounding = String::from(system_prompt.trim());
     if !faq.is_empty() {
         grounding.push_str(
             "\n\nAnswer from these questions and answers of the site when they apply; do not \
-             invent policies. If you cannot help, or the visitor wants a person, call the \
-             handover_to_human tool.\n",
+             invent policies.",
         );
+        if can_hand_over {
+            grounding.push_str(
+                " If you cannot help, or the visitor wants a person, call the handover_to_human \
+                 tool.",
+            );
+        }
+        grounding.push('\n');
         for e in faq {
             grounding.push_str(&format!("\nQ: {}\nA: {}\n", e.question, e.answer));
         }
     }
     let mut messages = vec![json!({ "role": "system", "content": grounding })];
-    for t in turns {
-        messages.push(match t {
-            Turn::Visitor(text) => json!({ "role": "user", "content": text }),
-            Turn::Assistant(text) => json!({ "role": "assistant", "content": text }),
-            Turn::Agent { name, text } => {
-                json!({ "role": "assistant", "content": format!("({name}, a human teammate): {text}") })
-            }
-        });
-    }
-    json!({
+    messages.extend(chat_messages(turns));
+    let mut body = json!({
         "model": model,
         "stream": true,
         // Ask for the token count in the last chunk: AI usage is counted per site.
         "stream_options": { "include_usage": true },
         "messages": messages,
+    });
+    if can_hand_over {
+        body["tools"] = handover_tool();
+        body["tool_choice"] = "auto".into();
+    }
+    body
+}
+
+fn chat_messages(turns: &[Turn]) -> impl Iterator<Item = Value> + '_ {
+    turns.iter().map(|t| match t {
+        Turn::Visitor(text) => json!({ "role": "user", "content": text }),
+        Turn::Assistant(text) => json!({ "role": "assistant", "content": text }),
+        Turn::Agent { name, text } => {
+            json!({ "role": "assistant", "content": format!("({name}, a human teammate): {text}") })
+        }
+    })
+}
+
+/// The tool the model fills in to write a ticket's subject and summary.
+pub const TICKET_TOOL: &str = "write_ticket";
+
+/// The body asking the model for a ticket's subject and summary, written in `language` (an
+/// ISO 639-1 code) when it is known. Not streamed: nobody watches it being written.
+pub fn ticket_request_body(model: &str, turns: &[Turn], language: Option<&str>) -> Value {
+    let language = language.map_or_else(
+        || "the language the visitor writes in".to_owned(),
+        |code| format!("the language with ISO 639-1 code {code}"),
+    );
+    let instructions = format!(
+        "You file support tickets. Read the conversation between a website visitor and the \
+         site's assistant, then call {TICKET_TOOL} with a subject of at most 80 characters and \
+         a summary of one to three sentences of what the visitor needs. Write both in \
+         {language}. Do not invent facts."
+    );
+    let mut messages = vec![json!({ "role": "system", "content": instructions })];
+    messages.extend(chat_messages(turns));
+    json!({
+        "model": model,
+        "stream": false,
+        "messages": messages,
         "tools": [{
+            "type": "function",
+            "function": {
+                "name": TICKET_TOOL,
+                "description": "File the ticket.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "subject": { "type": "string" },
+                        "summary": { "type": "string" }
+                    },
+                    "required": ["subject", "summary"]
+                }
+            }
+        }],
+        "tool_choice": { "type": "function", "function": { "name": TICKET_TOOL } }
+    })
+}
+
+/// The subject and summary from the model's answer to [`ticket_request_body`]: its tool call,
+/// or failing that a JSON object in its text. Trimmed to the lengths a ticket holds.
+pub fn parse_ticket(answer: &Value) -> Option<(String, String)> {
+    let message = &answer["choices"][0]["message"];
+    let from_tool = message["tool_calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["function"]["name"] == TICKET_TOOL)
+        .and_then(|c| c["function"]["arguments"].as_str());
+    let raw = from_tool.or_else(|| message["content"].as_str())?;
+    let fields: Value = serde_json::from_str(raw.trim()).ok()?;
+    let field = |name: &str, max: usize| {
+        let text = fields[name].as_str()?.trim();
+        (!text.is_empty()).then(|| text.chars().take(max).collect::<String>())
+    };
+    Some((field("subject", 120)?, field("summary", 1000)?))
+}
+
+fn handover_tool() -> Value {
+    json!([{
             "type": "function",
             "function": {
                 "name": HANDOVER_TOOL,
@@ -62,9 +146,7 @@ pub fn request_body(model: &str, system_prompt: &str, faq: &[FaqEntry], turns: &
                     "required": ["reason"]
                 }
             }
-        }],
-        "tool_choice": "auto"
-    })
+    }])
 }
 
 /// Splits a byte stream into the `data:` payloads of server-sent events.
@@ -239,11 +321,40 @@ mod tests {
     #[test]
     fn the_request_grounds_the_model_in_the_faq() {
         let faq = [FaqEntry { question: "Hours?".into(), answer: "9 to 5".into() }];
-        let body = request_body("m", "Be kind.", &faq, &[Turn::Visitor("hi".into())]);
+        let body = request_body("m", "Be kind.", &faq, &[Turn::Visitor("hi".into())], true);
         let system = body["messages"][0]["content"].as_str().unwrap();
         assert!(system.starts_with("Be kind.") && system.contains("A: 9 to 5"));
         assert_eq!(body["messages"][1]["role"], "user");
         assert_eq!(body["tools"][0]["function"]["name"], HANDOVER_TOOL);
         assert_eq!(body["stream"], true);
+    }
+
+    #[test]
+    fn without_takeover_the_model_is_not_offered_the_handover_tool() {
+        let faq = [FaqEntry { question: "Hours?".into(), answer: "9 to 5".into() }];
+        let body = request_body("m", "", &faq, &[Turn::Visitor("hi".into())], false);
+        assert!(body.get("tools").is_none());
+        assert!(!body["messages"][0]["content"].as_str().unwrap().contains(HANDOVER_TOOL));
+    }
+
+    #[test]
+    fn a_ticket_is_asked_for_in_the_visitors_language_and_read_from_the_tool_call() {
+        let body =
+            ticket_request_body("m", &[Turn::Visitor("Mein Paket fehlt".into())], Some("de"));
+        assert!(body["messages"][0]["content"].as_str().unwrap().contains("code de"));
+        assert_eq!(body["tool_choice"]["function"]["name"], TICKET_TOOL);
+        let args = json!({ "subject": " Paket fehlt ", "summary": "Das Paket kam nicht an." });
+        let answer = json!({ "choices": [{ "message": { "tool_calls": [
+            { "type": "function", "function": { "name": TICKET_TOOL, "arguments": args.to_string() } }
+        ] } }] });
+        assert_eq!(
+            parse_ticket(&answer),
+            Some(("Paket fehlt".into(), "Das Paket kam nicht an.".into()))
+        );
+        let in_text = json!({ "choices": [{ "message": { "content": args.to_string() } }] });
+        assert!(parse_ticket(&in_text).is_some());
+        let empty = json!({ "choices": [{ "message": { "content": "I cannot." } }] });
+        assert_eq!(parse_ticket(&empty), None);
+        assert_eq!(parse_ticket(&json!({})), None);
     }
 }

@@ -51,6 +51,39 @@ pub enum Input {
         turn: Seq,
         reply: BotReply,
     },
+    /// Outside business hours: the visitor's message for the team, which opens a pending
+    /// ticket. The shell has already checked the name and email that come with it.
+    LeaveMessage {
+        client_id: String,
+        text: String,
+    },
+    /// Time passed: apply the rules that depend on it (see [`Conversation::next_deadline`]).
+    Tick,
+    /// The site reports that agent `agent_id` has been offline since `offline_since`; after
+    /// `after` of that, a conversation they hold goes back to Pending.
+    AssigneeAway {
+        agent_id: String,
+        offline_since: Millis,
+        after: Millis,
+    },
+}
+
+/// The site's takeover rules, set by the shell from its settings. They decide what happens
+/// next and are never replayed: stored items record what they decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// Whether visitors and the AI may ask for a person at all.
+    pub takeover: bool,
+    /// Within business hours now; outside them, asking for a person offers the contact form.
+    pub open: bool,
+    /// Nobody claimed within this long: the visitor is told and the AI resumes.
+    pub unclaimed_after: Option<Millis>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { takeover: true, open: true, unclaimed_after: None }
+    }
 }
 
 /// An engine's answer: text for the visitor, a decision to hand over, or both.
@@ -78,10 +111,17 @@ pub enum Effect {
     },
     /// The phase or assignee changed: broadcast it and update the site's index.
     StateChanged(StateView),
+    /// A takeover cycle's ticket begins: with its agent on a claim, or pending (no agent)
+    /// when left through the out-of-hours form.
     OpenTicket {
         number: u32,
-        agent: AgentRef,
+        agent: Option<AgentRef>,
         at: Millis,
+        offline: bool,
+    },
+    /// The ticket waits for an agent again.
+    UnassignTicket {
+        number: u32,
     },
     AssignTicket {
         number: u32,
@@ -128,6 +168,12 @@ pub struct Conversation {
     last_bot_seq: Seq,
     visitor_messages: u32,
     seen: HashMap<(Sender, String), Seq>,
+    /// When the current wait for a person, or the current assignee's turn, began.
+    escalated_at: Millis,
+    active_since: Millis,
+    /// A ticket that exists but waits for an agent: claiming takes it over.
+    pending_ticket: Option<u32>,
+    rules: Rules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -182,6 +228,25 @@ impl Conversation {
         self.visitor_messages
     }
 
+    pub fn set_rules(&mut self, rules: Rules) {
+        self.rules = rules;
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// When [`Input::Tick`] will next change something: the end of the wait for a claim.
+    /// A pending ticket (left out of hours, or requeued) waits for a person however long.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        match self.phase {
+            PhaseState::Escalated if self.pending_ticket.is_none() => {
+                self.rules.unclaimed_after.map(|after| self.escalated_at + after)
+            }
+            _ => None,
+        }
+    }
+
     pub fn view(&self) -> StateView {
         StateView {
             phase: self.phase(),
@@ -209,6 +274,11 @@ impl Conversation {
             Input::Reassign { by, to } => self.reassign(now, by, to),
             Input::End { by } => self.end(now, by),
             Input::BotReplied { turn, reply } => Ok(self.bot_replied(now, turn, reply)),
+            Input::LeaveMessage { client_id, text } => self.leave_message(now, client_id, text),
+            Input::Tick => Ok(self.tick(now)),
+            Input::AssigneeAway { agent_id, offline_since, after } => {
+                self.assignee_away(now, &agent_id, offline_since, after)
+            }
         }
     }
 
@@ -240,14 +310,39 @@ impl Conversation {
             }
             ItemBody::Event(e) => {
                 let next = match e {
-                    Event::Escalated { .. } => PhaseState::Escalated,
+                    Event::Escalated { offline, .. } => {
+                        self.escalated_at = item.at;
+                        if *offline {
+                            self.tickets += 1;
+                            self.pending_ticket = Some(self.tickets);
+                        }
+                        PhaseState::Escalated
+                    }
+                    Event::Requeued { .. } => {
+                        self.escalated_at = item.at;
+                        self.pending_ticket = Some(self.tickets);
+                        PhaseState::Escalated
+                    }
                     Event::AgentJoined { agent, ticket } => {
                         self.tickets = *ticket;
+                        self.pending_ticket = None;
+                        self.active_since = item.at;
                         PhaseState::Active(agent.clone())
                     }
-                    Event::Reassigned { to, .. } => PhaseState::Active(to.clone()),
+                    Event::Reassigned { to, .. } => {
+                        self.active_since = item.at;
+                        PhaseState::Active(to.clone())
+                    }
                     Event::AgentLeft { .. } => return,
-                    Event::AiResumed { .. } => PhaseState::Bot,
+                    // The offer of the contact form is the answer to the visitor's turn.
+                    Event::OutOfHours => {
+                        self.last_bot_seq = item.seq;
+                        return;
+                    }
+                    Event::AiResumed { .. } | Event::Unclaimed => {
+                        self.pending_ticket = None;
+                        PhaseState::Bot
+                    }
                     Event::Ended { .. } => PhaseState::Ended,
                 };
                 self.phase = next;
@@ -343,8 +438,89 @@ impl Conversation {
             }
             PhaseState::Ended => return Err(ended()),
         }
-        let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None };
+        if !self.rules.takeover {
+            return Err(takeover_off());
+        }
+        if !self.rules.open {
+            return Ok(vec![self.event(now, Event::OutOfHours)]);
+        }
+        let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None, offline: false };
         Ok(vec![self.event(now, escalated), Effect::StateChanged(self.view())])
+    }
+
+    /// The out-of-hours form: the visitor's message, then a pending ticket flagged offline.
+    fn leave_message(&mut self, now: Millis, client_id: String, text: String) -> Outcome {
+        validate_client_id(&client_id)?;
+        if let Some(&seq) = self.seen.get(&(Sender::Visitor, client_id.clone())) {
+            return Ok(vec![Effect::Ack { client_id, seq }]);
+        }
+        let text = validate_text(&text)?;
+        match self.phase {
+            PhaseState::Bot => {}
+            PhaseState::Ended => return Err(ended()),
+            _ => {
+                return Err(Refusal::new(
+                    ErrorCode::InvalidState,
+                    "The team already has this conversation; just write here.",
+                ));
+            }
+        }
+        if !self.rules.takeover {
+            return Err(takeover_off());
+        }
+        let body = ItemBody::Message(Message {
+            author: Author::Visitor,
+            client_id: Some(client_id.clone()),
+            text,
+        });
+        let stored = self.append(now, body);
+        let seq = self.last_seq;
+        let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None, offline: true };
+        let escalated = self.event(now, escalated);
+        Ok(vec![
+            stored,
+            escalated,
+            Effect::OpenTicket { number: self.tickets, agent: None, at: now, offline: true },
+            Effect::Ack { client_id, seq },
+            Effect::StateChanged(self.view()),
+        ])
+    }
+
+    fn tick(&mut self, now: Millis) -> Vec<Effect> {
+        match self.next_deadline() {
+            Some(deadline) if now >= deadline => {
+                vec![self.event(now, Event::Unclaimed), Effect::StateChanged(self.view())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn assignee_away(
+        &mut self,
+        now: Millis,
+        agent_id: &str,
+        offline_since: Millis,
+        after: Millis,
+    ) -> Outcome {
+        let holder = match &self.phase {
+            PhaseState::Active(holder) if holder.id == agent_id => holder.clone(),
+            _ => {
+                return Err(Refusal::new(
+                    ErrorCode::InvalidState,
+                    "That agent holds nothing here.",
+                ));
+            }
+        };
+        // Offline before they took it counts from when they took it.
+        if now < offline_since.max(self.active_since) + after {
+            return Err(Refusal::new(
+                ErrorCode::InvalidState,
+                "The assignee is not away long enough.",
+            ));
+        }
+        let number = self.tickets;
+        let requeued = self.event(now, Event::Requeued { agent: holder });
+        Ok(vec![requeued, Effect::UnassignTicket { number }, Effect::StateChanged(self.view())])
     }
 
     /// Compare-and-set: only a conversation that nobody holds can be claimed. The shell calls
@@ -357,13 +533,15 @@ impl Conversation {
             PhaseState::Active(holder) => return Err(already_claimed(holder)),
             PhaseState::Ended => return Err(ended()),
         }
-        let number = self.tickets + 1;
+        // A pending ticket becomes this agent's; otherwise the claim opens the next one.
+        let pending = self.pending_ticket;
+        let number = pending.unwrap_or(self.tickets + 1);
         let joined = self.event(now, Event::AgentJoined { agent: agent.clone(), ticket: number });
-        Ok(vec![
-            joined,
-            Effect::OpenTicket { number, agent, at: now },
-            Effect::StateChanged(self.view()),
-        ])
+        let ticket = match pending {
+            Some(number) => Effect::AssignTicket { number, agent },
+            None => Effect::OpenTicket { number, agent: Some(agent), at: now, offline: false },
+        };
+        Ok(vec![joined, ticket, Effect::StateChanged(self.view())])
     }
 
     fn hand_back(&mut self, now: Millis, by: Actor) -> Outcome {
@@ -409,7 +587,7 @@ impl Conversation {
         if self.phase == PhaseState::Ended {
             return Err(ended());
         }
-        let open_ticket = self.assignee().map(|_| self.tickets);
+        let open_ticket = self.assignee().map(|_| self.tickets).or(self.pending_ticket);
         let mut effects = vec![self.event(now, Event::Ended { by: ended_by })];
         if let Some(number) = open_ticket {
             effects.push(Effect::ResolveTicket { number, at: now });
@@ -429,10 +607,18 @@ impl Conversation {
             let body = ItemBody::Message(Message { author: Author::Bot, client_id: None, text });
             effects.push(self.append(now, body));
         }
-        if let Some(reason) = reply.handover {
-            let reason = Some(reason).filter(|r| !r.is_empty());
-            effects.push(self.event(now, Event::Escalated { by: EscalatedBy::Bot, reason }));
-            effects.push(Effect::StateChanged(self.view()));
+        // Without takeover the AI's wish for a person goes unheard; out of hours the visitor
+        // is offered the contact form instead.
+        match reply.handover {
+            Some(_) if !self.rules.takeover => {}
+            Some(_) if !self.rules.open => effects.push(self.event(now, Event::OutOfHours)),
+            Some(reason) => {
+                let reason = Some(reason).filter(|r| !r.is_empty());
+                let escalated = Event::Escalated { by: EscalatedBy::Bot, reason, offline: false };
+                effects.push(self.event(now, escalated));
+                effects.push(Effect::StateChanged(self.view()));
+            }
+            None => {}
         }
         effects
     }
@@ -481,6 +667,10 @@ fn already_claimed(holder: &AgentRef) -> Refusal {
         agent: Some(holder.clone()),
         ..Refusal::new(ErrorCode::AlreadyClaimed, format!("Already claimed by {}.", holder.name))
     }
+}
+
+fn takeover_off() -> Refusal {
+    Refusal::new(ErrorCode::TakeoverOff, "This site's assistant answers on its own.")
 }
 
 fn ended() -> Refusal {

@@ -47,6 +47,14 @@ pub enum ClientFrame {
     Typing {
         on: bool,
     },
+    /// Outside business hours, the visitor leaves a message for the team instead of waiting:
+    /// stored like a chat message, with the name and email to answer, as a pending ticket.
+    LeaveMessage {
+        client_id: String,
+        name: String,
+        email: String,
+        text: String,
+    },
     /// The visitor tells who they are (from the host page's `identify`).
     Identify {
         #[serde(default)]
@@ -271,6 +279,20 @@ pub enum Event {
         by: EscalatedBy,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// Left through the out-of-hours form: a pending ticket waits for the team, and
+        /// nobody is expected to join at once.
+        #[serde(default, skip_serializing_if = "is_false")]
+        offline: bool,
+    },
+    /// A person was asked for outside business hours: the visitor is offered the contact
+    /// form, and the AI goes on meanwhile.
+    OutOfHours,
+    /// Nobody claimed the conversation in time: the visitor is told and the AI resumes.
+    Unclaimed,
+    /// The assignee was offline too long: the conversation is back in the queue, its ticket
+    /// pending for whoever claims it next.
+    Requeued {
+        agent: AgentRef,
     },
     /// "NAME joined the conversation": a takeover cycle and its ticket begin.
     AgentJoined {
@@ -308,6 +330,10 @@ pub enum EndedBy {
     Agent(AgentRef),
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// A refusal: what was asked changed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorFrame {
@@ -341,6 +367,8 @@ pub enum ErrorCode {
     NotAssignee,
     UnknownAgent,
     ConversationEnded,
+    /// The site has turned human takeover off: the AI answers alone.
+    TakeoverOff,
     Internal,
 }
 

@@ -102,7 +102,12 @@ fn claim_from_escalated_activates_and_opens_ticket_one() {
     assert_eq!(c.phase(), Phase::Active);
     assert_eq!(c.assignee(), Some(&aref("a")));
     assert_eq!(*events(&fx)[0], Event::AgentJoined { agent: aref("a"), ticket: 1 });
-    assert!(fx.contains(&Effect::OpenTicket { number: 1, agent: aref("a"), at: T }));
+    assert!(fx.contains(&Effect::OpenTicket {
+        number: 1,
+        agent: Some(aref("a")),
+        at: T,
+        offline: false
+    }));
     assert_eq!(c.view().ticket, Some(1));
 }
 
@@ -183,7 +188,12 @@ fn second_cycle_opens_ticket_two() {
     let mut c = active("a");
     c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
     let fx = c.handle(T, Input::Claim { by: agent("b", Role::Responder) }).unwrap();
-    assert!(fx.contains(&Effect::OpenTicket { number: 2, agent: aref("b"), at: T }));
+    assert!(fx.contains(&Effect::OpenTicket {
+        number: 2,
+        agent: Some(aref("b")),
+        at: T,
+        offline: false
+    }));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Invariants of the state machine over random input sequences.
 
 use proptest::prelude::*;
-use shared::machine::{Actor, BotReply, Conversation, Effect, Input};
+use shared::machine::{Actor, BotReply, Conversation, Effect, Input, Rules};
 use shared::protocol::{AgentRef, Author, Event, Item, ItemBody, Phase, Role};
 
 fn actor() -> impl Strategy<Value = Actor> {
@@ -41,6 +41,14 @@ fn input() -> impl Strategy<Value = Input> {
             to: AgentRef { id: format!("a{i}"), name: format!("Agent {i}") },
         }),
         1 => actor().prop_map(|by| Input::End { by }),
+        1 => (0..6u8, text_of_form()).prop_map(|(id, text)| Input::LeaveMessage {
+            client_id: format!("c{id}"),
+            text,
+        }),
+        2 => Just(Input::Tick),
+        1 => (0..4u8, 0..40i64, 0..20i64).prop_map(|(i, offline_since, after)| {
+            Input::AssigneeAway { agent_id: format!("a{i}"), offline_since, after }
+        }),
         4 => (0..12u64, any::<bool>(), any::<bool>()).prop_map(|(turn, text, handover)| {
             Input::BotReplied {
                 turn,
@@ -54,13 +62,24 @@ fn input() -> impl Strategy<Value = Input> {
     ]
 }
 
+fn text_of_form() -> impl Strategy<Value = String> {
+    prop_oneof![Just("please call me".to_owned()), Just("".to_owned())]
+}
+
+fn rules() -> impl Strategy<Value = Rules> {
+    (any::<bool>(), any::<bool>(), prop::option::of(0..10i64))
+        .prop_map(|(takeover, open, unclaimed_after)| Rules { takeover, open, unclaimed_after })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn invariants_hold(inputs in prop::collection::vec(input(), 0..40)) {
+    fn invariants_hold(rules in rules(), inputs in prop::collection::vec(input(), 0..40)) {
         let mut c = Conversation::new();
+        c.set_rules(rules.clone());
         let mut log: Vec<Item> = Vec::new();
+        let mut tickets = 0u32;
         for (step, input) in inputs.into_iter().enumerate() {
             let before = c.clone();
             let phase_before = c.phase();
@@ -82,16 +101,38 @@ proptest! {
                     }
                     ItemBody::Event(e) => {
                         phase = match e {
-                            Event::Escalated { .. } => Phase::Escalated,
+                            Event::Escalated { .. } | Event::Requeued { .. } => {
+                                prop_assert!(rules.takeover || phase == Phase::Active, "escalated with takeover off");
+                                Phase::Escalated
+                            }
                             Event::AgentJoined { .. } | Event::Reassigned { .. } => Phase::Active,
-                            Event::AiResumed { .. } => Phase::Bot,
+                            Event::AiResumed { .. } | Event::Unclaimed => Phase::Bot,
                             Event::Ended { .. } => Phase::Ended,
                             Event::AgentLeft { .. } => phase,
+                            Event::OutOfHours => {
+                                prop_assert!(!rules.open, "contact form offered within hours");
+                                phase
+                            }
                         };
                     }
                     ItemBody::Message(_) | ItemBody::Note(_) => {}
                 }
                 log.push((*item).clone());
+            }
+            // Tickets are numbered 1, 2, 3… and only existing ones are assigned.
+            for e in &effects {
+                match e {
+                    Effect::OpenTicket { number, .. } => {
+                        prop_assert_eq!(*number, tickets + 1);
+                        tickets = *number;
+                    }
+                    Effect::AssignTicket { number, .. }
+                    | Effect::UnassignTicket { number }
+                    | Effect::ResolveTicket { number, .. } => {
+                        prop_assert!(*number >= 1 && *number <= tickets);
+                    }
+                    _ => {}
+                }
             }
             // Every phase change is explained by a timeline event in the same step.
             prop_assert_eq!(phase, c.phase());
@@ -109,6 +150,8 @@ proptest! {
                 prop_assert_eq!(c.bot_turn_pending(), None);
             }
         }
-        prop_assert_eq!(Conversation::replay(&log), c);
+        let mut replayed = Conversation::replay(&log);
+        replayed.set_rules(rules);
+        prop_assert_eq!(replayed, c);
     }
 }

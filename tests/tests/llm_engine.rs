@@ -77,7 +77,8 @@ async fn the_model_hands_over_through_its_tool() {
         item.body,
         ItemBody::Event(Event::Escalated {
             by: EscalatedBy::Bot,
-            reason: Some("The visitor wants a person".into())
+            reason: Some("The visitor wants a person".into()),
+            offline: false,
         })
     );
     let again = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;

@@ -10,9 +10,19 @@ pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> 
         .await
         .map_err(|e| e.to_string())?;
     if !res.ok() {
-        return Err(format!("config: HTTP {}", res.status()));
+        return Err(refusal(res).await);
     }
     res.json().await.map_err(|e| e.to_string())
+}
+
+/// The server's own words for a refusal (e.g. a page on an origin the site does not allow),
+/// for the site owner reading the browser console.
+async fn refusal(res: gloo_net::http::Response) -> String {
+    let status = res.status();
+    match res.json::<shared::api::ApiError>().await {
+        Ok(e) => format!("Takeover chat: {} ({})", e.message, e.code),
+        Err(_) => format!("Takeover chat: HTTP {status}"),
+    }
 }
 
 /// The visitor's conversation, saved per site so reloads and other tabs resume it.
@@ -48,7 +58,7 @@ pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
         .await
         .map_err(|e| e.to_string())?;
     if !res.ok() {
-        return Err(format!("start: HTTP {}", res.status()));
+        return Err(refusal(res).await);
     }
     let created: ConversationCreated = res.json().await.map_err(|e| e.to_string())?;
     let saved = Saved { conversation_id: created.conversation_id, token: created.token };

@@ -4,6 +4,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{Author, EscalatedBy, Event, Item, ItemBody, Phase};
+use shared::texts::{self as custom_texts, fill};
 
 use crate::api;
 use crate::conn::{Chat, Conn, Status};
@@ -36,7 +37,10 @@ pub fn App(
         spawn_local(async move {
             match api::config(&base, &site_key).await {
                 Ok(c) => config.set(Some(c)),
-                Err(_) => failed.set(true),
+                Err(e) => {
+                    leptos::logging::error!("{e}");
+                    failed.set(true);
+                }
             }
         });
     }
@@ -58,7 +62,10 @@ pub fn App(
             };
             match saved {
                 Ok(saved) => conn.set_value(Some(Conn::open(&base, &saved, chat))),
-                Err(_) => failed.set(true),
+                Err(e) => {
+                    leptos::logging::error!("{e}");
+                    failed.set(true);
+                }
             }
         });
     };
@@ -77,6 +84,14 @@ pub fn App(
             .unwrap_or_default()
     });
     let t = move || texts(&lang.get());
+    // The owner's wording for this language, where they gave one.
+    let custom = Memo::new(move |_| {
+        config.with(|c| {
+            c.as_ref()
+                .map(|c| custom_texts::for_language(&c.texts, &lang.get()))
+                .unwrap_or_default()
+        })
+    });
 
     // Re-run when the socket comes up too: an identity given before then is not lost.
     Effect::new(move |_| {
@@ -118,6 +133,10 @@ pub fn App(
     let ask_human = move |_| {
         conn.with_value(|c| c.as_ref().map(|c| c.request_human()));
     };
+    let leave_message = move |form: Form| {
+        let client_id = chat.new_client_id();
+        conn.with_value(|c| c.as_ref().map(|c| c.leave_message(client_id, form)));
+    };
     let close = move || hooks.with_value(|h| h.close());
 
     let phase = move || chat.state.with(|s| s.as_ref().map(|s| s.phase));
@@ -130,9 +149,28 @@ pub fn App(
         });
         stored + chat.outbox.with(Vec::len)
     };
+    // The newest timeline event decides what the visitor is offered or told.
+    let last_event = move || {
+        chat.items.with(|items| {
+            items.iter().rev().find_map(|i| match &i.body {
+                ItemBody::Event(e) => Some(e.clone()),
+                _ => None,
+            })
+        })
+    };
+    let offer_form =
+        move || phase() == Some(Phase::Bot) && matches!(last_event(), Some(Event::OutOfHours));
+    let left_message = move || {
+        phase() == Some(Phase::Escalated)
+            && matches!(last_event(), Some(Event::Escalated { offline: true, .. }))
+    };
     let show_human_button = move || {
-        let threshold = config.with(|c| c.as_ref().map_or(0, |c| c.human_button_after as usize));
-        phase() == Some(Phase::Bot) && visitor_messages() >= threshold
+        let (shown, threshold) = config.with(|c| {
+            c.as_ref().map_or((true, 0), |c| {
+                (c.takeover && c.show_human_button, c.human_button_after as usize)
+            })
+        });
+        shown && phase() == Some(Phase::Bot) && visitor_messages() >= threshold && !offer_form()
     };
     // From escalation (or a takeover) until the agent's first message, the visitor waits.
     let agent_spoke = move || {
@@ -150,7 +188,7 @@ pub fn App(
         })
     };
     let waiting = move || match phase() {
-        Some(Phase::Escalated) => true,
+        Some(Phase::Escalated) => !left_message(),
         Some(Phase::Active) => !agent_spoke(),
         _ => false,
     };
@@ -227,7 +265,7 @@ pub fn App(
             </Show>
             <ol class="timeline" aria-live="polite" data-testid="timeline" node_ref=timeline>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
-                    <TimelineItem item t=Signal::derive(t)/>
+                    <TimelineItem item t=Signal::derive(t) custom=custom.into()/>
                 </For>
                 <Show when=move || chat.draft.get().is_some()>
                     <li class="bubble bot draft">
@@ -250,8 +288,14 @@ pub fn App(
             <Show when=waiting>
                 <div class="waiting" role="status">
                     <span class="spinner" aria-hidden="true"></span>
-                    {move || t().waiting}
+                    {move || custom.with(|c| c.handover.clone()).unwrap_or_else(|| t().waiting.to_owned())}
                 </div>
+            </Show>
+            <Show when=left_message>
+                <div class="banner" role="status">{move || t().message_left}</div>
+            </Show>
+            <Show when=offer_form>
+                <ContactForm t=Signal::derive(t) send=leave_message/>
             </Show>
             <Show when=with_human>
                 <div class="banner" role="status">{move || t().with_human}</div>
@@ -332,8 +376,47 @@ fn initials(name: &str) -> String {
         .to_uppercase()
 }
 
+/// What the out-of-hours form sends.
+pub struct Form {
+    pub name: String,
+    pub email: String,
+    pub text: String,
+}
+
+/// Outside business hours: name, email and message for the team, who answer by email.
 #[component]
-fn TimelineItem(item: Item, t: Signal<&'static Texts>) -> impl IntoView {
+fn ContactForm(t: Signal<&'static Texts>, send: impl Fn(Form) + Copy + 'static) -> impl IntoView {
+    let (name, email, text) =
+        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let field = |value: RwSignal<String>| move |ev| value.set(event_target_value(&ev));
+    view! {
+        <form class="contact" on:submit=move |ev| {
+            ev.prevent_default();
+            let form = Form { name: name.get_untracked(), email: email.get_untracked(), text: text.get_untracked() };
+            if !form.name.trim().is_empty() && !form.email.trim().is_empty() && !form.text.trim().is_empty() {
+                send(form);
+            }
+        }>
+            <label>{move || t.get().name_label}
+                <input name="name" autocomplete="name" required prop:value=move || name.get() on:input=field(name)/>
+            </label>
+            <label>{move || t.get().email_label}
+                <input name="email" type="email" autocomplete="email" required prop:value=move || email.get() on:input=field(email)/>
+            </label>
+            <label>{move || t.get().message_label}
+                <textarea name="message" rows="3" required prop:value=move || text.get() on:input=field(text)></textarea>
+            </label>
+            <button type="submit">{move || t.get().send}</button>
+        </form>
+    }
+}
+
+#[component]
+fn TimelineItem(
+    item: Item,
+    t: Signal<&'static Texts>,
+    custom: Signal<custom_texts::Texts>,
+) -> impl IntoView {
     match item.body {
         ItemBody::Note(_) => ().into_any(),
         ItemBody::Message(m) => match m.author {
@@ -353,15 +436,20 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>) -> impl IntoView {
         },
         ItemBody::Event(e) => {
             let line = move || {
-                let t = t.get();
+                let (t, c) = (t.get(), custom.get());
+                let joined = |name: &str| c.joined.as_deref().map_or_else(|| t.joined(name), |tpl| fill(tpl, name));
+                let left = |name: &str| c.left.as_deref().map_or_else(|| t.left(name), |tpl| fill(tpl, name));
                 match &e {
+                    Event::Escalated { offline: true, .. } => t.message_left.to_owned(),
                     Event::Escalated { by: EscalatedBy::Visitor, .. } => t.you_asked.to_owned(),
                     Event::Escalated { .. } => t.handed_over.to_owned(),
-                    Event::AgentJoined { agent, .. } => t.joined(&agent.name),
-                    Event::Reassigned { to, .. } => t.joined(&to.name),
-                    Event::AgentLeft { agent } => t.left(&agent.name),
+                    Event::AgentJoined { agent, .. } => joined(&agent.name),
+                    Event::Reassigned { to, .. } => joined(&to.name),
+                    Event::AgentLeft { agent } | Event::Requeued { agent } => left(&agent.name),
                     Event::AiResumed { .. } => t.ai_resumed.to_owned(),
                     Event::Ended { .. } => t.ended.to_owned(),
+                    Event::OutOfHours => c.out_of_hours.clone().unwrap_or_else(|| t.out_of_hours.to_owned()),
+                    Event::Unclaimed => c.unclaimed.clone().unwrap_or_else(|| t.unclaimed.to_owned()),
                 }
             };
             view! { <li class="event">{line}</li> }.into_any()

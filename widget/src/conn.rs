@@ -69,14 +69,17 @@ impl Chat {
         }
     }
 
+    pub fn new_client_id(&self) -> String {
+        web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid())
+            .unwrap_or_else(|| format!("m{}", (js_sys::Math::random() * 1e16) as u64))
+    }
+
     /// Puts a message in the outbox under a fresh id. It stays there, shown as pending, until
     /// the server acknowledges it: whatever happens to the socket meanwhile.
     pub fn queue(&self, text: String) -> Pending {
-        let client_id = web_sys::window()
-            .and_then(|w| w.crypto().ok())
-            .map(|c| c.random_uuid())
-            .unwrap_or_else(|| format!("m{}", (js_sys::Math::random() * 1e16) as u64));
-        let pending = Pending { client_id, text };
+        let pending = Pending { client_id: self.new_client_id(), text };
         self.outbox.update(|o| o.push(pending.clone()));
         pending
     }
@@ -347,5 +350,18 @@ impl Conn {
 
     pub fn request_human(&self) {
         self.raw_send(&ClientFrame::RequestHuman);
+    }
+
+    /// The out-of-hours form; if the socket is down the visitor sees why and sends again.
+    pub fn leave_message(&self, client_id: String, form: crate::app::Form) {
+        let frame = ClientFrame::LeaveMessage {
+            client_id,
+            name: form.name,
+            email: form.email,
+            text: form.text,
+        };
+        if !self.raw_send(&frame) {
+            self.chat().notice.set(Some(ErrorCode::Internal));
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <dev [--port PORT] | test | build | bench>");
+    eprintln!("usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build | bench>");
     ExitCode::from(2)
 }
 
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             }
         },
         Some("test") if args.len() == 1 => test::run(),
+        Some("test") if args[1] == "browser" => test::browser_only(&args[2..]),
         Some("build") if args.len() == 1 => install::for_build().and_then(|()| build::all()),
         Some("bench") if args.len() == 1 => bench::run_all(),
         _ => return usage(),

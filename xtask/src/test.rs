@@ -51,7 +51,15 @@ pub fn run_all() -> Result {
     })?;
     build::all()?;
     step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
-    step("browser tests in chromium", browser)
+    step("browser tests in chromium", || browser(&[]))
+}
+
+/// `cargo xtask test browser [FILE...]`: builds, then runs only the browser tests (the given
+/// files under tests/browser/, or all of them) — the quick loop while working on the UI.
+pub fn browser_only(files: &[String]) -> Result {
+    install::for_test()?;
+    build::all()?;
+    step("browser tests in chromium", || browser(files))
 }
 
 pub fn run() -> Result {
@@ -61,15 +69,24 @@ pub fn run() -> Result {
 }
 
 /// One worker for the whole browser suite, seeded with the demo site, stopped afterwards.
-fn browser() -> Result {
+fn browser(files: &[String]) -> Result {
     let root = root();
     let state = std::env::temp_dir().join(format!("takeover-browser-{}", random_hex(6)));
     let artifacts = root.join("test-artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     let password = random_hex(8);
     let worker = demo(&root, free_port(), &state, &password, Some(&artifacts.join("worker.log")))?;
+    let targets: Vec<String> = if files.is_empty() {
+        vec!["tests/browser/".into()]
+    } else {
+        files
+            .iter()
+            .map(|f| format!("tests/browser/{}", f.trim_start_matches("tests/browser/")))
+            .collect()
+    };
     let outcome = sh(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "tests/browser/"])
+        .args(["--test", "--test-concurrency=1"])
+        .args(&targets)
         .current_dir(&root)
         .env("BASE_URL", &worker.base)
         .env("SITE_KEY", DEMO_KEY)

@@ -99,5 +99,26 @@ pub fn validate_settings(s: &SiteSettings) -> Result<(), crate::http::Refused> {
             return bad("The model's timeout is between 1,000 and 60,000 ms.");
         }
     }
+    if let Engine::Webhook(hook) = &s.engine
+        && !(hook.url.starts_with("https://") || hook.url.starts_with("http://"))
+    {
+        return bad("The webhook URL must start with https:// or http://.");
+    }
+    const WEEK_SECS: u32 = 7 * 24 * 3600;
+    let t = &s.takeover;
+    if t.unclaimed_timeout_secs > WEEK_SECS || t.assignee_offline_secs > WEEK_SECS {
+        return bad("Timeouts are at most a week (604,800 seconds); 0 turns one off.");
+    }
+    if let Err(e) = shared::texts::validate(&s.texts) {
+        return Err(refuse(400, "invalid_settings", e));
+    }
+    if s.allowed_origins.len() > 100 {
+        return bad("List at most 100 allowed origins.");
+    }
+    for origin in &s.allowed_origins {
+        if let Err(e) = shared::origins::validate(origin) {
+            return Err(refuse(400, "invalid_settings", e));
+        }
+    }
     Ok(())
 }

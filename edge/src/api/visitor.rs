@@ -7,9 +7,17 @@ use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
 use crate::api::{valid_conversation_id, valid_site_key};
 use crate::crypto;
 use crate::http::{ApiResult, Refused, body, is_websocket_upgrade, refuse};
-use crate::internal::{self, InitConversation};
+use crate::internal::{self, InitConversation, SiteConfig};
 
 type Ctx = RouteContext<()>;
+
+/// Refusals carry CORS headers too, so the widget can read why it was refused.
+fn cors_finish(outcome: ApiResult) -> ApiResult {
+    let mut res = crate::http::finish(outcome)?;
+    // Answers differ by the page's origin once a site restricts origins.
+    res.headers_mut().set("Vary", "Origin")?;
+    cors(res)
+}
 
 fn cors(res: Response) -> ApiResult {
     let headers = Headers::new();
@@ -34,26 +42,51 @@ fn site_key(ctx: &Ctx) -> Result<String, Refused> {
         .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))
 }
 
-async fn widget_config(ctx: &Ctx, key: &str) -> Result<WidgetConfig, Refused> {
+/// The site's widget settings, for a page the site allows to embed the widget. Pages on this
+/// deployment (the `/chat` page) and callers that send no `Origin` (not a browser page) pass.
+async fn widget_config(req: &Request, ctx: &Ctx, key: &str) -> Result<WidgetConfig, Refused> {
     let stub = internal::site(&ctx.env, key)?;
-    internal::ask::<(), WidgetConfig>(&stub, Method::Get, "/config", None)
+    let site = internal::ask::<(), SiteConfig>(&stub, Method::Get, "/config", None)
         .await?
-        .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))
+        .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))?;
+    let own = req.url()?.origin().ascii_serialization();
+    if let Some(origin) = req.headers().get("Origin")?
+        && origin != own
+        && !shared::origins::allowed(&site.allowed_origins, &origin)
+    {
+        return Err(refuse(
+            403,
+            "origin_not_allowed",
+            format!(
+                "This chat is not enabled on {origin}. The site owner can add it under \
+                 Settings → Allowed origins."
+            ),
+        ));
+    }
+    Ok(site.widget)
 }
 
-pub async fn config(_req: Request, ctx: Ctx) -> ApiResult {
+pub async fn config(req: Request, ctx: Ctx) -> ApiResult {
+    cors_finish(config_for(req, ctx).await)
+}
+
+async fn config_for(req: Request, ctx: Ctx) -> ApiResult {
     let key = site_key(&ctx)?;
-    let config = widget_config(&ctx, &key).await?;
+    let config = widget_config(&req, &ctx, &key).await?;
     let mut res = Response::from_json(&config)?;
     // Settings change rarely; a minute of caching spares a request on most page views.
     res.headers_mut().set("Cache-Control", "public, max-age=60")?;
-    cors(res)
+    Ok(res)
 }
 
-pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult {
+pub async fn create(req: Request, ctx: Ctx) -> ApiResult {
+    cors_finish(create_for(req, ctx).await)
+}
+
+async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
     let key = site_key(&ctx)?;
     let meta: NewConversation = body(&mut req).await?;
-    widget_config(&ctx, &key).await?;
+    widget_config(&req, &ctx, &key).await?;
     let conversation_id = crypto::new_id()?;
     let token = crypto::new_secret()?;
     let init = InitConversation {
@@ -73,7 +106,7 @@ pub async fn create(mut req: Request, ctx: Ctx) -> ApiResult {
         return Err(refuse(500, "internal", "The conversation could not be started."));
     }
     let created = ConversationCreated { conversation_id, token };
-    cors(Response::from_json(&created)?.with_status(201))
+    Ok(Response::from_json(&created)?.with_status(201))
 }
 
 /// The visitor's socket. The token is checked by the object on the hello frame.

@@ -20,25 +20,35 @@ impl FaqBot {
 }
 
 impl Engine for FaqBot {
-    async fn reply(&self, ask: &Ask<'_>) -> Result<BotReply> {
-        Ok(match self.index.lookup(ask.question) {
+    async fn reply(&self, ask: &Ask<'_>) -> Result<Option<BotReply>> {
+        let handover = |text: &str, alone: &str, reason: &str| {
+            // Out of hours the visitor is offered the contact form right after this line.
+            let text = match (ask.can_hand_over, ask.open) {
+                (true, true) => text,
+                (true, false) => "The team is away right now, but you can leave them a message.",
+                (false, _) => alone,
+            };
+            BotReply {
+                text: Some(text.into()),
+                handover: ask.can_hand_over.then(|| reason.into()),
+                tokens: None,
+            }
+        };
+        Ok(Some(match self.index.lookup(ask.asked.question) {
             FaqOutcome::Answer { index, .. } => BotReply {
                 text: self.entries.get(index).map(|e| e.answer.clone()),
                 ..BotReply::default()
             },
-            FaqOutcome::WantsHuman => BotReply {
-                text: Some("Of course. I'm bringing in someone from the team.".into()),
-                handover: Some("The visitor asked for a person.".into()),
-                tokens: None,
-            },
-            FaqOutcome::NoMatch => BotReply {
-                text: Some(
-                    "I'm not sure I can answer that well. Let me bring in someone from the team."
-                        .into(),
-                ),
-                handover: Some("No confident answer in the FAQ.".into()),
-                tokens: None,
-            },
-        })
+            FaqOutcome::WantsHuman => handover(
+                "Of course. I'm bringing in someone from the team.",
+                "I can't bring in a person here, but I'm glad to help with your question.",
+                "The visitor asked for a person.",
+            ),
+            FaqOutcome::NoMatch => handover(
+                "I'm not sure I can answer that well. Let me bring in someone from the team.",
+                "I'm sorry, I don't have an answer to that. Could you put it another way?",
+                "No confident answer in the FAQ.",
+            ),
+        }))
     }
 }

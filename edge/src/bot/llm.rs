@@ -4,7 +4,7 @@
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use shared::api::LlmSettings;
-use shared::llm::{Draft, SseDecoder, request_body};
+use shared::llm::{Draft, SseDecoder, Turn, parse_ticket, request_body, ticket_request_body};
 use shared::machine::BotReply;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, Result, console_error};
 
@@ -20,22 +20,11 @@ pub struct LlmBot {
 
 impl LlmBot {
     async fn stream(&self, ask: &Ask<'_>) -> std::result::Result<Draft, String> {
+        let s = &self.settings;
         let body =
-            request_body(&self.settings.model, &self.settings.system_prompt, ask.faq, ask.turns);
-        let headers = Headers::new();
+            request_body(&s.model, &s.system_prompt, ask.faq, ask.asked.turns, ask.can_hand_over);
         let fail = |e: worker::Error| e.to_string();
-        headers.set("Content-Type", "application/json").map_err(fail)?;
-        headers.set("Accept", "text/event-stream").map_err(fail)?;
-        if let Some(key) = &self.key {
-            headers.set("Authorization", &format!("Bearer {key}")).map_err(fail)?;
-        }
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_headers(headers)
-            .with_body(Some(body.to_string().into()));
-        let url = format!("{}/chat/completions", self.settings.base_url.trim_end_matches('/'));
-        let req = Request::new_with_init(&url, &init).map_err(fail)?;
-        let mut res = Fetch::Request(req).send().await.map_err(fail)?;
+        let mut res = post(s, self.key.as_deref(), &body, true).await.map_err(fail)?;
         if res.status_code() != 200 {
             return Err(format!("the model answered HTTP {}", res.status_code()));
         }
@@ -60,8 +49,51 @@ impl LlmBot {
     }
 }
 
+/// `POST {base_url}/chat/completions` with a JSON body.
+async fn post(
+    settings: &LlmSettings,
+    key: Option<&str>,
+    body: &serde_json::Value,
+    stream: bool,
+) -> Result<worker::Response> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    headers.set("Accept", if stream { "text/event-stream" } else { "application/json" })?;
+    if let Some(key) = key {
+        headers.set("Authorization", &format!("Bearer {key}"))?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_headers(headers).with_body(Some(body.to_string().into()));
+    let url = format!("{}/chat/completions", settings.base_url.trim_end_matches('/'));
+    Fetch::Request(Request::new_with_init(&url, &init)?).send().await
+}
+
+/// A ticket's subject and summary written by the model in the visitor's language; `None`
+/// when it fails or takes too long, and the extractive ones stay.
+pub async fn summarise(
+    settings: &LlmSettings,
+    key: Option<&str>,
+    turns: &[Turn],
+    language: Option<&str>,
+) -> Option<(String, String)> {
+    let body = ticket_request_body(&settings.model, turns, language);
+    let ask = async {
+        let mut res = post(settings, key, &body, false).await.ok()?;
+        if res.status_code() != 200 {
+            console_error!("ticket summary: the model answered HTTP {}", res.status_code());
+            return None;
+        }
+        parse_ticket(&res.json().await.ok()?)
+    };
+    let timeout = Delay::from(std::time::Duration::from_millis(settings.timeout_ms.into()));
+    match select(Box::pin(ask), timeout).await {
+        Either::Left((written, _)) => written,
+        Either::Right(_) => None,
+    }
+}
+
 impl Engine for LlmBot {
-    async fn reply(&self, ask: &Ask<'_>) -> Result<BotReply> {
+    async fn reply(&self, ask: &Ask<'_>) -> Result<Option<BotReply>> {
         let timeout =
             Delay::from(std::time::Duration::from_millis(self.settings.timeout_ms.into()));
         let answer = select(Box::pin(self.stream(ask)), timeout).await;
@@ -69,15 +101,15 @@ impl Engine for LlmBot {
             Either::Left((Ok(draft), _)) => draft,
             Either::Left((Err(e), _)) => {
                 console_error!("llm engine: {e}");
-                return Ok(fallback());
+                return Ok(Some(fallback()));
             }
             Either::Right(_) => {
                 console_error!("llm engine: no answer within {} ms", self.settings.timeout_ms);
-                return Ok(fallback());
+                return Ok(Some(fallback()));
             }
         };
         let text = Some(draft.text.trim().to_owned()).filter(|t| !t.is_empty());
-        Ok(BotReply { text, handover: draft.handover_reason(), tokens: draft.tokens })
+        Ok(Some(BotReply { text, handover: draft.handover_reason(), tokens: draft.tokens }))
     }
 }
 

@@ -6,6 +6,7 @@
 //! with no `.await` between them, and an object handles one event at a time up to an await.
 
 mod ai;
+mod clocks;
 mod profile;
 mod report;
 mod socket;
@@ -16,8 +17,8 @@ mod transcript;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use shared::api::Transcript;
-use shared::machine::{self, Actor, Effect, Input};
+use shared::api::{BotConfig, Transcript};
+use shared::machine::{self, Effect, Input};
 use shared::protocol::{
     AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
     Millis, PROTOCOL_VERSION, Phase, ServerFrame, VisitorProfile, Welcome, limits,
@@ -60,6 +61,11 @@ struct Inner {
     /// The visitor's latest words, for language detection: more text, surer guesses.
     visitor_text: String,
     buckets: HashMap<String, Bucket>,
+    /// The site's settings and when they were fetched; `None` until the first fetch after a
+    /// start or a change.
+    config: Option<(Millis, BotConfig)>,
+    /// When the alarm should ask the AI again if its answer is still owed.
+    bot_retry_at: Option<Millis>,
 }
 
 impl Inner {
@@ -92,6 +98,10 @@ impl Inner {
 #[derive(Default)]
 struct FollowUp {
     report: bool,
+    /// The phase changed: the alarm may be due at another time.
+    reschedule: bool,
+    /// Tickets just opened, for the AI to summarise when the site has a model.
+    opened: Vec<u32>,
     ask_bot: Option<u64>,
     /// Tickets whose record the site must refresh.
     tickets: Vec<u32>,
@@ -273,12 +283,19 @@ impl Conversation {
             }
             ClientFrame::Note { client_id, text } => {
                 let input = Input::Note { from: by, client_id: client_id.clone(), text };
-                return self.input(Some(ws), input, Some(client_id)).await;
+                return self.input(Some(ws), input, Some(client_id)).await.map(drop);
             }
             ClientFrame::Send { client_id, text } => {
-                return self.send(ws, by, client_id, text).await;
+                let input = Input::Message { from: by, client_id: client_id.clone(), text };
+                return self.input(Some(ws), input, Some(client_id)).await.map(drop);
             }
-            ClientFrame::RequestHuman if att.is_visitor() => Input::RequestHuman,
+            ClientFrame::RequestHuman if att.is_visitor() => {
+                self.site_config().await;
+                Input::RequestHuman
+            }
+            ClientFrame::LeaveMessage { client_id, name, email, text } => {
+                return self.leave_message(ws, &att, client_id, (name, email), text).await;
+            }
             ClientFrame::RequestHuman => {
                 refuse(ws, ErrorCode::Forbidden, "Only the visitor asks for a person.");
                 return Ok(());
@@ -302,27 +319,17 @@ impl Conversation {
                 }
             },
         };
-        self.input(Some(ws), input, None).await
+        self.input(Some(ws), input, None).await.map(drop)
     }
 
-    async fn send(
-        &self,
-        ws: &WebSocket,
-        from: Actor,
-        client_id: String,
-        text: String,
-    ) -> Result<()> {
-        let input = Input::Message { from, client_id: client_id.clone(), text };
-        self.input(Some(ws), input, Some(client_id)).await
-    }
-
-    /// Runs one input through the machine and carries out what it decided.
+    /// Runs one input through the machine and carries out what it decided; `false` when the
+    /// machine refused it (the sender, if any, is told why).
     async fn input(
         &self,
         sender: Option<&WebSocket>,
         input: Input,
         client_id: Option<String>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let at = now();
         let outcome = self.inner.borrow_mut().machine.handle(at, input);
         match outcome {
@@ -332,11 +339,12 @@ impl Conversation {
                         ErrorFrame { code: r.code, message: r.message, client_id, agent: r.agent };
                     sockets::send(ws, &ServerFrame::Error(frame));
                 }
-                Ok(())
+                Ok(false)
             }
             Ok(effects) => {
                 let follow = self.carry_out(sender, effects)?;
-                self.follow_up(follow).await
+                self.follow_up(follow).await?;
+                Ok(true)
             }
         }
     }
@@ -349,11 +357,19 @@ impl Conversation {
         for effect in effects {
             let written = match &effect {
                 Effect::Append(item) => store::append(&sql, item),
-                Effect::OpenTicket { number, agent, at } => {
+                Effect::OpenTicket { number, agent, at, offline } => {
                     let language = self.inner.borrow().profile.language.clone();
-                    tickets::open(&sql, *number, agent, *at, language.as_deref())
+                    let opening = tickets::Opening {
+                        number: *number,
+                        agent: agent.as_ref(),
+                        at: *at,
+                        language: language.as_deref(),
+                        offline: *offline,
+                    };
+                    tickets::open(&sql, &opening)
                 }
                 Effect::AssignTicket { number, agent } => tickets::assign(&sql, *number, agent),
+                Effect::UnassignTicket { number } => tickets::unassign(&sql, *number),
                 Effect::ResolveTicket { number, at } => tickets::resolve(&sql, *number, *at),
                 _ => Ok(()),
             };
@@ -392,10 +408,15 @@ impl Conversation {
                 Effect::StateChanged(view) => {
                     self.broadcast(&ServerFrame::State(view));
                     follow.report = true;
+                    follow.reschedule = true;
                 }
                 Effect::AskBot { turn } => follow.ask_bot = Some(turn),
-                Effect::OpenTicket { number, .. }
-                | Effect::AssignTicket { number, .. }
+                Effect::OpenTicket { number, .. } => {
+                    follow.opened.push(number);
+                    follow.tickets.push(number);
+                }
+                Effect::AssignTicket { number, .. }
+                | Effect::UnassignTicket { number }
                 | Effect::ResolveTicket { number, .. } => follow.tickets.push(number),
             }
         }
@@ -404,6 +425,12 @@ impl Conversation {
 
     async fn follow_up(&self, follow: FollowUp) -> Result<()> {
         self.report(&follow).await;
+        if follow.reschedule {
+            self.schedule().await?;
+        }
+        for number in &follow.opened {
+            self.summarise_ticket(*number).await;
+        }
         if let Some(turn) = follow.ask_bot {
             Box::pin(self.ask_bot(turn)).await?;
         }
@@ -471,8 +498,21 @@ impl DurableObject for Conversation {
             (Method::Post, "/config") => {
                 let config: shared::api::WidgetConfig = req.json().await?;
                 self.broadcast(&ServerFrame::Config(config));
+                // Rules may have changed too: fetch them afresh when next needed.
+                self.inner.borrow_mut().config = None;
                 Response::ok("pushed")
             }
+            (Method::Post, "/away") => {
+                let away: internal::AssigneeAway = req.json().await?;
+                let input = Input::AssigneeAway {
+                    agent_id: away.agent_id,
+                    offline_since: away.offline_since,
+                    after: away.after,
+                };
+                let moved = self.input(None, input, None).await?;
+                Response::ok(if moved { "requeued" } else { "unchanged" })
+            }
+            (Method::Post, "/bot-reply") => self.webhook_reply(req.json().await?).await,
             _ => Response::error("not found", 404),
         }
     }
@@ -538,11 +578,16 @@ impl DurableObject for Conversation {
         Ok(())
     }
 
-    /// The safety net for an AI answer lost to eviction or a failed call.
+    /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
+    /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
+        self.site_config().await;
+        self.input(None, Input::Tick, None).await?;
         let pending = self.inner.borrow().machine.bot_turn_pending();
-        if let Some(turn) = pending {
-            self.ask_bot(turn).await?;
+        let retry_due = self.inner.borrow().bot_retry_at.is_none_or(|at| at <= now());
+        match pending {
+            Some(turn) if retry_due => self.ask_bot(turn).await?,
+            _ => self.schedule().await?,
         }
         Response::ok("alarm handled")
     }

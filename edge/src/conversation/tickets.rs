@@ -17,7 +17,12 @@ CREATE TABLE IF NOT EXISTS tickets (
 ";
 
 /// Columns added after the first release of the table.
-const ADDED: &[(&str, &str)] = &[("subject", "TEXT"), ("summary", "TEXT"), ("language", "TEXT")];
+const ADDED: &[(&str, &str)] = &[
+    ("subject", "TEXT"),
+    ("summary", "TEXT"),
+    ("language", "TEXT"),
+    ("offline", "INTEGER NOT NULL DEFAULT 0"),
+];
 
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
@@ -38,18 +43,24 @@ struct Row {
     subject: Option<String>,
     summary: Option<String>,
     language: Option<String>,
+    offline: i64,
 }
 
-const COLUMNS: &str = "number, opened_at, assignee_id, assignee_name, status, resolved_at, subject, summary, language";
+const COLUMNS: &str = "number, opened_at, assignee_id, assignee_name, status, resolved_at, subject, summary, language, offline";
 
-/// Opens ticket `number`, summarising the visitor's latest messages.
-pub fn open(
-    sql: &SqlStorage,
-    number: u32,
-    agent: &AgentRef,
-    at: Millis,
-    language: Option<&str>,
-) -> Result<()> {
+/// A ticket as it begins: with the agent who claimed, or pending (no agent) from the
+/// out-of-hours form.
+pub struct Opening<'a> {
+    pub number: u32,
+    pub agent: Option<&'a AgentRef>,
+    pub at: Millis,
+    pub language: Option<&'a str>,
+    pub offline: bool,
+}
+
+/// Opens a ticket, summarising the visitor's latest messages. A pending ticket has no
+/// assignee: its columns hold empty strings.
+pub fn open(sql: &SqlStorage, t: &Opening) -> Result<()> {
     let items = store::recent_messages(sql, None, Some("visitor"), summary::RECENT)?;
     let said: Vec<&str> = items
         .iter()
@@ -59,18 +70,21 @@ pub fn open(
         })
         .collect();
     let extract = summary::extract(&said);
+    let (id, name) = t.agent.map_or(("", ""), |a| (a.id.as_str(), a.name.as_str()));
     sql::run(
         sql,
         "INSERT INTO tickets (number, opened_at, assignee_id, assignee_name, status, subject,
-           summary, language) VALUES (?, ?, ?, ?, 'open', ?, ?, ?)",
+           summary, language, offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
-            int(number.into()),
-            int(at),
-            text(&agent.id),
-            text(&agent.name),
+            int(t.number.into()),
+            int(t.at),
+            text(id),
+            text(name),
+            text(if t.agent.is_some() { "open" } else { "pending" }),
             text(extract.subject),
             text(extract.summary),
-            opt_text(language),
+            opt_text(t.language),
+            int(t.offline.into()),
         ],
     )
 }
@@ -78,8 +92,27 @@ pub fn open(
 pub fn assign(sql: &SqlStorage, number: u32, agent: &AgentRef) -> Result<()> {
     sql::run(
         sql,
-        "UPDATE tickets SET assignee_id = ?, assignee_name = ? WHERE number = ?",
+        "UPDATE tickets SET assignee_id = ?, assignee_name = ?, status = 'open' WHERE number = ?",
         vec![text(&agent.id), text(&agent.name), int(number.into())],
+    )
+}
+
+/// Back to waiting for an agent.
+pub fn unassign(sql: &SqlStorage, number: u32) -> Result<()> {
+    sql::run(
+        sql,
+        "UPDATE tickets SET assignee_id = '', assignee_name = '', status = 'pending'
+         WHERE number = ?",
+        vec![int(number.into())],
+    )
+}
+
+/// A subject and summary written by the AI replace the extractive ones.
+pub fn describe(sql: &SqlStorage, number: u32, subject: &str, summary: &str) -> Result<()> {
+    sql::run(
+        sql,
+        "UPDATE tickets SET subject = ?, summary = ? WHERE number = ?",
+        vec![text(subject), text(summary), int(number.into())],
     )
 }
 
@@ -100,8 +133,14 @@ fn ticket(row: Row, meta: &Meta, visitor: &VisitorProfile) -> Ticket {
         summary: row.summary.unwrap_or_default(),
         language: row.language,
         channel: "web".into(),
-        status: if row.status == "resolved" { TicketStatus::Resolved } else { TicketStatus::Open },
-        assignee: AgentRef { id: row.assignee_id, name: row.assignee_name },
+        status: match row.status.as_str() {
+            "resolved" => TicketStatus::Resolved,
+            "pending" => TicketStatus::Pending,
+            _ => TicketStatus::Open,
+        },
+        assignee: (!row.assignee_id.is_empty())
+            .then_some(AgentRef { id: row.assignee_id, name: row.assignee_name }),
+        offline: row.offline != 0,
         customer_name: visitor.name.clone(),
         customer_email: visitor.email.clone(),
         opened_at: row.opened_at,

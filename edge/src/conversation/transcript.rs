@@ -45,10 +45,11 @@ pub fn text(t: &Transcript) -> String {
                 format!("[{at}] Internal note by {}: {}", author(&m.author), m.text)
             }
             ItemBody::Event(e) => match e {
-                Event::Escalated { by, reason } => {
-                    let by = match by {
-                        EscalatedBy::Visitor => "the visitor asked for a person",
-                        EscalatedBy::Bot => "the AI handed over",
+                Event::Escalated { by, reason, offline } => {
+                    let by = match (by, offline) {
+                        (_, true) => "the visitor left a message out of hours",
+                        (EscalatedBy::Visitor, _) => "the visitor asked for a person",
+                        (EscalatedBy::Bot, _) => "the AI handed over",
                     };
                     let reason = reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
                     format!("[{at}] Escalated: {by}{reason}")
@@ -57,6 +58,15 @@ pub fn text(t: &Transcript) -> String {
                     "──────── Live chat · ticket {ticket} ────────\n[{at}] {} joined the conversation",
                     agent.name
                 ),
+                Event::OutOfHours => {
+                    format!("[{at}] A person was asked for out of hours: contact form offered")
+                }
+                Event::Unclaimed => {
+                    "──────── AI resumed · nobody claimed in time ────────".to_owned()
+                }
+                Event::Requeued { agent } => {
+                    format!("[{at}] {} went offline: back to Pending", agent.name)
+                }
                 Event::AgentLeft { agent } => {
                     format!("[{at}] {} left the conversation", agent.name)
                 }
@@ -81,9 +91,8 @@ pub fn text(t: &Transcript) -> String {
 }
 
 fn ticket_line(t: &Ticket) -> String {
-    let status = match t.status {
-        shared::api::TicketStatus::Open => "open",
-        shared::api::TicketStatus::Resolved => "resolved",
-    };
-    format!("Ticket {} ({status}, {}): {}", t.number, t.assignee.name, t.subject)
+    let status = t.status.as_str();
+    let who = t.assignee.as_ref().map_or("unassigned", |a| a.name.as_str());
+    let offline = if t.offline { ", left out of hours" } else { "" };
+    format!("Ticket {} ({status}, {who}{offline}): {}", t.number, t.subject)
 }

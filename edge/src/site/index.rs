@@ -63,6 +63,7 @@ pub fn accept(site: &Site, req: &Request) -> Result<Response> {
     let pair = WebSocketPair::new()?;
     site.state.accept_websocket_with_tags(&pair.server, &["agent"]);
     pair.server.serialize_attachment(&agent)?;
+    super::presence::online(site, &agent.agent.id)?;
     sockets::send(&pair.server, &InboxFrame::Snapshot { conversations: summaries(site)? });
     Response::from_websocket(pair.client)
 }

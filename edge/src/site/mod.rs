@@ -3,13 +3,17 @@
 
 mod index;
 mod mentions;
+mod presence;
 mod team;
 mod tickets;
 mod usage;
 
+use std::time::Duration;
+
+use futures_util::future::{Either, join_all, select};
 use shared::api::{BotConfig, SetupRequest, SiteSettings, WidgetConfig};
 use worker::{
-    DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    Delay, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, console_error, durable_object,
 };
 
@@ -35,6 +39,10 @@ CREATE TABLE IF NOT EXISTS setup_tokens (token_hash TEXT PRIMARY KEY, used_at IN
 /// this many (newest first); older widgets pick them up on their next load.
 const LIVE_CONFIG_WINDOW_MS: i64 = 24 * 3600 * 1000;
 const LIVE_CONFIG_MAX: usize = 500;
+/// Pushes run this many at a time, and all of them within this long, so saving settings
+/// answers promptly however many conversations a busy site has.
+const PUSH_CONCURRENCY: usize = 50;
+const PUSH_DEADLINE_MS: u64 = 5_000;
 
 #[durable_object]
 pub struct Site {
@@ -112,32 +120,53 @@ impl Site {
             vec![text(serde_json::to_string(&settings)?)],
         )?;
         let widget = widget_config(site_key, &settings);
-        for id in index::recently_active(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)? {
-            let sent = match internal::conversation(&self.env, &id) {
-                Ok(stub) => {
-                    internal::send(&stub, Method::Post, "/config", Some(&widget)).await.map(|_| ())
-                }
-                Err(e) => Err(e),
-            };
-            if let Err(e) = sent {
-                console_error!("config push to {id}: {e}");
+        let ids = index::recently_active(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)?;
+        let all = async {
+            for chunk in ids.chunks(PUSH_CONCURRENCY) {
+                join_all(chunk.iter().map(|id| self.push_config(id, &widget))).await;
             }
+        };
+        let deadline = Delay::from(Duration::from_millis(PUSH_DEADLINE_MS));
+        if let Either::Right(_) = select(Box::pin(all), deadline).await {
+            console_error!("settings push: not every open widget was reached in time");
         }
         Response::from_json(&settings)
     }
 
+    async fn push_config(&self, id: &str, widget: &WidgetConfig) {
+        let sent = match internal::conversation(&self.env, id) {
+            Ok(stub) => internal::send(&stub, Method::Post, "/config", Some(widget)).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            console_error!("config push to {id}: {e}");
+        }
+    }
+
     fn config(&self) -> Result<Response> {
         match self.settings()? {
-            Some((site_key, s)) => Response::from_json(&widget_config(site_key, &s)),
+            Some((site_key, s)) => Response::from_json(&internal::SiteConfig {
+                widget: widget_config(site_key, &s),
+                allowed_origins: s.allowed_origins,
+            }),
             None => Response::error("unknown site", 404),
         }
     }
 
     fn bot_config(&self) -> Result<Response> {
         match self.settings()? {
-            Some((_, s)) => Response::from_json(&BotConfig { faq: s.faq, engine: s.engine }),
+            Some((_, s)) => Response::from_json(&BotConfig {
+                open_now: open_now(&s),
+                faq: s.faq,
+                engine: s.engine,
+                takeover: s.takeover,
+            }),
             None => Response::error("unknown site", 404),
         }
+    }
+
+    pub(crate) async fn wake_at(&self, at: i64) -> Result<()> {
+        crate::alarm::wake_by(&self.state.storage(), at).await
     }
 }
 
@@ -147,7 +176,8 @@ impl DurableObject for Site {
         let migrated = sql::migrate(&sql, SCHEMA)
             .and_then(|()| sql::migrate(&sql, team::SCHEMA))
             .and_then(|()| sql::migrate(&sql, tickets::SCHEMA))
-            .and_then(|()| sql::migrate(&sql, usage::SCHEMA));
+            .and_then(|()| sql::migrate(&sql, usage::SCHEMA))
+            .and_then(|()| sql::migrate(&sql, presence::SCHEMA));
         if let Err(e) = migrated {
             console_error!("site schema: {e}");
         }
@@ -199,30 +229,44 @@ impl DurableObject for Site {
         _clean: bool,
     ) -> Result<()> {
         crate::sockets::close_back(&ws, code, &reason);
-        Ok(())
+        presence::socket_closed(self, &ws).await
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
         crate::sockets::close_back(&ws, 1011, "error");
-        Ok(())
+        presence::socket_closed(self, &ws).await
     }
 
+    /// Prunes expired sessions (daily) and sends away assignees' conversations back to
+    /// Pending (when due).
     async fn alarm(&self) -> Result<Response> {
         let now = worker::Date::now().as_millis() as i64;
         sql::run(&self.sql(), "DELETE FROM sessions WHERE expires_at <= ?", vec![int(now)])?;
-        Response::ok("sessions pruned")
+        let next_away = presence::check(self).await?;
+        let next = next_away.map_or(now + DAY_MS, |at| at.min(now + DAY_MS));
+        self.state.storage().set_alarm(crate::alarm::at(next)).await?;
+        Response::ok("alarm handled")
     }
+}
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Whether the team is within its business hours now; always, without a schedule.
+fn open_now(s: &SiteSettings) -> bool {
+    let now = worker::Date::now().as_millis() as i64;
+    s.business_hours.as_ref().is_none_or(|h| h.is_open(now).unwrap_or(true))
 }
 
 /// What widgets see of the settings, with the business hours evaluated now.
 fn widget_config(site_key: String, s: &SiteSettings) -> WidgetConfig {
-    let now = worker::Date::now().as_millis() as i64;
-    let open_now = s.business_hours.as_ref().is_none_or(|h| h.is_open(now).unwrap_or(true));
     WidgetConfig {
         site_key,
         title: s.title.clone(),
         color: s.color.clone(),
         human_button_after: s.human_button_after,
-        open_now,
+        open_now: open_now(s),
+        takeover: s.takeover.enabled,
+        show_human_button: s.takeover.show_button,
+        texts: s.texts.clone(),
     }
 }

@@ -2,7 +2,7 @@
 //! the console and exported as CSV.
 
 use serde::Deserialize;
-use shared::api::{InboxFrame, Ticket, TicketStatus};
+use shared::api::{InboxFrame, Ticket};
 use worker::{Request, Response, Result};
 
 use super::Site;
@@ -23,10 +23,7 @@ struct JsonRow {
 
 pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     let ticket: Ticket = req.json().await?;
-    let status = match ticket.status {
-        TicketStatus::Open => "open",
-        TicketStatus::Resolved => "resolved",
-    };
+    let status = ticket.status.as_str();
     sql::run(
         &site.sql(),
         "INSERT INTO tickets (id, conversation_id, json, status, opened_at) VALUES (?, ?, ?, ?, ?)
@@ -72,6 +69,7 @@ pub fn csv(site: &Site) -> Result<Response> {
         "language",
         "channel",
         "assignee",
+        "offline",
         "customer_name",
         "customer_email",
         "opened_at",
@@ -82,20 +80,17 @@ pub fn csv(site: &Site) -> Result<Response> {
     let mut tickets = all(site)?;
     tickets.reverse();
     for t in tickets {
-        let status = match t.status {
-            TicketStatus::Open => "open",
-            TicketStatus::Resolved => "resolved",
-        };
         out.write_record([
             t.id,
             t.conversation_id,
             t.number.to_string(),
-            status.to_owned(),
+            t.status.as_str().to_owned(),
             t.subject,
             t.summary,
             t.language.unwrap_or_default(),
             t.channel,
-            t.assignee.name,
+            t.assignee.map(|a| a.name).unwrap_or_default(),
+            t.offline.to_string(),
             t.customer_name.unwrap_or_default(),
             t.customer_email.unwrap_or_default(),
             iso(t.opened_at),

@@ -1,0 +1,228 @@
+//! The settings that decide when a person takes over, and what visitors read meanwhile:
+//! takeover switches and timeouts, business hours, the owner's texts per language, and the
+//! origins allowed to embed the widget.
+
+use leptos::prelude::*;
+use shared::api::SiteSettings;
+use shared::hours::{BusinessHours, Opening};
+use shared::texts::Texts;
+
+type Draft = RwSignal<Option<SiteSettings>>;
+
+const DAYS: [(&str, &str); 7] = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+];
+
+fn edit(draft: Draft, f: impl Fn(&mut SiteSettings)) {
+    draft.update(|s| s.iter_mut().for_each(f));
+}
+
+fn read<T: Default>(draft: Draft, f: impl Fn(&SiteSettings) -> T) -> T {
+    draft.with(|s| s.as_ref().map(f).unwrap_or_default())
+}
+
+fn minutes(secs: u32) -> String {
+    (secs / 60).to_string()
+}
+
+fn browser_time_zone() -> String {
+    js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options()
+        .get_field("timeZone")
+}
+
+trait Field {
+    fn get_field(&self, name: &str) -> String;
+}
+
+impl Field for js_sys::Object {
+    fn get_field(&self, name: &str) -> String {
+        js_sys::Reflect::get(self, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| "UTC".into())
+    }
+}
+
+#[component]
+pub fn Takeover(draft: Draft) -> impl IntoView {
+    let checked = move |f: fn(&SiteSettings) -> bool| move || read(draft, f);
+    view! {
+        <fieldset>
+            <legend>"Human takeover"</legend>
+            <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.enabled)
+                on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.enabled = on) }/>
+                "Visitors and the AI can bring in a person"</label>
+            <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.show_button)
+                on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.show_button = on) }/>
+                "Show the \"Talk to a human\" button"</label>
+            <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
+                <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
+                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m * 60) }/></label>
+            <label>"Return a conversation to Pending when its assignee has been offline for (minutes, 0 = never)"
+                <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.assignee_offline_secs))
+                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m * 60) }/></label>
+        </fieldset>
+    }
+}
+
+/// The first opening on `day`, as the form edits one interval per day.
+fn opening(s: &SiteSettings, day: &str) -> Option<Opening> {
+    s.business_hours.as_ref()?.weekly.iter().find(|o| o.day == day).cloned()
+}
+
+fn hours(s: &mut SiteSettings) -> &mut BusinessHours {
+    s.business_hours.get_or_insert_with(|| BusinessHours {
+        enabled: false,
+        time_zone: browser_time_zone(),
+        weekly: Vec::new(),
+    })
+}
+
+fn set_opening(s: &mut SiteSettings, day: &str, change: impl Fn(&mut Opening)) {
+    let weekly = &mut hours(s).weekly;
+    match weekly.iter_mut().find(|o| o.day == day) {
+        Some(o) => change(o),
+        None => {
+            let mut o = Opening { day: day.into(), start: "09:00".into(), end: "17:00".into() };
+            change(&mut o);
+            weekly.push(o);
+        }
+    }
+}
+
+#[component]
+pub fn Hours(draft: Draft) -> impl IntoView {
+    let enabled = move || read(draft, |s| s.business_hours.as_ref().is_some_and(|h| h.enabled));
+    let zone = move || {
+        read(draft, |s| s.business_hours.as_ref().map(|h| h.time_zone.clone()))
+            .unwrap_or_else(browser_time_zone)
+    };
+    let day_row = move |(day, label): (&'static str, &'static str)| {
+        let open = move || read(draft, |s| opening(s, day).is_some());
+        let time = move |end: bool| {
+            move || {
+                read(draft, |s| opening(s, day).map(|o| if end { o.end } else { o.start }))
+                    .unwrap_or_else(|| if end { "17:00".into() } else { "09:00".into() })
+            }
+        };
+        view! {
+            <div class="day" role="group" aria-label=label>
+                <label class="check"><input type="checkbox" prop:checked=open on:change=move |e| {
+                    let on = event_target_checked(&e);
+                    edit(draft, |s| if on { set_opening(s, day, |_| {}) } else { hours(s).weekly.retain(|o| o.day != day) });
+                }/>{label}</label>
+                <label>"Opens" <input type="time" prop:value=time(false) disabled=move || !open()
+                    on:change=move |e| { let v = event_target_value(&e); edit(draft, |s| set_opening(s, day, |o| o.start = v.clone())) }/></label>
+                <label>"Closes" <input type="time" prop:value=time(true) disabled=move || !open()
+                    on:change=move |e| { let v = event_target_value(&e); edit(draft, |s| set_opening(s, day, |o| o.end = v.clone())) }/></label>
+            </div>
+        }
+    };
+    view! {
+        <fieldset>
+            <legend>"Business hours"</legend>
+            <label class="check"><input type="checkbox" prop:checked=enabled
+                on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| hours(s).enabled = on) }/>
+                "Outside these hours, visitors who ask for a person get the contact form"</label>
+            <label>"Time zone (IANA, such as Europe/Berlin)" <input prop:value=zone
+                on:change=move |e| { let v = event_target_value(&e); edit(draft, |s| hours(s).time_zone = v.trim().to_owned()) }/></label>
+            {DAYS.into_iter().map(day_row).collect_view()}
+        </fieldset>
+    }
+}
+
+type TextField = (&'static str, &'static str, fn(&mut Texts) -> &mut Option<String>);
+
+const TEXT_FIELDS: [TextField; 5] = [
+    ("While the visitor waits for a person", "Waiting for support agent to join", |t| {
+        &mut t.handover
+    }),
+    (
+        "Out of hours, above the contact form",
+        "We're away right now. Leave your name, email and message, and we'll reply by email.",
+        |t| &mut t.out_of_hours,
+    ),
+    ("When an agent joins ({name} is their name)", "{name} joined the conversation", |t| {
+        &mut t.joined
+    }),
+    ("When an agent leaves", "{name} left the conversation", |t| &mut t.left),
+    (
+        "When nobody claimed in time",
+        "No one from the team could join right now. The assistant is back to help.",
+        |t| &mut t.unclaimed,
+    ),
+];
+
+#[component]
+pub fn TextsEditor(draft: Draft) -> impl IntoView {
+    let languages = move || read(draft, |s| s.texts.keys().cloned().collect::<Vec<_>>());
+    let new_language = RwSignal::new(String::new());
+    let language_block = move |lang: String| {
+        let title =
+            if lang == "*" { "Every language".to_owned() } else { format!("Language: {lang}") };
+        let rows = TEXT_FIELDS.into_iter().map(|(label, default, field)| {
+            let (l1, l2) = (lang.clone(), lang.clone());
+            let value = move || {
+                read(draft, |s| s.texts.get(&l1).cloned()).and_then(|mut t| field(&mut t).clone()).unwrap_or_default()
+            };
+            view! {
+                <label>{label}
+                    <textarea rows="2" placeholder=default prop:value=value on:change=move |e| {
+                        let v = event_target_value(&e);
+                        let v = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+                        edit(draft, |s| *field(s.texts.entry(l2.clone()).or_default()) = v.clone());
+                    }></textarea></label>
+            }
+        }).collect_view();
+        let gone = lang.clone();
+        view! {
+            <div class="texts" role="group" aria-label=title.clone()>
+                <h3>{title.clone()}</h3>
+                {rows}
+                <button type="button" class="danger" on:click=move |_| edit(draft, |s| { s.texts.remove(&gone); })>
+                    {format!("Remove texts for {}", if lang == "*" { "every language" } else { lang.as_str() })}
+                </button>
+            </div>
+        }
+    };
+    view! {
+        <fieldset>
+            <legend>"Texts"</legend>
+            <p class="hint">"Empty lines keep the widget's own wording, translated into the visitor's language. Texts for a language win over texts for every language (*)."</p>
+            <For each=languages key=|l| l.clone() let:lang>{language_block(lang)}</For>
+            <div class="row">
+                <label>"Language code (en, de, pt…) or * for every language"
+                    <input maxlength="3" prop:value=move || new_language.get() on:input=move |e| new_language.set(event_target_value(&e))/></label>
+                <button type="button" on:click=move |_| {
+                    let lang = new_language.get_untracked().trim().to_ascii_lowercase();
+                    if !lang.is_empty() {
+                        edit(draft, |s| { s.texts.entry(lang.clone()).or_default(); });
+                        new_language.set(String::new());
+                    }
+                }>"Add texts for this language"</button>
+            </div>
+        </fieldset>
+    }
+}
+
+#[component]
+pub fn Origins(draft: Draft) -> impl IntoView {
+    view! {
+        <fieldset>
+            <legend>"Allowed origins"</legend>
+            <label>"Pages that may show the chat, one origin per line (https://shop.example, https://*.example.com); empty allows every site"
+                <textarea rows="3" prop:value=move || read(draft, |s| s.allowed_origins.join("\n"))
+                    on:change=move |e| {
+                        let lines: Vec<String> = event_target_value(&e).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+                        edit(draft, |s| s.allowed_origins = lines.clone());
+                    }></textarea></label>
+        </fieldset>
+    }
+}

@@ -1,0 +1,114 @@
+//! The site's rules as this conversation applies them, the visitor's out-of-hours message,
+//! and the one alarm that serves the conversation's clocks.
+
+use shared::api::BotConfig;
+use shared::machine::{Input, Rules};
+use shared::protocol::{ErrorCode, Millis};
+use worker::{Method, Result, WebSocket, console_error};
+
+use super::socket::{Attachment, refuse};
+use super::{Conversation, now, profile};
+use crate::{alarm, internal};
+
+/// Settings are fetched again after this long: business hours open and close meanwhile.
+const CONFIG_TTL_MS: Millis = 60_000;
+
+fn rules(config: &BotConfig) -> Rules {
+    let secs = config.takeover.unclaimed_timeout_secs;
+    Rules {
+        takeover: config.takeover.enabled,
+        open: config.open_now,
+        unclaimed_after: (secs > 0).then(|| Millis::from(secs) * 1000),
+    }
+}
+
+impl Conversation {
+    /// The site's settings, fetched unless known from the last minute (a settings change
+    /// forgets them); the machine gets their rules. A failed fetch keeps the last rules.
+    pub(super) async fn site_config(&self) -> BotConfig {
+        let cached = self.inner.borrow().config.clone();
+        if let Some((at, config)) = cached
+            && now() - at < CONFIG_TTL_MS
+        {
+            return config;
+        }
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+            return BotConfig::default();
+        };
+        let fetched = match internal::site(&self.env, &site_key) {
+            Ok(stub) => {
+                internal::ask::<(), BotConfig>(&stub, Method::Get, "/bot-config", None).await
+            }
+            Err(e) => Err(e),
+        };
+        match fetched {
+            Ok(Some(config)) => {
+                let mut inner = self.inner.borrow_mut();
+                inner.machine.set_rules(rules(&config));
+                inner.config = Some((now(), config.clone()));
+                config
+            }
+            Ok(None) | Err(_) => {
+                console_error!("the site's settings could not be read; keeping the last rules");
+                BotConfig::default()
+            }
+        }
+    }
+
+    /// Sets the alarm for the earliest clock: the unclaimed timeout, or asking the AI again.
+    pub(super) async fn schedule(&self) -> Result<()> {
+        if self.inner.borrow().config.is_none() {
+            self.site_config().await;
+        }
+        let next = {
+            let inner = self.inner.borrow();
+            [inner.bot_retry_at, inner.machine.next_deadline()].into_iter().flatten().min()
+        };
+        let storage = self.state.storage();
+        match next {
+            Some(at) => storage.set_alarm(alarm::at(at)).await,
+            None => storage.delete_alarm().await,
+        }
+    }
+
+    /// The out-of-hours form. The name and email are stored only if the machine takes the
+    /// message, so a refused form changes nothing.
+    pub(super) async fn leave_message(
+        &self,
+        ws: &WebSocket,
+        from: &Attachment,
+        client_id: String,
+        (name, email): (String, String),
+        text: String,
+    ) -> Result<()> {
+        if !from.is_visitor() {
+            refuse(ws, ErrorCode::Forbidden, "Only the visitor leaves a message.");
+            return Ok(());
+        }
+        let (name, email) = match profile::validate(Some(name), Some(email)) {
+            Ok((Some(name), Some(email))) => (name, email),
+            Ok(_) => {
+                let why = "Leave your name and email so the team can answer.";
+                refuse(ws, ErrorCode::InvalidProfile, why);
+                return Ok(());
+            }
+            Err(message) => {
+                refuse(ws, ErrorCode::InvalidProfile, message);
+                return Ok(());
+            }
+        };
+        self.site_config().await;
+        let input = Input::LeaveMessage { client_id: client_id.clone(), text };
+        let accepted = {
+            let mut trial = self.inner.borrow().machine.clone();
+            trial.handle(now(), input.clone()).is_ok()
+        };
+        if accepted {
+            let mut profile = self.inner.borrow().profile.clone();
+            profile.name = Some(name);
+            profile.email = Some(email);
+            self.set_profile(profile);
+        }
+        self.input(Some(ws), input, Some(client_id)).await.map(drop)
+    }
+}

@@ -1,0 +1,130 @@
+//! Whether each teammate is online: connected to the inbox socket from a console. When an
+//! assignee has been offline longer than the site allows, the conversations they hold are
+//! told, and go back to Pending.
+
+use serde::Deserialize;
+use shared::api::ConversationSummary;
+use shared::protocol::{Millis, Phase};
+use worker::{Method, Result, WebSocket, console_error};
+
+use super::Site;
+use crate::internal::{self, AgentIdentity, AssigneeAway};
+use crate::sql::{self, int, text};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS presence (
+  agent_id TEXT PRIMARY KEY, offline_since INTEGER, told INTEGER NOT NULL DEFAULT 0);
+";
+
+fn now() -> Millis {
+    worker::Date::now().as_millis() as Millis
+}
+
+pub fn online(site: &Site, agent_id: &str) -> Result<()> {
+    sql::run(
+        &site.sql(),
+        "INSERT INTO presence (agent_id, offline_since, told) VALUES (?, NULL, 0)
+         ON CONFLICT (agent_id) DO UPDATE SET offline_since = NULL, told = 0",
+        vec![text(agent_id)],
+    )
+}
+
+/// An inbox socket closed: its agent is offline once no other console of theirs is open.
+pub async fn socket_closed(site: &Site, closed: &WebSocket) -> Result<()> {
+    let Some(me) = closed.deserialize_attachment::<AgentIdentity>().ok().flatten() else {
+        return Ok(());
+    };
+    let closed_js: &web_sys::WebSocket = closed.as_ref();
+    let still_here = site.state.get_websockets().iter().any(|ws| {
+        let js: &web_sys::WebSocket = ws.as_ref();
+        js != closed_js
+            && js.ready_state() == web_sys::WebSocket::OPEN
+            && ws.deserialize_attachment::<AgentIdentity>().ok().flatten().map(|a| a.agent.id)
+                == Some(me.agent.id.clone())
+    });
+    if still_here {
+        return Ok(());
+    }
+    sql::run(
+        &site.sql(),
+        "INSERT INTO presence (agent_id, offline_since, told) VALUES (?, ?, 0)
+         ON CONFLICT (agent_id) DO UPDATE SET offline_since = excluded.offline_since, told = 0",
+        vec![text(&me.agent.id), int(now())],
+    )?;
+    if let Some(after) = away_after(site)? {
+        site.wake_at(now() + after).await?;
+    }
+    Ok(())
+}
+
+/// How long an assignee may be offline, when the site has that rule on.
+fn away_after(site: &Site) -> Result<Option<Millis>> {
+    let secs = site.settings()?.map_or(0, |(_, s)| s.takeover.assignee_offline_secs);
+    Ok((secs > 0).then(|| Millis::from(secs) * 1000))
+}
+
+#[derive(Deserialize)]
+struct Away {
+    agent_id: String,
+    offline_since: i64,
+}
+
+#[derive(Deserialize)]
+struct JsonRow {
+    json: String,
+}
+
+/// Tells the conversations of every assignee offline for too long; returns when to look
+/// again, if someone is still on the clock.
+pub async fn check(site: &Site) -> Result<Option<Millis>> {
+    let Some(after) = away_after(site)? else { return Ok(None) };
+    let (now, sql) = (now(), site.sql());
+    let due: Vec<Away> = sql::rows(
+        &sql,
+        "SELECT agent_id, offline_since FROM presence
+         WHERE offline_since IS NOT NULL AND told = 0 AND offline_since <= ?",
+        vec![int(now - after)],
+    )?;
+    if !due.is_empty() {
+        let active: Vec<JsonRow> = sql::rows(
+            &sql,
+            "SELECT json FROM conversations WHERE phase = ?",
+            vec![text(Phase::Active.as_str())],
+        )?;
+        let held: Vec<ConversationSummary> =
+            active.iter().filter_map(|r| serde_json::from_str(&r.json).ok()).collect();
+        for away in &due {
+            for c in
+                held.iter().filter(|c| c.assignee.as_ref().is_some_and(|a| a.id == away.agent_id))
+            {
+                let body = AssigneeAway {
+                    agent_id: away.agent_id.clone(),
+                    offline_since: away.offline_since,
+                    after,
+                };
+                let sent = match internal::conversation(&site.env, &c.id) {
+                    Ok(stub) => internal::send(&stub, Method::Post, "/away", Some(&body)).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = sent {
+                    console_error!("away notice to {}: {e}", c.id);
+                }
+            }
+            sql::run(
+                &sql,
+                "UPDATE presence SET told = 1 WHERE agent_id = ?",
+                vec![text(&away.agent_id)],
+            )?;
+        }
+    }
+    #[derive(Deserialize)]
+    struct Next {
+        at: Option<i64>,
+    }
+    let next: Option<Next> = sql::first(
+        &sql,
+        "SELECT MIN(offline_since) AS at FROM presence WHERE offline_since IS NOT NULL AND told = 0",
+        vec![],
+    )?;
+    Ok(next.and_then(|n| n.at).map(|at| at + after))
+}

@@ -1,0 +1,148 @@
+//! The owner's wording for the lines visitors see. The widget has a localized default for
+//! each; the owner may override any of them per language, or for every language with `*`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Overrides by language: a primary language subtag (`en`, `de`, `pt`) or `*` for all.
+pub type TextOverrides = BTreeMap<String, Texts>;
+
+/// The lines an owner can reword; `{name}` stands for the agent's display name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Texts {
+    /// Shown while the visitor waits for a person after a handover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handover: Option<String>,
+    /// Shown above the contact form outside business hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_hours: Option<String>,
+    /// "{name} joined the conversation".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined: Option<String>,
+    /// "{name} left the conversation".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<String>,
+    /// Told to the visitor when nobody claimed in time and the AI resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unclaimed: Option<String>,
+}
+
+/// Characters in one overridden line.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// Languages with overrides.
+pub const MAX_LANGUAGES: usize = 60;
+
+impl Texts {
+    fn fields(&self) -> [(&'static str, &Option<String>); 5] {
+        [
+            ("handover", &self.handover),
+            ("out_of_hours", &self.out_of_hours),
+            ("joined", &self.joined),
+            ("left", &self.left),
+            ("unclaimed", &self.unclaimed),
+        ]
+    }
+
+    /// Each line from `self`, else from `fallback`.
+    fn or(self, fallback: &Texts) -> Texts {
+        let pick = |own: Option<String>, other: &Option<String>| own.or_else(|| other.clone());
+        Texts {
+            handover: pick(self.handover, &fallback.handover),
+            out_of_hours: pick(self.out_of_hours, &fallback.out_of_hours),
+            joined: pick(self.joined, &fallback.joined),
+            left: pick(self.left, &fallback.left),
+            unclaimed: pick(self.unclaimed, &fallback.unclaimed),
+        }
+    }
+}
+
+/// The overrides that apply to a visitor writing `lang` (a BCP 47 tag such as `pt-BR`): the
+/// language's own first, then those for every language. Lines left `None` keep the widget's
+/// localized default.
+pub fn for_language(all: &TextOverrides, lang: &str) -> Texts {
+    let primary = lang.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let own = all.get(&primary).cloned().unwrap_or_default();
+    match all.get("*") {
+        Some(every) => own.or(every),
+        None => own,
+    }
+}
+
+/// Puts an agent's name into a line.
+pub fn fill(template: &str, name: &str) -> String {
+    template.replace("{name}", name)
+}
+
+/// Checks overrides as the settings API receives them; the error names what is wrong.
+pub fn validate(all: &TextOverrides) -> Result<(), String> {
+    if all.len() > MAX_LANGUAGES {
+        return Err(format!("Texts can be overridden for at most {MAX_LANGUAGES} languages."));
+    }
+    for (lang, texts) in all {
+        let code_ok = lang == "*"
+            || ((2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase()));
+        if !code_ok {
+            return Err(format!(
+                "\"{lang}\" is not a language: use a code such as en or pt, or * for all."
+            ));
+        }
+        for (field, text) in texts.fields() {
+            let Some(text) = text else { continue };
+            if text.trim().is_empty() {
+                return Err(format!("The {field} text for {lang} is empty; leave it out instead."));
+            }
+            if text.chars().count() > MAX_TEXT_CHARS {
+                return Err(format!(
+                    "The {field} text for {lang} is longer than {MAX_TEXT_CHARS} characters."
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(s: &str) -> Option<String> {
+        Some(s.to_owned())
+    }
+
+    #[test]
+    fn a_language_overrides_every_language_which_overrides_the_default() {
+        let mut all = TextOverrides::new();
+        all.insert(
+            "*".into(),
+            Texts { handover: line("One moment"), left: line("Bye"), ..Texts::default() },
+        );
+        all.insert("de".into(), Texts { handover: line("Einen Moment"), ..Texts::default() });
+        let de = for_language(&all, "de-AT");
+        assert_eq!(de.handover, line("Einen Moment"));
+        assert_eq!(de.left, line("Bye"));
+        assert_eq!(de.joined, None, "the widget's localized default stays");
+        assert_eq!(for_language(&all, "fr").handover, line("One moment"));
+        assert_eq!(for_language(&TextOverrides::new(), "fr"), Texts::default());
+    }
+
+    #[test]
+    fn names_fill_templates() {
+        assert_eq!(fill("{name} is here", "Maria"), "Maria is here");
+    }
+
+    #[test]
+    fn bad_overrides_are_refused_with_a_reason() {
+        let mut all = TextOverrides::new();
+        all.insert("German".into(), Texts::default());
+        assert!(validate(&all).unwrap_err().contains("not a language"));
+        let mut all = TextOverrides::new();
+        all.insert("de".into(), Texts { joined: line("  "), ..Texts::default() });
+        assert!(validate(&all).unwrap_err().contains("joined"));
+        let mut all = TextOverrides::new();
+        all.insert("*".into(), Texts { left: line(&"x".repeat(501)), ..Texts::default() });
+        assert!(validate(&all).unwrap_err().contains("500"));
+        all.insert("*".into(), Texts { left: line("See you"), ..Texts::default() });
+        assert_eq!(validate(&all), Ok(()));
+    }
+}

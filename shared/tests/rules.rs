@@ -1,0 +1,202 @@
+//! The site's takeover rules, with time injected: takeover on/off, business hours and the
+//! out-of-hours form, the unclaimed timeout, and the away assignee.
+
+use shared::machine::{Actor, BotReply, Conversation, Effect, Input, Rules};
+use shared::protocol::{AgentRef, ErrorCode, Event, Item, ItemBody, Phase, Role};
+
+const T: i64 = 1_700_000_000_000;
+const MINUTE: i64 = 60_000;
+
+fn aref(id: &str) -> AgentRef {
+    AgentRef { id: id.into(), name: format!("Agent {id}") }
+}
+
+fn claim(id: &str) -> Input {
+    Input::Claim { by: Actor::Agent { agent: aref(id), role: Role::Responder } }
+}
+
+fn say(id: &str, text: &str) -> Input {
+    Input::Message { from: Actor::Visitor, client_id: id.into(), text: text.into() }
+}
+
+fn events(effects: &[Effect]) -> Vec<&Event> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append(Item { body: ItemBody::Event(e), .. }) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+fn with(rules: Rules) -> Conversation {
+    let mut c = Conversation::new();
+    c.set_rules(rules);
+    c.handle(T, say("v1", "hello")).unwrap();
+    c
+}
+
+fn refused(c: &mut Conversation, now: i64, input: Input) -> ErrorCode {
+    let before = c.clone();
+    let code = c.handle(now, input).expect_err("should be refused").code;
+    assert_eq!(*c, before, "a refusal must change nothing");
+    code
+}
+
+fn handover(text: Option<&str>) -> BotReply {
+    BotReply { text: text.map(str::to_owned), handover: Some("unsure".into()), tokens: None }
+}
+
+fn leave(id: &str) -> Input {
+    Input::LeaveMessage { client_id: id.into(), text: "Please call me back about my order".into() }
+}
+
+#[test]
+fn with_takeover_off_nobody_but_an_agent_brings_in_a_person() {
+    let mut c = with(Rules { takeover: false, ..Rules::default() });
+    assert_eq!(refused(&mut c, T, Input::RequestHuman), ErrorCode::TakeoverOff);
+    assert_eq!(refused(&mut c, T, leave("f1")), ErrorCode::TakeoverOff);
+    let fx =
+        c.handle(T, Input::BotReplied { turn: 1, reply: handover(Some("Not sure.")) }).unwrap();
+    assert!(events(&fx).is_empty(), "the AI's handover is ignored");
+    assert_eq!(c.phase(), Phase::Bot);
+    assert_eq!(c.bot_turn_pending(), None, "its text still answers the turn");
+    // An agent stepping in on their own is a deliberate act and still works.
+    c.handle(T, claim("a")).unwrap();
+    assert_eq!(c.phase(), Phase::Active);
+}
+
+#[test]
+fn out_of_hours_a_request_for_a_person_offers_the_form_and_the_ai_goes_on() {
+    let mut c = with(Rules { open: false, ..Rules::default() });
+    let fx = c.handle(T, Input::RequestHuman).unwrap();
+    assert_eq!(events(&fx), [&Event::OutOfHours]);
+    assert_eq!(c.phase(), Phase::Bot);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::StateChanged(_))));
+
+    let mut c = with(Rules { open: false, ..Rules::default() });
+    let fx = c.handle(T, Input::BotReplied { turn: 1, reply: handover(None) }).unwrap();
+    assert_eq!(events(&fx), [&Event::OutOfHours]);
+    assert_eq!(c.phase(), Phase::Bot);
+    assert_eq!(c.bot_turn_pending(), None, "the offer answers the turn: nothing is asked again");
+}
+
+#[test]
+fn the_out_of_hours_form_opens_a_pending_offline_ticket_that_a_claim_takes_over() {
+    let mut c = with(Rules { open: false, ..Rules::default() });
+    let fx = c.handle(T, leave("f1")).unwrap();
+    assert!(matches!(events(&fx)[..], [Event::Escalated { offline: true, .. }]));
+    assert!(fx.contains(&Effect::OpenTicket { number: 1, agent: None, at: T, offline: true }));
+    assert!(fx.contains(&Effect::Ack { client_id: "f1".into(), seq: 2 }));
+    assert_eq!(c.phase(), Phase::Escalated);
+    assert_eq!(c.next_deadline(), None, "an offline ticket waits however long it takes");
+
+    // A resend of the same form is acknowledged, not stored twice.
+    let again = c.handle(T, leave("f1")).unwrap();
+    assert_eq!(again, [Effect::Ack { client_id: "f1".into(), seq: 2 }]);
+
+    let fx = c.handle(T + 600 * MINUTE, claim("a")).unwrap();
+    assert!(matches!(events(&fx)[..], [Event::AgentJoined { ticket: 1, .. }]));
+    assert!(fx.contains(&Effect::AssignTicket { number: 1, agent: aref("a") }));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::OpenTicket { .. })));
+    assert_eq!(c.view().ticket, Some(1));
+}
+
+#[test]
+fn the_form_is_refused_when_a_person_is_already_coming() {
+    let mut c = with(Rules::default());
+    c.handle(T, Input::RequestHuman).unwrap();
+    assert_eq!(refused(&mut c, T, leave("f1")), ErrorCode::InvalidState);
+}
+
+#[test]
+fn ending_resolves_a_pending_ticket() {
+    let mut c = with(Rules { open: false, ..Rules::default() });
+    c.handle(T, leave("f1")).unwrap();
+    let fx = c.handle(T, Input::End { by: Actor::Visitor }).unwrap();
+    assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T }));
+}
+
+#[test]
+fn unclaimed_timeout_is_off_by_default() {
+    let mut c = with(Rules::default());
+    c.handle(T, Input::RequestHuman).unwrap();
+    assert_eq!(c.next_deadline(), None);
+    assert!(c.handle(T + 10_000 * MINUTE, Input::Tick).unwrap().is_empty());
+    assert_eq!(c.phase(), Phase::Escalated);
+}
+
+#[test]
+fn nobody_claiming_in_time_tells_the_visitor_and_resumes_the_ai() {
+    let mut c = with(Rules { unclaimed_after: Some(5 * MINUTE), ..Rules::default() });
+    c.handle(T, Input::RequestHuman).unwrap();
+    assert_eq!(c.next_deadline(), Some(T + 5 * MINUTE));
+    assert!(c.handle(T + 5 * MINUTE - 1, Input::Tick).unwrap().is_empty());
+    let fx = c.handle(T + 5 * MINUTE, Input::Tick).unwrap();
+    assert_eq!(events(&fx), [&Event::Unclaimed]);
+    assert_eq!(c.phase(), Phase::Bot);
+    assert_eq!(c.next_deadline(), None);
+    // The AI answers what the visitor says next.
+    let fx = c.handle(T + 6 * MINUTE, say("v2", "still there?")).unwrap();
+    assert!(fx.iter().any(|e| matches!(e, Effect::AskBot { .. })));
+}
+
+#[test]
+fn a_claim_before_the_deadline_stops_the_clock() {
+    let mut c = with(Rules { unclaimed_after: Some(5 * MINUTE), ..Rules::default() });
+    c.handle(T, Input::RequestHuman).unwrap();
+    c.handle(T + MINUTE, claim("a")).unwrap();
+    assert_eq!(c.next_deadline(), None);
+    assert!(c.handle(T + 10 * MINUTE, Input::Tick).unwrap().is_empty());
+    assert_eq!(c.phase(), Phase::Active);
+}
+
+#[test]
+fn an_away_assignee_sends_the_conversation_back_to_pending_with_its_ticket() {
+    let mut c = with(Rules { unclaimed_after: Some(5 * MINUTE), ..Rules::default() });
+    c.handle(T, Input::RequestHuman).unwrap();
+    c.handle(T, claim("a")).unwrap();
+    let away = |offline_since| Input::AssigneeAway {
+        agent_id: "a".into(),
+        offline_since,
+        after: 10 * MINUTE,
+    };
+    // Offline before the claim counts from the claim.
+    assert_eq!(refused(&mut c, T + 9 * MINUTE, away(T - 60 * MINUTE)), ErrorCode::InvalidState);
+    let other = Input::AssigneeAway { agent_id: "b".into(), offline_since: T, after: MINUTE };
+    assert_eq!(refused(&mut c, T + 60 * MINUTE, other), ErrorCode::InvalidState);
+
+    let fx = c.handle(T + 10 * MINUTE, away(T - 60 * MINUTE)).unwrap();
+    assert_eq!(events(&fx), [&Event::Requeued { agent: aref("a") }]);
+    assert!(fx.contains(&Effect::UnassignTicket { number: 1 }));
+    assert_eq!(c.phase(), Phase::Escalated);
+    assert_eq!(c.next_deadline(), None, "a requeued ticket waits for a person");
+
+    let fx = c.handle(T + 11 * MINUTE, claim("b")).unwrap();
+    assert!(matches!(events(&fx)[..], [Event::AgentJoined { ticket: 1, .. }]));
+    assert!(fx.contains(&Effect::AssignTicket { number: 1, agent: aref("b") }));
+    assert_eq!(c.tickets(), 1);
+}
+
+#[test]
+fn only_the_decisions_of_rules_are_replayed() {
+    let mut c = with(Rules { open: false, ..Rules::default() });
+    let mut log = Vec::new();
+    for input in [leave("f1"), claim("a")] {
+        for e in c.handle(T, input).unwrap() {
+            if let Effect::Append(i) = e {
+                log.push(i);
+            }
+        }
+    }
+    let mut first = Conversation::new();
+    let fx = first.handle(T, say("v1", "hello")).unwrap();
+    let mut items: Vec<Item> = fx
+        .into_iter()
+        .filter_map(|e| if let Effect::Append(i) = e { Some(i) } else { None })
+        .collect();
+    items.extend(log);
+    let mut replayed = Conversation::replay(&items);
+    replayed.set_rules(c.rules().clone());
+    assert_eq!(replayed, c);
+}
