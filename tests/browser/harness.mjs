@@ -107,6 +107,19 @@ export class Agent {
     await this.page.evaluate((f) => window.sock.send(JSON.stringify(f)), frame);
   }
 
+  /** The site's settings through the admin API, as the settings page reads them. */
+  async settings() {
+    return this.page.evaluate(async () => (await fetch("/api/admin/settings")).json());
+  }
+
+  async saveSettings(settings) {
+    const status = await this.page.evaluate(async ({ s, csrf }) => {
+      const r = await fetch("/api/admin/settings", { method: "PUT", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(s) });
+      return r.status;
+    }, { s: settings, csrf: this.me.csrf });
+    if (status !== 200) throw new Error(`saving settings failed: ${status}`);
+  }
+
   claim() { return this.send({ type: "claim" }); }
   handBack() { return this.send({ type: "hand_back" }); }
   typing(on) { return this.send({ type: "typing", on }); }

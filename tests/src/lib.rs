@@ -34,6 +34,8 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// Every teammate the tests create signs in with this.
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The deployment's webhook signing secret in every test worker.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 /// How long a test waits for a frame before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -61,7 +63,7 @@ impl Edge {
 
     fn launch(port: u16, state: &Path, token: &str) -> server::LocalWorker {
         let log = state.with_extension("log");
-        let vars = [("LLM_API_KEY", llm_mock::KEY)];
+        let vars = [("LLM_API_KEY", llm_mock::KEY), ("WEBHOOK_SECRET", WEBHOOK_SECRET)];
         server::start_with(&root(), port, state, token, Some(&log), &vars)
             .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
     }

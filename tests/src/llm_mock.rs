@@ -1,7 +1,8 @@
 //! A local OpenAI-compatible chat-completions server on loopback, for the LLM engine's tests.
 //! What it answers depends on the visitor's last message: "slow" never answers in time,
 //! "garbage" streams nonsense, "error" fails with 500, "person" calls the handover tool, and
-//! anything else streams a three-part answer.
+//! anything else streams a three-part answer. Asked to write a ticket, it names the language
+//! it was asked to write in: subject "Subject (LANG)".
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,7 +40,8 @@ impl MockLlm {
     }
 }
 
-async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+/// One HTTP/1.1 request: its head and body.
+pub async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -100,6 +102,10 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) 
             .await;
         return;
     }
+    if body["tools"][0]["function"]["name"] == "write_ticket" {
+        let _ = stream.write_all(ticket_answer(&body).as_bytes()).await;
+        return;
+    }
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
     if stream.write_all(head.as_bytes()).await.is_err() {
         return;
@@ -148,4 +154,23 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) 
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
     let _ = stream.shutdown().await;
+}
+
+/// A non-streamed answer calling the ticket tool, in the language the request asked for.
+fn ticket_answer(body: &serde_json::Value) -> String {
+    let system = body["messages"][0]["content"].as_str().unwrap_or("");
+    let lang = system
+        .split("ISO 639-1 code ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_alphabetic()).next())
+        .unwrap_or("unknown");
+    let args = serde_json::json!({ "subject": format!("Subject ({lang})"), "summary": "Summary by the model." });
+    let answer = serde_json::json!({ "choices": [{ "index": 0, "message": { "role": "assistant",
+        "tool_calls": [{ "id": "call_t", "type": "function",
+            "function": { "name": "write_ticket", "arguments": args.to_string() } }] } }] })
+    .to_string();
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
+    )
 }

@@ -2,8 +2,8 @@
 //! decided through the tool call, and the polite fallback on timeouts and broken answers.
 
 use integration::llm_mock::MockLlm;
-use integration::{Edge, Visitor};
-use shared::protocol::{Author, EscalatedBy, Event, ItemBody, Phase, ServerFrame};
+use integration::{Agent, Edge, Visitor};
+use shared::protocol::{Author, ClientFrame, EscalatedBy, Event, ItemBody, Phase, ServerFrame};
 
 fn settings(base_url: &str, timeout_ms: u32) -> String {
     let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
@@ -101,4 +101,38 @@ async fn timeouts_errors_and_garbage_get_the_polite_fallback() {
         let again = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;
         assert_eq!(again.welcome.state.phase, Phase::Bot, "{question}: no handover by itself");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_model_writes_the_ticket_in_the_visitors_language() {
+    let model = MockLlm::start().await;
+    let edge = Edge::start();
+    let site = edge.site_with(
+        "llm-ticket",
+        &settings(&model.base_url, 10_000),
+        &[("ana@t.test", "Ana", "responder")],
+    );
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor
+        .say("q1", "Meine Bestellung ist kaputt angekommen und ich möchte mein Geld zurück")
+        .await;
+    visitor.socket.until("the answer", |f| matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.author == Author::Bot))).await;
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let mut inbox = ana.inbox().await;
+    let (mut socket, _) = ana.open(&visitor.conversation_id).await;
+    socket.send(&ClientFrame::Claim).await;
+    let frame = inbox
+        .until_json("the model's ticket", |v| {
+            v["type"] == "ticket" && v["subject"] == "Subject (de)"
+        })
+        .await;
+    assert_eq!(frame["summary"], "Summary by the model.");
+    assert_eq!(frame["language"], "de");
+    let asked = model
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|b| b["tools"][0]["function"]["name"] == "write_ticket");
+    assert!(asked);
 }

@@ -1,0 +1,244 @@
+//! The site's takeover rules through a real worker: out-of-hours contact form and its offline
+//! ticket, takeover switched off, the unclaimed timeout, the offline assignee, allowed origins.
+
+use std::time::Duration;
+
+use integration::{Agent, Edge, Visitor, history};
+use reqwest::Method;
+use shared::api::{Ticket, TicketStatus};
+use shared::protocol::{Author, ClientFrame, ErrorCode, Event, ItemBody, Phase, ServerFrame};
+
+fn with(change: impl Fn(&mut serde_json::Value)) -> String {
+    let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
+    change(&mut s);
+    s.to_string()
+}
+
+fn event(f: &ServerFrame) -> Option<&Event> {
+    match f {
+        ServerFrame::Item(i) => match &i.body {
+            ItemBody::Event(e) => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn bot_text(f: &ServerFrame) -> Option<&str> {
+    match f {
+        ServerFrame::Item(i) => match &i.body {
+            ItemBody::Message(m) if m.author == Author::Bot => Some(&m.text),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn leave(client_id: &str, email: &str) -> ClientFrame {
+    ClientFrame::LeaveMessage {
+        client_id: client_id.into(),
+        name: "Mara Visitor".into(),
+        email: email.into(),
+        text: "My order 1234 never arrived, please write back".into(),
+    }
+}
+
+const TEAM: &[(&str, &str, &str)] =
+    &[("own@t.test", "Olga", "owner"), ("ana@t.test", "Ana", "responder")];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn out_of_hours_the_contact_form_leaves_a_pending_offline_ticket() {
+    let edge = Edge::start();
+    // A schedule with no openings: the team is never in.
+    let closed = with(|s| {
+        s["business_hours"] =
+            serde_json::json!({ "enabled": true, "time_zone": "UTC", "weekly": [] })
+    });
+    let site = edge.site_with("closed", &closed, TEAM);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    visitor.socket.until("the contact form offer", |f| event(f) == Some(&Event::OutOfHours)).await;
+    let before = history(&edge, &visitor).await;
+    assert!(before.iter().all(|i| !matches!(i.body, ItemBody::Event(Event::Escalated { .. }))));
+
+    // A bad email is refused and stores nothing.
+    visitor.socket.send(&leave("f1", "not-an-email")).await;
+    let refused = visitor.socket.error().await;
+    assert_eq!(refused.code, ErrorCode::InvalidProfile);
+    assert_eq!(history(&edge, &visitor).await, before);
+
+    visitor.socket.send(&leave("f2", "mara@example.com")).await;
+    visitor
+        .socket
+        .until("the offline escalation", |f| {
+            matches!(event(f), Some(Event::Escalated { offline: true, .. }))
+        })
+        .await;
+    visitor
+        .socket
+        .until("the ack", |f| matches!(f, ServerFrame::Ack { client_id, .. } if client_id == "f2"))
+        .await;
+    let resumed = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;
+    assert_eq!(resumed.welcome.state.phase, Phase::Escalated);
+    assert_eq!(resumed.welcome.visitor.email.as_deref(), Some("mara@example.com"));
+
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let pending = || async {
+        let tickets: Vec<Ticket> = ana.get("/api/admin/tickets").await.json().await.unwrap();
+        tickets
+    };
+    let mut tickets = pending().await;
+    for _ in 0..50 {
+        if !tickets.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tickets = pending().await;
+    }
+    let t = &tickets[0];
+    assert_eq!((t.status, t.offline, t.number), (TicketStatus::Pending, true, 1));
+    assert_eq!(t.assignee, None);
+    assert_eq!(t.customer_name.as_deref(), Some("Mara Visitor"));
+    assert_eq!(t.customer_email.as_deref(), Some("mara@example.com"));
+    assert!(t.subject.contains("1234"), "{}", t.subject);
+
+    // The next morning someone claims it: the same ticket becomes theirs.
+    let mut inbox = ana.inbox().await;
+    let (mut socket, _) = ana.open(&visitor.conversation_id).await;
+    socket.send(&ClientFrame::Claim).await;
+    socket
+        .until("the join", |f| matches!(event(f), Some(Event::AgentJoined { ticket: 1, .. })))
+        .await;
+    inbox
+        .until_json("the assigned ticket", |v| {
+            v["type"] == "ticket" && v["status"] == "open" && v["assignee"]["name"] == "Ana"
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_takeover_off_the_ai_answers_alone() {
+    let edge = Edge::start();
+    let off = with(|s| s["takeover"] = serde_json::json!({ "enabled": false }));
+    let site = edge.site_with("alone", &off, TEAM);
+    let config: serde_json::Value = reqwest::get(format!("{}/api/sites/{site}/config", edge.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["takeover"], false);
+
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::TakeoverOff);
+
+    visitor.say("v1", "Can I talk to a real person please?").await;
+    let text = visitor.socket.until("the AI's answer", |f| bot_text(f).is_some()).await;
+    assert!(bot_text(&text).unwrap().contains("can't bring in a person"), "{text:?}");
+    let after = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;
+    assert_eq!(after.welcome.state.phase, Phase::Bot, "the AI's wish for a person went unheard");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nobody_claiming_in_time_tells_the_visitor_and_the_ai_resumes() {
+    let edge = Edge::start();
+    let quick = with(|s| s["takeover"] = serde_json::json!({ "unclaimed_timeout_secs": 2 }));
+    let site = edge.site_with("unclaimed", &quick, TEAM);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    visitor
+        .socket
+        .until("the escalation", |f| matches!(event(f), Some(Event::Escalated { .. })))
+        .await;
+    visitor.socket.until("the timeout", |f| event(f) == Some(&Event::Unclaimed)).await;
+    visitor
+        .socket
+        .until("the AI back", |f| matches!(f, ServerFrame::State(v) if v.phase == Phase::Bot))
+        .await;
+    visitor.say("v2", "How long does shipping take?").await;
+    let answer = visitor.socket.until("the AI answering again", |f| bot_text(f).is_some()).await;
+    assert!(bot_text(&answer).unwrap().contains("3 to 5 business days"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assignee_offline_too_long_sends_the_conversation_back_to_pending() {
+    let edge = Edge::start();
+    let quick = with(|s| s["takeover"] = serde_json::json!({ "assignee_offline_secs": 2 }));
+    let site = edge.site_with("away", &quick, TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let inbox = ana.inbox().await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    let (mut socket, _) = ana.open(&visitor.conversation_id).await;
+    socket.send(&ClientFrame::Claim).await;
+    visitor.socket.until("the join", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
+    // Online, nothing happens however long it takes.
+    let quiet = visitor.socket.try_next(Duration::from_secs(4)).await;
+    assert!(!matches!(quiet.as_ref().and_then(event), Some(Event::Requeued { .. })));
+
+    // Ana closes her console: two seconds later the conversation is back in the queue.
+    drop(inbox);
+    drop(socket);
+    visitor.socket.until("the requeue", |f| matches!(event(f), Some(Event::Requeued { .. }))).await;
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let (mut socket, welcome) = olga.open(&visitor.conversation_id).await;
+    assert_eq!(welcome.state.phase, Phase::Escalated);
+    socket.send(&ClientFrame::Claim).await;
+    socket
+        .until("the new join, same ticket", |f| {
+            matches!(event(f), Some(Event::AgentJoined { ticket: 1, agent }) if agent.name == "Olga")
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_allowed_origins_may_embed_the_widget() {
+    let edge = Edge::start();
+    let strict = with(|s| {
+        s["allowed_origins"] =
+            serde_json::json!(["https://shop.example", "https://*.brand.example"])
+    });
+    let site = edge.site_with("strict", &strict, TEAM);
+    let client = reqwest::Client::new();
+    let config = |origin: Option<&'static str>| {
+        let mut req = client.get(format!("{}/api/sites/{site}/config", edge.base));
+        if let Some(o) = origin {
+            req = req.header("Origin", o);
+        }
+        req.send()
+    };
+    let refused = config(Some("https://evil.example")).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*", "the widget can read why");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "origin_not_allowed");
+    assert!(body["message"].as_str().unwrap().contains("https://evil.example"));
+    assert_eq!(config(Some("https://shop.example")).await.unwrap().status(), 200);
+    assert_eq!(config(Some("https://eu.brand.example")).await.unwrap().status(), 200);
+    assert_eq!(config(None).await.unwrap().status(), 200, "not a browser page");
+
+    let create = client
+        .post(format!("{}/api/sites/{site}/conversations", edge.base))
+        .header("Origin", "https://evil.example")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(create.status(), 403);
+
+    // A malformed entry is refused when saved.
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let mut settings: serde_json::Value =
+        olga.get("/api/admin/settings").await.json().await.unwrap();
+    settings["allowed_origins"] = serde_json::json!(["shop.example/path"]);
+    let res = olga.request(Method::PUT, "/api/admin/settings", Some(settings)).await;
+    assert_eq!(res.status(), 400);
+    let message =
+        res.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("not an origin"), "{message}");
+}
