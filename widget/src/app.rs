@@ -440,7 +440,7 @@ fn TimelineItem(
                 let joined = |name: &str| c.joined.as_deref().map_or_else(|| t.joined(name), |tpl| fill(tpl, name));
                 let left = |name: &str| c.left.as_deref().map_or_else(|| t.left(name), |tpl| fill(tpl, name));
                 match &e {
-                    Event::Escalated { offline: true, .. } => t.message_left.to_owned(),
+                    Event::Escalated { offline: true, .. } => t.you_left_message.to_owned(),
                     Event::Escalated { by: EscalatedBy::Visitor, .. } => t.you_asked.to_owned(),
                     Event::Escalated { .. } => t.handed_over.to_owned(),
                     Event::AgentJoined { agent, .. } => joined(&agent.name),
