@@ -210,7 +210,8 @@ fn InboxPage(
         let my_id = me.with(|m| m.agent.id.clone());
         let summary = |c: ConversationSummary, detail: String| {
             let who = c.visitor_name.clone().unwrap_or_else(|| "Visitor".into());
-            (c.id, format!("{who} — {}", c.preview), detail)
+            let online = if c.visitor_online { " (online)" } else { "" };
+            (c.id, format!("{who}{online} — {}", c.preview), detail)
         };
         match tab.get() {
             Tab::Pending => inbox

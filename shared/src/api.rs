@@ -250,6 +250,9 @@ pub struct ConversationSummary {
     /// How many takeover cycles (tickets) the conversation has had.
     #[serde(default)]
     pub tickets: u32,
+    /// The visitor has the chat open now (a connected widget).
+    #[serde(default)]
+    pub visitor_online: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

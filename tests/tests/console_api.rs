@@ -231,6 +231,25 @@ async fn settings_changes_are_checked_and_reach_open_widgets_live() {
     let responder = Agent::login(&edge, &site, "res@t.test").await;
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("m1", "hello").await;
+    // A visitor who has left gets nothing pushed: only open widgets are told.
+    let gone = Visitor::join(&edge, &site).await;
+    let gone_id = gone.conversation_id.clone();
+    drop(gone);
+    let online = || async {
+        let all: Vec<serde_json::Value> =
+            owner.get("/api/admin/conversations").await.json().await.unwrap();
+        let of = |id: &str| all.iter().find(|c| c["id"] == id).map(|c| c["visitor_online"].clone());
+        (of(&visitor.conversation_id), of(&gone_id))
+    };
+    let mut seen = online().await;
+    for _ in 0..50 {
+        if seen == (Some(true.into()), Some(false.into())) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = online().await;
+    }
+    assert_eq!(seen, (Some(true.into()), Some(false.into())), "the index knows who is online");
 
     let mut settings: serde_json::Value =
         owner.get("/api/admin/settings").await.json().await.unwrap();

@@ -465,6 +465,14 @@ impl Conversation {
         internal::ask::<(), AgentRef>(&stub, Method::Get, &path, None).await
     }
 
+    async fn socket_gone(&self, ws: &WebSocket) {
+        let Ok(Some(att)) = Attachment::of(ws) else { return };
+        self.inner.borrow_mut().buckets.remove(&att.socket_id);
+        if att.is_visitor() && att.ready {
+            self.report_presence(Some(ws)).await;
+        }
+    }
+
     fn check_rate(&self, att: &Attachment) -> bool {
         let at = now();
         let mut inner = self.inner.borrow_mut();
@@ -550,7 +558,14 @@ impl DurableObject for Conversation {
             }
         };
         match (att.ready, frame) {
-            (false, ClientFrame::Hello(hello)) => self.hello(&ws, att, hello),
+            (false, ClientFrame::Hello(hello)) => {
+                let visitor = att.is_visitor();
+                self.hello(&ws, att, hello)?;
+                if visitor {
+                    self.report_presence(None).await;
+                }
+                Ok(())
+            }
             (false, _) => {
                 refuse(&ws, ErrorCode::HelloRequired, "Say hello first.");
                 Ok(())
@@ -566,15 +581,14 @@ impl DurableObject for Conversation {
         reason: String,
         _clean: bool,
     ) -> Result<()> {
-        if let Ok(Some(att)) = Attachment::of(&ws) {
-            self.inner.borrow_mut().buckets.remove(&att.socket_id);
-        }
         sockets::close_back(&ws, code, &reason);
+        self.socket_gone(&ws).await;
         Ok(())
     }
 
     async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
         sockets::close_back(&ws, 1011, "error");
+        self.socket_gone(&ws).await;
         Ok(())
     }
 

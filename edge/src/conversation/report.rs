@@ -26,8 +26,26 @@ impl Conversation {
             unanswered: inner.unanswered,
             visitor_name: inner.profile.name.clone(),
             tickets: inner.machine.tickets(),
+            visitor_online: self.visitor_online(None),
         };
         Some((meta.site_key.clone(), summary))
+    }
+
+    /// Whether a visitor's widget is connected, not counting `closing` (a socket whose close
+    /// is being handled may still be listed).
+    pub(super) fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
+        let closing: Option<&web_sys::WebSocket> = closing.map(AsRef::as_ref);
+        self.ready_sockets().any(|(ws, att)| {
+            let js: &web_sys::WebSocket = ws.as_ref();
+            att.is_visitor() && Some(js) != closing && js.ready_state() == web_sys::WebSocket::OPEN
+        })
+    }
+
+    /// Tells the site's index that the visitor came or went, so settings reach open widgets.
+    pub(super) async fn report_presence(&self, closing: Option<&worker::WebSocket>) {
+        let Some((site_key, mut summary)) = self.summary() else { return };
+        summary.visitor_online = self.visitor_online(closing);
+        self.tell_site(&site_key, "/conversation", &summary).await;
     }
 
     /// Reports to the site object. Failures are logged, not fatal: the next change reports

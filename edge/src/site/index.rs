@@ -15,14 +15,17 @@ struct JsonRow {
 }
 
 /// Conversation objects report concurrently, so an older report may arrive after a newer
-/// one: a row only moves forward in sequence number.
+/// one: a row only moves forward in sequence number, and within one (a visitor coming or
+/// going) in the time the report was made.
 pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     let summary: ConversationSummary = req.json().await?;
     let cursor = site.sql().exec(
         "INSERT INTO conversations (id, json, phase, last_seq, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET json = excluded.json, phase = excluded.phase,
            last_seq = excluded.last_seq, updated_at = excluded.updated_at
-         WHERE excluded.last_seq >= conversations.last_seq",
+         WHERE excluded.last_seq > conversations.last_seq
+            OR (excluded.last_seq = conversations.last_seq
+                AND excluded.updated_at >= conversations.updated_at)",
         Some(vec![
             text(&summary.id),
             text(serde_json::to_string(&summary)?),
@@ -68,18 +71,19 @@ pub fn accept(site: &Site, req: &Request) -> Result<Response> {
     Response::from_websocket(pair.client)
 }
 
-#[derive(Deserialize)]
-struct IdRow {
-    id: String,
-}
-
-/// Conversations updated within `window_ms`, newest first.
-pub fn recently_active(site: &Site, window_ms: i64, max: usize) -> Result<Vec<String>> {
+/// Conversations whose visitor has the chat open, updated within `window_ms`, newest first.
+pub fn with_visitor_online(site: &Site, window_ms: i64, max: usize) -> Result<Vec<String>> {
     let since = worker::Date::now().as_millis() as i64 - window_ms;
-    let rows: Vec<IdRow> = sql::rows(
+    let rows: Vec<JsonRow> = sql::rows(
         &site.sql(),
-        "SELECT id FROM conversations WHERE updated_at > ? ORDER BY updated_at DESC LIMIT ?",
-        vec![int(since), int(max as i64)],
+        "SELECT json FROM conversations WHERE updated_at > ? ORDER BY updated_at DESC",
+        vec![int(since)],
     )?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| serde_json::from_str::<ConversationSummary>(&r.json).ok())
+        .filter(|c| c.visitor_online)
+        .map(|c| c.id)
+        .take(max)
+        .collect())
 }

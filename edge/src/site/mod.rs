@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS setup_tokens (token_hash TEXT PRIMARY KEY, used_at IN
 ";
 
 /// Settings changes reach the open widgets of conversations active this recently, at most
-/// this many (newest first); older widgets pick them up on their next load.
+/// this many (newest first); other widgets pick them up on their next load.
 const LIVE_CONFIG_WINDOW_MS: i64 = 24 * 3600 * 1000;
 const LIVE_CONFIG_MAX: usize = 500;
 /// Pushes run this many at a time, and all of them within this long, so saving settings
@@ -104,8 +104,8 @@ impl Site {
         Response::from_json(&serde_json::json!({ "ok": true }))
     }
 
-    /// Stores new settings and pushes the widget's part to every recently active
-    /// conversation, whose objects pass it on to open widgets.
+    /// Stores new settings and pushes the widget's part to every conversation whose visitor
+    /// has the chat open; their objects pass it on.
     async fn change_settings(&self, mut req: Request) -> Result<Response> {
         if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
             return Response::error("forbidden", 403);
@@ -120,7 +120,7 @@ impl Site {
             vec![text(serde_json::to_string(&settings)?)],
         )?;
         let widget = widget_config(site_key, &settings);
-        let ids = index::recently_active(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)?;
+        let ids = index::with_visitor_online(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)?;
         let all = async {
             for chunk in ids.chunks(PUSH_CONCURRENCY) {
                 join_all(chunk.iter().map(|id| self.push_config(id, &widget))).await;
