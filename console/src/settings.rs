@@ -91,6 +91,8 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
         <main class="page" aria-labelledby="settings-title">
             <h1 id="settings-title">"Settings"</h1>
             <p role="status">{move || status.get()}</p>
+            // An empty form before the settings arrive could be saved over them.
+            <Show when=move || settings.with(Option::is_some) fallback=|| view! { <p>"Loading settings…"</p> }>
             <form class="settings" on:submit=save>
                 <fieldset>
                     <legend>"Widget"</legend>
@@ -159,6 +161,7 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
                 </fieldset>
                 <button type="submit" class="primary">"Save settings"</button>
             </form>
+            </Show>
             <h2>"Embed"</h2>
             <label>"Paste this into your site's HTML"
                 <textarea readonly rows="2" prop:value=snippet></textarea></label>

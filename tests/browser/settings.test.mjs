@@ -14,17 +14,18 @@ test("a new title and colour reach an open widget without a reload", async () =>
     const title = owner.page.getByLabel("Title");
     await title.waitFor();
     const before = await title.inputValue();
+    assert.ok(before, "the form shows the stored title, not an empty field");
     try {
       await title.fill("Northwind Help Desk");
       await owner.button("Save settings").click();
       await owner.page.getByText("Saved. Open widgets show the change now.").waitFor();
-      await w.panel.getByRole("heading", { name: "Northwind Help Desk" }).waitFor();
+      await w.panel.getByRole("heading", { name: "Northwind Help Desk", exact: true }).waitFor();
       await screenshot(w.page, "settings-live-title");
     } finally {
       // Shared demo site: put the title back for the other tests.
       await title.fill(before);
       await owner.button("Save settings").click();
-      await w.panel.getByRole("heading", { name: before }).waitFor();
+      await w.panel.getByRole("heading", { name: before, exact: true }).waitFor();
     }
     assert.equal(await w.panel.getByRole("heading", { name: "Northwind Help Desk" }).count(), 0);
   } finally {
