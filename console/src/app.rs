@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
     }
 }
 
-fn storage() -> Option<web_sys::Storage> {
+pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
@@ -193,10 +193,10 @@ fn InboxPage(
         }
     });
     let count = move |t: Tab| match t {
-        Tab::Pending => inbox.pending().len(),
-        Tab::Active => inbox.by_phase(Phase::Active).len(),
-        Tab::Resolved => inbox.resolved().len(),
-        Tab::Live => inbox.by_phase(Phase::Bot).len(),
+        Tab::Pending => inbox.count(Phase::Escalated),
+        Tab::Active => inbox.count(Phase::Active),
+        Tab::Resolved => inbox.resolved_count(),
+        Tab::Live => inbox.count(Phase::Bot),
     };
     let tab_button = move |t: Tab, label: &'static str| {
         view! {

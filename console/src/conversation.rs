@@ -16,10 +16,6 @@ use crate::time;
 const ENTER_SENDS: &str = "takeover:enter-sends";
 const TYPING_IDLE_MS: f64 = 3000.0;
 
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
 fn client_id() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
@@ -272,7 +268,7 @@ fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> 
     let draft = RwSignal::new(String::new());
     let mode = RwSignal::new(Mode::Reply);
     let enter_sends = RwSignal::new(
-        local_storage()
+        crate::app::storage()
             .and_then(|s| s.get_item(ENTER_SENDS).ok().flatten())
             .is_none_or(|v| v != "false"),
     );
@@ -337,7 +333,7 @@ fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> 
                 <label class="pref"><input type="checkbox" prop:checked=move || enter_sends.get() on:change=move |e| {
                     let on = event_target_checked(&e);
                     enter_sends.set(on);
-                    if let Some(s) = local_storage() { let _ = s.set_item(ENTER_SENDS, if on { "true" } else { "false" }); }
+                    if let Some(s) = crate::app::storage() { let _ = s.set_item(ENTER_SENDS, if on { "true" } else { "false" }); }
                 }/>"Enter sends (else Ctrl/⌘+Enter)"</label>
             </div>
             <textarea aria-label=label placeholder=label prop:value=move || draft.get()

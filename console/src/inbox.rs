@@ -93,6 +93,18 @@ impl Inbox {
         list
     }
 
+    /// How many conversations are in `phase`.
+    pub fn count(&self, phase: Phase) -> usize {
+        self.conversations.with(|all| all.values().filter(|c| c.phase == phase).count())
+    }
+
+    /// How many takeover cycles are resolved.
+    pub fn resolved_count(&self) -> usize {
+        self.tickets.with(|all| {
+            all.values().filter(|t| t.status == shared::api::TicketStatus::Resolved).count()
+        })
+    }
+
     /// Resolved takeover cycles, newest first.
     pub fn resolved(&self) -> Vec<Ticket> {
         let mut list: Vec<Ticket> = self.tickets.with(|all| {

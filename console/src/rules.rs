@@ -5,9 +5,10 @@
 use leptos::prelude::*;
 use shared::api::SiteSettings;
 use shared::hours::{BusinessHours, Opening};
-use shared::texts::Texts;
+use shared::texts::{Texts, english};
 
-type Draft = RwSignal<Option<SiteSettings>>;
+/// The settings being edited; `None` until they are loaded.
+pub(crate) type Draft = RwSignal<Option<SiteSettings>>;
 
 const DAYS: [(&str, &str); 7] = [
     ("mon", "Monday"),
@@ -19,11 +20,11 @@ const DAYS: [(&str, &str); 7] = [
     ("sun", "Sunday"),
 ];
 
-fn edit(draft: Draft, f: impl Fn(&mut SiteSettings)) {
+pub(crate) fn edit(draft: Draft, f: impl Fn(&mut SiteSettings)) {
     draft.update(|s| s.iter_mut().for_each(f));
 }
 
-fn read<T: Default>(draft: Draft, f: impl Fn(&SiteSettings) -> T) -> T {
+pub(crate) fn read<T: Default>(draft: Draft, f: impl Fn(&SiteSettings) -> T) -> T {
     draft.with(|s| s.as_ref().map(f).unwrap_or_default())
 }
 
@@ -32,22 +33,12 @@ fn minutes(secs: u32) -> String {
 }
 
 fn browser_time_zone() -> String {
-    js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-        .resolved_options()
-        .get_field("timeZone")
-}
-
-trait Field {
-    fn get_field(&self, name: &str) -> String;
-}
-
-impl Field for js_sys::Object {
-    fn get_field(&self, name: &str) -> String {
-        js_sys::Reflect::get(self, &name.into())
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_else(|| "UTC".into())
-    }
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "UTC".into())
 }
 
 #[component]
@@ -141,23 +132,11 @@ pub fn Hours(draft: Draft) -> impl IntoView {
 type TextField = (&'static str, &'static str, fn(&mut Texts) -> &mut Option<String>);
 
 const TEXT_FIELDS: [TextField; 5] = [
-    ("While the visitor waits for a person", "Waiting for support agent to join", |t| {
-        &mut t.handover
-    }),
-    (
-        "Out of hours, above the contact form",
-        "We're away right now. Leave your name, email and message, and we'll reply by email.",
-        |t| &mut t.out_of_hours,
-    ),
-    ("When an agent joins ({name} is their name)", "{name} joined the conversation", |t| {
-        &mut t.joined
-    }),
-    ("When an agent leaves", "{name} left the conversation", |t| &mut t.left),
-    (
-        "When nobody claimed in time",
-        "No one from the team could join right now. The assistant is back to help.",
-        |t| &mut t.unclaimed,
-    ),
+    ("While the visitor waits for a person", english::HANDOVER, |t| &mut t.handover),
+    ("Out of hours, above the contact form", english::OUT_OF_HOURS, |t| &mut t.out_of_hours),
+    ("When an agent joins ({name} is their name)", english::JOINED, |t| &mut t.joined),
+    ("When an agent leaves", english::LEFT, |t| &mut t.left),
+    ("When nobody claimed in time", english::UNCLAIMED, |t| &mut t.unclaimed),
 ];
 
 #[component]

@@ -8,7 +8,7 @@ use shared::api::{Engine, LlmSettings, Me, SiteSettings, Usage, WebhookSettings}
 use shared::faq::FaqEntry;
 
 use crate::api;
-use crate::rules::{Hours, Origins, Takeover, TextsEditor};
+use crate::rules::{self, Hours, Origins, Takeover, TextsEditor};
 
 #[component]
 pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
@@ -24,7 +24,7 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
             usage.set(u);
         }
     });
-    let edit = move |f: &dyn Fn(&mut SiteSettings)| settings.update(|s| s.iter_mut().for_each(f));
+    let edit = move |f: &dyn Fn(&mut SiteSettings)| rules::edit(settings, f);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(current) = settings.get_untracked() else { return };
@@ -38,21 +38,19 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
             }
         });
     };
-    let field = move |get: fn(&SiteSettings) -> String| {
-        move || settings.with(|s| s.as_ref().map(get).unwrap_or_default())
-    };
+    let field = move |get: fn(&SiteSettings) -> String| move || rules::read(settings, get);
     let engine_kind = move || {
-        settings.with(|s| match s.as_ref().map(|s| &s.engine) {
-            Some(Engine::Llm(_)) => "llm",
-            Some(Engine::Webhook(_)) => "webhook",
-            _ => "faq",
+        rules::read(settings, |s| match &s.engine {
+            Engine::Faq => "faq",
+            Engine::Llm(_) => "llm",
+            Engine::Webhook(_) => "webhook",
         })
     };
     let is_llm = move || engine_kind() == "llm";
     let is_webhook = move || engine_kind() == "webhook";
     let webhook_url = move || {
-        settings.with(|s| match s.as_ref().map(|s| &s.engine) {
-            Some(Engine::Webhook(w)) => w.url.clone(),
+        rules::read(settings, |s| match &s.engine {
+            Engine::Webhook(w) => w.url.clone(),
             _ => String::new(),
         })
     };
@@ -65,8 +63,8 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
     };
     let llm_field = move |get: fn(&LlmSettings) -> String| {
         move || {
-            settings.with(|s| match s.as_ref().map(|s| &s.engine) {
-                Some(Engine::Llm(l)) => get(l),
+            rules::read(settings, |s| match &s.engine {
+                Engine::Llm(l) => get(l),
                 _ => String::new(),
             })
         }

@@ -77,7 +77,7 @@ pub async fn verify_password(password: &str, stored: &str) -> Result<bool> {
     Ok(same(&hex(&derived), hash))
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
     (0..s.len())
         .step_by(2)
         .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))

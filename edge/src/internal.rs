@@ -10,6 +10,9 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Stub}
 pub const SITES: &str = "SITES";
 pub const CONVERSATIONS: &str = "CONVERSATIONS";
 
+/// How long a console session lasts: the cookie and the stored session alike.
+pub const SESSION_DAYS: u32 = 14;
+
 /// The authenticated teammate, forwarded with an agent's WebSocket upgrade or request.
 pub const AGENT_HEADER: &str = "X-Takeover-Agent";
 /// The SHA-256 of the setup token that authorised a setup request.

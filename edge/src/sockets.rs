@@ -14,12 +14,27 @@ pub fn close_back(ws: &WebSocket, code: usize, reason: &str) {
     let _ = ws.close(Some(code), Some(reason));
 }
 
+/// Whether `ws` is open and not `closing`: while a close is being handled, the closing socket
+/// may still be among the object's sockets.
+pub fn open_besides(ws: &WebSocket, closing: Option<&WebSocket>) -> bool {
+    let js: &web_sys::WebSocket = ws.as_ref();
+    let closing: Option<&web_sys::WebSocket> = closing.map(AsRef::as_ref);
+    Some(js) != closing && js.ready_state() == web_sys::WebSocket::OPEN
+}
+
 /// Sends a frame; a socket that is already gone is not an error worth more than a log line.
 pub fn send<T: Serialize>(ws: &WebSocket, frame: &T) {
+    send_all(std::iter::once(ws), frame);
+}
+
+/// Sends one frame to many sockets, encoding it once.
+pub fn send_all<'a, T: Serialize>(sockets: impl IntoIterator<Item = &'a WebSocket>, frame: &T) {
     match serde_json::to_string(frame) {
         // A socket closing under us refuses the send; its peer will resync on reconnect.
         Ok(text) => {
-            let _ = ws.send_with_str(text);
+            for ws in sockets {
+                let _ = ws.send_with_str(&text);
+            }
         }
         Err(e) => console_error!("frame encoding: {e}"),
     }

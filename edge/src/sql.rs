@@ -40,13 +40,15 @@ struct Column {
     name: String,
 }
 
-/// Adds a column to an existing table unless it is there already: how tables grow without
-/// losing the rows written by an older version.
-pub fn add_column(sql: &SqlStorage, table: &str, column: &str, kind: &str) -> Result<()> {
+/// Adds the columns (name, type) an existing table lacks: how tables grow without losing the
+/// rows written by an older version. One look at the table serves them all.
+pub fn add_columns(sql: &SqlStorage, table: &str, added: &[(&str, &str)]) -> Result<()> {
     let columns: Vec<Column> =
         rows(sql, "SELECT name FROM pragma_table_info(?)", vec![V::String(table.to_owned())])?;
-    if !columns.iter().any(|c| c.name == column) {
-        sql.exec(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"), None)?;
+    for (column, kind) in added {
+        if !columns.iter().any(|c| c.name == *column) {
+            sql.exec(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"), None)?;
+        }
     }
     Ok(())
 }

@@ -168,11 +168,10 @@ pub struct Conversation {
     last_bot_seq: Seq,
     visitor_messages: u32,
     seen: HashMap<(Sender, String), Seq>,
-    /// When the current wait for a person, or the current assignee's turn, began.
-    escalated_at: Millis,
-    active_since: Millis,
-    /// A ticket that exists but waits for an agent: claiming takes it over.
-    pending_ticket: Option<u32>,
+    /// When the current phase began: the wait for a person, or the assignee's turn.
+    phase_since: Millis,
+    /// Ticket `tickets` exists but waits for an agent: claiming takes it over.
+    ticket_pending: bool,
     rules: Rules,
 }
 
@@ -240,8 +239,8 @@ impl Conversation {
     /// A pending ticket (left out of hours, or requeued) waits for a person however long.
     pub fn next_deadline(&self) -> Option<Millis> {
         match self.phase {
-            PhaseState::Escalated if self.pending_ticket.is_none() => {
-                self.rules.unclaimed_after.map(|after| self.escalated_at + after)
+            PhaseState::Escalated if !self.ticket_pending => {
+                self.rules.unclaimed_after.map(|after| self.phase_since + after)
             }
             _ => None,
         }
@@ -311,28 +310,22 @@ impl Conversation {
             ItemBody::Event(e) => {
                 let next = match e {
                     Event::Escalated { offline, .. } => {
-                        self.escalated_at = item.at;
                         if *offline {
                             self.tickets += 1;
-                            self.pending_ticket = Some(self.tickets);
+                            self.ticket_pending = true;
                         }
                         PhaseState::Escalated
                     }
                     Event::Requeued { .. } => {
-                        self.escalated_at = item.at;
-                        self.pending_ticket = Some(self.tickets);
+                        self.ticket_pending = true;
                         PhaseState::Escalated
                     }
                     Event::AgentJoined { agent, ticket } => {
                         self.tickets = *ticket;
-                        self.pending_ticket = None;
-                        self.active_since = item.at;
+                        self.ticket_pending = false;
                         PhaseState::Active(agent.clone())
                     }
-                    Event::Reassigned { to, .. } => {
-                        self.active_since = item.at;
-                        PhaseState::Active(to.clone())
-                    }
+                    Event::Reassigned { to, .. } => PhaseState::Active(to.clone()),
                     Event::AgentLeft { .. } => return,
                     // The offer of the contact form is the answer to the visitor's turn.
                     Event::OutOfHours => {
@@ -340,13 +333,14 @@ impl Conversation {
                         return;
                     }
                     Event::AiResumed { .. } | Event::Unclaimed => {
-                        self.pending_ticket = None;
+                        self.ticket_pending = false;
                         PhaseState::Bot
                     }
                     Event::Ended { .. } => PhaseState::Ended,
                 };
                 self.phase = next;
                 self.phase_changed_at = item.seq;
+                self.phase_since = item.at;
             }
         }
     }
@@ -370,9 +364,8 @@ impl Conversation {
                 (Sender::Agent(agent.id.clone()), Author::Agent(agent.clone()))
             }
         };
-        validate_client_id(&client_id)?;
-        if let Some(&seq) = self.seen.get(&(sender, client_id.clone())) {
-            return Ok(vec![Effect::Ack { client_id, seq }]);
+        if let Some(ack) = self.resent(sender, &client_id)? {
+            return Ok(vec![ack]);
         }
         let text = validate_text(&text)?;
         match (&self.phase, &author) {
@@ -396,13 +389,25 @@ impl Conversation {
             _ => {}
         }
         let body = ItemBody::Message(Message { author, client_id: Some(client_id.clone()), text });
-        let stored = self.append(now, body);
-        let seq = self.last_seq;
-        let mut effects = vec![stored, Effect::Ack { client_id, seq }];
+        let mut effects = self.store_acked(now, body, client_id).to_vec();
         if self.phase() == Phase::Bot && matches!(from, Actor::Visitor) {
-            effects.push(Effect::AskBot { turn: seq });
+            effects.push(Effect::AskBot { turn: self.last_seq });
         }
         Ok(effects)
+    }
+
+    /// Checks a message id; for one already stored from this sender, the acknowledgement to
+    /// send again instead of storing it twice.
+    fn resent(&self, sender: Sender, client_id: &str) -> Result<Option<Effect>, Refusal> {
+        validate_client_id(client_id)?;
+        let seq = self.seen.get(&(sender, client_id.to_owned())).copied();
+        Ok(seq.map(|seq| Effect::Ack { client_id: client_id.to_owned(), seq }))
+    }
+
+    /// Stores a message or note and acknowledges it to its sender.
+    fn store_acked(&mut self, now: Millis, body: ItemBody, client_id: String) -> [Effect; 2] {
+        let stored = self.append(now, body);
+        [stored, Effect::Ack { client_id, seq: self.last_seq }]
     }
 
     /// Notes change no state; any teammate who can respond may write one, in any phase but
@@ -410,9 +415,8 @@ impl Conversation {
     fn note(&mut self, now: Millis, from: Actor, client_id: String, text: String) -> Outcome {
         let (agent, role) = agent_of(from)?;
         require_responder(role)?;
-        validate_client_id(&client_id)?;
-        if let Some(&seq) = self.seen.get(&(Sender::Agent(agent.id.clone()), client_id.clone())) {
-            return Ok(vec![Effect::Ack { client_id, seq }]);
+        if let Some(ack) = self.resent(Sender::Agent(agent.id.clone()), &client_id)? {
+            return Ok(vec![ack]);
         }
         let text = validate_text(&text)?;
         if self.phase == PhaseState::Ended {
@@ -420,8 +424,7 @@ impl Conversation {
         }
         let note =
             Message { author: Author::Agent(agent), client_id: Some(client_id.clone()), text };
-        let stored = self.append(now, ItemBody::Note(note));
-        Ok(vec![stored, Effect::Ack { client_id, seq: self.last_seq }])
+        Ok(self.store_acked(now, ItemBody::Note(note), client_id).to_vec())
     }
 
     fn request_human(&mut self, now: Millis) -> Outcome {
@@ -441,18 +444,27 @@ impl Conversation {
         if !self.rules.takeover {
             return Err(takeover_off());
         }
+        Ok(self.ask_for_person(now, EscalatedBy::Visitor, None))
+    }
+
+    /// Escalates within business hours; outside them, offers the contact form instead.
+    fn ask_for_person(
+        &mut self,
+        now: Millis,
+        by: EscalatedBy,
+        reason: Option<String>,
+    ) -> Vec<Effect> {
         if !self.rules.open {
-            return Ok(vec![self.event(now, Event::OutOfHours)]);
+            return vec![self.event(now, Event::OutOfHours)];
         }
-        let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None, offline: false };
-        Ok(vec![self.event(now, escalated), Effect::StateChanged(self.view())])
+        let escalated = self.event(now, Event::Escalated { by, reason, offline: false });
+        vec![escalated, Effect::StateChanged(self.view())]
     }
 
     /// The out-of-hours form: the visitor's message, then a pending ticket flagged offline.
     fn leave_message(&mut self, now: Millis, client_id: String, text: String) -> Outcome {
-        validate_client_id(&client_id)?;
-        if let Some(&seq) = self.seen.get(&(Sender::Visitor, client_id.clone())) {
-            return Ok(vec![Effect::Ack { client_id, seq }]);
+        if let Some(ack) = self.resent(Sender::Visitor, &client_id)? {
+            return Ok(vec![ack]);
         }
         let text = validate_text(&text)?;
         match self.phase {
@@ -473,15 +485,15 @@ impl Conversation {
             client_id: Some(client_id.clone()),
             text,
         });
-        let stored = self.append(now, body);
-        let seq = self.last_seq;
+        let [stored, ack] = self.store_acked(now, body, client_id);
         let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None, offline: true };
         let escalated = self.event(now, escalated);
+        let number = self.tickets;
         Ok(vec![
             stored,
             escalated,
-            Effect::OpenTicket { number: self.tickets, agent: None, at: now, offline: true },
-            Effect::Ack { client_id, seq },
+            Effect::OpenTicket { number, agent: None, at: now, offline: true },
+            ack,
             Effect::StateChanged(self.view()),
         ])
     }
@@ -512,7 +524,7 @@ impl Conversation {
             }
         };
         // Offline before they took it counts from when they took it.
-        if now < offline_since.max(self.active_since) + after {
+        if now < offline_since.max(self.phase_since) + after {
             return Err(Refusal::new(
                 ErrorCode::InvalidState,
                 "The assignee is not away long enough.",
@@ -534,12 +546,13 @@ impl Conversation {
             PhaseState::Ended => return Err(ended()),
         }
         // A pending ticket becomes this agent's; otherwise the claim opens the next one.
-        let pending = self.pending_ticket;
-        let number = pending.unwrap_or(self.tickets + 1);
+        let pending = self.ticket_pending;
+        let number = if pending { self.tickets } else { self.tickets + 1 };
         let joined = self.event(now, Event::AgentJoined { agent: agent.clone(), ticket: number });
-        let ticket = match pending {
-            Some(number) => Effect::AssignTicket { number, agent },
-            None => Effect::OpenTicket { number, agent: Some(agent), at: now, offline: false },
+        let ticket = if pending {
+            Effect::AssignTicket { number, agent }
+        } else {
+            Effect::OpenTicket { number, agent: Some(agent), at: now, offline: false }
         };
         Ok(vec![joined, ticket, Effect::StateChanged(self.view())])
     }
@@ -587,7 +600,8 @@ impl Conversation {
         if self.phase == PhaseState::Ended {
             return Err(ended());
         }
-        let open_ticket = self.assignee().map(|_| self.tickets).or(self.pending_ticket);
+        let open_ticket =
+            (self.assignee().is_some() || self.ticket_pending).then_some(self.tickets);
         let mut effects = vec![self.event(now, Event::Ended { by: ended_by })];
         if let Some(number) = open_ticket {
             effects.push(Effect::ResolveTicket { number, at: now });
@@ -609,16 +623,9 @@ impl Conversation {
         }
         // Without takeover the AI's wish for a person goes unheard; out of hours the visitor
         // is offered the contact form instead.
-        match reply.handover {
-            Some(_) if !self.rules.takeover => {}
-            Some(_) if !self.rules.open => effects.push(self.event(now, Event::OutOfHours)),
-            Some(reason) => {
-                let reason = Some(reason).filter(|r| !r.is_empty());
-                let escalated = Event::Escalated { by: EscalatedBy::Bot, reason, offline: false };
-                effects.push(self.event(now, escalated));
-                effects.push(Effect::StateChanged(self.view()));
-            }
-            None => {}
+        if let Some(reason) = reply.handover.filter(|_| self.rules.takeover) {
+            let reason = Some(reason).filter(|r| !r.is_empty());
+            effects.extend(self.ask_for_person(now, EscalatedBy::Bot, reason));
         }
         effects
     }

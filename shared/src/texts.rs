@@ -28,6 +28,17 @@ pub struct Texts {
     pub unclaimed: Option<String>,
 }
 
+/// The English defaults of the lines an owner can reword: the widget's English and the
+/// console's placeholders.
+pub mod english {
+    pub const HANDOVER: &str = "Waiting for support agent to join";
+    pub const OUT_OF_HOURS: &str =
+        "We're away right now. Leave your name, email and message, and we'll reply by email.";
+    pub const JOINED: &str = "{name} joined the conversation";
+    pub const LEFT: &str = "{name} left the conversation";
+    pub const UNCLAIMED: &str = "No one from the team could join right now. The assistant is back to help, and you can ask for a person again later.";
+}
+
 /// Characters in one overridden line.
 pub const MAX_TEXT_CHARS: usize = 500;
 /// Languages with overrides.
@@ -61,12 +72,16 @@ impl Texts {
 /// language's own first, then those for every language. Lines left `None` keep the widget's
 /// localized default.
 pub fn for_language(all: &TextOverrides, lang: &str) -> Texts {
-    let primary = lang.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-    let own = all.get(&primary).cloned().unwrap_or_default();
+    let own = all.get(&primary(lang)).cloned().unwrap_or_default();
     match all.get("*") {
         Some(every) => own.or(every),
         None => own,
     }
+}
+
+/// The primary language of a BCP 47 tag such as `pt-BR`: `pt`.
+pub fn primary(tag: &str) -> String {
+    tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase()
 }
 
 /// Puts an agent's name into a line.

@@ -18,7 +18,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use shared::api::{ConversationCreated, Me};
 use shared::protocol::{
-    ClientFrame, Credential, ErrorCode, Hello, Item, PROTOCOL_VERSION, ServerFrame, Welcome,
+    Author, ClientFrame, Credential, Event, Hello, Item, ItemBody, PROTOCOL_VERSION, ServerFrame,
+    Welcome,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -329,8 +330,33 @@ pub async fn history(edge: &Edge, v: &Visitor) -> Vec<Item> {
     Visitor::resume(edge, &v.conversation_id, &v.token, 0).await.welcome.backlog
 }
 
-pub fn is_error(f: &ServerFrame, code: ErrorCode) -> bool {
-    matches!(f, ServerFrame::Error(e) if e.code == code)
+/// The AI's message a frame carries, if any.
+pub fn bot_text(f: &ServerFrame) -> Option<&str> {
+    match f {
+        ServerFrame::Item(i) => match &i.body {
+            ItemBody::Message(m) if m.author == Author::Bot => Some(&m.text),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The timeline event a frame carries, if any.
+pub fn event(f: &ServerFrame) -> Option<&Event> {
+    match f {
+        ServerFrame::Item(i) => match &i.body {
+            ItemBody::Event(e) => Some(e),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The demo site's settings (JSON of `SiteSettings`) with a change applied.
+pub fn demo_settings(change: impl Fn(&mut serde_json::Value)) -> String {
+    let mut s: serde_json::Value = serde_json::from_str(DEMO_SITE).expect("demo settings");
+    change(&mut s);
+    s.to_string()
 }
 
 impl Agent {

@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use shared::llm::{HANDOVER_TOOL, TICKET_TOOL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -38,6 +39,15 @@ impl MockLlm {
         });
         MockLlm { base_url: format!("http://127.0.0.1:{port}/v1"), seen, task }
     }
+}
+
+/// A whole HTTP/1.1 response that closes the connection; JSON when there is a body.
+pub fn response(status: &str, json_body: &str) -> String {
+    let kind = if json_body.is_empty() { "" } else { "Content-Type: application/json\r\n" };
+    let length = json_body.len();
+    format!(
+        "HTTP/1.1 {status}\r\n{kind}Content-Length: {length}\r\nConnection: close\r\n\r\n{json_body}"
+    )
 }
 
 /// One HTTP/1.1 request: its head and body.
@@ -94,15 +104,10 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) 
         .to_lowercase();
     if !authorised || last.contains("error") {
         let status = if authorised { "500 Internal Server Error" } else { "401 Unauthorized" };
-        let _ = stream
-            .write_all(
-                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                    .as_bytes(),
-            )
-            .await;
+        let _ = stream.write_all(response(status, "").as_bytes()).await;
         return;
     }
-    if body["tools"][0]["function"]["name"] == "write_ticket" {
+    if body["tools"][0]["function"]["name"] == TICKET_TOOL {
         let _ = stream.write_all(ticket_answer(&body).as_bytes()).await;
         return;
     }
@@ -126,7 +131,7 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) 
             )
         };
         vec![
-            call("{\"reason\":\"The visitor ", Some("handover_to_human")),
+            call("{\"reason\":\"The visitor ", Some(HANDOVER_TOOL)),
             call("wants a person\"}", None),
             event(
                 serde_json::json!({ "choices": [{ "index": 0, "delta": {}, "finish_reason": "tool_calls" }] }),
@@ -167,10 +172,7 @@ fn ticket_answer(body: &serde_json::Value) -> String {
     let args = serde_json::json!({ "subject": format!("Subject ({lang})"), "summary": "Summary by the model." });
     let answer = serde_json::json!({ "choices": [{ "index": 0, "message": { "role": "assistant",
         "tool_calls": [{ "id": "call_t", "type": "function",
-            "function": { "name": "write_ticket", "arguments": args.to_string() } }] } }] })
+            "function": { "name": TICKET_TOOL, "arguments": args.to_string() } }] } }] })
     .to_string();
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-        answer.len()
-    )
+    response("200 OK", &answer)
 }

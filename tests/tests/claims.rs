@@ -1,15 +1,15 @@
 //! Claiming is a compare-and-set inside the conversation's object: one winner, every loser
 //! told who won.
 
-use integration::{Agent, Edge, Visitor};
+use integration::{Agent, Edge, Visitor, event};
 use shared::protocol::{ClientFrame, ErrorCode, Event, ItemBody, Phase, ServerFrame};
 
 fn joined(f: &ServerFrame) -> bool {
-    matches!(f, ServerFrame::Item(i) if matches!(i.body, ItemBody::Event(Event::AgentJoined { .. })))
+    matches!(event(f), Some(Event::AgentJoined { .. }))
 }
 
 fn joined_as(f: &ServerFrame, name: &str) -> bool {
-    matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Event(Event::AgentJoined { agent, .. }) if agent.name == name))
+    matches!(event(f), Some(Event::AgentJoined { agent, .. }) if agent.name == name)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,8 +72,7 @@ async fn twenty_concurrent_claims_make_exactly_one_winner() {
     assert_eq!(winners.len(), 1, "{winners:?}");
     assert_eq!(losers.len(), 19, "{losers:?}");
     let winner = visitor.socket.until("the join", joined).await;
-    let ServerFrame::Item(item) = winner else { unreachable!() };
-    let ItemBody::Event(Event::AgentJoined { agent, .. }) = item.body else { unreachable!() };
+    let Some(Event::AgentJoined { agent, .. }) = event(&winner).cloned() else { unreachable!() };
     for l in &losers {
         assert_eq!(l.code, ErrorCode::AlreadyClaimed);
         assert_eq!(l.agent.as_ref(), Some(&agent), "every loser is told the winner");

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use integration::{Agent, Edge, Visitor, say};
+use integration::{Agent, Edge, Visitor, bot_text, say};
 use shared::protocol::{ClientFrame, ItemBody, Phase, ServerFrame};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -11,7 +11,7 @@ async fn state_and_history_survive_a_workerd_restart() {
     let site = edge.site("restart", &[("ana@t.test", "Ana", "responder")]);
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("m1", "How long does shipping take?").await;
-    visitor.socket.until("the bot's answer", |f| matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.client_id.is_none()))).await;
+    visitor.socket.until("the bot's answer", |f| bot_text(f).is_some()).await;
     let ana = Agent::login(&edge, &site, "ana@t.test").await;
     let (mut desk, _) = ana.open(&visitor.conversation_id).await;
     desk.send(&ClientFrame::Claim).await;

@@ -2,26 +2,16 @@
 //! decided through the tool call, and the polite fallback on timeouts and broken answers.
 
 use integration::llm_mock::MockLlm;
-use integration::{Agent, Edge, Visitor};
-use shared::protocol::{Author, ClientFrame, EscalatedBy, Event, ItemBody, Phase, ServerFrame};
+use integration::{Agent, Edge, Visitor, bot_text, demo_settings, event};
+use shared::protocol::{ClientFrame, EscalatedBy, Event, ItemBody, Phase, ServerFrame};
 
 fn settings(base_url: &str, timeout_ms: u32) -> String {
-    let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
-    s["engine"] = serde_json::json!({
-        "kind": "llm", "base_url": base_url, "model": "test-model",
-        "system_prompt": "You are the shop's assistant.", "timeout_ms": timeout_ms
-    });
-    s.to_string()
-}
-
-fn bot_message(f: &ServerFrame) -> Option<String> {
-    match f {
-        ServerFrame::Item(i) => match &i.body {
-            ItemBody::Message(m) if m.author == Author::Bot => Some(m.text.clone()),
-            _ => None,
-        },
-        _ => None,
-    }
+    demo_settings(|s| {
+        s["engine"] = serde_json::json!({
+            "kind": "llm", "base_url": base_url, "model": "test-model",
+            "system_prompt": "You are the shop's assistant.", "timeout_ms": timeout_ms
+        })
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -41,7 +31,7 @@ async fn a_streamed_answer_is_drafted_then_stored() {
         if let ServerFrame::BotDraft { text, .. } = &f {
             drafts.push(text.clone());
         }
-        if let Some(text) = bot_message(&f) {
+        if let Some(text) = bot_text(&f).map(str::to_owned) {
             break text;
         }
     };
@@ -70,7 +60,7 @@ async fn the_model_hands_over_through_its_tool() {
     visitor.say("q1", "Please, I need a real person for this").await;
     let f = visitor
         .socket
-        .until("the handover", |f| matches!(f, ServerFrame::Item(i) if matches!(i.body, ItemBody::Event(Event::Escalated { .. }))))
+        .until("the handover", |f| matches!(event(f), Some(Event::Escalated { .. })))
         .await;
     let ServerFrame::Item(item) = f else { unreachable!() };
     assert_eq!(
@@ -95,8 +85,8 @@ async fn timeouts_errors_and_garbage_get_the_polite_fallback() {
     {
         let mut visitor = Visitor::join(&edge, &site).await;
         visitor.say(&format!("q{i}"), question).await;
-        let f = visitor.socket.until("the fallback", |f| bot_message(f).is_some()).await;
-        let text = bot_message(&f).unwrap();
+        let f = visitor.socket.until("the fallback", |f| bot_text(f).is_some()).await;
+        let text = bot_text(&f).map(str::to_owned).unwrap();
         assert!(text.contains("talk to a person"), "{question}: {text}");
         let again = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;
         assert_eq!(again.welcome.state.phase, Phase::Bot, "{question}: no handover by itself");
@@ -116,7 +106,7 @@ async fn the_model_writes_the_ticket_in_the_visitors_language() {
     visitor
         .say("q1", "Meine Bestellung ist kaputt angekommen und ich möchte mein Geld zurück")
         .await;
-    visitor.socket.until("the answer", |f| matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.author == Author::Bot))).await;
+    visitor.socket.until("the answer", |f| bot_text(f).is_some()).await;
     let ana = Agent::login(&edge, &site, "ana@t.test").await;
     let mut inbox = ana.inbox().await;
     let (mut socket, _) = ana.open(&visitor.conversation_id).await;
@@ -133,6 +123,6 @@ async fn the_model_writes_the_ticket_in_the_visitors_language() {
         .lock()
         .unwrap()
         .iter()
-        .any(|b| b["tools"][0]["function"]["name"] == "write_ticket");
+        .any(|b| b["tools"][0]["function"]["name"] == shared::llm::TICKET_TOOL);
     assert!(asked);
 }

@@ -3,36 +3,10 @@
 
 use std::time::Duration;
 
-use integration::{Agent, Edge, Visitor, history};
+use integration::{Agent, Edge, Visitor, bot_text, demo_settings as with, event, history};
 use reqwest::Method;
 use shared::api::{Ticket, TicketStatus};
-use shared::protocol::{Author, ClientFrame, ErrorCode, Event, ItemBody, Phase, ServerFrame};
-
-fn with(change: impl Fn(&mut serde_json::Value)) -> String {
-    let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
-    change(&mut s);
-    s.to_string()
-}
-
-fn event(f: &ServerFrame) -> Option<&Event> {
-    match f {
-        ServerFrame::Item(i) => match &i.body {
-            ItemBody::Event(e) => Some(e),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn bot_text(f: &ServerFrame) -> Option<&str> {
-    match f {
-        ServerFrame::Item(i) => match &i.body {
-            ItemBody::Message(m) if m.author == Author::Bot => Some(&m.text),
-            _ => None,
-        },
-        _ => None,
-    }
-}
+use shared::protocol::{ClientFrame, ErrorCode, Event, ItemBody, Phase, ServerFrame};
 
 fn leave(client_id: &str, email: &str) -> ClientFrame {
     ClientFrame::LeaveMessage {

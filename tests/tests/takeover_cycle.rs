@@ -1,29 +1,9 @@
 //! The whole takeover cycle over real sockets: the FAQ bot answers, the visitor asks for a
 //! person, an agent sees it live, claims, replies, hands back, and the AI answers again.
 
-use integration::{Agent, Edge, Visitor};
+use integration::{Agent, Edge, Visitor, bot_text, event};
 use shared::api::InboxFrame;
 use shared::protocol::{Author, Event, ItemBody, Phase, ServerFrame};
-
-fn bot_text(f: &ServerFrame) -> Option<&str> {
-    match f {
-        ServerFrame::Item(i) => match &i.body {
-            ItemBody::Message(m) if m.author == Author::Bot => Some(&m.text),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn event(f: &ServerFrame) -> Option<&Event> {
-    match f {
-        ServerFrame::Item(i) => match &i.body {
-            ItemBody::Event(e) => Some(e),
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn visitor_escalates_agent_claims_replies_and_hands_back() {

@@ -5,10 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use hmac::{Hmac, Mac};
-use integration::llm_mock::read_request;
-use integration::{Edge, Visitor, WEBHOOK_SECRET};
+use integration::llm_mock::{read_request, response};
+use integration::{Edge, Visitor, WEBHOOK_SECRET, bot_text, demo_settings};
 use sha2::Sha256;
-use shared::protocol::{Author, ItemBody, ServerFrame};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
@@ -55,28 +54,14 @@ async fn owner_bot() -> OwnerBot {
             let sync = json["text"].as_str().is_some_and(|t| t.contains("sync"));
             log.lock().unwrap().push((signed, json));
             let answer = if sync {
-                let reply = r#"{"text":"Answered at once by the owner's bot."}"#;
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                    reply.len()
-                )
+                response("200 OK", r#"{"text":"Answered at once by the owner's bot."}"#)
             } else {
-                "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned()
+                response("202 Accepted", "")
             };
             let _ = stream.write_all(answer.as_bytes()).await;
         }
     });
     OwnerBot { url, seen, task }
-}
-
-fn bot_text(f: &ServerFrame) -> Option<&str> {
-    match f {
-        ServerFrame::Item(i) => match &i.body {
-            ItemBody::Message(m) if m.author == Author::Bot => Some(&m.text),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 async fn reply(
@@ -105,9 +90,9 @@ async fn reply(
 async fn the_owners_bot_answers_in_its_response_or_later_through_the_api() {
     let bot = owner_bot().await;
     let edge = Edge::start();
-    let mut settings: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
-    settings["engine"] = serde_json::json!({ "kind": "webhook", "url": bot.url });
-    let site = edge.site_with("hooked", &settings.to_string(), &[("own@t.test", "Olga", "owner")]);
+    let settings =
+        demo_settings(|s| s["engine"] = serde_json::json!({ "kind": "webhook", "url": bot.url }));
+    let site = edge.site_with("hooked", &settings, &[("own@t.test", "Olga", "owner")]);
     let mut visitor = Visitor::join(&edge, &site).await;
 
     visitor.say("v1", "please answer in sync").await;

@@ -61,7 +61,14 @@ pub fn App(
                 None => api::start(&base, &site_key).await,
             };
             match saved {
-                Ok(saved) => conn.set_value(Some(Conn::open(&base, &saved, chat))),
+                Ok(saved) => {
+                    let c = Conn::open(&base, &saved, chat);
+                    // An identity given before the connection existed; every welcome resends it.
+                    if let Some((name, email)) = identity.get_untracked() {
+                        c.identify(name, email);
+                    }
+                    conn.set_value(Some(c));
+                }
                 Err(e) => {
                     leptos::logging::error!("{e}");
                     failed.set(true);
@@ -84,18 +91,16 @@ pub fn App(
             .unwrap_or_default()
     });
     let t = move || texts(&lang.get());
-    // The owner's wording for this language, where they gave one.
-    let custom = Memo::new(move |_| {
-        config.with(|c| {
+    let lines = Memo::new(move |_| {
+        let own = config.with(|c| {
             c.as_ref()
                 .map(|c| custom_texts::for_language(&c.texts, &lang.get()))
                 .unwrap_or_default()
-        })
+        });
+        Lines::new(own, t())
     });
 
-    // Re-run when the socket comes up too: an identity given before then is not lost.
     Effect::new(move |_| {
-        let _online = chat.status.get() == Status::Online;
         if let Some((name, email)) = identity.get() {
             conn.with_value(|c| c.as_ref().map(|c| c.identify(name, email)));
         }
@@ -139,8 +144,9 @@ pub fn App(
     };
     let close = move || hooks.with_value(|h| h.close());
 
-    let phase = move || chat.state.with(|s| s.as_ref().map(|s| s.phase));
-    let visitor_messages = move || {
+    // Memos: several parts of the panel read each of these, and the items only grow.
+    let phase = Memo::new(move |_| chat.state.with(|s| s.as_ref().map(|s| s.phase)));
+    let visitor_messages = Memo::new(move |_| {
         let stored = chat.items.with(|items| {
             items
                 .iter()
@@ -148,21 +154,22 @@ pub fn App(
                 .count()
         });
         stored + chat.outbox.with(Vec::len)
-    };
+    });
     // The newest timeline event decides what the visitor is offered or told.
-    let last_event = move || {
+    let last_event = Memo::new(move |_| {
         chat.items.with(|items| {
             items.iter().rev().find_map(|i| match &i.body {
                 ItemBody::Event(e) => Some(e.clone()),
                 _ => None,
             })
         })
+    });
+    let offer_form = move || {
+        phase.get() == Some(Phase::Bot) && last_event.with(|e| matches!(e, Some(Event::OutOfHours)))
     };
-    let offer_form =
-        move || phase() == Some(Phase::Bot) && matches!(last_event(), Some(Event::OutOfHours));
     let left_message = move || {
-        phase() == Some(Phase::Escalated)
-            && matches!(last_event(), Some(Event::Escalated { offline: true, .. }))
+        phase.get() == Some(Phase::Escalated)
+            && last_event.with(|e| matches!(e, Some(Event::Escalated { offline: true, .. })))
     };
     let show_human_button = move || {
         let (shown, threshold) = config.with(|c| {
@@ -170,10 +177,13 @@ pub fn App(
                 (c.takeover && c.show_human_button, c.human_button_after as usize)
             })
         });
-        shown && phase() == Some(Phase::Bot) && visitor_messages() >= threshold && !offer_form()
+        shown
+            && phase.get() == Some(Phase::Bot)
+            && visitor_messages.get() >= threshold
+            && !offer_form()
     };
     // From escalation (or a takeover) until the agent's first message, the visitor waits.
-    let agent_spoke = move || {
+    let agent_spoke = Memo::new(move |_| {
         chat.items.with(|items| {
             for item in items.iter().rev() {
                 match &item.body {
@@ -186,13 +196,13 @@ pub fn App(
             }
             false
         })
-    };
-    let waiting = move || match phase() {
+    });
+    let waiting = move || match phase.get() {
         Some(Phase::Escalated) => !left_message(),
-        Some(Phase::Active) => !agent_spoke(),
+        Some(Phase::Active) => !agent_spoke.get(),
         _ => false,
     };
-    let with_human = move || phase() == Some(Phase::Active) && agent_spoke();
+    let with_human = move || phase.get() == Some(Phase::Active) && agent_spoke.get();
     let title = move || config.with(|c| c.as_ref().map(|c| c.title.clone()).unwrap_or_default());
     let color = move || {
         config.with(|c| c.as_ref().map(|c| c.color.clone()).unwrap_or_else(|| "#0f766e".into()))
@@ -265,7 +275,7 @@ pub fn App(
             </Show>
             <ol class="timeline" aria-live="polite" data-testid="timeline" node_ref=timeline>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
-                    <TimelineItem item t=Signal::derive(t) custom=custom.into()/>
+                    <TimelineItem item t=Signal::derive(t) lines=lines.into()/>
                 </For>
                 <Show when=move || chat.draft.get().is_some()>
                     <li class="bubble bot draft">
@@ -288,7 +298,7 @@ pub fn App(
             <Show when=waiting>
                 <div class="waiting" role="status">
                     <span class="spinner" aria-hidden="true"></span>
-                    {move || custom.with(|c| c.handover.clone()).unwrap_or_else(|| t().waiting.to_owned())}
+                    {move || lines.with(|l| l.handover.clone())}
                 </div>
             </Show>
             <Show when=left_message>
@@ -306,7 +316,7 @@ pub fn App(
             <Show when=show_human_button>
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
             </Show>
-            <Composer send input t=Signal::derive(t) disabled=Signal::derive(move || phase() == Some(Phase::Ended))/>
+            <Composer send input t=Signal::derive(t) disabled=Signal::derive(move || phase.get() == Some(Phase::Ended))/>
         </div>
     }
 }
@@ -411,12 +421,32 @@ fn ContactForm(t: Signal<&'static Texts>, send: impl Fn(Form) + Copy + 'static) 
     }
 }
 
+/// The lines an owner can reword, in the visitor's language: the owner's, else the widget's.
+#[derive(Clone, PartialEq)]
+struct Lines {
+    handover: String,
+    out_of_hours: String,
+    /// Templates with `{name}`.
+    joined: String,
+    left: String,
+    unclaimed: String,
+}
+
+impl Lines {
+    fn new(own: custom_texts::Texts, t: &Texts) -> Lines {
+        let or = |own: Option<String>, default: &str| own.unwrap_or_else(|| default.to_owned());
+        Lines {
+            handover: or(own.handover, t.waiting),
+            out_of_hours: or(own.out_of_hours, t.out_of_hours),
+            joined: or(own.joined, t.joined),
+            left: or(own.left, t.left),
+            unclaimed: or(own.unclaimed, t.unclaimed),
+        }
+    }
+}
+
 #[component]
-fn TimelineItem(
-    item: Item,
-    t: Signal<&'static Texts>,
-    custom: Signal<custom_texts::Texts>,
-) -> impl IntoView {
+fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> impl IntoView {
     match item.body {
         ItemBody::Note(_) => ().into_any(),
         ItemBody::Message(m) => match m.author {
@@ -436,9 +466,9 @@ fn TimelineItem(
         },
         ItemBody::Event(e) => {
             let line = move || {
-                let (t, c) = (t.get(), custom.get());
-                let joined = |name: &str| c.joined.as_deref().map_or_else(|| t.joined(name), |tpl| fill(tpl, name));
-                let left = |name: &str| c.left.as_deref().map_or_else(|| t.left(name), |tpl| fill(tpl, name));
+                let t = t.get();
+                let joined = |name: &str| lines.with(|l| fill(&l.joined, name));
+                let left = |name: &str| lines.with(|l| fill(&l.left, name));
                 match &e {
                     Event::Escalated { offline: true, .. } => t.you_left_message.to_owned(),
                     Event::Escalated { by: EscalatedBy::Visitor, .. } => t.you_asked.to_owned(),
@@ -448,8 +478,8 @@ fn TimelineItem(
                     Event::AgentLeft { agent } | Event::Requeued { agent } => left(&agent.name),
                     Event::AiResumed { .. } => t.ai_resumed.to_owned(),
                     Event::Ended { .. } => t.ended.to_owned(),
-                    Event::OutOfHours => c.out_of_hours.clone().unwrap_or_else(|| t.out_of_hours.to_owned()),
-                    Event::Unclaimed => c.unclaimed.clone().unwrap_or_else(|| t.unclaimed.to_owned()),
+                    Event::OutOfHours => lines.with(|l| l.out_of_hours.clone()),
+                    Event::Unclaimed => lines.with(|l| l.unclaimed.clone()),
                 }
             };
             view! { <li class="event">{line}</li> }.into_any()

@@ -1,6 +1,8 @@
 //! Every visitor-facing string, in each language the widget speaks. The language is the
 //! conversation's (detected by the server from the visitor's words) or else the browser's.
 
+use shared::texts::{english, fill, primary};
+
 /// One language's strings. `{name}` in a template is replaced by a display name.
 pub struct Texts {
     pub code: &'static str,
@@ -32,8 +34,9 @@ pub struct Texts {
     pub name_label: &'static str,
     pub email_label: &'static str,
     pub message_label: &'static str,
-    joined: &'static str,
-    left: &'static str,
+    /// Templates: `{name}` is the agent's.
+    pub joined: &'static str,
+    pub left: &'static str,
     typing: &'static str,
 }
 
@@ -50,22 +53,14 @@ impl Texts {
         }
     }
 
-    pub fn joined(&self, name: &str) -> String {
-        self.joined.replace("{name}", name)
-    }
-
-    pub fn left(&self, name: &str) -> String {
-        self.left.replace("{name}", name)
-    }
-
     pub fn typing(&self, name: &str) -> String {
-        self.typing.replace("{name}", name)
+        fill(self.typing, name)
     }
 }
 
 /// The texts for a BCP 47 tag such as `pt-BR`, by its primary subtag; English otherwise.
 pub fn texts(tag: &str) -> &'static Texts {
-    let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+    let primary = primary(tag);
     ALL.iter().find(|t| t.code == primary).unwrap_or(&ALL[0])
 }
 
@@ -77,7 +72,7 @@ pub const ALL: [Texts; 12] = [
         close: "Close chat",
         assistant: "AI assistant",
         talk_to_human: "Talk to a human",
-        waiting: "Waiting for support agent to join",
+        waiting: english::HANDOVER,
         with_human: "You're now chatting with a human",
         reconnecting: "Reconnecting…",
         placeholder: "Type your message…",
@@ -93,15 +88,15 @@ pub const ALL: [Texts; 12] = [
         slow_down: "You're sending messages very fast. Please wait a moment.",
         bad_email: "That email address does not look right.",
         failed: "Something went wrong. Please try again.",
-        out_of_hours: "We're away right now. Leave your name, email and message, and we'll reply by email.",
-        unclaimed: "No one from the team could join right now. The assistant is back to help, and you can ask for a person again later.",
+        out_of_hours: english::OUT_OF_HOURS,
+        unclaimed: english::UNCLAIMED,
         message_left: "Thanks! Your message is with the team, and they'll reply by email.",
         you_left_message: "You left a message for the team",
         name_label: "Your name",
         email_label: "Email",
         message_label: "Message",
-        joined: "{name} joined the conversation",
-        left: "{name} left the conversation",
+        joined: english::JOINED,
+        left: english::LEFT,
         typing: "{name} is typing…",
     },
     Texts {
@@ -497,8 +492,8 @@ mod tests {
     #[test]
     fn templates_name_the_person() {
         for t in &ALL {
-            assert!(t.joined("Maria").contains("Maria"), "{}", t.code);
-            assert!(t.left("Maria").contains("Maria"), "{}", t.code);
+            assert!(fill(t.joined, "Maria").contains("Maria"), "{}", t.code);
+            assert!(fill(t.left, "Maria").contains("Maria"), "{}", t.code);
             assert!(t.typing("Maria").contains("Maria"), "{}", t.code);
         }
     }

@@ -25,6 +25,8 @@ pub fn exists(program: &str) -> bool {
 /// A child in its own process group; dropping it stops the group.
 pub struct Group {
     child: Child,
+    /// Once stopped, the group id may be reused by unrelated processes: never signal it again.
+    stopped: bool,
 }
 
 impl Group {
@@ -33,7 +35,7 @@ impl Group {
         let shown = format!("{cmd:?}");
         let child =
             cmd.process_group(0).spawn().map_err(|e| format!("could not start {shown}: {e}"))?;
-        Ok(Group { child })
+        Ok(Group { child, stopped: false })
     }
 
     pub fn id(&self) -> u32 {
@@ -46,6 +48,9 @@ impl Group {
 
     /// SIGTERM to the group, then SIGKILL to whatever is left after a grace period.
     pub fn stop(&mut self) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
         let pgid = self.child.id() as i32;
         // SAFETY: kill(2) with a negative pid signals a process group; no memory is involved.
         unsafe { libc::kill(-pgid, libc::SIGTERM) };

@@ -14,7 +14,6 @@ use crate::internal::{self, AgentIdentity, SessionToken};
 type Ctx = RouteContext<()>;
 
 const SESSION_COOKIE: &str = "takeover_session";
-const SESSION_DAYS: u32 = 14;
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// What the site object answers to a successful login.
@@ -37,13 +36,7 @@ pub struct Credentials {
 /// not this host, so another site cannot act with a teammate's cookie.
 fn same_origin(req: &Request) -> Result<(), Refused> {
     let Some(origin) = req.headers().get("Origin")? else { return Ok(()) };
-    let url = req.url()?;
-    let host = url.host_str().unwrap_or_default();
-    let own = match url.port() {
-        Some(port) => format!("{}://{host}:{port}", url.scheme()),
-        None => format!("{}://{host}", url.scheme()),
-    };
-    if origin == own {
+    if origin == req.url()?.origin().ascii_serialization() {
         Ok(())
     } else {
         Err(refuse(403, "cross_origin", "Requests from other sites are not allowed here."))
@@ -114,7 +107,7 @@ pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
     let granted: LoginGranted = res.json().await?;
     let value = format!("{}.{}", login.site_key, granted.token);
     let headers = Headers::new();
-    headers.set("Set-Cookie", &session_cookie(&req, &value, SESSION_DAYS * 86_400))?;
+    headers.set("Set-Cookie", &session_cookie(&req, &value, internal::SESSION_DAYS * 86_400))?;
     Ok(Response::from_json(&granted.me)?.with_headers(headers))
 }
 

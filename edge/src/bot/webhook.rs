@@ -17,6 +17,7 @@ use shared::machine::BotReply;
 use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, Result, console_error};
 
 use super::{Ask, Engine};
+use crate::crypto;
 
 pub const SIGNATURE_HEADER: &str = "X-Takeover-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-Takeover-Timestamp";
@@ -40,24 +41,17 @@ fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
 }
 
 fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    let digest = mac(secret, timestamp, body).finalize().into_bytes();
-    format!("sha256={}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("sha256={}", crypto::hex(&mac(secret, timestamp, body).finalize().into_bytes()))
 }
 
 /// Checks a signed request from the owner's bot: a fresh timestamp and a matching signature,
 /// compared in constant time.
 pub fn verify(secret: &str, timestamp: &str, signature: &str, body: &[u8], now_secs: i64) -> bool {
     let fresh = timestamp.parse::<i64>().is_ok_and(|t| (now_secs - t).abs() <= MAX_SKEW_SECS);
-    let Some(hex) = signature.strip_prefix("sha256=") else { return false };
-    let Some(bytes) = decode_hex(hex) else { return false };
+    let Some(bytes) = signature.strip_prefix("sha256=").and_then(crypto::unhex) else {
+        return false;
+    };
     fresh && mac(secret, timestamp, body).verify_slice(&bytes).is_ok()
-}
-
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn payload(ask: &Ask<'_>) -> serde_json::Value {

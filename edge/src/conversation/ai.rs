@@ -25,7 +25,7 @@ impl Conversation {
         };
         let config = self.site_config().await;
         let items = store::recent_messages(&self.sql(), Some(turn), None, CONTEXT_TURNS)?;
-        let (question, turns) = conversation_turns(&items, turn);
+        let (question, turns) = conversation_turns(&items);
         // If this object is evicted mid-answer, the alarm asks again.
         self.inner.borrow_mut().bot_retry_at = Some(now() + BOT_RETRY_MS);
         self.schedule().await?;
@@ -81,7 +81,7 @@ impl Conversation {
         if self.inner.borrow().machine.bot_turn_pending() != Some(reply.turn) {
             return Response::error("that turn is not the AI's to answer any more", 409);
         }
-        self.site_config().await;
+        self.refresh_rules().await;
         let turn = reply.turn;
         let reply = BotReply { text: reply.text, handover: reply.handover, tokens: None };
         let stored = self.bot_answered(&site_key, turn, reply).await?;
@@ -99,7 +99,7 @@ impl Conversation {
             Ok(items) => items,
             Err(e) => return console_error!("ticket {number} summary: {e}"),
         };
-        let (_, turns) = conversation_turns(&items, u64::MAX);
+        let (_, turns) = conversation_turns(&items);
         let key = self.env.secret("LLM_API_KEY").ok().map(|s| s.to_string());
         let written = bot::summarise(settings, key.as_deref(), &turns, language.as_deref()).await;
         let Some((subject, summary)) = written else { return };
@@ -116,12 +116,12 @@ impl Conversation {
     }
 }
 
-/// The visitor message `turn` and the public conversation up to it, as an engine sees it.
-pub(super) fn conversation_turns(items: &[Item], turn: u64) -> (String, Vec<shared::llm::Turn>) {
+/// The conversation as an engine sees it (the store already chose which messages, oldest
+/// first), and the visitor's question: the last message, when it is theirs.
+fn conversation_turns(items: &[Item]) -> (String, Vec<shared::llm::Turn>) {
     use shared::llm::Turn;
-    let mut turns: Vec<Turn> = items
+    let turns: Vec<Turn> = items
         .iter()
-        .filter(|i| i.seq <= turn)
         .filter_map(|i| match &i.body {
             ItemBody::Message(m) => Some(match &m.author {
                 Author::Visitor => Turn::Visitor(m.text.clone()),
@@ -135,7 +135,5 @@ pub(super) fn conversation_turns(items: &[Item], turn: u64) -> (String, Vec<shar
         Some(Turn::Visitor(q)) => q.clone(),
         _ => String::new(),
     };
-    let skip = turns.len().saturating_sub(CONTEXT_TURNS);
-    turns.drain(..skip);
     (question, turns)
 }

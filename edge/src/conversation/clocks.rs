@@ -24,16 +24,21 @@ fn rules(config: &BotConfig) -> Rules {
 
 impl Conversation {
     /// The site's settings, fetched unless known from the last minute (a settings change
-    /// forgets them); the machine gets their rules. A failed fetch keeps the last rules.
+    /// forgets them); the machine gets their rules. A failed fetch keeps the last settings.
     pub(super) async fn site_config(&self) -> BotConfig {
-        let cached = self.inner.borrow().config.clone();
-        if let Some((at, config)) = cached
-            && now() - at < CONFIG_TTL_MS
-        {
-            return config;
+        self.refresh_rules().await;
+        self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default()
+    }
+
+    /// Brings the machine's rules up to date with the site's settings (see [`site_config`]).
+    pub(super) async fn refresh_rules(&self) {
+        let fresh =
+            self.inner.borrow().config.as_ref().is_some_and(|(at, _)| now() - at < CONFIG_TTL_MS);
+        if fresh {
+            return;
         }
         let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
-            return BotConfig::default();
+            return;
         };
         let fetched = match internal::site(&self.env, &site_key) {
             Ok(stub) => {
@@ -45,12 +50,10 @@ impl Conversation {
             Ok(Some(config)) => {
                 let mut inner = self.inner.borrow_mut();
                 inner.machine.set_rules(rules(&config));
-                inner.config = Some((now(), config.clone()));
-                config
+                inner.config = Some((now(), config));
             }
             Ok(None) | Err(_) => {
-                console_error!("the site's settings could not be read; keeping the last rules");
-                BotConfig::default()
+                console_error!("the site's settings could not be read; keeping the last ones");
             }
         }
     }
@@ -58,7 +61,7 @@ impl Conversation {
     /// Sets the alarm for the earliest clock: the unclaimed timeout, or asking the AI again.
     pub(super) async fn schedule(&self) -> Result<()> {
         if self.inner.borrow().config.is_none() {
-            self.site_config().await;
+            self.refresh_rules().await;
         }
         let next = {
             let inner = self.inner.borrow();
@@ -97,7 +100,7 @@ impl Conversation {
                 return Ok(());
             }
         };
-        self.site_config().await;
+        self.refresh_rules().await;
         let input = Input::LeaveMessage { client_id: client_id.clone(), text };
         let accepted = {
             let mut trial = self.inner.borrow().machine.clone();

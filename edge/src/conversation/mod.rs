@@ -147,18 +147,15 @@ impl Conversation {
     }
 
     fn broadcast(&self, frame: &ServerFrame) {
-        for (ws, _) in self.ready_sockets() {
-            sockets::send(&ws, frame);
-        }
+        let all: Vec<WebSocket> = self.ready_sockets().map(|(ws, _)| ws).collect();
+        sockets::send_all(&all, frame);
     }
 
     /// Teammates only: internal notes never reach a visitor's socket.
     fn broadcast_to_agents(&self, frame: &ServerFrame) {
-        for (ws, att) in self.ready_sockets() {
-            if !att.is_visitor() {
-                sockets::send(&ws, frame);
-            }
-        }
+        let agents: Vec<WebSocket> =
+            self.ready_sockets().filter(|(_, att)| !att.is_visitor()).map(|(ws, _)| ws).collect();
+        sockets::send_all(&agents, frame);
     }
 
     fn init(&self, init: InitConversation) -> Result<Response> {
@@ -219,7 +216,7 @@ impl Conversation {
         }
     }
 
-    fn hello(&self, ws: &WebSocket, mut att: Attachment, hello: Hello) -> Result<()> {
+    fn hello(&self, ws: &WebSocket, mut att: Attachment, hello: Hello) -> Result<bool> {
         if hello.version != PROTOCOL_VERSION {
             refuse(
                 ws,
@@ -230,11 +227,11 @@ impl Conversation {
                 ),
             );
             sockets::close_back(ws, 4000, "unsupported protocol version");
-            return Ok(());
+            return Ok(false);
         }
         let inner = self.inner.borrow();
         let Some(meta) = &inner.meta else {
-            return Ok(());
+            return Ok(false);
         };
         let authorised = match (&att.who, &hello.credential) {
             (Who::Visitor, Credential::Visitor { token }) => {
@@ -250,7 +247,7 @@ impl Conversation {
                 "This conversation does not accept that credential.",
             );
             sockets::close_back(ws, 4001, "unauthorized");
-            return Ok(());
+            return Ok(false);
         }
         att.ready = true;
         ws.serialize_attachment(&att)?;
@@ -267,7 +264,7 @@ impl Conversation {
             visitor: inner.profile.clone(),
         };
         sockets::send(ws, &ServerFrame::Welcome(welcome));
-        Ok(())
+        Ok(true)
     }
 
     async fn frame(&self, ws: &WebSocket, att: Attachment, frame: ClientFrame) -> Result<()> {
@@ -290,7 +287,7 @@ impl Conversation {
                 return self.input(Some(ws), input, Some(client_id)).await.map(drop);
             }
             ClientFrame::RequestHuman if att.is_visitor() => {
-                self.site_config().await;
+                self.refresh_rules().await;
                 Input::RequestHuman
             }
             ClientFrame::LeaveMessage { client_id, name, email, text } => {
@@ -448,12 +445,12 @@ impl Conversation {
                 Author::Agent(a.agent.clone())
             }
         };
-        let frame = ServerFrame::Typing { author, on };
-        for (ws, att) in self.ready_sockets() {
-            if att.socket_id != from.socket_id {
-                sockets::send(&ws, &frame);
-            }
-        }
+        let others: Vec<WebSocket> = self
+            .ready_sockets()
+            .filter(|(_, att)| att.socket_id != from.socket_id)
+            .map(|(ws, _)| ws)
+            .collect();
+        sockets::send_all(&others, &ServerFrame::Typing { author, on });
     }
 
     async fn teammate(&self, agent_id: &str) -> Result<Option<AgentRef>> {
@@ -560,8 +557,7 @@ impl DurableObject for Conversation {
         match (att.ready, frame) {
             (false, ClientFrame::Hello(hello)) => {
                 let visitor = att.is_visitor();
-                self.hello(&ws, att, hello)?;
-                if visitor {
+                if self.hello(&ws, att, hello)? && visitor {
                     self.report_presence(None).await;
                 }
                 Ok(())
@@ -595,7 +591,7 @@ impl DurableObject for Conversation {
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
-        self.site_config().await;
+        self.refresh_rules().await;
         self.input(None, Input::Tick, None).await?;
         let pending = self.inner.borrow().machine.bot_turn_pending();
         let retry_due = self.inner.borrow().bot_retry_at.is_none_or(|at| at <= now());

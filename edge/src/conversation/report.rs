@@ -8,8 +8,12 @@ use super::{Conversation, FollowUp, now, tickets};
 use crate::internal::{self, Mention};
 
 impl Conversation {
-    /// Where this conversation stands, for the site's index.
-    pub(super) fn summary(&self) -> Option<(String, ConversationSummary)> {
+    /// Where this conversation stands, for the site's index; `closing` is a visitor socket
+    /// being closed, which no longer counts as the visitor being there.
+    pub(super) fn summary(
+        &self,
+        closing: Option<&worker::WebSocket>,
+    ) -> Option<(String, ConversationSummary)> {
         let inner = self.inner.borrow();
         let meta = inner.meta.as_ref()?;
         let view = inner.machine.view();
@@ -26,25 +30,21 @@ impl Conversation {
             unanswered: inner.unanswered,
             visitor_name: inner.profile.name.clone(),
             tickets: inner.machine.tickets(),
-            visitor_online: self.visitor_online(None),
+            visitor_online: self.visitor_online(closing),
         };
         Some((meta.site_key.clone(), summary))
     }
 
     /// Whether a visitor's widget is connected, not counting `closing` (a socket whose close
     /// is being handled may still be listed).
-    pub(super) fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
-        let closing: Option<&web_sys::WebSocket> = closing.map(AsRef::as_ref);
-        self.ready_sockets().any(|(ws, att)| {
-            let js: &web_sys::WebSocket = ws.as_ref();
-            att.is_visitor() && Some(js) != closing && js.ready_state() == web_sys::WebSocket::OPEN
-        })
+    fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
+        self.ready_sockets()
+            .any(|(ws, att)| att.is_visitor() && crate::sockets::open_besides(&ws, closing))
     }
 
     /// Tells the site's index that the visitor came or went, so settings reach open widgets.
     pub(super) async fn report_presence(&self, closing: Option<&worker::WebSocket>) {
-        let Some((site_key, mut summary)) = self.summary() else { return };
-        summary.visitor_online = self.visitor_online(closing);
+        let Some((site_key, summary)) = self.summary(closing) else { return };
         self.tell_site(&site_key, "/conversation", &summary).await;
     }
 
@@ -66,7 +66,7 @@ impl Conversation {
     }
 
     pub(super) async fn report(&self, follow: &FollowUp) {
-        let Some((site_key, summary)) = self.summary() else { return };
+        let Some((site_key, summary)) = self.summary(None) else { return };
         if follow.report {
             self.tell_site(&site_key, "/conversation", &summary).await;
         }

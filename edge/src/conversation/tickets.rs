@@ -26,10 +26,7 @@ const ADDED: &[(&str, &str)] = &[
 
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
-    for (column, kind) in ADDED {
-        sql::add_column(sql, "tickets", column, kind)?;
-    }
-    Ok(())
+    sql::add_columns(sql, "tickets", ADDED)
 }
 
 #[derive(Deserialize)]

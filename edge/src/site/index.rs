@@ -3,11 +3,17 @@
 
 use serde::Deserialize;
 use shared::api::{ConversationSummary, InboxFrame};
+use shared::protocol::Phase;
 use worker::{Request, Response, Result, WebSocketPair};
 
 use super::Site;
 use crate::sockets;
-use crate::sql::{self, int, text};
+use crate::sql::{self, int, opt_text, text};
+
+/// Columns added after the first release of the index, so the site can ask SQL who is online
+/// and who holds what without parsing every row.
+pub const ADDED: &[(&str, &str)] =
+    &[("visitor_online", "INTEGER NOT NULL DEFAULT 0"), ("assignee_id", "TEXT")];
 
 #[derive(Deserialize)]
 struct JsonRow {
@@ -20,9 +26,11 @@ struct JsonRow {
 pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     let summary: ConversationSummary = req.json().await?;
     let cursor = site.sql().exec(
-        "INSERT INTO conversations (id, json, phase, last_seq, updated_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO conversations (id, json, phase, last_seq, updated_at, visitor_online,
+           assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET json = excluded.json, phase = excluded.phase,
-           last_seq = excluded.last_seq, updated_at = excluded.updated_at
+           last_seq = excluded.last_seq, updated_at = excluded.updated_at,
+           visitor_online = excluded.visitor_online, assignee_id = excluded.assignee_id
          WHERE excluded.last_seq > conversations.last_seq
             OR (excluded.last_seq = conversations.last_seq
                 AND excluded.updated_at >= conversations.updated_at)",
@@ -32,13 +40,12 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
             text(summary.phase.as_str()),
             int(summary.last_seq as i64),
             int(summary.updated_at),
+            int(summary.visitor_online.into()),
+            opt_text(summary.assignee.as_ref().map(|a| a.id.as_str())),
         ]),
     )?;
     if cursor.rows_written() > 0 {
-        let frame = InboxFrame::Upsert(summary);
-        for ws in site.state.get_websockets() {
-            sockets::send(&ws, &frame);
-        }
+        sockets::send_all(&site.state.get_websockets(), &InboxFrame::Upsert(summary));
     }
     Response::ok("indexed")
 }
@@ -57,7 +64,7 @@ pub fn list(site: &Site) -> Result<Response> {
 }
 
 pub fn accept(site: &Site, req: &Request) -> Result<Response> {
-    let site_key = site.settings()?.map(|(k, _)| k);
+    let site_key = site.site_key()?;
     let Some(agent) =
         crate::internal::agent_from(req).filter(|a| Some(&a.site_key) == site_key.as_ref())
     else {
@@ -71,19 +78,29 @@ pub fn accept(site: &Site, req: &Request) -> Result<Response> {
     Response::from_websocket(pair.client)
 }
 
+#[derive(Deserialize)]
+struct IdRow {
+    id: String,
+}
+
 /// Conversations whose visitor has the chat open, updated within `window_ms`, newest first.
 pub fn with_visitor_online(site: &Site, window_ms: i64, max: usize) -> Result<Vec<String>> {
     let since = worker::Date::now().as_millis() as i64 - window_ms;
-    let rows: Vec<JsonRow> = sql::rows(
+    let rows: Vec<IdRow> = sql::rows(
         &site.sql(),
-        "SELECT json FROM conversations WHERE updated_at > ? ORDER BY updated_at DESC",
-        vec![int(since)],
+        "SELECT id FROM conversations WHERE updated_at > ? AND visitor_online = 1
+         ORDER BY updated_at DESC LIMIT ?",
+        vec![int(since), int(max as i64)],
     )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| serde_json::from_str::<ConversationSummary>(&r.json).ok())
-        .filter(|c| c.visitor_online)
-        .map(|c| c.id)
-        .take(max)
-        .collect())
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The active conversations `agent_id` holds.
+pub fn held_by(site: &Site, agent_id: &str) -> Result<Vec<String>> {
+    let rows: Vec<IdRow> = sql::rows(
+        &site.sql(),
+        "SELECT id FROM conversations WHERE phase = ? AND assignee_id = ?",
+        vec![text(Phase::Active.as_str()), text(agent_id)],
+    )?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -61,6 +61,17 @@ impl Site {
         self.state.storage().sql()
     }
 
+    /// The site's key alone, without parsing the settings; `None` until the site is set up.
+    fn site_key(&self) -> Result<Option<String>> {
+        #[derive(serde::Deserialize)]
+        struct Key {
+            site_key: String,
+        }
+        let row: Option<Key> =
+            sql::first(&self.sql(), "SELECT site_key FROM settings WHERE id = 1", vec![])?;
+        Ok(row.map(|r| r.site_key))
+    }
+
     /// The site's key and settings; `None` until the site is set up.
     fn settings(&self) -> Result<Option<(String, SiteSettings)>> {
         let row: Option<SettingsRow> =
@@ -110,7 +121,7 @@ impl Site {
         if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
             return Response::error("forbidden", 403);
         }
-        let Some((site_key, _)) = self.settings()? else {
+        let Some(site_key) = self.site_key()? else {
             return Response::error("unknown site", 404);
         };
         let settings: SiteSettings = req.json().await?;
@@ -164,10 +175,6 @@ impl Site {
             None => Response::error("unknown site", 404),
         }
     }
-
-    pub(crate) async fn wake_at(&self, at: i64) -> Result<()> {
-        crate::alarm::wake_by(&self.state.storage(), at).await
-    }
 }
 
 impl DurableObject for Site {
@@ -177,7 +184,8 @@ impl DurableObject for Site {
             .and_then(|()| sql::migrate(&sql, team::SCHEMA))
             .and_then(|()| sql::migrate(&sql, tickets::SCHEMA))
             .and_then(|()| sql::migrate(&sql, usage::SCHEMA))
-            .and_then(|()| sql::migrate(&sql, presence::SCHEMA));
+            .and_then(|()| sql::migrate(&sql, presence::SCHEMA))
+            .and_then(|()| sql::add_columns(&sql, "conversations", index::ADDED));
         if let Err(e) = migrated {
             console_error!("site schema: {e}");
         }
@@ -249,7 +257,7 @@ impl DurableObject for Site {
     }
 }
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
+pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Whether the team is within its business hours now; always, without a schedule.
 fn open_now(s: &SiteSettings) -> bool {

@@ -3,13 +3,13 @@
 //! told, and go back to Pending.
 
 use serde::Deserialize;
-use shared::api::ConversationSummary;
-use shared::protocol::{Millis, Phase};
+use shared::protocol::Millis;
 use worker::{Method, Result, WebSocket, console_error};
 
 use super::Site;
 use crate::internal::{self, AgentIdentity, AssigneeAway};
 use crate::sql::{self, int, text};
+use crate::{alarm, sockets};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS presence (
@@ -34,11 +34,8 @@ pub async fn socket_closed(site: &Site, closed: &WebSocket) -> Result<()> {
     let Some(me) = closed.deserialize_attachment::<AgentIdentity>().ok().flatten() else {
         return Ok(());
     };
-    let closed_js: &web_sys::WebSocket = closed.as_ref();
     let still_here = site.state.get_websockets().iter().any(|ws| {
-        let js: &web_sys::WebSocket = ws.as_ref();
-        js != closed_js
-            && js.ready_state() == web_sys::WebSocket::OPEN
+        sockets::open_besides(ws, Some(closed))
             && ws.deserialize_attachment::<AgentIdentity>().ok().flatten().map(|a| a.agent.id)
                 == Some(me.agent.id.clone())
     });
@@ -52,7 +49,7 @@ pub async fn socket_closed(site: &Site, closed: &WebSocket) -> Result<()> {
         vec![text(&me.agent.id), int(now())],
     )?;
     if let Some(after) = away_after(site)? {
-        site.wake_at(now() + after).await?;
+        alarm::wake_by(&site.state.storage(), now() + after).await?;
     }
     Ok(())
 }
@@ -69,11 +66,6 @@ struct Away {
     offline_since: i64,
 }
 
-#[derive(Deserialize)]
-struct JsonRow {
-    json: String,
-}
-
 /// Tells the conversations of every assignee offline for too long; returns when to look
 /// again, if someone is still on the clock.
 pub async fn check(site: &Site) -> Result<Option<Millis>> {
@@ -85,37 +77,26 @@ pub async fn check(site: &Site) -> Result<Option<Millis>> {
          WHERE offline_since IS NOT NULL AND told = 0 AND offline_since <= ?",
         vec![int(now - after)],
     )?;
-    if !due.is_empty() {
-        let active: Vec<JsonRow> = sql::rows(
-            &sql,
-            "SELECT json FROM conversations WHERE phase = ?",
-            vec![text(Phase::Active.as_str())],
-        )?;
-        let held: Vec<ConversationSummary> =
-            active.iter().filter_map(|r| serde_json::from_str(&r.json).ok()).collect();
-        for away in &due {
-            for c in
-                held.iter().filter(|c| c.assignee.as_ref().is_some_and(|a| a.id == away.agent_id))
-            {
-                let body = AssigneeAway {
-                    agent_id: away.agent_id.clone(),
-                    offline_since: away.offline_since,
-                    after,
-                };
-                let sent = match internal::conversation(&site.env, &c.id) {
-                    Ok(stub) => internal::send(&stub, Method::Post, "/away", Some(&body)).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = sent {
-                    console_error!("away notice to {}: {e}", c.id);
-                }
+    for away in &due {
+        let body = AssigneeAway {
+            agent_id: away.agent_id.clone(),
+            offline_since: away.offline_since,
+            after,
+        };
+        for id in super::index::held_by(site, &away.agent_id)? {
+            let sent = match internal::conversation(&site.env, &id) {
+                Ok(stub) => internal::send(&stub, Method::Post, "/away", Some(&body)).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                console_error!("away notice to {id}: {e}");
             }
-            sql::run(
-                &sql,
-                "UPDATE presence SET told = 1 WHERE agent_id = ?",
-                vec![text(&away.agent_id)],
-            )?;
         }
+        sql::run(
+            &sql,
+            "UPDATE presence SET told = 1 WHERE agent_id = ?",
+            vec![text(&away.agent_id)],
+        )?;
     }
     #[derive(Deserialize)]
     struct Next {

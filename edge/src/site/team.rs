@@ -11,7 +11,7 @@ use crate::crypto;
 use crate::internal::{self, SessionToken};
 use crate::sql::{self, int, text};
 
-const SESSION_MS: i64 = 14 * 24 * 3600 * 1000;
+const SESSION_MS: i64 = internal::SESSION_DAYS as i64 * super::DAY_MS;
 /// Failed sign-ins allowed per email (and per client address) in a window.
 const MAX_FAILURES: i64 = 5;
 const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -61,9 +61,8 @@ fn now() -> i64 {
     Date::now().as_millis() as i64
 }
 
-fn refuse(status: u16, code: &str, message: &str) -> Result<Response> {
-    Ok(Response::from_json(&shared::api::ApiError { code: code.into(), message: message.into() })?
-        .with_status(status))
+fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
+    crate::http::finish(Err(crate::http::refuse(status, code, message)))
 }
 
 /// Creates members that are new and updates those whose email exists, replacing the password.
@@ -143,7 +142,7 @@ fn record_failure(site: &Site, key: &str) -> Result<()> {
 
 pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
     let creds: Credentials = req.json().await?;
-    let Some((site_key, _)) = site.settings()? else {
+    let Some(site_key) = site.site_key()? else {
         return Response::error("unknown site", 404);
     };
     let keys: Vec<String> = [
@@ -188,10 +187,7 @@ pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
         vec![text(crypto::secret_hash(&token)), text(member_id), int(now() + SESSION_MS)],
     )?;
     // Expired sessions are pruned by the alarm, at most once a day.
-    let storage = site.state.storage();
-    if storage.get_alarm().await?.is_none() {
-        storage.set_alarm(24 * 3600 * 1000).await?;
-    }
+    crate::alarm::wake_by(&site.state.storage(), now() + super::DAY_MS).await?;
     Response::from_json(&LoginGranted { token, me })
 }
 
@@ -200,7 +196,7 @@ const DUMMY_HASH: &str = "pbkdf2-sha256$100000$00000000000000000000000000000000$
 
 pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
     let SessionToken { token } = req.json().await?;
-    let Some((site_key, _)) = site.settings()? else {
+    let Some(site_key) = site.site_key()? else {
         return Response::error("unknown site", 404);
     };
     let columns: Vec<String> = MEMBER_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();

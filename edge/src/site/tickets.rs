@@ -36,10 +36,7 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
             int(ticket.opened_at),
         ],
     )?;
-    let frame = InboxFrame::Ticket(ticket);
-    for ws in site.state.get_websockets() {
-        sockets::send(&ws, &frame);
-    }
+    sockets::send_all(&site.state.get_websockets(), &InboxFrame::Ticket(ticket));
     Response::ok("ticket stored")
 }
 
