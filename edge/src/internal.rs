@@ -9,6 +9,7 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Stub}
 
 pub const SITES: &str = "SITES";
 pub const CONVERSATIONS: &str = "CONVERSATIONS";
+pub const ECHOES: &str = "ECHOES";
 
 /// How long a console session lasts: the cookie and the stored session alike.
 pub const SESSION_DAYS: u32 = 14;

@@ -1,12 +1,13 @@
 //! The edge: one Worker that serves the JSON API, the WebSocket upgrades, the admin page and
 //! the static assets, and two Durable Object classes — one [`conversation::Conversation`] per
-//! conversation and one [`site::Site`] per site.
+//! conversation and one [`site::Site`] per site — plus [`echo::Echo`], the benchmarks' floor.
 
 mod alarm;
 mod api;
 mod bot;
 mod conversation;
 mod crypto;
+mod echo;
 mod http;
 mod internal;
 mod router;

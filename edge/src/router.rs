@@ -2,7 +2,7 @@
 
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
-use crate::api::{admin, assets, bot, setup, visitor};
+use crate::api::{admin, assets, bench, bot, setup, visitor};
 use crate::http::{ApiResult, finish};
 
 type Ctx = RouteContext<()>;
@@ -45,6 +45,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .get_async("/widget/*file", h!(assets::widget_file))
         .head_async("/widget/*file", h!(assets::widget_file))
         .get_async("/chat/:site", h!(assets::chat_page))
+        .get_async("/api/bench/echo/:id/ws", h!(bench::echo))
         .or_else_any_method("/api/*rest", |_, _| not_found())
         .run(req, env)
         .await

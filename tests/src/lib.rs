@@ -51,28 +51,41 @@ pub struct Edge {
     port: u16,
     setup_token: String,
     state: PathBuf,
+    vars: Vec<(&'static str, &'static str)>,
 }
 
 impl Edge {
     pub fn start() -> Edge {
+        Self::start_with(&[])
+    }
+
+    /// [`Edge::start`] with more `--var` bindings, e.g. `BENCHMARK=1`.
+    pub fn start_with(extra: &[(&'static str, &'static str)]) -> Edge {
         let state = std::env::temp_dir().join(format!("takeover-it-{}", server::random_hex(8)));
         let setup_token = server::random_hex(24);
         let port = server::free_port();
-        let worker = Self::launch(port, &state, &setup_token);
-        Edge { base: worker.base.clone(), worker: Some(worker), port, setup_token, state }
+        let mut vars = vec![("LLM_API_KEY", llm_mock::KEY), ("WEBHOOK_SECRET", WEBHOOK_SECRET)];
+        vars.extend_from_slice(extra);
+        let worker = Self::launch(port, &state, &setup_token, &vars);
+        Edge { base: worker.base.clone(), worker: Some(worker), port, setup_token, state, vars }
     }
 
-    fn launch(port: u16, state: &Path, token: &str) -> server::LocalWorker {
+    fn launch(port: u16, state: &Path, token: &str, vars: &[(&str, &str)]) -> server::LocalWorker {
         let log = state.with_extension("log");
-        let vars = [("LLM_API_KEY", llm_mock::KEY), ("WEBHOOK_SECRET", WEBHOOK_SECRET)];
-        server::start_with(&root(), port, state, token, Some(&log), &vars)
+        server::start_with(&root(), port, state, token, Some(&log), vars)
             .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
     }
 
     /// Stops workerd completely and starts it again on the same port and state.
     pub fn restart(&mut self) {
         drop(self.worker.take());
-        self.worker = Some(Self::launch(self.port, &self.state, &self.setup_token));
+        let worker = Self::launch(self.port, &self.state, &self.setup_token, &self.vars);
+        self.worker = Some(worker);
+    }
+
+    /// The process group of `wrangler dev` and its workerd processes.
+    pub fn process_group(&self) -> Option<u32> {
+        self.worker.as_ref().map(|w| w.group.id())
     }
 
     /// Creates a site with the demo FAQ and these teammates (email, display name, role).
@@ -109,12 +122,19 @@ pub struct Socket {
 
 impl Socket {
     pub async fn connect(url: &str, cookie: Option<&str>) -> Socket {
-        let mut req = url.into_client_request().expect("valid ws url");
+        Self::try_connect(url, cookie).await.expect("websocket connect")
+    }
+
+    pub async fn try_connect(url: &str, cookie: Option<&str>) -> Result<Socket> {
+        let mut req = url.into_client_request().map_err(|e| format!("{url}: {e}"))?;
         if let Some(cookie) = cookie {
-            req.headers_mut().insert("Cookie", HeaderValue::from_str(cookie).expect("cookie"));
+            let value = HeaderValue::from_str(cookie).map_err(|e| format!("cookie: {e}"))?;
+            req.headers_mut().insert("Cookie", value);
         }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connect");
-        Socket { ws }
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .map_err(|e| format!("websocket connect: {e}"))?;
+        Ok(Socket { ws })
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
@@ -154,15 +174,25 @@ impl Socket {
     pub async fn until_json(
         &mut self,
         what: &str,
-        mut pred: impl FnMut(&serde_json::Value) -> bool,
+        pred: impl FnMut(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
+        match self.find_json(pred).await {
+            Some(v) => v,
+            None => panic!("waited {PATIENCE:?} for {what}"),
+        }
+    }
+
+    /// Reads JSON frames until one matches; `None` when none did within [`PATIENCE`].
+    pub async fn find_json(
+        &mut self,
+        mut pred: impl FnMut(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.try_next_json(left).await {
-                Some(v) if pred(&v) => return v,
-                Some(_) => continue,
-                None => panic!("waited {PATIENCE:?} for {what}"),
+            let v = self.try_next_json(left).await?;
+            if pred(&v) {
+                return Some(v);
             }
         }
     }
@@ -234,31 +264,50 @@ pub struct Visitor {
 
 impl Visitor {
     pub async fn join(edge: &Edge, site: &str) -> Visitor {
+        Self::try_join(edge, site).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Visitor::join`] that reports what failed instead of panicking, for load generators
+    /// that stop where the machine does.
+    pub async fn try_join(edge: &Edge, site: &str) -> Result<Visitor> {
         let created: ConversationCreated = reqwest::Client::new()
             .post(format!("{}/api/sites/{site}/conversations", edge.base))
             .json(&serde_json::json!({ "page_url": "http://shop.test/", "language": "en" }))
             .send()
             .await
-            .expect("create conversation")
-            .error_for_status()
-            .expect("conversation created")
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| format!("create conversation: {e}"))?
             .json()
             .await
-            .expect("created body");
-        Self::resume(edge, &created.conversation_id, &created.token, 0).await
+            .map_err(|e| format!("created body: {e}"))?;
+        Self::try_resume(edge, &created.conversation_id, &created.token, 0).await
     }
 
     /// Reconnects to an existing conversation, as after a reload.
     pub async fn resume(edge: &Edge, conversation_id: &str, token: &str, last_seq: u64) -> Visitor {
-        let mut socket = Socket::connect(&visitor_url(edge, conversation_id), None).await;
+        Self::try_resume(edge, conversation_id, token, last_seq)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub async fn try_resume(
+        edge: &Edge,
+        conversation_id: &str,
+        token: &str,
+        last_seq: u64,
+    ) -> Result<Visitor> {
+        let mut socket = Socket::try_connect(&visitor_url(edge, conversation_id), None).await?;
         socket.send(&hello_visitor(token, last_seq)).await;
-        let welcome = socket.welcome().await;
-        Visitor {
+        let welcome = match socket.try_next(PATIENCE).await {
+            Some(ServerFrame::Welcome(w)) => w,
+            other => return Err(format!("expected a welcome, got {other:?}")),
+        };
+        Ok(Visitor {
             conversation_id: conversation_id.to_owned(),
             token: token.to_owned(),
             socket,
             welcome,
-        }
+        })
     }
 
     /// Sends a message and waits for its acknowledgement, returning its sequence number.

@@ -1,6 +1,8 @@
-//! `cargo xtask bench`: figures, not pass/fail. Builds, starts the worker on loopback, and
-//! runs each benchmark against it; every benchmark prints a table and writes JSON under
-//! `target/bench/`.
+//! `cargo xtask bench [--smoke]`: figures, not pass/fail (bar correctness: a lost message or
+//! a claim race with two winners fails the run). Builds, measures the widget in Chromium
+//! against a demo worker, then runs the edge load generator (`bench/`) against a worker of
+//! its own; one table on the terminal, the same figures in `target/bench/bench.json`.
+//! `--smoke` runs everything with small counts, as `cargo xtask test` does.
 
 use std::process::Command;
 
@@ -10,22 +12,43 @@ use crate::server::{DEMO_KEY, demo, free_port, random_hex};
 use crate::step::step;
 use crate::{Result, build, root};
 
-pub fn run_all() -> Result {
+pub fn run_all(smoke: bool) -> Result {
     install::for_test()?;
     build::all()?;
+    measure(smoke)
+}
+
+/// Runs both parts on what is already built.
+pub fn measure(smoke: bool) -> Result {
     let root = root();
+    let out = root.join(if smoke { "target/bench-smoke" } else { "target/bench" });
     let state = std::env::temp_dir().join(format!("takeover-bench-{}", random_hex(6)));
     let worker = demo(&root, free_port(), &state, &random_hex(8), None)?;
-    let outcome = step("widget: bytes and time to a usable chat", || {
+    let widget = step("widget: bytes and time to a usable chat", || {
         run(Command::new("node")
             .arg("tests/bench/widget.mjs")
             .current_dir(&root)
             .env("BASE_URL", &worker.base)
             .env("SITE_KEY", DEMO_KEY)
             .env("CHROMIUM", CHROMIUM)
-            .env("BENCH_OUT", root.join("target/bench")))
+            .env("RUNS", if smoke { "1" } else { "7" })
+            .env("BENCH_OUT", &out))
     });
     drop(worker);
     let _ = std::fs::remove_dir_all(&state);
-    outcome
+    widget?;
+    step("edge: relay, claim races, throughput, idle sockets", || {
+        // The smoke run reuses the test build; figures worth reading need an optimised client.
+        let profile: &[&str] = if smoke { &[] } else { &["--profile", "loadgen"] };
+        run(Command::new("cargo")
+            .args(["run", "--quiet", "--package", "bench"])
+            .args(profile)
+            .arg("--")
+            .args(smoke.then_some("--smoke"))
+            .arg("--out")
+            .arg(&out)
+            .arg("--widget")
+            .arg(out.join("widget.json"))
+            .current_dir(&root))
+    })
 }

@@ -3,7 +3,7 @@
 //! - `dev [--port P]`: install what is missing, build, serve the whole system locally.
 //! - `test`: install, build and run every check and test; non-zero exit on any failure.
 //! - `build`: install what is missing and build the widget, the console and the edge.
-//! - `bench`: build, serve on loopback and print the benchmarks' figures.
+//! - `bench [--smoke]`: build, serve on loopback and print the benchmarks' figures.
 
 mod bench;
 mod build;
@@ -18,7 +18,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build | bench>");
+    eprintln!(
+        "usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build | bench [--smoke]>"
+    );
     ExitCode::from(2)
 }
 
@@ -35,7 +37,8 @@ fn main() -> ExitCode {
         Some("test") if args.len() == 1 => test::run(),
         Some("test") if args[1] == "browser" => test::browser_only(&args[2..]),
         Some("build") if args.len() == 1 => install::for_build().and_then(|()| build::all()),
-        Some("bench") if args.len() == 1 => bench::run_all(),
+        Some("bench") if args.len() == 1 => bench::run_all(false),
+        Some("bench") if args.len() == 2 && args[1] == "--smoke" => bench::run_all(true),
         _ => return usage(),
     };
     match result {

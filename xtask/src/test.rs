@@ -25,6 +25,8 @@ pub fn run_all() -> Result {
             "xtask",
             "-p",
             "integration",
+            "-p",
+            "bench",
             "--",
             "-D",
             "warnings",
@@ -46,12 +48,24 @@ pub fn run_all() -> Result {
             "warnings",
         ])
     })?;
-    step("unit tests (shared, widget, console)", || {
-        cargo(&["test", "-p", "takeover-shared", "-p", "takeover-widget", "-p", "takeover-console"])
+    step("unit tests (shared, widget, console, bench)", || {
+        cargo(&[
+            "test",
+            "-p",
+            "takeover-shared",
+            "-p",
+            "takeover-widget",
+            "-p",
+            "takeover-console",
+            "-p",
+            "bench",
+        ])
     })?;
     build::all()?;
     step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
-    step("browser tests in chromium", || browser(&[]))
+    step("browser tests in chromium", || browser(&[]))?;
+    // Proves the benchmarks still run; their figures mean little at these counts.
+    crate::bench::measure(true)
 }
 
 /// `cargo xtask test browser [FILE...]`: builds, then runs only the browser tests (the given

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod assets;
+pub mod bench;
 pub mod bot;
 pub mod setup;
 pub mod visitor;

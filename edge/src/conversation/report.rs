@@ -1,11 +1,17 @@
 //! What the site object hears from a conversation: its summary for the inbox, its tickets,
 //! the teammates its notes mention, and the AI's usage.
 
+use std::time::Duration;
+
 use shared::api::ConversationSummary;
 use worker::{Method, console_error};
 
 use super::{Conversation, FollowUp, now, tickets};
 use crate::internal::{self, Mention};
+
+/// How often, at most, new messages alone are reported to the site's index: the inbox's
+/// previews may lag by this much, never the conversation itself.
+const MESSAGE_REPORT_MS: i64 = 1000;
 
 impl Conversation {
     /// Where this conversation stands, for the site's index; `closing` is a visitor socket
@@ -66,10 +72,47 @@ impl Conversation {
     }
 
     pub(super) async fn report(&self, follow: &FollowUp) {
-        let Some((site_key, summary)) = self.summary(None) else { return };
-        if follow.report {
-            self.tell_site(&site_key, "/conversation", &summary).await;
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+            return;
+        };
+        let summary = async {
+            if follow.report {
+                self.report_summary(&site_key, follow.state_changed).await;
+            }
+        };
+        futures_util::future::join(summary, self.report_records(&site_key, follow)).await;
+    }
+
+    /// The summary for the inbox: at once when the state changed; for new messages at most
+    /// once per [`MESSAGE_REPORT_MS`], the last one carrying everything since. A report costs
+    /// the site object more than storing and relaying a message costs this one, so a busy
+    /// conversation would otherwise be held back by its site's index.
+    async fn report_summary(&self, site_key: &str, urgent: bool) {
+        let wait = {
+            let mut inner = self.inner.borrow_mut();
+            if urgent {
+                None
+            } else if inner.report_waiting {
+                return;
+            } else {
+                inner.report_waiting = true;
+                Some(inner.reported_at + MESSAGE_REPORT_MS - now())
+            }
+        };
+        if let Some(wait) = wait {
+            if wait > 0 {
+                worker::Delay::from(Duration::from_millis(wait.unsigned_abs())).await;
+            }
+            self.inner.borrow_mut().report_waiting = false;
         }
+        self.inner.borrow_mut().reported_at = now();
+        if let Some((_, summary)) = self.summary(None) {
+            self.tell_site(site_key, "/conversation", &summary).await;
+        }
+    }
+
+    /// Tickets and mentions: records the site keeps, sent as they happen.
+    async fn report_records(&self, site_key: &str, follow: &FollowUp) {
         for number in &follow.tickets {
             let ticket = {
                 let inner = self.inner.borrow();
@@ -77,15 +120,18 @@ impl Conversation {
                 tickets::one(&self.sql(), *number, meta, &inner.profile)
             };
             match ticket {
-                Ok(Some(ticket)) => self.tell_site(&site_key, "/ticket", &ticket).await,
+                Ok(Some(ticket)) => self.tell_site(site_key, "/ticket", &ticket).await,
                 Ok(None) => {}
                 Err(e) => console_error!("ticket {number}: {e}"),
             }
         }
         if let Some((by, text)) = &follow.note {
-            let mention =
-                Mention { conversation_id: summary.id.clone(), by: by.clone(), text: text.clone() };
-            self.tell_site(&site_key, "/mention", &mention).await;
+            let Some(id) = self.inner.borrow().meta.as_ref().map(|m| m.conversation_id.clone())
+            else {
+                return;
+            };
+            let mention = Mention { conversation_id: id, by: by.clone(), text: text.clone() };
+            self.tell_site(site_key, "/mention", &mention).await;
         }
     }
 }

@@ -1,0 +1,107 @@
+//! Idle cost: many visitors with the chat open and nothing to say. Their sockets stay open
+//! while the conversation objects hibernate (workerd evicts an object 10 s after its last
+//! event when only hibernatable sockets hold it); then a few visitors speak up.
+
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, stream};
+use integration::Visitor;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::lab::{self, Lab};
+use crate::procs;
+use crate::stats::{Samples, Summary};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub target: usize,
+    /// Sockets open with a welcome; fewer than `target` when the machine refused more.
+    pub opened: usize,
+    pub stopped_by: Option<String>,
+    pub open_seconds: f64,
+    /// workerd's resident memory (both processes) before, with every socket just opened,
+    /// and after the idle wait.
+    pub rss_before_mb: f64,
+    pub rss_open_mb: f64,
+    pub rss_idle_mb: f64,
+    pub idle_wait_secs: f64,
+    pub workerd_cpu_while_idle_secs: f64,
+    pub kb_per_socket_open: f64,
+    pub kb_per_socket_idle: f64,
+    /// Visitors who spoke after the wait, and how many got their acknowledgement (stored by
+    /// the woken object) and the AI's answer (sent back on the sleeping socket).
+    pub probes: usize,
+    pub acked: usize,
+    pub answered: usize,
+    pub wake_ack: Summary,
+    pub wake_answer: Summary,
+}
+
+pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
+    let pids = lab.workerd();
+    let before = procs::usage(&pids);
+    let started = Instant::now();
+    let mut opening = stream::iter(0..target)
+        .map(|_| Visitor::try_join(&lab.edge, lab::IDLE))
+        .buffer_unordered(32);
+    let mut visitors = Vec::with_capacity(target);
+    let mut stopped_by = None;
+    while let Some(joined) = opening.next().await {
+        match joined {
+            Ok(v) => visitors.push(v),
+            Err(e) => {
+                stopped_by = Some(e);
+                break;
+            }
+        }
+    }
+    drop(opening);
+    let open_seconds = started.elapsed().as_secs_f64();
+    let open = procs::usage(&pids);
+    tokio::time::sleep(idle_wait).await;
+    let idle = procs::usage(&pids);
+
+    let probes = visitors.len().min(20);
+    let step = (visitors.len() / probes.max(1)).max(1);
+    let (mut ack, mut answer) = (Samples::default(), Samples::default());
+    for v in visitors.iter_mut().step_by(step).take(probes) {
+        let sent = Instant::now();
+        v.socket.send_raw(&lab::message("wake")).await;
+        if v.socket.find_json(|f| f["type"] == "ack").await.is_some() {
+            ack.push(sent.elapsed());
+        } else {
+            continue;
+        }
+        if v.socket.find_json(is_bot_message).await.is_some() {
+            answer.push(sent.elapsed());
+        }
+    }
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    let per_socket = |after: u64| {
+        after.saturating_sub(before.rss_bytes) as f64 / 1024.0 / visitors.len().max(1) as f64
+    };
+    let (wake_ack, wake_answer) = (ack.summary(), answer.summary());
+    Row {
+        target,
+        opened: visitors.len(),
+        stopped_by,
+        open_seconds,
+        rss_before_mb: mb(before.rss_bytes),
+        rss_open_mb: mb(open.rss_bytes),
+        rss_idle_mb: mb(idle.rss_bytes),
+        idle_wait_secs: idle_wait.as_secs_f64(),
+        workerd_cpu_while_idle_secs: idle.cpu_since(&open),
+        kb_per_socket_open: per_socket(open.rss_bytes),
+        kb_per_socket_idle: per_socket(idle.rss_bytes),
+        probes,
+        acked: wake_ack.n,
+        answered: wake_answer.n,
+        wake_ack,
+        wake_answer,
+    }
+}
+
+fn is_bot_message(frame: &Value) -> bool {
+    frame["type"] == "item" && frame["body"]["data"]["author"]["kind"] == "bot"
+}

@@ -1,0 +1,106 @@
+//! The benchmarks' world: one worker started with `BENCHMARK=1` on loopback, a site per
+//! benchmark (so one benchmark's index and tickets do not weigh on the next) with the same
+//! eight teammates, and the socket pairs the benchmarks drive.
+
+use std::time::Duration;
+
+use integration::{Agent, Edge, Socket, Visitor};
+use serde_json::Value;
+use shared::protocol::ClientFrame;
+
+use crate::procs;
+
+pub const RELAY: &str = "relay";
+pub const CLAIMS: &str = "claims";
+pub const THROUGHPUT: &str = "throughput";
+pub const IDLE: &str = "idle";
+
+/// How long a benchmark waits for any one frame before counting it lost.
+pub const LOST_AFTER: Duration = Duration::from_secs(10);
+
+pub struct Lab {
+    pub edge: Edge,
+}
+
+/// (email, display name) of the teammates every benchmark site has.
+fn teammates() -> Vec<(String, String)> {
+    (1..=8).map(|i| (format!("agent{i}@bench.test"), format!("Agent {i}"))).collect()
+}
+
+impl Lab {
+    /// Starts the worker and seeds the sites; blocking, before the load begins.
+    pub fn start() -> Lab {
+        let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+        let people = teammates();
+        let members: Vec<(&str, &str, &str)> =
+            people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
+        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE] {
+            edge.site(site, &members);
+        }
+        Lab { edge }
+    }
+
+    /// The eight teammates of `site`, signed in.
+    pub async fn agents(&self, site: &str) -> Vec<Agent> {
+        let mut agents = Vec::new();
+        for (email, _) in teammates() {
+            agents.push(Agent::login(&self.edge, site, &email).await);
+        }
+        agents
+    }
+
+    pub fn workerd(&self) -> Vec<u32> {
+        self.edge.process_group().map(procs::workerd).unwrap_or_default()
+    }
+
+    /// A new conversation on `site` that `agent` has claimed: the AI stays out of it.
+    pub async fn claimed_pair(&self, site: &str, agent: &Agent) -> Pair {
+        let visitor = Visitor::join(&self.edge, site).await;
+        let (mut socket, _) = agent.open(&visitor.conversation_id).await;
+        socket.send(&ClientFrame::Claim).await;
+        socket.until_json("the claim", |f| f["type"] == "state" && f["phase"] == "active").await;
+        Pair { id: visitor.conversation_id, agent: socket, visitor: visitor.socket }
+    }
+
+    /// Two sockets on a fresh echo object.
+    pub async fn echo_pair(&self, id: &str) -> Pair {
+        let url = self.edge.ws_url(&format!("/api/bench/echo/{id}/ws"));
+        let (agent, visitor) =
+            (Socket::connect(&url, None).await, Socket::connect(&url, None).await);
+        Pair { id: id.to_owned(), agent, visitor }
+    }
+}
+
+/// The two ends of one conversation (or of one echo object).
+pub struct Pair {
+    /// The conversation's (or echo object's) id.
+    pub id: String,
+    pub agent: Socket,
+    pub visitor: Socket,
+}
+
+/// A chat message frame, about as long as a typical line of chat.
+pub fn message(client_id: &str) -> String {
+    let frame = ClientFrame::Send {
+        client_id: client_id.to_owned(),
+        text: format!(
+            "Benchmark message {client_id}: where is my order, and can I still change it?"
+        ),
+    };
+    serde_json::to_string(&frame).unwrap_or_default()
+}
+
+/// The client id of the message a frame carries: a stored item from a conversation, or the
+/// sender's own frame as the echo object relays it.
+pub fn message_id(frame: &Value) -> Option<&str> {
+    match frame["type"].as_str()? {
+        "item" => frame["body"]["data"]["client_id"].as_str(),
+        "send" => frame["client_id"].as_str(),
+        _ => None,
+    }
+}
+
+/// Echo ids look like conversation ids (32 hex digits), unique within a run.
+pub fn echo_id(run: u64, n: usize) -> String {
+    format!("{run:016x}{n:016x}")
+}

@@ -1,0 +1,81 @@
+//! CPU time and resident memory of workerd and of this process, from `/proc`.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Usage {
+    /// User plus system CPU seconds since the process started.
+    pub cpu_secs: f64,
+    pub rss_bytes: u64,
+}
+
+impl Usage {
+    /// CPU seconds spent since `earlier`.
+    pub fn cpu_since(&self, earlier: &Usage) -> f64 {
+        self.cpu_secs - earlier.cpu_secs
+    }
+}
+
+/// The pids of the workerd processes in process group `group`: under `wrangler dev` there
+/// are two, the dev proxy in front and the worker itself; both carry every socket.
+pub fn workerd(group: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            comm.trim() == "workerd" && stat(*pid).is_some_and(|s| s.pgrp == group)
+        })
+        .collect()
+}
+
+/// The summed usage of `pids`.
+pub fn usage(pids: &[u32]) -> Usage {
+    pids.iter().filter_map(|pid| stat(*pid)).fold(Usage::default(), |acc, s| Usage {
+        cpu_secs: acc.cpu_secs + s.usage.cpu_secs,
+        rss_bytes: acc.rss_bytes + s.usage.rss_bytes,
+    })
+}
+
+/// This process's usage: the load generator's own cost.
+pub fn own() -> Usage {
+    stat(std::process::id()).map(|s| s.usage).unwrap_or_default()
+}
+
+struct Stat {
+    pgrp: u32,
+    usage: Usage,
+}
+
+fn stat(pid: u32) -> Option<Stat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    let fields: Vec<&str> = text[text.rfind(')')? + 1..].split_whitespace().collect();
+    // Fields 5 (pgrp), 14 (utime), 15 (stime) and 24 (rss) of proc(5), counted from 3 here.
+    let num = |i: usize| fields.get(i - 3)?.parse::<u64>().ok();
+    // SAFETY: sysconf only reads configuration values.
+    let (tick, page) =
+        unsafe { (libc::sysconf(libc::_SC_CLK_TCK), libc::sysconf(libc::_SC_PAGESIZE)) };
+    Some(Stat {
+        pgrp: u32::try_from(num(5)?).ok()?,
+        usage: Usage {
+            cpu_secs: (num(14)? + num(15)?) as f64 / tick.max(1) as f64,
+            rss_bytes: num(24)? * u64::try_from(page).unwrap_or(4096),
+        },
+    })
+}
+
+/// Raises this process's open-file limit to its hard limit; workerd, started from here,
+/// inherits it. Returns the limit in force.
+pub fn raise_file_limit() -> u64 {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit write or read only the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 0;
+        }
+        lim.rlim_cur = lim.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+    }
+    lim.rlim_cur
+}

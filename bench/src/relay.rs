@@ -1,0 +1,174 @@
+//! Relay latency: an agent's message to the visitor's socket and a visitor's message to the
+//! agent's, through conversation objects, and the same load through echo objects (the floor).
+//!
+//! Each conversation runs a closed loop at a chat's pace: the agent says something and waits
+//! until the visitor has it, the visitor answers and waits until the agent has it, then both
+//! pause. Conversations start spread over one pause, so the load is steady.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use futures_util::{StreamExt, stream};
+use integration::Socket;
+use serde::Serialize;
+
+use crate::lab::{self, LOST_AFTER, Lab, Pair};
+use crate::stats::{Samples, Summary};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Level {
+    pub conversations: usize,
+    pub rounds: usize,
+    pub pause: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The real path: parse, state machine, SQLite, acknowledgement, broadcast, index report.
+    Conversation,
+    /// The floor: relay only.
+    Echo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub target: Target,
+    pub conversations: usize,
+    /// `agent_to_visitor` or `visitor_to_agent`.
+    pub direction: &'static str,
+    #[serde(flatten)]
+    pub latency: Summary,
+    pub lost: usize,
+    pub duplicated: usize,
+}
+
+/// One direction's tally.
+#[derive(Default)]
+struct Tally {
+    latency: Samples,
+    seen: HashSet<String>,
+    duplicated: usize,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.latency.extend(other.latency);
+        self.duplicated += other.duplicated;
+    }
+}
+
+pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
+    let agent = lab.agents(lab::RELAY).await.swap_remove(0);
+    let mut rows = Vec::new();
+    let mut echoes = 0;
+    for level in levels {
+        for target in [Target::Echo, Target::Conversation] {
+            let n = level.conversations;
+            let pairs: Vec<Pair> = stream::iter(0..n)
+                .map(|i| {
+                    let (agent, id) = (&agent, lab::echo_id(run_id, echoes + i));
+                    async move {
+                        match target {
+                            Target::Echo => lab.echo_pair(&id).await,
+                            Target::Conversation => lab.claimed_pair(lab::RELAY, agent).await,
+                        }
+                    }
+                })
+                .buffer_unordered(16)
+                .collect()
+                .await;
+            echoes += n;
+            let drives = pairs.into_iter().enumerate().map(|(i, pair)| {
+                let offset = level.pause.mul_f64(i as f64 / n as f64);
+                tokio::spawn(drive(pair, *level, offset))
+            });
+            let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
+            let mut lost = [0, 0];
+            for done in futures_util::future::join_all(drives).await {
+                let Ok((v, a)) = done else {
+                    // A conversation whose loop failed delivered nothing we can vouch for.
+                    lost[0] += level.rounds;
+                    lost[1] += level.rounds;
+                    continue;
+                };
+                lost[0] += level.rounds - v.seen.len();
+                lost[1] += level.rounds - a.seen.len();
+                to_visitor.merge(v);
+                to_agent.merge(a);
+            }
+            for (direction, tally, lost) in
+                [("agent_to_visitor", to_visitor, lost[0]), ("visitor_to_agent", to_agent, lost[1])]
+            {
+                rows.push(Row {
+                    target,
+                    conversations: n,
+                    direction,
+                    latency: tally.latency.summary(),
+                    lost,
+                    duplicated: tally.duplicated,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// One conversation's loop; returns what reached the visitor and what reached the agent.
+async fn drive(mut pair: Pair, level: Level, offset: Duration) -> (Tally, Tally) {
+    let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
+    tokio::time::sleep(offset).await;
+    for n in 0..level.rounds {
+        let id = format!("a{n}");
+        let sent = Instant::now();
+        pair.agent.send_raw(&lab::message(&id)).await;
+        if arrives(&mut pair.visitor, &id, &mut to_visitor).await {
+            to_visitor.latency.push(sent.elapsed());
+        }
+        let id = format!("v{n}");
+        let sent = Instant::now();
+        pair.visitor.send_raw(&lab::message(&id)).await;
+        if arrives(&mut pair.agent, &id, &mut to_agent).await {
+            to_agent.latency.push(sent.elapsed());
+        }
+        tokio::time::sleep(level.pause).await;
+    }
+    // Late arrivals still count as delivered, and a copy arriving late as a duplicate.
+    let quiet = Duration::from_millis(300);
+    while arrives_within(&mut pair.visitor, 'a', None, &mut to_visitor, quiet).await {}
+    while arrives_within(&mut pair.agent, 'v', None, &mut to_agent, quiet).await {}
+    (to_visitor, to_agent)
+}
+
+async fn arrives(socket: &mut Socket, id: &str, tally: &mut Tally) -> bool {
+    let peer = id.chars().next().unwrap_or_default();
+    arrives_within(socket, peer, Some(id), tally, LOST_AFTER).await
+}
+
+/// Reads until the peer's message `id` arrives (`true`), or `wait` passes without it; with no
+/// `id`, until any new peer message arrives. Every peer message read on the way is tallied;
+/// the socket's own echoes and acks are skipped (the peer's ids start with `peer`).
+async fn arrives_within(
+    socket: &mut Socket,
+    peer: char,
+    id: Option<&str>,
+    tally: &mut Tally,
+    wait: Duration,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let Some(frame) = socket.try_next_json(left).await else { return false };
+        let Some(got) = lab::message_id(&frame) else { continue };
+        if !got.starts_with(peer) {
+            continue;
+        }
+        if !tally.seen.insert(got.to_owned()) {
+            tally.duplicated += 1;
+            continue;
+        }
+        if id.is_none_or(|id| got == id) {
+            return true;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The report: one table on the terminal and the same figures as JSON.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{claims, idle, relay, throughput};
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub smoke: bool,
+    pub cores: usize,
+    pub file_limit: u64,
+    pub relay: Vec<relay::Row>,
+    /// Our p99 over the echo floor's, per load and direction.
+    pub floor_ratio: Vec<Ratio>,
+    pub claims: Option<claims::Row>,
+    pub throughput: Vec<throughput::Row>,
+    pub idle: Option<idle::Row>,
+    /// What `tests/bench/widget.mjs` measured, when it ran first.
+    pub widget: Option<Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ratio {
+    pub conversations: usize,
+    pub direction: &'static str,
+    pub p99_ratio: f64,
+}
+
+pub fn ratios(rows: &[relay::Row]) -> Vec<Ratio> {
+    rows.iter()
+        .filter(|r| r.target == relay::Target::Conversation)
+        .filter_map(|ours| {
+            let floor = rows.iter().find(|f| {
+                f.target == relay::Target::Echo
+                    && f.conversations == ours.conversations
+                    && f.direction == ours.direction
+            })?;
+            Some(Ratio {
+                conversations: ours.conversations,
+                direction: ours.direction,
+                p99_ratio: ours.latency.p99_ms / floor.latency.p99_ms.max(0.001),
+            })
+        })
+        .collect()
+}
+
+impl Report {
+    /// What broke a correctness rule; speed never fails a run, these do.
+    pub fn failures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in &self.relay {
+            if r.lost + r.duplicated > 0 {
+                out.push(format!(
+                    "{:?} × {} {}: {} lost, {} duplicated",
+                    r.target, r.conversations, r.direction, r.lost, r.duplicated
+                ));
+            }
+        }
+        if let Some(c) = self.claims.as_ref().filter(|c| c.violations > 0) {
+            out.push(format!(
+                "{} claim races broke a rule; first: {}",
+                c.violations,
+                c.first_violation.as_deref().unwrap_or("?")
+            ));
+        }
+        for t in &self.throughput {
+            if t.delivered != t.messages {
+                out.push(format!("throughput: {} of {} delivered", t.delivered, t.messages));
+            }
+        }
+        if let Some(i) = self.idle.as_ref().filter(|i| i.acked < i.probes || i.answered < i.probes)
+        {
+            out.push(format!(
+                "hibernated conversations: {} of {} acknowledged, {} answered",
+                i.acked, i.probes, i.answered
+            ));
+        }
+        out
+    }
+
+    pub fn table(&self) -> String {
+        let mut t = String::new();
+        let w = &mut t;
+        let mode = if self.smoke { " — smoke run, small counts" } else { "" };
+        let _ = writeln!(w, "\nEdge benchmarks on {} cores, loopback{mode}", self.cores);
+        let _ = writeln!(
+            w,
+            "\nRelay latency (ms)   convs  direction          p50      p99      max  lost  dup"
+        );
+        for r in &self.relay {
+            let target = match r.target {
+                relay::Target::Conversation => "conversation",
+                relay::Target::Echo => "echo floor",
+            };
+            let l = &r.latency;
+            let _ = writeln!(
+                w,
+                "  {target:<18} {:>5}  {:<16} {:>7.2}  {:>7.2}  {:>7.2}  {:>4}  {:>3}",
+                r.conversations,
+                r.direction.replace('_', " "),
+                l.p50_ms,
+                l.p99_ms,
+                l.max_ms,
+                r.lost,
+                r.duplicated
+            );
+        }
+        let _ = writeln!(w, "  p99 as a multiple of the floor's:");
+        for r in &self.floor_ratio {
+            let _ = writeln!(
+                w,
+                "    {:>5} conversations, {:<16} {:.2}×",
+                r.conversations,
+                r.direction.replace('_', " "),
+                r.p99_ratio
+            );
+        }
+        if let Some(c) = &self.claims {
+            claims_table(w, c);
+        }
+        let _ = writeln!(
+            w,
+            "\nThroughput        convs  messages  delivered    msg/s  workerd cores  CPU µs/msg  client CPU s"
+        );
+        for r in &self.throughput {
+            let _ = writeln!(
+                w,
+                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0}  {:>12.1}",
+                if r.conversations == 1 { "one object" } else { "many objects" },
+                r.conversations,
+                r.messages,
+                r.delivered,
+                r.per_second,
+                r.workerd_cores,
+                r.cpu_us_per_message,
+                r.client_cpu_secs
+            );
+        }
+        if let Some(i) = &self.idle {
+            idle_table(w, i);
+        }
+        if let Some(widget) = &self.widget {
+            widget_table(w, widget);
+        }
+        t
+    }
+}
+
+fn claims_table(w: &mut String, c: &claims::Row) {
+    let _ = writeln!(
+        w,
+        "\nClaim races: {} races × {} agents over {} conversations in {:.1} s\n  violations {}   claim round trip p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+        c.races,
+        c.agents,
+        c.conversations,
+        c.seconds,
+        c.violations,
+        c.round_trip.p50_ms,
+        c.round_trip.p99_ms,
+        c.round_trip.max_ms
+    );
+    if let Some(v) = &c.first_violation {
+        let _ = writeln!(w, "  first violation: {v}");
+    }
+}
+
+fn idle_table(w: &mut String, i: &idle::Row) {
+    let _ = writeln!(
+        w,
+        "\nIdle sockets: {} of {} opened in {:.1} s{}",
+        i.opened,
+        i.target,
+        i.open_seconds,
+        i.stopped_by.as_deref().map(|e| format!(" (stopped: {e})")).unwrap_or_default()
+    );
+    let _ = writeln!(
+        w,
+        "  workerd RSS {:.0} MB before, {:.0} MB all open ({:.1} KB/socket), {:.0} MB after {:.0} s idle ({:.1} KB/socket); CPU while idle {:.2} s",
+        i.rss_before_mb,
+        i.rss_open_mb,
+        i.kb_per_socket_open,
+        i.rss_idle_mb,
+        i.idle_wait_secs,
+        i.kb_per_socket_idle,
+        i.workerd_cpu_while_idle_secs
+    );
+    let _ = writeln!(
+        w,
+        "  after the idle wait, {} visitors spoke: {} acknowledged (p50 {:.1} ms, max {:.1} ms), {} answered by the AI (p50 {:.1} ms, max {:.1} ms)",
+        i.probes,
+        i.acked,
+        i.wake_ack.p50_ms,
+        i.wake_ack.max_ms,
+        i.answered,
+        i.wake_answer.p50_ms,
+        i.wake_answer.max_ms
+    );
+}
+
+fn widget_table(w: &mut String, widget: &Value) {
+    let _ = writeln!(w, "\nWidget bytes                          raw KB  gzip KB  brotli KB");
+    let kb = |v: &Value| v.as_f64().unwrap_or(0.0) / 1024.0;
+    for (name, s) in widget["bytes"].as_object().into_iter().flatten() {
+        let _ = writeln!(
+            w,
+            "  {name:<34} {:>7.1}  {:>7.1}  {:>9.1}",
+            kb(&s["raw"]),
+            kb(&s["gzip"]),
+            kb(&s["brotli"])
+        );
+    }
+    let _ = writeln!(
+        w,
+        "Widget timing (median, ms)   DOMContentLoaded→launcher   click→interactive panel"
+    );
+    for (strategy, t) in widget["timing"].as_object().into_iter().flatten() {
+        let ms = |v: &Value| v.as_f64().unwrap_or(0.0);
+        let _ = writeln!(
+            w,
+            "  {strategy:<26} {:>26.1} {:>25.1}",
+            ms(&t["launcher_ms"]),
+            ms(&t["click_to_interactive_ms"])
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! Throughput: visitors send as fast as their acknowledgements allow (a window of messages
+//! in flight), into one conversation object and into many at once; a message counts once it
+//! is stored (acknowledged to the visitor) and relayed (read by the agent).
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use integration::Socket;
+use serde::Serialize;
+
+use crate::lab::{self, LOST_AFTER, Lab, Pair};
+use crate::procs;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub conversations: usize,
+    pub messages: usize,
+    /// Sent, acknowledged and read by the agent.
+    pub delivered: usize,
+    pub seconds: f64,
+    pub per_second: f64,
+    /// workerd's CPU seconds over the run (both processes of `wrangler dev`), as cores
+    /// busy, and per delivered message.
+    pub workerd_cpu_secs: f64,
+    pub workerd_cores: f64,
+    pub cpu_us_per_message: f64,
+    /// The load generator's own CPU seconds, on the same two cores.
+    pub client_cpu_secs: f64,
+}
+
+pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, window: usize) -> Row {
+    let agent = lab.agents(lab::THROUGHPUT).await.swap_remove(0);
+    let mut pairs = Vec::new();
+    for _ in 0..conversations {
+        pairs.push(lab.claimed_pair(lab::THROUGHPUT, &agent).await);
+    }
+    let pids = lab.workerd();
+    let (server_before, own_before) = (procs::usage(&pids), procs::own());
+    let started = Instant::now();
+    let pumps = pairs.into_iter().map(|p| tokio::spawn(pump(p, per_conversation, window)));
+    let delivered: usize = join_all(pumps).await.into_iter().map(|d| d.unwrap_or(0)).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    let server = procs::usage(&pids).cpu_since(&server_before);
+    Row {
+        conversations,
+        messages: conversations * per_conversation,
+        delivered,
+        seconds,
+        per_second: delivered as f64 / seconds,
+        workerd_cpu_secs: server,
+        workerd_cores: server / seconds,
+        cpu_us_per_message: server * 1e6 / delivered.max(1) as f64,
+        client_cpu_secs: procs::own().cpu_since(&own_before),
+    }
+}
+
+/// Sends `n` messages keeping `window` unacknowledged; returns how many the agent read.
+/// A stall is reported on the terminal with the conversation's id, to look into.
+async fn pump(pair: Pair, n: usize, window: usize) -> usize {
+    let Pair { id, agent, mut visitor } = pair;
+    let reader = tokio::spawn(read(agent, n));
+    let (mut sent, mut acked) = (0, 0);
+    while acked < n {
+        while sent < n && sent - acked < window {
+            visitor.send_raw(&lab::message(&format!("t{sent}"))).await;
+            sent += 1;
+        }
+        match visitor.try_next_json(LOST_AFTER).await {
+            Some(frame) if frame["type"] == "ack" => acked += 1,
+            Some(frame) if frame["type"] == "error" => eprintln!("throughput: refused: {frame}"),
+            Some(_) => {}
+            None => {
+                eprintln!(
+                    "throughput: conversation {id}: {sent} sent, {acked} acknowledged, then nothing for {LOST_AFTER:?}"
+                );
+                break;
+            }
+        }
+    }
+    reader.await.unwrap_or(0)
+}
+
+/// Reads until `n` distinct messages arrived or the socket stays quiet too long.
+async fn read(mut agent: Socket, n: usize) -> usize {
+    let mut seen = HashSet::new();
+    while seen.len() < n {
+        let Some(frame) = agent.try_next_json(LOST_AFTER).await else { break };
+        if let Some(id) = lab::message_id(&frame).filter(|id| id.starts_with('t')) {
+            seen.insert(id.to_owned());
+        }
+    }
+    seen.len()
+}
