@@ -40,6 +40,11 @@ impl Lab {
         Lab { edge }
     }
 
+    /// The first teammate of `site`, signed in: enough to hold conversations.
+    pub async fn agent(&self, site: &str) -> Agent {
+        Agent::login(&self.edge, site, &teammates()[0].0).await
+    }
+
     /// The eight teammates of `site`, signed in.
     pub async fn agents(&self, site: &str) -> Vec<Agent> {
         let mut agents = Vec::new();

@@ -36,13 +36,12 @@ struct Sizes {
 
 impl Sizes {
     fn full() -> Sizes {
-        let level = |conversations, rounds, pause_ms| Level {
-            conversations,
-            rounds,
-            pause: Duration::from_millis(pause_ms),
-        };
         Sizes {
-            levels: vec![level(1, 200, 20), level(100, 15, 1000), level(500, 8, 2000)],
+            levels: vec![
+                Level::new(1, 200, 20),
+                Level::new(100, 15, 1000),
+                Level::new(500, 8, 2000),
+            ],
             races: 10_000,
             race_conversations: 100,
             throughput: [(1, 5_000, 32), (50, 400, 4)],
@@ -52,13 +51,8 @@ impl Sizes {
     }
 
     fn smoke() -> Sizes {
-        let level = |conversations, rounds, pause_ms| Level {
-            conversations,
-            rounds,
-            pause: Duration::from_millis(pause_ms),
-        };
         Sizes {
-            levels: vec![level(1, 20, 10), level(10, 5, 100)],
+            levels: vec![Level::new(1, 20, 10), Level::new(10, 5, 100)],
             races: 50,
             race_conversations: 5,
             // One message in flight per conversation across many objects: pipelined bursts

@@ -22,6 +22,13 @@ pub struct Level {
     pub pause: Duration,
 }
 
+impl Level {
+    /// `conversations` each doing `rounds` exchanges, pausing `pause_ms` after each.
+    pub fn new(conversations: usize, rounds: usize, pause_ms: u64) -> Level {
+        Level { conversations, rounds, pause: Duration::from_millis(pause_ms) }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
@@ -59,7 +66,7 @@ impl Tally {
 }
 
 pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
-    let agent = lab.agents(lab::RELAY).await.swap_remove(0);
+    let agent = lab.agent(lab::RELAY).await;
     let mut rows = Vec::new();
     let mut echoes = 0;
     for level in levels {

@@ -30,7 +30,7 @@ pub struct Row {
 }
 
 pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, window: usize) -> Row {
-    let agent = lab.agents(lab::THROUGHPUT).await.swap_remove(0);
+    let agent = lab.agent(lab::THROUGHPUT).await;
     let mut pairs = Vec::new();
     for _ in 0..conversations {
         pairs.push(lab.claimed_pair(lab::THROUGHPUT, &agent).await);
