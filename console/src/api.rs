@@ -35,6 +35,30 @@ pub async fn me() -> Result<Me, Failed> {
     read(Request::get("/api/admin/me").send().await.map_err(|e| e.to_string())?).await
 }
 
+/// The signed-in teammate as the server knows them now; `None` once the session has ended
+/// (an error only when the server could not be asked).
+pub async fn me_now() -> Result<Option<Me>, Failed> {
+    let res = Request::get("/api/admin/me").send().await.map_err(|e| e.to_string())?;
+    if res.status() == 401 { Ok(None) } else { read(res).await.map(Some) }
+}
+
+pub async fn secrets() -> Result<shared::api::SecretsStatus, Failed> {
+    read(Request::get("/api/admin/secrets").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn set_model_key(csrf: &str, key: &str) -> Result<shared::api::SecretsStatus, Failed> {
+    let body = shared::api::ModelKey { key: key.to_owned() };
+    send(Request::put("/api/admin/secrets/model-key"), csrf, Some(&body)).await
+}
+
+pub async fn delete_model_key(csrf: &str) -> Result<shared::api::SecretsStatus, Failed> {
+    send(Request::delete("/api/admin/secrets/model-key"), csrf, None::<&()>).await
+}
+
+pub async fn rotate_webhook_secret(csrf: &str) -> Result<shared::api::CreatedSecret, Failed> {
+    send(Request::post("/api/admin/secrets/webhook"), csrf, None::<&()>).await
+}
+
 pub async fn login(site_key: String, email: String, password: String) -> Result<Me, Failed> {
     let body = LoginRequest { site_key, email, password };
     let req = Request::post("/api/admin/login").json(&body).map_err(|e| e.to_string())?;

@@ -21,6 +21,7 @@ enum Page {
     Tickets,
     Team,
     Settings,
+    Account,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,8 @@ enum Tab {
 pub fn App() -> impl IntoView {
     let account = RwSignal::new(None::<Me>);
     let checked = RwSignal::new(false);
+    // Why the console went back to the sign-in page, when the server ended the session.
+    let notice = RwSignal::new(None::<String>);
     spawn_local(async move {
         if let Ok(me) = api::me().await {
             account.set(Some(me));
@@ -45,8 +48,8 @@ pub fn App() -> impl IntoView {
         <style>{STYLE}</style>
         <Show when=move || checked.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || match account.get() {
-                Some(me) => view! { <Console me account/> }.into_any(),
-                None => view! { <Login account/> }.into_any(),
+                Some(me) => view! { <Console me account notice/> }.into_any(),
+                None => view! { <Login account notice/> }.into_any(),
             }}
         </Show>
     }
@@ -76,17 +79,44 @@ fn alert(c: &ConversationSummary) {
 }
 
 #[component]
-fn Console(me: Me, account: RwSignal<Option<Me>>) -> impl IntoView {
+fn Console(
+    me: Me,
+    account: RwSignal<Option<Me>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
     let me = RwSignal::new(me);
     let inbox = Inbox::new();
     let notify = RwSignal::new(
         storage().and_then(|s| s.get_item(NOTIFY).ok().flatten()).is_some_and(|v| v == "on"),
     );
-    let socket = StoredValue::new_local(inbox.connect(move |c| {
-        if notify.get_untracked() {
-            alert(c);
-        }
-    }));
+    // The server closes the inbox when the account changes (4003: role or name, 4001: the
+    // session ended). Whatever the reason, ask who we are now: a changed role applies at once,
+    // an ended session goes back to the sign-in page.
+    let dropped = move |_code: u16| {
+        spawn_local(async move {
+            match api::me_now().await {
+                Ok(Some(fresh)) => {
+                    if fresh != me.get_untracked() {
+                        me.set(fresh);
+                    }
+                }
+                Ok(None) => {
+                    notice.set(Some("Your session ended. Please sign in again.".into()));
+                    account.set(None);
+                }
+                // Offline: the socket keeps retrying, and asks again on the next drop.
+                Err(_) => {}
+            }
+        })
+    };
+    let socket = StoredValue::new_local(inbox.connect(
+        move |c| {
+            if notify.get_untracked() {
+                alert(c);
+            }
+        },
+        dropped,
+    ));
     on_cleanup(move || socket.with_value(crate::socket::Socket::stop));
     let team = RwSignal::new(Vec::<Member>::new());
     spawn_local(async move {
@@ -133,6 +163,7 @@ fn Console(me: Me, account: RwSignal<Option<Me>>) -> impl IntoView {
                     {nav(Page::Team, "Team")}
                     {nav(Page::Settings, "Settings")}
                 </Show>
+                {nav(Page::Account, "Account")}
             </nav>
             <span class="status" role="status">{move || if inbox.online.get() { "" } else { "Reconnecting…" }}</span>
             <label class="notify"><input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify/>"Notify me of new escalations"</label>
@@ -145,6 +176,7 @@ fn Console(me: Me, account: RwSignal<Option<Me>>) -> impl IntoView {
             Page::Tickets => view! { <Tickets inbox me open/> }.into_any(),
             Page::Team => view! { <Team me/> }.into_any(),
             Page::Settings => view! { <crate::settings::Settings me/> }.into_any(),
+            Page::Account => view! { <crate::account::Account me/> }.into_any(),
         }}
     }
 }

@@ -126,7 +126,7 @@ pub fn ConversationView(
         }
     };
     let path = format!("/api/admin/conversations/{id}/ws");
-    let socket = StoredValue::new_local(Socket::open(&path, on_open, on_text, || {}));
+    let socket = StoredValue::new_local(Socket::open(&path, on_open, on_text, |_| {}));
     on_cleanup(move || socket.with_value(Socket::stop));
     let send = move |frame: ClientFrame| {
         error.set(None);
@@ -143,6 +143,16 @@ pub fn ConversationView(
                 .and_then(|s| s.assignee.as_ref())
                 .is_some_and(|a| a.id == me.with(|m| m.agent.id.clone()))
         })
+    };
+    // Closing for good: the holder or a manager while someone holds it, anyone who can act
+    // otherwise (the server checks the same).
+    let can_close = move || {
+        can_act()
+            && match phase() {
+                Some(Phase::Bot | Phase::Escalated) => true,
+                Some(Phase::Active) => mine() || me.with(|m| m.role.can_manage()),
+                _ => false,
+            }
     };
     let claim = move |_| {
         if me.with_untracked(|m| m.agent.name.trim().is_empty()) {
@@ -163,7 +173,7 @@ pub fn ConversationView(
                     ask_name.set(false);
                     claim_on_welcome.set_value(true);
                     socket.with_value(Socket::stop);
-                    socket.set_value(Socket::open(&path, on_open, on_text, || {}));
+                    socket.set_value(Socket::open(&path, on_open, on_text, |_| {}));
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -172,13 +182,20 @@ pub fn ConversationView(
 
     let header = move || {
         let v = visitor.get();
+        let named = v.name.is_some();
         let who = v.name.clone().unwrap_or_else(|| "Visitor".into());
         let (url, ua) = page.get().unwrap_or_default();
+        // Whatever the visitor or the host page said: nothing vouches for it yet.
+        let unverified = || view! { " " <span class="unverified" title="Given by the visitor or the page, not checked">"unverified"</span> };
+        let email = v.email.clone();
         view! {
-            <h2>{who}</h2>
+            <h2>{who}{named.then(unverified)}</h2>
             <dl class="details">
                 <dt>"Channel"</dt><dd>"Website"</dd>
-                <dt>"Email"</dt><dd>{v.email.unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Email"</dt><dd>{match email {
+                    Some(e) => view! { {e}{unverified()} }.into_any(),
+                    None => "—".into_any(),
+                }}</dd>
                 <dt>"Page"</dt><dd class="url">{url.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Browser"</dt><dd>{ua.map(|u| browser(&u)).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Language"</dt><dd>{v.language.unwrap_or_else(|| "—".into())}</dd>
@@ -212,6 +229,9 @@ pub fn ConversationView(
                         <Reassign team me send=Callback::new(move |agent_id| send(ClientFrame::Reassign { agent_id }))/>
                         <button on:click=move |_| send(ClientFrame::HandBack)>"Hand back to AI"</button>
                     </Show>
+                    <Show when=can_close>
+                        <CloseMenu send=Callback::new(move |spam| send(ClientFrame::End { spam }))/>
+                    </Show>
                     <a href=transcript_json.clone() download="transcript.json">"JSON"</a>
                     <a href=transcript_text.clone() download="transcript.txt">"Text"</a>
                 </div>
@@ -232,6 +252,24 @@ pub fn ConversationView(
                 <NameModal save=save_name cancel=Callback::new(move |()| ask_name.set(false))/>
             </Show>
         </section>
+    }
+}
+
+/// "Close…", then a choice: close the conversation, or close it as spam (hidden from the
+/// inbox). Two steps, so a stray click closes nothing.
+#[component]
+fn CloseMenu(send: Callback<bool>) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    view! {
+        <Show when=move || asking.get() fallback=move || view! {
+            <button on:click=move |_| asking.set(true)>"Close…"</button>
+        }>
+            <span class="confirm" role="group" aria-label="Close this conversation">
+                <button class="danger" on:click=move |_| { asking.set(false); send.run(false) }>"Close conversation"</button>
+                <button class="danger" on:click=move |_| { asking.set(false); send.run(true) }>"Close as spam"</button>
+                <button on:click=move |_| asking.set(false)>"Cancel"</button>
+            </span>
+        </Show>
     }
 }
 
@@ -427,8 +465,9 @@ fn Line(item: Item) -> impl IntoView {
                     Event::Escalated { reason, .. } => format!("The AI handed over{}", reason.map(|r| format!(": {r}")).unwrap_or_default()),
                     Event::AgentLeft { agent } => format!("{} left the conversation", name(&agent)),
                     Event::Reassigned { from, to } => format!("Reassigned from {} to {}", name(&from), name(&to)),
-                    Event::Ended { by: EndedBy::Visitor } => "The visitor ended the conversation".to_owned(),
-                    Event::Ended { by: EndedBy::Agent(a) } => format!("{} ended the conversation", name(&a)),
+                    Event::Ended { by: EndedBy::Visitor, .. } => "The visitor ended the conversation".to_owned(),
+                    Event::Ended { by: EndedBy::Agent(a), spam: true } => format!("{} closed the conversation as spam", name(&a)),
+                    Event::Ended { by: EndedBy::Agent(a), spam: false } => format!("{} closed the conversation", name(&a)),
                     Event::AgentJoined { .. } | Event::AiResumed { .. } => String::new(),
                 };
                 view! { <li class="event">{text}" · "{at}</li> }.into_any()

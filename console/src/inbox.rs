@@ -17,6 +17,11 @@ pub struct Mention {
     pub text: String,
 }
 
+/// When a conversation last had something new (older servers sent no `activity_at`).
+fn activity(c: &ConversationSummary) -> i64 {
+    if c.activity_at > 0 { c.activity_at } else { c.updated_at }
+}
+
 #[derive(Clone, Copy)]
 pub struct Inbox {
     pub conversations: RwSignal<HashMap<String, ConversationSummary>>,
@@ -35,8 +40,13 @@ impl Inbox {
         }
     }
 
-    /// Connects and keeps the lists current; `escalated` hears of each new escalation.
-    pub fn connect(self, escalated: impl Fn(&ConversationSummary) + 'static) -> Socket {
+    /// Connects and keeps the lists current; `escalated` hears of each new escalation,
+    /// `dropped` of each drop with its close code.
+    pub fn connect(
+        self,
+        escalated: impl Fn(&ConversationSummary) + 'static,
+        dropped: impl Fn(u16) + 'static,
+    ) -> Socket {
         spawn_local(async move {
             if let Ok(list) = crate::api::tickets().await {
                 self.tickets.update(|t| t.extend(list.into_iter().map(|x| (x.id.clone(), x))));
@@ -56,7 +66,9 @@ impl Inbox {
                         escalated(&c);
                     }
                     self.conversations.update(|all| {
-                        if all.get(&c.id).is_none_or(|old| old.last_seq <= c.last_seq) {
+                        if c.spam {
+                            all.remove(&c.id);
+                        } else if all.get(&c.id).is_none_or(|old| old.last_seq <= c.last_seq) {
                             all.insert(c.id.clone(), c);
                         }
                     });
@@ -73,7 +85,10 @@ impl Inbox {
             "/api/admin/inbox/ws",
             move |_| self.online.set(true),
             on_text,
-            move || self.online.set(false),
+            move |code| {
+                self.online.set(false);
+                dropped(code);
+            },
         )
     }
 
@@ -89,7 +104,7 @@ impl Inbox {
         let mut list: Vec<ConversationSummary> = self
             .conversations
             .with(|all| all.values().filter(|c| c.phase == phase).cloned().collect());
-        list.sort_by_key(|c| std::cmp::Reverse(c.updated_at));
+        list.sort_by_key(|c| std::cmp::Reverse(activity(c)));
         list
     }
 

@@ -2,12 +2,14 @@
 //! console then talks to the same API and sockets as any client: the session cookie and CSRF
 //! token for HTTP, the inbox socket for the live list, one socket per open conversation.
 
+mod account;
 mod api;
 mod app;
 mod conversation;
 mod inbox;
 mod login;
 mod rules;
+mod secrets;
 mod settings;
 mod socket;
 mod team;

@@ -7,7 +7,7 @@ use shared::api::Me;
 use crate::api;
 
 #[component]
-pub fn Login(account: RwSignal<Option<Me>>) -> impl IntoView {
+pub fn Login(account: RwSignal<Option<Me>>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let site = RwSignal::new("demo".to_owned());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -20,7 +20,10 @@ pub fn Login(account: RwSignal<Option<Me>>) -> impl IntoView {
             match api::login(site.get_untracked(), email.get_untracked(), password.get_untracked())
                 .await
             {
-                Ok(me) => account.set(Some(me)),
+                Ok(me) => {
+                    notice.set(None);
+                    account.set(Some(me));
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -30,6 +33,9 @@ pub fn Login(account: RwSignal<Option<Me>>) -> impl IntoView {
         <main class="login">
             <form on:submit=submit aria-labelledby="login-title">
                 <h1 id="login-title">"Sign in to the console"</h1>
+                <Show when=move || notice.get().is_some()>
+                    <p class="notice" role="status">{move || notice.get()}</p>
+                </Show>
                 <label>"Site" <input required prop:value=move || site.get() on:input=move |e| site.set(event_target_value(&e))/></label>
                 <label>"Email" <input type="email" autocomplete="username" required
                     prop:value=move || email.get() on:input=move |e| email.set(event_target_value(&e))/></label>

@@ -9,6 +9,7 @@ use shared::faq::FaqEntry;
 
 use crate::api;
 use crate::rules::{self, Hours, Origins, Takeover, TextsEditor};
+use crate::secrets::{ModelKey, WebhookSecret};
 
 #[component]
 pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
@@ -125,7 +126,8 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
                     <Show when=is_webhook>
                         <label>"Webhook URL" <input type="url" required prop:value=webhook_url
                             on:input=move |e| { let v = event_target_value(&e); edit(&|s| if let Engine::Webhook(w) = &mut s.engine { w.url = v.clone() }) }/></label>
-                        <p class="hint">"Each visitor message is POSTed there, signed with the deployment's WEBHOOK_SECRET; answer in the response or later through POST /api/bot/conversations/{id}/reply."</p>
+                        <p class="hint">"Each visitor message is POSTed there, signed with the site's signing secret; answer in the response or later through POST /api/bot/conversations/{id}/reply (see the README for the signature)."</p>
+                        <WebhookSecret me/>
                     </Show>
                     <Show when=is_llm>
                         <label>"Base URL" <input type="url" required prop:value=llm_field(|l| l.base_url.clone())
@@ -134,7 +136,7 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
                             on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.model = v.clone()) }/></label>
                         <label>"System prompt" <textarea prop:value=llm_field(|l| l.system_prompt.clone())
                             on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.system_prompt = v.clone()) }></textarea></label>
-                        <p class="hint">"The API key is the deployment's LLM_API_KEY secret."</p>
+                        <ModelKey me base_url=Signal::derive(llm_field(|l| l.base_url.clone()))/>
                     </Show>
                 </fieldset>
                 <fieldset>

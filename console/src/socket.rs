@@ -16,7 +16,7 @@ struct Inner {
     ws: Option<WebSocket>,
     on_open: Rc<dyn Fn(&Socket)>,
     on_text: Rc<dyn Fn(String)>,
-    on_down: Rc<dyn Fn()>,
+    on_down: Rc<dyn Fn(u16)>,
     stopped: bool,
     attempt: u32,
     handlers: Vec<Handler>,
@@ -27,12 +27,12 @@ pub struct Socket(Rc<RefCell<Inner>>);
 
 impl Socket {
     /// Opens `path` on this origin. `on_open` runs after every (re)connect, `on_text` for each
-    /// frame, `on_down` when the connection drops.
+    /// frame, `on_down` with the close code when the connection drops.
     pub fn open(
         path: &str,
         on_open: impl Fn(&Socket) + 'static,
         on_text: impl Fn(String) + 'static,
-        on_down: impl Fn() + 'static,
+        on_down: impl Fn(u16) + 'static,
     ) -> Socket {
         let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         let socket = Socket(Rc::new(RefCell::new(Inner {
@@ -69,10 +69,11 @@ impl Socket {
             }
         });
         let me = self.clone();
-        let on_close = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        let on_close = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            let code = e.unchecked_into::<web_sys::CloseEvent>().code();
             me.0.borrow_mut().ws = None;
             let f = me.0.borrow().on_down.clone();
-            f();
+            f(code);
             me.retry();
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));

@@ -79,20 +79,47 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
                             let (id, id2) = (m.id.clone(), m.id.clone());
                             let current = m.role;
                             let label = format!("Role of {}", m.email);
+                            let is_me = me.with_untracked(|me| me.agent.id == m.id);
+                            // What the server would refuse is not offered: an owner's account is
+                            // an owner's to change, the last owner stays, and you leave the team
+                            // through someone else.
+                            let why_locked = move || {
+                                let i_own = me.with(|me| me.role == Role::Owner);
+                                let owners = members.with(|all| all.iter().filter(|x| x.role == Role::Owner).count());
+                                if current == Role::Owner && !i_own {
+                                    Some("Only an owner can change an owner.")
+                                } else if current == Role::Owner && owners <= 1 {
+                                    Some("The team needs at least one owner.")
+                                } else {
+                                    None
+                                }
+                            };
+                            let offered = move || {
+                                let i_own = me.with(|me| me.role == Role::Owner);
+                                ROLES.iter().copied().filter(|r| i_own || *r != Role::Owner || *r == current).collect::<Vec<_>>()
+                            };
                             view! {
                                 <tr>
-                                    <td>{if m.name.is_empty() { "(no display name)".to_owned() } else { m.name.clone() }}</td>
+                                    <td>{if m.name.is_empty() { "(no display name)".to_owned() } else { m.name.clone() }}{is_me.then_some(" (you)")}</td>
                                     <td>{m.email.clone()}</td>
                                     <td>
-                                        <select aria-label=label on:change=move |e| {
-                                            if let Some(r) = Role::parse(&event_target_value(&e)) { set_role(id.clone(), r) }
-                                        }>
-                                            {ROLES.iter().map(|r| view! {
-                                                <option value=r.as_str() selected=*r == current>{r.as_str()}</option>
+                                        <select aria-label=label disabled=move || why_locked().is_some() title=move || why_locked().unwrap_or_default()
+                                            on:change=move |e| {
+                                                if let Some(r) = Role::parse(&event_target_value(&e)) { set_role(id.clone(), r) }
+                                            }>
+                                            {move || offered().into_iter().map(|r| view! {
+                                                <option value=r.as_str() selected=r == current>{r.as_str()}</option>
                                             }).collect_view()}
                                         </select>
                                     </td>
-                                    <td><button class="danger" on:click=move |_| remove(id2.clone())>"Remove"</button></td>
+                                    <td>
+                                        <Show when=move || !is_me && why_locked().is_none()>
+                                            <button class="danger" on:click={
+                                                let id = id2.clone();
+                                                move |_| remove(id.clone())
+                                            }>"Remove"</button>
+                                        </Show>
+                                    </td>
                                 </tr>
                             }
                         }
@@ -107,7 +134,9 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
                     prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/></label>
                 <label>"Role"
                     <select on:change=move |e| { if let Some(r) = Role::parse(&event_target_value(&e)) { role.set(r) } }>
-                        {ROLES.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Responder>{r.as_str()}</option> }).collect_view()}
+                        {move || ROLES.iter().filter(|r| **r != Role::Owner || me.with(|m| m.role == Role::Owner)).map(|r| view! {
+                            <option value=r.as_str() selected=*r == Role::Responder>{r.as_str()}</option>
+                        }).collect_view()}
                     </select>
                 </label>
                 <button type="submit">"Add"</button>

@@ -24,6 +24,54 @@ pub struct AgentIdentity {
     pub site_key: String,
     pub agent: AgentRef,
     pub role: Role,
+    /// The SHA-256 of the session secret behind this identity: what a revocation names.
+    #[serde(default)]
+    pub session: String,
+    /// When the site checked the session (the site's clock): a revocation the site made
+    /// later applies to this identity even if it reaches an object first.
+    #[serde(default)]
+    pub checked_at: Millis,
+}
+
+/// The site's answer to a session check: the teammate, and when it was checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionCheck {
+    pub me: shared::api::Me,
+    pub checked_at: Millis,
+}
+
+/// Closes a teammate's sockets: all of them, or only those of some sessions. Sent by the site
+/// to every conversation where the teammate has a socket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Revoke {
+    pub member_id: String,
+    pub sessions: Option<Vec<String>>,
+    /// 4001: the session ended (sign in again); 4003: the role or name changed (reconnect).
+    pub code: u16,
+    pub reason: String,
+    /// When the site revoked (the site's clock): identities checked before are affected.
+    pub at: Millis,
+    /// The teammate left the team: what they hold goes back to Pending.
+    #[serde(default)]
+    pub requeue: bool,
+}
+
+/// What a conversation needs from its site to answer: the settings it applies, and the site's
+/// own secrets opened for this call (never stored outside the site object).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BotSetup {
+    pub config: shared::api::BotConfig,
+    pub secrets: crate::site::Opened,
+}
+
+/// A webhook bot's reply, for the site to check its signature: what was signed, as received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedReply {
+    pub method: String,
+    pub path: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +118,10 @@ pub struct SiteConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionToken {
     pub token: String,
+    /// Checking the session for a socket into this conversation: the site records it, so an
+    /// account change can close the socket later.
+    #[serde(default)]
+    pub socket_in: Option<String>,
 }
 
 pub fn site(env: &Env, site_key: &str) -> Result<Stub> {

@@ -10,10 +10,12 @@ mod crypto;
 mod echo;
 mod http;
 mod internal;
+mod limits;
 mod router;
 mod site;
 mod sockets;
 mod sql;
+mod vault;
 
 use worker::{Context, Env, Request, Response, Result, event};
 

@@ -253,6 +253,13 @@ pub struct ConversationSummary {
     /// The visitor has the chat open now (a connected widget).
     #[serde(default)]
     pub visitor_online: bool,
+    /// When the newest item was stored: what the inbox orders by (a visitor coming or going
+    /// changes `updated_at`, not this).
+    #[serde(default)]
+    pub activity_at: Millis,
+    /// Closed as spam: not listed in the inbox.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spam: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -321,15 +328,61 @@ pub struct Member {
     pub role: Role,
 }
 
-/// `PATCH /api/admin/team/{id}` and `PATCH /api/admin/me`: what to change.
+/// `PATCH /api/admin/team/{id}` and `PATCH /api/admin/me`: what to change. Any change to an
+/// owner is an owner's to make; changing your own password or email takes your current
+/// password; a new password ends every other session of the teammate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberChange {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// Required with a change of your own password or email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
+}
+
+/// A stored secret as owners and admins see it: never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretInfo {
+    /// Enough to recognise it: the last characters.
+    pub hint: String,
+    pub created_at: Millis,
+    /// A signing secret replaced by a rotation stays valid until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Millis>,
+}
+
+/// `GET /api/admin/secrets`: which of the site's secrets are set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretsStatus {
+    /// The site's own key for its model host.
+    pub model_key: Option<SecretInfo>,
+    /// The signing secret of the site's own bot, and the one it replaced while that is valid.
+    pub webhook: Option<SecretInfo>,
+    pub webhook_previous: Option<SecretInfo>,
+    /// The only model endpoint the deployment's own key is ever sent to; other hosts need the
+    /// site's own key.
+    pub deployment_model_url: String,
+    /// Whether this deployment can store secrets at all (its operator set `SECRETS_KEY`).
+    pub vault: bool,
+}
+
+/// `PUT /api/admin/secrets/model-key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelKey {
+    pub key: String,
+}
+
+/// `POST /api/admin/secrets/webhook`: a new signing secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedSecret {
+    pub secret: String,
+    pub info: SecretInfo,
 }
 
 /// Frames the server pushes on the inbox socket (`/api/admin/inbox/ws`); agents send none.

@@ -5,11 +5,14 @@
 
 pub mod api;
 pub mod backoff;
+pub mod clean;
 pub mod faq;
 pub mod hours;
 pub mod llm;
 pub mod machine;
 pub mod origins;
 pub mod protocol;
+pub mod signing;
 pub mod summary;
 pub mod texts;
+pub mod validate;

@@ -45,6 +45,8 @@ pub enum Input {
     },
     End {
         by: Actor,
+        /// Closed as spam: the inbox stops listing it.
+        spam: bool,
     },
     /// What the AI answered to the visitor message `turn` (its sequence number).
     BotReplied {
@@ -271,7 +273,7 @@ impl Conversation {
             Input::Claim { by } => self.claim(now, by),
             Input::HandBack { by } => self.hand_back(now, by),
             Input::Reassign { by, to } => self.reassign(now, by, to),
-            Input::End { by } => self.end(now, by),
+            Input::End { by, spam } => self.end(now, by, spam),
             Input::BotReplied { turn, reply } => Ok(self.bot_replied(now, turn, reply)),
             Input::LeaveMessage { client_id, text } => self.leave_message(now, client_id, text),
             Input::Tick => Ok(self.tick(now)),
@@ -589,20 +591,23 @@ impl Conversation {
         ])
     }
 
-    fn end(&mut self, now: Millis, by: Actor) -> Outcome {
-        let ended_by = match by {
-            Actor::Visitor => EndedBy::Visitor,
-            Actor::Agent { agent, role } => {
-                require_responder(role)?;
-                EndedBy::Agent(agent)
+    /// Closing for good is a teammate's decision: the holder or an owner or admin while
+    /// someone holds the conversation, any teammate who can respond otherwise. A visitor who
+    /// is done simply leaves; the conversation stays open for them to come back to.
+    fn end(&mut self, now: Millis, by: Actor, spam: bool) -> Outcome {
+        let (agent, role) = agent_of(by)?;
+        require_responder(role)?;
+        match &self.phase {
+            PhaseState::Ended => return Err(ended()),
+            PhaseState::Active(_) => {
+                self.holder_for(&agent, role)?;
             }
-        };
-        if self.phase == PhaseState::Ended {
-            return Err(ended());
+            PhaseState::Bot | PhaseState::Escalated => {}
         }
         let open_ticket =
             (self.assignee().is_some() || self.ticket_pending).then_some(self.tickets);
-        let mut effects = vec![self.event(now, Event::Ended { by: ended_by })];
+        let ended = Event::Ended { by: EndedBy::Agent(agent), spam };
+        let mut effects = vec![self.event(now, ended)];
         if let Some(number) = open_ticket {
             effects.push(Effect::ResolveTicket { number, at: now });
         }
@@ -702,8 +707,8 @@ fn validate_client_id(id: &str) -> Result<(), Refusal> {
 }
 
 fn validate_text(text: &str) -> Result<String, Refusal> {
-    let text = text.trim();
-    if text.is_empty() {
+    let text = crate::clean::message(text);
+    if crate::clean::is_blank(&text) {
         return Err(Refusal::new(ErrorCode::EmptyMessage, "A message needs some text."));
     }
     if text.chars().count() > limits::MAX_MESSAGE_CHARS {
@@ -712,5 +717,5 @@ fn validate_text(text: &str) -> Result<String, Refusal> {
             format!("A message can be at most {} characters.", limits::MAX_MESSAGE_CHARS),
         ));
     }
-    Ok(text.to_owned())
+    Ok(text)
 }

@@ -42,8 +42,12 @@ pub enum ClientFrame {
     Reassign {
         agent_id: String,
     },
-    /// Close the conversation for good.
-    End,
+    /// Close the conversation for good: the holder, or an owner or admin, while someone holds
+    /// it; any teammate who can respond otherwise. `spam` also hides it from the inbox.
+    End {
+        #[serde(default)]
+        spam: bool,
+    },
     Typing {
         on: bool,
     },
@@ -115,6 +119,7 @@ pub enum ServerFrame {
 /// What the conversation knows about its visitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitorProfile {
+    /// As the visitor or the host page said, unchecked: the console marks it unverified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -313,6 +318,9 @@ pub enum Event {
     },
     Ended {
         by: EndedBy,
+        /// Closed as spam: the inbox stops listing it.
+        #[serde(default, skip_serializing_if = "is_false")]
+        spam: bool,
     },
 }
 

@@ -146,7 +146,7 @@ fn viewer_cannot_reply_hand_back_or_end() {
     let v = agent("v", Role::Viewer);
     assert_eq!(refused(&mut c, say(v.clone(), "x", "hi")), ErrorCode::Forbidden);
     assert_eq!(refused(&mut c, Input::HandBack { by: v.clone() }), ErrorCode::Forbidden);
-    assert_eq!(refused(&mut c, Input::End { by: v }), ErrorCode::Forbidden);
+    assert_eq!(refused(&mut c, Input::End { by: v, spam: false }), ErrorCode::Forbidden);
 }
 
 #[test]
@@ -237,8 +237,8 @@ fn reassign_moves_the_conversation_and_its_ticket() {
 #[test]
 fn end_closes_the_conversation_and_everything_after_is_refused() {
     let mut c = active("a");
-    let fx = c.handle(T, Input::End { by: agent("a", Role::Responder) }).unwrap();
-    assert!(matches!(events(&fx)[0], Event::Ended { by: EndedBy::Agent(_) }));
+    let fx = c.handle(T, Input::End { by: agent("a", Role::Responder), spam: false }).unwrap();
+    assert!(matches!(events(&fx)[0], Event::Ended { by: EndedBy::Agent(_), spam: false }));
     assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T }));
     assert_eq!(c.phase(), Phase::Ended);
     assert_eq!(refused(&mut c, say(Actor::Visitor, "z", "hello?")), ErrorCode::ConversationEnded);
@@ -247,15 +247,58 @@ fn end_closes_the_conversation_and_everything_after_is_refused() {
         refused(&mut c, Input::Claim { by: agent("b", Role::Owner) }),
         ErrorCode::ConversationEnded
     );
-    assert_eq!(refused(&mut c, Input::End { by: Actor::Visitor }), ErrorCode::ConversationEnded);
+    let owner = agent("o", Role::Owner);
+    assert_eq!(
+        refused(&mut c, Input::End { by: owner, spam: false }),
+        ErrorCode::ConversationEnded
+    );
 }
 
 #[test]
-fn visitor_can_end_from_bot_phase() {
+fn visitors_cannot_end_a_conversation() {
     let mut c = Conversation::new();
-    let fx = c.handle(T, Input::End { by: Actor::Visitor }).unwrap();
+    assert_eq!(
+        refused(&mut c, Input::End { by: Actor::Visitor, spam: false }),
+        ErrorCode::Forbidden
+    );
+    let mut c = active("a");
+    assert_eq!(
+        refused(&mut c, Input::End { by: Actor::Visitor, spam: true }),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(c.phase(), Phase::Active);
+}
+
+#[test]
+fn only_the_holder_or_a_manager_ends_a_held_conversation() {
+    let mut c = active("a");
+    let other = agent("b", Role::Responder);
+    assert_eq!(refused(&mut c, Input::End { by: other, spam: false }), ErrorCode::NotAssignee);
+    let admin = agent("m", Role::Admin);
+    let fx = c.handle(T, Input::End { by: admin, spam: false }).unwrap();
+    assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T }));
+}
+
+#[test]
+fn any_responder_closes_an_unheld_conversation_as_spam() {
+    let mut c = Conversation::new();
+    let fx = c.handle(T, Input::End { by: agent("b", Role::Responder), spam: true }).unwrap();
     assert!(!fx.iter().any(|e| matches!(e, Effect::ResolveTicket { .. })));
+    assert!(matches!(events(&fx)[0], Event::Ended { spam: true, .. }));
     assert_eq!(c.phase(), Phase::Ended);
+}
+
+#[test]
+fn a_message_of_invisible_characters_is_empty() {
+    let mut c = Conversation::new();
+    let blank = say(Actor::Visitor, "z1", "\u{200B}\u{200B}\u{FEFF} \u{2060}");
+    assert_eq!(refused(&mut c, blank), ErrorCode::EmptyMessage);
+    let fx = c.handle(T, say(Actor::Visitor, "z2", "\u{202E}hello\u{0007}")).unwrap();
+    let stored = fx.iter().find_map(|e| match e {
+        Effect::Append(Item { body: ItemBody::Message(m), .. }) => Some(m.text.clone()),
+        _ => None,
+    });
+    assert_eq!(stored.as_deref(), Some("hello"));
 }
 
 #[test]

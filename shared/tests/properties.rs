@@ -40,7 +40,7 @@ fn input() -> impl Strategy<Value = Input> {
             by,
             to: AgentRef { id: format!("a{i}"), name: format!("Agent {i}") },
         }),
-        1 => actor().prop_map(|by| Input::End { by }),
+        1 => (actor(), any::<bool>()).prop_map(|(by, spam)| Input::End { by, spam }),
         1 => (0..6u8, text_of_form()).prop_map(|(id, text)| Input::LeaveMessage {
             client_id: format!("c{id}"),
             text,

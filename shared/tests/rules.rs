@@ -113,7 +113,11 @@ fn the_form_is_refused_when_a_person_is_already_coming() {
 fn ending_resolves_a_pending_ticket() {
     let mut c = with(Rules { open: false, ..Rules::default() });
     c.handle(T, leave("f1")).unwrap();
-    let fx = c.handle(T, Input::End { by: Actor::Visitor }).unwrap();
+    let by = Actor::Agent {
+        agent: AgentRef { id: "a".into(), name: "A".into() },
+        role: Role::Responder,
+    };
+    let fx = c.handle(T, Input::End { by, spam: false }).unwrap();
     assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T }));
 }
 

@@ -35,8 +35,6 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// Every teammate the tests create signs in with this.
 pub const PASSWORD: &str = "correct horse battery staple";
-/// The deployment's webhook signing secret in every test worker.
-pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 /// How long a test waits for a frame before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -51,7 +49,7 @@ pub struct Edge {
     port: u16,
     setup_token: String,
     state: PathBuf,
-    vars: Vec<(&'static str, &'static str)>,
+    vars: Vec<(String, String)>,
 }
 
 impl Edge {
@@ -59,21 +57,38 @@ impl Edge {
         Self::start_with(&[])
     }
 
-    /// [`Edge::start`] with more `--var` bindings, e.g. `BENCHMARK=1`.
-    pub fn start_with(extra: &[(&'static str, &'static str)]) -> Edge {
+    /// [`Edge::start`] with more `--var` bindings, e.g. `BENCHMARK=1`, or `LLM_BASE_URL` (the
+    /// only endpoint the deployment's `LLM_API_KEY` is sent to).
+    pub fn start_with(extra: &[(&str, &str)]) -> Edge {
         let state = std::env::temp_dir().join(format!("takeover-it-{}", server::random_hex(8)));
         let setup_token = server::random_hex(24);
         let port = server::free_port();
-        let mut vars = vec![("LLM_API_KEY", llm_mock::KEY), ("WEBHOOK_SECRET", WEBHOOK_SECRET)];
-        vars.extend_from_slice(extra);
+        let mut vars = vec![("LLM_API_KEY".to_owned(), llm_mock::KEY.to_owned())];
+        vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let worker = Self::launch(port, &state, &setup_token, &vars);
         Edge { base: worker.base.clone(), worker: Some(worker), port, setup_token, state, vars }
     }
 
-    fn launch(port: u16, state: &Path, token: &str, vars: &[(&str, &str)]) -> server::LocalWorker {
+    fn launch(
+        port: u16,
+        state: &Path,
+        token: &str,
+        vars: &[(String, String)],
+    ) -> server::LocalWorker {
         let log = state.with_extension("log");
-        server::start_with(&root(), port, state, token, Some(&log), vars)
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        server::start_with(&root(), port, state, token, Some(&log), &vars)
             .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
+    }
+
+    /// Where the worker keeps its Durable Objects' storage.
+    pub fn state_dir(&self) -> &Path {
+        &self.state
+    }
+
+    /// The worker's log so far (wrangler's output), for a test that checks what was logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state.with_extension("log")).unwrap_or_default()
     }
 
     /// Stops workerd completely and starts it again on the same port and state.
@@ -115,6 +130,15 @@ impl Drop for Edge {
     }
 }
 
+/// A made-up client address (`CF-Connecting-IP`, which Cloudflare's edge sets and local
+/// wrangler passes on): every visitor and teammate of a test is a client of their own, as in
+/// life, so the per-client limits only meet the tests written for them.
+pub fn client_ip() -> String {
+    let b = server::random_hex(3);
+    let n = |i: usize| u8::from_str_radix(&b[i..i + 2], 16).unwrap_or(1);
+    format!("10.{}.{}.{}", n(0), n(2), n(4).max(1))
+}
+
 /// One WebSocket, read frame by frame.
 pub struct Socket {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -127,6 +151,8 @@ impl Socket {
 
     pub async fn try_connect(url: &str, cookie: Option<&str>) -> Result<Socket> {
         let mut req = url.into_client_request().map_err(|e| format!("{url}: {e}"))?;
+        let ip = HeaderValue::from_str(&client_ip()).map_err(|e| e.to_string())?;
+        req.headers_mut().insert("CF-Connecting-IP", ip);
         if let Some(cookie) = cookie {
             let value = HeaderValue::from_str(cookie).map_err(|e| format!("cookie: {e}"))?;
             req.headers_mut().insert("Cookie", value);
@@ -135,6 +161,21 @@ impl Socket {
             .await
             .map_err(|e| format!("websocket connect: {e}"))?;
         Ok(Socket { ws })
+    }
+
+    /// The HTTP status an upgrade request gets: 101 when the socket opens.
+    pub async fn upgrade_status(url: &str, cookie: Option<&str>) -> u16 {
+        let mut req = url.into_client_request().expect("a websocket url");
+        let ip = HeaderValue::from_str(&client_ip()).expect("an address");
+        req.headers_mut().insert("CF-Connecting-IP", ip);
+        if let Some(cookie) = cookie {
+            req.headers_mut().insert("Cookie", HeaderValue::from_str(cookie).expect("cookie"));
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok(_) => 101,
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+            Err(e) => panic!("upgrade to {url}: {e}"),
+        }
     }
 
     pub async fn send(&mut self, frame: &ClientFrame) {
@@ -225,6 +266,22 @@ impl Socket {
         }
     }
 
+    /// The close code the server sent within `wait`: `Some(code)` when it closed (0 without a
+    /// close frame), `None` when it stayed open.
+    pub async fn close_code_within(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Some(frame.map_or(0, |f| u16::from(f.code)));
+                }
+                Ok(None | Some(Err(_))) => return Some(0),
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
     /// Whether the server closed the socket within `wait`.
     pub async fn closed_within(&mut self, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
@@ -272,6 +329,7 @@ impl Visitor {
     pub async fn try_join(edge: &Edge, site: &str) -> Result<Visitor> {
         let created: ConversationCreated = reqwest::Client::new()
             .post(format!("{}/api/sites/{site}/conversations", edge.base))
+            .header("CF-Connecting-IP", client_ip())
             .json(&serde_json::json!({ "page_url": "http://shop.test/", "language": "en" }))
             .send()
             .await
@@ -343,6 +401,7 @@ impl Agent {
     pub async fn login(edge: &Edge, site: &str, email: &str) -> Agent {
         let res = reqwest::Client::new()
             .post(format!("{}/api/admin/login", edge.base))
+            .header("CF-Connecting-IP", client_ip())
             .json(&serde_json::json!({ "site_key": site, "email": email, "password": PASSWORD }))
             .send()
             .await
@@ -438,6 +497,17 @@ impl Agent {
 }
 
 impl Edge {
+    /// `POST /api/setup` with the worker's setup token and any body.
+    pub async fn setup_raw(&self, body: &serde_json::Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}/api/setup", self.base))
+            .bearer_auth(&self.setup_token)
+            .json(body)
+            .send()
+            .await
+            .expect("setup request")
+    }
+
     /// Repeats the setup of an existing site with the same token, as an attacker who learned
     /// the first-run secret would.
     pub async fn setup_again(&self, site: &str) -> reqwest::Response {

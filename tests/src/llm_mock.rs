@@ -11,12 +11,17 @@ use shared::llm::{HANDOVER_TOOL, TICKET_TOOL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The deployment's `LLM_API_KEY` in every test worker.
 pub const KEY: &str = "test-key";
+/// A site's own model key, which the mock accepts too.
+pub const SITE_KEY: &str = "site-own-key-1234";
 
 pub struct MockLlm {
     pub base_url: String,
     /// Every request body received, in order.
     pub seen: Arc<Mutex<Vec<serde_json::Value>>>,
+    /// The `Authorization` header of every request, in order (`None` when absent).
+    pub keys: Arc<Mutex<Vec<Option<String>>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -31,13 +36,14 @@ impl MockLlm {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the mock model");
         let port = listener.local_addr().expect("mock address").port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let (log, key_log) = (seen.clone(), keys.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, log.clone()));
+                tokio::spawn(serve(stream, log.clone(), key_log.clone()));
             }
         });
-        MockLlm { base_url: format!("http://127.0.0.1:{port}/v1"), seen, task }
+        MockLlm { base_url: format!("http://127.0.0.1:{port}/v1"), seen, keys, task }
     }
 }
 
@@ -90,10 +96,19 @@ fn content(text: &str) -> String {
     event(serde_json::json!({ "choices": [{ "index": 0, "delta": { "content": text } }] }))
 }
 
-async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<serde_json::Value>>>) {
+async fn serve(
+    mut stream: TcpStream,
+    seen: Arc<Mutex<Vec<serde_json::Value>>>,
+    keys: Arc<Mutex<Vec<Option<String>>>>,
+) {
     let Some((head, body)) = read_request(&mut stream).await else { return };
+    let auth = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case("authorization").then(|| v.trim().to_owned())
+    });
+    keys.lock().expect("mock log").push(auth.clone());
     let authorised =
-        head.lines().any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {KEY}")));
+        [KEY, SITE_KEY].iter().any(|k| auth.as_deref() == Some(&format!("Bearer {k}")));
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     seen.lock().expect("mock log").push(body.clone());
     let last = body["messages"]

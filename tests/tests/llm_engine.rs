@@ -17,7 +17,7 @@ fn settings(base_url: &str, timeout_ms: u32) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_streamed_answer_is_drafted_then_stored() {
     let model = MockLlm::start().await;
-    let edge = Edge::start();
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
     let site = edge.site_with(
         "llm",
         &settings(&model.base_url, 10_000),
@@ -54,7 +54,7 @@ async fn a_streamed_answer_is_drafted_then_stored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_model_hands_over_through_its_tool() {
     let model = MockLlm::start().await;
-    let edge = Edge::start();
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
     let site = edge.site_with("llm-handover", &settings(&model.base_url, 10_000), &[]);
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("q1", "Please, I need a real person for this").await;
@@ -78,7 +78,7 @@ async fn the_model_hands_over_through_its_tool() {
 #[tokio::test(flavor = "multi_thread")]
 async fn timeouts_errors_and_garbage_get_the_polite_fallback() {
     let model = MockLlm::start().await;
-    let edge = Edge::start();
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
     let site = edge.site_with("llm-fallback", &settings(&model.base_url, 1_000), &[]);
     for (i, question) in
         ["This one is slow", "Send me garbage", "Cause an error"].iter().enumerate()
@@ -96,7 +96,7 @@ async fn timeouts_errors_and_garbage_get_the_polite_fallback() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_model_writes_the_ticket_in_the_visitors_language() {
     let model = MockLlm::start().await;
-    let edge = Edge::start();
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
     let site = edge.site_with(
         "llm-ticket",
         &settings(&model.base_url, 10_000),

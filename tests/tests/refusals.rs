@@ -89,7 +89,12 @@ async fn a_viewer_can_read_but_never_act() {
     let vic = Agent::login(&edge, &site, "vic@t.test").await;
     let (mut s, welcome) = vic.open(&visitor.conversation_id).await;
     assert_eq!(welcome.backlog, before, "a viewer reads everything");
-    for frame in [ClientFrame::Claim, say("v1", "hi"), ClientFrame::HandBack, ClientFrame::End] {
+    for frame in [
+        ClientFrame::Claim,
+        say("v1", "hi"),
+        ClientFrame::HandBack,
+        ClientFrame::End { spam: false },
+    ] {
         s.send(&frame).await;
         let e = s.error().await;
         assert!(matches!(e.code, ErrorCode::Forbidden), "{frame:?} → {e:?}");

@@ -45,6 +45,13 @@ pub fn saved(site_key: &str) -> Option<Saved> {
     serde_json::from_str(&raw).ok()
 }
 
+/// Forgets the saved conversation: the next start creates a new one.
+pub fn forget(site_key: &str) {
+    if let Some(s) = local_storage() {
+        let _ = s.remove_item(&storage_key(site_key));
+    }
+}
+
 pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
     let window = web_sys::window().ok_or("no window")?;
     let body = NewConversation {

@@ -45,6 +45,7 @@ pub fn App(
         });
     }
     let started = StoredValue::new(false);
+    let key = site_key.clone();
     let start = move |create: bool| {
         if started.get_value() {
             return;
@@ -77,10 +78,23 @@ pub fn App(
         });
     };
     start(false);
+    let start = Callback::new(start);
     Effect::new(move |_| {
         if open.get() {
-            start(true);
+            start.run(true);
         }
+    });
+    // A conversation a teammate closed for good: the visitor starts a fresh one.
+    let start_again = Callback::new(move |()| {
+        conn.update_value(|c| {
+            if let Some(c) = c.take() {
+                c.stop();
+            }
+        });
+        api::forget(&key);
+        chat.reset();
+        started.set_value(false);
+        start.run(true);
     });
 
     // The conversation's language, else the browser's.
@@ -315,6 +329,12 @@ pub fn App(
             </Show>
             <Show when=show_human_button>
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
+            </Show>
+            <Show when=move || phase.get() == Some(Phase::Ended)>
+                <div class="banner ended" role="status">
+                    {move || t().ended}
+                    <button class="human" type="button" on:click=move |_| start_again.run(())>{move || t().new_conversation}</button>
+                </div>
             </Show>
             <Composer send input t=Signal::derive(t) disabled=Signal::derive(move || phase.get() == Some(Phase::Ended))/>
         </div>

@@ -84,6 +84,20 @@ impl Chat {
         pending
     }
 
+    /// Forgets the conversation shown, to start another.
+    pub fn reset(&self) {
+        self.items.set(Vec::new());
+        self.state.set(None);
+        self.status.set(Status::Connecting);
+        self.outbox.set(Vec::new());
+        self.bot_typing.set(false);
+        self.agent_typing.set(None);
+        self.notice.set(None);
+        self.profile.set(VisitorProfile::default());
+        self.draft.set(None);
+        self.live.set(None);
+    }
+
     fn last_seq(&self) -> u64 {
         self.items.with_untracked(|items| items.last().map_or(0, |i| i.seq))
     }
@@ -107,6 +121,8 @@ struct Inner {
     identity: Option<(Option<String>, Option<String>)>,
     /// Kept alive as long as the socket they serve.
     handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    /// Stopped for good: the visitor moved on to a new conversation.
+    stopped: bool,
 }
 
 /// A cheap handle to the one connection of this widget.
@@ -125,6 +141,7 @@ impl Conn {
             attempt: 0,
             identity: None,
             handlers: Vec::new(),
+            stopped: false,
         })));
         conn.watch_network();
         conn.connect();
@@ -136,6 +153,9 @@ impl Conn {
     }
 
     fn connect(&self) {
+        if self.0.borrow().stopped {
+            return;
+        }
         if let Some(ws) = &self.0.borrow().ws
             && matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN)
         {
@@ -276,13 +296,18 @@ impl Conn {
     }
 
     fn on_close(&self, code: u16) {
+        if self.0.borrow().stopped {
+            return;
+        }
         let chat = self.chat();
         chat.bot_typing.set(false);
         chat.agent_typing.set(None);
         chat.draft.set(None);
         self.0.borrow_mut().ws = None;
-        // 4000 and 4001 are final refusals; anything else is worth another try.
-        if chat.status.get_untracked() == Status::Closed || code == 4000 || code == 4001 {
+        // 4000 and 4001 are final refusals, and 4009 means a newer tab of this visitor took
+        // the place of this one; anything else is worth another try.
+        let last = matches!(code, 4000 | 4001 | 4009);
+        if chat.status.get_untracked() == Status::Closed || last {
             chat.status.set(Status::Closed);
             return;
         }
@@ -302,6 +327,20 @@ impl Conn {
         if let Some(w) = web_sys::window() {
             let _ =
                 w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), delay);
+        }
+    }
+
+    /// Closes for good, as the visitor leaves this conversation for a new one.
+    pub fn stop(&self) {
+        let ws = {
+            let mut inner = self.0.borrow_mut();
+            inner.stopped = true;
+            inner.ws.take()
+        };
+        if let Some(ws) = ws {
+            ws.set_onclose(None);
+            ws.set_onmessage(None);
+            let _ = ws.close();
         }
     }
 

@@ -53,7 +53,9 @@ fn console() -> Result {
 fn pages() -> Result {
     let root = root();
     copy(&root.join("index.html"), &root.join("dist/index.html"))?;
-    copy(&root.join("edge/admin/index.html"), &root.join("dist/admin/index.html"))
+    copy(&root.join("edge/admin/index.html"), &root.join("dist/admin/index.html"))?;
+    copy(&root.join("edge/admin/boot.js"), &root.join("dist/console/boot.js"))?;
+    copy(&root.join("edge/_headers"), &root.join("dist/_headers"))
 }
 
 fn edge() -> Result {

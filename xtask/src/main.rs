@@ -4,10 +4,12 @@
 //! - `test`: install, build and run every check and test; non-zero exit on any failure.
 //! - `build`: install what is missing and build the widget, the console and the edge.
 //! - `bench [--smoke]`: build, serve on loopback and print the benchmarks' figures.
+//! - `fuzz [--cases N]`: the decoders of untrusted input, N inputs per target.
 
 mod bench;
 mod build;
 mod dev;
+mod fuzz;
 mod install;
 mod proc;
 mod server;
@@ -19,7 +21,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build | bench [--smoke]>"
+        "usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build | bench [--smoke] | fuzz [--cases N]>"
     );
     ExitCode::from(2)
 }
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Some("build") if args.len() == 1 => install::for_build().and_then(|()| build::all()),
         Some("bench") if args.len() == 1 => bench::run_all(false),
         Some("bench") if args.len() == 2 && args[1] == "--smoke" => bench::run_all(true),
+        Some("fuzz") => fuzz::run_all(&args[1..]),
         _ => return usage(),
     };
     match result {

@@ -41,10 +41,29 @@ pub fn start(
     setup_token: &str,
     log: Option<&Path>,
 ) -> Result<LocalWorker> {
-    // The deployment's model key, when the developer has one in the environment.
-    let key = std::env::var("LLM_API_KEY").ok().filter(|k| !k.is_empty());
-    let vars: Vec<(&str, &str)> = key.as_deref().map(|k| ("LLM_API_KEY", k)).into_iter().collect();
+    // The deployment's model key and the one endpoint it may go to, when the developer has
+    // them in the environment.
+    let from_env =
+        |name: &'static str| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| (name, v));
+    let owned: Vec<(&str, String)> =
+        [from_env("LLM_API_KEY"), from_env("LLM_BASE_URL")].into_iter().flatten().collect();
+    let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     start_with(root, port, persist, setup_token, log, &vars)
+}
+
+/// The deployment's `SECRETS_KEY` for a local state directory: made once and kept beside the
+/// state, so secrets sealed in one run open in the next.
+fn secrets_key(persist: &Path) -> Result<String> {
+    let file = persist.join("secrets-key");
+    if let Ok(key) = std::fs::read_to_string(&file)
+        && key.trim().len() >= 32
+    {
+        return Ok(key.trim().to_owned());
+    }
+    std::fs::create_dir_all(persist).map_err(|e| format!("{}: {e}", persist.display()))?;
+    let key = random_hex(32);
+    std::fs::write(&file, &key).map_err(|e| format!("{}: {e}", file.display()))?;
+    Ok(key)
 }
 
 /// [`start`] with extra `--var NAME:VALUE` bindings.
@@ -60,6 +79,7 @@ pub fn start_with(
     if !shim.exists() {
         return Err(format!("{} is missing: run `cargo xtask build` first", shim.display()));
     }
+    let key = secrets_key(persist)?;
     let mut cmd = Command::new(root.join("node_modules/.bin/wrangler"));
     cmd.current_dir(root)
         .args(["dev", "--config", "edge/wrangler.toml", "--ip", "127.0.0.1", "--local"])
@@ -68,6 +88,7 @@ pub fn start_with(
         .arg(persist)
         .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
         .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
+        .args(["--var", &format!("SECRETS_KEY:{key}")])
         .args(vars.iter().flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]))
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")

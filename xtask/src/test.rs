@@ -62,10 +62,26 @@ pub fn run_all() -> Result {
         ])
     })?;
     build::all()?;
+    step("wrangler deploy --dry-run (the config deploys)", deploy_dry_run)?;
     step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
     step("browser tests in chromium", || browser(&[]))?;
     // Proves the benchmarks still run; their figures mean little at these counts.
     crate::bench::measure(true)
+}
+
+/// Bundles the built worker as `wrangler deploy` would, offline: a configuration Cloudflare
+/// would refuse (bindings, migrations, limits) fails the build here.
+fn deploy_dry_run() -> Result {
+    let root = root();
+    let out = root.join("target/deploy-dry-run");
+    sh(Command::new(root.join("node_modules/.bin/wrangler"))
+        .args(["deploy", "--dry-run", "--config", "edge/wrangler.toml", "--outdir"])
+        .arg(&out)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("WRANGLER_HIDE_BANNER", "true")
+        .env("NO_COLOR", "1")
+        .current_dir(&root))
 }
 
 /// `cargo xtask test browser [FILE...]`: builds, then runs only the browser tests (the given

@@ -7,13 +7,19 @@ use shared::api::{LoginRequest, Me};
 use worker::{Env, Headers, Method, Request, Response, RouteContext};
 
 use crate::api::{valid_conversation_id, valid_site_key};
-use crate::crypto;
-use crate::http::{ApiResult, Refused, body, cookie, is_https, is_websocket_upgrade, json, refuse};
-use crate::internal::{self, AgentIdentity, SessionToken};
+use crate::http::{
+    ApiResult, MAX_BODY_BYTES, Refused, body, cookie, is_https, is_websocket_upgrade, json,
+    read_capped, refuse,
+};
+use crate::internal::{self, AgentIdentity, SessionCheck, SessionToken};
+use crate::{crypto, limits};
 
 type Ctx = RouteContext<()>;
 
+/// Under https the cookie is `__Host-` prefixed: the browser then refuses it unless it is
+/// Secure, for this exact host and path `/`, so no sibling subdomain can plant or shadow it.
 const SESSION_COOKIE: &str = "takeover_session";
+const HOST_SESSION_COOKIE: &str = "__Host-takeover_session";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// What the site object answers to a successful login.
@@ -43,57 +49,78 @@ fn same_origin(req: &Request) -> Result<(), Refused> {
     }
 }
 
+fn cookie_name(req: &Request) -> &'static str {
+    if is_https(req) { HOST_SESSION_COOKIE } else { SESSION_COOKIE }
+}
+
 fn session_cookie(req: &Request, value: &str, max_age: u32) -> String {
     let secure = if is_https(req) { "; Secure" } else { "" };
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    )
+    let name = cookie_name(req);
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
 }
 
 fn session_parts(req: &Request) -> Option<(String, String)> {
-    let raw = cookie(req, SESSION_COOKIE)?;
+    let raw = cookie(req, cookie_name(req))?;
     let (site, token) = raw.split_once('.')?;
-    valid_site_key(site).then(|| (site.to_owned(), token.to_owned()))
+    let plausible = token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit());
+    (valid_site_key(site) && plausible).then(|| (site.to_owned(), token.to_owned()))
 }
 
-async fn signed_in(req: &Request, env: &Env) -> Result<(Me, String), Refused> {
+/// The signed-in teammate and their session secret. With `socket_in`, the site also records
+/// that this session opens a socket into that conversation.
+async fn signed_in(
+    req: &Request,
+    env: &Env,
+    socket_in: Option<&str>,
+) -> Result<(SessionCheck, String), Refused> {
     let signed_out = || refuse(401, "unauthorized", "Sign in to continue.");
     let (site_key, token) = session_parts(req).ok_or_else(signed_out)?;
     let stub = internal::site(env, &site_key)?;
-    let session = SessionToken { token: token.clone() };
-    let me: Me = internal::ask(&stub, Method::Post, "/session", Some(&session))
+    let session = SessionToken { token: token.clone(), socket_in: socket_in.map(str::to_owned) };
+    let check: SessionCheck = internal::ask(&stub, Method::Post, "/session", Some(&session))
         .await?
         .ok_or_else(signed_out)?;
-    Ok((me, token))
+    Ok((check, token))
+}
+
+fn identity(check: SessionCheck, token: &str) -> AgentIdentity {
+    AgentIdentity {
+        site_key: check.me.site_key,
+        agent: check.me.agent,
+        role: check.me.role,
+        session: crypto::secret_hash(token),
+        checked_at: check.checked_at,
+    }
 }
 
 /// The teammate behind the request's session cookie.
 pub async fn session(req: &Request, env: &Env) -> Result<AgentIdentity, Refused> {
-    let (me, _) = signed_in(req, env).await?;
-    Ok(AgentIdentity { site_key: me.site_key, agent: me.agent, role: me.role })
+    let (me, token) = signed_in(req, env, None).await?;
+    Ok(identity(me, &token))
 }
 
 /// Like [`session`], for a request that changes something: same origin and a matching CSRF
 /// token are required as well.
 async fn acting(req: &Request, env: &Env) -> Result<AgentIdentity, Refused> {
     same_origin(req)?;
-    let (me, token) = signed_in(req, env).await?;
+    let (me, token) = signed_in(req, env, None).await?;
     let given = req.headers().get(CSRF_HEADER)?.unwrap_or_default();
     if !crypto::same(&given, &crypto::csrf_token(&token)) {
         return Err(refuse(403, "csrf", "This request lacks its CSRF token; reload the page."));
     }
-    Ok(AgentIdentity { site_key: me.site_key, agent: me.agent, role: me.role })
+    Ok(identity(me, &token))
 }
 
 pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
     same_origin(&req)?;
+    limits::check(&ctx.env, &req, &limits::LOGIN).await?;
     let login: LoginRequest = body(&mut req).await?;
     let wrong = || refuse(401, "wrong_credentials", "That email and password do not match.");
     if !valid_site_key(&login.site_key) {
         return Err(wrong());
     }
     let stub = internal::site(&ctx.env, &login.site_key)?;
-    let client = req.headers().get("CF-Connecting-IP")?;
+    let client = limits::client(&req);
     let creds = Credentials { email: login.email, password: login.password, client };
     let mut res = internal::send(&stub, Method::Post, "/login", Some(&creds)).await?;
     match res.status_code() {
@@ -115,7 +142,8 @@ pub async fn logout(req: Request, ctx: Ctx) -> ApiResult {
     acting(&req, &ctx.env).await?;
     if let Some((site_key, token)) = session_parts(&req) {
         let stub = internal::site(&ctx.env, &site_key)?;
-        internal::send(&stub, Method::Post, "/logout", Some(&SessionToken { token })).await?;
+        let session = SessionToken { token, socket_in: None };
+        internal::send(&stub, Method::Post, "/logout", Some(&session)).await?;
     }
     let headers = Headers::new();
     headers.set("Set-Cookie", &session_cookie(&req, "", 0))?;
@@ -123,21 +151,29 @@ pub async fn logout(req: Request, ctx: Ctx) -> ApiResult {
 }
 
 pub async fn me(req: Request, ctx: Ctx) -> ApiResult {
-    json(&signed_in(&req, &ctx.env).await?.0)
+    json(&signed_in(&req, &ctx.env, None).await?.0.me)
 }
 
-/// Forwards a request to the site object on behalf of the signed-in teammate.
+/// Forwards a request to the site object on behalf of the signed-in teammate; a JSON body,
+/// if any, is checked on the way.
 async fn to_site(mut req: Request, ctx: &Ctx, path: &str, who: &AgentIdentity) -> ApiResult {
     let method = req.method();
     let raw = if matches!(method, Method::Get | Method::Delete) {
+        Vec::new()
+    } else {
+        read_capped(&mut req, MAX_BODY_BYTES).await?
+    };
+    let body: Option<serde_json::Value> = if raw.is_empty() {
         None
     } else {
-        Some(body::<serde_json::Value>(&mut req).await?)
+        Some(serde_json::from_slice(&raw).map_err(|e| {
+            refuse(400, "malformed_body", format!("The JSON body is not valid: {e}."))
+        })?)
     };
     let stub = internal::site(&ctx.env, &who.site_key)?;
     let identity = serde_json::to_string(who)?;
     let trusted = [(internal::AGENT_HEADER, identity.as_str())];
-    Ok(internal::send_with(&stub, method, path, raw.as_ref(), &trusted).await?)
+    Ok(internal::send_with(&stub, method, path, body.as_ref(), &trusted).await?)
 }
 
 pub async fn conversations(req: Request, ctx: Ctx) -> ApiResult {
@@ -159,17 +195,24 @@ pub async fn settings(mut req: Request, ctx: Ctx) -> ApiResult {
     }
     let who = acting(&req, &ctx.env).await?;
     let settings: shared::api::SiteSettings = body(&mut req).await?;
-    crate::api::setup::validate_settings(&settings)?;
+    shared::validate::settings(&settings).map_err(|m| refuse(400, "invalid_settings", m))?;
     let stub = internal::site(&ctx.env, &who.site_key)?;
     let identity = serde_json::to_string(&who)?;
     let trusted = [(internal::AGENT_HEADER, identity.as_str())];
-    let res =
-        internal::send_with(&stub, Method::Put, "/settings", Some(&settings), &trusted).await?;
-    match res.status_code() {
-        200 => Ok(res),
-        403 => Err(refuse(403, "forbidden", "Only owners and admins change the settings.")),
-        _ => Err(refuse(500, "internal", "The settings could not be saved.")),
-    }
+    // The site object words its own refusals (roles, a model host that needs the site's key).
+    Ok(internal::send_with(&stub, Method::Put, "/settings", Some(&settings), &trusted).await?)
+}
+
+/// `GET /api/admin/secrets` and the writes under it: owners and admins only (the site object
+/// checks the role); values go in, never out.
+pub async fn secrets(req: Request, ctx: Ctx) -> ApiResult {
+    let who = if req.method() == Method::Get {
+        session(&req, &ctx.env).await?
+    } else {
+        acting(&req, &ctx.env).await?
+    };
+    let path = req.path().replacen("/api/admin", "", 1);
+    to_site(req, &ctx, &path, &who).await
 }
 
 pub async fn usage(req: Request, ctx: Ctx) -> ApiResult {
@@ -229,14 +272,17 @@ fn upgrade_checks(req: &Request) -> Result<(), Refused> {
 
 pub async fn conversation_socket(req: Request, ctx: Ctx) -> ApiResult {
     upgrade_checks(&req)?;
+    limits::check(&ctx.env, &req, &limits::SOCKET).await?;
     let id = conversation_id(&ctx)?;
-    let who = session(&req, &ctx.env).await?;
+    let (me, token) = signed_in(&req, &ctx.env, Some(&id)).await?;
+    let who = identity(me, &token);
     let stub = internal::conversation(&ctx.env, &id)?;
     Ok(internal::upgrade(&stub, "/ws", Some(&who)).await?)
 }
 
 pub async fn inbox_socket(req: Request, ctx: Ctx) -> ApiResult {
     upgrade_checks(&req)?;
+    limits::check(&ctx.env, &req, &limits::SOCKET).await?;
     let who = session(&req, &ctx.env).await?;
     let stub = internal::site(&ctx.env, &who.site_key)?;
     Ok(internal::upgrade(&stub, "/inbox/ws", Some(&who)).await?)

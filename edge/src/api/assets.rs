@@ -3,7 +3,7 @@
 
 use worker::{Headers, Request, RouteContext};
 
-use crate::http::{ApiResult, refuse};
+use crate::http::{ApiResult, page_headers, refuse};
 
 type Ctx = RouteContext<()>;
 
@@ -17,23 +17,35 @@ async fn asset(ctx: &Ctx, path: &str) -> Result<worker::Response, crate::http::R
 
 /// The widget's loader, JS glue and wasm, readable from any host page's origin.
 pub async fn widget_file(req: Request, ctx: Ctx) -> ApiResult {
-    let res = asset(&ctx, &req.path()).await?;
+    let mut res = copy_headers(asset(&ctx, &req.path()).await?)?;
+    let headers = res.headers_mut();
+    headers.set("Access-Control-Allow-Origin", "*")?;
+    headers.set("Cross-Origin-Resource-Policy", "cross-origin")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(res)
+}
+
+/// The console is one page; it routes inside itself. Nobody may frame it (clickjacking), and
+/// it runs only its own code.
+pub async fn admin_page(_req: Request, ctx: Ctx) -> ApiResult {
+    let res = asset(&ctx, "/admin/").await?;
+    let mut res = copy_headers(res)?;
+    page_headers(&mut res, "'none'")?;
+    Ok(res)
+}
+
+/// A response whose headers can be changed (those from the assets binding are immutable).
+fn copy_headers(res: worker::Response) -> Result<worker::Response, crate::http::Refused> {
     let headers = Headers::new();
     for (k, v) in res.headers().entries() {
         headers.set(&k, &v)?;
     }
-    headers.set("Access-Control-Allow-Origin", "*")?;
-    headers.set("Cross-Origin-Resource-Policy", "cross-origin")?;
     let status = res.status_code();
     Ok(res.with_headers(headers).with_status(status))
 }
 
-/// The console is one page; it routes inside itself.
-pub async fn admin_page(_req: Request, ctx: Ctx) -> ApiResult {
-    asset(&ctx, "/admin/").await
-}
-
-/// `/chat/KEY`: the chat alone, filling the page, for direct links and iframes.
+/// `/chat/KEY`: the chat alone, filling the page, for direct links and iframes — framed only
+/// by the pages the site allows (any, when it lists none).
 pub async fn chat_page(_req: Request, ctx: Ctx) -> ApiResult {
     let key = ctx
         .param("site")
@@ -55,5 +67,28 @@ pub async fn chat_page(_req: Request, ctx: Ctx) -> ApiResult {
 </html>
 "#
     );
-    Ok(worker::Response::from_html(html)?)
+    let mut res = worker::Response::from_html(html)?;
+    page_headers(&mut res, &frame_ancestors(&ctx, key).await?)?;
+    Ok(res)
+}
+
+/// Who may frame a site's chat page: itself, and the site's allowed origins.
+async fn frame_ancestors(ctx: &Ctx, key: &str) -> Result<String, crate::http::Refused> {
+    let stub = crate::internal::site(&ctx.env, key)?;
+    let path = "/config";
+    let site = crate::internal::ask::<(), crate::internal::SiteConfig>(
+        &stub,
+        worker::Method::Get,
+        path,
+        None,
+    )
+    .await?
+    .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))?;
+    if site.allowed_origins.is_empty() {
+        return Ok("*".to_owned());
+    }
+    // Validated origins (scheme://host[:port], `*.` allowed): valid CSP source expressions.
+    let mut sources = vec!["'self'".to_owned()];
+    sources.extend(site.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()));
+    Ok(sources.join(" "))
 }

@@ -8,10 +8,7 @@ pub mod setup;
 pub mod visitor;
 
 /// Site keys name Durable Objects and appear in URLs: keep them short and plain.
-pub fn valid_site_key(key: &str) -> bool {
-    (1..=40).contains(&key.len())
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
+pub use shared::validate::site_key as valid_site_key;
 
 /// Conversation ids are the 32 hex digits of a random UUID.
 pub fn valid_conversation_id(id: &str) -> bool {

@@ -5,9 +5,9 @@ use shared::api::{ConversationCreated, NewConversation, WidgetConfig};
 use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
 
 use crate::api::{valid_conversation_id, valid_site_key};
-use crate::crypto;
-use crate::http::{ApiResult, Refused, body, is_websocket_upgrade, refuse};
+use crate::http::{ApiResult, Refused, is_websocket_upgrade, read_capped, refuse};
 use crate::internal::{self, InitConversation, SiteConfig};
+use crate::{crypto, limits};
 
 type Ctx = RouteContext<()>;
 
@@ -28,6 +28,7 @@ fn cors(res: Response) -> ApiResult {
     headers.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")?;
     headers.set("Access-Control-Allow-Headers", "Content-Type")?;
     headers.set("Access-Control-Max-Age", "86400")?;
+    headers.set("Access-Control-Expose-Headers", "Retry-After")?;
     Ok(res.with_headers(headers))
 }
 
@@ -71,6 +72,7 @@ pub async fn config(req: Request, ctx: Ctx) -> ApiResult {
 }
 
 async fn config_for(req: Request, ctx: Ctx) -> ApiResult {
+    limits::check(&ctx.env, &req, &limits::CONFIG).await?;
     let key = site_key(&ctx)?;
     let config = widget_config(&req, &ctx, &key).await?;
     let mut res = Response::from_json(&config)?;
@@ -83,9 +85,20 @@ pub async fn create(req: Request, ctx: Ctx) -> ApiResult {
     cors_finish(create_for(req, ctx).await)
 }
 
+/// A first contact carries a page address and a language tag: a few KB at most.
+const MAX_CREATE_BYTES: usize = 8 * 1024;
+
 async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
+    limits::check(&ctx.env, &req, &limits::CREATE).await?;
     let key = site_key(&ctx)?;
-    let meta: NewConversation = body(&mut req).await?;
+    let raw = read_capped(&mut req, MAX_CREATE_BYTES).await?;
+    let meta: NewConversation = if raw.is_empty() {
+        NewConversation::default()
+    } else {
+        serde_json::from_slice(&raw).map_err(|e| {
+            refuse(400, "malformed_body", format!("The JSON body is not valid: {e}."))
+        })?
+    };
     widget_config(&req, &ctx, &key).await?;
     let conversation_id = crypto::new_id()?;
     let token = crypto::new_secret()?;
@@ -94,10 +107,13 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
         site_key: key,
         token_hash: crypto::secret_hash(&token),
         created_at: Date::now().as_millis() as i64,
-        user_agent: req.headers().get("User-Agent")?,
+        user_agent: req
+            .headers()
+            .get("User-Agent")?
+            .map(|ua| shared::clean::name(&ua).chars().take(400).collect()),
         meta: NewConversation {
-            page_url: meta.page_url.map(|u| u.chars().take(2000).collect()),
-            language: meta.language.map(|l| l.chars().take(35).collect()),
+            page_url: meta.page_url.as_deref().and_then(shared::clean::page_url),
+            language: meta.language.as_deref().and_then(shared::clean::language_tag),
         },
     };
     let stub = internal::conversation(&ctx.env, &conversation_id)?;
@@ -114,6 +130,7 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
     if !is_websocket_upgrade(&req) {
         return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));
     }
+    limits::check(&ctx.env, &req, &limits::SOCKET).await?;
     let id = ctx
         .param("id")
         .filter(|id| valid_conversation_id(id))

@@ -6,9 +6,18 @@ use futures_util::future::{Either, select};
 use shared::api::LlmSettings;
 use shared::llm::{Draft, SseDecoder, Turn, parse_ticket, request_body, ticket_request_body};
 use shared::machine::BotReply;
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, Result, console_error};
+use worker::{
+    AbortController, AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit, Result,
+    console_error,
+};
 
 use super::{Ask, Engine};
+
+/// The most of a streamed answer we read: far more than any chat answer, far less than what
+/// would strain the object.
+const MAX_STREAM_BYTES: usize = 2 * 1024 * 1024;
+/// The most of a ticket summary answer we read.
+const MAX_SUMMARY_BYTES: usize = 256 * 1024;
 
 /// What the visitor reads when the model fails or is too slow.
 const FALLBACK: &str = "Sorry, I can't answer that right now. You can ask me again, or talk to a person from the team.";
@@ -24,15 +33,21 @@ impl LlmBot {
         let body =
             request_body(&s.model, &s.system_prompt, ask.faq, ask.asked.turns, ask.can_hand_over);
         let fail = |e: worker::Error| e.to_string();
-        let mut res = post(s, self.key.as_deref(), &body, true).await.map_err(fail)?;
+        let mut res = post(s, self.key.as_deref(), &body, true, ask.signal).await.map_err(fail)?;
         if res.status_code() != 200 {
             return Err(format!("the model answered HTTP {}", res.status_code()));
         }
         let mut stream = res.stream().map_err(fail)?;
         let mut decoder = SseDecoder::default();
         let mut draft = Draft::default();
+        let mut read = 0;
         while let Some(bytes) = stream.next().await {
-            for payload in decoder.push(&bytes.map_err(fail)?) {
+            let bytes = bytes.map_err(fail)?;
+            read += bytes.len();
+            if read > MAX_STREAM_BYTES {
+                return Err(format!("the answer streamed past {MAX_STREAM_BYTES} bytes"));
+            }
+            for payload in decoder.push(&bytes) {
                 draft.apply(&payload).map_err(|e| format!("malformed stream: {}", e.0))?;
                 if !draft.text.is_empty() {
                     (ask.on_draft)(&draft.text);
@@ -55,6 +70,7 @@ async fn post(
     key: Option<&str>,
     body: &serde_json::Value,
     stream: bool,
+    signal: &AbortSignal,
 ) -> Result<worker::Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
@@ -65,7 +81,7 @@ async fn post(
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_headers(headers).with_body(Some(body.to_string().into()));
     let url = format!("{}/chat/completions", settings.base_url.trim_end_matches('/'));
-    Fetch::Request(Request::new_with_init(&url, &init)?).send().await
+    Fetch::Request(Request::new_with_init(&url, &init)?).send_with_signal(signal).await
 }
 
 /// A ticket's subject and summary written by the model in the visitor's language; `None`
@@ -77,19 +93,24 @@ pub async fn summarise(
     language: Option<&str>,
 ) -> Option<(String, String)> {
     let body = ticket_request_body(&settings.model, turns, language);
+    let abort = AbortController::default();
+    let signal = abort.signal();
     let ask = async {
-        let mut res = post(settings, key, &body, false).await.ok()?;
+        let res = post(settings, key, &body, false, &signal).await.ok()?;
         if res.status_code() != 200 {
             console_error!("ticket summary: the model answered HTTP {}", res.status_code());
             return None;
         }
-        parse_ticket(&res.json().await.ok()?)
+        let bytes = crate::http::read_response(&res, MAX_SUMMARY_BYTES).await.ok()?;
+        parse_ticket(&serde_json::from_slice(&bytes).ok()?)
     };
     let timeout = Delay::from(std::time::Duration::from_millis(settings.timeout_ms.into()));
-    match select(Box::pin(ask), timeout).await {
+    let written = match select(Box::pin(ask), timeout).await {
         Either::Left((written, _)) => written,
         Either::Right(_) => None,
-    }
+    };
+    abort.abort();
+    written
 }
 
 impl Engine for LlmBot {
@@ -99,6 +120,8 @@ impl Engine for LlmBot {
         let answer = select(Box::pin(self.stream(ask)), timeout).await;
         let draft = match answer {
             Either::Left((Ok(draft), _)) => draft,
+            // A newer visitor message took this call's place: nothing to say.
+            _ if ask.signal.aborted() => return Ok(None),
             Either::Left((Err(e), _)) => {
                 console_error!("llm engine: {e}");
                 return Ok(Some(fallback()));

@@ -6,13 +6,14 @@ mod llm;
 mod webhook;
 
 pub use llm::summarise;
-pub use webhook::{SIGNATURE_HEADER, TIMESTAMP_HEADER, verify};
 
-use shared::api::{BotConfig, Engine as EngineKind};
+use shared::api::Engine as EngineKind;
 use shared::faq::FaqEntry;
 use shared::llm::Turn;
 use shared::machine::BotReply;
-use worker::{Env, Result};
+use worker::{AbortSignal, Env, Result};
+
+use crate::internal::BotSetup;
 
 /// Which visitor message is being answered, and where.
 pub struct Asked<'a> {
@@ -36,6 +37,9 @@ pub struct Ask<'a> {
     pub open: bool,
     /// Called with the whole answer so far as it streams.
     pub on_draft: &'a dyn Fn(&str),
+    /// Aborted when a newer visitor message takes this call's place: the engine stops its
+    /// request and answers nothing.
+    pub signal: &'a AbortSignal,
 }
 
 /// One way of answering visitors: answer, hand over, or both; `None` when the answer comes
@@ -45,29 +49,46 @@ pub trait Engine {
     async fn reply(&self, ask: &Ask<'_>) -> Result<Option<BotReply>>;
 }
 
+/// The key to send to a model host: the site's own, else the deployment's `LLM_API_KEY` —
+/// but that one only to the deployment's `LLM_BASE_URL`, whatever a site's settings say.
+/// An admin can point a site at any host; the deployment's key never follows.
+pub fn model_key(env: &Env, setup: &BotSetup, base_url: &str) -> Option<String> {
+    if let Some(own) = &setup.secrets.model_key {
+        return Some(own.clone());
+    }
+    let allowed = crate::site::deployment_model_url(env);
+    if !shared::validate::same_endpoint(base_url, &allowed) {
+        return None;
+    }
+    env.secret("LLM_API_KEY").ok().map(|s| s.to_string()).filter(|k| !k.is_empty())
+}
+
 /// Answers with the site's configured engine.
 pub async fn reply(
     env: &Env,
-    config: &BotConfig,
+    setup: &BotSetup,
     asked: &Asked<'_>,
     on_draft: &dyn Fn(&str),
+    signal: &AbortSignal,
 ) -> Result<Option<BotReply>> {
+    let config = &setup.config;
     let ask = Ask {
         asked,
         faq: &config.faq,
         can_hand_over: config.takeover.enabled,
         open: config.open_now,
         on_draft,
+        signal,
     };
     match &config.engine {
         EngineKind::Faq => faq::FaqBot::new(config.faq.clone()).reply(&ask).await,
         EngineKind::Llm(settings) => {
-            let key = env.secret("LLM_API_KEY").ok().map(|s| s.to_string());
+            let key = model_key(env, setup, &settings.base_url);
             llm::LlmBot { settings: settings.clone(), key }.reply(&ask).await
         }
         EngineKind::Webhook(settings) => {
-            let secret = env.secret("WEBHOOK_SECRET").ok().map(|s| s.to_string());
-            webhook::WebhookBot { url: settings.url.clone(), secret }.reply(&ask).await
+            let secrets = setup.secrets.webhook_secrets.clone();
+            webhook::WebhookBot { url: settings.url.clone(), secrets }.reply(&ask).await
         }
     }
 }

@@ -1,16 +1,12 @@
-//! The owner's own bot. Each visitor message the AI should answer is POSTed to the owner's
-//! URL, signed with the deployment's `WEBHOOK_SECRET`; the owner answers in the response
-//! (200 with a [`WebhookReply`] body) or later through `POST /api/bot/conversations/{id}/reply`
-//! (answer 202 at once), signed the same way.
-//!
-//! Signature: `X-Takeover-Signature: sha256=HEX(HMAC-SHA256(secret, "{timestamp}.{body}"))`
-//! with `X-Takeover-Timestamp` in Unix seconds; either side refuses one more than five minutes
-//! off, so a captured request cannot be replayed later.
+//! The site's own bot. Each visitor message the AI should answer is POSTed to the owner's URL,
+//! signed with the site's signing secret as the Standard Webhooks specification describes
+//! (`webhook-id`, `webhook-timestamp`, `webhook-signature`; see `shared::signing`), so any of
+//! its libraries verifies it. The bot answers in the response (200 with a [`WebhookReply`]
+//! body) or later through `POST /api/bot/conversations/{id}/reply` (answer 202 at once),
+//! signed as `shared::signing` says for replies.
 
 use futures_util::future::{Either, select};
-use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha2::Sha256;
 use shared::api::WebhookReply;
 use shared::llm::Turn;
 use shared::machine::BotReply;
@@ -19,39 +15,16 @@ use worker::{Delay, Fetch, Headers, Method, Request, RequestInit, Result, consol
 use super::{Ask, Engine};
 use crate::crypto;
 
-pub const SIGNATURE_HEADER: &str = "X-Takeover-Signature";
-pub const TIMESTAMP_HEADER: &str = "X-Takeover-Timestamp";
-const MAX_SKEW_SECS: i64 = 300;
 /// How long the owner's server may take to answer the POST itself.
 const TIMEOUT_MS: u64 = 10_000;
+/// The most of a synchronous answer we read: a reply is 4,000 characters at most.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
 const FALLBACK: &str = "Sorry, I can't answer that right now. Please try again in a moment.";
 
 pub struct WebhookBot {
     pub url: String,
-    pub secret: Option<String>,
-}
-
-fn mac(secret: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length; this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
-}
-
-fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    format!("sha256={}", crypto::hex(&mac(secret, timestamp, body).finalize().into_bytes()))
-}
-
-/// Checks a signed request from the owner's bot: a fresh timestamp and a matching signature,
-/// compared in constant time.
-pub fn verify(secret: &str, timestamp: &str, signature: &str, body: &[u8], now_secs: i64) -> bool {
-    let fresh = timestamp.parse::<i64>().is_ok_and(|t| (now_secs - t).abs() <= MAX_SKEW_SECS);
-    let Some(bytes) = signature.strip_prefix("sha256=").and_then(crypto::unhex) else {
-        return false;
-    };
-    fresh && mac(secret, timestamp, body).verify_slice(&bytes).is_ok()
+    /// The site's signing secrets, newest first (two while a rotation runs).
+    pub secrets: Vec<String>,
 }
 
 fn payload(ask: &Ask<'_>) -> serde_json::Value {
@@ -80,21 +53,41 @@ fn payload(ask: &Ask<'_>) -> serde_json::Value {
 
 impl WebhookBot {
     async fn post(&self, ask: &Ask<'_>) -> std::result::Result<Option<BotReply>, String> {
-        let secret = self.secret.as_deref().ok_or("WEBHOOK_SECRET is not set")?;
+        let keys: Vec<Vec<u8>> =
+            self.secrets.iter().filter_map(|s| shared::signing::key(s)).collect();
+        if keys.is_empty() {
+            return Err("the site has no signing secret for its bot yet".into());
+        }
         let body = payload(ask).to_string();
-        let timestamp = (worker::Date::now().as_millis() / 1000).to_string();
+        let id = format!("msg_{}", crypto::new_id().map_err(|e| e.to_string())?);
+        let timestamp = (worker::Date::now().as_millis() / 1000) as i64;
+        let signature = shared::signing::outbound_signature(&keys, &id, timestamp, body.as_bytes());
         let fail = |e: worker::Error| e.to_string();
         let headers = Headers::new();
         headers.set("Content-Type", "application/json").map_err(fail)?;
-        headers.set(TIMESTAMP_HEADER, &timestamp).map_err(fail)?;
-        headers.set(SIGNATURE_HEADER, &sign(secret, &timestamp, body.as_bytes())).map_err(fail)?;
+        headers.set("webhook-id", &id).map_err(fail)?;
+        headers.set("webhook-timestamp", &timestamp.to_string()).map_err(fail)?;
+        headers.set("webhook-signature", &signature).map_err(fail)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
         let req = Request::new_with_init(&self.url, &init).map_err(fail)?;
-        let mut res = Fetch::Request(req).send().await.map_err(fail)?;
+        let res = Fetch::Request(req).send_with_signal(ask.signal).await.map_err(fail)?;
         match res.status_code() {
             200 => {
-                let reply: WebhookReply = res.json().await.map_err(|e| e.to_string())?;
+                let bytes =
+                    crate::http::read_response(&res, MAX_ANSWER_BYTES).await.map_err(|_| {
+                        format!("the answer is unreadable or over {MAX_ANSWER_BYTES} bytes")
+                    })?;
+                let reply: WebhookReply = serde_json::from_slice(&bytes)
+                    .map_err(|e| format!("the answer is not a reply: {e}"))?;
+                let too_long = |t: &Option<String>| {
+                    t.as_ref().is_some_and(|t| {
+                        t.chars().count() > shared::protocol::limits::MAX_MESSAGE_CHARS
+                    })
+                };
+                if too_long(&reply.text) || too_long(&reply.handover) {
+                    return Err("the answer is longer than 4,000 characters".into());
+                }
                 let reply = BotReply { text: reply.text, handover: reply.handover, tokens: None };
                 // Nothing in the body: the answer will come through the API.
                 Ok(Some(reply).filter(|r| r.text.is_some() || r.handover.is_some()))
@@ -108,16 +101,15 @@ impl WebhookBot {
 impl Engine for WebhookBot {
     async fn reply(&self, ask: &Ask<'_>) -> Result<Option<BotReply>> {
         let timeout = Delay::from(std::time::Duration::from_millis(TIMEOUT_MS));
-        match select(Box::pin(self.post(ask)), timeout).await {
-            Either::Left((Ok(reply), _)) => Ok(reply),
-            Either::Left((Err(e), _)) => {
-                console_error!("webhook engine: {e}");
-                Ok(Some(BotReply { text: Some(FALLBACK.into()), ..BotReply::default() }))
-            }
-            Either::Right(_) => {
-                console_error!("webhook engine: no answer within {TIMEOUT_MS} ms");
-                Ok(Some(BotReply { text: Some(FALLBACK.into()), ..BotReply::default() }))
-            }
-        }
+        let outcome = select(Box::pin(self.post(ask)), timeout).await;
+        let failure = match outcome {
+            Either::Left((Ok(reply), _)) => return Ok(reply),
+            // A newer visitor message took this call's place: nothing to say.
+            _ if ask.signal.aborted() => return Ok(None),
+            Either::Left((Err(e), _)) => e,
+            Either::Right(_) => format!("no answer within {TIMEOUT_MS} ms"),
+        };
+        console_error!("webhook engine: {failure}");
+        Ok(Some(BotReply { text: Some(FALLBACK.into()), ..BotReply::default() }))
     }
 }

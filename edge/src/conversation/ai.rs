@@ -3,17 +3,59 @@
 
 use shared::api::{Engine, WebhookReply};
 use shared::machine::{BotReply, Input};
+use shared::protocol::limits::MAX_MESSAGE_CHARS;
 use shared::protocol::{Author, Item, ItemBody, Phase, ServerFrame};
-use worker::{Response, Result, console_error};
+use worker::{AbortController, Method, Response, Result, console_error};
 
 use super::{BOT_RETRY_MS, CONTEXT_TURNS, Conversation, now, store, tickets};
 use crate::bot::{self, Asked};
-use crate::internal;
+use crate::internal::{self, SignedReply};
+
+fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
+    crate::http::finish(Err(crate::http::refuse(status, code, message)))
+}
 
 impl Conversation {
-    /// Asks the AI for the visitor message `turn`. Whatever it answers goes back through the
-    /// machine, which drops it if the conversation moved on while the AI was thinking.
+    /// Asks the AI for the visitor message `turn`. One engine call runs at a time: a newer
+    /// message aborts the call in flight, and the loop that ran it asks about the newest turn
+    /// next, so a visitor who types fast costs one answer, not one per message. Whatever the
+    /// engine answers goes back through the machine, which drops it if the conversation moved
+    /// on while the AI was thinking.
     pub(super) async fn ask_bot(&self, turn: u64) -> Result<()> {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if let Some(running) = inner.bot_running {
+                if turn > running
+                    && let Some(abort) = inner.bot_abort.take()
+                {
+                    abort.abort();
+                }
+                return Ok(());
+            }
+            inner.bot_running = Some(turn);
+        }
+        let outcome = self.ask_until_current(turn).await;
+        let mut inner = self.inner.borrow_mut();
+        inner.bot_running = None;
+        inner.bot_abort = None;
+        outcome
+    }
+
+    async fn ask_until_current(&self, mut turn: u64) -> Result<()> {
+        loop {
+            self.ask_once(turn).await?;
+            let next = self.inner.borrow().machine.bot_turn_pending();
+            match next {
+                Some(newer) if newer > turn => {
+                    turn = newer;
+                    self.inner.borrow_mut().bot_running = Some(turn);
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    async fn ask_once(&self, turn: u64) -> Result<()> {
         let Some((site_key, conversation_id)) = self
             .inner
             .borrow()
@@ -23,7 +65,7 @@ impl Conversation {
         else {
             return Ok(());
         };
-        let config = self.site_config().await;
+        let setup = self.site_config().await;
         let items = store::recent_messages(&self.sql(), Some(turn), None, CONTEXT_TURNS)?;
         let (question, turns) = conversation_turns(&items);
         // If this object is evicted mid-answer, the alarm asks again.
@@ -45,17 +87,34 @@ impl Conversation {
             turns: &turns,
             language: language.as_deref(),
         };
-        let reply = bot::reply(&self.env, &config, &asked, &on_draft).await;
+        let abort = AbortController::default();
+        let signal = abort.signal();
+        self.inner.borrow_mut().bot_abort = Some(abort);
+        let reply = bot::reply(&self.env, &setup, &asked, &on_draft, &signal).await;
+        // A call that timed out may still be running: stop it.
+        if let Some(abort) = self.inner.borrow_mut().bot_abort.take() {
+            abort.abort();
+        }
         self.bot_typing(false);
         match reply {
             Ok(Some(reply)) => {
                 self.bot_answered(&site_key, turn, reply).await?;
             }
             // The owner's bot answers later through the API; asking again would duplicate.
-            Ok(None) => self.inner.borrow_mut().bot_retry_at = None,
+            // (An aborted call answers nothing too; the loop asks about the newer turn.)
+            Ok(None) => self.clear_retry(turn),
             Err(e) => console_error!("bot failed: {e}"),
         }
         self.schedule().await
+    }
+
+    /// The safety net of `turn` is no longer needed; a newer turn's stays.
+    fn clear_retry(&self, turn: u64) {
+        let mut inner = self.inner.borrow_mut();
+        let current = inner.machine.bot_turn_pending();
+        if current.is_none_or(|pending| pending <= turn) {
+            inner.bot_retry_at = None;
+        }
     }
 
     async fn bot_answered(&self, site_key: &str, turn: u64, reply: BotReply) -> Result<bool> {
@@ -69,17 +128,44 @@ impl Conversation {
             self.tell_site(site_key, "/usage", &usage).await;
         }
         // An answer came, even an empty one: asking again would only repeat it.
-        self.inner.borrow_mut().bot_retry_at = None;
+        self.clear_retry(turn);
         Ok(self.inner.borrow().machine.last_seq() > before)
     }
 
-    /// The owner's bot answering through the API: only the turn still owed counts.
-    pub(super) async fn webhook_reply(&self, reply: WebhookReply) -> Result<Response> {
+    /// The site's bot answering through the API. The site checks the signature (and that its
+    /// engine is that bot) before the body is even parsed; then only the turn still owed
+    /// counts.
+    pub(super) async fn webhook_reply(&self, signed: SignedReply) -> Result<Response> {
         let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
-            return Response::error("unknown conversation", 404);
+            return refuse(404, "unknown_conversation", "There is no such conversation.");
         };
+        let stub = internal::site(&self.env, &site_key)?;
+        let mut checked =
+            internal::send(&stub, Method::Post, "/verify-bot-reply", Some(&signed)).await?;
+        if checked.status_code() != 200 {
+            // The site words the refusal (bad signature, not its engine): pass it on.
+            let status = checked.status_code();
+            let body = checked.text().await?;
+            return Ok(Response::ok(body)?.with_status(status));
+        }
+        let reply: WebhookReply = match serde_json::from_str(&signed.body) {
+            Ok(r) => r,
+            Err(e) => {
+                let why = format!("The JSON body is not a reply: {e}.");
+                return refuse(400, "malformed_body", &why);
+            }
+        };
+        let too_long =
+            |t: &Option<String>| t.as_ref().is_some_and(|t| t.chars().count() > MAX_MESSAGE_CHARS);
+        if too_long(&reply.text) || too_long(&reply.handover) {
+            return refuse(400, "message_too_long", "A reply can be at most 4000 characters.");
+        }
         if self.inner.borrow().machine.bot_turn_pending() != Some(reply.turn) {
-            return Response::error("that turn is not the AI's to answer any more", 409);
+            return refuse(
+                409,
+                "stale_turn",
+                "That turn is no longer the AI's to answer: the visitor wrote again, or a person took over.",
+            );
         }
         self.refresh_rules().await;
         let turn = reply.turn;
@@ -92,15 +178,15 @@ impl Conversation {
     /// With a model configured, a new ticket's subject and summary come from it, in the
     /// visitor's language; otherwise (or if it fails) the extractive ones stay.
     pub(super) async fn summarise_ticket(&self, number: u32) {
-        let config = self.site_config().await;
-        let Engine::Llm(settings) = &config.engine else { return };
+        let setup = self.site_config().await;
+        let Engine::Llm(settings) = &setup.config.engine else { return };
         let language = self.inner.borrow().profile.language.clone();
         let items = match store::recent_messages(&self.sql(), None, None, CONTEXT_TURNS) {
             Ok(items) => items,
             Err(e) => return console_error!("ticket {number} summary: {e}"),
         };
         let (_, turns) = conversation_turns(&items);
-        let key = self.env.secret("LLM_API_KEY").ok().map(|s| s.to_string());
+        let key = bot::model_key(&self.env, &setup, &settings.base_url);
         let written = bot::summarise(settings, key.as_deref(), &turns, language.as_deref()).await;
         let Some((subject, summary)) = written else { return };
         if let Err(e) = tickets::describe(&self.sql(), number, &subject, &summary) {

@@ -8,6 +8,7 @@ use worker::{Method, Result, WebSocket, console_error};
 
 use super::socket::{Attachment, refuse};
 use super::{Conversation, now, profile};
+use crate::internal::BotSetup;
 use crate::{alarm, internal};
 
 /// Settings are fetched again after this long: business hours open and close meanwhile.
@@ -25,7 +26,7 @@ fn rules(config: &BotConfig) -> Rules {
 impl Conversation {
     /// The site's settings, fetched unless known from the last minute (a settings change
     /// forgets them); the machine gets their rules. A failed fetch keeps the last settings.
-    pub(super) async fn site_config(&self) -> BotConfig {
+    pub(super) async fn site_config(&self) -> BotSetup {
         self.refresh_rules().await;
         self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default()
     }
@@ -42,15 +43,15 @@ impl Conversation {
         };
         let fetched = match internal::site(&self.env, &site_key) {
             Ok(stub) => {
-                internal::ask::<(), BotConfig>(&stub, Method::Get, "/bot-config", None).await
+                internal::ask::<(), BotSetup>(&stub, Method::Get, "/bot-config", None).await
             }
             Err(e) => Err(e),
         };
         match fetched {
-            Ok(Some(config)) => {
+            Ok(Some(setup)) => {
                 let mut inner = self.inner.borrow_mut();
-                inner.machine.set_rules(rules(&config));
-                inner.config = Some((now(), config));
+                inner.machine.set_rules(rules(&setup.config));
+                inner.config = Some((now(), setup));
             }
             Ok(None) | Err(_) => {
                 console_error!("the site's settings could not be read; keeping the last ones");
@@ -58,14 +59,16 @@ impl Conversation {
         }
     }
 
-    /// Sets the alarm for the earliest clock: the unclaimed timeout, or asking the AI again.
+    /// Sets the alarm for the earliest clock: the unclaimed timeout, asking the AI again, or
+    /// closing a socket that has not said hello.
     pub(super) async fn schedule(&self) -> Result<()> {
         if self.inner.borrow().config.is_none() {
             self.refresh_rules().await;
         }
+        let hello = self.close_silent_sockets();
         let next = {
             let inner = self.inner.borrow();
-            [inner.bot_retry_at, inner.machine.next_deadline()].into_iter().flatten().min()
+            [inner.bot_retry_at, inner.machine.next_deadline(), hello].into_iter().flatten().min()
         };
         let storage = self.state.storage();
         match next {

@@ -17,7 +17,7 @@ mod transcript;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use shared::api::{BotConfig, Transcript};
+use shared::api::Transcript;
 use shared::machine::{self, Effect, Input};
 use shared::protocol::{
     AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
@@ -29,7 +29,7 @@ use worker::{
 };
 
 use crate::crypto;
-use crate::internal::{self, InitConversation};
+use crate::internal::{self, BotSetup, InitConversation, Revoke};
 use crate::sockets;
 use socket::{Attachment, Bucket, Who, refuse};
 use store::Meta;
@@ -41,6 +41,18 @@ const BOT_RETRY_MS: i64 = 90_000;
 const CONTEXT_TURNS: usize = 20;
 const PREVIEW_CHARS: usize = 140;
 const VISITOR_TEXT_CHARS: usize = 1000;
+/// A socket must say hello this soon after it opens, or it is closed.
+const HELLO_DEADLINE_MS: Millis = 10_000;
+/// Sockets per conversation and kind: enough for a visitor's tabs and the whole team; past
+/// that the oldest is closed, so a token cannot pile up connections and nobody is locked out.
+const MAX_VISITOR_SOCKETS: usize = 10;
+const MAX_AGENT_SOCKETS: usize = 50;
+/// How long a revocation is remembered, for a socket whose upgrade was checked just before the
+/// revocation arrived but is accepted just after.
+const REVOKED_MEMORY_MS: Millis = 60_000;
+/// Close codes beyond the ones the site sends for account changes.
+const CLOSE_NO_HELLO: u16 = 4008;
+const CLOSE_REPLACED: u16 = 4009;
 
 #[durable_object]
 pub struct Conversation {
@@ -65,9 +77,17 @@ struct Inner {
     buckets: HashMap<String, Bucket>,
     /// The site's settings and when they were fetched; `None` until the first fetch after a
     /// start or a change.
-    config: Option<(Millis, BotConfig)>,
+    config: Option<(Millis, BotSetup)>,
     /// When the alarm should ask the AI again if its answer is still owed.
     bot_retry_at: Option<Millis>,
+    /// The visitor message an engine call is running for, and how to abort it.
+    bot_running: Option<u64>,
+    bot_abort: Option<worker::AbortController>,
+    /// Revocations of the last minute (see [`REVOKED_MEMORY_MS`]).
+    revoked: Vec<(Millis, Revoke)>,
+    /// When the newest item was stored, and whether it was closed as spam.
+    activity_at: Millis,
+    spam: bool,
     /// When the site's index last heard this conversation's summary, and whether a report
     /// is already waiting for its turn.
     reported_at: Millis,
@@ -92,8 +112,10 @@ impl Inner {
                 }
             }
             ItemBody::Event(Event::Escalated { .. }) => self.waiting_since = Some(item.at),
+            ItemBody::Event(Event::Ended { spam, .. }) => self.spam = *spam,
             ItemBody::Note(_) | ItemBody::Event(_) => {}
         }
+        self.activity_at = item.at;
         if self.machine.phase() != Phase::Escalated {
             self.waiting_since = None;
         }
@@ -178,21 +200,106 @@ impl Conversation {
         Response::ok("created")
     }
 
-    fn accept(&self, req: &Request) -> Result<Response> {
+    async fn accept(&self, req: &Request) -> Result<Response> {
         let Some(meta) = self.inner.borrow().meta.clone() else {
             return Response::error("unknown conversation", 404);
         };
         let who = match internal::agent_from(req) {
-            Some(agent) if agent.site_key == meta.site_key => Who::Agent(agent),
+            Some(agent) if agent.site_key == meta.site_key => {
+                if self.was_revoked(&agent) {
+                    return Response::error("session ended", 401);
+                }
+                Who::Agent(agent)
+            }
             Some(_) => return Response::error("not your site", 403),
             None => Who::Visitor,
         };
-        let tag = if matches!(who, Who::Visitor) { "visitor" } else { "agent" };
+        let at = now();
+        let (kind, max) = match &who {
+            Who::Visitor => ("visitor", MAX_VISITOR_SOCKETS),
+            Who::Agent(_) => ("agent", MAX_AGENT_SOCKETS),
+        };
+        self.make_room(kind, max);
+        let member_tag = match &who {
+            Who::Agent(a) => Some(format!("m:{}", a.agent.id)),
+            Who::Visitor => None,
+        };
+        let tags: Vec<&str> = std::iter::once(kind).chain(member_tag.as_deref()).collect();
         let pair = WebSocketPair::new()?;
-        self.state.accept_websocket_with_tags(&pair.server, &[tag]);
-        let att = Attachment { socket_id: crypto::new_id()?, who, ready: false };
+        self.state.accept_websocket_with_tags(&pair.server, &tags);
+        let att = Attachment { socket_id: crypto::new_id()?, who, ready: false, opened_at: at };
         pair.server.serialize_attachment(&att)?;
+        crate::alarm::wake_by(&self.state.storage(), at + HELLO_DEADLINE_MS).await?;
         Response::from_websocket(pair.client)
+    }
+
+    /// Closes the oldest sockets of `kind` until one more fits under `max`.
+    fn make_room(&self, kind: &str, max: usize) {
+        let mut open: Vec<(Millis, WebSocket)> = self
+            .state
+            .get_websockets_with_tag(kind)
+            .into_iter()
+            .filter(|ws| sockets::open_besides(ws, None))
+            .map(|ws| (Attachment::of(&ws).ok().flatten().map_or(0, |a| a.opened_at), ws))
+            .collect();
+        if open.len() < max {
+            return;
+        }
+        open.sort_by_key(|(at, _)| *at);
+        for (_, ws) in open.iter().take(open.len() + 1 - max) {
+            let _ = ws.close(Some(CLOSE_REPLACED), Some("too many connections"));
+        }
+    }
+
+    fn was_revoked(&self, agent: &internal::AgentIdentity) -> bool {
+        let at = now();
+        let mut inner = self.inner.borrow_mut();
+        inner.revoked.retain(|(when, _)| at - when < REVOKED_MEMORY_MS);
+        inner.revoked.iter().any(|(_, r)| crate::site::predates(r, agent))
+    }
+
+    /// `POST /revoke`: the site closes a teammate's sockets after an account change; a teammate
+    /// removed from the team also gives back what they hold.
+    async fn revoke(&self, revoke: Revoke) -> Result<Response> {
+        for ws in self.state.get_websockets_with_tag(&format!("m:{}", revoke.member_id)) {
+            let Ok(Some(att)) = Attachment::of(&ws) else { continue };
+            if let Who::Agent(agent) = &att.who
+                && crate::site::covers(&revoke, agent)
+            {
+                let _ = ws.close(Some(revoke.code), Some(&revoke.reason));
+                self.inner.borrow_mut().buckets.remove(&att.socket_id);
+            }
+        }
+        let requeue = revoke.requeue.then(|| revoke.member_id.clone());
+        self.inner.borrow_mut().revoked.push((now(), revoke));
+        if let Some(agent_id) = requeue {
+            let holds = self.inner.borrow().machine.assignee().is_some_and(|a| a.id == agent_id);
+            if holds {
+                let input = Input::AssigneeAway { agent_id, offline_since: 0, after: 0 };
+                self.input(None, input, None).await?;
+            }
+        }
+        Response::ok("revoked")
+    }
+
+    /// Sockets that never said hello are closed once their deadline passes; returns the next
+    /// deadline of those still waiting.
+    fn close_silent_sockets(&self) -> Option<Millis> {
+        let at = now();
+        let mut next = None::<Millis>;
+        for ws in self.state.get_websockets() {
+            let Ok(Some(att)) = Attachment::of(&ws) else { continue };
+            if att.ready {
+                continue;
+            }
+            let due = att.opened_at + HELLO_DEADLINE_MS;
+            if due <= at {
+                let _ = ws.close(Some(CLOSE_NO_HELLO), Some("no hello"));
+            } else {
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
+        }
+        next
     }
 
     /// `GET /transcript?format=json|text`, for a teammate of this conversation's site.
@@ -310,7 +417,7 @@ impl Conversation {
             }
             ClientFrame::Claim => Input::Claim { by },
             ClientFrame::HandBack => Input::HandBack { by },
-            ClientFrame::End => Input::End { by },
+            ClientFrame::End { spam } => Input::End { by, spam },
             ClientFrame::Reassign { agent_id } => match self.teammate(&agent_id).await? {
                 Some(to) => Input::Reassign { by, to },
                 None => {
@@ -512,7 +619,8 @@ impl DurableObject for Conversation {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/init") => self.init(req.json().await?),
-            (Method::Get, "/ws") => self.accept(&req),
+            (Method::Get, "/ws") => self.accept(&req).await,
+            (Method::Post, "/revoke") => self.revoke(req.json().await?).await,
             (Method::Get, "/transcript") => self.transcript(&req),
             (Method::Post, "/config") => {
                 let config: shared::api::WidgetConfig = req.json().await?;
@@ -605,6 +713,7 @@ impl DurableObject for Conversation {
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
+        self.close_silent_sockets();
         self.refresh_rules().await;
         self.input(None, Input::Tick, None).await?;
         let pending = self.inner.borrow().machine.bot_turn_pending();

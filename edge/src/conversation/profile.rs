@@ -39,23 +39,20 @@ pub fn save(sql: &SqlStorage, p: &VisitorProfile) -> Result<()> {
     )
 }
 
-/// Trims and checks what `identify` sent; blank fields count as absent.
+/// Cleans and checks what `identify` or the contact form sent: names lose controls,
+/// reordering and invisible characters (they could spoof lines in the console and in
+/// transcripts); blank fields count as absent.
 pub fn validate(
     name: Option<String>,
     email: Option<String>,
 ) -> std::result::Result<(Option<String>, Option<String>), String> {
-    let clean = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (name, email) = (clean(name), clean(email));
+    let name = name.map(|n| shared::clean::name(&n)).filter(|n| !n.is_empty());
+    let email = email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
     if name.as_ref().is_some_and(|n| n.chars().count() > limits::MAX_NAME_CHARS) {
         return Err(format!("A name can be at most {} characters.", limits::MAX_NAME_CHARS));
     }
     if let Some(e) = &email {
-        let plausible = e.len() <= limits::MAX_EMAIL_BYTES
-            && e.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-            && !e.chars().any(char::is_whitespace);
-        if !plausible {
-            return Err("That email address does not look right.".into());
-        }
+        shared::validate::email(e)?;
     }
     Ok((name, email))
 }

@@ -37,6 +37,8 @@ impl Conversation {
             visitor_name: inner.profile.name.clone(),
             tickets: inner.machine.tickets(),
             visitor_online: self.visitor_online(closing),
+            activity_at: inner.activity_at,
+            spam: inner.spam,
         };
         Some((meta.site_key.clone(), summary))
     }

@@ -21,6 +21,10 @@ pub struct Attachment {
     pub socket_id: String,
     pub who: Who,
     pub ready: bool,
+    /// When the socket was accepted: one that has not said hello soon after is closed, and
+    /// the oldest goes first when a conversation has too many.
+    #[serde(default)]
+    pub opened_at: Millis,
 }
 
 impl Attachment {

@@ -25,8 +25,10 @@ pub fn text(t: &Transcript) -> String {
     let _ = writeln!(out, "Started: {}", iso(t.created_at));
     let who = [v.name.clone(), v.email.as_ref().map(|e| format!("<{e}>"))];
     let who: Vec<String> = who.into_iter().flatten().collect();
-    let _ =
-        writeln!(out, "Visitor: {}", if who.is_empty() { "unknown".into() } else { who.join(" ") });
+    // Whatever the visitor or the host page said: nothing vouches for it yet.
+    let who =
+        if who.is_empty() { "unknown".into() } else { format!("{} (unverified)", who.join(" ")) };
+    let _ = writeln!(out, "Visitor: {who}");
     if let Some(lang) = &v.language {
         let _ = writeln!(out, "Language: {lang}");
     }
@@ -76,12 +78,13 @@ pub fn text(t: &Transcript) -> String {
                 Event::Reassigned { from, to } => {
                     format!("[{at}] Reassigned from {} to {}", from.name, to.name)
                 }
-                Event::Ended { by } => {
+                Event::Ended { by, spam } => {
                     let by = match by {
                         EndedBy::Visitor => "the visitor".to_owned(),
                         EndedBy::Agent(a) => a.name.clone(),
                     };
-                    format!("[{at}] Conversation ended by {by}")
+                    let spam = if *spam { " as spam" } else { "" };
+                    format!("[{at}] Conversation closed{spam} by {by}")
                 }
             },
         };

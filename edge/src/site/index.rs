@@ -12,8 +12,24 @@ use crate::sql::{self, int, opt_text, text};
 
 /// Columns added after the first release of the index, so the site can ask SQL who is online
 /// and who holds what without parsing every row.
-pub const ADDED: &[(&str, &str)] =
-    &[("visitor_online", "INTEGER NOT NULL DEFAULT 0"), ("assignee_id", "TEXT")];
+pub const ADDED: &[(&str, &str)] = &[
+    ("visitor_online", "INTEGER NOT NULL DEFAULT 0"),
+    ("assignee_id", "TEXT"),
+    ("activity_at", "INTEGER NOT NULL DEFAULT 0"),
+    ("spam", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+/// Indexes on added columns, created after them.
+pub const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS conversations_by_activity ON conversations (activity_at);
+CREATE INDEX IF NOT EXISTS conversations_by_phase ON conversations (phase);
+";
+
+/// The inbox lists every conversation waiting for or held by a person, however many, and the
+/// most recently active of the rest.
+const RECENT_OTHERS: i64 = 500;
+/// Pending and active conversations listed at most (a site with more has other problems).
+const OPEN_MAX: i64 = 5000;
 
 #[derive(Deserialize)]
 struct JsonRow {
@@ -27,10 +43,11 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     let summary: ConversationSummary = req.json().await?;
     let cursor = site.sql().exec(
         "INSERT INTO conversations (id, json, phase, last_seq, updated_at, visitor_online,
-           assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+           assignee_id, activity_at, spam) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET json = excluded.json, phase = excluded.phase,
            last_seq = excluded.last_seq, updated_at = excluded.updated_at,
-           visitor_online = excluded.visitor_online, assignee_id = excluded.assignee_id
+           visitor_online = excluded.visitor_online, assignee_id = excluded.assignee_id,
+           activity_at = excluded.activity_at, spam = excluded.spam
          WHERE excluded.last_seq > conversations.last_seq
             OR (excluded.last_seq = conversations.last_seq
                 AND excluded.updated_at >= conversations.updated_at)",
@@ -42,6 +59,8 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
             int(summary.updated_at),
             int(summary.visitor_online.into()),
             opt_text(summary.assignee.as_ref().map(|a| a.id.as_str())),
+            int(summary.activity_at),
+            int(summary.spam.into()),
         ]),
     )?;
     if cursor.rows_written() > 0 {
@@ -50,11 +69,20 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     Response::ok("indexed")
 }
 
+/// What the inbox shows: every conversation waiting for or held by a person, then the most
+/// recently active of the rest, by their last item (a visitor coming and going, or flooding
+/// reconnects, moves nothing). Conversations closed as spam are left out.
 fn summaries(site: &Site) -> Result<Vec<ConversationSummary>> {
     let rows: Vec<JsonRow> = sql::rows(
         &site.sql(),
-        "SELECT json FROM conversations ORDER BY updated_at DESC LIMIT 1000",
-        vec![],
+        "SELECT json FROM (SELECT json, activity_at FROM conversations
+           WHERE phase IN ('escalated', 'active') AND spam = 0
+           ORDER BY activity_at DESC LIMIT ?)
+         UNION ALL
+         SELECT json FROM (SELECT json, activity_at FROM conversations
+           WHERE phase NOT IN ('escalated', 'active') AND spam = 0
+           ORDER BY activity_at DESC LIMIT ?)",
+        vec![int(OPEN_MAX), int(RECENT_OTHERS)],
     )?;
     rows.into_iter().map(|r| Ok(serde_json::from_str(&r.json)?)).collect()
 }
@@ -65,10 +93,15 @@ pub fn list(site: &Site) -> Result<Response> {
 
 pub fn accept(site: &Site, req: &Request) -> Result<Response> {
     let site_key = site.site_key()?;
-    let Some(agent) =
+    let Some(checked) =
         crate::internal::agent_from(req).filter(|a| Some(&a.site_key) == site_key.as_ref())
     else {
         return Response::error("forbidden", 403);
+    };
+    // Checked again here, with no await before the accept: a revocation handled between the
+    // Worker's check and this upgrade cannot leave the socket open.
+    let Some(agent) = super::team::current(site, &checked)? else {
+        return Response::error("session ended", 401);
     };
     let pair = WebSocketPair::new()?;
     site.state.accept_websocket_with_tags(&pair.server, &["agent"]);

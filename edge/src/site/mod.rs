@@ -4,10 +4,16 @@
 mod index;
 mod mentions;
 mod presence;
+mod revoke;
+mod secrets;
 mod team;
 mod tickets;
 mod usage;
 
+pub use revoke::{covers, predates};
+pub use secrets::{Opened, deployment_model_url};
+
+use std::cell::Cell;
 use std::time::Duration;
 
 use futures_util::future::{Either, join_all, select};
@@ -48,6 +54,9 @@ const PUSH_DEADLINE_MS: u64 = 5_000;
 pub struct Site {
     state: State,
     env: Env,
+    /// Set up (by `/setup`): until then the object answers 404 and writes nothing, so a
+    /// made-up site key leaves no trace in storage.
+    ready: Cell<bool>,
 }
 
 #[derive(serde::Deserialize)]
@@ -61,8 +70,42 @@ impl Site {
         self.state.storage().sql()
     }
 
+    /// Whether setup has run: the settings table exists. Reading creates nothing.
+    fn set_up(sql: &worker::SqlStorage) -> Result<bool> {
+        #[derive(serde::Deserialize)]
+        struct Name {
+            #[allow(dead_code)]
+            name: String,
+        }
+        let found: Option<Name> = sql::first(
+            sql,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'settings'",
+            vec![],
+        )?;
+        Ok(found.is_some())
+    }
+
+    fn migrate(sql: &worker::SqlStorage) -> Result<()> {
+        sql::migrate(sql, SCHEMA)?;
+        for schema in [
+            team::SCHEMA,
+            tickets::SCHEMA,
+            usage::SCHEMA,
+            presence::SCHEMA,
+            secrets::SCHEMA,
+            revoke::SCHEMA,
+        ] {
+            sql::migrate(sql, schema)?;
+        }
+        sql::add_columns(sql, "conversations", index::ADDED)?;
+        sql::migrate(sql, index::INDEXES)
+    }
+
     /// The site's key alone, without parsing the settings; `None` until the site is set up.
     fn site_key(&self) -> Result<Option<String>> {
+        if !self.ready.get() {
+            return Ok(None);
+        }
         #[derive(serde::Deserialize)]
         struct Key {
             site_key: String,
@@ -74,6 +117,9 @@ impl Site {
 
     /// The site's key and settings; `None` until the site is set up.
     fn settings(&self) -> Result<Option<(String, SiteSettings)>> {
+        if !self.ready.get() {
+            return Ok(None);
+        }
         let row: Option<SettingsRow> =
             sql::first(&self.sql(), "SELECT site_key, json FROM settings WHERE id = 1", vec![])?;
         row.map(|r| Ok((r.site_key, serde_json::from_str(&r.json)?))).transpose()
@@ -85,6 +131,12 @@ impl Site {
         let Some(token_hash) = req.headers().get(internal::SETUP_HEADER)? else {
             return Response::error("forbidden", 403);
         };
+        let setup: SetupRequest = req.json().await?;
+        if let Err(refused) = self.model_host_allowed(&setup.settings) {
+            return crate::http::finish(Err(refused));
+        }
+        Self::migrate(&self.sql())?;
+        self.ready.set(true);
         #[derive(serde::Deserialize)]
         struct Used {
             #[allow(dead_code)]
@@ -98,7 +150,6 @@ impl Site {
         if used.is_some() {
             return Response::error("setup token already used", 409);
         }
-        let setup: SetupRequest = req.json().await?;
         team::upsert_members(self, &setup.members).await?;
         sql::run(
             &self.sql(),
@@ -119,18 +170,28 @@ impl Site {
     /// has the chat open; their objects pass it on.
     async fn change_settings(&self, mut req: Request) -> Result<Response> {
         if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
-            return Response::error("forbidden", 403);
+            let why = "Only owners and admins change the settings.";
+            return crate::http::finish(Err(crate::http::refuse(403, "forbidden", why)));
         }
         let Some(site_key) = self.site_key()? else {
             return Response::error("unknown site", 404);
         };
         let settings: SiteSettings = req.json().await?;
+        if let Err(refused) = self.model_host_allowed(&settings) {
+            return crate::http::finish(Err(refused));
+        }
         sql::run(
             &self.sql(),
             "UPDATE settings SET json = ? WHERE id = 1",
             vec![text(serde_json::to_string(&settings)?)],
         )?;
-        let widget = widget_config(site_key, &settings);
+        self.push_settings(widget_config(site_key, &settings)).await?;
+        Response::from_json(&settings)
+    }
+
+    /// Tells every conversation whose widget is open that the settings (or the secrets its AI
+    /// uses) changed: they forget what they cached, and pass the widget's part on.
+    async fn push_settings(&self, widget: WidgetConfig) -> Result<()> {
         let ids = index::with_visitor_online(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)?;
         let all = async {
             for chunk in ids.chunks(PUSH_CONCURRENCY) {
@@ -141,7 +202,7 @@ impl Site {
         if let Either::Right(_) = select(Box::pin(all), deadline).await {
             console_error!("settings push: not every open widget was reached in time");
         }
-        Response::from_json(&settings)
+        Ok(())
     }
 
     async fn push_config(&self, id: &str, widget: &WidgetConfig) {
@@ -164,38 +225,144 @@ impl Site {
         }
     }
 
+    /// A model host other than the deployment's needs the site's own key: the deployment's
+    /// key is never sent there (see `bot::model_key`), and a site saved that way would only
+    /// fail at the visitor.
+    fn model_host_allowed(
+        &self,
+        s: &SiteSettings,
+    ) -> std::result::Result<(), crate::http::Refused> {
+        let shared::api::Engine::Llm(llm) = &s.engine else { return Ok(()) };
+        let allowed = deployment_model_url(&self.env);
+        let has_own = self.ready.get() && secrets::has_model_key(self)?;
+        if has_own || shared::validate::same_endpoint(&llm.base_url, &allowed) {
+            return Ok(());
+        }
+        Err(crate::http::refuse(
+            400,
+            "model_key_required",
+            format!(
+                "This model host needs the site's own API key (Settings → AI engine → API key): \
+                 the deployment's key is only ever sent to {allowed}."
+            ),
+        ))
+    }
+
     fn bot_config(&self) -> Result<Response> {
         match self.settings()? {
-            Some((_, s)) => Response::from_json(&BotConfig {
-                open_now: open_now(&s),
-                faq: s.faq,
-                engine: s.engine,
-                takeover: s.takeover,
+            Some((site_key, s)) => Response::from_json(&internal::BotSetup {
+                secrets: secrets::opened(self, &site_key)?,
+                config: BotConfig {
+                    open_now: open_now(&s),
+                    faq: s.faq,
+                    engine: s.engine,
+                    takeover: s.takeover,
+                },
             }),
             None => Response::error("unknown site", 404),
         }
+    }
+
+    /// `POST /verify-bot-reply`: a reply from the site's own bot, checked with the site's
+    /// signing secrets, and only while the site's engine is that bot.
+    async fn verify_bot_reply(&self, mut req: Request) -> Result<Response> {
+        let signed: internal::SignedReply = req.json().await?;
+        let refuse = |status, code, message: &str| {
+            crate::http::finish(Err(crate::http::refuse(status, code, message)))
+        };
+        let Some((site_key, s)) = self.settings()? else {
+            return refuse(404, "unknown_conversation", "There is no such conversation.");
+        };
+        if !matches!(s.engine, shared::api::Engine::Webhook(_)) {
+            return refuse(
+                409,
+                "not_webhook_engine",
+                "This site's AI is not its own bot: replies through this API are refused.",
+            );
+        }
+        let keys: Vec<Vec<u8>> = secrets::opened(self, &site_key)?
+            .webhook_secrets
+            .iter()
+            .filter_map(|s| shared::signing::key(s))
+            .collect();
+        let now_secs = worker::Date::now().as_millis() as i64 / 1000;
+        let checked = shared::signing::verify_reply(
+            &keys,
+            &signed.method,
+            &signed.path,
+            &signed.timestamp,
+            &signed.signature,
+            signed.body.as_bytes(),
+            now_secs,
+        );
+        match checked {
+            Ok(()) => Response::ok("verified"),
+            Err(_) => refuse(
+                401,
+                "bad_signature",
+                "The signature is missing, wrong, or more than five minutes off.",
+            ),
+        }
+    }
+
+    /// `/secrets…`: owners and admins see which secrets are set and write new ones.
+    async fn secrets(&self, req: Request, path: &str) -> Result<Response> {
+        if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
+            let why = "Only owners and admins manage the site's secrets.";
+            return crate::http::finish(Err(crate::http::refuse(403, "forbidden", why)));
+        }
+        let Some(site_key) = self.site_key()? else {
+            return Response::error("unknown site", 404);
+        };
+        let res = match (req.method(), path) {
+            (Method::Get, "/secrets") => return secrets::status(self),
+            (Method::Put, "/secrets/model-key") => {
+                secrets::set_model_key(self, &site_key, req).await?
+            }
+            (Method::Delete, "/secrets/model-key") => secrets::delete_model_key(self)?,
+            (Method::Post, "/secrets/webhook") => secrets::rotate_webhook(self, &site_key)?,
+            _ => return Response::error("not found", 404),
+        };
+        // A removed or replaced key must stop being used at once, not after a cache expires.
+        if res.status_code() == 200
+            && let Some((key, s)) = self.settings()?
+        {
+            self.push_settings(widget_config(key, &s)).await?;
+        }
+        Ok(res)
     }
 }
 
 impl DurableObject for Site {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        let migrated = sql::migrate(&sql, SCHEMA)
-            .and_then(|()| sql::migrate(&sql, team::SCHEMA))
-            .and_then(|()| sql::migrate(&sql, tickets::SCHEMA))
-            .and_then(|()| sql::migrate(&sql, usage::SCHEMA))
-            .and_then(|()| sql::migrate(&sql, presence::SCHEMA))
-            .and_then(|()| sql::add_columns(&sql, "conversations", index::ADDED));
-        if let Err(e) = migrated {
-            console_error!("site schema: {e}");
-        }
-        Site { state, env }
+        let ready = match Self::set_up(&sql) {
+            Ok(true) => match Self::migrate(&sql) {
+                Ok(()) => true,
+                Err(e) => {
+                    console_error!("site schema: {e}");
+                    true
+                }
+            },
+            Ok(false) => false,
+            Err(e) => {
+                console_error!("site storage: {e}");
+                false
+            }
+        };
+        Site { state, env, ready: Cell::new(ready) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         let path = req.path();
+        if !self.ready.get() && path != "/setup" {
+            return Response::error("unknown site", 404);
+        }
         if path == "/team" || path.starts_with("/team/") {
             return team::manage(self, req, &path).await;
+        }
+        if path == "/secrets" || path.starts_with("/secrets/") {
+            return self.secrets(req, &path).await;
         }
         match (req.method(), path.as_str()) {
             (Method::Post, "/setup") => self.setup(req).await,
@@ -218,6 +385,7 @@ impl DurableObject for Site {
             (Method::Get, "/tickets.csv") => tickets::csv(self),
             (Method::Post, "/mention") => mentions::notify(self, req).await,
             (Method::Post, "/usage") => usage::add(self, req).await,
+            (Method::Post, "/verify-bot-reply") => self.verify_bot_reply(req).await,
             (Method::Get, "/usage") => usage::recent(self),
             _ => Response::error("not found", 404),
         }
@@ -245,13 +413,16 @@ impl DurableObject for Site {
         presence::socket_closed(self, &ws).await
     }
 
-    /// Prunes expired sessions (daily) and sends away assignees' conversations back to
-    /// Pending (when due).
+    /// Prunes expired sessions (closing their sockets) and old failed sign-ins (daily), sends
+    /// away assignees' conversations back to Pending, and retries undelivered revocations.
     async fn alarm(&self) -> Result<Response> {
+        if !self.ready.get() {
+            return Response::ok("not set up");
+        }
         let now = worker::Date::now().as_millis() as i64;
-        sql::run(&self.sql(), "DELETE FROM sessions WHERE expires_at <= ?", vec![int(now)])?;
-        let next_away = presence::check(self).await?;
-        let next = next_away.map_or(now + DAY_MS, |at| at.min(now + DAY_MS));
+        team::prune(self, now).await?;
+        let clocks = [presence::check(self).await?, revoke::deliver(self).await?];
+        let next = clocks.into_iter().flatten().fold(now + DAY_MS, i64::min);
         self.state.storage().set_alarm(crate::alarm::at(next)).await?;
         Response::ok("alarm handled")
     }

@@ -60,6 +60,31 @@ fn away_after(site: &Site) -> Result<Option<Millis>> {
     Ok((secs > 0).then(|| Millis::from(secs) * 1000))
 }
 
+/// Tells every conversation `agent_id` holds that they are away since `offline_since`.
+async fn tell_held(
+    site: &Site,
+    agent_id: &str,
+    offline_since: Millis,
+    after: Millis,
+) -> Result<()> {
+    let body = AssigneeAway { agent_id: agent_id.to_owned(), offline_since, after };
+    for id in super::index::held_by(site, agent_id)? {
+        let sent = match internal::conversation(&site.env, &id) {
+            Ok(stub) => internal::send(&stub, Method::Post, "/away", Some(&body)).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            console_error!("away notice to {id}: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// A removed teammate's conversations go back to Pending at once.
+pub async fn requeue_now(site: &Site, agent_id: &str) -> Result<()> {
+    tell_held(site, agent_id, 0, 0).await
+}
+
 #[derive(Deserialize)]
 struct Away {
     agent_id: String,
@@ -78,20 +103,7 @@ pub async fn check(site: &Site) -> Result<Option<Millis>> {
         vec![int(now - after)],
     )?;
     for away in &due {
-        let body = AssigneeAway {
-            agent_id: away.agent_id.clone(),
-            offline_since: away.offline_since,
-            after,
-        };
-        for id in super::index::held_by(site, &away.agent_id)? {
-            let sent = match internal::conversation(&site.env, &id) {
-                Ok(stub) => internal::send(&stub, Method::Post, "/away", Some(&body)).await,
-                Err(e) => Err(e),
-            };
-            if let Err(e) = sent {
-                console_error!("away notice to {id}: {e}");
-            }
-        }
+        tell_held(site, &away.agent_id, away.offline_since, after).await?;
         sql::run(
             &sql,
             "UPDATE presence SET told = 1 WHERE agent_id = ?",

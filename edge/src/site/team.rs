@@ -8,13 +8,25 @@ use worker::{Date, Request, Response, Result};
 use super::Site;
 use crate::api::admin::{Credentials, LoginGranted};
 use crate::crypto;
-use crate::internal::{self, SessionToken};
+use crate::internal::{self, AgentIdentity, SessionToken};
 use crate::sql::{self, int, text};
 
 const SESSION_MS: i64 = internal::SESSION_DAYS as i64 * super::DAY_MS;
-/// Failed sign-ins allowed per email (and per client address) in a window.
+/// Failed sign-ins allowed per email in a window, and per client address (higher: a whole
+/// office may sign in from one address).
 const MAX_FAILURES: i64 = 5;
+const MAX_CLIENT_FAILURES: i64 = 20;
 const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Failure records kept at most: made-up emails cannot grow storage without bound.
+const MAX_FAILURE_ROWS: i64 = 10_000;
+
+/// What failed sign-ins are counted under: the email (hashed, so its length is fixed and the
+/// table holds no addresses) and the client's address.
+fn failure_keys(email: &str, client: Option<&str>) -> Vec<String> {
+    let email = format!("email:{}", crypto::secret_hash(&normalize(email)));
+    let client = client.map(|c| format!("client:{}", c.chars().take(64).collect::<String>()));
+    std::iter::once(email).chain(client).collect()
+}
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS login_failures (
@@ -65,7 +77,8 @@ fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
     crate::http::finish(Err(crate::http::refuse(status, code, message)))
 }
 
-/// Creates members that are new and updates those whose email exists, replacing the password.
+/// Creates members that are new and updates those whose email exists, replacing the password
+/// (setup only: the operator's first-run tool).
 pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
     // Hash first: the writes below then happen together, with no await between them.
     let mut hashed = Vec::with_capacity(members.len());
@@ -83,7 +96,7 @@ pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
             vec![
                 text(id),
                 text(normalize(&m.email)),
-                text(m.name.trim()),
+                text(shared::clean::name(&m.name)),
                 text(m.role.as_str()),
                 text(hash),
                 int(now()),
@@ -116,7 +129,10 @@ fn locked_for(site: &Site, key: &str) -> Result<Option<i64>> {
         vec![text(key)],
     )?;
     Ok(row
-        .filter(|f| f.count >= MAX_FAILURES && now() - f.first_at < FAILURE_WINDOW_MS)
+        .filter(|f| {
+            let max = if key.starts_with("client:") { MAX_CLIENT_FAILURES } else { MAX_FAILURES };
+            f.count >= max && now() - f.first_at < FAILURE_WINDOW_MS
+        })
         .map(|f| ((f.first_at + FAILURE_WINDOW_MS - now()) / 60_000).max(1)))
 }
 
@@ -145,20 +161,15 @@ pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
     let Some(site_key) = site.site_key()? else {
         return Response::error("unknown site", 404);
     };
-    let keys: Vec<String> = [
-        Some(format!("email:{}", normalize(&creds.email))),
-        creds.client.map(|c| format!("client:{c}")),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let keys = failure_keys(&creds.email, creds.client.as_deref());
     for key in &keys {
         if let Some(minutes) = locked_for(site, key)? {
             let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
             return refuse(429, "too_many_attempts", &message);
         }
     }
-    let row = by_email(site, &creds.email)?;
+    // Far longer than any password we accept: refused without spending a hash on it.
+    let row = by_email(site, &creds.email)?.filter(|_| creds.password.len() <= 1024);
     let verified = match &row {
         Some(r) => crypto::verify_password(&creds.password, &r.password_hash).await?,
         None => {
@@ -171,6 +182,8 @@ pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
         for key in &keys {
             record_failure(site, key)?;
         }
+        // Old failures are pruned by the alarm.
+        crate::alarm::wake_by(&site.state.storage(), now() + super::DAY_MS).await?;
         return refuse(401, "wrong_credentials", "That email and password do not match.");
     };
     for key in &keys {
@@ -194,32 +207,109 @@ pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
 /// A syntactically valid hash of no password anyone knows.
 const DUMMY_HASH: &str = "pbkdf2-sha256$100000$00000000000000000000000000000000$00";
 
-pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
-    let SessionToken { token } = req.json().await?;
-    let Some(site_key) = site.site_key()? else {
-        return Response::error("unknown site", 404);
-    };
+fn session_member(site: &Site, token_hash: &str) -> Result<Option<MemberRow>> {
     let columns: Vec<String> = MEMBER_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect();
     let query = format!(
         "SELECT {} FROM sessions s JOIN members m ON m.id = s.member_id
          WHERE s.token_hash = ? AND s.expires_at > ?",
         columns.join(", ")
     );
-    let row: Option<MemberRow> =
-        sql::first(&site.sql(), &query, vec![text(crypto::secret_hash(&token)), int(now())])?;
-    match row.and_then(|r| r.me(site_key, &token)) {
-        Some(me) => Response::from_json(&me),
+    sql::first(&site.sql(), &query, vec![text(token_hash), int(now())])
+}
+
+/// `POST /session`: the teammate behind a session secret. With `socket_in`, the session is
+/// opening a socket into that conversation: recorded, so an account change can close it.
+pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
+    let SessionToken { token, socket_in } = req.json().await?;
+    let Some(site_key) = site.site_key()? else {
+        return Response::error("unknown site", 404);
+    };
+    let hash = crypto::secret_hash(&token);
+    let Some(row) = session_member(site, &hash)? else {
+        return Response::error("no such session", 401);
+    };
+    if let Some(conversation) = socket_in.filter(|c| crate::api::valid_conversation_id(c)) {
+        super::revoke::register(site, &row.id, &hash, &conversation)?;
+    }
+    match row.me(site_key, &token) {
+        Some(me) => Response::from_json(&internal::SessionCheck { me, checked_at: now() }),
         None => Response::error("no such session", 401),
     }
 }
 
-pub async fn logout(site: &Site, mut req: Request) -> Result<Response> {
-    let SessionToken { token } = req.json().await?;
-    sql::run(
-        &site.sql(),
-        "DELETE FROM sessions WHERE token_hash = ?",
-        vec![text(crypto::secret_hash(&token))],
+/// The identity behind a session as it stands now (role and name may have changed since it
+/// was checked); `None` when the session ended.
+pub fn current(site: &Site, who: &AgentIdentity) -> Result<Option<AgentIdentity>> {
+    let Some(row) = session_member(site, &who.session)?.filter(|r| r.id == who.agent.id) else {
+        return Ok(None);
+    };
+    Ok(Role::parse(&row.role).map(|role| AgentIdentity {
+        site_key: who.site_key.clone(),
+        agent: AgentRef { id: row.id, name: row.name },
+        role,
+        session: who.session.clone(),
+        checked_at: now(),
+    }))
+}
+
+/// Daily upkeep: expired sessions end (their sockets close), old failed sign-ins go, and
+/// socket records of sessions that no longer exist are dropped.
+pub async fn prune(site: &Site, now: i64) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Expired {
+        member_id: String,
+        token_hash: String,
+    }
+    let sql = site.sql();
+    let expired: Vec<Expired> = sql::rows(
+        &sql,
+        "SELECT member_id, token_hash FROM sessions WHERE expires_at <= ?",
+        vec![int(now)],
     )?;
+    sql::run(&sql, "DELETE FROM sessions WHERE expires_at <= ?", vec![int(now)])?;
+    let mut by_member: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for e in expired {
+        by_member.entry(e.member_id).or_default().push(e.token_hash);
+    }
+    for (member, sessions) in by_member {
+        super::revoke::revoke(site, &member, Some(sessions), super::revoke::SESSION_ENDED).await?;
+    }
+    sql::run(
+        &sql,
+        "DELETE FROM login_failures WHERE first_at <= ?",
+        vec![int(now - FAILURE_WINDOW_MS)],
+    )?;
+    sql::run(
+        &sql,
+        "DELETE FROM login_failures WHERE key NOT IN
+           (SELECT key FROM login_failures ORDER BY first_at DESC LIMIT ?)",
+        vec![int(MAX_FAILURE_ROWS)],
+    )?;
+    sql::run(
+        &sql,
+        "DELETE FROM agent_sockets WHERE session NOT IN (SELECT token_hash FROM sessions)",
+        vec![],
+    )
+}
+
+/// Signing out ends the session and closes the sockets it opened.
+pub async fn logout(site: &Site, mut req: Request) -> Result<Response> {
+    let SessionToken { token, .. } = req.json().await?;
+    let hash = crypto::secret_hash(&token);
+    #[derive(Deserialize)]
+    struct Owner {
+        member_id: String,
+    }
+    let owner: Option<Owner> = sql::first(
+        &site.sql(),
+        "SELECT member_id FROM sessions WHERE token_hash = ?",
+        vec![text(&hash)],
+    )?;
+    sql::run(&site.sql(), "DELETE FROM sessions WHERE token_hash = ?", vec![text(&hash)])?;
+    if let Some(owner) = owner {
+        let ended = super::revoke::SESSION_ENDED;
+        super::revoke::revoke(site, &owner.member_id, Some(vec![hash]), ended).await?;
+    }
     Response::ok("signed out")
 }
 
@@ -245,109 +335,227 @@ fn owners(site: &Site) -> Result<usize> {
 }
 
 /// `GET /team`, `POST /team`, `PATCH /team/{id}`, `DELETE /team/{id}`: the acting teammate
-/// comes in the trusted agent header. Owners and admins manage the team; only an owner makes
-/// or unmakes an owner; the last owner stays.
+/// comes in the trusted agent header. Owners and admins manage the team; anything touching an
+/// owner is an owner's to do; the last owner stays; everyone may change their own name, email
+/// and password (the last two with their current password).
 pub async fn manage(site: &Site, mut req: Request, path: &str) -> Result<Response> {
     let Some(actor) = internal::agent_from(&req) else { return Response::error("forbidden", 403) };
     let method = req.method();
     let target = path.strip_prefix("/team/").map(str::to_owned);
-    if method == worker::Method::Get && target.is_none() {
-        return Response::from_json(&list(site)?);
-    }
-    let is_self = target.as_deref() == Some(actor.agent.id.as_str());
-    let may = actor.role.can_manage() || (is_self && method == worker::Method::Patch);
-    if !may {
-        return refuse(403, "forbidden", "Only owners and admins manage the team.");
-    }
     match (method, target) {
-        (worker::Method::Post, None) => {
-            let new: NewMember = req.json().await?;
-            if new.role == Role::Owner && actor.role != Role::Owner {
-                return refuse(403, "forbidden", "Only an owner can add an owner.");
-            }
-            if !new.email.contains('@') || new.password.chars().count() < 10 {
-                return refuse(
-                    400,
-                    "invalid_member",
-                    "A member needs an email and a password of 10+ characters.",
-                );
-            }
-            if by_email(site, &new.email)?.is_some() {
-                return refuse(409, "member_exists", "Someone on the team already has that email.");
-            }
-            upsert_members(site, std::slice::from_ref(&new)).await?;
-            let added = by_email(site, &new.email)?.and_then(MemberRow::member);
-            Ok(Response::from_json(&added)?.with_status(201))
+        (worker::Method::Get, None) => Response::from_json(&list(site)?),
+        (worker::Method::Post, None) if !actor.role.can_manage() => {
+            forbidden("Only owners and admins manage the team.")
         }
-        (worker::Method::Patch, Some(id)) => {
-            let change: MemberChange = req.json().await?;
-            let Some(current) = by_id(site, &id)?.and_then(MemberRow::member) else {
-                return refuse(404, "unknown_member", "There is no such teammate.");
-            };
-            if let Some(role) = change.role {
-                if !actor.role.can_manage() {
-                    return refuse(403, "forbidden", "Only owners and admins change roles.");
-                }
-                let touches_owner = role == Role::Owner || current.role == Role::Owner;
-                if touches_owner && actor.role != Role::Owner {
-                    return refuse(403, "forbidden", "Only an owner can make or unmake an owner.");
-                }
-                if current.role == Role::Owner && role != Role::Owner && owners(site)? <= 1 {
-                    return refuse(409, "last_owner", "The team needs at least one owner.");
-                }
-            }
-            if let Some(name) = &change.name
-                && (name.trim().is_empty() || name.chars().count() > 60)
-            {
-                return refuse(400, "invalid_name", "A display name has 1 to 60 characters.");
-            }
-            let hash = match &change.password {
-                Some(p) if p.chars().count() < 10 => {
-                    return refuse(400, "weak_password", "Passwords need at least 10 characters.");
-                }
-                Some(p) => Some(crypto::hash_password(p).await?),
-                None => None,
-            };
-            let sql = site.sql();
-            if let Some(name) = &change.name {
-                sql::run(
-                    &sql,
-                    "UPDATE members SET name = ? WHERE id = ?",
-                    vec![text(name.trim()), text(&id)],
-                )?;
-            }
-            if let Some(role) = change.role {
-                sql::run(
-                    &sql,
-                    "UPDATE members SET role = ? WHERE id = ?",
-                    vec![text(role.as_str()), text(&id)],
-                )?;
-            }
-            if let Some(hash) = hash {
-                sql::run(
-                    &sql,
-                    "UPDATE members SET password_hash = ? WHERE id = ?",
-                    vec![text(hash), text(&id)],
-                )?;
-            }
-            Response::from_json(&by_id(site, &id)?.and_then(MemberRow::member))
-        }
-        (worker::Method::Delete, Some(id)) => {
-            let Some(current) = by_id(site, &id)?.and_then(MemberRow::member) else {
-                return refuse(404, "unknown_member", "There is no such teammate.");
-            };
-            if current.role == Role::Owner && (actor.role != Role::Owner || owners(site)? <= 1) {
-                return refuse(
-                    409,
-                    "last_owner",
-                    "Only an owner removes an owner, and the last owner stays.",
-                );
-            }
-            let sql = site.sql();
-            sql::run(&sql, "DELETE FROM sessions WHERE member_id = ?", vec![text(&id)])?;
-            sql::run(&sql, "DELETE FROM members WHERE id = ?", vec![text(&id)])?;
-            Ok(Response::empty()?.with_status(204))
-        }
+        (worker::Method::Post, None) => match parse(&mut req).await {
+            Ok(new) => add(site, &actor, new).await,
+            Err(refused) => refused,
+        },
+        (worker::Method::Patch, Some(id)) => match parse(&mut req).await {
+            Ok(change) => self::change(site, &actor, &id, change).await,
+            Err(refused) => refused,
+        },
+        (worker::Method::Delete, Some(id)) => remove(site, &actor, &id).await,
         _ => Response::error("not found", 404),
     }
+}
+
+/// The body as `T`, or the 400 that says why not.
+async fn parse<T: serde::de::DeserializeOwned>(
+    req: &mut Request,
+) -> std::result::Result<T, Result<Response>> {
+    let text = req.text().await.map_err(Err)?;
+    serde_json::from_str(&text)
+        .map_err(|e| refuse(400, "malformed_body", &format!("The JSON body is not valid: {e}.")))
+}
+
+fn forbidden(message: &str) -> Result<Response> {
+    refuse(403, "forbidden", message)
+}
+
+async fn add(site: &Site, actor: &AgentIdentity, new: NewMember) -> Result<Response> {
+    if !actor.role.can_manage() {
+        return forbidden("Only owners and admins manage the team.");
+    }
+    if new.role == Role::Owner && actor.role != Role::Owner {
+        return forbidden("Only an owner can add an owner.");
+    }
+    let checked = shared::validate::email(&new.email)
+        .and_then(|()| shared::validate::member_name(&new.name))
+        .and_then(|()| shared::validate::password(&new.password));
+    if let Err(message) = checked {
+        return refuse(400, "invalid_member", &message);
+    }
+    if by_email(site, &new.email)?.is_some() {
+        return refuse(409, "member_exists", "Someone on the team already has that email.");
+    }
+    upsert_members(site, std::slice::from_ref(&new)).await?;
+    let added = by_email(site, &new.email)?.and_then(MemberRow::member);
+    Ok(Response::from_json(&added)?.with_status(201))
+}
+
+/// Who may change what of `target`: yourself always (your role only as a manager); others
+/// only as an owner or admin, and an owner's account only as an owner.
+fn may_change(
+    actor: &AgentIdentity,
+    target: &Member,
+    change: &MemberChange,
+) -> Option<&'static str> {
+    let is_self = actor.agent.id == target.id;
+    if !is_self && !actor.role.can_manage() {
+        return Some("Only owners and admins change a teammate's account.");
+    }
+    if target.role == Role::Owner && actor.role != Role::Owner {
+        return Some("Only an owner can change an owner's account.");
+    }
+    match change.role {
+        Some(_) if !actor.role.can_manage() => Some("Only owners and admins change roles."),
+        Some(Role::Owner) if actor.role != Role::Owner => {
+            Some("Only an owner can make someone an owner.")
+        }
+        _ => None,
+    }
+}
+
+async fn change(
+    site: &Site,
+    actor: &AgentIdentity,
+    id: &str,
+    change: MemberChange,
+) -> Result<Response> {
+    let Some(row) = by_id(site, id)? else {
+        return refuse(404, "unknown_member", "There is no such teammate.");
+    };
+    let hash_now = row.password_hash.clone();
+    let Some(current) = row.member() else {
+        return refuse(404, "unknown_member", "There is no such teammate.");
+    };
+    if let Some(why) = may_change(actor, &current, &change) {
+        return forbidden(why);
+    }
+    if let Some(role) = change.role
+        && current.role == Role::Owner
+        && role != Role::Owner
+        && owners(site)? <= 1
+    {
+        return refuse(409, "last_owner", "The team needs at least one owner.");
+    }
+    let name = change.name.as_deref().map(shared::clean::name);
+    if let Some(raw) = &change.name
+        && let Err(message) = shared::validate::new_member_name(raw)
+    {
+        return refuse(400, "invalid_name", &message);
+    }
+    let email = change.email.as_deref().map(normalize).filter(|e| *e != current.email);
+    if let Some(e) = &email {
+        if let Err(message) = shared::validate::email(e) {
+            return refuse(400, "invalid_email", &message);
+        }
+        if by_email(site, e)?.is_some() {
+            return refuse(409, "member_exists", "Someone on the team already has that email.");
+        }
+    }
+    if let Some(p) = &change.password
+        && let Err(message) = shared::validate::password(p)
+    {
+        return refuse(400, "weak_password", &message);
+    }
+    // Your own password or email changes only with your current password: a session left
+    // open on someone's screen cannot lock its owner out.
+    let is_self = actor.agent.id == current.id;
+    if is_self && (change.password.is_some() || email.is_some()) {
+        let keys = failure_keys(&current.email, None);
+        if let Some(minutes) = locked_for(site, &keys[0])? {
+            let message = format!("Too many wrong passwords. Try again in {minutes} minute(s).");
+            return refuse(429, "too_many_attempts", &message);
+        }
+        let given = change.current_password.as_deref().unwrap_or("");
+        if given.len() > 1024 || !crypto::verify_password(given, &hash_now).await? {
+            record_failure(site, &keys[0])?;
+            return refuse(403, "wrong_password", "Your current password is not right.");
+        }
+    }
+    let new_hash = match &change.password {
+        Some(p) => Some(crypto::hash_password(p).await?),
+        None => None,
+    };
+    // The writes, with no await between them.
+    let sql = site.sql();
+    let set = |column: &str, value: String| {
+        sql::run(
+            &sql,
+            &format!("UPDATE members SET {column} = ? WHERE id = ?"),
+            vec![text(value), text(id)],
+        )
+    };
+    if let Some(name) = &name {
+        set("name", name.clone())?;
+    }
+    if let Some(email) = &email {
+        set("email", email.clone())?;
+    }
+    if let Some(role) = change.role {
+        set("role", role.as_str().to_owned())?;
+    }
+    let ended = match new_hash {
+        Some(hash) => {
+            set("password_hash", hash)?;
+            Some(end_sessions(site, id, is_self.then_some(actor.session.as_str()))?)
+        }
+        None => None,
+    };
+    // Sockets carry the role and the name their messages show: close them, and the consoles
+    // reconnect as who the teammate is now. A new password ends the other sessions outright.
+    if let Some(sessions) = ended {
+        super::revoke::revoke(site, id, Some(sessions), super::revoke::SESSION_ENDED).await?;
+    }
+    let renamed = name.as_ref().is_some_and(|n| *n != current.name);
+    if change.role.is_some_and(|r| r != current.role) || renamed {
+        super::revoke::revoke(site, id, None, super::revoke::ACCESS_CHANGED).await?;
+    }
+    Response::from_json(&by_id(site, id)?.and_then(MemberRow::member))
+}
+
+/// Deletes `member_id`'s sessions but `keep`; returns the ended ones.
+fn end_sessions(site: &Site, member_id: &str, keep: Option<&str>) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct S {
+        token_hash: String,
+    }
+    let keep = keep.unwrap_or("");
+    let ended: Vec<S> = sql::rows(
+        &site.sql(),
+        "SELECT token_hash FROM sessions WHERE member_id = ? AND token_hash != ?",
+        vec![text(member_id), text(keep)],
+    )?;
+    sql::run(
+        &site.sql(),
+        "DELETE FROM sessions WHERE member_id = ? AND token_hash != ?",
+        vec![text(member_id), text(keep)],
+    )?;
+    Ok(ended.into_iter().map(|s| s.token_hash).collect())
+}
+
+async fn remove(site: &Site, actor: &AgentIdentity, id: &str) -> Result<Response> {
+    if !actor.role.can_manage() {
+        return forbidden("Only owners and admins manage the team.");
+    }
+    let Some(current) = by_id(site, id)?.and_then(MemberRow::member) else {
+        return refuse(404, "unknown_member", "There is no such teammate.");
+    };
+    if current.role == Role::Owner && actor.role != Role::Owner {
+        return forbidden("Only an owner can remove an owner.");
+    }
+    if current.role == Role::Owner && owners(site)? <= 1 {
+        return refuse(409, "last_owner", "The team needs at least one owner.");
+    }
+    let sql = site.sql();
+    end_sessions(site, id, None)?;
+    sql::run(&sql, "DELETE FROM members WHERE id = ?", vec![text(id)])?;
+    // Their sockets close, and what they held goes back to Pending for the rest of the team:
+    // told through the conversations where they had a socket, and through the index for any
+    // other (a conversation they hold but no longer have open).
+    super::revoke::remove(site, id).await?;
+    super::presence::requeue_now(site, id).await?;
+    Ok(Response::empty()?.with_status(204))
 }

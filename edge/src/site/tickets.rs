@@ -77,7 +77,7 @@ pub fn csv(site: &Site) -> Result<Response> {
     let mut tickets = all(site)?;
     tickets.reverse();
     for t in tickets {
-        out.write_record([
+        let row = [
             t.id,
             t.conversation_id,
             t.number.to_string(),
@@ -92,8 +92,9 @@ pub fn csv(site: &Site) -> Result<Response> {
             t.customer_email.unwrap_or_default(),
             iso(t.opened_at),
             t.resolved_at.map(iso).unwrap_or_default(),
-        ])
-        .map_err(fail)?;
+        ];
+        // Visitors write subjects, summaries and names: no cell may run as a formula.
+        out.write_record(row.iter().map(|cell| shared::clean::csv_cell(cell))).map_err(fail)?;
     }
     let bytes = out.into_inner().map_err(|e| worker::Error::RustError(format!("csv: {e}")))?;
     let mut res = Response::from_bytes(bytes)?;

@@ -1,0 +1,160 @@
+//! The site's own secrets on the settings page: its model API key (write-only: a hint of it is
+//! all that is ever shown) and its bot's signing secret (shown once, when created or rotated).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{Me, SecretInfo, SecretsStatus};
+
+use crate::{api, time};
+
+fn described(info: &SecretInfo) -> String {
+    format!("{} · set {}", info.hint, time::clock(info.created_at))
+}
+
+/// The API key row of the model engine. `base_url` is the host the settings point at.
+#[component]
+pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
+    let status = RwSignal::new(None::<SecretsStatus>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let draft = RwSignal::new(String::new());
+    spawn_local(async move {
+        match api::secrets().await {
+            Ok(s) => status.set(Some(s)),
+            Err(e) => message.set(Some((false, e))),
+        }
+    });
+    let save = move |_| {
+        let key = draft.get_untracked();
+        if key.trim().is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            match api::set_model_key(&me.get_untracked().csrf, &key).await {
+                Ok(s) => {
+                    status.set(Some(s));
+                    draft.set(String::new());
+                    message.set(Some((true, "Key saved. It is never shown again.".into())));
+                }
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
+    };
+    let remove = move |_| {
+        spawn_local(async move {
+            match api::delete_model_key(&me.get_untracked().csrf).await {
+                Ok(s) => {
+                    status.set(Some(s));
+                    message.set(Some((true, "Key removed.".into())));
+                }
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
+    };
+    let current =
+        move || status.with(|s| s.as_ref().and_then(|s| s.model_key.as_ref().map(described)));
+    let deployment_url = move || {
+        status.with(|s| s.as_ref().map(|s| s.deployment_model_url.clone()).unwrap_or_default())
+    };
+    // Without the site's own key, only the deployment's host can be used.
+    let needs_own = move || {
+        current().is_none()
+            && status.with(Option::is_some)
+            && base_url.with(|u| u.trim_end_matches('/') != deployment_url().trim_end_matches('/'))
+    };
+    view! {
+        <div class="secret" role="group" aria-labelledby="model-key-title">
+            <h3 id="model-key-title">"API key"</h3>
+            <p class="hint">
+                {move || match current() {
+                    Some(key) => format!("This site's own key is set ({key})."),
+                    None => format!("Without a key of the site's own, the deployment's key is used, and only for {}.", deployment_url()),
+                }}
+            </p>
+            <Show when=needs_own>
+                <p class="warning" role="alert">"This host needs the site's own API key: save one below before saving the settings."</p>
+            </Show>
+            <div class="inline">
+                <label>"New API key"
+                    <input type="password" autocomplete="off" spellcheck="false" prop:value=move || draft.get()
+                        on:input=move |e| draft.set(event_target_value(&e))/></label>
+                <button type="button" on:click=save disabled=move || draft.with(|d| d.trim().is_empty())>"Save key"</button>
+                <Show when=move || current().is_some()>
+                    <button type="button" class="danger" on:click=remove>"Remove key"</button>
+                </Show>
+            </div>
+            <p role="status" class:error=move || message.with(|m| m.as_ref().is_some_and(|(ok, _)| !ok))>
+                {move || message.get().map(|(_, m)| m)}
+            </p>
+        </div>
+    }
+}
+
+/// The signing secret of the site's own bot: created or rotated here, shown once.
+#[component]
+pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
+    let status = RwSignal::new(None::<SecretsStatus>);
+    let shown = RwSignal::new(None::<String>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let load = move || {
+        spawn_local(async move {
+            match api::secrets().await {
+                Ok(s) => status.set(Some(s)),
+                Err(e) => message.set(Some((false, e))),
+            }
+        })
+    };
+    load();
+    let rotate = move |_| {
+        spawn_local(async move {
+            match api::rotate_webhook_secret(&me.get_untracked().csrf).await {
+                Ok(created) => {
+                    shown.set(Some(created.secret));
+                    message.set(None);
+                    load();
+                }
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
+    };
+    let copy = move |_| {
+        if let (Some(secret), Some(w)) = (shown.get_untracked(), web_sys::window()) {
+            let _ = w.navigator().clipboard().write_text(&secret);
+            message.set(Some((true, "Copied.".into())));
+        }
+    };
+    let current =
+        move || status.with(|s| s.as_ref().and_then(|s| s.webhook.as_ref().map(described)));
+    let previous = move || {
+        status.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.webhook_previous.as_ref())
+                .and_then(|p| p.expires_at)
+                .map(time::clock)
+        })
+    };
+    view! {
+        <div class="secret" role="group" aria-labelledby="webhook-secret-title">
+            <h3 id="webhook-secret-title">"Signing secret"</h3>
+            <p class="hint">
+                {move || match current() {
+                    Some(s) => format!("Calls to your bot are signed (Standard Webhooks) with {s}."),
+                    None => "No signing secret yet: your bot cannot be called until you create one.".to_owned(),
+                }}
+            </p>
+            <Show when=move || previous().is_some()>
+                <p class="hint">{move || format!("The previous secret stays valid until {}.", previous().unwrap_or_default())}</p>
+            </Show>
+            <button type="button" on:click=rotate>{move || if current().is_some() { "Rotate secret" } else { "Create signing secret" }}</button>
+            <Show when=move || shown.get().is_some()>
+                <div class="inline">
+                    <label>"Your new secret — copy it now, it is not shown again"
+                        <input readonly spellcheck="false" prop:value=move || shown.get().unwrap_or_default()/></label>
+                    <button type="button" on:click=copy>"Copy"</button>
+                </div>
+            </Show>
+            <p role="status" class:error=move || message.with(|m| m.as_ref().is_some_and(|(ok, _)| !ok))>
+                {move || message.get().map(|(_, m)| m)}
+            </p>
+        </div>
+    }
+}

@@ -1,0 +1,58 @@
+//! Per-client limits on what anyone may ask without credentials: starting conversations,
+//! fetching a widget's settings, signing in, opening sockets. The client is the address
+//! Cloudflare's edge puts in `CF-Connecting-IP`. Each limit is a Workers rate-limiting
+//! binding (see `wrangler.toml`), sized so that many visitors behind one office address still
+//! chat; a benchmark worker (`BENCHMARK=1`) lifts them, as it lifts the frame limit.
+
+use worker::{Env, Request, console_error};
+
+use crate::http::{Refused, refuse};
+
+/// One limited action: its binding and the window its binding counts in.
+pub struct Limit {
+    binding: &'static str,
+    period_secs: u32,
+    what: &'static str,
+}
+
+pub const CREATE: Limit =
+    Limit { binding: "CREATE_LIMIT", period_secs: 60, what: "new conversations" };
+pub const CONFIG: Limit =
+    Limit { binding: "CONFIG_LIMIT", period_secs: 60, what: "widget settings requests" };
+pub const LOGIN: Limit =
+    Limit { binding: "LOGIN_LIMIT", period_secs: 60, what: "sign-in attempts" };
+pub const SOCKET: Limit =
+    Limit { binding: "SOCKET_LIMIT", period_secs: 60, what: "new connections" };
+
+/// The caller's address, as Cloudflare's edge reports it.
+pub fn client(req: &Request) -> Option<String> {
+    let ip = req.headers().get("CF-Connecting-IP").ok().flatten()?;
+    let ip = ip.trim();
+    (!ip.is_empty() && ip.len() <= 64).then(|| ip.to_owned())
+}
+
+/// Refuses with `429` and `Retry-After` once the client has used up `limit`. Without a
+/// client address (not through Cloudflare's edge) or without the binding, nothing is limited;
+/// a failing binding lets the request through rather than locking every visitor out.
+pub async fn check(env: &Env, req: &Request, limit: &Limit) -> Result<(), Refused> {
+    if crate::api::bench::enabled(env) {
+        return Ok(());
+    }
+    let Some(client) = client(req) else { return Ok(()) };
+    let Ok(limiter) = env.rate_limiter(limit.binding) else { return Ok(()) };
+    match limiter.limit(client).await {
+        Ok(outcome) if outcome.success => Ok(()),
+        Ok(_) => Err(Refused {
+            retry_after: Some(limit.period_secs),
+            ..refuse(
+                429,
+                "rate_limited",
+                format!("Too many {} from your address; try again in a minute.", limit.what),
+            )
+        }),
+        Err(e) => {
+            console_error!("rate limiter {}: {e}", limit.binding);
+            Ok(())
+        }
+    }
+}

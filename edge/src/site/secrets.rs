@@ -1,0 +1,182 @@
+//! The site's own secrets: its model API key and its bot's signing secrets. Write-only from
+//! the console (owners and admins see a hint, never a value), sealed by [`crate::vault`], and
+//! opened only to sign or to call, inside the objects.
+
+use serde::Deserialize;
+use shared::api::{CreatedSecret, ModelKey, SecretInfo, SecretsStatus};
+use shared::protocol::Millis;
+use worker::{Env, Request, Response, Result, console_error};
+
+use super::Site;
+use crate::sql::{self, int, text};
+use crate::vault::{Vault, VaultError};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS secrets (
+  name TEXT PRIMARY KEY, sealed TEXT NOT NULL, hint TEXT NOT NULL, created_at INTEGER NOT NULL,
+  expires_at INTEGER);
+";
+
+const MODEL_KEY: &str = "model_key";
+const WEBHOOK: &str = "webhook";
+const WEBHOOK_PREVIOUS: &str = "webhook_previous";
+/// After a rotation the old signing secret stays valid this long, so the owner's bot can
+/// switch without refusing anything meanwhile.
+pub const ROTATION_OVERLAP_MS: Millis = 24 * 3600 * 1000;
+const MAX_MODEL_KEY_CHARS: usize = 500;
+
+/// Where the deployment's own `LLM_API_KEY` may be sent: `LLM_BASE_URL`, by default OpenAI's.
+pub fn deployment_model_url(env: &Env) -> String {
+    env.var("LLM_BASE_URL")
+        .map(|v| v.to_string())
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "https://api.openai.com/v1".to_owned())
+}
+
+#[derive(Deserialize)]
+struct Row {
+    sealed: String,
+    hint: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+}
+
+fn now() -> Millis {
+    worker::Date::now().as_millis() as Millis
+}
+
+fn row(site: &Site, name: &str) -> Result<Option<Row>> {
+    sql::first(
+        &site.sql(),
+        "SELECT sealed, hint, created_at, expires_at FROM secrets
+         WHERE name = ? AND (expires_at IS NULL OR expires_at > ?)",
+        vec![text(name), int(now())],
+    )
+}
+
+fn info(r: Row) -> SecretInfo {
+    SecretInfo { hint: r.hint, created_at: r.created_at, expires_at: r.expires_at }
+}
+
+/// Where a secret is sealed: the site and the secret's name, so it opens nowhere else.
+fn place(site_key: &str, name: &str) -> String {
+    format!("{site_key}/{name}")
+}
+
+fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
+    crate::http::finish(Err(crate::http::refuse(status, code, message)))
+}
+
+fn no_vault() -> Result<Response> {
+    refuse(
+        503,
+        "secrets_unavailable",
+        "This deployment cannot store secrets: its operator must set SECRETS_KEY.",
+    )
+}
+
+pub fn status(site: &Site) -> Result<Response> {
+    Response::from_json(&SecretsStatus {
+        model_key: row(site, MODEL_KEY)?.map(info),
+        webhook: row(site, WEBHOOK)?.map(info),
+        webhook_previous: row(site, WEBHOOK_PREVIOUS)?.map(info),
+        deployment_model_url: deployment_model_url(&site.env),
+        vault: Vault::from_env(&site.env).is_ok(),
+    })
+}
+
+fn store(site: &Site, site_key: &str, name: &str, value: &str, hint: String) -> Result<Response> {
+    let Ok(vault) = Vault::from_env(&site.env) else { return no_vault() };
+    let sealed = vault.seal(&place(site_key, name), value)?;
+    sql::run(
+        &site.sql(),
+        "INSERT INTO secrets (name, sealed, hint, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)
+         ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, hint = excluded.hint,
+           created_at = excluded.created_at, expires_at = NULL",
+        vec![text(name), text(sealed), text(hint), int(now())],
+    )?;
+    status(site)
+}
+
+/// `PUT /secrets/model-key`: the site's own key for its model host.
+pub async fn set_model_key(site: &Site, site_key: &str, mut req: Request) -> Result<Response> {
+    let Ok(ModelKey { key }) = serde_json::from_str(&req.text().await?) else {
+        return refuse(400, "malformed_body", "Send the key as {\"key\": \"…\"}.");
+    };
+    let key = key.trim();
+    let printable = key.chars().all(|c| c.is_ascii_graphic());
+    if key.is_empty() || key.chars().count() > MAX_MODEL_KEY_CHARS || !printable {
+        return refuse(400, "invalid_key", "An API key is 1 to 500 printable characters.");
+    }
+    let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    store(site, site_key, MODEL_KEY, key, format!("…{tail}"))
+}
+
+pub fn delete_model_key(site: &Site) -> Result<Response> {
+    sql::run(&site.sql(), "DELETE FROM secrets WHERE name = ?", vec![text(MODEL_KEY)])?;
+    status(site)
+}
+
+/// `POST /secrets/webhook`: a new signing secret, shown this once. The one it replaces stays
+/// valid for [`ROTATION_OVERLAP_MS`].
+pub fn rotate_webhook(site: &Site, site_key: &str) -> Result<Response> {
+    let Ok(vault) = Vault::from_env(&site.env) else { return no_vault() };
+    let secret = shared::signing::new_secret(crate::crypto::random_bytes::<32>()?);
+    let sql = site.sql();
+    if let Some(current) = row(site, WEBHOOK)? {
+        // Re-sealed under its new name: a sealed value opens only where it was sealed.
+        let plain = vault.open(&place(site_key, WEBHOOK), &current.sealed);
+        if let Ok(plain) = plain {
+            let sealed = vault.seal(&place(site_key, WEBHOOK_PREVIOUS), &plain)?;
+            sql::run(
+                &sql,
+                "INSERT INTO secrets (name, sealed, hint, created_at, expires_at)
+                 VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, hint = excluded.hint,
+                   created_at = excluded.created_at, expires_at = excluded.expires_at",
+                vec![
+                    text(WEBHOOK_PREVIOUS),
+                    text(sealed),
+                    text(current.hint),
+                    int(current.created_at),
+                    int(now() + ROTATION_OVERLAP_MS),
+                ],
+            )?;
+        }
+    }
+    let hint = format!("whsec_…{}", &secret[secret.len() - 4..]);
+    store(site, site_key, WEBHOOK, &secret, hint.clone())?;
+    let created =
+        CreatedSecret { secret, info: SecretInfo { hint, created_at: now(), expires_at: None } };
+    Response::from_json(&created)
+}
+
+/// The opened secrets an engine needs: the model key, and the signing keys (newest first).
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Opened {
+    pub model_key: Option<String>,
+    pub webhook_secrets: Vec<String>,
+}
+
+pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
+    let mut out = Opened::default();
+    let Ok(vault) = Vault::from_env(&site.env) else { return Ok(out) };
+    let open = |name: &str| -> Result<Option<String>> {
+        let Some(r) = row(site, name)? else { return Ok(None) };
+        match vault.open(&place(site_key, name), &r.sealed) {
+            Ok(plain) => Ok(Some(plain)),
+            Err(e @ VaultError::Undecryptable) | Err(e @ VaultError::NoKey) => {
+                console_error!("secret {name}: {e}");
+                Ok(None)
+            }
+        }
+    };
+    out.model_key = open(MODEL_KEY)?;
+    out.webhook_secrets = [open(WEBHOOK)?, open(WEBHOOK_PREVIOUS)?].into_iter().flatten().collect();
+    Ok(out)
+}
+
+pub fn has_model_key(site: &Site) -> Result<bool> {
+    Ok(row(site, MODEL_KEY)?.is_some())
+}

@@ -1,0 +1,555 @@
+//! Who may do what: every route of the Worker and every frame of a conversation socket, for
+//! every kind of caller — viewer, responder, admin, owner, a removed teammate, another site's
+//! owner, and someone signed out — against the real worker. Both matrices come from tables
+//! here; the route table is checked against `edge/src/router.rs`, so a new route cannot be
+//! added without saying who may call it.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use integration::{Agent, Edge, Socket, Visitor, say};
+use reqwest::Method;
+use shared::protocol::{ClientFrame, ErrorCode, Phase, ServerFrame};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Access {
+    /// Anyone: the widget's API, pages, assets, sign-in. Not exercised per role here.
+    Public,
+    /// Proven by something other than a session (the setup token, a bot's signature, a
+    /// benchmark worker), tested in their own files.
+    Credential,
+    /// Any signed-in teammate of the site.
+    Member,
+    /// Any signed-in teammate, same origin, with the CSRF token.
+    Acting,
+    /// Owners and admins (reads), with the CSRF token for writes.
+    Manager,
+}
+
+use Access::*;
+
+/// Every route the router has, and who may call it.
+const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/api/health", Public),
+    ("POST", "/api/setup", Credential),
+    ("GET", "/api/sites/:site/config", Public),
+    ("POST", "/api/sites/:site/conversations", Public),
+    ("OPTIONS", "/api/sites/:site/*rest", Public),
+    ("GET", "/api/conversations/:id/ws", Public),
+    ("POST", "/api/bot/conversations/:id/reply", Credential),
+    ("POST", "/api/admin/login", Public),
+    ("POST", "/api/admin/logout", Acting),
+    ("GET", "/api/admin/me", Member),
+    ("PATCH", "/api/admin/me", Acting),
+    ("GET", "/api/admin/team", Member),
+    ("POST", "/api/admin/team", Manager),
+    ("PATCH", "/api/admin/team/:id", Manager),
+    ("DELETE", "/api/admin/team/:id", Manager),
+    ("GET", "/api/admin/tickets", Member),
+    ("GET", "/api/admin/usage", Member),
+    ("GET", "/api/admin/settings", Member),
+    ("PUT", "/api/admin/settings", Manager),
+    ("GET", "/api/admin/tickets.csv", Member),
+    ("GET", "/api/admin/secrets", Manager),
+    ("PUT", "/api/admin/secrets/model-key", Manager),
+    ("DELETE", "/api/admin/secrets/model-key", Manager),
+    ("POST", "/api/admin/secrets/webhook", Manager),
+    ("GET", "/api/admin/conversations/:id/transcript", Member),
+    ("GET", "/api/admin/conversations", Member),
+    ("GET", "/api/admin/conversations/:id/ws", Member),
+    ("GET", "/api/admin/inbox/ws", Member),
+    ("GET", "/admin", Public),
+    ("GET", "/admin/*rest", Public),
+    ("GET", "/widget/*file", Public),
+    ("HEAD", "/widget/*file", Public),
+    ("GET", "/chat/:site", Public),
+    ("GET", "/api/bench/echo/:id/ws", Credential),
+    ("ANY", "/api/*rest", Public),
+];
+
+/// The routes `edge/src/router.rs` registers, as (METHOD, path).
+fn router_routes() -> BTreeSet<(String, String)> {
+    let source = include_str!("../../edge/src/router.rs");
+    source
+        .lines()
+        .map(str::trim)
+        .filter_map(|line| {
+            let call = line.strip_prefix('.')?;
+            let (name, rest) = call.split_once('(')?;
+            let path = rest.strip_prefix('"')?.split('"').next()?;
+            let method = match name.trim_end_matches("_async") {
+                "or_else_any_method" => "ANY".to_owned(),
+                "run" => return None,
+                m => m.to_uppercase(),
+            };
+            Some((method, path.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_table_names_every_route_of_the_router() {
+    let table: BTreeSet<(String, String)> =
+        ROUTES.iter().map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let router = router_routes();
+    assert!(router.len() >= 30, "the router was read: {router:?}");
+    let missing: Vec<_> = router.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&router).collect();
+    assert!(missing.is_empty(), "routes without an access rule: {missing:?}");
+    assert!(stale.is_empty(), "rules for routes that no longer exist: {stale:?}");
+}
+
+/// The callers of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Viewer,
+    Responder,
+    Admin,
+    Owner,
+    Removed,
+    OtherSite,
+    SignedOut,
+}
+
+const CALLERS: [Caller; 7] = [
+    Caller::Viewer,
+    Caller::Responder,
+    Caller::Admin,
+    Caller::Owner,
+    Caller::Removed,
+    Caller::OtherSite,
+    Caller::SignedOut,
+];
+
+struct World {
+    edge: Edge,
+    owner: Agent,
+    viewer: Agent,
+    responder: Agent,
+    admin: Agent,
+    removed: Agent,
+    other: Agent,
+    conversation: String,
+}
+
+const SITE: &str = "acme";
+
+async fn world() -> World {
+    let edge = Edge::start();
+    edge.site(
+        SITE,
+        &[
+            ("own@acme.test", "Olga", "owner"),
+            ("adm@acme.test", "Adam", "admin"),
+            ("res@acme.test", "Rita", "responder"),
+            ("vie@acme.test", "Vera", "viewer"),
+            ("rex@acme.test", "Rex", "responder"),
+            ("gone@acme.test", "Gus", "responder"),
+        ],
+    );
+    edge.site("rival", &[("oz@rival.test", "Oz", "owner")]);
+    let owner = Agent::login(&edge, SITE, "own@acme.test").await;
+    let removed = Agent::login(&edge, SITE, "gone@acme.test").await;
+    let res = owner
+        .request(Method::DELETE, &format!("/api/admin/team/{}", removed.me.agent.id), None)
+        .await;
+    assert_eq!(res.status(), 204);
+    let mut visitor = Visitor::join(&edge, SITE).await;
+    visitor.say("m1", "I need help with an order").await;
+    World {
+        viewer: Agent::login(&edge, SITE, "vie@acme.test").await,
+        responder: Agent::login(&edge, SITE, "res@acme.test").await,
+        admin: Agent::login(&edge, SITE, "adm@acme.test").await,
+        other: Agent::login(&edge, "rival", "oz@rival.test").await,
+        conversation: visitor.conversation_id.clone(),
+        removed,
+        owner,
+        edge,
+    }
+}
+
+impl World {
+    /// The caller's session; the removed teammate's session ended with the removal.
+    fn agent(&self, caller: Caller) -> Option<&Agent> {
+        match caller {
+            Caller::Viewer => Some(&self.viewer),
+            Caller::Responder => Some(&self.responder),
+            Caller::Admin => Some(&self.admin),
+            Caller::Owner => Some(&self.owner),
+            Caller::Removed => Some(&self.removed),
+            Caller::OtherSite => Some(&self.other),
+            Caller::SignedOut => None,
+        }
+    }
+
+    /// A new teammate of acme to change or remove, so each request has a target.
+    async fn victim(&self, n: usize) -> String {
+        let body = serde_json::json!({ "email": format!("victim{n}@acme.test"), "name": "Victim",
+            "role": "viewer", "password": integration::PASSWORD });
+        let res = self.owner.request(Method::POST, "/api/admin/team", Some(body)).await;
+        assert_eq!(res.status(), 201);
+        res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// What a route answers when the call is allowed.
+fn success(method: &str, path: &str) -> u16 {
+    match (method, path) {
+        (_, p) if p.ends_with("/ws") => 101,
+        ("POST", "/api/admin/team") => 201,
+        ("DELETE", "/api/admin/team/:id") | ("POST", "/api/admin/logout") => 204,
+        _ => 200,
+    }
+}
+
+/// Whether the route acts on something of acme's named in the path (so another site's owner
+/// reaches nothing), rather than on the caller's own site.
+fn names_acme_resource(path: &str) -> bool {
+    path.contains(":id")
+}
+
+fn expected(access: Access, caller: Caller, method: &str, path: &str) -> u16 {
+    let ok = success(method, path);
+    match caller {
+        Caller::SignedOut | Caller::Removed => 401,
+        Caller::OtherSite if names_acme_resource(path) => {
+            if path.contains("/team/") {
+                404
+            } else if path.ends_with("/ws") {
+                403
+            } else {
+                404
+            }
+        }
+        // Another site's owner acts on their own site: allowed there, invisible here.
+        Caller::OtherSite => ok,
+        Caller::Viewer | Caller::Responder if access == Manager => 403,
+        _ => ok,
+    }
+}
+
+async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> u16 {
+    let concrete = if path.contains("/team/:id") {
+        path.replace(":id", &w.victim(n).await)
+    } else {
+        path.replace(":id", &w.conversation)
+    };
+    // Logging out ends the session the rest of the matrix uses: log out a fresh one.
+    let fresh;
+    let agent = match (caller, method) {
+        (Caller::SignedOut, _) => None,
+        (Caller::Removed, _) => w.agent(caller),
+        (_, "POST") if path == "/api/admin/logout" => {
+            let me = &w.agent(caller).unwrap().me;
+            fresh = Agent::login(&w.edge, &me.site_key, &me.email).await;
+            Some(&fresh)
+        }
+        _ => w.agent(caller),
+    };
+    if concrete.ends_with("/ws") {
+        let url = w.edge.ws_url(&concrete);
+        return Socket::upgrade_status(&url, agent.map(|a| a.cookie.as_str())).await;
+    }
+    let body = match (method, path) {
+        ("POST", "/api/admin/team") => Some(serde_json::json!({
+            "email": format!("new{n}@t.test"), "name": "New", "role": "viewer",
+            "password": integration::PASSWORD })),
+        ("PATCH", _) => Some(serde_json::json!({ "name": format!("Renamed {n}") })),
+        ("PUT", "/api/admin/settings") => {
+            let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
+            s["title"] = format!("Changed by {caller:?}").into();
+            Some(s)
+        }
+        ("PUT", "/api/admin/secrets/model-key") => {
+            Some(serde_json::json!({ "key": "sk-test-98765" }))
+        }
+        _ => None,
+    };
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let res = match agent {
+        Some(a) => a.request(method, &concrete, body).await,
+        None => {
+            let mut req =
+                reqwest::Client::new().request(method, format!("{}{concrete}", w.edge.base));
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    res.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_admin_route_for_every_caller() {
+    let w = world().await;
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (method, path, access) in
+        ROUTES.iter().filter(|(_, _, a)| matches!(a, Member | Acting | Manager))
+    {
+        for caller in CALLERS {
+            cells += 1;
+            let want = expected(*access, caller, method, path);
+            let got = call(&w, caller, method, path, cells).await;
+            if got != want {
+                failures.push(format!("{method} {path} as {caller:?}: {got}, expected {want}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(cells >= 20 * 7, "the matrix ran {cells} cells");
+
+    // Another site's owner changed only their own site.
+    let settings: serde_json::Value =
+        w.owner.get("/api/admin/settings").await.json().await.unwrap();
+    assert_ne!(settings["title"], "Changed by OtherSite");
+    let team: Vec<serde_json::Value> = w.owner.get("/api/admin/team").await.json().await.unwrap();
+    assert!(
+        team.iter().all(|m| m["name"] != "New" || m["email"].as_str().unwrap().starts_with("new"))
+    );
+    let theirs: Vec<serde_json::Value> = w.other.get("/api/admin/team").await.json().await.unwrap();
+    assert!(theirs.iter().all(|m| !m["email"].as_str().unwrap().ends_with("acme.test")));
+}
+
+/// The state a frame is tried in.
+#[derive(Clone, Copy, Debug)]
+enum Setup {
+    /// The AI is answering.
+    Bot,
+    /// The visitor asked for a person.
+    Escalated,
+    /// Rex (a responder, not in the matrix) holds it.
+    HeldByRex,
+}
+
+/// What a frame should do for a caller.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Outcome {
+    Ok,
+    Refused(ErrorCode),
+}
+
+use Outcome::{Ok as Done, Refused};
+
+const FORBIDDEN: Outcome = Refused(ErrorCode::Forbidden);
+const NOT_HOLDER: Outcome = Refused(ErrorCode::NotAssignee);
+
+/// One row per frame: the state it is tried in, the frame, and the outcome for visitor,
+/// viewer, responder, admin and owner.
+fn frame_rows(rita_id: &str) -> Vec<(&'static str, Setup, ClientFrame, [Outcome; 5])> {
+    let leave = ClientFrame::LeaveMessage {
+        client_id: "f1".into(),
+        name: "Ana".into(),
+        email: "ana@shop.test".into(),
+        text: "Call me back".into(),
+    };
+    let identify = ClientFrame::Identify { name: Some("Ana".into()), email: None };
+    let reassign = ClientFrame::Reassign { agent_id: rita_id.to_owned() };
+    let note = ClientFrame::Note { client_id: "n1".into(), text: "internal".into() };
+    vec![
+        (
+            "send",
+            Setup::Bot,
+            say("s1", "hello"),
+            [Done, FORBIDDEN, NOT_HOLDER, NOT_HOLDER, NOT_HOLDER],
+        ),
+        (
+            "send to a held chat",
+            Setup::HeldByRex,
+            say("s2", "hi"),
+            [Done, FORBIDDEN, NOT_HOLDER, NOT_HOLDER, NOT_HOLDER],
+        ),
+        ("note", Setup::Bot, note, [FORBIDDEN, FORBIDDEN, Done, Done, Done]),
+        (
+            "request_human",
+            Setup::Bot,
+            ClientFrame::RequestHuman,
+            [Done, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN],
+        ),
+        ("claim", Setup::Escalated, ClientFrame::Claim, [FORBIDDEN, FORBIDDEN, Done, Done, Done]),
+        ("take over", Setup::Bot, ClientFrame::Claim, [FORBIDDEN, FORBIDDEN, Done, Done, Done]),
+        (
+            "claim a held chat",
+            Setup::HeldByRex,
+            ClientFrame::Claim,
+            [
+                FORBIDDEN,
+                FORBIDDEN,
+                Refused(ErrorCode::AlreadyClaimed),
+                Refused(ErrorCode::AlreadyClaimed),
+                Refused(ErrorCode::AlreadyClaimed),
+            ],
+        ),
+        (
+            "hand_back",
+            Setup::HeldByRex,
+            ClientFrame::HandBack,
+            [FORBIDDEN, FORBIDDEN, NOT_HOLDER, Done, Done],
+        ),
+        (
+            "reassign to Rita",
+            Setup::HeldByRex,
+            reassign,
+            [FORBIDDEN, FORBIDDEN, NOT_HOLDER, Done, Done],
+        ),
+        (
+            "end a held chat",
+            Setup::HeldByRex,
+            ClientFrame::End { spam: false },
+            [FORBIDDEN, FORBIDDEN, NOT_HOLDER, Done, Done],
+        ),
+        (
+            "end as spam",
+            Setup::Bot,
+            ClientFrame::End { spam: true },
+            [FORBIDDEN, FORBIDDEN, Done, Done, Done],
+        ),
+        ("leave_message", Setup::Bot, leave, [Done, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
+        ("identify", Setup::Bot, identify, [Done, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
+        (
+            "hello again",
+            Setup::Bot,
+            integration::hello_visitor("x", 0),
+            [Refused(ErrorCode::InvalidState); 5],
+        ),
+    ]
+}
+
+/// Whether a frame is one that shows the action took effect.
+fn took_effect(frame: &ClientFrame, reply: &ServerFrame) -> bool {
+    match (frame, reply) {
+        (
+            ClientFrame::Send { client_id, .. }
+            | ClientFrame::Note { client_id, .. }
+            | ClientFrame::LeaveMessage { client_id, .. },
+            ServerFrame::Ack { client_id: got, .. },
+        ) => got == client_id,
+        (ClientFrame::Identify { .. }, ServerFrame::Visitor(v)) => v.name.as_deref() == Some("Ana"),
+        (ClientFrame::RequestHuman, ServerFrame::State(s)) => s.phase == Phase::Escalated,
+        (ClientFrame::Claim, ServerFrame::State(s)) => s.phase == Phase::Active,
+        (ClientFrame::HandBack, ServerFrame::State(s)) => s.phase == Phase::Bot,
+        (ClientFrame::Reassign { agent_id }, ServerFrame::State(s)) => {
+            s.assignee.as_ref().is_some_and(|a| a.id == *agent_id)
+        }
+        (ClientFrame::End { .. }, ServerFrame::State(s)) => s.phase == Phase::Ended,
+        _ => false,
+    }
+}
+
+async fn outcome(socket: &mut Socket, frame: &ClientFrame) -> Option<Outcome> {
+    socket.send(frame).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Some(reply) = socket.try_next(deadline - tokio::time::Instant::now()).await {
+        if let ServerFrame::Error(e) = &reply {
+            return Some(Refused(e.code));
+        }
+        if took_effect(frame, &reply) {
+            return Some(Done);
+        }
+    }
+    None
+}
+
+async fn prepare(w: &World, rex: &Agent, setup: Setup) -> Visitor {
+    let mut v = Visitor::join(&w.edge, SITE).await;
+    match setup {
+        Setup::Bot => {}
+        Setup::Escalated => {
+            v.socket.send(&ClientFrame::RequestHuman).await;
+            v.socket
+                .until(
+                    "escalated",
+                    |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Escalated),
+                )
+                .await;
+        }
+        Setup::HeldByRex => {
+            let (mut desk, _) = rex.open(&v.conversation_id).await;
+            desk.send(&ClientFrame::Claim).await;
+            desk.until(
+                "claimed",
+                |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active),
+            )
+            .await;
+            // The visitor's socket hears it too: read it, so it is not taken for the outcome.
+            v.socket
+                .until(
+                    "claimed",
+                    |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active),
+                )
+                .await;
+        }
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_socket_frame_for_every_caller() {
+    let w = world().await;
+    let rex = Agent::login(&w.edge, SITE, "rex@acme.test").await;
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    let rows = frame_rows(&w.responder.me.agent.id);
+    for (name, setup, frame, outcomes) in &rows {
+        // Visitor, viewer, responder, admin, owner: a fresh conversation each.
+        for (i, want) in outcomes.iter().enumerate() {
+            cells += 1;
+            let mut v = prepare(&w, &rex, *setup).await;
+            let got = if i == 0 {
+                outcome(&mut v.socket, frame).await
+            } else {
+                let agent = [&w.viewer, &w.responder, &w.admin, &w.owner][i - 1];
+                let (mut socket, _) = agent.open(&v.conversation_id).await;
+                outcome(&mut socket, frame).await
+            };
+            if got != Some(*want) {
+                failures.push(format!("{name} as caller {i}: {got:?}, expected {want:?}"));
+            }
+        }
+        // Another site's owner and someone signed out cannot open the socket at all.
+        let v = prepare(&w, &rex, *setup).await;
+        let url = w.edge.ws_url(&format!("/api/admin/conversations/{}/ws", v.conversation_id));
+        for (who, cookie, want) in
+            [("other site", Some(w.other.cookie.as_str()), 403), ("signed out", None, 401)]
+        {
+            cells += 1;
+            let got = Socket::upgrade_status(&url, cookie).await;
+            if got != want {
+                failures.push(format!("{name} as {who}: upgrade {got}, expected {want}"));
+            }
+        }
+        // A teammate removed while their socket is open: it closes, and nothing they send
+        // takes effect.
+        cells += 1;
+        let n = cells;
+        let email = format!("leaver{n}@acme.test");
+        let body = serde_json::json!({ "email": email, "name": format!("Leaver {n}"), "role": "admin",
+            "password": integration::PASSWORD });
+        let res = w.owner.request(Method::POST, "/api/admin/team", Some(body)).await;
+        assert_eq!(res.status(), 201);
+        let leaver = Agent::login(&w.edge, SITE, &email).await;
+        let (mut socket, _) = leaver.open(&v.conversation_id).await;
+        let res = w
+            .owner
+            .request(Method::DELETE, &format!("/api/admin/team/{}", leaver.me.agent.id), None)
+            .await;
+        assert_eq!(res.status(), 204);
+        if !socket.closed_within(Duration::from_secs(5)).await {
+            failures.push(format!("{name}: a removed teammate's socket stayed open"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cells, rows.len() * 8);
+}

@@ -1,0 +1,120 @@
+//! An admin trying to get the deployment's model key sent to a server of their choosing, and
+//! the site's own key kept write-only. The model server here records the `Authorization` of
+//! every request, so the test sees exactly which key went where.
+
+use integration::llm_mock::{KEY, MockLlm, SITE_KEY};
+use integration::{Agent, Edge, Visitor, bot_text, demo_settings};
+use reqwest::Method;
+
+fn llm(base_url: &str) -> serde_json::Value {
+    let s = demo_settings(|s| {
+        s["engine"] = serde_json::json!({
+            "kind": "llm", "base_url": base_url, "model": "test-model", "timeout_ms": 5000
+        })
+    });
+    serde_json::from_str(&s).unwrap()
+}
+
+async fn code(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    (status, body["code"].as_str().unwrap_or("").to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
+    let deployment_model = MockLlm::start().await;
+    let attacker = MockLlm::start().await;
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &deployment_model.base_url)]);
+    let site = edge.site("keys", &[("adm@t.test", "Adam", "admin")]);
+    let admin = Agent::login(&edge, &site, "adm@t.test").await;
+    let before: serde_json::Value = admin.get("/api/admin/settings").await.json().await.unwrap();
+
+    // Another host without the site's own key: refused, nothing saved.
+    let res =
+        admin.request(Method::PUT, "/api/admin/settings", Some(llm(&attacker.base_url))).await;
+    assert_eq!(code(res).await, (400, "model_key_required".into()));
+    // Plain http to anywhere but this machine, and URLs carrying credentials: refused.
+    for url in
+        ["http://models.evil.test/v1", "https://user:pw@models.evil.test/v1", "file:///etc/passwd"]
+    {
+        let res = admin.request(Method::PUT, "/api/admin/settings", Some(llm(url))).await;
+        assert_eq!(code(res).await, (400, "invalid_settings".into()), "{url}");
+    }
+    let after: serde_json::Value = admin.get("/api/admin/settings").await.json().await.unwrap();
+    assert_eq!(before, after, "nothing was saved");
+
+    // The deployment's own host gets the deployment's key.
+    let res = admin
+        .request(Method::PUT, "/api/admin/settings", Some(llm(&deployment_model.base_url)))
+        .await;
+    assert_eq!(res.status(), 200);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("q1", "When do you open?").await;
+    visitor.socket.until("the answer", |f| bot_text(f).is_some()).await;
+    let sent = deployment_model.keys.lock().unwrap().clone();
+    assert!(
+        !sent.is_empty()
+            && sent.iter().all(|k| k.as_deref() == Some(&format!("Bearer {KEY}") as &str))
+    );
+
+    // With the site's own key, any https (or local) host works, and gets only that key.
+    let res = admin
+        .request(
+            Method::PUT,
+            "/api/admin/secrets/model-key",
+            Some(serde_json::json!({ "key": SITE_KEY })),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let status: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(status["model_key"]["hint"], "…1234");
+    assert!(!status.to_string().contains(SITE_KEY), "the key is never shown back");
+    let res =
+        admin.request(Method::PUT, "/api/admin/settings", Some(llm(&attacker.base_url))).await;
+    assert_eq!(res.status(), 200);
+    visitor.say("q2", "Do you ship abroad?").await;
+    visitor.socket.until("the second answer", |f| bot_text(f).is_some()).await;
+    let sent = attacker.keys.lock().unwrap().clone();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|k| k.as_deref() == Some(&format!("Bearer {SITE_KEY}") as &str)),
+        "the other host saw only the site's key: {sent:?}"
+    );
+
+    // Nobody reads a key back: not the settings, not the secrets' status, not a viewer.
+    let settings = admin.get("/api/admin/settings").await.text().await.unwrap();
+    let secrets = admin.get("/api/admin/secrets").await.text().await.unwrap();
+    assert!(!settings.contains(SITE_KEY) && !secrets.contains(SITE_KEY) && !secrets.contains(KEY));
+
+    // A key that is not printable text is refused; removing the key makes the other host
+    // unusable again, at the visitor too (no key is sent there).
+    let res = admin
+        .request(
+            Method::PUT,
+            "/api/admin/secrets/model-key",
+            Some(serde_json::json!({ "key": "sk\nInjected: 1" })),
+        )
+        .await;
+    assert_eq!(code(res).await, (400, "invalid_key".into()));
+    let res = admin.request(Method::DELETE, "/api/admin/secrets/model-key", None).await;
+    assert_eq!(res.status(), 200);
+    let seen_before = attacker.keys.lock().unwrap().len();
+    visitor.say("q3", "Where is my parcel?").await;
+    visitor.socket.until("the fallback", |f| bot_text(f).is_some()).await;
+    let late: Vec<_> = attacker.keys.lock().unwrap()[seen_before..].to_vec();
+    assert!(late.iter().all(Option::is_none), "no key at all went to the other host: {late:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_cannot_point_the_deployment_key_elsewhere_either() {
+    let attacker = MockLlm::start().await;
+    let edge = Edge::start();
+    let setup = serde_json::json!({
+        "site_key": "sneaky", "settings": llm(&attacker.base_url), "members": []
+    });
+    let res = edge.setup_raw(&setup).await;
+    assert_eq!(code(res).await, (400, "invalid_setup".into()));
+    let res = reqwest::get(format!("{}/api/sites/sneaky/config", edge.base)).await.unwrap();
+    assert_eq!(res.status(), 404, "the site was not created");
+}
