@@ -46,13 +46,21 @@ pub async fn secrets() -> Result<shared::api::SecretsStatus, Failed> {
     read(Request::get("/api/admin/secrets").send().await.map_err(|e| e.to_string())?).await
 }
 
-pub async fn set_model_key(csrf: &str, key: &str) -> Result<shared::api::SecretsStatus, Failed> {
-    let body = shared::api::ModelKey { key: key.to_owned() };
+pub async fn set_model_key(
+    csrf: &str,
+    key: &str,
+    base_url: &str,
+) -> Result<shared::api::SecretsStatus, Failed> {
+    let body = shared::api::ModelKey { key: key.to_owned(), base_url: base_url.to_owned() };
     send(Request::put("/api/admin/secrets/model-key"), csrf, Some(&body)).await
 }
 
 pub async fn delete_model_key(csrf: &str) -> Result<shared::api::SecretsStatus, Failed> {
     send(Request::delete("/api/admin/secrets/model-key"), csrf, None::<&()>).await
+}
+
+pub async fn end_previous_webhook_secret(csrf: &str) -> Result<shared::api::SecretsStatus, Failed> {
+    send(Request::delete("/api/admin/secrets/webhook-previous"), csrf, None::<&()>).await
 }
 
 pub async fn rotate_webhook_secret(csrf: &str) -> Result<shared::api::CreatedSecret, Failed> {

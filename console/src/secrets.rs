@@ -28,8 +28,9 @@ pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
         if key.trim().is_empty() {
             return;
         }
+        let url = base_url.get_untracked();
         spawn_local(async move {
-            match api::set_model_key(&me.get_untracked().csrf, &key).await {
+            match api::set_model_key(&me.get_untracked().csrf, &key, &url).await {
                 Ok(s) => {
                     status.set(Some(s));
                     draft.set(String::new());
@@ -50,28 +51,37 @@ pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
             }
         });
     };
-    let current =
-        move || status.with(|s| s.as_ref().and_then(|s| s.model_key.as_ref().map(described)));
+    let current = move || {
+        status.with(|s| {
+            s.as_ref().and_then(|s| s.model_key.as_ref()).map(|k| {
+                let endpoint = k.endpoint.clone().unwrap_or_default();
+                (format!("{} for {endpoint}", described(k)), endpoint)
+            })
+        })
+    };
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
     let deployment_url = move || {
         status.with(|s| s.as_ref().map(|s| s.deployment_model_url.clone()).unwrap_or_default())
     };
-    // Without the site's own key, only the deployment's host can be used.
+    // The deployment's host works without a key of the site's own; any other needs one saved
+    // for that very host (the server checks the same).
     let needs_own = move || {
-        current().is_none()
-            && status.with(Option::is_some)
-            && base_url.with(|u| u.trim_end_matches('/') != deployment_url().trim_end_matches('/'))
+        let url = base_url.get();
+        status.with(Option::is_some)
+            && !same(&url, &deployment_url())
+            && current().is_none_or(|(_, endpoint)| !same(&url, &endpoint))
     };
     view! {
         <div class="secret" role="group" aria-labelledby="model-key-title">
             <h3 id="model-key-title">"API key"</h3>
             <p class="hint">
                 {move || match current() {
-                    Some(key) => format!("This site's own key is set ({key})."),
+                    Some((key, _)) => format!("This site's own key is set ({key}); it is sent to that endpoint only."),
                     None => format!("Without a key of the site's own, the deployment's key is used, and only for {}.", deployment_url()),
                 }}
             </p>
             <Show when=needs_own>
-                <p class="warning" role="alert">"This host needs the site's own API key: save one below before saving the settings."</p>
+                <p class="warning" role="alert">"This host needs the site's own API key for it: save one below before saving the settings."</p>
             </Show>
             <div class="inline">
                 <label>"New API key"
@@ -116,6 +126,17 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
             }
         });
     };
+    let end_previous = move |_| {
+        spawn_local(async move {
+            match api::end_previous_webhook_secret(&me.get_untracked().csrf).await {
+                Ok(s) => {
+                    status.set(Some(s));
+                    message.set(Some((true, "The previous secret no longer works.".into())));
+                }
+                Err(e) => message.set(Some((false, e))),
+            }
+        });
+    };
     let copy = move |_| {
         if let (Some(secret), Some(w)) = (shown.get_untracked(), web_sys::window()) {
             let _ = w.navigator().clipboard().write_text(&secret);
@@ -142,7 +163,10 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
                 }}
             </p>
             <Show when=move || previous().is_some()>
-                <p class="hint">{move || format!("The previous secret stays valid until {}.", previous().unwrap_or_default())}</p>
+                <div class="inline">
+                    <p class="hint">{move || format!("The previous secret stays valid until {}.", previous().unwrap_or_default())}</p>
+                    <button type="button" class="danger" on:click=end_previous>"End it now"</button>
+                </div>
             </Show>
             <button type="button" on:click=rotate>{move || if current().is_some() { "Rotate secret" } else { "Create signing secret" }}</button>
             <Show when=move || shown.get().is_some()>

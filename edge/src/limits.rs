@@ -21,14 +21,29 @@ pub const CONFIG: Limit =
     Limit { binding: "CONFIG_LIMIT", period_secs: 60, what: "widget settings requests" };
 pub const LOGIN: Limit =
     Limit { binding: "LOGIN_LIMIT", period_secs: 60, what: "sign-in attempts" };
+pub const BOT_REPLY: Limit = Limit { binding: "BOT_LIMIT", period_secs: 60, what: "bot replies" };
 pub const SOCKET: Limit =
     Limit { binding: "SOCKET_LIMIT", period_secs: 60, what: "new connections" };
 
-/// The caller's address, as Cloudflare's edge reports it.
+/// The caller, as Cloudflare's edge reports its address: an IPv4 address, or the /64 an IPv6
+/// address belongs to (one host commonly holds a whole /64, and could otherwise take a new
+/// address for every request).
 pub fn client(req: &Request) -> Option<String> {
     let ip = req.headers().get("CF-Connecting-IP").ok().flatten()?;
-    let ip = ip.trim();
-    (!ip.is_empty() && ip.len() <= 64).then(|| ip.to_owned())
+    client_key(ip.trim())
+}
+
+fn client_key(ip: &str) -> Option<String> {
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => Some(v4.to_string()),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => Some(v4.to_string()),
+            None => {
+                let s = v6.segments();
+                Some(format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3]))
+            }
+        },
+    }
 }
 
 /// Refuses with `429` and `Retry-After` once the client has used up `limit`. Without a

@@ -355,6 +355,9 @@ pub struct SecretInfo {
     /// A signing secret replaced by a rotation stays valid until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Millis>,
+    /// A model key is sent only to the endpoint it was saved for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
 
 /// `GET /api/admin/secrets`: which of the site's secrets are set.
@@ -372,10 +375,12 @@ pub struct SecretsStatus {
     pub vault: bool,
 }
 
-/// `PUT /api/admin/secrets/model-key`.
+/// `PUT /api/admin/secrets/model-key`: the site's own key, for one model endpoint only
+/// (pointing the settings elsewhere needs the key entered again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelKey {
     pub key: String,
+    pub base_url: String,
 }
 
 /// `POST /api/admin/secrets/webhook`: a new signing secret, shown this once.

@@ -622,13 +622,20 @@ impl Conversation {
             return Vec::new();
         }
         let mut effects = Vec::new();
-        if let Some(text) = reply.text.filter(|t| !t.trim().is_empty()) {
+        // An engine is outside our control (a model server, the owner's bot): its words are
+        // cleaned and held to the length of any message, like everyone else's.
+        let text = reply.text.map(|t| {
+            crate::clean::message(&t).chars().take(limits::MAX_MESSAGE_CHARS).collect::<String>()
+        });
+        let handover: Option<String> =
+            reply.handover.map(|r| crate::clean::name(&r).chars().take(200).collect());
+        if let Some(text) = text.filter(|t| !crate::clean::is_blank(t)) {
             let body = ItemBody::Message(Message { author: Author::Bot, client_id: None, text });
             effects.push(self.append(now, body));
         }
         // Without takeover the AI's wish for a person goes unheard; out of hours the visitor
         // is offered the contact form instead.
-        if let Some(reason) = reply.handover.filter(|_| self.rules.takeover) {
+        if let Some(reason) = handover.filter(|_| self.rules.takeover) {
             let reason = Some(reason).filter(|r| !r.is_empty());
             effects.extend(self.ask_for_person(now, EscalatedBy::Bot, reason));
         }

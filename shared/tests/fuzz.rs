@@ -267,9 +267,8 @@ fn a_bots_answers_and_signed_replies() {
 
 #[test]
 fn a_models_event_stream() {
-    let chunks =
-        proptest::collection::vec(
-            prop_oneof![
+    let chunks = proptest::collection::vec(
+        prop_oneof![
                 proptest::collection::vec(any::<u8>(), 0..64),
                 json().prop_map(|v| format!("data: {v}\n\n").into_bytes()),
                 json().prop_map(
@@ -277,8 +276,8 @@ fn a_models_event_stream() {
                 ),
                 Just(b"data: [DONE]\n\n".to_vec()),
             ],
-            0..12,
-        );
+        0..12,
+    );
     run("model stream", chunks, |chunks| {
         let mut decoder = shared::llm::SseDecoder::default();
         let mut draft = shared::llm::Draft::default();

@@ -418,3 +418,32 @@ fn visitors_and_viewers_cannot_write_notes() {
     assert_eq!(refused(&mut c, note(Actor::Visitor)), ErrorCode::Forbidden);
     assert_eq!(refused(&mut c, note(agent("v", Role::Viewer))), ErrorCode::Forbidden);
 }
+
+#[test]
+fn an_engines_words_are_cleaned_and_held_to_a_messages_length() {
+    let mut c = Conversation::new();
+    c.handle(T, say(Actor::Visitor, "q", "hi")).unwrap();
+    let reply = BotReply {
+        text: Some(format!("\u{202E}{}", "x".repeat(10_000))),
+        handover: Some(format!("urgent\u{202E}\n{}", "r".repeat(500))),
+        tokens: None,
+    };
+    let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
+    let text = items(&fx)
+        .iter()
+        .find_map(|i| match &i.body {
+            ItemBody::Message(m) => Some(m.text.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(text.chars().count(), shared::protocol::limits::MAX_MESSAGE_CHARS);
+    assert!(!text.contains('\u{202E}'));
+    let reason = events(&fx)
+        .iter()
+        .find_map(|e| match e {
+            Event::Escalated { reason, .. } => reason.clone(),
+            _ => None,
+        })
+        .unwrap();
+    assert!(reason.starts_with("urgent r") && reason.chars().count() == 200, "{reason}");
+}

@@ -98,6 +98,12 @@ impl Edge {
         self.worker = Some(worker);
     }
 
+    /// Restarts with a new `SETUP_TOKEN`, as an operator does to run setup again.
+    pub fn restart_with_new_setup_token(&mut self) {
+        self.setup_token = server::random_hex(24);
+        self.restart();
+    }
+
     /// The process group of `wrangler dev` and its workerd processes.
     pub fn process_group(&self) -> Option<u32> {
         self.worker.as_ref().map(|w| w.group.id())

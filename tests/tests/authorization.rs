@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/admin/secrets/model-key", Manager),
     ("DELETE", "/api/admin/secrets/model-key", Manager),
     ("POST", "/api/admin/secrets/webhook", Manager),
+    ("DELETE", "/api/admin/secrets/webhook-previous", Manager),
     ("GET", "/api/admin/conversations/:id/transcript", Member),
     ("GET", "/api/admin/conversations", Member),
     ("GET", "/api/admin/conversations/:id/ws", Member),
@@ -261,9 +262,9 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
             s["title"] = format!("Changed by {caller:?}").into();
             Some(s)
         }
-        ("PUT", "/api/admin/secrets/model-key") => {
-            Some(serde_json::json!({ "key": "sk-test-98765" }))
-        }
+        ("PUT", "/api/admin/secrets/model-key") => Some(
+            serde_json::json!({ "key": "sk-test-98765", "base_url": "https://models.test/v1" }),
+        ),
         _ => None,
     };
     let method = Method::from_bytes(method.as_bytes()).unwrap();

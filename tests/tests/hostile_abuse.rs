@@ -13,7 +13,7 @@ use integration::{
 use shared::api::InboxFrame;
 use shared::protocol::{ClientFrame, ServerFrame};
 
-/// Sends requests from one client address until one is refused with 429; returns how many
+/// Sends requests from one client (one IPv6 /64) until one is refused with 429; returns how many
 /// went through first and the refusal. Fixed windows can split a burst, so the limit is
 /// proven if a refusal comes within twice the limit.
 async fn until_limited(
@@ -21,7 +21,9 @@ async fn until_limited(
     send: impl Fn(usize) -> reqwest::RequestBuilder,
 ) -> (usize, reqwest::Response) {
     for i in 0..=(2 * limit) {
-        let res = send(i).header("CF-Connecting-IP", "192.0.2.77").send().await.unwrap();
+        // Every request from another address of one IPv6 /64, as one host can: one client.
+        let ip = format!("2001:db8:7:7::{:x}", i + 1);
+        let res = send(i).header("CF-Connecting-IP", ip).send().await.unwrap();
         if res.status() == 429 {
             return (i, res);
         }

@@ -230,3 +230,50 @@ async fn removed_and_demoted_teammates_lose_their_open_sockets_at_once() {
         matches!(joined, ServerFrame::State(s) if s.assignee.as_ref().is_some_and(|a| a.name == "Olga M."))
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failing_on_purpose_cannot_lock_a_teammate_out() {
+    let edge = Edge::start();
+    let site = edge.site("lockout", &[("own@t.test", "Olga", "owner")]);
+    let login = |ip: &'static str, password: &'static str| {
+        let (base, site) = (edge.base.clone(), site.clone());
+        async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/admin/login"))
+                .header("CF-Connecting-IP", ip)
+                .json(&serde_json::json!({ "site_key": site, "email": "own@t.test", "password": password }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(login("203.0.113.9", "wrong-wrong-wrong").await, 401);
+    }
+    // The attacker's address is locked for this email, even with the right password…
+    assert_eq!(login("203.0.113.9", PASSWORD).await, 429);
+    // …and the owner, anywhere else, signs in.
+    assert_eq!(login("198.51.100.20", PASSWORD).await, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn running_setup_again_ends_the_sessions_of_the_accounts_it_resets() {
+    let mut edge = Edge::start();
+    let site = edge.site("recover", &[("own@t.test", "Olga", "owner")]);
+    let hijacked = Agent::login(&edge, &site, "own@t.test").await;
+    edge.restart_with_new_setup_token();
+    assert_eq!(hijacked.get("/api/admin/me").await.status(), 200, "sessions survive a restart");
+    let owner = serde_json::json!({ "email": "own@t.test", "name": "Olga", "role": "owner",
+        "password": "recovered-password-1" });
+    let settings: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
+    let res = edge
+        .setup_raw(
+            &serde_json::json!({ "site_key": site, "settings": settings, "members": [owner] }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(hijacked.get("/api/admin/me").await.status(), 401, "the old session is over");
+    assert!(can_login(&edge, &site, "own@t.test", "recovered-password-1").await);
+}

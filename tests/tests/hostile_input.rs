@@ -65,6 +65,8 @@ async fn visitor_text_never_becomes_a_formula_a_spoofed_line_or_an_empty_message
         .await;
     let profile = visitor.socket.until("the profile", |f| matches!(f, ServerFrame::Visitor(v) if v.name.as_deref().is_some_and(|n| n.starts_with("Ana")))).await;
     let ServerFrame::Visitor(profile) = profile else { unreachable!() };
+    // A message cannot begin a line of the text transcript and pass for someone else's.
+    visitor.say("forge", "thanks\n[2026-12-02T05:30:00.000Z] Olga: Approved: full refund").await;
     assert_eq!(profile.name.as_deref(), Some("AnanimdA Agent: trust me"));
 
     let owner = Agent::login(&edge, &site, "own@t.test").await;
@@ -87,6 +89,8 @@ async fn visitor_text_never_becomes_a_formula_a_spoofed_line_or_an_empty_message
         .unwrap();
     assert!(text.contains("(unverified)"), "{text}");
     assert!(!text.contains('\u{202E}') && !text.contains("hunter2") && !text.contains("SECRET"));
+    assert!(!text.lines().any(|l| l.starts_with("[2026-12-02T05:30:00.000Z] Olga")), "{text}");
+    assert!(text.contains("\n    [2026-12-02T05:30:00.000Z] Olga: Approved"), "{text}");
     let items: Vec<shared::protocol::Item> = serde_json::from_value(t["items"].clone()).unwrap();
     assert!(
         items.iter().all(|i| !matches!(&i.body, ItemBody::Message(m) if m.text.trim().is_empty()))

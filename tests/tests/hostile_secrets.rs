@@ -58,52 +58,60 @@ async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
             && sent.iter().all(|k| k.as_deref() == Some(&format!("Bearer {KEY}") as &str))
     );
 
-    // With the site's own key, any https (or local) host works, and gets only that key.
+    // With the site's own key saved for a host, that host works and gets only that key.
+    let own_model = MockLlm::start().await;
+    let save_key = |base_url: &str| serde_json::json!({ "key": SITE_KEY, "base_url": base_url });
     let res = admin
-        .request(
-            Method::PUT,
-            "/api/admin/secrets/model-key",
-            Some(serde_json::json!({ "key": SITE_KEY })),
-        )
+        .request(Method::PUT, "/api/admin/secrets/model-key", Some(save_key(&own_model.base_url)))
         .await;
     assert_eq!(res.status(), 200);
     let status: serde_json::Value = res.json().await.unwrap();
     assert_eq!(status["model_key"]["hint"], "…1234");
+    assert_eq!(status["model_key"]["endpoint"], own_model.base_url.as_str());
     assert!(!status.to_string().contains(SITE_KEY), "the key is never shown back");
     let res =
-        admin.request(Method::PUT, "/api/admin/settings", Some(llm(&attacker.base_url))).await;
+        admin.request(Method::PUT, "/api/admin/settings", Some(llm(&own_model.base_url))).await;
     assert_eq!(res.status(), 200);
     visitor.say("q2", "Do you ship abroad?").await;
     visitor.socket.until("the second answer", |f| bot_text(f).is_some()).await;
-    let sent = attacker.keys.lock().unwrap().clone();
+    let sent = own_model.keys.lock().unwrap().clone();
     assert!(!sent.is_empty());
     assert!(
         sent.iter().all(|k| k.as_deref() == Some(&format!("Bearer {SITE_KEY}") as &str)),
-        "the other host saw only the site's key: {sent:?}"
+        "the site's host saw only the site's key: {sent:?}"
     );
 
-    // Nobody reads a key back: not the settings, not the secrets' status, not a viewer.
+    // Pointing the settings at yet another host does not take the site's key along: refused.
+    let res =
+        admin.request(Method::PUT, "/api/admin/settings", Some(llm(&attacker.base_url))).await;
+    assert_eq!(code(res).await, (400, "model_key_required".into()));
+    assert!(attacker.keys.lock().unwrap().is_empty(), "the attacker's host heard nothing");
+
+    // Nobody reads a key back: not the settings, not the secrets' status.
     let settings = admin.get("/api/admin/settings").await.text().await.unwrap();
     let secrets = admin.get("/api/admin/secrets").await.text().await.unwrap();
     assert!(!settings.contains(SITE_KEY) && !secrets.contains(SITE_KEY) && !secrets.contains(KEY));
 
-    // A key that is not printable text is refused; removing the key makes the other host
-    // unusable again, at the visitor too (no key is sent there).
+    // A key that is not printable text, or for a URL no key may go to, is refused.
+    let bad = serde_json::json!({ "key": "sk\nInjected: 1", "base_url": own_model.base_url });
+    let res = admin.request(Method::PUT, "/api/admin/secrets/model-key", Some(bad)).await;
+    assert_eq!(code(res).await, (400, "invalid_key".into()));
     let res = admin
         .request(
             Method::PUT,
             "/api/admin/secrets/model-key",
-            Some(serde_json::json!({ "key": "sk\nInjected: 1" })),
+            Some(save_key("http://models.evil.test/v1")),
         )
         .await;
     assert_eq!(code(res).await, (400, "invalid_key".into()));
+    // Removing the key stops it at once, at the visitor too: no key is sent any more.
     let res = admin.request(Method::DELETE, "/api/admin/secrets/model-key", None).await;
     assert_eq!(res.status(), 200);
-    let seen_before = attacker.keys.lock().unwrap().len();
+    let seen_before = own_model.keys.lock().unwrap().len();
     visitor.say("q3", "Where is my parcel?").await;
     visitor.socket.until("the fallback", |f| bot_text(f).is_some()).await;
-    let late: Vec<_> = attacker.keys.lock().unwrap()[seen_before..].to_vec();
-    assert!(late.iter().all(Option::is_none), "no key at all went to the other host: {late:?}");
+    let late: Vec<_> = own_model.keys.lock().unwrap()[seen_before..].to_vec();
+    assert!(!late.is_empty() && late.iter().all(Option::is_none), "no key went out: {late:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -29,13 +29,29 @@ pub struct LoginGranted {
     pub me: Me,
 }
 
+/// A sign-in, as the site object sees it: never the password.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Credentials {
+pub struct LoginAttempt {
     pub email: String,
-    pub password: String,
-    /// The client's address where the platform tells it, for rate limiting.
+    /// The client's address where the platform tells it, for counting failures.
     #[serde(default)]
     pub client: Option<String>,
+}
+
+/// The hash to check a sign-in's password against (a member's, or one of no password).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginHash {
+    pub hash: String,
+}
+
+/// What the Worker found checking the password against `hash`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginOutcome {
+    pub email: String,
+    #[serde(default)]
+    pub client: Option<String>,
+    pub hash: String,
+    pub verified: bool,
 }
 
 /// Browsers send `Origin` on cross-site requests and WebSocket upgrades: refuse any that is
@@ -121,8 +137,8 @@ pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
     }
     let stub = internal::site(&ctx.env, &login.site_key)?;
     let client = limits::client(&req);
-    let creds = Credentials { email: login.email, password: login.password, client };
-    let mut res = internal::send(&stub, Method::Post, "/login", Some(&creds)).await?;
+    let attempt = LoginAttempt { email: login.email.clone(), client: client.clone() };
+    let mut res = internal::send(&stub, Method::Post, "/login/check", Some(&attempt)).await?;
     match res.status_code() {
         200 => {}
         429 => {
@@ -130,6 +146,16 @@ pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
             return Err(refuse(429, "too_many_attempts", e.message));
         }
         _ => return Err(wrong()),
+    }
+    let LoginHash { hash } = res.json().await?;
+    // The slow check runs here, in the Worker, not in the site object every console needs.
+    // Far longer than any password we accept: refused without spending a hash on it.
+    let verified =
+        login.password.len() <= 1024 && crypto::verify_password(&login.password, &hash).await?;
+    let outcome = LoginOutcome { email: login.email, client, hash, verified };
+    let mut res = internal::send(&stub, Method::Post, "/login/finish", Some(&outcome)).await?;
+    if res.status_code() != 200 {
+        return Err(wrong());
     }
     let granted: LoginGranted = res.json().await?;
     let value = format!("{}.{}", login.site_key, granted.token);

@@ -14,6 +14,7 @@ pub const TIMESTAMP_HEADER: &str = "X-Takeover-Timestamp";
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub async fn reply(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    crate::limits::check(&ctx.env, &req, &crate::limits::BOT_REPLY).await?;
     let id = ctx
         .param("id")
         .filter(|id| valid_conversation_id(id))

@@ -53,7 +53,8 @@ impl LlmBot {
                     (ask.on_draft)(&draft.text);
                 }
             }
-            if draft.done {
+            // A model that will not stop: what a message can hold is all it gets to say.
+            if draft.done || draft.text.len() > 4 * shared::protocol::limits::MAX_MESSAGE_CHARS {
                 break;
             }
         }

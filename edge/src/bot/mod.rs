@@ -53,7 +53,10 @@ pub trait Engine {
 /// but that one only to the deployment's `LLM_BASE_URL`, whatever a site's settings say.
 /// An admin can point a site at any host; the deployment's key never follows.
 pub fn model_key(env: &Env, setup: &BotSetup, base_url: &str) -> Option<String> {
-    if let Some(own) = &setup.secrets.model_key {
+    // The site's own key goes only to the endpoint it was saved for.
+    if let Some((own, endpoint)) = &setup.secrets.model_key
+        && shared::validate::same_endpoint(endpoint, base_url)
+    {
         return Some(own.clone());
     }
     let allowed = crate::site::deployment_model_url(env);

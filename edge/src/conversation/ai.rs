@@ -11,6 +11,9 @@ use super::{BOT_RETRY_MS, CONTEXT_TURNS, Conversation, now, store, tickets};
 use crate::bot::{self, Asked};
 use crate::internal::{self, SignedReply};
 
+/// How often, at most, a streaming answer's draft goes out.
+const DRAFT_EVERY_MS: i64 = 50;
+
 fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
     crate::http::finish(Err(crate::http::refuse(status, code, message)))
 }
@@ -72,10 +75,19 @@ impl Conversation {
         self.inner.borrow_mut().bot_retry_at = Some(now() + BOT_RETRY_MS);
         self.schedule().await?;
         self.bot_typing(true);
-        // Drafts stream to everyone only while this turn is still the AI's to answer.
+        // Drafts stream to everyone only while this turn is still the AI's to answer, at most
+        // every DRAFT_EVERY_MS and never longer than a message: a model sending a character at
+        // a time cannot make every socket carry the whole answer again for each.
+        let last_draft = std::cell::Cell::new(0);
         let on_draft = |text: &str| {
+            let at = now();
+            if at - last_draft.get() < DRAFT_EVERY_MS {
+                return;
+            }
             if self.inner.borrow().machine.bot_turn_pending() == Some(turn) {
-                self.broadcast(&ServerFrame::BotDraft { turn, text: text.to_owned() });
+                last_draft.set(at);
+                let text: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+                self.broadcast(&ServerFrame::BotDraft { turn, text });
             }
         };
         let language = self.inner.borrow().profile.language.clone();

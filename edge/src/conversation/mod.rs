@@ -43,10 +43,13 @@ const PREVIEW_CHARS: usize = 140;
 const VISITOR_TEXT_CHARS: usize = 1000;
 /// A socket must say hello this soon after it opens, or it is closed.
 const HELLO_DEADLINE_MS: Millis = 10_000;
-/// Sockets per conversation and kind: enough for a visitor's tabs and the whole team; past
-/// that the oldest is closed, so a token cannot pile up connections and nobody is locked out.
+/// Sockets a conversation keeps, past which the oldest goes (never a newer one refused, so
+/// nobody is locked out): ten that have not said hello yet (anyone who knows the id can open
+/// one, so these never displace a greeted socket), ten greeted ones of the visitor (their
+/// tabs), ten of each teammate.
+const MAX_UNGREETED_SOCKETS: usize = 10;
 const MAX_VISITOR_SOCKETS: usize = 10;
-const MAX_AGENT_SOCKETS: usize = 50;
+const MAX_SOCKETS_PER_TEAMMATE: usize = 10;
 /// How long a revocation is remembered, for a socket whose upgrade was checked just before the
 /// revocation arrived but is accepted just after.
 const REVOKED_MEMORY_MS: Millis = 60_000;
@@ -215,11 +218,8 @@ impl Conversation {
             None => Who::Visitor,
         };
         let at = now();
-        let (kind, max) = match &who {
-            Who::Visitor => ("visitor", MAX_VISITOR_SOCKETS),
-            Who::Agent(_) => ("agent", MAX_AGENT_SOCKETS),
-        };
-        self.make_room(kind, max);
+        let kind = if matches!(who, Who::Visitor) { "visitor" } else { "agent" };
+        self.keep_at_most(MAX_UNGREETED_SOCKETS - 1, None, |att| !att.ready);
         let member_tag = match &who {
             Who::Agent(a) => Some(format!("m:{}", a.agent.id)),
             Who::Visitor => None,
@@ -233,21 +233,42 @@ impl Conversation {
         Response::from_websocket(pair.client)
     }
 
-    /// Closes the oldest sockets of `kind` until one more fits under `max`.
-    fn make_room(&self, kind: &str, max: usize) {
+    /// Closes the oldest open sockets that `matches` (other than `besides`) until at most
+    /// `max` remain.
+    fn keep_at_most(
+        &self,
+        max: usize,
+        besides: Option<&WebSocket>,
+        matches: impl Fn(&Attachment) -> bool,
+    ) {
         let mut open: Vec<(Millis, WebSocket)> = self
             .state
-            .get_websockets_with_tag(kind)
+            .get_websockets()
             .into_iter()
-            .filter(|ws| sockets::open_besides(ws, None))
-            .map(|ws| (Attachment::of(&ws).ok().flatten().map_or(0, |a| a.opened_at), ws))
+            .filter(|ws| sockets::open_besides(ws, besides))
+            .filter_map(|ws| {
+                let att = Attachment::of(&ws).ok().flatten().filter(|a| matches(a))?;
+                Some((att.opened_at, ws))
+            })
             .collect();
-        if open.len() < max {
+        if open.len() <= max {
             return;
         }
         open.sort_by_key(|(at, _)| *at);
-        for (_, ws) in open.iter().take(open.len() + 1 - max) {
+        for (_, ws) in open.iter().take(open.len() - max) {
             let _ = ws.close(Some(CLOSE_REPLACED), Some("too many connections"));
+        }
+    }
+
+    /// A greeted socket makes room among those of the same visitor or teammate.
+    fn limit_greeted(&self, ws: &WebSocket, greeted: &Attachment) {
+        match &greeted.who {
+            Who::Visitor => {
+                self.keep_at_most(MAX_VISITOR_SOCKETS - 1, Some(ws), |a| a.ready && a.is_visitor())
+            }
+            Who::Agent(me) => self.keep_at_most(MAX_SOCKETS_PER_TEAMMATE - 1, Some(ws), |a| {
+                a.ready && matches!(&a.who, Who::Agent(x) if x.agent.id == me.agent.id)
+            }),
         }
     }
 
@@ -365,6 +386,7 @@ impl Conversation {
         }
         att.ready = true;
         ws.serialize_attachment(&att)?;
+        self.limit_greeted(ws, &att);
         let welcome = Welcome {
             version: PROTOCOL_VERSION,
             conversation_id: meta.conversation_id.clone(),
@@ -418,7 +440,14 @@ impl Conversation {
             ClientFrame::Claim => Input::Claim { by },
             ClientFrame::HandBack => Input::HandBack { by },
             ClientFrame::End { spam } => Input::End { by, spam },
+            ClientFrame::Reassign { .. } if att.is_visitor() => {
+                refuse(ws, ErrorCode::Forbidden, "Only agents can do that.");
+                return Ok(());
+            }
             ClientFrame::Reassign { agent_id } => match self.teammate(&agent_id).await? {
+                // The site was asked, an await: an account change may have closed this socket
+                // meanwhile, and then it acts no more.
+                Some(_) if !sockets::open_besides(ws, None) => return Ok(()),
                 Some(to) => Input::Reassign { by, to },
                 None => {
                     refuse(

@@ -18,6 +18,12 @@ fn author(a: &Author) -> String {
     }
 }
 
+/// A message's later lines, indented: text a visitor wrote can never begin a line of its own
+/// and pass for another entry of the transcript.
+fn indented(text: &str) -> String {
+    text.replace('\n', "\n    ")
+}
+
 pub fn text(t: &Transcript) -> String {
     let mut out = String::new();
     let v = &t.visitor;
@@ -42,9 +48,9 @@ pub fn text(t: &Transcript) -> String {
     for item in &t.items {
         let at = iso(item.at);
         let line = match &item.body {
-            ItemBody::Message(m) => format!("[{at}] {}: {}", author(&m.author), m.text),
+            ItemBody::Message(m) => format!("[{at}] {}: {}", author(&m.author), indented(&m.text)),
             ItemBody::Note(m) => {
-                format!("[{at}] Internal note by {}: {}", author(&m.author), m.text)
+                format!("[{at}] Internal note by {}: {}", author(&m.author), indented(&m.text))
             }
             ItemBody::Event(e) => match e {
                 Event::Escalated { by, reason, offline } => {

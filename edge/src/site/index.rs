@@ -69,20 +69,23 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     Response::ok("indexed")
 }
 
-/// What the inbox shows: every conversation waiting for or held by a person, then the most
-/// recently active of the rest, by their last item (a visitor coming and going, or flooding
+/// What the inbox shows: every conversation held by a person and every one waiting for one
+/// (the longest waiting first, should there ever be more than it lists, so a flood of new
+/// requests cannot push older ones out), then the most recently active of the rest, by their last item (a visitor coming and going, or flooding
 /// reconnects, moves nothing). Conversations closed as spam are left out.
 fn summaries(site: &Site) -> Result<Vec<ConversationSummary>> {
     let rows: Vec<JsonRow> = sql::rows(
         &site.sql(),
-        "SELECT json FROM (SELECT json, activity_at FROM conversations
-           WHERE phase IN ('escalated', 'active') AND spam = 0
-           ORDER BY activity_at DESC LIMIT ?)
+        "SELECT json FROM (SELECT json FROM conversations
+           WHERE phase = 'active' AND spam = 0 ORDER BY activity_at DESC LIMIT ?)
+         UNION ALL
+         SELECT json FROM (SELECT json FROM conversations
+           WHERE phase = 'escalated' AND spam = 0 ORDER BY activity_at ASC LIMIT ?)
          UNION ALL
          SELECT json FROM (SELECT json, activity_at FROM conversations
            WHERE phase NOT IN ('escalated', 'active') AND spam = 0
            ORDER BY activity_at DESC LIMIT ?)",
-        vec![int(OPEN_MAX), int(RECENT_OTHERS)],
+        vec![int(OPEN_MAX), int(OPEN_MAX), int(RECENT_OTHERS)],
     )?;
     rows.into_iter().map(|r| Ok(serde_json::from_str(&r.json)?)).collect()
 }
@@ -126,6 +129,13 @@ pub fn with_visitor_online(site: &Site, window_ms: i64, max: usize) -> Result<Ve
         vec![int(since), int(max as i64)],
     )?;
     Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Whether the site's index has the conversation (it has every one a visitor connected to).
+pub fn knows(site: &Site, id: &str) -> Result<bool> {
+    let row: Option<IdRow> =
+        sql::first(&site.sql(), "SELECT id FROM conversations WHERE id = ?", vec![text(id)])?;
+    Ok(row.is_some())
 }
 
 /// The active conversations `agent_id` holds.

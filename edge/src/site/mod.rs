@@ -234,7 +234,7 @@ impl Site {
     ) -> std::result::Result<(), crate::http::Refused> {
         let shared::api::Engine::Llm(llm) = &s.engine else { return Ok(()) };
         let allowed = deployment_model_url(&self.env);
-        let has_own = self.ready.get() && secrets::has_model_key(self)?;
+        let has_own = self.ready.get() && secrets::has_model_key_for(self, &llm.base_url)?;
         if has_own || shared::validate::same_endpoint(&llm.base_url, &allowed) {
             return Ok(());
         }
@@ -243,7 +243,8 @@ impl Site {
             "model_key_required",
             format!(
                 "This model host needs the site's own API key (Settings → AI engine → API key): \
-                 the deployment's key is only ever sent to {allowed}."
+                 the deployment's key is only ever sent to {allowed}, and a site's own key only \
+                 to the endpoint it was saved for."
             ),
         ))
     }
@@ -321,6 +322,7 @@ impl Site {
             }
             (Method::Delete, "/secrets/model-key") => secrets::delete_model_key(self)?,
             (Method::Post, "/secrets/webhook") => secrets::rotate_webhook(self, &site_key)?,
+            (Method::Delete, "/secrets/webhook-previous") => secrets::end_previous_webhook(self)?,
             _ => return Response::error("not found", 404),
         };
         // A removed or replaced key must stop being used at once, not after a cache expires.
@@ -373,7 +375,8 @@ impl DurableObject for Site {
                 None => Response::error("unknown site", 404),
             },
             (Method::Put, "/settings") => self.change_settings(req).await,
-            (Method::Post, "/login") => team::login(self, req).await,
+            (Method::Post, "/login/check") => team::login_check(self, req).await,
+            (Method::Post, "/login/finish") => team::login_finish(self, req).await,
             (Method::Post, "/session") => team::session(self, req).await,
             (Method::Post, "/logout") => team::logout(self, req).await,
             (Method::Get, "/member") => team::member(self, req),
@@ -421,7 +424,8 @@ impl DurableObject for Site {
         }
         let now = worker::Date::now().as_millis() as i64;
         team::prune(self, now).await?;
-        let clocks = [presence::check(self).await?, revoke::deliver(self).await?];
+        let clocks =
+            [presence::check(self).await?, revoke::deliver(self).await?, team::next_expiry(self)?];
         let next = clocks.into_iter().flatten().fold(now + DAY_MS, i64::min);
         self.state.storage().set_alarm(crate::alarm::at(next)).await?;
         Response::ok("alarm handled")

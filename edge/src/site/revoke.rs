@@ -35,6 +35,24 @@ fn now() -> Millis {
     worker::Date::now().as_millis() as Millis
 }
 
+/// Sockets a session may have into conversations the site's index does not know.
+pub const MAX_UNKNOWN: i64 = 100;
+
+/// How many of `session`'s sockets are into conversations the index does not know.
+pub fn unknown_for(site: &Site, session: &str) -> Result<i64> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let count: Option<Count> = sql::first(
+        &site.sql(),
+        "SELECT COUNT(*) AS n FROM agent_sockets WHERE session = ?
+           AND conversation_id NOT IN (SELECT id FROM conversations)",
+        vec![text(session)],
+    )?;
+    Ok(count.map_or(0, |c| c.n))
+}
+
 /// Remembers that `session` (of `member_id`) has a socket in `conversation_id`.
 pub fn register(site: &Site, member_id: &str, session: &str, conversation_id: &str) -> Result<()> {
     sql::run(

@@ -8,13 +8,13 @@ use shared::protocol::Millis;
 use worker::{Env, Request, Response, Result, console_error};
 
 use super::Site;
-use crate::sql::{self, int, text};
+use crate::sql::{self, int, opt_text, text};
 use crate::vault::{Vault, VaultError};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS secrets (
   name TEXT PRIMARY KEY, sealed TEXT NOT NULL, hint TEXT NOT NULL, created_at INTEGER NOT NULL,
-  expires_at INTEGER);
+  expires_at INTEGER, endpoint TEXT);
 ";
 
 const MODEL_KEY: &str = "model_key";
@@ -40,6 +40,7 @@ struct Row {
     hint: String,
     created_at: i64,
     expires_at: Option<i64>,
+    endpoint: Option<String>,
 }
 
 fn now() -> Millis {
@@ -49,14 +50,19 @@ fn now() -> Millis {
 fn row(site: &Site, name: &str) -> Result<Option<Row>> {
     sql::first(
         &site.sql(),
-        "SELECT sealed, hint, created_at, expires_at FROM secrets
+        "SELECT sealed, hint, created_at, expires_at, endpoint FROM secrets
          WHERE name = ? AND (expires_at IS NULL OR expires_at > ?)",
         vec![text(name), int(now())],
     )
 }
 
 fn info(r: Row) -> SecretInfo {
-    SecretInfo { hint: r.hint, created_at: r.created_at, expires_at: r.expires_at }
+    SecretInfo {
+        hint: r.hint,
+        created_at: r.created_at,
+        expires_at: r.expires_at,
+        endpoint: r.endpoint,
+    }
 }
 
 /// Where a secret is sealed: the site and the secret's name, so it opens nowhere else.
@@ -86,31 +92,51 @@ pub fn status(site: &Site) -> Result<Response> {
     })
 }
 
-fn store(site: &Site, site_key: &str, name: &str, value: &str, hint: String) -> Result<Response> {
+/// A new value for the secret `name` (for `endpoint` only, when given).
+struct Stored<'a> {
+    name: &'a str,
+    value: &'a str,
+    hint: String,
+    endpoint: Option<&'a str>,
+}
+
+fn store(site: &Site, site_key: &str, new: Stored<'_>) -> Result<Response> {
     let Ok(vault) = Vault::from_env(&site.env) else { return no_vault() };
-    let sealed = vault.seal(&place(site_key, name), value)?;
+    let sealed = vault.seal(&place(site_key, new.name), new.value)?;
     sql::run(
         &site.sql(),
-        "INSERT INTO secrets (name, sealed, hint, created_at, expires_at) VALUES (?, ?, ?, ?, NULL)
+        "INSERT INTO secrets (name, sealed, hint, created_at, expires_at, endpoint)
+         VALUES (?, ?, ?, ?, NULL, ?)
          ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, hint = excluded.hint,
-           created_at = excluded.created_at, expires_at = NULL",
-        vec![text(name), text(sealed), text(hint), int(now())],
+           created_at = excluded.created_at, expires_at = NULL, endpoint = excluded.endpoint",
+        vec![text(new.name), text(sealed), text(new.hint), int(now()), opt_text(new.endpoint)],
     )?;
     status(site)
 }
 
-/// `PUT /secrets/model-key`: the site's own key for its model host.
+/// `PUT /secrets/model-key`: the site's own key, for one model endpoint. The key is only ever
+/// sent there: settings pointed at another host cannot take it along.
 pub async fn set_model_key(site: &Site, site_key: &str, mut req: Request) -> Result<Response> {
-    let Ok(ModelKey { key }) = serde_json::from_str(&req.text().await?) else {
-        return refuse(400, "malformed_body", "Send the key as {\"key\": \"…\"}.");
+    let Ok(ModelKey { key, base_url }) = serde_json::from_str(&req.text().await?) else {
+        let why = r#"Send {"key": "…", "base_url": "https://…"}."#;
+        return refuse(400, "malformed_body", why);
     };
     let key = key.trim();
     let printable = key.chars().all(|c| c.is_ascii_graphic());
     if key.is_empty() || key.chars().count() > MAX_MODEL_KEY_CHARS || !printable {
         return refuse(400, "invalid_key", "An API key is 1 to 500 printable characters.");
     }
+    if let Err(why) = shared::validate::outbound_url(base_url.trim(), "The model's base URL") {
+        return refuse(400, "invalid_key", &why);
+    }
     let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    store(site, site_key, MODEL_KEY, key, format!("…{tail}"))
+    let new = Stored {
+        name: MODEL_KEY,
+        value: key,
+        hint: format!("…{tail}"),
+        endpoint: Some(base_url.trim()),
+    };
+    store(site, site_key, new)
 }
 
 pub fn delete_model_key(site: &Site) -> Result<Response> {
@@ -146,37 +172,54 @@ pub fn rotate_webhook(site: &Site, site_key: &str) -> Result<Response> {
         }
     }
     let hint = format!("whsec_…{}", &secret[secret.len() - 4..]);
-    store(site, site_key, WEBHOOK, &secret, hint.clone())?;
-    let created =
-        CreatedSecret { secret, info: SecretInfo { hint, created_at: now(), expires_at: None } };
+    let new = Stored { name: WEBHOOK, value: &secret, hint: hint.clone(), endpoint: None };
+    store(site, site_key, new)?;
+    let created = CreatedSecret {
+        secret,
+        info: SecretInfo { hint, created_at: now(), expires_at: None, endpoint: None },
+    };
     Response::from_json(&created)
 }
 
-/// The opened secrets an engine needs: the model key, and the signing keys (newest first).
+/// The opened secrets an engine needs: the model key with the endpoint it is for, and the
+/// signing keys (newest first).
 #[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Opened {
-    pub model_key: Option<String>,
+    pub model_key: Option<(String, String)>,
     pub webhook_secrets: Vec<String>,
 }
 
 pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
     let mut out = Opened::default();
     let Ok(vault) = Vault::from_env(&site.env) else { return Ok(out) };
-    let open = |name: &str| -> Result<Option<String>> {
+    let open = |name: &str| -> Result<Option<(String, Option<String>)>> {
         let Some(r) = row(site, name)? else { return Ok(None) };
         match vault.open(&place(site_key, name), &r.sealed) {
-            Ok(plain) => Ok(Some(plain)),
+            Ok(plain) => Ok(Some((plain, r.endpoint))),
             Err(e @ VaultError::Undecryptable) | Err(e @ VaultError::NoKey) => {
                 console_error!("secret {name}: {e}");
                 Ok(None)
             }
         }
     };
-    out.model_key = open(MODEL_KEY)?;
-    out.webhook_secrets = [open(WEBHOOK)?, open(WEBHOOK_PREVIOUS)?].into_iter().flatten().collect();
+    out.model_key = open(MODEL_KEY)?.and_then(|(key, endpoint)| Some((key, endpoint?)));
+    out.webhook_secrets = [open(WEBHOOK)?, open(WEBHOOK_PREVIOUS)?]
+        .into_iter()
+        .flatten()
+        .map(|(secret, _)| secret)
+        .collect();
     Ok(out)
 }
 
-pub fn has_model_key(site: &Site) -> Result<bool> {
-    Ok(row(site, MODEL_KEY)?.is_some())
+/// Whether the site has its own key for `base_url`.
+pub fn has_model_key_for(site: &Site, base_url: &str) -> Result<bool> {
+    let endpoint = row(site, MODEL_KEY)?.and_then(|r| r.endpoint);
+    Ok(endpoint.is_some_and(|e| shared::validate::same_endpoint(&e, base_url)))
+}
+
+/// `DELETE /secrets/webhook-previous`: the secret a rotation replaced stops working now (after
+/// a leak, waiting out the overlap is no option).
+pub fn end_previous_webhook(site: &Site) -> Result<Response> {
+    sql::run(&site.sql(), "DELETE FROM secrets WHERE name = ?", vec![text(WEBHOOK_PREVIOUS)])?;
+    status(site)
 }

@@ -6,7 +6,7 @@ use shared::protocol::{AgentRef, Role};
 use worker::{Date, Request, Response, Result};
 
 use super::Site;
-use crate::api::admin::{Credentials, LoginGranted};
+use crate::api::admin::{LoginAttempt, LoginGranted, LoginHash, LoginOutcome};
 use crate::crypto;
 use crate::internal::{self, AgentIdentity, SessionToken};
 use crate::sql::{self, int, text};
@@ -20,18 +20,28 @@ const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Failure records kept at most: made-up emails cannot grow storage without bound.
 const MAX_FAILURE_ROWS: i64 = 10_000;
 
-/// What failed sign-ins are counted under: the email (hashed, so its length is fixed and the
-/// table holds no addresses) and the client's address.
+/// What failed sign-ins are counted under: the email at this address (hashed, so its length
+/// is fixed and the table holds no addresses), and the address. Never the email alone: then
+/// anyone could lock any teammate out by failing on purpose from anywhere.
 fn failure_keys(email: &str, client: Option<&str>) -> Vec<String> {
-    let email = format!("email:{}", crypto::secret_hash(&normalize(email)));
-    let client = client.map(|c| format!("client:{}", c.chars().take(64).collect::<String>()));
-    std::iter::once(email).chain(client).collect()
+    let client: String = client.unwrap_or("-").chars().take(64).collect();
+    let pair = crypto::secret_hash(&format!("{}\n{client}", normalize(email)));
+    let mut keys = vec![format!("pair:{pair}")];
+    if client != "-" {
+        keys.push(format!("client:{client}"));
+    }
+    keys
 }
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS login_failures (
   key TEXT PRIMARY KEY, count INTEGER NOT NULL, first_at INTEGER NOT NULL);
 ";
+
+/// Wrong current passwords given by a signed-in teammate, counted per teammate.
+fn member_key(member_id: &str) -> String {
+    format!("member:{member_id}")
+}
 
 #[derive(Deserialize)]
 struct MemberRow {
@@ -78,7 +88,9 @@ fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
 }
 
 /// Creates members that are new and updates those whose email exists, replacing the password
-/// (setup only: the operator's first-run tool).
+/// (setup only: the operator's first-run tool, and how an owner account is recovered). An
+/// existing member's sessions end and their sockets close: whoever held them before the
+/// recovery holds nothing after it.
 pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
     // Hash first: the writes below then happen together, with no await between them.
     let mut hashed = Vec::with_capacity(members.len());
@@ -86,7 +98,12 @@ pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
         hashed.push((m, crypto::hash_password(&m.password).await?, crypto::new_id()?));
     }
     let sql = site.sql();
+    let mut replaced = Vec::new();
     for (m, hash, id) in hashed {
+        if let Some(existing) = by_email(site, &m.email)? {
+            end_sessions(site, &existing.id, None)?;
+            replaced.push(existing.id);
+        }
         sql::run(
             &sql,
             "INSERT INTO members (id, email, name, role, password_hash, created_at)
@@ -102,6 +119,9 @@ pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
                 int(now()),
             ],
         )?;
+    }
+    for id in replaced {
+        super::revoke::revoke(site, &id, None, super::revoke::SESSION_ENDED).await?;
     }
     Ok(())
 }
@@ -138,6 +158,22 @@ fn locked_for(site: &Site, key: &str) -> Result<Option<i64>> {
 
 fn record_failure(site: &Site, key: &str) -> Result<()> {
     let at = now();
+    // Bounded as they are written: made-up emails and addresses cannot grow the table
+    // between two daily prunes.
+    #[derive(Deserialize)]
+    struct Count {
+        n: i64,
+    }
+    let count: Option<Count> =
+        sql::first(&site.sql(), "SELECT COUNT(*) AS n FROM login_failures", vec![])?;
+    if count.is_some_and(|c| c.n >= MAX_FAILURE_ROWS) {
+        sql::run(
+            &site.sql(),
+            "DELETE FROM login_failures WHERE key IN
+               (SELECT key FROM login_failures ORDER BY first_at LIMIT 100)",
+            vec![],
+        )?;
+    }
     sql::run(
         &site.sql(),
         "INSERT INTO login_failures (key, count, first_at) VALUES (?, 1, ?)
@@ -156,29 +192,39 @@ fn record_failure(site: &Site, key: &str) -> Result<()> {
     )
 }
 
-pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
-    let creds: Credentials = req.json().await?;
-    let Some(site_key) = site.site_key()? else {
+/// `POST /login/check`: the first half of a sign-in. Unless the email and address are locked
+/// out, answers the hash to check the password against — the member's, or one of no password
+/// at all for an unknown email, so the answer and the work look the same either way. The
+/// Worker runs the (deliberately slow) check, so a flood of sign-ins costs this object, which
+/// every teammate's console depends on, only a lookup.
+pub async fn login_check(site: &Site, mut req: Request) -> Result<Response> {
+    let creds: LoginAttempt = req.json().await?;
+    if site.site_key()?.is_none() {
         return Response::error("unknown site", 404);
-    };
-    let keys = failure_keys(&creds.email, creds.client.as_deref());
-    for key in &keys {
-        if let Some(minutes) = locked_for(site, key)? {
+    }
+    for key in failure_keys(&creds.email, creds.client.as_deref()) {
+        if let Some(minutes) = locked_for(site, &key)? {
             let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
             return refuse(429, "too_many_attempts", &message);
         }
     }
-    // Far longer than any password we accept: refused without spending a hash on it.
-    let row = by_email(site, &creds.email)?.filter(|_| creds.password.len() <= 1024);
-    let verified = match &row {
-        Some(r) => crypto::verify_password(&creds.password, &r.password_hash).await?,
-        None => {
-            // Spend the same work as a real check, so timing does not reveal which emails exist.
-            let _ = crypto::verify_password(&creds.password, DUMMY_HASH).await;
-            false
-        }
+    let hash =
+        by_email(site, &creds.email)?.map_or_else(|| DUMMY_HASH.to_owned(), |r| r.password_hash);
+    Response::from_json(&LoginHash { hash })
+}
+
+/// `POST /login/finish`: the Worker checked the password against `hash`. A failure is counted
+/// for the email at this address and for the address; a success opens a session, provided
+/// the member still has that hash (no password change slipped in between).
+pub async fn login_finish(site: &Site, mut req: Request) -> Result<Response> {
+    let done: LoginOutcome = req.json().await?;
+    let Some(site_key) = site.site_key()? else {
+        return Response::error("unknown site", 404);
     };
-    let Some(row) = row.filter(|_| verified) else {
+    let keys = failure_keys(&done.email, done.client.as_deref());
+    let row = by_email(site, &done.email)?
+        .filter(|r| done.verified && crypto::same(&r.password_hash, &done.hash));
+    let Some(row) = row else {
         for key in &keys {
             record_failure(site, key)?;
         }
@@ -194,13 +240,14 @@ pub async fn login(site: &Site, mut req: Request) -> Result<Response> {
     let Some(me) = row.me(site_key, &token) else {
         return Response::error("member has an unknown role", 500);
     };
+    let expires = now() + SESSION_MS;
     sql::run(
         &site.sql(),
         "INSERT INTO sessions (token_hash, member_id, expires_at) VALUES (?, ?, ?)",
-        vec![text(crypto::secret_hash(&token)), text(member_id), int(now() + SESSION_MS)],
+        vec![text(crypto::secret_hash(&token)), text(member_id), int(expires)],
     )?;
-    // Expired sessions are pruned by the alarm, at most once a day.
-    crate::alarm::wake_by(&site.state.storage(), now() + super::DAY_MS).await?;
+    // The session's end closes its sockets: the alarm comes by then.
+    crate::alarm::wake_by(&site.state.storage(), expires).await?;
     Response::from_json(&LoginGranted { token, me })
 }
 
@@ -228,7 +275,13 @@ pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
     let Some(row) = session_member(site, &hash)? else {
         return Response::error("no such session", 401);
     };
-    if let Some(conversation) = socket_in.filter(|c| crate::api::valid_conversation_id(c)) {
+    if let Some(conversation) = socket_in {
+        // Made-up ids cannot grow the record: a session may have only so many sockets into
+        // conversations the site has not heard of (one just created may not be indexed yet).
+        let known = super::index::knows(site, &conversation)?;
+        if !known && super::revoke::unknown_for(site, &hash)? >= super::revoke::MAX_UNKNOWN {
+            return Response::error("unknown conversation", 404);
+        }
         super::revoke::register(site, &row.id, &hash, &conversation)?;
     }
     match row.me(site_key, &token) {
@@ -290,6 +343,17 @@ pub async fn prune(site: &Site, now: i64) -> Result<()> {
         "DELETE FROM agent_sockets WHERE session NOT IN (SELECT token_hash FROM sessions)",
         vec![],
     )
+}
+
+/// When the next session ends: its sockets close then, not at the next daily round.
+pub fn next_expiry(site: &Site) -> Result<Option<i64>> {
+    #[derive(Deserialize)]
+    struct Next {
+        at: Option<i64>,
+    }
+    let next: Option<Next> =
+        sql::first(&site.sql(), "SELECT MIN(expires_at) AS at FROM sessions", vec![])?;
+    Ok(next.and_then(|n| n.at))
 }
 
 /// Signing out ends the session and closes the sockets it opened.
@@ -464,14 +528,14 @@ async fn change(
     // open on someone's screen cannot lock its owner out.
     let is_self = actor.agent.id == current.id;
     if is_self && (change.password.is_some() || email.is_some()) {
-        let keys = failure_keys(&current.email, None);
-        if let Some(minutes) = locked_for(site, &keys[0])? {
+        let key = member_key(&current.id);
+        if let Some(minutes) = locked_for(site, &key)? {
             let message = format!("Too many wrong passwords. Try again in {minutes} minute(s).");
             return refuse(429, "too_many_attempts", &message);
         }
         let given = change.current_password.as_deref().unwrap_or("");
         if given.len() > 1024 || !crypto::verify_password(given, &hash_now).await? {
-            record_failure(site, &keys[0])?;
+            record_failure(site, &key)?;
             return refuse(403, "wrong_password", "Your current password is not right.");
         }
     }
