@@ -55,7 +55,8 @@ pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
         status.with(|s| {
             s.as_ref().and_then(|s| s.model_key.as_ref()).map(|k| {
                 let endpoint = k.endpoint.clone().unwrap_or_default();
-                (format!("{} for {endpoint}", described(k)), endpoint)
+                let said = format!("{}, saved {}", k.hint, time::clock(k.created_at));
+                (said, endpoint)
             })
         })
     };
@@ -73,10 +74,10 @@ pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
     };
     view! {
         <div class="secret" role="group" aria-labelledby="model-key-title">
-            <h3 id="model-key-title">"API key"</h3>
+            <h2 id="model-key-title">"API key"</h2>
             <p class="hint">
                 {move || match current() {
-                    Some((key, _)) => format!("This site's own key is set ({key}); it is sent to that endpoint only."),
+                    Some((key, endpoint)) => format!("This site's own key ({key}) is set for {endpoint}, and is sent nowhere else."),
                     None => format!("Without a key of the site's own, the deployment's key is used, and only for {}.", deployment_url()),
                 }}
             </p>
@@ -155,7 +156,7 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
     };
     view! {
         <div class="secret" role="group" aria-labelledby="webhook-secret-title">
-            <h3 id="webhook-secret-title">"Signing secret"</h3>
+            <h2 id="webhook-secret-title">"Signing secret"</h2>
             <p class="hint">
                 {move || match current() {
                     Some(s) => format!("Calls to your bot are signed (Standard Webhooks) with {s}."),

@@ -113,6 +113,7 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
                                         </select>
                                     </td>
                                     <td>
+                                        <span class="hint">{why_locked}</span>
                                         <Show when=move || !is_me && why_locked().is_none()>
                                             <button class="danger" on:click={
                                                 let id = id2.clone();

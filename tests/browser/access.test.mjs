@@ -131,7 +131,7 @@ test("the model key is write-only and the bot's signing secret is shown once", a
     await page.getByLabel("New API key").fill(key);
     await page.getByRole("button", { name: "Save key" }).click();
     await page.getByText("Key saved. It is never shown again.").waitFor();
-    await page.getByText(/This site's own key is set \(…9876/).waitFor();
+    await page.getByText(/This site's own key \(…9876, saved .*\) is set for https:\/\/api.openai.com\/v1/).waitFor();
     assert.equal(await page.getByLabel("New API key").inputValue(), "");
     assert.ok(!(await page.content()).includes(key), "the key is nowhere on the page");
     await audit(page, "the model key");
@@ -172,7 +172,7 @@ test("an agent closes a conversation as spam; the visitor may start a new one", 
     await agent.button("Close as spam").click();
     await agent.row(tag).waitFor({ state: "detached" });
 
-    await w.text("This conversation has ended").waitFor();
+    await w.page.getByTestId("timeline").getByText("This conversation has ended").waitFor();
     const again = w.page.getByRole("button", { name: "Start a new conversation" });
     await again.waitFor();
     await audit(w.page, "the ended conversation");

@@ -331,12 +331,14 @@ pub fn App(
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
             </Show>
             <Show when=move || phase.get() == Some(Phase::Ended)>
-                <div class="banner ended" role="status">
-                    {move || t().ended}
+                // The timeline already says it has ended: here is what to do next.
+                <div class="restart">
                     <button class="human" type="button" on:click=move |_| start_again.run(())>{move || t().new_conversation}</button>
                 </div>
             </Show>
-            <Composer send input t=Signal::derive(t) disabled=Signal::derive(move || phase.get() == Some(Phase::Ended))/>
+            <Show when=move || phase.get() != Some(Phase::Ended)>
+                <Composer send input t=Signal::derive(t)/>
+            </Show>
         </div>
     }
 }
@@ -366,7 +368,6 @@ fn Composer(
     send: impl Fn(String) + Copy + 'static,
     input: NodeRef<html::Textarea>,
     t: Signal<&'static Texts>,
-    disabled: Signal<bool>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let submit = move || {
@@ -384,7 +385,6 @@ fn Composer(
                 aria-label=move || t.get().placeholder
                 placeholder=move || t.get().placeholder
                 prop:value=move || draft.get()
-                disabled=move || disabled.get()
                 on:input=move |ev| draft.set(event_target_value(&ev))
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
@@ -393,7 +393,7 @@ fn Composer(
                     }
                 }
             ></textarea>
-            <button type="submit" disabled=move || disabled.get()>{move || t.get().send}</button>
+            <button type="submit">{move || t.get().send}</button>
         </form>
     }
 }
