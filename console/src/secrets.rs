@@ -7,6 +7,30 @@ use shared::api::{Me, SecretInfo, SecretsStatus};
 
 use crate::{api, time};
 
+type Status = RwSignal<Option<SecretsStatus>>;
+type Message = RwSignal<Option<(bool, String)>>;
+
+/// Runs a call that answers the secrets' status: shows that status, and beside it `done` (when
+/// given) or the refusal.
+fn apply(
+    status: Status,
+    message: Message,
+    call: impl std::future::Future<Output = Result<SecretsStatus, api::Failed>> + 'static,
+    done: Option<&'static str>,
+) {
+    spawn_local(async move {
+        match call.await {
+            Ok(s) => {
+                status.set(Some(s));
+                if let Some(done) = done {
+                    message.set(Some((true, done.to_owned())));
+                }
+            }
+            Err(e) => message.set(Some((false, e))),
+        }
+    });
+}
+
 fn described(info: &SecretInfo) -> String {
     format!("{} · set {}", info.hint, time::clock(info.created_at))
 }
@@ -17,39 +41,27 @@ pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
     let status = RwSignal::new(None::<SecretsStatus>);
     let message = RwSignal::new(None::<(bool, String)>);
     let draft = RwSignal::new(String::new());
-    spawn_local(async move {
-        match api::secrets().await {
-            Ok(s) => status.set(Some(s)),
-            Err(e) => message.set(Some((false, e))),
-        }
-    });
+    apply(status, message, api::secrets(), None);
     let save = move |_| {
         let key = draft.get_untracked();
         if key.trim().is_empty() {
             return;
         }
         let url = base_url.get_untracked();
-        spawn_local(async move {
-            match api::set_model_key(&me.get_untracked().csrf, &key, &url).await {
-                Ok(s) => {
-                    status.set(Some(s));
-                    draft.set(String::new());
-                    message.set(Some((true, "Key saved. It is never shown again.".into())));
-                }
-                Err(e) => message.set(Some((false, e))),
+        let csrf = me.get_untracked().csrf;
+        let call = async move {
+            let saved = api::set_model_key(&csrf, &key, &url).await;
+            if saved.is_ok() {
+                draft.set(String::new());
             }
-        });
+            saved
+        };
+        apply(status, message, call, Some("Key saved. It is never shown again."));
     };
     let remove = move |_| {
-        spawn_local(async move {
-            match api::delete_model_key(&me.get_untracked().csrf).await {
-                Ok(s) => {
-                    status.set(Some(s));
-                    message.set(Some((true, "Key removed.".into())));
-                }
-                Err(e) => message.set(Some((false, e))),
-            }
-        });
+        let csrf = me.get_untracked().csrf;
+        let call = async move { api::delete_model_key(&csrf).await };
+        apply(status, message, call, Some("Key removed."));
     };
     let current = move || {
         status.with(|s| {
@@ -106,14 +118,7 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
     let status = RwSignal::new(None::<SecretsStatus>);
     let shown = RwSignal::new(None::<String>);
     let message = RwSignal::new(None::<(bool, String)>);
-    let load = move || {
-        spawn_local(async move {
-            match api::secrets().await {
-                Ok(s) => status.set(Some(s)),
-                Err(e) => message.set(Some((false, e))),
-            }
-        })
-    };
+    let load = move || apply(status, message, api::secrets(), None);
     load();
     let rotate = move |_| {
         spawn_local(async move {
@@ -128,15 +133,9 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
         });
     };
     let end_previous = move |_| {
-        spawn_local(async move {
-            match api::end_previous_webhook_secret(&me.get_untracked().csrf).await {
-                Ok(s) => {
-                    status.set(Some(s));
-                    message.set(Some((true, "The previous secret no longer works.".into())));
-                }
-                Err(e) => message.set(Some((false, e))),
-            }
-        });
+        let csrf = me.get_untracked().csrf;
+        let call = async move { api::end_previous_webhook_secret(&csrf).await };
+        apply(status, message, call, Some("The previous secret no longer works."));
     };
     let copy = move |_| {
         if let (Some(secret), Some(w)) = (shown.get_untracked(), web_sys::window()) {

@@ -333,17 +333,8 @@ impl Visitor {
     /// [`Visitor::join`] that reports what failed instead of panicking, for load generators
     /// that stop where the machine does.
     pub async fn try_join(edge: &Edge, site: &str) -> Result<Visitor> {
-        let created: ConversationCreated = reqwest::Client::new()
-            .post(format!("{}/api/sites/{site}/conversations", edge.base))
-            .header("CF-Connecting-IP", client_ip())
-            .json(&serde_json::json!({ "page_url": "http://shop.test/", "language": "en" }))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| format!("create conversation: {e}"))?
-            .json()
-            .await
-            .map_err(|e| format!("created body: {e}"))?;
+        let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
+        let created = start_conversation(&edge.base, site, &first).await?;
         Self::try_resume(edge, &created.conversation_id, &created.token, 0).await
     }
 
@@ -390,6 +381,32 @@ impl Visitor {
             _ => unreachable!(),
         }
     }
+}
+
+/// A visitor's first contact, from an address of their own, with `body` as the widget's.
+pub async fn start_conversation(
+    base: &str,
+    site: &str,
+    body: &serde_json::Value,
+) -> Result<ConversationCreated> {
+    reqwest::Client::new()
+        .post(format!("{base}/api/sites/{site}/conversations"))
+        .header("CF-Connecting-IP", client_ip())
+        .json(body)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("create conversation: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("created body: {e}"))
+}
+
+/// A refusal's status and code, to compare with what a test expects.
+pub async fn refusal(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let body: serde_json::Value = res.json().await.unwrap_or_default();
+    (status, body["code"].as_str().unwrap_or("").to_owned())
 }
 
 pub fn visitor_url(edge: &Edge, conversation_id: &str) -> String {

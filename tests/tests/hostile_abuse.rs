@@ -248,19 +248,11 @@ async fn a_flood_of_visitors_never_pushes_a_pending_request_out_of_the_inbox() {
 
 /// One visitor opening the chat: a conversation, a socket, a hello.
 async fn flood_one(base: &str, site: &str) {
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/api/sites/{site}/conversations"))
-        .header("CF-Connecting-IP", integration::client_ip())
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["conversation_id"].as_str().unwrap();
+    let created =
+        integration::start_conversation(base, site, &serde_json::json!({})).await.unwrap();
+    let id = &created.conversation_id;
     let url = format!("{}/api/conversations/{id}/ws", base.replacen("http", "ws", 1));
     let mut s = Socket::connect(&url, None).await;
-    s.send(&hello_visitor(created["token"].as_str().unwrap(), 0)).await;
+    s.send(&hello_visitor(&created.token, 0)).await;
     s.welcome().await;
 }

@@ -11,12 +11,6 @@ use shared::protocol::{ClientFrame, ErrorCode, Participant, Role, ServerFrame};
 
 const SOON: Duration = Duration::from_secs(5);
 
-async fn status_code(res: reqwest::Response) -> (u16, String) {
-    let status = res.status().as_u16();
-    let body: serde_json::Value = res.json().await.unwrap_or_default();
-    (status, body["code"].as_str().unwrap_or("").to_owned())
-}
-
 async fn can_login(edge: &Edge, site: &str, email: &str, password: &str) -> bool {
     reqwest::Client::new()
         .post(format!("{}/api/admin/login", edge.base))
@@ -53,15 +47,15 @@ async fn an_admin_cannot_touch_an_owners_account() {
     ];
     for (what, change) in attempts {
         let res = admin.request(Method::PATCH, &path, Some(change)).await;
-        assert_eq!(status_code(res).await, (403, "forbidden".into()), "{what}");
+        assert_eq!(integration::refusal(res).await, (403, "forbidden".into()), "{what}");
     }
     let res = admin.request(Method::DELETE, &path, None).await;
-    assert_eq!(status_code(res).await, (403, "forbidden".into()), "removing the owner");
+    assert_eq!(integration::refusal(res).await, (403, "forbidden".into()), "removing the owner");
     // An admin cannot make themselves (or anyone) an owner either.
     let res = admin
         .request(Method::PATCH, &member_path(&admin), Some(serde_json::json!({ "role": "owner" })))
         .await;
-    assert_eq!(status_code(res).await, (403, "forbidden".into()), "self-promotion");
+    assert_eq!(integration::refusal(res).await, (403, "forbidden".into()), "self-promotion");
 
     // Nothing changed: the owner signs in as before, with the same name, email and role.
     assert!(can_login(&edge, &site, "own@t.test", PASSWORD).await);
@@ -88,17 +82,17 @@ async fn your_own_password_and_email_change_only_with_your_current_password() {
     ];
     for (what, change) in attempts {
         let res = rita.request(Method::PATCH, "/api/admin/me", Some(change)).await;
-        assert_eq!(status_code(res).await, (403, "wrong_password".into()), "{what}");
+        assert_eq!(integration::refusal(res).await, (403, "wrong_password".into()), "{what}");
     }
     assert!(can_login(&edge, &site, "res@t.test", PASSWORD).await, "the password did not change");
 
     // Taken emails and weak passwords are refused with the current password too.
     let taken = serde_json::json!({ "email": "b@t.test", "current_password": PASSWORD });
     let res = rita.request(Method::PATCH, "/api/admin/me", Some(taken)).await;
-    assert_eq!(status_code(res).await, (409, "member_exists".into()));
+    assert_eq!(integration::refusal(res).await, (409, "member_exists".into()));
     let weak = serde_json::json!({ "password": "short", "current_password": PASSWORD });
     let res = rita.request(Method::PATCH, "/api/admin/me", Some(weak)).await;
-    assert_eq!(status_code(res).await, (400, "weak_password".into()));
+    assert_eq!(integration::refusal(res).await, (400, "weak_password".into()));
 
     // Guessing the current password is limited like signing in (five wrong guesses).
     for _ in 0..5 {
@@ -108,7 +102,7 @@ async fn your_own_password_and_email_change_only_with_your_current_password() {
     let right = serde_json::json!({ "password": "a-new-password-1", "current_password": PASSWORD });
     let res = rita.request(Method::PATCH, "/api/admin/me", Some(right)).await;
     assert_eq!(
-        status_code(res).await,
+        integration::refusal(res).await,
         (429, "too_many_attempts".into()),
         "five wrong guesses lock"
     );

@@ -16,21 +16,13 @@ use tokio::net::{TcpListener, TcpStream};
 async fn visitor_text_never_becomes_a_formula_a_spoofed_line_or_an_empty_message() {
     let edge = Edge::start();
     let site = edge.site("inputs", &[("own@t.test", "Olga", "owner")]);
-    let created: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/sites/{site}/conversations", edge.base))
-        .header("CF-Connecting-IP", integration::client_ip())
-        .json(&serde_json::json!({
-            "page_url": "https://ana:hunter2@shop.test/checkout?step=2#access_token=SECRET",
-            "language": "en\u{202E}"
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["conversation_id"].as_str().unwrap().to_owned();
-    let mut visitor = Visitor::resume(&edge, &id, created["token"].as_str().unwrap(), 0).await;
+    let first = serde_json::json!({
+        "page_url": "https://ana:hunter2@shop.test/checkout?step=2#access_token=SECRET",
+        "language": "en\u{202E}"
+    });
+    let created = integration::start_conversation(&edge.base, &site, &first).await.unwrap();
+    let id = created.conversation_id.clone();
+    let mut visitor = Visitor::resume(&edge, &id, &created.token, 0).await;
 
     // A message of invisible characters is empty; control and reordering characters go.
     visitor.socket.send(&say("blank", "\u{200B}\u{200B}\u{FEFF}\u{2060}")).await;

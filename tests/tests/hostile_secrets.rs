@@ -15,12 +15,6 @@ fn llm(base_url: &str) -> serde_json::Value {
     serde_json::from_str(&s).unwrap()
 }
 
-async fn code(res: reqwest::Response) -> (u16, String) {
-    let status = res.status().as_u16();
-    let body: serde_json::Value = res.json().await.unwrap_or_default();
-    (status, body["code"].as_str().unwrap_or("").to_owned())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
     let deployment_model = MockLlm::start().await;
@@ -33,13 +27,13 @@ async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
     // Another host without the site's own key: refused, nothing saved.
     let res =
         admin.request(Method::PUT, "/api/admin/settings", Some(llm(&attacker.base_url))).await;
-    assert_eq!(code(res).await, (400, "model_key_required".into()));
+    assert_eq!(integration::refusal(res).await, (400, "model_key_required".into()));
     // Plain http to anywhere but this machine, and URLs carrying credentials: refused.
     for url in
         ["http://models.evil.test/v1", "https://user:pw@models.evil.test/v1", "file:///etc/passwd"]
     {
         let res = admin.request(Method::PUT, "/api/admin/settings", Some(llm(url))).await;
-        assert_eq!(code(res).await, (400, "invalid_settings".into()), "{url}");
+        assert_eq!(integration::refusal(res).await, (400, "invalid_settings".into()), "{url}");
     }
     let after: serde_json::Value = admin.get("/api/admin/settings").await.json().await.unwrap();
     assert_eq!(before, after, "nothing was saved");
@@ -84,7 +78,7 @@ async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
     // Pointing the settings at yet another host does not take the site's key along: refused.
     let res =
         admin.request(Method::PUT, "/api/admin/settings", Some(llm(&attacker.base_url))).await;
-    assert_eq!(code(res).await, (400, "model_key_required".into()));
+    assert_eq!(integration::refusal(res).await, (400, "model_key_required".into()));
     assert!(attacker.keys.lock().unwrap().is_empty(), "the attacker's host heard nothing");
 
     // Nobody reads a key back: not the settings, not the secrets' status.
@@ -95,7 +89,7 @@ async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
     // A key that is not printable text, or for a URL no key may go to, is refused.
     let bad = serde_json::json!({ "key": "sk\nInjected: 1", "base_url": own_model.base_url });
     let res = admin.request(Method::PUT, "/api/admin/secrets/model-key", Some(bad)).await;
-    assert_eq!(code(res).await, (400, "invalid_key".into()));
+    assert_eq!(integration::refusal(res).await, (400, "invalid_key".into()));
     let res = admin
         .request(
             Method::PUT,
@@ -103,7 +97,7 @@ async fn the_deployments_model_key_goes_only_to_the_deployments_model_host() {
             Some(save_key("http://models.evil.test/v1")),
         )
         .await;
-    assert_eq!(code(res).await, (400, "invalid_key".into()));
+    assert_eq!(integration::refusal(res).await, (400, "invalid_key".into()));
     // Removing the key stops it at once, at the visitor too: no key is sent any more.
     let res = admin.request(Method::DELETE, "/api/admin/secrets/model-key", None).await;
     assert_eq!(res.status(), 200);
@@ -122,7 +116,7 @@ async fn setup_cannot_point_the_deployment_key_elsewhere_either() {
         "site_key": "sneaky", "settings": llm(&attacker.base_url), "members": []
     });
     let res = edge.setup_raw(&setup).await;
-    assert_eq!(code(res).await, (400, "invalid_setup".into()));
+    assert_eq!(integration::refusal(res).await, (400, "invalid_setup".into()));
     let res = reqwest::get(format!("{}/api/sites/sneaky/config", edge.base)).await.unwrap();
     assert_eq!(res.status(), 404, "the site was not created");
 }

@@ -137,12 +137,6 @@ async fn signed_reply(
     post_reply(edge, conversation, &body, ts, &reply_signature(secret, &path, ts, &body)).await
 }
 
-async fn code(res: reqwest::Response) -> (u16, String) {
-    let status = res.status().as_u16();
-    let body: serde_json::Value = res.json().await.unwrap_or_default();
-    (status, body["code"].as_str().unwrap_or("").to_owned())
-}
-
 async fn new_secret(owner: &Agent) -> String {
     let res = owner.request(Method::POST, "/api/admin/secrets/webhook", None).await;
     assert_eq!(res.status(), 200);
@@ -186,7 +180,7 @@ async fn the_owners_bot_answers_in_its_response_or_later_through_the_api() {
     let unsigned =
         post_reply(&edge, &visitor.conversation_id, &answer.to_string(), now_secs(), "v1,AAAA")
             .await;
-    assert_eq!(code(unsigned).await, (401, "bad_signature".into()));
+    assert_eq!(integration::refusal(unsigned).await, (401, "bad_signature".into()));
     let stored = signed_reply(&edge, &secret, &visitor.conversation_id, &answer).await;
     assert_eq!(stored.status(), 200);
     let f = visitor.socket.until("the later answer", |f| bot_text(f).is_some()).await;
@@ -194,7 +188,7 @@ async fn the_owners_bot_answers_in_its_response_or_later_through_the_api() {
 
     // The same turn again is no longer the AI's to answer.
     let again = signed_reply(&edge, &secret, &visitor.conversation_id, &answer).await;
-    assert_eq!(code(again).await, (409, "stale_turn".into()));
+    assert_eq!(integration::refusal(again).await, (409, "stale_turn".into()));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -227,19 +221,19 @@ async fn captured_or_misdirected_signatures_are_refused_and_store_nothing() {
     let sig = call.headers["webhook-signature"].to_str().unwrap().to_owned();
     let raw = String::from_utf8(call.raw.clone()).unwrap();
     let replayed = post_reply(&edge, &visitor.conversation_id, &raw, ts, &sig).await;
-    assert_eq!(code(replayed).await, (401, "bad_signature".into()));
+    assert_eq!(integration::refusal(replayed).await, (401, "bad_signature".into()));
 
     // 2. A valid reply for one conversation sent to another: the path is signed.
     let body = serde_json::json!({ "turn": neighbour_turn, "text": "Rerouted" }).to_string();
     let path = format!("/api/bot/conversations/{}/reply", visitor.conversation_id);
     let sig = reply_signature(&secret, &path, now_secs(), &body);
     let moved = post_reply(&edge, &neighbour.conversation_id, &body, now_secs(), &sig).await;
-    assert_eq!(code(moved).await, (401, "bad_signature".into()));
+    assert_eq!(integration::refusal(moved).await, (401, "bad_signature".into()));
 
     // 3. Another site's secret.
     let answer = serde_json::json!({ "turn": turn, "text": "From the wrong site" });
     let foreign = signed_reply(&edge, &other_secret, &visitor.conversation_id, &answer).await;
-    assert_eq!(code(foreign).await, (401, "bad_signature".into()));
+    assert_eq!(integration::refusal(foreign).await, (401, "bad_signature".into()));
 
     // 4. Too old, and from the future.
     let body = answer.to_string();
@@ -247,14 +241,18 @@ async fn captured_or_misdirected_signatures_are_refused_and_store_nothing() {
     for ts in [now_secs() - 301, now_secs() + 301] {
         let sig = reply_signature(&secret, &path, ts, &body);
         let stale = post_reply(&edge, &visitor.conversation_id, &body, ts, &sig).await;
-        assert_eq!(code(stale).await, (401, "bad_signature".into()), "timestamp {ts}");
+        assert_eq!(
+            integration::refusal(stale).await,
+            (401, "bad_signature".into()),
+            "timestamp {ts}"
+        );
     }
 
     // 5. A signed body that changed on the way.
     let sig = reply_signature(&secret, &path, now_secs(), &body);
     let tampered = body.replace("wrong site", "right site");
     let changed = post_reply(&edge, &visitor.conversation_id, &tampered, now_secs(), &sig).await;
-    assert_eq!(code(changed).await, (401, "bad_signature".into()));
+    assert_eq!(integration::refusal(changed).await, (401, "bad_signature".into()));
 
     // 6. Oversize, and not JSON once signed.
     let huge = "x".repeat(70 * 1024);
@@ -263,7 +261,7 @@ async fn captured_or_misdirected_signatures_are_refused_and_store_nothing() {
     assert_eq!(big.status(), 413);
     let sig = reply_signature(&secret, &path, now_secs(), "{not json");
     let junk = post_reply(&edge, &visitor.conversation_id, "{not json", now_secs(), &sig).await;
-    assert_eq!(code(junk).await, (400, "malformed_body".into()));
+    assert_eq!(integration::refusal(junk).await, (400, "malformed_body".into()));
 
     assert_eq!(integration::history(&edge, &visitor).await, before, "nothing was stored");
     drop(neighbour);
@@ -305,5 +303,5 @@ async fn rotation_keeps_the_old_secret_valid_and_a_site_without_the_bot_refuses_
     let turn = visitor.say("v2", "Do you ship abroad?").await;
     let late = serde_json::json!({ "turn": turn, "text": "Bot is not the engine any more" });
     let res = signed_reply(&edge, &new, &visitor.conversation_id, &late).await;
-    assert_eq!(code(res).await, (409, "not_webhook_engine".into()));
+    assert_eq!(integration::refusal(res).await, (409, "not_webhook_engine".into()));
 }
