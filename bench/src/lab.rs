@@ -2,6 +2,7 @@
 //! benchmark (so one benchmark's index and tickets do not weigh on the next) with the same
 //! eight teammates, and the socket pairs the benchmarks drive.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use integration::{Agent, Edge, Socket, Visitor};
@@ -28,9 +29,15 @@ fn teammates() -> Vec<(String, String)> {
 }
 
 impl Lab {
-    /// Starts the worker and seeds the sites; blocking, before the load begins.
-    pub fn start() -> Lab {
-        let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+    /// Starts the worker and seeds the sites; blocking, before the load begins. The worker's
+    /// log is kept in `log`; with `BENCH_TRACE=1` in the environment it has a line for every
+    /// frame in, every acknowledgement out and every close (costly: figures drop).
+    pub fn start(log: PathBuf) -> Lab {
+        let trace = std::env::var("BENCH_TRACE").is_ok_and(|v| v == "1");
+        let vars: &[(&str, &str)] =
+            if trace { &[("BENCHMARK", "1"), ("TRACE", "1")] } else { &[("BENCHMARK", "1")] };
+        let mut edge = Edge::start_with(vars);
+        edge.keep_log_at(log);
         let people = teammates();
         let members: Vec<(&str, &str, &str)> =
             people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();

@@ -112,7 +112,11 @@ fn main() -> ExitCode {
     };
     let sizes = if opts.smoke { Sizes::smoke() } else { Sizes::full() };
     let file_limit = procs::raise_file_limit();
-    let lab = lab::Lab::start();
+    if let Err(e) = std::fs::create_dir_all(&opts.out) {
+        eprintln!("{}: {e}", opts.out.display());
+        return ExitCode::FAILURE;
+    }
+    let lab = lab::Lab::start(opts.out.join("worker.log"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

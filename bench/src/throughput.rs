@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use integration::Socket;
+use integration::{Next, Socket};
 use serde::Serialize;
 
 use crate::lab::{self, LOST_AFTER, Lab, Pair};
@@ -66,13 +66,21 @@ async fn pump(pair: Pair, n: usize, window: usize) -> usize {
             visitor.send_raw(&lab::message(&format!("t{sent}"))).await;
             sent += 1;
         }
-        match visitor.try_next_json(LOST_AFTER).await {
-            Some(frame) if frame["type"] == "ack" => acked += 1,
-            Some(frame) if frame["type"] == "error" => eprintln!("throughput: refused: {frame}"),
-            Some(_) => {}
-            None => {
+        match visitor.next_within(LOST_AFTER).await {
+            Next::Frame(frame) if frame["type"] == "ack" => acked += 1,
+            Next::Frame(frame) if frame["type"] == "error" => {
+                eprintln!("throughput: refused: {frame}")
+            }
+            Next::Frame(_) => {}
+            Next::Closed(code) => {
                 eprintln!(
-                    "throughput: conversation {id}: {sent} sent, {acked} acknowledged, then nothing for {LOST_AFTER:?}"
+                    "throughput: conversation {id}: {sent} sent, {acked} acknowledged, then the socket closed ({code})"
+                );
+                break;
+            }
+            Next::Silent => {
+                eprintln!(
+                    "throughput: conversation {id}: {sent} sent, {acked} acknowledged, then silence for {LOST_AFTER:?} (socket open)"
                 );
                 break;
             }

@@ -179,13 +179,23 @@ pub async fn ask<T: Serialize, R: DeserializeOwned>(
     Ok(Some(res.json().await?))
 }
 
-/// Forwards a WebSocket upgrade to an object, carrying only what the object should trust.
-pub async fn upgrade(stub: &Stub, path: &str, agent: Option<&AgentIdentity>) -> Result<Response> {
+/// The client an upgrade comes from (see `limits::client`), for per-client socket quotas.
+pub const CLIENT_HEADER: &str = "X-Takeover-Client";
+
+/// Forwards a WebSocket upgrade to an object, carrying only what the object should trust:
+/// the teammate, if any, and the client the request came from.
+pub async fn upgrade(
+    stub: &Stub,
+    path: &str,
+    agent: Option<&AgentIdentity>,
+    client: Option<&str>,
+) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Upgrade", "websocket")?;
     if let Some(agent) = agent {
         headers.set(AGENT_HEADER, &serde_json::to_string(agent)?)?;
     }
+    headers.set(CLIENT_HEADER, client.unwrap_or(""))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let req = Request::new_with_init(&format!("https://object{path}"), &init)?;

@@ -50,6 +50,8 @@ pub struct Edge {
     setup_token: String,
     state: PathBuf,
     vars: Vec<(String, String)>,
+    /// Where the worker's log is copied when the worker stops, if anywhere.
+    keep_log: Option<PathBuf>,
 }
 
 impl Edge {
@@ -66,7 +68,15 @@ impl Edge {
         let mut vars = vec![("LLM_API_KEY".to_owned(), llm_mock::KEY.to_owned())];
         vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let worker = Self::launch(port, &state, &setup_token, &vars);
-        Edge { base: worker.base.clone(), worker: Some(worker), port, setup_token, state, vars }
+        Edge {
+            base: worker.base.clone(),
+            worker: Some(worker),
+            port,
+            setup_token,
+            state,
+            vars,
+            keep_log: None,
+        }
     }
 
     fn launch(
@@ -79,6 +89,11 @@ impl Edge {
         let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         server::start_with(&root(), port, state, token, Some(&log), &vars)
             .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
+    }
+
+    /// Keeps the worker's log at `path` when it stops (it is deleted otherwise).
+    pub fn keep_log_at(&mut self, path: PathBuf) {
+        self.keep_log = Some(path);
     }
 
     /// Where the worker keeps its Durable Objects' storage.
@@ -131,6 +146,9 @@ impl Edge {
 impl Drop for Edge {
     fn drop(&mut self) {
         drop(self.worker.take());
+        if let Some(keep) = &self.keep_log {
+            let _ = std::fs::copy(self.state.with_extension("log"), keep);
+        }
         let _ = std::fs::remove_dir_all(&self.state);
         let _ = std::fs::remove_file(self.state.with_extension("log"));
     }
@@ -143,6 +161,14 @@ pub fn client_ip() -> String {
     let b = server::random_hex(3);
     let n = |i: usize| u8::from_str_radix(&b[i..i + 2], 16).unwrap_or(1);
     format!("10.{}.{}.{}", n(0), n(2), n(4).max(1))
+}
+
+/// What a socket did next.
+#[derive(Debug)]
+pub enum Next {
+    Frame(serde_json::Value),
+    Closed(u16),
+    Silent,
 }
 
 /// One WebSocket, read frame by frame.
@@ -200,13 +226,30 @@ impl Socket {
     /// The next frame within `wait` as JSON, skipping typing indicators; `None` when the
     /// socket stayed quiet or closed.
     pub async fn try_next_json(&mut self, wait: Duration) -> Option<serde_json::Value> {
+        match self.next_within(wait).await {
+            Next::Frame(value) => Some(value),
+            Next::Closed(_) | Next::Silent => None,
+        }
+    }
+
+    /// The next frame within `wait` (typing indicators skipped), or whether the socket closed
+    /// (with the code, 0 without a close frame) or stayed silent: a stall is told apart
+    /// from a close.
+    pub async fn next_within(&mut self, wait: Duration) -> Next {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??.ok()?;
+            let msg = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return Next::Silent,
+                Ok(None | Some(Err(_))) => return Next::Closed(0),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Next::Closed(frame.map_or(0, |f| u16::from(f.code)));
+                }
+                Ok(Some(Ok(msg))) => msg,
+            };
             let Message::Text(text) = msg else { continue };
             let value: serde_json::Value = serde_json::from_str(&text).expect("frames are JSON");
             if value["type"] != "typing" {
-                return Some(value);
+                return Next::Frame(value);
             }
         }
     }

@@ -176,6 +176,11 @@ async fn removed_and_demoted_teammates_lose_their_open_sockets_at_once() {
     chat.until("the claim", |f| matches!(f, ServerFrame::State(s) if s.assignee.is_some())).await;
     let res = owner.request(Method::DELETE, &member_path(&rita), None).await;
     assert_eq!(res.status(), 204);
+    // A client that ignores the close (it has not even read it) and writes on: nothing it
+    // sends counts.
+    let note = ClientFrame::Note { client_id: "after".into(), text: "still here".into() };
+    chat.send(&note).await;
+    chat.send(&ClientFrame::End { spam: true }).await;
     assert_eq!(chat.close_code_within(SOON).await, Some(4001), "conversation socket");
     assert_eq!(inbox.close_code_within(SOON).await, Some(4001), "inbox socket");
     let url = edge.ws_url(&format!("/api/admin/conversations/{}/ws", visitor.conversation_id));
@@ -189,6 +194,12 @@ async fn removed_and_demoted_teammates_lose_their_open_sockets_at_once() {
     let history = integration::history(&edge, &visitor).await;
     let by_rita = |i: &shared::protocol::Item| matches!(&i.body, shared::protocol::ItemBody::Message(m) if format!("{:?}", m.author).contains("Rita"));
     assert!(!history.iter().any(by_rita), "Rita said nothing");
+    let (_, team_view) = owner.open(&visitor.conversation_id).await;
+    assert!(
+        !team_view.backlog.iter().any(|i| format!("{i:?}").contains("still here")),
+        "no note after the removal"
+    );
+    assert_ne!(team_view.state.phase, shared::protocol::Phase::Ended, "not closed by Rita");
 
     // Demoted to viewer: the socket closes as "access changed" (4003); the reconnect is a
     // viewer's, and a claim is refused.
@@ -270,4 +281,30 @@ async fn running_setup_again_ends_the_sessions_of_the_accounts_it_resets() {
     assert_eq!(res.status(), 200);
     assert_eq!(hijacked.get("/api/admin/me").await.status(), 401, "the old session is over");
     assert!(can_login(&edge, &site, "own@t.test", "recovered-password-1").await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guesses_sent_all_at_once_meet_the_lock_too() {
+    let edge = Edge::start();
+    let site = edge.site("burst", &[("own@t.test", "Olga", "owner")]);
+    let guesses = (0..12).map(|i| {
+        let (base, site) = (edge.base.clone(), site.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{base}/api/admin/login"))
+                .header("CF-Connecting-IP", "203.0.113.50")
+                .json(&serde_json::json!({ "site_key": site, "email": "own@t.test",
+                    "password": format!("guess-number-{i}") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    });
+    let answers: Vec<u16> =
+        futures_util::future::join_all(guesses).await.into_iter().map(|r| r.unwrap()).collect();
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "only five guesses were checked: {answers:?}");
+    assert_eq!(answers.iter().filter(|s| **s == 429).count(), 12 - checked, "{answers:?}");
 }

@@ -86,7 +86,8 @@ pub fn start_with(
         .args(["--port", &port.to_string(), "--inspector-port", &free_port().to_string()])
         .arg("--persist-to")
         .arg(persist)
-        .args(["--show-interactive-dev-session=false", "--log-level", "warn"])
+        // With TRACE=1 the worker logs each frame (console.log): keep those lines.
+        .args(["--show-interactive-dev-session=false", "--log-level", log_level(vars)])
         .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
         .args(["--var", &format!("SECRETS_KEY:{key}")])
         .args(vars.iter().flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]))
@@ -116,6 +117,10 @@ pub fn start_with(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn log_level(vars: &[(&str, &str)]) -> &'static str {
+    if vars.iter().any(|(k, v)| *k == "TRACE" && *v == "1") { "log" } else { "warn" }
 }
 
 /// The demo shop's settings and FAQ, shared by `dev`, the tests and the benchmarks.

@@ -303,7 +303,8 @@ pub async fn conversation_socket(req: Request, ctx: Ctx) -> ApiResult {
     let (me, token) = signed_in(&req, &ctx.env, Some(&id)).await?;
     let who = identity(me, &token);
     let stub = internal::conversation(&ctx.env, &id)?;
-    Ok(internal::upgrade(&stub, "/ws", Some(&who)).await?)
+    let client = limits::client(&req);
+    Ok(internal::upgrade(&stub, "/ws", Some(&who), client.as_deref()).await?)
 }
 
 pub async fn inbox_socket(req: Request, ctx: Ctx) -> ApiResult {
@@ -311,5 +312,5 @@ pub async fn inbox_socket(req: Request, ctx: Ctx) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::SOCKET).await?;
     let who = session(&req, &ctx.env).await?;
     let stub = internal::site(&ctx.env, &who.site_key)?;
-    Ok(internal::upgrade(&stub, "/inbox/ws", Some(&who)).await?)
+    Ok(internal::upgrade(&stub, "/inbox/ws", Some(&who), None).await?)
 }

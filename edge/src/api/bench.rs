@@ -26,5 +26,5 @@ pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
         .filter(|id| valid_conversation_id(id))
         .ok_or_else(|| refuse(404, "unknown_echo", "Echo ids are 32 hex digits."))?;
     let stub = ctx.env.durable_object(internal::ECHOES)?.get_by_name(id)?;
-    Ok(internal::upgrade(&stub, "/ws", None).await?)
+    Ok(internal::upgrade(&stub, "/ws", None, None).await?)
 }

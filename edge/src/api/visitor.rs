@@ -136,5 +136,6 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
         .filter(|id| valid_conversation_id(id))
         .ok_or_else(|| refuse(404, "unknown_conversation", "There is no such conversation."))?;
     let stub = internal::conversation(&ctx.env, id)?;
-    Ok(internal::upgrade(&stub, "/ws", None).await?)
+    let client = crate::limits::client(&req);
+    Ok(internal::upgrade(&stub, "/ws", None, client.as_deref()).await?)
 }

@@ -86,7 +86,8 @@ impl Conversation {
             }
             if self.inner.borrow().machine.bot_turn_pending() == Some(turn) {
                 last_draft.set(at);
-                let text: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+                let text: String =
+                    shared::clean::message(text).chars().take(MAX_MESSAGE_CHARS).collect();
                 self.broadcast(&ServerFrame::BotDraft { turn, text });
             }
         };

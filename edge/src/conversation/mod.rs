@@ -25,7 +25,8 @@ use shared::protocol::{
 };
 use worker::{
     Date, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair, console_error, durable_object,
+    WebSocketIncomingMessage, WebSocketPair, console_error, console_log, console_warn,
+    durable_object,
 };
 
 use crate::crypto;
@@ -43,13 +44,18 @@ const PREVIEW_CHARS: usize = 140;
 const VISITOR_TEXT_CHARS: usize = 1000;
 /// A socket must say hello this soon after it opens, or it is closed.
 const HELLO_DEADLINE_MS: Millis = 10_000;
-/// Sockets a conversation keeps, past which the oldest goes (never a newer one refused, so
-/// nobody is locked out): ten that have not said hello yet (anyone who knows the id can open
-/// one, so these never displace a greeted socket), ten greeted ones of the visitor (their
-/// tabs), ten of each teammate.
-const MAX_UNGREETED_SOCKETS: usize = 10;
+/// Sockets a conversation keeps. Anyone who knows its id can open one, so sockets that have
+/// not said hello yet never displace a greeted one: each client address may have four (its
+/// oldest goes, and a widget reconnects), fifty in all (then new ones are refused for the
+/// few seconds it takes those to say hello or be closed). Greeted: ten of the visitor (their
+/// tabs) and ten of each teammate, the oldest of the same person going. And two hundred in
+/// all, whatever state they are in (a client that never completes a close keeps its socket
+/// "closing").
+const MAX_UNGREETED_PER_CLIENT: usize = 4;
+const MAX_UNGREETED_SOCKETS: usize = 50;
 const MAX_VISITOR_SOCKETS: usize = 10;
 const MAX_SOCKETS_PER_TEAMMATE: usize = 10;
+const MAX_SOCKETS: usize = 200;
 /// How long a revocation is remembered, for a socket whose upgrade was checked just before the
 /// revocation arrived but is accepted just after.
 const REVOKED_MEMORY_MS: Millis = 60_000;
@@ -64,6 +70,9 @@ pub struct Conversation {
     inner: RefCell<Inner>,
     /// A benchmark worker lifts the per-socket frame limit.
     unlimited: bool,
+    /// `TRACE=1`: every frame in, every item stored and every acknowledgement out is logged,
+    /// to see where a message stopped.
+    trace: bool,
 }
 
 #[derive(Default)]
@@ -219,7 +228,21 @@ impl Conversation {
         };
         let at = now();
         let kind = if matches!(who, Who::Visitor) { "visitor" } else { "agent" };
-        self.keep_at_most(MAX_UNGREETED_SOCKETS - 1, None, |att| !att.ready);
+        let client = req.headers().get(internal::CLIENT_HEADER)?.unwrap_or_default();
+        let all = self.state.get_websockets();
+        let ungreeted = |a: &Attachment| !a.ready && !a.closed;
+        let waiting = all
+            .iter()
+            .filter(|ws| Attachment::of(ws).ok().flatten().is_some_and(|a| ungreeted(&a)))
+            .count();
+        if all.len() >= MAX_SOCKETS || waiting >= MAX_UNGREETED_SOCKETS {
+            return Response::error("too many connections; try again in a few seconds", 429);
+        }
+        if !client.is_empty() {
+            self.keep_at_most(MAX_UNGREETED_PER_CLIENT - 1, None, CLOSE_NO_HELLO, |a| {
+                ungreeted(a) && a.client == client
+            });
+        }
         let member_tag = match &who {
             Who::Agent(a) => Some(format!("m:{}", a.agent.id)),
             Who::Visitor => None,
@@ -227,18 +250,26 @@ impl Conversation {
         let tags: Vec<&str> = std::iter::once(kind).chain(member_tag.as_deref()).collect();
         let pair = WebSocketPair::new()?;
         self.state.accept_websocket_with_tags(&pair.server, &tags);
-        let att = Attachment { socket_id: crypto::new_id()?, who, ready: false, opened_at: at };
+        let att = Attachment {
+            socket_id: crypto::new_id()?,
+            who,
+            ready: false,
+            opened_at: at,
+            client,
+            closed: false,
+        };
         pair.server.serialize_attachment(&att)?;
         crate::alarm::wake_by(&self.state.storage(), at + HELLO_DEADLINE_MS).await?;
         Response::from_websocket(pair.client)
     }
 
-    /// Closes the oldest open sockets that `matches` (other than `besides`) until at most
-    /// `max` remain.
+    /// Closes (with `code`) the oldest open sockets that `matches` (other than `besides`)
+    /// until at most `max` remain.
     fn keep_at_most(
         &self,
         max: usize,
         besides: Option<&WebSocket>,
+        code: u16,
         matches: impl Fn(&Attachment) -> bool,
     ) {
         let mut open: Vec<(Millis, WebSocket)> = self
@@ -256,7 +287,7 @@ impl Conversation {
         }
         open.sort_by_key(|(at, _)| *at);
         for (_, ws) in open.iter().take(open.len() - max) {
-            let _ = ws.close(Some(CLOSE_REPLACED), Some("too many connections"));
+            socket::close_for_good(ws, code, "too many connections");
         }
     }
 
@@ -264,11 +295,15 @@ impl Conversation {
     fn limit_greeted(&self, ws: &WebSocket, greeted: &Attachment) {
         match &greeted.who {
             Who::Visitor => {
-                self.keep_at_most(MAX_VISITOR_SOCKETS - 1, Some(ws), |a| a.ready && a.is_visitor())
+                self.keep_at_most(MAX_VISITOR_SOCKETS - 1, Some(ws), CLOSE_REPLACED, |a| {
+                    a.ready && a.is_visitor()
+                })
             }
-            Who::Agent(me) => self.keep_at_most(MAX_SOCKETS_PER_TEAMMATE - 1, Some(ws), |a| {
-                a.ready && matches!(&a.who, Who::Agent(x) if x.agent.id == me.agent.id)
-            }),
+            Who::Agent(me) => {
+                self.keep_at_most(MAX_SOCKETS_PER_TEAMMATE - 1, Some(ws), CLOSE_REPLACED, |a| {
+                    a.ready && matches!(&a.who, Who::Agent(x) if x.agent.id == me.agent.id)
+                })
+            }
         }
     }
 
@@ -287,7 +322,7 @@ impl Conversation {
             if let Who::Agent(agent) = &att.who
                 && crate::site::covers(&revoke, agent)
             {
-                let _ = ws.close(Some(revoke.code), Some(&revoke.reason));
+                socket::close_for_good(&ws, revoke.code, &revoke.reason);
                 self.inner.borrow_mut().buckets.remove(&att.socket_id);
             }
         }
@@ -313,9 +348,12 @@ impl Conversation {
             if att.ready {
                 continue;
             }
+            if att.closed {
+                continue;
+            }
             let due = att.opened_at + HELLO_DEADLINE_MS;
             if due <= at {
-                let _ = ws.close(Some(CLOSE_NO_HELLO), Some("no hello"));
+                socket::close_for_good(&ws, CLOSE_NO_HELLO, "no hello");
             } else {
                 next = Some(next.map_or(due, |n| n.min(due)));
             }
@@ -541,6 +579,9 @@ impl Conversation {
                     follow.report = true;
                 }
                 Effect::Ack { client_id, seq } => {
+                    if self.trace {
+                        console_log!("trace {} ack {client_id} seq {seq}", self.short_id());
+                    }
                     if let Some(ws) = sender {
                         sockets::send(ws, &ServerFrame::Ack { client_id, seq });
                     }
@@ -626,6 +667,18 @@ impl Conversation {
     }
 }
 
+/// The first eight characters of an id: enough to follow one in a log.
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+impl Conversation {
+    fn short_id(&self) -> String {
+        let inner = self.inner.borrow();
+        short(inner.meta.as_ref().map_or("-", |m| m.conversation_id.as_str())).to_owned()
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -642,7 +695,8 @@ impl DurableObject for Conversation {
             Inner::default()
         });
         let unlimited = crate::api::bench::enabled(&env);
-        Conversation { state, env, inner: RefCell::new(inner), unlimited }
+        let trace = env.var("TRACE").is_ok_and(|v| v.to_string() == "1");
+        Conversation { state, env, inner: RefCell::new(inner), unlimited, trace }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -682,6 +736,18 @@ impl DurableObject for Conversation {
             sockets::close_back(&ws, 1011, "unknown socket");
             return Ok(());
         };
+        // A socket we closed (an account change, a quota) acts no more, even while its client
+        // keeps it half open.
+        if att.closed || !sockets::open_besides(&ws, None) {
+            return Ok(());
+        }
+        if self.trace {
+            let len = match &message {
+                WebSocketIncomingMessage::String(t) => t.len(),
+                WebSocketIncomingMessage::Binary(b) => b.len(),
+            };
+            console_log!("trace {} in {} {len} B", self.short_id(), short(&att.socket_id));
+        }
         let WebSocketIncomingMessage::String(text) = message else {
             refuse(&ws, ErrorCode::MalformedFrame, "Frames are JSON text.");
             return Ok(());
@@ -726,14 +792,23 @@ impl DurableObject for Conversation {
         ws: WebSocket,
         code: usize,
         reason: String,
-        _clean: bool,
+        clean: bool,
     ) -> Result<()> {
+        let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
+        console_log!(
+            "socket {} of {} closed: {code} {reason:?}{}",
+            short(&socket),
+            self.short_id(),
+            if clean { "" } else { " (not clean)" }
+        );
         sockets::close_back(&ws, code, &reason);
         self.socket_gone(&ws).await;
         Ok(())
     }
 
-    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+    async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> Result<()> {
+        let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
+        console_warn!("socket {} of {} failed: {error}", short(&socket), self.short_id());
         sockets::close_back(&ws, 1011, "error");
         self.socket_gone(&ws).await;
         Ok(())

@@ -25,6 +25,13 @@ pub struct Attachment {
     /// the oldest goes first when a conversation has too many.
     #[serde(default)]
     pub opened_at: Millis,
+    /// The client it came from, for the quota of sockets that have not said hello yet.
+    #[serde(default)]
+    pub client: String,
+    /// We closed it: whatever still arrives on it is ignored, even if its client never
+    /// answers the close (the socket then stays "closing", and can still deliver frames).
+    #[serde(default)]
+    pub closed: bool,
 }
 
 impl Attachment {
@@ -49,6 +56,17 @@ impl Attachment {
     pub fn is_visitor(&self) -> bool {
         matches!(self.who, Who::Visitor)
     }
+}
+
+/// Closes a socket for good: its attachment says so first, so nothing it sends after counts,
+/// whether or not its client ever completes the close.
+pub fn close_for_good(ws: &WebSocket, code: u16, reason: &str) {
+    if let Ok(Some(mut att)) = Attachment::of(ws) {
+        att.closed = true;
+        att.ready = false;
+        let _ = ws.serialize_attachment(&att);
+    }
+    let _ = ws.close(Some(code), Some(reason));
 }
 
 pub fn refuse(ws: &WebSocket, code: ErrorCode, message: impl Into<String>) {

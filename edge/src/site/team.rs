@@ -167,11 +167,13 @@ fn record_failure(site: &Site, key: &str) -> Result<()> {
     let count: Option<Count> =
         sql::first(&site.sql(), "SELECT COUNT(*) AS n FROM login_failures", vec![])?;
     if count.is_some_and(|c| c.n >= MAX_FAILURE_ROWS) {
+        // Expired counts go first, then counts below any lock; a lock in force stays.
         sql::run(
             &site.sql(),
             "DELETE FROM login_failures WHERE key IN
-               (SELECT key FROM login_failures ORDER BY first_at LIMIT 100)",
-            vec![],
+               (SELECT key FROM login_failures WHERE first_at <= ? OR count < ?
+                ORDER BY first_at LIMIT 100)",
+            vec![int(at - FAILURE_WINDOW_MS), int(MAX_FAILURES)],
         )?;
     }
     sql::run(
@@ -202,19 +204,25 @@ pub async fn login_check(site: &Site, mut req: Request) -> Result<Response> {
     if site.site_key()?.is_none() {
         return Response::error("unknown site", 404);
     }
-    for key in failure_keys(&creds.email, creds.client.as_deref()) {
-        if let Some(minutes) = locked_for(site, &key)? {
+    let keys = failure_keys(&creds.email, creds.client.as_deref());
+    for key in &keys {
+        if let Some(minutes) = locked_for(site, key)? {
             let message = format!("Too many failed sign-ins. Try again in {minutes} minute(s).");
             return refuse(429, "too_many_attempts", &message);
         }
+    }
+    // Counted as a failure now, before the check: attempts sent all at once cannot slip
+    // past the lock while their passwords are being checked. A success clears it.
+    for key in &keys {
+        record_failure(site, key)?;
     }
     let hash =
         by_email(site, &creds.email)?.map_or_else(|| DUMMY_HASH.to_owned(), |r| r.password_hash);
     Response::from_json(&LoginHash { hash })
 }
 
-/// `POST /login/finish`: the Worker checked the password against `hash`. A failure is counted
-/// for the email at this address and for the address; a success opens a session, provided
+/// `POST /login/finish`: the Worker checked the password against `hash`. A failure stays
+/// counted (see [`login_check`]); a success clears the count and opens a session, provided
 /// the member still has that hash (no password change slipped in between).
 pub async fn login_finish(site: &Site, mut req: Request) -> Result<Response> {
     let done: LoginOutcome = req.json().await?;
@@ -225,10 +233,7 @@ pub async fn login_finish(site: &Site, mut req: Request) -> Result<Response> {
     let row = by_email(site, &done.email)?
         .filter(|r| done.verified && crypto::same(&r.password_hash, &done.hash));
     let Some(row) = row else {
-        for key in &keys {
-            record_failure(site, key)?;
-        }
-        // Old failures are pruned by the alarm.
+        // The failure was counted by the check. Old failures are pruned by the alarm.
         crate::alarm::wake_by(&site.state.storage(), now() + super::DAY_MS).await?;
         return refuse(401, "wrong_credentials", "That email and password do not match.");
     };
@@ -319,13 +324,21 @@ pub async fn prune(site: &Site, now: i64) -> Result<()> {
         "SELECT member_id, token_hash FROM sessions WHERE expires_at <= ?",
         vec![int(now)],
     )?;
-    sql::run(&sql, "DELETE FROM sessions WHERE expires_at <= ?", vec![int(now)])?;
     let mut by_member: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for e in expired {
         by_member.entry(e.member_id).or_default().push(e.token_hash);
     }
+    // Each member's sockets are queued for closing before their sessions go, so a failure
+    // half-way leaves the rest for the next round rather than forgotten.
     for (member, sessions) in by_member {
-        super::revoke::revoke(site, &member, Some(sessions), super::revoke::SESSION_ENDED).await?;
+        let ended = super::revoke::SESSION_ENDED;
+        super::revoke::revoke(site, &member, Some(sessions.clone()), ended).await?;
+        sql::run(
+            &sql,
+            "DELETE FROM sessions WHERE member_id = ? AND token_hash IN
+               (SELECT value FROM json_each(?))",
+            vec![text(&member), text(serde_json::to_string(&sessions)?)],
+        )?;
     }
     sql::run(
         &sql,
@@ -533,11 +546,13 @@ async fn change(
             let message = format!("Too many wrong passwords. Try again in {minutes} minute(s).");
             return refuse(429, "too_many_attempts", &message);
         }
+        // Counted before the check, so concurrent guesses meet the lock; cleared on success.
+        record_failure(site, &key)?;
         let given = change.current_password.as_deref().unwrap_or("");
         if given.len() > 1024 || !crypto::verify_password(given, &hash_now).await? {
-            record_failure(site, &key)?;
             return refuse(403, "wrong_password", "Your current password is not right.");
         }
+        sql::run(&site.sql(), "DELETE FROM login_failures WHERE key = ?", vec![text(&key)])?;
     }
     let new_hash = match &change.password {
         Some(p) => Some(crypto::hash_password(p).await?),
