@@ -58,7 +58,7 @@ impl Sizes {
             // One message in flight per conversation across many objects: pipelined bursts
             // into 50 fresh objects lose a socket's frames now and then (under study; the
             // full run reports it), and the smoke run proves the benchmark, not that.
-            throughput: [(1, 300, 32), (5, 60, 1)],
+            throughput: [(1, 300, 32), (5, 60, 4)],
             idle_sockets: 100,
             // Long enough for workerd to evict the objects (10 s without events).
             idle_wait: Duration::from_secs(12),

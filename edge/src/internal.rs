@@ -91,6 +91,19 @@ pub struct UsageDelta {
     pub tokens: u64,
 }
 
+/// A conversation's outbox in one request (see `conversation/report.rs`). Mentions and usage
+/// carry their outbox numbers: the site applies each only if it is above the last `upto` it
+/// applied for that conversation, so a batch sent again after a lost answer counts nothing
+/// twice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportBatch {
+    pub upto: i64,
+    pub summary: shared::api::ConversationSummary,
+    pub tickets: Vec<shared::api::Ticket>,
+    pub mentions: Vec<(i64, Mention)>,
+    pub usage: Vec<(i64, UsageDelta)>,
+}
+
 /// An internal note, for the site to notify the teammates it mentions.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mention {

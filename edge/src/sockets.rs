@@ -33,7 +33,10 @@ pub fn send_all<'a, T: Serialize>(sockets: impl IntoIterator<Item = &'a WebSocke
         // A socket closing under us refuses the send; its peer will resync on reconnect.
         Ok(text) => {
             for ws in sockets {
-                let _ = ws.send_with_str(&text);
+                if let Err(e) = ws.send_with_str(&text) {
+                    let state = AsRef::<web_sys::WebSocket>::as_ref(ws).ready_state();
+                    worker::console_warn!("send failed (socket state {state}): {e}");
+                }
             }
         }
         Err(e) => console_error!("frame encoding: {e}"),

@@ -62,7 +62,7 @@ impl Edge {
     /// [`Edge::start`] with more `--var` bindings, e.g. `BENCHMARK=1`, or `LLM_BASE_URL` (the
     /// only endpoint the deployment's `LLM_API_KEY` is sent to).
     pub fn start_with(extra: &[(&str, &str)]) -> Edge {
-        let state = std::env::temp_dir().join(format!("takeover-it-{}", server::random_hex(8)));
+        let state = server::scratch_state("takeover-it");
         let setup_token = server::random_hex(24);
         let port = server::free_port();
         let mut vars = vec![("LLM_API_KEY".to_owned(), llm_mock::KEY.to_owned())];

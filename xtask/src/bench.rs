@@ -8,7 +8,7 @@ use std::process::Command;
 
 use crate::install::{self, CHROMIUM};
 use crate::proc::run;
-use crate::server::{DEMO_KEY, demo, free_port, random_hex};
+use crate::server::{DEMO_KEY, demo, free_port, random_hex, scratch_state};
 use crate::step::step;
 use crate::{Result, build, root};
 
@@ -22,7 +22,7 @@ pub fn run_all(smoke: bool) -> Result {
 pub fn measure(smoke: bool) -> Result {
     let root = root();
     let out = root.join(if smoke { "target/bench-smoke" } else { "target/bench" });
-    let state = std::env::temp_dir().join(format!("takeover-bench-{}", random_hex(6)));
+    let state = scratch_state("takeover-bench");
     let worker = demo(&root, free_port(), &state, &random_hex(8), None)?;
     let widget = step("widget: bytes and time to a usable chat", || {
         run(Command::new("node")

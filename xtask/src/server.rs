@@ -21,6 +21,25 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
+/// A fresh directory name for a test or benchmark worker's state, in memory where the
+/// machine has it. Local workerd commits every object's SQLite transaction with an fsync on
+/// its one event-loop thread, and an object's frames wait for its commit (the output gate):
+/// on this machine's disk, pipelined traffic into fifty conversations left some sockets
+/// without a frame for over ten seconds while others ran (ARCHITECTURE.md, "Stalled sockets").
+/// What the tests and benchmarks measure is this code, not the disk of the machine they run on.
+/// `TAKEOVER_SCRATCH=DIR` puts it elsewhere (`/tmp` shows what the disk does).
+pub fn scratch_state(name: &str) -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if let Ok(dir) = std::env::var("TAKEOVER_SCRATCH") {
+        dir.into()
+    } else if shm.is_dir() && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly()) {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    base.join(format!("{name}-{}", random_hex(6)))
+}
+
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));

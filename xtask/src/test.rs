@@ -4,7 +4,7 @@ use std::process::Command;
 
 use crate::install::{self, CHROMIUM};
 use crate::proc::run as sh;
-use crate::server::{DEMO_KEY, OWNER_EMAIL, demo, free_port, random_hex};
+use crate::server::{DEMO_KEY, OWNER_EMAIL, demo, free_port, random_hex, scratch_state};
 use crate::step::step;
 use crate::{Result, build, root};
 
@@ -101,7 +101,7 @@ pub fn run() -> Result {
 /// One worker for the whole browser suite, seeded with the demo site, stopped afterwards.
 fn browser(files: &[String]) -> Result {
     let root = root();
-    let state = std::env::temp_dir().join(format!("takeover-browser-{}", random_hex(6)));
+    let state = scratch_state("takeover-browser");
     let artifacts = root.join("test-artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     let password = random_hex(8);

@@ -7,7 +7,8 @@ use shared::protocol::limits::MAX_MESSAGE_CHARS;
 use shared::protocol::{Author, Item, ItemBody, Phase, ServerFrame};
 use worker::{AbortController, Method, Response, Result, console_error};
 
-use super::{BOT_RETRY_MS, CONTEXT_TURNS, Conversation, now, store, tickets};
+use super::report::Record;
+use super::{BOT_RETRY_MS, CONTEXT_TURNS, Core, now, store, tickets};
 use crate::bot::{self, Asked};
 use crate::internal::{self, SignedReply};
 
@@ -18,7 +19,7 @@ fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
     crate::http::finish(Err(crate::http::refuse(status, code, message)))
 }
 
-impl Conversation {
+impl Core {
     /// Asks the AI for the visitor message `turn`. One engine call runs at a time: a newer
     /// message aborts the call in flight, and the loop that ran it asks about the newest turn
     /// next, so a visitor who types fast costs one answer, not one per message. Whatever the
@@ -111,7 +112,7 @@ impl Conversation {
         self.bot_typing(false);
         match reply {
             Ok(Some(reply)) => {
-                self.bot_answered(&site_key, turn, reply).await?;
+                self.bot_answered(turn, reply).await?;
             }
             // The owner's bot answers later through the API; asking again would duplicate.
             // (An aborted call answers nothing too; the loop asks about the newer turn.)
@@ -130,7 +131,7 @@ impl Conversation {
         }
     }
 
-    async fn bot_answered(&self, site_key: &str, turn: u64, reply: BotReply) -> Result<bool> {
+    async fn bot_answered(&self, turn: u64, reply: BotReply) -> Result<bool> {
         let (answered, tokens) = (reply.text.is_some(), reply.tokens.unwrap_or(0));
         let before = self.inner.borrow().machine.last_seq();
         self.input(None, Input::BotReplied { turn, reply }, None).await?;
@@ -138,7 +139,7 @@ impl Conversation {
         let stored = answered && self.inner.borrow().machine.last_seq() > before;
         if stored || tokens > 0 {
             let usage = internal::UsageDelta { replies: u64::from(stored), tokens };
-            self.tell_site(site_key, "/usage", &usage).await;
+            self.queue_report(Record::Usage(&usage), false)?;
         }
         // An answer came, even an empty one: asking again would only repeat it.
         self.clear_retry(turn);
@@ -183,7 +184,7 @@ impl Conversation {
         self.refresh_rules().await;
         let turn = reply.turn;
         let reply = BotReply { text: reply.text, handover: reply.handover, tokens: None };
-        let stored = self.bot_answered(&site_key, turn, reply).await?;
+        let stored = self.bot_answered(turn, reply).await?;
         self.schedule().await?;
         Response::from_json(&serde_json::json!({ "stored": stored }))
     }
@@ -205,7 +206,10 @@ impl Conversation {
         if let Err(e) = tickets::describe(&self.sql(), number, &subject, &summary) {
             return console_error!("ticket {number} summary: {e}");
         }
-        self.report(&super::FollowUp { tickets: vec![number], ..Default::default() }).await;
+        let queued = self.queue_report(Record::Ticket(number), true);
+        if let Err(e) = queued.and(self.schedule().await) {
+            console_error!("ticket {number} summary: {e}");
+        }
     }
 
     pub(super) fn bot_typing(&self, on: bool) {

@@ -1,14 +1,16 @@
 //! The site's rules as this conversation applies them, the visitor's out-of-hours message,
 //! and the one alarm that serves the conversation's clocks.
 
+use serde::Deserialize;
 use shared::api::BotConfig;
 use shared::machine::{Input, Rules};
 use shared::protocol::{ErrorCode, Millis};
-use worker::{Method, Result, WebSocket, console_error};
+use worker::{Method, Result, SqlStorage, WebSocket, console_error};
 
 use super::socket::{Attachment, refuse};
-use super::{Conversation, now, profile};
+use super::{Core, now, profile};
 use crate::internal::BotSetup;
+use crate::sql::{self, int};
 use crate::{alarm, internal};
 
 /// Settings are fetched again after this long: business hours open and close meanwhile.
@@ -23,7 +25,44 @@ fn rules(config: &BotConfig) -> Rules {
     }
 }
 
-impl Conversation {
+/// The last rules this conversation heard from its site, kept so that an object started
+/// while the site cannot be read applies them, not the defaults.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS rules (
+  id INTEGER PRIMARY KEY CHECK (id = 1), takeover INTEGER NOT NULL, open INTEGER NOT NULL,
+  unclaimed_after INTEGER);
+";
+
+#[derive(Deserialize)]
+struct RulesRow {
+    takeover: i64,
+    open: i64,
+    unclaimed_after: Option<i64>,
+}
+
+pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
+    let row: RulesRow =
+        sql::first(sql, "SELECT takeover, open, unclaimed_after FROM rules", vec![]).ok()??;
+    Some(Rules {
+        takeover: row.takeover != 0,
+        open: row.open != 0,
+        unclaimed_after: row.unclaimed_after,
+    })
+}
+
+fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {
+    sql::run(
+        sql,
+        "INSERT OR REPLACE INTO rules (id, takeover, open, unclaimed_after) VALUES (1, ?, ?, ?)",
+        vec![
+            int(rules.takeover.into()),
+            int(rules.open.into()),
+            rules.unclaimed_after.map_or(sql::V::Null, int),
+        ],
+    )
+}
+
+impl Core {
     /// The site's settings, fetched unless known from the last minute (a settings change
     /// forgets them); the machine gets their rules. A failed fetch keeps the last settings.
     pub(super) async fn site_config(&self) -> BotSetup {
@@ -49,8 +88,12 @@ impl Conversation {
         };
         match fetched {
             Ok(Some(setup)) => {
+                let rules = rules(&setup.config);
+                if let Err(e) = store_rules(&self.sql(), &rules) {
+                    console_error!("keeping the site's rules: {e}");
+                }
                 let mut inner = self.inner.borrow_mut();
-                inner.machine.set_rules(rules(&setup.config));
+                inner.machine.set_rules(rules);
                 inner.config = Some((now(), setup));
             }
             Ok(None) | Err(_) => {
@@ -59,22 +102,27 @@ impl Conversation {
         }
     }
 
-    /// Sets the alarm for the earliest clock: the unclaimed timeout, asking the AI again, or
-    /// closing a socket that has not said hello.
+    /// Sets the alarm for the earliest clock: the unclaimed timeout, asking the AI again,
+    /// sending the reports outbox, or closing a socket that has not said hello. An alarm
+    /// already set for that time is left alone (this runs after every frame).
     pub(super) async fn schedule(&self) -> Result<()> {
-        if self.inner.borrow().config.is_none() {
-            self.refresh_rules().await;
-        }
-        let hello = self.close_silent_sockets();
         let next = {
             let inner = self.inner.borrow();
-            [inner.bot_retry_at, inner.machine.next_deadline(), hello].into_iter().flatten().min()
+            [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, inner.outbox.due]
+                .into_iter()
+                .flatten()
+                .min()
         };
+        if self.inner.borrow().alarm_at == Some(next) {
+            return Ok(());
+        }
         let storage = self.state.storage();
         match next {
-            Some(at) => storage.set_alarm(alarm::at(at)).await,
-            None => storage.delete_alarm().await,
+            Some(at) => storage.set_alarm(alarm::at(at)).await?,
+            None => storage.delete_alarm().await?,
         }
+        self.inner.borrow_mut().alarm_at = Some(next);
+        Ok(())
     }
 
     /// The out-of-hours form. The name and email are stored only if the machine takes the

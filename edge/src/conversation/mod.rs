@@ -16,6 +16,7 @@ mod transcript;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use shared::api::Transcript;
 use shared::machine::{self, Effect, Input};
@@ -65,6 +66,21 @@ const CLOSE_REPLACED: u16 = 4009;
 
 #[durable_object]
 pub struct Conversation {
+    core: Rc<Core>,
+}
+
+impl std::ops::Deref for Conversation {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+/// The object's state behind a shared handle, so work that must not hold up a socket (the
+/// AI's answer, a ticket's summary) can go on after the event that started it has finished.
+pub struct Core {
+    /// This core itself, for [`Core::spawn`].
+    me: std::rc::Weak<Core>,
     state: State,
     env: Env,
     inner: RefCell<Inner>,
@@ -100,10 +116,13 @@ struct Inner {
     /// When the newest item was stored, and whether it was closed as spam.
     activity_at: Millis,
     spam: bool,
-    /// When the site's index last heard this conversation's summary, and whether a report
-    /// is already waiting for its turn.
-    reported_at: Millis,
-    report_waiting: bool,
+    /// Reports waiting for the site (see `report`).
+    outbox: report::Outbox,
+    /// What this instance last set the alarm to (`Some(None)`: no alarm), so an unchanged
+    /// one is not set again; `None` until it sets one.
+    alarm_at: Option<Option<Millis>>,
+    /// When the first socket that has not said hello must be closed.
+    hello_due: Option<Millis>,
 }
 
 impl Inner {
@@ -134,6 +153,29 @@ impl Inner {
     }
 }
 
+impl Core {
+    /// Queues what `follow` says the site must hear, in the same step as the change.
+    fn queue_reports(&self, follow: &FollowUp) -> Result<()> {
+        use report::Record;
+        if follow.report {
+            self.queue_report(Record::Summary, follow.state_changed)?;
+        }
+        for number in &follow.tickets {
+            self.queue_report(Record::Ticket(*number), true)?;
+        }
+        if let Some((by, text)) = &follow.note {
+            let Some(id) = self.inner.borrow().meta.as_ref().map(|m| m.conversation_id.clone())
+            else {
+                return Ok(());
+            };
+            let mention =
+                internal::Mention { conversation_id: id, by: by.clone(), text: text.clone() };
+            self.queue_report(Record::Mention(&mention), true)?;
+        }
+        Ok(())
+    }
+}
+
 /// What must happen after the synchronous part of handling an input.
 #[derive(Default)]
 struct FollowUp {
@@ -154,7 +196,7 @@ fn now() -> Millis {
     Date::now().as_millis() as Millis
 }
 
-impl Conversation {
+impl Core {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
     }
@@ -164,6 +206,10 @@ impl Conversation {
         let mut inner = Inner { meta: store::load_meta(sql)?, ..Inner::default() };
         if let Some(meta) = &inner.meta {
             store::migrate(sql)?;
+            inner.outbox = report::Outbox::on_start(sql);
+            if let Some(rules) = clocks::stored_rules(sql) {
+                inner.machine.set_rules(rules);
+            }
             inner.profile = profile::load(sql, meta.language.clone())?;
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
@@ -259,7 +305,10 @@ impl Conversation {
             closed: false,
         };
         pair.server.serialize_attachment(&att)?;
-        crate::alarm::wake_by(&self.state.storage(), at + HELLO_DEADLINE_MS).await?;
+        let due = at + HELLO_DEADLINE_MS;
+        let hello_due = self.inner.borrow().hello_due;
+        self.inner.borrow_mut().hello_due = Some(hello_due.map_or(due, |d| d.min(due)));
+        self.schedule().await?;
         Response::from_websocket(pair.client)
     }
 
@@ -580,7 +629,11 @@ impl Conversation {
                 }
                 Effect::Ack { client_id, seq } => {
                     if self.trace {
-                        console_log!("trace {} ack {client_id} seq {seq}", self.short_id());
+                        console_log!(
+                            "trace {} ack {client_id} seq {seq} at {}",
+                            self.short_id(),
+                            now()
+                        );
                     }
                     if let Some(ws) = sender {
                         sockets::send(ws, &ServerFrame::Ack { client_id, seq });
@@ -604,21 +657,33 @@ impl Conversation {
         Ok(follow)
     }
 
+    /// What follows the synchronous part: reports queued with it, the alarm brought in line,
+    /// and the slow work (the AI, a ticket's summary) started but not waited for, so the
+    /// socket that sent this frame gets its next one at once.
     async fn follow_up(&self, follow: FollowUp) -> Result<()> {
-        // The index report may wait its turn (see `report`); nothing else waits for it.
-        let rest = async {
-            if follow.state_changed {
-                self.schedule().await?;
-            }
-            for number in &follow.opened {
-                self.summarise_ticket(*number).await;
-            }
-            if let Some(turn) = follow.ask_bot {
-                Box::pin(self.ask_bot(turn)).await?;
-            }
-            Ok(())
-        };
-        futures_util::future::join(self.report(&follow), rest).await.1
+        self.queue_reports(&follow)?;
+        self.schedule().await?;
+        for number in follow.opened {
+            self.spawn(move |core| async move { core.summarise_ticket(number).await });
+        }
+        if let Some(turn) = follow.ask_bot {
+            self.spawn(move |core| async move {
+                if let Err(e) = core.ask_bot(turn).await {
+                    console_error!("asking the AI failed: {e}");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs `work` after the current event, holding the object for it.
+    fn spawn<F>(&self, work: impl FnOnce(Rc<Core>) -> F)
+    where
+        F: std::future::Future<Output = ()> + 'static,
+    {
+        if let Some(me) = self.me.upgrade() {
+            self.state.wait_until(work(me));
+        }
     }
 
     fn relay_typing(&self, from: &Attachment, on: bool) {
@@ -649,12 +714,19 @@ impl Conversation {
         internal::ask::<(), AgentRef>(&stub, Method::Get, &path, None).await
     }
 
-    async fn socket_gone(&self, ws: &WebSocket) {
-        let Ok(Some(att)) = Attachment::of(ws) else { return };
+    async fn socket_gone(&self, ws: &WebSocket) -> Result<()> {
+        let Ok(Some(att)) = Attachment::of(ws) else { return Ok(()) };
         self.inner.borrow_mut().buckets.remove(&att.socket_id);
         if att.is_visitor() && att.ready {
-            self.report_presence(Some(ws)).await;
+            self.presence_changed().await?;
         }
+        Ok(())
+    }
+
+    /// The visitor came or went: the index hears at once, so settings reach open widgets.
+    async fn presence_changed(&self) -> Result<()> {
+        self.queue_report(report::Record::Summary, true)?;
+        self.schedule().await
     }
 
     fn check_rate(&self, att: &Attachment) -> bool {
@@ -672,7 +744,7 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-impl Conversation {
+impl Core {
     fn short_id(&self) -> String {
         let inner = self.inner.borrow();
         short(inner.meta.as_ref().map_or("-", |m| m.conversation_id.as_str())).to_owned()
@@ -690,13 +762,33 @@ fn urlencode(s: &str) -> String {
 
 impl DurableObject for Conversation {
     fn new(state: State, env: Env) -> Self {
-        let inner = Self::load(&state.storage().sql()).unwrap_or_else(|e| {
+        let mut inner = Core::load(&state.storage().sql()).unwrap_or_else(|e| {
             console_error!("conversation load: {e}");
             Inner::default()
         });
         let unlimited = crate::api::bench::enabled(&env);
         let trace = env.var("TRACE").is_ok_and(|v| v.to_string() == "1");
-        Conversation { state, env, inner: RefCell::new(inner), unlimited, trace }
+        if trace {
+            let id = inner
+                .meta
+                .as_ref()
+                .map_or("-".to_owned(), |m| short(&m.conversation_id).to_owned());
+            console_log!("trace {id} start at {}", now());
+        }
+        // Sockets accepted by an earlier instance may still owe their hello; the alarm
+        // that was set for them stays until this instance's first alarm looks again.
+        if !state.get_websockets().is_empty() {
+            inner.hello_due = Some(now() + HELLO_DEADLINE_MS);
+        }
+        let core = Rc::new_cyclic(|me| Core {
+            me: me.clone(),
+            state,
+            env,
+            inner: RefCell::new(inner),
+            unlimited,
+            trace,
+        });
+        Conversation { core }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -746,7 +838,12 @@ impl DurableObject for Conversation {
                 WebSocketIncomingMessage::String(t) => t.len(),
                 WebSocketIncomingMessage::Binary(b) => b.len(),
             };
-            console_log!("trace {} in {} {len} B", self.short_id(), short(&att.socket_id));
+            console_log!(
+                "trace {} in {} {len} B at {}",
+                self.short_id(),
+                short(&att.socket_id),
+                now()
+            );
         }
         let WebSocketIncomingMessage::String(text) = message else {
             refuse(&ws, ErrorCode::MalformedFrame, "Frames are JSON text.");
@@ -775,7 +872,7 @@ impl DurableObject for Conversation {
             (false, ClientFrame::Hello(hello)) => {
                 let visitor = att.is_visitor();
                 if self.hello(&ws, att, hello)? && visitor {
-                    self.report_presence(None).await;
+                    self.presence_changed().await?;
                 }
                 Ok(())
             }
@@ -783,7 +880,13 @@ impl DurableObject for Conversation {
                 refuse(&ws, ErrorCode::HelloRequired, "Say hello first.");
                 Ok(())
             }
-            (true, frame) => self.frame(&ws, att, frame).await,
+            (true, frame) => {
+                let done = self.frame(&ws, att, frame).await;
+                if self.trace {
+                    console_log!("trace {} done at {}", self.short_id(), now());
+                }
+                done
+            }
         }
     }
 
@@ -802,30 +905,36 @@ impl DurableObject for Conversation {
             if clean { "" } else { " (not clean)" }
         );
         sockets::close_back(&ws, code, &reason);
-        self.socket_gone(&ws).await;
-        Ok(())
+        self.socket_gone(&ws).await
     }
 
     async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> Result<()> {
         let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
         console_warn!("socket {} of {} failed: {error}", short(&socket), self.short_id());
         sockets::close_back(&ws, 1011, "error");
-        self.socket_gone(&ws).await;
-        Ok(())
+        self.socket_gone(&ws).await
     }
 
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
-        self.close_silent_sockets();
+        // A fired alarm is no longer set.
+        self.inner.borrow_mut().alarm_at = Some(None);
+        let hello_due = self.close_silent_sockets();
+        self.inner.borrow_mut().hello_due = hello_due;
+        self.flush_reports().await;
         self.refresh_rules().await;
         self.input(None, Input::Tick, None).await?;
         let pending = self.inner.borrow().machine.bot_turn_pending();
         let retry_due = self.inner.borrow().bot_retry_at.is_none_or(|at| at <= now());
-        match pending {
-            Some(turn) if retry_due => self.ask_bot(turn).await?,
-            _ => self.schedule().await?,
+        if let Some(turn) = pending.filter(|_| retry_due) {
+            self.spawn(move |core| async move {
+                if let Err(e) = core.ask_bot(turn).await {
+                    console_error!("asking the AI again failed: {e}");
+                }
+            });
         }
+        self.schedule().await?;
         Response::ok("alarm handled")
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use shared::protocol::{ErrorCode, ServerFrame, VisitorProfile, limits};
 use worker::{Result, SqlStorage, WebSocket, console_error};
 
-use super::Conversation;
+use super::Core;
 use super::socket::{Attachment, refuse};
 use crate::sql::{self, opt_text};
 
@@ -111,7 +111,7 @@ fn detect_one(text: &str) -> Option<&'static str> {
     })
 }
 
-impl Conversation {
+impl Core {
     pub(super) fn identify(
         &self,
         ws: &WebSocket,

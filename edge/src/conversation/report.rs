@@ -1,19 +1,202 @@
 //! What the site object hears from a conversation: its summary for the inbox, its tickets,
 //! the teammates its notes mention, and the AI's usage.
+//!
+//! Nothing here runs inside a socket's event. workerd hands a socket its next frame only
+//! when the event of the previous one has finished, so a handler that waited for the site
+//! object held back everything else that visitor or agent sent. Reports go into a small
+//! outbox table instead, written in the same synchronous step as the change they report, and
+//! the object's alarm sends the whole outbox in one request: at once for a change of state,
+//! at most once per [`MESSAGE_REPORT_MS`] for new messages alone. A failed send stays in the
+//! outbox and is tried again with backoff; the site applies each numbered record once, so a
+//! resend after a lost answer counts nothing twice.
 
-use std::time::Duration;
-
+use serde::Deserialize;
 use shared::api::ConversationSummary;
-use worker::{Method, console_error};
+use shared::protocol::Millis;
+use worker::{Method, Result, SqlStorage, console_error, console_warn};
 
-use super::{Conversation, FollowUp, now, tickets};
-use crate::internal::{self, Mention};
+use super::{Core, now, tickets};
+use crate::internal::{self, Mention, ReportBatch, UsageDelta};
+use crate::sql::{self, int, text};
 
 /// How often, at most, new messages alone are reported to the site's index: the inbox's
 /// previews may lag by this much, never the conversation itself.
-const MESSAGE_REPORT_MS: i64 = 1000;
+pub(super) const MESSAGE_REPORT_MS: Millis = 1000;
+/// The longest wait between attempts when the site object keeps failing.
+const RETRY_MAX_MS: Millis = 60_000;
 
-impl Conversation {
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT, body TEXT NOT NULL,
+  UNIQUE (kind, key));
+";
+
+/// One thing the site must hear. The summary and a ticket are sent as they stand when the
+/// outbox is flushed, so a newer change replaces an older one (a new row, so a flush already
+/// under way cannot delete it); mentions and usage are events, each sent once.
+pub(super) enum Record<'a> {
+    Summary,
+    Ticket(u32),
+    Mention(&'a Mention),
+    Usage(&'a UsageDelta),
+}
+
+#[derive(Deserialize)]
+struct Row {
+    id: i64,
+    kind: String,
+    key: Option<String>,
+    body: String,
+}
+
+/// Where the outbox's sending stands, in memory: an object that starts with rows in its
+/// outbox sends them at once.
+#[derive(Default)]
+pub(super) struct Outbox {
+    /// When the alarm should send; `None` when the outbox is empty.
+    pub due: Option<Millis>,
+    /// When the last batch went out, for the message-report interval.
+    sent_at: Millis,
+    /// A send is under way: an alarm that finds it so leaves it be.
+    sending: bool,
+    failures: u32,
+}
+
+impl Outbox {
+    pub(super) fn on_start(sql: &SqlStorage) -> Outbox {
+        Outbox { due: waiting(sql).then(now), ..Outbox::default() }
+    }
+}
+
+fn waiting(sql: &SqlStorage) -> bool {
+    sql::first::<Row>(sql, "SELECT id, kind, key, body FROM outbox LIMIT 1", vec![])
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+impl Core {
+    /// Queues `record` with the change it reports (no await: the two are stored together).
+    /// `urgent` sends it with the next alarm; otherwise it may wait for the message interval.
+    /// The caller brings the alarm in line ([`Core::schedule`]).
+    pub(super) fn queue_report(&self, record: Record<'_>, urgent: bool) -> Result<()> {
+        let (kind, key, body) = match record {
+            Record::Summary => ("summary", Some(String::new()), String::new()),
+            Record::Ticket(n) => ("ticket", Some(n.to_string()), String::new()),
+            Record::Mention(m) => ("mention", None, serde_json::to_string(m)?),
+            Record::Usage(u) => ("usage", None, serde_json::to_string(u)?),
+        };
+        sql::run(
+            &self.sql(),
+            "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
+            vec![text(kind), key.map_or(sql::V::Null, text), text(body)],
+        )?;
+        let mut inner = self.inner.borrow_mut();
+        let outbox = &mut inner.outbox;
+        let at = if urgent { now() } else { (outbox.sent_at + MESSAGE_REPORT_MS).max(now()) };
+        // A failing site is not asked more often because more happened meanwhile.
+        if outbox.failures == 0 || outbox.due.is_none() {
+            outbox.due = Some(outbox.due.map_or(at, |d| d.min(at)));
+        }
+        Ok(())
+    }
+
+    /// Sends the outbox if it is due (from the alarm).
+    pub(super) async fn flush_reports(&self) {
+        let ready = {
+            let inner = self.inner.borrow();
+            !inner.outbox.sending && inner.outbox.due.is_some_and(|d| d <= now())
+        };
+        if !ready {
+            return;
+        }
+        let Some((site_key, batch)) = self.batch() else {
+            self.inner.borrow_mut().outbox.due = None;
+            return;
+        };
+        self.inner.borrow_mut().outbox.sending = true;
+        let sent = match internal::site(&self.env, &site_key) {
+            Ok(stub) => internal::send(&stub, Method::Post, "/reports", Some(&batch)).await,
+            Err(e) => Err(e),
+        };
+        let delivered = sent.and_then(|r| match r.status_code() {
+            200..=299 => Ok(()),
+            // The site refused the batch itself, not for the moment: sending it again cannot
+            // succeed, so it goes, loudly.
+            status @ (400..=428 | 430..=499) => {
+                console_error!("the site refused reports up to {} ({status}); dropped", batch.upto);
+                Ok(())
+            }
+            status => Err(worker::Error::RustError(format!("the site answered {status}"))),
+        });
+        let deleted = delivered.and_then(|()| {
+            sql::run(&self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
+        });
+        let more = waiting(&self.sql());
+        let mut inner = self.inner.borrow_mut();
+        let outbox = &mut inner.outbox;
+        outbox.sending = false;
+        match deleted {
+            Ok(()) => {
+                outbox.failures = 0;
+                outbox.sent_at = now();
+                // What was queued while this send was under way goes at its own pace.
+                outbox.due = more.then(|| outbox.sent_at + MESSAGE_REPORT_MS);
+            }
+            Err(e) => {
+                outbox.failures += 1;
+                let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
+                console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
+                outbox.due = Some(now() + wait);
+            }
+        }
+    }
+
+    /// The outbox as one request: the summary as it stands (always, so the index row exists
+    /// for the site to count applied records against), the tickets it names as they stand,
+    /// and the mentions and usage in the order they happened.
+    fn batch(&self) -> Option<(String, ReportBatch)> {
+        let rows: Vec<Row> = match sql::rows(
+            &self.sql(),
+            "SELECT id, kind, key, body FROM outbox ORDER BY id",
+            vec![],
+        ) {
+            Ok(rows) => rows,
+            Err(e) => {
+                console_error!("outbox: {e}");
+                return None;
+            }
+        };
+        let upto = rows.last()?.id;
+        let (site_key, summary) = self.summary(None)?;
+        let mut batch =
+            ReportBatch { upto, summary, tickets: vec![], mentions: vec![], usage: vec![] };
+        for row in rows {
+            let parsed = match row.kind.as_str() {
+                "ticket" => row.key.as_deref().and_then(|k| k.parse::<u32>().ok()).map(|n| {
+                    let inner = self.inner.borrow();
+                    let Some(meta) = inner.meta.as_ref() else { return };
+                    match tickets::one(&self.sql(), n, meta, &inner.profile) {
+                        Ok(Some(t)) => batch.tickets.push(t),
+                        Ok(None) => {}
+                        Err(e) => console_error!("ticket {n}: {e}"),
+                    }
+                }),
+                "mention" => {
+                    serde_json::from_str(&row.body).ok().map(|m| batch.mentions.push((row.id, m)))
+                }
+                "usage" => {
+                    serde_json::from_str(&row.body).ok().map(|u| batch.usage.push((row.id, u)))
+                }
+                _ => Some(()),
+            };
+            if parsed.is_none() {
+                console_error!("outbox row {} ({}) unreadable; dropped", row.id, row.kind);
+            }
+        }
+        Some((site_key, batch))
+    }
+
     /// Where this conversation stands, for the site's index; `closing` is a visitor socket
     /// being closed, which no longer counts as the visitor being there.
     pub(super) fn summary(
@@ -48,92 +231,5 @@ impl Conversation {
     fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
         self.ready_sockets()
             .any(|(ws, att)| att.is_visitor() && crate::sockets::open_besides(&ws, closing))
-    }
-
-    /// Tells the site's index that the visitor came or went, so settings reach open widgets.
-    pub(super) async fn report_presence(&self, closing: Option<&worker::WebSocket>) {
-        let Some((site_key, summary)) = self.summary(closing) else { return };
-        self.tell_site(&site_key, "/conversation", &summary).await;
-    }
-
-    /// Reports to the site object. Failures are logged, not fatal: the next change reports
-    /// the whole state again.
-    pub(super) async fn tell_site<T: serde::Serialize>(
-        &self,
-        site_key: &str,
-        path: &str,
-        body: &T,
-    ) {
-        let sent = match internal::site(&self.env, site_key) {
-            Ok(stub) => internal::send(&stub, Method::Post, path, Some(body)).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            console_error!("report to the site ({path}) failed: {e}");
-        }
-    }
-
-    pub(super) async fn report(&self, follow: &FollowUp) {
-        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
-            return;
-        };
-        let summary = async {
-            if follow.report {
-                self.report_summary(&site_key, follow.state_changed).await;
-            }
-        };
-        futures_util::future::join(summary, self.report_records(&site_key, follow)).await;
-    }
-
-    /// The summary for the inbox: at once when the state changed; for new messages at most
-    /// once per [`MESSAGE_REPORT_MS`], the last one carrying everything since. A report costs
-    /// the site object more than storing and relaying a message costs this one, so a busy
-    /// conversation would otherwise be held back by its site's index.
-    async fn report_summary(&self, site_key: &str, urgent: bool) {
-        let wait = {
-            let mut inner = self.inner.borrow_mut();
-            if urgent {
-                None
-            } else if inner.report_waiting {
-                return;
-            } else {
-                inner.report_waiting = true;
-                Some(inner.reported_at + MESSAGE_REPORT_MS - now())
-            }
-        };
-        if let Some(wait) = wait {
-            if wait > 0 {
-                worker::Delay::from(Duration::from_millis(wait.unsigned_abs())).await;
-            }
-            self.inner.borrow_mut().report_waiting = false;
-        }
-        self.inner.borrow_mut().reported_at = now();
-        if let Some((_, summary)) = self.summary(None) {
-            self.tell_site(site_key, "/conversation", &summary).await;
-        }
-    }
-
-    /// Tickets and mentions: records the site keeps, sent as they happen.
-    async fn report_records(&self, site_key: &str, follow: &FollowUp) {
-        for number in &follow.tickets {
-            let ticket = {
-                let inner = self.inner.borrow();
-                let Some(meta) = &inner.meta else { return };
-                tickets::one(&self.sql(), *number, meta, &inner.profile)
-            };
-            match ticket {
-                Ok(Some(ticket)) => self.tell_site(site_key, "/ticket", &ticket).await,
-                Ok(None) => {}
-                Err(e) => console_error!("ticket {number}: {e}"),
-            }
-        }
-        if let Some((by, text)) = &follow.note {
-            let Some(id) = self.inner.borrow().meta.as_ref().map(|m| m.conversation_id.clone())
-            else {
-                return;
-            };
-            let mention = Mention { conversation_id: id, by: by.clone(), text: text.clone() };
-            self.tell_site(site_key, "/mention", &mention).await;
-        }
     }
 }

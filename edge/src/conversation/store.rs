@@ -64,6 +64,8 @@ pub fn load_meta(sql: &SqlStorage) -> Result<Option<Meta>> {
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
     sql::migrate(sql, super::profile::SCHEMA)?;
+    sql::migrate(sql, super::report::SCHEMA)?;
+    sql::migrate(sql, super::clocks::SCHEMA)?;
     super::tickets::migrate(sql)
 }
 

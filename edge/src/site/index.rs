@@ -17,6 +17,8 @@ pub const ADDED: &[(&str, &str)] = &[
     ("assignee_id", "TEXT"),
     ("activity_at", "INTEGER NOT NULL DEFAULT 0"),
     ("spam", "INTEGER NOT NULL DEFAULT 0"),
+    // The last outbox record of the conversation's applied (see `reports`).
+    ("reports_upto", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// Indexes on added columns, created after them.
@@ -39,8 +41,7 @@ struct JsonRow {
 /// Conversation objects report concurrently, so an older report may arrive after a newer
 /// one: a row only moves forward in sequence number, and within one (a visitor coming or
 /// going) in the time the report was made.
-pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
-    let summary: ConversationSummary = req.json().await?;
+pub fn upsert(site: &Site, summary: ConversationSummary) -> Result<()> {
     let cursor = site.sql().exec(
         "INSERT INTO conversations (id, json, phase, last_seq, updated_at, visitor_online,
            assignee_id, activity_at, spam) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -66,7 +67,7 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
     if cursor.rows_written() > 0 {
         sockets::send_all(&site.state.get_websockets(), &InboxFrame::Upsert(summary));
     }
-    Response::ok("indexed")
+    Ok(())
 }
 
 /// What the inbox shows: every conversation held by a person and every one waiting for one

@@ -1,7 +1,7 @@
 //! `@Name` in an internal note notifies that teammate on their inbox socket.
 
 use shared::api::InboxFrame;
-use worker::{Request, Response, Result};
+use worker::Result;
 
 use super::Site;
 use crate::internal::{AgentIdentity, Mention};
@@ -19,13 +19,12 @@ fn mentioned<'a>(text: &str, names: &'a [(String, String)]) -> Vec<&'a str> {
         .collect()
 }
 
-pub async fn notify(site: &Site, mut req: Request) -> Result<Response> {
-    let mention: Mention = req.json().await?;
+pub fn notify(site: &Site, mention: Mention) -> Result<()> {
     let team: Vec<(String, String)> =
         super::team::list(site)?.into_iter().map(|m| (m.id, m.name)).collect();
     let ids = mentioned(&mention.text, &team);
     if ids.is_empty() {
-        return Response::ok("nobody mentioned");
+        return Ok(());
     }
     let frame = InboxFrame::Mention {
         conversation_id: mention.conversation_id,
@@ -38,5 +37,5 @@ pub async fn notify(site: &Site, mut req: Request) -> Result<Response> {
             sockets::send(&ws, &frame);
         }
     }
-    Response::ok("notified")
+    Ok(())
 }

@@ -4,6 +4,7 @@
 mod index;
 mod mentions;
 mod presence;
+mod reports;
 mod revoke;
 mod secrets;
 mod team;
@@ -355,7 +356,7 @@ impl DurableObject for Site {
         Site { state, env, ready: Cell::new(ready) }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
         if !self.ready.get() && path != "/setup" {
             return Response::error("unknown site", 404);
@@ -380,14 +381,11 @@ impl DurableObject for Site {
             (Method::Post, "/session") => team::session(self, req).await,
             (Method::Post, "/logout") => team::logout(self, req).await,
             (Method::Get, "/member") => team::member(self, req),
-            (Method::Post, "/conversation") => index::upsert(self, req).await,
+            (Method::Post, "/reports") => reports::apply(self, req.json().await?),
             (Method::Get, "/conversations") => index::list(self),
             (Method::Get, "/inbox/ws") => index::accept(self, &req),
-            (Method::Post, "/ticket") => tickets::upsert(self, req).await,
             (Method::Get, "/tickets") => Response::from_json(&tickets::all(self)?),
             (Method::Get, "/tickets.csv") => tickets::csv(self),
-            (Method::Post, "/mention") => mentions::notify(self, req).await,
-            (Method::Post, "/usage") => usage::add(self, req).await,
             (Method::Post, "/verify-bot-reply") => self.verify_bot_reply(req).await,
             (Method::Get, "/usage") => usage::recent(self),
             _ => Response::error("not found", 404),

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use shared::api::{InboxFrame, Ticket};
-use worker::{Request, Response, Result};
+use worker::{Response, Result};
 
 use super::Site;
 use crate::sockets;
@@ -21,8 +21,8 @@ struct JsonRow {
     json: String,
 }
 
-pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
-    let ticket: Ticket = req.json().await?;
+/// Stores a ticket as its conversation reports it and shows it to the open consoles.
+pub fn upsert(site: &Site, ticket: Ticket) -> Result<()> {
     let status = ticket.status.as_str();
     sql::run(
         &site.sql(),
@@ -37,7 +37,7 @@ pub async fn upsert(site: &Site, mut req: Request) -> Result<Response> {
         ],
     )?;
     sockets::send_all(&site.state.get_websockets(), &InboxFrame::Ticket(ticket));
-    Response::ok("ticket stored")
+    Ok(())
 }
 
 pub fn all(site: &Site) -> Result<Vec<Ticket>> {
