@@ -64,6 +64,12 @@ pub fn ConversationView(
     let error = RwSignal::new(None::<String>);
     let ask_name = RwSignal::new(false);
     let claim_on_welcome = StoredValue::new(false);
+    // The reply or note sent and not yet acknowledged: resent after a reconnect or a late ack
+    // (same id, stored once), its draft kept until the ack (`shared::watchdog`).
+    let outgoing = RwSignal::new(None::<(String, ClientFrame)>);
+    let delivered = RwSignal::new(None::<String>);
+    let heard_at = StoredValue::new(0.0f64);
+    let waiting = StoredValue::new(None::<(f64, f64)>);
 
     {
         let id = id.clone();
@@ -75,6 +81,7 @@ pub fn ConversationView(
     }
 
     let on_text = move |text: String| {
+        heard_at.set_value(js_sys::Date::now());
         let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
         match frame {
             ServerFrame::Welcome(w) => {
@@ -101,16 +108,28 @@ pub fn ConversationView(
             }
             ServerFrame::Visitor(v) => visitor.set(v),
             ServerFrame::Error(e) => {
+                let ours = e.client_id.is_some()
+                    && outgoing
+                        .with_untracked(|o| o.as_ref().map(|o| &o.0) == e.client_id.as_ref());
+                if ours && !e.retryable {
+                    // Never stored: the draft stays for the agent to change and send again.
+                    outgoing.set(None);
+                    waiting.set_value(None);
+                }
                 if e.code == ErrorCode::AlreadyClaimed {
                     claimed_by.set(e.agent.map(|a| a.name));
-                } else {
+                } else if !(ours && e.retryable) {
                     error.set(Some(e.message));
                 }
             }
-            ServerFrame::Ack { .. }
-            | ServerFrame::Typing { .. }
-            | ServerFrame::BotDraft { .. }
-            | ServerFrame::Config(_) => {}
+            ServerFrame::Ack { client_id, .. } => {
+                if outgoing.with_untracked(|o| o.as_ref().is_some_and(|o| o.0 == client_id)) {
+                    outgoing.set(None);
+                    waiting.set_value(None);
+                    delivered.set(Some(client_id));
+                }
+            }
+            ServerFrame::Typing { .. } | ServerFrame::BotDraft { .. } | ServerFrame::Config(_) => {}
         }
     };
     let on_open = move |s: &Socket| {
@@ -124,6 +143,12 @@ pub fn ConversationView(
             claim_on_welcome.set_value(false);
             s.send(&ClientFrame::Claim);
         }
+        if let Some((_, frame)) = outgoing.get_untracked() {
+            s.send(&frame);
+            let at = js_sys::Date::now();
+            waiting.set_value(Some((at, at)));
+        }
+        heard_at.set_value(js_sys::Date::now());
     };
     let path = format!("/api/admin/conversations/{id}/ws");
     let socket = StoredValue::new_local(Socket::open(&path, on_open, on_text, |_| {}));
@@ -134,6 +159,44 @@ pub fn ConversationView(
             error.set(Some("Not connected; trying again in a moment.".into()));
         }
     };
+    let send_message = move |client_id: String, frame: ClientFrame| {
+        outgoing.set(Some((client_id, frame.clone())));
+        let at = js_sys::Date::now();
+        waiting.set_value(Some((at, at)));
+        send(frame);
+    };
+    let watchdog = set_interval_with_handle(
+        move || {
+            let verdict = shared::watchdog::verdict(
+                js_sys::Date::now(),
+                waiting.get_value(),
+                heard_at.get_value(),
+            );
+            match verdict {
+                shared::watchdog::Verdict::Fine => {}
+                shared::watchdog::Verdict::Resend => {
+                    if let Some((_, frame)) = outgoing.get_untracked() {
+                        socket.with_value(|s| s.send(&frame));
+                        waiting.update_value(|w| {
+                            if let Some(w) = w {
+                                w.1 = js_sys::Date::now();
+                            }
+                        });
+                    }
+                }
+                shared::watchdog::Verdict::Replace => {
+                    waiting.set_value(None);
+                    socket.with_value(Socket::reconnect);
+                }
+            }
+        },
+        std::time::Duration::from_millis(1000),
+    );
+    on_cleanup(move || {
+        if let Ok(handle) = watchdog {
+            handle.clear();
+        }
+    });
 
     let can_act = move || me.with(|m| m.role.can_respond());
     let phase = move || state.with(|s| s.as_ref().map(|s| s.phase));
@@ -246,7 +309,7 @@ pub fn ConversationView(
                 </For>
             </ol>
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
-                <Composer send mine=Signal::derive(mine)/>
+                <Composer send send_message outgoing delivered mine=Signal::derive(mine)/>
             </Show>
             <Show when=move || ask_name.get()>
                 <NameModal save=save_name cancel=Callback::new(move |()| ask_name.set(false))/>
@@ -302,8 +365,24 @@ fn Reassign(
 }
 
 #[component]
-fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> impl IntoView {
+fn Composer(
+    send: impl Fn(ClientFrame) + Copy + 'static,
+    send_message: impl Fn(String, ClientFrame) + Copy + 'static,
+    outgoing: RwSignal<Option<(String, ClientFrame)>>,
+    delivered: RwSignal<Option<String>>,
+    mine: Signal<bool>,
+) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    // The draft goes only when the server has stored it.
+    let awaiting = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(id) = delivered.get() else { return };
+        if awaiting.get_value().as_ref() == Some(&id) {
+            awaiting.set_value(None);
+            draft.set(String::new());
+        }
+    });
+    let sending = move || outgoing.with(Option::is_some);
     let mode = RwSignal::new(Mode::Reply);
     let enter_sends = RwSignal::new(
         crate::app::storage()
@@ -339,16 +418,16 @@ fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> 
     Effect::new(move |_| mode.set(if mine.get() { Mode::Reply } else { Mode::Note }));
     let submit = move || {
         let text = draft.get_untracked();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() || outgoing.with_untracked(Option::is_some) {
             return;
         }
-        let client_id = client_id();
+        let id = client_id();
         let frame = match mode.get_untracked() {
-            Mode::Reply => ClientFrame::Send { client_id, text },
-            Mode::Note => ClientFrame::Note { client_id, text },
+            Mode::Reply => ClientFrame::Send { client_id: id.clone(), text },
+            Mode::Note => ClientFrame::Note { client_id: id.clone(), text },
         };
-        send(frame);
-        draft.set(String::new());
+        awaiting.set_value(Some(id.clone()));
+        send_message(id, frame);
         if typing.get_value() {
             typing.set_value(false);
             send(ClientFrame::Typing { on: false });
@@ -392,7 +471,11 @@ fn Composer(send: impl Fn(ClientFrame) + Copy + 'static, mine: Signal<bool>) -> 
                         submit();
                     }
                 }></textarea>
-            <button type="submit" class="primary">{move || if mode.get() == Mode::Note { "Add note" } else { "Send" }}</button>
+            <button type="submit" class="primary" disabled=sending>{move || match (sending(), mode.get()) {
+                (true, _) => "Sending…",
+                (false, Mode::Note) => "Add note",
+                (false, Mode::Reply) => "Send",
+            }}</button>
         </form>
     }
 }

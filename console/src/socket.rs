@@ -111,6 +111,20 @@ impl Socket {
         serde_json::to_string(frame).is_ok_and(|text| ws.send_with_str(&text).is_ok())
     }
 
+    /// Drops the current socket without waiting for its close and opens another at once:
+    /// for a socket that stays open while nothing passes through it.
+    pub fn reconnect(&self) {
+        let old = self.0.borrow_mut().ws.take();
+        if let Some(ws) = old {
+            ws.set_onopen(None);
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
+            let _ = ws.close();
+        }
+        self.0.borrow_mut().attempt = 0;
+        self.connect();
+    }
+
     /// Closes for good: no reconnect.
     pub fn stop(&self) {
         let mut inner = self.0.borrow_mut();

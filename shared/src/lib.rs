@@ -16,3 +16,4 @@ pub mod signing;
 pub mod summary;
 pub mod texts;
 pub mod validate;
+pub mod watchdog;

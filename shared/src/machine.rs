@@ -696,11 +696,15 @@ fn ended() -> Refusal {
     Refusal::new(ErrorCode::ConversationEnded, "This conversation has ended.")
 }
 
-fn validate_client_id(id: &str) -> Result<(), Refusal> {
-    let ok = !id.is_empty()
+/// 1 to `MAX_CLIENT_ID_BYTES` letters, digits, `-` or `_`.
+pub fn is_client_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= limits::MAX_CLIENT_ID_BYTES
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn validate_client_id(id: &str) -> Result<(), Refusal> {
+    if is_client_id(id) {
         Ok(())
     } else {
         Err(Refusal::new(

@@ -354,6 +354,30 @@ pub struct ErrorFrame {
     /// With `already_claimed`: who won.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentRef>,
+    /// Whether the same frame sent again later can succeed (the server was busy or failed),
+    /// or never will (too long, not allowed): a client resends the first kind on its own and
+    /// shows the second as not sent, with the reason.
+    #[serde(default)]
+    pub retryable: bool,
+}
+
+impl ErrorFrame {
+    pub fn new(code: ErrorCode, message: impl Into<String>, client_id: Option<String>) -> Self {
+        ErrorFrame {
+            code,
+            message: message.into(),
+            client_id,
+            agent: None,
+            retryable: code.retryable(),
+        }
+    }
+}
+
+impl ErrorCode {
+    /// Refusals of the moment: the same frame may succeed later.
+    pub fn retryable(self) -> bool {
+        matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,10 +64,20 @@ impl Edge {
     pub fn start_with(extra: &[(&str, &str)]) -> Edge {
         let state = server::scratch_state("takeover-it");
         let setup_token = server::random_hex(24);
-        let port = server::free_port();
         let mut vars = vec![("LLM_API_KEY".to_owned(), llm_mock::KEY.to_owned())];
         vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let worker = Self::launch(port, &state, &setup_token, &vars);
+        // Ports are picked free and then bound by wrangler a moment later: with many tests
+        // starting workers at once, another may take one between the two. Another port then.
+        let mut port = server::free_port();
+        let mut worker = Self::try_launch(port, &state, &setup_token, &vars);
+        for _ in 0..2 {
+            if worker.is_ok() {
+                break;
+            }
+            port = server::free_port();
+            worker = Self::try_launch(port, &state, &setup_token, &vars);
+        }
+        let worker = worker.unwrap_or_else(|e| panic!("{e}"));
         Edge {
             base: worker.base.clone(),
             worker: Some(worker),
@@ -79,16 +89,34 @@ impl Edge {
         }
     }
 
+    fn try_launch(
+        port: u16,
+        state: &Path,
+        token: &str,
+        vars: &[(String, String)],
+    ) -> std::result::Result<server::LocalWorker, String> {
+        let log = state.with_extension("log");
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        server::start_with(&root(), port, state, token, Some(&log), &vars)
+            .map_err(|e| format!("starting the worker: {e} (log: {})", log.display()))
+    }
+
+    /// Starts on `port` (a restart keeps its address), trying again if wrangler's own helper
+    /// ports were taken meanwhile.
     fn launch(
         port: u16,
         state: &Path,
         token: &str,
         vars: &[(String, String)],
     ) -> server::LocalWorker {
-        let log = state.with_extension("log");
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        server::start_with(&root(), port, state, token, Some(&log), &vars)
-            .unwrap_or_else(|e| panic!("starting the worker: {e} (log: {})", log.display()))
+        let mut worker = Self::try_launch(port, state, token, vars);
+        for _ in 0..2 {
+            if worker.is_ok() {
+                break;
+            }
+            worker = Self::try_launch(port, state, token, vars);
+        }
+        worker.unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Keeps the worker's log at `path` when it stops (it is deleted otherwise).

@@ -190,8 +190,13 @@ async fn a_visitor_typing_fast_costs_one_answer_not_one_per_message() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(asked.len(), 2, "the first call, then one for the newest message: {asked:?}");
-    assert_eq!(asked[1], "and another thing 4");
+    // The questions reach the object at once (the engine call runs after the frame's event),
+    // so the first call may be aborted before it even reached the model.
+    assert!(
+        (1..=2).contains(&asked.len()),
+        "at most the first call, then one for the newest message: {asked:?}"
+    );
+    assert_eq!(asked.last().map(String::as_str), Some("and another thing 4"));
     assert!(
         visitor
             .socket

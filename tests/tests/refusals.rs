@@ -21,13 +21,23 @@ async fn malformed_and_oversize_frames_are_refused_and_store_nothing() {
     visitor.socket.send(&say("long", &long)).await;
     let e = visitor.socket.error().await;
     assert_eq!((e.code, e.client_id.as_deref()), (ErrorCode::MessageTooLong, Some("long")));
+    assert!(!e.retryable, "too long stays too long");
 
     let huge = format!(
         r#"{{"type":"send","client_id":"huge","text":"{}"}}"#,
         "b".repeat(limits::MAX_FRAME_BYTES)
     );
     visitor.socket.send_raw(&huge).await;
-    assert_eq!(visitor.socket.error().await.code, ErrorCode::FrameTooLarge);
+    let e = visitor.socket.error().await;
+    assert_eq!((e.code, e.client_id.as_deref()), (ErrorCode::FrameTooLarge, Some("huge")));
+    assert!(!e.retryable);
+    // An id is only taken as the client wrote it: a forged one is not echoed back.
+    let forged = format!(
+        r#"{{"type":"send","client_id":"<b>x</b>","text":"{}"}}"#,
+        "b".repeat(limits::MAX_FRAME_BYTES)
+    );
+    visitor.socket.send_raw(&forged).await;
+    assert_eq!(visitor.socket.error().await.client_id, None);
 
     visitor.socket.send(&say("blank", "   ")).await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::EmptyMessage);
@@ -151,4 +161,52 @@ async fn a_flood_of_frames_is_rate_limited() {
     }
     let seq = visitor.say("after", "still here").await;
     assert_eq!(seq, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_refused_for_speed_are_named_retryable_and_stored_once_when_sent_again() {
+    let edge = Edge::start();
+    let site = edge.site("flood-messages", &[]);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let burst = limits::FRAME_BURST as usize * 2;
+    for i in 0..burst {
+        visitor.socket.send(&say(&format!("m{i}"), &format!("message {i}"))).await;
+    }
+    let (mut acked, mut refused) = (Vec::new(), Vec::new());
+    while acked.len() + refused.len() < burst {
+        let frame = visitor.socket.next_within(Duration::from_secs(10)).await;
+        let integration::Next::Frame(f) = frame else { panic!("the socket went quiet: {frame:?}") };
+        match f["type"].as_str() {
+            Some("ack") => acked.push(f["client_id"].as_str().unwrap().to_owned()),
+            Some("error") => {
+                assert_eq!(f["code"], "rate_limited", "{f}");
+                assert_eq!(f["retryable"], true, "a refusal of the moment says so: {f}");
+                refused.push(f["client_id"].as_str().expect("the refused message's id").to_owned());
+            }
+            _ => {}
+        }
+    }
+    assert!(!refused.is_empty(), "the burst met the limit");
+    // The client waits, then sends the refused ones again with the same ids, and sends an
+    // acknowledged one again too: each is stored once.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    for id in refused.iter().chain(acked.first()) {
+        let n = id.trim_start_matches('m');
+        visitor.say(id, &format!("message {n}")).await;
+        // Below the sustained rate this time.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let stored: Vec<String> = integration::history(&edge, &visitor)
+        .await
+        .into_iter()
+        .filter_map(|i| match i.body {
+            shared::protocol::ItemBody::Message(m) => m.client_id,
+            _ => None,
+        })
+        .collect();
+    let mut expected: Vec<String> = (0..burst).map(|i| format!("m{i}")).collect();
+    let mut got = stored.clone();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "every message stored exactly once: {stored:?}");
 }

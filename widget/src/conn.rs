@@ -123,6 +123,15 @@ struct Inner {
     handlers: Vec<Closure<dyn FnMut(web_sys::Event)>>,
     /// Stopped for good: the visitor moved on to a new conversation.
     stopped: bool,
+    /// When the socket last carried a frame in, and when the oldest unacknowledged message
+    /// was first and last sent: what the watchdog judges by.
+    heard_at: f64,
+    waiting: Option<(f64, f64)>,
+    watchdog: Option<i32>,
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
 }
 
 /// A cheap handle to the one connection of this widget.
@@ -142,10 +151,85 @@ impl Conn {
             identity: None,
             handlers: Vec::new(),
             stopped: false,
+            heard_at: now(),
+            waiting: None,
+            watchdog: None,
         })));
         conn.watch_network();
+        conn.watch_acks();
         conn.connect();
         conn
+    }
+
+    /// Once a second: a message unacknowledged for a while is sent again on the same socket,
+    /// and a socket silent while a message waits is replaced (`shared::watchdog`).
+    fn watch_acks(&self) {
+        let me = self.clone();
+        let tick = Closure::<dyn FnMut()>::new(move || me.check_acks());
+        let id = web_sys::window().and_then(|w| {
+            w.set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                1000,
+            )
+            .ok()
+        });
+        tick.forget();
+        self.0.borrow_mut().watchdog = id;
+    }
+
+    fn check_acks(&self) {
+        let chat = self.chat();
+        if chat.outbox.with_untracked(Vec::is_empty) {
+            self.0.borrow_mut().waiting = None;
+            return;
+        }
+        let online =
+            self.0.borrow().ws.as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
+        if !online || chat.status.get_untracked() != Status::Online {
+            return;
+        }
+        let (waiting, heard_at) = {
+            let inner = self.0.borrow();
+            (inner.waiting, inner.heard_at)
+        };
+        match shared::watchdog::verdict(now(), waiting, heard_at) {
+            shared::watchdog::Verdict::Fine => {}
+            shared::watchdog::Verdict::Resend => {
+                for p in chat.outbox.get_untracked() {
+                    self.raw_send(&ClientFrame::Send { client_id: p.client_id, text: p.text });
+                }
+                if let Some(w) = self.0.borrow_mut().waiting.as_mut() {
+                    w.1 = now();
+                }
+            }
+            shared::watchdog::Verdict::Replace => self.replace(),
+        }
+    }
+
+    /// Drops the current socket without waiting for its close and opens another at once;
+    /// the welcome resends the outbox.
+    fn replace(&self) {
+        let old = {
+            let mut inner = self.0.borrow_mut();
+            inner.waiting = None;
+            inner.ws.take()
+        };
+        if let Some(ws) = old {
+            ws.set_onopen(None);
+            ws.set_onmessage(None);
+            ws.set_onclose(None);
+            let _ = ws.close();
+        }
+        self.chat().status.set(Status::Reconnecting);
+        self.connect();
+    }
+
+    /// Notes that a message went out, for the watchdog.
+    fn sent(&self) {
+        let mut inner = self.0.borrow_mut();
+        if inner.waiting.is_none() {
+            inner.waiting = Some((now(), now()));
+        }
     }
 
     fn chat(&self) -> Chat {
@@ -174,6 +258,7 @@ impl Conn {
         let on_message = {
             let me = self.clone();
             Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+                me.0.borrow_mut().heard_at = now();
                 let Some(text) = e.unchecked_into::<MessageEvent>().data().as_string() else {
                     return;
                 };
@@ -216,6 +301,7 @@ impl Conn {
     }
 
     fn hello(&self) {
+        self.0.borrow_mut().heard_at = now();
         let chat = self.chat();
         let token = self.0.borrow().token.clone();
         self.raw_send(&ClientFrame::Hello(Hello {
@@ -244,6 +330,7 @@ impl Conn {
                 // stores each id once.
                 for p in chat.outbox.get_untracked() {
                     self.raw_send(&ClientFrame::Send { client_id: p.client_id, text: p.text });
+                    self.sent();
                 }
             }
             ServerFrame::Item(item) => {
@@ -269,6 +356,9 @@ impl Conn {
                 // A message went through: an older refusal no longer applies.
                 chat.notice.set(None);
                 chat.outbox.update(|o| o.retain(|p| p.client_id != client_id));
+                // The oldest waiting message was answered: the next one gets its own time.
+                let more = !chat.outbox.with_untracked(Vec::is_empty);
+                self.0.borrow_mut().waiting = more.then(|| (now(), now()));
             }
             ServerFrame::State(view) => {
                 // A takeover drops an answer the AI was still writing.
@@ -283,8 +373,10 @@ impl Conn {
                 Author::Visitor => {}
             },
             ServerFrame::Error(e) => {
-                if let Some(id) = &e.client_id {
-                    // A refused message will never be stored: drop it from the outbox.
+                // A message refused for good will never be stored: it leaves the outbox (the
+                // notice says why). One refused for the moment (too fast, a failed write)
+                // stays, and the watchdog sends it again.
+                if let Some(id) = e.client_id.as_ref().filter(|_| !e.retryable) {
                     chat.outbox.update(|o| o.retain(|p| &p.client_id != id));
                 }
                 if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) {
@@ -332,11 +424,14 @@ impl Conn {
 
     /// Closes for good, as the visitor leaves this conversation for a new one.
     pub fn stop(&self) {
-        let ws = {
+        let (ws, watchdog) = {
             let mut inner = self.0.borrow_mut();
             inner.stopped = true;
-            inner.ws.take()
+            (inner.ws.take(), inner.watchdog.take())
         };
+        if let (Some(id), Some(w)) = (watchdog, web_sys::window()) {
+            w.clear_interval_with_handle(id);
+        }
         if let Some(ws) = ws {
             ws.set_onclose(None);
             ws.set_onmessage(None);
@@ -347,7 +442,9 @@ impl Conn {
     /// Sends a queued message now if the socket is up; otherwise the welcome resends it.
     pub fn send(&self, p: &Pending) {
         let frame = ClientFrame::Send { client_id: p.client_id.clone(), text: p.text.clone() };
-        self.raw_send(&frame);
+        if self.raw_send(&frame) {
+            self.sent();
+        }
     }
 
     pub fn identify(&self, name: Option<String>, email: Option<String>) {

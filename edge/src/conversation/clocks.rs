@@ -7,7 +7,7 @@ use shared::machine::{Input, Rules};
 use shared::protocol::{ErrorCode, Millis};
 use worker::{Method, Result, SqlStorage, WebSocket, console_error};
 
-use super::socket::{Attachment, refuse};
+use super::socket::{Attachment, refuse_frame};
 use super::{Core, now, profile};
 use crate::internal::BotSetup;
 use crate::sql::{self, int};
@@ -103,12 +103,13 @@ impl Core {
     }
 
     /// Sets the alarm for the earliest clock: the unclaimed timeout, asking the AI again,
-    /// sending the reports outbox, or closing a socket that has not said hello. An alarm
+    /// closing a socket that has not said hello, or trying the reports again after a failure. An alarm
     /// already set for that time is left alone (this runs after every frame).
     pub(super) async fn schedule(&self) -> Result<()> {
         let next = {
             let inner = self.inner.borrow();
-            [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, inner.outbox.due]
+            let reports = inner.outbox.retry_at();
+            [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports]
                 .into_iter()
                 .flatten()
                 .min()
@@ -117,6 +118,9 @@ impl Core {
             return Ok(());
         }
         let storage = self.state.storage();
+        if self.trace {
+            worker::console_log!("trace {} alarm set {next:?} at {}", self.short_id(), now());
+        }
         match next {
             Some(at) => storage.set_alarm(alarm::at(at)).await?,
             None => storage.delete_alarm().await?,
@@ -135,19 +139,20 @@ impl Core {
         (name, email): (String, String),
         text: String,
     ) -> Result<()> {
+        let refuse = |code, why: &str| refuse_frame(ws, code, why, Some(client_id.clone()));
         if !from.is_visitor() {
-            refuse(ws, ErrorCode::Forbidden, "Only the visitor leaves a message.");
+            refuse(ErrorCode::Forbidden, "Only the visitor leaves a message.");
             return Ok(());
         }
         let (name, email) = match profile::validate(Some(name), Some(email)) {
             Ok((Some(name), Some(email))) => (name, email),
             Ok(_) => {
                 let why = "Leave your name and email so the team can answer.";
-                refuse(ws, ErrorCode::InvalidProfile, why);
+                refuse(ErrorCode::InvalidProfile, why);
                 return Ok(());
             }
             Err(message) => {
-                refuse(ws, ErrorCode::InvalidProfile, message);
+                refuse(ErrorCode::InvalidProfile, &message);
                 return Ok(());
             }
         };

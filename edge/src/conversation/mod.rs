@@ -33,7 +33,7 @@ use worker::{
 use crate::crypto;
 use crate::internal::{self, BotSetup, InitConversation, Revoke};
 use crate::sockets;
-use socket::{Attachment, Bucket, Who, refuse};
+use socket::{Attachment, Bucket, Who, refuse, refuse_frame};
 use store::Meta;
 
 /// How long a pending AI answer may take before the alarm asks again: longer than any
@@ -562,14 +562,16 @@ impl Core {
         match outcome {
             Err(r) => {
                 if let Some(ws) = sender {
-                    let frame =
-                        ErrorFrame { code: r.code, message: r.message, client_id, agent: r.agent };
+                    let frame = ErrorFrame {
+                        agent: r.agent,
+                        ..ErrorFrame::new(r.code, r.message, client_id)
+                    };
                     sockets::send(ws, &ServerFrame::Error(frame));
                 }
                 Ok(false)
             }
             Ok(effects) => {
-                let follow = self.carry_out(sender, effects)?;
+                let follow = self.carry_out(sender, effects, client_id)?;
                 self.follow_up(follow).await?;
                 Ok(true)
             }
@@ -578,7 +580,12 @@ impl Core {
 
     /// The synchronous half: storage writes and frames, in the machine's order. A failed write
     /// rebuilds memory from storage so the two never disagree.
-    fn carry_out(&self, sender: Option<&WebSocket>, effects: Vec<Effect>) -> Result<FollowUp> {
+    fn carry_out(
+        &self,
+        sender: Option<&WebSocket>,
+        effects: Vec<Effect>,
+        client_id: Option<String>,
+    ) -> Result<FollowUp> {
         let sql = self.sql();
         let mut follow = FollowUp::default();
         for effect in effects {
@@ -603,7 +610,8 @@ impl Core {
             if let Err(e) = written {
                 self.reload();
                 if let Some(ws) = sender {
-                    refuse(ws, ErrorCode::Internal, "Storing that failed; please try again.");
+                    let why = "Storing that failed; please try again.";
+                    refuse_frame(ws, ErrorCode::Internal, why, client_id);
                 }
                 return Err(e);
             }
@@ -740,7 +748,7 @@ impl Core {
 }
 
 /// The first eight characters of an id: enough to follow one in a log.
-fn short(id: &str) -> &str {
+pub(crate) fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
@@ -792,6 +800,7 @@ impl DurableObject for Conversation {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        self.send_reports();
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/init") => self.init(req.json().await?),
             (Method::Get, "/ws") => self.accept(&req).await,
@@ -824,6 +833,8 @@ impl DurableObject for Conversation {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
+        // An object started with reports still to send sends them now.
+        self.send_reports();
         let Some(att) = Attachment::of(&ws)? else {
             sockets::close_back(&ws, 1011, "unknown socket");
             return Ok(());
@@ -850,21 +861,24 @@ impl DurableObject for Conversation {
             return Ok(());
         };
         if text.len() > limits::MAX_FRAME_BYTES {
-            refuse(
+            refuse_frame(
                 &ws,
                 ErrorCode::FrameTooLarge,
                 format!("Frames are at most {} bytes.", limits::MAX_FRAME_BYTES),
+                socket::client_id_in(&text),
             );
             return Ok(());
         }
         if !self.check_rate(&att) {
-            refuse(&ws, ErrorCode::RateLimited, "Too many frames; slow down a little.");
+            let id = socket::client_id_in(&text);
+            refuse_frame(&ws, ErrorCode::RateLimited, "Too many frames; slow down a little.", id);
             return Ok(());
         }
         let frame: ClientFrame = match serde_json::from_str(&text) {
             Ok(f) => f,
             Err(e) => {
-                refuse(&ws, ErrorCode::MalformedFrame, format!("That frame is not valid: {e}."));
+                let why = format!("That frame is not valid: {e}.");
+                refuse_frame(&ws, ErrorCode::MalformedFrame, why, socket::client_id_in(&text));
                 return Ok(());
             }
         };
@@ -918,11 +932,14 @@ impl DurableObject for Conversation {
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
+        if self.trace {
+            console_log!("trace {} alarm at {}", self.short_id(), now());
+        }
         // A fired alarm is no longer set.
         self.inner.borrow_mut().alarm_at = Some(None);
         let hello_due = self.close_silent_sockets();
         self.inner.borrow_mut().hello_due = hello_due;
-        self.flush_reports().await;
+        self.send_reports();
         self.refresh_rules().await;
         self.input(None, Input::Tick, None).await?;
         let pending = self.inner.borrow().machine.bot_turn_pending();

@@ -5,10 +5,16 @@
 //! when the event of the previous one has finished, so a handler that waited for the site
 //! object held back everything else that visitor or agent sent. Reports go into a small
 //! outbox table instead, written in the same synchronous step as the change they report, and
-//! the object's alarm sends the whole outbox in one request: at once for a change of state,
-//! at most once per [`MESSAGE_REPORT_MS`] for new messages alone. A failed send stays in the
-//! outbox and is tried again with backoff; the site applies each numbered record once, so a
-//! resend after a lost answer counts nothing twice.
+//! a timer of the object sends the whole outbox in one request: at once for a change of
+//! state, at most once per [`MESSAGE_REPORT_MS`] for new messages alone. A failed send stays
+//! in the outbox and is tried again with backoff (and the alarm is set for it, should the
+//! object be evicted meanwhile); an object that starts with rows in its outbox sends them at
+//! its first event. The site applies each numbered record once, so a resend after a lost
+//! answer counts nothing twice.
+//!
+//! Why a timer and not the alarm: in local workerd, an alarm set from a socket's event while
+//! many objects are busy held that event (and so the socket's next frame) for over ten
+//! seconds, and no alarm fired meanwhile (ARCHITECTURE.md, "Stalled sockets").
 
 use serde::Deserialize;
 use shared::api::ConversationSummary;
@@ -49,17 +55,24 @@ struct Row {
     body: String,
 }
 
-/// Where the outbox's sending stands, in memory: an object that starts with rows in its
-/// outbox sends them at once.
+/// Where the outbox's sending stands, in memory.
 #[derive(Default)]
 pub(super) struct Outbox {
-    /// When the alarm should send; `None` when the outbox is empty.
-    pub due: Option<Millis>,
+    /// When the next send is due; `None` when the outbox is empty.
+    due: Option<Millis>,
     /// When the last batch went out, for the message-report interval.
     sent_at: Millis,
-    /// A send is under way: an alarm that finds it so leaves it be.
-    sending: bool,
-    failures: u32,
+    /// The timer that sends is running (it sends until the outbox is empty).
+    running: bool,
+    /// Failed sends in a row; after one, the alarm also waits for the next try.
+    pub failures: u32,
+}
+
+impl Outbox {
+    /// When the alarm must wake to try again, after a failure only.
+    pub(super) fn retry_at(&self) -> Option<Millis> {
+        self.due.filter(|_| self.failures > 0)
+    }
 }
 
 impl Outbox {
@@ -91,34 +104,67 @@ impl Core {
             "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
             vec![text(kind), key.map_or(sql::V::Null, text), text(body)],
         )?;
-        let mut inner = self.inner.borrow_mut();
-        let outbox = &mut inner.outbox;
-        let at = if urgent { now() } else { (outbox.sent_at + MESSAGE_REPORT_MS).max(now()) };
-        // A failing site is not asked more often because more happened meanwhile.
-        if outbox.failures == 0 || outbox.due.is_none() {
-            outbox.due = Some(outbox.due.map_or(at, |d| d.min(at)));
+        {
+            let mut inner = self.inner.borrow_mut();
+            let outbox = &mut inner.outbox;
+            let at = if urgent { now() } else { (outbox.sent_at + MESSAGE_REPORT_MS).max(now()) };
+            // A failing site is not asked more often because more happened meanwhile.
+            if outbox.failures == 0 || outbox.due.is_none() {
+                outbox.due = Some(outbox.due.map_or(at, |d| d.min(at)));
+            }
         }
+        self.send_reports();
         Ok(())
     }
 
-    /// Sends the outbox if it is due (from the alarm).
-    pub(super) async fn flush_reports(&self) {
-        let ready = {
-            let inner = self.inner.borrow();
-            !inner.outbox.sending && inner.outbox.due.is_some_and(|d| d <= now())
-        };
-        if !ready {
-            return;
+    /// Starts the timer that sends the outbox, unless it runs already or nothing is due.
+    pub(super) fn send_reports(&self) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if inner.outbox.running || inner.outbox.due.is_none() {
+                return;
+            }
+            inner.outbox.running = true;
         }
+        self.spawn(|core| async move {
+            loop {
+                let Some(due) = core.inner.borrow().outbox.due else { break };
+                let wait = due - now();
+                if wait > 0 {
+                    worker::Delay::from(std::time::Duration::from_millis(wait as u64)).await;
+                }
+                core.flush_reports().await;
+            }
+            core.inner.borrow_mut().outbox.running = false;
+        });
+    }
+
+    /// Sends the outbox once; afterwards `due` says when to send again, if ever.
+    async fn flush_reports(&self) {
         let Some((site_key, batch)) = self.batch() else {
             self.inner.borrow_mut().outbox.due = None;
             return;
         };
-        self.inner.borrow_mut().outbox.sending = true;
+        if self.trace {
+            worker::console_log!(
+                "trace {} report {} out at {}",
+                super::short(&batch.summary.id),
+                batch.upto,
+                now()
+            );
+        }
         let sent = match internal::site(&self.env, &site_key) {
             Ok(stub) => internal::send(&stub, Method::Post, "/reports", Some(&batch)).await,
             Err(e) => Err(e),
         };
+        if self.trace {
+            worker::console_log!(
+                "trace {} report {} back at {}",
+                super::short(&batch.summary.id),
+                batch.upto,
+                now()
+            );
+        }
         let delivered = sent.and_then(|r| match r.status_code() {
             200..=299 => Ok(()),
             // The site refused the batch itself, not for the moment: sending it again cannot
@@ -135,7 +181,6 @@ impl Core {
         let more = waiting(&self.sql());
         let mut inner = self.inner.borrow_mut();
         let outbox = &mut inner.outbox;
-        outbox.sending = false;
         match deleted {
             Ok(()) => {
                 outbox.failures = 0;
@@ -149,6 +194,11 @@ impl Core {
                 console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
                 outbox.due = Some(now() + wait);
             }
+        }
+        let failed = outbox.failures > 0;
+        drop(inner);
+        if failed && let Err(e) = self.schedule().await {
+            console_error!("setting the alarm for the reports: {e}");
         }
     }
 

@@ -70,15 +70,29 @@ pub fn close_for_good(ws: &WebSocket, code: u16, reason: &str) {
 }
 
 pub fn refuse(ws: &WebSocket, code: ErrorCode, message: impl Into<String>) {
-    sockets::send(
-        ws,
-        &ServerFrame::Error(ErrorFrame {
-            code,
-            message: message.into(),
-            client_id: None,
-            agent: None,
-        }),
-    );
+    refuse_frame(ws, code, message, None);
+}
+
+/// A refusal of a frame that carried a message id: the client learns which of its messages
+/// will not be stored, and whether sending it again can help.
+pub fn refuse_frame(
+    ws: &WebSocket,
+    code: ErrorCode,
+    message: impl Into<String>,
+    client_id: Option<String>,
+) {
+    sockets::send(ws, &ServerFrame::Error(ErrorFrame::new(code, message, client_id)));
+}
+
+/// The message id a frame carries, read without trusting the rest of it: a frame refused
+/// before it is parsed (too large, too fast) still names the message it would have stored.
+/// Only the first bytes are looked at, and only a well-formed id is taken.
+pub fn client_id_in(text: &str) -> Option<String> {
+    let head = text.get(..text.len().min(256)).unwrap_or(text);
+    let start = head.find(r#""client_id":""#)? + r#""client_id":""#.len();
+    let id = &head[start..];
+    let id = &id[..id.find('"')?];
+    shared::machine::is_client_id(id).then(|| id.to_owned())
 }
 
 /// A token bucket: `FRAMES_PER_SECOND` sustained, `FRAME_BURST` at once. Kept in memory only:
