@@ -55,6 +55,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// `path` on this origin as a WebSocket address.
+pub fn ws_url(path: &str) -> String {
+    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    format!("{}{path}", origin.replacen("http", "ws", 1))
+}
+
 pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -117,7 +123,7 @@ fn Console(
         },
         dropped,
     ));
-    on_cleanup(move || socket.with_value(crate::socket::Socket::stop));
+    on_cleanup(move || socket.with_value(takeover_client::Link::stop));
     let team = RwSignal::new(Vec::<Member>::new());
     spawn_local(async move {
         if let Ok(list) = api::team().await {

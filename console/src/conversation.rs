@@ -10,8 +10,8 @@ use shared::protocol::{
 };
 
 use crate::api;
-use crate::socket::Socket;
 use crate::time;
+use takeover_client::{Handlers, Link};
 
 const ENTER_SENDS: &str = "takeover:enter-sends";
 const TYPING_IDLE_MS: f64 = 3000.0;
@@ -64,12 +64,10 @@ pub fn ConversationView(
     let error = RwSignal::new(None::<String>);
     let ask_name = RwSignal::new(false);
     let claim_on_welcome = StoredValue::new(false);
-    // The reply or note sent and not yet acknowledged: resent after a reconnect or a late ack
-    // (same id, stored once), its draft kept until the ack (`shared::watchdog`).
-    let outgoing = RwSignal::new(None::<(String, ClientFrame)>);
+    // The reply or note sent and not yet acknowledged (the link resends it after a reconnect
+    // or a late ack, under the same id, stored once): its draft stays until the ack.
+    let outgoing = RwSignal::new(None::<String>);
     let delivered = RwSignal::new(None::<String>);
-    let heard_at = StoredValue::new(0.0f64);
-    let waiting = StoredValue::new(None::<(f64, f64)>);
 
     {
         let id = id.clone();
@@ -80,11 +78,12 @@ pub fn ConversationView(
         });
     }
 
-    let on_text = move |text: String| {
-        heard_at.set_value(js_sys::Date::now());
+    let on_text = move |link: &Link, text: String| {
         let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
         match frame {
             ServerFrame::Welcome(w) => {
+                link.welcomed();
+                link.resend();
                 items.update(|all| {
                     for item in w.backlog {
                         if all.last().is_none_or(|l| item.seq > l.seq) {
@@ -108,13 +107,11 @@ pub fn ConversationView(
             }
             ServerFrame::Visitor(v) => visitor.set(v),
             ServerFrame::Error(e) => {
-                let ours = e.client_id.is_some()
-                    && outgoing
-                        .with_untracked(|o| o.as_ref().map(|o| &o.0) == e.client_id.as_ref());
+                let ours = e.client_id.is_some() && outgoing.get_untracked() == e.client_id;
                 if ours && !e.retryable {
                     // Never stored: the draft stays for the agent to change and send again.
+                    link.give_up(e.client_id.as_deref().unwrap_or_default());
                     outgoing.set(None);
-                    waiting.set_value(None);
                 }
                 if e.code == ErrorCode::AlreadyClaimed {
                     claimed_by.set(e.agent.map(|a| a.name));
@@ -123,80 +120,44 @@ pub fn ConversationView(
                 }
             }
             ServerFrame::Ack { client_id, .. } => {
-                if outgoing.with_untracked(|o| o.as_ref().is_some_and(|o| o.0 == client_id)) {
+                link.acked(&client_id);
+                if outgoing.get_untracked().as_ref() == Some(&client_id) {
                     outgoing.set(None);
-                    waiting.set_value(None);
                     delivered.set(Some(client_id));
                 }
             }
             ServerFrame::Typing { .. } | ServerFrame::BotDraft { .. } | ServerFrame::Config(_) => {}
         }
     };
-    let on_open = move |s: &Socket| {
+    let on_open = move |link: &Link| {
         let last_seq = items.with_untracked(|all| all.last().map_or(0, |i| i.seq));
-        s.send(&ClientFrame::Hello(Hello {
+        link.send(&ClientFrame::Hello(Hello {
             version: PROTOCOL_VERSION,
             credential: Credential::Agent,
             last_seq,
         }));
         if claim_on_welcome.get_value() {
             claim_on_welcome.set_value(false);
-            s.send(&ClientFrame::Claim);
+            link.send(&ClientFrame::Claim);
         }
-        if let Some((_, frame)) = outgoing.get_untracked() {
-            s.send(&frame);
-            let at = js_sys::Date::now();
-            waiting.set_value(Some((at, at)));
-        }
-        heard_at.set_value(js_sys::Date::now());
     };
-    let path = format!("/api/admin/conversations/{id}/ws");
-    let socket = StoredValue::new_local(Socket::open(&path, on_open, on_text, |_| {}));
-    on_cleanup(move || socket.with_value(Socket::stop));
+    let handlers =
+        Handlers { open: Box::new(on_open), text: Box::new(on_text), down: Box::new(|_| true) };
+    let link =
+        Link::open(crate::app::ws_url(&format!("/api/admin/conversations/{id}/ws")), handlers);
+    let link = StoredValue::new_local(link);
+    on_cleanup(move || link.with_value(Link::stop));
     let send = move |frame: ClientFrame| {
         error.set(None);
-        if !socket.with_value(|s| s.send(&frame)) {
+        if !link.with_value(|l| l.send(&frame)) {
             error.set(Some("Not connected; trying again in a moment.".into()));
         }
     };
     let send_message = move |client_id: String, frame: ClientFrame| {
-        outgoing.set(Some((client_id, frame.clone())));
-        let at = js_sys::Date::now();
-        waiting.set_value(Some((at, at)));
-        send(frame);
+        error.set(None);
+        outgoing.set(Some(client_id.clone()));
+        link.with_value(|l| l.send_tracked(&client_id, &frame));
     };
-    let watchdog = set_interval_with_handle(
-        move || {
-            let verdict = shared::watchdog::verdict(
-                js_sys::Date::now(),
-                waiting.get_value(),
-                heard_at.get_value(),
-            );
-            match verdict {
-                shared::watchdog::Verdict::Fine => {}
-                shared::watchdog::Verdict::Resend => {
-                    if let Some((_, frame)) = outgoing.get_untracked() {
-                        socket.with_value(|s| s.send(&frame));
-                        waiting.update_value(|w| {
-                            if let Some(w) = w {
-                                w.1 = js_sys::Date::now();
-                            }
-                        });
-                    }
-                }
-                shared::watchdog::Verdict::Replace => {
-                    waiting.set_value(None);
-                    socket.with_value(Socket::reconnect);
-                }
-            }
-        },
-        std::time::Duration::from_millis(1000),
-    );
-    on_cleanup(move || {
-        if let Ok(handle) = watchdog {
-            handle.clear();
-        }
-    });
 
     let can_act = move || me.with(|m| m.role.can_respond());
     let phase = move || state.with(|s| s.as_ref().map(|s| s.phase));
@@ -227,7 +188,6 @@ pub fn ConversationView(
     // With a new display name the socket must reconnect (its identity is fixed at the upgrade),
     // then claims at once.
     let save_name = Callback::new(move |name: String| {
-        let path = path.clone();
         spawn_local(async move {
             let change = MemberChange { name: Some(name.clone()), ..Default::default() };
             match api::change_me(&me.get_untracked().csrf, &change).await {
@@ -235,8 +195,7 @@ pub fn ConversationView(
                     me.update(|m| m.agent.name = name);
                     ask_name.set(false);
                     claim_on_welcome.set_value(true);
-                    socket.with_value(Socket::stop);
-                    socket.set_value(Socket::open(&path, on_open, on_text, |_| {}));
+                    link.with_value(Link::reconnect);
                 }
                 Err(e) => error.set(Some(e)),
             }
@@ -368,7 +327,7 @@ fn Reassign(
 fn Composer(
     send: impl Fn(ClientFrame) + Copy + 'static,
     send_message: impl Fn(String, ClientFrame) + Copy + 'static,
-    outgoing: RwSignal<Option<(String, ClientFrame)>>,
+    outgoing: RwSignal<Option<String>>,
     delivered: RwSignal<Option<String>>,
     mine: Signal<bool>,
 ) -> impl IntoView {

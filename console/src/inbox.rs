@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use shared::api::{ConversationSummary, InboxFrame, Ticket};
 use shared::protocol::{AgentRef, Phase};
 
-use crate::socket::Socket;
+use takeover_client::{Handlers, Link};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mention {
@@ -46,7 +46,7 @@ impl Inbox {
         self,
         escalated: impl Fn(&ConversationSummary) + 'static,
         dropped: impl Fn(u16) + 'static,
-    ) -> Socket {
+    ) -> Link {
         spawn_local(async move {
             if let Ok(list) = crate::api::tickets().await {
                 self.tickets.update(|t| t.extend(list.into_iter().map(|x| (x.id.clone(), x))));
@@ -81,15 +81,16 @@ impl Inbox {
                 }
             }
         };
-        Socket::open(
-            "/api/admin/inbox/ws",
-            move |_| self.online.set(true),
-            on_text,
-            move |code| {
+        let handlers = Handlers {
+            open: Box::new(move |_| self.online.set(true)),
+            text: Box::new(move |_, text| on_text(text)),
+            down: Box::new(move |code| {
                 self.online.set(false);
                 dropped(code);
-            },
-        )
+                true
+            }),
+        };
+        Link::open(crate::app::ws_url("/api/admin/inbox/ws"), handlers)
     }
 
     /// Pending: escalated, the longest wait first.

@@ -11,7 +11,6 @@ mod login;
 mod rules;
 mod secrets;
 mod settings;
-mod socket;
 mod team;
 mod tickets;
 mod time;

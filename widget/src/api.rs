@@ -36,7 +36,7 @@ fn storage_key(site_key: &str) -> String {
     format!("takeover:{site_key}")
 }
 
-fn local_storage() -> Option<web_sys::Storage> {
+pub fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 

@@ -43,6 +43,8 @@ pub fn run_all() -> Result {
             "takeover-widget",
             "-p",
             "takeover-console",
+            "-p",
+            "takeover-client",
             "--",
             "-D",
             "warnings",

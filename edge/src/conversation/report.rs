@@ -179,24 +179,25 @@ impl Core {
             sql::run(&self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
         });
         let more = waiting(&self.sql());
-        let mut inner = self.inner.borrow_mut();
-        let outbox = &mut inner.outbox;
-        match deleted {
-            Ok(()) => {
-                outbox.failures = 0;
-                outbox.sent_at = now();
-                // What was queued while this send was under way goes at its own pace.
-                outbox.due = more.then(|| outbox.sent_at + MESSAGE_REPORT_MS);
+        let failed = {
+            let mut inner = self.inner.borrow_mut();
+            let outbox = &mut inner.outbox;
+            match deleted {
+                Ok(()) => {
+                    outbox.failures = 0;
+                    outbox.sent_at = now();
+                    // What was queued while this send was under way goes at its own pace.
+                    outbox.due = more.then(|| outbox.sent_at + MESSAGE_REPORT_MS);
+                }
+                Err(e) => {
+                    outbox.failures += 1;
+                    let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
+                    console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
+                    outbox.due = Some(now() + wait);
+                }
             }
-            Err(e) => {
-                outbox.failures += 1;
-                let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
-                console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
-                outbox.due = Some(now() + wait);
-            }
-        }
-        let failed = outbox.failures > 0;
-        drop(inner);
+            outbox.failures > 0
+        };
         if failed && let Err(e) = self.schedule().await {
             console_error!("setting the alarm for the reports: {e}");
         }

@@ -1,0 +1,84 @@
+// A message is never lost between the visitor's page and the conversation: a socket that
+// stays open while nothing comes back is replaced and the message sent again (stored once),
+// and a message typed just before a reload is sent by the next page.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Widget, launch, screenshot } from "./harness.mjs";
+
+test("a socket that goes silent is replaced and the waiting message stored once", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    // The first socket after the greeting carries nothing back: the server stores what the
+    // widget sends, but its acknowledgements and everything else never arrive.
+    const sockets = [];
+    await context.routeWebSocket(/\/api\/conversations\/.*\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      const n = sockets.push(ws);
+      let muted = false;
+      sockets.at(-1).mute = () => { muted = true; };
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => { if (!(n === 1 && muted)) ws.send(m); });
+    });
+    const w = await Widget.open(context);
+    await w.say("Do you offer gift cards?");
+    await w.text("digital gift cards", false).waitFor();
+
+    sockets[0].mute();
+    await w.say("Sent into a silent socket");
+    await w.page.locator("li.bubble.visitor.pending", { hasText: "Sent into a silent socket" }).waitFor();
+    await screenshot(w.page, "outbox-silent-pending");
+
+    // Resent after 3 s on the same socket (still silent), then a new socket after 10 s.
+    await w.page
+      .locator("li.bubble.visitor:not(.pending)", { hasText: "Sent into a silent socket" })
+      .waitFor({ timeout: 25_000 });
+    assert.ok(sockets.length >= 2, "the silent socket was replaced");
+    assert.equal(await w.bubbles("Sent into a silent socket"), 1, "stored and shown once");
+    await screenshot(w.page, "outbox-silent-delivered");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a message typed just before a reload is sent by the next page, once", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    // The first page's messages never reach the server (as when the page goes away before
+    // the frame leaves); the next page's socket is untouched.
+    let pages = 0;
+    await context.routeWebSocket(/\/api\/conversations\/.*\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      const first = pages === 0;
+      ws.onMessage((m) => {
+        const frame = JSON.parse(m);
+        if (first && frame.type === "send" && frame.text === "Typed before the reload") return;
+        server.send(m);
+      });
+      server.onMessage((m) => ws.send(m));
+    });
+    const w = await Widget.open(context);
+    await w.say("What payment methods do you accept?");
+    await w.text("Apple Pay", false).waitFor();
+    await w.say("Typed before the reload");
+    await w.page.locator("li.bubble.visitor.pending", { hasText: "Typed before the reload" }).waitFor();
+    const kept = await w.page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox:")).length);
+    assert.equal(kept, 1, "the unacknowledged message is kept in the browser");
+
+    pages += 1;
+    await w.page.reload();
+    await w.launcher.click();
+    await w.page
+      .locator("li.bubble.visitor:not(.pending)", { hasText: "Typed before the reload" })
+      .waitFor({ timeout: 20_000 });
+    assert.equal(await w.bubbles("Typed before the reload"), 1);
+    const left = await w.page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox:")).length);
+    assert.equal(left, 0, "nothing left waiting once it is stored");
+    await screenshot(w.page, "outbox-after-reload");
+  } finally {
+    await browser.close();
+  }
+});
