@@ -35,6 +35,10 @@ struct Inner {
     heard_at: f64,
     waiting: Option<(f64, f64)>,
     watchdog: Option<i32>,
+    /// When the current socket opened, and whether the server has greeted it since: a
+    /// socket that opens and is never greeted is replaced too.
+    opened_at: f64,
+    welcomed: bool,
 }
 
 /// A cheap handle to one link.
@@ -59,6 +63,8 @@ impl Link {
             heard_at: now(),
             waiting: None,
             watchdog: None,
+            opened_at: now(),
+            welcomed: false,
         })));
         link.watch();
         link.connect();
@@ -79,7 +85,12 @@ impl Link {
         let Ok(ws) = WebSocket::new(&url) else { return self.retry() };
         let me = self.clone();
         let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            me.0.borrow_mut().heard_at = now();
+            {
+                let mut inner = me.0.borrow_mut();
+                inner.heard_at = now();
+                inner.opened_at = now();
+                inner.welcomed = false;
+            }
             let handlers = me.0.borrow().handlers.clone();
             (handlers.open)(&me);
         });
@@ -133,9 +144,12 @@ impl Link {
         }
     }
 
-    /// A welcome arrived: the connection works, so the next drop starts the backoff afresh.
+    /// The server greeted this socket (a welcome, the inbox's snapshot): the connection
+    /// works, so the next drop starts the backoff afresh.
     pub fn welcomed(&self) {
-        self.0.borrow_mut().attempt = 0;
+        let mut inner = self.0.borrow_mut();
+        inner.attempt = 0;
+        inner.welcomed = true;
     }
 
     pub fn is_open(&self) -> bool {
@@ -223,10 +237,14 @@ impl Link {
         if !self.is_open() {
             return;
         }
-        let (waiting, heard_at) = {
+        let (waiting, heard_at, greeting_late) = {
             let inner = self.0.borrow();
-            (inner.waiting, inner.heard_at)
+            let late = !inner.welcomed && now() - inner.opened_at >= watchdog::SILENT_AFTER_MS;
+            (inner.waiting, inner.heard_at, late)
         };
+        if greeting_late {
+            return self.reconnect();
+        }
         match watchdog::verdict(now(), waiting, heard_at) {
             Verdict::Fine => {}
             Verdict::Resend => self.resend(),

@@ -106,11 +106,6 @@ pub async fn tickets() -> Result<Vec<Ticket>, Failed> {
     read(Request::get("/api/admin/tickets").send().await.map_err(|e| e.to_string())?).await
 }
 
-pub async fn transcript(id: &str) -> Result<shared::api::Transcript, Failed> {
-    let url = format!("/api/admin/conversations/{id}/transcript");
-    read(Request::get(&url).send().await.map_err(|e| e.to_string())?).await
-}
-
 pub async fn settings() -> Result<shared::api::SiteSettings, Failed> {
     read(Request::get("/api/admin/settings").send().await.map_err(|e| e.to_string())?).await
 }

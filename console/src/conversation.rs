@@ -69,36 +69,32 @@ pub fn ConversationView(
     let outgoing = RwSignal::new(None::<String>);
     let delivered = RwSignal::new(None::<String>);
 
-    {
-        let id = id.clone();
-        spawn_local(async move {
-            if let Ok(t) = api::transcript(&id).await {
-                page.set(Some((t.page_url, t.user_agent)));
+    // Items arrive in order (a welcome's backlog, its further pages, then live ones); one
+    // already shown is not shown again.
+    let add = move |more: Vec<Item>| {
+        items.update(|all| {
+            for item in more {
+                if all.last().is_none_or(|l| item.seq > l.seq) {
+                    all.push(item);
+                }
             }
-        });
-    }
-
+        })
+    };
     let on_text = move |link: &Link, text: String| {
         let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
         match frame {
             ServerFrame::Welcome(w) => {
                 link.welcomed();
                 link.resend();
-                items.update(|all| {
-                    for item in w.backlog {
-                        if all.last().is_none_or(|l| item.seq > l.seq) {
-                            all.push(item);
-                        }
-                    }
-                });
+                add(w.backlog);
+                if let Some(visit) = w.visit {
+                    page.set(Some((visit.page_url, visit.user_agent)));
+                }
                 state.set(Some(w.state));
                 visitor.set(w.visitor);
             }
-            ServerFrame::Item(item) => items.update(|all| {
-                if all.last().is_none_or(|l| item.seq > l.seq) {
-                    all.push(item);
-                }
-            }),
+            ServerFrame::Item(item) => add(vec![item]),
+            ServerFrame::Backlog { items } => add(items),
             ServerFrame::State(s) => {
                 if s.phase != Phase::Active {
                     claimed_by.set(None);
@@ -332,13 +328,18 @@ fn Composer(
     mine: Signal<bool>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    // The draft goes only when the server has stored it.
-    let awaiting = StoredValue::new(None::<String>);
+    // The draft goes only when the server has stored it, and only if it is still what was
+    // sent (an agent may have started the next reply meanwhile).
+    let awaiting = StoredValue::new(None::<(String, String)>);
     Effect::new(move |_| {
         let Some(id) = delivered.get() else { return };
-        if awaiting.get_value().as_ref() == Some(&id) {
+        if let Some((sent_id, text)) = awaiting.get_value()
+            && sent_id == id
+        {
             awaiting.set_value(None);
-            draft.set(String::new());
+            if draft.get_untracked() == text {
+                draft.set(String::new());
+            }
         }
     });
     let sending = move || outgoing.with(Option::is_some);
@@ -385,7 +386,7 @@ fn Composer(
             Mode::Reply => ClientFrame::Send { client_id: id.clone(), text },
             Mode::Note => ClientFrame::Note { client_id: id.clone(), text },
         };
-        awaiting.set_value(Some(id.clone()));
+        awaiting.set_value(Some((id.clone(), draft.get_untracked())));
         send_message(id, frame);
         if typing.get_value() {
             typing.set_value(false);

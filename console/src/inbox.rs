@@ -52,10 +52,11 @@ impl Inbox {
                 self.tickets.update(|t| t.extend(list.into_iter().map(|x| (x.id.clone(), x))));
             }
         });
-        let on_text = move |text: String| {
+        let on_text = move |link: &Link, text: String| {
             let Ok(frame) = serde_json::from_str::<InboxFrame>(&text) else { return };
             match frame {
                 InboxFrame::Snapshot { conversations } => {
+                    link.welcomed();
                     self.conversations
                         .set(conversations.into_iter().map(|c| (c.id.clone(), c)).collect());
                 }
@@ -83,7 +84,7 @@ impl Inbox {
         };
         let handlers = Handlers {
             open: Box::new(move |_| self.online.set(true)),
-            text: Box::new(move |_, text| on_text(text)),
+            text: Box::new(on_text),
             down: Box::new(move |code| {
                 self.online.set(false);
                 dropped(code);

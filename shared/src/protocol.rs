@@ -114,6 +114,12 @@ pub enum ServerFrame {
     /// The site's widget settings changed: apply them without a reload.
     Config(crate::api::WidgetConfig),
     Error(ErrorFrame),
+    /// More of the welcome's backlog, right after it: the items that follow, oldest first.
+    /// A long conversation's history comes in frames of at most
+    /// [`limits::BACKLOG_FRAME_BYTES`], never in one.
+    Backlog {
+        items: Vec<Item>,
+    },
 }
 
 /// What the conversation knows about its visitor.
@@ -138,10 +144,24 @@ pub struct Welcome {
     pub state: StateView,
     /// The newest sequence number in the conversation.
     pub last_seq: Seq,
-    /// Every item after the hello's `last_seq`, oldest first.
+    /// The items after the hello's `last_seq`, oldest first; the rest follow in `backlog`
+    /// frames.
     pub backlog: Vec<Item>,
     #[serde(default)]
     pub visitor: VisitorProfile,
+    /// For a teammate: the page the conversation started on and the visitor's browser, so
+    /// the console needs nothing but the socket to show a conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<Visit>,
+}
+
+/// Where a conversation started, as the widget said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -410,6 +430,9 @@ pub mod limits {
     pub const MAX_MESSAGE_CHARS: usize = 4000;
     /// Bytes in one WebSocket frame.
     pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+    /// Bytes of items in one welcome or backlog frame the server sends (a single item is at
+    /// most a message's 4,000 characters, so one always fits).
+    pub const BACKLOG_FRAME_BYTES: usize = 64 * 1024;
     /// Bytes in a client message id.
     pub const MAX_CLIENT_ID_BYTES: usize = 64;
     /// Characters in a visitor's name, and bytes in their email address.

@@ -1,7 +1,8 @@
 //! The real-time core under pipelined load: bursts into fifty fresh conversations at once.
 //! Every message is acknowledged, relayed to the agent holding the conversation and stored
-//! once, no socket falls silent, and the site's inbox hears of every conversation (through
-//! each conversation's report outbox, sent by its alarm, never awaited by a socket's event).
+//! once, in order, with the clients' resend and replace rules (`shared::watchdog`), and the
+//! site's inbox hears of every conversation (through each conversation's report outbox, sent
+//! by its timer, never awaited by a socket's event).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -13,36 +14,102 @@ use shared::protocol::ClientFrame;
 const CONVERSATIONS: usize = 50;
 const MESSAGES: usize = 200;
 const WINDOW: usize = 4;
-/// Longer than any frame should ever take; a socket quiet for this long has stalled.
+/// Longer than any frame should ever take.
 const STALLED_AFTER: Duration = Duration::from_secs(10);
 
 struct Pumped {
     id: String,
     acked: usize,
     relayed: usize,
+    /// Times the client sent its unacknowledged messages again, and replaced a silent socket,
+    /// as the widget and the console do (`shared::watchdog`).
+    resends: usize,
+    replaced: usize,
     trouble: Option<String>,
 }
 
-async fn pump(id: String, mut visitor: Socket, agent: Socket) -> Pumped {
+fn burst(n: usize) -> ClientFrame {
+    say(&format!("p{n}"), &format!("Burst message number {n}"))
+}
+
+/// The visitor's side, behaving like the real clients: a window of messages in flight, a late
+/// acknowledgement answered by sending the waiting ones again on the same socket, a silent
+/// socket replaced by a new one that says hello and sends them again.
+async fn pump(
+    edge: &Edge,
+    id: String,
+    token: String,
+    mut visitor: Socket,
+    agent: Socket,
+) -> Pumped {
+    use shared::watchdog::{Verdict, verdict};
     let reader = tokio::spawn(relayed(agent));
-    let (mut sent, mut acked, mut trouble) = (0, 0, None);
-    while acked < MESSAGES && trouble.is_none() {
-        while sent < MESSAGES && sent - acked < WINDOW {
-            visitor.send(&say(&format!("p{sent}"), &format!("Burst message number {sent}"))).await;
-            sent += 1;
+    let started = std::time::Instant::now();
+    let now = || started.elapsed().as_secs_f64() * 1000.0;
+    let (mut next, mut unacked, mut acked) = (0, Vec::<usize>::new(), HashSet::<usize>::new());
+    let (mut waiting, mut heard) = (None::<(f64, f64)>, now());
+    let (mut resends, mut replaced, mut trouble) = (0, 0, None);
+    let number = |id: &str| id.strip_prefix('p').and_then(|n| n.parse::<usize>().ok());
+    while acked.len() < MESSAGES && trouble.is_none() {
+        while next < MESSAGES && unacked.len() < WINDOW {
+            visitor.send(&burst(next)).await;
+            unacked.push(next);
+            waiting.get_or_insert((now(), now()));
+            next += 1;
         }
-        match visitor.next_within(STALLED_AFTER).await {
-            Next::Frame(f) if f["type"] == "ack" => acked += 1,
-            Next::Frame(f) if f["type"] == "error" => trouble = Some(format!("refused: {f}")),
-            Next::Frame(_) => {}
-            Next::Closed(code) => trouble = Some(format!("closed ({code}) after {acked} acks")),
-            Next::Silent => {
-                trouble = Some(format!("{sent} sent, {acked} acknowledged, then silence"))
+        match visitor.next_within(Duration::from_millis(500)).await {
+            Next::Frame(f) => {
+                heard = now();
+                if f["type"] == "ack"
+                    && let Some(n) = f["client_id"].as_str().and_then(number)
+                    && let Some(at) = unacked.iter().position(|u| *u == n)
+                {
+                    unacked.remove(at);
+                    acked.insert(n);
+                    waiting = (!unacked.is_empty()).then(|| (now(), now()));
+                } else if f["type"] == "error" {
+                    trouble = Some(format!("refused: {f}"));
+                }
             }
+            Next::Closed(code) => {
+                trouble = Some(format!("closed ({code}) after {} acks", acked.len()))
+            }
+            Next::Silent => {}
+        }
+        match verdict(now(), waiting, heard) {
+            Verdict::Fine => {}
+            Verdict::Resend => {
+                resends += 1;
+                for n in &unacked {
+                    visitor.send(&burst(*n)).await;
+                }
+                waiting = waiting.map(|(first, _)| (first, now()));
+            }
+            Verdict::Replace => {
+                replaced += 1;
+                let back = Visitor::resume(edge, &id, &token, 0).await;
+                // Stored while no acknowledgement came through: no longer waiting.
+                for item in &back.welcome.backlog {
+                    if let shared::protocol::ItemBody::Message(m) = &item.body
+                        && let Some(n) = m.client_id.as_deref().and_then(number)
+                    {
+                        unacked.retain(|u| *u != n);
+                        acked.insert(n);
+                    }
+                }
+                visitor = back.socket;
+                for n in &unacked {
+                    visitor.send(&burst(*n)).await;
+                }
+                (waiting, heard) = ((!unacked.is_empty()).then(|| (now(), now())), now());
+            }
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            trouble = Some(format!("{} of {MESSAGES} acknowledged after two minutes", acked.len()));
         }
     }
     let relayed = reader.await.unwrap_or(0);
-    Pumped { id, acked, relayed, trouble }
+    Pumped { id, acked: acked.len(), relayed, resends, replaced, trouble }
 }
 
 /// The distinct burst messages the agent's socket carried.
@@ -76,8 +143,17 @@ async fn pipelined_bursts_into_fifty_fresh_conversations_are_all_acknowledged_an
         visitors.push((visitor.conversation_id.clone(), visitor.token.clone()));
         pumps.push((visitor.conversation_id, visitor.socket, socket));
     }
-    let results = join_all(pumps.into_iter().map(|(id, v, a)| tokio::spawn(pump(id, v, a)))).await;
-    let results: Vec<Pumped> = results.into_iter().map(|r| r.expect("pump")).collect();
+    let tokens: std::collections::HashMap<String, String> = visitors.iter().cloned().collect();
+    let results: Vec<Pumped> = join_all(pumps.into_iter().map(|(id, v, a)| {
+        let token = tokens[&id].clone();
+        pump(&edge, id, token, v, a)
+    }))
+    .await;
+    let (resends, replaced) =
+        results.iter().fold((0, 0), |(r, s), p| (r + p.resends, s + p.replaced));
+    // Not a failure: what the clients' watchdog did, for the record (ARCHITECTURE.md, "Stalled
+    // sockets").
+    eprintln!("pipelined bursts: {resends} resends, {replaced} sockets replaced");
     let troubled: Vec<String> = results
         .iter()
         .filter(|r| r.trouble.is_some() || r.acked < MESSAGES || r.relayed < MESSAGES)

@@ -276,17 +276,7 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
     match frame {
         ServerFrame::Welcome(w) => {
             link.welcomed();
-            for item in w.backlog {
-                // Stored while no acknowledgement could reach us: no longer waiting.
-                if let ItemBody::Message(m) = &item.body
-                    && m.author == Author::Visitor
-                    && let Some(id) = &m.client_id
-                {
-                    link.acked(id);
-                    chat.settle(id);
-                }
-                chat.push(item);
-            }
+            catch_up(link, chat, w.backlog);
             chat.state.set(Some(w.state));
             chat.profile.set(w.visitor);
             chat.status.set(Status::Online);
@@ -317,6 +307,7 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
             chat.push(item.clone());
             chat.live.set(Some(item));
         }
+        ServerFrame::Backlog { items } => catch_up(link, chat, items),
         ServerFrame::Visitor(profile) => chat.profile.set(profile),
         ServerFrame::Ack { client_id, .. } => {
             // A message went through: an older refusal no longer applies.
@@ -349,6 +340,21 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
             }
             chat.notice.set(Some(e.code));
         }
+    }
+}
+
+/// Items missed while away, oldest first.
+fn catch_up(link: &Link, chat: Chat, items: Vec<Item>) {
+    for item in items {
+        // Stored while no acknowledgement could reach us: no longer waiting.
+        if let ItemBody::Message(m) = &item.body
+            && m.author == Author::Visitor
+            && let Some(id) = &m.client_id
+        {
+            link.acked(id);
+            chat.settle(id);
+        }
+        chat.push(item);
     }
 }
 

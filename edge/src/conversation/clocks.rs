@@ -108,7 +108,7 @@ impl Core {
     pub(super) async fn schedule(&self) -> Result<()> {
         let next = {
             let inner = self.inner.borrow();
-            let reports = inner.outbox.retry_at();
+            let reports = inner.outbox.alarm_at();
             [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports]
                 .into_iter()
                 .flatten()

@@ -22,7 +22,7 @@ use shared::api::Transcript;
 use shared::machine::{self, Effect, Input};
 use shared::protocol::{
     AgentRef, Author, ClientFrame, Credential, ErrorCode, ErrorFrame, Event, Hello, Item, ItemBody,
-    Millis, PROTOCOL_VERSION, Phase, ServerFrame, VisitorProfile, Welcome, limits,
+    Millis, PROTOCOL_VERSION, Phase, ServerFrame, Visit, VisitorProfile, Welcome, limits,
 };
 use worker::{
     Date, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
@@ -474,19 +474,29 @@ impl Core {
         att.ready = true;
         ws.serialize_attachment(&att)?;
         self.limit_greeted(ws, &att);
+        let backlog: Vec<Item> = store::items_after(&self.sql(), hello.last_seq)?
+            .into_iter()
+            .filter(|i| !att.is_visitor() || i.body.is_public())
+            .collect();
+        let mut pages = pages(backlog, limits::BACKLOG_FRAME_BYTES).into_iter();
+        let visit = (!att.is_visitor()).then(|| Visit {
+            page_url: meta.page_url.clone(),
+            user_agent: meta.user_agent.clone(),
+        });
         let welcome = Welcome {
             version: PROTOCOL_VERSION,
             conversation_id: meta.conversation_id.clone(),
             you: att.participant(),
             state: inner.machine.view(),
             last_seq: inner.machine.last_seq(),
-            backlog: store::items_after(&self.sql(), hello.last_seq)?
-                .into_iter()
-                .filter(|i| !att.is_visitor() || i.body.is_public())
-                .collect(),
+            backlog: pages.next().unwrap_or_default(),
             visitor: inner.profile.clone(),
+            visit,
         };
         sockets::send(ws, &ServerFrame::Welcome(welcome));
+        for items in pages {
+            sockets::send(ws, &ServerFrame::Backlog { items });
+        }
         Ok(true)
     }
 
@@ -747,6 +757,24 @@ impl Core {
     }
 }
 
+/// `items` in runs of at most `budget` bytes of JSON each (at least one item a run), in order:
+/// no frame of a long history is larger than that.
+fn pages(items: Vec<Item>, budget: usize) -> Vec<Vec<Item>> {
+    let mut pages = vec![Vec::new()];
+    let mut used = 0;
+    for item in items {
+        let size = serde_json::to_string(&item).map_or(budget, |j| j.len() + 1);
+        let page = pages.last_mut().expect("one page at least");
+        if !page.is_empty() && used + size > budget {
+            pages.push(Vec::new());
+            used = 0;
+        }
+        used += size;
+        pages.last_mut().expect("one page at least").push(item);
+    }
+    pages
+}
+
 /// The first eight characters of an id: enough to follow one in a log.
 pub(crate) fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
@@ -783,11 +811,14 @@ impl DurableObject for Conversation {
                 .map_or("-".to_owned(), |m| short(&m.conversation_id).to_owned());
             console_log!("trace {id} start at {}", now());
         }
-        // Sockets accepted by an earlier instance may still owe their hello; the alarm
-        // that was set for them stays until this instance's first alarm looks again.
-        if !state.get_websockets().is_empty() {
-            inner.hello_due = Some(now() + HELLO_DEADLINE_MS);
-        }
+        // Sockets accepted by an earlier instance may still owe their hello.
+        inner.hello_due = state
+            .get_websockets()
+            .iter()
+            .filter_map(|ws| Attachment::of(ws).ok().flatten())
+            .filter(|a| !a.ready && !a.closed)
+            .map(|a| a.opened_at + HELLO_DEADLINE_MS)
+            .min();
         let core = Rc::new_cyclic(|me| Core {
             me: me.clone(),
             state,

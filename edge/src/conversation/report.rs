@@ -30,6 +30,10 @@ use crate::sql::{self, int, text};
 pub(super) const MESSAGE_REPORT_MS: Millis = 1000;
 /// The longest wait between attempts when the site object keeps failing.
 const RETRY_MAX_MS: Millis = 60_000;
+/// How long after its send was due the alarm sends the outbox itself.
+const BACKSTOP_MS: Millis = 30_000;
+/// A send to the site object that has not answered by then counts as failed.
+const SEND_TIMEOUT_MS: u64 = 15_000;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
@@ -69,9 +73,11 @@ pub(super) struct Outbox {
 }
 
 impl Outbox {
-    /// When the alarm must wake to try again, after a failure only.
-    pub(super) fn retry_at(&self) -> Option<Millis> {
-        self.due.filter(|_| self.failures > 0)
+    /// When the alarm must wake for the outbox: at the next try after a failure, else a
+    /// while after the send is due, should the object be reset before its timer sends (a
+    /// deploy resets every object; the rows stay, and the alarm sends them).
+    pub(super) fn alarm_at(&self) -> Option<Millis> {
+        self.due.map(|d| if self.failures > 0 { d } else { d + BACKSTOP_MS })
     }
 }
 
@@ -117,7 +123,8 @@ impl Core {
         Ok(())
     }
 
-    /// Starts the timer that sends the outbox, unless it runs already or nothing is due.
+    /// Starts the timer that sends the outbox, unless it runs already or nothing is due. It
+    /// also sets the alarm that backs it up (outside any socket's event).
     pub(super) fn send_reports(&self) {
         {
             let mut inner = self.inner.borrow_mut();
@@ -128,6 +135,9 @@ impl Core {
         }
         self.spawn(|core| async move {
             loop {
+                if let Err(e) = core.schedule().await {
+                    console_error!("setting the alarm for the reports: {e}");
+                }
                 let Some(due) = core.inner.borrow().outbox.due else { break };
                 let wait = due - now();
                 if wait > 0 {
@@ -154,7 +164,19 @@ impl Core {
             );
         }
         let sent = match internal::site(&self.env, &site_key) {
-            Ok(stub) => internal::send(&stub, Method::Post, "/reports", Some(&batch)).await,
+            Ok(stub) => {
+                // A send that never answers must not stop this conversation's reports.
+                let send =
+                    std::pin::pin!(internal::send(&stub, Method::Post, "/reports", Some(&batch)));
+                let timeout =
+                    worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
+                match futures_util::future::select(send, timeout).await {
+                    futures_util::future::Either::Left((sent, _)) => sent,
+                    futures_util::future::Either::Right(_) => {
+                        Err(worker::Error::RustError("the site did not answer".into()))
+                    }
+                }
+            }
             Err(e) => Err(e),
         };
         if self.trace {
@@ -168,8 +190,9 @@ impl Core {
         let delivered = sent.and_then(|r| match r.status_code() {
             200..=299 => Ok(()),
             // The site refused the batch itself, not for the moment: sending it again cannot
-            // succeed, so it goes, loudly.
-            status @ (400..=428 | 430..=499) => {
+            // succeed, so it goes, loudly. (A 404 may be an older site object that does not
+            // know the route yet, during a deploy: tried again.)
+            status @ (400..=403 | 405..=428 | 430..=499) => {
                 console_error!("the site refused reports up to {} ({status}); dropped", batch.upto);
                 Ok(())
             }

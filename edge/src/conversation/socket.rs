@@ -88,10 +88,11 @@ pub fn refuse_frame(
 /// before it is parsed (too large, too fast) still names the message it would have stored.
 /// Only the first bytes are looked at, and only a well-formed id is taken.
 pub fn client_id_in(text: &str) -> Option<String> {
-    let head = text.get(..text.len().min(256)).unwrap_or(text);
-    let start = head.find(r#""client_id":""#)? + r#""client_id":""#.len();
-    let id = &head[start..];
-    let id = &id[..id.find('"')?];
+    let head = &text.as_bytes()[..text.len().min(256)];
+    let key = br#""client_id":""#;
+    let start = head.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest = &head[start..];
+    let id = std::str::from_utf8(&rest[..rest.iter().position(|b| *b == b'"')?]).ok()?;
     shared::machine::is_client_id(id).then(|| id.to_owned())
 }
 
