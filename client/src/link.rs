@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde::Serialize;
+use shared::protocol::PING;
 use shared::watchdog::{self, Verdict};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -39,6 +40,8 @@ struct Inner {
     /// socket that opens and is never greeted is replaced too.
     opened_at: f64,
     welcomed: bool,
+    /// A ping is out, waited for like a message.
+    pinged: bool,
 }
 
 /// A cheap handle to one link.
@@ -65,6 +68,7 @@ impl Link {
             watchdog: None,
             opened_at: now(),
             welcomed: false,
+            pinged: false,
         })));
         link.watch();
         link.connect();
@@ -96,7 +100,14 @@ impl Link {
         });
         let me = self.clone();
         let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            me.0.borrow_mut().heard_at = now();
+            {
+                // Anything at all answers a ping.
+                let mut inner = me.0.borrow_mut();
+                inner.heard_at = now();
+                if std::mem::take(&mut inner.pinged) && inner.unacked.is_empty() {
+                    inner.waiting = None;
+                }
+            }
             if let Some(text) = e.unchecked_into::<MessageEvent>().data().as_string() {
                 let handlers = me.0.borrow().handlers.clone();
                 (handlers.text)(&me, text);
@@ -245,9 +256,20 @@ impl Link {
         if greeting_late {
             return self.reconnect();
         }
+        if watchdog::should_ping(now(), waiting, heard_at) && self.send_text(PING) {
+            let mut inner = self.0.borrow_mut();
+            inner.pinged = true;
+            inner.waiting = Some((now(), now()));
+            return;
+        }
         match watchdog::verdict(now(), waiting, heard_at) {
             Verdict::Fine => {}
-            Verdict::Resend => self.resend(),
+            Verdict::Resend => {
+                if self.0.borrow().pinged {
+                    self.send_text(PING);
+                }
+                self.resend();
+            }
             Verdict::Replace => self.reconnect(),
         }
     }
@@ -259,6 +281,7 @@ impl Link {
         let old = {
             let mut inner = self.0.borrow_mut();
             inner.waiting = None;
+            inner.pinged = false;
             inner.attempt = 0;
             inner.ws.take()
         };

@@ -95,6 +95,7 @@ pub fn ConversationView(
             }
             ServerFrame::Item(item) => add(vec![item]),
             ServerFrame::Backlog { items } => add(items),
+            ServerFrame::Pong => {}
             ServerFrame::State(s) => {
                 if s.phase != Phase::Active {
                     claimed_by.set(None);

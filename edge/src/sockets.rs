@@ -28,6 +28,18 @@ pub fn send<T: Serialize>(ws: &WebSocket, frame: &T) {
 }
 
 /// Sends one frame to many sockets, encoding it once.
+/// Lets workerd answer a client's ping itself, without waking the object (or counting
+/// against its frame limit).
+pub fn answer_pings(state: &worker::State) {
+    match worker::worker_sys::WebSocketRequestResponsePair::new(
+        shared::protocol::PING,
+        shared::protocol::PONG,
+    ) {
+        Ok(pair) => state.set_websocket_auto_response(&pair),
+        Err(e) => worker::console_error!("ping answers: {e:?}"),
+    }
+}
+
 pub fn send_all<'a, T: Serialize>(sockets: impl IntoIterator<Item = &'a WebSocket>, frame: &T) {
     match serde_json::to_string(frame) {
         // A socket closing under us refuses the send; its peer will resync on reconnect.

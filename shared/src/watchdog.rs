@@ -9,6 +9,14 @@
 pub const RESEND_AFTER_MS: f64 = 3_000.0;
 /// Nothing heard this long while a message waits: a new socket.
 pub const SILENT_AFTER_MS: f64 = 10_000.0;
+/// Nothing heard this long and nothing waiting: a ping (`protocol::PING`), then waited for
+/// like a message, so a socket that only reads is replaced when it has gone silent too.
+pub const PING_AFTER_MS: f64 = 30_000.0;
+
+/// Whether to ask a quiet socket if it is still there.
+pub fn should_ping(now: f64, waiting: Option<(f64, f64)>, heard_at: f64) -> bool {
+    waiting.is_none() && now - heard_at >= PING_AFTER_MS
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -33,6 +41,13 @@ pub fn verdict(now: f64, waiting: Option<(f64, f64)>, heard_at: f64) -> Verdict 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quiet_socket_is_pinged_only_when_nothing_waits() {
+        assert!(!should_ping(20_000.0, None, 0.0));
+        assert!(should_ping(30_000.0, None, 0.0));
+        assert!(!should_ping(30_000.0, Some((25_000.0, 25_000.0)), 0.0), "a message is the test");
+    }
 
     #[test]
     fn nothing_waiting_is_fine_however_quiet() {

@@ -189,7 +189,10 @@ fn as_input(frame: ClientFrame, by: Actor) -> Option<Input> {
         ClientFrame::LeaveMessage { client_id, text, .. } => {
             Input::LeaveMessage { client_id, text }
         }
-        ClientFrame::Hello(_) | ClientFrame::Typing { .. } | ClientFrame::Identify { .. } => {
+        ClientFrame::Hello(_)
+        | ClientFrame::Ping
+        | ClientFrame::Typing { .. }
+        | ClientFrame::Identify { .. } => {
             return None;
         }
     })

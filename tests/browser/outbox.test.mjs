@@ -3,7 +3,7 @@
 // and a message typed just before a reload is sent by the next page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Widget, launch, screenshot } from "./harness.mjs";
+import { Console, Widget, launch, screenshot, unique } from "./harness.mjs";
 
 test("a socket that goes silent is replaced and the waiting message stored once", async () => {
   const browser = await launch();
@@ -78,6 +78,41 @@ test("a message typed just before a reload is sent by the next page, once", asyn
       Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox:")).length);
     assert.equal(left, 0, "nothing left waiting once it is stored");
     await screenshot(w.page, "outbox-after-reload");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a console socket that goes silent while the agent only reads is noticed and replaced", async () => {
+  const browser = await launch();
+  try {
+    const agent = await Console.login(browser);
+    // The agent's conversation socket goes quiet after the greeting, both ways, as a socket
+    // that is open at both ends with nothing passing through it.
+    const sockets = [];
+    await agent.page.context().routeWebSocket(/\/api\/admin\/conversations\/.*\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      const n = sockets.push(ws);
+      let greeted = false;
+      ws.onMessage((m) => { if (!(n === 1 && greeted)) server.send(m); });
+      server.onMessage((m) => {
+        if (n === 1 && greeted) return;
+        if (JSON.parse(m).type === "welcome") greeted = true;
+        ws.send(m);
+      });
+    });
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("quiet");
+    await w.say(`${tag}: I need a person please`);
+    await w.text("Waiting for support agent to join").waitFor();
+    await agent.open("Pending", tag);
+    await agent.button("Claim").waitFor();
+    await w.say(`${tag}: written while the agent's socket is silent`);
+
+    // Quiet for 30 s: a ping, unanswered; 10 s later a new socket, whose welcome has it.
+    await agent.page.locator("ol.timeline").getByText("written while the agent's socket is silent").waitFor({ timeout: 60_000 });
+    assert.ok(sockets.length >= 2, "the silent socket was replaced");
+    await screenshot(agent.page, "console-silent-socket-replaced");
   } finally {
     await browser.close();
   }

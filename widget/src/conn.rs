@@ -308,6 +308,7 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
             chat.live.set(Some(item));
         }
         ServerFrame::Backlog { items } => catch_up(link, chat, items),
+        ServerFrame::Pong => {}
         ServerFrame::Visitor(profile) => chat.profile.set(profile),
         ServerFrame::Ack { client_id, .. } => {
             // A message went through: an older refusal no longer applies.

@@ -507,6 +507,10 @@ impl Core {
                 refuse(ws, ErrorCode::InvalidState, "This socket has already said hello.");
                 return Ok(());
             }
+            ClientFrame::Ping => {
+                sockets::send(ws, &ServerFrame::Pong);
+                return Ok(());
+            }
             ClientFrame::Typing { on } => {
                 self.relay_typing(&att, on);
                 return Ok(());
@@ -819,6 +823,7 @@ impl DurableObject for Conversation {
             .filter(|a| !a.ready && !a.closed)
             .map(|a| a.opened_at + HELLO_DEADLINE_MS)
             .min();
+        sockets::answer_pings(&state);
         let core = Rc::new_cyclic(|me| Core {
             me: me.clone(),
             state,
@@ -919,6 +924,11 @@ impl DurableObject for Conversation {
                 if self.hello(&ws, att, hello)? && visitor {
                     self.presence_changed().await?;
                 }
+                Ok(())
+            }
+            // workerd answers pings itself; should one reach the object, it answers too.
+            (_, ClientFrame::Ping) => {
+                sockets::send(&ws, &ServerFrame::Pong);
                 Ok(())
             }
             (false, _) => {

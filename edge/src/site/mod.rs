@@ -338,6 +338,7 @@ impl Site {
 
 impl DurableObject for Site {
     fn new(state: State, env: Env) -> Self {
+        crate::sockets::answer_pings(&state);
         let sql = state.storage().sql();
         let ready = match Self::set_up(&sql) {
             Ok(true) => match Self::migrate(&sql) {
@@ -392,8 +393,11 @@ impl DurableObject for Site {
         }
     }
 
-    async fn websocket_message(&self, ws: WebSocket, _msg: WebSocketIncomingMessage) -> Result<()> {
-        // The inbox feed is one-way; anything an agent sends is answered with a reminder.
+    async fn websocket_message(&self, ws: WebSocket, msg: WebSocketIncomingMessage) -> Result<()> {
+        if matches!(&msg, WebSocketIncomingMessage::String(t) if t == shared::protocol::PING) {
+            return ws.send_with_str(shared::protocol::PONG);
+        }
+        // The inbox feed is one-way; anything else an agent sends is answered with a reminder.
         let note = r#"{"type":"error","code":"read_only","message":"The inbox socket only pushes updates."}"#;
         ws.send_with_str(note)
     }
