@@ -191,7 +191,8 @@ impl Link {
                 inner.unacked.push((id.to_owned(), text.clone()));
             }
         }
-        if self.send_text(&text) {
+        // Before the greeting, it waits for `resend`, which sends the older ones first.
+        if self.0.borrow().welcomed && self.send_text(&text) {
             let mut inner = self.0.borrow_mut();
             if inner.waiting.is_none() {
                 inner.waiting = Some((now(), now()));

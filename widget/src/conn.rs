@@ -84,15 +84,18 @@ impl Chat {
     /// the server acknowledges it: whatever happens to the socket, or to the page, meanwhile.
     pub fn queue(&self, text: String) -> Pending {
         let pending = Pending { client_id: self.new_client_id(), text };
-        self.change_outbox(|o| o.push(pending.clone()));
+        self.outbox.update(|o| o.push(pending.clone()));
+        self.in_storage(|o| o.push(pending.clone()));
         pending
     }
 
-    /// Message `id` was stored or refused for good: it leaves the outbox.
+    /// Message `id` was stored or refused for good: it leaves the outbox (this tab's, and
+    /// the one kept for the conversation, which other tabs share).
     fn settle(&self, id: &str) {
         if self.outbox.with_untracked(|o| o.iter().any(|p| p.client_id == id)) {
-            self.change_outbox(|o| o.retain(|p| p.client_id != id));
+            self.outbox.update(|o| o.retain(|p| p.client_id != id));
         }
+        self.in_storage(|o| o.retain(|p| p.client_id != id));
     }
 
     /// Restores the outbox this conversation left in the browser's storage, and keeps it
@@ -100,26 +103,38 @@ impl Chat {
     /// next page.
     fn keep_outbox(&self, conversation_id: &str) {
         let key = format!("takeover:outbox:{conversation_id}");
-        let kept: Vec<Pending> = crate::api::local_storage()
-            .and_then(|s| s.get_item(&key).ok().flatten())
-            .and_then(|raw| serde_json::from_str(&raw).ok())
-            .unwrap_or_default();
         self.outbox_key.set_value(Some(key));
+        let mine = self.outbox.get_untracked();
+        let mut kept = Vec::new();
+        // What this tab queued before it knew its conversation joins what is kept.
+        self.in_storage(|o| {
+            o.extend(mine.iter().filter(|p| !o.contains(p)).cloned().collect::<Vec<_>>());
+            kept = o.clone();
+        });
         if !kept.is_empty() {
             self.outbox.set(kept);
         }
     }
 
-    fn change_outbox(&self, change: impl FnOnce(&mut Vec<Pending>)) {
-        self.outbox.update(change);
+    /// Changes the outbox kept for the conversation, read afresh each time: every tab of a
+    /// conversation adds and removes its own messages there, none writes over another's.
+    fn in_storage(&self, change: impl FnOnce(&mut Vec<Pending>)) {
         let Some(key) = self.outbox_key.get_value() else { return };
         let Some(storage) = crate::api::local_storage() else { return };
-        let kept = self
-            .outbox
-            .with_untracked(|o| if o.is_empty() { None } else { serde_json::to_string(o).ok() });
-        let _ = match kept {
-            Some(raw) => storage.set_item(&key, &raw),
-            None => storage.remove_item(&key),
+        let mut kept: Vec<Pending> = storage
+            .get_item(&key)
+            .ok()
+            .flatten()
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .unwrap_or_default();
+        change(&mut kept);
+        let _ = if kept.is_empty() {
+            storage.remove_item(&key)
+        } else {
+            match serde_json::to_string(&kept) {
+                Ok(raw) => storage.set_item(&key, &raw),
+                Err(_) => Ok(()),
+            }
         };
     }
 
@@ -128,7 +143,8 @@ impl Chat {
         self.items.set(Vec::new());
         self.state.set(None);
         self.status.set(Status::Connecting);
-        self.change_outbox(Vec::clear);
+        self.outbox.set(Vec::new());
+        self.in_storage(Vec::clear);
         self.outbox_key.set_value(None);
         self.bot_typing.set(false);
         self.agent_typing.set(None);
