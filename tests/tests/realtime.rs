@@ -14,8 +14,6 @@ use shared::protocol::ClientFrame;
 const CONVERSATIONS: usize = 50;
 const MESSAGES: usize = 200;
 const WINDOW: usize = 4;
-/// Longer than any frame should ever take.
-const STALLED_AFTER: Duration = Duration::from_secs(10);
 
 struct Pumped {
     id: String,
@@ -37,13 +35,24 @@ fn burst(n: usize) -> ClientFrame {
 /// socket replaced by a new one that says hello and sends them again.
 async fn pump(
     edge: &Edge,
+    agent: &Agent,
     id: String,
     token: String,
-    mut visitor: Socket,
-    agent: Socket,
+    visitor: Socket,
+    watching: Socket,
 ) -> Pumped {
+    let (mut pumped, (relayed, reopened)) = futures_util::future::join(
+        send(edge, id.clone(), token, visitor),
+        relayed(agent, &id, watching),
+    )
+    .await;
+    pumped.relayed = relayed;
+    pumped.replaced += reopened;
+    pumped
+}
+
+async fn send(edge: &Edge, id: String, token: String, mut visitor: Socket) -> Pumped {
     use shared::watchdog::{Verdict, verdict};
-    let reader = tokio::spawn(relayed(agent));
     let started = std::time::Instant::now();
     let now = || started.elapsed().as_secs_f64() * 1000.0;
     let (mut next, mut unacked, mut acked) = (0, Vec::<usize>::new(), HashSet::<usize>::new());
@@ -108,22 +117,48 @@ async fn pump(
             trouble = Some(format!("{} of {MESSAGES} acknowledged after two minutes", acked.len()));
         }
     }
-    let relayed = reader.await.unwrap_or(0);
-    Pumped { id, acked: acked.len(), relayed, resends, replaced, trouble }
+    Pumped { id, acked: acked.len(), relayed: 0, resends, replaced, trouble }
 }
 
 /// The distinct burst messages the agent's socket carried.
-async fn relayed(mut agent: Socket) -> usize {
-    let mut seen = HashSet::new();
-    while seen.len() < MESSAGES {
-        let Some(f) = agent.try_next_json(STALLED_AFTER).await else { break };
-        if f["type"] == "item"
-            && let Some(id) = f["body"]["data"]["client_id"].as_str()
-        {
-            seen.insert(id.to_owned());
+/// The agent only reads, so it follows the console's rule for a read-only socket: quiet for
+/// a while, a ping; no answer, a new socket whose welcome carries what was missed. Returns
+/// how many burst messages arrived and how many times the socket was replaced.
+async fn relayed(agent: &Agent, id: &str, mut socket: Socket) -> (usize, usize) {
+    use shared::watchdog::{Verdict, should_ping, verdict};
+    let started = std::time::Instant::now();
+    let now = || started.elapsed().as_secs_f64() * 1000.0;
+    let (mut seen, mut waiting, mut heard, mut reopened) = (HashSet::new(), None, now(), 0);
+    let note = |items: &[serde_json::Value], seen: &mut HashSet<String>| {
+        for item in items {
+            if let Some(id) =
+                item["body"]["data"]["client_id"].as_str().filter(|c| c.starts_with('p'))
+            {
+                seen.insert(id.to_owned());
+            }
+        }
+    };
+    while seen.len() < MESSAGES && started.elapsed() < Duration::from_secs(150) {
+        if let Next::Frame(f) = socket.next_within(Duration::from_millis(500)).await {
+            (heard, waiting) = (now(), None);
+            match f["type"].as_str() {
+                Some("item") => note(std::slice::from_ref(&f), &mut seen),
+                Some("backlog") => note(f["items"].as_array().map_or(&[][..], |v| v), &mut seen),
+                _ => {}
+            }
+        }
+        if should_ping(now(), waiting, heard) {
+            socket.send_raw(shared::protocol::PING).await;
+            waiting = Some((now(), now()));
+        } else if verdict(now(), waiting, heard) == Verdict::Replace {
+            let (fresh, welcome) = agent.open(id).await;
+            let items: Vec<serde_json::Value> =
+                welcome.backlog.iter().map(|i| serde_json::to_value(i).unwrap()).collect();
+            note(&items, &mut seen);
+            (socket, waiting, heard, reopened) = (fresh, None, now(), reopened + 1);
         }
     }
-    seen.len()
+    (seen.len(), reopened)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +181,7 @@ async fn pipelined_bursts_into_fifty_fresh_conversations_are_all_acknowledged_an
     let tokens: std::collections::HashMap<String, String> = visitors.iter().cloned().collect();
     let results: Vec<Pumped> = join_all(pumps.into_iter().map(|(id, v, a)| {
         let token = tokens[&id].clone();
-        pump(&edge, id, token, v, a)
+        pump(&edge, &agent, id, token, v, a)
     }))
     .await;
     let (resends, replaced) =
