@@ -12,9 +12,9 @@
 //! its first event. The site applies each numbered record once, so a resend after a lost
 //! answer counts nothing twice.
 //!
-//! Why a timer and not the alarm: in local workerd, an alarm set from a socket's event while
-//! many objects are busy held that event (and so the socket's next frame) for over ten
-//! seconds, and no alarm fired meanwhile (ARCHITECTURE.md, "Stalled sockets").
+//! A timer rather than only the alarm: the alarm is one per object and serves other clocks,
+//! and a timer in memory sends within the second without a storage write per message; the
+//! alarm is set too, later, for an object reset before its timer ran.
 
 use serde::Deserialize;
 use shared::api::ConversationSummary;
