@@ -66,18 +66,7 @@ impl Edge {
         let setup_token = server::random_hex(24);
         let mut vars = vec![("LLM_API_KEY".to_owned(), llm_mock::KEY.to_owned())];
         vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        // Ports are picked free and then bound by wrangler a moment later: with many tests
-        // starting workers at once, another may take one between the two. Another port then.
-        let mut port = server::free_port();
-        let mut worker = Self::try_launch(port, &state, &setup_token, &vars);
-        for _ in 0..2 {
-            if worker.is_ok() {
-                break;
-            }
-            port = server::free_port();
-            worker = Self::try_launch(port, &state, &setup_token, &vars);
-        }
-        let worker = worker.unwrap_or_else(|e| panic!("{e}"));
+        let (port, worker) = Self::launch(server::free_port, &state, &setup_token, &vars);
         Edge {
             base: worker.base.clone(),
             worker: Some(worker),
@@ -101,22 +90,25 @@ impl Edge {
             .map_err(|e| format!("starting the worker: {e} (log: {})", log.display()))
     }
 
-    /// Starts on `port` (a restart keeps its address), trying again if wrangler's own helper
-    /// ports were taken meanwhile.
+    /// Starts on a port from `port`, trying twice more if wrangler could not start: ports are
+    /// picked free and bound by wrangler a moment later, and with many tests starting workers
+    /// at once another may take one between the two (a fresh one then, or the same one for a
+    /// restart, which keeps its address).
     fn launch(
-        port: u16,
+        mut port: impl FnMut() -> u16,
         state: &Path,
         token: &str,
         vars: &[(String, String)],
-    ) -> server::LocalWorker {
-        let mut worker = Self::try_launch(port, state, token, vars);
-        for _ in 0..2 {
-            if worker.is_ok() {
-                break;
+    ) -> (u16, server::LocalWorker) {
+        let mut failed = String::new();
+        for _ in 0..3 {
+            let p = port();
+            match Self::try_launch(p, state, token, vars) {
+                Ok(worker) => return (p, worker),
+                Err(e) => failed = e,
             }
-            worker = Self::try_launch(port, state, token, vars);
         }
-        worker.unwrap_or_else(|e| panic!("{e}"))
+        panic!("{failed}")
     }
 
     /// Keeps the worker's log at `path` when it stops (it is deleted otherwise).
@@ -137,7 +129,8 @@ impl Edge {
     /// Stops workerd completely and starts it again on the same port and state.
     pub fn restart(&mut self) {
         drop(self.worker.take());
-        let worker = Self::launch(self.port, &self.state, &self.setup_token, &self.vars);
+        let port = self.port;
+        let (_, worker) = Self::launch(|| port, &self.state, &self.setup_token, &self.vars);
         self.worker = Some(worker);
     }
 

@@ -89,7 +89,8 @@ impl Core {
         match fetched {
             Ok(Some(setup)) => {
                 let rules = rules(&setup.config);
-                if let Err(e) = store_rules(&self.sql(), &rules) {
+                let changed = self.inner.borrow().machine.rules() != &rules;
+                if changed && let Err(e) = store_rules(&self.sql(), &rules) {
                     console_error!("keeping the site's rules: {e}");
                 }
                 let mut inner = self.inner.borrow_mut();

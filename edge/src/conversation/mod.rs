@@ -507,10 +507,8 @@ impl Core {
                 refuse(ws, ErrorCode::InvalidState, "This socket has already said hello.");
                 return Ok(());
             }
-            ClientFrame::Ping => {
-                sockets::send(ws, &ServerFrame::Pong);
-                return Ok(());
-            }
+            // Answered before a frame gets here (`websocket_message`).
+            ClientFrame::Ping => return Ok(()),
             ClientFrame::Typing { on } => {
                 self.relay_typing(&att, on);
                 return Ok(());
@@ -780,7 +778,7 @@ fn pages(items: Vec<Item>, budget: usize) -> Vec<Vec<Item>> {
 }
 
 /// The first eight characters of an id: enough to follow one in a log.
-pub(crate) fn short(id: &str) -> &str {
+fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 

@@ -158,7 +158,7 @@ impl Core {
         if self.trace {
             worker::console_log!(
                 "trace {} report {} out at {}",
-                super::short(&batch.summary.id),
+                self.short_id(),
                 batch.upto,
                 now()
             );
@@ -182,7 +182,7 @@ impl Core {
         if self.trace {
             worker::console_log!(
                 "trace {} report {} back at {}",
-                super::short(&batch.summary.id),
+                self.short_id(),
                 batch.upto,
                 now()
             );
@@ -202,28 +202,23 @@ impl Core {
             sql::run(&self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
         });
         let more = waiting(&self.sql());
-        let failed = {
-            let mut inner = self.inner.borrow_mut();
-            let outbox = &mut inner.outbox;
-            match deleted {
-                Ok(()) => {
-                    outbox.failures = 0;
-                    outbox.sent_at = now();
-                    // What was queued while this send was under way goes at its own pace.
-                    outbox.due = more.then(|| outbox.sent_at + MESSAGE_REPORT_MS);
-                }
-                Err(e) => {
-                    outbox.failures += 1;
-                    let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
-                    console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
-                    outbox.due = Some(now() + wait);
-                }
+        let mut inner = self.inner.borrow_mut();
+        let outbox = &mut inner.outbox;
+        match deleted {
+            Ok(()) => {
+                outbox.failures = 0;
+                outbox.sent_at = now();
+                // What was queued while this send was under way goes at its own pace.
+                outbox.due = more.then(|| outbox.sent_at + MESSAGE_REPORT_MS);
             }
-            outbox.failures > 0
-        };
-        if failed && let Err(e) = self.schedule().await {
-            console_error!("setting the alarm for the reports: {e}");
+            Err(e) => {
+                outbox.failures += 1;
+                let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
+                console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
+                outbox.due = Some(now() + wait);
+            }
         }
+        // The timer's loop sets the alarm for the next try (`send_reports`).
     }
 
     /// The outbox as one request: the summary as it stands (always, so the index row exists
