@@ -36,6 +36,14 @@ pub fn usage(pids: &[u32]) -> Usage {
     })
 }
 
+/// Whether `pid` is the dev proxy `wrangler dev` puts in front of the worker: the worker's
+/// own workerd is the one started with an inspector. The proxy exists only in development,
+/// so its share is reported apart from the worker's.
+pub fn is_dev_proxy(pid: u32) -> bool {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    !String::from_utf8_lossy(&cmdline).contains("--inspector-addr")
+}
+
 /// This process's usage: the load generator's own cost.
 pub fn own() -> Usage {
     stat(std::process::id()).map(|s| s.usage).unwrap_or_default()

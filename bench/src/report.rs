@@ -123,12 +123,12 @@ impl Report {
         }
         let _ = writeln!(
             w,
-            "\nThroughput        convs  messages  delivered    msg/s  workerd cores  CPU µs/msg  client CPU s"
+            "\nThroughput        convs  messages  delivered    msg/s  workerd cores  CPU µs/msg (worker + dev proxy)  client CPU s"
         );
         for r in &self.throughput {
             let _ = writeln!(
                 w,
-                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0}  {:>12.1}",
+                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0} ({:>4.0} + {:>4.0})        {:>12.1}",
                 if r.conversations == 1 { "one object" } else { "many objects" },
                 r.conversations,
                 r.messages,
@@ -136,6 +136,8 @@ impl Report {
                 r.per_second,
                 r.workerd_cores,
                 r.cpu_us_per_message,
+                r.worker_cpu_us_per_message,
+                r.proxy_cpu_us_per_message,
                 r.client_cpu_secs
             );
         }

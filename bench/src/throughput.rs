@@ -25,6 +25,10 @@ pub struct Row {
     pub workerd_cpu_secs: f64,
     pub workerd_cores: f64,
     pub cpu_us_per_message: f64,
+    /// The same, split: the workerd that runs the worker (what a deployment pays), and the
+    /// dev proxy that `wrangler dev` puts in front of it (only here).
+    pub worker_cpu_us_per_message: f64,
+    pub proxy_cpu_us_per_message: f64,
     /// The load generator's own CPU seconds, on the same two cores.
     pub client_cpu_secs: f64,
 }
@@ -36,12 +40,15 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
         pairs.push(lab.claimed_pair(lab::THROUGHPUT, &agent).await);
     }
     let pids = lab.workerd();
+    let (proxy, worker): (Vec<u32>, Vec<u32>) = pids.iter().partition(|p| procs::is_dev_proxy(**p));
     let (server_before, own_before) = (procs::usage(&pids), procs::own());
+    let (worker_before, proxy_before) = (procs::usage(&worker), procs::usage(&proxy));
     let started = Instant::now();
     let pumps = pairs.into_iter().map(|p| tokio::spawn(pump(p, per_conversation, window)));
     let delivered: usize = join_all(pumps).await.into_iter().map(|d| d.unwrap_or(0)).sum();
     let seconds = started.elapsed().as_secs_f64();
     let server = procs::usage(&pids).cpu_since(&server_before);
+    let per_message = |secs: f64| secs * 1e6 / delivered.max(1) as f64;
     Row {
         conversations,
         messages: conversations * per_conversation,
@@ -50,7 +57,9 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
         per_second: delivered as f64 / seconds,
         workerd_cpu_secs: server,
         workerd_cores: server / seconds,
-        cpu_us_per_message: server * 1e6 / delivered.max(1) as f64,
+        cpu_us_per_message: per_message(server),
+        worker_cpu_us_per_message: per_message(procs::usage(&worker).cpu_since(&worker_before)),
+        proxy_cpu_us_per_message: per_message(procs::usage(&proxy).cpu_since(&proxy_before)),
         client_cpu_secs: procs::own().cpu_since(&own_before),
     }
 }

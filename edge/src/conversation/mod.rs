@@ -82,6 +82,8 @@ pub struct Core {
     /// This core itself, for [`Core::spawn`].
     me: std::rc::Weak<Core>,
     state: State,
+    /// The object's storage, fetched once: every message writes to it.
+    sql: worker::SqlStorage,
     env: Env,
     inner: RefCell<Inner>,
     /// A benchmark worker lifts the per-socket frame limit.
@@ -102,6 +104,8 @@ struct Inner {
     unanswered: u32,
     /// The visitor's latest words, for language detection: more text, surer guesses.
     visitor_text: String,
+    /// Letters the visitor wrote since the language was last looked for in `visitor_text`.
+    unread_letters: usize,
     buckets: HashMap<String, Bucket>,
     /// The site's settings and when they were fetched; `None` until the first fetch after a
     /// start or a change.
@@ -197,8 +201,8 @@ fn now() -> Millis {
 }
 
 impl Core {
-    fn sql(&self) -> worker::SqlStorage {
-        self.state.storage().sql()
+    fn sql(&self) -> &worker::SqlStorage {
+        &self.sql
     }
 
     /// Rebuilds memory from storage: on start, and whenever a write failed half-way.
@@ -304,7 +308,7 @@ impl Core {
             client,
             closed: false,
         };
-        pair.server.serialize_attachment(&att)?;
+        att.save(&pair.server)?;
         let due = at + HELLO_DEADLINE_MS;
         let hello_due = self.inner.borrow().hello_due;
         self.inner.borrow_mut().hello_due = Some(hello_due.map_or(due, |d| d.min(due)));
@@ -472,7 +476,7 @@ impl Core {
             return Ok(false);
         }
         att.ready = true;
-        ws.serialize_attachment(&att)?;
+        att.save(ws)?;
         self.limit_greeted(ws, &att);
         let backlog: Vec<Item> = store::items_after(&self.sql(), hello.last_seq)?
             .into_iter()
@@ -736,6 +740,7 @@ impl Core {
 
     async fn socket_gone(&self, ws: &WebSocket) -> Result<()> {
         let Ok(Some(att)) = Attachment::of(ws) else { return Ok(()) };
+        Attachment::forget(ws);
         self.inner.borrow_mut().buckets.remove(&att.socket_id);
         if att.is_visitor() && att.ready {
             self.presence_changed().await?;
@@ -822,8 +827,10 @@ impl DurableObject for Conversation {
             .map(|a| a.opened_at + HELLO_DEADLINE_MS)
             .min();
         sockets::answer_pings(&state);
+        let sql = state.storage().sql();
         let core = Rc::new_cyclic(|me| Core {
             me: me.clone(),
+            sql,
             state,
             env,
             inner: RefCell::new(inner),

@@ -57,6 +57,9 @@ pub fn validate(
     Ok((name, email))
 }
 
+/// Fewer letters than this say too little to detect a language by.
+const MIN_LETTERS: usize = 8;
+
 /// Languages whatlang chooses among: the widget's, and a few more that visitors often write
 /// in. A short list makes short messages less ambiguous.
 const LANGS: &[whatlang::Lang] = {
@@ -72,12 +75,22 @@ const LANGS: &[whatlang::Lang] = {
 /// often wrong ("How long does shipping take?" → Danish) and whichlang always answers (Polish
 /// → Dutch), but where whichlang agrees with whatlang's best guess, or whatlang calls its own
 /// guess reliable, every sample was right. Otherwise nothing changes.
-pub fn detect(latest: &str, recent: &str) -> Option<String> {
-    [latest, recent].into_iter().find_map(detect_one).map(str::to_owned)
+///
+/// `recent` is looked at only when `look_back` says so: detection costs time in proportion
+/// to the text, and a run of short messages ("ok", "t1") adds almost nothing to decide by.
+pub fn detect(latest: &str, recent: &str, look_back: bool) -> Option<String> {
+    detect_one(latest)
+        .or_else(|| look_back.then(|| detect_one(recent)).flatten())
+        .map(str::to_owned)
+}
+
+/// The letters in `text`: what language detection goes by.
+pub fn letters(text: &str) -> usize {
+    text.chars().filter(|c| c.is_alphabetic()).count()
 }
 
 fn detect_one(text: &str) -> Option<&'static str> {
-    if text.chars().filter(|c| c.is_alphabetic()).count() < 8 {
+    if letters(text) < MIN_LETTERS {
         return None;
     }
     let guess = whatlang::Detector::with_allowlist(LANGS.to_vec()).detect(text)?;
@@ -134,8 +147,19 @@ impl Core {
     }
 
     /// Follows the visitor's language as they write; short or ambiguous messages change nothing.
+    /// The recent text is looked at again only once enough new letters have come in since
+    /// the last look.
     pub(super) fn learn_language(&self, latest: &str) {
-        let detected = detect(latest, &self.inner.borrow().visitor_text);
+        let look_back = {
+            let mut inner = self.inner.borrow_mut();
+            inner.unread_letters += letters(latest);
+            let due = inner.unread_letters >= MIN_LETTERS;
+            if due {
+                inner.unread_letters = 0;
+            }
+            due
+        };
+        let detected = detect(latest, &self.inner.borrow().visitor_text, look_back);
         let Some(language) = detected else { return };
         let mut updated = self.inner.borrow().profile.clone();
         if updated.language.as_deref() != Some(language.as_str()) {

@@ -70,6 +70,10 @@ pub(super) struct Outbox {
     running: bool,
     /// Failed sends in a row; after one, the alarm also waits for the next try.
     pub failures: u32,
+    /// A summary row is stored and no batch has taken it yet: the next change need not
+    /// write one (the summary is read as it stands when sent), so a run of messages costs
+    /// one outbox write a batch, not one each.
+    summary_stored: bool,
 }
 
 impl Outbox {
@@ -99,20 +103,24 @@ impl Core {
     /// `urgent` sends it with the next alarm; otherwise it may wait for the message interval.
     /// The caller brings the alarm in line ([`Core::schedule`]).
     pub(super) fn queue_report(&self, record: Record<'_>, urgent: bool) -> Result<()> {
+        let summary = matches!(record, Record::Summary);
         let (kind, key, body) = match record {
             Record::Summary => ("summary", Some(String::new()), String::new()),
             Record::Ticket(n) => ("ticket", Some(n.to_string()), String::new()),
             Record::Mention(m) => ("mention", None, serde_json::to_string(m)?),
             Record::Usage(u) => ("usage", None, serde_json::to_string(u)?),
         };
-        sql::run(
-            &self.sql(),
-            "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
-            vec![text(kind), key.map_or(sql::V::Null, text), text(body)],
-        )?;
+        if !(summary && self.inner.borrow().outbox.summary_stored) {
+            sql::run(
+                &self.sql(),
+                "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
+                vec![text(kind), key.map_or(sql::V::Null, text), text(body)],
+            )?;
+        }
         {
             let mut inner = self.inner.borrow_mut();
             let outbox = &mut inner.outbox;
+            outbox.summary_stored |= summary;
             let at = if urgent { now() } else { (outbox.sent_at + MESSAGE_REPORT_MS).max(now()) };
             // A failing site is not asked more often because more happened meanwhile.
             if outbox.failures == 0 || outbox.due.is_none() {
@@ -238,6 +246,8 @@ impl Core {
         };
         let upto = rows.last()?.id;
         let (site_key, summary) = self.summary(None)?;
+        // This batch takes the stored summary; a change from now on stores a new one.
+        self.inner.borrow_mut().outbox.summary_stored = false;
         let mut batch =
             ReportBatch { upto, summary, tickets: vec![], mentions: vec![], usage: vec![] };
         for row in rows {

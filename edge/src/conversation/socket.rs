@@ -1,9 +1,13 @@
 //! Who is on each socket, kept in the socket's attachment so it survives hibernation, and the
 //! per-socket rate limit.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use shared::machine::Actor;
 use shared::protocol::{ErrorCode, ErrorFrame, Millis, Participant, ServerFrame, limits};
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{Result, WebSocket};
 
 use crate::internal::AgentIdentity;
@@ -34,9 +38,66 @@ pub struct Attachment {
     pub closed: bool,
 }
 
+/// The attachments of the sockets this isolate has seen, by socket: reading one back from
+/// workerd (a structured clone, then a field-by-field conversion into Rust) was a large part of
+/// a broadcast, which reads every socket's. Keyed through a `WeakMap` on the socket object
+/// itself, so an entry can never answer for another socket; every write goes through
+/// [`Attachment::save`], so an entry is never stale. A socket woken from hibernation is a new
+/// object and is read once more.
+struct Cache {
+    keys: js_sys::WeakMap,
+    attachments: HashMap<u32, Attachment>,
+    next: u32,
+}
+
+/// Entries of sockets that went away without a close event (hibernation makes new socket
+/// objects) are not reclaimed one by one; past this many, the cache starts afresh.
+const CACHE_MAX: usize = 20_000;
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache {
+        keys: js_sys::WeakMap::new(),
+        attachments: HashMap::new(),
+        next: 0,
+    });
+}
+
+fn key_of(ws: &WebSocket) -> &js_sys::Object {
+    let js: &web_sys::WebSocket = ws.as_ref();
+    js.unchecked_ref()
+}
+
 impl Attachment {
     pub fn of(ws: &WebSocket) -> Result<Option<Attachment>> {
-        ws.deserialize_attachment()
+        let cached = CACHE.with_borrow(|c| {
+            let key = c.keys.get(key_of(ws)).as_f64()?;
+            c.attachments.get(&(key as u32)).cloned()
+        });
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let read: Option<Attachment> = ws.deserialize_attachment()?;
+        if let Some(att) = &read {
+            remember(ws, att.clone());
+        }
+        Ok(read)
+    }
+
+    /// Stores the attachment with the socket (it survives hibernation there) and in the cache.
+    pub fn save(&self, ws: &WebSocket) -> Result<()> {
+        ws.serialize_attachment(self)?;
+        remember(ws, self.clone());
+        Ok(())
+    }
+
+    /// The socket is gone: its entry goes too.
+    pub fn forget(ws: &WebSocket) {
+        CACHE.with_borrow_mut(|c| {
+            if let Some(key) = c.keys.get(key_of(ws)).as_f64() {
+                c.attachments.remove(&(key as u32));
+                c.keys.delete(key_of(ws));
+            }
+        });
     }
 
     pub fn actor(&self) -> Actor {
@@ -58,13 +119,31 @@ impl Attachment {
     }
 }
 
+fn remember(ws: &WebSocket, att: Attachment) {
+    CACHE.with_borrow_mut(|c| {
+        let key = match c.keys.get(key_of(ws)).as_f64() {
+            Some(key) => key as u32,
+            None => {
+                if c.attachments.len() >= CACHE_MAX {
+                    c.attachments.clear();
+                    c.keys = js_sys::WeakMap::new();
+                }
+                c.next = c.next.wrapping_add(1);
+                c.keys.set(key_of(ws), &JsValue::from_f64(f64::from(c.next)));
+                c.next
+            }
+        };
+        c.attachments.insert(key, att);
+    });
+}
+
 /// Closes a socket for good: its attachment says so first, so nothing it sends after counts,
 /// whether or not its client ever completes the close.
 pub fn close_for_good(ws: &WebSocket, code: u16, reason: &str) {
     if let Ok(Some(mut att)) = Attachment::of(ws) {
         att.closed = true;
         att.ready = false;
-        let _ = ws.serialize_attachment(&att);
+        let _ = att.save(ws);
     }
     let _ = ws.close(Some(code), Some(reason));
 }
