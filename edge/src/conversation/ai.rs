@@ -70,7 +70,7 @@ impl Core {
             return Ok(());
         };
         let setup = self.site_config().await;
-        let items = store::recent_messages(&self.sql(), Some(turn), None, CONTEXT_TURNS)?;
+        let items = store::recent_messages(self.sql(), Some(turn), None, CONTEXT_TURNS)?;
         let (question, turns) = conversation_turns(&items);
         // If this object is evicted mid-answer, the alarm asks again.
         self.inner.borrow_mut().bot_retry_at = Some(now() + BOT_RETRY_MS);
@@ -195,7 +195,7 @@ impl Core {
         let setup = self.site_config().await;
         let Engine::Llm(settings) = &setup.config.engine else { return };
         let language = self.inner.borrow().profile.language.clone();
-        let items = match store::recent_messages(&self.sql(), None, None, CONTEXT_TURNS) {
+        let items = match store::recent_messages(self.sql(), None, None, CONTEXT_TURNS) {
             Ok(items) => items,
             Err(e) => return console_error!("ticket {number} summary: {e}"),
         };
@@ -203,7 +203,7 @@ impl Core {
         let key = bot::model_key(&self.env, &setup, &settings.base_url);
         let written = bot::summarise(settings, key.as_deref(), &turns, language.as_deref()).await;
         let Some((subject, summary)) = written else { return };
-        if let Err(e) = tickets::describe(&self.sql(), number, &subject, &summary) {
+        if let Err(e) = tickets::describe(self.sql(), number, &subject, &summary) {
             return console_error!("ticket {number} summary: {e}");
         }
         let queued = self.queue_report(Record::Ticket(number), true);

@@ -90,7 +90,7 @@ impl Core {
             Ok(Some(setup)) => {
                 let rules = rules(&setup.config);
                 let changed = self.inner.borrow().machine.rules() != &rules;
-                if changed && let Err(e) = store_rules(&self.sql(), &rules) {
+                if changed && let Err(e) = store_rules(self.sql(), &rules) {
                     console_error!("keeping the site's rules: {e}");
                 }
                 let mut inner = self.inner.borrow_mut();

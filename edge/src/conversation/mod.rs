@@ -224,7 +224,7 @@ impl Core {
     }
 
     fn reload(&self) {
-        match Self::load(&self.sql()) {
+        match Self::load(self.sql()) {
             Ok(inner) => *self.inner.borrow_mut() = inner,
             Err(e) => console_error!("conversation reload: {e}"),
         }
@@ -257,7 +257,7 @@ impl Core {
                 Response::error("conversation exists", 409)
             };
         }
-        store::init(&self.sql(), &init)?;
+        store::init(self.sql(), &init)?;
         self.reload();
         Response::ok("created")
     }
@@ -429,8 +429,8 @@ impl Core {
             page_url: meta.page_url.clone(),
             user_agent: meta.user_agent.clone(),
             visitor: inner.profile.clone(),
-            items: store::items_after(&sql, 0)?,
-            tickets: tickets::all(&sql, meta, &inner.profile)?,
+            items: store::items_after(sql, 0)?,
+            tickets: tickets::all(sql, meta, &inner.profile)?,
         };
         let as_text = req.url()?.query_pairs().any(|(k, v)| k == "format" && v == "text");
         if as_text {
@@ -478,7 +478,7 @@ impl Core {
         att.ready = true;
         att.save(ws)?;
         self.limit_greeted(ws, &att);
-        let backlog: Vec<Item> = store::items_after(&self.sql(), hello.last_seq)?
+        let backlog: Vec<Item> = store::items_after(self.sql(), hello.last_seq)?
             .into_iter()
             .filter(|i| !att.is_visitor() || i.body.is_public())
             .collect();
@@ -606,7 +606,7 @@ impl Core {
         let mut follow = FollowUp::default();
         for effect in effects {
             let written = match &effect {
-                Effect::Append(item) => store::append(&sql, item),
+                Effect::Append(item) => store::append(sql, item),
                 Effect::OpenTicket { number, agent, at, offline } => {
                     let language = self.inner.borrow().profile.language.clone();
                     let opening = tickets::Opening {
@@ -616,11 +616,11 @@ impl Core {
                         language: language.as_deref(),
                         offline: *offline,
                     };
-                    tickets::open(&sql, &opening)
+                    tickets::open(sql, &opening)
                 }
-                Effect::AssignTicket { number, agent } => tickets::assign(&sql, *number, agent),
-                Effect::UnassignTicket { number } => tickets::unassign(&sql, *number),
-                Effect::ResolveTicket { number, at } => tickets::resolve(&sql, *number, *at),
+                Effect::AssignTicket { number, agent } => tickets::assign(sql, *number, agent),
+                Effect::UnassignTicket { number } => tickets::unassign(sql, *number),
+                Effect::ResolveTicket { number, at } => tickets::resolve(sql, *number, *at),
                 _ => Ok(()),
             };
             if let Err(e) = written {

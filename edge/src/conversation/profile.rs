@@ -172,7 +172,7 @@ impl Core {
         if self.inner.borrow().profile == profile {
             return;
         }
-        if let Err(e) = save(&self.sql(), &profile) {
+        if let Err(e) = save(self.sql(), &profile) {
             console_error!("visitor profile: {e}");
             return;
         }

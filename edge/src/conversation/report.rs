@@ -112,7 +112,7 @@ impl Core {
         };
         if !(summary && self.inner.borrow().outbox.summary_stored) {
             sql::run(
-                &self.sql(),
+                self.sql(),
                 "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
                 vec![text(kind), key.map_or(sql::V::Null, text), text(body)],
             )?;
@@ -207,9 +207,9 @@ impl Core {
             status => Err(worker::Error::RustError(format!("the site answered {status}"))),
         });
         let deleted = delivered.and_then(|()| {
-            sql::run(&self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
+            sql::run(self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
         });
-        let more = waiting(&self.sql());
+        let more = waiting(self.sql());
         let mut inner = self.inner.borrow_mut();
         let outbox = &mut inner.outbox;
         match deleted {
@@ -234,7 +234,7 @@ impl Core {
     /// and the mentions and usage in the order they happened.
     fn batch(&self) -> Option<(String, ReportBatch)> {
         let rows: Vec<Row> = match sql::rows(
-            &self.sql(),
+            self.sql(),
             "SELECT id, kind, key, body FROM outbox ORDER BY id",
             vec![],
         ) {
@@ -255,7 +255,7 @@ impl Core {
                 "ticket" => row.key.as_deref().and_then(|k| k.parse::<u32>().ok()).map(|n| {
                     let inner = self.inner.borrow();
                     let Some(meta) = inner.meta.as_ref() else { return };
-                    match tickets::one(&self.sql(), n, meta, &inner.profile) {
+                    match tickets::one(self.sql(), n, meta, &inner.profile) {
                         Ok(Some(t)) => batch.tickets.push(t),
                         Ok(None) => {}
                         Err(e) => console_error!("ticket {n}: {e}"),
