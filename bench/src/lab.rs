@@ -15,6 +15,7 @@ pub const RELAY: &str = "relay";
 pub const CLAIMS: &str = "claims";
 pub const THROUGHPUT: &str = "throughput";
 pub const IDLE: &str = "idle";
+pub const WAKE: &str = "wake";
 
 /// How long a benchmark waits for any one frame before counting it lost.
 pub const LOST_AFTER: Duration = Duration::from_secs(10);
@@ -41,7 +42,7 @@ impl Lab {
         let people = teammates();
         let members: Vec<(&str, &str, &str)> =
             people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
-        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE] {
+        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE] {
             edge.site(site, &members);
         }
         Lab { edge }

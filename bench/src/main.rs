@@ -6,7 +6,7 @@
 //!
 //! `bench [--smoke] [--only NAMES] [--out DIR] [--widget FILE]`: `--smoke` runs every
 //! benchmark with small counts (CI runs it to prove the benchmark works); `--only` runs some
-//! of relay, claims, throughput and idle; `--widget` adds the widget's figures.
+//! of relay, claims, throughput, wake and idle; `--widget` adds the widget's figures.
 
 mod claims;
 mod idle;
@@ -16,6 +16,7 @@ mod relay;
 mod report;
 mod stats;
 mod throughput;
+mod wake;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,8 @@ struct Sizes {
     throughput: [(usize, usize, usize); 2],
     idle_sockets: usize,
     idle_wait: Duration,
+    /// Items of the long conversation that is woken.
+    wake_items: usize,
 }
 
 impl Sizes {
@@ -47,6 +50,7 @@ impl Sizes {
             throughput: [(1, 10_000, 32), (50, 400, 4)],
             idle_sockets: 10_000,
             idle_wait: Duration::from_secs(15),
+            wake_items: 20_000,
         }
     }
 
@@ -62,11 +66,12 @@ impl Sizes {
             idle_sockets: 100,
             // Long enough for workerd to evict the objects (10 s without events).
             idle_wait: Duration::from_secs(12),
+            wake_items: 300,
         }
     }
 }
 
-const BENCHMARKS: [&str; 4] = ["relay", "claims", "throughput", "idle"];
+const BENCHMARKS: [&str; 5] = ["relay", "claims", "throughput", "wake", "idle"];
 
 struct Options {
     smoke: bool,
@@ -105,7 +110,7 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,idle] [--out DIR] [--widget FILE]"
+                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,wake,idle] [--out DIR] [--widget FILE]"
             );
             return ExitCode::from(2);
         }
@@ -171,6 +176,11 @@ async fn measure(lab: &lab::Lab, sizes: &Sizes, opts: &Options, file_limit: u64)
             rates.push(throughput::run(lab, conversations, each, window).await);
         }
     }
+    let mut wake = None;
+    if wanted("wake") {
+        eprintln!("waking a long conversation…");
+        wake = Some(wake::run(lab, sizes.wake_items, sizes.idle_wait).await);
+    }
     let mut idle = None;
     if wanted("idle") {
         eprintln!("idle sockets…");
@@ -190,6 +200,7 @@ async fn measure(lab: &lab::Lab, sizes: &Sizes, opts: &Options, file_limit: u64)
         claims,
         throughput: rates,
         idle,
+        wake,
         widget,
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{claims, idle, relay, throughput};
+use crate::{claims, idle, relay, throughput, wake};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -18,6 +18,7 @@ pub struct Report {
     pub claims: Option<claims::Row>,
     pub throughput: Vec<throughput::Row>,
     pub idle: Option<idle::Row>,
+    pub wake: Option<wake::Wake>,
     /// What `tests/bench/widget.mjs` measured, when it ran first.
     pub widget: Option<Value>,
 }
@@ -77,6 +78,9 @@ impl Report {
                 "hibernated conversations: {} of {} acknowledged, {} answered",
                 i.acked, i.probes, i.answered
             ));
+        }
+        if let Some(w) = self.wake.as_ref().filter(|w| !w.complete) {
+            out.push(format!("a long conversation of {} items did not come back whole", w.items));
         }
         out
     }
@@ -144,6 +148,9 @@ impl Report {
         if let Some(i) = &self.idle {
             idle_table(w, i);
         }
+        if let Some(wake) = &self.wake {
+            wake_table(w, wake);
+        }
         if let Some(widget) = &self.widget {
             widget_table(w, widget);
         }
@@ -199,6 +206,25 @@ fn idle_table(w: &mut String, i: &idle::Row) {
         i.answered,
         i.wake_answer.p50_ms,
         i.wake_answer.max_ms
+    );
+}
+
+fn wake_table(w: &mut String, k: &wake::Wake) {
+    let _ = writeln!(
+        w,
+        "\nLong conversation: {} items (filled in {:.1} s), opened after eviction and again at once (ms)",
+        k.items, k.fill_secs
+    );
+    let _ = writeln!(
+        w,
+        "  evicted: reconnect → welcome {:.0}; first opening → welcome {:.0}, all {} frames {:.0}\n  in memory: first opening → welcome {:.0}, all {:.0}{}",
+        k.cold_reconnect_ms,
+        k.cold_welcome_ms,
+        k.frames,
+        k.cold_all_ms,
+        k.warm_welcome_ms,
+        k.warm_all_ms,
+        if k.complete { "" } else { "  — NOT WHOLE" }
     );
 }
 

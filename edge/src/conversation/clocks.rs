@@ -122,12 +122,17 @@ impl Core {
         if self.trace {
             worker::console_log!("trace {} alarm set {next:?} at {}", self.short_id(), now());
         }
-        match next {
-            Some(at) => storage.set_alarm(alarm::at(at)).await?,
-            None => storage.delete_alarm().await?,
-        }
+        // Noted before the await: another event scheduling meanwhile sees it and does not
+        // write the same alarm again. Should the write fail, nothing is assumed.
         self.inner.borrow_mut().alarm_at = Some(next);
-        Ok(())
+        let written = match next {
+            Some(at) => storage.set_alarm(alarm::at(at)).await,
+            None => storage.delete_alarm().await,
+        };
+        if written.is_err() {
+            self.inner.borrow_mut().alarm_at = None;
+        }
+        written
     }
 
     /// The out-of-hours form. The name and email are stored only if the machine takes the
