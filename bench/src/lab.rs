@@ -16,6 +16,7 @@ pub const CLAIMS: &str = "claims";
 pub const THROUGHPUT: &str = "throughput";
 pub const IDLE: &str = "idle";
 pub const WAKE: &str = "wake";
+pub const CHAOS: &str = "chaos";
 
 /// How long a benchmark waits for any one frame before counting it lost.
 pub const LOST_AFTER: Duration = Duration::from_secs(10);
@@ -42,7 +43,7 @@ impl Lab {
         let people = teammates();
         let members: Vec<(&str, &str, &str)> =
             people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
-        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE] {
+        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE, CHAOS] {
             edge.site(site, &members);
         }
         Lab { edge }
@@ -51,6 +52,11 @@ impl Lab {
     /// The first teammate of `site`, signed in: enough to hold conversations.
     pub async fn agent(&self, site: &str) -> Agent {
         Agent::login(&self.edge, site, &teammates()[0].0).await
+    }
+
+    /// The email the first teammate of every site signs in with.
+    pub fn first_teammate() -> String {
+        teammates()[0].0.clone()
     }
 
     /// The eight teammates of `site`, signed in.

@@ -6,7 +6,7 @@
 //!
 //! `bench [--smoke] [--only NAMES] [--out DIR] [--widget FILE]`: `--smoke` runs every
 //! benchmark with small counts (CI runs it to prove the benchmark works); `--only` runs some
-//! of relay, claims, throughput, wake and idle; `--widget` adds the widget's figures.
+//! of relay, claims, throughput, wake, chaos and idle; `--widget` adds the widget's figures.
 
 mod claims;
 mod idle;
@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use integration::chaos::Plan;
 use relay::Level;
 
 /// How much of each benchmark a run does.
@@ -35,6 +36,7 @@ struct Sizes {
     idle_wait: Duration,
     /// Items of the long conversation that is woken.
     wake_items: usize,
+    chaos: integration::chaos::Plan,
 }
 
 impl Sizes {
@@ -51,6 +53,7 @@ impl Sizes {
             idle_sockets: 10_000,
             idle_wait: Duration::from_secs(15),
             wake_items: 20_000,
+            chaos: Plan { conversations: 50, messages_each: 200, disconnects: 1_000, kills: 5 },
         }
     }
 
@@ -67,11 +70,12 @@ impl Sizes {
             // Long enough for workerd to evict the objects (10 s without events).
             idle_wait: Duration::from_secs(12),
             wake_items: 300,
+            chaos: Plan { conversations: 8, messages_each: 60, disconnects: 60, kills: 1 },
         }
     }
 }
 
-const BENCHMARKS: [&str; 5] = ["relay", "claims", "throughput", "wake", "idle"];
+const BENCHMARKS: [&str; 6] = ["relay", "claims", "throughput", "wake", "chaos", "idle"];
 
 struct Options {
     smoke: bool,
@@ -110,7 +114,7 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,wake,idle] [--out DIR] [--widget FILE]"
+                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,wake,chaos,idle] [--out DIR] [--widget FILE]"
             );
             return ExitCode::from(2);
         }
@@ -121,7 +125,7 @@ fn main() -> ExitCode {
         eprintln!("{}: {e}", opts.out.display());
         return ExitCode::FAILURE;
     }
-    let lab = lab::Lab::start(opts.out.join("worker.log"));
+    let mut lab = lab::Lab::start(opts.out.join("worker.log"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -129,7 +133,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let report = runtime.block_on(measure(&lab, &sizes, &opts, file_limit));
+    let report = runtime.block_on(measure(&mut lab, &sizes, &opts, file_limit));
     drop(lab);
     println!("{}", report.table());
     let written = std::fs::create_dir_all(&opts.out).and_then(|()| {
@@ -150,7 +154,12 @@ fn main() -> ExitCode {
     if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-async fn measure(lab: &lab::Lab, sizes: &Sizes, opts: &Options, file_limit: u64) -> report::Report {
+async fn measure(
+    lab: &mut lab::Lab,
+    sizes: &Sizes,
+    opts: &Options,
+    file_limit: u64,
+) -> report::Report {
     let run_id = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -181,6 +190,12 @@ async fn measure(lab: &lab::Lab, sizes: &Sizes, opts: &Options, file_limit: u64)
         eprintln!("waking a long conversation…");
         wake = Some(wake::run(lab, sizes.wake_items, sizes.idle_wait).await);
     }
+    let mut chaos = None;
+    if wanted("chaos") {
+        eprintln!("chaos: cuts and crashes during traffic…");
+        let email = lab::Lab::first_teammate();
+        chaos = Some(integration::chaos::run(&mut lab.edge, lab::CHAOS, &email, sizes.chaos).await);
+    }
     let mut idle = None;
     if wanted("idle") {
         eprintln!("idle sockets…");
@@ -201,6 +216,7 @@ async fn measure(lab: &lab::Lab, sizes: &Sizes, opts: &Options, file_limit: u64)
         throughput: rates,
         idle,
         wake,
+        chaos,
         widget,
     }
 }

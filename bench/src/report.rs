@@ -19,6 +19,7 @@ pub struct Report {
     pub throughput: Vec<throughput::Row>,
     pub idle: Option<idle::Row>,
     pub wake: Option<wake::Wake>,
+    pub chaos: Option<integration::chaos::Outcome>,
     /// What `tests/bench/widget.mjs` measured, when it ran first.
     pub widget: Option<Value>,
 }
@@ -79,6 +80,7 @@ impl Report {
                 i.acked, i.probes, i.answered
             ));
         }
+        out.extend(self.chaos.iter().flat_map(integration::chaos::Outcome::failures));
         if let Some(w) = self.wake.as_ref().filter(|w| !w.complete) {
             out.push(format!("a long conversation of {} items did not come back whole", w.items));
         }
@@ -150,6 +152,9 @@ impl Report {
         }
         if let Some(wake) = &self.wake {
             wake_table(w, wake);
+        }
+        if let Some(chaos) = &self.chaos {
+            chaos_table(w, chaos);
         }
         if let Some(widget) = &self.widget {
             widget_table(w, widget);
@@ -225,6 +230,31 @@ fn wake_table(w: &mut String, k: &wake::Wake) {
         k.warm_welcome_ms,
         k.warm_all_ms,
         if k.complete { "" } else { "  — NOT WHOLE" }
+    );
+}
+
+fn chaos_table(w: &mut String, c: &integration::chaos::Outcome) {
+    let restarts: Vec<String> = c.restart_ms.iter().map(|ms| format!("{:.1}", ms / 1e3)).collect();
+    let _ = writeln!(
+        w,
+        "\nChaos: {} messages into {} conversations in {:.1} s; {} sockets cut, {} workerd SIGKILLs (back in {} s)",
+        c.messages,
+        c.conversations,
+        c.seconds,
+        c.disconnects,
+        c.kills,
+        restarts.join(", ")
+    );
+    let _ = writeln!(
+        w,
+        "  acknowledged {}, refused {}, sent again {}; lost {}, stored twice {}, unsettled {}, refused yet stored {}",
+        c.acknowledged,
+        c.refused,
+        c.resent,
+        c.lost,
+        c.duplicated,
+        c.unsettled,
+        c.refused_but_stored
     );
 }
 

@@ -27,6 +27,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+pub mod chaos;
 pub mod llm_mock;
 
 pub use server::DEMO_SITE;
@@ -140,6 +141,26 @@ impl Edge {
         self.restart();
     }
 
+    /// Kills the workerd that runs the worker (not wrangler, not its dev proxy) with
+    /// `SIGKILL`, as a crash would; `false` when there was none. [`Edge::restart`] brings the
+    /// worker back on the same state.
+    pub fn kill_worker(&self) -> bool {
+        let Some(group) = self.process_group() else { return false };
+        let Ok(dir) = std::fs::read_dir("/proc") else { return false };
+        let mut killed = false;
+        for pid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            // SAFETY: getpgid and kill take plain integers and touch no memory of ours.
+            let in_group = unsafe { libc::getpgid(pid) } == group as i32;
+            let worker = String::from_utf8_lossy(&cmdline).contains("--inspector-addr");
+            if comm.trim() == "workerd" && in_group && worker {
+                killed |= unsafe { libc::kill(pid, libc::SIGKILL) } == 0;
+            }
+        }
+        killed
+    }
+
     /// The process group of `wrangler dev` and its workerd processes.
     pub fn process_group(&self) -> Option<u32> {
         self.worker.as_ref().map(|w| w.group.id())
@@ -233,6 +254,11 @@ impl Socket {
 
     pub async fn send(&mut self, frame: &ClientFrame) {
         self.send_raw(&serde_json::to_string(frame).expect("encode")).await;
+    }
+
+    /// Sends a text frame; `false` when the socket is gone.
+    pub async fn try_send_raw(&mut self, text: &str) -> bool {
+        self.ws.send(Message::Text(Utf8Bytes::from(text))).await.is_ok()
     }
 
     pub async fn send_raw(&mut self, text: &str) {
