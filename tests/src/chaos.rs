@@ -268,7 +268,7 @@ impl Client {
                         self.acked.insert(id.to_owned(), f["seq"].as_u64().unwrap_or(0));
                     }
                     let acks = shared.acks.fetch_add(1, Ordering::Relaxed) + 1;
-                    if acks % shared.cut_every == 0 && take_one(&shared.cuts_left) {
+                    if acks.is_multiple_of(shared.cut_every) && take_one(&shared.cuts_left) {
                         // Cut: the socket is dropped without a close frame.
                         return;
                     }
