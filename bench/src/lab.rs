@@ -17,6 +17,7 @@ pub const THROUGHPUT: &str = "throughput";
 pub const IDLE: &str = "idle";
 pub const WAKE: &str = "wake";
 pub const CHAOS: &str = "chaos";
+pub const BIG_SITE: &str = "big-site";
 
 /// How long a benchmark waits for any one frame before counting it lost.
 pub const LOST_AFTER: Duration = Duration::from_secs(10);
@@ -43,7 +44,7 @@ impl Lab {
         let people = teammates();
         let members: Vec<(&str, &str, &str)> =
             people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
-        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE, CHAOS] {
+        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE, CHAOS, BIG_SITE] {
             edge.site(site, &members);
         }
         Lab { edge }

@@ -6,8 +6,9 @@
 //!
 //! `bench [--smoke] [--only NAMES] [--out DIR] [--widget FILE]`: `--smoke` runs every
 //! benchmark with small counts (CI runs it to prove the benchmark works); `--only` runs some
-//! of relay, claims, throughput, wake, chaos and idle; `--widget` adds the widget's figures.
+//! of relay, claims, throughput, big-site, wake, chaos and idle; `--widget` adds the widget's figures.
 
+mod big_site;
 mod claims;
 mod idle;
 mod lab;
@@ -37,6 +38,7 @@ struct Sizes {
     /// Items of the long conversation that is woken.
     wake_items: usize,
     chaos: integration::chaos::Plan,
+    big_site: big_site::Plan,
 }
 
 impl Sizes {
@@ -54,6 +56,12 @@ impl Sizes {
             idle_wait: Duration::from_secs(15),
             wake_items: 20_000,
             chaos: Plan { conversations: 50, messages_each: 200, disconnects: 1_000, kills: 5 },
+            big_site: big_site::Plan {
+                conversations: 10_000,
+                ramp: Duration::from_secs(50),
+                steady: Duration::from_secs(30),
+                message_every: Duration::from_secs(5),
+            },
         }
     }
 
@@ -71,11 +79,18 @@ impl Sizes {
             idle_wait: Duration::from_secs(12),
             wake_items: 300,
             chaos: Plan { conversations: 8, messages_each: 60, disconnects: 60, kills: 1 },
+            big_site: big_site::Plan {
+                conversations: 300,
+                ramp: Duration::from_secs(3),
+                steady: Duration::from_secs(5),
+                message_every: Duration::from_secs(2),
+            },
         }
     }
 }
 
-const BENCHMARKS: [&str; 6] = ["relay", "claims", "throughput", "wake", "chaos", "idle"];
+const BENCHMARKS: [&str; 7] =
+    ["relay", "claims", "throughput", "big-site", "wake", "chaos", "idle"];
 
 struct Options {
     smoke: bool,
@@ -114,7 +129,7 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,wake,chaos,idle] [--out DIR] [--widget FILE]"
+                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,big-site,wake,chaos,idle] [--out DIR] [--widget FILE]"
             );
             return ExitCode::from(2);
         }
@@ -185,6 +200,11 @@ async fn measure(
             rates.push(throughput::run(lab, conversations, each, window).await);
         }
     }
+    let mut big = None;
+    if wanted("big-site") {
+        eprintln!("a big site: {} conversations reporting…", sizes.big_site.conversations);
+        big = Some(big_site::run(lab, sizes.big_site).await);
+    }
     let mut wake = None;
     if wanted("wake") {
         eprintln!("waking a long conversation…");
@@ -215,6 +235,7 @@ async fn measure(
         claims,
         throughput: rates,
         idle,
+        big_site: big,
         wake,
         chaos,
         widget,

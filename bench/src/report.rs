@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{claims, idle, relay, throughput, wake};
+use crate::{big_site, claims, idle, relay, throughput, wake};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -18,6 +18,7 @@ pub struct Report {
     pub claims: Option<claims::Row>,
     pub throughput: Vec<throughput::Row>,
     pub idle: Option<idle::Row>,
+    pub big_site: Option<big_site::Row>,
     pub wake: Option<wake::Wake>,
     pub chaos: Option<integration::chaos::Outcome>,
     /// What `tests/bench/widget.mjs` measured, when it ran first.
@@ -81,6 +82,9 @@ impl Report {
             ));
         }
         out.extend(self.chaos.iter().flat_map(integration::chaos::Outcome::failures));
+        if let Some(b) = self.big_site.as_ref().filter(|b| b.failed > 0) {
+            out.push(format!("big site: {} reports failed", b.failed));
+        }
         if let Some(w) = self.wake.as_ref().filter(|w| !w.complete) {
             out.push(format!("a long conversation of {} items did not come back whole", w.items));
         }
@@ -129,12 +133,12 @@ impl Report {
         }
         let _ = writeln!(
             w,
-            "\nThroughput        convs  messages  delivered    msg/s  workerd cores  CPU µs/msg (worker + dev proxy)  client CPU s"
+            "\nThroughput        convs  messages  delivered    msg/s  workerd cores  CPU µs/msg (worker + dev proxy)  client CPU s  site req/conv/s"
         );
         for r in &self.throughput {
             let _ = writeln!(
                 w,
-                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0} ({:>4.0} + {:>4.0})        {:>12.1}",
+                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0} ({:>4.0} + {:>4.0})        {:>12.1}  {:>15.2}",
                 if r.conversations == 1 { "one object" } else { "many objects" },
                 r.conversations,
                 r.messages,
@@ -144,11 +148,26 @@ impl Report {
                 r.cpu_us_per_message,
                 r.worker_cpu_us_per_message,
                 r.proxy_cpu_us_per_message,
-                r.client_cpu_secs
+                r.client_cpu_secs,
+                r.site_requests_per_conversation_second
             );
         }
         if let Some(i) = &self.idle {
             idle_table(w, i);
+        }
+        if let Some(big) = &self.big_site {
+            let _ = writeln!(
+                w,
+                "\nBig site: {} conversations reporting; over {:.0} s with all running the site received {:.0} reports/s ({:.3} per conversation), pace asked {:.1} s of {} reporters, {} failed; worker CPU {:.0} µs/report",
+                big.conversations,
+                big.steady_secs,
+                big.reports_per_second,
+                big.reports_per_conversation_second,
+                big.pace_ms as f64 / 1e3,
+                big.reporters,
+                big.failed,
+                big.worker_cpu_us_per_report
+            );
         }
         if let Some(wake) = &self.wake {
             wake_table(w, wake);

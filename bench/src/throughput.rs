@@ -10,7 +10,7 @@ use integration::{Next, Socket};
 use serde::Serialize;
 
 use crate::lab::{self, LOST_AFTER, Lab, Pair};
-use crate::procs;
+use crate::{big_site, procs};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
@@ -31,6 +31,8 @@ pub struct Row {
     pub proxy_cpu_us_per_message: f64,
     /// The load generator's own CPU seconds, on the same two cores.
     pub client_cpu_secs: f64,
+    /// Requests the site object received during the run, per conversation and second.
+    pub site_requests_per_conversation_second: f64,
 }
 
 pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, window: usize) -> Row {
@@ -43,11 +45,15 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
     let (proxy, worker): (Vec<u32>, Vec<u32>) = pids.iter().partition(|p| procs::is_dev_proxy(**p));
     let (server_before, own_before) = (procs::usage(&pids), procs::own());
     let (worker_before, proxy_before) = (procs::usage(&worker), procs::usage(&proxy));
+    let site_before = big_site::total_requests(&big_site::site_load(lab, lab::THROUGHPUT).await);
     let started = Instant::now();
     let pumps = pairs.into_iter().map(|p| tokio::spawn(pump(p, per_conversation, window)));
     let delivered: usize = join_all(pumps).await.into_iter().map(|d| d.unwrap_or(0)).sum();
     let seconds = started.elapsed().as_secs_f64();
     let server = procs::usage(&pids).cpu_since(&server_before);
+    let site_after = big_site::total_requests(&big_site::site_load(lab, lab::THROUGHPUT).await);
+    // The load reading itself is one request.
+    let site_requests = site_after.saturating_sub(site_before + 1) as f64;
     let per_message = |secs: f64| secs * 1e6 / delivered.max(1) as f64;
     Row {
         conversations,
@@ -61,6 +67,7 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
         worker_cpu_us_per_message: per_message(procs::usage(&worker).cpu_since(&worker_before)),
         proxy_cpu_us_per_message: per_message(procs::usage(&proxy).cpu_since(&proxy_before)),
         client_cpu_secs: procs::own().cpu_since(&own_before),
+        site_requests_per_conversation_second: site_requests / seconds / conversations as f64,
     }
 }
 

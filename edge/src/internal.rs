@@ -178,14 +178,59 @@ pub async fn send_with<T: Serialize>(
     stub.fetch_with_request(req).await
 }
 
-/// Like [`send`], reading a JSON answer; `None` when the object answered with an error status.
+/// Whether a call to another object failed because that object is overloaded (the platform
+/// marks such errors `overloaded`): asking again soon would only add to its load.
+pub fn overloaded(e: &worker::Error) -> bool {
+    js_flag(e, "overloaded")
+}
+
+/// Whether the platform says a failed call may succeed if made again (`retryable`), and it
+/// was not for overload.
+pub fn retryable(e: &worker::Error) -> bool {
+    js_flag(e, "retryable") && !overloaded(e)
+}
+
+fn js_flag(e: &worker::Error, name: &str) -> bool {
+    let worker::Error::UnknownJsError { original, .. } = e else { return false };
+    js_sys::Reflect::get(original, &name.into()).is_ok_and(|v| v.as_bool() == Some(true))
+}
+
+/// Waits before the second and third attempt of an idempotent call.
+const RETRY_WAITS_MS: [u64; 2] = [100, 400];
+
+/// [`send`] for a call that may be made twice with no harm (a read, a report the site
+/// applies once): tried again, after a short wait, when the platform says it may succeed;
+/// never when the object is overloaded.
+pub async fn send_idempotent<T: Serialize>(
+    stub: &Stub,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+) -> Result<Response> {
+    let mut waits = RETRY_WAITS_MS.iter();
+    loop {
+        match send(stub, method.clone(), path, body).await {
+            Err(e) if retryable(&e) => match waits.next() {
+                Some(ms) => {
+                    worker::console_warn!("{path}: {e}; trying again");
+                    worker::Delay::from(std::time::Duration::from_millis(*ms)).await;
+                }
+                None => return Err(e),
+            },
+            done => return done,
+        }
+    }
+}
+
+/// Like [`send_idempotent`], reading a JSON answer; `None` when the object answered with an
+/// error status. For reads only.
 pub async fn ask<T: Serialize, R: DeserializeOwned>(
     stub: &Stub,
     method: Method,
     path: &str,
     body: Option<&T>,
 ) -> Result<Option<R>> {
-    let mut res = send(stub, method, path, body).await?;
+    let mut res = send_idempotent(stub, method, path, body).await?;
     if res.status_code() >= 400 {
         return Ok(None);
     }

@@ -19,6 +19,11 @@ mod vault;
 
 use worker::{Context, Env, Request, Response, Result, event};
 
+/// The time in ms since the epoch, as workerd gives it (it moves on only between I/O).
+pub fn now() -> shared::protocol::Millis {
+    worker::Date::now().as_millis() as shared::protocol::Millis
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     console_error_panic_hook::set_once();

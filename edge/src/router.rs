@@ -51,6 +51,8 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .head_async("/widget/*file", h!(assets::widget_file))
         .get_async("/chat/:site", h!(assets::chat_page))
         .get_async("/api/bench/echo/:id/ws", h!(bench::echo))
+        .get_async("/api/bench/sites/:key/load", h!(bench::site_load))
+        .post_async("/api/bench/sites/:key/reports", h!(bench::site_reports))
         .or_else_any_method("/api/*rest", |_, _| not_found())
         .run(req, env)
         .await

@@ -11,6 +11,7 @@ pub mod hours;
 pub mod llm;
 pub mod machine;
 pub mod origins;
+pub mod pace;
 pub mod protocol;
 pub mod signing;
 pub mod summary;

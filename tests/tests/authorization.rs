@@ -66,6 +66,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("HEAD", "/widget/*file", Public),
     ("GET", "/chat/:site", Public),
     ("GET", "/api/bench/echo/:id/ws", Credential),
+    ("GET", "/api/bench/sites/:key/load", Credential),
+    ("POST", "/api/bench/sites/:key/reports", Credential),
     ("ANY", "/api/*rest", Public),
 ];
 
@@ -489,6 +491,22 @@ async fn prepare(w: &World, rex: &Agent, setup: Setup) -> Visitor {
         }
     }
     v
+}
+
+/// The benchmark's routes exist only on a worker started with `BENCHMARK=1`: on any other,
+/// nobody reads a site's load or writes reports into its index through them.
+#[tokio::test(flavor = "multi_thread")]
+async fn benchmark_routes_are_not_served_by_a_deployment() {
+    let w = world().await;
+    let http = reqwest::Client::new();
+    let load = http.get(format!("{}/api/bench/sites/{SITE}/load", w.edge.base)).send().await;
+    assert_eq!(load.unwrap().status(), 404);
+    let batch =
+        serde_json::json!({ "upto": 1, "summary": {}, "tickets": [], "mentions": [], "usage": [] });
+    let url = format!("{}/api/bench/sites/{SITE}/reports", w.edge.base);
+    assert_eq!(http.post(url).json(&batch).send().await.unwrap().status(), 404);
+    let echo = w.edge.ws_url(&format!("/api/bench/echo/{}/ws", "0".repeat(32)));
+    assert_eq!(Socket::upgrade_status(&echo, None).await, 404);
 }
 
 #[tokio::test(flavor = "multi_thread")]

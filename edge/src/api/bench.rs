@@ -1,8 +1,9 @@
 //! What only a benchmark worker serves (`cargo xtask bench` starts it with `BENCHMARK=1`):
-//! the echo floor. The same switch lifts the per-socket frame limit, so that one socket can
+//! the echo floor, a site object's request counts, and reports sent to a site as if from
+//! conversations (to play thousands of them at once). The same switch lifts the per-socket frame limit, so that one socket can
 //! drive an object as fast as it goes; nothing else differs from a deployment.
 
-use worker::{Env, Request, RouteContext};
+use worker::{Env, Method, Request, RouteContext};
 
 use crate::api::valid_conversation_id;
 use crate::http::{ApiResult, is_websocket_upgrade, refuse};
@@ -27,4 +28,28 @@ pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
         .ok_or_else(|| refuse(404, "unknown_echo", "Echo ids are 32 hex digits."))?;
     let stub = ctx.env.durable_object(internal::ECHOES)?.get_by_name(id)?;
     Ok(internal::upgrade(&stub, "/ws", None, None).await?)
+}
+
+/// `GET /api/bench/sites/{key}/load`: the site object's requests by route since it started,
+/// the conversations reporting to it and the pace it asks of them.
+pub async fn site_load(_req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let stub = bench_site(&ctx)?;
+    Ok(internal::send::<()>(&stub, Method::Get, "/load", None).await?)
+}
+
+/// `POST /api/bench/sites/{key}/reports`: a batch of reports, passed to the site object as a
+/// conversation sends it; the answer is the site's (its pace).
+pub async fn site_reports(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let stub = bench_site(&ctx)?;
+    let batch: internal::ReportBatch =
+        req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
+    Ok(internal::send(&stub, Method::Post, "/reports", Some(&batch)).await?)
+}
+
+fn bench_site(ctx: &RouteContext<()>) -> Result<worker::Stub, crate::http::Refused> {
+    if !enabled(&ctx.env) {
+        return Err(refuse(404, "not_found", "No such endpoint."));
+    }
+    let key = ctx.param("key").ok_or_else(|| refuse(404, "unknown_site", "No such site."))?;
+    Ok(internal::site(&ctx.env, key)?)
 }

@@ -25,7 +25,7 @@ use shared::protocol::{
     Millis, PROTOCOL_VERSION, Phase, ServerFrame, Visit, VisitorProfile, Welcome, limits,
 };
 use worker::{
-    Date, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
+    DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair, console_error, console_log, console_warn,
     durable_object,
 };
@@ -196,9 +196,7 @@ struct FollowUp {
     note: Option<(AgentRef, String)>,
 }
 
-fn now() -> Millis {
-    Date::now().as_millis() as Millis
-}
+pub(crate) use crate::now;
 
 impl Core {
     fn sql(&self) -> &worker::SqlStorage {
@@ -748,9 +746,11 @@ impl Core {
         Ok(())
     }
 
-    /// The visitor came or went: the index hears at once, so settings reach open widgets.
+    /// The visitor came or went: the index hears at the site's pace (within a second on a
+    /// small site). Not urgent: a deploy reconnects every widget at once, and that wave must
+    /// not reach the site as one report each.
     async fn presence_changed(&self) -> Result<()> {
-        self.queue_report(report::Record::Summary, true)?;
+        self.queue_report(report::Record::Summary, false)?;
         self.schedule().await
     }
 

@@ -25,8 +25,9 @@ use super::{Core, now, tickets};
 use crate::internal::{self, Mention, ReportBatch, UsageDelta};
 use crate::sql::{self, int, text};
 
-/// How often, at most, new messages alone are reported to the site's index: the inbox's
-/// previews may lag by this much, never the conversation itself.
+/// How often, at most, new messages alone are reported to the site's index (a busy site asks
+/// for less, `shared::pace`): the inbox's previews may lag by this much, never the
+/// conversation itself.
 pub(super) const MESSAGE_REPORT_MS: Millis = 1000;
 /// The longest wait between attempts when the site object keeps failing.
 const RETRY_MAX_MS: Millis = 60_000;
@@ -74,6 +75,18 @@ pub(super) struct Outbox {
     /// write one (the summary is read as it stands when sent), so a run of messages costs
     /// one outbox write a batch, not one each.
     summary_stored: bool,
+    /// Something waiting must go at once (a change of state, a ticket, a mention).
+    urgent: bool,
+    /// How often the site wants message-only reports (`shared::pace`); it says so in every
+    /// answer.
+    pace_ms: Millis,
+}
+
+impl Outbox {
+    /// When a report that is not urgent may go, given the last send and the site's pace.
+    fn paced(&self) -> Millis {
+        (self.sent_at + self.pace_ms.max(MESSAGE_REPORT_MS)).max(now())
+    }
 }
 
 impl Outbox {
@@ -121,7 +134,8 @@ impl Core {
             let mut inner = self.inner.borrow_mut();
             let outbox = &mut inner.outbox;
             outbox.summary_stored |= summary;
-            let at = if urgent { now() } else { (outbox.sent_at + MESSAGE_REPORT_MS).max(now()) };
+            outbox.urgent |= urgent;
+            let at = if urgent { now() } else { outbox.paced() };
             // A failing site is not asked more often because more happened meanwhile.
             if outbox.failures == 0 || outbox.due.is_none() {
                 outbox.due = Some(outbox.due.map_or(at, |d| d.min(at)));
@@ -174,8 +188,12 @@ impl Core {
         let sent = match internal::site(&self.env, &site_key) {
             Ok(stub) => {
                 // A send that never answers must not stop this conversation's reports.
-                let send =
-                    std::pin::pin!(internal::send(&stub, Method::Post, "/reports", Some(&batch)));
+                let send = std::pin::pin!(internal::send_idempotent(
+                    &stub,
+                    Method::Post,
+                    "/reports",
+                    Some(&batch)
+                ));
                 let timeout =
                     worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
                 match futures_util::future::select(send, timeout).await {
@@ -195,17 +213,30 @@ impl Core {
                 now()
             );
         }
-        let delivered = sent.and_then(|r| match r.status_code() {
-            200..=299 => Ok(()),
-            // The site refused the batch itself, not for the moment: sending it again cannot
-            // succeed, so it goes, loudly. (A 404 may be an older site object that does not
-            // know the route yet, during a deploy: tried again.)
-            status @ (400..=403 | 405..=428 | 430..=499) => {
-                console_error!("the site refused reports up to {} ({status}); dropped", batch.upto);
-                Ok(())
-            }
-            status => Err(worker::Error::RustError(format!("the site answered {status}"))),
-        });
+        let overloaded = sent.as_ref().is_err_and(internal::overloaded);
+        let delivered = match sent {
+            Ok(mut r) => match r.status_code() {
+                200..=299 => {
+                    // The site's pace; an older site object answers without one.
+                    if let Ok(pace) = r.json::<shared::pace::Pace>().await {
+                        self.inner.borrow_mut().outbox.pace_ms = pace.pace_ms;
+                    }
+                    Ok(())
+                }
+                // The site refused the batch itself, not for the moment: sending it again
+                // cannot succeed, so it goes, loudly. (A 404 may be an older site object that
+                // does not know the route yet, during a deploy: tried again.)
+                status @ (400..=403 | 405..=428 | 430..=499) => {
+                    console_error!(
+                        "the site refused reports up to {} ({status}); dropped",
+                        batch.upto
+                    );
+                    Ok(())
+                }
+                status => Err(worker::Error::RustError(format!("the site answered {status}"))),
+            },
+            Err(e) => Err(e),
+        };
         let deleted = delivered.and_then(|()| {
             sql::run(self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
         });
@@ -216,11 +247,13 @@ impl Core {
             Ok(()) => {
                 outbox.failures = 0;
                 outbox.sent_at = now();
-                // What was queued while this send was under way goes at its own pace.
-                outbox.due = more.then(|| outbox.sent_at + MESSAGE_REPORT_MS);
+                // What was queued while this send was under way goes at its own pace, or at
+                // once if it is a change of state.
+                outbox.due = more.then(|| if outbox.urgent { now() } else { outbox.paced() });
             }
             Err(e) => {
-                outbox.failures += 1;
+                // An overloaded site is not asked again soon: the wait jumps ahead.
+                outbox.failures += if overloaded { 4 } else { 1 };
                 let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
                 console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
                 outbox.due = Some(now() + wait);
@@ -246,8 +279,13 @@ impl Core {
         };
         let upto = rows.last()?.id;
         let (site_key, summary) = self.summary(None)?;
-        // This batch takes the stored summary; a change from now on stores a new one.
-        self.inner.borrow_mut().outbox.summary_stored = false;
+        // This batch takes the stored summary and whatever was urgent; a change from now on
+        // stores a new one.
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.outbox.summary_stored = false;
+            inner.outbox.urgent = false;
+        }
         let mut batch =
             ReportBatch { upto, summary, tickets: vec![], mentions: vec![], usage: vec![] };
         for row in rows {

@@ -41,14 +41,17 @@ struct JsonRow {
 /// Conversation objects report concurrently, so an older report may arrive after a newer
 /// one: a row only moves forward in sequence number, and within one (a visitor coming or
 /// going) in the time the report was made.
-pub fn upsert(site: &Site, summary: ConversationSummary) -> Result<()> {
+/// Stores `summary` unless a newer one is stored, and notes that the conversation's outbox
+/// records up to `reports_upto` are applied; inbox sockets hear of a change.
+pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> Result<()> {
     let cursor = site.sql().exec(
         "INSERT INTO conversations (id, json, phase, last_seq, updated_at, visitor_online,
-           assignee_id, activity_at, spam) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           assignee_id, activity_at, spam, reports_upto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET json = excluded.json, phase = excluded.phase,
            last_seq = excluded.last_seq, updated_at = excluded.updated_at,
            visitor_online = excluded.visitor_online, assignee_id = excluded.assignee_id,
-           activity_at = excluded.activity_at, spam = excluded.spam
+           activity_at = excluded.activity_at, spam = excluded.spam,
+           reports_upto = max(conversations.reports_upto, excluded.reports_upto)
          WHERE excluded.last_seq > conversations.last_seq
             OR (excluded.last_seq = conversations.last_seq
                 AND excluded.updated_at >= conversations.updated_at)",
@@ -62,6 +65,7 @@ pub fn upsert(site: &Site, summary: ConversationSummary) -> Result<()> {
             opt_text(summary.assignee.as_ref().map(|a| a.id.as_str())),
             int(summary.activity_at),
             int(summary.spam.into()),
+            int(reports_upto),
         ]),
     )?;
     if cursor.rows_written() > 0 {

@@ -2,6 +2,7 @@
 //! the site's conversations pushed to every connected agent.
 
 mod index;
+mod load;
 mod mentions;
 mod presence;
 mod reports;
@@ -58,6 +59,8 @@ pub struct Site {
     /// Set up (by `/setup`): until then the object answers 404 and writes nothing, so a
     /// made-up site key leaves no trace in storage.
     ready: Cell<bool>,
+    /// Requests by route and the conversations reporting lately, in memory.
+    load: std::cell::RefCell<load::Load>,
 }
 
 #[derive(serde::Deserialize)]
@@ -354,11 +357,12 @@ impl DurableObject for Site {
                 false
             }
         };
-        Site { state, env, ready: Cell::new(ready) }
+        Site { state, env, ready: Cell::new(ready), load: Default::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
+        self.load.borrow_mut().count(&path);
         if !self.ready.get() && path != "/setup" {
             return Response::error("unknown site", 404);
         }
@@ -389,6 +393,7 @@ impl DurableObject for Site {
             (Method::Get, "/tickets.csv") => tickets::csv(self),
             (Method::Post, "/verify-bot-reply") => self.verify_bot_reply(req).await,
             (Method::Get, "/usage") => usage::recent(self),
+            (Method::Get, "/load") => Response::from_json(&self.load.borrow().snapshot()),
             _ => Response::error("not found", 404),
         }
     }

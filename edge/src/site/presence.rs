@@ -16,9 +16,7 @@ CREATE TABLE IF NOT EXISTS presence (
   agent_id TEXT PRIMARY KEY, offline_since INTEGER, told INTEGER NOT NULL DEFAULT 0);
 ";
 
-fn now() -> Millis {
-    worker::Date::now().as_millis() as Millis
-}
+use crate::now;
 
 pub fn online(site: &Site, agent_id: &str) -> Result<()> {
     sql::run(

@@ -7,7 +7,7 @@ use worker::{Response, Result};
 
 use super::{Site, index, mentions, tickets, usage};
 use crate::internal::ReportBatch;
-use crate::sql::{self, int, text};
+use crate::sql::{self, text};
 
 #[derive(Deserialize)]
 struct Upto {
@@ -17,13 +17,22 @@ struct Upto {
 pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
     let id = batch.summary.id.clone();
     let sql = site.sql();
-    index::upsert(site, batch.summary)?;
-    let applied = sql::first::<Upto>(
-        &sql,
-        "SELECT reports_upto FROM conversations WHERE id = ?",
-        vec![text(&id)],
-    )?
-    .map_or(0, |r| r.reports_upto);
+    // Read only when there are records to count against it: most batches carry a summary
+    // alone, and then one statement is the whole report.
+    let applied = if batch.mentions.is_empty() && batch.usage.is_empty() {
+        0
+    } else {
+        sql::first::<Upto>(
+            &sql,
+            "SELECT reports_upto FROM conversations WHERE id = ?",
+            vec![text(&id)],
+        )?
+        .map_or(0, |r| r.reports_upto)
+    };
+    // A summary is stored only if newer than the one there, and it is computed when its batch
+    // is sent: a batch with a newer `upto` has a summary at least as new, so the two move
+    // together.
+    index::upsert(site, batch.summary, batch.upto)?;
     for ticket in batch.tickets {
         // A conversation reports only its own tickets.
         if ticket.conversation_id == id {
@@ -38,10 +47,6 @@ pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
     for (_, delta) in batch.usage.iter().filter(|(n, _)| *n > applied) {
         usage::add(site, delta)?;
     }
-    sql::run(
-        &sql,
-        "UPDATE conversations SET reports_upto = max(reports_upto, ?) WHERE id = ?",
-        vec![int(batch.upto), text(&id)],
-    )?;
-    Response::ok("applied")
+    let pace = site.load.borrow_mut().reporters.reported(&id, crate::now());
+    Response::from_json(&pace)
 }

@@ -31,9 +31,7 @@ pub const ACCESS_CHANGED: u16 = 4003;
 const CONCURRENCY: usize = 50;
 const DEADLINE_MS: u64 = 5_000;
 
-fn now() -> Millis {
-    worker::Date::now().as_millis() as Millis
-}
+use crate::now;
 
 /// Sockets a session may have into conversations the site's index does not know.
 pub const MAX_UNKNOWN: i64 = 100;

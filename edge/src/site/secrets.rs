@@ -43,9 +43,7 @@ struct Row {
     endpoint: Option<String>,
 }
 
-fn now() -> Millis {
-    worker::Date::now().as_millis() as Millis
-}
+use crate::now;
 
 fn row(site: &Site, name: &str) -> Result<Option<Row>> {
     sql::first(

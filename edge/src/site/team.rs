@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use shared::api::{Me, Member, MemberChange, NewMember};
 use shared::protocol::{AgentRef, Role};
-use worker::{Date, Request, Response, Result};
+use worker::{Request, Response, Result};
 
 use super::Site;
 use crate::api::admin::{LoginAttempt, LoginGranted, LoginHash, LoginOutcome};
@@ -79,9 +79,7 @@ fn normalize(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn now() -> i64 {
-    Date::now().as_millis() as i64
-}
+use crate::now;
 
 fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
     crate::http::finish(Err(crate::http::refuse(status, code, message)))

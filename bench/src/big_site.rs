@@ -1,0 +1,164 @@
+//! A big site: thousands of busy conversations reporting to their one site object, played by
+//! sending their report batches straight to it (through a benchmark-only route), each as the
+//! conversation object would: at once at first, then no more often than the pace the site
+//! answers with, and only when it has news (each conversation gets a message every few
+//! seconds). Conversations start over the first part of the run, as they would over a day;
+//! the rate the site receives is measured once all are running. The site also serves two
+//! inbox sockets meanwhile, as a small team watching.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde::Serialize;
+use shared::api::ConversationSummary;
+use shared::protocol::Phase;
+
+use crate::lab::{self, Lab};
+use crate::procs;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub conversations: usize,
+    /// Conversations start evenly over this long.
+    pub ramp: Duration,
+    /// Then all run for this long, measured.
+    pub steady: Duration,
+    /// Each conversation gets a message this often.
+    pub message_every: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub conversations: usize,
+    pub steady_secs: f64,
+    /// Reports the site received a second once all conversations were running.
+    pub reports_per_second: f64,
+    /// The same, per active conversation.
+    pub reports_per_conversation_second: f64,
+    /// The pace the site asked for at the end, and how many conversations it counted.
+    pub pace_ms: i64,
+    pub reporters: usize,
+    /// Reports refused or failed.
+    pub failed: usize,
+    /// The worker's CPU per report over the steady part (the route in front of the site
+    /// object included).
+    pub worker_cpu_us_per_report: f64,
+}
+
+const IN_FLIGHT: usize = 32;
+
+pub async fn run(lab: &Lab, plan: Plan) -> Row {
+    let agent = lab.agent(lab::BIG_SITE).await;
+    let _watching = (agent.inbox().await, agent.inbox().await);
+    let http = reqwest::Client::new();
+    let url: Arc<str> =
+        format!("{}/api/bench/sites/{}/reports", lab.edge.base, lab::BIG_SITE).into();
+    let started = Instant::now();
+    let n = plan.conversations;
+    // (next report due, conversation, reports sent so far)
+    let mut due: BinaryHeap<Reverse<(Duration, usize, u64)>> =
+        (0..n).map(|i| Reverse((plan.ramp.mul_f64(i as f64 / n as f64), i, 0))).collect();
+    let mut in_flight = FuturesUnordered::new();
+    let (mut sent_steady, mut failed, mut pace_ms) = (0usize, 0usize, 0i64);
+    let steady_from = plan.ramp;
+    let end = plan.ramp + plan.steady;
+    let pids: Vec<u32> = lab.workerd().into_iter().filter(|p| !procs::is_dev_proxy(*p)).collect();
+    let mut cpu_before = None;
+    loop {
+        let now = started.elapsed();
+        if cpu_before.is_none() && now >= steady_from {
+            cpu_before = Some(procs::usage(&pids));
+        }
+        if now >= end && in_flight.is_empty() {
+            break;
+        }
+        let next_due = due.peek().map(|Reverse((at, _, _))| *at);
+        let can_send = in_flight.len() < IN_FLIGHT && now < end;
+        if can_send && next_due.is_some_and(|at| at <= now) {
+            let Some(Reverse((_, i, count))) = due.pop() else { continue };
+            let body = batch(i, count + 1, started.elapsed());
+            let (http, url) = (http.clone(), url.clone());
+            in_flight.push(async move {
+                let answer = http.post(&*url).json(&body).send().await;
+                let pace = match answer {
+                    Ok(res) if res.status().is_success() => {
+                        res.json::<shared::pace::Pace>().await.ok().map(|p| p.pace_ms)
+                    }
+                    _ => None,
+                };
+                (i, count + 1, pace)
+            });
+            continue;
+        }
+        let wait = next_due.map_or(Duration::from_millis(50), |at| at.saturating_sub(now));
+        tokio::select! {
+            Some((i, count, pace)) = in_flight.next(), if !in_flight.is_empty() => {
+                let at = started.elapsed();
+                if at >= steady_from && at < end {
+                    sent_steady += 1;
+                }
+                let pace = match pace {
+                    Some(p) => { pace_ms = p; Duration::from_millis(p.max(0) as u64) }
+                    None => { failed += 1; Duration::from_secs(5) }
+                };
+                // The next report goes when the pace allows and there is news.
+                let news = plan.message_every.mul_f64(0.5 + ((i * 7919 + count as usize) % 100) as f64 / 100.0);
+                due.push(Reverse((at + pace.max(news), i, count)));
+            }
+            _ = tokio::time::sleep(wait.min(Duration::from_millis(50))) => {}
+        }
+    }
+    let cpu = cpu_before.map_or(0.0, |b| procs::usage(&pids).cpu_since(&b));
+    let load = site_load(lab, lab::BIG_SITE).await;
+    let seconds = plan.steady.as_secs_f64();
+    Row {
+        conversations: n,
+        steady_secs: seconds,
+        reports_per_second: sent_steady as f64 / seconds,
+        reports_per_conversation_second: sent_steady as f64 / seconds / n.max(1) as f64,
+        pace_ms: load["pace_ms"].as_i64().unwrap_or(pace_ms),
+        reporters: load["reporters"].as_u64().unwrap_or(0) as usize,
+        failed,
+        worker_cpu_us_per_report: cpu * 1e6 / sent_steady.max(1) as f64,
+    }
+}
+
+/// What conversation `i` reports the `count`-th time.
+fn batch(i: usize, count: u64, at: Duration) -> serde_json::Value {
+    let at_ms = at.as_millis() as i64 + 1_800_000_000_000;
+    let summary = ConversationSummary {
+        id: format!("{i:032x}"),
+        phase: Phase::Bot,
+        assignee: None,
+        ticket: None,
+        last_seq: count,
+        created_at: 1_800_000_000_000,
+        updated_at: at_ms,
+        waiting_since: None,
+        preview: format!("Message {count} of a busy conversation: where is my order?"),
+        unanswered: 1,
+        visitor_name: None,
+        tickets: 0,
+        visitor_online: true,
+        activity_at: at_ms,
+        spam: false,
+    };
+    serde_json::json!({ "upto": count, "summary": summary, "tickets": [], "mentions": [], "usage": [] })
+}
+
+/// The site object's load figures (`/api/bench/sites/{key}/load`); null when unreadable.
+pub async fn site_load(lab: &Lab, site: &str) -> serde_json::Value {
+    let url = format!("{}/api/bench/sites/{site}/load", lab.edge.base);
+    match reqwest::get(url).await {
+        Ok(res) => res.json().await.unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// All requests in a load snapshot.
+pub fn total_requests(load: &serde_json::Value) -> u64 {
+    load["requests"].as_object().into_iter().flatten().filter_map(|(_, n)| n.as_u64()).sum()
+}

@@ -1,0 +1,102 @@
+//! The pace a site object asks of the conversations that report to it.
+//!
+//! Cloudflare documents a soft limit of about 1,000 requests a second per Durable Object,
+//! past which calls fail as overloaded. Every active conversation reports to its site, so a
+//! site with thousands of busy conversations would reach it if each reported every second.
+//! The site therefore answers every report with the pace it wants: message-only reports no
+//! more often than `reporters × 1000 / REPORT_BUDGET` ms each (never under a second), where
+//! `reporters` are the conversations that reported in the last minute. Changes of state (a
+//! request for a person, a claim, an end) are not paced: they are what agents act on, and
+//! they are rare beside messages.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::Millis;
+
+/// Reports a second the site aims at, all conversations together: a fifth of the soft
+/// limit, leaving the rest to sign-ins, settings, session checks and bursts of state changes.
+pub const REPORT_BUDGET: u64 = 200;
+/// The shortest pace: a small site's inbox previews lag by at most this.
+pub const MIN_PACE_MS: Millis = 1000;
+/// A conversation counts as reporting while its last report is this recent.
+pub const REPORTER_WINDOW_MS: Millis = 60_000;
+
+/// What the site answers to a batch of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pace {
+    /// Send message-only reports no more often than this.
+    pub pace_ms: Millis,
+}
+
+/// The conversations that reported lately.
+#[derive(Debug, Default)]
+pub struct Reporters {
+    last: HashMap<String, Millis>,
+    pruned_at: Millis,
+}
+
+impl Reporters {
+    /// Notes a report from `conversation` at `now`; returns the pace to ask of it.
+    pub fn reported(&mut self, conversation: &str, now: Millis) -> Pace {
+        if let Some(at) = self.last.get_mut(conversation) {
+            *at = now;
+        } else {
+            self.last.insert(conversation.to_owned(), now);
+        }
+        // Pruned at most once a second: a scan per report would cost more than the report.
+        if now - self.pruned_at > 1000 {
+            self.last.retain(|_, at| now - *at < REPORTER_WINDOW_MS);
+            self.pruned_at = now;
+        }
+        Pace { pace_ms: self.pace_ms() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+
+    pub fn pace_ms(&self) -> Millis {
+        pace_for(self.last.len())
+    }
+}
+
+/// The pace that keeps `reporters` conversations, each reporting once per pace, within the
+/// budget.
+pub fn pace_for(reporters: usize) -> Millis {
+    let spread = reporters as u64 * 1000 / REPORT_BUDGET;
+    Millis::try_from(spread).unwrap_or(Millis::MAX).max(MIN_PACE_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pace_keeps_any_number_of_reporters_within_the_budget() {
+        assert_eq!(pace_for(0), MIN_PACE_MS);
+        assert_eq!(pace_for(200), MIN_PACE_MS);
+        assert_eq!(pace_for(2_000), 10_000);
+        assert_eq!(pace_for(10_000), 50_000);
+        for n in [1, 150, 999, 10_000, 100_000] {
+            let per_second = n as f64 * 1000.0 / pace_for(n) as f64;
+            assert!(per_second <= REPORT_BUDGET as f64, "{n} reporters: {per_second}/s");
+        }
+    }
+
+    #[test]
+    fn reporters_age_out_of_the_count() {
+        let mut r = Reporters::default();
+        for i in 0..400 {
+            r.reported(&format!("c{i}"), 5_000);
+        }
+        assert_eq!(r.pace_ms(), 2_000);
+        let pace = r.reported("c0", 5_000 + REPORTER_WINDOW_MS + 1);
+        assert_eq!(pace.pace_ms, MIN_PACE_MS, "only c0 reported in the last minute");
+    }
+}
