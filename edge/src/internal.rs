@@ -264,3 +264,45 @@ pub fn agent_from(req: &Request) -> Option<AgentIdentity> {
     let raw = req.headers().get(AGENT_HEADER).ok().flatten()?;
     serde_json::from_str(&raw).ok()
 }
+
+/// How long a Worker isolate reuses a site's public settings: a page view of a busy site
+/// then costs its site object one request per isolate every few seconds, not one each.
+/// (Open widgets hear of a change at once, by push; a page loaded within this window of a
+/// change may start with the previous settings.)
+const SITE_CONFIG_TTL_MS: shared::protocol::Millis = 5_000;
+/// Sites an isolate remembers settings for; past this it starts afresh.
+const SITE_CONFIG_MAX: usize = 1_000;
+
+thread_local! {
+    static SITE_CONFIGS: std::cell::RefCell<
+        std::collections::HashMap<String, (shared::protocol::Millis, SiteConfig)>,
+    > = Default::default();
+}
+
+/// Drops what this isolate remembers of a site's settings: they just changed here.
+pub fn forget_site_config(site_key: &str) {
+    SITE_CONFIGS.with_borrow_mut(|c| c.remove(site_key));
+}
+
+/// A site's public settings (what its widget and chat page need), from this isolate's
+/// memory when fetched in the last few seconds; `None` for a site that does not exist.
+pub async fn site_config(env: &Env, site_key: &str) -> Result<Option<SiteConfig>> {
+    let now = crate::now();
+    let cached = SITE_CONFIGS.with_borrow(|c| {
+        c.get(site_key).filter(|(at, _)| now - at < SITE_CONFIG_TTL_MS).map(|(_, s)| s.clone())
+    });
+    if cached.is_some() {
+        return Ok(cached);
+    }
+    let stub = site(env, site_key)?;
+    let fetched = ask::<(), SiteConfig>(&stub, Method::Get, "/config", None).await?;
+    if let Some(config) = &fetched {
+        SITE_CONFIGS.with_borrow_mut(|c| {
+            if c.len() >= SITE_CONFIG_MAX {
+                c.clear();
+            }
+            c.insert(site_key.to_owned(), (now, config.clone()));
+        });
+    }
+    Ok(fetched)
+}

@@ -226,7 +226,10 @@ pub async fn settings(mut req: Request, ctx: Ctx) -> ApiResult {
     let identity = serde_json::to_string(&who)?;
     let trusted = [(internal::AGENT_HEADER, identity.as_str())];
     // The site object words its own refusals (roles, a model host that needs the site's key).
-    Ok(internal::send_with(&stub, Method::Put, "/settings", Some(&settings), &trusted).await?)
+    let res =
+        internal::send_with(&stub, Method::Put, "/settings", Some(&settings), &trusted).await?;
+    internal::forget_site_config(&who.site_key);
+    Ok(res)
 }
 
 /// `GET /api/admin/secrets` and the writes under it: owners and admins only (the site object

@@ -28,6 +28,7 @@ pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let trusted = [(internal::SETUP_HEADER, token_hash.as_str())];
     let mut res =
         internal::send_with(&stub, Method::Post, "/setup", Some(&setup), &trusted).await?;
+    internal::forget_site_config(&setup.site_key);
     match res.status_code() {
         200 => {}
         400 => {

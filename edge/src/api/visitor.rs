@@ -6,7 +6,7 @@ use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
 
 use crate::api::{valid_conversation_id, valid_site_key};
 use crate::http::{ApiResult, Refused, is_websocket_upgrade, read_capped, refuse};
-use crate::internal::{self, InitConversation, SiteConfig};
+use crate::internal::{self, InitConversation};
 use crate::{crypto, limits};
 
 type Ctx = RouteContext<()>;
@@ -46,8 +46,7 @@ fn site_key(ctx: &Ctx) -> Result<String, Refused> {
 /// The site's widget settings, for a page the site allows to embed the widget. Pages on this
 /// deployment (the `/chat` page) and callers that send no `Origin` (not a browser page) pass.
 async fn widget_config(req: &Request, ctx: &Ctx, key: &str) -> Result<WidgetConfig, Refused> {
-    let stub = internal::site(&ctx.env, key)?;
-    let site = internal::ask::<(), SiteConfig>(&stub, Method::Get, "/config", None)
+    let site = internal::site_config(&ctx.env, key)
         .await?
         .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))?;
     let own = req.url()?.origin().ascii_serialization();
