@@ -37,18 +37,21 @@ pub fn measure(smoke: bool) -> Result {
     drop(worker);
     let _ = std::fs::remove_dir_all(&state);
     widget?;
-    step("edge: relay, claim races, throughput, idle sockets", || {
-        // The smoke run reuses the test build; figures worth reading need an optimised client.
-        let profile: &[&str] = if smoke { &[] } else { &["--profile", "loadgen"] };
-        run(Command::new("cargo")
-            .args(["run", "--quiet", "--package", "bench"])
-            .args(profile)
-            .arg("--")
-            .args(smoke.then_some("--smoke"))
-            .arg("--out")
-            .arg(&out)
-            .arg("--widget")
-            .arg(out.join("widget.json"))
-            .current_dir(&root))
-    })
+    step(
+        "edge: relay, claim races, throughput, big site, long conversation, chaos, idle sockets",
+        || {
+            // The smoke run reuses the test build; figures worth reading need an optimised client.
+            let profile: &[&str] = if smoke { &[] } else { &["--profile", "loadgen"] };
+            run(Command::new("cargo")
+                .args(["run", "--quiet", "--package", "bench"])
+                .args(profile)
+                .arg("--")
+                .args(smoke.then_some("--smoke"))
+                .arg("--out")
+                .arg(&out)
+                .arg("--widget")
+                .arg(out.join("widget.json"))
+                .current_dir(&root))
+        },
+    )
 }
