@@ -1,6 +1,6 @@
 //! Idle cost: many visitors with the chat open and nothing to say. Their sockets stay open
 //! while the conversation objects hibernate (workerd evicts an object 10 s after its last
-//! event when only hibernatable sockets hold it); then a few visitors speak up.
+//! event when only hibernatable sockets hold it); then 100 visitors speak up, one after another.
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +62,7 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
     tokio::time::sleep(idle_wait).await;
     let idle = procs::usage(&pids);
 
-    let probes = visitors.len().min(20);
+    let probes = visitors.len().min(100);
     let step = (visitors.len() / probes.max(1)).max(1);
     let (mut ack, mut answer) = (Samples::default(), Samples::default());
     for v in visitors.iter_mut().step_by(step).take(probes) {

@@ -51,10 +51,10 @@ pub async fn run(lab: &Lab, items: usize, idle_wait: Duration) -> Wake {
     let fill_secs = started.elapsed().as_secs_f64();
     drop((visitor, pair.agent));
     let url = agent_url(lab, &id);
-    tokio::time::sleep(idle_wait).await;
+    tokio::time::sleep(idle_wait + Duration::from_secs(10)).await;
     let cold_reconnect = open(&url, &agent.cookie, acked as u64).await;
-    // The opening set the alarm that closes sockets without a hello (10 s), which wakes the
-    // object once more: it is evicted only after that.
+    // Each wait is longer than eviction needs (10 s without events) by another 10 s: an alarm
+    // of the object (the report backstop, a hello deadline) may still wake it once.
     tokio::time::sleep(idle_wait + Duration::from_secs(10)).await;
     let cold_full = open(&url, &agent.cookie, 0).await;
     let warm_full = open(&url, &agent.cookie, 0).await;

@@ -36,6 +36,9 @@ struct Inner {
     heard_at: f64,
     waiting: Option<(f64, f64)>,
     watchdog: Option<i32>,
+    /// The watchdog's callback, kept until [`Link::stop`]: it holds the link, so forgetting
+    /// it would keep every stopped link alive.
+    tick: Option<Closure<dyn FnMut()>>,
     /// When the current socket opened, and whether the server has greeted it since: a
     /// socket that opens and is never greeted is replaced too.
     opened_at: f64,
@@ -66,6 +69,7 @@ impl Link {
             heard_at: now(),
             waiting: None,
             watchdog: None,
+            tick: None,
             opened_at: now(),
             welcomed: false,
             pinged: false,
@@ -241,8 +245,9 @@ impl Link {
             )
             .ok()
         });
-        tick.forget();
-        self.0.borrow_mut().watchdog = id;
+        let mut inner = self.0.borrow_mut();
+        inner.watchdog = id;
+        inner.tick = Some(tick);
     }
 
     fn check(&self) {
@@ -311,10 +316,11 @@ impl Link {
 
     /// Closes for good: no reconnect, no watchdog.
     pub fn stop(&self) {
-        let (ws, watchdog) = {
+        let (ws, watchdog, callbacks) = {
             let mut inner = self.0.borrow_mut();
             inner.stopped = true;
-            (inner.ws.take(), inner.watchdog.take())
+            let callbacks = (std::mem::take(&mut inner.listeners), inner.tick.take());
+            (inner.ws.take(), inner.watchdog.take(), callbacks)
         };
         if let (Some(id), Some(w)) = (watchdog, web_sys::window()) {
             w.clear_interval_with_handle(id);
@@ -322,6 +328,13 @@ impl Link {
         if let Some(ws) = ws {
             detach(&ws);
             let _ = ws.close();
+        }
+        // The callbacks hold the link: dropped, the link can go. Not now: `stop` may run
+        // inside one of them (a final close), and a closure must not be dropped while it
+        // runs.
+        let drop_later = Closure::once_into_js(move || drop(callbacks));
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback(drop_later.unchecked_ref());
         }
     }
 }

@@ -139,10 +139,17 @@ impl Inner {
                     self.preview = m.text.chars().take(PREVIEW_CHARS).collect();
                     self.visitor_text.push('\n');
                     self.visitor_text.push_str(&m.text);
-                    let excess =
-                        self.visitor_text.chars().count().saturating_sub(VISITOR_TEXT_CHARS);
-                    if excess > 0 {
-                        self.visitor_text = self.visitor_text.chars().skip(excess).collect();
+                    // Cut back to the newest VISITOR_TEXT_CHARS characters only once it has
+                    // grown to twice that in bytes: counting characters on every message made
+                    // replaying a long history quadratic in effect.
+                    if self.visitor_text.len() > 2 * VISITOR_TEXT_CHARS {
+                        let cut = self
+                            .visitor_text
+                            .char_indices()
+                            .rev()
+                            .nth(VISITOR_TEXT_CHARS - 1)
+                            .map_or(0, |(i, _)| i);
+                        self.visitor_text.drain(..cut);
                     }
                 }
             }
@@ -221,11 +228,25 @@ impl Core {
         Ok(inner)
     }
 
+    /// Rebuilds what storage holds; what only memory knows carries over (the report timer
+    /// that is running, the alarm set, sockets' rate buckets, revocations, the engine call in
+    /// flight), so a reload never starts a second timer or forgets a revocation.
     fn reload(&self) {
-        match Self::load(self.sql()) {
-            Ok(inner) => *self.inner.borrow_mut() = inner,
-            Err(e) => console_error!("conversation reload: {e}"),
-        }
+        let mut fresh = match Self::load(self.sql()) {
+            Ok(fresh) => fresh,
+            Err(e) => return console_error!("conversation reload: {e}"),
+        };
+        let mut inner = self.inner.borrow_mut();
+        fresh.outbox.carry_over(&inner.outbox);
+        fresh.buckets = std::mem::take(&mut inner.buckets);
+        fresh.revoked = std::mem::take(&mut inner.revoked);
+        fresh.config = inner.config.take();
+        fresh.bot_retry_at = inner.bot_retry_at;
+        fresh.bot_running = inner.bot_running;
+        fresh.bot_abort = inner.bot_abort.take();
+        fresh.alarm_at = inner.alarm_at;
+        fresh.hello_due = inner.hello_due;
+        *inner = fresh;
     }
 
     fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
@@ -764,6 +785,17 @@ impl Core {
     }
 }
 
+/// When the first socket that has not said hello must be closed, if any.
+fn hello_due(state: &State) -> Option<Millis> {
+    state
+        .get_websockets()
+        .iter()
+        .filter_map(|ws| Attachment::of(ws).ok().flatten())
+        .filter(|a| !a.ready && !a.closed)
+        .map(|a| a.opened_at + HELLO_DEADLINE_MS)
+        .min()
+}
+
 /// `items` in runs of at most `budget` bytes of JSON each (at least one item a run), in order:
 /// no frame of a long history is larger than that.
 fn pages(items: Vec<Item>, budget: usize) -> Vec<Vec<Item>> {
@@ -819,13 +851,7 @@ impl DurableObject for Conversation {
             console_log!("trace {id} start at {}", now());
         }
         // Sockets accepted by an earlier instance may still owe their hello.
-        inner.hello_due = state
-            .get_websockets()
-            .iter()
-            .filter_map(|ws| Attachment::of(ws).ok().flatten())
-            .filter(|a| !a.ready && !a.closed)
-            .map(|a| a.opened_at + HELLO_DEADLINE_MS)
-            .min();
+        inner.hello_due = hello_due(&state);
         sockets::answer_pings(&state);
         let sql = state.storage().sql();
         let core = Rc::new_cyclic(|me| Core {
@@ -926,8 +952,15 @@ impl DurableObject for Conversation {
         match (att.ready, frame) {
             (false, ClientFrame::Hello(hello)) => {
                 let visitor = att.is_visitor();
-                if self.hello(&ws, att, hello)? && visitor {
+                let greeted = self.hello(&ws, att, hello)?;
+                // The hello deadline moves to the next socket still owing one, if any: an
+                // alarm for nobody would wake the object (and ask its site for settings).
+                let due = hello_due(&self.state);
+                self.inner.borrow_mut().hello_due = due;
+                if greeted && visitor {
                     self.presence_changed().await?;
+                } else {
+                    self.schedule().await?;
                 }
                 Ok(())
             }

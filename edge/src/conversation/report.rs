@@ -102,6 +102,19 @@ impl Outbox {
     pub(super) fn on_start(sql: &SqlStorage) -> Outbox {
         Outbox { due: waiting(sql).then(now), ..Outbox::default() }
     }
+
+    /// After a reload: the timer that runs, the last send, failures and the site's pace are
+    /// memory's; what is due is whichever comes first.
+    pub(super) fn carry_over(&mut self, old: &Outbox) {
+        self.running = old.running;
+        self.sent_at = old.sent_at;
+        self.failures = old.failures;
+        self.pace_ms = old.pace_ms;
+        self.due = match (self.due, old.due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 fn waiting(sql: &SqlStorage) -> bool {

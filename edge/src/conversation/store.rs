@@ -87,15 +87,41 @@ pub fn init(sql: &SqlStorage, init: &InitConversation) -> Result<()> {
     )
 }
 
+/// Every item after `after`, oldest first. Read as JSON arrays built by SQLite, a page of
+/// items each: a row each would cost a JavaScript object and a conversion per item, which
+/// for a long conversation made most of the time it takes to wake. A page stays under
+/// SQLite's 2 MB limit on a value even if every item in it is as long as items get.
 pub fn items_after(sql: &SqlStorage, after: Seq) -> Result<Vec<Item>> {
-    let rows: Vec<ItemRow> = sql::rows(
-        sql,
-        "SELECT seq, at, body FROM items WHERE seq > ? ORDER BY seq",
-        vec![int(after as i64)],
-    )?;
-    rows.into_iter()
-        .map(|r| Ok(Item { seq: r.seq as Seq, at: r.at, body: serde_json::from_str(&r.body)? }))
-        .collect()
+    #[derive(Deserialize)]
+    struct Page {
+        items: String,
+    }
+    const PAGE: i64 = 50;
+    let mut items: Vec<Item> = Vec::new();
+    let mut from = after;
+    loop {
+        let page: Option<Page> = sql::first(
+            sql,
+            "SELECT json_group_array(json_object('seq', seq, 'at', at, 'body', json(body)))
+               AS items
+             FROM (SELECT seq, at, body FROM items WHERE seq > ? ORDER BY seq LIMIT ?)",
+            vec![int(from as i64), int(PAGE)],
+        )?;
+        let mut read: Vec<Item> = match page {
+            Some(p) => serde_json::from_str(&p.items)?,
+            None => Vec::new(),
+        };
+        // The subquery's order is SQLite's practice, not its promise.
+        read.sort_by_key(|i| i.seq);
+        let Some(last) = read.last().map(|i| i.seq) else { break };
+        let full = read.len() as i64 == PAGE;
+        items.append(&mut read);
+        if !full {
+            break;
+        }
+        from = last;
+    }
+    Ok(items)
 }
 
 /// The newest `limit` chat messages up to `upto` (all when `None`; by `author` kind when
