@@ -87,3 +87,28 @@ pub fn raise_file_limit() -> u64 {
     }
     lim.rlim_cur
 }
+
+/// The loopback TCP ports `pid` listens on (IPv4), read from `/proc`: its sockets' inodes
+/// matched against the kernel's table of listening sockets.
+pub fn listening_ports(pid: u32) -> Vec<u16> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    let inodes: std::collections::HashSet<String> = fds
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_string_lossy().into_owned();
+            Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local_address is HEXIP:HEXPORT, st 0A is LISTEN, inode is the tenth field.
+            let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+            (*state == "0A" && inodes.contains(*inode)).then_some(())?;
+            u16::from_str_radix(local.split(':').nth(1)?, 16).ok()
+        })
+        .collect()
+}

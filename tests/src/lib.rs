@@ -423,9 +423,20 @@ impl Visitor {
     /// [`Visitor::join`] that reports what failed instead of panicking, for load generators
     /// that stop where the machine does.
     pub async fn try_join(edge: &Edge, site: &str) -> Result<Visitor> {
+        Self::try_join_via(&edge.base, site).await
+    }
+
+    /// [`Visitor::try_join`] through the worker at `base` (http://host:port), for a load
+    /// generator that reaches the worker by another address than the harness's.
+    pub async fn try_join_via(base: &str, site: &str) -> Result<Visitor> {
         let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
-        let created = start_conversation(&edge.base, site, &first).await?;
-        Self::try_resume(edge, &created.conversation_id, &created.token, 0).await
+        let created = start_conversation(base, site, &first).await?;
+        let url = format!(
+            "{}/api/conversations/{}/ws",
+            base.replacen("http", "ws", 1),
+            created.conversation_id
+        );
+        Self::resume_at(&url, &created.conversation_id, &created.token, 0).await
     }
 
     /// Reconnects to an existing conversation, as after a reload.
@@ -441,7 +452,16 @@ impl Visitor {
         token: &str,
         last_seq: u64,
     ) -> Result<Visitor> {
-        let mut socket = Socket::try_connect(&visitor_url(edge, conversation_id), None).await?;
+        Self::resume_at(&visitor_url(edge, conversation_id), conversation_id, token, last_seq).await
+    }
+
+    async fn resume_at(
+        url: &str,
+        conversation_id: &str,
+        token: &str,
+        last_seq: u64,
+    ) -> Result<Visitor> {
+        let mut socket = Socket::try_connect(url, None).await?;
         socket.send(&hello_visitor(token, last_seq)).await;
         let welcome = match socket.try_next(PATIENCE).await {
             Some(ServerFrame::Welcome(w)) => w,
