@@ -44,7 +44,7 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
     let pids = lab.workerd();
     // Straight to the worker's own workerd: the dev proxy `wrangler dev` puts in front of it
     // (absent from a deployment) stops near 3,300 sockets. Through the proxy if not found.
-    let base = direct_base(lab).await.unwrap_or_else(|| lab.edge.base.clone());
+    let base = lab.direct_base().await.unwrap_or_else(|| lab.edge.base.clone());
     let direct = base != lab.edge.base;
     let before = procs::usage(&pids);
     let started = Instant::now();
@@ -111,19 +111,4 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
 
 fn is_bot_message(frame: &Value) -> bool {
     frame["type"] == "item" && frame["body"]["data"]["author"]["kind"] == "bot"
-}
-
-/// The address of the worker's own workerd: the loopback port of that process that serves
-/// the worker's API (its others are the inspector and a debug port).
-async fn direct_base(lab: &Lab) -> Option<String> {
-    let worker = lab.workerd().into_iter().find(|p| !procs::is_dev_proxy(*p))?;
-    for port in procs::listening_ports(worker) {
-        let base = format!("http://127.0.0.1:{port}");
-        let url = format!("{base}/api/sites/{}/config", lab::IDLE);
-        let served = reqwest::get(url).await.is_ok_and(|r| r.status().is_success());
-        if served {
-            return Some(base);
-        }
-    }
-    None
 }

@@ -69,6 +69,24 @@ impl Lab {
         agents
     }
 
+    /// The address of the worker's own workerd, past the dev proxy `wrangler dev` puts in
+    /// front of it (absent from a deployment, and the first to give way under load): the
+    /// loopback port of that process that serves the worker's API (its others are the
+    /// inspector and a debug port).
+    pub async fn direct_base(&self) -> Option<String> {
+        let worker = self.workerd().into_iter().find(|p| !procs::is_dev_proxy(*p))?;
+        // The debug port speaks another protocol and may never answer an HTTP request.
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
+        for port in procs::listening_ports(worker) {
+            let base = format!("http://127.0.0.1:{port}");
+            let url = format!("{base}/api/sites/{IDLE}/config");
+            if http.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Some(base);
+            }
+        }
+        None
+    }
+
     pub fn workerd(&self) -> Vec<u32> {
         self.edge.process_group().map(procs::workerd).unwrap_or_default()
     }

@@ -82,9 +82,6 @@ impl Report {
             ));
         }
         out.extend(self.chaos.iter().flat_map(integration::chaos::Outcome::failures));
-        if let Some(b) = self.big_site.as_ref().filter(|b| b.failed > 0) {
-            out.push(format!("big site: {} reports failed", b.failed));
-        }
         if let Some(w) = self.wake.as_ref().filter(|w| !w.complete) {
             out.push(format!("a long conversation of {} items did not come back whole", w.items));
         }
@@ -168,6 +165,9 @@ impl Report {
                 big.failed,
                 big.worker_cpu_us_per_report
             );
+            if let Some(why) = &big.first_failure {
+                let _ = writeln!(w, "  first failed report (sent again 5 s later): {why}");
+            }
         }
         if let Some(wake) = &self.wake {
             wake_table(w, wake);

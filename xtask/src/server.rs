@@ -116,7 +116,13 @@ pub fn start_with(
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     if let Some(log) = log {
-        let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        // Appended to: a worker restarted on the same state (a test, the chaos benchmark) keeps
+        // the log of its earlier runs.
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))?;
         let err = file.try_clone().map_err(|e| e.to_string())?;
         cmd.stdout(file).stderr(err);
     }
