@@ -36,12 +36,10 @@ pub fn usage(pids: &[u32]) -> Usage {
     })
 }
 
-/// Whether `pid` is the dev proxy `wrangler dev` puts in front of the worker: the worker's
-/// own workerd is the one started with an inspector. The proxy exists only in development,
-/// so its share is reported apart from the worker's.
+/// Whether `pid` (one of [`workerd`]'s) is the dev proxy `wrangler dev` puts in front of the
+/// worker. The proxy exists only in development, so its share is reported apart.
 pub fn is_dev_proxy(pid: u32) -> bool {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    !String::from_utf8_lossy(&cmdline).contains("--inspector-addr")
+    !integration::is_worker_process(pid)
 }
 
 /// This process's usage: the load generator's own cost.

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use integration::{Next, Socket, hello_agent};
+use integration::{Next, Socket};
 use serde::Serialize;
 
 use crate::lab::{self, LOST_AFTER, Lab};
@@ -89,36 +89,27 @@ async fn open(url: &str, cookie: &str, after: u64) -> Opening {
     // Timed from before the upgrade: the object is rebuilt when the upgrade reaches it.
     let started = Instant::now();
     let mut socket = Socket::connect(url, Some(cookie)).await;
-    socket.send(&hello_agent(after)).await;
-    let mut opening =
-        Opening { welcome_ms: f64::NAN, all_ms: f64::NAN, frames: 0, last_seq: 0, complete: false };
-    let mut next_seq = after + 1;
-    let mut in_order = true;
-    loop {
-        let Next::Frame(f) = socket.next_within(LOST_AFTER).await else {
-            eprintln!("wake: the opening stopped after {} frames", opening.frames);
-            return opening;
+    let Some(history) = socket.read_history(after).await else {
+        eprintln!("wake: the opening stopped before the newest item");
+        return Opening {
+            welcome_ms: f64::NAN,
+            all_ms: f64::NAN,
+            frames: 0,
+            last_seq: 0,
+            complete: false,
         };
-        let items = match f["type"].as_str() {
-            Some("welcome") => {
-                opening.welcome_ms = ms(started);
-                opening.last_seq = f["last_seq"].as_u64().unwrap_or(0);
-                f["backlog"].clone()
-            }
-            Some("backlog") => f["items"].clone(),
-            _ => continue,
-        };
-        opening.frames += 1;
-        for item in items.as_array().into_iter().flatten() {
-            in_order &= item["seq"].as_u64() == Some(next_seq);
-            next_seq += 1;
-        }
-        if next_seq > opening.last_seq {
-            opening.all_ms = ms(started);
-            opening.complete = in_order;
-            return opening;
-        }
+    };
+    Opening {
+        welcome_ms: history.welcomed_at.map_or(f64::NAN, |at| ms_between(started, at)),
+        all_ms: ms(started),
+        frames: history.frames,
+        last_seq: history.last_seq,
+        complete: history.whole_after(after),
     }
+}
+
+fn ms_between(from: Instant, to: Instant) -> f64 {
+    to.duration_since(from).as_secs_f64() * 1e3
 }
 
 fn ms(since: Instant) -> f64 {

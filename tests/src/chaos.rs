@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use shared::protocol::ClientFrame;
 
-use crate::{Agent, Edge, Next, Socket, Visitor, hello_agent, hello_visitor};
+use crate::{Agent, Edge, Next, Socket, Visitor, hello_visitor};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
@@ -299,26 +299,13 @@ fn frame(id: &str, text: &str) -> String {
 async fn stored_ids(edge: &Edge, agent: &Agent, conversation: &str) -> HashMap<String, usize> {
     let url = edge.ws_url(&format!("/api/admin/conversations/{conversation}/ws"));
     let mut socket = Socket::connect(&url, Some(&agent.cookie)).await;
-    socket.send(&hello_agent(0)).await;
+    let Some(history) = socket.read_history(0).await else {
+        panic!("the history of {conversation} did not come back whole")
+    };
     let mut ids = HashMap::new();
-    let (mut last, mut seen) = (u64::MAX, 0);
-    while seen < last {
-        let Next::Frame(f) = socket.next_within(SILENT_AFTER * 3).await else {
-            panic!("the history of {conversation} stopped after {seen} items")
-        };
-        let items = match f["type"].as_str() {
-            Some("welcome") => {
-                last = f["last_seq"].as_u64().unwrap_or(0);
-                f["backlog"].clone()
-            }
-            Some("backlog") => f["items"].clone(),
-            _ => continue,
-        };
-        for item in items.as_array().into_iter().flatten() {
-            seen = item["seq"].as_u64().unwrap_or(seen);
-            if let Some(id) = item["body"]["data"]["client_id"].as_str() {
-                *ids.entry(id.to_owned()).or_default() += 1;
-            }
+    for item in &history.items {
+        if let Some(id) = item["body"]["data"]["client_id"].as_str() {
+            *ids.entry(id.to_owned()).or_default() += 1;
         }
     }
     ids

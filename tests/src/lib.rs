@@ -149,12 +149,9 @@ impl Edge {
         let Ok(dir) = std::fs::read_dir("/proc") else { return false };
         let mut killed = false;
         for pid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
             // SAFETY: getpgid and kill take plain integers and touch no memory of ours.
             let in_group = unsafe { libc::getpgid(pid) } == group as i32;
-            let worker = String::from_utf8_lossy(&cmdline).contains("--inspector-addr");
-            if comm.trim() == "workerd" && in_group && worker {
+            if in_group && is_worker_process(pid as u32) {
                 killed |= unsafe { libc::kill(pid, libc::SIGKILL) } == 0;
             }
         }
@@ -194,6 +191,14 @@ impl Drop for Edge {
         let _ = std::fs::remove_dir_all(&self.state);
         let _ = std::fs::remove_file(self.state.with_extension("log"));
     }
+}
+
+/// Whether `pid` is the workerd that runs the worker, not the dev proxy `wrangler dev` puts in
+/// front of it: the worker's is the one started with an inspector.
+pub fn is_worker_process(pid: u32) -> bool {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    comm.trim() == "workerd" && String::from_utf8_lossy(&cmdline).contains("--inspector-addr")
 }
 
 /// A made-up client address (`CF-Connecting-IP`, which Cloudflare's edge sets and local
@@ -378,6 +383,31 @@ impl Socket {
         }
     }
 
+    /// Says hello as a teammate with `after` and reads the welcome and every backlog frame up to
+    /// the newest item; `None` if the socket went quiet or closed before that.
+    pub async fn read_history(&mut self, after: u64) -> Option<History> {
+        self.send(&hello_agent(after)).await;
+        let mut history = History { welcomed_at: None, last_seq: 0, frames: 0, items: Vec::new() };
+        loop {
+            let Next::Frame(f) = self.next_within(PATIENCE).await else { return None };
+            let items = match f["type"].as_str() {
+                Some("welcome") => {
+                    history.welcomed_at = Some(std::time::Instant::now());
+                    history.last_seq = f["last_seq"].as_u64().unwrap_or(0);
+                    f["backlog"].clone()
+                }
+                Some("backlog") => f["items"].clone(),
+                _ => continue,
+            };
+            history.frames += 1;
+            history.items.extend(items.as_array().into_iter().flatten().cloned());
+            let newest = history.items.last().and_then(|i| i["seq"].as_u64()).unwrap_or(after);
+            if newest >= history.last_seq {
+                return Some(history);
+            }
+        }
+    }
+
     /// Whether the server closed the socket within `wait`.
     pub async fn closed_within(&mut self, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;
@@ -388,6 +418,24 @@ impl Socket {
                 Ok(Some(Ok(_))) => continue,
             }
         }
+    }
+}
+
+/// What a hello brought back: the welcome and the backlog frames after it.
+pub struct History {
+    /// When the welcome arrived.
+    pub welcomed_at: Option<std::time::Instant>,
+    pub last_seq: u64,
+    pub frames: usize,
+    /// The items, as JSON, in the order they came.
+    pub items: Vec<serde_json::Value>,
+}
+
+impl History {
+    /// Whether the items are every one after `after` up to the newest, once each, in order.
+    pub fn whole_after(&self, after: u64) -> bool {
+        let seqs = self.items.iter().map(|i| i["seq"].as_u64());
+        seqs.eq((after + 1..=self.last_seq).map(Some))
     }
 }
 

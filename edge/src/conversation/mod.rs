@@ -203,7 +203,7 @@ struct FollowUp {
     note: Option<(AgentRef, String)>,
 }
 
-pub(crate) use crate::now;
+use crate::now;
 
 impl Core {
     fn sql(&self) -> &worker::SqlStorage {

@@ -87,18 +87,14 @@ impl Outbox {
     fn paced(&self) -> Millis {
         (self.sent_at + self.pace_ms.max(MESSAGE_REPORT_MS)).max(now())
     }
-}
 
-impl Outbox {
     /// When the alarm must wake for the outbox: at the next try after a failure, else a
     /// while after the send is due, should the object be reset before its timer sends (a
     /// deploy resets every object; the rows stay, and the alarm sends them).
     pub(super) fn alarm_at(&self) -> Option<Millis> {
         self.due.map(|d| if self.failures > 0 { d } else { d + BACKSTOP_MS })
     }
-}
 
-impl Outbox {
     pub(super) fn on_start(sql: &SqlStorage) -> Outbox {
         Outbox { due: waiting(sql).then(now), ..Outbox::default() }
     }
