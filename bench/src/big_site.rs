@@ -48,6 +48,11 @@ pub struct Row {
     /// The worker's CPU per report over the steady part (the route in front of the site
     /// object included).
     pub worker_cpu_us_per_report: f64,
+    /// The worker's CPU per request for the same requests at the same rate, which the site
+    /// object answers with its pace without reading them: the route's share.
+    pub route_cpu_us_per_request: f64,
+    /// The difference: what reading and applying a report costs the site object.
+    pub site_cpu_us_per_report: f64,
 }
 
 const IN_FLIGHT: usize = 32;
@@ -134,6 +139,9 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
     let cpu = cpu_before.map_or(0.0, |b| procs::usage(&pids).cpu_since(&b));
     let load = site_load(lab, lab::BIG_SITE).await;
     let seconds = plan.steady.as_secs_f64();
+    let worker_cpu_us_per_report = cpu * 1e6 / sent_steady.max(1) as f64;
+    let rate = sent_steady as f64 / seconds;
+    let route_cpu_us_per_request = floor(lab, &http, &pids, rate, plan.steady.min(FLOOR_FOR)).await;
     Row {
         conversations: n,
         steady_secs: seconds,
@@ -143,8 +151,43 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
         reporters: load["reporters"].as_u64().unwrap_or(0) as usize,
         failed,
         first_failure,
-        worker_cpu_us_per_report: cpu * 1e6 / sent_steady.max(1) as f64,
+        worker_cpu_us_per_report,
+        route_cpu_us_per_request,
+        site_cpu_us_per_report: worker_cpu_us_per_report - route_cpu_us_per_request,
     }
+}
+
+/// How long the route's floor is measured.
+const FLOOR_FOR: Duration = Duration::from_secs(10);
+
+/// The worker's CPU per request for report-sized requests at `rate` a second for `seconds`,
+/// answered by the site object without being read.
+async fn floor(
+    lab: &Lab,
+    http: &reqwest::Client,
+    pids: &[u32],
+    rate: f64,
+    time: Duration,
+) -> f64 {
+    let url = format!("{}/api/bench/sites/{}/floor", lab.edge.base, lab::BIG_SITE);
+    let total = (rate * time.as_secs_f64()).round().max(1.0) as usize;
+    let before = procs::usage(pids);
+    let started = Instant::now();
+    let answered = futures_util::stream::iter(0..total)
+        .map(|n| {
+            let (http, url) = (http.clone(), url.clone());
+            async move {
+                tokio::time::sleep_until((started + time.mul_f64(n as f64 / total as f64)).into())
+                    .await;
+                let body = batch(n, 1, started.elapsed());
+                http.post(&url).json(&body).send().await.is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .filter(|ok| std::future::ready(*ok))
+        .count()
+        .await;
+    procs::usage(pids).cpu_since(&before) * 1e6 / answered.max(1) as f64
 }
 
 /// What conversation `i` reports the `count`-th time.

@@ -53,6 +53,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .get_async("/api/bench/echo/:id/ws", h!(bench::echo))
         .get_async("/api/bench/sites/:key/load", h!(bench::site_load))
         .post_async("/api/bench/sites/:key/reports", h!(bench::site_reports))
+        .post_async("/api/bench/sites/:key/floor", h!(bench::site_floor))
         .or_else_any_method("/api/*rest", |_, _| not_found())
         .run(req, env)
         .await

@@ -68,6 +68,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/bench/echo/:id/ws", Credential),
     ("GET", "/api/bench/sites/:key/load", Credential),
     ("POST", "/api/bench/sites/:key/reports", Credential),
+    ("POST", "/api/bench/sites/:key/floor", Credential),
     ("ANY", "/api/*rest", Public),
 ];
 
@@ -503,8 +504,10 @@ async fn benchmark_routes_are_not_served_by_a_deployment() {
     assert_eq!(load.unwrap().status(), 404);
     let batch =
         serde_json::json!({ "upto": 1, "summary": {}, "tickets": [], "mentions": [], "usage": [] });
-    let url = format!("{}/api/bench/sites/{SITE}/reports", w.edge.base);
-    assert_eq!(http.post(url).json(&batch).send().await.unwrap().status(), 404);
+    for route in ["reports", "floor"] {
+        let url = format!("{}/api/bench/sites/{SITE}/{route}", w.edge.base);
+        assert_eq!(http.post(url).json(&batch).send().await.unwrap().status(), 404);
+    }
     let echo = w.edge.ws_url(&format!("/api/bench/echo/{}/ws", "0".repeat(32)));
     assert_eq!(Socket::upgrade_status(&echo, None).await, 404);
 }

@@ -46,6 +46,16 @@ pub async fn site_reports(mut req: Request, ctx: RouteContext<()>) -> ApiResult 
     Ok(internal::send(&stub, Method::Post, "/reports", Some(&batch)).await?)
 }
 
+/// `POST /api/bench/sites/{key}/floor`: the same request as `reports`, which the site object
+/// answers with its pace without reading it: what the route costs, so the bench can tell it
+/// from what applying a report costs.
+pub async fn site_floor(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    let stub = bench_site(&ctx)?;
+    let batch: internal::ReportBatch =
+        req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
+    Ok(internal::send(&stub, Method::Post, "/floor", Some(&batch)).await?)
+}
+
 fn bench_site(ctx: &RouteContext<()>) -> Result<worker::Stub, crate::http::Refused> {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));

@@ -55,6 +55,7 @@ fn route(path: &str) -> &'static str {
         "/verify-bot-reply",
         "/usage",
         "/load",
+        "/floor",
     ];
     if path.starts_with("/team") {
         return "/team";

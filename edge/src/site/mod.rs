@@ -394,6 +394,8 @@ impl DurableObject for Site {
             (Method::Post, "/verify-bot-reply") => self.verify_bot_reply(req).await,
             (Method::Get, "/usage") => usage::recent(self),
             (Method::Get, "/load") => Response::from_json(&self.load.borrow().snapshot()),
+            // The bench's floor: a report's request, answered unread (see `api::bench`).
+            (Method::Post, "/floor") => Response::from_json(&self.load.borrow().reporters.pace()),
             _ => Response::error("not found", 404),
         }
     }
