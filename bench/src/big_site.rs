@@ -162,13 +162,7 @@ const FLOOR_FOR: Duration = Duration::from_secs(10);
 
 /// The worker's CPU per request for report-sized requests at `rate` a second for `seconds`,
 /// answered by the site object without being read.
-async fn floor(
-    lab: &Lab,
-    http: &reqwest::Client,
-    pids: &[u32],
-    rate: f64,
-    time: Duration,
-) -> f64 {
+async fn floor(lab: &Lab, http: &reqwest::Client, pids: &[u32], rate: f64, time: Duration) -> f64 {
     let url = format!("{}/api/bench/sites/{}/floor", lab.edge.base, lab::BIG_SITE);
     let total = (rate * time.as_secs_f64()).round().max(1.0) as usize;
     let before = procs::usage(pids);

@@ -11,6 +11,7 @@ use crate::login::Login;
 use crate::team::Team;
 use crate::tickets::Tickets;
 use crate::{api, time};
+use wasm_bindgen::JsCast;
 
 const STYLE: &str = include_str!("style.css");
 const NOTIFY: &str = "takeover:notify";
@@ -210,6 +211,22 @@ fn Mentions(inbox: Inbox, open: Callback<String>) -> impl IntoView {
     }
 }
 
+/// Closes the conversation (the list takes the screen again on a phone) and puts focus back on
+/// its row once the list is drawn.
+fn back_to_list(selected: RwSignal<Option<String>>) {
+    let Some(id) = selected.get_untracked() else { return };
+    selected.set(None);
+    request_animation_frame(move || {
+        let row = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(&format!("button.row[data-id=\"{id}\"]")).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(row) = row {
+            let _ = row.focus();
+        }
+    });
+}
+
 #[component]
 fn InboxPage(
     inbox: Inbox,
@@ -293,7 +310,7 @@ fn InboxPage(
         }
     };
     view! {
-        <main class="inbox">
+        <main class="inbox" class:picked=move || selected.with(Option::is_some)>
             <section class="list" aria-labelledby="inbox-title">
                 <h1 id="inbox-title" class="sr-only">"Inbox"</h1>
                 <div role="tablist" aria-label="Conversations">
@@ -314,7 +331,7 @@ fn InboxPage(
                             let current = id.clone();
                             view! {
                                 <li>
-                                    <button class="row" aria-current=move || (selected.get().as_deref() == Some(current.as_str())).then_some("true")
+                                    <button class="row" data-id=current.clone() aria-current=move || (selected.get().as_deref() == Some(current.as_str())).then_some("true")
                                         on:click=move |_| selected.set(Some(id.clone()))>
                                         <span class="title">{title}</span>
                                         <span class="detail">{detail}</span>
@@ -327,7 +344,7 @@ fn InboxPage(
                 </div>
             </section>
             {move || match selected.get() {
-                Some(id) => view! { <ConversationView id me team/> }.into_any(),
+                Some(id) => view! { <ConversationView id me team back=Callback::new(move |()| back_to_list(selected))/> }.into_any(),
                 None => view! { <section class="conversation empty"><p>"Select a conversation."</p></section> }.into_any(),
             }}
         </main>

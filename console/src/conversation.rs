@@ -55,6 +55,9 @@ pub fn ConversationView(
     id: String,
     me: RwSignal<Me>,
     team: RwSignal<Vec<Member>>,
+    /// Back to the list, where the two are not side by side (a phone).
+    #[prop(optional)]
+    back: Option<Callback<()>>,
 ) -> impl IntoView {
     let items = RwSignal::new(Vec::<Item>::new());
     let state = RwSignal::new(None::<StateView>);
@@ -199,19 +202,19 @@ pub fn ConversationView(
         });
     });
 
-    let header = move || {
+    let title = move || {
         let v = visitor.get();
         let named = v.name.is_some();
-        let who = v.name.clone().unwrap_or_else(|| "Visitor".into());
+        let who = v.name.unwrap_or_else(|| "Visitor".into());
+        view! { <h2>{who}{named.then(unverified)}</h2> }
+    };
+    let details = move || {
+        let v = visitor.get();
         let (url, ua) = page.get().unwrap_or_default();
-        // Whatever the visitor or the host page said: nothing vouches for it yet.
-        let unverified = || view! { " " <span class="unverified" title="Given by the visitor or the page, not checked">"unverified"</span> };
-        let email = v.email.clone();
         view! {
-            <h2>{who}{named.then(unverified)}</h2>
             <dl class="details">
                 <dt>"Channel"</dt><dd>"Website"</dd>
-                <dt>"Email"</dt><dd>{match email {
+                <dt>"Email"</dt><dd>{match v.email {
                     Some(e) => view! { {e}{unverified()} }.into_any(),
                     None => "—".into_any(),
                 }}</dd>
@@ -223,6 +226,14 @@ pub fn ConversationView(
     };
     // Keep the newest item in view as the conversation grows.
     let scroller = NodeRef::<leptos::html::Section>::new();
+    // On a phone the list that held focus is gone: focus moves to the way back. (Hidden
+    // beside the list, the button has no layout box and is left alone.)
+    let back_button = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(el) = back_button.get().filter(|el| el.offset_parent().is_some()) {
+            let _ = el.focus();
+        }
+    });
     Effect::new(move |_| {
         let _ = items.with(Vec::len);
         if let Some(el) = scroller.get() {
@@ -235,7 +246,10 @@ pub fn ConversationView(
     view! {
         <section class="conversation" aria-label="Conversation" node_ref=scroller>
             <header class="conv-head">
-                <div>{header}</div>
+                {back.map(|back| view! {
+                    <button class="back" node_ref=back_button on:click=move |_| back.run(())>"← Inbox"</button>
+                })}
+                {title}
                 <div class="actions">
                     <span class="pill">{move || phase().map(|p| p.as_str()).unwrap_or("…")}</span>
                     <Show when=move || can_act() && claimed_by.get().is_none() && phase() == Some(Phase::Escalated)>
@@ -255,6 +269,7 @@ pub fn ConversationView(
                     <a href=transcript_text.clone() download="transcript.txt">"Text"</a>
                 </div>
             </header>
+            {details}
             <Show when=move || claimed_by.get().is_some()>
                 <p class="claimed" role="alert">{move || format!("Already claimed by {}", claimed_by.get().unwrap_or_default())}</p>
             </Show>
@@ -518,4 +533,9 @@ fn Line(item: Item) -> impl IntoView {
             }
         },
     }
+}
+
+/// Marks what the visitor or the host page said: nothing vouches for it yet.
+fn unverified() -> impl IntoView {
+    view! { " " <span class="unverified" title="Given by the visitor or the page, not checked">"unverified"</span> }
 }

@@ -197,9 +197,9 @@ test("names and emails the visitor gives are marked unverified", async () => {
     await w.say(`${tag}: is my order on its way?`);
     const agent = await Console.login(browser);
     await openAnywhere(agent, tag);
-    const header = agent.page.locator(".conv-head");
-    await header.getByText("Ana evil").waitFor();
-    assert.equal(await header.getByText("unverified").count(), 2, "name and email");
+    const pane = agent.page.getByRole("region", { name: "Conversation" });
+    await pane.locator(".conv-head").getByText("Ana evil").waitFor();
+    assert.equal(await pane.getByText("unverified").count(), 2, "name and email");
     await audit(agent.page, "a conversation with an unverified visitor");
     await shots(agent.page, "visitor-unverified");
   } finally {

@@ -55,6 +55,8 @@ test("escalate, claim, talk, note, hand back, and a second cycle makes a second 
     // Two tickets, in the tickets list and in the exports.
     await agent.button("Tickets").click();
     await agent.page.locator("tr", { hasText: tag }).first().waitFor();
+    // The second ticket's row names the tag once its summary (made at hand-back) arrives.
+    await agent.page.locator("tr", { hasText: tag }).nth(1).waitFor();
     assert.equal(await agent.page.locator("tr", { hasText: tag }).count(), 2);
     const id = await w.conversationId();
     const text = await agent.page.evaluate(async (id) =>

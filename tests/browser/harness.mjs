@@ -138,10 +138,11 @@ export class Agent {
 export class Console {
   /**
    * `lag` (ms) holds back what the server sends on conversation sockets, as a slow network
-   * would: two agents then both see "Claim" long enough to click it at once.
+   * would: two agents then both see "Claim" long enough to click it at once. `device` is the
+   * browser context's options (a phone's viewport).
    */
-  static async login(browser, email = env.email, password = env.password, lag = 0) {
-    const context = await browser.newContext();
+  static async login(browser, email = env.email, password = env.password, lag = 0, device = {}) {
+    const context = await browser.newContext(device);
     if (lag) {
       await context.routeWebSocket(/\/api\/admin\/conversations\/.*\/ws$/, (ws) => {
         const server = ws.connectToServer();

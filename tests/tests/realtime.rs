@@ -244,3 +244,46 @@ async fn pipelined_bursts_into_fifty_fresh_conversations_are_all_acknowledged_an
     }
     assert!(missing.is_empty(), "the inbox never showed the last message of {missing:?}");
 }
+
+/// A change agents act on is not held behind the pace of message-only reports: an agent's
+/// hand-back right after a reported message reaches the inbox at once, not when the next
+/// paced report may go (the report timer, asleep until then, is woken).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_of_state_is_not_held_behind_a_paced_report() {
+    let edge = Edge::start();
+    let site = edge.site("urgent", &[("ana@t.test", "Ana", "responder")]);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let mut inbox = ana.inbox().await;
+    inbox.until_json("the snapshot", |v| v["type"] == "snapshot").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let id = visitor.conversation_id.clone();
+    // Held by a person, so the AI's answers stay out of the timing.
+    let (mut desk, _) = ana.open(&id).await;
+    desk.send(&ClientFrame::Claim).await;
+    inbox
+        .until_json("the claim", |v| {
+            v["type"] == "upsert" && v["id"] == id && v["phase"] == "active"
+        })
+        .await;
+    let seq = visitor.say("m1", "Where is my parcel?").await;
+    inbox
+        .until_json("the message's report", |v| {
+            v["type"] == "upsert" && v["id"] == id && v["last_seq"].as_u64() >= Some(seq)
+        })
+        .await;
+    // The next message-only report may go a second after that one (`MESSAGE_REPORT_MS`):
+    // this message waits for it, and the hand-back must not.
+    let reported = std::time::Instant::now();
+    visitor.say("m2", "It has not arrived.").await;
+    desk.send(&ClientFrame::HandBack).await;
+    inbox
+        .until_json("the hand-back", |v| {
+            v["type"] == "upsert" && v["id"] == id && v["phase"] == "bot"
+        })
+        .await;
+    let took = reported.elapsed();
+    assert!(
+        took < Duration::from_millis(700),
+        "the hand-back reached the inbox {took:?} after the last report, as a paced one would"
+    );
+}

@@ -16,6 +16,8 @@
 //! and a timer in memory sends within the second without a storage write per message; the
 //! alarm is set too, later, for an object reset before its timer ran.
 
+use std::task::Poll;
+
 use serde::Deserialize;
 use shared::api::ConversationSummary;
 use shared::protocol::Millis;
@@ -60,6 +62,14 @@ struct Row {
     body: String,
 }
 
+/// How the timer's sleep ended.
+#[derive(PartialEq)]
+enum Slept {
+    Out,
+    /// Something must go before the sleep's end.
+    Woken,
+}
+
 /// Where the outbox's sending stands, in memory.
 #[derive(Default)]
 pub(super) struct Outbox {
@@ -80,6 +90,9 @@ pub(super) struct Outbox {
     /// How often the site wants message-only reports (`shared::pace`); it says so in every
     /// answer.
     pace_ms: Millis,
+    /// The timer, while it sleeps until `due`: woken when something must go sooner (a
+    /// request for a person queued while a message waits for the pace).
+    sleeper: Option<std::task::Waker>,
 }
 
 impl Outbox {
@@ -110,6 +123,11 @@ impl Outbox {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // A sleeping timer looks again: it may have to go sooner, and it then waits on this
+        // outbox, not the one dropped.
+        if let Some(timer) = &old.sleeper {
+            timer.wake_by_ref();
+        }
     }
 }
 
@@ -147,7 +165,11 @@ impl Core {
             let at = if urgent { now() } else { outbox.paced() };
             // A failing site is not asked more often because more happened meanwhile.
             if outbox.failures == 0 || outbox.due.is_none() {
+                let sooner = outbox.due.is_none_or(|d| at < d);
                 outbox.due = Some(outbox.due.map_or(at, |d| d.min(at)));
+                if sooner && let Some(timer) = outbox.sleeper.take() {
+                    timer.wake();
+                }
             }
         }
         self.send_reports();
@@ -171,13 +193,32 @@ impl Core {
                 }
                 let Some(due) = core.inner.borrow().outbox.due else { break };
                 let wait = due - now();
-                if wait > 0 {
-                    worker::Delay::from(std::time::Duration::from_millis(wait as u64)).await;
+                if wait > 0 && core.sleep_until_due(due, wait).await == Slept::Woken {
+                    continue;
                 }
                 core.flush_reports().await;
             }
             core.inner.borrow_mut().outbox.running = false;
         });
+    }
+
+    /// Sleeps `wait` ms, until `due`, unless something queued meanwhile must go sooner.
+    async fn sleep_until_due(&self, due: Millis, wait: Millis) -> Slept {
+        let mut delay =
+            std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(wait as u64)));
+        std::future::poll_fn(|cx| {
+            if delay.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Slept::Out);
+            }
+            let mut inner = self.inner.borrow_mut();
+            if inner.outbox.due.is_none_or(|d| d < due) {
+                inner.outbox.sleeper = None;
+                return Poll::Ready(Slept::Woken);
+            }
+            inner.outbox.sleeper = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
     }
 
     /// Sends the outbox once; afterwards `due` says when to send again, if ever.

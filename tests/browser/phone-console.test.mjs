@@ -1,0 +1,120 @@
+// The console on a 390×800 phone: one column, the list, then a conversation over the whole
+// screen with its actions and composer in view and a way back; on a desktop the two sit side
+// by side and the conversation's header and composer stay in view while the messages scroll.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AxeBuilder } from "@axe-core/playwright";
+import { Console, Widget, launch, screenshot, unique, env } from "./harness.mjs";
+
+const PHONE = { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true };
+
+async function axe(page, name) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
+  assert.deepEqual(found, [], `axe violations on ${name}`);
+}
+
+/** Whether `locator` lies wholly inside the viewport. */
+async function inView(page, locator) {
+  const box = await locator.boundingBox();
+  const { width, height } = page.viewportSize();
+  return box !== null && box.x >= 0 && box.y >= 0 && box.x + box.width <= width + 0.5
+    && box.y + box.height <= height + 0.5;
+}
+
+/** How far the page scrolls sideways (0: nothing sticks out). */
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+test("on a phone the console is one column: list, conversation, back", async () => {
+  const browser = await launch();
+  try {
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("phone");
+    await w.say(`${tag}: my parcel is lost, please get me a human`);
+    await w.text("Waiting for support agent to join").waitFor();
+
+    const agent = await Console.login(browser, env.email, env.password, 0, PHONE);
+    const page = agent.page;
+    await agent.row(tag).waitFor();
+    assert.equal(await page.getByText("Select a conversation.").isVisible(), false,
+      "no empty pane beside the list");
+    assert.ok((await agent.row(tag).boundingBox()).width > 330, "the list has the width");
+    assert.equal(await overflow(page), 0);
+    await axe(page, "the phone inbox");
+    await screenshot(page, "phone-console-inbox");
+
+    await agent.row(tag).click();
+    const back = agent.button("← Inbox");
+    await back.waitFor();
+    assert.ok(await back.evaluate((b) => b === document.activeElement), "focus on the way back");
+    const pane = page.getByRole("region", { name: "Conversation" });
+    assert.deepEqual(Object.values(await pane.boundingBox()), [0, 0, 390, 800]);
+    assert.ok(await inView(page, agent.button("Claim")), "Claim on screen");
+    await screenshot(page, "phone-console-pending");
+
+    await back.click();
+    await agent.row(tag).waitFor();
+    assert.equal(await pane.count(), 0, "the conversation is closed");
+    assert.ok(await agent.row(tag).evaluate((r) => r === document.activeElement),
+      "focus back on the conversation's row");
+
+    await agent.row(tag).click();
+    await agent.button("Claim").click();
+    const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
+    await reply.waitFor();
+    assert.ok(await inView(page, reply), "the reply box on screen");
+    assert.ok((await reply.boundingBox()).width > 300, "the reply box has the width");
+    await agent.write("Reply", "Hello from a phone, let me look into it.");
+    await w.text("Hello from a phone, let me look into it.").waitFor();
+    assert.ok(await inView(page, agent.button("Hand back to AI")), "Hand back on screen");
+    assert.equal(await overflow(page), 0);
+    await axe(page, "a conversation on a phone");
+    await screenshot(page, "phone-console-conversation");
+    await back.click();
+
+    await agent.button("Settings").click();
+    await page.getByRole("button", { name: "Save settings" }).waitFor();
+    assert.equal(await overflow(page), 0, "settings fit the phone's width");
+    await screenshot(page, "phone-console-settings");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("on a desktop the conversation's header and composer stay in view", async () => {
+  const browser = await launch();
+  try {
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("sticky");
+    await w.say(`${tag}: a person please`);
+    await w.text("Waiting for support agent to join").waitFor();
+
+    const agent = await Console.login(browser, env.email, env.password, 0, { viewport: { width: 1300, height: 900 } });
+    const page = agent.page;
+    await agent.open("Pending", tag);
+    await agent.button("Claim").click();
+    assert.equal(await agent.button("← Inbox").isVisible(), false, "no way back beside the list");
+    const list = await page.locator("section.list").boundingBox();
+    const pane = page.getByRole("region", { name: "Conversation" });
+    assert.ok((await pane.boundingBox()).x > list.x + list.width, "list and conversation side by side");
+    for (let n = 1; n <= 25; n++) {
+      await agent.write("Internal note", `${tag} note ${n}: checking the courier's tracking page`);
+    }
+    await page.locator("li.bubble.note", { hasText: "note 25:" }).waitFor();
+    const scroller = await pane.evaluate((el) => el.scrollHeight > el.clientHeight);
+    assert.ok(scroller, "the messages overflow the pane");
+    for (const where of ["top", "bottom"]) {
+      await pane.evaluate((el, w) => { el.scrollTop = w === "top" ? 0 : el.scrollHeight; }, where);
+      assert.ok(await inView(page, agent.button("Hand back to AI")), `Hand back in view at the ${where}`);
+      assert.ok(await inView(page, page.getByRole("textbox", { name: /Internal note/ })),
+        `the composer in view at the ${where}`);
+    }
+    await pane.evaluate((el) => { el.scrollTop = el.scrollHeight / 2; });
+    const head = await page.locator(".conv-head").boundingBox();
+    const box = await pane.boundingBox();
+    assert.ok(Math.abs(head.y - box.y) < 1, `the header at the pane's top (${head.y} vs ${box.y})`);
+    await screenshot(page, "console-sticky-header");
+  } finally {
+    await browser.close();
+  }
+});
