@@ -125,6 +125,9 @@ fn Console(
         dropped,
     ));
     on_cleanup(move || socket.with_value(takeover_client::Link::stop));
+    // The tab says how many wait, so a teammate in another tab sees it.
+    Effect::new(move |_| set_title(inbox.count(Phase::Escalated)));
+    on_cleanup(|| set_title(0));
     let team = RwSignal::new(Vec::<Member>::new());
     spawn_local(async move {
         if let Ok(list) = api::team().await {
@@ -211,6 +214,16 @@ fn Mentions(inbox: Inbox, open: Callback<String>) -> impl IntoView {
     }
 }
 
+fn set_title(pending: usize) {
+    let title = match pending {
+        0 => "Takeover console".to_owned(),
+        n => format!("({n} waiting) Takeover console"),
+    };
+    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+        d.set_title(&title);
+    }
+}
+
 /// Closes the conversation (the list takes the screen again on a phone) and puts focus back on
 /// its row once the list is drawn.
 fn back_to_list(selected: RwSignal<Option<String>>) {
@@ -264,7 +277,7 @@ fn InboxPage(
     let rows = move || -> Vec<(String, String, String)> {
         let my_id = me.with(|m| m.agent.id.clone());
         let summary = |c: ConversationSummary, detail: String| {
-            let who = c.visitor_name.clone().unwrap_or_else(|| "Visitor".into());
+            let who = c.visitor_name.clone().unwrap_or_else(|| shared::names::friendly(&c.id));
             let online = if c.visitor_online { " (online)" } else { "" };
             (c.id, format!("{who}{online} — {}", c.preview), detail)
         };

@@ -202,10 +202,11 @@ pub fn ConversationView(
         });
     });
 
+    let friendly = shared::names::friendly(&id);
     let title = move || {
         let v = visitor.get();
         let named = v.name.is_some();
-        let who = v.name.unwrap_or_else(|| "Visitor".into());
+        let who = v.name.unwrap_or_else(|| friendly.clone());
         view! { <h2>{who}{named.then(unverified)}</h2> }
     };
     let details = move || {
@@ -391,7 +392,20 @@ fn Composer(
     let stop_when_idle = move || stop_when_idle_after(typing, last_key, send);
     // Only the agent holding the conversation replies; anyone who can act writes notes.
     // Taking the conversation switches to replying, losing it to notes.
-    Effect::new(move |_| mode.set(if mine.get() { Mode::Reply } else { Mode::Note }));
+    // Taking it also puts the cursor in the reply box, where the agent's next keys belong.
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |was: Option<bool>| {
+        let now = mine.get();
+        mode.set(if now { Mode::Reply } else { Mode::Note });
+        if now && was == Some(false) {
+            request_animation_frame(move || {
+                if let Some(el) = input.get_untracked() {
+                    let _ = el.focus();
+                }
+            });
+        }
+        now
+    });
     let submit = move || {
         let text = draft.get_untracked();
         if text.trim().is_empty() || outgoing.with_untracked(Option::is_some) {
@@ -429,7 +443,7 @@ fn Composer(
                     if let Some(s) = crate::app::storage() { let _ = s.set_item(ENTER_SENDS, if on { "true" } else { "false" }); }
                 }/>"Enter sends (else Ctrl/⌘+Enter)"</label>
             </div>
-            <textarea aria-label=label placeholder=label prop:value=move || draft.get()
+            <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get()
                 on:input=move |e| {
                     draft.set(event_target_value(&e));
                     last_key.set_value(js_sys::Date::now());

@@ -35,7 +35,7 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
                                 TicketStatus::Open if mine => "On you",
                                 TicketStatus::Open => "Open",
                             };
-                            let customer = t.customer_name.clone().or(t.customer_email.clone()).unwrap_or_else(|| "Visitor".into());
+                            let customer = t.customer_name.clone().or(t.customer_email.clone()).unwrap_or_else(|| shared::names::friendly(&t.conversation_id));
                             let id = t.conversation_id.clone();
                             view! {
                                 <tr>

@@ -1,6 +1,8 @@
 // The console on a 390×800 phone: one column, the list, then a conversation over the whole
 // screen with its actions and composer in view and a way back; on a desktop the two sit side
-// by side and the conversation's header and composer stay in view while the messages scroll.
+// by side and the conversation's header and composer stay in view while the messages scroll;
+// the tab's title counts who waits, visitors with no name get a friendly one, and Claim puts
+// the cursor in the reply box.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AxeBuilder } from "@axe-core/playwright";
@@ -81,7 +83,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
   }
 });
 
-test("on a desktop the conversation's header and composer stay in view", async () => {
+test("on a desktop: header and composer in view, the waiting count in the tab, names, focus", async () => {
   const browser = await launch();
   try {
     const w = await Widget.open(await browser.newContext());
@@ -91,8 +93,22 @@ test("on a desktop the conversation's header and composer stay in view", async (
 
     const agent = await Console.login(browser, env.email, env.password, 0, { viewport: { width: 1300, height: 900 } });
     const page = agent.page;
-    await agent.open("Pending", tag);
+    // The tab counts who waits; a visitor with no name has a friendly one, the same in the
+    // list and the conversation.
+    await agent.row(tag).waitFor();
+    const pending = await agent.tab("Pending").locator(".count").textContent();
+    assert.equal(await page.title(), `(${pending} waiting) Takeover console`);
+    const title = await agent.row(tag).locator(".title").textContent();
+    const name = title.split(" (online)")[0];
+    assert.match(name, /^[A-Z][a-z]+ [A-Z][a-z]+$/, `a friendly name, not "Visitor": ${title}`);
+    await agent.row(tag).click();
+    await page.locator(".conv-head h2", { hasText: name }).waitFor();
     await agent.button("Claim").click();
+    const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
+    await reply.waitFor();
+    await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Reply to the visitor");
+    const fewer = pending === "1" ? "Takeover console" : `(${pending - 1} waiting) Takeover console`;
+    await page.waitForFunction((t) => document.title === t, fewer);
     assert.equal(await agent.button("← Inbox").isVisible(), false, "no way back beside the list");
     const list = await page.locator("section.list").boundingBox();
     const pane = page.getByRole("region", { name: "Conversation" });
