@@ -44,7 +44,7 @@ test("escalate, claim, talk, note, hand back, and a second cycle makes a second 
 
     // Second cycle: the agent takes over from the AI on their own.
     await agent.button("Take over").click();
-    await w.text("Waiting for support agent to join").waitFor();
+    await w.page.locator("li.event", { hasText: "Demo Owner joined the conversation" }).nth(1).waitFor();
     await agent.write("Reply", "One more thing from me.");
     await w.text("You're now chatting with a human").waitFor();
     await agent.button("Hand back to AI").click();

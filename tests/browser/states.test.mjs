@@ -25,14 +25,18 @@ test("the visitor sees each state of the cycle, twice over", async () => {
     await agent.open(id);
     await agent.claim();
     await w.text(`${agent.me.agent.name} joined the conversation`).waitFor();
-    // Joined but silent: still waiting.
-    assert.equal(await w.text("Waiting for support agent to join").count(), 1);
+    // Joined: one state at a time. The spinner goes at the claim, not at the person's first
+    // words, and the header names who is here.
+    await w.text("You're now chatting with a human").waitFor();
+    assert.equal(await w.text("Waiting for support agent to join").count(), 0);
+    const header = w.page.locator("header");
+    assert.equal((await header.locator(".with").textContent()), agent.me.agent.name);
+    assert.equal((await header.locator(".avatar").textContent()), "DO");
+    await screenshot(w.page, "states-2b-joined");
 
     await agent.typing(true);
     await w.text(`${agent.me.agent.name} is typing…`).waitFor();
     await agent.say("Hello from a person");
-    await w.text("You're now chatting with a human").waitFor();
-    await w.text("Waiting for support agent to join").waitFor({ state: "detached" });
     const bubble = w.page.locator("li.bubble.agent", { hasText: "Hello from a person" });
     await bubble.waitFor();
     assert.match(await bubble.textContent(), /DO\s*Demo Owner/);
@@ -46,15 +50,16 @@ test("the visitor sees each state of the cycle, twice over", async () => {
     await w.text(`${agent.me.agent.name} left the conversation`).waitFor();
     await w.text("AI resumed").waitFor();
     await w.text("You're now chatting with a human").waitFor({ state: "detached" });
+    assert.equal(await w.page.locator("header .with").count(), 0, "nobody named once the AI is back");
     assert.equal(await w.page.locator("li.bubble.bot").count(), 1, "no AI answer while paused");
 
     // The AI is back, and a second cycle shows the same states.
     await w.say("How do I reset my password?");
     await w.text("Forgot password").waitFor();
     await agent.claim();
-    await w.text("Waiting for support agent to join").waitFor();
-    await agent.say("Back again");
     await w.text("You're now chatting with a human").waitFor();
+    await agent.say("Back again");
+    await w.page.locator("li.bubble.agent", { hasText: "Back again" }).waitFor();
     await screenshot(w.page, "states-4-second-cycle");
   } finally {
     await browser.close();

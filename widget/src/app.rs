@@ -196,27 +196,13 @@ pub fn App(
             && visitor_messages.get() >= threshold
             && !offer_form()
     };
-    // From escalation (or a takeover) until the agent's first message, the visitor waits.
-    let agent_spoke = Memo::new(move |_| {
-        chat.items.with(|items| {
-            for item in items.iter().rev() {
-                match &item.body {
-                    ItemBody::Message(m) if matches!(m.author, Author::Agent(_)) => return true,
-                    ItemBody::Event(Event::AgentJoined { .. } | Event::Escalated { .. }) => {
-                        return false;
-                    }
-                    _ => {}
-                }
-            }
-            false
-        })
+    // One state at a time: waiting for a person, then (from the claim, not the person's first
+    // words) with that person, named with their initials in the header.
+    let waiting = move || phase.get() == Some(Phase::Escalated) && !left_message();
+    let with_human = move || phase.get() == Some(Phase::Active);
+    let agent = Memo::new(move |_| {
+        chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
     });
-    let waiting = move || match phase.get() {
-        Some(Phase::Escalated) => !left_message(),
-        Some(Phase::Active) => !agent_spoke.get(),
-        _ => false,
-    };
-    let with_human = move || phase.get() == Some(Phase::Active) && agent_spoke.get();
     let title = move || config.with(|c| c.as_ref().map(|c| c.title.clone()).unwrap_or_default());
     let color = move || {
         config.with(|c| c.as_ref().map(|c| c.color.clone()).unwrap_or_else(|| "#0f766e".into()))
@@ -273,7 +259,15 @@ pub fn App(
             }
         >
             <header>
-                <h2>{title}</h2>
+                <div class="heading">
+                    {move || agent.get().map(|name| view! {
+                        <span class="avatar" aria-hidden="true">{initials(&name)}</span>
+                    })}
+                    <div>
+                        <h2>{title}</h2>
+                        {move || agent.get().map(|name| view! { <p class="with">{name}</p> })}
+                    </div>
+                </div>
                 <Show when=move || !page>
                     <button class="close" type="button" aria-label=move || t().close on:click=move |_| close()>
                         <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor"
