@@ -214,6 +214,13 @@ fn Mentions(inbox: Inbox, open: Callback<String>) -> impl IntoView {
     }
 }
 
+/// Puts `text` on the clipboard; `done` hears whether the browser let it.
+pub fn copy_text(text: &str, done: impl FnOnce(bool) + 'static) {
+    let Some(w) = web_sys::window() else { return done(false) };
+    let promise = w.navigator().clipboard().write_text(text);
+    spawn_local(async move { done(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()) });
+}
+
 fn set_title(pending: usize) {
     let title = match pending {
         0 => "Takeover console".to_owned(),

@@ -443,6 +443,9 @@ fn Composer(
                     if let Some(s) = crate::app::storage() { let _ = s.set_item(ENTER_SENDS, if on { "true" } else { "false" }); }
                 }/>"Enter sends (else Ctrl/⌘+Enter)"</label>
             </div>
+            <Show when=move || !mine.get()>
+                <p class="hint">"Replying is for whoever holds the conversation: what you write here is an internal note, seen by the team only."</p>
+            </Show>
             <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get()
                 on:input=move |e| {
                     draft.set(event_target_value(&e));

@@ -138,9 +138,8 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
         apply(status, message, call, Some("The previous secret no longer works."));
     };
     let copy = move |_| {
-        if let (Some(secret), Some(w)) = (shown.get_untracked(), web_sys::window()) {
-            let _ = w.navigator().clipboard().write_text(&secret);
-            message.set(Some((true, "Copied.".into())));
+        if let Some(secret) = shown.get_untracked() {
+            crate::app::copy_text(&secret, move |ok| message.set(Some(copied(ok))));
         }
     };
     let current =
@@ -180,5 +179,14 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
                 {move || message.get().map(|(_, m)| m)}
             </p>
         </div>
+    }
+}
+
+/// What a Copy button says when done.
+pub fn copied(ok: bool) -> (bool, String) {
+    if ok {
+        (true, "Copied.".into())
+    } else {
+        (false, "The browser did not allow copying: select the text and copy it.".into())
     }
 }

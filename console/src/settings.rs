@@ -75,6 +75,7 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
         let key = me.with(|m| m.site_key.clone());
         format!(r#"<script async src="{origin}/widget/embed.js" data-site-key="{key}"></script>"#)
     };
+    let copy_status = RwSignal::new(None::<(bool, String)>);
     let faq_rows = move || {
         settings.with(|s| {
             s.as_ref()
@@ -146,9 +147,9 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
                             let (i, entry) = row;
                             view! {
                                 <div class="qa">
-                                    <label>{format!("Question {}", i + 1)} <input prop:value=entry.question.clone()
+                                    <label>{format!("Question {}", i + 1)} <input required placeholder="What visitors ask, e.g. How long does delivery take?" prop:value=entry.question.clone()
                                         on:change=move |e| { let v = event_target_value(&e); edit(&|s| if let Some(x) = s.faq.get_mut(i) { x.question = v.clone() }) }/></label>
-                                    <label>{format!("Answer {}", i + 1)} <textarea prop:value=entry.answer.clone()
+                                    <label>{format!("Answer {}", i + 1)} <textarea required placeholder="The answer the AI gives" prop:value=entry.answer.clone()
                                         on:change=move |e| { let v = event_target_value(&e); edit(&|s| if let Some(x) = s.faq.get_mut(i) { x.answer = v.clone() }) }></textarea></label>
                                     <button type="button" class="danger" on:click=move |_| edit(&|s| { if i < s.faq.len() { s.faq.remove(i); } })>
                                         {format!("Remove question {}", i + 1)}
@@ -157,7 +158,7 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
                             }
                         }
                     </For>
-                    <button type="button" on:click=move |_| edit(&|s| s.faq.push(FaqEntry { question: "New question".into(), answer: "Its answer".into() }))>"Add a question"</button>
+                    <button type="button" on:click=move |_| edit(&|s| s.faq.push(FaqEntry { question: String::new(), answer: String::new() }))>"Add a question"</button>
                 </fieldset>
                 <button type="submit" class="primary">"Save settings"</button>
             </form>
@@ -165,6 +166,12 @@ pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
             <h2>"Embed"</h2>
             <label>"Paste this into your site's HTML"
                 <textarea readonly rows="2" prop:value=snippet></textarea></label>
+            <p class="save-row">
+                <button type="button" on:click=move |_| crate::app::copy_text(&snippet(), move |ok| copy_status.set(Some(crate::secrets::copied(ok))))>"Copy snippet"</button>
+                <span role="status" class:error=move || copy_status.with(|c| c.as_ref().is_some_and(|(ok, _)| !ok))>
+                    {move || copy_status.get().map(|(_, m)| m)}
+                </span>
+            </p>
             <h2>"AI usage"</h2>
             <table>
                 <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">"AI replies"</th><th scope="col">"Tokens"</th></tr></thead>

@@ -52,6 +52,8 @@ test("on a phone the console is one column: list, conversation, back", async () 
     const pane = page.getByRole("region", { name: "Conversation" });
     assert.deepEqual(Object.values(await pane.boundingBox()), [0, 0, 390, 800]);
     assert.ok(await inView(page, agent.button("Claim")), "Claim on screen");
+    const noteOnly = page.getByText("what you write here is an internal note", { exact: false });
+    assert.ok(await noteOnly.isVisible(), "before a claim the composer says it writes notes");
     await screenshot(page, "phone-console-pending");
 
     await back.click();
@@ -65,6 +67,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
     const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
     await reply.waitFor();
     assert.ok(await inView(page, reply), "the reply box on screen");
+    assert.equal(await noteOnly.count(), 0, "once claimed, replies");
     assert.ok((await reply.boundingBox()).width > 300, "the reply box has the width");
     await agent.write("Reply", "Hello from a phone, let me look into it.");
     await w.text("Hello from a phone, let me look into it.").waitFor();
