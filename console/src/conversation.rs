@@ -261,7 +261,9 @@ pub fn ConversationView(
                     </Show>
                     <Show when=move || can_act() && mine()>
                         <Reassign team me send=Callback::new(move |agent_id| send(ClientFrame::Reassign { agent_id }))/>
-                        <button on:click=move |_| send(ClientFrame::HandBack)>"Hand back to AI"</button>
+                        <HandBack delivered
+                            say=Callback::new(move |(id, frame)| send_message(id, frame))
+                            hand_back=Callback::new(move |()| send(ClientFrame::HandBack))/>
                     </Show>
                     <Show when=can_close>
                         <CloseMenu send=Callback::new(move |spam| send(ClientFrame::End { spam }))/>
@@ -287,6 +289,65 @@ pub fn ConversationView(
                 <NameModal save=save_name cancel=Callback::new(move |()| ask_name.set(false))/>
             </Show>
         </section>
+    }
+}
+
+/// "Hand back to AI", then optional closing words to the visitor, sent (and stored) before
+/// the conversation goes back to the AI, so they are the person's last words.
+#[component]
+fn HandBack(
+    delivered: RwSignal<Option<String>>,
+    say: Callback<(String, ClientFrame)>,
+    hand_back: Callback<()>,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let words = RwSignal::new(String::new());
+    let awaiting = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(id) = delivered.get() else { return };
+        if awaiting.get_value().as_deref() == Some(id.as_str()) {
+            awaiting.set_value(None);
+            asking.set(false);
+            words.set(String::new());
+            hand_back.run(());
+        }
+    });
+    // The closing words are what the agent types next.
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if asking.get() {
+            request_animation_frame(move || {
+                if let Some(el) = input.get_untracked() {
+                    let _ = el.focus();
+                }
+            });
+        }
+    });
+    let confirm = move || {
+        let text = words.get_untracked().trim().to_owned();
+        if text.is_empty() {
+            asking.set(false);
+            hand_back.run(());
+        } else if awaiting.get_value().is_none() {
+            let id = client_id();
+            awaiting.set_value(Some(id.clone()));
+            say.run((id.clone(), ClientFrame::Send { client_id: id, text }));
+        }
+    };
+    view! {
+        <Show when=move || asking.get() fallback=move || view! {
+            <button on:click=move |_| asking.set(true)>"Hand back to AI"</button>
+        }>
+            <form class="confirm hand-back" aria-label="Hand back to the AI"
+                on:submit=move |e| { e.prevent_default(); confirm() }>
+                <label>"Closing words to the visitor (optional)"
+                    <input node_ref=input maxlength="4000" placeholder="e.g. Glad I could help! The assistant is here if you need anything else."
+                        prop:value=move || words.get() on:input=move |e| words.set(event_target_value(&e))/>
+                </label>
+                <button type="submit" class="primary">"Hand back"</button>
+                <button type="button" on:click=move |_| asking.set(false)>"Cancel"</button>
+            </form>
+        </Show>
     }
 }
 

@@ -35,8 +35,11 @@ test("escalate, claim, talk, note, hand back, and a second cycle makes a second 
     await w.page.locator("li.bubble.agent", { hasText: "Refund issued" }).waitFor();
     assert.equal(await w.text("VIP", false).count(), 0, "the note never reaches the visitor");
 
-    await agent.button("Hand back to AI").click();
+    // Closing words go to the visitor, stored before the AI resumes: the person's last words.
+    await agent.handBack("Glad I could help, the assistant takes it from here.");
     await w.text("AI resumed").waitFor();
+    const last = await w.page.locator("li.bubble").evaluateAll((all) => all.map((b) => b.textContent));
+    assert.match(last.at(-1), /Glad I could help/, "the closing words are the last bubble before the AI");
     await agent.page.locator(".separator", { hasText: "AI resumed" }).waitFor();
     await w.say("Do you offer gift cards?");
     await w.text("digital gift cards", false).waitFor();
@@ -47,7 +50,7 @@ test("escalate, claim, talk, note, hand back, and a second cycle makes a second 
     await w.page.locator("li.event", { hasText: "Demo Owner joined the conversation" }).nth(1).waitFor();
     await agent.write("Reply", "One more thing from me.");
     await w.text("You're now chatting with a human").waitFor();
-    await agent.button("Hand back to AI").click();
+    await agent.handBack();
     await w.page.locator("li.event", { hasText: "AI resumed" }).nth(1).waitFor();
     assert.equal(await agent.page.locator(".separator", { hasText: "Live chat" }).count(), 2);
     await screenshot(agent.page, "console-two-cycles");

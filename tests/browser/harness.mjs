@@ -178,6 +178,13 @@ export class Console {
     await box.press("Enter");
   }
 
+  /** Hands the open conversation back to the AI, with closing words if any. */
+  async handBack(words = "") {
+    await this.button("Hand back to AI").click();
+    if (words) await this.page.getByLabel("Closing words to the visitor (optional)").fill(words);
+    await this.button("Hand back").click();
+  }
+
   /** Adds a teammate through the API, as the signed-in owner; returns their password. */
   async addTeammate(email, name, role) {
     const password = `pw-${Math.random().toString(36).slice(2)}-long`;

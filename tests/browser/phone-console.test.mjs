@@ -75,6 +75,13 @@ test("on a phone the console is one column: list, conversation, back", async () 
     assert.equal(await overflow(page), 0);
     await axe(page, "a conversation on a phone");
     await screenshot(page, "phone-console-conversation");
+    await agent.button("Hand back to AI").click();
+    const words = page.getByLabel("Closing words to the visitor (optional)");
+    assert.ok(await inView(page, words), "the closing words on screen");
+    await page.waitForFunction(() => document.activeElement?.closest("label")?.textContent.startsWith("Closing words"));
+    await screenshot(page, "phone-console-hand-back");
+    await agent.button("Cancel").click();
+    await agent.button("Hand back to AI").waitFor();
     await back.click();
 
     await agent.button("Settings").click();
