@@ -8,6 +8,7 @@ use shared::protocol::Phase;
 use crate::conversation::ConversationView;
 use crate::inbox::Inbox;
 use crate::login::Login;
+use crate::route::{self, Page};
 use crate::team::Team;
 use crate::tickets::Tickets;
 use crate::{api, time};
@@ -15,15 +16,6 @@ use wasm_bindgen::JsCast;
 
 const STYLE: &str = include_str!("style.css");
 const NOTIFY: &str = "takeover:notify";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Page {
-    Inbox,
-    Tickets,
-    Team,
-    Settings,
-    Account,
-}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -137,6 +129,7 @@ fn Console(
 
     let page = RwSignal::new(Page::Inbox);
     let selected = RwSignal::new(None::<String>);
+    route::sync(page, selected);
     let open = Callback::new(move |id: String| {
         selected.set(Some(id));
         page.set(Page::Inbox);

@@ -8,6 +8,7 @@ mod app;
 mod conversation;
 mod inbox;
 mod login;
+mod route;
 mod rules;
 mod secrets;
 mod settings;
