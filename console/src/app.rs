@@ -224,6 +224,45 @@ fn set_title(pending: usize) {
     }
 }
 
+/// One line of the inbox list.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Row {
+    id: String,
+    title: String,
+    detail: String,
+    /// Whether the visitor has the chat open (unknown for resolved tickets).
+    online: Option<bool>,
+    urgency: Urgency,
+}
+
+/// How long a visitor has waited for a person, as the list colours it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Urgency {
+    Calm,
+    /// Past two minutes.
+    Long,
+    /// Past five.
+    Late,
+}
+
+impl Urgency {
+    fn of(waited_ms: i64) -> Urgency {
+        match waited_ms {
+            ..120_000 => Urgency::Calm,
+            120_000..300_000 => Urgency::Long,
+            _ => Urgency::Late,
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            Urgency::Calm => "",
+            Urgency::Long => "long",
+            Urgency::Late => "late",
+        }
+    }
+}
+
 /// Closes the conversation (the list takes the screen again on a phone) and puts focus back on
 /// its row once the list is drawn.
 fn back_to_list(selected: RwSignal<Option<String>>) {
@@ -274,24 +313,35 @@ fn InboxPage(
             </button>
         }
     };
-    let rows = move || -> Vec<(String, String, String)> {
+    let rows = move || -> Vec<Row> {
         let my_id = me.with(|m| m.agent.id.clone());
-        let summary = |c: ConversationSummary, detail: String| {
+        let row = |c: ConversationSummary, detail: String, urgency: Urgency| {
             let who = c.visitor_name.clone().unwrap_or_else(|| shared::names::friendly(&c.id));
             let online = if c.visitor_online { " (online)" } else { "" };
-            (c.id, format!("{who}{online} — {}", c.preview), detail)
+            Row {
+                title: format!("{who}{online} — {}", c.preview),
+                id: c.id,
+                detail,
+                online: Some(c.visitor_online),
+                urgency,
+            }
+        };
+        // Visitors still here first: they are the ones a reply reaches now.
+        let here_first = |mut list: Vec<ConversationSummary>| {
+            list.sort_by_key(|c| !c.visitor_online);
+            list
         };
         match tab.get() {
-            Tab::Pending => inbox
-                .pending()
+            Tab::Pending => here_first(inbox.pending())
                 .into_iter()
                 .map(|c| {
-                    let waited = time::ago(c.waiting_since.unwrap_or(c.updated_at), now.get());
-                    summary(c, format!("waiting {waited}"))
+                    let since = c.waiting_since.unwrap_or(c.updated_at);
+                    let waited = time::ago(since, now.get());
+                    let urgency = Urgency::of(now.get() - since);
+                    row(c, format!("waiting {waited}"), urgency)
                 })
                 .collect(),
-            Tab::Active => inbox
-                .by_phase(Phase::Active)
+            Tab::Active => here_first(inbox.by_phase(Phase::Active))
                 .into_iter()
                 .filter(|c| !on_me.get() || c.assignee.as_ref().is_some_and(|a| a.id == my_id))
                 .map(|c| {
@@ -301,13 +351,12 @@ fn InboxPage(
                     } else {
                         String::new()
                     };
-                    summary(c, format!("with {who}{unread}"))
+                    row(c, format!("with {who}{unread}"), Urgency::Calm)
                 })
                 .collect(),
-            Tab::Live => inbox
-                .by_phase(Phase::Bot)
+            Tab::Live => here_first(inbox.by_phase(Phase::Bot))
                 .into_iter()
-                .map(|c| summary(c, "AI answering".into()))
+                .map(|c| row(c, "AI answering".into(), Urgency::Calm))
                 .collect(),
             Tab::Resolved => inbox
                 .resolved()
@@ -317,7 +366,13 @@ fn InboxPage(
                         || "resolved".to_owned(),
                         |a| format!("resolved by {}", a.name),
                     );
-                    (t.conversation_id, t.subject, by)
+                    Row {
+                        id: t.conversation_id,
+                        title: t.subject,
+                        detail: by,
+                        online: None,
+                        urgency: Urgency::Calm,
+                    }
                 })
                 .collect(),
         }
@@ -340,14 +395,17 @@ fn InboxPage(
                 <ul>
                     <For each=rows key=|r| r.clone() let:row>
                         {
-                            let (id, title, detail) = row;
+                            let Row { id, title, detail, online, urgency } = row;
                             let current = id.clone();
                             view! {
                                 <li>
                                     <button class="row" data-id=current.clone() aria-current=move || (selected.get().as_deref() == Some(current.as_str())).then_some("true")
                                         on:click=move |_| selected.set(Some(id.clone()))>
-                                        <span class="title">{title}</span>
-                                        <span class="detail">{detail}</span>
+                                        <span class="title">
+                                            {online.map(|on| view! { <span class=if on { "dot online" } else { "dot away" } aria-hidden="true"></span> })}
+                                            {title}
+                                        </span>
+                                        <span class=format!("detail {}", urgency.class())>{detail}</span>
                                     </button>
                                 </li>
                             }
@@ -361,5 +419,19 @@ fn InboxPage(
                 None => view! { <section class="conversation empty"><p>"Select a conversation."</p></section> }.into_any(),
             }}
         </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Urgency;
+
+    #[test]
+    fn a_wait_turns_long_after_two_minutes_and_late_after_five() {
+        assert!(Urgency::of(0) == Urgency::Calm);
+        assert!(Urgency::of(119_999) == Urgency::Calm);
+        assert!(Urgency::of(120_000) == Urgency::Long);
+        assert!(Urgency::of(299_999) == Urgency::Long);
+        assert!(Urgency::of(300_000) == Urgency::Late);
     }
 }

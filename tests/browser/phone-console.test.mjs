@@ -111,6 +111,7 @@ test("on a desktop: header and composer in view, the waiting count in the tab, n
     const title = await agent.row(tag).locator(".title").textContent();
     const name = title.split(" (online)")[0];
     assert.match(name, /^[A-Z][a-z]+ [A-Z][a-z]+$/, `a friendly name, not "Visitor": ${title}`);
+    await agent.row(tag).locator(".dot.online").waitFor();
     await agent.row(tag).click();
     await page.locator(".conv-head h2", { hasText: name }).waitFor();
     await agent.button("Claim").click();
@@ -140,6 +141,12 @@ test("on a desktop: header and composer in view, the waiting count in the tab, n
     const box = await pane.boundingBox();
     assert.ok(Math.abs(head.y - box.y) < 1, `the header at the pane's top (${head.y} vs ${box.y})`);
     await screenshot(page, "console-sticky-header");
+
+    // The visitor leaves: the dot says so.
+    await w.page.close();
+    await agent.tab("Active").click();
+    await agent.row(tag).locator(".dot.away").waitFor();
+    await screenshot(page, "console-visitor-left");
   } finally {
     await browser.close();
   }
