@@ -4,17 +4,10 @@
 // photographed at desktop and phone sizes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AxeBuilder } from "@axe-core/playwright";
-import { Console, Widget, env, launch, screenshot, unique } from "./harness.mjs";
+import { audit, Console, env, launch, screenshot, unique, Widget } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 800 };
 const DESKTOP = { width: 1300, height: 900 };
-
-async function audit(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
-  assert.deepEqual(found, [], `axe violations on ${name}`);
-}
 
 /** Screenshots at both sizes, leaving the page at desktop size. */
 async function shots(page, name) {

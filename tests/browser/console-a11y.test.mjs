@@ -1,14 +1,7 @@
 // axe finds nothing on the console's pages: sign-in, inbox, a conversation, tickets, team.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AxeBuilder } from "@axe-core/playwright";
-import { Console, Widget, env, launch, screenshot, unique } from "./harness.mjs";
-
-async function audit(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
-  assert.deepEqual(found, [], `axe violations on the ${name} page`);
-}
+import { audit, Console, env, launch, screenshot, unique, Widget } from "./harness.mjs";
 
 test("the console's pages have no axe violations", async () => {
   const browser = await launch();
@@ -16,7 +9,7 @@ test("the console's pages have no axe violations", async () => {
     const signIn = await (await browser.newContext()).newPage();
     await signIn.goto(`${env.base}/admin`);
     await signIn.getByRole("button", { name: "Sign in" }).waitFor();
-    await audit(signIn, "sign-in");
+    await audit(signIn, "the sign-in page");
 
     const w = await Widget.open(await browser.newContext());
     const tag = unique("axe");

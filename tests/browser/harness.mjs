@@ -2,6 +2,8 @@
 // worker that `cargo xtask test` started and seeded (its URL and login come in the environment).
 // One page object for the visitor's widget and one driver for an agent over the real API.
 import { chromium } from "playwright-core";
+import { AxeBuilder } from "@axe-core/playwright";
+import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -27,6 +29,14 @@ export async function launch() {
 export async function screenshot(page, name) {
   mkdirSync(env.artifacts, { recursive: true });
   await page.screenshot({ path: join(env.artifacts, `${name}.png`) });
+}
+
+/** Fails with axe's findings on `page` (only inside `within`, a selector, when given). */
+export async function audit(page, what, within) {
+  const builder = new AxeBuilder({ page });
+  const result = await (within ? builder.include(within) : builder).analyze();
+  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
+  assert.deepEqual(found, [], `axe violations on ${what}`);
 }
 
 /** The visitor's side: the demo page (or any page) with the widget. */

@@ -5,16 +5,9 @@
 // the cursor in the reply box.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AxeBuilder } from "@axe-core/playwright";
-import { Console, Widget, launch, screenshot, unique, env } from "./harness.mjs";
+import { audit, Console, env, launch, screenshot, unique, Widget } from "./harness.mjs";
 
 const PHONE = { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true };
-
-async function axe(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
-  assert.deepEqual(found, [], `axe violations on ${name}`);
-}
 
 /** Whether `locator` lies wholly inside the viewport. */
 async function inView(page, locator) {
@@ -42,7 +35,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
       "no empty pane beside the list");
     assert.ok((await agent.row(tag).boundingBox()).width > 330, "the list has the width");
     assert.equal(await overflow(page), 0);
-    await axe(page, "the phone inbox");
+    await audit(page, "the phone inbox");
     await screenshot(page, "phone-console-inbox");
 
     await agent.row(tag).click();
@@ -73,7 +66,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
     await w.text("Hello from a phone, let me look into it.").waitFor();
     assert.ok(await inView(page, agent.button("Hand back to AI")), "Hand back on screen");
     assert.equal(await overflow(page), 0);
-    await axe(page, "a conversation on a phone");
+    await audit(page, "a conversation on a phone");
     await screenshot(page, "phone-console-conversation");
     await agent.button("Hand back to AI").click();
     const words = page.getByLabel("Closing words to the visitor (optional)");
