@@ -203,6 +203,11 @@ pub fn ConversationView(
     });
 
     let friendly = shared::names::friendly(&id);
+    // The visitor's bubbles carry the name the header shows.
+    let visitor_label = {
+        let friendly = friendly.clone();
+        Signal::derive(move || visitor.with(|v| v.name.clone()).unwrap_or_else(|| friendly.clone()))
+    };
     let title = move || {
         let v = visitor.get();
         let named = v.name.is_some();
@@ -279,7 +284,7 @@ pub fn ConversationView(
             <p class="error" role="alert">{move || error.get()}</p>
             <ol class="timeline" aria-live="polite">
                 <For each=move || items.get() key=|i| i.seq let:item>
-                    <Line item/>
+                    <Line item visitor=visitor_label/>
                 </For>
             </ol>
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
@@ -567,7 +572,7 @@ fn name(a: &AgentRef) -> String {
 }
 
 #[component]
-fn Line(item: Item) -> impl IntoView {
+fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
     let at = time::clock(item.at);
     match item.body {
         ItemBody::Message(m) => {
@@ -576,7 +581,12 @@ fn Line(item: Item) -> impl IntoView {
                 Author::Bot => "bubble bot",
                 Author::Agent(_) => "bubble agent",
             };
-            view! { <li class=class><span class="who">{who(&m.author)}" · "{at}</span>{m.text}</li> }.into_any()
+            let author = m.author.clone();
+            let label = move || match &author {
+                Author::Visitor => visitor.get(),
+                other => who(other),
+            };
+            view! { <li class=class><span class="who">{label}" · "{at}</span>{m.text}</li> }.into_any()
         }
         ItemBody::Note(m) => view! {
             <li class="bubble note"><span class="who">"Internal note · "{who(&m.author)}" · "{at}</span>{m.text}</li>

@@ -19,6 +19,8 @@ test("out of hours the visitor leaves name, email and message for the team", asy
     await w.panel.getByRole("button", { name: "Talk to a human" }).click();
     await w.text("We're closed right now: leave us a note.").waitFor();
     const form = w.panel.locator("form.contact");
+    assert.equal(await form.getByLabel("Message").inputValue(), "Do you have a size guide?",
+      "the question the visitor asked is carried into the form");
     await form.getByLabel("Your name").fill("Mara Visitor");
     await form.getByLabel("Email").fill("mara@example.com");
     await form.getByLabel("Message").fill("Please send me the size guide for kids.");

@@ -107,6 +107,7 @@ test("on a desktop: header and composer in view, the waiting count in the tab, n
     await agent.row(tag).locator(".dot.online").waitFor();
     await agent.row(tag).click();
     await page.locator(".conv-head h2", { hasText: name }).waitFor();
+    await page.locator("li.bubble.visitor .who", { hasText: name }).first().waitFor();
     await agent.button("Claim").click();
     const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
     await reply.waitFor();

@@ -181,6 +181,16 @@ pub fn App(
     let offer_form = move || {
         phase.get() == Some(Phase::Bot) && last_event.with(|e| matches!(e, Some(Event::OutOfHours)))
     };
+    let last_asked = move || {
+        chat.items
+            .with_untracked(|items| {
+                items.iter().rev().find_map(|i| match &i.body {
+                    ItemBody::Message(m) if m.author == Author::Visitor => Some(m.text.clone()),
+                    _ => None,
+                })
+            })
+            .unwrap_or_default()
+    };
     let left_message = move || {
         phase.get() == Some(Phase::Escalated)
             && last_event.with(|e| matches!(e, Some(Event::Escalated { offline: true, .. })))
@@ -313,7 +323,7 @@ pub fn App(
                 <div class="banner" role="status">{move || t().message_left}</div>
             </Show>
             <Show when=offer_form>
-                <ContactForm t=Signal::derive(t) send=leave_message/>
+                <ContactForm t=Signal::derive(t) send=leave_message asked=last_asked()/>
             </Show>
             <Show when=with_human>
                 <div class="banner" role="status">{move || t().with_human}</div>
@@ -409,9 +419,14 @@ pub struct Form {
 
 /// Outside business hours: name, email and message for the team, who answer by email.
 #[component]
-fn ContactForm(t: Signal<&'static Texts>, send: impl Fn(Form) + Copy + 'static) -> impl IntoView {
+fn ContactForm(
+    t: Signal<&'static Texts>,
+    send: impl Fn(Form) + Copy + 'static,
+    /// What the visitor last asked: the team's message starts from it.
+    asked: String,
+) -> impl IntoView {
     let (name, email, text) =
-        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(asked));
     let field = |value: RwSignal<String>| move |ev| value.set(event_target_value(&ev));
     view! {
         <form class="contact" on:submit=move |ev| {
