@@ -120,3 +120,15 @@ pub async fn save_settings(
 pub async fn usage() -> Result<Vec<shared::api::Usage>, Failed> {
     read(Request::get("/api/admin/usage").send().await.map_err(|e| e.to_string())?).await
 }
+
+pub async fn availability() -> Result<shared::api::Availability, Failed> {
+    let res = Request::get("/api/admin/me/availability").send().await;
+    read(res.map_err(|e| e.to_string())?).await
+}
+
+pub async fn set_availability(
+    csrf: &str,
+    set: shared::api::Availability,
+) -> Result<shared::api::Availability, Failed> {
+    send(Request::put("/api/admin/me/availability"), csrf, Some(&set)).await
+}

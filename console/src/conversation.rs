@@ -604,9 +604,10 @@ fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
             .into_any(),
             other => {
                 let text = match other {
-                    Event::Escalated { offline: true, .. } => "The visitor left a message out of hours (pending ticket)".to_owned(),
+                    Event::Escalated { offline: true, .. } => "The visitor left a message through the contact form (pending ticket)".to_owned(),
                     Event::Escalated { by: EscalatedBy::Visitor, .. } => "The visitor asked for a person".to_owned(),
-                    Event::OutOfHours => "A person was asked for out of hours: the contact form was offered".to_owned(),
+                    Event::OutOfHours { unstaffed: true, .. } => "A person was asked for while nobody was available: the contact form was offered".to_owned(),
+                    Event::OutOfHours { .. } => "A person was asked for out of hours: the contact form was offered".to_owned(),
                     Event::Unclaimed => "Nobody claimed in time: the AI resumed".to_owned(),
                     Event::Requeued { agent } => format!("{} went offline: back to Pending", name(&agent)),
                     Event::Escalated { reason, .. } => format!("The AI handed over{}", reason.map(|r| format!(": {r}")).unwrap_or_default()),

@@ -5,6 +5,7 @@
 mod account;
 mod api;
 mod app;
+mod availability;
 mod conversation;
 mod inbox;
 mod login;

@@ -3,7 +3,7 @@
 //! origins allowed to embed the widget.
 
 use leptos::prelude::*;
-use shared::api::SiteSettings;
+use shared::api::{SiteSettings, WhenNobodyAvailable};
 use shared::hours::{BusinessHours, Opening};
 use shared::texts::{Texts, english};
 
@@ -53,6 +53,18 @@ pub fn Takeover(draft: Draft) -> impl IntoView {
             <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.show_button)
                 on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.show_button = on) }/>
                 "Show the \"Talk to a human\" button"</label>
+            <label>"When a visitor asks for a person and no teammate is available (nobody has the console open, or all are Away)"
+                <select prop:value=move || if read(draft, |s| s.takeover.when_nobody_available == WhenNobodyAvailable::Wait) { "wait" } else { "leave_message" }
+                    on:change=move |e| {
+                        let wait = event_target_value(&e) == "wait";
+                        edit(draft, |s| s.takeover.when_nobody_available = if wait { WhenNobodyAvailable::Wait } else { WhenNobodyAvailable::LeaveMessage });
+                    }>
+                    <option value="leave_message">"Offer the contact form at once"</option>
+                    <option value="wait">"Let them wait for someone to come online"</option>
+                </select></label>
+            <label>"Tell waiting visitors we usually reply within (minutes, 0 = estimate from the team's recent claims)"
+                <input type="number" min="0" max="1440" prop:value=move || read(draft, |s| minutes(s.takeover.usual_wait_secs))
+                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.usual_wait_secs = m * 60) }/></label>
             <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
                 <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
                     on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m * 60) }/></label>

@@ -27,6 +27,8 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .post_async("/api/admin/logout", h!(admin::logout))
         .get_async("/api/admin/me", h!(admin::me))
         .patch_async("/api/admin/me", h!(admin::team))
+        .get_async("/api/admin/me/availability", h!(admin::availability))
+        .put_async("/api/admin/me/availability", h!(admin::availability))
         .get_async("/api/admin/team", h!(admin::team))
         .post_async("/api/admin/team", h!(admin::team))
         .patch_async("/api/admin/team/:id", h!(admin::team))

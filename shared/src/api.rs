@@ -88,6 +88,14 @@ pub struct TakeoverSettings {
     /// off.
     #[serde(default)]
     pub assignee_offline_secs: u32,
+    /// What a visitor asking for a person meets when no teammate who can answer is
+    /// available (none has a console open, or all are Away).
+    #[serde(default)]
+    pub when_nobody_available: WhenNobodyAvailable,
+    /// "Usually replies in", in seconds, told to a waiting visitor; 0 estimates it from the
+    /// team's recent claims.
+    #[serde(default)]
+    pub usual_wait_secs: u32,
 }
 
 impl Default for TakeoverSettings {
@@ -97,8 +105,27 @@ impl Default for TakeoverSettings {
             show_button: true,
             unclaimed_timeout_secs: 0,
             assignee_offline_secs: 0,
+            when_nobody_available: WhenNobodyAvailable::default(),
+            usual_wait_secs: 0,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenNobodyAvailable {
+    /// The contact form at once: nobody waits for a person who is not there.
+    #[default]
+    LeaveMessage,
+    /// Wait anyway (the unclaimed timeout, if set, ends the wait).
+    Wait,
+}
+
+/// A teammate's own availability: `GET`/`PUT /api/admin/me/availability`. Away teammates
+/// (and those with no console open) are not offered to visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Availability {
+    pub away: bool,
 }
 
 /// Which AI answers the site's visitors.
@@ -154,6 +181,15 @@ pub struct BotConfig {
     pub takeover: TakeoverSettings,
     /// Within business hours at the time of asking.
     pub open_now: bool,
+    /// Someone who can answer is available (or the site keeps visitors waiting anyway).
+    #[serde(default = "yes")]
+    pub staffed: bool,
+    /// When business hours begin again, while closed.
+    #[serde(default)]
+    pub back_at: Option<Millis>,
+    /// What a visitor asking for a person is told to expect, in seconds.
+    #[serde(default)]
+    pub expected_wait_secs: Option<u32>,
 }
 
 impl Default for BotConfig {
@@ -163,6 +199,9 @@ impl Default for BotConfig {
             engine: Engine::Faq,
             takeover: TakeoverSettings::default(),
             open_now: true,
+            staffed: true,
+            back_at: None,
+            expected_wait_secs: None,
         }
     }
 }
@@ -304,6 +343,9 @@ pub struct Ticket {
     pub customer_email: Option<String>,
     pub opened_at: Millis,
     pub resolved_at: Option<Millis>,
+    /// How long the visitor waited for the claim that opened it, from asking for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_ms: Option<Millis>,
 }
 
 /// A conversation's whole record, for export: `GET /api/admin/conversations/{id}/transcript`.

@@ -108,6 +108,38 @@ impl BusinessHours {
         }
         Ok(false)
     }
+
+    /// When the next opening begins, if the schedule is closed at `now`: what "We're back …"
+    /// tells a visitor. `None` while open, when disabled, or with no opening in the week.
+    pub fn next_opening(&self, now: Millis) -> Result<Option<Millis>, HoursError> {
+        if self.is_open(now)? {
+            return Ok(None);
+        }
+        let zone = self.zone()?;
+        let Some(local) = zone.timestamp_millis_opt(now).single() else { return Ok(None) };
+        let openings = self.weekly.iter().map(Opening::parse).collect::<Result<Vec<_>, _>>()?;
+        // Eight days: today's later openings, then every weekday once, then today's again.
+        let soonest = (0..=7)
+            .filter_map(|ahead| local.date_naive().checked_add_days(chrono::Days::new(ahead)))
+            .flat_map(|date| {
+                openings
+                    .iter()
+                    .filter(move |(day, ..)| *day == date.weekday())
+                    .filter_map(move |(_, start, _)| starts_at(&zone, date.and_time(*start)))
+            })
+            .filter(|at| *at > now)
+            .min();
+        Ok(soonest)
+    }
+}
+
+/// A local wall-clock time as an instant; in a spring-forward gap, the first valid minute after.
+fn starts_at(zone: &Tz, local: chrono::NaiveDateTime) -> Option<Millis> {
+    (0..=120)
+        .find_map(|minutes| {
+            zone.from_local_datetime(&(local + chrono::Duration::minutes(minutes))).earliest()
+        })
+        .map(|t| t.timestamp_millis())
 }
 
 #[cfg(test)]
@@ -164,6 +196,44 @@ mod tests {
         assert!(!h.is_open(utc(2026, 11, 7, 1, 0)).unwrap());
         h.enabled = false;
         assert!(h.is_open(utc(2026, 11, 7, 1, 0)).unwrap());
+    }
+
+    #[test]
+    fn the_next_opening_is_found_across_weekends_and_zones() {
+        let h = weekdays("Europe/Berlin", "09:00", "17:00");
+        // Friday 27 March 2026 18:00 CET: back Monday 30 March 09:00 CEST (07:00 UTC).
+        assert_eq!(h.next_opening(utc(2026, 3, 27, 17, 0)).unwrap(), Some(utc(2026, 3, 30, 7, 0)));
+        // Tuesday 31 March 06:00 CEST: back the same day at 09:00.
+        assert_eq!(h.next_opening(utc(2026, 3, 31, 4, 0)).unwrap(), Some(utc(2026, 3, 31, 7, 0)));
+        // Open now: nothing to announce.
+        assert_eq!(h.next_opening(utc(2026, 3, 31, 8, 0)).unwrap(), None);
+        let mut split = weekdays("Asia/Tokyo", "09:00", "12:00");
+        split.weekly.push(Opening {
+            day: "mon".into(),
+            start: "13:00".into(),
+            end: "18:00".into(),
+        });
+        // Monday 2 November 2026 12:30 in Tokyo: back at 13:00 the same day (04:00 UTC).
+        assert_eq!(
+            split.next_opening(utc(2026, 11, 2, 3, 30)).unwrap(),
+            Some(utc(2026, 11, 2, 4, 0))
+        );
+        let never = BusinessHours { enabled: true, time_zone: "UTC".into(), weekly: vec![] };
+        assert_eq!(never.next_opening(utc(2026, 11, 2, 3, 30)).unwrap(), None);
+        let disabled = BusinessHours { enabled: false, ..never };
+        assert_eq!(disabled.next_opening(utc(2026, 11, 2, 3, 30)).unwrap(), None);
+    }
+
+    #[test]
+    fn an_opening_in_the_spring_gap_starts_at_the_first_real_minute() {
+        // Sunday 29 March 2026 in Berlin: 02:00–03:00 does not exist.
+        let h = BusinessHours {
+            enabled: true,
+            time_zone: "Europe/Berlin".into(),
+            weekly: vec![Opening { day: "sun".into(), start: "02:30".into(), end: "05:00".into() }],
+        };
+        // Saturday 28 March 23:00 UTC (midnight CET): back at 03:00 CEST, 01:00 UTC.
+        assert_eq!(h.next_opening(utc(2026, 3, 28, 23, 0)).unwrap(), Some(utc(2026, 3, 29, 1, 0)));
     }
 
     #[test]

@@ -18,4 +18,5 @@ pub mod signing;
 pub mod summary;
 pub mod texts;
 pub mod validate;
+pub mod wait;
 pub mod watchdog;

@@ -78,13 +78,27 @@ pub struct Rules {
     pub takeover: bool,
     /// Within business hours now; outside them, asking for a person offers the contact form.
     pub open: bool,
+    /// Someone can answer now (or the site keeps visitors waiting regardless); otherwise
+    /// asking for a person offers the contact form.
+    pub staffed: bool,
+    /// When business hours begin again, while closed.
+    pub back_at: Option<Millis>,
+    /// What a visitor asking for a person is told to expect, in seconds.
+    pub expected_wait_secs: Option<u32>,
     /// Nobody claimed within this long: the visitor is told and the AI resumes.
     pub unclaimed_after: Option<Millis>,
 }
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { takeover: true, open: true, unclaimed_after: None }
+        Rules {
+            takeover: true,
+            open: true,
+            staffed: true,
+            back_at: None,
+            expected_wait_secs: None,
+            unclaimed_after: None,
+        }
     }
 }
 
@@ -120,6 +134,8 @@ pub enum Effect {
         agent: Option<AgentRef>,
         at: Millis,
         offline: bool,
+        /// How long the visitor waited for this claim, from asking for a person.
+        waited: Option<Millis>,
     },
     /// The ticket waits for an agent again.
     UnassignTicket {
@@ -330,7 +346,7 @@ impl Conversation {
                     Event::Reassigned { to, .. } => PhaseState::Active(to.clone()),
                     Event::AgentLeft { .. } => return,
                     // The offer of the contact form is the answer to the visitor's turn.
-                    Event::OutOfHours => {
+                    Event::OutOfHours { .. } => {
                         self.last_bot_seq = item.seq;
                         return;
                     }
@@ -449,7 +465,8 @@ impl Conversation {
         Ok(self.ask_for_person(now, EscalatedBy::Visitor, None))
     }
 
-    /// Escalates within business hours; outside them, offers the contact form instead.
+    /// Escalates when someone can answer; out of hours or with nobody available, offers the
+    /// contact form instead.
     fn ask_for_person(
         &mut self,
         now: Millis,
@@ -457,9 +474,15 @@ impl Conversation {
         reason: Option<String>,
     ) -> Vec<Effect> {
         if !self.rules.open {
-            return vec![self.event(now, Event::OutOfHours)];
+            let closed = Event::OutOfHours { back_at: self.rules.back_at, unstaffed: false };
+            return vec![self.event(now, closed)];
         }
-        let escalated = self.event(now, Event::Escalated { by, reason, offline: false });
+        if !self.rules.staffed {
+            return vec![self.event(now, Event::OutOfHours { back_at: None, unstaffed: true })];
+        }
+        let expected_wait_secs = self.rules.expected_wait_secs;
+        let escalated = Event::Escalated { by, reason, offline: false, expected_wait_secs };
+        let escalated = self.event(now, escalated);
         vec![escalated, Effect::StateChanged(self.view())]
     }
 
@@ -488,13 +511,18 @@ impl Conversation {
             text,
         });
         let [stored, ack] = self.store_acked(now, body, client_id);
-        let escalated = Event::Escalated { by: EscalatedBy::Visitor, reason: None, offline: true };
+        let escalated = Event::Escalated {
+            by: EscalatedBy::Visitor,
+            reason: None,
+            offline: true,
+            expected_wait_secs: None,
+        };
         let escalated = self.event(now, escalated);
         let number = self.tickets;
         Ok(vec![
             stored,
             escalated,
-            Effect::OpenTicket { number, agent: None, at: now, offline: true },
+            Effect::OpenTicket { number, agent: None, at: now, offline: true, waited: None },
             ack,
             Effect::StateChanged(self.view()),
         ])
@@ -550,11 +578,13 @@ impl Conversation {
         // A pending ticket becomes this agent's; otherwise the claim opens the next one.
         let pending = self.ticket_pending;
         let number = if pending { self.tickets } else { self.tickets + 1 };
+        let waited = (self.phase == PhaseState::Escalated && !pending)
+            .then(|| (now - self.phase_since).max(0));
         let joined = self.event(now, Event::AgentJoined { agent: agent.clone(), ticket: number });
         let ticket = if pending {
             Effect::AssignTicket { number, agent }
         } else {
-            Effect::OpenTicket { number, agent: Some(agent), at: now, offline: false }
+            Effect::OpenTicket { number, agent: Some(agent), at: now, offline: false, waited }
         };
         Ok(vec![joined, ticket, Effect::StateChanged(self.view())])
     }

@@ -318,10 +318,20 @@ pub enum Event {
         /// nobody is expected to join at once.
         #[serde(default, skip_serializing_if = "is_false")]
         offline: bool,
+        /// What the visitor is told to expect, in seconds, when the site can say.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_wait_secs: Option<u32>,
     },
-    /// A person was asked for outside business hours: the visitor is offered the contact
+    /// A person was asked for when none can answer: the visitor is offered the contact
     /// form, and the AI goes on meanwhile.
-    OutOfHours,
+    OutOfHours {
+        /// When business hours begin again, for "We're back …"; none when unknown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        back_at: Option<Millis>,
+        /// Within business hours, but nobody on the team is available.
+        #[serde(default, skip_serializing_if = "is_false")]
+        unstaffed: bool,
+    },
     /// Nobody claimed the conversation in time: the visitor is told and the AI resumes.
     Unclaimed,
     /// The assignee was offline too long: the conversation is back in the queue, its ticket

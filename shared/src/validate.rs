@@ -115,6 +115,9 @@ pub fn settings(s: &SiteSettings) -> Checked {
     if t.unclaimed_timeout_secs > WEEK_SECS || t.assignee_offline_secs > WEEK_SECS {
         return bad("Timeouts are at most a week (604,800 seconds); 0 turns one off.");
     }
+    if t.usual_wait_secs > 24 * 3600 {
+        return bad("The usual reply time is at most a day (86,400 seconds); 0 estimates it.");
+    }
     crate::texts::validate(&s.texts)?;
     if s.allowed_origins.len() > MAX_ORIGINS {
         return bad("List at most 100 allowed origins.");

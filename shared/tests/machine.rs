@@ -106,7 +106,8 @@ fn claim_from_escalated_activates_and_opens_ticket_one() {
         number: 1,
         agent: Some(aref("a")),
         at: T,
-        offline: false
+        offline: false,
+        waited: Some(0),
     }));
     assert_eq!(c.view().ticket, Some(1));
 }
@@ -192,7 +193,8 @@ fn second_cycle_opens_ticket_two() {
         number: 2,
         agent: Some(aref("b")),
         at: T,
-        offline: false
+        offline: false,
+        waited: None,
     }));
 }
 

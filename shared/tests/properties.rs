@@ -67,8 +67,15 @@ fn text_of_form() -> impl Strategy<Value = String> {
 }
 
 fn rules() -> impl Strategy<Value = Rules> {
-    (any::<bool>(), any::<bool>(), prop::option::of(0..10i64))
-        .prop_map(|(takeover, open, unclaimed_after)| Rules { takeover, open, unclaimed_after })
+    (any::<bool>(), any::<bool>(), any::<bool>(), prop::option::of(0..10i64)).prop_map(
+        |(takeover, open, staffed, unclaimed_after)| Rules {
+            takeover,
+            open,
+            staffed,
+            unclaimed_after,
+            ..Rules::default()
+        },
+    )
 }
 
 proptest! {
@@ -109,8 +116,11 @@ proptest! {
                             Event::AiResumed { .. } | Event::Unclaimed => Phase::Bot,
                             Event::Ended { .. } => Phase::Ended,
                             Event::AgentLeft { .. } => phase,
-                            Event::OutOfHours => {
-                                prop_assert!(!rules.open, "contact form offered within hours");
+                            Event::OutOfHours { unstaffed, .. } => {
+                                prop_assert!(
+                                    !rules.open || (!rules.staffed && *unstaffed),
+                                    "contact form offered within hours with someone available"
+                                );
                                 phase
                             }
                         };

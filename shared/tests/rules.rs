@@ -70,13 +70,14 @@ fn with_takeover_off_nobody_but_an_agent_brings_in_a_person() {
 fn out_of_hours_a_request_for_a_person_offers_the_form_and_the_ai_goes_on() {
     let mut c = with(Rules { open: false, ..Rules::default() });
     let fx = c.handle(T, Input::RequestHuman).unwrap();
-    assert_eq!(events(&fx), [&Event::OutOfHours]);
+    assert_eq!(events(&fx), [&Event::OutOfHours { back_at: None, unstaffed: false }]);
     assert_eq!(c.phase(), Phase::Bot);
     assert!(!fx.iter().any(|e| matches!(e, Effect::StateChanged(_))));
 
-    let mut c = with(Rules { open: false, ..Rules::default() });
+    let back_at = Some(T + 600 * MINUTE);
+    let mut c = with(Rules { open: false, back_at, ..Rules::default() });
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply: handover(None) }).unwrap();
-    assert_eq!(events(&fx), [&Event::OutOfHours]);
+    assert_eq!(events(&fx), [&Event::OutOfHours { back_at, unstaffed: false }]);
     assert_eq!(c.phase(), Phase::Bot);
     assert_eq!(c.bot_turn_pending(), None, "the offer answers the turn: nothing is asked again");
 }
@@ -86,7 +87,8 @@ fn the_out_of_hours_form_opens_a_pending_offline_ticket_that_a_claim_takes_over(
     let mut c = with(Rules { open: false, ..Rules::default() });
     let fx = c.handle(T, leave("f1")).unwrap();
     assert!(matches!(events(&fx)[..], [Event::Escalated { offline: true, .. }]));
-    assert!(fx.contains(&Effect::OpenTicket { number: 1, agent: None, at: T, offline: true }));
+    let pending = Effect::OpenTicket { number: 1, agent: None, at: T, offline: true, waited: None };
+    assert!(fx.contains(&pending));
     assert!(fx.contains(&Effect::Ack { client_id: "f1".into(), seq: 2 }));
     assert_eq!(c.phase(), Phase::Escalated);
     assert_eq!(c.next_deadline(), None, "an offline ticket waits however long it takes");
@@ -100,6 +102,33 @@ fn the_out_of_hours_form_opens_a_pending_offline_ticket_that_a_claim_takes_over(
     assert!(fx.contains(&Effect::AssignTicket { number: 1, agent: aref("a") }));
     assert!(!fx.iter().any(|e| matches!(e, Effect::OpenTicket { .. })));
     assert_eq!(c.view().ticket, Some(1));
+}
+
+#[test]
+fn with_nobody_available_a_request_for_a_person_offers_the_form_at_once() {
+    let mut c = with(Rules { staffed: false, back_at: Some(T), ..Rules::default() });
+    let fx = c.handle(T, Input::RequestHuman).unwrap();
+    // Within hours nothing says when someone is back: the schedule's time is not repeated.
+    assert_eq!(events(&fx), [&Event::OutOfHours { back_at: None, unstaffed: true }]);
+    assert_eq!(c.phase(), Phase::Bot);
+    // The form still reaches the team as a pending ticket.
+    c.handle(T, leave("f1")).unwrap();
+    assert_eq!(c.phase(), Phase::Escalated);
+}
+
+#[test]
+fn a_waiting_visitor_is_told_the_expected_wait_and_the_claim_records_the_real_one() {
+    let mut c = with(Rules { expected_wait_secs: Some(180), ..Rules::default() });
+    let fx = c.handle(T, Input::RequestHuman).unwrap();
+    assert!(matches!(
+        events(&fx)[..],
+        [Event::Escalated { expected_wait_secs: Some(180), offline: false, .. }]
+    ));
+    let fx = c.handle(T + 2 * MINUTE, claim("a")).unwrap();
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::OpenTicket { waited: Some(w), .. } if *w == 2 * MINUTE))
+    );
 }
 
 #[test]

@@ -69,6 +69,7 @@ async fn the_model_hands_over_through_its_tool() {
             by: EscalatedBy::Bot,
             reason: Some("The visitor wants a person".into()),
             offline: false,
+            expected_wait_secs: None,
         })
     );
     let again = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;

@@ -33,7 +33,12 @@ async fn out_of_hours_the_contact_form_leaves_a_pending_offline_ticket() {
     visitor.say("v1", "hello").await;
 
     visitor.socket.send(&ClientFrame::RequestHuman).await;
-    visitor.socket.until("the contact form offer", |f| event(f) == Some(&Event::OutOfHours)).await;
+    visitor
+        .socket
+        .until("the contact form offer", |f| {
+            event(f) == Some(&Event::OutOfHours { back_at: None, unstaffed: false })
+        })
+        .await;
     let before = history(&edge, &visitor).await;
     assert!(before.iter().all(|i| !matches!(i.body, ItemBody::Event(Event::Escalated { .. }))));
 
@@ -119,7 +124,10 @@ async fn with_takeover_off_the_ai_answers_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn nobody_claiming_in_time_tells_the_visitor_and_the_ai_resumes() {
     let edge = Edge::start();
-    let quick = with(|s| s["takeover"] = serde_json::json!({ "unclaimed_timeout_secs": 2 }));
+    let quick = with(|s| {
+        s["takeover"] =
+            serde_json::json!({ "unclaimed_timeout_secs": 2, "when_nobody_available": "wait" })
+    });
     let site = edge.site_with("unclaimed", &quick, TEAM);
     let mut visitor = Visitor::join(&edge, &site).await;
     visitor.say("v1", "hello").await;

@@ -3,13 +3,14 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::protocol::{Author, EscalatedBy, Event, Item, ItemBody, Phase};
+use shared::protocol::{Author, EscalatedBy, Event, Item, ItemBody, Millis, Phase};
 use shared::texts::{self as custom_texts, fill};
 
 use crate::api;
 use crate::conn::{Chat, Conn, Status};
 use crate::hooks::Hooks;
 use crate::i18n::{Texts, texts};
+use crate::when;
 
 const STYLE: &str = include_str!("style.css");
 
@@ -178,8 +179,23 @@ pub fn App(
             })
         })
     });
+    // The contact form stands in for the composer until sent or put aside ("Back to the
+    // chat"); a later offer brings it back.
+    let offer_seq = Memo::new(move |_| {
+        chat.items
+            .with(|items| {
+                items.iter().rev().find_map(|i| match &i.body {
+                    ItemBody::Event(Event::OutOfHours { .. }) => Some(Some(i.seq)),
+                    ItemBody::Event(_) => Some(None),
+                    _ => None,
+                })
+            })
+            .flatten()
+    });
+    let put_aside = RwSignal::new(None::<u64>);
     let offer_form = move || {
-        phase.get() == Some(Phase::Bot) && last_event.with(|e| matches!(e, Some(Event::OutOfHours)))
+        phase.get() == Some(Phase::Bot)
+            && offer_seq.get().is_some_and(|seq| put_aside.get() != Some(seq))
     };
     let last_asked = move || {
         chat.items
@@ -209,6 +225,15 @@ pub fn App(
     // One state at a time: waiting for a person, then (from the claim, not the person's first
     // words) with that person, named with their initials in the header.
     let waiting = move || phase.get() == Some(Phase::Escalated) && !left_message();
+    let expected_wait = move || {
+        last_event.with(|e| match e {
+            Some(Event::Escalated { expected_wait_secs: Some(secs), .. }) => {
+                let t = t();
+                Some(t.usual_wait(&when::minutes(t.code, *secs)))
+            }
+            _ => None,
+        })
+    };
     let with_human = move || phase.get() == Some(Phase::Active);
     let agent = Memo::new(move |_| {
         chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
@@ -316,14 +341,22 @@ pub fn App(
             <Show when=waiting>
                 <div class="waiting" role="status">
                     <span class="spinner" aria-hidden="true"></span>
-                    {move || lines.with(|l| l.handover.clone())}
+                    <p>
+                        {move || lines.with(|l| l.handover.clone())}
+                        {move || expected_wait().map(|w| view! { <small>{w}</small> })}
+                    </p>
                 </div>
             </Show>
             <Show when=left_message>
                 <div class="banner" role="status">{move || t().message_left}</div>
             </Show>
             <Show when=offer_form>
-                <ContactForm t=Signal::derive(t) send=leave_message asked=last_asked()/>
+                <ContactForm
+                    t=Signal::derive(t)
+                    send=leave_message
+                    asked=last_asked()
+                    put_aside=move || put_aside.set(offer_seq.get_untracked())
+                />
             </Show>
             <Show when=with_human>
                 <div class="banner" role="status">{move || t().with_human}</div>
@@ -340,7 +373,7 @@ pub fn App(
                     <button class="human" type="button" on:click=move |_| start_again.run(())>{move || t().new_conversation}</button>
                 </div>
             </Show>
-            <Show when=move || phase.get() != Some(Phase::Ended)>
+            <Show when=move || phase.get() != Some(Phase::Ended) && !offer_form()>
                 <Composer send input t=Signal::derive(t)/>
             </Show>
         </div>
@@ -424,6 +457,8 @@ fn ContactForm(
     send: impl Fn(Form) + Copy + 'static,
     /// What the visitor last asked: the team's message starts from it.
     asked: String,
+    /// Back to the assistant without leaving a message.
+    put_aside: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let (name, email, text) =
         (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(asked));
@@ -445,7 +480,10 @@ fn ContactForm(
             <label>{move || t.get().message_label}
                 <textarea name="message" rows="3" required prop:value=move || text.get() on:input=field(text)></textarea>
             </label>
-            <button type="submit">{move || t.get().send}</button>
+            <div class="actions">
+                <button type="button" class="quiet" on:click=move |_| put_aside()>{move || t.get().keep_chatting}</button>
+                <button type="submit">{move || t.get().send}</button>
+            </div>
         </form>
     }
 }
@@ -507,7 +545,17 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
                     Event::AgentLeft { agent } | Event::Requeued { agent } => left(&agent.name),
                     Event::AiResumed { .. } => t.ai_resumed.to_owned(),
                     Event::Ended { .. } => t.ended.to_owned(),
-                    Event::OutOfHours => lines.with(|l| l.out_of_hours.clone()),
+                    Event::OutOfHours { unstaffed: true, .. } => t.nobody_available.to_owned(),
+                    Event::OutOfHours { back_at, .. } => {
+                        let away = lines.with(|l| l.out_of_hours.clone());
+                        match back_at.filter(|at| *at > js_sys::Date::now() as Millis) {
+                            Some(at) => {
+                                let (day, time) = when::day_and_time(t.code, at);
+                                format!("{away} {}", t.back_at(&day, &time))
+                            }
+                            None => away,
+                        }
+                    }
                     Event::Unclaimed => lines.with(|l| l.unclaimed.clone()),
                 }
             };

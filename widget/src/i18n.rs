@@ -29,6 +29,14 @@ pub struct Texts {
     pub bad_email: &'static str,
     pub failed: &'static str,
     pub out_of_hours: &'static str,
+    /// Within hours, nobody on the team available: above the contact form.
+    pub nobody_available: &'static str,
+    /// Templates: `{day}` ("tomorrow", "Monday") and `{time}` as the visitor's locale writes them.
+    back_at: &'static str,
+    /// Template: `{wait}` ("3 minutes").
+    usual_wait: &'static str,
+    /// Closes the contact form to go on with the assistant.
+    pub keep_chatting: &'static str,
     pub unclaimed: &'static str,
     pub message_left: &'static str,
     pub you_left_message: &'static str,
@@ -56,6 +64,14 @@ impl Texts {
 
     pub fn typing(&self, name: &str) -> String {
         fill(self.typing, name)
+    }
+
+    pub fn back_at(&self, day: &str, time: &str) -> String {
+        self.back_at.replace("{day}", day).replace("{time}", time)
+    }
+
+    pub fn usual_wait(&self, wait: &str) -> String {
+        self.usual_wait.replace("{wait}", wait)
     }
 }
 
@@ -91,6 +107,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "That email address does not look right.",
         failed: "Something went wrong. Please try again.",
         out_of_hours: english::OUT_OF_HOURS,
+        nobody_available: "Nobody from the team is available right now. Leave your name, email and message, and we'll reply by email.",
+        back_at: "We're back {day} at {time}.",
+        usual_wait: "Usually answered within {wait}.",
+        keep_chatting: "Back to the chat",
         unclaimed: english::UNCLAIMED,
         message_left: "Thanks! Your message is with the team, and they'll reply by email.",
         you_left_message: "You left a message for the team",
@@ -126,6 +146,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Esa dirección de correo no parece correcta.",
         failed: "Algo salió mal. Inténtalo de nuevo.",
         out_of_hours: "Ahora no estamos disponibles. Déjanos tu nombre, correo y mensaje, y te responderemos por correo.",
+        nobody_available: "Ahora no hay nadie del equipo disponible. Déjanos tu nombre, correo y mensaje, y te responderemos por correo.",
+        back_at: "Volvemos: {day}, {time}.",
+        usual_wait: "Tiempo habitual de respuesta: {wait}.",
+        keep_chatting: "Volver al chat",
         unclaimed: "Nadie del equipo pudo unirse ahora. El asistente vuelve a ayudarte y puedes pedir una persona más tarde.",
         message_left: "¡Gracias! Tu mensaje está con el equipo y te responderán por correo.",
         you_left_message: "Dejaste un mensaje para el equipo",
@@ -161,6 +185,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Cette adresse e-mail ne semble pas correcte.",
         failed: "Un problème est survenu. Réessayez.",
         out_of_hours: "Nous sommes absents pour le moment. Laissez votre nom, votre e-mail et votre message : nous vous répondrons par e-mail.",
+        nobody_available: "Personne de l'équipe n'est disponible pour le moment. Laissez votre nom, votre e-mail et votre message : nous vous répondrons par e-mail.",
+        back_at: "De retour : {day}, {time}.",
+        usual_wait: "Délai de réponse habituel : {wait}.",
+        keep_chatting: "Revenir à la discussion",
         unclaimed: "Personne de l'équipe n'a pu se joindre pour l'instant. L'assistant reprend, et vous pourrez redemander une personne plus tard.",
         message_left: "Merci ! Votre message a été transmis à l'équipe, qui vous répondra par e-mail.",
         you_left_message: "Vous avez laissé un message à l'équipe",
@@ -196,6 +224,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Diese E-Mail-Adresse scheint nicht zu stimmen.",
         failed: "Etwas ist schiefgelaufen. Bitte erneut versuchen.",
         out_of_hours: "Wir sind gerade nicht erreichbar. Hinterlassen Sie Namen, E-Mail und Nachricht, wir antworten per E-Mail.",
+        nobody_available: "Gerade ist niemand aus dem Team erreichbar. Hinterlassen Sie Namen, E-Mail und Nachricht, wir antworten per E-Mail.",
+        back_at: "Wieder da: {day}, {time}.",
+        usual_wait: "Übliche Antwortzeit: {wait}.",
+        keep_chatting: "Zurück zum Chat",
         unclaimed: "Gerade konnte niemand aus dem Team beitreten. Der Assistent hilft wieder weiter; Sie können später erneut nach einem Menschen fragen.",
         message_left: "Danke! Ihre Nachricht liegt beim Team, es antwortet Ihnen per E-Mail.",
         you_left_message: "Sie haben dem Team eine Nachricht hinterlassen",
@@ -231,6 +263,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Esse endereço de e-mail não parece correto.",
         failed: "Algo deu errado. Tente novamente.",
         out_of_hours: "Estamos ausentes agora. Deixe seu nome, e-mail e mensagem, e responderemos por e-mail.",
+        nobody_available: "Ninguém da equipe está disponível agora. Deixe seu nome, e-mail e mensagem, e responderemos por e-mail.",
+        back_at: "Voltamos: {day}, {time}.",
+        usual_wait: "Tempo habitual de resposta: {wait}.",
+        keep_chatting: "Voltar ao chat",
         unclaimed: "Ninguém da equipe pôde entrar agora. O assistente volta a ajudar, e você pode pedir uma pessoa novamente mais tarde.",
         message_left: "Obrigado! Sua mensagem está com a equipe, que responderá por e-mail.",
         you_left_message: "Você deixou uma mensagem para a equipe",
@@ -266,6 +302,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Questo indirizzo email non sembra corretto.",
         failed: "Qualcosa è andato storto. Riprova.",
         out_of_hours: "Al momento non siamo disponibili. Lascia nome, email e messaggio: ti risponderemo via email.",
+        nobody_available: "Al momento nessuno del team è disponibile. Lascia nome, email e messaggio: ti risponderemo via email.",
+        back_at: "Di nuovo disponibili: {day}, {time}.",
+        usual_wait: "Tempo di risposta abituale: {wait}.",
+        keep_chatting: "Torna alla chat",
         unclaimed: "Nessuno del team ha potuto unirsi ora. L'assistente torna ad aiutarti e potrai chiedere di nuovo una persona più tardi.",
         message_left: "Grazie! Il tuo messaggio è arrivato al team, che ti risponderà via email.",
         you_left_message: "Hai lasciato un messaggio al team",
@@ -301,6 +341,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Dat e-mailadres lijkt niet te kloppen.",
         failed: "Er ging iets mis. Probeer het opnieuw.",
         out_of_hours: "We zijn er nu niet. Laat je naam, e-mail en bericht achter, dan antwoorden we per e-mail.",
+        nobody_available: "Er is nu niemand van het team beschikbaar. Laat je naam, e-mail en bericht achter, dan antwoorden we per e-mail.",
+        back_at: "Weer bereikbaar: {day}, {time}.",
+        usual_wait: "Gebruikelijke reactietijd: {wait}.",
+        keep_chatting: "Terug naar de chat",
         unclaimed: "Er kon nu niemand van het team meedoen. De assistent helpt weer verder; je kunt later opnieuw om een mens vragen.",
         message_left: "Bedankt! Je bericht ligt bij het team, dat per e-mail antwoordt.",
         you_left_message: "Je hebt een bericht achtergelaten voor het team",
@@ -336,6 +380,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Ten adres e-mail wygląda na niepoprawny.",
         failed: "Coś poszło nie tak. Spróbuj ponownie.",
         out_of_hours: "Jesteśmy teraz niedostępni. Zostaw imię, e-mail i wiadomość, a odpowiemy e-mailem.",
+        nobody_available: "Nikt z zespołu nie jest teraz dostępny. Zostaw imię, e-mail i wiadomość, a odpowiemy e-mailem.",
+        back_at: "Wracamy: {day}, {time}.",
+        usual_wait: "Typowy czas odpowiedzi: {wait}.",
+        keep_chatting: "Wróć do czatu",
         unclaimed: "Nikt z zespołu nie mógł teraz dołączyć. Asystent znów pomaga, a o człowieka możesz poprosić później.",
         message_left: "Dziękujemy! Twoja wiadomość trafiła do zespołu, który odpowie e-mailem.",
         you_left_message: "Zostawiłeś wiadomość dla zespołu",
@@ -371,6 +419,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "Bu e-posta adresi doğru görünmüyor.",
         failed: "Bir şeyler ters gitti. Lütfen tekrar deneyin.",
         out_of_hours: "Şu anda ulaşılamıyoruz. Adınızı, e-postanızı ve mesajınızı bırakın, size e-postayla yanıt verelim.",
+        nobody_available: "Şu anda ekipten kimse müsait değil. Adınızı, e-postanızı ve mesajınızı bırakın, size e-postayla yanıt verelim.",
+        back_at: "Tekrar buradayız: {day}, {time}.",
+        usual_wait: "Genellikle yanıt süresi: {wait}.",
+        keep_chatting: "Sohbete dön",
         unclaimed: "Şu anda ekipten kimse katılamadı. Asistan yeniden yardımcı oluyor; daha sonra tekrar bir kişi isteyebilirsiniz.",
         message_left: "Teşekkürler! Mesajınız ekibe iletildi, size e-postayla yanıt verecekler.",
         you_left_message: "Ekibe bir mesaj bıraktınız",
@@ -406,6 +458,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "メールアドレスが正しくないようです。",
         failed: "問題が発生しました。もう一度お試しください。",
         out_of_hours: "ただいま対応時間外です。お名前、メールアドレス、メッセージを残していただければ、メールでご返信します。",
+        nobody_available: "現在対応できる担当者がいません。お名前、メールアドレス、メッセージを残していただければ、メールでご返信します。",
+        back_at: "対応再開: {day} {time}",
+        usual_wait: "通常の応答時間: {wait}",
+        keep_chatting: "チャットに戻る",
         unclaimed: "現在、対応できる担当者がいません。アシスタントが引き続きお手伝いします。後ほど改めて担当者をお呼びいただけます。",
         message_left: "ありがとうございます。メッセージはチームに届きました。メールでご返信します。",
         you_left_message: "チームにメッセージを残しました",
@@ -441,6 +497,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "该电子邮件地址似乎不正确。",
         failed: "出了点问题，请重试。",
         out_of_hours: "我们现在不在线。请留下您的姓名、邮箱和留言，我们会通过邮件回复您。",
+        nobody_available: "目前没有客服人员在线。请留下您的姓名、邮箱和留言，我们会通过邮件回复您。",
+        back_at: "恢复服务时间：{day} {time}",
+        usual_wait: "通常回复时间：{wait}",
+        keep_chatting: "返回聊天",
         unclaimed: "目前团队中没有人能够加入。助手将继续为您提供帮助，您稍后可以再次请求人工服务。",
         message_left: "谢谢！您的留言已转给团队，他们会通过邮件回复您。",
         you_left_message: "您已给团队留言",
@@ -476,6 +536,10 @@ pub const ALL: [Texts; 12] = [
         bad_email: "عنوان البريد الإلكتروني هذا لا يبدو صحيحًا.",
         failed: "حدث خطأ ما. يرجى المحاولة مرة أخرى.",
         out_of_hours: "نحن غير متاحين الآن. اترك اسمك وبريدك الإلكتروني ورسالتك، وسنرد عليك عبر البريد الإلكتروني.",
+        nobody_available: "لا يوجد أحد من الفريق متاح الآن. اترك اسمك وبريدك الإلكتروني ورسالتك، وسنرد عليك عبر البريد الإلكتروني.",
+        back_at: "نعود: {day}، {time}.",
+        usual_wait: "مدة الرد المعتادة: {wait}.",
+        keep_chatting: "العودة إلى المحادثة",
         unclaimed: "لم يتمكن أحد من الفريق من الانضمام الآن. عاد المساعد لمساعدتك، ويمكنك طلب شخص مرة أخرى لاحقًا.",
         message_left: "شكرًا! وصلت رسالتك إلى الفريق، وسيرد عليك عبر البريد الإلكتروني.",
         you_left_message: "تركت رسالة للفريق",

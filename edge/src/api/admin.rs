@@ -254,6 +254,20 @@ pub async fn tickets_csv(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, "/tickets.csv", &who).await
 }
 
+/// `GET`/`PUT /api/admin/me/availability`: the teammate's own Available / Away.
+pub async fn availability(mut req: Request, ctx: Ctx) -> ApiResult {
+    if req.method() == Method::Get {
+        let who = session(&req, &ctx.env).await?;
+        return to_site(req, &ctx, "/availability", &who).await;
+    }
+    let who = acting(&req, &ctx.env).await?;
+    let set: shared::api::Availability = body(&mut req).await?;
+    let stub = internal::site(&ctx.env, &who.site_key)?;
+    let identity = serde_json::to_string(&who)?;
+    let trusted = [(internal::AGENT_HEADER, identity.as_str())];
+    Ok(internal::send_with(&stub, Method::Put, "/availability", Some(&set), &trusted).await?)
+}
+
 /// `GET/POST /api/admin/team` and `PATCH/DELETE /api/admin/team/{id}`; `PATCH /api/admin/me`.
 pub async fn team(req: Request, ctx: Ctx) -> ApiResult {
     let who = if req.method() == Method::Get {

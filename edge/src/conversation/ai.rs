@@ -8,7 +8,7 @@ use shared::protocol::{Author, Item, ItemBody, Phase, ServerFrame};
 use worker::{AbortController, Method, Response, Result, console_error};
 
 use super::report::Record;
-use super::{BOT_RETRY_MS, CONTEXT_TURNS, Core, now, store, tickets};
+use super::{BOT_RETRY_MS, CONTEXT_TURNS, Core, clocks, now, store, tickets};
 use crate::bot::{self, Asked};
 use crate::internal::{self, SignedReply};
 
@@ -133,6 +133,9 @@ impl Core {
 
     async fn bot_answered(&self, turn: u64, reply: BotReply) -> Result<bool> {
         let (answered, tokens) = (reply.text.is_some(), reply.tokens.unwrap_or(0));
+        if reply.handover.is_some() {
+            self.refresh_rules(clocks::STAFFING_TTL_MS).await;
+        }
         let before = self.inner.borrow().machine.last_seq();
         self.input(None, Input::BotReplied { turn, reply }, None).await?;
         // Tokens count even for an answer dropped by a takeover: they were spent.
@@ -181,7 +184,6 @@ impl Core {
                 "That turn is no longer the AI's to answer: the visitor wrote again, or a person took over.",
             );
         }
-        self.refresh_rules().await;
         let turn = reply.turn;
         let reply = BotReply { text: reply.text, handover: reply.handover, tokens: None };
         let stored = self.bot_answered(turn, reply).await?;

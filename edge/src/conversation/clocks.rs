@@ -14,13 +14,19 @@ use crate::sql::{self, int};
 use crate::{alarm, internal};
 
 /// Settings are fetched again after this long: business hours open and close meanwhile.
-const CONFIG_TTL_MS: Millis = 60_000;
+pub(super) const CONFIG_TTL_MS: Millis = 60_000;
+/// Before a request for a person the settings are fetched again after this long: whether a
+/// teammate is available changes by the minute.
+pub(super) const STAFFING_TTL_MS: Millis = 5_000;
 
 fn rules(config: &BotConfig) -> Rules {
     let secs = config.takeover.unclaimed_timeout_secs;
     Rules {
         takeover: config.takeover.enabled,
         open: config.open_now,
+        staffed: config.staffed,
+        back_at: config.back_at,
+        expected_wait_secs: config.expected_wait_secs,
         unclaimed_after: (secs > 0).then(|| Millis::from(secs) * 1000),
     }
 }
@@ -33,31 +39,55 @@ CREATE TABLE IF NOT EXISTS rules (
   unclaimed_after INTEGER);
 ";
 
+/// Columns added after the first release of the table.
+const ADDED: &[(&str, &str)] = &[
+    ("staffed", "INTEGER NOT NULL DEFAULT 1"),
+    ("back_at", "INTEGER"),
+    ("expected_wait", "INTEGER"),
+];
+
+pub(super) fn migrate(sql: &SqlStorage) -> Result<()> {
+    sql::migrate(sql, SCHEMA)?;
+    sql::add_columns(sql, "rules", ADDED)
+}
+
 #[derive(Deserialize)]
 struct RulesRow {
     takeover: i64,
     open: i64,
+    staffed: i64,
+    back_at: Option<i64>,
+    expected_wait: Option<i64>,
     unclaimed_after: Option<i64>,
 }
 
 pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
-    let row: RulesRow =
-        sql::first(sql, "SELECT takeover, open, unclaimed_after FROM rules", vec![]).ok()??;
+    let query =
+        "SELECT takeover, open, staffed, back_at, expected_wait, unclaimed_after FROM rules";
+    let row: RulesRow = sql::first(sql, query, vec![]).ok()??;
     Some(Rules {
         takeover: row.takeover != 0,
         open: row.open != 0,
+        staffed: row.staffed != 0,
+        back_at: row.back_at,
+        expected_wait_secs: row.expected_wait.and_then(|s| u32::try_from(s).ok()),
         unclaimed_after: row.unclaimed_after,
     })
 }
 
 fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {
+    let opt = |v: Option<i64>| v.map_or(sql::V::Null, int);
     sql::run(
         sql,
-        "INSERT OR REPLACE INTO rules (id, takeover, open, unclaimed_after) VALUES (1, ?, ?, ?)",
+        "INSERT OR REPLACE INTO rules (id, takeover, open, staffed, back_at, expected_wait,
+           unclaimed_after) VALUES (1, ?, ?, ?, ?, ?, ?)",
         vec![
             int(rules.takeover.into()),
             int(rules.open.into()),
-            rules.unclaimed_after.map_or(sql::V::Null, int),
+            int(rules.staffed.into()),
+            opt(rules.back_at),
+            opt(rules.expected_wait_secs.map(i64::from)),
+            opt(rules.unclaimed_after),
         ],
     )
 }
@@ -66,14 +96,14 @@ impl Core {
     /// The site's settings, fetched unless known from the last minute (a settings change
     /// forgets them); the machine gets their rules. A failed fetch keeps the last settings.
     pub(super) async fn site_config(&self) -> BotSetup {
-        self.refresh_rules().await;
+        self.refresh_rules(CONFIG_TTL_MS).await;
         self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default()
     }
 
-    /// Brings the machine's rules up to date with the site's settings (see [`site_config`]).
-    pub(super) async fn refresh_rules(&self) {
-        let fresh =
-            self.inner.borrow().config.as_ref().is_some_and(|(at, _)| now() - at < CONFIG_TTL_MS);
+    /// Brings the machine's rules up to date with the site's settings (see [`site_config`])
+    /// when older than `max_age`.
+    pub(super) async fn refresh_rules(&self, max_age: Millis) {
+        let fresh = self.inner.borrow().config.as_ref().is_some_and(|(at, _)| now() - at < max_age);
         if fresh {
             return;
         }
@@ -162,7 +192,7 @@ impl Core {
                 return Ok(());
             }
         };
-        self.refresh_rules().await;
+        self.refresh_rules(CONFIG_TTL_MS).await;
         let input = Input::LeaveMessage { client_id: client_id.clone(), text };
         let accepted = {
             let mut trial = self.inner.borrow().machine.clone();

@@ -545,7 +545,7 @@ impl Core {
                 return self.input(Some(ws), input, Some(client_id)).await.map(drop);
             }
             ClientFrame::RequestHuman if att.is_visitor() => {
-                self.refresh_rules().await;
+                self.refresh_rules(clocks::STAFFING_TTL_MS).await;
                 Input::RequestHuman
             }
             ClientFrame::LeaveMessage { client_id, name, email, text } => {
@@ -626,7 +626,7 @@ impl Core {
         for effect in effects {
             let written = match &effect {
                 Effect::Append(item) => store::append(sql, item),
-                Effect::OpenTicket { number, agent, at, offline } => {
+                Effect::OpenTicket { number, agent, at, offline, waited } => {
                     let language = self.inner.borrow().profile.language.clone();
                     let opening = tickets::Opening {
                         number: *number,
@@ -634,6 +634,7 @@ impl Core {
                         at: *at,
                         language: language.as_deref(),
                         offline: *offline,
+                        waited: *waited,
                     };
                     tickets::open(sql, &opening)
                 }
@@ -1019,7 +1020,7 @@ impl DurableObject for Conversation {
         let hello_due = self.close_silent_sockets();
         self.inner.borrow_mut().hello_due = hello_due;
         self.send_reports();
-        self.refresh_rules().await;
+        self.refresh_rules(clocks::CONFIG_TTL_MS).await;
         self.input(None, Input::Tick, None).await?;
         let pending = self.inner.borrow().machine.bot_turn_pending();
         let retry_due = self.inner.borrow().bot_retry_at.is_none_or(|at| at <= now());

@@ -65,7 +65,7 @@ pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
     sql::migrate(sql, super::profile::SCHEMA)?;
     sql::migrate(sql, super::report::SCHEMA)?;
-    sql::migrate(sql, super::clocks::SCHEMA)?;
+    super::clocks::migrate(sql)?;
     super::tickets::migrate(sql)
 }
 

@@ -22,6 +22,7 @@ const ADDED: &[(&str, &str)] = &[
     ("summary", "TEXT"),
     ("language", "TEXT"),
     ("offline", "INTEGER NOT NULL DEFAULT 0"),
+    ("waited", "INTEGER"),
 ];
 
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
@@ -41,9 +42,10 @@ struct Row {
     summary: Option<String>,
     language: Option<String>,
     offline: i64,
+    waited: Option<i64>,
 }
 
-const COLUMNS: &str = "number, opened_at, assignee_id, assignee_name, status, resolved_at, subject, summary, language, offline";
+const COLUMNS: &str = "number, opened_at, assignee_id, assignee_name, status, resolved_at, subject, summary, language, offline, waited";
 
 /// A ticket as it begins: with the agent who claimed, or pending (no agent) from the
 /// out-of-hours form.
@@ -53,6 +55,8 @@ pub struct Opening<'a> {
     pub at: Millis,
     pub language: Option<&'a str>,
     pub offline: bool,
+    /// How long the visitor waited for the claim, from asking for a person.
+    pub waited: Option<Millis>,
 }
 
 /// Opens a ticket, summarising the visitor's latest messages. A pending ticket has no
@@ -71,7 +75,7 @@ pub fn open(sql: &SqlStorage, t: &Opening) -> Result<()> {
     sql::run(
         sql,
         "INSERT INTO tickets (number, opened_at, assignee_id, assignee_name, status, subject,
-           summary, language, offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           summary, language, offline, waited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             int(t.number.into()),
             int(t.at),
@@ -82,6 +86,7 @@ pub fn open(sql: &SqlStorage, t: &Opening) -> Result<()> {
             text(extract.summary),
             opt_text(t.language),
             int(t.offline.into()),
+            t.waited.map_or(sql::V::Null, int),
         ],
     )
 }
@@ -142,6 +147,7 @@ fn ticket(row: Row, meta: &Meta, visitor: &VisitorProfile) -> Ticket {
         customer_email: visitor.email.clone(),
         opened_at: row.opened_at,
         resolved_at: row.resolved_at,
+        waited_ms: row.waited,
     }
 }
 

@@ -53,9 +53,9 @@ pub fn text(t: &Transcript) -> String {
                 format!("[{at}] Internal note by {}: {}", author(&m.author), indented(&m.text))
             }
             ItemBody::Event(e) => match e {
-                Event::Escalated { by, reason, offline } => {
+                Event::Escalated { by, reason, offline, .. } => {
                     let by = match (by, offline) {
-                        (_, true) => "the visitor left a message out of hours",
+                        (_, true) => "the visitor left a message through the contact form",
                         (EscalatedBy::Visitor, _) => "the visitor asked for a person",
                         (EscalatedBy::Bot, _) => "the AI handed over",
                     };
@@ -66,7 +66,12 @@ pub fn text(t: &Transcript) -> String {
                     "──────── Live chat · ticket {ticket} ────────\n[{at}] {} joined the conversation",
                     agent.name
                 ),
-                Event::OutOfHours => {
+                Event::OutOfHours { unstaffed: true, .. } => {
+                    format!(
+                        "[{at}] A person was asked for, nobody was available: contact form offered"
+                    )
+                }
+                Event::OutOfHours { .. } => {
                     format!("[{at}] A person was asked for out of hours: contact form offered")
                 }
                 Event::Unclaimed => {

@@ -19,7 +19,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use futures_util::future::{Either, join_all, select};
-use shared::api::{BotConfig, SetupRequest, SiteSettings, WidgetConfig};
+use shared::api::{BotConfig, SetupRequest, SiteSettings, WhenNobodyAvailable, WidgetConfig};
 use worker::{
     Delay, DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, console_error, durable_object,
@@ -102,6 +102,8 @@ impl Site {
             sql::migrate(sql, schema)?;
         }
         sql::add_columns(sql, "conversations", index::ADDED)?;
+        sql::add_columns(sql, "tickets", tickets::ADDED)?;
+        sql::add_columns(sql, "presence", presence::ADDED)?;
         sql::migrate(sql, index::INDEXES)
     }
 
@@ -254,18 +256,41 @@ impl Site {
     }
 
     fn bot_config(&self) -> Result<Response> {
-        match self.settings()? {
-            Some((site_key, s)) => Response::from_json(&internal::BotSetup {
-                secrets: secrets::opened(self, &site_key)?,
-                config: BotConfig {
-                    open_now: open_now(&s),
-                    faq: s.faq,
-                    engine: s.engine,
-                    takeover: s.takeover,
-                },
-            }),
-            None => Response::error("unknown site", 404),
+        let Some((site_key, s)) = self.settings()? else {
+            return Response::error("unknown site", 404);
+        };
+        let now = worker::Date::now().as_millis() as i64;
+        let hours = s.business_hours.as_ref().filter(|h| h.enabled);
+        let open = hours.is_none_or(|h| h.is_open(now).unwrap_or(true));
+        let back_at = hours.and_then(|h| h.next_opening(now).ok().flatten());
+        let staffed = s.takeover.when_nobody_available == WhenNobodyAvailable::Wait
+            || presence::staffed(self)?;
+        let waits = tickets::recent_waits(self, now)?;
+        let expected_wait_secs = shared::wait::expected_secs(s.takeover.usual_wait_secs, &waits);
+        Response::from_json(&internal::BotSetup {
+            secrets: secrets::opened(self, &site_key)?,
+            config: BotConfig {
+                open_now: open,
+                staffed,
+                back_at,
+                expected_wait_secs,
+                faq: s.faq,
+                engine: s.engine,
+                takeover: s.takeover,
+            },
+        })
+    }
+
+    /// `GET`/`PUT /availability`: the signed-in teammate's own Available / Away.
+    async fn availability(&self, mut req: Request) -> Result<Response> {
+        let Some(me) = internal::agent_from(&req) else {
+            return Response::error("no agent", 403);
+        };
+        if req.method() == Method::Put {
+            let set: shared::api::Availability = req.json().await?;
+            presence::set_availability(self, &me.agent.id, set)?;
         }
+        Response::from_json(&presence::availability(self, &me.agent.id)?)
     }
 
     /// `POST /verify-bot-reply`: a reply from the site's own bot, checked with the site's
@@ -376,6 +401,7 @@ impl DurableObject for Site {
             (Method::Post, "/setup") => self.setup(req).await,
             (Method::Get, "/config") => self.config(),
             (Method::Get, "/bot-config") => self.bot_config(),
+            (Method::Get | Method::Put, "/availability") => self.availability(req).await,
             (Method::Get, "/settings") => match self.settings()? {
                 Some((_, s)) => Response::from_json(&s),
                 None => Response::error("unknown site", 404),

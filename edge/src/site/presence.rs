@@ -1,8 +1,10 @@
-//! Whether each teammate is online: connected to the inbox socket from a console. When an
-//! assignee has been offline longer than the site allows, the conversations they hold are
+//! Whether each teammate is online (connected to the inbox socket from a console) and
+//! whether they set themselves Away; together, whether anyone can answer a visitor now. When
+//! an assignee has been offline longer than the site allows, the conversations they hold are
 //! told, and go back to Pending.
 
 use serde::Deserialize;
+use shared::api::Availability;
 use shared::protocol::Millis;
 use worker::{Method, Result, WebSocket, console_error};
 
@@ -15,6 +17,54 @@ pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS presence (
   agent_id TEXT PRIMARY KEY, offline_since INTEGER, told INTEGER NOT NULL DEFAULT 0);
 ";
+
+/// Columns added after the first release of the table.
+pub const ADDED: &[(&str, &str)] = &[("away", "INTEGER NOT NULL DEFAULT 0")];
+
+/// A teammate's own Available / Away, kept across sign-ins.
+pub fn availability(site: &Site, agent_id: &str) -> Result<Availability> {
+    #[derive(Deserialize)]
+    struct Row {
+        away: i64,
+    }
+    let row: Option<Row> = sql::first(
+        &site.sql(),
+        "SELECT away FROM presence WHERE agent_id = ?",
+        vec![text(agent_id)],
+    )?;
+    Ok(Availability { away: row.is_some_and(|r| r.away != 0) })
+}
+
+pub fn set_availability(site: &Site, agent_id: &str, set: Availability) -> Result<()> {
+    // A row made here says nothing of being online: its agent's socket says that.
+    sql::run(
+        &site.sql(),
+        "INSERT INTO presence (agent_id, offline_since, told, away) VALUES (?, ?, 1, ?)
+         ON CONFLICT (agent_id) DO UPDATE SET away = excluded.away",
+        vec![text(agent_id), int(now()), int(set.away.into())],
+    )
+}
+
+/// Whether a teammate who can answer has a console open and is not Away.
+pub fn staffed(site: &Site) -> Result<bool> {
+    let mut here: Vec<String> = site
+        .state
+        .get_websockets()
+        .iter()
+        .filter(|ws| sockets::open_besides(ws, None))
+        .filter_map(|ws| ws.deserialize_attachment::<AgentIdentity>().ok().flatten())
+        .filter(|a| a.role.can_respond())
+        .map(|a| a.agent.id)
+        .collect();
+    here.sort_unstable();
+    here.dedup();
+    for id in here {
+        if !availability(site, &id)?.away {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
 
 use crate::now;
 

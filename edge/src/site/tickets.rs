@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE INDEX IF NOT EXISTS tickets_by_open ON tickets (opened_at);
 ";
 
+/// Columns added after the first release of the table.
+pub const ADDED: &[(&str, &str)] = &[("waited", "INTEGER")];
+
 #[derive(Deserialize)]
 struct JsonRow {
     json: String,
@@ -26,7 +29,8 @@ pub fn upsert(site: &Site, ticket: Ticket) -> Result<()> {
     let status = ticket.status.as_str();
     sql::run(
         &site.sql(),
-        "INSERT INTO tickets (id, conversation_id, json, status, opened_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO tickets (id, conversation_id, json, status, opened_at, waited)
+         VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET json = excluded.json, status = excluded.status",
         vec![
             text(&ticket.id),
@@ -34,6 +38,7 @@ pub fn upsert(site: &Site, ticket: Ticket) -> Result<()> {
             text(serde_json::to_string(&ticket)?),
             text(status),
             int(ticket.opened_at),
+            ticket.waited_ms.map_or(sql::V::Null, int),
         ],
     )?;
     sockets::send_all(&site.state.get_websockets(), &InboxFrame::Ticket(ticket));
@@ -47,6 +52,22 @@ pub fn all(site: &Site) -> Result<Vec<Ticket>> {
         vec![],
     )?;
     rows.into_iter().map(|r| Ok(serde_json::from_str(&r.json)?)).collect()
+}
+
+/// How long visitors waited for the newest claims (within [`shared::wait::WINDOW_MS`]),
+/// newest first: what a waiting visitor's expected wait is estimated from.
+pub fn recent_waits(site: &Site, now: i64) -> Result<Vec<i64>> {
+    #[derive(Deserialize)]
+    struct Waited {
+        waited: i64,
+    }
+    let rows: Vec<Waited> = sql::rows(
+        &site.sql(),
+        "SELECT waited FROM tickets WHERE waited IS NOT NULL AND opened_at > ?
+         ORDER BY opened_at DESC LIMIT ?",
+        vec![int(now - shared::wait::WINDOW_MS), int(shared::wait::RECENT_CLAIMS as i64)],
+    )?;
+    Ok(rows.into_iter().map(|r| r.waited).collect())
 }
 
 fn iso(ms: i64) -> String {
@@ -71,6 +92,7 @@ pub fn csv(site: &Site) -> Result<Response> {
         "customer_email",
         "opened_at",
         "resolved_at",
+        "waited_seconds",
     ];
     let fail = |e: csv::Error| worker::Error::RustError(format!("csv: {e}"));
     out.write_record(header).map_err(fail)?;
@@ -92,6 +114,7 @@ pub fn csv(site: &Site) -> Result<Response> {
             t.customer_email.unwrap_or_default(),
             iso(t.opened_at),
             t.resolved_at.map(iso).unwrap_or_default(),
+            t.waited_ms.map(|ms| (ms / 1000).to_string()).unwrap_or_default(),
         ];
         // Visitors write subjects, summaries and names: no cell may run as a formula.
         out.write_record(row.iter().map(|cell| shared::clean::csv_cell(cell))).map_err(fail)?;
