@@ -42,6 +42,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/admin/logout", Acting),
     ("GET", "/api/admin/me", Member),
     ("PATCH", "/api/admin/me", Acting),
+    ("GET", "/api/admin/me/availability", Member),
+    ("PUT", "/api/admin/me/availability", Acting),
     ("GET", "/api/admin/team", Member),
     ("POST", "/api/admin/team", Manager),
     ("PATCH", "/api/admin/team/:id", Manager),
@@ -260,6 +262,7 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
             "email": format!("new{n}@t.test"), "name": "New", "role": "viewer",
             "password": integration::PASSWORD })),
         ("PATCH", _) => Some(serde_json::json!({ "name": format!("Renamed {n}") })),
+        ("PUT", "/api/admin/me/availability") => Some(serde_json::json!({ "away": false })),
         ("PUT", "/api/admin/settings") => {
             let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
             s["title"] = format!("Changed by {caller:?}").into();
