@@ -45,6 +45,10 @@ struct Inner {
     welcomed: bool,
     /// A ping is out, waited for like a message.
     pinged: bool,
+    /// Said every `PRESENT_EVERY_MS` whatever else passes (see [`Link::keep_saying`]), and
+    /// when it was last said.
+    beat: Option<&'static str>,
+    beat_at: f64,
 }
 
 /// A cheap handle to one link.
@@ -73,6 +77,8 @@ impl Link {
             opened_at: now(),
             welcomed: false,
             pinged: false,
+            beat: None,
+            beat_at: now(),
         })));
         link.watch();
         link.connect();
@@ -97,6 +103,7 @@ impl Link {
                 let mut inner = me.0.borrow_mut();
                 inner.heard_at = now();
                 inner.opened_at = now();
+                inner.beat_at = now();
                 inner.welcomed = false;
             }
             let handlers = me.0.borrow().handlers.clone();
@@ -250,9 +257,24 @@ impl Link {
         inner.tick = Some(tick);
     }
 
+    /// Says `text` every `PRESENT_EVERY_MS` while connected, whatever else passes: how a
+    /// console tells the server it is still there (a sleeping machine stops saying it).
+    pub fn keep_saying(&self, text: &'static str) {
+        self.0.borrow_mut().beat = Some(text);
+    }
+
     fn check(&self) {
         if !self.is_open() {
             return;
+        }
+        let beat = {
+            let inner = self.0.borrow();
+            inner.beat.filter(|_| now() - inner.beat_at >= shared::protocol::PRESENT_EVERY_MS)
+        };
+        if let Some(text) = beat
+            && self.send_text(text)
+        {
+            self.0.borrow_mut().beat_at = now();
         }
         let (waiting, heard_at, greeting_late) = {
             let inner = self.0.borrow();

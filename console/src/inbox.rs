@@ -91,7 +91,9 @@ impl Inbox {
                 true
             }),
         };
-        Link::open(crate::app::ws_url("/api/admin/inbox/ws"), handlers)
+        let link = Link::open(crate::app::ws_url("/api/admin/inbox/ws"), handlers);
+        link.keep_saying(shared::protocol::PRESENT);
+        link
     }
 
     /// Pending: escalated, the longest wait first.

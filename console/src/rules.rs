@@ -64,13 +64,13 @@ pub fn Takeover(draft: Draft) -> impl IntoView {
                 </select></label>
             <label>"Tell waiting visitors we usually reply within (minutes, 0 = estimate from the team's recent claims)"
                 <input type="number" min="0" max="1440" prop:value=move || read(draft, |s| minutes(s.takeover.usual_wait_secs))
-                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.usual_wait_secs = m * 60) }/></label>
+                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.usual_wait_secs = m.saturating_mul(60)) }/></label>
             <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
                 <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
-                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m * 60) }/></label>
+                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>
             <label>"Return a conversation to Pending when its assignee has been offline for (minutes, 0 = never)"
                 <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.assignee_offline_secs))
-                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m * 60) }/></label>
+                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m.saturating_mul(60)) }/></label>
         </fieldset>
     }
 }

@@ -119,27 +119,40 @@ impl BusinessHours {
         let Some(local) = zone.timestamp_millis_opt(now).single() else { return Ok(None) };
         let openings = self.weekly.iter().map(Opening::parse).collect::<Result<Vec<_>, _>>()?;
         // Eight days: today's later openings, then every weekday once, then today's again.
-        let soonest = (0..=7)
-            .filter_map(|ahead| local.date_naive().checked_add_days(chrono::Days::new(ahead)))
-            .flat_map(|date| {
-                openings
-                    .iter()
-                    .filter(move |(day, ..)| *day == date.weekday())
-                    .filter_map(move |(_, start, _)| starts_at(&zone, date.and_time(*start)))
-            })
-            .filter(|at| *at > now)
-            .min();
+        // Each local start may be two instants (the autumn's repeated hour) or none (the
+        // spring's gap, moved to its first real minute); only those open in fact count.
+        let mut soonest: Option<Millis> = None;
+        for ahead in 0..=7 {
+            let Some(date) = local.date_naive().checked_add_days(chrono::Days::new(ahead)) else {
+                continue;
+            };
+            for (_, start, _) in openings.iter().filter(|(day, ..)| *day == date.weekday()) {
+                for at in starts_at(&zone, date.and_time(*start)) {
+                    if at > now && soonest.is_none_or(|s| at < s) && self.is_open(at)? {
+                        soonest = Some(at);
+                    }
+                }
+            }
+        }
         Ok(soonest)
     }
 }
 
-/// A local wall-clock time as an instant; in a spring-forward gap, the first valid minute after.
-fn starts_at(zone: &Tz, local: chrono::NaiveDateTime) -> Option<Millis> {
+/// The instants a local wall-clock time names: two in the autumn's repeated hour, one
+/// otherwise; in the spring's gap, the first real minute after it.
+fn starts_at(zone: &Tz, local: chrono::NaiveDateTime) -> Vec<Millis> {
     (0..=120)
         .find_map(|minutes| {
-            zone.from_local_datetime(&(local + chrono::Duration::minutes(minutes))).earliest()
+            let shifted = local + chrono::Duration::minutes(minutes);
+            match zone.from_local_datetime(&shifted) {
+                chrono::LocalResult::Single(t) => Some(vec![t.timestamp_millis()]),
+                chrono::LocalResult::Ambiguous(a, b) => {
+                    Some(vec![a.timestamp_millis(), b.timestamp_millis()])
+                }
+                chrono::LocalResult::None => None,
+            }
         })
-        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -234,6 +247,34 @@ mod tests {
         };
         // Saturday 28 March 23:00 UTC (midnight CET): back at 03:00 CEST, 01:00 UTC.
         assert_eq!(h.next_opening(utc(2026, 3, 28, 23, 0)).unwrap(), Some(utc(2026, 3, 29, 1, 0)));
+    }
+
+    #[test]
+    fn the_autumns_repeated_hour_and_a_gap_with_no_real_opening() {
+        // Sunday 25 October 2026 in Berlin: 02:00–03:00 happens twice (CEST, then CET).
+        let h = BusinessHours {
+            enabled: true,
+            time_zone: "Europe/Berlin".into(),
+            weekly: vec![Opening { day: "sun".into(), start: "02:30".into(), end: "02:45".into() }],
+        };
+        // 02:50 CEST (00:50 UTC): the first 02:30 has passed, the repeated one (01:30 UTC)
+        // is still ahead.
+        assert_eq!(
+            h.next_opening(utc(2026, 10, 25, 0, 50)).unwrap(),
+            Some(utc(2026, 10, 25, 1, 30))
+        );
+        // An opening wholly inside the spring gap never opens that day: the next is a week on.
+        let gap = BusinessHours {
+            enabled: true,
+            time_zone: "Europe/Berlin".into(),
+            weekly: vec![Opening { day: "sun".into(), start: "02:10".into(), end: "02:40".into() }],
+        };
+        // Saturday 28 March 2026 23:00 UTC: not 03:00 CEST the next morning (closed then),
+        // but Sunday 5 April 02:10 CEST (00:10 UTC).
+        assert_eq!(
+            gap.next_opening(utc(2026, 3, 28, 23, 0)).unwrap(),
+            Some(utc(2026, 4, 5, 0, 10))
+        );
     }
 
     #[test]

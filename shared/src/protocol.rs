@@ -19,6 +19,14 @@ pub type Millis = i64;
 /// (`setWebSocketAutoResponse`), so these must be the frames' exact JSON.
 pub const PING: &str = r#"{"type":"ping"}"#;
 pub const PONG: &str = r#"{"type":"pong"}"#;
+/// A console's "still here" on its inbox socket, every [`PRESENT_EVERY_MS`]: unlike a ping it
+/// reaches the site object, so a console whose machine slept or lost its network stops
+/// counting as someone visitors can be offered after [`PRESENT_FOR_MS`] (the socket itself
+/// may look open for minutes). Not answered.
+pub const PRESENT: &str = r#"{"type":"present"}"#;
+pub const PRESENT_EVERY_MS: f64 = 30_000.0;
+/// Longer than a background tab's throttled timer (once a minute) allows between beats.
+pub const PRESENT_FOR_MS: Millis = 150_000;
 
 /// What a client may send. The first frame on a socket must be [`ClientFrame::Hello`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

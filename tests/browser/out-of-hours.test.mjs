@@ -3,7 +3,7 @@
 // on the team available. When someone is, the wait says how long it usually takes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Agent, Widget, audit, launch, screenshot } from "./harness.mjs";
+import { Agent, Console, Widget, audit, launch, screenshot } from "./harness.mjs";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 const PHONE = { viewport: { width: 390, height: 800 }, timezoneId: "UTC", locale: "en-US" };
@@ -97,6 +97,8 @@ test("a waiting visitor is told how long it usually takes", async () => {
       business_hours: null,
       takeover: { ...s.takeover, when_nobody_available: "wait", usual_wait_secs: 180 },
     }), async () => {
+      // Someone is there: a wait nobody can end is never given a length.
+      await Console.login(browser);
       for (const [context, name] of [[{ viewport: { width: 1300, height: 900 } }, "desktop"], [PHONE, "phone"]]) {
         const w = await Widget.open(await browser.newContext(context));
         await w.say("Do you have gift cards?");

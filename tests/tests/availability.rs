@@ -204,3 +204,51 @@ async fn out_of_hours_the_offer_says_when_the_team_is_back() {
     let _inbox = ana.inbox().await;
     assert_eq!(ask(&edge, &site).await, Event::OutOfHours { back_at: expected, unstaffed: false });
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_that_stopped_saying_it_is_there_stops_counting() {
+    // Consoles say `present` every 30 s and count for 150 s; here, for 2 s.
+    let edge = Edge::start_with(&[("PRESENCE_STALE_MS", "2000")]);
+    let site = edge.site_with("stale", &settings(serde_json::json!({})), TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    // A socket that stays open but says nothing, as a sleeping laptop's would.
+    let mut inbox = ana.inbox().await;
+    assert!(matches!(ask(&edge, &site).await, Event::Escalated { .. }), "just connected");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(ask(&edge, &site).await, nobody(), "silent past the limit: not offered");
+    // Saying it again makes her count again.
+    inbox.send_raw(shared::protocol::PRESENT).await;
+    let mut last = nobody();
+    for _ in 0..10 {
+        last = ask(&edge, &site).await;
+        if last != nobody() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(matches!(last, Event::Escalated { .. }), "{last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_assistant_promises_no_one_when_nobody_can_come() {
+    let edge = Edge::start();
+    let site = edge.site_with("no-promise", &settings(serde_json::json!({})), TEAM);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "I want to talk to a human").await;
+    let offer = visitor
+        .socket
+        .until("the AI's handover", |f| matches!(event(f), Some(Event::OutOfHours { .. })))
+        .await;
+    assert_eq!(event(&offer), Some(&nobody()));
+    let said: Vec<String> = integration::history(&edge, &visitor)
+        .await
+        .iter()
+        .filter_map(|i| match &i.body {
+            shared::protocol::ItemBody::Message(m) if m.author == shared::protocol::Author::Bot => {
+                Some(m.text.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!said.iter().any(|t| t.contains("bringing in someone")), "{said:?}");
+}

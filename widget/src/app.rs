@@ -180,12 +180,16 @@ pub fn App(
         })
     });
     // The contact form stands in for the composer until sent or put aside ("Back to the
-    // chat"); a later offer brings it back.
+    // chat"); a later offer brings it back. An offer from long ago (the page reloaded the
+    // next day) is history, not a form to fill.
     let offer_seq = Memo::new(move |_| {
+        let recent = js_sys::Date::now() as Millis - OFFER_FRESH_MS;
         chat.items
             .with(|items| {
                 items.iter().rev().find_map(|i| match &i.body {
-                    ItemBody::Event(Event::OutOfHours { .. }) => Some(Some(i.seq)),
+                    ItemBody::Event(Event::OutOfHours { .. }) => {
+                        Some((i.at > recent).then_some(i.seq))
+                    }
                     ItemBody::Event(_) => Some(None),
                     _ => None,
                 })
@@ -442,6 +446,9 @@ fn initials(name: &str) -> String {
         .collect::<String>()
         .to_uppercase()
 }
+
+/// How long an offer of the contact form stays open across reloads.
+const OFFER_FRESH_MS: Millis = 30 * 60 * 1000;
 
 /// What the out-of-hours form sends.
 pub struct Form {

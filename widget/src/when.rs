@@ -1,9 +1,10 @@
 //! Times and durations in the visitor's own language and time zone, by the browser's `Intl`:
-//! "tomorrow" / "Monday", "9:00 AM" / "09:00", "3 minutes" / "3 Minuten".
+//! "tomorrow" / "Monday", "9:00 AM" / "09:00", "3 minutes" / "3 Minuten". A browser that lacks
+//! a part of `Intl` (or refuses an option) gets plainer words, never an exception.
 
-use js_sys::{Array, Date, Function, Intl, Object, Reflect};
+use js_sys::{Array, Date, Function, Object, Reflect};
 use shared::protocol::Millis;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The locales to format for: the browser's own tag when it is the widget's language (so an
 /// American reads 9:00 AM and a Briton 09:00), else the language alone.
@@ -21,22 +22,31 @@ fn options(pairs: &[(&str, &str)]) -> Object {
     o
 }
 
-fn call(format: Function, value: &JsValue) -> String {
-    format.call1(&JsValue::NULL, value).ok().and_then(|s| s.as_string()).unwrap_or_default()
+/// `new Intl[name](locales, options)`, or `None` where the browser has no such formatter or
+/// throws on the options.
+fn formatter(name: &str, code: &str, pairs: &[(&str, &str)]) -> Option<JsValue> {
+    let intl = Reflect::get(&js_sys::global(), &JsValue::from_str("Intl")).ok()?;
+    let class: Function = Reflect::get(&intl, &JsValue::from_str(name)).ok()?.dyn_into().ok()?;
+    let args = Array::of2(&locales(code), &options(pairs));
+    Reflect::construct(&class, &args).ok()
 }
 
-fn date_format(code: &str, pairs: &[(&str, &str)], at: &Date) -> String {
-    call(Intl::DateTimeFormat::new(&locales(code), &options(pairs)).format(), at)
+/// `formatter.format(args…)` as a string; `None` on any failure.
+fn format(formatter: &JsValue, args: &[JsValue]) -> Option<String> {
+    let method: Function =
+        Reflect::get(formatter, &JsValue::from_str("format")).ok()?.dyn_into().ok()?;
+    let args: Array = args.iter().collect();
+    method.apply(formatter, &args).ok()?.as_string().filter(|s| !s.is_empty())
+}
+
+fn date_part(code: &str, pairs: &[(&str, &str)], at: &Date) -> Option<String> {
+    format(&formatter("DateTimeFormat", code, pairs)?, &[at.into()])
 }
 
 /// Local midnight of a moment, as days since the epoch in the visitor's zone.
 fn local_day(at: &Date) -> f64 {
-    let midnight = Date::new_with_year_month_day(
-        at.get_full_year(),
-        at.get_month() as i32,
-        at.get_date() as i32,
-    );
-    (midnight.get_time() / 86_400_000.0).round()
+    let (y, m, d) = (at.get_full_year(), at.get_month() as i32, at.get_date() as i32);
+    (Date::new_with_year_month_day(y, m, d).get_time() / 86_400_000.0).round()
 }
 
 /// The day and the time of `at` as a visitor reads them: "today", "tomorrow", else the
@@ -44,23 +54,24 @@ fn local_day(at: &Date) -> f64 {
 pub fn day_and_time(code: &str, at: Millis) -> (String, String) {
     let when = Date::new(&JsValue::from_f64(at as f64));
     let ahead = local_day(&when) - local_day(&Date::new_0());
-    let day = if (0.0..=1.0).contains(&ahead) {
-        let relative =
-            Intl::RelativeTimeFormat::new(&locales(code), &options(&[("numeric", "auto")]));
-        String::from(relative.format(ahead, "day"))
-    } else {
-        date_format(code, &[("weekday", "long")], &when)
-    };
-    let time = date_format(code, &[("hour", "numeric"), ("minute", "2-digit")], &when);
+    let relative = (0.0..=1.0).contains(&ahead).then(|| {
+        let f = formatter("RelativeTimeFormat", code, &[("numeric", "auto")])?;
+        format(&f, &[JsValue::from_f64(ahead), JsValue::from_str("day")])
+    });
+    let day = relative
+        .flatten()
+        .or_else(|| date_part(code, &[("weekday", "long")], &when))
+        .unwrap_or_else(|| String::from(when.to_date_string()));
+    let time = date_part(code, &[("hour", "numeric"), ("minute", "2-digit")], &when)
+        .unwrap_or_else(|| format!("{:02}:{:02}", when.get_hours(), when.get_minutes()));
     (day, time)
 }
 
 /// A wait in whole minutes, as the visitor's language says it ("3 minutes").
 pub fn minutes(code: &str, secs: u32) -> String {
     let minutes = secs.div_ceil(60).max(1);
-    let unit = options(&[("style", "unit"), ("unit", "minute"), ("unitDisplay", "long")]);
-    let formatted =
-        call(Intl::NumberFormat::new(&locales(code), &unit).format(), &JsValue::from(minutes));
-    // A browser without unit formatting still gets the number across.
-    if formatted.is_empty() { format!("{minutes} min") } else { formatted }
+    let unit = [("style", "unit"), ("unit", "minute"), ("unitDisplay", "long")];
+    formatter("NumberFormat", code, &unit)
+        .and_then(|f| format(&f, &[JsValue::from(minutes)]))
+        .unwrap_or_else(|| format!("{minutes} min"))
 }

@@ -22,10 +22,11 @@ impl FaqBot {
 impl Engine for FaqBot {
     async fn reply(&self, ask: &Ask<'_>) -> Result<Option<BotReply>> {
         let handover = |text: &str, alone: &str, reason: &str| {
-            // Out of hours the visitor is offered the contact form right after this line.
+            // With nobody to come the visitor is offered the contact form right after this
+            // line, which says why: this one does not say it again.
             let text = match (ask.can_hand_over, ask.open) {
                 (true, true) => text,
-                (true, false) => "The team is away right now, but you can leave them a message.",
+                (true, false) => "I'll pass this on to the team.",
                 (false, _) => alone,
             };
             BotReply {

@@ -79,7 +79,8 @@ pub async fn reply(
         asked,
         faq: &config.faq,
         can_hand_over: config.takeover.enabled,
-        open: config.open_now,
+        // The AI offers a person only when one can come: within hours and someone available.
+        open: config.open_now && config.staffed,
         on_draft,
         signal,
     };

@@ -263,10 +263,15 @@ impl Site {
         let hours = s.business_hours.as_ref().filter(|h| h.enabled);
         let open = hours.is_none_or(|h| h.is_open(now).unwrap_or(true));
         let back_at = hours.and_then(|h| h.next_opening(now).ok().flatten());
-        let staffed = s.takeover.when_nobody_available == WhenNobodyAvailable::Wait
-            || presence::staffed(self)?;
-        let waits = tickets::recent_waits(self, now)?;
-        let expected_wait_secs = shared::wait::expected_secs(s.takeover.usual_wait_secs, &waits);
+        let available = presence::staffed(self, &self.env)?;
+        let staffed = available || s.takeover.when_nobody_available == WhenNobodyAvailable::Wait;
+        // A wait nobody is there to end is not promised a length.
+        let expected_wait_secs = if available {
+            let waits = tickets::recent_waits(self, now)?;
+            shared::wait::expected_secs(s.takeover.usual_wait_secs, &waits)
+        } else {
+            None
+        };
         Response::from_json(&internal::BotSetup {
             secrets: secrets::opened(self, &site_key)?,
             config: BotConfig {
@@ -429,6 +434,9 @@ impl DurableObject for Site {
     async fn websocket_message(&self, ws: WebSocket, msg: WebSocketIncomingMessage) -> Result<()> {
         if matches!(&msg, WebSocketIncomingMessage::String(t) if t == shared::protocol::PING) {
             return ws.send_with_str(shared::protocol::PONG);
+        }
+        if matches!(&msg, WebSocketIncomingMessage::String(t) if t == shared::protocol::PRESENT) {
+            return presence::seen(self, &ws);
         }
         // The inbox feed is one-way; anything else an agent sends is answered with a reminder.
         let note = r#"{"type":"error","code":"read_only","message":"The inbox socket only pushes updates."}"#;

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use shared::api::Availability;
 use shared::protocol::Millis;
-use worker::{Method, Result, WebSocket, console_error};
+use worker::{Env, Method, Result, WebSocket, console_error};
 
 use super::Site;
 use crate::internal::{self, AgentIdentity, AssigneeAway};
@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS presence (
 ";
 
 /// Columns added after the first release of the table.
-pub const ADDED: &[(&str, &str)] = &[("away", "INTEGER NOT NULL DEFAULT 0")];
+pub const ADDED: &[(&str, &str)] =
+    &[("away", "INTEGER NOT NULL DEFAULT 0"), ("seen_at", "INTEGER")];
 
 /// A teammate's own Available / Away, kept across sign-ins.
 pub fn availability(site: &Site, agent_id: &str) -> Result<Availability> {
@@ -45,21 +46,50 @@ pub fn set_availability(site: &Site, agent_id: &str, set: Availability) -> Resul
     )
 }
 
-/// Whether a teammate who can answer has a console open and is not Away.
-pub fn staffed(site: &Site) -> Result<bool> {
-    let mut here: Vec<String> = site
-        .state
-        .get_websockets()
+/// A console said it is still there (`protocol::PRESENT` on its inbox socket).
+pub fn seen(site: &Site, ws: &WebSocket) -> Result<()> {
+    let Some(me) = ws.deserialize_attachment::<AgentIdentity>().ok().flatten() else {
+        return Ok(());
+    };
+    sql::run(
+        &site.sql(),
+        "UPDATE presence SET seen_at = ? WHERE agent_id = ?",
+        vec![int(now()), text(&me.agent.id)],
+    )
+}
+
+/// How long a console counts as there without saying so; `PRESENCE_STALE_MS` overrides it
+/// (tests).
+fn present_for(env: &Env) -> Millis {
+    env.var("PRESENCE_STALE_MS")
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(shared::protocol::PRESENT_FOR_MS)
+}
+
+/// Whether a teammate who can answer has a console open that spoke recently (connected or
+/// said [`seen`]) and is not Away.
+pub fn staffed(site: &Site, env: &Env) -> Result<bool> {
+    #[derive(Deserialize)]
+    struct Row {
+        away: i64,
+        seen_at: Option<i64>,
+    }
+    let since = now() - present_for(env);
+    let sockets = site.state.get_websockets();
+    let here = sockets
         .iter()
         .filter(|ws| sockets::open_besides(ws, None))
         .filter_map(|ws| ws.deserialize_attachment::<AgentIdentity>().ok().flatten())
-        .filter(|a| a.role.can_respond())
-        .map(|a| a.agent.id)
-        .collect();
-    here.sort_unstable();
-    here.dedup();
-    for id in here {
-        if !availability(site, &id)?.away {
+        .filter(|a| a.role.can_respond());
+    for me in here {
+        let row: Option<Row> = sql::first(
+            &site.sql(),
+            "SELECT away, seen_at FROM presence WHERE agent_id = ?",
+            vec![text(&me.agent.id)],
+        )?;
+        let (away, seen_at) = row.map_or((false, None), |r| (r.away != 0, r.seen_at));
+        if !away && me.checked_at.max(seen_at.unwrap_or(0)) >= since {
             return Ok(true);
         }
     }
@@ -71,9 +101,10 @@ use crate::now;
 pub fn online(site: &Site, agent_id: &str) -> Result<()> {
     sql::run(
         &site.sql(),
-        "INSERT INTO presence (agent_id, offline_since, told) VALUES (?, NULL, 0)
-         ON CONFLICT (agent_id) DO UPDATE SET offline_since = NULL, told = 0",
-        vec![text(agent_id)],
+        "INSERT INTO presence (agent_id, offline_since, told, seen_at) VALUES (?, NULL, 0, ?)
+         ON CONFLICT (agent_id) DO UPDATE SET offline_since = NULL, told = 0,
+           seen_at = excluded.seen_at",
+        vec![text(agent_id), int(now())],
     )
 }
 
