@@ -102,7 +102,7 @@ async fn race_loop(mut visitor: Visitor, mut agents: Vec<(String, Socket)>, race
         match judge(&agents, &outcomes) {
             Ok(winner) => {
                 let socket = &mut agents[winner].1;
-                socket.send(&ClientFrame::HandBack).await;
+                socket.send(&ClientFrame::HandBack { ask_rating: false }).await;
                 socket.until_json("the hand-back", |f| event_of(f) == Some("ai_resumed")).await;
             }
             Err(why) => {

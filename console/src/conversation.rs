@@ -268,7 +268,7 @@ pub fn ConversationView(
                         <Reassign team me send=Callback::new(move |agent_id| send(ClientFrame::Reassign { agent_id }))/>
                         <HandBack delivered
                             say=Callback::new(move |(id, frame)| send_message(id, frame))
-                            hand_back=Callback::new(move |()| send(ClientFrame::HandBack))/>
+                            hand_back=Callback::new(move |ask_rating| send(ClientFrame::HandBack { ask_rating }))/>
                     </Show>
                     <Show when=can_close>
                         <CloseMenu send=Callback::new(move |spam| send(ClientFrame::End { spam }))/>
@@ -303,10 +303,12 @@ pub fn ConversationView(
 fn HandBack(
     delivered: RwSignal<Option<String>>,
     say: Callback<(String, ClientFrame)>,
-    hand_back: Callback<()>,
+    /// With whether to ask the visitor for a rating.
+    hand_back: Callback<bool>,
 ) -> impl IntoView {
     let asking = RwSignal::new(false);
     let words = RwSignal::new(String::new());
+    let ask_rating = RwSignal::new(true);
     let awaiting = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let Some(id) = delivered.get() else { return };
@@ -314,7 +316,7 @@ fn HandBack(
             awaiting.set_value(None);
             asking.set(false);
             words.set(String::new());
-            hand_back.run(());
+            hand_back.run(ask_rating.get_untracked());
         }
     });
     // The closing words are what the agent types next.
@@ -332,7 +334,7 @@ fn HandBack(
         let text = words.get_untracked().trim().to_owned();
         if text.is_empty() {
             asking.set(false);
-            hand_back.run(());
+            hand_back.run(ask_rating.get_untracked());
         } else if awaiting.get_value().is_none() {
             let id = client_id();
             awaiting.set_value(Some(id.clone()));
@@ -349,6 +351,9 @@ fn HandBack(
                     <input node_ref=input maxlength="4000" placeholder="e.g. Glad I could help! The assistant is here if you need anything else."
                         prop:value=move || words.get() on:input=move |e| words.set(event_target_value(&e))/>
                 </label>
+                <label class="check"><input type="checkbox" prop:checked=move || ask_rating.get()
+                    on:change=move |e| ask_rating.set(event_target_checked(&e))/>
+                    "Ask the visitor to rate this chat"</label>
                 <button type="submit" class="primary">"Hand back"</button>
                 <button type="button" on:click=move |_| asking.set(false)>"Cancel"</button>
             </form>
@@ -606,6 +611,11 @@ fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
                 let text = match other {
                     Event::Escalated { offline: true, .. } => "The visitor left a message through the contact form (pending ticket)".to_owned(),
                     Event::Escalated { by: EscalatedBy::Visitor, .. } => "The visitor asked for a person".to_owned(),
+                    Event::RatingAsked { .. } => "The visitor was asked to rate the chat".to_owned(),
+                    Event::Rated { score, comment, .. } => {
+                        let words = if comment.is_empty() { String::new() } else { format!(": “{comment}”") };
+                        format!("The visitor rated the chat {} {score}/5{words}", crate::tickets::stars(score))
+                    }
                     Event::OutOfHours { unstaffed: true, .. } => "A person was asked for while nobody was available: the contact form was offered".to_owned(),
                     Event::OutOfHours { .. } => "A person was asked for out of hours: the contact form was offered".to_owned(),
                     Event::Unclaimed => "Nobody claimed in time: the AI resumed".to_owned(),

@@ -22,10 +22,10 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
             <table>
                 <thead><tr>
                     <th scope="col">"Status"</th><th scope="col">"Subject"</th><th scope="col">"Summary"</th>
-                    <th scope="col">"Customer"</th><th scope="col">"Assignee"</th><th scope="col">"Opened"</th>
+                    <th scope="col">"Customer"</th><th scope="col">"Assignee"</th><th scope="col">"Rating"</th><th scope="col">"Opened"</th>
                 </tr></thead>
                 <tbody>
-                    <For each=rows key=|t| (t.id.clone(), t.status, t.assignee.clone(), t.subject.clone()) let:t>
+                    <For each=rows key=|t| (t.id.clone(), t.status, t.assignee.clone(), t.subject.clone(), t.rating) let:t>
                         {
                             let mine = t.assignee.as_ref().is_some_and(|a| a.id == me.get_untracked().agent.id);
                             let status = match t.status {
@@ -44,6 +44,7 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
                                     <td>{t.summary.clone()}</td>
                                     <td>{customer}</td>
                                     <td>{t.assignee.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "Nobody yet".into())}</td>
+                                    <td>{rating(t.rating, t.rating_comment.clone())}</td>
                                     <td>{time::clock(t.opened_at)}</td>
                                 </tr>
                             }
@@ -53,4 +54,21 @@ pub fn Tickets(inbox: Inbox, me: RwSignal<Me>, open: Callback<String>) -> impl I
             </table>
         </main>
     }
+}
+
+/// A rating as stars: "★★★★☆" for 4.
+pub fn stars(score: u8) -> String {
+    (1..=5).map(|i| if i <= score { '★' } else { '☆' }).collect()
+}
+
+/// "★★★★☆ 4/5" with the visitor's words under it; nothing when not rated.
+fn rating(score: Option<u8>, comment: Option<String>) -> impl IntoView {
+    score.map(|r| {
+        view! {
+            <span class="stars" aria-hidden="true">{stars(r)}</span>
+            " "
+            <span>{format!("{r}/5")}</span>
+            {comment.map(|c| view! { <p class="rating-words">{c}</p> })}
+        }
+    })
 }

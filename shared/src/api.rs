@@ -346,6 +346,11 @@ pub struct Ticket {
     /// How long the visitor waited for the claim that opened it, from asking for a person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waited_ms: Option<Millis>,
+    /// The visitor's rating of the chat, 1 to 5, when asked and given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating_comment: Option<String>,
 }
 
 /// A conversation's whole record, for export: `GET /api/admin/conversations/{id}/transcript`.

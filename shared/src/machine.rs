@@ -37,6 +37,15 @@ pub enum Input {
     },
     HandBack {
         by: Actor,
+        /// Ask the visitor to rate the chat.
+        ask_rating: bool,
+    },
+    /// The visitor's rating of the chat they were asked about (the shell checks it is the
+    /// visitor).
+    Rate {
+        ticket: u32,
+        score: u8,
+        comment: String,
     },
     /// `to` must already be known to be a teammate who can respond.
     Reassign {
@@ -149,6 +158,12 @@ pub enum Effect {
         number: u32,
         at: Millis,
     },
+    /// The visitor rated the ticket's chat.
+    RateTicket {
+        number: u32,
+        score: u8,
+        comment: String,
+    },
 }
 
 /// Why an input was refused; maps one-to-one onto an error frame.
@@ -190,6 +205,8 @@ pub struct Conversation {
     phase_since: Millis,
     /// Ticket `tickets` exists but waits for an agent: claiming takes it over.
     ticket_pending: bool,
+    /// The ticket the visitor was last asked to rate, until they do.
+    unrated: Option<u32>,
     rules: Rules,
 }
 
@@ -287,7 +304,8 @@ impl Conversation {
             Input::Note { from, client_id, text } => self.note(now, from, client_id, text),
             Input::RequestHuman => self.request_human(now),
             Input::Claim { by } => self.claim(now, by),
-            Input::HandBack { by } => self.hand_back(now, by),
+            Input::HandBack { by, ask_rating } => self.hand_back(now, by, ask_rating),
+            Input::Rate { ticket, score, comment } => self.rate(now, ticket, score, comment),
             Input::Reassign { by, to } => self.reassign(now, by, to),
             Input::End { by, spam } => self.end(now, by, spam),
             Input::BotReplied { turn, reply } => Ok(self.bot_replied(now, turn, reply)),
@@ -345,6 +363,16 @@ impl Conversation {
                     }
                     Event::Reassigned { to, .. } => PhaseState::Active(to.clone()),
                     Event::AgentLeft { .. } => return,
+                    Event::RatingAsked { ticket } => {
+                        self.unrated = Some(*ticket);
+                        return;
+                    }
+                    Event::Rated { ticket, .. } => {
+                        if self.unrated == Some(*ticket) {
+                            self.unrated = None;
+                        }
+                        return;
+                    }
                     // The offer of the contact form is the answer to the visitor's turn.
                     Event::OutOfHours { .. } => {
                         self.last_bot_seq = item.seq;
@@ -589,18 +617,45 @@ impl Conversation {
         Ok(vec![joined, ticket, Effect::StateChanged(self.view())])
     }
 
-    fn hand_back(&mut self, now: Millis, by: Actor) -> Outcome {
+    fn hand_back(&mut self, now: Millis, by: Actor, ask_rating: bool) -> Outcome {
         let (agent, role) = agent_of(by)?;
         let holder = self.holder_for(&agent, role)?;
         let ticket = self.tickets;
-        let left = self.event(now, Event::AgentLeft { agent: holder });
-        let resumed = self.event(now, Event::AiResumed { by: agent });
-        Ok(vec![
-            left,
-            resumed,
-            Effect::ResolveTicket { number: ticket, at: now },
-            Effect::StateChanged(self.view()),
-        ])
+        let mut effects = vec![
+            self.event(now, Event::AgentLeft { agent: holder }),
+            self.event(now, Event::AiResumed { by: agent }),
+        ];
+        if ask_rating {
+            effects.push(self.event(now, Event::RatingAsked { ticket }));
+        }
+        effects.push(Effect::ResolveTicket { number: ticket, at: now });
+        effects.push(Effect::StateChanged(self.view()));
+        Ok(effects)
+    }
+
+    /// The visitor's rating: only of the chat they were asked about, once, 1 to 5.
+    fn rate(&mut self, now: Millis, ticket: u32, score: u8, comment: String) -> Outcome {
+        if self.phase == PhaseState::Ended {
+            return Err(ended());
+        }
+        if self.unrated != Some(ticket) {
+            return Err(Refusal::new(ErrorCode::InvalidState, "There is no chat to rate."));
+        }
+        if !(1..=5).contains(&score) {
+            return Err(Refusal::new(ErrorCode::MalformedFrame, "A rating is 1 to 5."));
+        }
+        let comment = crate::clean::message(&comment).trim().to_owned();
+        if comment.chars().count() > limits::MAX_RATING_COMMENT_CHARS {
+            return Err(Refusal::new(
+                ErrorCode::MessageTooLong,
+                format!(
+                    "A rating's comment can be at most {} characters.",
+                    limits::MAX_RATING_COMMENT_CHARS
+                ),
+            ));
+        }
+        let rated = self.event(now, Event::Rated { ticket, score, comment: comment.clone() });
+        Ok(vec![rated, Effect::RateTicket { number: ticket, score, comment }])
     }
 
     fn reassign(&mut self, now: Millis, by: Actor, to: AgentRef) -> Outcome {

@@ -52,8 +52,19 @@ pub enum ClientFrame {
     RequestHuman,
     /// An agent claims an escalated conversation or takes over one the AI is handling.
     Claim,
-    /// The assigned agent hands the conversation back to the AI.
-    HandBack,
+    /// The assigned agent hands the conversation back to the AI, asking the visitor to rate
+    /// the chat if `ask_rating`.
+    HandBack {
+        #[serde(default)]
+        ask_rating: bool,
+    },
+    /// The visitor rates the chat they were asked about: 1 to 5, with optional words.
+    Rate {
+        ticket: u32,
+        score: u8,
+        #[serde(default)]
+        comment: String,
+    },
     /// Move the active conversation to another teammate.
     Reassign {
         agent_id: String,
@@ -356,6 +367,17 @@ pub enum Event {
     AgentLeft {
         agent: AgentRef,
     },
+    /// The visitor is asked to rate the chat of this ticket (after a hand-back).
+    RatingAsked {
+        ticket: u32,
+    },
+    /// The visitor's rating of a ticket's chat: 1 to 5, with optional words.
+    Rated {
+        ticket: u32,
+        score: u8,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
     /// "AI resumed": the AI answers from the next visitor message.
     AiResumed {
         by: AgentRef,
@@ -466,6 +488,8 @@ pub mod limits {
     /// Characters in a visitor's name, and bytes in their email address.
     pub const MAX_NAME_CHARS: usize = 80;
     pub const MAX_EMAIL_BYTES: usize = 254;
+    /// Characters in a rating's comment.
+    pub const MAX_RATING_COMMENT_CHARS: usize = 1000;
     /// Sustained frames per second per socket, and the burst allowed above it.
     pub const FRAMES_PER_SECOND: u32 = 10;
     pub const FRAME_BURST: u32 = 30;

@@ -181,7 +181,8 @@ fn as_input(frame: ClientFrame, by: Actor) -> Option<Input> {
         ClientFrame::Note { client_id, text } => Input::Note { from: by, client_id, text },
         ClientFrame::RequestHuman => Input::RequestHuman,
         ClientFrame::Claim => Input::Claim { by },
-        ClientFrame::HandBack => Input::HandBack { by },
+        ClientFrame::HandBack { ask_rating } => Input::HandBack { by, ask_rating },
+        ClientFrame::Rate { ticket, score, comment } => Input::Rate { ticket, score, comment },
         ClientFrame::Reassign { agent_id } => {
             Input::Reassign { by, to: AgentRef { id: agent_id, name: "X".into() } }
         }

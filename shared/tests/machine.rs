@@ -146,7 +146,10 @@ fn viewer_cannot_reply_hand_back_or_end() {
     let mut c = active("a");
     let v = agent("v", Role::Viewer);
     assert_eq!(refused(&mut c, say(v.clone(), "x", "hi")), ErrorCode::Forbidden);
-    assert_eq!(refused(&mut c, Input::HandBack { by: v.clone() }), ErrorCode::Forbidden);
+    assert_eq!(
+        refused(&mut c, Input::HandBack { by: v.clone(), ask_rating: false }),
+        ErrorCode::Forbidden
+    );
     assert_eq!(refused(&mut c, Input::End { by: v, spam: false }), ErrorCode::Forbidden);
 }
 
@@ -172,7 +175,9 @@ fn agent_must_claim_before_replying() {
 #[test]
 fn hand_back_resolves_the_ticket_and_the_ai_answers_the_next_message() {
     let mut c = active("a");
-    let fx = c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
+    let fx = c
+        .handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: false })
+        .unwrap();
     assert_eq!(
         events(&fx),
         [&Event::AgentLeft { agent: aref("a") }, &Event::AiResumed { by: aref("a") }]
@@ -187,7 +192,7 @@ fn hand_back_resolves_the_ticket_and_the_ai_answers_the_next_message() {
 #[test]
 fn second_cycle_opens_ticket_two() {
     let mut c = active("a");
-    c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
+    c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: false }).unwrap();
     let fx = c.handle(T, Input::Claim { by: agent("b", Role::Responder) }).unwrap();
     assert!(fx.contains(&Effect::OpenTicket {
         number: 2,
@@ -202,10 +207,10 @@ fn second_cycle_opens_ticket_two() {
 fn only_the_holder_or_an_admin_hands_back() {
     let mut c = active("a");
     assert_eq!(
-        refused(&mut c, Input::HandBack { by: agent("b", Role::Responder) }),
+        refused(&mut c, Input::HandBack { by: agent("b", Role::Responder), ask_rating: false }),
         ErrorCode::NotAssignee
     );
-    c.handle(T, Input::HandBack { by: agent("boss", Role::Admin) }).unwrap();
+    c.handle(T, Input::HandBack { by: agent("boss", Role::Admin), ask_rating: false }).unwrap();
     assert_eq!(c.phase(), Phase::Bot);
 }
 
@@ -213,7 +218,7 @@ fn only_the_holder_or_an_admin_hands_back() {
 fn hand_back_without_a_holder_is_refused() {
     let mut c = escalated();
     assert_eq!(
-        refused(&mut c, Input::HandBack { by: agent("a", Role::Owner) }),
+        refused(&mut c, Input::HandBack { by: agent("a", Role::Owner), ask_rating: false }),
         ErrorCode::InvalidState
     );
 }
@@ -352,7 +357,7 @@ fn bot_reply_after_takeover_is_dropped() {
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply: late.clone() }).unwrap();
     assert!(fx.is_empty(), "computed before the takeover: dropped");
     // Even once the AI is back, the old turn stays stale.
-    c.handle(T, Input::HandBack { by: agent("a", Role::Responder) }).unwrap();
+    c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: false }).unwrap();
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply: late }).unwrap();
     assert!(fx.is_empty());
 }
@@ -380,7 +385,7 @@ fn replay_rebuilds_the_same_state() {
         Input::RequestHuman,
         Input::Claim { by: agent("a", Role::Responder) },
         say(agent("a", Role::Responder), "r1", "hello"),
-        Input::HandBack { by: agent("a", Role::Responder) },
+        Input::HandBack { by: agent("a", Role::Responder), ask_rating: false },
     ];
     for input in inputs {
         for e in c.handle(T, input).unwrap() {
@@ -448,4 +453,51 @@ fn an_engines_words_are_cleaned_and_held_to_a_messages_length() {
         })
         .unwrap();
     assert!(reason.starts_with("urgent r") && reason.chars().count() == 200, "{reason}");
+}
+
+#[test]
+fn a_hand_back_may_ask_for_a_rating_which_is_given_once() {
+    let mut c = active("a");
+    let fx =
+        c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: true }).unwrap();
+    assert!(matches!(events(&fx)[..], [_, _, Event::RatingAsked { ticket: 1 }]));
+    let rate =
+        |ticket, score, comment: &str| Input::Rate { ticket, score, comment: comment.into() };
+    // Out of range, another ticket, a comment too long: refused, nothing stored.
+    assert_eq!(refused(&mut c, rate(1, 0, "")), ErrorCode::MalformedFrame);
+    assert_eq!(refused(&mut c, rate(1, 6, "")), ErrorCode::MalformedFrame);
+    assert_eq!(refused(&mut c, rate(2, 5, "")), ErrorCode::InvalidState);
+    assert_eq!(refused(&mut c, rate(1, 5, &"x".repeat(1001))), ErrorCode::MessageTooLong);
+    let fx = c.handle(T, rate(1, 4, "  Quick\u{202e} and kind  ")).unwrap();
+    assert_eq!(
+        *events(&fx)[0],
+        Event::Rated { ticket: 1, score: 4, comment: "Quick and kind".into() }
+    );
+    assert!(fx.contains(&Effect::RateTicket {
+        number: 1,
+        score: 4,
+        comment: "Quick and kind".into()
+    }));
+    // Once: a second rating of the same chat is refused, also after a replay.
+    assert_eq!(refused(&mut c, rate(1, 5, "")), ErrorCode::InvalidState);
+    let mut log = Vec::new();
+    let mut fresh = active("a");
+    for e in fresh
+        .handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: true })
+        .unwrap()
+    {
+        if let Effect::Append(i) = e {
+            log.push(i);
+        }
+    }
+    let mut replayed = Conversation::replay(&log);
+    assert!(replayed.handle(T, rate(1, 5, "")).is_ok(), "asked, not yet rated: rateable");
+}
+
+#[test]
+fn without_asking_there_is_nothing_to_rate() {
+    let mut c = active("a");
+    c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: false }).unwrap();
+    let rate = Input::Rate { ticket: 1, score: 5, comment: String::new() };
+    assert_eq!(refused(&mut c, rate), ErrorCode::InvalidState);
 }

@@ -35,7 +35,13 @@ fn input() -> impl Strategy<Value = Input> {
         }),
         2 => Just(Input::RequestHuman),
         3 => actor().prop_map(|by| Input::Claim { by }),
-        2 => actor().prop_map(|by| Input::HandBack { by }),
+        2 => (actor(), any::<bool>())
+            .prop_map(|(by, ask_rating)| Input::HandBack { by, ask_rating }),
+        1 => (0..4u32, 0..7u8).prop_map(|(ticket, score)| Input::Rate {
+            ticket,
+            score,
+            comment: "thanks".to_owned(),
+        }),
         1 => (actor(), 0..4u8).prop_map(|(by, i)| Input::Reassign {
             by,
             to: AgentRef { id: format!("a{i}"), name: format!("Agent {i}") },
@@ -115,7 +121,11 @@ proptest! {
                             Event::AgentJoined { .. } | Event::Reassigned { .. } => Phase::Active,
                             Event::AiResumed { .. } | Event::Unclaimed => Phase::Bot,
                             Event::Ended { .. } => Phase::Ended,
-                            Event::AgentLeft { .. } => phase,
+                            Event::AgentLeft { .. } | Event::RatingAsked { .. } => phase,
+                            Event::Rated { score, .. } => {
+                                prop_assert!((1..=5).contains(score), "a rating out of range");
+                                phase
+                            }
                             Event::OutOfHours { unstaffed, .. } => {
                                 prop_assert!(
                                     !rules.open || (!rules.staffed && *unstaffed),

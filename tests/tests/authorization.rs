@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use integration::{Agent, Edge, Socket, Visitor, say};
 use reqwest::Method;
-use shared::protocol::{ClientFrame, ErrorCode, Phase, ServerFrame};
+use shared::protocol::{ClientFrame, ErrorCode, Event, Phase, ServerFrame};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -334,6 +334,8 @@ enum Setup {
     Escalated,
     /// Rex (a responder, not in the matrix) holds it.
     HeldByRex,
+    /// Rex handed it back asking the visitor to rate the chat.
+    RatingAsked,
 }
 
 /// What a frame should do for a caller.
@@ -397,8 +399,14 @@ fn frame_rows(rita_id: &str) -> Vec<(&'static str, Setup, ClientFrame, [Outcome;
         (
             "hand_back",
             Setup::HeldByRex,
-            ClientFrame::HandBack,
+            ClientFrame::HandBack { ask_rating: false },
             [FORBIDDEN, FORBIDDEN, NOT_HOLDER, Done, Done],
+        ),
+        (
+            "rate the chat",
+            Setup::RatingAsked,
+            ClientFrame::Rate { ticket: 1, score: 5, comment: "Great".into() },
+            [Done, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN],
         ),
         (
             "reassign to Rita",
@@ -441,7 +449,12 @@ fn took_effect(frame: &ClientFrame, reply: &ServerFrame) -> bool {
         (ClientFrame::Identify { .. }, ServerFrame::Visitor(v)) => v.name.as_deref() == Some("Ana"),
         (ClientFrame::RequestHuman, ServerFrame::State(s)) => s.phase == Phase::Escalated,
         (ClientFrame::Claim, ServerFrame::State(s)) => s.phase == Phase::Active,
-        (ClientFrame::HandBack, ServerFrame::State(s)) => s.phase == Phase::Bot,
+        (ClientFrame::Rate { .. }, ServerFrame::Item(i)) => {
+            matches!(i.body, shared::protocol::ItemBody::Event(Event::Rated { .. }))
+        }
+        (ClientFrame::HandBack { ask_rating: false }, ServerFrame::State(s)) => {
+            s.phase == Phase::Bot
+        }
         (ClientFrame::Reassign { agent_id }, ServerFrame::State(s)) => {
             s.assignee.as_ref().is_some_and(|a| a.id == *agent_id)
         }
@@ -474,6 +487,27 @@ async fn prepare(w: &World, rex: &Agent, setup: Setup) -> Visitor {
                 .until(
                     "escalated",
                     |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Escalated),
+                )
+                .await;
+        }
+        Setup::RatingAsked => {
+            let (mut desk, _) = rex.open(&v.conversation_id).await;
+            desk.send(&ClientFrame::Claim).await;
+            desk.until(
+                "claimed",
+                |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active),
+            )
+            .await;
+            desk.send(&ClientFrame::HandBack { ask_rating: true }).await;
+            v.socket
+                .until("the request for a rating", |f| {
+                    matches!(f, ServerFrame::Item(i) if matches!(i.body, shared::protocol::ItemBody::Event(Event::RatingAsked { .. })))
+                })
+                .await;
+            v.socket
+                .until(
+                    "handed back",
+                    |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Bot),
                 )
                 .await;
         }

@@ -64,7 +64,7 @@ async fn each_takeover_cycle_makes_a_summarised_ticket_and_exports_hold_every_ev
             .await;
         desk.send(&say(&format!("r{cycle}"), "Lo reviso ahora")).await;
         desk.until("ack", |f| matches!(f, ServerFrame::Ack { .. })).await;
-        desk.send(&ClientFrame::HandBack).await;
+        desk.send(&ClientFrame::HandBack { ask_rating: false }).await;
         desk.until("resume", |f| matches!(f, ServerFrame::State(s) if s.ticket.is_none())).await;
         let frame = inbox
             .until_json("the resolved ticket", |v| {

@@ -275,7 +275,7 @@ async fn a_change_of_state_is_not_held_behind_a_paced_report() {
     // this message waits for it, and the hand-back must not.
     let reported = std::time::Instant::now();
     visitor.say("m2", "It has not arrived.").await;
-    desk.send(&ClientFrame::HandBack).await;
+    desk.send(&ClientFrame::HandBack { ask_rating: false }).await;
     inbox
         .until_json("the hand-back", |v| {
             v["type"] == "upsert" && v["id"] == id && v["phase"] == "bot"

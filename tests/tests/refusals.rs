@@ -102,7 +102,7 @@ async fn a_viewer_can_read_but_never_act() {
     for frame in [
         ClientFrame::Claim,
         say("v1", "hi"),
-        ClientFrame::HandBack,
+        ClientFrame::HandBack { ask_rating: false },
         ClientFrame::End { spam: false },
     ] {
         s.send(&frame).await;

@@ -67,7 +67,7 @@ async fn visitor_escalates_agent_claims_replies_and_hands_back() {
     );
 
     // Hand back: the visitor sees the agent leave and the AI resume, and the AI answers.
-    desk.send(&shared::protocol::ClientFrame::HandBack).await;
+    desk.send(&shared::protocol::ClientFrame::HandBack { ask_rating: false }).await;
     visitor.socket.until("AI resumed", |f| matches!(event(f), Some(Event::AiResumed { .. }))).await;
     visitor.say("q3", "What is your return policy?").await;
     let answer =

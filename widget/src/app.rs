@@ -153,6 +153,9 @@ pub fn App(
     let ask_human = move |_| {
         conn.with_value(|c| c.as_ref().map(|c| c.request_human()));
     };
+    let rate = move |(ticket, score, comment): (u32, u8, String)| {
+        conn.with_value(|c| c.as_ref().map(|c| c.rate(ticket, score, comment)));
+    };
     let leave_message = move |form: Form| {
         let client_id = chat.new_client_id();
         conn.with_value(|c| c.as_ref().map(|c| c.leave_message(client_id, form)));
@@ -239,6 +242,34 @@ pub fn App(
         })
     };
     let with_human = move || phase.get() == Some(Phase::Active);
+    // The chat the visitor was asked to rate and has not (with who they talked to), until
+    // rated or put aside.
+    let to_rate = Memo::new(move |_| {
+        chat.items.with(|items| {
+            let mut asked = None;
+            let mut with = String::new();
+            for i in items {
+                match &i.body {
+                    ItemBody::Event(Event::AgentLeft { agent }) => with = agent.name.clone(),
+                    ItemBody::Event(Event::RatingAsked { ticket }) => {
+                        asked = Some((*ticket, with.clone()));
+                    }
+                    ItemBody::Event(Event::Rated { ticket, .. })
+                        if asked.as_ref().is_some_and(|(t, _)| t == ticket) =>
+                    {
+                        asked = None;
+                    }
+                    _ => {}
+                }
+            }
+            asked
+        })
+    });
+    let skipped = RwSignal::new(None::<u32>);
+    let rating_card = move || {
+        let open = phase.get() != Some(Phase::Ended) && !offer_form();
+        to_rate.get().filter(|(t, _)| open && skipped.get() != Some(*t))
+    };
     let agent = Memo::new(move |_| {
         chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
     });
@@ -320,7 +351,8 @@ pub fn App(
             <Show when=move || failed.get()>
                 <div class="status" role="alert">{move || t().cannot_start}</div>
             </Show>
-            <ol class="timeline" aria-live="polite" data-testid="timeline" node_ref=timeline>
+            // Focusable: a keyboard can scroll a long conversation.
+            <ol class="timeline" aria-live="polite" tabindex="0" data-testid="timeline" node_ref=timeline>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
                     <TimelineItem item t=Signal::derive(t) lines=lines.into()/>
                 </For>
@@ -365,10 +397,13 @@ pub fn App(
             <Show when=with_human>
                 <div class="banner" role="status">{move || t().with_human}</div>
             </Show>
+            {move || rating_card().map(|(ticket, with)| view! {
+                <RatingCard ticket with t=Signal::derive(t) rate skip=move || skipped.set(Some(ticket))/>
+            })}
             <Show when=move || chat.notice.get().is_some()>
                 <div class="notice" role="alert">{move || chat.notice.get().map(|c| t().refusal(c)).unwrap_or_default()}</div>
             </Show>
-            <Show when=show_human_button>
+            <Show when=move || show_human_button() && rating_card().is_none()>
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
             </Show>
             <Show when=move || phase.get() == Some(Phase::Ended)>
@@ -445,6 +480,51 @@ fn initials(name: &str) -> String {
         .take(2)
         .collect::<String>()
         .to_uppercase()
+}
+
+/// "How was your chat with Ana?": 1 to 5 stars and optional words, after a hand-back.
+#[component]
+fn RatingCard(
+    ticket: u32,
+    with: String,
+    t: Signal<&'static Texts>,
+    rate: impl Fn((u32, u8, String)) + Copy + 'static,
+    skip: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let score = RwSignal::new(0u8);
+    let comment = RwSignal::new(String::new());
+    let prompt = move || t.get().rate_prompt(&with);
+    let chosen = move || score.get() != 0;
+    view! {
+        <form class="rating" on:submit=move |ev| {
+            ev.prevent_default();
+            if score.get_untracked() > 0 {
+                rate((ticket, score.get_untracked(), comment.get_untracked()));
+            }
+        }>
+            <fieldset>
+                <legend>{prompt}</legend>
+                <div class="stars" role="group">
+                    {(1..=5u8).map(|n| view! {
+                        <button type="button" class="star" class:lit=move || n <= score.get()
+                            aria-pressed=move || if score.get() == n { "true" } else { "false" }
+                            aria-label=move || t.get().rate_star(n)
+                            on:click=move |_| score.set(n)>"★"</button>
+                    }).collect_view()}
+                </div>
+                <Show when=chosen>
+                    <label>{move || t.get().rate_comment}
+                        <textarea name="comment" rows="2" maxlength="1000" prop:value=move || comment.get()
+                            on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                    </label>
+                </Show>
+                <div class="actions">
+                    <button type="button" class="quiet" on:click=move |_| skip()>{move || t.get().rate_skip}</button>
+                    <button type="submit" disabled=move || !chosen()>{move || t.get().rate_send}</button>
+                </div>
+            </fieldset>
+        </form>
+    }
 }
 
 /// How long an offer of the contact form stays open across reloads.
@@ -538,6 +618,8 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
             }
             .into_any(),
         },
+        // Asking for a rating shows as the card, not as a line.
+        ItemBody::Event(Event::RatingAsked { .. }) => ().into_any(),
         ItemBody::Event(e) => {
             let line = move || {
                 let t = t.get();
@@ -552,6 +634,8 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
                     Event::AgentLeft { agent } | Event::Requeued { agent } => left(&agent.name),
                     Event::AiResumed { .. } => t.ai_resumed.to_owned(),
                     Event::Ended { .. } => t.ended.to_owned(),
+                    Event::Rated { score, .. } => t.rated(*score),
+                    Event::RatingAsked { .. } => String::new(),
                     Event::OutOfHours { unstaffed: true, .. } => t.nobody_available.to_owned(),
                     Event::OutOfHours { back_at, .. } => {
                         let away = lines.with(|l| l.out_of_hours.clone());

@@ -257,6 +257,13 @@ impl Conn {
         self.link.send(&ClientFrame::RequestHuman);
     }
 
+    /// The visitor's rating of a chat; if the socket is down the visitor sees why.
+    pub fn rate(&self, ticket: u32, score: u8, comment: String) {
+        if !self.link.send(&ClientFrame::Rate { ticket, score, comment }) {
+            self.state.borrow().chat.notice.set(Some(ErrorCode::Internal));
+        }
+    }
+
     /// The out-of-hours form; if the socket is down the visitor sees why and sends again.
     pub fn leave_message(&self, client_id: String, form: crate::app::Form) {
         let frame = ClientFrame::LeaveMessage {

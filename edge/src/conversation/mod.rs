@@ -560,7 +560,14 @@ impl Core {
                 return Ok(());
             }
             ClientFrame::Claim => Input::Claim { by },
-            ClientFrame::HandBack => Input::HandBack { by },
+            ClientFrame::HandBack { ask_rating } => Input::HandBack { by, ask_rating },
+            ClientFrame::Rate { ticket, score, comment } if att.is_visitor() => {
+                Input::Rate { ticket, score, comment }
+            }
+            ClientFrame::Rate { .. } => {
+                refuse(ws, ErrorCode::Forbidden, "Only the visitor rates the chat.");
+                return Ok(());
+            }
             ClientFrame::End { spam } => Input::End { by, spam },
             ClientFrame::Reassign { .. } if att.is_visitor() => {
                 refuse(ws, ErrorCode::Forbidden, "Only agents can do that.");
@@ -641,6 +648,9 @@ impl Core {
                 Effect::AssignTicket { number, agent } => tickets::assign(sql, *number, agent),
                 Effect::UnassignTicket { number } => tickets::unassign(sql, *number),
                 Effect::ResolveTicket { number, at } => tickets::resolve(sql, *number, *at),
+                Effect::RateTicket { number, score, comment } => {
+                    tickets::rate(sql, *number, *score, comment)
+                }
                 _ => Ok(()),
             };
             if let Err(e) = written {
@@ -695,7 +705,8 @@ impl Core {
                 }
                 Effect::AssignTicket { number, .. }
                 | Effect::UnassignTicket { number }
-                | Effect::ResolveTicket { number, .. } => follow.tickets.push(number),
+                | Effect::ResolveTicket { number, .. }
+                | Effect::RateTicket { number, .. } => follow.tickets.push(number),
             }
         }
         Ok(follow)

@@ -23,6 +23,8 @@ const ADDED: &[(&str, &str)] = &[
     ("language", "TEXT"),
     ("offline", "INTEGER NOT NULL DEFAULT 0"),
     ("waited", "INTEGER"),
+    ("rating", "INTEGER"),
+    ("rating_comment", "TEXT"),
 ];
 
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
@@ -43,9 +45,11 @@ struct Row {
     language: Option<String>,
     offline: i64,
     waited: Option<i64>,
+    rating: Option<i64>,
+    rating_comment: Option<String>,
 }
 
-const COLUMNS: &str = "number, opened_at, assignee_id, assignee_name, status, resolved_at, subject, summary, language, offline, waited";
+const COLUMNS: &str = "number, opened_at, assignee_id, assignee_name, status, resolved_at, subject, summary, language, offline, waited, rating, rating_comment";
 
 /// A ticket as it begins: with the agent who claimed, or pending (no agent) from the
 /// out-of-hours form.
@@ -118,6 +122,19 @@ pub fn describe(sql: &SqlStorage, number: u32, subject: &str, summary: &str) -> 
     )
 }
 
+/// The visitor's rating of the ticket's chat.
+pub fn rate(sql: &SqlStorage, number: u32, score: u8, comment: &str) -> Result<()> {
+    sql::run(
+        sql,
+        "UPDATE tickets SET rating = ?, rating_comment = ? WHERE number = ?",
+        vec![
+            int(score.into()),
+            opt_text((!comment.is_empty()).then_some(comment)),
+            int(number.into()),
+        ],
+    )
+}
+
 pub fn resolve(sql: &SqlStorage, number: u32, at: Millis) -> Result<()> {
     sql::run(
         sql,
@@ -148,6 +165,8 @@ fn ticket(row: Row, meta: &Meta, visitor: &VisitorProfile) -> Ticket {
         opened_at: row.opened_at,
         resolved_at: row.resolved_at,
         waited_ms: row.waited,
+        rating: row.rating.and_then(|r| u8::try_from(r).ok()),
+        rating_comment: row.rating_comment,
     }
 }
 

@@ -66,6 +66,17 @@ pub fn text(t: &Transcript) -> String {
                     "──────── Live chat · ticket {ticket} ────────\n[{at}] {} joined the conversation",
                     agent.name
                 ),
+                Event::RatingAsked { .. } => {
+                    format!("[{at}] The visitor was asked to rate the chat")
+                }
+                Event::Rated { score, comment, .. } => {
+                    let words = if comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", indented(comment))
+                    };
+                    format!("[{at}] The visitor rated the chat {score}/5{words}")
+                }
                 Event::OutOfHours { unstaffed: true, .. } => {
                     format!(
                         "[{at}] A person was asked for, nobody was available: contact form offered"
@@ -107,6 +118,7 @@ pub fn text(t: &Transcript) -> String {
 fn ticket_line(t: &Ticket) -> String {
     let status = t.status.as_str();
     let who = t.assignee.as_ref().map_or("unassigned", |a| a.name.as_str());
-    let offline = if t.offline { ", left out of hours" } else { "" };
-    format!("Ticket {} ({status}, {who}{offline}): {}", t.number, t.subject)
+    let offline = if t.offline { ", left through the contact form" } else { "" };
+    let rating = t.rating.map(|r| format!(", rated {r}/5")).unwrap_or_default();
+    format!("Ticket {} ({status}, {who}{offline}{rating}): {}", t.number, t.subject)
 }

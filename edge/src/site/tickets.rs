@@ -93,6 +93,8 @@ pub fn csv(site: &Site) -> Result<Response> {
         "opened_at",
         "resolved_at",
         "waited_seconds",
+        "rating",
+        "rating_comment",
     ];
     let fail = |e: csv::Error| worker::Error::RustError(format!("csv: {e}"));
     out.write_record(header).map_err(fail)?;
@@ -115,6 +117,8 @@ pub fn csv(site: &Site) -> Result<Response> {
             iso(t.opened_at),
             t.resolved_at.map(iso).unwrap_or_default(),
             t.waited_ms.map(|ms| (ms / 1000).to_string()).unwrap_or_default(),
+            t.rating.map(|r| r.to_string()).unwrap_or_default(),
+            t.rating_comment.unwrap_or_default(),
         ];
         // Visitors write subjects, summaries and names: no cell may run as a formula.
         out.write_record(row.iter().map(|cell| shared::clean::csv_cell(cell))).map_err(fail)?;
