@@ -171,6 +171,7 @@ fn Console(
             <span class="status" role="status">{move || if inbox.online.get() { "" } else { "Reconnecting…" }}</span>
             <crate::availability::AvailabilitySwitch me=me.into()/>
             <label class="notify"><input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify/><span class="wide">"Notify me of new escalations"</span><span class="narrow">"Alerts"</span></label>
+            <crate::keys::Shortcuts/>
             <span class="whoami">{move || me.with(|m| format!("{} ({})", if m.agent.name.is_empty() { m.email.clone() } else { m.agent.name.clone() }, m.role.as_str()))}</span>
             <button on:click=sign_out>"Sign out"</button>
         </header>

@@ -259,10 +259,10 @@ pub fn ConversationView(
                 <div class="actions">
                     <span class="pill">{move || phase().map(|p| p.as_str()).unwrap_or("…")}</span>
                     <Show when=move || can_act() && claimed_by.get().is_none() && phase() == Some(Phase::Escalated)>
-                        <button class="primary" on:click=claim>"Claim"</button>
+                        <button class="primary" data-key="claim" aria-keyshortcuts="c" on:click=claim>"Claim"</button>
                     </Show>
                     <Show when=move || can_act() && claimed_by.get().is_none() && phase() == Some(Phase::Bot)>
-                        <button class="primary" on:click=claim>"Take over"</button>
+                        <button class="primary" data-key="claim" aria-keyshortcuts="c" on:click=claim>"Take over"</button>
                     </Show>
                     <Show when=move || can_act() && mine()>
                         <Reassign team me send=Callback::new(move |agent_id| send(ClientFrame::Reassign { agent_id }))/>
@@ -343,7 +343,7 @@ fn HandBack(
     };
     view! {
         <Show when=move || asking.get() fallback=move || view! {
-            <button on:click=move |_| asking.set(true)>"Hand back to AI"</button>
+            <button data-key="hand-back" aria-keyshortcuts="h" on:click=move |_| asking.set(true)>"Hand back to AI"</button>
         }>
             <form class="confirm hand-back" aria-label="Hand back to the AI"
                 on:submit=move |e| { e.prevent_default(); confirm() }>
@@ -504,9 +504,9 @@ fn Composer(
     view! {
         <form class="composer" class:note=move || mode.get() == Mode::Note on:submit=move |e| { e.prevent_default(); submit(); }>
             <div class="modes" role="radiogroup" aria-label="Write">
-                <label><input type="radio" name="mode" prop:checked=move || mode.get() == Mode::Reply
+                <label><input type="radio" name="mode" data-key="reply" aria-keyshortcuts="r" prop:checked=move || mode.get() == Mode::Reply
                     disabled=move || !mine.get() on:change=move |_| mode.set(Mode::Reply)/>"Reply"</label>
-                <label><input type="radio" name="mode" prop:checked=move || mode.get() == Mode::Note
+                <label><input type="radio" name="mode" data-key="note" aria-keyshortcuts="n" prop:checked=move || mode.get() == Mode::Note
                     on:change=move |_| mode.set(Mode::Note)/>"Internal note"</label>
                 <label class="pref"><input type="checkbox" prop:checked=move || enter_sends.get() on:change=move |e| {
                     let on = event_target_checked(&e);

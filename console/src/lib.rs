@@ -8,6 +8,7 @@ mod app;
 mod availability;
 mod conversation;
 mod inbox;
+mod keys;
 mod login;
 mod route;
 mod rules;
