@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{Me, MemberChange};
 
+use crate::alerts::Alerts;
 use crate::api;
 
 #[component]
@@ -99,6 +100,26 @@ pub fn Account(me: RwSignal<Me>) -> impl IntoView {
                     </p>
                 </div>
             </form>
+            <AlertSettings/>
         </main>
+    }
+}
+
+/// This browser's alerts: saved as they change, here rather than on the server, as each
+/// device decides for itself whether it may ring.
+#[component]
+fn AlertSettings() -> impl IntoView {
+    let alerts = expect_context::<Alerts>();
+    view! {
+        <section class="settings account" aria-labelledby="alerts-settings">
+            <h2 id="alerts-settings">"Alerts in this browser"</h2>
+            <label class="check"><input type="checkbox" prop:checked=move || alerts.notify.get() == Some(true)
+                on:change=move |e| alerts.set_notify(event_target_checked(&e))/>
+                "A notification and a tone when a visitor asks for a person"</label>
+            <label class="check"><input type="checkbox" prop:checked=move || alerts.repeat.get()
+                disabled=move || alerts.notify.get() != Some(true)
+                on:change=move |e| alerts.set_repeat(event_target_checked(&e))/>
+                "Repeat the tone every 30 seconds while someone waits unclaimed"</label>
+        </section>
     }
 }

@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 use shared::api::{ConversationSummary, Me, Member};
 use shared::protocol::Phase;
 
+use crate::alerts::{self, Alerts, AlertsBanner};
 use crate::conversation::ConversationView;
 use crate::inbox::Inbox;
 use crate::login::Login;
@@ -15,7 +16,6 @@ use crate::{api, time};
 use wasm_bindgen::JsCast;
 
 const STYLE: &str = include_str!("style.css");
-const NOTIFY: &str = "takeover:notify";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tab {
@@ -58,25 +58,6 @@ pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// A browser notification and a short tone for a new escalation.
-fn alert(c: &ConversationSummary) {
-    let title = format!(
-        "{} is waiting for a person",
-        c.visitor_name.clone().unwrap_or_else(|| "A visitor".into())
-    );
-    let options = web_sys::NotificationOptions::new();
-    options.set_body(&c.preview);
-    let _ = web_sys::Notification::new_with_options(&title, &options);
-    if let Ok(ctx) = web_sys::AudioContext::new()
-        && let Ok(osc) = ctx.create_oscillator()
-    {
-        osc.frequency().set_value(880.0);
-        let _ = osc.connect_with_audio_node(&ctx.destination());
-        let _ = osc.start();
-        let _ = osc.stop_with_when(ctx.current_time() + 0.15);
-    }
-}
-
 #[component]
 fn Console(
     me: Me,
@@ -85,9 +66,10 @@ fn Console(
 ) -> impl IntoView {
     let me = RwSignal::new(me);
     let inbox = Inbox::new();
-    let notify = RwSignal::new(
-        storage().and_then(|s| s.get_item(NOTIFY).ok().flatten()).is_some_and(|v| v == "on"),
-    );
+    let alerts = Alerts::load();
+    provide_context(alerts);
+    let page = RwSignal::new(Page::Inbox);
+    let selected = RwSignal::new(None::<String>);
     // The server closes the inbox when the account changes (4003: role or name, 4001: the
     // session ended). Whatever the reason, ask who we are now: a changed role applies at once,
     // an ended session goes back to the sign-in page.
@@ -108,18 +90,14 @@ fn Console(
             }
         })
     };
-    let socket = StoredValue::new_local(inbox.connect(
-        move |c| {
-            if notify.get_untracked() {
-                alert(c);
-            }
-        },
-        dropped,
-    ));
+    let socket = StoredValue::new_local(
+        inbox.connect(move |c| alerts.escalated(c, selected.get_untracked().as_deref()), dropped),
+    );
     on_cleanup(move || socket.with_value(takeover_client::Link::stop));
-    // The tab says how many wait, so a teammate in another tab sees it.
-    Effect::new(move |_| set_title(inbox.count(Phase::Escalated)));
-    on_cleanup(|| set_title(0));
+    let pending = Signal::derive(move || inbox.count(Phase::Escalated));
+    Effect::new(move |_| alerts::show_waiting(pending.get()));
+    on_cleanup(|| alerts::show_waiting(0));
+    alerts::repeat_while_waiting(alerts, pending);
     let team = RwSignal::new(Vec::<Member>::new());
     spawn_local(async move {
         if let Ok(list) = api::team().await {
@@ -127,23 +105,12 @@ fn Console(
         }
     });
 
-    let page = RwSignal::new(Page::Inbox);
-    let selected = RwSignal::new(None::<String>);
     route::sync(page, selected);
     let open = Callback::new(move |id: String| {
         selected.set(Some(id));
         page.set(Page::Inbox);
     });
-    let toggle_notify = move |e: leptos::ev::Event| {
-        let on = event_target_checked(&e);
-        notify.set(on);
-        if let Some(s) = storage() {
-            let _ = s.set_item(NOTIFY, if on { "on" } else { "off" });
-        }
-        if on {
-            let _ = web_sys::Notification::request_permission();
-        }
-    };
+    let toggle_notify = move |e: leptos::ev::Event| alerts.set_notify(event_target_checked(&e));
     let sign_out = move |_| {
         spawn_local(async move {
             api::logout(&me.get_untracked().csrf).await;
@@ -170,11 +137,12 @@ fn Console(
             </nav>
             <span class="status" role="status">{move || if inbox.online.get() { "" } else { "Reconnecting…" }}</span>
             <crate::availability::AvailabilitySwitch me=me.into()/>
-            <label class="notify"><input type="checkbox" prop:checked=move || notify.get() on:change=toggle_notify/><span class="wide">"Notify me of new escalations"</span><span class="narrow">"Alerts"</span></label>
+            <label class="notify"><input type="checkbox" prop:checked=move || alerts.notify.get() == Some(true) on:change=toggle_notify/><span class="wide">"Notify me of new escalations"</span><span class="narrow">"Alerts"</span></label>
             <crate::keys::Shortcuts/>
             <span class="whoami">{move || me.with(|m| format!("{} ({})", if m.agent.name.is_empty() { m.email.clone() } else { m.agent.name.clone() }, m.role.as_str()))}</span>
             <button on:click=sign_out>"Sign out"</button>
         </header>
+        <AlertsBanner alerts/>
         <Mentions inbox open/>
         {move || match page.get() {
             Page::Inbox => view! { <InboxPage inbox me team selected/> }.into_any(),
@@ -214,16 +182,6 @@ pub fn copy_text(text: &str, done: impl FnOnce(bool) + 'static) {
     let Some(w) = web_sys::window() else { return done(false) };
     let promise = w.navigator().clipboard().write_text(text);
     spawn_local(async move { done(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()) });
-}
-
-fn set_title(pending: usize) {
-    let title = match pending {
-        0 => "Takeover console".to_owned(),
-        n => format!("({n} waiting) Takeover console"),
-    };
-    if let Some(d) = web_sys::window().and_then(|w| w.document()) {
-        d.set_title(&title);
-    }
 }
 
 /// One line of the inbox list.

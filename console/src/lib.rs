@@ -3,6 +3,7 @@
 //! token for HTTP, the inbox socket for the live list, one socket per open conversation.
 
 mod account;
+mod alerts;
 mod api;
 mod app;
 mod availability;

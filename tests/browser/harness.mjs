@@ -149,10 +149,12 @@ export class Console {
   /**
    * `lag` (ms) holds back what the server sends on conversation sockets, as a slow network
    * would: two agents then both see "Claim" long enough to click it at once. `device` is the
-   * browser context's options (a phone's viewport).
+   * browser context's options (a phone's viewport); `prepare(context)` runs before the page
+   * opens (init scripts, a fake clock).
    */
-  static async login(browser, email = env.email, password = env.password, lag = 0, device = {}) {
+  static async login(browser, email = env.email, password = env.password, lag = 0, device = {}, prepare = null) {
     const context = await browser.newContext(device);
+    if (prepare) await prepare(context);
     if (lag) {
       await context.routeWebSocket(/\/api\/admin\/conversations\/.*\/ws$/, (ws) => {
         const server = ws.connectToServer();
