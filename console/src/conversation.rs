@@ -71,6 +71,10 @@ pub fn ConversationView(
     // or a late ack, under the same id, stored once): its draft stays until the ack.
     let outgoing = RwSignal::new(None::<String>);
     let delivered = RwSignal::new(None::<String>);
+    // The visitor typing, with their draft so far when the widget sends it, and when that
+    // was last heard: a visitor who closed the page mid-word stops "typing" after a while.
+    let visitor_typing = RwSignal::new(None::<String>);
+    let typing_heard = StoredValue::new(0.0f64);
 
     // Items arrive in order (a welcome's backlog, its further pages, then live ones); one
     // already shown is not shown again.
@@ -96,8 +100,29 @@ pub fn ConversationView(
                 state.set(Some(w.state));
                 visitor.set(w.visitor);
             }
-            ServerFrame::Item(item) => add(vec![item]),
+            ServerFrame::Item(item) => {
+                let from_visitor =
+                    matches!(&item.body, ItemBody::Message(m) if m.author == Author::Visitor);
+                if from_visitor {
+                    visitor_typing.set(None);
+                }
+                add(vec![item]);
+            }
             ServerFrame::Backlog { items } => add(items),
+            ServerFrame::Typing { author: Author::Visitor, on, text } => {
+                visitor_typing.set(on.then(|| text.unwrap_or_default()));
+                typing_heard.set_value(js_sys::Date::now());
+                if on {
+                    set_timeout(
+                        move || {
+                            if js_sys::Date::now() - typing_heard.get_value() >= TYPING_STALE_MS {
+                                visitor_typing.set(None);
+                            }
+                        },
+                        std::time::Duration::from_millis(TYPING_STALE_MS as u64),
+                    );
+                }
+            }
             ServerFrame::Pong => {}
             ServerFrame::State(s) => {
                 if s.phase != Phase::Active {
@@ -287,6 +312,15 @@ pub fn ConversationView(
                     <Line item visitor=visitor_label/>
                 </For>
             </ol>
+            {move || visitor_typing.get().map(|draft| {
+                let who = visitor_label.get();
+                view! {
+                    <p class="visitor-typing">
+                        <span class="who">{format!("{who} is typing")}</span>
+                        {(!draft.is_empty()).then(|| view! { <span class="peek">{format!("“{draft}”")}</span> })}
+                    </p>
+                }
+            })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
                 <Composer send send_message outgoing delivered mine=Signal::derive(mine)/>
             </Show>
@@ -296,6 +330,9 @@ pub fn ConversationView(
         </section>
     }
 }
+
+/// A visitor's typing not heard of for this long has stopped (a closed page says nothing).
+const TYPING_STALE_MS: f64 = 8_000.0;
 
 /// "Hand back to AI", then optional closing words to the visitor, sent (and stored) before
 /// the conversation goes back to the AI, so they are the person's last words.
@@ -452,7 +489,7 @@ fn Composer(
                 }
                 if js_sys::Date::now() - last_key.get_value() >= TYPING_IDLE_MS {
                     typing.set_value(false);
-                    send(ClientFrame::Typing { on: false });
+                    send(ClientFrame::Typing { on: false, text: None });
                 } else {
                     stop_when_idle_after(typing, last_key, send);
                 }
@@ -491,7 +528,7 @@ fn Composer(
         send_message(id, frame);
         if typing.get_value() {
             typing.set_value(false);
-            send(ClientFrame::Typing { on: false });
+            send(ClientFrame::Typing { on: false, text: None });
         }
     };
     let label = move || {
@@ -523,7 +560,7 @@ fn Composer(
                     last_key.set_value(js_sys::Date::now());
                     if mode.get_untracked() == Mode::Reply && !typing.get_value() {
                         typing.set_value(true);
-                        send(ClientFrame::Typing { on: true });
+                        send(ClientFrame::Typing { on: true, text: None });
                         stop_when_idle();
                     }
                 }

@@ -75,8 +75,12 @@ pub enum ClientFrame {
         #[serde(default)]
         spam: bool,
     },
+    /// Typing, or stopped. A visitor's `text` is what they have typed so far (the agents'
+    /// "sneak peek"); it goes to agents only, shortened to [`limits::MAX_PEEK_CHARS`].
     Typing {
         on: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
     },
     /// Outside business hours, the visitor leaves a message for the team instead of waiting:
     /// stored like a chat message, with the name and email to answer, as a pending ticket.
@@ -129,6 +133,9 @@ pub enum ServerFrame {
     Typing {
         author: Author,
         on: bool,
+        /// The visitor's draft so far, to agents only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
     },
     /// What is known about the visitor changed.
     Visitor(VisitorProfile),
@@ -488,6 +495,8 @@ pub mod limits {
     /// Characters in a visitor's name, and bytes in their email address.
     pub const MAX_NAME_CHARS: usize = 80;
     pub const MAX_EMAIL_BYTES: usize = 254;
+    /// Characters of a visitor's draft shown to agents while they type.
+    pub const MAX_PEEK_CHARS: usize = 300;
     /// Characters in a rating's comment.
     pub const MAX_RATING_COMMENT_CHARS: usize = 1000;
     /// Sustained frames per second per socket, and the burst allowed above it.

@@ -306,6 +306,20 @@ impl Socket {
         }
     }
 
+    /// The next typing indicator within `wait`, skipping every other frame (which
+    /// [`Socket::next_within`] skips the other way round).
+    pub async fn typing_within(&mut self, wait: Duration) -> Option<ServerFrame> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()??.ok()?;
+            let Message::Text(text) = msg else { continue };
+            let value: serde_json::Value = serde_json::from_str(&text).expect("frames are JSON");
+            if value["type"] == "typing" {
+                return Some(serde_json::from_value(value).expect("server frames decode"));
+            }
+        }
+    }
+
     /// The next conversation frame within `wait`.
     pub async fn try_next(&mut self, wait: Duration) -> Option<ServerFrame> {
         let value = self.try_next_json(wait).await?;

@@ -148,7 +148,7 @@ async fn a_flood_of_frames_is_rate_limited() {
     let mut visitor = Visitor::join(&edge, &site).await;
     let burst = limits::FRAME_BURST as usize * 2;
     for _ in 0..burst {
-        visitor.socket.send(&ClientFrame::Typing { on: true }).await;
+        visitor.socket.send(&ClientFrame::Typing { on: true, text: None }).await;
     }
     let e = visitor.socket.error().await;
     assert_eq!(e.code, ErrorCode::RateLimited);

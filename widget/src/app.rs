@@ -153,6 +153,9 @@ pub fn App(
     let ask_human = move |_| {
         conn.with_value(|c| c.as_ref().map(|c| c.request_human()));
     };
+    let typing = move |on: bool, text: Option<String>| {
+        conn.with_value(|c| c.as_ref().map(|c| c.typing(on, text)));
+    };
     let rate = move |(ticket, score, comment): (u32, u8, String)| {
         conn.with_value(|c| c.as_ref().map(|c| c.rate(ticket, score, comment)));
     };
@@ -413,7 +416,7 @@ pub fn App(
                 </div>
             </Show>
             <Show when=move || phase.get() != Some(Phase::Ended) && !offer_form()>
-                <Composer send input t=Signal::derive(t)/>
+                <Composer send typing input t=Signal::derive(t)/>
             </Show>
         </div>
     }
@@ -439,18 +442,71 @@ fn announce(hooks: &Hooks, item: &Item) {
     }
 }
 
+/// The draft goes to the team at most this often while the visitor types.
+const PEEK_EVERY_MS: f64 = 600.0;
+/// Quiet this long: no longer typing.
+const TYPING_IDLE_MS: u64 = 3_000;
+
 #[component]
 fn Composer(
     send: impl Fn(String) + Copy + 'static,
+    /// Typing or not, with the draft so far.
+    typing: impl Fn(bool, Option<String>) + Copy + 'static,
     input: NodeRef<html::Textarea>,
     t: Signal<&'static Texts>,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    // When the draft was last sent and last changed, and whether "typing" is on.
+    let peeked_at = StoredValue::new(0.0f64);
+    let changed_at = StoredValue::new(0.0f64);
+    let on = StoredValue::new(false);
+    let trailing = StoredValue::new(false);
+    let stop = move || {
+        if on.get_value() {
+            on.set_value(false);
+            typing(false, None);
+        }
+    };
+    let typed = move |text: String| {
+        let now = js_sys::Date::now();
+        changed_at.set_value(now);
+        if text.trim().is_empty() {
+            return stop();
+        }
+        if !on.get_value() || now - peeked_at.get_value() >= PEEK_EVERY_MS {
+            on.set_value(true);
+            peeked_at.set_value(now);
+            typing(true, Some(text));
+        } else if !trailing.get_value() {
+            // The latest words still go, once the pause is over.
+            trailing.set_value(true);
+            set_timeout(
+                move || {
+                    trailing.set_value(false);
+                    let latest = draft.get_untracked();
+                    if on.get_value() && !latest.trim().is_empty() {
+                        peeked_at.set_value(js_sys::Date::now());
+                        typing(true, Some(latest));
+                    }
+                },
+                std::time::Duration::from_millis(PEEK_EVERY_MS as u64),
+            );
+        }
+        set_timeout(
+            move || {
+                if js_sys::Date::now() - changed_at.get_value() >= TYPING_IDLE_MS as f64 {
+                    stop();
+                }
+            },
+            std::time::Duration::from_millis(TYPING_IDLE_MS),
+        );
+    };
     let submit = move || {
         let text = draft.get_untracked();
         if !text.trim().is_empty() {
             send(text.trim().to_owned());
             draft.set(String::new());
+            stop();
         }
     };
     view! {
@@ -461,7 +517,11 @@ fn Composer(
                 aria-label=move || t.get().placeholder
                 placeholder=move || t.get().placeholder
                 prop:value=move || draft.get()
-                on:input=move |ev| draft.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    let text = event_target_value(&ev);
+                    draft.set(text.clone());
+                    typed(text);
+                }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();

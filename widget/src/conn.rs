@@ -257,6 +257,12 @@ impl Conn {
         self.link.send(&ClientFrame::RequestHuman);
     }
 
+    /// Typing, with the draft so far: the team sees it as it is written. Ephemeral: not
+    /// sent when the socket is down, never resent.
+    pub fn typing(&self, on: bool, text: Option<String>) {
+        self.link.send(&ClientFrame::Typing { on, text });
+    }
+
     /// The visitor's rating of a chat; if the socket is down the visitor sees why.
     pub fn rate(&self, ticket: u32, score: u8, comment: String) {
         if !self.link.send(&ClientFrame::Rate { ticket, score, comment }) {
@@ -346,7 +352,7 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
         }
         ServerFrame::BotDraft { text, .. } => chat.draft.set(Some(text)),
         ServerFrame::Config(config) => chat.config.set(Some(config)),
-        ServerFrame::Typing { author, on } => match author {
+        ServerFrame::Typing { author, on, .. } => match author {
             Author::Bot => chat.bot_typing.set(on),
             Author::Agent(a) => chat.agent_typing.set(on.then_some(a.name)),
             Author::Visitor => {}

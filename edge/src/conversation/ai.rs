@@ -216,7 +216,7 @@ impl Core {
 
     pub(super) fn bot_typing(&self, on: bool) {
         if self.inner.borrow().machine.phase() == Phase::Bot {
-            self.broadcast(&ServerFrame::Typing { author: Author::Bot, on });
+            self.broadcast(&ServerFrame::Typing { author: Author::Bot, on, text: None });
         }
     }
 }

@@ -532,8 +532,8 @@ impl Core {
             }
             // Answered before a frame gets here (`websocket_message`).
             ClientFrame::Ping => return Ok(()),
-            ClientFrame::Typing { on } => {
-                self.relay_typing(&att, on);
+            ClientFrame::Typing { on, text } => {
+                self.relay_typing(&att, on, text);
                 return Ok(());
             }
             ClientFrame::Note { client_id, text } => {
@@ -741,23 +741,32 @@ impl Core {
         }
     }
 
-    fn relay_typing(&self, from: &Attachment, on: bool) {
-        let author = match &from.who {
-            Who::Visitor => Author::Visitor,
+    /// Typing goes to everyone else; a visitor's draft (the "sneak peek") to agents only,
+    /// cleaned and shortened, and only while typing.
+    fn relay_typing(&self, from: &Attachment, on: bool, text: Option<String>) {
+        let (author, peek) = match &from.who {
+            Who::Visitor => {
+                let peek = text.filter(|_| on).map(|t| {
+                    let clean = shared::clean::message(&t);
+                    clean.chars().take(shared::protocol::limits::MAX_PEEK_CHARS).collect::<String>()
+                });
+                (Author::Visitor, peek.filter(|p| !shared::clean::is_blank(p)))
+            }
             Who::Agent(a) => {
                 // Only the agent holding the conversation types to the visitor.
                 if self.inner.borrow().machine.assignee().map(|h| &h.id) != Some(&a.agent.id) {
                     return;
                 }
-                Author::Agent(a.agent.clone())
+                (Author::Agent(a.agent.clone()), None)
             }
         };
+        let visitor = from.is_visitor();
         let others: Vec<WebSocket> = self
             .ready_sockets()
-            .filter(|(_, att)| att.socket_id != from.socket_id)
+            .filter(|(_, att)| att.socket_id != from.socket_id && !(visitor && att.is_visitor()))
             .map(|(ws, _)| ws)
             .collect();
-        sockets::send_all(&others, &ServerFrame::Typing { author, on });
+        sockets::send_all(&others, &ServerFrame::Typing { author, on, text: peek });
     }
 
     async fn teammate(&self, agent_id: &str) -> Result<Option<AgentRef>> {
