@@ -83,16 +83,26 @@ fn page_visible() -> bool {
         .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
 }
 
+thread_local! {
+    /// One audio context for the page: browsers cap how many a page may open, and a shift
+    /// of repeated tones would reach the cap.
+    static AUDIO: std::cell::OnceCell<Option<web_sys::AudioContext>> =
+        const { std::cell::OnceCell::new() };
+}
+
 /// A short tone.
 pub fn tone() {
-    if let Ok(ctx) = web_sys::AudioContext::new()
-        && let Ok(osc) = ctx.create_oscillator()
-    {
-        osc.frequency().set_value(880.0);
-        let _ = osc.connect_with_audio_node(&ctx.destination());
-        let _ = osc.start();
-        let _ = osc.stop_with_when(ctx.current_time() + 0.15);
-    }
+    AUDIO.with(|audio| {
+        let Some(ctx) = audio.get_or_init(|| web_sys::AudioContext::new().ok()) else { return };
+        // Suspended until the page has had a click; asking again costs nothing.
+        let _ = ctx.resume();
+        if let Ok(osc) = ctx.create_oscillator() {
+            osc.frequency().set_value(880.0);
+            let _ = osc.connect_with_audio_node(&ctx.destination());
+            let _ = osc.start();
+            let _ = osc.stop_with_when(ctx.current_time() + 0.15);
+        }
+    });
 }
 
 /// The tab's title and icon say how many wait, so a teammate in another tab sees it.
@@ -131,8 +141,9 @@ fn favicon(pending: usize) -> String {
     format!("data:image/svg+xml,{}", String::from(js_sys::encode_uri_component(&svg)))
 }
 
-/// While anyone waits and the preference says so, the tone every [`REPEAT_EVERY`]: one timer
-/// for the session, asking each time whether it is wanted.
+/// While a visitor who is still here waits and the preference says so, the tone every
+/// [`REPEAT_EVERY`] (a message left overnight does not ring all night): one timer for the
+/// session, asking each time whether it is wanted.
 pub fn repeat_while_waiting(alerts: Alerts, pending: Signal<usize>) {
     let wanted = move || {
         pending.get_untracked() > 0

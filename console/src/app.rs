@@ -90,14 +90,20 @@ fn Console(
             }
         })
     };
-    let socket = StoredValue::new_local(
-        inbox.connect(move |c| alerts.escalated(c, selected.get_untracked().as_deref()), dropped),
-    );
+    let escalated = move |c: &ConversationSummary| {
+        // On screen only when the inbox is the page shown.
+        let open = selected.get_untracked().filter(|_| page.get_untracked() == Page::Inbox);
+        alerts.escalated(c, open.as_deref())
+    };
+    let socket = StoredValue::new_local(inbox.connect(escalated, dropped));
     on_cleanup(move || socket.with_value(takeover_client::Link::stop));
     let pending = Signal::derive(move || inbox.count(Phase::Escalated));
     Effect::new(move |_| alerts::show_waiting(pending.get()));
     on_cleanup(|| alerts::show_waiting(0));
-    alerts::repeat_while_waiting(alerts, pending);
+    let waiting_here = Signal::derive(move || {
+        inbox.by_phase(Phase::Escalated).iter().filter(|c| c.visitor_online).count()
+    });
+    alerts::repeat_while_waiting(alerts, waiting_here);
     let team = RwSignal::new(Vec::<Member>::new());
     spawn_local(async move {
         if let Ok(list) = api::team().await {

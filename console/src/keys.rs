@@ -89,7 +89,13 @@ pub fn Shortcuts() -> impl IntoView {
             help.set(false);
             return;
         }
-        if typing(&e) {
+        // A field takes letters as letters; an open dialog (this list, a question) takes the
+        // keyboard until it closes.
+        let modal = find("[aria-modal=true]").is_some();
+        if typing(&e) || (modal && !help.get_untracked()) {
+            return;
+        }
+        if help.get_untracked() && e.key() != "?" {
             return;
         }
         let handled = match e.key().as_str() {
@@ -123,22 +129,32 @@ pub fn Shortcuts() -> impl IntoView {
     });
     on_cleanup(move || handle.remove());
     let close = NodeRef::<leptos::html::Button>::new();
-    Effect::new(move |_| {
-        if help.get()
-            && let Some(el) = close.get()
+    let opener = NodeRef::<leptos::html::Button>::new();
+    // Focus goes into the list when it opens and back to its button when it closes.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = help.get();
+        if open {
+            if let Some(el) = close.get() {
+                let _ = el.focus();
+            }
+        } else if was_open == Some(true)
+            && let Some(el) = opener.get_untracked()
         {
             let _ = el.focus();
         }
+        open
     });
     view! {
-        <button class="keys-help" type="button" aria-label="Keyboard shortcuts" aria-keyshortcuts="?"
+        <button class="keys-help" type="button" node_ref=opener aria-label="Keyboard shortcuts" aria-keyshortcuts="?"
             title="Keyboard shortcuts (?)" on:click=move |_| help.set(true)>"?"</button>
         // Out of the top bar, whose colours it must not take.
         <Portal>
             <Show when=move || help.get()>
                 <div class="modal-backdrop" on:click=move |_| help.set(false)>
                     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="keys-title"
-                        on:click=|e| e.stop_propagation()>
+                        on:click=|e| e.stop_propagation()
+                        // Its one control keeps the focus: Tab does not wander behind it.
+                        on:keydown=|e| if e.key() == "Tab" { e.prevent_default() }>
                         <h2 id="keys-title">"Keyboard shortcuts"</h2>
                         <dl class="keys">
                             {SHORTCUTS.iter().map(|(key, what)| view! {

@@ -359,6 +359,9 @@ impl Conversation {
                     Event::AgentJoined { agent, ticket } => {
                         self.tickets = *ticket;
                         self.ticket_pending = false;
+                        // A request for a rating not answered before the next chat with a
+                        // person is dropped: a rating then would land on the old ticket.
+                        self.unrated = None;
                         PhaseState::Active(agent.clone())
                     }
                     Event::Reassigned { to, .. } => PhaseState::Active(to.clone()),

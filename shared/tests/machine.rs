@@ -495,6 +495,43 @@ fn a_hand_back_may_ask_for_a_rating_which_is_given_once() {
 }
 
 #[test]
+fn a_rating_request_ends_with_the_next_claim_and_survives_a_replay_once_answered() {
+    let hand_back = |c: &mut Conversation| {
+        c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: true }).unwrap()
+    };
+    let rate = |ticket| Input::Rate { ticket, score: 5, comment: String::new() };
+    let mut c = active("a");
+    let mut log: Vec<shared::protocol::Item> = Vec::new();
+    let keep = |fx: Vec<Effect>, log: &mut Vec<shared::protocol::Item>| {
+        log.extend(
+            fx.into_iter().filter_map(|e| if let Effect::Append(i) = e { Some(i) } else { None }),
+        );
+    };
+    keep(hand_back(&mut c), &mut log);
+    // Not rated; a second cycle begins: the old request is gone.
+    keep(c.handle(T, Input::Claim { by: agent("b", Role::Responder) }).unwrap(), &mut log);
+    assert_eq!(refused(&mut c, rate(1)), ErrorCode::InvalidState);
+    keep(
+        c.handle(T, Input::HandBack { by: agent("b", Role::Responder), ask_rating: true }).unwrap(),
+        &mut log,
+    );
+    keep(c.handle(T, rate(2)).unwrap(), &mut log);
+    // Rebuilt from what was stored: rated once, so not again.
+    let mut replayed = Conversation::replay(&log);
+    assert_eq!(refused(&mut replayed, rate(2)), ErrorCode::InvalidState);
+    assert_eq!(refused(&mut replayed, rate(1)), ErrorCode::InvalidState);
+}
+
+#[test]
+fn an_ended_conversation_takes_no_rating() {
+    let mut c = active("a");
+    c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: true }).unwrap();
+    c.handle(T, Input::End { by: agent("a", Role::Responder), spam: false }).unwrap();
+    let rate = Input::Rate { ticket: 1, score: 5, comment: String::new() };
+    assert_eq!(refused(&mut c, rate), ErrorCode::ConversationEnded);
+}
+
+#[test]
 fn without_asking_there_is_nothing_to_rate() {
     let mut c = active("a");
     c.handle(T, Input::HandBack { by: agent("a", Role::Responder), ask_rating: false }).unwrap();

@@ -65,8 +65,11 @@ export class Widget {
     await this.input.press("Enter");
   }
 
+  /** The conversation's id, once the widget has started one (the first message starts it). */
   async conversationId(site = env.site) {
-    const raw = await this.page.evaluate((k) => localStorage.getItem(`takeover:${k}`), site);
+    const key = `takeover:${site}`;
+    await this.page.waitForFunction((k) => localStorage.getItem(k) !== null, key);
+    const raw = await this.page.evaluate((k) => localStorage.getItem(k), key);
     return JSON.parse(raw).conversation_id;
   }
 

@@ -60,8 +60,14 @@ test("the inbox worked from the keyboard", async () => {
     await help.getByText("Hand back to the AI").waitFor();
     await audit(page, "the shortcuts list");
     await screenshot(page, "console-shortcuts");
+    // While the list is open, the page behind it takes no shortcut.
+    await page.keyboard.press("h");
+    assert.equal(await page.getByLabel("Closing words to the visitor (optional)").count(), 0);
     await page.keyboard.press("Escape");
     await help.waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")),
+      "Keyboard shortcuts", "focus back on the button that opened the list");
+    await page.evaluate(() => document.activeElement.blur());
 
     // h: the hand-back form, its closing words in focus; Enter hands back.
     await page.keyboard.press("h");

@@ -491,13 +491,7 @@ async fn prepare(w: &World, rex: &Agent, setup: Setup) -> Visitor {
                 .await;
         }
         Setup::RatingAsked => {
-            let (mut desk, _) = rex.open(&v.conversation_id).await;
-            desk.send(&ClientFrame::Claim).await;
-            desk.until(
-                "claimed",
-                |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active),
-            )
-            .await;
+            let mut desk = held_by(rex, &mut v).await;
             desk.send(&ClientFrame::HandBack { ask_rating: true }).await;
             v.socket
                 .until("the request for a rating", |f| {
@@ -512,23 +506,21 @@ async fn prepare(w: &World, rex: &Agent, setup: Setup) -> Visitor {
                 .await;
         }
         Setup::HeldByRex => {
-            let (mut desk, _) = rex.open(&v.conversation_id).await;
-            desk.send(&ClientFrame::Claim).await;
-            desk.until(
-                "claimed",
-                |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active),
-            )
-            .await;
-            // The visitor's socket hears it too: read it, so it is not taken for the outcome.
-            v.socket
-                .until(
-                    "claimed",
-                    |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active),
-                )
-                .await;
+            held_by(rex, &mut v).await;
         }
     }
     v
+}
+
+/// Rex claims the visitor's conversation; both sides have heard it (so it is not taken for
+/// the outcome of the frame tried next). Rex's socket, to act further.
+async fn held_by(rex: &Agent, v: &mut Visitor) -> Socket {
+    let (mut desk, _) = rex.open(&v.conversation_id).await;
+    desk.send(&ClientFrame::Claim).await;
+    let active = |f: &ServerFrame| matches!(f, ServerFrame::State(s) if s.phase == Phase::Active);
+    desk.until("claimed", active).await;
+    v.socket.until("claimed", active).await;
+    desk
 }
 
 /// The benchmark's routes exist only on a worker started with `BENCHMARK=1`: on any other,

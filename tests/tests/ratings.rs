@@ -48,8 +48,9 @@ async fn a_hand_back_asks_for_a_rating_given_once_and_kept_on_the_ticket() {
     visitor.socket.send_raw(r#"{"type":"rate","ticket":1,"score":-3}"#).await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::MalformedFrame);
 
-    visitor.socket.send(&rate(1, 4, "Quick and kind")).await;
-    let rated = Event::Rated { ticket: 1, score: 4, comment: "Quick and kind".into() };
+    // Words that a spreadsheet would run as a formula.
+    visitor.socket.send(&rate(1, 4, "=1+1 was quick")).await;
+    let rated = Event::Rated { ticket: 1, score: 4, comment: "=1+1 was quick".into() };
     desk.until("the rating, seen by the agent", |f| event(f) == Some(&rated)).await;
     visitor.socket.send(&rate(1, 5, "")).await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::InvalidState, "once");
@@ -67,15 +68,15 @@ async fn a_hand_back_asks_for_a_rating_given_once_and_kept_on_the_ticket() {
     let ticket = ticket.expect("the rated ticket");
     assert_eq!(
         (ticket.rating, ticket.rating_comment.as_deref()),
-        (Some(4), Some("Quick and kind"))
+        (Some(4), Some("=1+1 was quick"))
     );
     let csv = ana.get("/api/admin/tickets.csv").await.text().await.unwrap();
     assert!(csv.lines().next().unwrap().ends_with(",rating,rating_comment"), "{csv}");
-    assert!(csv.lines().nth(1).unwrap().ends_with(",4,Quick and kind"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",4,'=1+1 was quick"), "inert in a sheet: {csv}");
     let path =
         format!("/api/admin/conversations/{}/transcript?format=text", visitor.conversation_id);
     let text = ana.get(&path).await.text().await.unwrap();
-    assert!(text.contains("The visitor rated the chat 4/5: Quick and kind"), "{text}");
+    assert!(text.contains("The visitor rated the chat 4/5: =1+1 was quick"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -176,11 +176,12 @@ pub fn App(
         });
         stored + chat.outbox.with(Vec::len)
     });
-    // The newest timeline event decides what the visitor is offered or told.
+    // The newest timeline event decides what the visitor is offered or told (a rating is
+    // beside the point: it changes neither).
     let last_event = Memo::new(move |_| {
         chat.items.with(|items| {
             items.iter().rev().find_map(|i| match &i.body {
-                ItemBody::Event(e) => Some(e.clone()),
+                ItemBody::Event(e) if !is_rating(e) => Some(e.clone()),
                 _ => None,
             })
         })
@@ -196,7 +197,7 @@ pub fn App(
                     ItemBody::Event(Event::OutOfHours { .. }) => {
                         Some((i.at > recent).then_some(i.seq))
                     }
-                    ItemBody::Event(_) => Some(None),
+                    ItemBody::Event(e) if !is_rating(e) => Some(None),
                     _ => None,
                 })
             })
@@ -254,6 +255,8 @@ pub fn App(
             for i in items {
                 match &i.body {
                     ItemBody::Event(Event::AgentLeft { agent }) => with = agent.name.clone(),
+                    // The next chat with a person ends an unanswered request.
+                    ItemBody::Event(Event::AgentJoined { .. }) => asked = None,
                     ItemBody::Event(Event::RatingAsked { ticket }) => {
                         asked = Some((*ticket, with.clone()));
                     }
@@ -269,10 +272,11 @@ pub fn App(
         })
     });
     let skipped = RwSignal::new(None::<u32>);
-    let rating_card = move || {
+    // A memo: the card keeps its stars and words while other things change around it.
+    let rating_card = Memo::new(move |_| {
         let open = phase.get() != Some(Phase::Ended) && !offer_form();
         to_rate.get().filter(|(t, _)| open && skipped.get() != Some(*t))
-    };
+    });
     let agent = Memo::new(move |_| {
         chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
     });
@@ -305,6 +309,12 @@ pub fn App(
     });
 
     let input = NodeRef::<html::Textarea>::new();
+    // Sent or put aside, the card goes: the cursor goes back to the message box.
+    let after_card = move || {
+        if let Some(el) = input.get_untracked() {
+            let _ = el.focus();
+        }
+    };
     Effect::new(move |_| {
         if open.get()
             && let Some(el) = input.get()
@@ -400,13 +410,15 @@ pub fn App(
             <Show when=with_human>
                 <div class="banner" role="status">{move || t().with_human}</div>
             </Show>
-            {move || rating_card().map(|(ticket, with)| view! {
-                <RatingCard ticket with t=Signal::derive(t) rate skip=move || skipped.set(Some(ticket))/>
+            {move || rating_card.get().map(|(ticket, with)| view! {
+                <RatingCard ticket with t=Signal::derive(t)
+                    rate=move |r| { rate(r); after_card() }
+                    skip=move || { skipped.set(Some(ticket)); after_card() }/>
             })}
             <Show when=move || chat.notice.get().is_some()>
                 <div class="notice" role="alert">{move || chat.notice.get().map(|c| t().refusal(c)).unwrap_or_default()}</div>
             </Show>
-            <Show when=move || show_human_button() && rating_card().is_none()>
+            <Show when=move || show_human_button() && rating_card.with(Option::is_none)>
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
             </Show>
             <Show when=move || phase.get() == Some(Phase::Ended)>
@@ -542,6 +554,10 @@ fn initials(name: &str) -> String {
         .to_uppercase()
 }
 
+fn is_rating(e: &Event) -> bool {
+    matches!(e, Event::RatingAsked { .. } | Event::Rated { .. })
+}
+
 /// "How was your chat with Ana?": 1 to 5 stars and optional words, after a hand-back.
 #[component]
 fn RatingCard(
@@ -553,12 +569,15 @@ fn RatingCard(
 ) -> impl IntoView {
     let score = RwSignal::new(0u8);
     let comment = RwSignal::new(String::new());
+    // Sent once: a rating is given once, and a second click would only be refused.
+    let sent = RwSignal::new(false);
     let prompt = move || t.get().rate_prompt(&with);
     let chosen = move || score.get() != 0;
     view! {
         <form class="rating" on:submit=move |ev| {
             ev.prevent_default();
-            if score.get_untracked() > 0 {
+            if score.get_untracked() > 0 && !sent.get_untracked() {
+                sent.set(true);
                 rate((ticket, score.get_untracked(), comment.get_untracked()));
             }
         }>
@@ -580,7 +599,7 @@ fn RatingCard(
                 </Show>
                 <div class="actions">
                     <button type="button" class="quiet" on:click=move |_| skip()>{move || t.get().rate_skip}</button>
-                    <button type="submit" disabled=move || !chosen()>{move || t.get().rate_send}</button>
+                    <button type="submit" disabled=move || !chosen() || sent.get()>{move || t.get().rate_send}</button>
                 </div>
             </fieldset>
         </form>

@@ -196,10 +196,22 @@ async fn to_site(mut req: Request, ctx: &Ctx, path: &str, who: &AgentIdentity) -
             refuse(400, "malformed_body", format!("The JSON body is not valid: {e}."))
         })?)
     };
+    as_teammate(ctx, who, method, path, body.as_ref()).await
+}
+
+/// Sends `body` to the site object as the signed-in teammate `who` (the identity header is
+/// the Worker's own, never the browser's).
+async fn as_teammate<T: Serialize>(
+    ctx: &Ctx,
+    who: &AgentIdentity,
+    method: Method,
+    path: &str,
+    body: Option<&T>,
+) -> ApiResult {
     let stub = internal::site(&ctx.env, &who.site_key)?;
     let identity = serde_json::to_string(who)?;
     let trusted = [(internal::AGENT_HEADER, identity.as_str())];
-    Ok(internal::send_with(&stub, method, path, body.as_ref(), &trusted).await?)
+    Ok(internal::send_with(&stub, method, path, body, &trusted).await?)
 }
 
 pub async fn conversations(req: Request, ctx: Ctx) -> ApiResult {
@@ -222,12 +234,8 @@ pub async fn settings(mut req: Request, ctx: Ctx) -> ApiResult {
     let who = acting(&req, &ctx.env).await?;
     let settings: shared::api::SiteSettings = body(&mut req).await?;
     shared::validate::settings(&settings).map_err(|m| refuse(400, "invalid_settings", m))?;
-    let stub = internal::site(&ctx.env, &who.site_key)?;
-    let identity = serde_json::to_string(&who)?;
-    let trusted = [(internal::AGENT_HEADER, identity.as_str())];
     // The site object words its own refusals (roles, a model host that needs the site's key).
-    let res =
-        internal::send_with(&stub, Method::Put, "/settings", Some(&settings), &trusted).await?;
+    let res = as_teammate(&ctx, &who, Method::Put, "/settings", Some(&settings)).await?;
     internal::forget_site_config(&who.site_key);
     Ok(res)
 }
@@ -262,10 +270,7 @@ pub async fn availability(mut req: Request, ctx: Ctx) -> ApiResult {
     }
     let who = acting(&req, &ctx.env).await?;
     let set: shared::api::Availability = body(&mut req).await?;
-    let stub = internal::site(&ctx.env, &who.site_key)?;
-    let identity = serde_json::to_string(&who)?;
-    let trusted = [(internal::AGENT_HEADER, identity.as_str())];
-    Ok(internal::send_with(&stub, Method::Put, "/availability", Some(&set), &trusted).await?)
+    as_teammate(&ctx, &who, Method::Put, "/availability", Some(&set)).await
 }
 
 /// `GET/POST /api/admin/team` and `PATCH/DELETE /api/admin/team/{id}`; `PATCH /api/admin/me`.
