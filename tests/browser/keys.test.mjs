@@ -28,7 +28,8 @@ test("the inbox worked from the keyboard", async () => {
     await page.keyboard.press("k");
     await current(page).filter({ hasText: first }).waitFor();
 
-    // c claims the open conversation.
+    // c claims the open conversation (once it is on screen, as a person would see it).
+    await agent.button("Claim").waitFor();
     await page.keyboard.press("c");
     await w.text("Demo Owner joined the conversation").waitFor();
 

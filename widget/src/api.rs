@@ -45,6 +45,31 @@ pub fn saved(site_key: &str) -> Option<Saved> {
     serde_json::from_str(&raw).ok()
 }
 
+fn seen_key(site_key: &str) -> String {
+    format!("takeover:{site_key}:seen")
+}
+
+/// The newest item of `conversation_id` the visitor has had in view (0 for none): what is
+/// newer and from the team or the assistant is unread, across reloads and pages.
+pub fn seen(site_key: &str, conversation_id: &str) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct Seen {
+        id: String,
+        seq: u64,
+    }
+    let raw = local_storage().and_then(|s| s.get_item(&seen_key(site_key)).ok().flatten());
+    raw.and_then(|r| serde_json::from_str::<Seen>(&r).ok())
+        .filter(|s| s.id == conversation_id)
+        .map_or(0, |s| s.seq)
+}
+
+pub fn set_seen(site_key: &str, conversation_id: &str, seq: u64) {
+    if let Some(s) = local_storage() {
+        let value = serde_json::json!({ "id": conversation_id, "seq": seq }).to_string();
+        let _ = s.set_item(&seen_key(site_key), &value);
+    }
+}
+
 /// Forgets the saved conversation: the next start creates a new one.
 pub fn forget(site_key: &str) {
     if let Some(s) = local_storage() {

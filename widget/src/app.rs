@@ -47,6 +47,7 @@ pub fn App(
     }
     let started = StoredValue::new(false);
     let key = site_key.clone();
+    let site = StoredValue::new(site_key.clone());
     let start = move |create: bool| {
         if started.get_value() {
             return;
@@ -123,27 +124,63 @@ pub fn App(
     Effect::new(move |_| {
         let color = config.with(|c| c.as_ref().map(|c| c.color.clone()));
         if let Some(color) = color {
-            hooks.with_value(|h| h.theme(&color, t().open_chat));
+            hooks.with_value(|h| h.theme(&color, t().open_chat, t().hide));
         }
     });
-    // Live items become host-page events and, while closed, the unread badge.
-    let unread = RwSignal::new(0u32);
+    // Live items become host-page events.
     Effect::new(move |_| {
         let Some(item) = chat.live.get() else { return };
-        let is_open = open.get_untracked();
         hooks.with_value(|h| announce(h, &item));
-        if !is_open && matches!(&item.body, ItemBody::Message(m) if m.author != Author::Visitor) {
-            unread.update(|n| *n += 1);
+    });
+    // Unread: the team's and the assistant's messages newer than what the visitor has had in
+    // view, remembered in the browser, so a reload or another page of the site keeps the
+    // count and the card with the newest of them.
+    let seen = RwSignal::new(0u64);
+    let conversation = Memo::new(move |_| {
+        let _ = chat.items.with(Vec::len);
+        site.with_value(|k| api::saved(k)).map(|s| s.conversation_id)
+    });
+    Effect::new(move |_| {
+        if let Some(id) = conversation.get() {
+            seen.set(site.with_value(|k| api::seen(k, &id)));
         }
     });
     Effect::new(move |_| {
-        if open.get() {
-            unread.set(0);
+        let newest = chat.items.with(|items| items.last().map(|i| i.seq));
+        if open.get()
+            && let (Some(newest), Some(id)) = (newest, conversation.get_untracked())
+            && newest > seen.get_untracked()
+        {
+            seen.set(newest);
+            site.with_value(|k| api::set_seen(k, &id, newest));
         }
     });
+    let unread = Memo::new(move |_| {
+        let after = seen.get();
+        chat.items.with(|items| {
+            let mut count = 0u32;
+            let mut newest = None;
+            for i in items.iter().filter(|i| i.seq > after) {
+                if let ItemBody::Message(m) = &i.body {
+                    let who = match &m.author {
+                        Author::Visitor => continue,
+                        Author::Bot => None,
+                        Author::Agent(a) => Some(a.name.clone()),
+                    };
+                    count += 1;
+                    newest = Some((who, m.text.clone()));
+                }
+            }
+            (count, newest)
+        })
+    });
     Effect::new(move |_| {
-        let n = unread.get();
-        hooks.with_value(|h| h.unread(n));
+        let (count, newest) = if open.get() { (0, None) } else { unread.get() };
+        let assistant = t().assistant;
+        let newest = newest.map(|(who, text)| (who.unwrap_or_else(|| assistant.to_owned()), text));
+        hooks.with_value(|h| {
+            h.unread(count, newest.as_ref().map(|(w, t)| (w.as_str(), t.as_str())))
+        });
     });
 
     let send = move |text: String| {

@@ -29,12 +29,20 @@ impl Hooks {
         self.call("emit", &[JsValue::from_str(event), obj.into()]);
     }
 
-    pub fn unread(&self, count: u32) {
-        self.call("unread", &[JsValue::from(count)]);
+    /// The unread count, and who wrote the newest unread message and its first line, for
+    /// the card above the launcher.
+    pub fn unread(&self, count: u32, newest: Option<(&str, &str)>) {
+        let (who, text) = newest.unwrap_or_default();
+        self.call(
+            "unread",
+            &[JsValue::from(count), JsValue::from_str(who), JsValue::from_str(text)],
+        );
     }
 
-    pub fn theme(&self, color: &str, label: &str) {
-        self.call("theme", &[JsValue::from_str(color), JsValue::from_str(label)]);
+    /// The accent colour, the launcher's label and the word that hides the reply card.
+    pub fn theme(&self, color: &str, label: &str, hide: &str) {
+        let args = [JsValue::from_str(color), JsValue::from_str(label), JsValue::from_str(hide)];
+        self.call("theme", &args);
     }
 
     pub fn close(&self) {
