@@ -491,6 +491,15 @@ fn announce(hooks: &Hooks, item: &Item) {
     }
 }
 
+/// The message box grows with what is written (up to its CSS max-height, then it scrolls).
+fn grow(input: NodeRef<html::Textarea>) {
+    if let Some(el) = input.get_untracked() {
+        let _ = el.set_attribute("style", "height:auto");
+        let height = el.scroll_height() + 2;
+        let _ = el.set_attribute("style", &format!("height:{height}px"));
+    }
+}
+
 /// The draft goes to the team at most this often while the visitor types.
 const PEEK_EVERY_MS: f64 = 600.0;
 /// Quiet this long: no longer typing.
@@ -556,6 +565,9 @@ fn Composer(
             send(text.trim().to_owned());
             draft.set(String::new());
             stop();
+            if let Some(el) = input.get_untracked() {
+                let _ = el.remove_attribute("style");
+            }
         }
     };
     view! {
@@ -570,6 +582,7 @@ fn Composer(
                     let text = event_target_value(&ev);
                     draft.set(text.clone());
                     typed(text);
+                    grow(input);
                 }
                 on:keydown=move |ev| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
