@@ -279,7 +279,8 @@ pub struct ConversationSummary {
     pub updated_at: Millis,
     /// When the current wait for an agent began, while escalated.
     pub waiting_since: Option<Millis>,
-    /// The visitor's newest message, shortened.
+    /// What the visitor needs: their first message of the takeover cycle that says it
+    /// (`summary::is_substantive`), else their newest; shortened.
     pub preview: String,
     /// Visitor messages since the last answer from the AI or an agent.
     #[serde(default)]

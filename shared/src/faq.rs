@@ -125,7 +125,7 @@ const HUMAN_PHRASES: &[&str] = &[
     "operatore",
 ];
 
-fn wants_human(text: &str) -> bool {
+pub(crate) fn wants_human(text: &str) -> bool {
     let t = text.to_lowercase();
     HUMAN_PHRASES.iter().any(|p| t.contains(p))
 }

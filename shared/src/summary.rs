@@ -45,6 +45,17 @@ pub fn extract(visitor_messages: &[&str]) -> Extract {
     Extract { subject, summary }
 }
 
+/// Whether a visitor message says what they need, rather than "hi", "hello?" or "human
+/// please": what the inbox shows as a conversation's preview, once there is one.
+pub fn is_substantive(message: &str) -> bool {
+    let words = message.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count();
+    let letters = message.chars().filter(|c| c.is_alphanumeric()).count();
+    // Scripts without spaces between words (Japanese, Chinese) count by letters.
+    let long_enough = words >= 5 || (words <= 1 && letters >= 12);
+    // A short call for a person is not the need; a need that also asks for one is.
+    long_enough && !(words <= 8 && crate::faq::wants_human(message))
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
@@ -63,6 +74,30 @@ fn shorten(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_need_is_substantive_a_greeting_or_a_call_is_not() {
+        for said in [
+            "hi",
+            "hello?",
+            "human please",
+            "talk to a person",
+            "I want to talk to a human",
+            "???",
+            "ok thanks",
+        ] {
+            assert!(!is_substantive(said), "{said}");
+        }
+        for said in [
+            "My order 1234 never arrived",
+            "Can I return boots after 30 days?",
+            "注文した商品がまだ届いていません",
+            "refund-for-damaged-jacket",
+            "My order 1234 never arrived and nobody answers, get me a human",
+        ] {
+            assert!(is_substantive(said), "{said}");
+        }
+    }
 
     #[test]
     fn subject_is_the_request_not_the_greeting() {

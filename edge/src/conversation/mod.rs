@@ -98,8 +98,10 @@ struct Inner {
     meta: Option<Meta>,
     machine: machine::Conversation,
     profile: VisitorProfile,
-    /// Derived from the items for the site's index.
+    /// Derived from the items for the site's index: the visitor's first message that says what
+    /// they need (held until the takeover cycle ends), else their latest.
     preview: String,
+    preview_held: bool,
     waiting_since: Option<Millis>,
     unanswered: u32,
     /// The visitor's latest words, for language detection: more text, surer guesses.
@@ -134,9 +136,12 @@ impl Inner {
         match &item.body {
             ItemBody::Message(m) => {
                 self.unanswered = if m.author == Author::Visitor { self.unanswered + 1 } else { 0 };
-                if m.author == Author::Visitor {
-                    // What the visitor said last is what an agent triages by.
+                if m.author == Author::Visitor && !self.preview_held {
+                    // The need, not "human please", is what an agent triages by.
                     self.preview = m.text.chars().take(PREVIEW_CHARS).collect();
+                    self.preview_held = shared::summary::is_substantive(&m.text);
+                }
+                if m.author == Author::Visitor {
                     self.visitor_text.push('\n');
                     self.visitor_text.push_str(&m.text);
                     // Cut back to the newest VISITOR_TEXT_CHARS characters only once it has
@@ -155,6 +160,10 @@ impl Inner {
             }
             ItemBody::Event(Event::Escalated { .. }) => self.waiting_since = Some(item.at),
             ItemBody::Event(Event::Ended { spam, .. }) => self.spam = *spam,
+            // A cycle over: the next need is the next preview.
+            ItemBody::Event(Event::AiResumed { .. } | Event::Unclaimed) => {
+                self.preview_held = false
+            }
             ItemBody::Note(_) | ItemBody::Event(_) => {}
         }
         self.activity_at = item.at;
