@@ -191,6 +191,11 @@ export class Console {
     const box = this.page.getByRole("textbox", { name: mode === "Reply" ? "Reply to the visitor" : /Internal note/ });
     await box.fill(text);
     await box.press("Enter");
+    // The draft stays until the server has it (then the box empties): wait for that, as a
+    // person would before writing the next one.
+    for (let waited = 0; (await box.inputValue()) !== "" && waited < 10_000; waited += 25) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Hands the open conversation back to the AI, with closing words if any. */
