@@ -136,8 +136,10 @@ pub fn App(
     // view, remembered in the browser, so a reload or another page of the site keeps the
     // count and the card with the newest of them.
     let seen = RwSignal::new(0u64);
+    // Read from storage when a welcome arrives (a start or a new conversation), not on
+    // every message.
     let conversation = Memo::new(move |_| {
-        let _ = chat.items.with(Vec::len);
+        chat.state.track();
         site.with_value(|k| api::saved(k)).map(|s| s.conversation_id)
     });
     Effect::new(move |_| {

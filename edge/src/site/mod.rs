@@ -260,9 +260,8 @@ impl Site {
             return Response::error("unknown site", 404);
         };
         let now = worker::Date::now().as_millis() as i64;
-        let hours = s.business_hours.as_ref().filter(|h| h.enabled);
-        let open = hours.is_none_or(|h| h.is_open(now).unwrap_or(true));
-        let back_at = hours.and_then(|h| h.next_opening(now).ok().flatten());
+        let open = open_now(&s);
+        let back_at = s.business_hours.as_ref().and_then(|h| h.next_opening(now).ok().flatten());
         let available = presence::staffed(self, &self.env)?;
         let staffed = available || s.takeover.when_nobody_available == WhenNobodyAvailable::Wait;
         // A wait nobody is there to end is not promised a length.
