@@ -1,10 +1,11 @@
 // Shared setup for the browser tests: Debian's chromium through playwright-core, against the
 // worker that `cargo xtask test` started and seeded (its URL and login come in the environment).
 // One page object for the visitor's widget and one driver for an agent over the real API.
+import { afterEach } from "node:test";
 import { chromium } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const env = {
@@ -17,13 +18,50 @@ export const env = {
 
 if (!env.base) throw new Error("BASE_URL is not set: run these through `cargo xtask test`");
 
+// Browsers a test closed, kept open until its end so a failure can be looked at as it was.
+const closing = [];
+
 export async function launch() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  const close = browser.close.bind(browser);
+  browser.close = async () => { closing.push({ browser, close }); };
+  return browser;
+}
+
+// A failed test leaves a picture and the visible text of every page it had open
+// (FAILED-<test>-<n>.png/.txt in the artifacts), then its browsers are really closed.
+afterEach(async (t) => {
+  const held = closing.splice(0);
+  if (!t.passed) {
+    const name = t.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);
+    let n = 0;
+    for (const { browser } of held) {
+      for (const context of browser.contexts()) {
+        for (const page of context.pages()) {
+          n += 1;
+          await lastLook(page, join(env.artifacts, `FAILED-${name}-${n}`)).catch(() => {});
+        }
+      }
+    }
+  }
+  await Promise.all(held.map(({ close }) => close().catch(() => {})));
+});
+
+async function lastLook(page, path) {
+  mkdirSync(env.artifacts, { recursive: true });
+  await page.screenshot({ path: `${path}.png`, timeout: 5_000 });
+  // Shadow roots included: the widget lives in one.
+  const text = await page.evaluate(() => {
+    const shadows = [...document.querySelectorAll("*")].filter((el) => el.shadowRoot)
+      .map((el) => el.shadowRoot.textContent).join("\n---\n");
+    return `${location.href}\n${document.body?.innerText ?? ""}\n--- shadow ---\n${shadows}`;
+  });
+  writeFileSync(`${path}.txt`, text);
 }
 
 export async function screenshot(page, name) {
