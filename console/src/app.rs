@@ -111,13 +111,19 @@ fn Console(
         }
     });
 
-    route::sync(page, selected);
+    let unsaved = crate::settings::Unsaved(RwSignal::new(false));
+    route::sync(page, selected, unsaved);
     let open = Callback::new(move |id: String| {
-        selected.set(Some(id));
-        page.set(Page::Inbox);
+        if unsaved.may_leave() {
+            selected.set(Some(id));
+            page.set(Page::Inbox);
+        }
     });
     let toggle_notify = move |e: leptos::ev::Event| alerts.set_notify(event_target_checked(&e));
     let sign_out = move |_| {
+        if !unsaved.may_leave() {
+            return;
+        }
         spawn_local(async move {
             api::logout(&me.get_untracked().csrf).await;
             account.set(None);
@@ -125,7 +131,7 @@ fn Console(
     };
     let nav = move |p: Page, label: &'static str| {
         view! {
-            <button class="nav" aria-current=move || (page.get() == p).then_some("page") on:click=move |_| page.set(p)>{label}</button>
+            <button class="nav" aria-current=move || (page.get() == p).then_some("page") on:click=move |_| if page.get_untracked() == p || unsaved.may_leave() { page.set(p) }>{label}</button>
         }
     };
 
@@ -154,7 +160,7 @@ fn Console(
             Page::Inbox => view! { <InboxPage inbox me team selected/> }.into_any(),
             Page::Tickets => view! { <Tickets inbox me open/> }.into_any(),
             Page::Team => view! { <Team me/> }.into_any(),
-            Page::Settings => view! { <crate::settings::Settings me/> }.into_any(),
+            Page::Settings => view! { <crate::settings::Settings me unsaved/> }.into_any(),
             Page::Account => view! { <crate::account::Account me/> }.into_any(),
         }}
     }

@@ -48,7 +48,13 @@ fn location_path() -> String {
 
 /// Keeps `page` and `selected` and the address in step: they start from the address, a change
 /// of either adds a history entry, and Back or Forward sets them from the address again.
-pub fn sync(page: RwSignal<Page>, selected: RwSignal<Option<String>>) {
+/// Back or Forward away from unsaved settings asks first, and stays (the address put back) if
+/// told to.
+pub fn sync(
+    page: RwSignal<Page>,
+    selected: RwSignal<Option<String>>,
+    unsaved: crate::settings::Unsaved,
+) {
     let (p, s) = parse(&location_path());
     page.set(p);
     selected.set(s);
@@ -62,6 +68,19 @@ pub fn sync(page: RwSignal<Page>, selected: RwSignal<Option<String>>) {
     });
     let on_pop = Closure::<dyn Fn()>::new(move || {
         let (p, s) = parse(&location_path());
+        let here = page.try_get_untracked();
+        if here.is_some_and(|h| h != p) && !unsaved.may_leave() {
+            if let (Some(h), Some(history)) =
+                (here, web_sys::window().and_then(|w| w.history().ok()))
+            {
+                let _ = history.push_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&path(h, None)),
+                );
+            }
+            return;
+        }
         // Signed out meanwhile, the signals are gone: nothing to set.
         let _ = page.try_set(p);
         let _ = selected.try_set(s);

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use shared::api::{SiteSettings, WhenNobodyAvailable};
 use shared::hours::{BusinessHours, Opening};
 use shared::texts::{Texts, english};
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The settings being edited; `None` until they are loaded.
 pub(crate) type Draft = RwSignal<Option<SiteSettings>>;
@@ -41,37 +42,46 @@ fn browser_time_zone() -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// The takeover switches and timeouts (the "Human takeover" part).
+pub fn take_takeover(from: &SiteSettings, to: &mut SiteSettings) {
+    let (f, t) = (&from.takeover, &mut to.takeover);
+    t.enabled = f.enabled;
+    t.show_button = f.show_button;
+    t.unclaimed_timeout_secs = f.unclaimed_timeout_secs;
+    t.assignee_offline_secs = f.assignee_offline_secs;
+}
+
+/// Who is there and when (the "Availability & hours" part).
+pub fn take_hours(from: &SiteSettings, to: &mut SiteSettings) {
+    to.takeover.when_nobody_available = from.takeover.when_nobody_available;
+    to.takeover.usual_wait_secs = from.takeover.usual_wait_secs;
+    to.business_hours.clone_from(&from.business_hours);
+}
+
+pub fn take_texts(from: &SiteSettings, to: &mut SiteSettings) {
+    to.texts.clone_from(&from.texts);
+}
+
+pub fn take_origins(from: &SiteSettings, to: &mut SiteSettings) {
+    to.allowed_origins.clone_from(&from.allowed_origins);
+}
+
 #[component]
 pub fn Takeover(draft: Draft) -> impl IntoView {
     let checked = move |f: fn(&SiteSettings) -> bool| move || read(draft, f);
     view! {
-        <fieldset>
-            <legend>"Human takeover"</legend>
-            <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.enabled)
-                on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.enabled = on) }/>
-                "Visitors and the AI can bring in a person"</label>
-            <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.show_button)
-                on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.show_button = on) }/>
-                "Show the \"Talk to a human\" button"</label>
-            <label>"When a visitor asks for a person and no teammate is available (nobody has the console open, or all are Away)"
-                <select prop:value=move || if read(draft, |s| s.takeover.when_nobody_available == WhenNobodyAvailable::Wait) { "wait" } else { "leave_message" }
-                    on:change=move |e| {
-                        let wait = event_target_value(&e) == "wait";
-                        edit(draft, |s| s.takeover.when_nobody_available = if wait { WhenNobodyAvailable::Wait } else { WhenNobodyAvailable::LeaveMessage });
-                    }>
-                    <option value="leave_message">"Offer the contact form at once"</option>
-                    <option value="wait">"Let them wait for someone to come online"</option>
-                </select></label>
-            <label>"Tell waiting visitors we usually reply within (minutes, 0 = estimate from the team's recent claims)"
-                <input type="number" min="0" max="1440" prop:value=move || read(draft, |s| minutes(s.takeover.usual_wait_secs))
-                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.usual_wait_secs = m.saturating_mul(60)) }/></label>
-            <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
-                <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
-                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>
-            <label>"Return a conversation to Pending when its assignee has been offline for (minutes, 0 = never)"
-                <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.assignee_offline_secs))
-                    on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m.saturating_mul(60)) }/></label>
-        </fieldset>
+        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.enabled)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.enabled = on) }/>
+            "Visitors and the AI can bring in a person"</label>
+        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.show_button)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.show_button = on) }/>
+            "Show the \"Talk to a human\" button"</label>
+        <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
+            <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
+                on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>
+        <label>"Return a conversation to Pending when its assignee has been offline for (minutes, 0 = never)"
+            <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.assignee_offline_secs))
+                on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m.saturating_mul(60)) }/></label>
     }
 }
 
@@ -100,6 +110,26 @@ fn set_opening(s: &mut SiteSettings, day: &str, change: impl Fn(&mut Opening)) {
     }
 }
 
+/// Every IANA zone the browser knows, with `current` kept even if it does not know it.
+fn time_zones(current: &str) -> Vec<String> {
+    let known = js_sys::Reflect::get(&js_sys::global(), &"Intl".into())
+        .and_then(|intl| js_sys::Reflect::get(&intl, &"supportedValuesOf".into()))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call1(&JsValue::NULL, &"timeZone".into()).ok())
+        .map(|list| js_sys::Array::from(&list).iter().filter_map(|z| z.as_string()).collect())
+        .unwrap_or_else(|| vec!["UTC".to_owned()]);
+    let mut zones: Vec<String> = known;
+    if !zones.iter().any(|z| z == current) {
+        zones.push(current.to_owned());
+    }
+    if !zones.iter().any(|z| z == "UTC") {
+        zones.push("UTC".to_owned());
+    }
+    zones.sort();
+    zones
+}
+
 #[component]
 pub fn Hours(draft: Draft) -> impl IntoView {
     let enabled = move || read(draft, |s| s.business_hours.as_ref().is_some_and(|h| h.enabled));
@@ -107,6 +137,7 @@ pub fn Hours(draft: Draft) -> impl IntoView {
         read(draft, |s| s.business_hours.as_ref().map(|h| h.time_zone.clone()))
             .unwrap_or_else(browser_time_zone)
     };
+    let zones = Memo::new(move |_| time_zones(&zone()));
     let day_row = move |(day, label): (&'static str, &'static str)| {
         let open = move || read(draft, |s| opening(s, day).is_some());
         let time = move |end: bool| {
@@ -129,15 +160,29 @@ pub fn Hours(draft: Draft) -> impl IntoView {
         }
     };
     view! {
-        <fieldset>
-            <legend>"Business hours"</legend>
-            <label class="check"><input type="checkbox" prop:checked=enabled
-                on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| hours(s).enabled = on) }/>
-                "Outside these hours, visitors who ask for a person get the contact form"</label>
-            <label>"Time zone (IANA, such as Europe/Berlin)" <input prop:value=zone
-                on:change=move |e| { let v = event_target_value(&e); edit(draft, |s| hours(s).time_zone = v.trim().to_owned()) }/></label>
-            {DAYS.into_iter().map(day_row).collect_view()}
-        </fieldset>
+        <label>"When a visitor asks for a person and no teammate is available (nobody has the console open, or all are Away)"
+            <select prop:value=move || if read(draft, |s| s.takeover.when_nobody_available == WhenNobodyAvailable::Wait) { "wait" } else { "leave_message" }
+                on:change=move |e| {
+                    let wait = event_target_value(&e) == "wait";
+                    edit(draft, |s| s.takeover.when_nobody_available = if wait { WhenNobodyAvailable::Wait } else { WhenNobodyAvailable::LeaveMessage });
+                }>
+                <option value="leave_message">"Offer the contact form at once"</option>
+                <option value="wait">"Let them wait for someone to come online"</option>
+            </select></label>
+        <label>"Tell waiting visitors we usually reply within (minutes, 0 = estimate from the team's recent claims)"
+            <input type="number" min="0" max="1440" prop:value=move || read(draft, |s| minutes(s.takeover.usual_wait_secs))
+                on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.usual_wait_secs = m.saturating_mul(60)) }/></label>
+        <h3>"Business hours"</h3>
+        <label class="check"><input type="checkbox" prop:checked=enabled
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| hours(s).enabled = on) }/>
+            "Outside these hours, visitors who ask for a person get the contact form"</label>
+        <label>"Time zone"
+            <select prop:value=zone on:change=move |e| { let v = event_target_value(&e); edit(draft, |s| hours(s).time_zone = v.clone()) }>
+                <For each=move || zones.get() key=|z| z.clone() let:z>
+                    <option value=z.clone() selected=move || zone() == z>{z.replace('_', " ")}</option>
+                </For>
+            </select></label>
+        {DAYS.into_iter().map(day_row).collect_view()}
     }
 }
 
@@ -184,8 +229,6 @@ pub fn TextsEditor(draft: Draft) -> impl IntoView {
         }
     };
     view! {
-        <fieldset>
-            <legend>"Texts"</legend>
             <p class="hint">"Empty lines keep the widget's own wording, translated into the visitor's language. Texts for a language win over texts for every language (*)."</p>
             <For each=languages key=|l| l.clone() let:lang>{language_block(lang)}</For>
             <div class="row">
@@ -199,21 +242,17 @@ pub fn TextsEditor(draft: Draft) -> impl IntoView {
                     }
                 }>"Add texts for this language"</button>
             </div>
-        </fieldset>
     }
 }
 
 #[component]
 pub fn Origins(draft: Draft) -> impl IntoView {
     view! {
-        <fieldset>
-            <legend>"Allowed origins"</legend>
             <label>"Pages that may show the chat, one origin per line (https://shop.example, https://*.example.com); empty allows every site"
                 <textarea rows="3" prop:value=move || read(draft, |s| s.allowed_origins.join("\n"))
                     on:change=move |e| {
                         let lines: Vec<String> = event_target_value(&e).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
                         edit(draft, |s| s.allowed_origins = lines.clone());
                     }></textarea></label>
-        </fieldset>
     }
 }

@@ -1,186 +1,175 @@
-//! The settings page (owners and admins): the widget's look, when "Talk to a human" shows,
-//! the takeover rules and texts (see `rules`), the AI engine and its Q&A, the embed snippet,
-//! and the AI's usage. Saved settings reach open widgets at once.
+//! The settings page (owners and admins), in parts that each save on their own (`section`):
+//! the widget's look with a live preview, the takeover rules, availability and business hours,
+//! the texts, the origins allowed to embed, the AI engine, its questions and answers; then the
+//! embed snippet and the AI's usage. Saved settings reach open widgets at once. Unsaved edits
+//! are guarded: leaving the page (in the console, or the browser's reload and close) asks first.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::api::{Engine, LlmSettings, Me, SiteSettings, Usage, WebhookSettings};
-use shared::faq::FaqEntry;
+use shared::api::{Me, SiteSettings, Usage};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 use crate::api;
+use crate::engine::{self, EngineEditor};
+use crate::faq::{self, FaqEditor};
+use crate::look::{self, Look};
 use crate::rules::{self, Hours, Origins, Takeover, TextsEditor};
-use crate::secrets::{ModelKey, WebhookSecret};
+use crate::section::{Section, Store, Take};
+
+/// Set while the settings page holds edits that are not saved; the console's navigation asks
+/// before leaving them.
+#[derive(Clone, Copy)]
+pub struct Unsaved(pub RwSignal<bool>);
+
+impl Unsaved {
+    /// Whether the page may change: nothing unsaved, or the person chose to drop it.
+    pub fn may_leave(self) -> bool {
+        if !self.0.get_untracked() {
+            return true;
+        }
+        let leave = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message(
+                    "You have unsaved changes in Settings. Leave the page and lose them?",
+                )
+                .ok()
+            })
+            .unwrap_or(true);
+        if leave {
+            self.0.set(false);
+        }
+        leave
+    }
+}
+
+/// Every part that saves, for the page-wide "anything unsaved?".
+const PARTS: [Take; 7] = [
+    look::take,
+    rules::take_takeover,
+    rules::take_hours,
+    rules::take_texts,
+    rules::take_origins,
+    engine::take,
+    faq::take,
+];
+
+/// The browser's own "Leave site?" on reload or close while something is unsaved.
+fn guard_unload(unsaved: Memo<bool>) {
+    let Some(w) = web_sys::window() else { return };
+    let on_unload =
+        Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(move |e: web_sys::BeforeUnloadEvent| {
+            if unsaved.try_get_untracked().unwrap_or(false) {
+                e.prevent_default();
+                e.set_return_value("unsaved");
+            }
+        });
+    let listener: js_sys::Function = on_unload.into_js_value().unchecked_into();
+    let _ = w.add_event_listener_with_callback("beforeunload", &listener);
+    let listener = StoredValue::new_local(listener);
+    on_cleanup(move || {
+        if let (Some(w), Some(f)) = (web_sys::window(), listener.try_get_value()) {
+            let _ = w.remove_event_listener_with_callback("beforeunload", &f);
+        }
+    });
+}
 
 #[component]
-pub fn Settings(me: RwSignal<Me>) -> impl IntoView {
-    let settings = RwSignal::new(None::<SiteSettings>);
+pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
+    let saved = RwSignal::new(None::<SiteSettings>);
+    let draft = RwSignal::new(None::<SiteSettings>);
+    let store = Store { saved, draft };
     let usage = RwSignal::new(Vec::<Usage>::new());
     let status = RwSignal::new(None::<String>);
     spawn_local(async move {
         match api::settings().await {
-            Ok(s) => settings.set(Some(s)),
+            Ok(s) => {
+                saved.set(Some(s.clone()));
+                draft.set(Some(s));
+            }
             Err(e) => status.set(Some(e)),
         }
         if let Ok(u) = api::usage().await {
             usage.set(u);
         }
     });
-    let edit = move |f: &dyn Fn(&mut SiteSettings)| rules::edit(settings, f);
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(current) = settings.get_untracked() else { return };
-        spawn_local(async move {
-            match api::save_settings(&me.get_untracked().csrf, &current).await {
-                Ok(saved) => {
-                    settings.set(Some(saved));
-                    status.set(Some("Saved. Open widgets show the change now.".into()));
-                }
-                Err(e) => status.set(Some(e)),
-            }
-        });
-    };
-    let field = move |get: fn(&SiteSettings) -> String| move || rules::read(settings, get);
-    let engine_kind = move || {
-        rules::read(settings, |s| match &s.engine {
-            Engine::Faq => "faq",
-            Engine::Llm(_) => "llm",
-            Engine::Webhook(_) => "webhook",
-        })
-    };
-    let is_llm = move || engine_kind() == "llm";
-    let is_webhook = move || engine_kind() == "webhook";
-    let webhook_url = move || {
-        rules::read(settings, |s| match &s.engine {
-            Engine::Webhook(w) => w.url.clone(),
-            _ => String::new(),
-        })
-    };
-    let llm = move |f: &dyn Fn(&mut LlmSettings)| {
-        edit(&|s| {
-            if let Engine::Llm(l) = &mut s.engine {
-                f(l)
-            }
-        })
-    };
-    let llm_field = move |get: fn(&LlmSettings) -> String| {
-        move || {
-            rules::read(settings, |s| match &s.engine {
-                Engine::Llm(l) => get(l),
-                _ => String::new(),
-            })
-        }
-    };
+    let any_unsaved = Memo::new(move |_| PARTS.iter().any(|take| store.dirty(*take)));
+    Effect::new(move |_| unsaved.0.set(any_unsaved.get()));
+    on_cleanup(move || unsaved.0.set(false));
+    guard_unload(any_unsaved);
+    let csrf = Signal::derive(move || me.with(|m| m.csrf.clone()));
     let snippet = move || {
         let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         let key = me.with(|m| m.site_key.clone());
         format!(r#"<script async src="{origin}/widget/embed.js" data-site-key="{key}"></script>"#)
     };
     let copy_status = RwSignal::new(None::<(bool, String)>);
-    let faq_rows = move || {
-        settings.with(|s| {
-            s.as_ref()
-                .map(|s| s.faq.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .enumerate()
-                .collect::<Vec<_>>()
-        })
+    let jump = |id: &'static str, label: &'static str| {
+        view! { <li><a href=format!("#{id}")>{label}</a></li> }
     };
 
     view! {
-        <main class="page" aria-labelledby="settings-title">
+        <main class="page settings-page" aria-labelledby="settings-title">
             <h1 id="settings-title">"Settings"</h1>
+            <nav class="parts" aria-label="Settings sections">
+                <ul>
+                    {jump("widget", "Widget")}
+                    {jump("takeover", "Human takeover")}
+                    {jump("hours", "Availability & hours")}
+                    {jump("texts", "Texts")}
+                    {jump("origins", "Allowed origins")}
+                    {jump("engine", "AI engine")}
+                    {jump("questions", "Questions and answers")}
+                    {jump("embed", "Embed")}
+                </ul>
+            </nav>
             <p role="status">{move || status.get()}</p>
             // An empty form before the settings arrive could be saved over them.
-            <Show when=move || settings.with(Option::is_some) fallback=|| view! { <p>"Loading settings…"</p> }>
-            <form class="settings" on:submit=save>
-                <fieldset>
-                    <legend>"Widget"</legend>
-                    <label>"Title" <input required maxlength="80" prop:value=field(|s| s.title.clone())
-                        on:input=move |e| { let v = event_target_value(&e); edit(&|s| s.title = v.clone()) }/></label>
-                    <label>"Theme colour" <input type="color" prop:value=field(|s| s.color.clone())
-                        on:input=move |e| { let v = event_target_value(&e); edit(&|s| s.color = v.clone()) }/></label>
-                    <label>"Show \"Talk to a human\" after this many visitor messages"
-                        <input type="number" min="0" max="50" prop:value=field(|s| s.human_button_after.to_string())
-                            on:input=move |e| { let v = event_target_value(&e).parse().unwrap_or(0); edit(&|s| s.human_button_after = v) }/></label>
-                </fieldset>
-                <Takeover draft=settings/>
-                <Hours draft=settings/>
-                <TextsEditor draft=settings/>
-                <Origins draft=settings/>
-                <fieldset>
-                    <legend>"AI engine"</legend>
-                    <label>"Engine"
-                        <select on:change=move |e| {
-                            let kind = event_target_value(&e);
-                            edit(&|s| s.engine = match kind.as_str() {
-                                "llm" => Engine::Llm(LlmSettings { base_url: "https://api.openai.com/v1".into(), model: String::new(), system_prompt: String::new(), timeout_ms: 20_000 }),
-                                "webhook" => Engine::Webhook(WebhookSettings { url: String::new() }),
-                                _ => Engine::Faq,
-                            });
-                        }>
-                            <option value="faq" selected=move || engine_kind() == "faq">"FAQ (offline)"</option>
-                            <option value="llm" selected=is_llm>"OpenAI-compatible model"</option>
-                            <option value="webhook" selected=is_webhook>"Your own bot (webhook)"</option>
-                        </select>
-                    </label>
-                    <Show when=is_webhook>
-                        <label>"Webhook URL" <input type="url" required prop:value=webhook_url
-                            on:input=move |e| { let v = event_target_value(&e); edit(&|s| if let Engine::Webhook(w) = &mut s.engine { w.url = v.clone() }) }/></label>
-                        <p class="hint">"Each visitor message is POSTed there, signed with the site's signing secret; answer in the response or later through POST /api/bot/conversations/{id}/reply (see the README for the signature)."</p>
-                        <WebhookSecret me/>
-                    </Show>
-                    <Show when=is_llm>
-                        <label>"Base URL" <input type="url" required prop:value=llm_field(|l| l.base_url.clone())
-                            on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.base_url = v.clone()) }/></label>
-                        <label>"Model" <input required prop:value=llm_field(|l| l.model.clone())
-                            on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.model = v.clone()) }/></label>
-                        <label>"System prompt" <textarea prop:value=llm_field(|l| l.system_prompt.clone())
-                            on:input=move |e| { let v = event_target_value(&e); llm(&|l| l.system_prompt = v.clone()) }></textarea></label>
-                        <ModelKey me base_url=Signal::derive(llm_field(|l| l.base_url.clone()))/>
-                    </Show>
-                </fieldset>
-                <fieldset>
-                    <legend>"Questions and answers"</legend>
-                    <For each=faq_rows key=|(i, e)| (*i, e.question.clone()) let:row>
-                        {
-                            let (i, entry) = row;
-                            view! {
-                                <div class="qa">
-                                    <label>{format!("Question {}", i + 1)} <input required placeholder="What visitors ask, e.g. How long does delivery take?" prop:value=entry.question.clone()
-                                        on:change=move |e| { let v = event_target_value(&e); edit(&|s| if let Some(x) = s.faq.get_mut(i) { x.question = v.clone() }) }/></label>
-                                    <label>{format!("Answer {}", i + 1)} <textarea required placeholder="The answer the AI gives" prop:value=entry.answer.clone()
-                                        on:change=move |e| { let v = event_target_value(&e); edit(&|s| if let Some(x) = s.faq.get_mut(i) { x.answer = v.clone() }) }></textarea></label>
-                                    <button type="button" class="danger" on:click=move |_| edit(&|s| { if i < s.faq.len() { s.faq.remove(i); } })>
-                                        {format!("Remove question {}", i + 1)}
-                                    </button>
-                                </div>
-                            }
-                        }
-                    </For>
-                    <button type="button" on:click=move |_| edit(&|s| s.faq.push(FaqEntry { question: String::new(), answer: String::new() }))>"Add a question"</button>
-                </fieldset>
-                <button type="submit" class="primary">"Save settings"</button>
-            </form>
+            <Show when=move || draft.with(Option::is_some) fallback=|| view! { <p>"Loading settings…"</p> }>
+                <Section id="widget" title="Widget" save="Save widget" store take=look::take csrf>
+                    <Look draft/>
+                </Section>
+                <Section id="takeover" title="Human takeover" save="Save takeover" store take=rules::take_takeover csrf>
+                    <Takeover draft/>
+                </Section>
+                <Section id="hours" title="Availability & hours" save="Save availability & hours" store take=rules::take_hours csrf>
+                    <Hours draft/>
+                </Section>
+                <Section id="texts" title="Texts" save="Save texts" store take=rules::take_texts csrf>
+                    <TextsEditor draft/>
+                </Section>
+                <Section id="origins" title="Allowed origins" save="Save allowed origins" store take=rules::take_origins csrf>
+                    <Origins draft/>
+                </Section>
+                <Section id="engine" title="AI engine" save="Save AI engine" store take=engine::take csrf>
+                    <EngineEditor draft me/>
+                </Section>
+                <Section id="questions" title="Questions and answers" save="Save questions" store take=faq::take csrf>
+                    <FaqEditor draft/>
+                </Section>
             </Show>
-            <h2>"Embed"</h2>
-            <label>"Paste this into your site's HTML"
-                <textarea readonly rows="2" prop:value=snippet></textarea></label>
-            <p class="save-row">
-                <button type="button" on:click=move |_| crate::app::copy_text(&snippet(), move |ok| copy_status.set(Some(crate::secrets::copied(ok))))>"Copy snippet"</button>
-                <span role="status" class:error=move || copy_status.with(|c| c.as_ref().is_some_and(|(ok, _)| !ok))>
-                    {move || copy_status.get().map(|(_, m)| m)}
-                </span>
-            </p>
-            <h2>"AI usage"</h2>
-            <table>
-                <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">"AI replies"</th><th scope="col">"Tokens"</th></tr></thead>
-                <tbody>
-                    <For each=move || usage.get() key=|u| u.day.clone() let:u>
-                        <tr><td>{u.day.clone()}</td><td>{u.replies}</td><td>{u.tokens}</td></tr>
-                    </For>
-                </tbody>
-            </table>
+            <section class="part" id="embed" aria-labelledby="embed-title">
+                <h2 id="embed-title">"Embed"</h2>
+                <label>"Paste this into your site's HTML"
+                    <textarea readonly rows="2" prop:value=snippet></textarea></label>
+                <p class="save-row">
+                    <button type="button" on:click=move |_| crate::app::copy_text(&snippet(), move |ok| copy_status.set(Some(crate::secrets::copied(ok))))>"Copy snippet"</button>
+                    <span role="status" class:error=move || copy_status.with(|c| c.as_ref().is_some_and(|(ok, _)| !ok))>
+                        {move || copy_status.get().map(|(_, m)| m)}
+                    </span>
+                </p>
+            </section>
+            <section class="part" aria-labelledby="usage-title">
+                <h2 id="usage-title">"AI usage"</h2>
+                <table>
+                    <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">"AI replies"</th><th scope="col">"Tokens"</th></tr></thead>
+                    <tbody>
+                        <For each=move || usage.get() key=|u| u.day.clone() let:u>
+                            <tr><td>{u.day.clone()}</td><td>{u.replies}</td><td>{u.tokens}</td></tr>
+                        </For>
+                    </tbody>
+                </table>
+            </section>
         </main>
     }
 }

@@ -33,7 +33,7 @@ test("the console's pages have no axe violations", async () => {
     await audit(agent.page, "team");
     await screenshot(agent.page, "console-team");
     await agent.button("Settings").click();
-    await agent.page.getByRole("button", { name: "Save settings" }).waitFor();
+    await agent.page.getByRole("button", { name: "Save widget" }).waitFor();
     await audit(agent.page, "settings");
   } finally {
     await browser.close();

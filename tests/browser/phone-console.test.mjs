@@ -78,7 +78,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
     await back.click();
 
     await agent.button("Settings").click();
-    await page.getByRole("button", { name: "Save settings" }).waitFor();
+    await page.getByRole("button", { name: "Save widget" }).waitFor();
     assert.equal(await overflow(page), 0, "settings fit the phone's width");
     await screenshot(page, "phone-console-settings");
   } finally {
