@@ -49,6 +49,7 @@ pub fn take_takeover(from: &SiteSettings, to: &mut SiteSettings) {
     t.show_button = f.show_button;
     t.unclaimed_timeout_secs = f.unclaimed_timeout_secs;
     t.assignee_offline_secs = f.assignee_offline_secs;
+    t.ai_answers_while_waiting = f.ai_answers_while_waiting;
 }
 
 /// Who is there and when (the "Availability & hours" part).
@@ -76,6 +77,9 @@ pub fn Takeover(draft: Draft) -> impl IntoView {
         <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.show_button)
             on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.show_button = on) }/>
             "Show the \"Talk to a human\" button"</label>
+        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.ai_answers_while_waiting)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.ai_answers_while_waiting = on) }/>
+            "While a visitor waits for a person, the AI keeps answering what it can"</label>
         <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
             <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
                 on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>

@@ -96,6 +96,10 @@ pub struct TakeoverSettings {
     /// team's recent claims.
     #[serde(default)]
     pub usual_wait_secs: u32,
+    /// While a visitor waits for a person, the AI still answers what it can (never hands
+    /// over again); off, the visitor's messages wait for the person.
+    #[serde(default)]
+    pub ai_answers_while_waiting: bool,
 }
 
 impl Default for TakeoverSettings {
@@ -107,6 +111,7 @@ impl Default for TakeoverSettings {
             assignee_offline_secs: 0,
             when_nobody_available: WhenNobodyAvailable::default(),
             usual_wait_secs: 0,
+            ai_answers_while_waiting: false,
         }
     }
 }

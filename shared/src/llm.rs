@@ -24,13 +24,26 @@ pub enum Turn {
 
 /// The body of `POST {base_url}/chat/completions`. The handover tool is offered only when
 /// the site lets the AI hand over.
+/// What the model is asked to do besides answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    /// Answer; there is no person to hand over to (takeover off).
+    Answer,
+    /// Answer, or hand over to a person through the tool.
+    AnswerOrHandOver,
+    /// A person has been asked for and the visitor waits: answer what can be answered
+    /// meanwhile, never hand over again.
+    AnswerWhileWaiting,
+}
+
 pub fn request_body(
     model: &str,
     system_prompt: &str,
     faq: &[FaqEntry],
     turns: &[Turn],
-    can_hand_over: bool,
+    duty: Duty,
 ) -> Value {
+    let can_hand_over = duty == Duty::AnswerOrHandOver;
     let mut grounding = String::from(system_prompt.trim());
     if !faq.is_empty() {
         grounding.push_str(
@@ -48,7 +61,14 @@ pub fn request_body(
             grounding.push_str(&format!("\nQ: {}\nA: {}\n", e.question, e.answer));
         }
     }
-    let mut messages = vec![json!({ "role": "system", "content": grounding })];
+    if duty == Duty::AnswerWhileWaiting {
+        grounding.push_str(
+            "\n\nA person from the team has been asked to join and the visitor is waiting for \
+             them. Meanwhile answer what you can; if you cannot, say briefly that the teammate \
+             will help when they join. Do not promise when.",
+        );
+    }
+    let mut messages = vec![json!({ "role": "system", "content": grounding.trim_start() })];
     messages.extend(chat_messages(turns));
     let mut body = json!({
         "model": model,
@@ -321,7 +341,13 @@ mod tests {
     #[test]
     fn the_request_grounds_the_model_in_the_faq() {
         let faq = [FaqEntry { question: "Hours?".into(), answer: "9 to 5".into() }];
-        let body = request_body("m", "Be kind.", &faq, &[Turn::Visitor("hi".into())], true);
+        let body = request_body(
+            "m",
+            "Be kind.",
+            &faq,
+            &[Turn::Visitor("hi".into())],
+            Duty::AnswerOrHandOver,
+        );
         let system = body["messages"][0]["content"].as_str().unwrap();
         assert!(system.starts_with("Be kind.") && system.contains("A: 9 to 5"));
         assert_eq!(body["messages"][1]["role"], "user");
@@ -332,9 +358,21 @@ mod tests {
     #[test]
     fn without_takeover_the_model_is_not_offered_the_handover_tool() {
         let faq = [FaqEntry { question: "Hours?".into(), answer: "9 to 5".into() }];
-        let body = request_body("m", "", &faq, &[Turn::Visitor("hi".into())], false);
+        let body = request_body("m", "", &faq, &[Turn::Visitor("hi".into())], Duty::Answer);
         assert!(body.get("tools").is_none());
         assert!(!body["messages"][0]["content"].as_str().unwrap().contains(HANDOVER_TOOL));
+    }
+
+    #[test]
+    fn while_the_visitor_waits_the_model_answers_and_cannot_hand_over_again() {
+        let faq = [FaqEntry { question: "Hours?".into(), answer: "9 to 5".into() }];
+        let turns = [Turn::Visitor("hours?".into())];
+        let body = request_body("m", "", &faq, &turns, Duty::AnswerWhileWaiting);
+        assert!(body.get("tools").is_none());
+        let system = body["messages"][0]["content"].as_str().unwrap();
+        assert!(!system.contains(HANDOVER_TOOL));
+        assert!(system.contains("the visitor is waiting for them"), "{system}");
+        assert!(system.contains("A: 9 to 5"));
     }
 
     #[test]

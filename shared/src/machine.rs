@@ -96,6 +96,8 @@ pub struct Rules {
     pub expected_wait_secs: Option<u32>,
     /// Nobody claimed within this long: the visitor is told and the AI resumes.
     pub unclaimed_after: Option<Millis>,
+    /// While a visitor waits for a person, the AI answers their messages meanwhile.
+    pub answers_while_waiting: bool,
 }
 
 impl Default for Rules {
@@ -107,6 +109,7 @@ impl Default for Rules {
             back_at: None,
             expected_wait_secs: None,
             unclaimed_after: None,
+            answers_while_waiting: false,
         }
     }
 }
@@ -289,10 +292,17 @@ impl Conversation {
         }
     }
 
-    /// The AI owes an answer: the newest visitor message came after both the last phase change
-    /// and the last AI message. The shell asks again after a restart lost a pending call.
+    /// The AI owes an answer: it is answering (with no person asked for, or while the visitor
+    /// waits for one if the site says so) and the newest visitor message came after both the
+    /// last phase change and the last AI message. The shell asks again after a restart lost a
+    /// pending call.
     pub fn bot_turn_pending(&self) -> Option<Seq> {
-        let owed = self.phase() == Phase::Bot
+        let answering = match self.phase {
+            PhaseState::Bot => true,
+            PhaseState::Escalated => self.rules.answers_while_waiting,
+            _ => false,
+        };
+        let owed = answering
             && self.last_visitor_seq > self.phase_changed_at
             && self.last_visitor_seq > self.last_bot_seq;
         owed.then_some(self.last_visitor_seq)
@@ -439,7 +449,7 @@ impl Conversation {
         }
         let body = ItemBody::Message(Message { author, client_id: Some(client_id.clone()), text });
         let mut effects = self.store_acked(now, body, client_id).to_vec();
-        if self.phase() == Phase::Bot && matches!(from, Actor::Visitor) {
+        if matches!(from, Actor::Visitor) && self.bot_turn_pending() == Some(self.last_seq) {
             effects.push(Effect::AskBot { turn: self.last_seq });
         }
         Ok(effects)
@@ -721,9 +731,11 @@ impl Conversation {
             let body = ItemBody::Message(Message { author: Author::Bot, client_id: None, text });
             effects.push(self.append(now, body));
         }
-        // Without takeover the AI's wish for a person goes unheard; out of hours the visitor
-        // is offered the contact form instead.
-        if let Some(reason) = handover.filter(|_| self.rules.takeover) {
+        // Without takeover the AI's wish for a person goes unheard, and while the visitor
+        // already waits for one it adds nothing; out of hours the visitor is offered the
+        // contact form instead.
+        let waiting = self.phase() != Phase::Bot;
+        if let Some(reason) = handover.filter(|_| self.rules.takeover && !waiting) {
             let reason = Some(reason).filter(|r| !r.is_empty());
             effects.extend(self.ask_for_person(now, EscalatedBy::Bot, reason));
         }

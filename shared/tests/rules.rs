@@ -233,3 +233,57 @@ fn only_the_decisions_of_rules_are_replayed() {
     replayed.set_rules(c.rules().clone());
     assert_eq!(replayed, c);
 }
+
+fn asks_bot(effects: &[Effect]) -> Option<u64> {
+    effects.iter().find_map(|e| match e {
+        Effect::AskBot { turn } => Some(*turn),
+        _ => None,
+    })
+}
+
+fn bot_said(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append(Item { body: ItemBody::Message(m), .. }) => Some(m.text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn by_default_a_waiting_visitors_messages_wait_for_the_person() {
+    let mut c = with(Rules::default());
+    c.handle(T, Input::RequestHuman).unwrap();
+    let fx = c.handle(T + 1, say("v2", "How long does shipping take?")).unwrap();
+    assert_eq!(asks_bot(&fx), None);
+    assert_eq!(c.bot_turn_pending(), None);
+}
+
+#[test]
+fn the_ai_answers_while_the_visitor_waits_when_the_site_says_so_and_never_hands_over_again() {
+    let mut c = with(Rules { answers_while_waiting: true, ..Rules::default() });
+    c.handle(T, Input::RequestHuman).unwrap();
+    assert_eq!(c.bot_turn_pending(), None, "the request itself is not a question to answer");
+    let fx = c.handle(T + 1, say("v2", "How long does shipping take?")).unwrap();
+    let turn = asks_bot(&fx).expect("the AI is asked while the visitor waits");
+    let reply = BotReply { text: Some("3 to 5 days.".into()), ..handover(None) };
+    let fx = c.handle(T + 2, Input::BotReplied { turn, reply }).unwrap();
+    assert_eq!(bot_said(&fx), ["3 to 5 days."]);
+    assert!(events(&fx).is_empty(), "no second escalation: {fx:?}");
+    assert_eq!(c.phase(), Phase::Escalated);
+    assert_eq!(c.bot_turn_pending(), None);
+}
+
+#[test]
+fn a_claim_stops_the_ai_answering_a_waiting_visitor() {
+    let mut c = with(Rules { answers_while_waiting: true, ..Rules::default() });
+    c.handle(T, Input::RequestHuman).unwrap();
+    let turn = asks_bot(&c.handle(T + 1, say("v2", "Do you ship abroad?")).unwrap()).unwrap();
+    c.handle(T + 2, claim("a1")).unwrap();
+    let reply = BotReply { text: Some("Yes.".into()), ..BotReply::default() };
+    let fx = c.handle(T + 3, Input::BotReplied { turn, reply }).unwrap();
+    assert!(fx.is_empty(), "the person has it now: {fx:?}");
+    let fx = c.handle(T + 4, say("v3", "Hello?")).unwrap();
+    assert_eq!(asks_bot(&fx), None);
+}

@@ -113,3 +113,41 @@ test("a waiting visitor is told how long it usually takes", async () => {
     await browser.close();
   }
 });
+
+test("while the visitor waits, the AI answers what it knows, then stops for the person", async () => {
+  const browser = await launch();
+  const owner = await Agent.login(browser);
+  try {
+    await withSettings(owner, (s) => ({
+      ...s,
+      business_hours: null,
+      takeover: { ...s.takeover, when_nobody_available: "wait", ai_answers_while_waiting: true },
+    }), async () => {
+      for (const [context, name] of [[{ viewport: { width: 1300, height: 900 } }, "desktop"], [PHONE, "phone"]]) {
+        const w = await Widget.open(await browser.newContext(context));
+        await w.say("Do you have gift cards?");
+        await w.panel.getByRole("button", { name: "Talk to a human" }).click();
+        await w.text("Waiting for support agent to join").waitFor();
+        await w.say("How long does shipping take?");
+        await w.text("3 to 5 business days", false).waitFor();
+        assert.equal(await w.text("Waiting for support agent to join").count(), 1, "still waiting for the person");
+        await audit(w.page, `an answer while waiting (${name})`, "[data-takeover-widget]");
+        await screenshot(w.page, `waiting-ai-answers-${name}`);
+        if (name === "desktop") {
+          // Claimed: the person answers from now on.
+          const id = await w.conversationId();
+          const desk = await Agent.login(browser);
+          await desk.open(id);
+          await desk.claim();
+          await w.text(/joined the conversation/).waitFor();
+          await w.say("Do you ship internationally?");
+          await desk.say("Let me look that up for you.");
+          await w.text("Let me look that up for you.").waitFor();
+          assert.equal(await w.text("we ship to 40 countries", false).count(), 0, "the AI keeps out of it");
+        }
+      }
+    });
+  } finally {
+    await browser.close();
+  }
+});

@@ -224,3 +224,76 @@ async fn only_allowed_origins_may_embed_the_widget() {
         res.json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().to_owned();
     assert!(message.contains("not an origin"), "{message}");
 }
+
+/// The AI's messages stored after the request for a person.
+fn bot_lines_after_escalation(items: &[shared::protocol::Item]) -> Vec<String> {
+    let from = items
+        .iter()
+        .position(|i| matches!(i.body, ItemBody::Event(Event::Escalated { .. })))
+        .expect("an escalation");
+    items[from..]
+        .iter()
+        .filter_map(|i| match &i.body {
+            ItemBody::Message(m) if m.author == shared::protocol::Author::Bot => {
+                Some(m.text.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ai_answers_what_it_knows_while_the_visitor_waits_and_stops_at_the_claim() {
+    let edge = Edge::start();
+    let answering = with(|s| s["takeover"]["ai_answers_while_waiting"] = true.into());
+    let site = edge.site_with("answering", &answering, TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    visitor.socket.until("escalated", |f| matches!(event(f), Some(Event::Escalated { .. }))).await;
+
+    // Something the FAQ does not know gets no "let me bring someone" again; a known question
+    // is answered, and the visitor still waits.
+    visitor.say("v2", "my cat ate the invoice and the printer is on fire").await;
+    visitor.say("v3", "How long does shipping take?").await;
+    visitor
+        .socket
+        .until("the answer while waiting", |f| {
+            bot_text(f).is_some_and(|t| t.contains("3 to 5 business days"))
+        })
+        .await;
+    let items = history(&edge, &visitor).await;
+    let said = bot_lines_after_escalation(&items);
+    assert_eq!(said.len(), 1, "only the known answer: {said:?}");
+    assert!(items.iter().all(|i| !matches!(i.body, ItemBody::Event(Event::AgentJoined { .. }))));
+
+    // After the claim the person answers, not the AI.
+    let (mut desk, _) = ana.open(&visitor.conversation_id).await;
+    desk.send(&ClientFrame::Claim).await;
+    visitor.socket.until("joined", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
+    visitor.say("v4", "Do you ship internationally?").await;
+    desk.send(&ClientFrame::Send { client_id: "a1".into(), text: "Let me check.".into() }).await;
+    visitor
+        .socket
+        .until("the agent's reply", |f| {
+            matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.text == "Let me check."))
+        })
+        .await;
+    let said = bot_lines_after_escalation(&history(&edge, &visitor).await);
+    assert_eq!(said.len(), 1, "nothing from the AI after the claim: {said:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn by_default_a_waiting_visitors_questions_wait_for_the_person() {
+    let edge = Edge::start();
+    let site = edge.site_with("waiting", &with(|_| {}), TEAM);
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    visitor.socket.until("escalated", |f| matches!(event(f), Some(Event::Escalated { .. }))).await;
+    visitor.say("v2", "How long does shipping take?").await;
+    // The FAQ answers in milliseconds when it answers at all.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(bot_lines_after_escalation(&history(&edge, &visitor).await).is_empty());
+}

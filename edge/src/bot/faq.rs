@@ -40,6 +40,9 @@ impl Engine for FaqBot {
                 text: self.entries.get(index).map(|e| e.answer.clone()),
                 ..BotReply::default()
             },
+            // Waiting for a person already, the visitor hears from the AI only what it knows:
+            // "I'm not sure" or "bringing someone in" again would be noise.
+            _ if ask.asked.waiting => BotReply::default(),
             FaqOutcome::WantsHuman => handover(
                 "Of course. I'm bringing in someone from the team.",
                 "I can't bring in a person here, but I'm glad to help with your question.",

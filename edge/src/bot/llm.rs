@@ -4,7 +4,7 @@
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use shared::api::LlmSettings;
-use shared::llm::{Draft, SseDecoder, Turn, parse_ticket, request_body, ticket_request_body};
+use shared::llm::{Draft, Duty, SseDecoder, Turn, parse_ticket, request_body, ticket_request_body};
 use shared::machine::BotReply;
 use worker::{
     AbortController, AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit, Result,
@@ -30,8 +30,12 @@ pub struct LlmBot {
 impl LlmBot {
     async fn stream(&self, ask: &Ask<'_>) -> std::result::Result<Draft, String> {
         let s = &self.settings;
-        let body =
-            request_body(&s.model, &s.system_prompt, ask.faq, ask.asked.turns, ask.can_hand_over);
+        let duty = match (ask.asked.waiting, ask.can_hand_over) {
+            (true, _) => Duty::AnswerWhileWaiting,
+            (false, true) => Duty::AnswerOrHandOver,
+            (false, false) => Duty::Answer,
+        };
+        let body = request_body(&s.model, &s.system_prompt, ask.faq, ask.asked.turns, duty);
         let fail = |e: worker::Error| e.to_string();
         let mut res = post(s, self.key.as_deref(), &body, true, ask.signal).await.map_err(fail)?;
         if res.status_code() != 200 {

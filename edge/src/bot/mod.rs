@@ -25,13 +25,16 @@ pub struct Asked<'a> {
     /// The conversation so far, oldest first, the question last.
     pub turns: &'a [Turn],
     pub language: Option<&'a str>,
+    /// The visitor already waits for a person (the site lets the AI answer meanwhile).
+    pub waiting: bool,
 }
 
 /// What an engine is asked.
 pub struct Ask<'a> {
     pub asked: &'a Asked<'a>,
     pub faq: &'a [FaqEntry],
-    /// Whether a handover can happen now: takeover on. Engines word their answers for it.
+    /// Whether a handover can happen now: takeover on and no person asked for yet. Engines
+    /// word their answers for it.
     pub can_hand_over: bool,
     /// Within business hours: a person could answer soon.
     pub open: bool,
@@ -78,7 +81,7 @@ pub async fn reply(
     let ask = Ask {
         asked,
         faq: &config.faq,
-        can_hand_over: config.takeover.enabled,
+        can_hand_over: config.takeover.enabled && !asked.waiting,
         // The AI offers a person only when one can come: within hours and someone available.
         open: config.open_now && config.staffed,
         on_draft,

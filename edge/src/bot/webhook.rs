@@ -47,6 +47,7 @@ fn payload(ask: &Ask<'_>) -> serde_json::Value {
         "language": a.language,
         "can_hand_over": ask.can_hand_over,
         "open_now": ask.open,
+        "waiting_for_person": a.waiting,
         "conversation": conversation,
     })
 }

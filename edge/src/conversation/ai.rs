@@ -93,6 +93,7 @@ impl Core {
             }
         };
         let language = self.inner.borrow().profile.language.clone();
+        let waiting = self.inner.borrow().machine.phase() == Phase::Escalated;
         let asked = Asked {
             site_key: &site_key,
             conversation_id: &conversation_id,
@@ -100,6 +101,7 @@ impl Core {
             question: &question,
             turns: &turns,
             language: language.as_deref(),
+            waiting,
         };
         let abort = AbortController::default();
         let signal = abort.signal();

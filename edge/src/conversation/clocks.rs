@@ -28,6 +28,7 @@ fn rules(config: &BotConfig) -> Rules {
         back_at: config.back_at,
         expected_wait_secs: config.expected_wait_secs,
         unclaimed_after: (secs > 0).then(|| Millis::from(secs) * 1000),
+        answers_while_waiting: config.takeover.ai_answers_while_waiting,
     }
 }
 
@@ -44,6 +45,7 @@ const ADDED: &[(&str, &str)] = &[
     ("staffed", "INTEGER NOT NULL DEFAULT 1"),
     ("back_at", "INTEGER"),
     ("expected_wait", "INTEGER"),
+    ("answers_waiting", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 pub(super) fn migrate(sql: &SqlStorage) -> Result<()> {
@@ -59,11 +61,12 @@ struct RulesRow {
     back_at: Option<i64>,
     expected_wait: Option<i64>,
     unclaimed_after: Option<i64>,
+    answers_waiting: i64,
 }
 
 pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
-    let query =
-        "SELECT takeover, open, staffed, back_at, expected_wait, unclaimed_after FROM rules";
+    let query = "SELECT takeover, open, staffed, back_at, expected_wait, unclaimed_after,
+        answers_waiting FROM rules";
     let row: RulesRow = sql::first(sql, query, vec![]).ok()??;
     Some(Rules {
         takeover: row.takeover != 0,
@@ -72,6 +75,7 @@ pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
         back_at: row.back_at,
         expected_wait_secs: row.expected_wait.and_then(|s| u32::try_from(s).ok()),
         unclaimed_after: row.unclaimed_after,
+        answers_while_waiting: row.answers_waiting != 0,
     })
 }
 
@@ -80,7 +84,7 @@ fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {
     sql::run(
         sql,
         "INSERT OR REPLACE INTO rules (id, takeover, open, staffed, back_at, expected_wait,
-           unclaimed_after) VALUES (1, ?, ?, ?, ?, ?, ?)",
+           unclaimed_after, answers_waiting) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             int(rules.takeover.into()),
             int(rules.open.into()),
@@ -88,6 +92,7 @@ fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {
             opt(rules.back_at),
             opt(rules.expected_wait_secs.map(i64::from)),
             opt(rules.unclaimed_after),
+            int(rules.answers_while_waiting.into()),
         ],
     )
 }
