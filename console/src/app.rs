@@ -387,7 +387,11 @@ fn InboxPage(
                 </div>
             </section>
             {move || match selected.get() {
-                Some(id) => view! { <ConversationView id me team back=Callback::new(move |()| back_to_list(selected))/> }.into_any(),
+                Some(id) => {
+                    let key = id.clone();
+                    let visitor_online = Signal::derive(move || inbox.conversations.with(|c| c.get(&key).map(|s| s.visitor_online)));
+                    view! { <ConversationView id me team visitor_online back=Callback::new(move |()| back_to_list(selected))/> }.into_any()
+                }
                 None => view! { <section class="conversation empty"><p>"Select a conversation."</p></section> }.into_any(),
             }}
         </main>

@@ -55,6 +55,8 @@ pub fn ConversationView(
     id: String,
     me: RwSignal<Me>,
     team: RwSignal<Vec<Member>>,
+    /// Whether the visitor is on the site now, as the inbox knows it.
+    visitor_online: Signal<Option<bool>>,
     /// Back to the list, where the two are not side by side (a phone).
     #[prop(optional)]
     back: Option<Callback<()>>,
@@ -322,7 +324,9 @@ pub fn ConversationView(
                 }
             })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
-                <Composer send send_message outgoing delivered mine=Signal::derive(mine)/>
+                <Composer send send_message outgoing delivered mine=Signal::derive(mine)>
+                    <crate::reach::Reach online=visitor_online visitor name=visitor_label/>
+                </Composer>
             </Show>
             <Show when=move || ask_name.get()>
                 <NameModal save=save_name cancel=Callback::new(move |()| ask_name.set(false))/>
@@ -451,6 +455,8 @@ fn Composer(
     outgoing: RwSignal<Option<String>>,
     delivered: RwSignal<Option<String>>,
     mine: Signal<bool>,
+    /// Shown at the top of the box (where the reply will reach the visitor).
+    children: Children,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     // The draft goes only when the server has stored it, and only if it is still what was
@@ -540,6 +546,7 @@ fn Composer(
     };
     view! {
         <form class="composer" class:note=move || mode.get() == Mode::Note on:submit=move |e| { e.prevent_default(); submit(); }>
+            {children()}
             <div class="modes" role="radiogroup" aria-label="Write">
                 <label><input type="radio" name="mode" data-key="reply" aria-keyshortcuts="r" prop:checked=move || mode.get() == Mode::Reply
                     disabled=move || !mine.get() on:change=move |_| mode.set(Mode::Reply)/>"Reply"</label>

@@ -14,6 +14,7 @@ mod inbox;
 mod keys;
 mod login;
 mod look;
+mod reach;
 mod route;
 mod rules;
 mod secrets;

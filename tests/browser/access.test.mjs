@@ -195,6 +195,10 @@ test("names and emails the visitor gives are marked unverified", async () => {
     assert.equal(await pane.getByText("unverified").count(), 2, "name and email");
     await audit(agent.page, "a conversation with an unverified visitor");
     await shots(agent.page, "visitor-unverified");
+    // Gone from the site: the reply waits for them, and the email they gave is at hand.
+    await w.page.close();
+    await pane.locator(".reach", { hasText: "Ana evil has left the site: they'll see your reply when they come back. They gave an email (unverified) if it can't wait: ana@shop.example." }).waitFor();
+    await shots(agent.page, "visitor-left-reach");
   } finally {
     await browser.close();
   }

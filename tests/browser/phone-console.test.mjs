@@ -114,6 +114,8 @@ test("on a desktop: header and composer in view, the waiting count in the tab, n
     await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Reply to the visitor");
     const fewer = pending === "1" ? "Takeover console" : `(${pending - 1} waiting) Takeover console`;
     await page.waitForFunction((t) => document.title === t, fewer);
+    // Above the reply box: whether the visitor will see the reply now.
+    await page.locator("form.composer .reach", { hasText: `${name} is on the site now and sees your reply at once.` }).waitFor();
     assert.equal(await agent.button("← Inbox").isVisible(), false, "no way back beside the list");
     const list = await page.locator("section.list").boundingBox();
     const pane = page.getByRole("region", { name: "Conversation" });
@@ -136,8 +138,10 @@ test("on a desktop: header and composer in view, the waiting count in the tab, n
     assert.ok(Math.abs(head.y - box.y) < 1, `the header at the pane's top (${head.y} vs ${box.y})`);
     await screenshot(page, "console-sticky-header");
 
-    // The visitor leaves: the dot says so.
+    // The visitor leaves: the dot says so, and the reply box says when they will read it.
     await w.page.close();
+    await page.locator("form.composer .reach", { hasText: `${name} has left the site: they'll see your reply when they come back.` }).waitFor();
+    await audit(page, "the conversation with the visitor gone", "form.composer");
     await agent.tab("Active").click();
     await agent.row(tag).locator(".dot.away").waitFor();
     await screenshot(page, "console-visitor-left");
