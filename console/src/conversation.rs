@@ -300,6 +300,9 @@ pub fn ConversationView(
                     <Show when=can_close>
                         <CloseMenu send=Callback::new(move |spam| send(ClientFrame::End { spam }))/>
                     </Show>
+                    <Show when=move || can_act() && phase() == Some(Phase::Ended)>
+                        <button on:click=move |_| send(ClientFrame::Reopen)>"Reopen"</button>
+                    </Show>
                     <a href=transcript_json.clone() download="transcript.json">"JSON"</a>
                     <a href=transcript_text.clone() download="transcript.txt">"Text"</a>
                 </div>
@@ -670,6 +673,9 @@ fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
                     Event::Ended { by: EndedBy::Visitor, .. } => "The visitor ended the conversation".to_owned(),
                     Event::Ended { by: EndedBy::Agent(a), spam: true } => format!("{} closed the conversation as spam", name(&a)),
                     Event::Ended { by: EndedBy::Agent(a), spam: false } => format!("{} closed the conversation", name(&a)),
+                    Event::Ended { by: EndedBy::Idle, .. } => "Closed after a quiet while: the visitor's next message opens it again".to_owned(),
+                    Event::Reopened { by: Some(a) } => format!("{} reopened the conversation", name(&a)),
+                    Event::Reopened { by: None } => "The visitor wrote again: reopened".to_owned(),
                     Event::AgentJoined { .. } | Event::AiResumed { .. } => String::new(),
                 };
                 view! { <li class="event">{text}" · "{at}</li> }.into_any()

@@ -50,6 +50,7 @@ pub fn take_takeover(from: &SiteSettings, to: &mut SiteSettings) {
     t.unclaimed_timeout_secs = f.unclaimed_timeout_secs;
     t.assignee_offline_secs = f.assignee_offline_secs;
     t.ai_answers_while_waiting = f.ai_answers_while_waiting;
+    t.idle_close_secs = f.idle_close_secs;
 }
 
 /// Who is there and when (the "Availability & hours" part).
@@ -83,6 +84,9 @@ pub fn Takeover(draft: Draft) -> impl IntoView {
         <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
             <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
                 on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>
+        <label>"Close a conversation with the AI or a teammate after nothing new for (hours, 0 = never); the visitor writing again reopens it"
+            <input type="number" min="0" max="2160" prop:value=move || read(draft, |s| (s.takeover.idle_close_secs / 3600).to_string())
+                on:input=move |e| { let h: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.idle_close_secs = h.saturating_mul(3600)) }/></label>
         <label>"Return a conversation to Pending when its assignee has been offline for (minutes, 0 = never)"
             <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.assignee_offline_secs))
                 on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m.saturating_mul(60)) }/></label>

@@ -100,6 +100,10 @@ pub struct TakeoverSettings {
     /// over again); off, the visitor's messages wait for the person.
     #[serde(default)]
     pub ai_answers_while_waiting: bool,
+    /// A chat with the AI or a person with nothing new for this many seconds closes (its
+    /// ticket resolved); the visitor writing again reopens it. 0 is off.
+    #[serde(default)]
+    pub idle_close_secs: u32,
 }
 
 impl Default for TakeoverSettings {
@@ -112,6 +116,7 @@ impl Default for TakeoverSettings {
             when_nobody_available: WhenNobodyAvailable::default(),
             usual_wait_secs: 0,
             ai_answers_while_waiting: false,
+            idle_close_secs: 0,
         }
     }
 }

@@ -57,6 +57,10 @@ pub enum Input {
         /// Closed as spam: the inbox stops listing it.
         spam: bool,
     },
+    /// A teammate opens an ended conversation again.
+    Reopen {
+        by: Actor,
+    },
     /// What the AI answered to the visitor message `turn` (its sequence number).
     BotReplied {
         turn: Seq,
@@ -98,6 +102,9 @@ pub struct Rules {
     pub unclaimed_after: Option<Millis>,
     /// While a visitor waits for a person, the AI answers their messages meanwhile.
     pub answers_while_waiting: bool,
+    /// A conversation with the AI or with a person that has had nothing new for this long
+    /// closes; the visitor writing again opens it again.
+    pub idle_close_after: Option<Millis>,
 }
 
 impl Default for Rules {
@@ -110,6 +117,7 @@ impl Default for Rules {
             expected_wait_secs: None,
             unclaimed_after: None,
             answers_while_waiting: false,
+            idle_close_after: None,
         }
     }
 }
@@ -210,6 +218,10 @@ pub struct Conversation {
     ticket_pending: bool,
     /// The ticket the visitor was last asked to rate, until they do.
     unrated: Option<u32>,
+    /// When the newest item was stored: idleness counts from it.
+    last_at: Millis,
+    /// Ended for being idle (not by anyone): the visitor writing again reopens it.
+    idle_closed: bool,
     rules: Rules,
 }
 
@@ -273,12 +285,16 @@ impl Conversation {
         &self.rules
     }
 
-    /// When [`Input::Tick`] will next change something: the end of the wait for a claim.
-    /// A pending ticket (left out of hours, or requeued) waits for a person however long.
+    /// When [`Input::Tick`] will next change something: the end of the wait for a claim, or
+    /// of an idle chat with the AI or a person. A pending ticket (left out of hours, or
+    /// requeued) waits for a person however long; so does any request for one.
     pub fn next_deadline(&self) -> Option<Millis> {
         match self.phase {
             PhaseState::Escalated if !self.ticket_pending => {
                 self.rules.unclaimed_after.map(|after| self.phase_since + after)
+            }
+            PhaseState::Bot | PhaseState::Active(_) => {
+                self.rules.idle_close_after.map(|after| self.last_at + after)
             }
             _ => None,
         }
@@ -318,6 +334,7 @@ impl Conversation {
             Input::Rate { ticket, score, comment } => self.rate(now, ticket, score, comment),
             Input::Reassign { by, to } => self.reassign(now, by, to),
             Input::End { by, spam } => self.end(now, by, spam),
+            Input::Reopen { by } => self.reopen(now, by),
             Input::BotReplied { turn, reply } => Ok(self.bot_replied(now, turn, reply)),
             Input::LeaveMessage { client_id, text } => self.leave_message(now, client_id, text),
             Input::Tick => Ok(self.tick(now)),
@@ -330,6 +347,7 @@ impl Conversation {
     /// Advances the state by one stored item. Live handling and replay both come through here.
     pub fn apply(&mut self, item: &Item) {
         self.last_seq = item.seq;
+        self.last_at = item.at;
         match &item.body {
             ItemBody::Message(m) => {
                 let sender = match &m.author {
@@ -395,7 +413,14 @@ impl Conversation {
                         self.ticket_pending = false;
                         PhaseState::Bot
                     }
-                    Event::Ended { .. } => PhaseState::Ended,
+                    Event::Ended { by, .. } => {
+                        self.idle_closed = *by == EndedBy::Idle;
+                        PhaseState::Ended
+                    }
+                    Event::Reopened { .. } => {
+                        self.idle_closed = false;
+                        PhaseState::Bot
+                    }
                 };
                 self.phase = next;
                 self.phase_changed_at = item.seq;
@@ -427,7 +452,13 @@ impl Conversation {
             return Ok(vec![ack]);
         }
         let text = validate_text(&text)?;
+        let mut effects = Vec::new();
         match (&self.phase, &author) {
+            // Closed only for being quiet: the visitor picks it up again.
+            (PhaseState::Ended, Author::Visitor) if self.idle_closed => {
+                effects.push(self.event(now, Event::Reopened { by: None }));
+                effects.push(Effect::StateChanged(self.view()));
+            }
             (PhaseState::Ended, _) => return Err(ended()),
             (PhaseState::Active(holder), Author::Agent(me)) if holder.id == me.id => {}
             (PhaseState::Active(holder), Author::Agent(_)) => {
@@ -448,7 +479,7 @@ impl Conversation {
             _ => {}
         }
         let body = ItemBody::Message(Message { author, client_id: Some(client_id.clone()), text });
-        let mut effects = self.store_acked(now, body, client_id).to_vec();
+        effects.extend(self.store_acked(now, body, client_id));
         if matches!(from, Actor::Visitor) && self.bot_turn_pending() == Some(self.last_seq) {
             effects.push(Effect::AskBot { turn: self.last_seq });
         }
@@ -571,11 +602,32 @@ impl Conversation {
 
     fn tick(&mut self, now: Millis) -> Vec<Effect> {
         match self.next_deadline() {
-            Some(deadline) if now >= deadline => {
+            Some(deadline) if now < deadline => Vec::new(),
+            None => Vec::new(),
+            Some(_) if self.phase == PhaseState::Escalated => {
                 vec![self.event(now, Event::Unclaimed), Effect::StateChanged(self.view())]
             }
-            _ => Vec::new(),
+            Some(_) => {
+                let open_ticket = self.assignee().is_some().then_some(self.tickets);
+                let ended = Event::Ended { by: EndedBy::Idle, spam: false };
+                let mut effects = vec![self.event(now, ended)];
+                if let Some(number) = open_ticket {
+                    effects.push(Effect::ResolveTicket { number, at: now });
+                }
+                effects.push(Effect::StateChanged(self.view()));
+                effects
+            }
         }
+    }
+
+    fn reopen(&mut self, now: Millis, by: Actor) -> Outcome {
+        let (agent, role) = agent_of(by)?;
+        require_responder(role)?;
+        if self.phase != PhaseState::Ended {
+            return Err(Refusal::new(ErrorCode::InvalidState, "The conversation is open."));
+        }
+        let reopened = self.event(now, Event::Reopened { by: Some(agent) });
+        Ok(vec![reopened, Effect::StateChanged(self.view())])
     }
 
     fn assignee_away(

@@ -75,6 +75,9 @@ pub enum ClientFrame {
         #[serde(default)]
         spam: bool,
     },
+    /// Open an ended conversation again (a teammate who can respond): the AI answers, and the
+    /// team can take over as usual. One closed as spam is listed again.
+    Reopen,
     /// Typing, or stopped. A visitor's `text` is what they have typed so far (the agents'
     /// "sneak peek"); it goes to agents only, shortened to [`limits::MAX_PEEK_CHARS`].
     Typing {
@@ -399,6 +402,12 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "is_false")]
         spam: bool,
     },
+    /// Open again after it ended: by a teammate, or (`by: None`) by the visitor writing into a
+    /// conversation that was closed for being idle.
+    Reopened {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<AgentRef>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -413,6 +422,8 @@ pub enum EscalatedBy {
 pub enum EndedBy {
     Visitor,
     Agent(AgentRef),
+    /// Nothing happened for the site's idle time (`takeover.idle_close_secs`).
+    Idle,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -187,6 +187,7 @@ fn as_input(frame: ClientFrame, by: Actor) -> Option<Input> {
             Input::Reassign { by, to: AgentRef { id: agent_id, name: "X".into() } }
         }
         ClientFrame::End { spam } => Input::End { by, spam },
+        ClientFrame::Reopen => Input::Reopen { by },
         ClientFrame::LeaveMessage { client_id, text, .. } => {
             Input::LeaveMessage { client_id, text }
         }

@@ -47,6 +47,7 @@ fn input() -> impl Strategy<Value = Input> {
             to: AgentRef { id: format!("a{i}"), name: format!("Agent {i}") },
         }),
         1 => (actor(), any::<bool>()).prop_map(|(by, spam)| Input::End { by, spam }),
+        1 => actor().prop_map(|by| Input::Reopen { by }),
         1 => (0..6u8, text_of_form()).prop_map(|(id, text)| Input::LeaveMessage {
             client_id: format!("c{id}"),
             text,
@@ -73,15 +74,19 @@ fn text_of_form() -> impl Strategy<Value = String> {
 }
 
 fn rules() -> impl Strategy<Value = Rules> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), prop::option::of(0..10i64)).prop_map(
-        |(takeover, open, staffed, unclaimed_after)| Rules {
+    (
+        (any::<bool>(), any::<bool>(), any::<bool>(), prop::option::of(0..10i64)),
+        (any::<bool>(), prop::option::of(0..10i64)),
+    )
+        .prop_map(|((takeover, open, staffed, unclaimed_after), (answers, idle))| Rules {
             takeover,
             open,
             staffed,
             unclaimed_after,
+            answers_while_waiting: answers,
+            idle_close_after: idle,
             ..Rules::default()
-        },
-    )
+        })
 }
 
 proptest! {
@@ -110,7 +115,8 @@ proptest! {
                 prop_assert_eq!(item.seq, log.last().map_or(0, |i| i.seq) + 1);
                 match &item.body {
                     ItemBody::Message(m) if m.author == Author::Bot => {
-                        prop_assert_eq!(phase, Phase::Bot, "AI spoke while paused");
+                        let waiting = phase == Phase::Escalated && rules.answers_while_waiting;
+                        prop_assert!(phase == Phase::Bot || waiting, "AI spoke while paused");
                     }
                     ItemBody::Event(e) => {
                         phase = match e {
@@ -121,6 +127,10 @@ proptest! {
                             Event::AgentJoined { .. } | Event::Reassigned { .. } => Phase::Active,
                             Event::AiResumed { .. } | Event::Unclaimed => Phase::Bot,
                             Event::Ended { .. } => Phase::Ended,
+                            Event::Reopened { .. } => {
+                                prop_assert_eq!(phase, Phase::Ended, "reopened what was open");
+                                Phase::Bot
+                            }
                             Event::AgentLeft { .. } | Event::RatingAsked { .. } => phase,
                             Event::Rated { score, .. } => {
                                 prop_assert!((1..=5).contains(score), "a rating out of range");
@@ -166,7 +176,9 @@ proptest! {
             // At most one assignee, and exactly while active.
             prop_assert_eq!(c.assignee().is_some(), c.phase() == Phase::Active);
             prop_assert_eq!(c.view().ticket.is_some(), c.phase() == Phase::Active);
-            if c.phase() != Phase::Bot {
+            let answering = c.phase() == Phase::Bot
+                || (c.phase() == Phase::Escalated && rules.answers_while_waiting);
+            if !answering {
                 prop_assert_eq!(c.bot_turn_pending(), None);
             }
         }

@@ -2,7 +2,7 @@
 //! out-of-hours form, the unclaimed timeout, and the away assignee.
 
 use shared::machine::{Actor, BotReply, Conversation, Effect, Input, Rules};
-use shared::protocol::{AgentRef, ErrorCode, Event, Item, ItemBody, Phase, Role};
+use shared::protocol::{AgentRef, EndedBy, ErrorCode, Event, Item, ItemBody, Phase, Role};
 
 const T: i64 = 1_700_000_000_000;
 const MINUTE: i64 = 60_000;
@@ -286,4 +286,74 @@ fn a_claim_stops_the_ai_answering_a_waiting_visitor() {
     assert!(fx.is_empty(), "the person has it now: {fx:?}");
     let fx = c.handle(T + 4, say("v3", "Hello?")).unwrap();
     assert_eq!(asks_bot(&fx), None);
+}
+
+fn idle(minutes: i64) -> Rules {
+    Rules { idle_close_after: Some(minutes * MINUTE), ..Rules::default() }
+}
+
+#[test]
+fn a_quiet_chat_closes_after_the_idle_time_and_the_visitor_writing_opens_it_again() {
+    let mut c = with(idle(30));
+    assert_eq!(c.next_deadline(), Some(T + 30 * MINUTE));
+    assert!(c.handle(T + 29 * MINUTE, Input::Tick).unwrap().is_empty(), "not yet");
+    // Something new pushes the deadline on.
+    c.handle(T + 10 * MINUTE, say("v2", "still there?")).unwrap();
+    assert_eq!(c.next_deadline(), Some(T + 40 * MINUTE));
+    let fx = c.handle(T + 40 * MINUTE, Input::Tick).unwrap();
+    assert_eq!(events(&fx), [&Event::Ended { by: EndedBy::Idle, spam: false }]);
+    assert_eq!(c.phase(), Phase::Ended);
+    assert_eq!(c.next_deadline(), None);
+
+    let fx = c.handle(T + 600 * MINUTE, say("v3", "Back again: where is my parcel?")).unwrap();
+    assert_eq!(events(&fx), [&Event::Reopened { by: None }]);
+    assert_eq!(c.phase(), Phase::Bot);
+    assert!(fx.iter().any(|e| matches!(e, Effect::AskBot { .. })), "the AI answers it: {fx:?}");
+    assert!(fx.iter().any(|e| matches!(e, Effect::Ack { .. })));
+}
+
+#[test]
+fn an_idle_chat_with_a_person_closes_with_its_ticket_but_a_waiting_visitor_never_does() {
+    let mut c = with(idle(30));
+    c.handle(T, Input::RequestHuman).unwrap();
+    assert_eq!(c.next_deadline(), None, "a request for a person is not idle");
+    assert!(c.handle(T + 999 * MINUTE, Input::Tick).unwrap().is_empty());
+    c.handle(T + 1000 * MINUTE, claim("a1")).unwrap();
+    let fx = c.handle(T + 1030 * MINUTE, Input::Tick).unwrap();
+    assert_eq!(events(&fx), [&Event::Ended { by: EndedBy::Idle, spam: false }]);
+    assert!(fx.contains(&Effect::ResolveTicket { number: 1, at: T + 1030 * MINUTE }));
+}
+
+#[test]
+fn only_an_idle_close_reopens_by_itself_and_a_teammate_reopens_any() {
+    let mut c = with(Rules::default());
+    let by = Actor::Agent { agent: aref("a1"), role: Role::Responder };
+    c.handle(T, Input::End { by: by.clone(), spam: true }).unwrap();
+    assert_eq!(refused(&mut c, T + 1, say("v2", "let me back in")), ErrorCode::ConversationEnded);
+    assert_eq!(refused(&mut c, T + 1, Input::Reopen { by: Actor::Visitor }), ErrorCode::Forbidden);
+    let viewer = Actor::Agent { agent: aref("v1"), role: Role::Viewer };
+    assert_eq!(refused(&mut c, T + 1, Input::Reopen { by: viewer }), ErrorCode::Forbidden);
+    let fx = c.handle(T + 2, Input::Reopen { by: by.clone() }).unwrap();
+    assert_eq!(events(&fx), [&Event::Reopened { by: Some(aref("a1")) }]);
+    assert_eq!(c.phase(), Phase::Bot);
+    assert_eq!(refused(&mut c, T + 3, Input::Reopen { by }), ErrorCode::InvalidState);
+    c.handle(T + 4, say("v3", "thanks")).unwrap();
+}
+
+#[test]
+fn idle_closing_survives_a_replay() {
+    let mut c = Conversation::new();
+    c.set_rules(idle(30));
+    let mut log: Vec<Item> = Vec::new();
+    for (at, input) in [(T, say("v1", "hello")), (T + 30 * MINUTE, Input::Tick)] {
+        log.extend(c.handle(at, input).unwrap().into_iter().filter_map(|e| match e {
+            Effect::Append(i) => Some(i),
+            _ => None,
+        }));
+    }
+    let mut replayed = Conversation::replay(&log);
+    replayed.set_rules(idle(30));
+    assert_eq!(replayed, c);
+    let fx = replayed.handle(T + 99 * MINUTE, say("v9", "hello again")).unwrap();
+    assert_eq!(events(&fx), [&Event::Reopened { by: None }]);
 }

@@ -297,3 +297,84 @@ async fn by_default_a_waiting_visitors_questions_wait_for_the_person() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(bot_lines_after_escalation(&history(&edge, &visitor).await).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quiet_chat_closes_by_itself_and_reopens_when_the_visitor_writes_again() {
+    let edge = Edge::start();
+    let quick = with(|s| s["takeover"]["idle_close_secs"] = 2.into());
+    let site = edge.site_with("idle", &quick, TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "How long does shipping take?").await;
+    visitor.socket.until("the answer", |f| bot_text(f).is_some()).await;
+    let closed = Event::Ended { by: shared::protocol::EndedBy::Idle, spam: false };
+    visitor.socket.until("the idle close", |f| event(f) == Some(&closed)).await;
+    visitor
+        .socket
+        .until("ended", |f| matches!(f, ServerFrame::State(v) if v.phase == Phase::Ended))
+        .await;
+
+    // Writing again picks it up where it was: same conversation, the AI answers.
+    visitor.say("v2", "Do you ship internationally?").await;
+    visitor
+        .socket
+        .until("the answer after reopening", |f| {
+            bot_text(f).is_some_and(|t| t.contains("40 countries"))
+        })
+        .await;
+    let items = history(&edge, &visitor).await;
+    let reopened = items
+        .iter()
+        .position(|i| i.body == ItemBody::Event(Event::Reopened { by: None }))
+        .expect("the reopening is on the timeline");
+    assert!(
+        matches!(&items[reopened + 1].body, ItemBody::Message(m) if m.text == "Do you ship internationally?"),
+        "right before the visitor's message: {items:?}"
+    );
+    let path =
+        format!("/api/admin/conversations/{}/transcript?format=text", visitor.conversation_id);
+    let text = ana.get(&path).await.text().await.unwrap();
+    assert!(text.contains("Conversation closed after a quiet while"), "{text}");
+    assert!(text.contains("Conversation reopened: the visitor wrote again"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_chat_stays_closed_to_the_visitor_until_a_teammate_reopens_it() {
+    let edge = Edge::start();
+    let site = edge.site_with("reopen", &with(|_| {}), TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "How long does shipping take?").await;
+    let (mut desk, _) = ana.open(&visitor.conversation_id).await;
+    desk.send(&ClientFrame::End { spam: true }).await;
+    visitor
+        .socket
+        .until("ended", |f| matches!(f, ServerFrame::State(v) if v.phase == Phase::Ended))
+        .await;
+    visitor.socket.send(&ClientFrame::Send { client_id: "v2".into(), text: "hi?".into() }).await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::ConversationEnded);
+    visitor.socket.send(&ClientFrame::Reopen).await;
+    assert_eq!(visitor.socket.error().await.code, ErrorCode::Forbidden);
+
+    desk.send(&ClientFrame::Reopen).await;
+    let again = Event::Reopened { by: Some(ana.me.agent.clone()) };
+    visitor.socket.until("reopened by Ana", |f| event(f) == Some(&again)).await;
+    visitor
+        .socket
+        .until("the AI back", |f| matches!(f, ServerFrame::State(v) if v.phase == Phase::Bot))
+        .await;
+    visitor.say("v3", "Do you ship internationally?").await;
+    visitor.socket.until("the AI answering", |f| bot_text(f).is_some()).await;
+    // Listed again: it was closed as spam, and is not any more.
+    let mut listed = false;
+    for _ in 0..50 {
+        let list: Vec<serde_json::Value> =
+            ana.get("/api/admin/conversations").await.json().await.unwrap();
+        listed = list.iter().any(|c| c["id"] == visitor.conversation_id.as_str());
+        if listed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listed, "back in the inbox");
+}

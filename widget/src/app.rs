@@ -3,7 +3,7 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::protocol::{Author, EscalatedBy, Event, Item, ItemBody, Millis, Phase};
+use shared::protocol::{Author, EndedBy, EscalatedBy, Event, Item, ItemBody, Millis, Phase};
 use shared::texts::{self as custom_texts, fill};
 
 use crate::api;
@@ -225,6 +225,12 @@ pub fn App(
             })
         })
     });
+    // Closed only for being quiet, the chat stays writable: the visitor's next message opens
+    // it again. Any other end offers a new conversation instead.
+    let closed_for_good = move || {
+        phase.get() == Some(Phase::Ended)
+            && !last_event.with(|e| matches!(e, Some(Event::Ended { by: EndedBy::Idle, .. })))
+    };
     // The contact form stands in for the composer until sent or put aside ("Back to the
     // chat"); a later offer brings it back. An offer from long ago (the page reloaded the
     // next day) is history, not a form to fill.
@@ -460,13 +466,13 @@ pub fn App(
             <Show when=move || show_human_button() && rating_card.with(Option::is_none)>
                 <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
             </Show>
-            <Show when=move || phase.get() == Some(Phase::Ended)>
+            <Show when=closed_for_good>
                 // The timeline already says it has ended: here is what to do next.
                 <div class="restart">
                     <button class="human" type="button" on:click=move |_| start_again.run(())>{move || t().new_conversation}</button>
                 </div>
             </Show>
-            <Show when=move || phase.get() != Some(Phase::Ended) && !offer_form()>
+            <Show when=move || !closed_for_good() && !offer_form()>
                 <Composer send typing input t=Signal::derive(t)/>
             </Show>
         </div>
@@ -749,8 +755,8 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
             }
             .into_any(),
         },
-        // Asking for a rating shows as the card, not as a line.
-        ItemBody::Event(Event::RatingAsked { .. }) => ().into_any(),
+        // Asking for a rating shows as the card, not as a line; a reopened chat just goes on.
+        ItemBody::Event(Event::RatingAsked { .. } | Event::Reopened { .. }) => ().into_any(),
         ItemBody::Event(e) => {
             let line = move || {
                 let t = t.get();
@@ -764,9 +770,10 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
                     Event::Reassigned { to, .. } => joined(&to.name),
                     Event::AgentLeft { agent } | Event::Requeued { agent } => left(&agent.name),
                     Event::AiResumed { .. } => t.ai_resumed.to_owned(),
+                    Event::Ended { by: EndedBy::Idle, .. } => t.idle_closed.to_owned(),
                     Event::Ended { .. } => t.ended.to_owned(),
                     Event::Rated { score, .. } => t.rated(*score),
-                    Event::RatingAsked { .. } => String::new(),
+                    Event::RatingAsked { .. } | Event::Reopened { .. } => String::new(),
                     Event::OutOfHours { unstaffed: true, .. } => t.nobody_available.to_owned(),
                     Event::OutOfHours { back_at, .. } => {
                         let away = lines.with(|l| l.out_of_hours.clone());

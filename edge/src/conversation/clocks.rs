@@ -21,6 +21,7 @@ pub(super) const STAFFING_TTL_MS: Millis = 5_000;
 
 fn rules(config: &BotConfig) -> Rules {
     let secs = config.takeover.unclaimed_timeout_secs;
+    let idle = config.takeover.idle_close_secs;
     Rules {
         takeover: config.takeover.enabled,
         open: config.open_now,
@@ -29,6 +30,7 @@ fn rules(config: &BotConfig) -> Rules {
         expected_wait_secs: config.expected_wait_secs,
         unclaimed_after: (secs > 0).then(|| Millis::from(secs) * 1000),
         answers_while_waiting: config.takeover.ai_answers_while_waiting,
+        idle_close_after: (idle > 0).then(|| Millis::from(idle) * 1000),
     }
 }
 
@@ -46,6 +48,7 @@ const ADDED: &[(&str, &str)] = &[
     ("back_at", "INTEGER"),
     ("expected_wait", "INTEGER"),
     ("answers_waiting", "INTEGER NOT NULL DEFAULT 0"),
+    ("idle_close_after", "INTEGER"),
 ];
 
 pub(super) fn migrate(sql: &SqlStorage) -> Result<()> {
@@ -62,11 +65,12 @@ struct RulesRow {
     expected_wait: Option<i64>,
     unclaimed_after: Option<i64>,
     answers_waiting: i64,
+    idle_close_after: Option<i64>,
 }
 
 pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
     let query = "SELECT takeover, open, staffed, back_at, expected_wait, unclaimed_after,
-        answers_waiting FROM rules";
+        answers_waiting, idle_close_after FROM rules";
     let row: RulesRow = sql::first(sql, query, vec![]).ok()??;
     Some(Rules {
         takeover: row.takeover != 0,
@@ -76,6 +80,7 @@ pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
         expected_wait_secs: row.expected_wait.and_then(|s| u32::try_from(s).ok()),
         unclaimed_after: row.unclaimed_after,
         answers_while_waiting: row.answers_waiting != 0,
+        idle_close_after: row.idle_close_after,
     })
 }
 
@@ -84,7 +89,7 @@ fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {
     sql::run(
         sql,
         "INSERT OR REPLACE INTO rules (id, takeover, open, staffed, back_at, expected_wait,
-           unclaimed_after, answers_waiting) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+           unclaimed_after, answers_waiting, idle_close_after) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             int(rules.takeover.into()),
             int(rules.open.into()),
@@ -93,6 +98,7 @@ fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {
             opt(rules.expected_wait_secs.map(i64::from)),
             opt(rules.unclaimed_after),
             int(rules.answers_while_waiting.into()),
+            opt(rules.idle_close_after),
         ],
     )
 }

@@ -160,6 +160,10 @@ impl Inner {
             }
             ItemBody::Event(Event::Escalated { .. }) => self.waiting_since = Some(item.at),
             ItemBody::Event(Event::Ended { spam, .. }) => self.spam = *spam,
+            ItemBody::Event(Event::Reopened { .. }) => {
+                self.spam = false;
+                self.preview_held = false;
+            }
             // A cycle over: the next need is the next preview.
             ItemBody::Event(Event::AiResumed { .. } | Event::Unclaimed) => {
                 self.preview_held = false
@@ -578,6 +582,7 @@ impl Core {
                 return Ok(());
             }
             ClientFrame::End { spam } => Input::End { by, spam },
+            ClientFrame::Reopen => Input::Reopen { by },
             ClientFrame::Reassign { .. } if att.is_visitor() => {
                 refuse(ws, ErrorCode::Forbidden, "Only agents can do that.");
                 return Ok(());

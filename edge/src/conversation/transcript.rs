@@ -101,12 +101,18 @@ pub fn text(t: &Transcript) -> String {
                     format!("[{at}] Reassigned from {} to {}", from.name, to.name)
                 }
                 Event::Ended { by, spam } => {
-                    let by = match by {
-                        EndedBy::Visitor => "the visitor".to_owned(),
-                        EndedBy::Agent(a) => a.name.clone(),
-                    };
                     let spam = if *spam { " as spam" } else { "" };
-                    format!("[{at}] Conversation closed{spam} by {by}")
+                    match by {
+                        EndedBy::Visitor => format!("[{at}] Conversation closed{spam} by the visitor"),
+                        EndedBy::Agent(a) => format!("[{at}] Conversation closed{spam} by {}", a.name),
+                        EndedBy::Idle => format!("[{at}] Conversation closed after a quiet while"),
+                    }
+                }
+                Event::Reopened { by: Some(a) } => {
+                    format!("[{at}] Conversation reopened by {}", a.name)
+                }
+                Event::Reopened { by: None } => {
+                    format!("[{at}] Conversation reopened: the visitor wrote again")
                 }
             },
         };
