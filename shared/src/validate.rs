@@ -116,7 +116,9 @@ pub fn settings(s: &SiteSettings) -> Checked {
         return bad("Timeouts are at most a week (604,800 seconds); 0 turns one off.");
     }
     if t.idle_close_secs > 90 * 24 * 3600 {
-        return bad("Idle conversations close after at most 90 days (7,776,000 seconds); 0 keeps them open.");
+        return bad(
+            "Idle conversations close after at most 90 days (7,776,000 seconds); 0 keeps them open.",
+        );
     }
     if t.usual_wait_secs > 24 * 3600 {
         return bad("The usual reply time is at most a day (86,400 seconds); 0 estimates it.");

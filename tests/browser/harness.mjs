@@ -58,7 +58,7 @@ async function lastLook(page, path) {
   // Shadow roots included: the widget lives in one.
   const text = await page.evaluate(() => {
     const shadows = [...document.querySelectorAll("*")].filter((el) => el.shadowRoot)
-      .map((el) => el.shadowRoot.textContent).join("\n---\n");
+      .map((el) => [...el.shadowRoot.children].filter((c) => c.tagName !== "STYLE").map((c) => c.innerText ?? "").join("\n")).join("\n---\n");
     return `${location.href}\n${document.body?.innerText ?? ""}\n--- shadow ---\n${shadows}`;
   });
   writeFileSync(`${path}.txt`, text);

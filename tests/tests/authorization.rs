@@ -336,6 +336,8 @@ enum Setup {
     HeldByRex,
     /// Rex handed it back asking the visitor to rate the chat.
     RatingAsked,
+    /// Rex closed it as spam.
+    ClosedByRex,
 }
 
 /// What a frame should do for a caller.
@@ -426,6 +428,12 @@ fn frame_rows(rita_id: &str) -> Vec<(&'static str, Setup, ClientFrame, [Outcome;
             ClientFrame::End { spam: true },
             [FORBIDDEN, FORBIDDEN, Done, Done, Done],
         ),
+        (
+            "reopen",
+            Setup::ClosedByRex,
+            ClientFrame::Reopen,
+            [FORBIDDEN, FORBIDDEN, Done, Done, Done],
+        ),
         ("leave_message", Setup::Bot, leave, [Done, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("identify", Setup::Bot, identify, [Done, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         (
@@ -459,6 +467,7 @@ fn took_effect(frame: &ClientFrame, reply: &ServerFrame) -> bool {
             s.assignee.as_ref().is_some_and(|a| a.id == *agent_id)
         }
         (ClientFrame::End { .. }, ServerFrame::State(s)) => s.phase == Phase::Ended,
+        (ClientFrame::Reopen, ServerFrame::State(s)) => s.phase == Phase::Bot,
         _ => false,
     }
 }
@@ -507,6 +516,13 @@ async fn prepare(w: &World, rex: &Agent, setup: Setup) -> Visitor {
         }
         Setup::HeldByRex => {
             held_by(rex, &mut v).await;
+        }
+        Setup::ClosedByRex => {
+            let mut desk = held_by(rex, &mut v).await;
+            desk.send(&ClientFrame::End { spam: true }).await;
+            v.socket
+                .until("closed", |f| matches!(f, ServerFrame::State(s) if s.phase == Phase::Ended))
+                .await;
         }
     }
     v

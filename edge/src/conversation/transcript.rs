@@ -103,8 +103,12 @@ pub fn text(t: &Transcript) -> String {
                 Event::Ended { by, spam } => {
                     let spam = if *spam { " as spam" } else { "" };
                     match by {
-                        EndedBy::Visitor => format!("[{at}] Conversation closed{spam} by the visitor"),
-                        EndedBy::Agent(a) => format!("[{at}] Conversation closed{spam} by {}", a.name),
+                        EndedBy::Visitor => {
+                            format!("[{at}] Conversation closed{spam} by the visitor")
+                        }
+                        EndedBy::Agent(a) => {
+                            format!("[{at}] Conversation closed{spam} by {}", a.name)
+                        }
                         EndedBy::Idle => format!("[{at}] Conversation closed after a quiet while"),
                     }
                 }
