@@ -2,8 +2,6 @@
 //! …): a link opens it, Back and Forward move between them, a reload stays put.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Page {
@@ -42,6 +40,13 @@ pub fn path(page: Page, selected: Option<&str>) -> String {
     }
 }
 
+/// A new history entry for `address`.
+fn push(address: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(address));
+    }
+}
+
 fn location_path() -> String {
     web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
 }
@@ -60,40 +65,24 @@ pub fn sync(
     selected.set(s);
     Effect::new(move |_| {
         let want = path(page.get(), selected.get().as_deref());
-        if want != location_path()
-            && let Some(history) = web_sys::window().and_then(|w| w.history().ok())
-        {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&want));
+        if want != location_path() {
+            push(&want);
         }
     });
-    let on_pop = Closure::<dyn Fn()>::new(move || {
+    let handle = window_event_listener(leptos::ev::popstate, move |_| {
         let (p, s) = parse(&location_path());
         let here = page.try_get_untracked();
-        if here.is_some_and(|h| h != p) && !unsaved.may_leave() {
-            if let (Some(h), Some(history)) =
-                (here, web_sys::window().and_then(|w| w.history().ok()))
-            {
-                let _ = history.push_state_with_url(
-                    &wasm_bindgen::JsValue::NULL,
-                    "",
-                    Some(&path(h, None)),
-                );
-            }
+        if let Some(h) = here.filter(|h| *h != p)
+            && !unsaved.may_leave()
+        {
+            push(&path(h, None));
             return;
         }
         // Signed out meanwhile, the signals are gone: nothing to set.
         let _ = page.try_set(p);
         let _ = selected.try_set(s);
     });
-    let Some(w) = web_sys::window() else { return };
-    let listener: js_sys::Function = on_pop.into_js_value().unchecked_into();
-    let _ = w.add_event_listener_with_callback("popstate", &listener);
-    let listener = StoredValue::new_local(listener);
-    on_cleanup(move || {
-        if let (Some(w), Some(f)) = (web_sys::window(), listener.try_get_value()) {
-            let _ = w.remove_event_listener_with_callback("popstate", &f);
-        }
-    });
+    on_cleanup(move || handle.remove());
 }
 
 #[cfg(test)]

@@ -7,8 +7,6 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{Me, SiteSettings, Usage};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 
 use crate::api;
 use crate::engine::{self, EngineEditor};
@@ -56,22 +54,13 @@ const PARTS: [Take; 7] = [
 
 /// The browser's own "Leave site?" on reload or close while something is unsaved.
 fn guard_unload(unsaved: Memo<bool>) {
-    let Some(w) = web_sys::window() else { return };
-    let on_unload =
-        Closure::<dyn Fn(web_sys::BeforeUnloadEvent)>::new(move |e: web_sys::BeforeUnloadEvent| {
-            if unsaved.try_get_untracked().unwrap_or(false) {
-                e.prevent_default();
-                e.set_return_value("unsaved");
-            }
-        });
-    let listener: js_sys::Function = on_unload.into_js_value().unchecked_into();
-    let _ = w.add_event_listener_with_callback("beforeunload", &listener);
-    let listener = StoredValue::new_local(listener);
-    on_cleanup(move || {
-        if let (Some(w), Some(f)) = (web_sys::window(), listener.try_get_value()) {
-            let _ = w.remove_event_listener_with_callback("beforeunload", &f);
+    let handle = window_event_listener(leptos::ev::beforeunload, move |e| {
+        if unsaved.try_get_untracked().unwrap_or(false) {
+            e.prevent_default();
+            e.set_return_value("unsaved");
         }
     });
+    on_cleanup(move || handle.remove());
 }
 
 #[component]

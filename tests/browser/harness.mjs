@@ -19,6 +19,8 @@ export const env = {
 if (!env.base) throw new Error("BASE_URL is not set: run these through `cargo xtask test`");
 
 // Browsers a test closed, kept open until its end so a failure can be looked at as it was.
+// Only under the test runner: a script (the widget benchmark) closes its browser at once.
+const underTest = Boolean(process.env.NODE_TEST_CONTEXT);
 const closing = [];
 
 export async function launch() {
@@ -28,14 +30,16 @@ export async function launch() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const close = browser.close.bind(browser);
-  browser.close = async () => { closing.push({ browser, close }); };
+  if (underTest) {
+    const close = browser.close.bind(browser);
+    browser.close = async () => { closing.push({ browser, close }); };
+  }
   return browser;
 }
 
 // A failed test leaves a picture and the visible text of every page it had open
 // (FAILED-<test>-<n>.png/.txt in the artifacts), then its browsers are really closed.
-afterEach(async (t) => {
+if (underTest) afterEach(async (t) => {
   const held = closing.splice(0);
   if (!t.passed) {
     const name = t.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 60);

@@ -17,6 +17,20 @@ fn leave(client_id: &str, email: &str) -> ClientFrame {
     }
 }
 
+/// The visitor asks for a person and hears that they wait.
+async fn ask_for_a_person(visitor: &mut Visitor) {
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    visitor.socket.until("escalated", |f| matches!(event(f), Some(Event::Escalated { .. }))).await;
+}
+
+/// A new visitor who said hello and waits for a person.
+async fn waiting(edge: &Edge, site: &str) -> Visitor {
+    let mut visitor = Visitor::join(edge, site).await;
+    visitor.say("v1", "hello").await;
+    ask_for_a_person(&mut visitor).await;
+    visitor
+}
+
 const TEAM: &[(&str, &str, &str)] =
     &[("own@t.test", "Olga", "owner"), ("ana@t.test", "Ana", "responder")];
 
@@ -129,13 +143,7 @@ async fn nobody_claiming_in_time_tells_the_visitor_and_the_ai_resumes() {
             serde_json::json!({ "unclaimed_timeout_secs": 2, "when_nobody_available": "wait" })
     });
     let site = edge.site_with("unclaimed", &quick, TEAM);
-    let mut visitor = Visitor::join(&edge, &site).await;
-    visitor.say("v1", "hello").await;
-    visitor.socket.send(&ClientFrame::RequestHuman).await;
-    visitor
-        .socket
-        .until("the escalation", |f| matches!(event(f), Some(Event::Escalated { .. })))
-        .await;
+    let mut visitor = waiting(&edge, &site).await;
     visitor.socket.until("the timeout", |f| event(f) == Some(&Event::Unclaimed)).await;
     visitor
         .socket
@@ -248,10 +256,7 @@ async fn the_ai_answers_what_it_knows_while_the_visitor_waits_and_stops_at_the_c
     let answering = with(|s| s["takeover"]["ai_answers_while_waiting"] = true.into());
     let site = edge.site_with("answering", &answering, TEAM);
     let ana = Agent::login(&edge, &site, "ana@t.test").await;
-    let mut visitor = Visitor::join(&edge, &site).await;
-    visitor.say("v1", "hello").await;
-    visitor.socket.send(&ClientFrame::RequestHuman).await;
-    visitor.socket.until("escalated", |f| matches!(event(f), Some(Event::Escalated { .. }))).await;
+    let mut visitor = waiting(&edge, &site).await;
 
     // Something the FAQ does not know gets no "let me bring someone" again; a known question
     // is answered, and the visitor still waits.
@@ -288,10 +293,7 @@ async fn the_ai_answers_what_it_knows_while_the_visitor_waits_and_stops_at_the_c
 async fn by_default_a_waiting_visitors_questions_wait_for_the_person() {
     let edge = Edge::start();
     let site = edge.site_with("waiting", &with(|_| {}), TEAM);
-    let mut visitor = Visitor::join(&edge, &site).await;
-    visitor.say("v1", "hello").await;
-    visitor.socket.send(&ClientFrame::RequestHuman).await;
-    visitor.socket.until("escalated", |f| matches!(event(f), Some(Event::Escalated { .. }))).await;
+    let mut visitor = waiting(&edge, &site).await;
     visitor.say("v2", "How long does shipping take?").await;
     // The FAQ answers in milliseconds when it answers at all.
     tokio::time::sleep(Duration::from_millis(1500)).await;
