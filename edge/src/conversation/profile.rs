@@ -78,10 +78,17 @@ const LANGS: &[whatlang::Lang] = {
 ///
 /// `recent` is looked at only when `look_back` says so: detection costs time in proportion
 /// to the text, and a run of short messages ("ok", "t1") adds almost nothing to decide by.
-pub fn detect(latest: &str, recent: &str, look_back: bool) -> Option<String> {
-    detect_one(latest)
-        .or_else(|| look_back.then(|| detect_one(recent)).flatten())
-        .map(str::to_owned)
+///
+/// `known` is the language already in use (the browser's, or one detected before): leaving it
+/// takes more than a first guess does — whatlang's own "reliable", or both detectors agreeing
+/// on a longer text — so that "ABX-7731: a person please" does not turn an English visitor's
+/// widget French.
+pub fn detect(latest: &str, recent: &str, look_back: bool, known: Option<&str>) -> Option<String> {
+    let known = known.map(shared::texts::primary);
+    let keep = |code: &&'static str| Some(*code) != known.as_deref();
+    let found = detect_one(latest, known.is_some())
+        .or_else(|| look_back.then(|| detect_one(recent, known.is_some())).flatten())?;
+    keep(&found).then(|| found.to_owned())
 }
 
 /// The letters in `text`: what language detection goes by.
@@ -89,17 +96,29 @@ pub fn letters(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphabetic()).count()
 }
 
-fn detect_one(text: &str) -> Option<&'static str> {
-    if letters(text) < MIN_LETTERS {
+/// Letters a text needs before two agreeing detectors may move a visitor off a language.
+const MIN_LETTERS_TO_SWITCH: usize = 24;
+
+/// `text` without the words that belong to no language: order numbers, codes, references
+/// (anything with a digit in it).
+fn words_only(text: &str) -> String {
+    text.split(|c: char| c.is_whitespace() || c == '-' || c == '_' || c == '/' || c == ':')
+        .filter(|w| !w.chars().any(|c| c.is_numeric()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn detect_one(text: &str, switching: bool) -> Option<&'static str> {
+    let text = words_only(text);
+    let count = letters(&text);
+    if count < MIN_LETTERS {
         return None;
     }
-    let guess = whatlang::Detector::with_allowlist(LANGS.to_vec()).detect(text)?;
+    let guess = whatlang::Detector::with_allowlist(LANGS.to_vec()).detect(&text)?;
     let code = guess.lang().code();
-    let agreed = whichlang::detect_language(text).three_letter_code() == code;
-    if !(guess.is_reliable() || agreed) {
-        return None;
-    }
-    Some(two_letter(code))
+    let agreed = whichlang::detect_language(&text).three_letter_code() == code;
+    let sure = guess.is_reliable() || (agreed && (!switching || count >= MIN_LETTERS_TO_SWITCH));
+    sure.then(|| two_letter(code))
 }
 
 /// The tag the widget's languages go by, for an ISO 639-3 code.
@@ -135,7 +154,8 @@ fn two_letter(code: &'static str) -> &'static str {
 /// nothing.
 fn still_in(latest: &str, current: &str) -> bool {
     letters(latest) >= MIN_LETTERS
-        && two_letter(whichlang::detect_language(latest).three_letter_code()) == current
+        && two_letter(whichlang::detect_language(latest).three_letter_code())
+            == shared::texts::primary(current)
 }
 
 impl Core {
@@ -165,7 +185,7 @@ impl Core {
     /// the last look.
     pub(super) fn learn_language(&self, latest: &str) {
         let known = self.inner.borrow().profile.language.clone();
-        if known.is_some_and(|l| still_in(latest, &l)) {
+        if known.as_deref().is_some_and(|l| still_in(latest, l)) {
             self.inner.borrow_mut().unread_letters = 0;
             return;
         }
@@ -178,7 +198,8 @@ impl Core {
             }
             due
         };
-        let detected = detect(latest, &self.inner.borrow().visitor_text, look_back);
+        let detected =
+            detect(latest, &self.inner.borrow().visitor_text, look_back, known.as_deref());
         let Some(language) = detected else { return };
         let mut updated = self.inner.borrow().profile.clone();
         if updated.language.as_deref() != Some(language.as_str()) {
