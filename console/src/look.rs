@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use shared::api::SiteSettings;
+use shared::validate::hex_color;
 
 use crate::rules::{Draft, edit, read};
 
@@ -13,23 +14,13 @@ pub fn take(from: &SiteSettings, to: &mut SiteSettings) {
     to.human_button_after = from.human_button_after;
 }
 
-/// `#rrggbb` (any case) as its three channels.
-fn channels(hex: &str) -> Option<[u8; 3]> {
-    let h = hex.strip_prefix('#')?;
-    if h.len() != 6 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let c = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
-    Some([c(0)?, c(2)?, c(4)?])
-}
-
 /// WCAG's contrast ratio of white text on `hex`.
 fn white_contrast(hex: &str) -> Option<f64> {
     let lin = |c: u8| {
         let s = f64::from(c) / 255.0;
         if s <= 0.040_45 { s / 12.92 } else { ((s + 0.055) / 1.055).powf(2.4) }
     };
-    let [r, g, b] = channels(hex)?;
+    let [r, g, b] = hex_color(hex)?;
     let luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
     Some(1.05 / (luminance + 0.05))
 }
@@ -41,7 +32,7 @@ pub fn Look(draft: Draft) -> impl IntoView {
     // What is typed into the hex box, kept even while it is not yet a colour.
     let typed = RwSignal::new(None::<String>);
     let hex_value = move || typed.get().unwrap_or_else(color);
-    let hex_invalid = move || typed.with(|t| t.as_deref().is_some_and(|t| channels(t).is_none()));
+    let hex_invalid = move || typed.with(|t| t.as_deref().is_some_and(|t| hex_color(t).is_none()));
     let low_contrast = move || white_contrast(&color()).filter(|c| *c < 4.5);
     let after = move || read(draft, |s| s.human_button_after);
     // One visitor message in the preview: the button shows if it would after one.
@@ -62,7 +53,7 @@ pub fn Look(draft: Draft) -> impl IntoView {
                         on:input=move |e| {
                             let v = event_target_value(&e).trim().to_ascii_lowercase();
                             let v = if v.starts_with('#') { v } else { format!("#{v}") };
-                            if channels(&v).is_some() { edit(draft, |s| s.color = v.clone()); }
+                            if hex_color(&v).is_some() { edit(draft, |s| s.color = v.clone()); }
                             typed.set(Some(v));
                         }
                         on:blur=move |_| typed.set(None)/>
@@ -105,5 +96,7 @@ mod tests {
         assert_eq!(white_contrast("0f766e"), None);
         assert_eq!(white_contrast("#0f766"), None);
         assert_eq!(white_contrast("#0f766g"), None);
+        assert_eq!(white_contrast("#+f+f+f"), None);
+        assert_eq!(white_contrast("#0f766é"), None);
     }
 }

@@ -64,15 +64,21 @@ pub fn same_endpoint(a: &str, b: &str) -> bool {
     matches!((norm(a), norm(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// `#rrggbb` (any case) as its three channels: the only colour form settings take.
+pub fn hex_color(hex: &str) -> Option<[u8; 3]> {
+    // Hex digits only: `from_str_radix` alone would take a sign ("#+f+f+f").
+    let h = hex
+        .strip_prefix('#')
+        .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    let channel = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
+    Some([channel(0)?, channel(2)?, channel(4)?])
+}
+
 pub fn settings(s: &SiteSettings) -> Checked {
     if crate::clean::is_blank(&s.title) || s.title.chars().count() > MAX_TITLE_CHARS {
         return bad("The site title needs 1 to 80 characters.");
     }
-    let hex = s
-        .color
-        .strip_prefix('#')
-        .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if hex.is_none() {
+    if hex_color(&s.color).is_none() {
         return bad("The theme colour is a hex colour like #0f766e.");
     }
     if s.human_button_after > 50 {

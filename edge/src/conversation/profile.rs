@@ -85,10 +85,11 @@ const LANGS: &[whatlang::Lang] = {
 /// widget French.
 pub fn detect(latest: &str, recent: &str, look_back: bool, known: Option<&str>) -> Option<String> {
     let known = known.map(shared::texts::primary);
-    let keep = |code: &&'static str| Some(*code) != known.as_deref();
-    let found = detect_one(latest, known.is_some())
-        .or_else(|| look_back.then(|| detect_one(recent, known.is_some())).flatten())?;
-    keep(&found).then(|| found.to_owned())
+    let switching = known.is_some();
+    detect_one(latest, switching)
+        .or_else(|| look_back.then(|| detect_one(recent, switching)).flatten())
+        .filter(|found| Some(*found) != known.as_deref())
+        .map(str::to_owned)
 }
 
 /// The letters in `text`: what language detection goes by.
