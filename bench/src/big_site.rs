@@ -196,6 +196,7 @@ fn batch(i: usize, count: u64, at: Duration) -> serde_json::Value {
         created_at: 1_800_000_000_000,
         updated_at: at_ms,
         waiting_since: None,
+        left_message: false,
         preview: format!("Message {count} of a busy conversation: where is my order?"),
         unanswered: 1,
         visitor_name: None,

@@ -18,6 +18,8 @@ pub const SESSION_DAYS: u32 = 14;
 pub const AGENT_HEADER: &str = "X-Takeover-Agent";
 /// The SHA-256 of the setup token that authorised a setup request.
 pub const SETUP_HEADER: &str = "X-Takeover-Setup";
+/// The deployment's address as the setup request reached it, for links in team mail.
+pub const ORIGIN_HEADER: &str = "X-Takeover-Origin";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AgentIdentity {

@@ -11,6 +11,7 @@ mod echo;
 mod http;
 mod internal;
 mod limits;
+mod mail;
 mod router;
 mod site;
 mod sockets;

@@ -2,7 +2,7 @@
 
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
-use crate::api::{admin, assets, bench, bot, setup, visitor};
+use crate::api::{admin, assets, bench, bot, setup, unsubscribe, visitor};
 use crate::http::{ApiResult, finish};
 
 type Ctx = RouteContext<()>;
@@ -29,6 +29,10 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .patch_async("/api/admin/me", h!(admin::team))
         .get_async("/api/admin/me/availability", h!(admin::availability))
         .put_async("/api/admin/me/availability", h!(admin::availability))
+        .get_async("/api/admin/me/email", h!(admin::email))
+        .put_async("/api/admin/me/email", h!(admin::email))
+        .get_async("/api/unsubscribe", h!(unsubscribe::page_for))
+        .post_async("/api/unsubscribe", h!(unsubscribe::confirm))
         .get_async("/api/admin/team", h!(admin::team))
         .post_async("/api/admin/team", h!(admin::team))
         .patch_async("/api/admin/team/:id", h!(admin::team))

@@ -70,6 +70,21 @@ pub struct SiteSettings {
     /// widget; empty allows every origin.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Mail to the team beyond each teammate's own choice.
+    #[serde(default)]
+    pub email: EmailSettings,
+}
+
+/// The site's part in team mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailSettings {
+    /// Seconds a request may wait unclaimed before a reminder is mailed (once per request);
+    /// 0 is off.
+    #[serde(default)]
+    pub remind_after_secs: u32,
+    /// Reminders go to every teammate who takes them, not only those mailed of new requests.
+    #[serde(default)]
+    pub remind_everyone: bool,
 }
 
 /// When and how a person takes over.
@@ -289,6 +304,10 @@ pub struct ConversationSummary {
     pub updated_at: Millis,
     /// When the current wait for an agent began, while escalated.
     pub waiting_since: Option<Millis>,
+    /// That wait began with a message left for the team (nobody was available, or out of
+    /// hours): the visitor expects a reply, perhaps by email, rather than a chat now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub left_message: bool,
     /// What the visitor needs: their first message of the takeover cycle that says it
     /// (`summary::is_substantive`), else their newest; shortened.
     pub preview: String,

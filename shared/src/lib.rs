@@ -10,6 +10,7 @@ pub mod faq;
 pub mod hours;
 pub mod llm;
 pub mod machine;
+pub mod mail;
 pub mod names;
 pub mod origins;
 pub mod pace;

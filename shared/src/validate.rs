@@ -129,6 +129,9 @@ pub fn settings(s: &SiteSettings) -> Checked {
     if t.usual_wait_secs > 24 * 3600 {
         return bad("The usual reply time is at most a day (86,400 seconds); 0 estimates it.");
     }
+    if s.email.remind_after_secs > 24 * 3600 {
+        return bad("Reminders come after at most a day (86,400 seconds); 0 turns them off.");
+    }
     crate::texts::validate(&s.texts)?;
     if s.allowed_origins.len() > MAX_ORIGINS {
         return bad("List at most 100 allowed origins.");

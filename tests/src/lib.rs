@@ -29,6 +29,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod chaos;
 pub mod llm_mock;
+pub mod mail;
 
 pub use server::DEMO_SITE;
 

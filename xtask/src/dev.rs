@@ -53,6 +53,10 @@ pub fn run(opts: Options) -> Result {
     if generated {
         println!("              (generated for this run; set DEV_OWNER_PASSWORD to choose one)");
     }
+    println!(
+        "  Team mail:  written under {}/miniflare-*/files/email/ while this runs",
+        crate::server::mail_dir(&persist).display()
+    );
     println!("Press Ctrl-C to stop.\n");
 
     let stop = Arc::new(AtomicBool::new(false));

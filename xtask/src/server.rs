@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -110,6 +110,9 @@ pub fn start_with(
         .args(["--var", &format!("SETUP_TOKEN:{setup_token}")])
         .args(["--var", &format!("SECRETS_KEY:{key}")])
         .args(vars.iter().flat_map(|(k, v)| ["--var".to_owned(), format!("{k}:{v}")]))
+        .args(local_mail(vars))
+        // Local mail is written under the temporary folder (see `mail_dir`).
+        .env("TMPDIR", mail_tmp(persist)?)
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         .env("WRANGLER_HIDE_BANNER", "true")
@@ -142,6 +145,26 @@ pub fn start_with(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Locally, team mail goes out from a local address unless the caller gave one.
+fn local_mail(vars: &[(&str, &str)]) -> Vec<String> {
+    if vars.iter().any(|(k, _)| *k == "MAIL_FROM") {
+        return Vec::new();
+    }
+    vec!["--var".into(), "MAIL_FROM:takeover@localhost".into()]
+}
+
+/// Where local wrangler writes the mail the worker sends (its temporary folder, here beside
+/// the state so it can be found; wrangler removes its part when it stops).
+pub fn mail_dir(persist: &Path) -> PathBuf {
+    persist.join("tmp")
+}
+
+fn mail_tmp(persist: &Path) -> Result<PathBuf> {
+    let dir = mail_dir(persist);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
 }
 
 fn log_level(vars: &[(&str, &str)]) -> &'static str {

@@ -52,6 +52,9 @@ pub struct LoginOutcome {
     pub client: Option<String>,
     pub hash: String,
     pub verified: bool,
+    /// Where the teammate signed in: the console's address for links in team mail.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 /// Browsers send `Origin` on cross-site requests and WebSocket upgrades: refuse any that is
@@ -152,7 +155,8 @@ pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
     // Far longer than any password we accept: refused without spending a hash on it.
     let verified =
         login.password.len() <= 1024 && crypto::verify_password(&login.password, &hash).await?;
-    let outcome = LoginOutcome { email: login.email, client, hash, verified };
+    let origin = Some(req.url()?.origin().ascii_serialization());
+    let outcome = LoginOutcome { email: login.email, client, hash, verified, origin };
     let mut res = internal::send(&stub, Method::Post, "/login/finish", Some(&outcome)).await?;
     if res.status_code() != 200 {
         return Err(wrong());
@@ -271,6 +275,17 @@ pub async fn availability(mut req: Request, ctx: Ctx) -> ApiResult {
     let who = acting(&req, &ctx.env).await?;
     let set: shared::api::Availability = body(&mut req).await?;
     as_teammate(&ctx, &who, Method::Put, "/availability", Some(&set)).await
+}
+
+/// `GET`/`PUT /api/admin/me/email`: which team mail the signed-in teammate gets.
+pub async fn email(mut req: Request, ctx: Ctx) -> ApiResult {
+    if req.method() == Method::Get {
+        let who = session(&req, &ctx.env).await?;
+        return to_site(req, &ctx, "/email", &who).await;
+    }
+    let who = acting(&req, &ctx.env).await?;
+    let set: shared::mail::EmailPrefs = body(&mut req).await?;
+    as_teammate(&ctx, &who, Method::Put, "/email", Some(&set)).await
 }
 
 /// `GET/POST /api/admin/team` and `PATCH/DELETE /api/admin/team/{id}`; `PATCH /api/admin/me`.

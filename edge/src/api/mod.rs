@@ -5,6 +5,7 @@ pub mod assets;
 pub mod bench;
 pub mod bot;
 pub mod setup;
+pub mod unsubscribe;
 pub mod visitor;
 
 /// Site keys name Durable Objects and appear in URLs: keep them short and plain.

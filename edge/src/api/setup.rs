@@ -25,7 +25,9 @@ pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     shared::validate::setup(&setup).map_err(|m| refuse(400, "invalid_setup", m))?;
     let stub = internal::site(&ctx.env, &setup.site_key)?;
     let token_hash = crate::crypto::secret_hash(&expected);
-    let trusted = [(internal::SETUP_HEADER, token_hash.as_str())];
+    let origin = req.url()?.origin().ascii_serialization();
+    let trusted =
+        [(internal::SETUP_HEADER, token_hash.as_str()), (internal::ORIGIN_HEADER, origin.as_str())];
     let mut res =
         internal::send_with(&stub, Method::Post, "/setup", Some(&setup), &trusted).await?;
     internal::forget_site_config(&setup.site_key);

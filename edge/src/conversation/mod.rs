@@ -6,6 +6,7 @@
 //! with no `.await` between them, and an object handles one event at a time up to an await.
 
 mod ai;
+mod brief;
 mod clocks;
 mod profile;
 mod report;
@@ -103,6 +104,8 @@ struct Inner {
     preview: String,
     preview_held: bool,
     waiting_since: Option<Millis>,
+    /// The wait began with a message left for the team (the out-of-hours form).
+    left_message: bool,
     unanswered: u32,
     /// The visitor's latest words, for language detection: more text, surer guesses.
     visitor_text: String,
@@ -158,7 +161,10 @@ impl Inner {
                     }
                 }
             }
-            ItemBody::Event(Event::Escalated { .. }) => self.waiting_since = Some(item.at),
+            ItemBody::Event(Event::Escalated { offline, .. }) => {
+                self.waiting_since = Some(item.at);
+                self.left_message = *offline;
+            }
             ItemBody::Event(Event::Ended { spam, .. }) => self.spam = *spam,
             ItemBody::Event(Event::Reopened { .. }) => {
                 self.spam = false;
@@ -173,6 +179,7 @@ impl Inner {
         self.activity_at = item.at;
         if self.machine.phase() != Phase::Escalated {
             self.waiting_since = None;
+            self.left_message = false;
         }
     }
 }
@@ -908,6 +915,7 @@ impl DurableObject for Conversation {
             (Method::Get, "/ws") => self.accept(&req).await,
             (Method::Post, "/revoke") => self.revoke(req.json().await?).await,
             (Method::Get, "/transcript") => self.transcript(&req),
+            (Method::Get, "/brief") => self.brief(),
             (Method::Post, "/config") => {
                 let config: shared::api::WidgetConfig = req.json().await?;
                 self.broadcast(&ServerFrame::Config(config));

@@ -382,6 +382,7 @@ impl Core {
             created_at: meta.created_at,
             updated_at: now(),
             waiting_since: inner.waiting_since,
+            left_message: inner.left_message,
             preview: inner.preview.clone(),
             unanswered: inner.unanswered,
             visitor_name: inner.profile.name.clone(),

@@ -69,6 +69,9 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
         ]),
     )?;
     if cursor.rows_written() > 0 {
+        if super::notify::noticed(site, &summary)? {
+            site.mail_due.set(true);
+        }
         sockets::send_all(&site.state.get_websockets(), &InboxFrame::Upsert(summary));
     }
     Ok(())

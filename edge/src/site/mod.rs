@@ -4,6 +4,7 @@
 mod index;
 mod load;
 mod mentions;
+mod notify;
 mod presence;
 mod reports;
 mod revoke;
@@ -61,6 +62,10 @@ pub struct Site {
     ready: Cell<bool>,
     /// Requests by route and the conversations reporting lately, in memory.
     load: std::cell::RefCell<load::Load>,
+    /// Whether the deployment can send mail (its configuration is fixed for a run).
+    mail_on: Cell<Option<bool>>,
+    /// A report queued team mail: the alarm is brought forward to send it.
+    mail_due: Cell<bool>,
 }
 
 #[derive(serde::Deserialize)]
@@ -72,6 +77,12 @@ struct SettingsRow {
 impl Site {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
+    }
+
+    fn mail_on(&self) -> bool {
+        let on = self.mail_on.get().unwrap_or_else(|| crate::mail::sender(&self.env).is_some());
+        self.mail_on.set(Some(on));
+        on
     }
 
     /// Whether setup has run: the settings table exists. Reading creates nothing.
@@ -98,6 +109,7 @@ impl Site {
             presence::SCHEMA,
             secrets::SCHEMA,
             revoke::SCHEMA,
+            notify::SCHEMA,
         ] {
             sql::migrate(sql, schema)?;
         }
@@ -157,6 +169,7 @@ impl Site {
             return Response::error("setup token already used", 409);
         }
         team::upsert_members(self, &setup.members).await?;
+        notify::seen_at(self, req.headers().get(internal::ORIGIN_HEADER)?.as_deref())?;
         sql::run(
             &self.sql(),
             "INSERT INTO settings (id, site_key, json) VALUES (1, ?, ?)
@@ -386,7 +399,14 @@ impl DurableObject for Site {
                 false
             }
         };
-        Site { state, env, ready: Cell::new(ready), load: Default::default() }
+        Site {
+            state,
+            env,
+            ready: Cell::new(ready),
+            load: Default::default(),
+            mail_on: Cell::new(None),
+            mail_due: Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -416,7 +436,15 @@ impl DurableObject for Site {
             (Method::Post, "/session") => team::session(self, req).await,
             (Method::Post, "/logout") => team::logout(self, req).await,
             (Method::Get, "/member") => team::member(self, req),
-            (Method::Post, "/reports") => reports::apply(self, req.json().await?),
+            (Method::Post, "/reports") => {
+                let res = reports::apply(self, req.json().await?)?;
+                if self.mail_due.take() {
+                    crate::alarm::wake_by(&self.state.storage(), crate::now()).await?;
+                }
+                Ok(res)
+            }
+            (Method::Get | Method::Put, "/email") => notify::mine(self, req).await,
+            (Method::Post, "/email/unsubscribe") => notify::unsubscribe(self, req).await,
             (Method::Get, "/conversations") => index::list(self),
             (Method::Get, "/inbox/ws") => index::accept(self, &req),
             (Method::Get, "/tickets") => Response::from_json(&tickets::all(self)?),
@@ -459,15 +487,20 @@ impl DurableObject for Site {
     }
 
     /// Prunes expired sessions (closing their sockets) and old failed sign-ins (daily), sends
-    /// away assignees' conversations back to Pending, and retries undelivered revocations.
+    /// away assignees' conversations back to Pending, retries undelivered revocations, and
+    /// sends the team's mail.
     async fn alarm(&self) -> Result<Response> {
         if !self.ready.get() {
             return Response::ok("not set up");
         }
         let now = worker::Date::now().as_millis() as i64;
         team::prune(self, now).await?;
-        let clocks =
-            [presence::check(self).await?, revoke::deliver(self).await?, team::next_expiry(self)?];
+        let clocks = [
+            presence::check(self).await?,
+            revoke::deliver(self).await?,
+            team::next_expiry(self)?,
+            notify::deliver(self).await?,
+        ];
         let next = clocks.into_iter().flatten().fold(now + DAY_MS, i64::min);
         self.state.storage().set_alarm(crate::alarm::at(next)).await?;
         Response::ok("alarm handled")

@@ -238,6 +238,7 @@ pub async fn login_finish(site: &Site, mut req: Request) -> Result<Response> {
     for key in &keys {
         sql::run(&site.sql(), "DELETE FROM login_failures WHERE key = ?", vec![text(key)])?;
     }
+    super::notify::seen_at(site, done.origin.as_deref())?;
     let token = crypto::new_secret()?;
     let member_id = row.id.clone();
     let Some(me) = row.me(site_key, &token) else {
