@@ -1,4 +1,5 @@
-//! Your own account: the name visitors see, the email you sign in with, and your password.
+//! Your own account: the name visitors see, the email you sign in with, your password, which
+//! team mail you get, and this browser's alerts.
 //! Email and password change only with your current password; a new password signs out every
 //! other device.
 
@@ -100,6 +101,7 @@ pub fn Account(me: RwSignal<Me>) -> impl IntoView {
                     </p>
                 </div>
             </form>
+            <crate::mail_prefs::MailPrefs me=me/>
             <AlertSettings/>
         </main>
     }

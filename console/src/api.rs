@@ -132,3 +132,15 @@ pub async fn set_availability(
 ) -> Result<shared::api::Availability, Failed> {
     send(Request::put("/api/admin/me/availability"), csrf, Some(&set)).await
 }
+
+pub async fn my_email() -> Result<shared::mail::MyEmail, Failed> {
+    let res = Request::get("/api/admin/me/email").send().await;
+    read(res.map_err(|e| e.to_string())?).await
+}
+
+pub async fn set_my_email(
+    csrf: &str,
+    prefs: shared::mail::EmailPrefs,
+) -> Result<shared::mail::MyEmail, Failed> {
+    send(Request::put("/api/admin/me/email"), csrf, Some(&prefs)).await
+}

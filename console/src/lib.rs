@@ -14,6 +14,7 @@ mod inbox;
 mod keys;
 mod login;
 mod look;
+mod mail_prefs;
 mod reach;
 mod route;
 mod rules;

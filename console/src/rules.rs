@@ -1,6 +1,6 @@
 //! The settings that decide when a person takes over, and what visitors read meanwhile:
-//! takeover switches and timeouts, business hours, the owner's texts per language, and the
-//! origins allowed to embed the widget.
+//! takeover switches and timeouts, business hours, reminders by mail, the owner's texts per
+//! language, and the origins allowed to embed the widget.
 
 use leptos::prelude::*;
 use shared::api::{SiteSettings, WhenNobodyAvailable};
@@ -60,6 +60,11 @@ pub fn take_hours(from: &SiteSettings, to: &mut SiteSettings) {
     to.business_hours.clone_from(&from.business_hours);
 }
 
+/// The site's part in team mail (the "Team email" part).
+pub fn take_email(from: &SiteSettings, to: &mut SiteSettings) {
+    to.email.clone_from(&from.email);
+}
+
 pub fn take_texts(from: &SiteSettings, to: &mut SiteSettings) {
     to.texts.clone_from(&from.texts);
 }
@@ -90,6 +95,22 @@ pub fn Takeover(draft: Draft) -> impl IntoView {
         <label>"Return a conversation to Pending when its assignee has been offline for (minutes, 0 = never)"
             <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.assignee_offline_secs))
                 on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.assignee_offline_secs = m.saturating_mul(60)) }/></label>
+    }
+}
+
+/// Reminders about requests nobody has claimed (each teammate chooses, under Account, which
+/// mail they take).
+#[component]
+pub fn TeamEmail(draft: Draft) -> impl IntoView {
+    view! {
+        <p class="hint">"Each teammate chooses under Account whether they get a mail for every \
+            request for a person; by default owners and admins do."</p>
+        <label>"Remind by mail when a request is still unclaimed after (minutes, 0 = no reminders)"
+            <input type="number" min="0" max="1440" prop:value=move || read(draft, |s| minutes(s.email.remind_after_secs))
+                on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.email.remind_after_secs = m.saturating_mul(60)) }/></label>
+        <label class="check"><input type="checkbox" prop:checked=move || read(draft, |s| s.email.remind_everyone)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.email.remind_everyone = on) }/>
+            "Send reminders to every teammate who takes them, not only those mailed about new requests"</label>
     }
 }
 

@@ -48,6 +48,9 @@ pub fn Section(
     title: &'static str,
     /// The Save button's words, naming the part ("Save widget").
     save: &'static str,
+    /// What a successful save says; by default, that open widgets have it now.
+    #[prop(default = "Saved. Open widgets show the change now.")]
+    saved: &'static str,
     store: Store,
     take: Take,
     csrf: Signal<String>,
@@ -94,7 +97,7 @@ pub fn Section(
         Some(Outcome::Refused(e)) => e,
         _ if busy.get() => "Saving…".into(),
         _ if dirty.get() => "Unsaved changes".into(),
-        Some(Outcome::Saved) => "Saved. Open widgets show the change now.".into(),
+        Some(Outcome::Saved) => saved.into(),
         None => String::new(),
     };
     let (labelled_by, title_id) = (format!("{id}-title"), format!("{id}-title"));

@@ -12,7 +12,7 @@ use crate::api;
 use crate::engine::{self, EngineEditor};
 use crate::faq::{self, FaqEditor};
 use crate::look::{self, Look};
-use crate::rules::{self, Hours, Origins, Takeover, TextsEditor};
+use crate::rules::{self, Hours, Origins, Takeover, TeamEmail, TextsEditor};
 use crate::section::{Section, Store, Take};
 
 /// Set while the settings page holds edits that are not saved; the console's navigation asks
@@ -42,10 +42,11 @@ impl Unsaved {
 }
 
 /// Every part that saves, for the page-wide "anything unsaved?".
-const PARTS: [Take; 7] = [
+const PARTS: [Take; 8] = [
     look::take,
     rules::take_takeover,
     rules::take_hours,
+    rules::take_email,
     rules::take_texts,
     rules::take_origins,
     engine::take,
@@ -105,6 +106,7 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                     {jump("widget", "Widget")}
                     {jump("takeover", "Human takeover")}
                     {jump("hours", "Availability & hours")}
+                    {jump("team-email", "Team email")}
                     {jump("texts", "Texts")}
                     {jump("origins", "Allowed origins")}
                     {jump("engine", "AI engine")}
@@ -123,6 +125,9 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                 </Section>
                 <Section id="hours" title="Availability & hours" save="Save availability & hours" store take=rules::take_hours csrf>
                     <Hours draft/>
+                </Section>
+                <Section id="team-email" title="Team email" save="Save team email" saved="Saved. Reminders follow it from now on." store take=rules::take_email csrf>
+                    <TeamEmail draft/>
                 </Section>
                 <Section id="texts" title="Texts" save="Save texts" store take=rules::take_texts csrf>
                     <TextsEditor draft/>
