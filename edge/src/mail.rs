@@ -67,13 +67,24 @@ fn mime(from: &str, out: &Outgoing) -> Result<String, String> {
     builder.write_to_string().map_err(|e| format!("mail: {e}"))
 }
 
-/// The token in a teammate's unsubscribe link: a MAC of the site and member under the
-/// deployment's `SECRETS_KEY`, so links need no storage and cannot be made for others.
-pub fn unsubscribe_token(env: &Env, site_key: &str, member_id: &str) -> Option<String> {
+/// The token in a teammate's unsubscribe link: a MAC of the site, member and address under
+/// the deployment's `SECRETS_KEY`, so links need no storage, cannot be made for others, and
+/// stop working once the teammate's address changes. `None` without a usable key.
+pub fn unsubscribe_token(
+    env: &Env,
+    site_key: &str,
+    member_id: &str,
+    email: &str,
+) -> Option<String> {
     let key = env.secret(crate::vault::BINDING).ok()?.to_string();
+    if key.trim().len() < 32 {
+        return None;
+    }
     let mut mac = Hmac::<Sha256>::new_from_slice(format!("unsubscribe:{key}").as_bytes()).ok()?;
     mac.update(site_key.as_bytes());
     mac.update(b"\n");
     mac.update(member_id.as_bytes());
+    mac.update(b"\n");
+    mac.update(email.as_bytes());
     Some(crate::crypto::hex(&mac.finalize().into_bytes()))
 }

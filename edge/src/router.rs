@@ -2,7 +2,7 @@
 
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
-use crate::api::{admin, assets, bench, bot, setup, unsubscribe, visitor};
+use crate::api::{account, admin, assets, bench, bot, setup, unsubscribe, visitor};
 use crate::http::{ApiResult, finish};
 
 type Ctx = RouteContext<()>;
@@ -31,6 +31,13 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .put_async("/api/admin/me/availability", h!(admin::availability))
         .get_async("/api/admin/me/email", h!(admin::email))
         .put_async("/api/admin/me/email", h!(admin::email))
+        .get_async("/api/admin/invitations", h!(admin::invitations))
+        .post_async("/api/admin/invitations", h!(admin::invitations))
+        .delete_async("/api/admin/invitations/:id", h!(admin::invitations))
+        .get_async("/api/account/invite", h!(account::invite))
+        .post_async("/api/account/invite", h!(account::accept))
+        .post_async("/api/account/reset", h!(account::reset))
+        .post_async("/api/account/reset/finish", h!(account::reset_finish))
         .get_async("/api/unsubscribe", h!(unsubscribe::page_for))
         .post_async("/api/unsubscribe", h!(unsubscribe::confirm))
         .get_async("/api/admin/team", h!(admin::team))

@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod clean;
 pub mod faq;
 pub mod hours;
+pub mod links;
 pub mod llm;
 pub mod machine;
 pub mod mail;

@@ -115,25 +115,28 @@ pub struct Composed {
 
 /// Where the mail's links lead.
 pub struct Links<'a> {
-    /// The console's address, `https://host/admin`.
-    pub console: &'a str,
+    /// The console's address, `https://host/admin`; `None` while the deployment's address is
+    /// not known (then the mail has no links rather than broken ones).
+    pub console: Option<&'a str>,
     /// Turns these mails off for the recipient.
-    pub unsubscribe: &'a str,
+    pub unsubscribe: Option<&'a str>,
 }
 
 /// Lines quoted per request, and characters per line.
 pub const RECENT_LINES: usize = 6;
 const LINE_CHARS: usize = 300;
 
-/// The mail about `briefs` (one, or a digest of several), at `now`.
+/// The mail about `briefs` (one, or a digest of several, with `more` not listed), at `now`.
 pub fn compose(
     notice: Notice,
     site_title: &str,
     briefs: &[RequestBrief],
+    more: usize,
     now: Millis,
     links: &Links,
 ) -> Composed {
     let site = one_line(site_title, 80);
+    let count = briefs.len() + more;
     let subject = match (notice, briefs) {
         (_, []) => format!("No one is waiting — {site}"),
         (Notice::NewRequest, [b]) if b.left_message => {
@@ -143,10 +146,8 @@ pub fn compose(
         (Notice::Reminder, [b]) => {
             format!("Still unclaimed after {}: {} — {site}", waited(now - b.waiting_since), who(b))
         }
-        (Notice::NewRequest, many) => {
-            format!("{} visitors asked for a person — {site}", many.len())
-        }
-        (Notice::Reminder, many) => format!("{} requests are still unclaimed — {site}", many.len()),
+        (Notice::NewRequest, _) => format!("{count} visitors asked for a person — {site}"),
+        (Notice::Reminder, _) => format!("{count} requests are still unclaimed — {site}"),
     };
     let intro = match (notice, briefs) {
         (Notice::NewRequest, [b]) if b.left_message => {
@@ -154,13 +155,10 @@ pub fn compose(
         }
         (Notice::NewRequest, [_]) => "A visitor asked to talk to a person.".to_owned(),
         (Notice::Reminder, [_]) => "Nobody has claimed this request yet.".to_owned(),
-        (Notice::NewRequest, many) => format!(
-            "{} visitors asked for a person. Mails are gathered like this when many come at once.",
-            many.len()
+        (Notice::NewRequest, _) => format!(
+            "{count} visitors asked for a person. Mails are gathered like this when many come at once."
         ),
-        (Notice::Reminder, many) => {
-            format!("{} requests for a person are still unclaimed.", many.len())
-        }
+        (Notice::Reminder, _) => format!("{count} requests for a person are still unclaimed."),
     };
     let mut text = format!("{intro}\n\n");
     let mut html = format!(
@@ -168,24 +166,35 @@ pub fn compose(
          max-width:640px\"><p>{}</p>",
         escape(&intro)
     );
+    let console = links.console.map(|c| c.trim_end_matches('/'));
     for b in briefs {
-        let link = format!("{}/c/{}", links.console.trim_end_matches('/'), b.conversation_id);
-        text.push_str(&brief_text(b, now, &link));
-        html.push_str(&brief_html(b, now, &link));
+        let link = console.map(|c| format!("{c}/c/{}", b.conversation_id));
+        text.push_str(&brief_text(b, now, link.as_deref()));
+        html.push_str(&brief_html(b, now, link.as_deref()));
+    }
+    if more > 0 {
+        let line = format!("…and {more} more waiting: see the inbox.");
+        text.push_str(&format!("{line}\n\n"));
+        html.push_str(&format!("<p>{}</p>", escape(&line)));
     }
     let why = "You get this because your account on this team asks for these mails.";
-    text.push_str(&format!(
-        "--\n{why}\nChoose which mails you get: {}/account\nUnsubscribe: {}\n",
-        links.console.trim_end_matches('/'),
-        links.unsubscribe
-    ));
+    text.push_str(&format!("--\n{why}\n"));
     html.push_str(&format!(
         "<hr style=\"border:0;border-top:1px solid #e5e7eb\"><p style=\"color:#4b5563;\
-         font-size:13px\">{why} <a href=\"{}/account\">Choose which mails you get</a> · \
-         <a href=\"{}\">Unsubscribe</a></p></body></html>",
-        escape(links.console.trim_end_matches('/')),
-        escape(links.unsubscribe)
+         font-size:13px\">{why}"
     ));
+    if let Some(c) = console {
+        text.push_str(&format!("Choose which mails you get: {c}/account\n"));
+        html.push_str(&format!(
+            " <a href=\"{}/account\">Choose which mails you get</a>",
+            escape(c)
+        ));
+    }
+    if let Some(u) = links.unsubscribe {
+        text.push_str(&format!("Unsubscribe: {u}\n"));
+        html.push_str(&format!(" · <a href=\"{}\">Unsubscribe</a>", escape(u)));
+    }
+    html.push_str("</p></body></html>");
     Composed { subject, text, html }
 }
 
@@ -193,13 +202,20 @@ fn who(b: &RequestBrief) -> String {
     b.visitor_name.as_deref().map(|n| one_line(n, 60)).unwrap_or_else(|| "A visitor".into())
 }
 
-fn brief_text(b: &RequestBrief, now: Millis, link: &str) -> String {
+/// A visitor's page as the mail shows it: host and path, never the query or fragment (they
+/// can carry the visitor's tokens), and said to come from the visitor.
+fn page(url: &str) -> String {
+    let bare = url.split(['?', '#']).next().unwrap_or_default();
+    format!("{} (as the visitor's browser said)", one_line(bare, 200))
+}
+
+fn brief_text(b: &RequestBrief, now: Millis, link: Option<&str>) -> String {
     let mut out = format!("{} — {}\n", who(b), how_long(b, now));
     if let Some(email) = &b.visitor_email {
         out.push_str(&format!("Email (as given, unverified): {}\n", one_line(email, 200)));
     }
     if let Some(page) = &b.page_url {
-        out.push_str(&format!("Page: {}\n", one_line(page, 300)));
+        out.push_str(&format!("Page: {}\n", self::page(page)));
     }
     if !b.need.trim().is_empty() {
         out.push_str(&format!("Needs: {}\n", one_line(&b.need, LINE_CHARS)));
@@ -214,11 +230,14 @@ fn brief_text(b: &RequestBrief, now: Millis, link: &str) -> String {
             ));
         }
     }
-    out.push_str(&format!("\nOpen the conversation: {link}\n\n"));
+    match link {
+        Some(link) => out.push_str(&format!("\nOpen the conversation: {link}\n\n")),
+        None => out.push_str("\nOpen the console's inbox to answer.\n\n"),
+    }
     out
 }
 
-fn brief_html(b: &RequestBrief, now: Millis, link: &str) -> String {
+fn brief_html(b: &RequestBrief, now: Millis, link: Option<&str>) -> String {
     let mut out = format!(
         "<div style=\"border:1px solid #e5e7eb;border-radius:8px;padding:12px 16px;margin:12px 0\">\
          <p style=\"margin:0 0 8px\"><strong>{}</strong> — {}</p>",
@@ -234,7 +253,7 @@ fn brief_html(b: &RequestBrief, now: Millis, link: &str) -> String {
     if let Some(page) = &b.page_url {
         out.push_str(&format!(
             "<p style=\"margin:0 0 4px;color:#4b5563\">Page: {}</p>",
-            escape(&one_line(page, 300))
+            escape(&self::page(page))
         ));
     }
     if !b.need.trim().is_empty() {
@@ -255,12 +274,18 @@ fn brief_html(b: &RequestBrief, now: Millis, link: &str) -> String {
         }
         out.push_str("</table>");
     }
-    out.push_str(&format!(
-        "<p style=\"margin:12px 0 0\"><a href=\"{}\" style=\"background:#0f766e;color:#ffffff;\
-         padding:8px 14px;border-radius:6px;text-decoration:none;display:inline-block\">\
-         Open the conversation</a></p></div>",
-        escape(link)
-    ));
+    match link {
+        Some(link) => out.push_str(&format!(
+            "<p style=\"margin:12px 0 0\"><a href=\"{}\" style=\"background:#0f766e;\
+             color:#ffffff;padding:8px 14px;border-radius:6px;text-decoration:none;\
+             display:inline-block\">Open the conversation</a></p>",
+            escape(link)
+        )),
+        None => {
+            out.push_str("<p style=\"margin:12px 0 0\">Open the console's inbox to answer.</p>")
+        }
+    }
+    out.push_str("</div>");
     out
 }
 
@@ -334,11 +359,12 @@ mod tests {
         }
     }
 
-    const LINKS: Links = Links { console: "https://t.example/admin", unsubscribe: "https://u" };
+    const LINKS: Links =
+        Links { console: Some("https://t.example/admin"), unsubscribe: Some("https://u") };
 
     #[test]
     fn one_request_names_the_visitor_and_links_to_the_conversation() {
-        let m = compose(Notice::NewRequest, "Shop", &[brief(Some("Ana"), 0)], 240_000, &LINKS);
+        let m = compose(Notice::NewRequest, "Shop", &[brief(Some("Ana"), 0)], 0, 240_000, &LINKS);
         assert_eq!(m.subject, "Ana asked for a person — Shop");
         assert!(m.text.contains("Ana — waiting 4 min"));
         assert!(m.text.contains("Needs: My order #123 never arrived"));
@@ -351,7 +377,7 @@ mod tests {
     fn visitor_words_cannot_write_html_or_headers() {
         let mut b = brief(Some("Eve\r\nBcc: all@x"), 0);
         b.need = "<img src=x onerror=alert(1)>".into();
-        let m = compose(Notice::NewRequest, "Shop", &[b], 0, &LINKS);
+        let m = compose(Notice::NewRequest, "Shop", &[b], 0, 0, &LINKS);
         assert!(!m.subject.contains('\n') && !m.subject.contains('\r'));
         assert!(!m.html.contains("<script>") && !m.html.contains("<img"));
         assert!(m.html.contains("&lt;script&gt;"));
@@ -360,11 +386,24 @@ mod tests {
     #[test]
     fn several_requests_make_one_digest() {
         let briefs = [brief(Some("Ana"), 0), brief(None, 0), brief(Some("Bo"), 0)];
-        let m = compose(Notice::NewRequest, "Shop", &briefs, 60_000, &LINKS);
-        assert_eq!(m.subject, "3 visitors asked for a person — Shop");
+        let m = compose(Notice::NewRequest, "Shop", &briefs, 2, 60_000, &LINKS);
+        assert_eq!(m.subject, "5 visitors asked for a person — Shop");
         assert_eq!(m.text.matches("Open the conversation").count(), 3);
-        let r = compose(Notice::Reminder, "Shop", &briefs[..1], 600_000, &LINKS);
+        assert!(m.text.contains("…and 2 more waiting") && m.html.contains("…and 2 more waiting"));
+        let r = compose(Notice::Reminder, "Shop", &briefs[..1], 0, 600_000, &LINKS);
         assert_eq!(r.subject, "Still unclaimed after 10 min: Ana — Shop");
+    }
+
+    #[test]
+    fn pages_lose_their_query_and_unknown_addresses_give_no_links() {
+        let mut b = brief(None, 0);
+        b.page_url = Some("https://shop.example/pay?token=SECRET#x".into());
+        let none = Links { console: None, unsubscribe: None };
+        let m = compose(Notice::NewRequest, "Shop", &[b], 0, 0, &none);
+        assert!(m.text.contains("Page: https://shop.example/pay (as the visitor"));
+        assert!(!m.text.contains("SECRET") && !m.html.contains("SECRET"));
+        assert!(!m.text.contains("/c/c1") && !m.html.contains("href"));
+        assert!(m.text.contains("Open the console's inbox to answer."));
     }
 
     #[test]

@@ -292,3 +292,38 @@ async fn the_unsubscribe_link_turns_mail_off_and_cannot_be_forged() {
     assert!(fresh.iter().all(|m| !m.is_to("own@t.test")), "{:#?}", after.len());
     assert!(fresh.iter().any(|m| m.is_to("adm@t.test")));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_follows_the_team_as_it_is_when_sent() {
+    let edge = Edge::start();
+    let site = edge.site_with("mail-team", &waiting_settings(serde_json::json!({})), TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    // Adam's new address is where his mail goes; Ana chooses every request.
+    let adam = Agent::login(&edge, &site, "adm@t.test").await;
+    let change =
+        serde_json::json!({ "email": "adam@new.test", "current_password": integration::PASSWORD });
+    assert_eq!(adam.request(Method::PATCH, "/api/admin/me", Some(change)).await.status(), 200);
+    prefs(&ana, RequestMail::Always, false).await;
+
+    let kim = ask(&edge, &site, "Kim", "My parcel is damaged, what now?").await;
+    let mail = edge.mail_until("three mails", |m| m.len() >= 3).await;
+    let to: BTreeSet<&str> = mail.iter().flat_map(|m| m.to.iter().map(String::as_str)).collect();
+    assert_eq!(to, BTreeSet::from(["own@t.test", "adam@new.test", "ana@t.test"]));
+
+    // Ana claims, then leaves the team: the request is back in the queue, a new wait, and
+    // it is mailed again, to the team as it is now.
+    let (mut desk, _) = ana.open(&kim.conversation_id).await;
+    desk.send(&ClientFrame::Claim).await;
+    desk.until("claimed", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
+    let ana_id = ana.me.agent.id.clone();
+    assert_eq!(
+        olga.request(Method::DELETE, &format!("/api/admin/team/{ana_id}"), None).await.status(),
+        204
+    );
+    let mail = edge.mail_until("the request mailed again", |m| m.len() >= 5).await;
+    let again: Vec<&Mail> = mail.iter().skip(3).collect();
+    let to: BTreeSet<&str> = again.iter().flat_map(|m| m.to.iter().map(String::as_str)).collect();
+    assert_eq!(to, BTreeSet::from(["own@t.test", "adam@new.test"]));
+    assert!(again.iter().all(|m| m.text.contains(&link(&edge, &kim))));
+}

@@ -59,7 +59,7 @@ pub struct LoginOutcome {
 
 /// Browsers send `Origin` on cross-site requests and WebSocket upgrades: refuse any that is
 /// not this host, so another site cannot act with a teammate's cookie.
-fn same_origin(req: &Request) -> Result<(), Refused> {
+pub fn same_origin(req: &Request) -> Result<(), Refused> {
     let Some(origin) = req.headers().get("Origin")? else { return Ok(()) };
     if origin == req.url()?.origin().ascii_serialization() {
         Ok(())
@@ -286,6 +286,24 @@ pub async fn email(mut req: Request, ctx: Ctx) -> ApiResult {
     let who = acting(&req, &ctx.env).await?;
     let set: shared::mail::EmailPrefs = body(&mut req).await?;
     as_teammate(&ctx, &who, Method::Put, "/email", Some(&set)).await
+}
+
+/// `GET`/`POST /api/admin/invitations`, `DELETE /api/admin/invitations/{id}`: owners and
+/// admins invite teammates by email (the site object checks the role).
+pub async fn invitations(req: Request, ctx: Ctx) -> ApiResult {
+    let who = if req.method() == Method::Get {
+        session(&req, &ctx.env).await?
+    } else {
+        acting(&req, &ctx.env).await?
+    };
+    let path = match ctx.param("id") {
+        Some(id) if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            format!("/invitations/{id}")
+        }
+        Some(_) => return Err(refuse(404, "not_found", "There is no such invitation.")),
+        None => "/invitations".to_owned(),
+    };
+    to_site(req, &ctx, &path, &who).await
 }
 
 /// `GET/POST /api/admin/team` and `PATCH/DELETE /api/admin/team/{id}`; `PATCH /api/admin/me`.

@@ -1,5 +1,6 @@
 //! HTTP handlers, by audience.
 
+pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod bench;

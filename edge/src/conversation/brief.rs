@@ -2,16 +2,23 @@
 //! their last messages. Asked by the site only (objects are reachable through bindings alone).
 
 use shared::mail::{BriefLine, RECENT_LINES, RequestBrief};
-use shared::protocol::{Author, ItemBody};
-use worker::{Response, Result};
+use shared::protocol::{Author, ItemBody, Phase};
+use worker::{Request, Response, Result};
 
 use super::{Core, store};
 
 impl Core {
-    /// `GET /brief`.
-    pub(super) fn brief(&self) -> Result<Response> {
+    /// `GET /brief?since=…`: 409 when the wait that began then is over (the site's index may
+    /// not have heard yet).
+    pub(super) fn brief(&self, req: &Request) -> Result<Response> {
         let inner = self.inner.borrow();
         let Some(meta) = &inner.meta else { return Response::error("unknown conversation", 404) };
+        let since: Option<i64> =
+            req.url()?.query_pairs().find(|(k, _)| k == "since").and_then(|(_, v)| v.parse().ok());
+        let waiting = inner.machine.phase() == Phase::Escalated && !inner.spam;
+        if !waiting || since.is_some_and(|s| inner.waiting_since != Some(s)) {
+            return Response::error("no longer waiting", 409);
+        }
         let visitor = inner.profile.name.clone().unwrap_or_else(|| "Visitor".into());
         let recent = store::recent_messages(self.sql(), None, None, RECENT_LINES)?
             .into_iter()

@@ -165,6 +165,8 @@ impl Inner {
                 self.waiting_since = Some(item.at);
                 self.left_message = *offline;
             }
+            // Back to Pending (its assignee away or gone): a new wait for a person.
+            ItemBody::Event(Event::Requeued { .. }) => self.waiting_since = Some(item.at),
             ItemBody::Event(Event::Ended { spam, .. }) => self.spam = *spam,
             ItemBody::Event(Event::Reopened { .. }) => {
                 self.spam = false;
@@ -915,7 +917,7 @@ impl DurableObject for Conversation {
             (Method::Get, "/ws") => self.accept(&req).await,
             (Method::Post, "/revoke") => self.revoke(req.json().await?).await,
             (Method::Get, "/transcript") => self.transcript(&req),
-            (Method::Get, "/brief") => self.brief(),
+            (Method::Get, "/brief") => self.brief(&req),
             (Method::Post, "/config") => {
                 let config: shared::api::WidgetConfig = req.json().await?;
                 self.broadcast(&ServerFrame::Config(config));

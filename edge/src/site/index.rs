@@ -69,8 +69,11 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
         ]),
     )?;
     if cursor.rows_written() > 0 {
-        if super::notify::noticed(site, &summary)? {
-            site.mail_due.set(true);
+        // Mail is best-effort here: the inbox must hear of the change whatever it meets.
+        match super::notify::noticed(site, &summary) {
+            Ok(Some(at)) => site.mail_by(at),
+            Ok(None) => {}
+            Err(e) => worker::console_error!("team mail for {}: {e}", summary.id),
         }
         sockets::send_all(&site.state.get_websockets(), &InboxFrame::Upsert(summary));
     }

@@ -2,6 +2,7 @@
 //! the site's conversations pushed to every connected agent.
 
 mod index;
+mod links;
 mod load;
 mod mentions;
 mod notify;
@@ -64,8 +65,9 @@ pub struct Site {
     load: std::cell::RefCell<load::Load>,
     /// Whether the deployment can send mail (its configuration is fixed for a run).
     mail_on: Cell<Option<bool>>,
-    /// A report queued team mail: the alarm is brought forward to send it.
-    mail_due: Cell<bool>,
+    /// When queued mail (or a reminder) needs the alarm, at the latest: brought forward to it
+    /// once the request that queued it is handled.
+    mail_wake: Cell<Option<i64>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -77,6 +79,19 @@ struct SettingsRow {
 impl Site {
     fn sql(&self) -> worker::SqlStorage {
         self.state.storage().sql()
+    }
+
+    /// Mail queued, or a reminder due, by `at`.
+    fn mail_by(&self, at: i64) {
+        self.mail_wake.set(Some(self.mail_wake.get().map_or(at, |w| w.min(at))));
+    }
+
+    /// Brings the alarm forward for what was queued.
+    async fn send_mail_soon(&self) -> Result<()> {
+        match self.mail_wake.take() {
+            Some(at) => crate::alarm::wake_by(&self.state.storage(), at).await,
+            None => Ok(()),
+        }
     }
 
     fn mail_on(&self) -> bool {
@@ -110,6 +125,7 @@ impl Site {
             secrets::SCHEMA,
             revoke::SCHEMA,
             notify::SCHEMA,
+            links::SCHEMA,
         ] {
             sql::migrate(sql, schema)?;
         }
@@ -204,6 +220,8 @@ impl Site {
             "UPDATE settings SET json = ? WHERE id = 1",
             vec![text(serde_json::to_string(&settings)?)],
         )?;
+        // Reminders switched on may be due already for requests waiting now.
+        crate::alarm::wake_by(&self.state.storage(), crate::now()).await?;
         self.push_settings(widget_config(site_key, &settings)).await?;
         Response::from_json(&settings)
     }
@@ -405,7 +423,7 @@ impl DurableObject for Site {
             ready: Cell::new(ready),
             load: Default::default(),
             mail_on: Cell::new(None),
-            mail_due: Cell::new(false),
+            mail_wake: Cell::new(None),
         }
     }
 
@@ -420,6 +438,11 @@ impl DurableObject for Site {
         }
         if path == "/secrets" || path.starts_with("/secrets/") {
             return self.secrets(req, &path).await;
+        }
+        if path == "/invitations" || path.starts_with("/invitations/") {
+            let res = links::manage(self, req, &path).await?;
+            self.send_mail_soon().await?;
+            return Ok(res);
         }
         match (req.method(), path.as_str()) {
             (Method::Post, "/setup") => self.setup(req).await,
@@ -438,12 +461,18 @@ impl DurableObject for Site {
             (Method::Get, "/member") => team::member(self, req),
             (Method::Post, "/reports") => {
                 let res = reports::apply(self, req.json().await?)?;
-                if self.mail_due.take() {
-                    crate::alarm::wake_by(&self.state.storage(), crate::now()).await?;
-                }
+                self.send_mail_soon().await?;
                 Ok(res)
             }
             (Method::Get | Method::Put, "/email") => notify::mine(self, req).await,
+            (Method::Get, "/invite") => links::invite_info(self, &req),
+            (Method::Post, "/invite") => links::accept(self, req).await,
+            (Method::Post, "/reset") => {
+                let res = links::request_reset(self, req).await?;
+                self.send_mail_soon().await?;
+                Ok(res)
+            }
+            (Method::Post, "/reset/finish") => links::finish_reset(self, req).await,
             (Method::Post, "/email/unsubscribe") => notify::unsubscribe(self, req).await,
             (Method::Get, "/conversations") => index::list(self),
             (Method::Get, "/inbox/ws") => index::accept(self, &req),
@@ -494,15 +523,25 @@ impl DurableObject for Site {
             return Response::ok("not set up");
         }
         let now = worker::Date::now().as_millis() as i64;
-        team::prune(self, now).await?;
+        // Each clock on its own: one failing (logged, tried again in a minute) never stops
+        // the others, nor the alarm being set again.
+        let retry = |what: &str, e: worker::Error| {
+            console_error!("site alarm, {what}: {e}");
+            Some(now + 60_000)
+        };
+        let pruned = team::prune(self, now).await.err().and_then(|e| retry("prune", e));
         let clocks = [
-            presence::check(self).await?,
-            revoke::deliver(self).await?,
-            team::next_expiry(self)?,
-            notify::deliver(self).await?,
+            pruned,
+            presence::check(self).await.unwrap_or_else(|e| retry("presence", e)),
+            revoke::deliver(self).await.unwrap_or_else(|e| retry("revocations", e)),
+            team::next_expiry(self).unwrap_or_else(|e| retry("sessions", e)),
+            notify::deliver(self).await.unwrap_or_else(|e| retry("team mail", e)),
+            links::deliver(self).await.unwrap_or_else(|e| retry("account links", e)),
         ];
         let next = clocks.into_iter().flatten().fold(now + DAY_MS, i64::min);
-        self.state.storage().set_alarm(crate::alarm::at(next)).await?;
+        // Not `set_alarm`: a request handled while this ran (the handler awaits) may have
+        // asked for an earlier wake, which must stand.
+        crate::alarm::wake_by(&self.state.storage(), next).await?;
         Response::ok("alarm handled")
     }
 }

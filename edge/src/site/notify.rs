@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS mail_queue (
   member_id TEXT NOT NULL, conversation_id TEXT NOT NULL, waiting_since INTEGER NOT NULL,
   kind TEXT NOT NULL, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (member_id, conversation_id, waiting_since, kind));
+CREATE INDEX IF NOT EXISTS requests_unreminded ON requests (reminded, waiting_since);
+CREATE INDEX IF NOT EXISTS requests_by_notice ON requests (noticed_at);
+CREATE INDEX IF NOT EXISTS mail_queue_by_due ON mail_queue (due_at);
 CREATE TABLE IF NOT EXISTS mail_log (member_id TEXT NOT NULL, sent_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS mail_log_by_member ON mail_log (member_id, sent_at);
 CREATE TABLE IF NOT EXISTS mail_prefs (
@@ -77,20 +80,28 @@ impl Recipient {
 const RECIPIENTS: &str = "SELECT m.id, m.email, m.role, p.new_requests, p.reminders
   FROM members m LEFT JOIN mail_prefs p ON p.member_id = m.id";
 
+/// Mail queued now goes out this much later, so a burst of requests wakes the alarm once.
+const GATHER_MS: i64 = 1_000;
+
 /// Called with every summary the index takes: a wait for a person not seen before queues its
-/// mail. Returns whether anything was queued (the alarm is then brought forward).
-pub fn noticed(site: &Site, summary: &ConversationSummary) -> Result<bool> {
-    let Some(since) = summary.waiting_since else { return Ok(false) };
+/// mail. Returns when the alarm must come for it (its mail, or its reminder).
+pub fn noticed(site: &Site, summary: &ConversationSummary) -> Result<Option<Millis>> {
+    let Some(since) = summary.waiting_since else { return Ok(None) };
     if summary.phase != Phase::Escalated || summary.spam {
-        return Ok(false);
+        return Ok(None);
     }
     notice(site, &summary.id, since, summary.left_message)
 }
 
-fn notice(site: &Site, conversation_id: &str, since: Millis, offline: bool) -> Result<bool> {
+fn notice(
+    site: &Site,
+    conversation_id: &str,
+    since: Millis,
+    offline: bool,
+) -> Result<Option<Millis>> {
     let at = now();
     if !site.mail_on() || since < at - REMEMBER_MS {
-        return Ok(false);
+        return Ok(None);
     }
     let cursor = site.sql().exec(
         "INSERT OR IGNORE INTO requests (conversation_id, waiting_since, noticed_at, offline)
@@ -98,13 +109,17 @@ fn notice(site: &Site, conversation_id: &str, since: Millis, offline: bool) -> R
         Some(vec![text(conversation_id), int(since), int(at), int(offline.into())]),
     )?;
     if cursor.rows_written() == 0 {
-        return Ok(false);
+        return Ok(None);
     }
-    let open = site.settings()?.is_none_or(|(_, s)| super::open_now(&s));
+    let settings = site.settings()?.map(|(_, s)| s);
+    let open = settings.as_ref().is_none_or(super::open_now);
     let to: Vec<Recipient> = sql::rows(&site.sql(), RECIPIENTS, vec![])?;
     let to: Vec<&Recipient> = to.iter().filter(|r| r.prefs().wants_request(open)).collect();
-    queue(site, &to, conversation_id, since, Notice::NewRequest, at)?;
-    Ok(!to.is_empty())
+    queue(site, &to, conversation_id, since, Notice::NewRequest, at + GATHER_MS)?;
+    let remind = settings.map_or(0, |s| i64::from(s.email.remind_after_secs) * 1000);
+    let reminder = (remind > 0).then_some(since + remind);
+    let mail = (!to.is_empty()).then_some(at + GATHER_MS);
+    Ok([mail, reminder].into_iter().flatten().min())
 }
 
 fn queue(
@@ -213,8 +228,8 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     let remind_ms = i64::from(settings.email.remind_after_secs) * 1000;
     let next_reminder = remind(site, remind_ms, settings.email.remind_everyone, open, at)?;
     let origin = origin(site)?;
-    let console = format!("{origin}/admin");
-    let mut briefs: HashMap<(String, i64), RequestBrief> = HashMap::new();
+    let console = origin.as_ref().map(|o| format!("{o}/admin"));
+    let mut briefs: HashMap<(String, i64), Option<RequestBrief>> = HashMap::new();
     for member in due_members(site, at)? {
         let Some(to) = recipient(site, &member)? else {
             // Left the team: nothing more goes to them.
@@ -225,18 +240,20 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
             )?;
             continue;
         };
-        if let Some(free_at) = rate_limited(site, &member, at)? {
-            sql::run(
-                &site.sql(),
-                "UPDATE mail_queue SET due_at = max(due_at, ?) WHERE member_id = ?",
-                vec![int(free_at), text(&member)],
-            )?;
-            continue;
-        }
-        let token = mail::unsubscribe_token(&site.env, &site_key, &member).unwrap_or_default();
-        let unsubscribe =
-            format!("{origin}/api/unsubscribe?site={}&member={}&token={token}", site_key, member);
+        let token = mail::unsubscribe_token(&site.env, &site_key, &member, &to.email);
+        let unsubscribe = origin
+            .as_ref()
+            .zip(token)
+            .map(|(o, t)| format!("{o}/api/unsubscribe?site={site_key}&member={member}&token={t}"));
+        let prefs = to.prefs();
         for notice in [Notice::NewRequest, Notice::Reminder] {
+            // Their choice now, not when the mail was queued.
+            let wanted = match notice {
+                Notice::NewRequest => prefs.wants_request(open),
+                Notice::Reminder => {
+                    prefs.reminders && (settings.email.remind_everyone || prefs.wants_request(open))
+                }
+            };
             let rows: Vec<Queued> = sql::rows(
                 &site.sql(),
                 "SELECT conversation_id, waiting_since, kind, attempts FROM mail_queue
@@ -246,31 +263,51 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
             let mut still = Vec::new();
             for row in rows {
                 match waiting(site, &row.conversation_id, row.waiting_since)? {
-                    Some(offline) => still.push((row, offline)),
-                    None => forget(site, &member, &row)?,
+                    Some(offline) if wanted => still.push((row, offline)),
+                    _ => forget(site, &member, &row)?,
                 }
             }
-            let waiting = still;
-            if waiting.is_empty() {
+            if still.is_empty() {
                 continue;
             }
+            if let Some(free_at) = rate_limited(site, &member, at)? {
+                sql::run(
+                    &site.sql(),
+                    "UPDATE mail_queue SET due_at = max(due_at, ?) WHERE member_id = ?",
+                    vec![int(free_at), text(&member)],
+                )?;
+                break;
+            }
             let mut listed = Vec::new();
-            for (row, offline) in waiting.iter().take(DIGEST_MAX) {
+            let mut waiting_rows = Vec::new();
+            for (row, offline) in still {
                 let key = (row.conversation_id.clone(), row.waiting_since);
-                if !briefs.contains_key(&key) {
+                if listed.len() < DIGEST_MAX && !briefs.contains_key(&key) {
                     let b = brief(site, &row.conversation_id, row.waiting_since).await;
-                    briefs.insert(key.clone(), RequestBrief { left_message: *offline, ..b });
+                    briefs.insert(
+                        key.clone(),
+                        b.map(|b| RequestBrief { left_message: offline, ..b }),
+                    );
                 }
-                listed.push(briefs[&key].clone());
+                match briefs.get(&key) {
+                    // The conversation says it no longer waits (the index had not heard yet).
+                    Some(None) => forget(site, &member, &row)?,
+                    Some(Some(b)) if listed.len() < DIGEST_MAX => {
+                        listed.push(b.clone());
+                        waiting_rows.push(row);
+                    }
+                    _ => waiting_rows.push(row),
+                }
             }
-            let links = Links { console: &console, unsubscribe: &unsubscribe };
-            let mut composed =
-                shared::mail::compose(notice, &settings.title, &listed, now(), &links);
-            if waiting.len() > listed.len() {
-                let more = waiting.len() - listed.len();
-                composed.text.push_str(&format!("…and {more} more waiting: {console}\n"));
+            if listed.is_empty() {
+                continue;
             }
-            let out = Outgoing { to: &to, mail: &composed, unsubscribe: Some(&unsubscribe) };
+            let more = waiting_rows.len() - listed.len();
+            let links = Links { console: console.as_deref(), unsubscribe: unsubscribe.as_deref() };
+            let composed =
+                shared::mail::compose(notice, &settings.title, &listed, more, now(), &links);
+            let out =
+                Outgoing { to: &to.email, mail: &composed, unsubscribe: unsubscribe.as_deref() };
             match sender.send(&out).await {
                 Ok(()) => {
                     sql::run(
@@ -278,13 +315,13 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
                         "INSERT INTO mail_log (member_id, sent_at) VALUES (?, ?)",
                         vec![text(&member), int(now())],
                     )?;
-                    for (row, _) in &waiting {
+                    for row in &waiting_rows {
                         forget(site, &member, row)?;
                     }
                 }
                 Err(e) => {
                     console_error!("team mail to member {member}: {e}");
-                    let rows: Vec<&Queued> = waiting.iter().map(|(r, _)| r).collect();
+                    let rows: Vec<&Queued> = waiting_rows.iter().collect();
                     retry_or_drop(site, &member, &rows, now())?;
                 }
             }
@@ -313,14 +350,9 @@ fn due_members(site: &Site, at: Millis) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|m| m.member_id).collect())
 }
 
-fn recipient(site: &Site, member_id: &str) -> Result<Option<String>> {
-    #[derive(Deserialize)]
-    struct Email {
-        email: String,
-    }
-    let row: Option<Email> =
-        sql::first(&site.sql(), "SELECT email FROM members WHERE id = ?", vec![text(member_id)])?;
-    Ok(row.map(|r| r.email))
+fn recipient(site: &Site, member_id: &str) -> Result<Option<Recipient>> {
+    let query = format!("{RECIPIENTS} WHERE m.id = ?");
+    sql::first(&site.sql(), &query, vec![text(member_id)])
 }
 
 /// When the teammate may be mailed again, if they had their [`BURST`] in the window.
@@ -378,7 +410,7 @@ fn retry_or_drop(site: &Site, member_id: &str, rows: &[&Queued], at: Millis) -> 
 
 fn window_ms(site: &Site) -> i64 {
     let secs = site.env.var("MAIL_WINDOW_SECS").ok().and_then(|v| v.to_string().parse().ok());
-    secs.filter(|s: &i64| *s > 0).unwrap_or(WINDOW_SECS) * 1000
+    secs.filter(|s: &i64| (1..=86_400).contains(s)).unwrap_or(WINDOW_SECS) * 1000
 }
 
 fn prune(site: &Site, at: Millis) -> Result<()> {
@@ -390,26 +422,28 @@ fn prune(site: &Site, at: Millis) -> Result<()> {
     sql::run(&site.sql(), "DELETE FROM mail_log WHERE sent_at < ?", vec![int(at - window_ms(site))])
 }
 
-/// The conversation's own account of the wait; the index's, should the conversation not
-/// answer (the mail still goes out).
-async fn brief(site: &Site, conversation_id: &str, since: Millis) -> RequestBrief {
+/// The conversation's own account of the wait (`None` if it says the wait is over); the
+/// index's, should the conversation not answer (the mail still goes out).
+async fn brief(site: &Site, conversation_id: &str, since: Millis) -> Option<RequestBrief> {
     let asked = async {
         let stub = internal::conversation(&site.env, conversation_id)?;
-        let mut res = internal::send::<()>(&stub, Method::Get, "/brief", None).await?;
-        if res.status_code() != 200 {
-            return Err(worker::Error::RustError(format!("brief: {}", res.status_code())));
+        let path = format!("/brief?since={since}");
+        let mut res = internal::send::<()>(&stub, Method::Get, &path, None).await?;
+        match res.status_code() {
+            200 => res.json::<RequestBrief>().await.map(Some),
+            409 => Ok(None),
+            other => Err(worker::Error::RustError(format!("brief: {other}"))),
         }
-        res.json::<RequestBrief>().await
     };
     match asked.await {
-        Ok(b) => RequestBrief { waiting_since: since, ..b },
+        Ok(b) => b,
         Err(e) => {
             console_error!("brief of {conversation_id}: {e}");
-            from_index(site, conversation_id, since).unwrap_or_else(|_| RequestBrief {
+            Some(from_index(site, conversation_id, since).unwrap_or_else(|_| RequestBrief {
                 conversation_id: conversation_id.to_owned(),
                 waiting_since: since,
                 ..Default::default()
-            })
+            }))
         }
     }
 }
@@ -435,13 +469,15 @@ fn from_index(site: &Site, conversation_id: &str, since: Millis) -> Result<Reque
     })
 }
 
-/// Where the team's links lead: the deployment's `PUBLIC_URL`, else the address the team last
-/// signed in at (or set the site up from).
-fn origin(site: &Site) -> Result<String> {
+/// Where the team's links lead: the deployment's `PUBLIC_URL`, else the address an owner
+/// last signed in at (or the site was set up from); `None` before any. Never a teammate's
+/// request alone: a reset link sent to an address an attacker chose would hand them the
+/// account.
+pub fn origin(site: &Site) -> Result<Option<String>> {
     if let Some(url) = site.env.var("PUBLIC_URL").ok().map(|v| v.to_string())
-        && (url.starts_with("https://") || url.starts_with("http://"))
+        && acceptable(&url)
     {
-        return Ok(url.trim_end_matches('/').to_owned());
+        return Ok(Some(url.trim_end_matches('/').to_owned()));
     }
     #[derive(Deserialize)]
     struct Value {
@@ -449,13 +485,19 @@ fn origin(site: &Site) -> Result<String> {
     }
     let row: Option<Value> =
         sql::first(&site.sql(), "SELECT value FROM site_meta WHERE key = 'origin'", vec![])?;
-    Ok(row.map(|r| r.value).unwrap_or_default())
+    Ok(row.map(|r| r.value))
 }
 
-/// Remembers the address the team reaches the console at, for links in mail.
+/// An address links may lead to: https, or http on this machine (local runs).
+fn acceptable(origin: &str) -> bool {
+    let local = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+    origin.starts_with("https://") || local.iter().any(|l| origin.starts_with(l))
+}
+
+/// Remembers the address the console is reached at (by the setup request, or an owner's
+/// sign-in), for links in mail.
 pub fn seen_at(site: &Site, origin: Option<&str>) -> Result<()> {
-    let Some(origin) = origin.filter(|o| o.starts_with("https://") || o.starts_with("http://"))
-    else {
+    let Some(origin) = origin.filter(|o| acceptable(o)) else {
         return Ok(());
     };
     sql::run(
@@ -502,17 +544,28 @@ pub async fn mine(site: &Site, mut req: Request) -> Result<Response> {
     Response::from_json(&MyEmail { prefs, sending: mail::sender(&site.env).is_some(), email })
 }
 
-/// `POST /email/unsubscribe`: the Worker checked the link's token; the teammate gets no more
-/// team mail, and nothing queued for them goes out.
+/// `POST /email/unsubscribe`: with a valid link (a MAC of the site, the teammate and their
+/// current address), the teammate gets no more team mail, and nothing queued for them goes
+/// out. A link mailed to an address the teammate has since changed no longer works.
 pub async fn unsubscribe(site: &Site, mut req: Request) -> Result<Response> {
     #[derive(Deserialize)]
-    struct Who {
+    struct Link {
         member_id: String,
+        token: String,
     }
-    let who: Who = req.json().await?;
-    if prefs_of(site, &who.member_id)?.is_none() {
-        return Response::error("no such member", 404);
+    let link: Link = req.json().await?;
+    let check_only = req.url()?.query_pairs().any(|(k, _)| k == "check");
+    let Some(site_key) = site.site_key()? else { return Response::error("unknown site", 404) };
+    let expected = prefs_of(site, &link.member_id)?.and_then(|(email, _)| {
+        mail::unsubscribe_token(&site.env, &site_key, &link.member_id, &email)
+    });
+    if !expected.is_some_and(|t| crate::crypto::same(&link.token, &t)) {
+        return Response::error("bad link", 404);
     }
+    if check_only {
+        return Response::ok("valid");
+    }
+    let who = link;
     store_prefs(site, &who.member_id, EmailPrefs::none())?;
     sql::run(
         &site.sql(),

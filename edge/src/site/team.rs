@@ -124,6 +124,46 @@ pub async fn upsert_members(site: &Site, members: &[NewMember]) -> Result<()> {
     Ok(())
 }
 
+/// Whether someone on the team has `email`.
+pub fn exists(site: &Site, email: &str) -> Result<bool> {
+    Ok(by_email(site, email)?.is_some())
+}
+
+pub fn member_by_email(site: &Site, email: &str) -> Result<Option<Member>> {
+    Ok(by_email(site, email)?.and_then(MemberRow::member))
+}
+
+/// A new teammate whose password was hashed already (an accepted invitation).
+pub fn insert_hashed(site: &Site, email: &str, name: &str, role: Role, hash: &str) -> Result<()> {
+    sql::run(
+        &site.sql(),
+        "INSERT INTO members (id, email, name, role, password_hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+        vec![
+            text(crypto::new_id()?),
+            text(normalize(email)),
+            text(shared::clean::name(name)),
+            text(role.as_str()),
+            text(hash),
+            int(now()),
+        ],
+    )
+}
+
+/// Sets a teammate's password hash; false if there is no such teammate.
+pub fn set_password_hash(site: &Site, member_id: &str, hash: &str) -> Result<bool> {
+    let cursor = site.sql().exec(
+        "UPDATE members SET password_hash = ? WHERE id = ?",
+        Some(vec![text(hash), text(member_id)]),
+    )?;
+    Ok(cursor.rows_written() > 0)
+}
+
+/// Ends every session of the teammate; returns them.
+pub fn end_all_sessions(site: &Site, member_id: &str) -> Result<Vec<String>> {
+    end_sessions(site, member_id, None)
+}
+
 fn by_email(site: &Site, email: &str) -> Result<Option<MemberRow>> {
     let query = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE email = ?");
     sql::first(&site.sql(), &query, vec![text(normalize(email))])
@@ -238,7 +278,10 @@ pub async fn login_finish(site: &Site, mut req: Request) -> Result<Response> {
     for key in &keys {
         sql::run(&site.sql(), "DELETE FROM login_failures WHERE key = ?", vec![text(key)])?;
     }
-    super::notify::seen_at(site, done.origin.as_deref())?;
+    // Links in mail lead where the owners sign in (an admin's sign-in cannot move them).
+    if row.role == Role::Owner.as_str() {
+        super::notify::seen_at(site, done.origin.as_deref())?;
+    }
     let token = crypto::new_secret()?;
     let member_id = row.id.clone();
     let Some(me) = row.me(site_key, &token) else {
@@ -437,7 +480,7 @@ pub async fn manage(site: &Site, mut req: Request, path: &str) -> Result<Respons
 }
 
 /// The body as `T`, or the 400 that says why not.
-async fn parse<T: serde::de::DeserializeOwned>(
+pub(super) async fn parse<T: serde::de::DeserializeOwned>(
     req: &mut Request,
 ) -> std::result::Result<T, Result<Response>> {
     let text = req.text().await.map_err(Err)?;
