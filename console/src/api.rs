@@ -96,10 +96,14 @@ pub async fn change_me(csrf: &str, change: &MemberChange) -> Result<Member, Fail
     send(Request::patch("/api/admin/me"), csrf, Some(change)).await
 }
 
-pub async fn remove_member(csrf: &str, id: &str) -> Result<(), Failed> {
-    let req = Request::delete(&format!("/api/admin/team/{id}")).header("X-CSRF-Token", csrf);
+async fn delete(path: &str, csrf: &str) -> Result<(), Failed> {
+    let req = Request::delete(path).header("X-CSRF-Token", csrf);
     let res = req.send().await.map_err(|e| e.to_string())?;
     if res.ok() { Ok(()) } else { read::<()>(res).await }
+}
+
+pub async fn remove_member(csrf: &str, id: &str) -> Result<(), Failed> {
+    delete(&format!("/api/admin/team/{id}"), csrf).await
 }
 
 pub async fn tickets() -> Result<Vec<Ticket>, Failed> {
@@ -143,4 +147,47 @@ pub async fn set_my_email(
     prefs: shared::mail::EmailPrefs,
 ) -> Result<shared::mail::MyEmail, Failed> {
     send(Request::put("/api/admin/me/email"), csrf, Some(&prefs)).await
+}
+
+pub async fn invitations() -> Result<Vec<shared::links::Invitation>, Failed> {
+    let res = Request::get("/api/admin/invitations").send().await;
+    read(res.map_err(|e| e.to_string())?).await
+}
+
+pub async fn invite(
+    csrf: &str,
+    invite: &shared::links::NewInvite,
+) -> Result<shared::links::Invitation, Failed> {
+    send(Request::post("/api/admin/invitations"), csrf, Some(invite)).await
+}
+
+pub async fn revoke_invitation(csrf: &str, id: &str) -> Result<(), Failed> {
+    delete(&format!("/api/admin/invitations/{id}"), csrf).await
+}
+
+/// A call made from a mailed link, before signing in (no session, so no CSRF token).
+async fn unsigned<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Result<T, Failed> {
+    let req = Request::post(path).json(body).map_err(|e| e.to_string())?;
+    read(req.send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn invite_info(site: &str, token: &str) -> Result<shared::links::InviteInfo, Failed> {
+    let path = format!("/api/account/invite?site={site}&token={token}");
+    read(Request::get(&path).send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn accept_invite(
+    accept: &shared::links::AcceptInvite,
+) -> Result<shared::links::AccountReady, Failed> {
+    unsigned("/api/account/invite", accept).await
+}
+
+pub async fn request_reset(ask: &shared::links::ResetRequest) -> Result<(), Failed> {
+    unsigned::<serde_json::Value>("/api/account/reset", ask).await.map(|_| ())
+}
+
+pub async fn finish_reset(
+    finish: &shared::links::ResetFinish,
+) -> Result<shared::links::AccountReady, Failed> {
+    unsigned("/api/account/reset/finish", finish).await
 }

@@ -8,6 +8,7 @@ use shared::protocol::Phase;
 use crate::alerts::{self, Alerts, AlertsBanner};
 use crate::conversation::ConversationView;
 use crate::inbox::Inbox;
+use crate::links::{self, LinkPage};
 use crate::login::Login;
 use crate::route::{self, Page};
 use crate::team::Team;
@@ -37,12 +38,16 @@ pub fn App() -> impl IntoView {
         }
         checked.set(true);
     });
+    // A link from a mail (an invitation, a password reset) is for whoever opened it, signed
+    // in or not: its page comes first, and ends signed in as them.
+    let open = RwSignal::new(links::from_location());
     view! {
         <style>{STYLE}</style>
         <Show when=move || checked.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || match account.get() {
-                Some(me) => view! { <Console me account notice/> }.into_any(),
-                None => view! { <Login account notice/> }.into_any(),
+            {move || match (open.get(), account.get()) {
+                (Some(link), _) => view! { <LinkPage link account open/> }.into_any(),
+                (None, Some(me)) => view! { <Console me account notice/> }.into_any(),
+                (None, None) => view! { <Login account notice/> }.into_any(),
             }}
         </Show>
     }

@@ -1,4 +1,5 @@
-//! The team page (owners and admins): who is on the team, their roles, adding and removing.
+//! The team page (owners and admins): who is on the team, their roles, inviting, adding and
+//! removing.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -41,6 +42,11 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
         })
     };
 
+    // Only an owner makes an owner.
+    let offered_roles = move || {
+        let i_own = me.with(|m| m.role == Role::Owner);
+        ROLES.iter().copied().filter(|r| *r != Role::Owner || i_own).collect::<Vec<_>>()
+    };
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -127,16 +133,18 @@ pub fn Team(me: RwSignal<Me>) -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <crate::invites::Invitations me roles=Signal::derive(offered_roles)/>
             <form class="add-member" on:submit=add aria-labelledby="add-title">
                 <h2 id="add-title">"Add a teammate"</h2>
+                <p class="hint">"With a password you choose and pass on to them yourself."</p>
                 <label>"Email" <input type="email" required prop:value=move || email.get() on:input=move |e| email.set(event_target_value(&e))/></label>
                 <label>"Display name" <input prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e))/></label>
                 <label>"Password" <input type="password" autocomplete="new-password" required minlength="10"
                     prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/></label>
                 <label>"Role"
                     <select on:change=move |e| { if let Some(r) = Role::parse(&event_target_value(&e)) { role.set(r) } }>
-                        {move || ROLES.iter().filter(|r| **r != Role::Owner || me.with(|m| m.role == Role::Owner)).map(|r| view! {
-                            <option value=r.as_str() selected=*r == Role::Responder>{r.as_str()}</option>
+                        {move || offered_roles().into_iter().map(|r| view! {
+                            <option value=r.as_str() selected=r == Role::Responder>{r.as_str()}</option>
                         }).collect_view()}
                     </select>
                 </label>

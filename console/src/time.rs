@@ -21,6 +21,12 @@ pub fn clock(ms: i64) -> String {
     format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
 }
 
+/// Local date of a timestamp, as the browser writes dates (`12/10/2026`, `10.12.2026`).
+pub fn date(ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    String::from(d.to_locale_date_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
 #[cfg(test)]
 mod tests {
     use super::ago;

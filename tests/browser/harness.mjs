@@ -5,7 +5,8 @@ import { afterEach } from "node:test";
 import { chromium } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import PostalMime from "postal-mime";
 import { join } from "node:path";
 
 export const env = {
@@ -14,6 +15,7 @@ export const env = {
   email: process.env.OWNER_EMAIL,
   password: process.env.OWNER_PASSWORD,
   artifacts: process.env.ARTIFACTS || "test-artifacts",
+  mailDir: process.env.MAIL_DIR,
 };
 
 if (!env.base) throw new Error("BASE_URL is not set: run these through `cargo xtask test`");
@@ -262,3 +264,34 @@ export class Console {
 
 /** A word no other test writes, to find this test's conversation in shared lists. */
 export const unique = (prefix) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** Every mail the worker has sent so far (parsed as a mail client would), oldest first. */
+export async function sentMail() {
+  if (!env.mailDir || !existsSync(env.mailDir)) return [];
+  const files = [];
+  for (const run of readdirSync(env.mailDir)) {
+    const dir = join(env.mailDir, run, "files", "email");
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) files.push(join(dir, f));
+  }
+  files.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+  return Promise.all(files.map((f) => PostalMime.parse(readFileSync(f))));
+}
+
+/** Waits for a mail to `address` whose subject matches, and returns it. */
+export async function mailTo(address, subject, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const found = (await sentMail()).filter((m) => m.to?.some((t) => t.address === address) && subject.test(m.subject));
+    if (found.length) return found[found.length - 1];
+    if (Date.now() > deadline) throw new Error(`no mail to ${address} matching ${subject}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The first link in a mail's text that contains `part`. */
+export function linkIn(mail, part) {
+  const url = mail.text.split(/\s+/).find((w) => w.includes(part));
+  if (!url) throw new Error(`no link with ${part} in: ${mail.text}`);
+  return url;
+}

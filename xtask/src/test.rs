@@ -125,6 +125,8 @@ fn browser(files: &[String]) -> Result {
         .env("OWNER_EMAIL", OWNER_EMAIL)
         .env("OWNER_PASSWORD", &password)
         .env("CHROMIUM", CHROMIUM)
+        // Where the worker's mail is written, for tests that follow a mailed link.
+        .env("MAIL_DIR", crate::server::mail_dir(&state))
         .env("ARTIFACTS", &artifacts));
     drop(worker);
     let _ = std::fs::remove_dir_all(&state);
