@@ -44,6 +44,17 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/admin/me", Acting),
     ("GET", "/api/admin/me/availability", Member),
     ("PUT", "/api/admin/me/availability", Acting),
+    ("GET", "/api/admin/me/email", Member),
+    ("PUT", "/api/admin/me/email", Acting),
+    ("GET", "/api/admin/invitations", Manager),
+    ("POST", "/api/admin/invitations", Manager),
+    ("DELETE", "/api/admin/invitations/:id", Manager),
+    ("GET", "/api/account/invite", Credential),
+    ("POST", "/api/account/invite", Credential),
+    ("POST", "/api/account/reset", Public),
+    ("POST", "/api/account/reset/finish", Credential),
+    ("GET", "/api/unsubscribe", Credential),
+    ("POST", "/api/unsubscribe", Credential),
     ("GET", "/api/admin/team", Member),
     ("POST", "/api/admin/team", Manager),
     ("PATCH", "/api/admin/team/:id", Manager),
@@ -189,6 +200,15 @@ impl World {
         }
     }
 
+    /// A new invitation of acme's to revoke.
+    async fn invitation(&self, n: usize) -> String {
+        let body =
+            serde_json::json!({ "email": format!("invited{n}@acme.test"), "role": "viewer" });
+        let res = self.owner.request(Method::POST, "/api/admin/invitations", Some(body)).await;
+        assert_eq!(res.status(), 201);
+        res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
     /// A new teammate of acme to change or remove, so each request has a target.
     async fn victim(&self, n: usize) -> String {
         let body = serde_json::json!({ "email": format!("victim{n}@acme.test"), "name": "Victim",
@@ -203,8 +223,9 @@ impl World {
 fn success(method: &str, path: &str) -> u16 {
     match (method, path) {
         (_, p) if p.ends_with("/ws") => 101,
-        ("POST", "/api/admin/team") => 201,
-        ("DELETE", "/api/admin/team/:id") | ("POST", "/api/admin/logout") => 204,
+        ("POST", "/api/admin/team" | "/api/admin/invitations") => 201,
+        ("DELETE", "/api/admin/team/:id" | "/api/admin/invitations/:id")
+        | ("POST", "/api/admin/logout") => 204,
         _ => 200,
     }
 }
@@ -238,6 +259,8 @@ fn expected(access: Access, caller: Caller, method: &str, path: &str) -> u16 {
 async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> u16 {
     let concrete = if path.contains("/team/:id") {
         path.replace(":id", &w.victim(n).await)
+    } else if path.contains("/invitations/:id") {
+        path.replace(":id", &w.invitation(n).await)
     } else {
         path.replace(":id", &w.conversation)
     };
@@ -263,6 +286,12 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
             "password": integration::PASSWORD })),
         ("PATCH", _) => Some(serde_json::json!({ "name": format!("Renamed {n}") })),
         ("PUT", "/api/admin/me/availability") => Some(serde_json::json!({ "away": false })),
+        ("PUT", "/api/admin/me/email") => {
+            Some(serde_json::json!({ "new_requests": "never", "reminders": false }))
+        }
+        ("POST", "/api/admin/invitations") => {
+            Some(serde_json::json!({ "email": format!("invite{n}@t.test"), "role": "viewer" }))
+        }
         ("PUT", "/api/admin/settings") => {
             let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
             s["title"] = format!("Changed by {caller:?}").into();

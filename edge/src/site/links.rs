@@ -109,11 +109,13 @@ pub async fn manage(site: &Site, mut req: Request, path: &str) -> Result<Respons
             Err(refused) => refused,
         },
         (worker::Method::Delete, Some(id)) => {
-            sql::run(
-                &site.sql(),
+            let cursor = site.sql().exec(
                 "DELETE FROM account_links WHERE id = ? AND kind = 'invite' AND used_at IS NULL",
-                vec![text(id)],
+                Some(vec![text(id)]),
             )?;
+            if cursor.rows_written() == 0 {
+                return refuse(404, "unknown_invitation", "There is no such invitation.");
+            }
             Ok(Response::empty()?.with_status(204))
         }
         _ => Response::error("not found", 404),
