@@ -172,8 +172,8 @@ async fn unsigned<T: DeserializeOwned>(path: &str, body: &impl Serialize) -> Res
 }
 
 pub async fn invite_info(site: &str, token: &str) -> Result<shared::links::InviteInfo, Failed> {
-    let path = format!("/api/account/invite?site={site}&token={token}");
-    read(Request::get(&path).send().await.map_err(|e| e.to_string())?).await
+    let link = shared::links::InviteLink { site_key: site.to_owned(), token: token.to_owned() };
+    unsigned("/api/account/invite/info", &link).await
 }
 
 pub async fn accept_invite(
@@ -190,4 +190,47 @@ pub async fn finish_reset(
     finish: &shared::links::ResetFinish,
 ) -> Result<shared::links::AccountReady, Failed> {
     unsigned("/api/account/reset/finish", finish).await
+}
+
+pub async fn hooks() -> Result<Vec<shared::hooks::Endpoint>, Failed> {
+    read(Request::get("/api/admin/hooks").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn add_hook(
+    csrf: &str,
+    change: &shared::hooks::EndpointChange,
+) -> Result<shared::hooks::EndpointSecret, Failed> {
+    send(Request::post("/api/admin/hooks"), csrf, Some(change)).await
+}
+
+pub async fn change_hook(
+    csrf: &str,
+    id: &str,
+    change: &shared::hooks::EndpointChange,
+) -> Result<shared::hooks::Endpoint, Failed> {
+    send(Request::patch(&format!("/api/admin/hooks/{id}")), csrf, Some(change)).await
+}
+
+pub async fn remove_hook(csrf: &str, id: &str) -> Result<(), Failed> {
+    delete(&format!("/api/admin/hooks/{id}"), csrf).await
+}
+
+pub async fn rotate_hook(csrf: &str, id: &str) -> Result<shared::hooks::EndpointSecret, Failed> {
+    send(Request::post(&format!("/api/admin/hooks/{id}/rotate")), csrf, None::<&()>).await
+}
+
+pub async fn test_hook(csrf: &str, id: &str) -> Result<serde_json::Value, Failed> {
+    send(Request::post(&format!("/api/admin/hooks/{id}/test")), csrf, None::<&()>).await
+}
+
+pub async fn deliveries(id: &str) -> Result<Vec<shared::hooks::Delivery>, Failed> {
+    let res = Request::get(&format!("/api/admin/hooks/{id}/deliveries")).send().await;
+    read(res.map_err(|e| e.to_string())?).await
+}
+
+pub async fn redeliver(csrf: &str, hook: &str, delivery: i64) -> Result<(), Failed> {
+    let path = format!("/api/admin/hooks/{hook}/deliveries/{delivery}/redeliver");
+    let req = Request::post(&path).header("X-CSRF-Token", csrf);
+    let res = req.send().await.map_err(|e| e.to_string())?;
+    if res.ok() { Ok(()) } else { read::<()>(res).await }
 }

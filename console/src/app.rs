@@ -45,7 +45,7 @@ pub fn App() -> impl IntoView {
         <style>{STYLE}</style>
         <Show when=move || checked.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || match (open.get(), account.get()) {
-                (Some(link), _) => view! { <LinkPage link account open/> }.into_any(),
+                (Some(link), _) => view! { <LinkPage link account notice open/> }.into_any(),
                 (None, Some(me)) => view! { <Console me account notice/> }.into_any(),
                 (None, None) => view! { <Login account notice/> }.into_any(),
             }}

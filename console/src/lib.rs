@@ -10,6 +10,7 @@ mod availability;
 mod conversation;
 mod engine;
 mod faq;
+mod hooks;
 mod inbox;
 mod invites;
 mod keys;

@@ -35,38 +35,41 @@ pub fn from_location() -> Option<Link> {
     let site = search.trim_start_matches('?').split('&').find_map(|p| p.strip_prefix("site="))?;
     let hash = loc.hash().ok()?;
     let token = hash.trim_start_matches('#').strip_prefix("token=")?;
-    Some(Link { kind, site: site.to_owned(), token: token.to_owned() })
-}
-
-/// Leaves the link's address (its secret goes from the history too) for the inbox.
-fn to_inbox() {
+    let link = Link { kind, site: site.to_owned(), token: token.to_owned() };
+    // Read once: the secret leaves the address bar and the history at once, whatever
+    // happens next (a reload then shows the sign-in page).
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/admin"));
     }
+    Some(link)
 }
 
-/// Signs in with what was just set, and goes to the inbox.
+/// Signs in with what was just set. The account is ready even if this fails (then the
+/// sign-in page says so): the link is spent either way.
 async fn sign_in(
     link: &Link,
     email: String,
     password: String,
     account: RwSignal<Option<Me>>,
-) -> Result<(), String> {
-    let me = api::login(link.site.clone(), email, password).await?;
-    to_inbox();
-    account.set(Some(me));
-    Ok(())
+    notice: RwSignal<Option<String>>,
+) {
+    match api::login(link.site.clone(), email, password).await {
+        Ok(me) => account.set(Some(me)),
+        Err(e) => notice
+            .set(Some(format!("Your account is ready; sign in with your new password. ({e})"))),
+    }
 }
 
 #[component]
 pub fn LinkPage(
     link: Link,
     account: RwSignal<Option<Me>>,
+    notice: RwSignal<Option<String>>,
     open: RwSignal<Option<Link>>,
 ) -> impl IntoView {
     match link.kind {
-        Kind::Invite => view! { <Join link account open/> }.into_any(),
-        Kind::Reset => view! { <Reset link account open/> }.into_any(),
+        Kind::Invite => view! { <Join link account notice open/> }.into_any(),
+        Kind::Reset => view! { <Reset link account notice open/> }.into_any(),
     }
 }
 
@@ -76,7 +79,12 @@ fn passwords_differ(a: &str, b: &str) -> Option<String> {
 }
 
 #[component]
-fn Join(link: Link, account: RwSignal<Option<Me>>, open: RwSignal<Option<Link>>) -> impl IntoView {
+fn Join(
+    link: Link,
+    account: RwSignal<Option<Me>>,
+    notice: RwSignal<Option<String>>,
+    open: RwSignal<Option<Link>>,
+) -> impl IntoView {
     let info = RwSignal::new(None::<Result<InviteInfo, String>>);
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -103,12 +111,11 @@ fn Join(link: Link, account: RwSignal<Option<Me>>, open: RwSignal<Option<Link>>)
         };
         busy.set(true);
         spawn_local(async move {
-            let joined = match api::accept_invite(&accept).await {
-                Ok(ready) => sign_in(&l, ready.email, accept.password, account).await,
-                Err(e) => Err(e),
-            };
-            match joined {
-                Ok(()) => open.set(None),
+            match api::accept_invite(&accept).await {
+                Ok(ready) => {
+                    sign_in(&l, ready.email, accept.password, account, notice).await;
+                    open.set(None);
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);
@@ -148,7 +155,12 @@ fn Join(link: Link, account: RwSignal<Option<Me>>, open: RwSignal<Option<Link>>)
 }
 
 #[component]
-fn Reset(link: Link, account: RwSignal<Option<Me>>, open: RwSignal<Option<Link>>) -> impl IntoView {
+fn Reset(
+    link: Link,
+    account: RwSignal<Option<Me>>,
+    notice: RwSignal<Option<String>>,
+    open: RwSignal<Option<Link>>,
+) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -168,12 +180,11 @@ fn Reset(link: Link, account: RwSignal<Option<Me>>, open: RwSignal<Option<Link>>
         };
         busy.set(true);
         spawn_local(async move {
-            let set = match api::finish_reset(&finish).await {
-                Ok(ready) => sign_in(&l, ready.email, finish.password, account).await,
-                Err(e) => Err(e),
-            };
-            match set {
-                Ok(()) => open.set(None),
+            match api::finish_reset(&finish).await {
+                Ok(ready) => {
+                    sign_in(&l, ready.email, finish.password, account, notice).await;
+                    open.set(None);
+                }
                 Err(e) => error.set(Some(e)),
             }
             busy.set(false);

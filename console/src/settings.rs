@@ -111,6 +111,7 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                     {jump("origins", "Allowed origins")}
                     {jump("engine", "AI engine")}
                     {jump("questions", "Questions and answers")}
+                    {jump("webhooks", "Webhooks")}
                     {jump("embed", "Embed")}
                 </ul>
             </nav>
@@ -142,6 +143,7 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                     <FaqEditor draft/>
                 </Section>
             </Show>
+            <crate::hooks::Webhooks me/>
             <section class="part" id="embed" aria-labelledby="embed-title">
                 <h2 id="embed-title">"Embed"</h2>
                 <label>"Paste this into your site's HTML"

@@ -64,6 +64,9 @@ pub struct Revoke {
 pub struct BotSetup {
     pub config: shared::api::BotConfig,
     pub secrets: crate::site::Opened,
+    /// Some endpoint of the site takes `message.created`: only then are messages reported.
+    #[serde(default)]
+    pub hook_messages: bool,
 }
 
 /// A webhook bot's reply, for the site to check its signature: what was signed, as received.
@@ -84,6 +87,9 @@ pub struct InitConversation {
     pub created_at: Millis,
     pub user_agent: Option<String>,
     pub meta: NewConversation,
+    /// Whether to report messages for the site's webhooks until its settings are fetched.
+    #[serde(default)]
+    pub hook_messages: bool,
 }
 
 /// AI work to add to the site's usage count.
@@ -104,6 +110,9 @@ pub struct ReportBatch {
     pub tickets: Vec<shared::api::Ticket>,
     pub mentions: Vec<(i64, Mention)>,
     pub usage: Vec<(i64, UsageDelta)>,
+    /// Lifecycle events for the site's webhooks, each applied once like mentions.
+    #[serde(default)]
+    pub hooks: Vec<(i64, shared::hooks::HookEvent)>,
 }
 
 /// An internal note, for the site to notify the teammates it mentions.
@@ -128,6 +137,9 @@ pub struct AssigneeAway {
 pub struct SiteConfig {
     pub widget: shared::api::WidgetConfig,
     pub allowed_origins: Vec<String>,
+    /// Some endpoint of the site takes `message.created`.
+    #[serde(default)]
+    pub hook_messages: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod api;
 pub mod backoff;
 pub mod clean;
 pub mod faq;
+pub mod hooks;
 pub mod hours;
 pub mod links;
 pub mod llm;

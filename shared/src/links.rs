@@ -28,7 +28,14 @@ pub struct Invitation {
     pub expires_at: Millis,
 }
 
-/// `GET /api/account/invite?site=…&token=…`: what the invitation page shows.
+/// `POST /api/account/invite/info`: which invitation the page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteLink {
+    pub site_key: String,
+    pub token: String,
+}
+
+/// What the invitation page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteInfo {
     pub email: String,

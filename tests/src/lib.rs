@@ -30,6 +30,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub mod chaos;
 pub mod llm_mock;
 pub mod mail;
+pub mod receiver;
 
 pub use server::DEMO_SITE;
 

@@ -89,8 +89,9 @@ async fn an_invited_teammate_joins_with_their_own_name_and_password() {
     assert!(invite.list_unsubscribe.is_none(), "an invitation is not a list mail");
     let token = token_in(invite, "invite");
 
-    let info_url = format!("{}/api/account/invite?site={site}&token={token}", edge.base);
-    let info: InviteInfo = reqwest::get(&info_url).await.unwrap().json().await.unwrap();
+    let link = serde_json::json!({ "site_key": site, "token": token });
+    let info: InviteInfo =
+        post(&edge, "/api/account/invite/info", link.clone()).await.json().await.unwrap();
     assert_eq!(info.email, "neo@t.test");
     assert_eq!(
         (info.role, info.site_title.as_str(), info.invited_by.as_str()),
@@ -108,7 +109,7 @@ async fn an_invited_teammate_joins_with_their_own_name_and_password() {
 
     // Once only; the list is empty; the page says the link is spent.
     assert_eq!(post(&edge, "/api/account/invite", join).await.status(), 410);
-    assert_eq!(reqwest::get(&info_url).await.unwrap().status(), 410);
+    assert_eq!(post(&edge, "/api/account/invite/info", link).await.status(), 410);
     let listed: Vec<Invitation> = adam.get("/api/admin/invitations").await.json().await.unwrap();
     assert!(listed.is_empty());
 

@@ -46,10 +46,18 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("PUT", "/api/admin/me/availability", Acting),
     ("GET", "/api/admin/me/email", Member),
     ("PUT", "/api/admin/me/email", Acting),
+    ("GET", "/api/admin/hooks", Manager),
+    ("POST", "/api/admin/hooks", Manager),
+    ("PATCH", "/api/admin/hooks/:id", Manager),
+    ("DELETE", "/api/admin/hooks/:id", Manager),
+    ("POST", "/api/admin/hooks/:id/rotate", Manager),
+    ("POST", "/api/admin/hooks/:id/test", Manager),
+    ("GET", "/api/admin/hooks/:id/deliveries", Manager),
+    ("POST", "/api/admin/hooks/:id/deliveries/:delivery/redeliver", Manager),
     ("GET", "/api/admin/invitations", Manager),
     ("POST", "/api/admin/invitations", Manager),
     ("DELETE", "/api/admin/invitations/:id", Manager),
-    ("GET", "/api/account/invite", Credential),
+    ("POST", "/api/account/invite/info", Credential),
     ("POST", "/api/account/invite", Credential),
     ("POST", "/api/account/reset", Public),
     ("POST", "/api/account/reset/finish", Credential),
@@ -200,6 +208,29 @@ impl World {
         }
     }
 
+    /// A new webhook endpoint of acme's (nothing listens there), and a delivery of its test
+    /// event: what the endpoint routes act on.
+    async fn hook(&self) -> (String, i64) {
+        // A site has at most 10 endpoints: one is made when none is left (a call removed it).
+        let listed: Vec<serde_json::Value> =
+            self.owner.get("/api/admin/hooks").await.json().await.unwrap();
+        let id = match listed.first() {
+            Some(h) => h["id"].as_str().unwrap().to_owned(),
+            None => {
+                let body = serde_json::json!({ "url": "http://127.0.0.1:9/none", "events": ["conversation.ended"] });
+                let res = self.owner.request(Method::POST, "/api/admin/hooks", Some(body)).await;
+                assert_eq!(res.status(), 201);
+                let made: serde_json::Value = res.json().await.unwrap();
+                made["endpoint"]["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let test =
+            self.owner.request(Method::POST, &format!("/api/admin/hooks/{id}/test"), None).await;
+        let delivery =
+            test.json::<serde_json::Value>().await.unwrap()["delivery"].as_i64().unwrap();
+        (id, delivery)
+    }
+
     /// A new invitation of acme's to revoke.
     async fn invitation(&self, n: usize) -> String {
         let body =
@@ -223,8 +254,11 @@ impl World {
 fn success(method: &str, path: &str) -> u16 {
     match (method, path) {
         (_, p) if p.ends_with("/ws") => 101,
-        ("POST", "/api/admin/team" | "/api/admin/invitations") => 201,
-        ("DELETE", "/api/admin/team/:id" | "/api/admin/invitations/:id")
+        ("POST", "/api/admin/team" | "/api/admin/invitations" | "/api/admin/hooks") => 201,
+        (
+            "DELETE",
+            "/api/admin/team/:id" | "/api/admin/invitations/:id" | "/api/admin/hooks/:id",
+        )
         | ("POST", "/api/admin/logout") => 204,
         _ => 200,
     }
@@ -261,6 +295,9 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
         path.replace(":id", &w.victim(n).await)
     } else if path.contains("/invitations/:id") {
         path.replace(":id", &w.invitation(n).await)
+    } else if path.contains("/hooks/:id") {
+        let (id, delivery) = w.hook().await;
+        path.replace(":id", &id).replace(":delivery", &delivery.to_string())
     } else {
         path.replace(":id", &w.conversation)
     };
@@ -284,11 +321,17 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
         ("POST", "/api/admin/team") => Some(serde_json::json!({
             "email": format!("new{n}@t.test"), "name": "New", "role": "viewer",
             "password": integration::PASSWORD })),
+        ("PATCH", p) if p.starts_with("/api/admin/hooks/") => {
+            Some(serde_json::json!({ "enabled": true }))
+        }
         ("PATCH", _) => Some(serde_json::json!({ "name": format!("Renamed {n}") })),
         ("PUT", "/api/admin/me/availability") => Some(serde_json::json!({ "away": false })),
         ("PUT", "/api/admin/me/email") => {
             Some(serde_json::json!({ "new_requests": "never", "reminders": false }))
         }
+        ("POST", "/api/admin/hooks") => Some(
+            serde_json::json!({ "url": "http://127.0.0.1:9/none", "events": ["conversation.ended"] }),
+        ),
         ("POST", "/api/admin/invitations") => {
             Some(serde_json::json!({ "email": format!("invite{n}@t.test"), "role": "viewer" }))
         }

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use integration::llm_mock::{read_request, response};
+use integration::receiver::header_map;
 use integration::{Agent, Edge, Visitor, bot_text, demo_settings};
 use reqwest::Method;
 use sha2::Sha256;
@@ -50,19 +51,6 @@ impl Drop for OwnerBot {
     fn drop(&mut self) {
         self.task.abort();
     }
-}
-
-fn header_map(head: &str) -> http::HeaderMap {
-    let mut map = http::HeaderMap::new();
-    for line in head.lines().skip(1) {
-        if let Some((k, v)) = line.split_once(':')
-            && let (Ok(k), Ok(v)) =
-                (http::HeaderName::from_bytes(k.trim().as_bytes()), v.trim().parse())
-        {
-            map.append(k, v);
-        }
-    }
-    map
 }
 
 async fn owner_bot() -> OwnerBot {

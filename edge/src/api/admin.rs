@@ -306,6 +306,31 @@ pub async fn invitations(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, &path, &who).await
 }
 
+/// `/api/admin/hooks…`: the site's webhook endpoints and their deliveries (owners and admins;
+/// the site object checks the role).
+pub async fn hooks(req: Request, ctx: Ctx) -> ApiResult {
+    let who = if req.method() == Method::Get {
+        session(&req, &ctx.env).await?
+    } else {
+        acting(&req, &ctx.env).await?
+    };
+    let hex32 = |s: &str| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let rest = req.path().trim_start_matches("/api/admin/hooks").to_owned();
+    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+    let fits = match parts.as_slice() {
+        [] => true,
+        [id] | [id, "rotate" | "test" | "deliveries"] => hex32(id),
+        [id, "deliveries", n, "redeliver"] => {
+            hex32(id) && n.len() <= 18 && n.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    };
+    if !fits {
+        return Err(refuse(404, "not_found", "There is no such endpoint."));
+    }
+    to_site(req, &ctx, &format!("/hooks{rest}"), &who).await
+}
+
 /// `GET/POST /api/admin/team` and `PATCH/DELETE /api/admin/team/{id}`; `PATCH /api/admin/me`.
 pub async fn team(req: Request, ctx: Ctx) -> ApiResult {
     let who = if req.method() == Method::Get {

@@ -46,6 +46,15 @@ fn site_key(ctx: &Ctx) -> Result<String, Refused> {
 /// The site's widget settings, for a page the site allows to embed the widget. Pages on this
 /// deployment (the `/chat` page) and callers that send no `Origin` (not a browser page) pass.
 async fn widget_config(req: &Request, ctx: &Ctx, key: &str) -> Result<WidgetConfig, Refused> {
+    Ok(allowed_site(req, ctx, key).await?.widget)
+}
+
+/// The site's configuration, if the page asking may embed its chat.
+async fn allowed_site(
+    req: &Request,
+    ctx: &Ctx,
+    key: &str,
+) -> Result<internal::SiteConfig, Refused> {
     let site = internal::site_config(&ctx.env, key)
         .await?
         .ok_or_else(|| refuse(404, "unknown_site", "There is no site with that key."))?;
@@ -63,7 +72,7 @@ async fn widget_config(req: &Request, ctx: &Ctx, key: &str) -> Result<WidgetConf
             ),
         ));
     }
-    Ok(site.widget)
+    Ok(site)
 }
 
 pub async fn config(req: Request, ctx: Ctx) -> ApiResult {
@@ -98,7 +107,7 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
             refuse(400, "malformed_body", format!("The JSON body is not valid: {e}."))
         })?
     };
-    widget_config(&req, &ctx, &key).await?;
+    let site = allowed_site(&req, &ctx, &key).await?;
     let conversation_id = crypto::new_id()?;
     let token = crypto::new_secret()?;
     let init = InitConversation {
@@ -114,6 +123,7 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
             page_url: meta.page_url.as_deref().and_then(shared::clean::page_url),
             language: meta.language.as_deref().and_then(shared::clean::language_tag),
         },
+        hook_messages: site.hook_messages,
     };
     let stub = internal::conversation(&ctx.env, &conversation_id)?;
     let res = internal::send(&stub, Method::Post, "/init", Some(&init)).await?;

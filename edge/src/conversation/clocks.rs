@@ -136,6 +136,7 @@ impl Core {
                 }
                 let mut inner = self.inner.borrow_mut();
                 inner.machine.set_rules(rules);
+                inner.hook_messages = setup.hook_messages;
                 inner.config = Some((now(), setup));
             }
             Ok(None) | Err(_) => {

@@ -132,6 +132,9 @@ struct Inner {
     alarm_at: Option<Option<Millis>>,
     /// When the first socket that has not said hello must be closed.
     hello_due: Option<Millis>,
+    /// Whether the site's webhooks take every message, as the site said when this
+    /// conversation began; the site's settings say it once fetched.
+    hook_messages: bool,
 }
 
 impl Inner {
@@ -196,6 +199,9 @@ impl Core {
         for number in &follow.tickets {
             self.queue_report(Record::Ticket(*number), true)?;
         }
+        for event in &follow.hooks {
+            self.queue_report(Record::Hook(event), true)?;
+        }
         if let Some((by, text)) = &follow.note {
             let Some(id) = self.inner.borrow().meta.as_ref().map(|m| m.conversation_id.clone())
             else {
@@ -206,6 +212,23 @@ impl Core {
             self.queue_report(Record::Mention(&mention), true)?;
         }
         Ok(())
+    }
+}
+
+fn ticket_event(
+    kind: &str,
+    conversation_id: &str,
+    number: u32,
+    at: Millis,
+    actor: shared::hooks::Actor,
+) -> shared::hooks::HookEvent {
+    shared::hooks::HookEvent {
+        kind: kind.into(),
+        at,
+        conversation_id: conversation_id.into(),
+        ticket: Some(number),
+        actor,
+        data: serde_json::Value::Null,
     }
 }
 
@@ -223,6 +246,8 @@ struct FollowUp {
     tickets: Vec<u32>,
     /// An internal note, for the site to notify whoever it mentions.
     note: Option<(AgentRef, String)>,
+    /// Lifecycle events for the site's webhooks.
+    hooks: Vec<shared::hooks::HookEvent>,
 }
 
 use crate::now;
@@ -268,6 +293,7 @@ impl Core {
         fresh.bot_abort = inner.bot_abort.take();
         fresh.alarm_at = inner.alarm_at;
         fresh.hello_due = inner.hello_due;
+        fresh.hook_messages = inner.hook_messages;
         *inner = fresh;
     }
 
@@ -300,6 +326,24 @@ impl Core {
         }
         store::init(self.sql(), &init)?;
         self.reload();
+        self.inner.borrow_mut().hook_messages = init.hook_messages;
+        // As stored: the page address cleaned of what it must not keep.
+        let (page_url, language) = self
+            .inner
+            .borrow()
+            .meta
+            .as_ref()
+            .map(|m| (m.page_url.clone(), m.language.clone()))
+            .unwrap_or_default();
+        let started = shared::hooks::HookEvent {
+            kind: "conversation.started".into(),
+            at: now(),
+            conversation_id: init.conversation_id.clone(),
+            ticket: None,
+            actor: shared::hooks::Actor::Visitor,
+            data: serde_json::json!({ "page_url": page_url, "language": language }),
+        };
+        self.queue_report(report::Record::Hook(&started), true)?;
         Response::ok("created")
     }
 
@@ -653,6 +697,11 @@ impl Core {
     ) -> Result<FollowUp> {
         let sql = self.sql();
         let mut follow = FollowUp::default();
+        let (conversation_id, messages) = {
+            let inner = self.inner.borrow();
+            let id = inner.meta.as_ref().map(|m| m.conversation_id.clone()).unwrap_or_default();
+            (id, inner.hook_messages)
+        };
         for effect in effects {
             let written = match &effect {
                 Effect::Append(item) => store::append(sql, item),
@@ -686,6 +735,9 @@ impl Core {
             }
             match effect {
                 Effect::Append(item) => {
+                    if let Some(e) = shared::hooks::from_item(&conversation_id, &item, messages) {
+                        follow.hooks.push(e);
+                    }
                     self.inner.borrow_mut().observe(&item);
                     if let ItemBody::Message(m) = &item.body
                         && m.author == Author::Visitor
@@ -722,13 +774,33 @@ impl Core {
                     follow.state_changed = true;
                 }
                 Effect::AskBot { turn } => follow.ask_bot = Some(turn),
-                Effect::OpenTicket { number, .. } => {
+                Effect::OpenTicket { number, agent, at, .. } => {
                     follow.opened.push(number);
                     follow.tickets.push(number);
+                    let actor = agent.map_or(shared::hooks::Actor::Visitor, |a| {
+                        shared::hooks::Actor::Agent { id: a.id, name: a.name }
+                    });
+                    follow.hooks.push(ticket_event(
+                        "ticket.created",
+                        &conversation_id,
+                        number,
+                        at,
+                        actor,
+                    ));
+                }
+                Effect::ResolveTicket { number, at } => {
+                    follow.tickets.push(number);
+                    let actor = shared::hooks::Actor::System;
+                    follow.hooks.push(ticket_event(
+                        "ticket.resolved",
+                        &conversation_id,
+                        number,
+                        at,
+                        actor,
+                    ));
                 }
                 Effect::AssignTicket { number, .. }
                 | Effect::UnassignTicket { number }
-                | Effect::ResolveTicket { number, .. }
                 | Effect::RateTicket { number, .. } => follow.tickets.push(number),
             }
         }

@@ -52,6 +52,7 @@ pub(super) enum Record<'a> {
     Ticket(u32),
     Mention(&'a Mention),
     Usage(&'a UsageDelta),
+    Hook(&'a shared::hooks::HookEvent),
 }
 
 #[derive(Deserialize)]
@@ -149,6 +150,7 @@ impl Core {
             Record::Ticket(n) => ("ticket", Some(n.to_string()), String::new()),
             Record::Mention(m) => ("mention", None, serde_json::to_string(m)?),
             Record::Usage(u) => ("usage", None, serde_json::to_string(u)?),
+            Record::Hook(e) => ("hook", None, serde_json::to_string(e)?),
         };
         if !(summary && self.inner.borrow().outbox.summary_stored) {
             sql::run(
@@ -336,8 +338,14 @@ impl Core {
             inner.outbox.summary_stored = false;
             inner.outbox.urgent = false;
         }
-        let mut batch =
-            ReportBatch { upto, summary, tickets: vec![], mentions: vec![], usage: vec![] };
+        let mut batch = ReportBatch {
+            upto,
+            summary,
+            tickets: vec![],
+            mentions: vec![],
+            usage: vec![],
+            hooks: vec![],
+        };
         for row in rows {
             let parsed = match row.kind.as_str() {
                 "ticket" => row.key.as_deref().and_then(|k| k.parse::<u32>().ok()).map(|n| {
@@ -354,6 +362,9 @@ impl Core {
                 }
                 "usage" => {
                     serde_json::from_str(&row.body).ok().map(|u| batch.usage.push((row.id, u)))
+                }
+                "hook" => {
+                    serde_json::from_str(&row.body).ok().map(|e| batch.hooks.push((row.id, e)))
                 }
                 _ => Some(()),
             };

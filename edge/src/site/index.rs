@@ -71,7 +71,7 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
     if cursor.rows_written() > 0 {
         // Mail is best-effort here: the inbox must hear of the change whatever it meets.
         match super::notify::noticed(site, &summary) {
-            Ok(Some(at)) => site.mail_by(at),
+            Ok(Some(at)) => site.alarm_by(at),
             Ok(None) => {}
             Err(e) => worker::console_error!("team mail for {}: {e}", summary.id),
         }

@@ -20,19 +20,24 @@ pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS account_links (
   id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, email TEXT NOT NULL,
   role TEXT, member_id TEXT, invited_by TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL, used_at INTEGER, mail_token TEXT, attempts INTEGER NOT NULL DEFAULT 0);
+  expires_at INTEGER NOT NULL, used_at INTEGER, mail_token TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+  due_at INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS account_links_unsent ON account_links (mail_token)
   WHERE mail_token IS NOT NULL;
 ";
 
 /// Reset mails per teammate per hour, whoever asks: the form cannot flood a mailbox.
 const RESETS_PER_HOUR: i64 = 3;
+/// Invitations a site may have waiting, so a compromised admin cannot mail the world.
+const PENDING_INVITES: usize = 50;
 const ATTEMPTS: i64 = 5;
 
 fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
     crate::http::finish(Err(crate::http::refuse(status, code, message)))
 }
 
+/// For an invitation, `member_id` is who sent it (it stops working if they may no longer
+/// invite); for a reset, whose password it sets.
 #[derive(Deserialize)]
 struct LinkRow {
     id: String,
@@ -69,14 +74,34 @@ fn create(
     invited_by: &str,
     lasts: Millis,
 ) -> Result<Invitation> {
-    let (id, token, at) = (crypto::new_id()?, crypto::new_secret()?, now());
+    let token = crypto::new_secret()?;
+    let made = create_row(site, kind, email, role, member_id, invited_by, lasts, Some(&token))?;
+    site.alarm_by(now());
+    Ok(made)
+}
+
+/// One link row; with `token`, its mail is queued.
+#[allow(clippy::too_many_arguments)]
+fn create_row(
+    site: &Site,
+    kind: &str,
+    email: &str,
+    role: Option<Role>,
+    member_id: Option<&str>,
+    invited_by: &str,
+    lasts: Millis,
+    token: Option<&str>,
+) -> Result<Invitation> {
+    let (id, at) = (crypto::new_id()?, now());
+    // A row without a mail still needs a unique hash: one of a secret nobody keeps.
+    let hash = crypto::secret_hash(&token.map_or_else(crypto::new_secret, |t| Ok(t.to_owned()))?);
     sql::run(
         &site.sql(),
         "INSERT INTO account_links (id, token_hash, kind, email, role, member_id, invited_by,
-           created_at, expires_at, mail_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           created_at, expires_at, mail_token, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         vec![
             text(&id),
-            text(crypto::secret_hash(&token)),
+            text(hash),
             text(kind),
             text(email),
             opt_text(role.map(Role::as_str)),
@@ -84,10 +109,10 @@ fn create(
             text(invited_by),
             int(at),
             int(at + lasts),
-            text(token),
+            opt_text(token),
+            int(at),
         ],
     )?;
-    site.mail_by(at);
     Ok(Invitation {
         id,
         email: email.to_owned(),
@@ -109,6 +134,10 @@ pub async fn manage(site: &Site, mut req: Request, path: &str) -> Result<Respons
             Err(refused) => refused,
         },
         (worker::Method::Delete, Some(id)) => {
+            let target = pending(site)?.into_iter().find(|i| i.id == id);
+            if target.is_some_and(|i| i.role == Role::Owner) && actor.role != Role::Owner {
+                return refuse(403, "forbidden", "Only an owner can revoke an owner's invitation.");
+            }
             let cursor = site.sql().exec(
                 "DELETE FROM account_links WHERE id = ? AND kind = 'invite' AND used_at IS NULL",
                 Some(vec![text(id)]),
@@ -154,6 +183,14 @@ fn invite(site: &Site, actor: &AgentIdentity, new: NewInvite) -> Result<Response
     if super::team::exists(site, &email)? {
         return refuse(409, "member_exists", "Someone on the team already has that email.");
     }
+    if pending(site)?.len() >= PENDING_INVITES {
+        let why = format!("{PENDING_INVITES} invitations are waiting: revoke some first.");
+        return refuse(409, "too_many_invitations", &why);
+    }
+    let replaced = pending(site)?.into_iter().find(|i| i.email == email);
+    if replaced.is_some_and(|i| i.role == Role::Owner) && actor.role != Role::Owner {
+        return refuse(403, "forbidden", "Only an owner can replace an owner's invitation.");
+    }
     if mail::sender(&site.env).is_none() {
         return refuse(
             503,
@@ -167,14 +204,20 @@ fn invite(site: &Site, actor: &AgentIdentity, new: NewInvite) -> Result<Response
         "DELETE FROM account_links WHERE kind = 'invite' AND email = ? AND used_at IS NULL",
         vec![text(&email)],
     )?;
-    let made = create(site, "invite", &email, Some(new.role), None, &actor.agent.name, INVITE_MS)?;
+    let inviter = Some(actor.agent.id.as_str());
+    let made =
+        create(site, "invite", &email, Some(new.role), inviter, &actor.agent.name, INVITE_MS)?;
     Ok(Response::from_json(&made)?.with_status(201))
 }
 
-/// `GET /invite?token=…`: what the invitation page shows.
-pub fn invite_info(site: &Site, req: &Request) -> Result<Response> {
-    let token = query(req, "token");
-    let Some(link) = valid(site, "invite", &token)? else { return gone() };
+/// `POST /invite/info` with the token: what the invitation page shows.
+pub async fn invite_info(site: &Site, mut req: Request) -> Result<Response> {
+    #[derive(Deserialize)]
+    struct Token {
+        token: String,
+    }
+    let token: Token = req.json().await?;
+    let Some(link) = valid(site, "invite", &token.token)? else { return gone() };
     let title = site.settings()?.map(|(_, s)| s.title).unwrap_or_default();
     Response::from_json(&InviteInfo {
         email: link.email,
@@ -186,13 +229,6 @@ pub fn invite_info(site: &Site, req: &Request) -> Result<Response> {
 
 fn gone() -> Result<Response> {
     refuse(410, "link_expired", "This link has expired or was already used. Ask for a new one.")
-}
-
-fn query(req: &Request, name: &str) -> String {
-    req.url()
-        .ok()
-        .and_then(|u| u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()))
-        .unwrap_or_default()
 }
 
 /// `POST /invite`: the invited teammate joins with their own name and password.
@@ -213,9 +249,42 @@ pub async fn accept(site: &Site, mut req: Request) -> Result<Response> {
         return refuse(409, "member_exists", "Someone on the team already has that email.");
     }
     let role = link.role.as_deref().and_then(Role::parse).unwrap_or(Role::Viewer);
+    // Who invited must still be allowed to: a teammate removed or demoted since cannot come
+    // back through an invitation they sent themselves.
+    let inviter = match link.member_id.as_deref() {
+        Some(id) => super::team::role_of(site, id)?,
+        None => None,
+    };
+    let allowed = match inviter {
+        Some(Role::Owner) => true,
+        Some(Role::Admin) => role != Role::Owner,
+        _ => false,
+    };
+    if !allowed {
+        return gone();
+    }
     super::team::insert_hashed(site, &link.email, &body.name, role, &hash)?;
     used(site, &link.id)?;
     Ok(Response::from_json(&AccountReady { email: link.email })?.with_status(201))
+}
+
+/// Reset links of the teammate still out stop working: their address or password changed.
+pub fn end_resets(site: &Site, member_id: &str) -> Result<()> {
+    sql::run(
+        &site.sql(),
+        "UPDATE account_links SET used_at = ?, mail_token = NULL WHERE kind = 'reset'
+         AND member_id = ? AND used_at IS NULL",
+        vec![int(now()), text(member_id)],
+    )
+}
+
+/// Invitations to `email` are moot once it is on the team.
+pub fn end_invites_to(site: &Site, email: &str) -> Result<()> {
+    sql::run(
+        &site.sql(),
+        "DELETE FROM account_links WHERE kind = 'invite' AND email = ? AND used_at IS NULL",
+        vec![text(email.trim().to_lowercase())],
+    )
 }
 
 fn used(site: &Site, id: &str) -> Result<()> {
@@ -230,7 +299,14 @@ fn used(site: &Site, id: &str) -> Result<()> {
 /// many lately; answers the same in every case.
 pub async fn request_reset(site: &Site, mut req: Request) -> Result<Response> {
     let body: ResetRequest = req.json().await?;
-    if let Some(member) = super::team::member_by_email(site, &body.email)? {
+    let member = super::team::member_by_email(site, &body.email)?;
+    // The same write whatever the email: a reply held for a write would otherwise say, by its
+    // timing, that the email is a teammate's. A row for no one is only pruned.
+    if member.is_none() {
+        let nobody = crate::crypto::new_id()?;
+        create_row(site, "none", &nobody, None, None, "", RESET_MS, None)?;
+    }
+    if let Some(member) = member {
         #[derive(Deserialize)]
         struct Count {
             n: i64,
@@ -243,6 +319,8 @@ pub async fn request_reset(site: &Site, mut req: Request) -> Result<Response> {
         )?;
         if recent.is_none_or(|c| c.n < RESETS_PER_HOUR) && mail::sender(&site.env).is_some() {
             create(site, "reset", &member.email, None, Some(&member.id), "", RESET_MS)?;
+        } else {
+            create_row(site, "none", &member.id, None, None, "", RESET_MS, None)?;
         }
     }
     Response::from_json(&serde_json::json!({ "message": shared::links::RESET_SENT }))
@@ -261,15 +339,15 @@ pub async fn finish_reset(site: &Site, mut req: Request) -> Result<Response> {
     let hash = crypto::hash_password(&body.password).await?;
     let Some(link) = valid(site, "reset", &body.token)? else { return gone() };
     let Some(member_id) = link.member_id.clone() else { return gone() };
+    // Mailed to an address the teammate has left since: whoever reads it now is not them.
+    let current = super::team::member_by_email(site, &link.email)?;
+    if current.is_none_or(|m| m.id != member_id) {
+        return gone();
+    }
     if !super::team::set_password_hash(site, &member_id, &hash)? {
         return gone();
     }
-    sql::run(
-        &site.sql(),
-        "UPDATE account_links SET used_at = ?, mail_token = NULL WHERE kind = 'reset'
-         AND member_id = ? AND used_at IS NULL",
-        vec![int(now()), text(&member_id)],
-    )?;
+    end_resets(site, &member_id)?;
     let ended = super::team::end_all_sessions(site, &member_id)?;
     super::revoke::revoke(site, &member_id, Some(ended), super::revoke::SESSION_ENDED).await?;
     Response::from_json(&AccountReady { email: link.email })
@@ -281,6 +359,7 @@ struct Unsent {
     kind: String,
     email: String,
     role: Option<String>,
+    member_id: Option<String>,
     invited_by: String,
     mail_token: String,
     attempts: i64,
@@ -295,17 +374,27 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
         "DELETE FROM account_links WHERE expires_at < ?",
         vec![int(at - super::DAY_MS)],
     )?;
+    // An expired link's secret is of no use to anyone: forget it now, not at the prune.
+    sql::run(
+        &site.sql(),
+        "UPDATE account_links SET mail_token = NULL WHERE mail_token IS NOT NULL
+         AND (expires_at <= ? OR used_at IS NOT NULL)",
+        vec![int(at)],
+    )?;
     let unsent: Vec<Unsent> = sql::rows(
         &site.sql(),
-        "SELECT id, kind, email, role, invited_by, mail_token, attempts FROM account_links
-         WHERE mail_token IS NOT NULL AND used_at IS NULL AND expires_at > ?",
+        "SELECT id, kind, email, role, member_id, invited_by, mail_token, attempts FROM account_links
+         WHERE mail_token IS NOT NULL AND due_at <= ?",
         vec![int(at)],
     )?;
     if unsent.is_empty() {
         return Ok(None);
     }
     let Some((site_key, settings)) = site.settings()? else { return Ok(None) };
-    let Some(sender) = mail::sender(&site.env) else { return Ok(None) };
+    let Some(sender) = mail::sender(&site.env) else {
+        sql::run(&site.sql(), "UPDATE account_links SET mail_token = NULL", vec![])?;
+        return Ok(None);
+    };
     let Some(origin) = super::notify::origin(site)? else {
         console_error!("account mail waits: the deployment's address is unknown (set PUBLIC_URL)");
         return Ok(Some(now() + 3_600_000));
@@ -313,6 +402,14 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     let console = format!("{origin}/admin");
     let mut retry = None;
     for u in unsent {
+        if u.kind == "reset"
+            && super::team::member_by_email(site, &u.email)?
+                .is_none_or(|m| Some(&m.id) != u.member_id.as_ref())
+        {
+            // The teammate's address changed (or they left) since the request.
+            used(site, &u.id)?;
+            continue;
+        }
         let composed = if u.kind == "invite" {
             let role = u.role.as_deref().and_then(Role::parse).unwrap_or(Role::Viewer);
             let link = shared::links::link(&console, "invite", &site_key, &u.mail_token);
@@ -333,8 +430,12 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
             }
             Err(e) => {
                 console_error!("{} mail to {}: {e}", u.kind, u.email);
-                retry = Some(now() + 60_000 * (1 << u.attempts));
-                ("UPDATE account_links SET attempts = attempts + 1 WHERE id = ?", vec![text(&u.id)])
+                let due = now() + 60_000 * (1 << u.attempts);
+                retry = Some(retry.map_or(due, |r: Millis| r.min(due)));
+                (
+                    "UPDATE account_links SET attempts = attempts + 1, due_at = ? WHERE id = ?",
+                    vec![int(due), text(&u.id)],
+                )
             }
         };
         sql::run(&site.sql(), query, args)?;

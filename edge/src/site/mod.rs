@@ -1,6 +1,7 @@
 //! The Site object, one per site: settings, team accounts and sessions, and the live index of
 //! the site's conversations pushed to every connected agent.
 
+mod hooks;
 mod index;
 mod links;
 mod load;
@@ -65,9 +66,9 @@ pub struct Site {
     load: std::cell::RefCell<load::Load>,
     /// Whether the deployment can send mail (its configuration is fixed for a run).
     mail_on: Cell<Option<bool>>,
-    /// When queued mail (or a reminder) needs the alarm, at the latest: brought forward to it
-    /// once the request that queued it is handled.
-    mail_wake: Cell<Option<i64>>,
+    /// When queued work (mail, a reminder, a webhook delivery) needs the alarm, at the latest:
+    /// brought forward to it once the request that queued it is handled.
+    alarm_wake: Cell<Option<i64>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -81,14 +82,14 @@ impl Site {
         self.state.storage().sql()
     }
 
-    /// Mail queued, or a reminder due, by `at`.
-    fn mail_by(&self, at: i64) {
-        self.mail_wake.set(Some(self.mail_wake.get().map_or(at, |w| w.min(at))));
+    /// Work for the alarm due by `at`.
+    fn alarm_by(&self, at: i64) {
+        self.alarm_wake.set(Some(self.alarm_wake.get().map_or(at, |w| w.min(at))));
     }
 
     /// Brings the alarm forward for what was queued.
-    async fn send_mail_soon(&self) -> Result<()> {
-        match self.mail_wake.take() {
+    async fn wake_soon(&self) -> Result<()> {
+        match self.alarm_wake.take() {
             Some(at) => crate::alarm::wake_by(&self.state.storage(), at).await,
             None => Ok(()),
         }
@@ -126,6 +127,7 @@ impl Site {
             revoke::SCHEMA,
             notify::SCHEMA,
             links::SCHEMA,
+            hooks::SCHEMA,
         ] {
             sql::migrate(sql, schema)?;
         }
@@ -257,6 +259,7 @@ impl Site {
             Some((site_key, s)) => Response::from_json(&internal::SiteConfig {
                 widget: widget_config(site_key, &s),
                 allowed_origins: s.allowed_origins,
+                hook_messages: hooks::wants_messages(self)?,
             }),
             None => Response::error("unknown site", 404),
         }
@@ -303,6 +306,7 @@ impl Site {
             None
         };
         Response::from_json(&internal::BotSetup {
+            hook_messages: hooks::wants_messages(self)?,
             secrets: secrets::opened(self, &site_key)?,
             config: BotConfig {
                 open_now: open,
@@ -423,7 +427,7 @@ impl DurableObject for Site {
             ready: Cell::new(ready),
             load: Default::default(),
             mail_on: Cell::new(None),
-            mail_wake: Cell::new(None),
+            alarm_wake: Cell::new(None),
         }
     }
 
@@ -439,9 +443,21 @@ impl DurableObject for Site {
         if path == "/secrets" || path.starts_with("/secrets/") {
             return self.secrets(req, &path).await;
         }
+        if path == "/hooks" || path.starts_with("/hooks/") {
+            if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
+                let why = "Only owners and admins manage webhooks.";
+                return crate::http::finish(Err(crate::http::refuse(403, "forbidden", why)));
+            }
+            let Some(site_key) = self.site_key()? else {
+                return Response::error("unknown site", 404);
+            };
+            let res = hooks::manage(self, &site_key, req, &path).await?;
+            self.wake_soon().await?;
+            return Ok(res);
+        }
         if path == "/invitations" || path.starts_with("/invitations/") {
             let res = links::manage(self, req, &path).await?;
-            self.send_mail_soon().await?;
+            self.wake_soon().await?;
             return Ok(res);
         }
         match (req.method(), path.as_str()) {
@@ -461,15 +477,15 @@ impl DurableObject for Site {
             (Method::Get, "/member") => team::member(self, req),
             (Method::Post, "/reports") => {
                 let res = reports::apply(self, req.json().await?)?;
-                self.send_mail_soon().await?;
+                self.wake_soon().await?;
                 Ok(res)
             }
             (Method::Get | Method::Put, "/email") => notify::mine(self, req).await,
-            (Method::Get, "/invite") => links::invite_info(self, &req),
+            (Method::Post, "/invite/info") => links::invite_info(self, req).await,
             (Method::Post, "/invite") => links::accept(self, req).await,
             (Method::Post, "/reset") => {
                 let res = links::request_reset(self, req).await?;
-                self.send_mail_soon().await?;
+                self.wake_soon().await?;
                 Ok(res)
             }
             (Method::Post, "/reset/finish") => links::finish_reset(self, req).await,
@@ -537,8 +553,11 @@ impl DurableObject for Site {
             team::next_expiry(self).unwrap_or_else(|e| retry("sessions", e)),
             notify::deliver(self).await.unwrap_or_else(|e| retry("team mail", e)),
             links::deliver(self).await.unwrap_or_else(|e| retry("account links", e)),
+            hooks::deliver(self).await.unwrap_or_else(|e| retry("webhooks", e)),
         ];
-        let next = clocks.into_iter().flatten().fold(now + DAY_MS, i64::min);
+        // Never sooner than a second from now: a clock stuck in the past (its work failing)
+        // must not make the alarm fire back to back.
+        let next = clocks.into_iter().flatten().fold(now + DAY_MS, i64::min).max(now + 1_000);
         // Not `set_alarm`: a request handled while this ran (the handler awaits) may have
         // asked for an earlier wake, which must stand.
         crate::alarm::wake_by(&self.state.storage(), next).await?;

@@ -1,11 +1,11 @@
 //! A conversation's outbox, applied in one step: its summary for the index, its tickets, the
-//! teammates its notes mention and the AI's usage. Nothing here awaits, so the batch is
+//! teammates its notes mention, the AI's usage and the events for the site's webhooks. Nothing here awaits, so the batch is
 //! applied whole or not at all, and no other event sees it half done.
 
 use serde::Deserialize;
 use worker::{Response, Result};
 
-use super::{Site, index, mentions, tickets, usage};
+use super::{Site, hooks, index, mentions, tickets, usage};
 use crate::internal::ReportBatch;
 use crate::sql::{self, text};
 
@@ -19,7 +19,7 @@ pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
     let sql = site.sql();
     // Read only when there are records to count against it: most batches carry a summary
     // alone, and then one statement is the whole report.
-    let applied = if batch.mentions.is_empty() && batch.usage.is_empty() {
+    let applied = if batch.mentions.is_empty() && batch.usage.is_empty() && batch.hooks.is_empty() {
         0
     } else {
         sql::first::<Upto>(
@@ -46,6 +46,15 @@ pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
     }
     for (_, delta) in batch.usage.iter().filter(|(n, _)| *n > applied) {
         usage::add(site, delta)?;
+    }
+    if !batch.hooks.is_empty()
+        && let Some(site_key) = site.site_key()?
+    {
+        for (_, event) in batch.hooks.iter().filter(|(n, _)| *n > applied) {
+            if event.conversation_id == id && hooks::enqueue(site, &site_key, event)? {
+                site.alarm_by(crate::now());
+            }
+        }
     }
     let pace = site.load.borrow_mut().reporters.reported(&id, crate::now());
     Response::from_json(&pace)

@@ -129,6 +129,10 @@ pub fn exists(site: &Site, email: &str) -> Result<bool> {
     Ok(by_email(site, email)?.is_some())
 }
 
+pub fn role_of(site: &Site, member_id: &str) -> Result<Option<Role>> {
+    Ok(by_id(site, member_id)?.and_then(|r| Role::parse(&r.role)))
+}
+
 pub fn member_by_email(site: &Site, email: &str) -> Result<Option<Member>> {
     Ok(by_email(site, email)?.and_then(MemberRow::member))
 }
@@ -509,6 +513,7 @@ async fn add(site: &Site, actor: &AgentIdentity, new: NewMember) -> Result<Respo
         return refuse(409, "member_exists", "Someone on the team already has that email.");
     }
     upsert_members(site, std::slice::from_ref(&new)).await?;
+    super::links::end_invites_to(site, &new.email)?;
     let added = by_email(site, &new.email)?.and_then(MemberRow::member);
     Ok(Response::from_json(&added)?.with_status(201))
 }
@@ -614,6 +619,9 @@ async fn change(
     }
     if let Some(email) = &email {
         set("email", email.clone())?;
+    }
+    if email.is_some() || new_hash.is_some() {
+        super::links::end_resets(site, id)?;
     }
     if let Some(role) = change.role {
         set("role", role.as_str().to_owned())?;
