@@ -59,12 +59,17 @@ pub async fn delete_model_key(csrf: &str) -> Result<shared::api::SecretsStatus, 
     send(Request::delete("/api/admin/secrets/model-key"), csrf, None::<&()>).await
 }
 
-pub async fn end_previous_webhook_secret(csrf: &str) -> Result<shared::api::SecretsStatus, Failed> {
-    send(Request::delete("/api/admin/secrets/webhook-previous"), csrf, None::<&()>).await
+/// Ends the secret `name` (`webhook`, `identity`) a rotation replaced.
+pub async fn end_previous_secret(
+    csrf: &str,
+    name: &str,
+) -> Result<shared::api::SecretsStatus, Failed> {
+    send(Request::delete(&format!("/api/admin/secrets/{name}-previous")), csrf, None::<&()>).await
 }
 
-pub async fn rotate_webhook_secret(csrf: &str) -> Result<shared::api::CreatedSecret, Failed> {
-    send(Request::post("/api/admin/secrets/webhook"), csrf, None::<&()>).await
+/// A new secret `name` (`webhook`, `identity`), shown this once.
+pub async fn rotate_secret(csrf: &str, name: &str) -> Result<shared::api::CreatedSecret, Failed> {
+    send(Request::post(&format!("/api/admin/secrets/{name}")), csrf, None::<&()>).await
 }
 
 pub async fn login(site_key: String, email: String, password: String) -> Result<Me, Failed> {

@@ -238,8 +238,9 @@ pub fn ConversationView(
     let title = move || {
         let v = visitor.get();
         let named = v.name.is_some();
+        let verified = v.verified();
         let who = v.name.unwrap_or_else(|| friendly.clone());
-        view! { <h2>{who}{named.then(unverified)}</h2> }
+        view! { <h2>{who}{trust(named, verified)}</h2> }
     };
     let details = move || {
         let v = visitor.get();
@@ -247,10 +248,11 @@ pub fn ConversationView(
         view! {
             <dl class="details">
                 <dt>"Channel"</dt><dd>"Website"</dd>
-                <dt>"Email"</dt><dd>{match v.email {
-                    Some(e) => view! { {e}{unverified()} }.into_any(),
+                <dt>"Email"</dt><dd>{match v.email.clone() {
+                    Some(e) => view! { {e}{trust(true, v.verified())} }.into_any(),
                     None => "—".into_any(),
                 }}</dd>
+                {v.user_id.clone().map(|id| view! { <dt>"User ID"</dt><dd>{id}{trust(true, true)}</dd> })}
                 <dt>"Page"</dt><dd class="url">{url.unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Browser"</dt><dd>{ua.map(|u| browser(&u)).unwrap_or_else(|| "—".into())}</dd>
                 <dt>"Language"</dt><dd>{v.language.unwrap_or_else(|| "—".into())}</dd>
@@ -684,7 +686,12 @@ fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
     }
 }
 
-/// Marks what the visitor or the host page said: nothing vouches for it yet.
-fn unverified() -> impl IntoView {
-    view! { " " <span class="unverified" title="Given by the visitor or the page, not checked">"unverified"</span> }
+/// Marks who vouches for a name or email: the site's backend (a signed token), or nobody
+/// (the visitor or the page said it).
+fn trust(shown: bool, verified: bool) -> impl IntoView {
+    match (shown, verified) {
+        (false, _) => ().into_any(),
+        (true, true) => view! { " " <span class="verified" title="Signed by the site's backend">"✓ verified"</span> }.into_any(),
+        (true, false) => view! { " " <span class="unverified" title="Given by the visitor or the page, not checked">"unverified"</span> }.into_any(),
+    }
 }

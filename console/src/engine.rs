@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{Engine, LlmSettings, Me, SiteSettings, WebhookSettings};
 
 use crate::rules::{Draft, edit, read};
-use crate::secrets::{ModelKey, WebhookSecret};
+use crate::secrets::{ModelKey, Shared, SharedSecret};
 
 pub fn take(from: &SiteSettings, to: &mut SiteSettings) {
     to.engine.clone_from(&from.engine);
@@ -62,7 +62,7 @@ pub fn EngineEditor(draft: Draft, me: RwSignal<Me>) -> impl IntoView {
             <label>"Webhook URL" <input type="url" required prop:value=webhook_url
                 on:input=move |e| { let v = event_target_value(&e); edit(draft, |s| if let Engine::Webhook(w) = &mut s.engine { w.url = v.clone() }) }/></label>
             <p class="hint">"Each visitor message is POSTed there, signed with the site's signing secret; answer in the response or later through POST /api/bot/conversations/{id}/reply (see the README for the signature)."</p>
-            <WebhookSecret me/>
+            <SharedSecret me which=Shared::Bot/>
         </Show>
         <Show when=is_llm>
             <label>"Base URL" <input type="url" required prop:value=llm_field(|l| l.base_url.clone())

@@ -65,6 +65,11 @@ pub fn take_email(from: &SiteSettings, to: &mut SiteSettings) {
     to.email.clone_from(&from.email);
 }
 
+/// Whether signed identities are required (the "Visitor identity" part).
+pub fn take_identity(from: &SiteSettings, to: &mut SiteSettings) {
+    to.identity.clone_from(&from.identity);
+}
+
 pub fn take_texts(from: &SiteSettings, to: &mut SiteSettings) {
     to.texts.clone_from(&from.texts);
 }
@@ -111,6 +116,18 @@ pub fn TeamEmail(draft: Draft) -> impl IntoView {
         <label class="check"><input type="checkbox" prop:checked=move || read(draft, |s| s.email.remind_everyone)
             on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.email.remind_everyone = on) }/>
             "Send reminders to every teammate who takes them, not only those mailed about new requests"</label>
+    }
+}
+
+/// Signed visitor identity: whether the site takes only identities its backend signed.
+#[component]
+pub fn IdentityRules(draft: Draft) -> impl IntoView {
+    view! {
+        <p class="hint">"With a token from your backend, Takeover.identify({ user_id, name, email, token }) \
+            marks the visitor verified in the console (README: Signed visitor identity)."</p>
+        <label class="check"><input type="checkbox" prop:checked=move || read(draft, |s| s.identity.require_verified)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.identity.require_verified = on) }/>
+            "Take only signed identities (names and emails the page gives without a token are refused)"</label>
     }
 }
 

@@ -112,9 +112,65 @@ pub fn ModelKey(me: RwSignal<Me>, base_url: Signal<String>) -> impl IntoView {
     }
 }
 
-/// The signing secret of the site's own bot: created or rotated here, shown once.
+/// Which shared secret: the site's bot signs with one, the site's backend signs visitor
+/// identities with the other.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    Bot,
+    Identity,
+}
+
+impl Shared {
+    fn name(self) -> &'static str {
+        match self {
+            Shared::Bot => "webhook",
+            Shared::Identity => "identity",
+        }
+    }
+
+    fn current(self, s: &SecretsStatus) -> Option<&SecretInfo> {
+        match self {
+            Shared::Bot => s.webhook.as_ref(),
+            Shared::Identity => s.identity.as_ref(),
+        }
+    }
+
+    fn previous(self, s: &SecretsStatus) -> Option<&SecretInfo> {
+        match self {
+            Shared::Bot => s.webhook_previous.as_ref(),
+            Shared::Identity => s.identity_previous.as_ref(),
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Shared::Bot => "Signing secret",
+            Shared::Identity => "Identity secret",
+        }
+    }
+
+    fn said(self, hint: Option<String>) -> String {
+        match (self, hint) {
+            (Shared::Bot, Some(s)) => {
+                format!("Calls to your bot are signed (Standard Webhooks) with {s}.")
+            }
+            (Shared::Bot, None) => {
+                "No signing secret yet: your bot cannot be called until you create one.".into()
+            }
+            (Shared::Identity, Some(s)) => {
+                format!("Your backend signs visitor identity tokens (JWT, HS256) with {s}.")
+            }
+            (Shared::Identity, None) => {
+                "No identity secret yet: create one for your backend to sign visitor identities."
+                    .into()
+            }
+        }
+    }
+}
+
+/// A secret shared with the site's own servers: created or rotated here, shown once.
 #[component]
-pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
+pub fn SharedSecret(me: RwSignal<Me>, which: Shared) -> impl IntoView {
     let status = RwSignal::new(None::<SecretsStatus>);
     let shown = RwSignal::new(None::<String>);
     let message = RwSignal::new(None::<(bool, String)>);
@@ -122,7 +178,7 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
     load();
     let rotate = move |_| {
         spawn_local(async move {
-            match api::rotate_webhook_secret(&me.get_untracked().csrf).await {
+            match api::rotate_secret(&me.get_untracked().csrf, which.name()).await {
                 Ok(created) => {
                     shown.set(Some(created.secret));
                     message.set(None);
@@ -134,7 +190,7 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
     };
     let end_previous = move |_| {
         let csrf = me.get_untracked().csrf;
-        let call = async move { api::end_previous_webhook_secret(&csrf).await };
+        let call = async move { api::end_previous_secret(&csrf, which.name()).await };
         apply(status, message, call, Some("The previous secret no longer works."));
     };
     let copy = move |_| {
@@ -142,32 +198,29 @@ pub fn WebhookSecret(me: RwSignal<Me>) -> impl IntoView {
             crate::app::copy_text(&secret, move |ok| message.set(Some(copied(ok))));
         }
     };
-    let current =
-        move || status.with(|s| s.as_ref().and_then(|s| s.webhook.as_ref().map(described)));
+    let current = move || status.with(|s| s.as_ref().and_then(|s| which.current(s).map(described)));
     let previous = move || {
         status.with(|s| {
-            s.as_ref()
-                .and_then(|s| s.webhook_previous.as_ref())
-                .and_then(|p| p.expires_at)
-                .map(time::clock)
+            s.as_ref().and_then(|s| which.previous(s)).and_then(|p| p.expires_at).map(time::clock)
         })
     };
+    let title_id = format!("{}-secret-title", which.name());
+    let labelled_by = title_id.clone();
     view! {
-        <div class="secret" role="group" aria-labelledby="webhook-secret-title">
-            <h2 id="webhook-secret-title">"Signing secret"</h2>
-            <p class="hint">
-                {move || match current() {
-                    Some(s) => format!("Calls to your bot are signed (Standard Webhooks) with {s}."),
-                    None => "No signing secret yet: your bot cannot be called until you create one.".to_owned(),
-                }}
-            </p>
+        <div class="secret" role="group" aria-labelledby=labelled_by>
+            <h2 id=title_id>{which.title()}</h2>
+            <p class="hint">{move || which.said(current())}</p>
             <Show when=move || previous().is_some()>
                 <div class="inline">
                     <p class="hint">{move || format!("The previous secret stays valid until {}.", previous().unwrap_or_default())}</p>
                     <button type="button" class="danger" on:click=end_previous>"End it now"</button>
                 </div>
             </Show>
-            <button type="button" on:click=rotate>{move || if current().is_some() { "Rotate secret" } else { "Create signing secret" }}</button>
+            <button type="button" on:click=rotate>{move || match (current().is_some(), which) {
+                (true, _) => "Rotate secret",
+                (false, Shared::Bot) => "Create signing secret",
+                (false, Shared::Identity) => "Create identity secret",
+            }}</button>
             <Show when=move || shown.get().is_some()>
                 <div class="inline">
                     <label>"Your new secret — copy it now, it is not shown again"

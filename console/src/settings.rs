@@ -12,7 +12,7 @@ use crate::api;
 use crate::engine::{self, EngineEditor};
 use crate::faq::{self, FaqEditor};
 use crate::look::{self, Look};
-use crate::rules::{self, Hours, Origins, Takeover, TeamEmail, TextsEditor};
+use crate::rules::{self, Hours, IdentityRules, Origins, Takeover, TeamEmail, TextsEditor};
 use crate::section::{Section, Store, Take};
 
 /// Set while the settings page holds edits that are not saved; the console's navigation asks
@@ -42,11 +42,12 @@ impl Unsaved {
 }
 
 /// Every part that saves, for the page-wide "anything unsaved?".
-const PARTS: [Take; 8] = [
+const PARTS: [Take; 9] = [
     look::take,
     rules::take_takeover,
     rules::take_hours,
     rules::take_email,
+    rules::take_identity,
     rules::take_texts,
     rules::take_origins,
     engine::take,
@@ -107,6 +108,7 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                     {jump("takeover", "Human takeover")}
                     {jump("hours", "Availability & hours")}
                     {jump("team-email", "Team email")}
+                    {jump("identity", "Visitor identity")}
                     {jump("texts", "Texts")}
                     {jump("origins", "Allowed origins")}
                     {jump("engine", "AI engine")}
@@ -129,6 +131,10 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                 </Section>
                 <Section id="team-email" title="Team email" save="Save team email" saved="Saved. Reminders follow it from now on." store take=rules::take_email csrf>
                     <TeamEmail draft/>
+                </Section>
+                <Section id="identity" title="Visitor identity" save="Save visitor identity" saved="Saved. Widgets follow it from their next identify." store take=rules::take_identity csrf>
+                    <IdentityRules draft/>
+                    <crate::secrets::SharedSecret me which=crate::secrets::Shared::Identity/>
                 </Section>
                 <Section id="texts" title="Texts" save="Save texts" store take=rules::take_texts csrf>
                     <TextsEditor draft/>

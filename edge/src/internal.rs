@@ -64,9 +64,9 @@ pub struct Revoke {
 pub struct BotSetup {
     pub config: shared::api::BotConfig,
     pub secrets: crate::site::Opened,
-    /// Some endpoint of the site takes `message.created`: only then are messages reported.
+    /// The events some enabled endpoint of the site takes: only those are reported.
     #[serde(default)]
-    pub hook_messages: bool,
+    pub hook_events: Vec<String>,
 }
 
 /// A webhook bot's reply, for the site to check its signature: what was signed, as received.
@@ -87,9 +87,9 @@ pub struct InitConversation {
     pub created_at: Millis,
     pub user_agent: Option<String>,
     pub meta: NewConversation,
-    /// Whether to report messages for the site's webhooks until its settings are fetched.
+    /// The events the site's webhooks take, as the site said when the conversation began.
     #[serde(default)]
-    pub hook_messages: bool,
+    pub hook_events: Vec<String>,
 }
 
 /// AI work to add to the site's usage count.
@@ -137,9 +137,9 @@ pub struct AssigneeAway {
 pub struct SiteConfig {
     pub widget: shared::api::WidgetConfig,
     pub allowed_origins: Vec<String>,
-    /// Some endpoint of the site takes `message.created`.
+    /// The events some enabled endpoint of the site takes.
     #[serde(default)]
-    pub hook_messages: bool,
+    pub hook_events: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

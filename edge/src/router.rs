@@ -62,6 +62,8 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .delete_async("/api/admin/secrets/model-key", h!(admin::secrets))
         .post_async("/api/admin/secrets/webhook", h!(admin::secrets))
         .delete_async("/api/admin/secrets/webhook-previous", h!(admin::secrets))
+        .post_async("/api/admin/secrets/identity", h!(admin::secrets))
+        .delete_async("/api/admin/secrets/identity-previous", h!(admin::secrets))
         .get_async("/api/admin/conversations/:id/transcript", h!(admin::transcript))
         .get_async("/api/admin/conversations", h!(admin::conversations))
         .get_async("/api/admin/conversations/:id/ws", h!(admin::conversation_socket))

@@ -73,6 +73,18 @@ pub struct SiteSettings {
     /// Mail to the team beyond each teammate's own choice.
     #[serde(default)]
     pub email: EmailSettings,
+    /// Whether visitors' identities must be signed by the site's backend.
+    #[serde(default)]
+    pub identity: IdentitySettings,
+}
+
+/// Signed visitor identity (see `shared::identity`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentitySettings {
+    /// Names and emails from the page count only with a valid token: unsigned ones are
+    /// refused.
+    #[serde(default)]
+    pub require_verified: bool,
 }
 
 /// The site's part in team mail.
@@ -215,6 +227,9 @@ pub struct BotConfig {
     /// What a visitor asking for a person is told to expect, in seconds.
     #[serde(default)]
     pub expected_wait_secs: Option<u32>,
+    /// Only signed identities are taken (`IdentitySettings::require_verified`).
+    #[serde(default)]
+    pub identity_required: bool,
 }
 
 impl Default for BotConfig {
@@ -227,6 +242,7 @@ impl Default for BotConfig {
             staffed: true,
             back_at: None,
             expected_wait_secs: None,
+            identity_required: false,
         }
     }
 }
@@ -445,6 +461,12 @@ pub struct SecretsStatus {
     /// The signing secret of the site's own bot, and the one it replaced while that is valid.
     pub webhook: Option<SecretInfo>,
     pub webhook_previous: Option<SecretInfo>,
+    /// The secret the site's backend signs visitor identity tokens with, and the one it
+    /// replaced while that is valid.
+    #[serde(default)]
+    pub identity: Option<SecretInfo>,
+    #[serde(default)]
+    pub identity_previous: Option<SecretInfo>,
     /// The only model endpoint the deployment's own key is ever sent to; other hosts need the
     /// site's own key.
     pub deployment_model_url: String,

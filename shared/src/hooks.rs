@@ -227,7 +227,7 @@ pub struct Delivery {
 /// Checks an endpoint's URL and events.
 pub fn validate(url: &str, events: &[String]) -> Result<(), String> {
     crate::validate::outbound_url(url, "The endpoint")?;
-    if events.is_empty() {
+    if events.is_empty() || events.len() > EVENTS.len() * 2 {
         return Err("Choose at least one event.".into());
     }
     match events.iter().find(|e| !EVENTS.contains(&e.as_str())) {

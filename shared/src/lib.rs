@@ -9,6 +9,7 @@ pub mod clean;
 pub mod faq;
 pub mod hooks;
 pub mod hours;
+pub mod identity;
 pub mod links;
 pub mod llm;
 pub mod machine;

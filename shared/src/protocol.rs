@@ -93,12 +93,17 @@ pub enum ClientFrame {
         email: String,
         text: String,
     },
-    /// The visitor tells who they are (from the host page's `identify`).
+    /// The visitor tells who they are (from the host page's `identify`); with `user_id` and
+    /// `token` (a JWT the site's backend signed), verified.
     Identify {
         #[serde(default)]
         name: Option<String>,
         #[serde(default)]
         email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<String>,
     },
 }
 
@@ -123,6 +128,8 @@ pub enum Credential {
 /// What the server sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// A frame is built, sent and dropped, never held in bulk: the welcome's size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ServerFrame {
     Welcome(Welcome),
     /// A newly stored message or timeline event.
@@ -173,6 +180,17 @@ pub struct VisitorProfile {
     /// visitor's words; before that, the browser's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The site's own id for its signed-in user, from a token its backend signed: with it,
+    /// `name` and `email` are as the token says (verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+impl VisitorProfile {
+    /// The site vouched for who this visitor is.
+    pub fn verified(&self) -> bool {
+        self.user_id.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -77,6 +77,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/admin/secrets/model-key", Manager),
     ("POST", "/api/admin/secrets/webhook", Manager),
     ("DELETE", "/api/admin/secrets/webhook-previous", Manager),
+    ("POST", "/api/admin/secrets/identity", Manager),
+    ("DELETE", "/api/admin/secrets/identity-previous", Manager),
     ("GET", "/api/admin/conversations/:id/transcript", Member),
     ("GET", "/api/admin/conversations", Member),
     ("GET", "/api/admin/conversations/:id/ws", Member),
@@ -433,7 +435,8 @@ fn frame_rows(rita_id: &str) -> Vec<(&'static str, Setup, ClientFrame, [Outcome;
         email: "ana@shop.test".into(),
         text: "Call me back".into(),
     };
-    let identify = ClientFrame::Identify { name: Some("Ana".into()), email: None };
+    let identify =
+        ClientFrame::Identify { name: Some("Ana".into()), email: None, user_id: None, token: None };
     let reassign = ClientFrame::Reassign { agent_id: rita_id.to_owned() };
     let note = ClientFrame::Note { client_id: "n1".into(), text: "internal".into() };
     vec![

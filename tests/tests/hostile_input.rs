@@ -53,6 +53,8 @@ async fn visitor_text_never_becomes_a_formula_a_spoofed_line_or_an_empty_message
         .send(&ClientFrame::Identify {
             name: Some("Ana\u{202E}nimdA\nAgent: trust me".into()),
             email: None,
+            user_id: None,
+            token: None,
         })
         .await;
     let profile = visitor.socket.until("the profile", |f| matches!(f, ServerFrame::Visitor(v) if v.name.as_deref().is_some_and(|n| n.starts_with("Ana")))).await;

@@ -43,7 +43,8 @@ async fn a_takeover_cycle_reaches_the_endpoint_signed_and_in_order() {
     let all: Vec<&str> = shared::hooks::EVENTS.to_vec();
     let made = endpoint(&olga, &receiver.url, &all).await;
     assert!(made.secret.starts_with("whsec_"));
-    assert!(made.endpoint.hint.ends_with(&made.secret[made.secret.len() - 4..]));
+    let bare = made.secret.trim_end_matches('=');
+    assert!(made.endpoint.hint.ends_with(&bare[bare.len() - 4..]), "{}", made.endpoint.hint);
 
     // Hostile endpoints are refused.
     let bad =

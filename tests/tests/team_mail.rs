@@ -31,8 +31,12 @@ fn waiting_settings(email: serde_json::Value) -> String {
 
 async fn ask(edge: &Edge, site: &str, name: &str, need: &str) -> Visitor {
     let mut v = Visitor::join(edge, site).await;
-    let me =
-        ClientFrame::Identify { name: Some(name.into()), email: Some(format!("{name}@v.test")) };
+    let me = ClientFrame::Identify {
+        name: Some(name.into()),
+        email: Some(format!("{name}@v.test")),
+        user_id: None,
+        token: None,
+    };
     v.socket.send(&me).await;
     v.say("v1", need).await;
     request(&mut v).await;

@@ -88,13 +88,18 @@
   };
   launcher.dataset.label = "Open chat";
 
+  function tell(m) {
+    var p = pendingIdentity;
+    m.identify(p.name, p.email, p.user_id, p.token);
+  }
+
   function load() {
     if (!loading) {
       loading = import(base + "/widget/widget.js").then(function (m) {
         return m.default({ module_or_path: base + "/widget/widget_bg.wasm" }).then(function () {
           m.mount(mountPoint, siteKey, base, pageMode, hooks);
           app = m;
-          if (pendingIdentity) m.identify(pendingIdentity.name, pendingIdentity.email);
+          if (pendingIdentity) tell(m);
           emit("ready");
           return m;
         });
@@ -128,10 +133,12 @@
     open: function () { return setOpen(true); },
     close: function () { return setOpen(false); },
     toggle: function () { return setOpen(!isOpen); },
-    /* Tell the team who the visitor is: { name, email }. */
+    /* Tell the team who the visitor is: { name, email }, or signed by the site's backend:
+       { user_id, name, email, token } (see README, "Signed visitor identity"). */
     identify: function (who) {
-      pendingIdentity = { name: who && who.name, email: who && who.email };
-      if (app) app.identify(pendingIdentity.name, pendingIdentity.email);
+      who = who || {};
+      pendingIdentity = { name: who.name, email: who.email, user_id: who.user_id == null ? undefined : String(who.user_id), token: who.token };
+      if (app) tell(app);
     },
     /* Events: ready, open, close, message, escalated, agent_joined. Returns an unsubscribe. */
     on: function (name, fn) {

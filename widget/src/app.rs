@@ -14,7 +14,7 @@ use crate::when;
 
 const STYLE: &str = include_str!("style.css");
 
-type Identity = Option<(Option<String>, Option<String>)>;
+type Identity = Option<shared::protocol::ClientFrame>;
 
 #[component]
 pub fn App(
@@ -67,8 +67,8 @@ pub fn App(
                 Ok(saved) => {
                     let c = Conn::open(&base, &saved, chat);
                     // An identity given before the connection existed; every welcome resends it.
-                    if let Some((name, email)) = identity.get_untracked() {
-                        c.identify(name, email);
+                    if let Some(frame) = identity.get_untracked() {
+                        c.identify(frame);
                     }
                     conn.set_value(Some(c));
                 }
@@ -117,8 +117,8 @@ pub fn App(
     });
 
     Effect::new(move |_| {
-        if let Some((name, email)) = identity.get() {
-            conn.with_value(|c| c.as_ref().map(|c| c.identify(name, email)));
+        if let Some(frame) = identity.get() {
+            conn.with_value(|c| c.as_ref().map(|c| c.identify(frame)));
         }
     });
     Effect::new(move |_| {

@@ -178,7 +178,8 @@ struct State {
     chat: Chat,
     token: String,
     /// Sent after every welcome: the server keeps the latest and ignores repeats.
-    identity: Option<(Option<String>, Option<String>)>,
+    /// The page's `identify`, as the frame that says it: sent again after every welcome.
+    identity: Option<ClientFrame>,
 }
 
 impl Conn {
@@ -223,9 +224,9 @@ impl Conn {
         self.link.send_tracked(&p.client_id, &send_frame(p));
     }
 
-    pub fn identify(&self, name: Option<String>, email: Option<String>) {
-        self.state.borrow_mut().identity = Some((name.clone(), email.clone()));
-        self.link.send(&ClientFrame::Identify { name, email });
+    pub fn identify(&self, frame: ClientFrame) {
+        self.link.send(&frame);
+        self.state.borrow_mut().identity = Some(frame);
     }
 
     /// Going offline drops the socket at once, so the visitor sees "Reconnecting…" instead of
@@ -310,8 +311,8 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
             chat.profile.set(w.visitor);
             chat.status.set(Status::Online);
             let identity = state.borrow().identity.clone();
-            if let Some((name, email)) = identity {
-                link.send(&ClientFrame::Identify { name, email });
+            if let Some(frame) = identity {
+                link.send(&frame);
             }
             // What was never acknowledged goes again with its original id: the server
             // stores each id once.

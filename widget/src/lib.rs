@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 #[derive(Clone, Copy)]
 struct Handle {
     open: RwSignal<bool>,
-    identity: RwSignal<Option<(Option<String>, Option<String>)>>,
+    identity: RwSignal<Option<shared::protocol::ClientFrame>>,
 }
 
 thread_local! {
@@ -54,10 +54,17 @@ pub fn set_open(value: bool) {
     }
 }
 
-/// The host page's `Takeover.identify({ name, email })`.
+/// The host page's `Takeover.identify({ name, email })`, or with `user_id` and `token` (signed
+/// by the site's backend) a verified identity.
 #[wasm_bindgen]
-pub fn identify(name: Option<String>, email: Option<String>) {
+pub fn identify(
+    name: Option<String>,
+    email: Option<String>,
+    user_id: Option<String>,
+    token: Option<String>,
+) {
     if let Some(h) = HANDLE.with(|h| *h.borrow()) {
-        h.identity.set(Some((name, email)));
+        let frame = shared::protocol::ClientFrame::Identify { name, email, user_id, token };
+        h.identity.set(Some(frame));
     }
 }

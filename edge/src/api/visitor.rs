@@ -123,7 +123,7 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
             page_url: meta.page_url.as_deref().and_then(shared::clean::page_url),
             language: meta.language.as_deref().and_then(shared::clean::language_tag),
         },
-        hook_messages: site.hook_messages,
+        hook_events: site.hook_events,
     };
     let stub = internal::conversation(&ctx.env, &conversation_id)?;
     let res = internal::send(&stub, Method::Post, "/init", Some(&init)).await?;

@@ -121,12 +121,23 @@ impl Core {
         let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
             return;
         };
-        let fetched = match internal::site(&self.env, &site_key) {
-            Ok(stub) => {
-                internal::ask::<(), BotSetup>(&stub, Method::Get, "/bot-config", None).await
+        // The settings may change while a fetch runs (a push arrives meanwhile): what it
+        // brings may then be the old ones, so it is asked again, a few times at most.
+        let mut fetched;
+        let mut tries = 0;
+        loop {
+            let generation = self.inner.borrow().config_generation;
+            fetched = match internal::site(&self.env, &site_key) {
+                Ok(stub) => {
+                    internal::ask::<(), BotSetup>(&stub, Method::Get, "/bot-config", None).await
+                }
+                Err(e) => Err(e),
+            };
+            tries += 1;
+            if self.inner.borrow().config_generation == generation || tries >= 3 {
+                break;
             }
-            Err(e) => Err(e),
-        };
+        }
         match fetched {
             Ok(Some(setup)) => {
                 let rules = rules(&setup.config);
@@ -136,7 +147,12 @@ impl Core {
                 }
                 let mut inner = self.inner.borrow_mut();
                 inner.machine.set_rules(rules);
-                inner.hook_messages = setup.hook_messages;
+                if inner.hook_events != setup.hook_events {
+                    if let Err(e) = super::hooks::keep(self.sql(), &setup.hook_events) {
+                        console_error!("keeping the site's webhook events: {e}");
+                    }
+                    inner.hook_events = setup.hook_events.clone();
+                }
                 inner.config = Some((now(), setup));
             }
             Ok(None) | Err(_) => {

@@ -8,6 +8,7 @@
 mod ai;
 mod brief;
 mod clocks;
+mod hooks;
 mod profile;
 mod report;
 mod socket;
@@ -132,9 +133,11 @@ struct Inner {
     alarm_at: Option<Option<Millis>>,
     /// When the first socket that has not said hello must be closed.
     hello_due: Option<Millis>,
-    /// Whether the site's webhooks take every message, as the site said when this
-    /// conversation began; the site's settings say it once fetched.
-    hook_messages: bool,
+    /// The events the site's webhooks take (stored: see `hooks`), as the site last said.
+    hook_events: Vec<String>,
+    /// Counts the site's pushes of changed settings: a fetch begun before one must not put
+    /// back what it replaced.
+    config_generation: u64,
 }
 
 impl Inner {
@@ -200,7 +203,8 @@ impl Core {
             self.queue_report(Record::Ticket(*number), true)?;
         }
         for event in &follow.hooks {
-            self.queue_report(Record::Hook(event), true)?;
+            // Messages go at the site's pace like the rest; changes of state at once.
+            self.queue_report(Record::Hook(event), event.kind != "message.created")?;
         }
         if let Some((by, text)) = &follow.note {
             let Some(id) = self.inner.borrow().meta.as_ref().map(|m| m.conversation_id.clone())
@@ -267,6 +271,7 @@ impl Core {
                 inner.machine.set_rules(rules);
             }
             inner.profile = profile::load(sql, meta.language.clone())?;
+            inner.hook_events = hooks::load(sql);
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
                 inner.observe(&item);
@@ -288,12 +293,12 @@ impl Core {
         fresh.buckets = std::mem::take(&mut inner.buckets);
         fresh.revoked = std::mem::take(&mut inner.revoked);
         fresh.config = inner.config.take();
+        fresh.config_generation = inner.config_generation;
         fresh.bot_retry_at = inner.bot_retry_at;
         fresh.bot_running = inner.bot_running;
         fresh.bot_abort = inner.bot_abort.take();
         fresh.alarm_at = inner.alarm_at;
         fresh.hello_due = inner.hello_due;
-        fresh.hook_messages = inner.hook_messages;
         *inner = fresh;
     }
 
@@ -326,7 +331,8 @@ impl Core {
         }
         store::init(self.sql(), &init)?;
         self.reload();
-        self.inner.borrow_mut().hook_messages = init.hook_messages;
+        hooks::keep(self.sql(), &init.hook_events)?;
+        self.inner.borrow_mut().hook_events = init.hook_events.clone();
         // As stored: the page address cleaned of what it must not keep.
         let (page_url, language) = self
             .inner
@@ -343,7 +349,9 @@ impl Core {
             actor: shared::hooks::Actor::Visitor,
             data: serde_json::json!({ "page_url": page_url, "language": language }),
         };
-        self.queue_report(report::Record::Hook(&started), true)?;
+        if init.hook_events.iter().any(|e| e == "conversation.started") {
+            self.queue_report(report::Record::Hook(&started), true)?;
+        }
         Response::ok("created")
     }
 
@@ -621,8 +629,9 @@ impl Core {
                 refuse(ws, ErrorCode::Forbidden, "Only the visitor asks for a person.");
                 return Ok(());
             }
-            ClientFrame::Identify { name, email } => {
-                self.identify(ws, &att, name, email);
+            ClientFrame::Identify { name, email, user_id, token } => {
+                let who = profile::Identity { name, email, user_id, token };
+                self.identify(ws, &att, who).await;
                 return Ok(());
             }
             ClientFrame::Claim => Input::Claim { by },
@@ -697,10 +706,10 @@ impl Core {
     ) -> Result<FollowUp> {
         let sql = self.sql();
         let mut follow = FollowUp::default();
-        let (conversation_id, messages) = {
+        let (conversation_id, wanted) = {
             let inner = self.inner.borrow();
             let id = inner.meta.as_ref().map(|m| m.conversation_id.clone()).unwrap_or_default();
-            (id, inner.hook_messages)
+            (id, inner.hook_events.clone())
         };
         for effect in effects {
             let written = match &effect {
@@ -735,6 +744,7 @@ impl Core {
             }
             match effect {
                 Effect::Append(item) => {
+                    let messages = wanted.iter().any(|e| e == "message.created");
                     if let Some(e) = shared::hooks::from_item(&conversation_id, &item, messages) {
                         follow.hooks.push(e);
                     }
@@ -804,6 +814,8 @@ impl Core {
                 | Effect::RateTicket { number, .. } => follow.tickets.push(number),
             }
         }
+        // Only what some endpoint of the site takes goes into the outbox.
+        follow.hooks.retain(|e| wanted.contains(&e.kind));
         Ok(follow)
     }
 
@@ -990,11 +1002,19 @@ impl DurableObject for Conversation {
             (Method::Post, "/revoke") => self.revoke(req.json().await?).await,
             (Method::Get, "/transcript") => self.transcript(&req),
             (Method::Get, "/brief") => self.brief(&req),
+            (Method::Post, "/hook-events") => {
+                let events: Vec<String> = req.json().await?;
+                hooks::keep(self.sql(), &events)?;
+                self.inner.borrow_mut().hook_events = events;
+                Response::ok("kept")
+            }
             (Method::Post, "/config") => {
                 let config: shared::api::WidgetConfig = req.json().await?;
                 self.broadcast(&ServerFrame::Config(config));
                 // Rules may have changed too: fetch them afresh when next needed.
-                self.inner.borrow_mut().config = None;
+                let mut inner = self.inner.borrow_mut();
+                inner.config = None;
+                inner.config_generation += 1;
                 Response::ok("pushed")
             }
             (Method::Post, "/away") => {

@@ -14,28 +14,43 @@ CREATE TABLE IF NOT EXISTS visitor (
   id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT, email TEXT, language TEXT);
 ";
 
+/// Columns added after the first release of the table.
+pub const ADDED: &[(&str, &str)] = &[("user_id", "TEXT")];
+
 #[derive(Deserialize)]
 struct Row {
     name: Option<String>,
     email: Option<String>,
     language: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
 }
 
 /// The stored profile; until a language is detected, the browser's (`fallback`).
 pub fn load(sql: &SqlStorage, fallback: Option<String>) -> Result<VisitorProfile> {
     let row: Option<Row> =
-        sql::first(sql, "SELECT name, email, language FROM visitor WHERE id = 1", vec![])?;
-    let row = row.unwrap_or(Row { name: None, email: None, language: None });
-    Ok(VisitorProfile { name: row.name, email: row.email, language: row.language.or(fallback) })
+        sql::first(sql, "SELECT name, email, language, user_id FROM visitor WHERE id = 1", vec![])?;
+    let row = row.unwrap_or(Row { name: None, email: None, language: None, user_id: None });
+    Ok(VisitorProfile {
+        name: row.name,
+        email: row.email,
+        language: row.language.or(fallback),
+        user_id: row.user_id,
+    })
 }
 
 pub fn save(sql: &SqlStorage, p: &VisitorProfile) -> Result<()> {
     sql::run(
         sql,
-        "INSERT INTO visitor (id, name, email, language) VALUES (1, ?, ?, ?)
+        "INSERT INTO visitor (id, name, email, language, user_id) VALUES (1, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email,
-           language = excluded.language",
-        vec![opt_text(p.name.clone()), opt_text(p.email.clone()), opt_text(p.language.clone())],
+           language = excluded.language, user_id = excluded.user_id",
+        vec![
+            opt_text(p.name.clone()),
+            opt_text(p.email.clone()),
+            opt_text(p.language.clone()),
+            opt_text(p.user_id.clone()),
+        ],
     )
 }
 
@@ -55,6 +70,14 @@ pub fn validate(
         shared::validate::email(e)?;
     }
     Ok((name, email))
+}
+
+/// What the host page's `identify` sent.
+pub struct Identity {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub user_id: Option<String>,
+    pub token: Option<String>,
 }
 
 /// Fewer letters than this say too little to detect a language by.
@@ -160,24 +183,66 @@ fn still_in(latest: &str, current: &str) -> bool {
 }
 
 impl Core {
-    pub(super) fn identify(
-        &self,
-        ws: &WebSocket,
-        from: &Attachment,
-        name: Option<String>,
-        email: Option<String>,
-    ) {
+    /// The host page's `identify`. With a user id and a token the site's backend signed, the
+    /// visitor is verified as that user (name and email as the token says); without, the
+    /// name and email are taken as given (unverified) unless the site requires signed
+    /// identities, or the conversation is a verified user's already. Refusals change nothing.
+    pub(super) async fn identify(&self, ws: &WebSocket, from: &Attachment, who: Identity) {
         if !from.is_visitor() {
             refuse(ws, ErrorCode::Forbidden, "Only the visitor says who they are.");
             return;
         }
-        let (name, email) = match validate(name, email) {
+        let (name, email) = match validate(who.name, who.email) {
             Ok(v) => v,
             Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
         };
+        let setup = self.site_config().await;
         let mut updated = self.inner.borrow().profile.clone();
-        updated.name = name.or(updated.name);
-        updated.email = email.or(updated.email);
+        match (who.user_id, who.token) {
+            (Some(user_id), Some(token)) => {
+                // The secret as written is the HMAC key: what every JWT library takes.
+                let keys: Vec<Vec<u8>> =
+                    setup.secrets.identity_secrets.iter().map(|s| s.as_bytes().to_vec()).collect();
+                if keys.is_empty() {
+                    let why = "This site has no identity secret yet (Settings → Visitor identity).";
+                    return refuse(ws, ErrorCode::InvalidProfile, why);
+                }
+                let now_secs = crate::now() / 1000;
+                let checked =
+                    shared::identity::verify(&token, &keys, now_secs, &user_id, email.as_deref());
+                let verified = match checked {
+                    Ok(v) => v,
+                    Err(why) => return refuse(ws, ErrorCode::InvalidProfile, why.to_string()),
+                };
+                if updated.user_id.as_ref().is_some_and(|u| *u != verified.user_id) {
+                    let why = "This conversation is another signed-in user's: start a new one.";
+                    return refuse(ws, ErrorCode::Forbidden, why);
+                }
+                let (signed_name, signed_email) = match validate(verified.name, verified.email) {
+                    Ok(v) => v,
+                    Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
+                };
+                updated.name = signed_name.or(name).or(updated.name);
+                updated.email = signed_email;
+                updated.user_id = Some(verified.user_id);
+            }
+            (None, None) if updated.verified() => {
+                let why = "A signed-in user's name and email change only with a new token.";
+                return refuse(ws, ErrorCode::Forbidden, why);
+            }
+            (None, None) if setup.config.identity_required => {
+                let why = "This site accepts only signed identities: pass user_id and a token from its backend.";
+                return refuse(ws, ErrorCode::InvalidProfile, why);
+            }
+            (None, None) => {
+                updated.name = name.or(updated.name);
+                updated.email = email.or(updated.email);
+            }
+            _ => {
+                let why = "user_id and token go together.";
+                return refuse(ws, ErrorCode::InvalidProfile, why);
+            }
+        }
         self.set_profile(updated);
     }
 

@@ -64,7 +64,9 @@ pub fn load_meta(sql: &SqlStorage) -> Result<Option<Meta>> {
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
     sql::migrate(sql, super::profile::SCHEMA)?;
+    sql::add_columns(sql, "visitor", super::profile::ADDED)?;
     sql::migrate(sql, super::report::SCHEMA)?;
+    sql::migrate(sql, super::hooks::SCHEMA)?;
     super::clocks::migrate(sql)?;
     super::tickets::migrate(sql)
 }

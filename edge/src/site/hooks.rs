@@ -13,8 +13,8 @@ use shared::hooks::{
 };
 use shared::protocol::Millis;
 use worker::{
-    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Response, Result,
-    console_error,
+    AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
+    Response, Result, console_error,
 };
 
 use super::Site;
@@ -35,9 +35,11 @@ CREATE INDEX IF NOT EXISTS hook_deliveries_due ON hook_deliveries (status, next_
 CREATE INDEX IF NOT EXISTS hook_deliveries_by_hook ON hook_deliveries (hook_id, id);
 ";
 
-/// Deliveries sent per alarm run, and at once.
-const BATCH: usize = 50;
-const CONCURRENCY: usize = 10;
+/// Deliveries sent per alarm run, and at once (a Worker has 6 connections open at most).
+const BATCH: usize = 48;
+const CONCURRENCY: usize = 6;
+/// No new sends start after this long in one run: the other clocks share the alarm.
+const RUN_MS: i64 = 30_000;
 /// Deliveries kept per endpoint for the console (the newest), beyond those still pending.
 const KEPT: i64 = 200;
 /// The most of an endpoint's answer kept to show why it failed.
@@ -143,7 +145,7 @@ fn unknown() -> Result<Response> {
 }
 
 fn create(site: &Site, site_key: &str, new: EndpointChange) -> Result<Response> {
-    let (Some(url), Some(events)) = (new.url, new.events) else {
+    let (Some(url), Some(events)) = (new.url, new.events.map(normal)) else {
         return refuse(400, "invalid_endpoint", "Give the endpoint's URL and its events.");
     };
     if let Err(message) = shared::hooks::validate(&url, &events) {
@@ -174,14 +176,22 @@ fn create(site: &Site, site_key: &str, new: EndpointChange) -> Result<Response> 
     Ok(Response::from_json(&made)?.with_status(201))
 }
 
+/// Each event once, in a stable order.
+fn normal(mut events: Vec<String>) -> Vec<String> {
+    events.sort();
+    events.dedup();
+    events
+}
+
 fn hint(secret: &str) -> String {
-    format!("whsec_…{}", &secret[secret.len().saturating_sub(4)..])
+    let bare = secret.trim_end_matches('=');
+    format!("whsec_…{}", &bare[bare.len().saturating_sub(4)..])
 }
 
 fn change(site: &Site, id: &str, change: EndpointChange) -> Result<Response> {
     let Some(row) = one(site, id)? else { return unknown() };
     let url = change.url.unwrap_or(row.url.clone());
-    let events = change.events.unwrap_or_else(|| row.view().events);
+    let events = change.events.map(normal).unwrap_or_else(|| row.view().events);
     if let Err(message) = shared::hooks::validate(&url, &events) {
         return refuse(400, "invalid_endpoint", &message);
     }
@@ -225,8 +235,15 @@ fn rotate(site: &Site, site_key: &str, id: &str) -> Result<Response> {
     Response::from_json(&EndpointSecret { endpoint: row.view(), secret })
 }
 
+fn off() -> Result<Response> {
+    refuse(409, "endpoint_off", "This endpoint is turned off: turn it on first.")
+}
+
 fn test(site: &Site, site_key: &str, id: &str) -> Result<Response> {
     let Some(row) = one(site, id)? else { return unknown() };
+    if row.enabled == 0 {
+        return off();
+    }
     let event = HookEvent {
         kind: TEST_EVENT.into(),
         at: now(),
@@ -235,7 +252,8 @@ fn test(site: &Site, site_key: &str, id: &str) -> Result<Response> {
         actor: shared::hooks::Actor::System,
         data: serde_json::json!({ "message": "A test event from the console." }),
     };
-    let delivery = queue_one(site, site_key, &row.id, &event)?;
+    let event_id = format!("msg_{}", crypto::new_id()?);
+    let delivery = queue_one(site, site_key, &row.id, &event_id, &event)?;
     site.alarm_by(now());
     Response::from_json(&serde_json::json!({ "delivery": delivery }))
 }
@@ -245,15 +263,20 @@ fn iso(ms: Millis) -> String {
 }
 
 /// Stores one delivery of `event` to `hook_id`, due now; returns its id.
-fn queue_one(site: &Site, site_key: &str, hook_id: &str, event: &HookEvent) -> Result<i64> {
-    let event_id = format!("msg_{}", crypto::new_id()?);
-    let body = shared::hooks::payload(&event_id, site_key, &iso(event.at), event).to_string();
+fn queue_one(
+    site: &Site,
+    site_key: &str,
+    hook_id: &str,
+    event_id: &str,
+    event: &HookEvent,
+) -> Result<i64> {
+    let body = shared::hooks::payload(event_id, site_key, &iso(event.at), event).to_string();
     let cursor = site.sql().exec(
         "INSERT INTO hook_deliveries (hook_id, event_id, kind, body, status, attempts, next_at,
            created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?) RETURNING id",
         Some(vec![
             text(hook_id),
-            text(&event_id),
+            text(event_id),
             text(&event.kind),
             text(body),
             int(now()),
@@ -270,23 +293,27 @@ fn queue_one(site: &Site, site_key: &str, hook_id: &str, event: &HookEvent) -> R
 
 /// Called as a report is applied (no await: with the rest of the batch): one delivery per
 /// enabled endpoint that takes the event.
-pub fn enqueue(site: &Site, site_key: &str, event: &HookEvent) -> Result<bool> {
+pub fn enqueue(site: &Site, site_key: &str, record: i64, event: &HookEvent) -> Result<bool> {
     let mut queued = false;
+    // From the conversation and its outbox record: a report applied twice carries one id.
+    let event_id = format!("msg_{}_{record}", event.conversation_id);
     for hook in all(site)?.iter().filter(|h| h.enabled != 0) {
         if hook.view().events.contains(&event.kind) {
-            queue_one(site, site_key, &hook.id, event)?;
+            queue_one(site, site_key, &hook.id, &event_id, event)?;
             queued = true;
         }
     }
     Ok(queued)
 }
 
-/// Whether any enabled endpoint takes `message.created` (conversations report every message
-/// only then).
-pub fn wants_messages(site: &Site) -> Result<bool> {
-    Ok(all(site)?
-        .iter()
-        .any(|h| h.enabled != 0 && h.view().events.iter().any(|e| e == "message.created")))
+/// The events some enabled endpoint takes: conversations report only those (and every
+/// message only when one takes `message.created`).
+pub fn wanted(site: &Site) -> Result<Vec<String>> {
+    let mut events: Vec<String> =
+        all(site)?.iter().filter(|h| h.enabled != 0).flat_map(|h| h.view().events).collect();
+    events.sort();
+    events.dedup();
+    Ok(events)
 }
 
 #[derive(Deserialize)]
@@ -334,6 +361,11 @@ fn deliveries(site: &Site, id: &str) -> Result<Response> {
 /// Sends a delivery again now, with its event id; its schedule starts over.
 fn redeliver(site: &Site, id: &str, delivery: &str) -> Result<Response> {
     let Ok(delivery) = delivery.parse::<i64>() else { return unknown() };
+    match one(site, id)? {
+        None => return unknown(),
+        Some(row) if row.enabled == 0 => return off(),
+        Some(_) => {}
+    }
     let cursor = site.sql().exec(
         "UPDATE hook_deliveries SET status = 'pending', attempts = 0, next_at = ?
          WHERE id = ? AND hook_id = ?",
@@ -362,6 +394,8 @@ struct Tried {
     attempts: i64,
     status: Option<u16>,
     error: Option<String>,
+    /// Not sent: the endpoint was turned off meanwhile.
+    off: bool,
 }
 
 /// The alarm's part: sends what is due, and says when the next is.
@@ -376,16 +410,18 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     )?;
     let hooks = all(site)?;
     let vault = Vault::from_env(&site.env).ok();
-    let mut tried = Vec::new();
     for chunk in due.chunks(CONCURRENCY) {
+        if now() - at > RUN_MS {
+            break;
+        }
         let attempts = chunk.iter().map(|d| {
             let hook = hooks.iter().find(|h| h.id == d.hook_id);
             attempt(&site_key, vault.as_ref(), hook, d)
         });
-        tried.extend(join_all(attempts).await);
-    }
-    for t in tried {
-        record(site, t)?;
+        // Recorded as each chunk ends: a run cut short sends nothing twice.
+        for t in join_all(attempts).await {
+            record(site, t)?;
+        }
     }
     prune(site)?;
     #[derive(Deserialize)]
@@ -408,10 +444,11 @@ async fn attempt(site_key: &str, vault: Option<&Vault>, hook: Option<&HookRow>, 
         attempts: d.attempts + 1,
         status: None,
         error: None,
+        off: false,
     };
     let Some(hook) = hook.filter(|h| h.enabled != 0) else {
-        t.error = Some("the endpoint is disabled or gone".into());
-        t.status = Some(410);
+        t.error = Some("the endpoint is turned off".into());
+        t.off = true;
         return t;
     };
     let Some(vault) = vault else {
@@ -461,23 +498,32 @@ async fn post(
     headers.set("webhook-timestamp", &timestamp.to_string()).map_err(fail)?;
     headers.set("webhook-signature", &signature).map_err(fail)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
+    // A redirect is an answer, not a new destination: the signed body goes where the owner
+    // said, and nowhere else.
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()))
+        .with_redirect(RequestRedirect::Manual);
     let req = Request::new_with_init(url, &init).map_err(fail)?;
     let abort = AbortController::default();
     let signal = abort.signal();
     let fetch = Fetch::Request(req);
-    let send = std::pin::pin!(fetch.send_with_signal(&signal));
-    let timeout = Delay::from(std::time::Duration::from_millis(TIMEOUT_MS));
-    match select(send, timeout).await {
-        Either::Left((Ok(res), _)) => {
-            let status = res.status_code();
-            let answer = crate::http::read_response(&res, 4096)
-                .await
-                .map(|b| String::from_utf8_lossy(&b).chars().take(ERROR_CHARS).collect())
-                .unwrap_or_default();
-            Ok((status, answer))
+    // The answer, and for a failure the start of its body, all within the timeout.
+    let answered = async {
+        let res = fetch.send_with_signal(&signal).await.map_err(|e| format!("no answer: {e}"))?;
+        let status = res.status_code();
+        if (200..300).contains(&status) {
+            return Ok((status, String::new()));
         }
-        Either::Left((Err(e), _)) => Err(format!("no answer: {e}")),
+        let answer = crate::http::read_response(&res, 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).chars().take(ERROR_CHARS).collect())
+            .unwrap_or_default();
+        Ok((status, answer))
+    };
+    let timeout = Delay::from(std::time::Duration::from_millis(TIMEOUT_MS));
+    match select(std::pin::pin!(answered), timeout).await {
+        Either::Left((answer, _)) => answer,
         Either::Right(_) => {
             abort.abort();
             Err(format!("no answer within {} s", TIMEOUT_MS / 1000))
@@ -486,6 +532,15 @@ async fn post(
 }
 
 fn record(site: &Site, t: Tried) -> Result<()> {
+    if t.off {
+        sql::run(
+            &site.sql(),
+            "UPDATE hook_deliveries SET status = 'failed', next_at = NULL, last_error = ?
+             WHERE id = ?",
+            vec![text(t.error.unwrap_or_default()), int(t.id)],
+        )?;
+        return Ok(());
+    }
     let outcome = shared::hooks::outcome(t.status);
     let (status, next) = match outcome {
         Outcome::Delivered => ("delivered", None),

@@ -231,26 +231,32 @@ impl Site {
     /// Tells every conversation whose widget is open that the settings (or the secrets its AI
     /// uses) changed: they forget what they cached, and pass the widget's part on.
     async fn push_settings(&self, widget: WidgetConfig) -> Result<()> {
+        self.push_to_open("/config", &widget).await
+    }
+
+    /// Sends `body` to `path` of every conversation whose visitor has the chat open (see
+    /// [`LIVE_CONFIG_MAX`]), a few at a time and all within [`PUSH_DEADLINE_MS`].
+    async fn push_to_open<T: serde::Serialize>(&self, path: &str, body: &T) -> Result<()> {
         let ids = index::with_visitor_online(self, LIVE_CONFIG_WINDOW_MS, LIVE_CONFIG_MAX)?;
         let all = async {
             for chunk in ids.chunks(PUSH_CONCURRENCY) {
-                join_all(chunk.iter().map(|id| self.push_config(id, &widget))).await;
+                join_all(chunk.iter().map(|id| self.push_one(id, path, body))).await;
             }
         };
         let deadline = Delay::from(Duration::from_millis(PUSH_DEADLINE_MS));
         if let Either::Right(_) = select(Box::pin(all), deadline).await {
-            console_error!("settings push: not every open widget was reached in time");
+            console_error!("push of {path}: not every open conversation was reached in time");
         }
         Ok(())
     }
 
-    async fn push_config(&self, id: &str, widget: &WidgetConfig) {
+    async fn push_one<T: serde::Serialize>(&self, id: &str, path: &str, body: &T) {
         let sent = match internal::conversation(&self.env, id) {
-            Ok(stub) => internal::send(&stub, Method::Post, "/config", Some(widget)).await,
+            Ok(stub) => internal::send(&stub, Method::Post, path, Some(body)).await,
             Err(e) => Err(e),
         };
         if let Err(e) = sent {
-            console_error!("config push to {id}: {e}");
+            console_error!("push of {path} to {id}: {e}");
         }
     }
 
@@ -259,7 +265,7 @@ impl Site {
             Some((site_key, s)) => Response::from_json(&internal::SiteConfig {
                 widget: widget_config(site_key, &s),
                 allowed_origins: s.allowed_origins,
-                hook_messages: hooks::wants_messages(self)?,
+                hook_events: hooks::wanted(self)?,
             }),
             None => Response::error("unknown site", 404),
         }
@@ -306,13 +312,14 @@ impl Site {
             None
         };
         Response::from_json(&internal::BotSetup {
-            hook_messages: hooks::wants_messages(self)?,
+            hook_events: hooks::wanted(self)?,
             secrets: secrets::opened(self, &site_key)?,
             config: BotConfig {
                 open_now: open,
                 staffed,
                 back_at,
                 expected_wait_secs,
+                identity_required: s.identity.require_verified,
                 faq: s.faq,
                 engine: s.engine,
                 takeover: s.takeover,
@@ -391,6 +398,8 @@ impl Site {
             (Method::Delete, "/secrets/model-key") => secrets::delete_model_key(self)?,
             (Method::Post, "/secrets/webhook") => secrets::rotate_webhook(self, &site_key)?,
             (Method::Delete, "/secrets/webhook-previous") => secrets::end_previous_webhook(self)?,
+            (Method::Post, "/secrets/identity") => secrets::rotate_identity(self, &site_key)?,
+            (Method::Delete, "/secrets/identity-previous") => secrets::end_previous_identity(self)?,
             _ => return Response::error("not found", 404),
         };
         // A removed or replaced key must stop being used at once, not after a cache expires.
@@ -451,8 +460,16 @@ impl DurableObject for Site {
             let Some(site_key) = self.site_key()? else {
                 return Response::error("unknown site", 404);
             };
+            let before = hooks::wanted(self)?;
             let res = hooks::manage(self, &site_key, req, &path).await?;
             self.wake_soon().await?;
+            // Open conversations report what the endpoints now take at once; the others hear
+            // it with the settings they fetch next.
+            let after = hooks::wanted(self)?;
+            if after != before {
+                internal::forget_site_config(&site_key);
+                self.push_to_open("/hook-events", &after).await?;
+            }
             return Ok(res);
         }
         if path == "/invitations" || path.starts_with("/invitations/") {

@@ -50,9 +50,10 @@ pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
     if !batch.hooks.is_empty()
         && let Some(site_key) = site.site_key()?
     {
-        for (_, event) in batch.hooks.iter().filter(|(n, _)| *n > applied) {
-            if event.conversation_id == id && hooks::enqueue(site, &site_key, event)? {
-                site.alarm_by(crate::now());
+        for (n, event) in batch.hooks.iter().filter(|(n, _)| *n > applied) {
+            // Within a second: a run of events wakes the alarm once.
+            if event.conversation_id == id && hooks::enqueue(site, &site_key, *n, event)? {
+                site.alarm_by(crate::now() + 1_000);
             }
         }
     }

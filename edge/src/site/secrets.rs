@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS secrets (
 const MODEL_KEY: &str = "model_key";
 const WEBHOOK: &str = "webhook";
 const WEBHOOK_PREVIOUS: &str = "webhook_previous";
+const IDENTITY: &str = "identity";
+const IDENTITY_PREVIOUS: &str = "identity_previous";
 /// After a rotation the old signing secret stays valid this long, so the owner's bot can
 /// switch without refusing anything meanwhile.
 pub const ROTATION_OVERLAP_MS: Millis = 24 * 3600 * 1000;
@@ -85,6 +87,8 @@ pub fn status(site: &Site) -> Result<Response> {
         model_key: row(site, MODEL_KEY)?.map(info),
         webhook: row(site, WEBHOOK)?.map(info),
         webhook_previous: row(site, WEBHOOK_PREVIOUS)?.map(info),
+        identity: row(site, IDENTITY)?.map(info),
+        identity_previous: row(site, IDENTITY_PREVIOUS)?.map(info),
         deployment_model_url: deployment_model_url(&site.env),
         vault: Vault::from_env(&site.env).is_ok(),
     })
@@ -142,17 +146,27 @@ pub fn delete_model_key(site: &Site) -> Result<Response> {
     status(site)
 }
 
-/// `POST /secrets/webhook`: a new signing secret, shown this once. The one it replaces stays
-/// valid for [`ROTATION_OVERLAP_MS`].
+/// `POST /secrets/webhook`: a new signing secret for the site's bot, shown this once.
 pub fn rotate_webhook(site: &Site, site_key: &str) -> Result<Response> {
+    rotate(site, site_key, WEBHOOK, WEBHOOK_PREVIOUS)
+}
+
+/// `POST /secrets/identity`: a new secret for signing visitor identity tokens, shown once.
+pub fn rotate_identity(site: &Site, site_key: &str) -> Result<Response> {
+    rotate(site, site_key, IDENTITY, IDENTITY_PREVIOUS)
+}
+
+/// A new secret `name`, shown this once. The one it replaces stays valid (as `previous`) for
+/// [`ROTATION_OVERLAP_MS`].
+fn rotate(site: &Site, site_key: &str, name: &str, previous: &str) -> Result<Response> {
     let Ok(vault) = Vault::from_env(&site.env) else { return no_vault() };
     let secret = shared::signing::new_secret(crate::crypto::random_bytes::<32>()?);
     let sql = site.sql();
-    if let Some(current) = row(site, WEBHOOK)? {
+    if let Some(current) = row(site, name)? {
         // Re-sealed under its new name: a sealed value opens only where it was sealed.
-        let plain = vault.open(&place(site_key, WEBHOOK), &current.sealed);
+        let plain = vault.open(&place(site_key, name), &current.sealed);
         if let Ok(plain) = plain {
-            let sealed = vault.seal(&place(site_key, WEBHOOK_PREVIOUS), &plain)?;
+            let sealed = vault.seal(&place(site_key, previous), &plain)?;
             sql::run(
                 &sql,
                 "INSERT INTO secrets (name, sealed, hint, created_at, expires_at)
@@ -160,7 +174,7 @@ pub fn rotate_webhook(site: &Site, site_key: &str) -> Result<Response> {
                  ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, hint = excluded.hint,
                    created_at = excluded.created_at, expires_at = excluded.expires_at",
                 vec![
-                    text(WEBHOOK_PREVIOUS),
+                    text(previous),
                     text(sealed),
                     text(current.hint),
                     int(current.created_at),
@@ -170,7 +184,7 @@ pub fn rotate_webhook(site: &Site, site_key: &str) -> Result<Response> {
         }
     }
     let hint = format!("whsec_…{}", &secret[secret.len() - 4..]);
-    let new = Stored { name: WEBHOOK, value: &secret, hint: hint.clone(), endpoint: None };
+    let new = Stored { name, value: &secret, hint: hint.clone(), endpoint: None };
     store(site, site_key, new)?;
     let created = CreatedSecret {
         secret,
@@ -185,6 +199,9 @@ pub fn rotate_webhook(site: &Site, site_key: &str) -> Result<Response> {
 pub struct Opened {
     pub model_key: Option<(String, String)>,
     pub webhook_secrets: Vec<String>,
+    /// The identity secrets, newest first.
+    #[serde(default)]
+    pub identity_secrets: Vec<String>,
 }
 
 pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
@@ -201,11 +218,11 @@ pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
         }
     };
     out.model_key = open(MODEL_KEY)?.and_then(|(key, endpoint)| Some((key, endpoint?)));
-    out.webhook_secrets = [open(WEBHOOK)?, open(WEBHOOK_PREVIOUS)?]
-        .into_iter()
-        .flatten()
-        .map(|(secret, _)| secret)
-        .collect();
+    let pair = |a: &str, b: &str| -> Result<Vec<String>> {
+        Ok([open(a)?, open(b)?].into_iter().flatten().map(|(secret, _)| secret).collect())
+    };
+    out.webhook_secrets = pair(WEBHOOK, WEBHOOK_PREVIOUS)?;
+    out.identity_secrets = pair(IDENTITY, IDENTITY_PREVIOUS)?;
     Ok(out)
 }
 
@@ -219,5 +236,11 @@ pub fn has_model_key_for(site: &Site, base_url: &str) -> Result<bool> {
 /// a leak, waiting out the overlap is no option).
 pub fn end_previous_webhook(site: &Site) -> Result<Response> {
     sql::run(&site.sql(), "DELETE FROM secrets WHERE name = ?", vec![text(WEBHOOK_PREVIOUS)])?;
+    status(site)
+}
+
+/// `DELETE /secrets/identity-previous`: likewise for the identity secret.
+pub fn end_previous_identity(site: &Site) -> Result<Response> {
+    sql::run(&site.sql(), "DELETE FROM secrets WHERE name = ?", vec![text(IDENTITY_PREVIOUS)])?;
     status(site)
 }

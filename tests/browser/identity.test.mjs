@@ -1,0 +1,62 @@
+// Signed visitor identity as owners and agents meet it: the owner creates the identity secret
+// under Settings → Visitor identity (shown once); a page signs its user in with a token made
+// by its backend (here with node's crypto, as a few lines of any backend would); the agent
+// sees the visitor marked verified, with the user id. Desktop and phone, axe-checked.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { Console, audit, env, launch, screenshot, unique, Widget } from "./harness.mjs";
+
+const DESKTOP = { viewport: { width: 1300, height: 900 } };
+const PHONE = { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true };
+
+const b64 = (s) => Buffer.from(s).toString("base64url");
+
+/** An HS256 JWT, as a site's backend signs one. */
+function jwt(secret, claims) {
+  const head = b64(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const body = b64(JSON.stringify(claims));
+  const sig = createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url");
+  return `${head}.${body}.${sig}`;
+}
+
+test("an owner creates the identity secret and an agent sees the signed-in visitor as verified", async () => {
+  const browser = await launch();
+  try {
+    const owner = await Console.login(browser, env.email, env.password, 0, DESKTOP);
+    const page = owner.page;
+    await owner.button("Settings").click();
+    const part = page.getByRole("region", { name: "Visitor identity" });
+    await part.getByRole("button", { name: /Create identity secret|Rotate secret/ }).click();
+    const shown = part.getByLabel("Your new secret — copy it now, it is not shown again");
+    await shown.waitFor();
+    const secret = await shown.inputValue();
+    assert.match(secret, /^whsec_/);
+    await part.getByText(/Your backend signs visitor identity tokens/).waitFor();
+    await part.scrollIntoViewIfNeeded();
+    await audit(page, "Settings → Visitor identity", "#identity");
+    await screenshot(page, "settings-identity-desktop");
+
+    // The host page signs its user in.
+    const w = await Widget.open(await browser.newContext());
+    const tag = unique("signed");
+    const userId = `user-${tag}`;
+    const token = jwt(secret, { sub: userId, email: "mia@shop.test", name: "Mia Signed", exp: Math.floor(Date.now() / 1000) + 600 });
+    await w.page.evaluate(({ userId, token }) => window.Takeover.identify({ user_id: userId, email: "mia@shop.test", token }), { userId, token });
+    await w.say(`${tag}: I want to talk to a human`);
+    await w.text("Waiting for support agent to join").waitFor();
+
+    await owner.button("Inbox").click();
+    await owner.open("Pending", tag);
+    const header = page.getByRole("heading", { name: /Mia Signed/ });
+    await header.getByText("✓ verified").waitFor();
+    await page.getByText(userId).waitFor();
+    assert.equal(await header.getByText("unverified").count(), 0);
+    await audit(page, "a conversation with a verified visitor");
+    await screenshot(page, "console-verified-desktop");
+    await page.setViewportSize(PHONE.viewport);
+    await screenshot(page, "console-verified-phone");
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,129 @@
+//! Signed visitor identity through a real worker: the site's backend signs who its user is
+//! (here with the third-party `jsonwebtoken` crate, as a backend would) and the page passes
+//! it to `identify`; a valid token verifies the visitor, everything else is refused and
+//! changes nothing — expired, signed with another secret, tampered, for another user, or an
+//! unsigned identity where the site requires signed ones.
+
+use integration::{Agent, Edge, Visitor, demo_settings};
+use jsonwebtoken::{EncodingKey, Header, encode};
+use reqwest::Method;
+use shared::protocol::{ClientFrame, ErrorCode, ServerFrame, VisitorProfile};
+
+const TEAM: &[(&str, &str, &str)] = &[("own@t.test", "Olga", "owner")];
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// A token as the site's backend makes it: HS256 with the identity secret as the key.
+fn token(secret: &str, sub: &str, email: Option<&str>, exp: i64) -> String {
+    let mut claims = serde_json::json!({ "sub": sub, "exp": exp, "name": "Mia Verified" });
+    if let Some(e) = email {
+        claims["email"] = e.into();
+    }
+    let key = EncodingKey::from_secret(secret.as_bytes()).unwrap();
+    encode(&Header::default(), &claims, &key).unwrap()
+}
+
+fn identify(user_id: &str, email: Option<&str>, token: &str) -> ClientFrame {
+    ClientFrame::Identify {
+        name: Some("Typed Name".into()),
+        email: email.map(Into::into),
+        user_id: Some(user_id.into()),
+        token: Some(token.into()),
+    }
+}
+
+fn unsigned(name: &str) -> ClientFrame {
+    ClientFrame::Identify { name: Some(name.into()), email: None, user_id: None, token: None }
+}
+
+async fn profile(v: &mut Visitor) -> VisitorProfile {
+    match v.socket.until("the profile", |f| matches!(f, ServerFrame::Visitor(_))).await {
+        ServerFrame::Visitor(p) => p,
+        _ => unreachable!(),
+    }
+}
+
+async fn secret(owner: &Agent) -> String {
+    let res = owner.request(Method::POST, "/api/admin/secrets/identity", None).await;
+    assert_eq!(res.status(), 200);
+    let created: serde_json::Value = res.json().await.unwrap();
+    let status: serde_json::Value = owner.get("/api/admin/secrets").await.json().await.unwrap();
+    assert!(status["identity"]["hint"].as_str().unwrap().starts_with("whsec_…"));
+    assert!(!status.to_string().contains(created["secret"].as_str().unwrap()), "shown once");
+    created["secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_identity_verifies_and_every_forgery_is_refused() {
+    let edge = Edge::start();
+    let site = edge.site("identity", TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let key = secret(&olga).await;
+    let mut v = Visitor::join(&edge, &site).await;
+    v.say("v1", "hello").await;
+
+    // Refused, and nothing stored: each with its reason.
+    let cases = [
+        (token(&key, "u-1", None, now() - 120), "expired"),
+        (token("whsec_not-the-site-secret", "u-1", None, now() + 600), "signature"),
+        (token(&key, "u-1", None, now() + 3 * 86_400), "24 hours"),
+        (token(&key, "u-2", None, now() + 600), "another user"),
+    ];
+    for (t, why) in &cases {
+        v.socket.send(&identify("u-1", None, t)).await;
+        let e = v.socket.error().await;
+        assert_eq!(e.code, ErrorCode::InvalidProfile);
+        assert!(e.message.contains(why), "{why}: {}", e.message);
+    }
+    // The claims changed after signing (a forged user id with the old signature).
+    let good = token(&key, "u-1", None, now() + 600);
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64::Engine as _;
+    let forged_claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!(r#"{{"sub":"admin","exp":{}}}"#, now() + 600));
+    let forged = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+    v.socket.send(&identify("admin", None, &forged)).await;
+    assert!(v.socket.error().await.message.contains("signature"));
+    // An email the token does not vouch for.
+    v.socket.send(&identify("u-1", Some("other@v.test"), &good)).await;
+    assert!(v.socket.error().await.message.contains("another user or email"));
+
+    // The real thing: verified, with the name and email as signed.
+    let signed = token(&key, "u-1", Some("mia@v.test"), now() + 600);
+    v.socket.send(&identify("u-1", Some("mia@v.test"), &signed)).await;
+    let p = profile(&mut v).await;
+    assert_eq!(p.user_id.as_deref(), Some("u-1"));
+    assert_eq!(p.name.as_deref(), Some("Mia Verified"));
+    assert_eq!(p.email.as_deref(), Some("mia@v.test"));
+
+    // A teammate sees the verified identity.
+    let (_, welcome) = olga.open(&v.conversation_id).await;
+    assert_eq!(welcome.visitor.user_id.as_deref(), Some("u-1"));
+
+    // Now the conversation is u-1's: another user's token, or an unsigned rename, is refused.
+    let other = token(&key, "u-2", None, now() + 600);
+    v.socket.send(&identify("u-2", None, &other)).await;
+    assert_eq!(v.socket.error().await.code, ErrorCode::Forbidden);
+    v.socket.send(&unsigned("Someone Else")).await;
+    assert_eq!(v.socket.error().await.code, ErrorCode::Forbidden);
+    let (_, welcome) = olga.open(&v.conversation_id).await;
+    assert_eq!(welcome.visitor.name.as_deref(), Some("Mia Verified"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_may_take_only_signed_identities() {
+    let edge = Edge::start();
+    let strict = demo_settings(|s| s["identity"] = serde_json::json!({ "require_verified": true }));
+    let site = edge.site_with("identity-strict", &strict, TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let key = secret(&olga).await;
+    let mut v = Visitor::join(&edge, &site).await;
+    v.socket.send(&unsigned("Anyone")).await;
+    let e = v.socket.error().await;
+    assert_eq!(e.code, ErrorCode::InvalidProfile);
+    assert!(e.message.contains("only signed identities"), "{}", e.message);
+    v.socket.send(&identify("u-9", None, &token(&key, "u-9", None, now() + 600))).await;
+    assert_eq!(profile(&mut v).await.user_id.as_deref(), Some("u-9"));
+}
