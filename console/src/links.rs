@@ -73,6 +73,37 @@ pub fn LinkPage(
     }
 }
 
+/// What a link page shows and where it leads.
+#[derive(Clone, Copy)]
+struct Page {
+    account: RwSignal<Option<Me>>,
+    notice: RwSignal<Option<String>>,
+    open: RwSignal<Option<Link>>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+}
+
+/// Runs the link's call; once it has set the account up, signs in with the new password and
+/// leaves the page (the link is spent either way).
+fn complete(
+    call: impl std::future::Future<Output = Result<shared::links::AccountReady, String>> + 'static,
+    link: Link,
+    password: String,
+    page: Page,
+) {
+    page.busy.set(true);
+    spawn_local(async move {
+        match call.await {
+            Ok(ready) => {
+                sign_in(&link, ready.email, password, page.account, page.notice).await;
+                page.open.set(None);
+            }
+            Err(e) => page.error.set(Some(e)),
+        }
+        page.busy.set(false);
+    });
+}
+
 /// Two password fields that must match, with the length the server asks for.
 fn passwords_differ(a: &str, b: &str) -> Option<String> {
     (a != b).then(|| "The two passwords do not match.".to_owned())
@@ -109,17 +140,9 @@ fn Join(
             name: name.get_untracked(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::accept_invite(&accept).await {
-                Ok(ready) => {
-                    sign_in(&l, ready.email, accept.password, account, notice).await;
-                    open.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
+        let page = Page { account, notice, open, error, busy };
+        let password = accept.password.clone();
+        complete(async move { api::accept_invite(&accept).await }, l, password, page);
     };
     view! {
         <main class="login">
@@ -178,17 +201,9 @@ fn Reset(
             token: l.token.clone(),
             password: password.get_untracked(),
         };
-        busy.set(true);
-        spawn_local(async move {
-            match api::finish_reset(&finish).await {
-                Ok(ready) => {
-                    sign_in(&l, ready.email, finish.password, account, notice).await;
-                    open.set(None);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
+        let page = Page { account, notice, open, error, busy };
+        let password = finish.password.clone();
+        complete(async move { api::finish_reset(&finish).await }, l, password, page);
     };
     view! {
         <main class="login">
