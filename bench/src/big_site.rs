@@ -200,6 +200,7 @@ fn batch(i: usize, count: u64, at: Duration) -> serde_json::Value {
         preview: format!("Message {count} of a busy conversation: where is my order?"),
         unanswered: 1,
         visitor_name: None,
+        verified: false,
         tickets: 0,
         visitor_online: true,
         activity_at: at_ms,

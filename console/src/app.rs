@@ -295,8 +295,9 @@ fn InboxPage(
         let row = |c: ConversationSummary, detail: String, urgency: Urgency| {
             let who = c.visitor_name.clone().unwrap_or_else(|| shared::names::friendly(&c.id));
             let online = if c.visitor_online { " (online)" } else { "" };
+            let verified = if c.verified { " ✓ verified" } else { "" };
             Row {
-                title: format!("{who}{online} — {}", c.preview),
+                title: format!("{who}{verified}{online} — {}", c.preview),
                 id: c.id,
                 detail,
                 online: Some(c.visitor_online),

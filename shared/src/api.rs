@@ -332,6 +332,9 @@ pub struct ConversationSummary {
     pub unanswered: u32,
     #[serde(default)]
     pub visitor_name: Option<String>,
+    /// The site's backend signed who the visitor is (see `shared::identity`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verified: bool,
     /// How many takeover cycles (tickets) the conversation has had.
     #[serde(default)]
     pub tickets: u32,

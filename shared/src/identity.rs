@@ -109,7 +109,7 @@ pub fn verify(
     }
     let claims: Claims = serde_json::from_slice(&decode(body)?).map_err(|_| Refusal::Malformed)?;
     let exp = claims.exp.ok_or(Refusal::Lifetime)?;
-    if exp + LEEWAY_SECS < now_secs {
+    if exp.saturating_add(LEEWAY_SECS) < now_secs {
         return Err(Refusal::Expired);
     }
     if exp > now_secs + MAX_LIFETIME_SECS + LEEWAY_SECS {

@@ -47,6 +47,8 @@ test("an owner creates the identity secret and an agent sees the signed-in visit
     await w.text("Waiting for support agent to join").waitFor();
 
     await owner.button("Inbox").click();
+    await page.getByRole("tab", { name: /Pending/ }).click();
+    await page.getByText(`Mia Signed ✓ verified (online) — ${tag}`, { exact: false }).waitFor();
     await owner.open("Pending", tag);
     const header = page.getByRole("heading", { name: /Mia Signed/ });
     await header.getByText("✓ verified").waitFor();

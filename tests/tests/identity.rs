@@ -124,6 +124,34 @@ async fn a_site_may_take_only_signed_identities() {
     let e = v.socket.error().await;
     assert_eq!(e.code, ErrorCode::InvalidProfile);
     assert!(e.message.contains("only signed identities"), "{}", e.message);
-    v.socket.send(&identify("u-9", None, &token(&key, "u-9", None, now() + 600))).await;
-    assert_eq!(profile(&mut v).await.user_id.as_deref(), Some("u-9"));
+    // A token without a name: the name the page adds is not shown as verified.
+    let claims = serde_json::json!({ "sub": "u-9", "exp": now() + 600 });
+    let key_bytes = EncodingKey::from_secret(key.as_bytes()).unwrap();
+    let nameless = encode(&Header::default(), &claims, &key_bytes).unwrap();
+    let mut frame = identify("u-9", None, &nameless);
+    if let ClientFrame::Identify { name, .. } = &mut frame {
+        *name = Some("Bank Security".into());
+    }
+    v.socket.send(&frame).await;
+    let p = profile(&mut v).await;
+    assert_eq!((p.user_id.as_deref(), p.name.as_deref()), (Some("u-9"), None));
+
+    // The out-of-hours form cannot rename a verified visitor either.
+    let form = ClientFrame::LeaveMessage {
+        client_id: "form".into(),
+        name: "Bank Security".into(),
+        email: "ceo@victim.test".into(),
+        text: "Please call me".into(),
+    };
+    v.socket.send(&form).await;
+    v.socket
+        .until("the form's answer", |f| match f {
+            ServerFrame::Ack { client_id, .. } => client_id == "form",
+            ServerFrame::Error(e) => e.client_id.as_deref() == Some("form"),
+            _ => false,
+        })
+        .await;
+    let (_, welcome) = olga.open(&v.conversation_id).await;
+    assert_eq!(welcome.visitor.email, None, "a verified profile keeps what was signed");
+    assert_eq!(welcome.visitor.name, None);
 }

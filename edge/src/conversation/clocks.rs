@@ -134,8 +134,12 @@ impl Core {
                 Err(e) => Err(e),
             };
             tries += 1;
-            if self.inner.borrow().config_generation == generation || tries >= 3 {
+            if self.inner.borrow().config_generation == generation {
                 break;
+            }
+            if tries >= 3 {
+                // Still changing: take nothing rather than what may be old.
+                return;
             }
         }
         match fetched {
@@ -226,7 +230,14 @@ impl Core {
             let mut trial = self.inner.borrow().machine.clone();
             trial.handle(now(), input.clone()).is_ok()
         };
-        if accepted {
+        // A verified visitor stays as the site signed them, and a site that takes only signed
+        // identities keeps the form's contact in the message alone.
+        let keep = {
+            let inner = self.inner.borrow();
+            let required = inner.config.as_ref().is_some_and(|(_, c)| c.config.identity_required);
+            inner.profile.verified() || required
+        };
+        if accepted && !keep {
             let mut profile = self.inner.borrow().profile.clone();
             profile.name = Some(name);
             profile.email = Some(email);

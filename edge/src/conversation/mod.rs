@@ -1005,7 +1005,11 @@ impl DurableObject for Conversation {
             (Method::Post, "/hook-events") => {
                 let events: Vec<String> = req.json().await?;
                 hooks::keep(self.sql(), &events)?;
-                self.inner.borrow_mut().hook_events = events;
+                let mut inner = self.inner.borrow_mut();
+                inner.hook_events = events;
+                // A settings fetch under way must not put back the old list.
+                inner.config = None;
+                inner.config_generation += 1;
                 Response::ok("kept")
             }
             (Method::Post, "/config") => {

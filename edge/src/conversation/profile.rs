@@ -2,6 +2,7 @@
 //! `identify`, and the language detected from the visitor's own words.
 
 use serde::Deserialize;
+use shared::identity::Refusal;
 use shared::protocol::{ErrorCode, ServerFrame, VisitorProfile, limits};
 use worker::{Result, SqlStorage, WebSocket, console_error};
 
@@ -197,6 +198,11 @@ impl Core {
             Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
         };
         let setup = self.site_config().await;
+        if self.inner.borrow().config.is_none() {
+            // Without the site's settings neither its secret nor its rules are known.
+            let why = "The site's settings could not be read; try again in a moment.";
+            return refuse(ws, ErrorCode::Internal, why);
+        }
         let mut updated = self.inner.borrow().profile.clone();
         match (who.user_id, who.token) {
             (Some(user_id), Some(token)) => {
@@ -212,6 +218,11 @@ impl Core {
                     shared::identity::verify(&token, &keys, now_secs, &user_id, email.as_deref());
                 let verified = match checked {
                     Ok(v) => v,
+                    // The widget says it again after every reconnect: an hour on, its token has
+                    // expired, but this conversation is that user's already.
+                    Err(Refusal::Expired) if updated.user_id.as_deref() == Some(&user_id) => {
+                        return;
+                    }
                     Err(why) => return refuse(ws, ErrorCode::InvalidProfile, why.to_string()),
                 };
                 if updated.user_id.as_ref().is_some_and(|u| *u != verified.user_id) {
@@ -222,7 +233,8 @@ impl Core {
                     Ok(v) => v,
                     Err(message) => return refuse(ws, ErrorCode::InvalidProfile, message),
                 };
-                updated.name = signed_name.or(name).or(updated.name);
+                // Only what the token says is shown as verified: a name the page adds is not.
+                updated.name = signed_name;
                 updated.email = signed_email;
                 updated.user_id = Some(verified.user_id);
             }

@@ -397,6 +397,7 @@ impl Core {
             preview: inner.preview.clone(),
             unanswered: inner.unanswered,
             visitor_name: inner.profile.name.clone(),
+            verified: inner.profile.verified(),
             tickets: inner.machine.tickets(),
             visitor_online: self.visitor_online(closing),
             activity_at: inner.activity_at,
