@@ -162,6 +162,7 @@ pub fn ConversationView(
             version: PROTOCOL_VERSION,
             credential: Credential::Agent,
             last_seq,
+            identity: None,
         }));
         if claim_on_welcome.get_value() {
             claim_on_welcome.set_value(false);

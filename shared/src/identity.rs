@@ -74,6 +74,16 @@ struct Claims {
     name: Option<String>,
 }
 
+/// A token that proves who reopens a verified conversation may have expired this long ago:
+/// a page open for hours reconnects with the token it got when it loaded.
+pub const RESUME_SECS: i64 = 7 * 24 * 3600;
+
+/// Whether `token` shows the page's user is `user_id`, for reopening that user's
+/// conversation: signed by the site, for that user, expired at most [`RESUME_SECS`] ago.
+pub fn proves(token: &str, keys: &[Vec<u8>], now_secs: i64, user_id: &str) -> bool {
+    check(token, keys, now_secs, user_id, None, RESUME_SECS).is_ok()
+}
+
 /// Checks `token` with any of `keys` (the identity secret, and the one a rotation replaced)
 /// at `now_secs`, against the `user_id` and `email` the page gave.
 pub fn verify(
@@ -82,6 +92,18 @@ pub fn verify(
     now_secs: i64,
     user_id: &str,
     email: Option<&str>,
+) -> Result<Verified, Refusal> {
+    check(token, keys, now_secs, user_id, email, 0)
+}
+
+/// [`verify`], taking a token expired up to `grace_secs` ago.
+fn check(
+    token: &str,
+    keys: &[Vec<u8>],
+    now_secs: i64,
+    user_id: &str,
+    email: Option<&str>,
+    grace_secs: i64,
 ) -> Result<Verified, Refusal> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Refusal::Malformed);
@@ -109,7 +131,7 @@ pub fn verify(
     }
     let claims: Claims = serde_json::from_slice(&decode(body)?).map_err(|_| Refusal::Malformed)?;
     let exp = claims.exp.ok_or(Refusal::Lifetime)?;
-    if exp.saturating_add(LEEWAY_SECS) < now_secs {
+    if exp.saturating_add(LEEWAY_SECS + grace_secs) < now_secs {
         return Err(Refusal::Expired);
     }
     if exp > now_secs + MAX_LIFETIME_SECS + LEEWAY_SECS {
@@ -155,6 +177,16 @@ mod tests {
         let t = sign(b"k1", HS, r#"{"sub":"u-42","exp":1100,"email":"Ana@x.test","name":"Ana"}"#);
         let v = verify(&t, &[b"k0".to_vec(), b"k1".to_vec()], 1000, "u-42", Some("ana@x.test"));
         assert_eq!(v.unwrap().name.as_deref(), Some("Ana"));
+    }
+
+    #[test]
+    fn a_recently_expired_token_still_proves_who_reopens_a_conversation() {
+        let t = sign(b"k1", HS, r#"{"sub":"u-42","exp":1000}"#);
+        let keys = [b"k1".to_vec()];
+        assert!(proves(&t, &keys, 1000 + 3600, "u-42"));
+        assert!(!proves(&t, &keys, 1000 + RESUME_SECS + 120, "u-42"));
+        assert!(!proves(&t, &keys, 2000, "u-43"));
+        assert!(!proves(&t, &[b"k2".to_vec()], 2000, "u-42"));
     }
 
     #[test]

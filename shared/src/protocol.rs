@@ -114,6 +114,17 @@ pub struct Hello {
     /// The highest sequence number the client already holds; 0 for none.
     #[serde(default)]
     pub last_seq: Seq,
+    /// Who the host page says is signed in, with the token its backend signed: a
+    /// conversation verified as a user opens only for that user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<SignedIn>,
+}
+
+/// A signed-in user as the page passed them to `identify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub user_id: String,
+    pub token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -554,7 +565,8 @@ mod tests {
             ClientFrame::Hello(Hello {
                 version: 1,
                 credential: Credential::Visitor { token: "t".into() },
-                last_seq: 4
+                last_seq: 4,
+                identity: None,
             })
         );
         let f: ClientFrame = serde_json::from_str(r#"{"type":"request_human"}"#).unwrap();

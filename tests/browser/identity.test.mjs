@@ -38,7 +38,8 @@ test("an owner creates the identity secret and an agent sees the signed-in visit
     await screenshot(page, "settings-identity-desktop");
 
     // The host page signs its user in.
-    const w = await Widget.open(await browser.newContext());
+    const visitorContext = await browser.newContext();
+    const w = await Widget.open(visitorContext);
     const tag = unique("signed");
     const userId = `user-${tag}`;
     const token = jwt(secret, { sub: userId, email: "mia@shop.test", name: "Mia Signed", exp: Math.floor(Date.now() / 1000) + 600 });
@@ -58,6 +59,23 @@ test("an owner creates the identity secret and an agent sees the signed-in visit
     await screenshot(page, "console-verified-desktop");
     await page.setViewportSize(PHONE.viewport);
     await screenshot(page, "console-verified-phone");
+
+    // Later, in the same browser, another user signs in on the site: Mia's conversation does
+    // not open for them; the widget starts a new one, and none of Mia's words show.
+    const first = await w.conversationId();
+    const later = await visitorContext.newPage();
+    await later.goto(`${env.base}/`);
+    const otherId = `other-${tag}`;
+    const other = jwt(secret, { sub: otherId, exp: Math.floor(Date.now() / 1000) + 600 });
+    await later.evaluate(({ otherId, other }) => window.Takeover.identify({ user_id: otherId, token: other }), { otherId, other });
+    const w2 = new Widget(later);
+    await w2.launcher.click();
+    await w2.input.waitFor({ timeout: 20_000 });
+    await later.waitForFunction((old) => {
+      const saved = localStorage.getItem("takeover:" + "demo");
+      return saved && !saved.includes(old);
+    }, first);
+    assert.equal(await w2.text(`${tag}: I want to talk to a human`).count(), 0, "none of Mia's words");
   } finally {
     await browser.close();
   }

@@ -460,11 +460,17 @@ pub fn hello_visitor(token: &str, last_seq: u64) -> ClientFrame {
         version: PROTOCOL_VERSION,
         credential: Credential::Visitor { token: token.to_owned() },
         last_seq,
+        identity: None,
     })
 }
 
 pub fn hello_agent(last_seq: u64) -> ClientFrame {
-    ClientFrame::Hello(Hello { version: PROTOCOL_VERSION, credential: Credential::Agent, last_seq })
+    ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        credential: Credential::Agent,
+        last_seq,
+        identity: None,
+    })
 }
 
 pub fn say(client_id: &str, text: &str) -> ClientFrame {

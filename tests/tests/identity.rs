@@ -110,6 +110,34 @@ async fn a_signed_identity_verifies_and_every_forgery_is_refused() {
     assert_eq!(v.socket.error().await.code, ErrorCode::Forbidden);
     let (_, welcome) = olga.open(&v.conversation_id).await;
     assert_eq!(welcome.visitor.name.as_deref(), Some("Mia Verified"));
+
+    // The same browser later: a page with nobody signed in, or another user, cannot reopen
+    // u-1's conversation (the widget then starts a new one); u-1 can, with a token of the
+    // site's that expired an hour ago (a page left open).
+    let reopen = |identity: Option<(&str, String)>| {
+        ClientFrame::Hello(shared::protocol::Hello {
+            version: shared::protocol::PROTOCOL_VERSION,
+            credential: shared::protocol::Credential::Visitor { token: v.token.clone() },
+            last_seq: 0,
+            identity: identity.map(|(user_id, token)| shared::protocol::SignedIn {
+                user_id: user_id.into(),
+                token,
+            }),
+        })
+    };
+    let url = integration::visitor_url(&edge, &v.conversation_id);
+    for who in [
+        None,
+        Some(("u-2", token(&key, "u-2", None, now() + 600))),
+        Some(("u-1", token("whsec_other", "u-1", None, now() + 600))),
+    ] {
+        let mut s = integration::Socket::connect(&url, None).await;
+        s.send(&reopen(who)).await;
+        assert_eq!(s.error().await.code, ErrorCode::Unauthorized);
+    }
+    let mut s = integration::Socket::connect(&url, None).await;
+    s.send(&reopen(Some(("u-1", token(&key, "u-1", None, now() - 3600))))).await;
+    assert_eq!(s.welcome().await.visitor.user_id.as_deref(), Some("u-1"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

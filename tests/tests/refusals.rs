@@ -74,6 +74,7 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
         version: PROTOCOL_VERSION + 1,
         credential: shared::protocol::Credential::Visitor { token: mine.token.clone() },
         last_seq: 0,
+        identity: None,
     };
     s.send(&ClientFrame::Hello(hello)).await;
     let e = s.error().await;

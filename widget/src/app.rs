@@ -3,7 +3,9 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::protocol::{Author, EndedBy, EscalatedBy, Event, Item, ItemBody, Millis, Phase};
+use shared::protocol::{
+    Author, EndedBy, ErrorCode, EscalatedBy, Event, Item, ItemBody, Millis, Phase,
+};
 use shared::texts::{self as custom_texts, fill};
 
 use crate::api;
@@ -97,6 +99,15 @@ pub fn App(
         chat.reset();
         started.set_value(false);
         start.run(true);
+    });
+    // The saved conversation does not open for this visitor (another signed-in user's, or its
+    // credential is gone): a fresh one starts, and nothing of the old one shows.
+    Effect::new(move |_| {
+        let refused = chat.notice.get() == Some(ErrorCode::Unauthorized);
+        if refused && chat.status.get_untracked() == Status::Closed {
+            chat.notice.set(None);
+            start_again.run(());
+        }
     });
 
     // The conversation's language, else the browser's.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use shared::protocol::{
     Author, ClientFrame, Credential, ErrorCode, Hello, Item, ItemBody, PROTOCOL_VERSION,
-    ServerFrame, StateView, VisitorProfile,
+    ServerFrame, SignedIn, StateView, VisitorProfile,
 };
 use takeover_client::{Handlers, Link};
 use wasm_bindgen::JsCast;
@@ -290,14 +290,21 @@ fn send_frame(p: &Pending) -> ClientFrame {
 }
 
 fn hello(link: &Link, state: &Rc<RefCell<State>>) {
-    let (chat, token) = {
+    let (chat, token, identity) = {
         let s = state.borrow();
-        (s.chat, s.token.clone())
+        let identity = match &s.identity {
+            Some(ClientFrame::Identify { user_id: Some(user_id), token: Some(t), .. }) => {
+                Some(SignedIn { user_id: user_id.clone(), token: t.clone() })
+            }
+            _ => None,
+        };
+        (s.chat, s.token.clone(), identity)
     };
     link.send(&ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         credential: Credential::Visitor { token },
         last_seq: chat.last_seq(),
+        identity,
     }));
 }
 

@@ -1093,6 +1093,12 @@ impl DurableObject for Conversation {
         match (att.ready, frame) {
             (false, ClientFrame::Hello(hello)) => {
                 let visitor = att.is_visitor();
+                if visitor && !self.opens_for(&hello).await {
+                    let why = "This conversation is another signed-in user's: a new one starts.";
+                    refuse(&ws, ErrorCode::Unauthorized, why);
+                    sockets::close_back(&ws, 4001, "another user's conversation");
+                    return Ok(());
+                }
                 let greeted = self.hello(&ws, att, hello)?;
                 // The hello deadline moves to the next socket still owing one, if any: an
                 // alarm for nobody would wake the object (and ask its site for settings).

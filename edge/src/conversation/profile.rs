@@ -184,6 +184,25 @@ fn still_in(latest: &str, current: &str) -> bool {
 }
 
 impl Core {
+    /// Whether a visitor's hello may open this conversation: any may, unless the
+    /// conversation is a verified user's; then only a page that shows (with a token of the
+    /// site's, expired lately at most) that it is that user's.
+    pub(super) async fn opens_for(&self, hello: &shared::protocol::Hello) -> bool {
+        let Some(owner) = self.inner.borrow().profile.user_id.clone() else { return true };
+        let Some(signed) = hello.identity.as_ref().filter(|s| s.user_id == owner) else {
+            return false;
+        };
+        let keys: Vec<Vec<u8>> = self
+            .site_config()
+            .await
+            .secrets
+            .identity_secrets
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        shared::identity::proves(&signed.token, &keys, crate::now() / 1000, &owner)
+    }
+
     /// The host page's `identify`. With a user id and a token the site's backend signed, the
     /// visitor is verified as that user (name and email as the token says); without, the
     /// name and email are taken as given (unverified) unless the site requires signed
