@@ -27,6 +27,15 @@ pub fn first<T: DeserializeOwned>(
     Ok(rows(sql, query, args)?.into_iter().next())
 }
 
+/// The single number a query selects `AS n` (a `min`, a `count`), if any.
+pub fn number(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<Option<i64>> {
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: Option<i64>,
+    }
+    Ok(first::<N>(sql, query, args)?.and_then(|r| r.n))
+}
+
 /// Runs each `;`-separated statement of a schema; all use `IF NOT EXISTS`.
 pub fn migrate(sql: &SqlStorage, schema: &str) -> Result<()> {
     for statement in schema.split(';').map(str::trim).filter(|s| !s.is_empty()) {

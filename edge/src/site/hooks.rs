@@ -424,16 +424,11 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
         }
     }
     prune(site)?;
-    #[derive(Deserialize)]
-    struct Next {
-        next: Option<i64>,
-    }
-    let next: Option<Next> = sql::first(
+    sql::number(
         &site.sql(),
-        "SELECT min(next_at) AS next FROM hook_deliveries WHERE status = 'pending'",
+        "SELECT min(next_at) AS n FROM hook_deliveries WHERE status = 'pending'",
         vec![],
-    )?;
-    Ok(next.and_then(|n| n.next))
+    )
 }
 
 /// One POST of a delivery, signed with the endpoint's secrets.

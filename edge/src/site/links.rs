@@ -307,17 +307,13 @@ pub async fn request_reset(site: &Site, mut req: Request) -> Result<Response> {
         create_row(site, "none", &nobody, None, None, "", RESET_MS, None)?;
     }
     if let Some(member) = member {
-        #[derive(Deserialize)]
-        struct Count {
-            n: i64,
-        }
-        let recent: Option<Count> = sql::first(
+        let recent = sql::number(
             &site.sql(),
             "SELECT count(*) AS n FROM account_links WHERE kind = 'reset' AND member_id = ?
              AND created_at > ?",
             vec![text(&member.id), int(now() - 3600 * 1000)],
         )?;
-        if recent.is_none_or(|c| c.n < RESETS_PER_HOUR) && mail::sender(&site.env).is_some() {
+        if recent.unwrap_or(0) < RESETS_PER_HOUR && mail::sender(&site.env).is_some() {
             create(site, "reset", &member.email, None, Some(&member.id), "", RESET_MS)?;
         } else {
             create_row(site, "none", &member.id, None, None, "", RESET_MS, None)?;

@@ -195,16 +195,12 @@ fn remind(
             )?;
         }
     }
-    #[derive(Deserialize)]
-    struct Next {
-        next: Option<i64>,
-    }
-    let next: Option<Next> = sql::first(
+    let oldest = sql::number(
         &site.sql(),
-        "SELECT min(waiting_since) AS next FROM requests WHERE reminded = 0",
+        "SELECT min(waiting_since) AS n FROM requests WHERE reminded = 0",
         vec![],
     )?;
-    Ok(next.and_then(|n| n.next).map(|since| since + after_ms))
+    Ok(oldest.map(|since| since + after_ms))
 }
 
 #[derive(Deserialize)]
@@ -327,13 +323,7 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
             }
         }
     }
-    #[derive(Deserialize)]
-    struct Next {
-        next: Option<i64>,
-    }
-    let queued: Option<Next> =
-        sql::first(&site.sql(), "SELECT min(due_at) AS next FROM mail_queue", vec![])?;
-    let next = queued.and_then(|n| n.next);
+    let next = sql::number(&site.sql(), "SELECT min(due_at) AS n FROM mail_queue", vec![])?;
     Ok([next, next_reminder].into_iter().flatten().min())
 }
 
@@ -509,9 +499,7 @@ pub fn seen_at(site: &Site, origin: Option<&str>) -> Result<()> {
 }
 
 fn prefs_of(site: &Site, member_id: &str) -> Result<Option<(String, EmailPrefs)>> {
-    let rows: Vec<Recipient> =
-        sql::rows(&site.sql(), &format!("{RECIPIENTS} WHERE m.id = ?"), vec![text(member_id)])?;
-    Ok(rows.into_iter().next().map(|r| (r.email.clone(), r.prefs())))
+    Ok(recipient(site, member_id)?.map(|r| (r.email.clone(), r.prefs())))
 }
 
 fn store_prefs(site: &Site, member_id: &str, prefs: EmailPrefs) -> Result<()> {
