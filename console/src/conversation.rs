@@ -65,6 +65,8 @@ pub fn ConversationView(
     let state = RwSignal::new(None::<StateView>);
     let visitor = RwSignal::new(VisitorProfile::default());
     let page = RwSignal::new(None::<(Option<String>, Option<String>)>);
+    // Whether a reply the visitor misses by having left is mailed to them.
+    let mailed = RwSignal::new(false);
     let claimed_by = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let ask_name = RwSignal::new(false);
@@ -97,6 +99,7 @@ pub fn ConversationView(
                 link.resend();
                 add(w.backlog);
                 if let Some(visit) = w.visit {
+                    mailed.set(visit.replies_mailed);
                     page.set(Some((visit.page_url, visit.user_agent)));
                 }
                 state.set(Some(w.state));
@@ -331,7 +334,7 @@ pub fn ConversationView(
             })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
                 <Composer send send_message outgoing delivered mine=Signal::derive(mine)>
-                    <crate::reach::Reach online=visitor_online visitor name=visitor_label/>
+                    <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into()/>
                 </Composer>
             </Show>
             <Show when=move || ask_name.get()>

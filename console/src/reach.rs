@@ -11,22 +11,29 @@ pub fn Reach(
     visitor: RwSignal<VisitorProfile>,
     /// What the console calls the visitor.
     name: Signal<String>,
+    /// Replies a visitor who left does not see are mailed to the email they gave.
+    mailed: Signal<bool>,
 ) -> impl IntoView {
     let line = move || {
         let who = name.get();
         match online.get()? {
             true => Some((true, format!("{who} is on the site now and sees your reply at once."))),
             false => {
-                let email = visitor.with(|v| v.email.clone());
-                let later =
-                    format!("{who} has left the site: they'll see your reply when they come back.");
+                let (email, verified) = visitor.with(|v| (v.email.clone(), v.verified()));
+                let checked = if verified { "verified" } else { "as they gave it, unverified" };
+                let gone = format!("{who} has left the site:");
                 Some((
                     false,
                     match email {
-                        Some(email) => format!(
-                            "{later} They gave an email (unverified) if it can't wait: {email}."
+                        Some(email) if mailed.get() => format!(
+                            "{gone} your reply will be emailed to {email} ({checked}) unless \
+                             they come back within 2 minutes, with a link back to this chat."
                         ),
-                        None => later,
+                        Some(email) => format!(
+                            "{gone} they'll see your reply when they come back. Their email \
+                             ({checked}), if it can't wait: {email}."
+                        ),
+                        None => format!("{gone} they'll see your reply when they come back."),
                     },
                 ))
             }

@@ -51,6 +51,8 @@ pub fn take_takeover(from: &SiteSettings, to: &mut SiteSettings) {
     t.assignee_offline_secs = f.assignee_offline_secs;
     t.ai_answers_while_waiting = f.ai_answers_while_waiting;
     t.idle_close_secs = f.idle_close_secs;
+    t.ask_email = f.ask_email;
+    t.email_replies = f.email_replies;
 }
 
 /// Who is there and when (the "Availability & hours" part).
@@ -91,6 +93,12 @@ pub fn Takeover(draft: Draft) -> impl IntoView {
         <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.ai_answers_while_waiting)
             on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.ai_answers_while_waiting = on) }/>
             "While a visitor waits for a person, the AI keeps answering what it can"</label>
+        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.ask_email)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.ask_email = on) }/>
+            "Ask a waiting visitor for their email, so the team can reply if they leave (not when only signed identities are accepted)"</label>
+        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.email_replies)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.email_replies = on) }/>
+            "Email a teammate's replies to a visitor who left before seeing them (gathered for 2 minutes, at most one mail per 10 minutes)"</label>
         <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
             <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
                 on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>

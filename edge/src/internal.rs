@@ -67,6 +67,23 @@ pub struct BotSetup {
     /// The events some enabled endpoint of the site takes: only those are reported.
     #[serde(default)]
     pub hook_events: Vec<String>,
+    /// The site's chat title, for mail to its visitors.
+    #[serde(default)]
+    pub title: String,
+    /// Where links in mail lead (see `site::notify::origin`); `None` while unknown.
+    #[serde(default)]
+    pub origin: Option<String>,
+}
+
+/// A credential for another of the visitor's devices, asked of a conversation of `site_key`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    pub site_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Granted {
+    pub token: String,
 }
 
 /// A webhook bot's reply, for the site to check its signature: what was signed, as received.

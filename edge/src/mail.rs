@@ -76,15 +76,56 @@ pub fn unsubscribe_token(
     member_id: &str,
     email: &str,
 ) -> Option<String> {
+    keyed_mac(env, "unsubscribe", &[site_key, member_id, email])
+}
+
+/// How long a link back into a visitor's chat opens it.
+pub const RESUME_LINK_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The part after `#resume=` in the link a visitor is mailed with the replies they missed:
+/// conversation, expiry (ms) and a MAC of both and the site under `SECRETS_KEY`. It opens
+/// that conversation on any device until it expires; it is mailed only to the address the
+/// visitor gave (or the site signed).
+pub fn resume_link(
+    env: &Env,
+    site_key: &str,
+    conversation_id: &str,
+    expires: i64,
+) -> Option<String> {
+    let exp = expires.to_string();
+    let mac = keyed_mac(env, "resume", &[site_key, conversation_id, &exp])?;
+    Some(format!("{conversation_id}.{exp}.{mac}"))
+}
+
+/// The conversation a resume link opens, if it is this site's, unexpired at `now` and made
+/// here.
+pub fn resume_target(env: &Env, site_key: &str, link: &str, now: i64) -> Option<String> {
+    let mut parts = link.split('.');
+    let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !crate::api::valid_conversation_id(id) {
+        return None;
+    }
+    let expires: i64 = exp.parse().ok()?;
+    if expires < now || exp != expires.to_string() {
+        return None;
+    }
+    let expected = keyed_mac(env, "resume", &[site_key, id, exp])?;
+    crate::crypto::same(&expected, mac).then(|| id.to_owned())
+}
+
+/// A MAC of `parts` for one `purpose`, under the deployment's `SECRETS_KEY`: tokens that need
+/// no storage and are good for nothing else. `None` without a usable key.
+fn keyed_mac(env: &Env, purpose: &str, parts: &[&str]) -> Option<String> {
     let key = env.secret(crate::vault::BINDING).ok()?.to_string();
     if key.trim().len() < 32 {
         return None;
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(format!("unsubscribe:{key}").as_bytes()).ok()?;
-    mac.update(site_key.as_bytes());
-    mac.update(b"\n");
-    mac.update(member_id.as_bytes());
-    mac.update(b"\n");
-    mac.update(email.as_bytes());
+    let mut mac = Hmac::<Sha256>::new_from_slice(format!("{purpose}:{key}").as_bytes()).ok()?;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            mac.update(b"\n");
+        }
+        mac.update(part.as_bytes());
+    }
     Some(crate::crypto::hex(&mac.finalize().into_bytes()))
 }

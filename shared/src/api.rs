@@ -21,6 +21,13 @@ pub struct ConversationCreated {
     pub token: String,
 }
 
+/// `POST /api/sites/{key}/conversations/resume`: the link a visitor was mailed opens their
+/// conversation on this device (answered with a [`ConversationCreated`] of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResumeConversation {
+    pub link: String,
+}
+
 /// What the widget needs before it opens: `GET /api/sites/{key}/config`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetConfig {
@@ -38,6 +45,10 @@ pub struct WidgetConfig {
     pub takeover: bool,
     #[serde(default = "yes")]
     pub show_human_button: bool,
+    /// While waiting for a person, the visitor is asked for an email so the team can reply if
+    /// they leave.
+    #[serde(default)]
+    pub ask_email: bool,
     /// The owner's wording, by language (see [`crate::texts`]).
     #[serde(default)]
     pub texts: crate::texts::TextOverrides,
@@ -131,6 +142,14 @@ pub struct TakeoverSettings {
     /// ticket resolved); the visitor writing again reopens it. 0 is off.
     #[serde(default)]
     pub idle_close_secs: u32,
+    /// Ask a visitor waiting for a person for an email, "so we can reply if you leave"
+    /// (never on a site that takes only signed identities: theirs comes with the token).
+    #[serde(default = "yes")]
+    pub ask_email: bool,
+    /// A teammate's replies that a visitor who has left did not see are mailed to the email
+    /// they gave, gathered, with a link back into the chat.
+    #[serde(default = "yes")]
+    pub email_replies: bool,
 }
 
 impl Default for TakeoverSettings {
@@ -144,6 +163,8 @@ impl Default for TakeoverSettings {
             usual_wait_secs: 0,
             ai_answers_while_waiting: false,
             idle_close_secs: 0,
+            ask_email: true,
+            email_replies: true,
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod names;
 pub mod origins;
 pub mod pace;
 pub mod protocol;
+pub mod reply_mail;
 pub mod signing;
 pub mod summary;
 pub mod texts;

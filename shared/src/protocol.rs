@@ -230,6 +230,10 @@ pub struct Visit {
     pub page_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// A reply the visitor does not see because they have left is mailed to their email, if
+    /// they gave one (the site's choice, and the deployment sends mail).
+    #[serde(default)]
+    pub replies_mailed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

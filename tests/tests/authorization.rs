@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/setup", Credential),
     ("GET", "/api/sites/:site/config", Public),
     ("POST", "/api/sites/:site/conversations", Public),
+    ("POST", "/api/sites/:site/conversations/resume", Credential),
     ("OPTIONS", "/api/sites/:site/*rest", Public),
     ("GET", "/api/conversations/:id/ws", Public),
     ("POST", "/api/bot/conversations/:id/reply", Credential),

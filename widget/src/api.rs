@@ -2,7 +2,7 @@
 
 use gloo_net::http::Request;
 use serde::{Deserialize, Serialize};
-use shared::api::{ConversationCreated, NewConversation, WidgetConfig};
+use shared::api::{ConversationCreated, NewConversation, ResumeConversation, WidgetConfig};
 
 pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> {
     let res = Request::get(&format!("{base}/api/sites/{site_key}/config"))
@@ -77,6 +77,42 @@ pub fn forget(site_key: &str) {
     }
 }
 
+/// The link back into a chat that a visitor was mailed (`#resume=…` on the chat page), taken
+/// out of the address so that it is not bookmarked, shared or sent on.
+pub fn take_resume_link() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let link = location.hash().ok()?.strip_prefix("#resume=")?.to_owned();
+    let bare = format!("{}{}", location.pathname().ok()?, location.search().ok()?);
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare));
+    }
+    Some(link)
+}
+
+/// Opens the mailed link's conversation on this device, saved as the site's conversation.
+pub async fn resume(base: &str, site_key: &str, link: &str) -> Result<Saved, String> {
+    let body = ResumeConversation { link: link.to_owned() };
+    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations/resume"))
+        .json(&body)
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !res.ok() {
+        return Err(refusal(res).await);
+    }
+    keep(site_key, res.json().await.map_err(|e| e.to_string())?)
+}
+
+fn keep(site_key: &str, created: ConversationCreated) -> Result<Saved, String> {
+    let saved = Saved { conversation_id: created.conversation_id, token: created.token };
+    if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(&saved)) {
+        let _ = s.set_item(&storage_key(site_key), &raw);
+    }
+    Ok(saved)
+}
+
 pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
     let window = web_sys::window().ok_or("no window")?;
     let body = NewConversation {
@@ -92,10 +128,5 @@ pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
     if !res.ok() {
         return Err(refusal(res).await);
     }
-    let created: ConversationCreated = res.json().await.map_err(|e| e.to_string())?;
-    let saved = Saved { conversation_id: created.conversation_id, token: created.token };
-    if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(&saved)) {
-        let _ = s.set_item(&storage_key(site_key), &raw);
-    }
-    Ok(saved)
+    keep(site_key, res.json().await.map_err(|e| e.to_string())?)
 }

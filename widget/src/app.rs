@@ -50,18 +50,33 @@ pub fn App(
     let started = StoredValue::new(false);
     let key = site_key.clone();
     let site = StoredValue::new(site_key.clone());
+    // The chat page opened from a mailed link continues that conversation, on any device.
+    let resume = StoredValue::new(if page { api::take_resume_link() } else { None });
+    let link_spent = RwSignal::new(false);
     let start = move |create: bool| {
         if started.get_value() {
             return;
         }
         let saved = api::saved(&site_key);
-        if saved.is_none() && !create {
+        let link = resume.get_value();
+        if saved.is_none() && link.is_none() && !create {
             return;
         }
         started.set_value(true);
         let (site_key, base) = (site_key.clone(), base.clone());
         spawn_local(async move {
-            let saved = match saved {
+            let resumed = match link {
+                Some(link) => match api::resume(&base, &site_key, &link).await {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        leptos::logging::warn!("{e}");
+                        link_spent.set(true);
+                        None
+                    }
+                },
+                None => None,
+            };
+            let saved = match resumed.or(saved) {
                 Some(s) => Ok(s),
                 None => api::start(&base, &site_key).await,
             };
@@ -302,6 +317,10 @@ pub fn App(
         })
     };
     let with_human = move || phase.get() == Some(Phase::Active);
+    let ask_email = move || config.with(|c| c.as_ref().is_some_and(|c| c.ask_email));
+    let give_email = Callback::new(move |email: String| {
+        conn.with_value(|c| c.as_ref().map(|c| c.give_email(email)));
+    });
     // The chat the visitor was asked to rate and has not (with who they talked to), until
     // rated or put aside.
     let to_rate = Memo::new(move |_| {
@@ -420,6 +439,9 @@ pub fn App(
             <Show when=move || failed.get()>
                 <div class="status" role="alert">{move || t().cannot_start}</div>
             </Show>
+            <Show when=move || link_spent.get()>
+                <div class="status" role="status">{move || t().link_spent}</div>
+            </Show>
             // Focusable: a keyboard can scroll a long conversation.
             <ol class="timeline" aria-live="polite" tabindex="0" data-testid="timeline" node_ref=timeline>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
@@ -451,6 +473,14 @@ pub fn App(
                         {move || expected_wait().map(|w| view! { <small>{w}</small> })}
                     </p>
                 </div>
+                <Show when=ask_email>
+                    <EmailPrompt
+                        t=Signal::derive(t)
+                        saved=Signal::derive(move || chat.profile.with(|p| p.email.clone()))
+                        verified=Signal::derive(move || chat.profile.with(|p| p.verified()))
+                        give=give_email
+                    />
+                </Show>
             </Show>
             <Show when=left_message>
                 <div class="banner" role="status">{move || t().message_left}</div>
@@ -720,6 +750,63 @@ fn ContactForm(
                 <button type="submit">{move || t.get().send}</button>
             </div>
         </form>
+    }
+}
+
+/// While waiting for a person: an email the team can reply to if the visitor leaves. Once
+/// given, a line says where replies will go, with a way to change it (not for a visitor the
+/// site signed in: theirs is the site's).
+#[component]
+fn EmailPrompt(
+    t: Signal<&'static Texts>,
+    saved: Signal<Option<String>>,
+    verified: Signal<bool>,
+    give: Callback<String>,
+) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    // The address the server took ends the editing.
+    Effect::new(move |before: Option<Option<String>>| {
+        let now = saved.get();
+        if before.is_some_and(|b| b != now) {
+            editing.set(false);
+        }
+        now
+    });
+    let asking = move || saved.with(Option::is_none) || editing.get();
+    move || {
+        if asking() {
+            view! {
+                <form class="email-ask" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let email = draft.get_untracked().trim().to_owned();
+                    if !email.is_empty() {
+                        give.run(email);
+                    }
+                }>
+                    <label>{move || t.get().email_ask}
+                        <input name="email" type="email" autocomplete="email" required maxlength="254"
+                            prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))/>
+                    </label>
+                    <button type="submit">{move || t.get().email_save}</button>
+                </form>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="email-saved">
+                    {move || t.get().email_saved(&saved.get().unwrap_or_default())}
+                    <Show when=move || !verified.get()>
+                        " "
+                        <button type="button" class="link" on:click=move |_| {
+                            draft.set(saved.get_untracked().unwrap_or_default());
+                            editing.set(true);
+                        }>{move || t.get().email_change}</button>
+                    </Show>
+                </p>
+            }
+            .into_any()
+        }
     }
 }
 

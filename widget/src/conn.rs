@@ -229,6 +229,16 @@ impl Conn {
         self.state.borrow_mut().identity = Some(frame);
     }
 
+    /// The email the visitor gave while waiting, for replies once they leave: said once,
+    /// unlike the page's `identify`; if the socket is down the visitor sees why.
+    pub fn give_email(&self, email: String) {
+        let frame =
+            ClientFrame::Identify { name: None, email: Some(email), user_id: None, token: None };
+        if !self.link.send(&frame) {
+            self.state.borrow().chat.notice.set(Some(ErrorCode::Internal));
+        }
+    }
+
     /// Going offline drops the socket at once, so the visitor sees "Reconnecting…" instead of
     /// a chat that silently stopped; coming back online reconnects without waiting for the
     /// backoff.

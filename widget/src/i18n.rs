@@ -58,6 +58,15 @@ pub struct Texts {
     pub joined: &'static str,
     pub left: &'static str,
     typing: &'static str,
+    /// While waiting for a person: asks for an email, so the team can reply after the visitor
+    /// leaves.
+    pub email_ask: &'static str,
+    pub email_save: &'static str,
+    /// Template: `{email}`.
+    email_saved: &'static str,
+    pub email_change: &'static str,
+    /// The mailed link back into the chat no longer opens it.
+    pub link_spent: &'static str,
 }
 
 impl Texts {
@@ -91,6 +100,10 @@ impl Texts {
 
     pub fn rated(&self, n: u8) -> String {
         self.rated.replace("{n}", &n.to_string())
+    }
+
+    pub fn email_saved(&self, email: &str) -> String {
+        self.email_saved.replace("{email}", email)
     }
 
     pub fn usual_wait(&self, wait: &str) -> String {
@@ -151,6 +164,11 @@ pub const ALL: [Texts; 12] = [
         joined: english::JOINED,
         left: english::LEFT,
         typing: "{name} is typing…",
+        email_ask: "Leave your email so we can reply if you leave.",
+        email_save: "Save",
+        email_saved: "We'll email you at {email} if you leave before we reply.",
+        email_change: "Change",
+        link_spent: "This link has expired. You can start a new chat here.",
     },
     Texts {
         code: "es",
@@ -198,6 +216,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} se unió a la conversación",
         left: "{name} salió de la conversación",
         typing: "{name} está escribiendo…",
+        email_ask: "Deja tu correo para que podamos responderte si te vas.",
+        email_save: "Guardar",
+        email_saved: "Te escribiremos a {email} si te vas antes de que respondamos.",
+        email_change: "Cambiar",
+        link_spent: "Este enlace ha caducado. Puedes empezar un chat nuevo aquí.",
     },
     Texts {
         code: "fr",
@@ -245,6 +268,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} a rejoint la conversation",
         left: "{name} a quitté la conversation",
         typing: "{name} écrit…",
+        email_ask: "Laissez votre e-mail pour que nous puissions vous répondre si vous partez.",
+        email_save: "Enregistrer",
+        email_saved: "Nous vous écrirons à {email} si vous partez avant notre réponse.",
+        email_change: "Modifier",
+        link_spent: "Ce lien a expiré. Vous pouvez commencer une nouvelle discussion ici.",
     },
     Texts {
         code: "de",
@@ -292,6 +320,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} ist dem Gespräch beigetreten",
         left: "{name} hat das Gespräch verlassen",
         typing: "{name} schreibt…",
+        email_ask: "Hinterlassen Sie Ihre E-Mail, damit wir antworten können, falls Sie gehen.",
+        email_save: "Speichern",
+        email_saved: "Wir schreiben Ihnen an {email}, falls Sie vor unserer Antwort gehen.",
+        email_change: "Ändern",
+        link_spent: "Dieser Link ist abgelaufen. Sie können hier einen neuen Chat beginnen.",
     },
     Texts {
         code: "pt",
@@ -339,6 +372,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} entrou na conversa",
         left: "{name} saiu da conversa",
         typing: "{name} está digitando…",
+        email_ask: "Deixe seu e-mail para podermos responder se você sair.",
+        email_save: "Salvar",
+        email_saved: "Escreveremos para {email} se você sair antes da nossa resposta.",
+        email_change: "Alterar",
+        link_spent: "Este link expirou. Você pode começar uma nova conversa aqui.",
     },
     Texts {
         code: "it",
@@ -386,6 +424,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} si è unito alla conversazione",
         left: "{name} ha lasciato la conversazione",
         typing: "{name} sta scrivendo…",
+        email_ask: "Lascia la tua email così possiamo risponderti se te ne vai.",
+        email_save: "Salva",
+        email_saved: "Ti scriveremo a {email} se te ne vai prima della nostra risposta.",
+        email_change: "Cambia",
+        link_spent: "Questo link è scaduto. Puoi iniziare una nuova chat qui.",
     },
     Texts {
         code: "nl",
@@ -433,6 +476,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} neemt deel aan het gesprek",
         left: "{name} heeft het gesprek verlaten",
         typing: "{name} typt…",
+        email_ask: "Laat je e-mailadres achter, dan kunnen we antwoorden als je weggaat.",
+        email_save: "Opslaan",
+        email_saved: "We mailen je op {email} als je weggaat voordat we antwoorden.",
+        email_change: "Wijzigen",
+        link_spent: "Deze link is verlopen. Je kunt hier een nieuwe chat beginnen.",
     },
     Texts {
         code: "pl",
@@ -480,6 +528,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} dołącza do rozmowy",
         left: "{name} opuszcza rozmowę",
         typing: "{name} pisze…",
+        email_ask: "Zostaw e-mail, abyśmy mogli odpowiedzieć, jeśli wyjdziesz.",
+        email_save: "Zapisz",
+        email_saved: "Napiszemy na {email}, jeśli wyjdziesz przed naszą odpowiedzią.",
+        email_change: "Zmień",
+        link_spent: "Ten link wygasł. Możesz tu rozpocząć nowy czat.",
     },
     Texts {
         code: "tr",
@@ -527,6 +580,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} sohbete katıldı",
         left: "{name} sohbetten ayrıldı",
         typing: "{name} yazıyor…",
+        email_ask: "Ayrılırsanız yanıt verebilmemiz için e-postanızı bırakın.",
+        email_save: "Kaydet",
+        email_saved: "Yanıtımızdan önce ayrılırsanız {email} adresine yazacağız.",
+        email_change: "Değiştir",
+        link_spent: "Bu bağlantının süresi doldu. Burada yeni bir sohbet başlatabilirsiniz.",
     },
     Texts {
         code: "ja",
@@ -574,6 +632,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name}が会話に参加しました",
         left: "{name}が会話から退出しました",
         typing: "{name}が入力中…",
+        email_ask: "離れてしまっても返信できるよう、メールアドレスを残してください。",
+        email_save: "保存",
+        email_saved: "返信前に離れた場合は {email} にお送りします。",
+        email_change: "変更",
+        link_spent: "このリンクは期限切れです。ここで新しいチャットを始められます。",
     },
     Texts {
         code: "zh",
@@ -621,6 +684,11 @@ pub const ALL: [Texts; 12] = [
         joined: "{name} 加入了对话",
         left: "{name} 离开了对话",
         typing: "{name} 正在输入…",
+        email_ask: "留下您的邮箱，这样您离开后我们也能回复。",
+        email_save: "保存",
+        email_saved: "如果您在我们回复前离开，我们会发邮件到 {email}。",
+        email_change: "更改",
+        link_spent: "此链接已过期。您可以在这里开始新的聊天。",
     },
     Texts {
         code: "ar",
@@ -668,6 +736,11 @@ pub const ALL: [Texts; 12] = [
         joined: "انضم {name} إلى المحادثة",
         left: "غادر {name} المحادثة",
         typing: "{name} يكتب…",
+        email_ask: "اترك بريدك الإلكتروني لنتمكن من الرد عليك إن غادرت.",
+        email_save: "حفظ",
+        email_saved: "سنراسلك على {email} إن غادرت قبل أن نرد.",
+        email_change: "تغيير",
+        link_spent: "انتهت صلاحية هذا الرابط. يمكنك بدء محادثة جديدة هنا.",
     },
 ];
 

@@ -1,7 +1,7 @@
 //! What the widget calls. These endpoints are public and cross-origin: visitors are identified
 //! by their conversation token, never by cookies, so `*` CORS is safe here.
 
-use shared::api::{ConversationCreated, NewConversation, WidgetConfig};
+use shared::api::{ConversationCreated, NewConversation, ResumeConversation, WidgetConfig};
 use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
 
 use crate::api::{valid_conversation_id, valid_site_key};
@@ -132,6 +132,32 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
     }
     let created = ConversationCreated { conversation_id, token };
     Ok(Response::from_json(&created)?.with_status(201))
+}
+
+pub async fn resume(req: Request, ctx: Ctx) -> ApiResult {
+    cors_finish(resume_for(req, ctx).await)
+}
+
+/// A link from the mail with the replies a visitor missed: its conversation, with a
+/// credential for this device. A link that is not this site's, expired or altered opens
+/// nothing, and says only that.
+async fn resume_for(mut req: Request, ctx: Ctx) -> ApiResult {
+    limits::check(&ctx.env, &req, &limits::CREATE).await?;
+    let key = site_key(&ctx)?;
+    let raw = read_capped(&mut req, 1024).await?;
+    let ask: ResumeConversation = serde_json::from_slice(&raw)
+        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))?;
+    allowed_site(&req, &ctx, &key).await?;
+    let spent = || refuse(410, "link_expired", "This link has expired or is not valid.");
+    let now = Date::now().as_millis() as i64;
+    let conversation_id =
+        crate::mail::resume_target(&ctx.env, &key, ask.link.trim(), now).ok_or_else(spent)?;
+    let stub = internal::conversation(&ctx.env, &conversation_id)?;
+    let grant = internal::Grant { site_key: key };
+    let granted: internal::Granted =
+        internal::ask(&stub, Method::Post, "/grant", Some(&grant)).await?.ok_or_else(spent)?;
+    let resumed = ConversationCreated { conversation_id, token: granted.token };
+    Ok(Response::from_json(&resumed)?)
 }
 
 /// The visitor's socket. The token is checked by the object on the hello frame.

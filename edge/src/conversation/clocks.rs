@@ -172,7 +172,8 @@ impl Core {
         let next = {
             let inner = self.inner.borrow();
             let reports = inner.outbox.alarm_at();
-            [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports]
+            let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
+            [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports, mail]
                 .into_iter()
                 .flatten()
                 .min()

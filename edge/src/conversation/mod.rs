@@ -8,6 +8,7 @@
 mod ai;
 mod brief;
 mod clocks;
+mod grants;
 mod hooks;
 mod profile;
 mod report;
@@ -15,6 +16,7 @@ mod socket;
 mod store;
 mod tickets;
 mod transcript;
+mod visitor_mail;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -138,6 +140,9 @@ struct Inner {
     /// Counts the site's pushes of changed settings: a fetch begun before one must not put
     /// back what it replaced.
     config_generation: u64,
+    /// Replies mailed to a visitor who left (see `visitor_mail`), and whether a send runs.
+    visitor_mail: visitor_mail::Owed,
+    mail_in_flight: bool,
 }
 
 impl Inner {
@@ -272,6 +277,7 @@ impl Core {
             }
             inner.profile = profile::load(sql, meta.language.clone())?;
             inner.hook_events = hooks::load(sql);
+            inner.visitor_mail = visitor_mail::load(sql);
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
                 inner.observe(&item);
@@ -299,6 +305,7 @@ impl Core {
         fresh.bot_abort = inner.bot_abort.take();
         fresh.alarm_at = inner.alarm_at;
         fresh.hello_due = inner.hello_due;
+        fresh.mail_in_flight = inner.mail_in_flight;
         *inner = fresh;
     }
 
@@ -484,6 +491,17 @@ impl Core {
         Response::ok("revoked")
     }
 
+    /// A credential for another device of this conversation's visitor, for the site whose
+    /// conversation it is (the worker checked the link that asks for it).
+    fn grant(&self, ask: internal::Grant) -> Result<Response> {
+        let site = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone());
+        if site.as_deref() != Some(ask.site_key.as_str()) {
+            return Response::error("unknown conversation", 404);
+        }
+        let token = grants::grant(self.sql(), now())?;
+        Response::from_json(&internal::Granted { token })
+    }
+
     /// Sockets that never said hello are closed once their deadline passes; returns the next
     /// deadline of those still waiting.
     fn close_silent_sockets(&self) -> Option<Millis> {
@@ -554,7 +572,8 @@ impl Core {
         };
         let authorised = match (&att.who, &hello.credential) {
             (Who::Visitor, Credential::Visitor { token }) => {
-                crypto::same(&crypto::secret_hash(token), &meta.token_hash)
+                let hash = crypto::secret_hash(token);
+                crypto::same(&hash, &meta.token_hash) || grants::holds(self.sql(), &hash)
             }
             (Who::Agent(_), Credential::Agent) => true,
             _ => false,
@@ -579,6 +598,11 @@ impl Core {
         let visit = (!att.is_visitor()).then(|| Visit {
             page_url: meta.page_url.clone(),
             user_agent: meta.user_agent.clone(),
+            replies_mailed: inner
+                .config
+                .as_ref()
+                .is_none_or(|(_, c)| c.config.takeover.email_replies)
+                && crate::mail::sender(&self.env).is_some(),
         });
         let welcome = Welcome {
             version: PROTOCOL_VERSION,
@@ -758,6 +782,12 @@ impl Core {
                         && let Author::Agent(by) = &m.author
                     {
                         follow.note = Some((by.clone(), m.text.clone()));
+                    }
+                    if let ItemBody::Message(m) = &item.body
+                        && matches!(m.author, Author::Agent(_))
+                        && !self.visitor_online(None)
+                    {
+                        self.reply_unseen(item.seq);
                     }
                     if item.body.is_public() {
                         self.broadcast(&ServerFrame::Item(item));
@@ -1032,6 +1062,7 @@ impl DurableObject for Conversation {
                 Response::ok(if moved { "requeued" } else { "unchanged" })
             }
             (Method::Post, "/bot-reply") => self.webhook_reply(req.json().await?).await,
+            (Method::Post, "/grant") => self.grant(req.json().await?),
             _ => Response::error("not found", 404),
         }
     }
@@ -1099,7 +1130,15 @@ impl DurableObject for Conversation {
                     sockets::close_back(&ws, 4001, "another user's conversation");
                     return Ok(());
                 }
+                if !visitor {
+                    // The welcome tells a teammate how a reply reaches a visitor who left:
+                    // the site's choice as it is now.
+                    self.refresh_rules(clocks::CONFIG_TTL_MS).await;
+                }
                 let greeted = self.hello(&ws, att, hello)?;
+                if greeted && visitor {
+                    self.visitor_back();
+                }
                 // The hello deadline moves to the next socket still owing one, if any: an
                 // alarm for nobody would wake the object (and ask its site for settings).
                 let due = hello_due(&self.state);
@@ -1168,6 +1207,7 @@ impl DurableObject for Conversation {
         self.send_reports();
         self.refresh_rules(clocks::CONFIG_TTL_MS).await;
         self.input(None, Input::Tick, None).await?;
+        self.mail_visitor().await;
         let pending = self.inner.borrow().machine.bot_turn_pending();
         let retry_due = self.inner.borrow().bot_retry_at.is_none_or(|at| at <= now());
         if let Some(turn) = pending.filter(|_| retry_due) {

@@ -408,7 +408,7 @@ impl Core {
 
     /// Whether a visitor's widget is connected, not counting `closing` (a socket whose close
     /// is being handled may still be listed).
-    fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
+    pub(super) fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
         self.ready_sockets()
             .any(|(ws, att)| att.is_visitor() && crate::sockets::open_besides(&ws, closing))
     }

@@ -313,6 +313,8 @@ impl Site {
         };
         Response::from_json(&internal::BotSetup {
             hook_events: hooks::wanted(self)?,
+            title: s.title.clone(),
+            origin: notify::origin(self)?,
             secrets: secrets::opened(self, &site_key)?,
             config: BotConfig {
                 open_now: open,
@@ -600,6 +602,7 @@ fn widget_config(site_key: String, s: &SiteSettings) -> WidgetConfig {
         open_now: open_now(s),
         takeover: s.takeover.enabled,
         show_human_button: s.takeover.show_button,
+        ask_email: s.takeover.ask_email && !s.identity.require_verified,
         texts: s.texts.clone(),
     }
 }
