@@ -319,6 +319,8 @@ pub fn App(
     let with_human = move || phase.get() == Some(Phase::Active);
     let ask_email = move || config.with(|c| c.as_ref().is_some_and(|c| c.ask_email));
     let give_email = Callback::new(move |email: String| {
+        // The last refusal was for the address before.
+        chat.notice.set(None);
         conn.with_value(|c| c.as_ref().map(|c| c.give_email(email)));
     });
     // The chat the visitor was asked to rate and has not (with who they talked to), until

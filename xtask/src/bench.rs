@@ -23,7 +23,7 @@ pub fn measure(smoke: bool) -> Result {
     let root = root();
     let out = root.join(if smoke { "target/bench-smoke" } else { "target/bench" });
     let state = scratch_state("takeover-bench");
-    let worker = demo(&root, free_port(), &state, &random_hex(8), None)?;
+    let worker = demo(&root, free_port(), &state, &random_hex(8), None, &[])?;
     let widget = step("widget: bytes and time to a usable chat", || {
         run(Command::new("node")
             .arg("tests/bench/widget.mjs")

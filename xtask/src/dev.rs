@@ -43,7 +43,7 @@ pub fn run(opts: Options) -> Result {
         _ => (random_hex(8), true),
     };
     let mut worker = step("start the worker on workerd and seed the demo site", || {
-        demo(&root, opts.port, &persist, &password, None)
+        demo(&root, opts.port, &persist, &password, None, &[])
     })?;
     let base = &worker.base;
     println!("\nEverything is up.");

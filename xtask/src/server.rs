@@ -183,9 +183,10 @@ pub fn demo(
     state: &Path,
     password: &str,
     log: Option<&Path>,
+    vars: &[(&str, &str)],
 ) -> Result<LocalWorker> {
     let token = random_hex(24);
-    let worker = start(root, port, state, &token, log)?;
+    let worker = start_with(root, port, state, &token, log, vars)?;
     seed(
         &worker.base,
         &token,
