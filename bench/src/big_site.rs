@@ -201,6 +201,7 @@ fn batch(i: usize, count: u64, at: Duration) -> serde_json::Value {
         unanswered: 1,
         visitor_name: None,
         verified: false,
+        user_id: None,
         tickets: 0,
         visitor_online: true,
         activity_at: at_ms,

@@ -79,11 +79,28 @@ pub struct BotSetup {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Grant {
     pub site_key: String,
+    pub kind: crate::conversation::GrantKind,
+    /// For a link: the link, which the conversation checks against its visitor's address.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// For a signed identity: the user the site verified, who must be the conversation's.
+    #[serde(default)]
+    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Granted {
     pub token: String,
+}
+
+/// Asks conversation `id` for a credential for another device of its visitor; `None` when
+/// it refuses. Sent once: a retry would mint a second credential.
+pub async fn grant(env: &Env, id: &str, ask: &Grant) -> Result<Option<String>> {
+    let mut res = send(&conversation(env, id)?, Method::Post, "/grant", Some(ask)).await?;
+    if res.status_code() != 200 {
+        return Ok(None);
+    }
+    Ok(Some(res.json::<Granted>().await?.token))
 }
 
 /// A webhook bot's reply, for the site to check its signature: what was signed, as received.

@@ -83,34 +83,57 @@ pub fn unsubscribe_token(
 pub const RESUME_LINK_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// The part after `#resume=` in the link a visitor is mailed with the replies they missed:
-/// conversation, expiry (ms) and a MAC of both and the site under `SECRETS_KEY`. It opens
-/// that conversation on any device until it expires; it is mailed only to the address the
-/// visitor gave (or the site signed).
+/// conversation, expiry (ms) and a MAC of both, the site and the address it is mailed to,
+/// under `SECRETS_KEY`. It opens that conversation on any device until it expires, and only
+/// while the conversation's visitor still has that address (see [`resume_valid`]).
 pub fn resume_link(
     env: &Env,
     site_key: &str,
     conversation_id: &str,
+    email: &str,
     expires: i64,
 ) -> Option<String> {
     let exp = expires.to_string();
-    let mac = keyed_mac(env, "resume", &[site_key, conversation_id, &exp])?;
+    let mac = keyed_mac(env, "resume", &[site_key, conversation_id, &exp, email])?;
     Some(format!("{conversation_id}.{exp}.{mac}"))
 }
 
-/// The conversation a resume link opens, if it is this site's, unexpired at `now` and made
-/// here.
-pub fn resume_target(env: &Env, site_key: &str, link: &str, now: i64) -> Option<String> {
+/// A resume link's conversation, expiry and MAC, if it has their shapes.
+pub fn resume_parts(link: &str) -> Option<(&str, &str, &str)> {
     let mut parts = link.split('.');
     let (id, exp, mac) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || !crate::api::valid_conversation_id(id) {
-        return None;
-    }
-    let expires: i64 = exp.parse().ok()?;
+    let hex = mac.len() == 64 && mac.bytes().all(|b| b.is_ascii_hexdigit());
+    let shaped = parts.next().is_none() && crate::api::valid_conversation_id(id) && hex;
+    shaped.then_some((id, exp, mac))
+}
+
+/// Whether a resume link's parts were made here for this site, conversation and `email`, and
+/// are unexpired at `now`.
+pub fn resume_valid(
+    env: &Env,
+    site_key: &str,
+    (id, exp, mac): (&str, &str, &str),
+    email: &str,
+    now: i64,
+) -> bool {
+    let Ok(expires) = exp.parse::<i64>() else { return false };
     if expires < now || exp != expires.to_string() {
-        return None;
+        return false;
     }
-    let expected = keyed_mac(env, "resume", &[site_key, id, exp])?;
-    crate::crypto::same(&expected, mac).then(|| id.to_owned())
+    keyed_mac(env, "resume", &[site_key, id, exp, email])
+        .is_some_and(|expected| crate::crypto::same(&expected, mac))
+}
+
+/// The token in a visitor's link that stops the replies mailed about one conversation: a MAC
+/// of the conversation and the address, so it stops working once the address changes.
+pub fn visitor_stop_token(env: &Env, conversation_id: &str, email: &str) -> Option<String> {
+    keyed_mac(env, "visitor-stop", &[conversation_id, email])
+}
+
+/// Whether mail to visitors can carry the links it must: a usable `SECRETS_KEY` and the
+/// deployment's address.
+pub fn can_link(env: &Env, origin: Option<&str>) -> bool {
+    origin.is_some() && keyed_mac(env, "probe", &[]).is_some()
 }
 
 /// A MAC of `parts` for one `purpose`, under the deployment's `SECRETS_KEY`: tokens that need

@@ -21,6 +21,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .get_async("/api/sites/:site/config", h!(visitor::config))
         .post_async("/api/sites/:site/conversations", h!(visitor::create))
         .post_async("/api/sites/:site/conversations/resume", h!(visitor::resume))
+        .post_async("/api/sites/:site/conversations/continue", h!(visitor::continue_as))
         .options("/api/sites/:site/*rest", |_, _| visitor::preflight())
         .get_async("/api/conversations/:id/ws", h!(visitor::socket))
         .post_async("/api/bot/conversations/:id/reply", h!(bot::reply))

@@ -28,6 +28,15 @@ pub struct ResumeConversation {
     pub link: String,
 }
 
+/// `POST /api/sites/{key}/conversations/continue`: a user the site's backend signed (see
+/// `identity`) continues their most recent conversation on this device (answered with a
+/// [`ConversationCreated`] of its own), rather than starting one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContinueConversation {
+    pub user_id: String,
+    pub token: String,
+}
+
 /// What the widget needs before it opens: `GET /api/sites/{key}/config`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetConfig {
@@ -356,6 +365,10 @@ pub struct ConversationSummary {
     /// The site's backend signed who the visitor is (see `shared::identity`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub verified: bool,
+    /// The site's id for that signed-in user: their conversation follows them to another
+    /// device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
     /// How many takeover cycles (tickets) the conversation has had.
     #[serde(default)]
     pub tickets: u32,

@@ -12,6 +12,8 @@ pub struct Missed<'a> {
     pub replies: &'a [(String, String)],
     /// Opens the conversation again, on any device (the deployment's chat page).
     pub link: &'a str,
+    /// Stops these mails about this conversation.
+    pub stop: Option<&'a str>,
     /// The conversation's language (a tag: `pt-BR` reads as `pt`).
     pub language: Option<&'a str>,
 }
@@ -26,6 +28,7 @@ struct Words {
     open: &'static str,
     /// Why this reached them, and that it will not happen again unless they leave again.
     why: &'static str,
+    stop: &'static str,
 }
 
 const WORDS: [Words; 12] = [
@@ -35,6 +38,7 @@ const WORDS: [Words; 12] = [
         intro: "You left the chat before the team's reply arrived. Here it is:",
         open: "Continue the chat",
         why: "You get this because you gave this address in the chat, so the team could reply if you left. Just reply in the chat: this address takes no mail.",
+        stop: "Stop emails about this chat",
     },
     Words {
         code: "es",
@@ -42,6 +46,7 @@ const WORDS: [Words; 12] = [
         intro: "Saliste del chat antes de que llegara la respuesta del equipo. Aquí la tienes:",
         open: "Continuar el chat",
         why: "Recibes esto porque diste esta dirección en el chat para que el equipo pudiera responderte si te ibas. Responde en el chat: esta dirección no recibe correo.",
+        stop: "No recibir más correos sobre este chat",
     },
     Words {
         code: "fr",
@@ -49,6 +54,7 @@ const WORDS: [Words; 12] = [
         intro: "Vous avez quitté la discussion avant la réponse de l'équipe. La voici :",
         open: "Reprendre la discussion",
         why: "Vous recevez ceci car vous avez donné cette adresse dans la discussion, pour que l'équipe puisse vous répondre si vous partiez. Répondez dans la discussion : cette adresse ne reçoit pas de courrier.",
+        stop: "Ne plus recevoir d'e-mails sur cette discussion",
     },
     Words {
         code: "de",
@@ -56,6 +62,7 @@ const WORDS: [Words; 12] = [
         intro: "Sie haben den Chat verlassen, bevor die Antwort des Teams kam. Hier ist sie:",
         open: "Chat fortsetzen",
         why: "Sie erhalten diese E-Mail, weil Sie diese Adresse im Chat angegeben haben, damit das Team Ihnen antworten kann, falls Sie gehen. Antworten Sie bitte im Chat: An diese Adresse gesendete E-Mails kommen nicht an.",
+        stop: "Keine E-Mails mehr zu diesem Chat",
     },
     Words {
         code: "pt",
@@ -63,6 +70,7 @@ const WORDS: [Words; 12] = [
         intro: "Você saiu da conversa antes de a resposta da equipe chegar. Aqui está:",
         open: "Continuar a conversa",
         why: "Você recebe isto porque deu este endereço na conversa, para que a equipe pudesse responder se você saísse. Responda na conversa: este endereço não recebe e-mails.",
+        stop: "Parar e-mails sobre esta conversa",
     },
     Words {
         code: "it",
@@ -70,6 +78,7 @@ const WORDS: [Words; 12] = [
         intro: "Hai lasciato la chat prima che arrivasse la risposta del team. Eccola:",
         open: "Continua la chat",
         why: "Ricevi questo messaggio perché hai lasciato questo indirizzo nella chat, così il team poteva risponderti se te ne andavi. Rispondi nella chat: questo indirizzo non riceve posta.",
+        stop: "Non ricevere più email su questa chat",
     },
     Words {
         code: "nl",
@@ -77,6 +86,7 @@ const WORDS: [Words; 12] = [
         intro: "Je verliet de chat voordat het antwoord van het team binnenkwam. Hier is het:",
         open: "Verder chatten",
         why: "Je krijgt dit omdat je dit adres in de chat gaf, zodat het team kon antwoorden als je wegging. Antwoord in de chat: dit adres ontvangt geen e-mail.",
+        stop: "Geen e-mails meer over deze chat",
     },
     Words {
         code: "pl",
@@ -84,6 +94,7 @@ const WORDS: [Words; 12] = [
         intro: "Opuściłeś czat, zanim nadeszła odpowiedź zespołu. Oto ona:",
         open: "Kontynuuj czat",
         why: "Otrzymujesz tę wiadomość, ponieważ podałeś ten adres na czacie, aby zespół mógł odpowiedzieć, gdybyś wyszedł. Odpowiedz na czacie: ten adres nie odbiera poczty.",
+        stop: "Nie wysyłaj więcej e-maili o tym czacie",
     },
     Words {
         code: "tr",
@@ -91,6 +102,7 @@ const WORDS: [Words; 12] = [
         intro: "Ekibin yanıtı gelmeden sohbetten ayrıldınız. İşte yanıt:",
         open: "Sohbete devam et",
         why: "Bunu, ayrılırsanız ekip size yanıt verebilsin diye sohbette bu adresi verdiğiniz için alıyorsunuz. Lütfen sohbette yanıt verin: bu adres e-posta almaz.",
+        stop: "Bu sohbetle ilgili e-postaları durdur",
     },
     Words {
         code: "ja",
@@ -98,6 +110,7 @@ const WORDS: [Words; 12] = [
         intro: "チームの返信が届く前にチャットを離れられました。返信はこちらです:",
         open: "チャットを続ける",
         why: "チャットを離れてもチームが返信できるよう、このアドレスをチャットで入力されたため、このメールをお送りしています。返信はチャットでお願いします。このアドレスはメールを受け付けません。",
+        stop: "このチャットに関するメールを停止する",
     },
     Words {
         code: "zh",
@@ -105,6 +118,7 @@ const WORDS: [Words; 12] = [
         intro: "您在团队回复之前离开了聊天。回复如下:",
         open: "继续聊天",
         why: "您收到此邮件，是因为您在聊天中留下了这个地址，以便您离开后团队仍能回复。请在聊天中回复：此地址不接收邮件。",
+        stop: "停止接收关于此聊天的邮件",
     },
     Words {
         code: "ar",
@@ -112,6 +126,7 @@ const WORDS: [Words; 12] = [
         intro: "غادرت المحادثة قبل وصول رد الفريق. إليك الرد:",
         open: "متابعة المحادثة",
         why: "تصلك هذه الرسالة لأنك أعطيت هذا العنوان في المحادثة ليتمكن الفريق من الرد عليك إن غادرت. يرجى الرد في المحادثة: هذا العنوان لا يستقبل البريد.",
+        stop: "إيقاف رسائل البريد حول هذه المحادثة",
     },
 ];
 
@@ -153,11 +168,16 @@ pub fn compose(m: &Missed) -> Composed {
         "<p style=\"margin:16px 0\"><a href=\"{}\" style=\"background:#0f766e;color:#ffffff;\
          padding:8px 14px;border-radius:6px;text-decoration:none;display:inline-block\">{}</a>\
          </p><hr style=\"border:0;border-top:1px solid #e5e7eb\"><p style=\"color:#4b5563;\
-         font-size:13px\">{}</p></body></html>",
+         font-size:13px\">{}",
         escape(m.link),
         escape(w.open),
         escape(w.why)
     ));
+    if let Some(stop) = m.stop {
+        text.push_str(&format!("{}: {stop}\n", w.stop));
+        html.push_str(&format!(" <a href=\"{}\">{}</a>", escape(stop), escape(w.stop)));
+    }
+    html.push_str("</p></body></html>");
     Composed { subject, text, html }
 }
 
@@ -188,6 +208,7 @@ mod tests {
             site_title: "Acme\r\nBcc: x@evil",
             replies,
             link: "https://chat.example/chat/acme#resume=a.b.c",
+            stop: Some("https://chat.example/api/unsubscribe?conversation=c&token=t"),
             language,
         })
     }

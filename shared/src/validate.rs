@@ -149,9 +149,18 @@ pub fn email(email: &str) -> Checked {
     let e = email.trim();
     let plausible = e.len() <= MAX_EMAIL_BYTES
         && e.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty() && host.contains('.') && !host.starts_with('.') && !host.ends_with('.')
+            !user.is_empty()
+                && host.contains('.')
+                && !host.starts_with('.')
+                && !host.ends_with('.')
+                && !host.contains("..")
         })
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ','));
+        && e.matches('@').count() == 1
+        && !e.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\')
+        });
     if plausible { Ok(()) } else { bad("That email address does not look right.") }
 }
 
@@ -233,7 +242,10 @@ mod tests {
     #[test]
     fn emails_names_and_passwords() {
         assert!(email("ana@shop.example").is_ok());
-        for no in ["ana", "@x.y", "a@b", "a b@c.d", "a@.x", &format!("{}@x.io", "a".repeat(260))] {
+        assert!(email("ana.o'neil+shop@mail.shop.example").is_ok());
+        let long = format!("{}@x.io", "a".repeat(260));
+        let refused = ["ana", "@x.y", "a@b", "a b@c.d", "a@.x", "a@b@c.d", "a;b@c.d", "\"a\"@c.d"];
+        for no in refused.iter().copied().chain(["a@b..c", "a@(x).io", long.as_str()]) {
             assert!(email(no).is_err(), "{no}");
         }
         assert!(member_name(&"n".repeat(61)).is_err());

@@ -36,6 +36,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/sites/:site/config", Public),
     ("POST", "/api/sites/:site/conversations", Public),
     ("POST", "/api/sites/:site/conversations/resume", Credential),
+    ("POST", "/api/sites/:site/conversations/continue", Credential),
     ("OPTIONS", "/api/sites/:site/*rest", Public),
     ("GET", "/api/conversations/:id/ws", Public),
     ("POST", "/api/bot/conversations/:id/reply", Credential),

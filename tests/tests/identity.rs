@@ -114,17 +114,7 @@ async fn a_signed_identity_verifies_and_every_forgery_is_refused() {
     // The same browser later: a page with nobody signed in, or another user, cannot reopen
     // u-1's conversation (the widget then starts a new one); u-1 can, with a token of the
     // site's that expired an hour ago (a page left open).
-    let reopen = |identity: Option<(&str, String)>| {
-        ClientFrame::Hello(shared::protocol::Hello {
-            version: shared::protocol::PROTOCOL_VERSION,
-            credential: shared::protocol::Credential::Visitor { token: v.token.clone() },
-            last_seq: 0,
-            identity: identity.map(|(user_id, token)| shared::protocol::SignedIn {
-                user_id: user_id.into(),
-                token,
-            }),
-        })
-    };
+    let reopen = |who: Option<(&str, String)>| hello_as(&v.token, who);
     let url = integration::visitor_url(&edge, &v.conversation_id);
     for who in [
         None,
@@ -182,4 +172,97 @@ async fn a_site_may_take_only_signed_identities() {
     let (_, welcome) = olga.open(&v.conversation_id).await;
     assert_eq!(welcome.visitor.email, None, "a verified profile keeps what was signed");
     assert_eq!(welcome.visitor.name, None);
+}
+
+/// The widget's hello with the page's signed identity, if any.
+fn hello_as(credential: &str, who: Option<(&str, String)>) -> ClientFrame {
+    ClientFrame::Hello(shared::protocol::Hello {
+        version: shared::protocol::PROTOCOL_VERSION,
+        credential: shared::protocol::Credential::Visitor { token: credential.into() },
+        last_seq: 0,
+        identity: who
+            .map(|(user_id, token)| shared::protocol::SignedIn { user_id: user_id.into(), token }),
+    })
+}
+
+async fn continue_as(edge: &Edge, site: &str, user_id: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/sites/{site}/conversations/continue", edge.base))
+        .header("CF-Connecting-IP", integration::client_ip())
+        .json(&serde_json::json!({ "user_id": user_id, "token": token }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_in_user_continues_their_own_conversation_on_another_device_and_nobody_else_does()
+{
+    let edge = Edge::start();
+    let site = edge.site("continuity", TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let key = secret(&olga).await;
+
+    // On the laptop, u-1 signs in and writes; u-3 has an older conversation of their own.
+    let mut laptop = Visitor::join(&edge, &site).await;
+    laptop.socket.send(&identify("u-1", None, &token(&key, "u-1", None, now() + 600))).await;
+    assert_eq!(profile(&mut laptop).await.user_id.as_deref(), Some("u-1"));
+    laptop.say("v1", "Is my return RMA-88 approved?").await;
+    let mut third = Visitor::join(&edge, &site).await;
+    third.socket.send(&identify("u-3", None, &token(&key, "u-3", None, now() + 600))).await;
+    profile(&mut third).await;
+
+    // The index learns who the conversation belongs to at the site's pace.
+    let phone = {
+        let mut tries = 0;
+        loop {
+            let res =
+                continue_as(&edge, &site, "u-1", &token(&key, "u-1", None, now() + 600)).await;
+            if res.status() == 200 || tries == 50 {
+                break res;
+            }
+            tries += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(phone.status(), 200);
+    let phone: shared::api::ConversationCreated = phone.json().await.unwrap();
+    assert_eq!(phone.conversation_id, laptop.conversation_id);
+    assert_ne!(phone.token, laptop.token);
+
+    // The phone's page proves u-1: the conversation opens there, history and all.
+    let url = integration::visitor_url(&edge, &phone.conversation_id);
+    let mut s = integration::Socket::connect(&url, None).await;
+    s.send(&hello_as(&phone.token, Some(("u-1", token(&key, "u-1", None, now() + 600))))).await;
+    let welcome = s.welcome().await;
+    assert!(
+        welcome.backlog.iter().any(|i| matches!(&i.body,
+            shared::protocol::ItemBody::Message(m) if m.text == "Is my return RMA-88 approved?")),
+        "{:?}",
+        welcome.backlog
+    );
+
+    // That device's credential does not open it for anybody else later (a shared browser).
+    for who in [None, Some(("u-2", token(&key, "u-2", None, now() + 600)))] {
+        let mut s = integration::Socket::connect(&url, None).await;
+        s.send(&hello_as(&phone.token, who)).await;
+        assert_eq!(s.error().await.code, ErrorCode::Unauthorized);
+    }
+
+    // Nobody continues a conversation that is not theirs: another user has none to continue,
+    // and a token that is not the site's, expired, or for another user is refused.
+    let res = continue_as(&edge, &site, "u-2", &token(&key, "u-2", None, now() + 600)).await;
+    assert_eq!(integration::refusal(res).await, (404, "no_conversation".into()));
+    for (user, t, why) in [
+        ("u-1", token("whsec_not-the-site-secret", "u-1", None, now() + 600), "signature"),
+        ("u-1", token(&key, "u-1", None, now() - 120), "expired"),
+        ("u-1", token(&key, "u-2", None, now() + 600), "another user"),
+        ("u-1", "not.a.jwt".to_owned(), ""),
+    ] {
+        let res = continue_as(&edge, &site, user, &t).await;
+        assert_eq!(res.status(), 401, "{why}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "identity_refused");
+        assert!(body["message"].as_str().unwrap().contains(why), "{body}");
+    }
 }

@@ -112,7 +112,9 @@ async fn replies_a_visitor_missed_are_mailed_once_with_a_link_that_opens_the_cha
     assert!(m.text.contains("El número de seguimiento es <b>XYZ123</b>."), "{}", m.text);
     assert!(m.html.contains("&lt;b&gt;XYZ123&lt;/b&gt;"), "replies are escaped: {}", m.html);
     assert!(m.html.contains("lang=\"es\""), "{}", m.html);
-    assert_eq!(m.list_unsubscribe, None, "a reply to one chat, not a list");
+    let stop = m.list_unsubscribe.clone().expect("a one-click way to stop these mails");
+    assert!(stop.contains(&format!("/api/unsubscribe?conversation={id}&token=")), "{stop}");
+    assert_eq!(m.list_unsubscribe_post.as_deref(), Some("List-Unsubscribe=One-Click"));
 
     // The link opens the conversation on another device, with a credential of its own.
     let link = resume_link(&edge, &site, m);
@@ -168,6 +170,53 @@ async fn replies_a_visitor_missed_are_mailed_once_with_a_link_that_opens_the_cha
     let second = &mail[1];
     assert!(second.text.contains("llegará antes de las 18:00"), "{}", second.text);
     assert!(!second.text.contains("XYZ123"), "a reply is mailed once: {}", second.text);
+
+    // The mail's stop link: opening it changes nothing, its button (or a one-click POST)
+    // stops the mail; a forged one does nothing.
+    let stop = stop.trim_matches(['<', '>']).to_owned();
+    let client = reqwest::Client::new();
+    let page = client.get(&stop).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Stop these emails?"));
+    let flip = if stop.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{flip}", &stop[..stop.len() - 1]);
+    assert_eq!(client.post(&forged).send().await.unwrap().status(), 404);
+    assert_eq!(client.post(&stop).send().await.unwrap().status(), 200);
+    reply(&mut desk, "a5", "Are you there?").await;
+    tokio::time::sleep(Duration::from_secs(5 * WINDOW_SECS + 4)).await;
+    assert_eq!(edge.mail().len(), 2, "no more mail once stopped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_link_stops_opening_the_chat_once_the_address_it_went_to_is_not_the_visitors() {
+    let (edge, site) = start();
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let (v, mut desk) = claimed(&edge, &site, &olga, Some("typo@v.test")).await;
+    let (id, token) = (v.conversation_id.clone(), v.token.clone());
+    leave(&olga, v).await;
+    reply(&mut desk, "a1", "Here is your answer.").await;
+    let mail = edge.mail_until("the reply mailed", |m| !m.is_empty()).await;
+    let link = resume_link(&edge, &site, &mail[0]);
+    let granted: ConversationCreated = resume(&edge, &site, &link).await.json().await.unwrap();
+    let mut elsewhere = Visitor::resume(&edge, &id, &granted.token, 0).await;
+
+    // The visitor corrects the address they typed: the device the link opened is closed, its
+    // credential and the link are dead; the visitor's own device is not affected.
+    let mut own = Visitor::resume(&edge, &id, &token, 0).await;
+    own.socket.send(&give("right@v.test")).await;
+    own.socket
+        .until(
+            "the new address",
+            |f| matches!(f, ServerFrame::Visitor(p) if p.email.as_deref() == Some("right@v.test")),
+        )
+        .await;
+    assert_eq!(elsewhere.socket.error().await.code, ErrorCode::Unauthorized);
+    assert!(elsewhere.socket.closed_within(Duration::from_secs(5)).await);
+    let again = Visitor::try_resume(&edge, &id, &granted.token, 0).await;
+    assert!(again.is_err(), "the link's credential is dead");
+    let (status, code) = refusal(resume(&edge, &site, &link).await).await;
+    assert_eq!((status, code.as_str()), (410, "link_expired"));
+    own.say("o1", "still here").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,9 @@
 
 use gloo_net::http::Request;
 use serde::{Deserialize, Serialize};
-use shared::api::{ConversationCreated, NewConversation, ResumeConversation, WidgetConfig};
+use shared::api::{
+    ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
+};
 
 pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> {
     let res = Request::get(&format!("{base}/api/sites/{site_key}/config"))
@@ -93,8 +95,30 @@ pub fn take_resume_link() -> Option<String> {
 /// Opens the mailed link's conversation on this device, saved as the site's conversation.
 pub async fn resume(base: &str, site_key: &str, link: &str) -> Result<Saved, String> {
     let body = ResumeConversation { link: link.to_owned() };
-    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations/resume"))
-        .json(&body)
+    carry_on(base, site_key, "resume", &body).await
+}
+
+/// A signed-in user's recent conversation from another device, saved as the site's
+/// conversation here; an error when they have none.
+pub async fn continue_as(
+    base: &str,
+    site_key: &str,
+    user_id: &str,
+    token: &str,
+) -> Result<Saved, String> {
+    let body = ContinueConversation { user_id: user_id.to_owned(), token: token.to_owned() };
+    carry_on(base, site_key, "continue", &body).await
+}
+
+/// An existing conversation with a credential for this device.
+async fn carry_on(
+    base: &str,
+    site_key: &str,
+    how: &str,
+    body: &impl serde::Serialize,
+) -> Result<Saved, String> {
+    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations/{how}"))
+        .json(body)
         .map_err(|e| e.to_string())?
         .send()
         .await

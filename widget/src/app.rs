@@ -53,17 +53,27 @@ pub fn App(
     // The chat page opened from a mailed link continues that conversation, on any device.
     let resume = StoredValue::new(if page { api::take_resume_link() } else { None });
     let link_spent = RwSignal::new(false);
+    let continued = StoredValue::new(false);
     let start = move |create: bool| {
         if started.get_value() {
             return;
         }
         let saved = api::saved(&site_key);
+        // Used once: "Start a new conversation" must not come back here.
         let link = resume.get_value();
+        resume.set_value(None);
         if saved.is_none() && link.is_none() && !create {
             return;
         }
         started.set_value(true);
         let (site_key, base) = (site_key.clone(), base.clone());
+        // A user the site signed in continues their own recent conversation from another
+        // device, once a page: a conversation that then does not open starts a new one.
+        let user = identity.with_untracked(|i| signed_in(i.as_ref()));
+        let user = user.filter(|_| saved.is_none() && !continued.get_value());
+        if user.is_some() {
+            continued.set_value(true);
+        }
         spawn_local(async move {
             let resumed = match link {
                 Some(link) => match api::resume(&base, &site_key, &link).await {
@@ -76,7 +86,13 @@ pub fn App(
                 },
                 None => None,
             };
-            let saved = match resumed.or(saved) {
+            let continued = match user.filter(|_| resumed.is_none()) {
+                Some((user_id, token)) => {
+                    api::continue_as(&base, &site_key, &user_id, &token).await.ok()
+                }
+                None => None,
+            };
+            let saved = match resumed.or(continued).or(saved) {
                 Some(s) => Ok(s),
                 None => api::start(&base, &site_key).await,
             };
@@ -519,6 +535,16 @@ pub fn App(
                 <Composer send typing input t=Signal::derive(t)/>
             </Show>
         </div>
+    }
+}
+
+/// The user id and token of a page's signed `identify`.
+fn signed_in(frame: Option<&shared::protocol::ClientFrame>) -> Option<(String, String)> {
+    match frame? {
+        shared::protocol::ClientFrame::Identify { user_id: Some(u), token: Some(t), .. } => {
+            Some((u.clone(), t.clone()))
+        }
+        _ => None,
     }
 }
 

@@ -1,19 +1,20 @@
-//! `/api/unsubscribe`: the link in every team mail. Opening it (`GET`) shows a button, so a
-//! mail scanner that follows links changes nothing; the button, or a mail client's RFC 8058
-//! one-click `POST`, turns the teammate's team mail off.
+//! `/api/unsubscribe`: the link in every team mail, and in the mail of replies to a visitor.
+//! Opening it (`GET`) shows a button, so a mail scanner that follows links changes nothing;
+//! the button, or a mail client's RFC 8058 one-click `POST`, turns that mail off.
 
 use shared::mail::escape;
 use worker::{Method, Request, Response, RouteContext};
 
-use crate::api::valid_site_key;
+use crate::api::{valid_conversation_id, valid_site_key};
 use crate::http::{ApiResult, page_headers, refuse};
 use crate::{internal, limits};
 
-/// The link's parts, of the right shapes; the site object checks the token.
-struct Link {
-    site: String,
-    member: String,
-    token: String,
+/// The link's parts, of the right shapes; the object it names checks the token.
+enum Link {
+    /// A teammate's team mail.
+    Team { site: String, member: String, token: String },
+    /// A visitor's mail of replies about one conversation.
+    Visitor { conversation: String, token: String },
 }
 
 fn bad_link() -> crate::http::Refused {
@@ -25,25 +26,43 @@ fn link(req: &Request) -> Result<Link, crate::http::Refused> {
     let get = |name: &str| {
         url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default()
     };
-    let link = Link { site: get("site"), member: get("member"), token: get("token") };
     let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
-    if valid_site_key(&link.site) && hex(&link.member, 32) && hex(&link.token, 64) {
-        Ok(link)
+    let (conversation, token) = (get("conversation"), get("token"));
+    if !conversation.is_empty() {
+        return if valid_conversation_id(&conversation) && hex(&token, 64) {
+            Ok(Link::Visitor { conversation, token })
+        } else {
+            Err(bad_link())
+        };
+    }
+    let (site, member) = (get("site"), get("member"));
+    if valid_site_key(&site) && hex(&member, 32) && hex(&token, 64) {
+        Ok(Link::Team { site, member, token })
     } else {
         Err(bad_link())
     }
 }
 
-/// Asks the site to check the link (`check`) or act on it.
-async fn with_site(
+/// Asks the object the link names to check it (`check`) or act on it.
+async fn with_owner(
     ctx: &RouteContext<()>,
     link: &Link,
     check: bool,
 ) -> Result<(), crate::http::Refused> {
-    let stub = internal::site(&ctx.env, &link.site)?;
-    let body = serde_json::json!({ "member_id": link.member, "token": link.token });
-    let path = if check { "/email/unsubscribe?check" } else { "/email/unsubscribe" };
-    let res = internal::send(&stub, Method::Post, path, Some(&body)).await?;
+    let query = if check { "?check" } else { "" };
+    let res = match link {
+        Link::Team { site, member, token } => {
+            let stub = internal::site(&ctx.env, site)?;
+            let body = serde_json::json!({ "member_id": member, "token": token });
+            let path = format!("/email/unsubscribe{query}");
+            internal::send(&stub, Method::Post, &path, Some(&body)).await?
+        }
+        Link::Visitor { conversation, token } => {
+            let stub = internal::conversation(&ctx.env, conversation)?;
+            let body = serde_json::json!({ "token": token });
+            internal::send(&stub, Method::Post, &format!("/mail/stop{query}"), Some(&body)).await?
+        }
+    };
     if res.status_code() == 200 { Ok(()) } else { Err(bad_link()) }
 }
 
@@ -63,19 +82,30 @@ fn page(title: &str, body: &str) -> ApiResult {
 /// `GET`: what the link does, and the button that does it.
 pub async fn page_for(req: Request, ctx: RouteContext<()>) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CONFIG).await?;
-    with_site(&ctx, &link(&req)?, true).await?;
+    let link = link(&req)?;
+    with_owner(&ctx, &link, true).await?;
     let action = escape(&format!(
         "{}{}",
         req.path(),
         req.url()?.query().map_or(String::new(), |q| format!("?{q}"))
     ));
+    let (title, what) = match link {
+        Link::Team { .. } => (
+            "Stop team mail?",
+            "You will no longer get mail about visitors waiting for a person. You can turn it \
+             back on in the console, under Account.",
+        ),
+        Link::Visitor { .. } => (
+            "Stop these emails?",
+            "You will no longer get the team's replies to this chat by email. They stay in the \
+             chat.",
+        ),
+    };
     page(
-        "Stop team mail?",
+        title,
         &format!(
-            "<p>You will no longer get mail about visitors waiting for a person. You can turn \
-             it back on in the console, under Account.</p><form method=\"post\" \
-             action=\"{action}\"><button type=\"submit\" style=\"font:inherit;padding:.5rem \
-             1rem\">Unsubscribe</button></form>"
+            "<p>{what}</p><form method=\"post\" action=\"{action}\"><button type=\"submit\" \
+             style=\"font:inherit;padding:.5rem 1rem\">Unsubscribe</button></form>"
         ),
     )
 }
@@ -83,10 +113,14 @@ pub async fn page_for(req: Request, ctx: RouteContext<()>) -> ApiResult {
 /// `POST`: the button, or the mail client's one-click request.
 pub async fn confirm(req: Request, ctx: RouteContext<()>) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CONFIG).await?;
-    with_site(&ctx, &link(&req)?, false).await?;
-    page(
-        "Unsubscribed",
-        "<p>You will get no more mail about waiting visitors. To get it again, choose it in the \
-         console under Account.</p>",
-    )
+    let link = link(&req)?;
+    with_owner(&ctx, &link, false).await?;
+    let done = match link {
+        Link::Team { .. } => {
+            "You will get no more mail about waiting visitors. To get it again, choose it in the \
+             console under Account."
+        }
+        Link::Visitor { .. } => "You will get no more email about this chat.",
+    };
+    page("Unsubscribed", &format!("<p>{done}</p>"))
 }

@@ -1,7 +1,9 @@
 //! What the widget calls. These endpoints are public and cross-origin: visitors are identified
 //! by their conversation token, never by cookies, so `*` CORS is safe here.
 
-use shared::api::{ConversationCreated, NewConversation, ResumeConversation, WidgetConfig};
+use shared::api::{
+    ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
+};
 use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
 
 use crate::api::{valid_conversation_id, valid_site_key};
@@ -149,15 +151,44 @@ async fn resume_for(mut req: Request, ctx: Ctx) -> ApiResult {
         .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))?;
     allowed_site(&req, &ctx, &key).await?;
     let spent = || refuse(410, "link_expired", "This link has expired or is not valid.");
-    let now = Date::now().as_millis() as i64;
-    let conversation_id =
-        crate::mail::resume_target(&ctx.env, &key, ask.link.trim(), now).ok_or_else(spent)?;
-    let stub = internal::conversation(&ctx.env, &conversation_id)?;
-    let grant = internal::Grant { site_key: key };
-    let granted: internal::Granted =
-        internal::ask(&stub, Method::Post, "/grant", Some(&grant)).await?.ok_or_else(spent)?;
-    let resumed = ConversationCreated { conversation_id, token: granted.token };
+    let link = ask.link.trim();
+    // The conversation checks the rest: the MAC covers its visitor's address.
+    let (conversation_id, _, _) = crate::mail::resume_parts(link).ok_or_else(spent)?;
+    let grant = internal::Grant {
+        site_key: key,
+        kind: crate::conversation::GrantKind::Link,
+        link: Some(link.to_owned()),
+        user_id: None,
+    };
+    let token = internal::grant(&ctx.env, conversation_id, &grant).await?.ok_or_else(spent)?;
+    let resumed = ConversationCreated { conversation_id: conversation_id.to_owned(), token };
     Ok(Response::from_json(&resumed)?)
+}
+
+pub async fn continue_as(req: Request, ctx: Ctx) -> ApiResult {
+    cors_finish(continue_for(req, ctx).await)
+}
+
+/// A signed-in user on another device: their most recent conversation, with a credential for
+/// this device, instead of a new one (see `site::continuity`).
+async fn continue_for(mut req: Request, ctx: Ctx) -> ApiResult {
+    limits::check(&ctx.env, &req, &limits::CREATE).await?;
+    let key = site_key(&ctx)?;
+    let raw = read_capped(&mut req, 8 * 1024).await?;
+    let ask: ContinueConversation = serde_json::from_slice(&raw)
+        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))?;
+    allowed_site(&req, &ctx, &key).await?;
+    let stub = internal::site(&ctx.env, &key)?;
+    let mut res = internal::send(&stub, Method::Post, "/continue", Some(&ask)).await?;
+    match res.status_code() {
+        200 => Ok(Response::from_json(&res.json::<ConversationCreated>().await?)?),
+        404 => Err(refuse(404, "no_conversation", "This user has no recent conversation here.")),
+        401 => {
+            let why = res.text().await.unwrap_or_default();
+            Err(refuse(401, "identity_refused", format!("The identity token was refused: {why}")))
+        }
+        _ => Err(refuse(500, "internal", "The conversation could not be continued.")),
+    }
 }
 
 /// The visitor's socket. The token is checked by the object on the hello frame.

@@ -9,6 +9,7 @@ mod ai;
 mod brief;
 mod clocks;
 mod grants;
+pub use grants::Kind as GrantKind;
 mod hooks;
 mod profile;
 mod report;
@@ -407,6 +408,7 @@ impl Core {
             opened_at: at,
             client,
             closed: false,
+            by_link: false,
         };
         att.save(&pair.server)?;
         let due = at + HELLO_DEADLINE_MS;
@@ -491,15 +493,53 @@ impl Core {
         Response::ok("revoked")
     }
 
-    /// A credential for another device of this conversation's visitor, for the site whose
-    /// conversation it is (the worker checked the link that asks for it).
+    /// A credential for another device of this conversation's visitor: for a link mailed to
+    /// the address the visitor still has (never a signed-in user's conversation: theirs opens
+    /// where the site signs them in), or for the user the site verified it as.
     fn grant(&self, ask: internal::Grant) -> Result<Response> {
-        let site = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone());
-        if site.as_deref() != Some(ask.site_key.as_str()) {
-            return Response::error("unknown conversation", 404);
+        let allowed = {
+            let inner = self.inner.borrow();
+            let Some(meta) = inner.meta.as_ref().filter(|m| m.site_key == ask.site_key) else {
+                return Response::error("unknown conversation", 404);
+            };
+            let profile = &inner.profile;
+            match ask.kind {
+                grants::Kind::Link => {
+                    let parts = ask.link.as_deref().and_then(crate::mail::resume_parts);
+                    !profile.verified()
+                        && parts.is_some_and(|p| {
+                            p.0 == meta.conversation_id
+                                && profile.email.as_deref().is_some_and(|email| {
+                                    let site = &meta.site_key;
+                                    crate::mail::resume_valid(&self.env, site, p, email, now())
+                                })
+                        })
+                }
+                grants::Kind::Identity => {
+                    profile.user_id.is_some() && profile.user_id == ask.user_id
+                }
+            }
+        };
+        if !allowed {
+            return Response::error("not granted", 410);
         }
-        let token = grants::grant(self.sql(), now())?;
+        let token = grants::grant(self.sql(), now(), ask.kind)?;
         Response::from_json(&internal::Granted { token })
+    }
+
+    /// Access a mailed link gave ends: the devices it opened the conversation on are closed
+    /// (their widgets start a new conversation), and their credentials forgotten.
+    fn end_link_access(&self) {
+        if let Err(e) = grants::revoke_links(self.sql()) {
+            console_error!("ending link access: {e}");
+        }
+        for (ws, att) in self.ready_sockets() {
+            if att.by_link {
+                let why = "This conversation no longer opens from that link.";
+                refuse(&ws, ErrorCode::Unauthorized, why);
+                socket::close_for_good(&ws, 4001, "link access ended");
+            }
+        }
     }
 
     /// Sockets that never said hello are closed once their deadline passes; returns the next
@@ -573,7 +613,13 @@ impl Core {
         let authorised = match (&att.who, &hello.credential) {
             (Who::Visitor, Credential::Visitor { token }) => {
                 let hash = crypto::secret_hash(token);
-                crypto::same(&hash, &meta.token_hash) || grants::holds(self.sql(), &hash)
+                if crypto::same(&hash, &meta.token_hash) {
+                    true
+                } else {
+                    let kind = grants::kind_of(self.sql(), &hash, now());
+                    att.by_link = kind == Some(grants::Kind::Link);
+                    kind.is_some()
+                }
             }
             (Who::Agent(_), Credential::Agent) => true,
             _ => false,
@@ -598,11 +644,10 @@ impl Core {
         let visit = (!att.is_visitor()).then(|| Visit {
             page_url: meta.page_url.clone(),
             user_agent: meta.user_agent.clone(),
-            replies_mailed: inner
-                .config
-                .as_ref()
-                .is_none_or(|(_, c)| c.config.takeover.email_replies)
-                && crate::mail::sender(&self.env).is_some(),
+            replies_mailed: inner.config.as_ref().is_some_and(|(_, c)| {
+                c.config.takeover.email_replies
+                    && crate::mail::can_link(&self.env, c.origin.as_deref())
+            }) && crate::mail::sender(&self.env).is_some(),
         });
         let welcome = Welcome {
             version: PROTOCOL_VERSION,
@@ -1063,6 +1108,20 @@ impl DurableObject for Conversation {
             }
             (Method::Post, "/bot-reply") => self.webhook_reply(req.json().await?).await,
             (Method::Post, "/grant") => self.grant(req.json().await?),
+            (Method::Post, "/mail/stop") => {
+                #[derive(serde::Deserialize)]
+                struct Stop {
+                    token: String,
+                }
+                let check = req.url()?.query() == Some("check");
+                let stop: Stop = req.json().await?;
+                let valid = if check {
+                    self.visitor_stop_valid(&stop.token)
+                } else {
+                    self.stop_visitor_mail(&stop.token)
+                };
+                if valid { Response::ok("stopped") } else { Response::error("bad link", 404) }
+            }
             _ => Response::error("not found", 404),
         }
     }
@@ -1134,6 +1193,9 @@ impl DurableObject for Conversation {
                     // The welcome tells a teammate how a reply reaches a visitor who left:
                     // the site's choice as it is now.
                     self.refresh_rules(clocks::CONFIG_TTL_MS).await;
+                    if !sockets::open_besides(&ws, None) {
+                        return Ok(());
+                    }
                 }
                 let greeted = self.hello(&ws, att, hello)?;
                 if greeted && visitor {

@@ -186,16 +186,9 @@ fn still_in(latest: &str, current: &str) -> bool {
 impl Core {
     /// Whether a visitor's hello may open this conversation: any may, unless the
     /// conversation is a verified user's; then only a page that shows (with a token of the
-    /// site's, expired lately at most) that it is that user's, or a device the mailed link
-    /// opened it on.
+    /// site's, expired lately at most) that it is that user's, whatever its credential.
     pub(super) async fn opens_for(&self, hello: &shared::protocol::Hello) -> bool {
         let Some(owner) = self.inner.borrow().profile.user_id.clone() else { return true };
-        // A device the mailed link opened it on: the link went to the user's own address.
-        if let shared::protocol::Credential::Visitor { token } = &hello.credential
-            && super::grants::holds(self.sql(), &crate::crypto::secret_hash(token))
-        {
-            return true;
-        }
         let Some(signed) = hello.identity.as_ref().filter(|s| s.user_id == owner) else {
             return false;
         };
@@ -313,12 +306,16 @@ impl Core {
     }
 
     pub(super) fn set_profile(&self, profile: VisitorProfile) {
-        if self.inner.borrow().profile == profile {
+        let before = self.inner.borrow().profile.clone();
+        if before == profile {
             return;
         }
         if let Err(e) = save(self.sql(), &profile) {
             console_error!("visitor profile: {e}");
             return;
+        }
+        if before.email != profile.email || before.user_id != profile.user_id {
+            self.end_link_access();
         }
         self.inner.borrow_mut().profile = profile.clone();
         self.broadcast(&ServerFrame::Visitor(profile));

@@ -398,6 +398,7 @@ impl Core {
             unanswered: inner.unanswered,
             visitor_name: inner.profile.name.clone(),
             verified: inner.profile.verified(),
+            user_id: inner.profile.user_id.clone(),
             tickets: inner.machine.tickets(),
             visitor_online: self.visitor_online(closing),
             activity_at: inner.activity_at,

@@ -36,6 +36,10 @@ pub struct Attachment {
     /// answers the close (the socket then stays "closing", and can still deliver frames).
     #[serde(default)]
     pub closed: bool,
+    /// A visitor's socket opened with a credential a mailed link gave: closed when that
+    /// access ends (see `grants::revoke_links`).
+    #[serde(default)]
+    pub by_link: bool,
 }
 
 /// The attachments of the sockets this isolate has seen, by socket: reading one back from

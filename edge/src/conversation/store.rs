@@ -67,8 +67,8 @@ pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::add_columns(sql, "visitor", super::profile::ADDED)?;
     sql::migrate(sql, super::report::SCHEMA)?;
     sql::migrate(sql, super::hooks::SCHEMA)?;
-    sql::migrate(sql, super::grants::SCHEMA)?;
-    sql::migrate(sql, super::visitor_mail::SCHEMA)?;
+    super::grants::migrate(sql)?;
+    super::visitor_mail::migrate(sql)?;
     super::clocks::migrate(sql)?;
     super::tickets::migrate(sql)
 }

@@ -9,7 +9,7 @@ use worker::{Env, Result, SqlStorage, console_error, console_warn};
 
 use super::{Core, now, store};
 use crate::mail::{self, Sender};
-use crate::sql::{self, V, int};
+use crate::sql::{self, V, int, opt_text};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS visitor_mail (
@@ -17,10 +17,21 @@ CREATE TABLE IF NOT EXISTS visitor_mail (
   attempts INTEGER NOT NULL DEFAULT 0, last_sent_at INTEGER);
 ";
 
+/// Columns added after the first version of the table.
+const ADDED: &[(&str, &str)] =
+    &[("away_mails", "INTEGER NOT NULL DEFAULT 0"), ("stopped_email", "TEXT")];
+
+pub fn migrate(sql: &SqlStorage) -> Result<()> {
+    sql::migrate(sql, SCHEMA)?;
+    sql::add_columns(sql, "visitor_mail", ADDED)
+}
+
 /// Replies quoted in one mail: the newest.
 const MAX_REPLIES: usize = 10;
 /// A failed send is tried again this many times, waiting twice as long each time.
 const MAX_ATTEMPTS: i64 = 5;
+/// Mails while the visitor stays away: an address typed by someone else gets little.
+const MAX_AWAY_MAILS: i64 = 3;
 
 /// The mail owed to the visitor, as stored.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -30,10 +41,17 @@ pub struct Owed {
     due_at: Option<i64>,
     attempts: i64,
     last_sent_at: Option<i64>,
+    /// Mails sent since the visitor was last here.
+    #[serde(default)]
+    away_mails: i64,
+    /// The address whose owner asked for no more of these mails.
+    #[serde(default)]
+    stopped_email: Option<String>,
 }
 
 pub fn load(sql: &SqlStorage) -> Owed {
-    let query = "SELECT from_seq, due_at, attempts, last_sent_at FROM visitor_mail WHERE id = 1";
+    let query = "SELECT from_seq, due_at, attempts, last_sent_at, away_mails, stopped_email
+                 FROM visitor_mail WHERE id = 1";
     sql::first(sql, query, vec![]).ok().flatten().unwrap_or_default()
 }
 
@@ -41,9 +59,16 @@ fn save(sql: &SqlStorage, owed: &Owed) -> Result<()> {
     let opt = |v: Option<i64>| v.map_or(V::Null, int);
     sql::run(
         sql,
-        "INSERT OR REPLACE INTO visitor_mail (id, from_seq, due_at, attempts, last_sent_at)
-         VALUES (1, ?, ?, ?, ?)",
-        vec![opt(owed.from_seq), opt(owed.due_at), int(owed.attempts), opt(owed.last_sent_at)],
+        "INSERT OR REPLACE INTO visitor_mail (id, from_seq, due_at, attempts, last_sent_at,
+           away_mails, stopped_email) VALUES (1, ?, ?, ?, ?, ?, ?)",
+        vec![
+            opt(owed.from_seq),
+            opt(owed.due_at),
+            int(owed.attempts),
+            opt(owed.last_sent_at),
+            int(owed.away_mails),
+            opt_text(owed.stopped_email.clone()),
+        ],
     )
 }
 
@@ -67,13 +92,19 @@ impl Owed {
 
 impl Core {
     /// A teammate's reply was stored while the visitor was not on the site: if they gave an
-    /// email, a mail is owed (unless one already is, which will carry this reply too).
+    /// email (and did not stop these mails), a mail is owed, unless one already is, which
+    /// will carry this reply too.
     pub(super) fn reply_unseen(&self, seq: u64) {
         let wanted = {
             let inner = self.inner.borrow();
             let site_says =
                 inner.config.as_ref().is_none_or(|(_, c)| c.config.takeover.email_replies);
-            site_says && inner.profile.email.is_some() && inner.visitor_mail.from_seq.is_none()
+            let owed = &inner.visitor_mail;
+            let email = inner.profile.email.as_ref();
+            site_says
+                && email.is_some_and(|e| owed.stopped_email.as_ref() != Some(e))
+                && owed.from_seq.is_none()
+                && owed.away_mails < MAX_AWAY_MAILS
         };
         if !wanted {
             return;
@@ -90,9 +121,21 @@ impl Core {
     /// The visitor is back: they see every reply now, and nothing is owed.
     pub(super) fn visitor_back(&self) {
         let owed = self.inner.borrow().visitor_mail.clone();
-        if owed.from_seq.is_some() {
-            self.keep_owed(Owed { from_seq: None, due_at: None, attempts: 0, ..owed });
+        if owed.from_seq.is_some() || owed.away_mails > 0 {
+            self.keep_owed(Owed {
+                from_seq: None,
+                due_at: None,
+                attempts: 0,
+                away_mails: 0,
+                ..owed
+            });
         }
+    }
+
+    /// Nothing more is owed now (a mail that cannot or need not go).
+    fn owe_nothing(&self) {
+        let owed = self.inner.borrow().visitor_mail.clone();
+        self.keep_owed(Owed { from_seq: None, due_at: None, attempts: 0, ..owed });
     }
 
     fn keep_owed(&self, owed: Owed) {
@@ -103,6 +146,29 @@ impl Core {
         self.inner.borrow_mut().visitor_mail = owed;
     }
 
+    /// The visitor's link in the mail: no more of these mails to `email` about this
+    /// conversation. `false` for a token that is not for that address.
+    pub(super) fn stop_visitor_mail(&self, token: &str) -> bool {
+        if !self.visitor_stop_valid(token) {
+            return false;
+        }
+        let email = self.inner.borrow().profile.email.clone();
+        let owed = self.inner.borrow().visitor_mail.clone();
+        let stopped = Owed { from_seq: None, due_at: None, stopped_email: email, ..owed };
+        self.keep_owed(stopped);
+        true
+    }
+
+    /// Whether `token` stops the mail to the visitor's address as it is now.
+    pub(super) fn visitor_stop_valid(&self, token: &str) -> bool {
+        let inner = self.inner.borrow();
+        let (Some(meta), Some(email)) = (inner.meta.as_ref(), inner.profile.email.as_ref()) else {
+            return false;
+        };
+        mail::visitor_stop_token(&self.env, &meta.conversation_id, email)
+            .is_some_and(|expected| crate::crypto::same(&expected, token))
+    }
+
     /// At the alarm: mails the replies owed, if due and the visitor is still away.
     pub(super) async fn mail_visitor(&self) {
         let owed = self.inner.borrow().visitor_mail.clone();
@@ -110,50 +176,65 @@ impl Core {
         if due > now() || self.inner.borrow().mail_in_flight {
             return;
         }
+        let setup = self.site_config().await;
+        if self.inner.borrow().config.is_none() {
+            // The site's settings are unknown (not "off"): try again later.
+            let later = Owed { due_at: Some(now() + window(&self.env)), ..owed };
+            return self.keep_owed(later);
+        }
+        // Checked after the await: the visitor may have come back meanwhile.
         if self.visitor_online(None) {
             return self.visitor_back();
         }
-        let setup = self.site_config().await;
-        let (site_key, conversation_id) = match self.inner.borrow().meta.as_ref() {
-            Some(m) => (m.site_key.clone(), m.conversation_id.clone()),
-            None => return,
+        let (meta, profile) = {
+            let inner = self.inner.borrow();
+            (inner.meta.clone(), inner.profile.clone())
         };
-        let profile = self.inner.borrow().profile.clone();
+        let Some(meta) = meta else { return };
         let replies = match replies_from(self.sql(), from) {
             Ok(r) => r,
             Err(e) => return console_error!("visitor mail: reading the replies: {e}"),
         };
-        let sender = mail::sender(&self.env);
+        let origin = setup.origin.as_deref().map(|o| o.trim_end_matches('/').to_owned());
         let (Some(to), true, Some(sender), Some(origin), Some((last_seq, _))) = (
-            profile.email.clone(),
+            profile.email.clone().filter(|e| owed.stopped_email.as_ref() != Some(e)),
             setup.config.takeover.email_replies,
-            sender,
-            setup.origin.clone(),
+            mail::sender(&self.env),
+            origin.filter(|o| mail::can_link(&self.env, Some(o))),
             replies.last(),
         ) else {
-            // Nothing to send, or no way to: nothing stays owed.
             if setup.origin.is_none() && mail::sender(&self.env).is_some() {
                 console_warn!("visitor mail waits for the deployment's address (set PUBLIC_URL)");
             }
-            return self.visitor_back();
+            return self.owe_nothing();
         };
         let last_seq = *last_seq;
-        let expires = now() + mail::RESUME_LINK_MS;
-        let Some(token) = mail::resume_link(&self.env, &site_key, &conversation_id, expires) else {
-            console_error!("visitor mail: no SECRETS_KEY to sign the link with");
-            return self.visitor_back();
+        let site_key = &meta.site_key;
+        let link = if profile.verified() {
+            // A signed-in user's conversation opens where the site signs them in.
+            meta.page_url.clone().unwrap_or_else(|| format!("{origin}/chat/{site_key}"))
+        } else {
+            let expires = now() + mail::RESUME_LINK_MS;
+            let id = &meta.conversation_id;
+            let Some(token) = mail::resume_link(&self.env, site_key, id, &to, expires) else {
+                return self.owe_nothing();
+            };
+            format!("{origin}/chat/{site_key}#resume={token}")
         };
-        let link = format!("{}/chat/{site_key}#resume={token}", origin.trim_end_matches('/'));
+        let stop = mail::visitor_stop_token(&self.env, &meta.conversation_id, &to).map(|t| {
+            format!("{origin}/api/unsubscribe?conversation={}&token={t}", meta.conversation_id)
+        });
         let quoted: Vec<(String, String)> =
             replies.into_iter().rev().take(MAX_REPLIES).rev().map(|(_, r)| r).collect();
         let composed = shared::reply_mail::compose(&shared::reply_mail::Missed {
             site_title: &setup.title,
             replies: &quoted,
             link: &link,
+            stop: stop.as_deref(),
             language: profile.language.as_deref(),
         });
         self.inner.borrow_mut().mail_in_flight = true;
-        let out = mail::Outgoing { to: &to, mail: &composed, unsubscribe: None };
+        let out = mail::Outgoing { to: &to, mail: &composed, unsubscribe: stop.as_deref() };
         let sent = sender.send(&out).await;
         self.inner.borrow_mut().mail_in_flight = false;
         let mut owed = self.inner.borrow().visitor_mail.clone();
@@ -161,10 +242,13 @@ impl Core {
             Ok(()) => {
                 owed.last_sent_at = Some(now());
                 owed.attempts = 0;
+                owed.away_mails += 1;
                 // Replies written while this one was on its way are owed next, after the gap.
                 let newer = replies_from(self.sql(), last_seq as i64 + 1).unwrap_or_default();
                 match newer.first() {
-                    Some((seq, _)) if !self.visitor_online(None) => {
+                    Some((seq, _))
+                        if !self.visitor_online(None) && owed.away_mails < MAX_AWAY_MAILS =>
+                    {
                         owed.from_seq = Some(*seq as i64);
                         owed.due_at = Some(now() + gap(&self.env));
                     }

@@ -19,12 +19,16 @@ pub const ADDED: &[(&str, &str)] = &[
     ("spam", "INTEGER NOT NULL DEFAULT 0"),
     // The last outbox record of the conversation's applied (see `reports`).
     ("reports_upto", "INTEGER NOT NULL DEFAULT 0"),
+    // The site's id for a signed-in visitor (see `continuity`).
+    ("user_id", "TEXT"),
 ];
 
 /// Indexes on added columns, created after them.
 pub const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS conversations_by_activity ON conversations (activity_at);
 CREATE INDEX IF NOT EXISTS conversations_by_phase ON conversations (phase);
+CREATE INDEX IF NOT EXISTS conversations_by_user ON conversations (user_id, activity_at)
+  WHERE user_id IS NOT NULL;
 ";
 
 /// The inbox lists every conversation waiting for or held by a person, however many, and the
@@ -46,11 +50,12 @@ struct JsonRow {
 pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> Result<()> {
     let cursor = site.sql().exec(
         "INSERT INTO conversations (id, json, phase, last_seq, updated_at, visitor_online,
-           assignee_id, activity_at, spam, reports_upto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           assignee_id, activity_at, spam, reports_upto, user_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET json = excluded.json, phase = excluded.phase,
            last_seq = excluded.last_seq, updated_at = excluded.updated_at,
            visitor_online = excluded.visitor_online, assignee_id = excluded.assignee_id,
-           activity_at = excluded.activity_at, spam = excluded.spam,
+           activity_at = excluded.activity_at, spam = excluded.spam, user_id = excluded.user_id,
            reports_upto = max(conversations.reports_upto, excluded.reports_upto)
          WHERE excluded.last_seq > conversations.last_seq
             OR (excluded.last_seq = conversations.last_seq
@@ -66,6 +71,7 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
             int(summary.activity_at),
             int(summary.spam.into()),
             int(reports_upto),
+            opt_text(summary.user_id.clone()),
         ]),
     )?;
     if cursor.rows_written() > 0 {

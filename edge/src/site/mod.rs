@@ -1,6 +1,7 @@
 //! The Site object, one per site: settings, team accounts and sessions, and the live index of
 //! the site's conversations pushed to every connected agent.
 
+mod continuity;
 mod hooks;
 mod index;
 mod links;
@@ -483,6 +484,7 @@ impl DurableObject for Site {
             (Method::Post, "/setup") => self.setup(req).await,
             (Method::Get, "/config") => self.config(),
             (Method::Get, "/bot-config") => self.bot_config(),
+            (Method::Post, "/continue") => continuity::resume(self, req).await,
             (Method::Get | Method::Put, "/availability") => self.availability(req).await,
             (Method::Get, "/settings") => match self.settings()? {
                 Some((_, s)) => Response::from_json(&s),
