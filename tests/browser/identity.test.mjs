@@ -1,7 +1,8 @@
 // Signed visitor identity as owners and agents meet it: the owner creates the identity secret
 // under Settings → Visitor identity (shown once); a page signs its user in with a token made
 // by its backend (here with node's crypto, as a few lines of any backend would); the agent
-// sees the visitor marked verified, with the user id. Desktop and phone, axe-checked.
+// sees the visitor marked verified, with the user id; on another device the same user
+// continues their conversation, and another user never sees it. Desktop and phone, axe-checked.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
@@ -76,6 +77,19 @@ test("an owner creates the identity secret and an agent sees the signed-in visit
       return saved && !saved.includes(old);
     }, first);
     assert.equal(await w2.text(`${tag}: I want to talk to a human`).count(), 0, "none of Mia's words");
+
+    // Mia on her phone: signed in there too, she continues her conversation, not a new one.
+    const phone = await (await browser.newContext(PHONE)).newPage();
+    await phone.goto(`${env.base}/`);
+    const again = jwt(secret, { sub: userId, email: "mia@shop.test", name: "Mia Signed", exp: Math.floor(Date.now() / 1000) + 600 });
+    await phone.evaluate(({ userId, again }) => window.Takeover.identify({ user_id: userId, email: "mia@shop.test", token: again }), { userId, again });
+    const w3 = new Widget(phone);
+    await w3.launcher.click();
+    await w3.text(`${tag}: I want to talk to a human`).waitFor({ timeout: 20_000 });
+    assert.equal(await w3.conversationId(), first, "the same conversation");
+    await w3.text("Waiting for support agent to join").waitFor();
+    await audit(phone, "a signed-in user's conversation continued on a phone", "[data-takeover-widget]");
+    await screenshot(phone, "identity-continued-phone");
   } finally {
     await browser.close();
   }
