@@ -51,14 +51,15 @@ pub fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Starts `wrangler dev` for the built worker, its state in `persist`, and waits until it
-/// answers. `quiet` sends its output to a log file instead of the terminal.
+/// Starts `wrangler dev` for the built worker, its state in `persist`, with `extra` vars, and
+/// waits until it answers. `log` takes its output instead of the terminal.
 pub fn start(
     root: &Path,
     port: u16,
     persist: &Path,
     setup_token: &str,
     log: Option<&Path>,
+    extra: &[(&str, &str)],
 ) -> Result<LocalWorker> {
     // The deployment's model key and the one endpoint it may go to, when the developer has
     // them in the environment.
@@ -66,7 +67,8 @@ pub fn start(
         |name: &'static str| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| (name, v));
     let owned: Vec<(&str, String)> =
         [from_env("LLM_API_KEY"), from_env("LLM_BASE_URL")].into_iter().flatten().collect();
-    let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend_from_slice(extra);
     start_with(root, port, persist, setup_token, log, &vars)
 }
 
@@ -186,7 +188,7 @@ pub fn demo(
     vars: &[(&str, &str)],
 ) -> Result<LocalWorker> {
     let token = random_hex(24);
-    let worker = start_with(root, port, state, &token, log, vars)?;
+    let worker = start(root, port, state, &token, log, vars)?;
     seed(
         &worker.base,
         &token,
