@@ -66,7 +66,7 @@ pub fn ConversationView(
     let visitor = RwSignal::new(VisitorProfile::default());
     let page = RwSignal::new(None::<(Option<String>, Option<String>)>);
     // Whether a reply the visitor misses by having left is mailed to them.
-    let mailed = RwSignal::new(false);
+    let mailed = RwSignal::new(None::<u32>);
     let claimed_by = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let ask_name = RwSignal::new(false);
@@ -99,7 +99,7 @@ pub fn ConversationView(
                 link.resend();
                 add(w.backlog);
                 if let Some(visit) = w.visit {
-                    mailed.set(visit.replies_mailed);
+                    mailed.set(visit.replies_mailed.then_some(visit.mailed_after_secs));
                     page.set(Some((visit.page_url, visit.user_agent)));
                 }
                 state.set(Some(w.state));

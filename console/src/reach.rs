@@ -11,8 +11,9 @@ pub fn Reach(
     visitor: RwSignal<VisitorProfile>,
     /// What the console calls the visitor.
     name: Signal<String>,
-    /// Replies a visitor who left does not see are mailed to the email they gave.
-    mailed: Signal<bool>,
+    /// Replies a visitor who left does not see are mailed to the email they gave, if they do
+    /// not come back within this many seconds.
+    mailed: Signal<Option<u32>>,
 ) -> impl IntoView {
     let line = move || {
         let who = name.get();
@@ -25,9 +26,10 @@ pub fn Reach(
                 Some((
                     false,
                     match email {
-                        Some(email) if mailed.get() => format!(
+                        Some(email) if let Some(secs) = mailed.get() => format!(
                             "{gone} your reply will be emailed to {email} ({checked}) unless \
-                             they come back within 2 minutes, with a link back to this chat."
+                             they come back within {}, with a link back to this chat.",
+                            within(secs)
                         ),
                         Some(email) => format!(
                             "{gone} they'll see your reply when they come back. Their email \
@@ -47,5 +49,15 @@ pub fn Reach(
                 </p>
             }
         })
+    }
+}
+
+/// "2 minutes", "3 seconds".
+fn within(secs: u32) -> String {
+    match secs {
+        1 => "a second".into(),
+        0..60 => format!("{secs} seconds"),
+        60..120 => "a minute".into(),
+        _ => format!("{} minutes", secs / 60),
     }
 }

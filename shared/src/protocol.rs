@@ -234,6 +234,9 @@ pub struct Visit {
     /// they gave one (the site's choice, and the deployment sends mail).
     #[serde(default)]
     pub replies_mailed: bool,
+    /// How long, in seconds, the visitor has to come back before such a reply is mailed.
+    #[serde(default)]
+    pub mailed_after_secs: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -266,3 +266,37 @@ async fn a_signed_in_user_continues_their_own_conversation_on_another_device_and
         assert!(body["message"].as_str().unwrap().contains(why), "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_a_conversation_becomes_a_users_only_sockets_proving_that_user_stay() {
+    let edge = Edge::start();
+    let site = edge.site("identity-sockets", TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let key = secret(&olga).await;
+    let mut tab = Visitor::join(&edge, &site).await;
+    tab.say("v1", "hello").await;
+    let url = integration::visitor_url(&edge, &tab.conversation_id);
+    // Someone who copied the credential keeps a socket open; another tab of the same page
+    // said at hello who is signed in there.
+    let mut copied = integration::Socket::connect(&url, None).await;
+    copied.send(&hello_as(&tab.token, None)).await;
+    copied.welcome().await;
+    let mut other_tab = integration::Socket::connect(&url, None).await;
+    other_tab
+        .send(&hello_as(&tab.token, Some(("u-7", token(&key, "u-7", None, now() + 600)))))
+        .await;
+    other_tab.welcome().await;
+
+    tab.socket.send(&identify("u-7", None, &token(&key, "u-7", None, now() + 600))).await;
+    assert_eq!(profile(&mut tab).await.user_id.as_deref(), Some("u-7"));
+    assert_eq!(copied.error().await.code, ErrorCode::Unauthorized);
+    assert!(copied.closed_within(std::time::Duration::from_secs(5)).await);
+    // The proving tab stays and hears what follows.
+    tab.say("v2", "still me").await;
+    other_tab
+        .until("the next message", |f| {
+            matches!(f, ServerFrame::Item(i) if matches!(&i.body,
+                shared::protocol::ItemBody::Message(m) if m.text == "still me"))
+        })
+        .await;
+}

@@ -120,24 +120,34 @@ pub fn App(
         }
     });
     // A conversation a teammate closed for good: the visitor starts a fresh one.
-    let start_again = Callback::new(move |()| {
+    // `fresh`: forgets the saved conversation first.
+    let restart = Callback::new(move |fresh: bool| {
         conn.update_value(|c| {
             if let Some(c) = c.take() {
                 c.stop();
             }
         });
-        api::forget(&key);
+        if fresh {
+            api::forget(&key);
+        }
         chat.reset();
         started.set_value(false);
         start.run(true);
     });
+    let start_again = Callback::new(move |()| restart.run(true));
     // The saved conversation does not open for this visitor (another signed-in user's, or its
-    // credential is gone): a fresh one starts, and nothing of the old one shows.
+    // credential is gone): a fresh one starts, and nothing of the old one shows. A page that
+    // signs its user in first tries once more with that proof: the conversation may just have
+    // become that user's in another tab.
+    let proved = StoredValue::new(false);
     Effect::new(move |_| {
         let refused = chat.notice.get() == Some(ErrorCode::Unauthorized);
         if refused && chat.status.get_untracked() == Status::Closed {
             chat.notice.set(None);
-            start_again.run(());
+            let signed = identity.with_untracked(|i| signed_in(i.as_ref()).is_some());
+            let again = signed && !proved.get_value();
+            proved.set_value(true);
+            restart.run(!again);
         }
     });
 

@@ -232,10 +232,21 @@ impl Conn {
     /// The email the visitor gave while waiting, for replies once they leave: said once,
     /// unlike the page's `identify`; if the socket is down the visitor sees why.
     pub fn give_email(&self, email: String) {
-        let frame =
-            ClientFrame::Identify { name: None, email: Some(email), user_id: None, token: None };
+        let frame = ClientFrame::Identify {
+            name: None,
+            email: Some(email.clone()),
+            user_id: None,
+            token: None,
+        };
         if !self.link.send(&frame) {
             self.state.borrow().chat.notice.set(Some(ErrorCode::Internal));
+        }
+        // The page's unsigned identify, said again after every reconnect, must not put back
+        // the address the visitor just replaced.
+        if let Some(ClientFrame::Identify { email: page_email @ Some(_), user_id: None, .. }) =
+            &mut self.state.borrow_mut().identity
+        {
+            *page_email = Some(email);
         }
     }
 

@@ -20,7 +20,7 @@ pub fn for_build() -> Result {
 
 pub fn for_test() -> Result {
     for_build()?;
-    chromium()
+    browsers()
 }
 
 /// Where `cargo install` puts binaries, whether or not it is on PATH.
@@ -105,12 +105,14 @@ fn npm() -> Result {
 }
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// The second engine the visitor's core paths are tested in.
+pub const FIREFOX: &str = "/usr/bin/firefox-esr";
 
-fn chromium() -> Result {
-    if PathBuf::from(CHROMIUM).exists() {
+fn browsers() -> Result {
+    if PathBuf::from(CHROMIUM).exists() && PathBuf::from(FIREFOX).exists() {
         return Ok(());
     }
-    step("install Debian's chromium (about a minute, once)", || {
+    step("install Debian's chromium and firefox-esr (a minute or two, once)", || {
         // SAFETY: geteuid(2) cannot fail and touches no memory.
         let sudo: &[&str] = if unsafe { libc::geteuid() } == 0 { &[] } else { &["sudo"] };
         let apt = |args: &[&str]| {
@@ -122,6 +124,14 @@ fn chromium() -> Result {
             run(&mut cmd)
         };
         apt(&["update", "-q"])?;
-        apt(&["install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core"])
+        apt(&[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "chromium",
+            "firefox-esr",
+            "fonts-dejavu-core",
+        ])
     })
 }

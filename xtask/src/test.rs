@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::install::{self, CHROMIUM};
+use crate::install::{self, CHROMIUM, FIREFOX};
 use crate::proc::run as sh;
 use crate::server::{DEMO_KEY, OWNER_EMAIL, demo, free_port, random_hex, scratch_state};
 use crate::step::step;
@@ -66,7 +66,7 @@ pub fn run_all() -> Result {
     build::all()?;
     step("wrangler deploy --dry-run (the config deploys)", deploy_dry_run)?;
     step("integration tests against workerd", || cargo(&["test", "-p", "integration"]))?;
-    step("browser tests in chromium", || browser(&[]))?;
+    step("browser tests in chromium and firefox", || browser(&[]))?;
     // Proves the benchmarks still run; their figures mean little at these counts.
     crate::bench::measure(true)
 }
@@ -87,11 +87,11 @@ fn deploy_dry_run() -> Result {
 }
 
 /// `cargo xtask test browser [FILE...]`: builds, then runs only the browser tests (the given
-/// files under tests/browser/, or all of them) — the quick loop while working on the UI.
+/// files under tests/browser/ or tests/firefox/, or all of them) — the quick loop on the UI.
 pub fn browser_only(files: &[String]) -> Result {
     install::for_test()?;
     build::all()?;
-    step("browser tests in chromium", || browser(files))
+    step("browser tests", || browser(files))
 }
 
 pub fn run() -> Result {
@@ -111,12 +111,17 @@ fn browser(files: &[String]) -> Result {
     let vars = [("VISITOR_MAIL_SECS", "3")];
     let log = artifacts.join("worker.log");
     let worker = demo(&root, free_port(), &state, &password, Some(&log), &vars)?;
+    // Chromium's suite, then the visitor's core paths in Firefox; a file named alone is taken
+    // from tests/browser/ unless its path says tests/firefox/.
     let targets: Vec<String> = if files.is_empty() {
-        vec!["tests/browser/".into()]
+        vec!["tests/browser/".into(), "tests/firefox/".into()]
     } else {
         files
             .iter()
-            .map(|f| format!("tests/browser/{}", f.trim_start_matches("tests/browser/")))
+            .map(|f| match f.starts_with("tests/firefox/") {
+                true => f.clone(),
+                false => format!("tests/browser/{}", f.trim_start_matches("tests/browser/")),
+            })
             .collect()
     };
     let outcome = sh(Command::new("node")
@@ -128,6 +133,7 @@ fn browser(files: &[String]) -> Result {
         .env("OWNER_EMAIL", OWNER_EMAIL)
         .env("OWNER_PASSWORD", &password)
         .env("CHROMIUM", CHROMIUM)
+        .env("FIREFOX", FIREFOX)
         // Where the worker's mail is written, for tests that follow a mailed link.
         .env("MAIL_DIR", crate::server::mail_dir(&state))
         .env("ARTIFACTS", &artifacts));

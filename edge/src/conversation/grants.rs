@@ -45,7 +45,14 @@ impl Kind {
 
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)?;
-    sql::add_columns(sql, "visitor_tokens", ADDED)
+    sql::add_columns(sql, "visitor_tokens", ADDED)?;
+    // Rows from before links expired get the same life.
+    sql::run(
+        sql,
+        "UPDATE visitor_tokens SET expires_at = granted_at + ?
+         WHERE kind = 'link' AND expires_at IS NULL",
+        vec![int(LINK_GRANT_MS)],
+    )
 }
 
 /// A new credential for this conversation's visitor; only its hash is kept.
@@ -60,6 +67,7 @@ pub fn grant(sql: &SqlStorage, now: Millis, kind: Kind) -> Result<String> {
         "INSERT INTO visitor_tokens (hash, granted_at, kind, expires_at) VALUES (?, ?, ?, ?)",
         vec![text(crypto::secret_hash(&token)), int(now), text(kind.as_str()), expires],
     )?;
+    sql::run(sql, "DELETE FROM visitor_tokens WHERE expires_at <= ?", vec![int(now)])?;
     sql::run(
         sql,
         "DELETE FROM visitor_tokens WHERE hash NOT IN

@@ -409,6 +409,7 @@ impl Core {
             client,
             closed: false,
             by_link: false,
+            identity: None,
         };
         att.save(&pair.server)?;
         let due = at + HELLO_DEADLINE_MS;
@@ -634,6 +635,9 @@ impl Core {
             return Ok(false);
         }
         att.ready = true;
+        if att.is_visitor() {
+            att.identity = hello.identity.clone();
+        }
         att.save(ws)?;
         self.limit_greeted(ws, &att);
         let backlog: Vec<Item> = store::items_after(self.sql(), hello.last_seq)?
@@ -648,6 +652,7 @@ impl Core {
                 c.config.takeover.email_replies
                     && crate::mail::can_link(&self.env, c.origin.as_deref())
             }) && crate::mail::sender(&self.env).is_some(),
+            mailed_after_secs: visitor_mail::gathered_secs(&self.env),
         });
         let welcome = Welcome {
             version: PROTOCOL_VERSION,

@@ -186,21 +186,56 @@ fn still_in(latest: &str, current: &str) -> bool {
 impl Core {
     /// Whether a visitor's hello may open this conversation: any may, unless the
     /// conversation is a verified user's; then only a page that shows (with a token of the
-    /// site's, expired lately at most) that it is that user's, whatever its credential.
+    /// site's) that it is that user's, whatever its credential. A token that expired lately
+    /// will do for a page left open, but not on a device the user's identity alone let in:
+    /// there only a live token does.
     pub(super) async fn opens_for(&self, hello: &shared::protocol::Hello) -> bool {
         let Some(owner) = self.inner.borrow().profile.user_id.clone() else { return true };
         let Some(signed) = hello.identity.as_ref().filter(|s| s.user_id == owner) else {
             return false;
         };
-        let keys: Vec<Vec<u8>> = self
-            .site_config()
-            .await
-            .secrets
-            .identity_secrets
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
-        shared::identity::proves(&signed.token, &keys, crate::now() / 1000, &owner)
+        let by_identity = match &hello.credential {
+            shared::protocol::Credential::Visitor { token } => {
+                let hash = crate::crypto::secret_hash(token);
+                super::grants::kind_of(self.sql(), &hash, crate::now())
+                    == Some(super::grants::Kind::Identity)
+            }
+            shared::protocol::Credential::Agent => false,
+        };
+        let keys = self.identity_keys().await;
+        let now_secs = crate::now() / 1000;
+        if by_identity {
+            shared::identity::verify(&signed.token, &keys, now_secs, &owner, None).is_ok()
+        } else {
+            shared::identity::proves(&signed.token, &keys, now_secs, &owner)
+        }
+    }
+
+    /// The site's identity secrets as HMAC keys, newest first.
+    async fn identity_keys(&self) -> Vec<Vec<u8>> {
+        let setup = self.site_config().await;
+        setup.secrets.identity_secrets.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    /// The conversation just became `user`'s: the visitor's other sockets stay only if their
+    /// page proved that user at hello; the rest (a tab of someone else's, a copied credential)
+    /// are closed, and must show the proof to come back.
+    async fn keep_only(&self, user: &str, from: &Attachment) {
+        let keys = self.identity_keys().await;
+        let now_secs = crate::now() / 1000;
+        for (ws, att) in self.ready_sockets() {
+            if !att.is_visitor() || att.socket_id == from.socket_id {
+                continue;
+            }
+            let proven = att.identity.as_ref().is_some_and(|s| {
+                s.user_id == user && shared::identity::proves(&s.token, &keys, now_secs, user)
+            });
+            if !proven {
+                let why = "This conversation is now a signed-in user's: a new one starts.";
+                refuse(&ws, ErrorCode::Unauthorized, why);
+                super::socket::close_for_good(&ws, 4001, "another user's conversation");
+            }
+        }
     }
 
     /// The host page's `identify`. With a user id and a token the site's backend signed, the
@@ -274,7 +309,21 @@ impl Core {
                 return refuse(ws, ErrorCode::InvalidProfile, why);
             }
         }
+        let was = self.inner.borrow().profile.user_id.clone();
+        let user = updated.user_id.clone();
         self.set_profile(updated);
+        let became = was.is_none() && self.inner.borrow().profile.user_id == user;
+        if let (true, Some(user)) = (became, user) {
+            self.keep_only(&user, from).await;
+            // The site's index learns whose conversation this is at once: another device of
+            // the user's looks it up there.
+            if let Err(e) = self.queue_report(super::report::Record::Summary, true) {
+                console_error!("reporting the verified user: {e}");
+            }
+            if let Err(e) = self.schedule().await {
+                console_error!("reporting the verified user: {e}");
+            }
+        }
     }
 
     /// Follows the visitor's language as they write; short or ambiguous messages change nothing.

@@ -40,6 +40,10 @@ pub struct Attachment {
     /// access ends (see `grants::revoke_links`).
     #[serde(default)]
     pub by_link: bool,
+    /// The signed-in user a visitor's page named at hello, with its token: checked when the
+    /// conversation becomes a user's (see `profile::keep_only`).
+    #[serde(default)]
+    pub identity: Option<shared::protocol::SignedIn>,
 }
 
 /// The attachments of the sockets this isolate has seen, by socket: reading one back from

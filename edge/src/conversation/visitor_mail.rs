@@ -79,6 +79,11 @@ fn window(env: &Env) -> Millis {
     secs.filter(|s| *s > 0).unwrap_or(120) * 1000
 }
 
+/// [`window`] in seconds, as the console tells it.
+pub fn gathered_secs(env: &Env) -> u32 {
+    u32::try_from(window(env) / 1000).unwrap_or(u32::MAX)
+}
+
 /// The least time between two mails to one visitor: five windows (ten minutes by default).
 fn gap(env: &Env) -> Millis {
     5 * window(env)
