@@ -42,6 +42,21 @@ fn browser_time_zone() -> String {
         .unwrap_or_else(|| "UTC".into())
 }
 
+/// One on/off setting.
+#[component]
+fn Toggle(
+    draft: Draft,
+    label: &'static str,
+    get: fn(&SiteSettings) -> bool,
+    set: fn(&mut SiteSettings, bool),
+) -> impl IntoView {
+    view! {
+        <label class="check"><input type="checkbox" prop:checked=move || read(draft, get)
+            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| set(s, on)) }/>
+            {label}</label>
+    }
+}
+
 /// The takeover switches and timeouts (the "Human takeover" part).
 pub fn take_takeover(from: &SiteSettings, to: &mut SiteSettings) {
     let (f, t) = (&from.takeover, &mut to.takeover);
@@ -82,23 +97,20 @@ pub fn take_origins(from: &SiteSettings, to: &mut SiteSettings) {
 
 #[component]
 pub fn Takeover(draft: Draft) -> impl IntoView {
-    let checked = move |f: fn(&SiteSettings) -> bool| move || read(draft, f);
     view! {
-        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.enabled)
-            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.enabled = on) }/>
-            "Visitors and the AI can bring in a person"</label>
-        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.show_button)
-            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.show_button = on) }/>
-            "Show the \"Talk to a human\" button"</label>
-        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.ai_answers_while_waiting)
-            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.ai_answers_while_waiting = on) }/>
-            "While a visitor waits for a person, the AI keeps answering what it can"</label>
-        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.ask_email)
-            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.ask_email = on) }/>
-            "Ask a waiting visitor for their email, so the team can reply if they leave (not when only signed identities are accepted)"</label>
-        <label class="check"><input type="checkbox" prop:checked=checked(|s| s.takeover.email_replies)
-            on:change=move |e| { let on = event_target_checked(&e); edit(draft, |s| s.takeover.email_replies = on) }/>
-            "Email a teammate's replies to a visitor who left before seeing them (gathered for 2 minutes, at most one mail per 10 minutes)"</label>
+        <Toggle draft label="Visitors and the AI can bring in a person"
+            get=|s| s.takeover.enabled set=|s, on| s.takeover.enabled = on/>
+        <Toggle draft label="Show the \"Talk to a human\" button"
+            get=|s| s.takeover.show_button set=|s, on| s.takeover.show_button = on/>
+        <Toggle draft label="While a visitor waits for a person, the AI keeps answering what it can"
+            get=|s| s.takeover.ai_answers_while_waiting
+            set=|s, on| s.takeover.ai_answers_while_waiting = on/>
+        <Toggle draft
+            label="Ask a waiting visitor for their email, so the team can reply if they leave (not when only signed identities are accepted)"
+            get=|s| s.takeover.ask_email set=|s, on| s.takeover.ask_email = on/>
+        <Toggle draft
+            label="Email a teammate's replies to a visitor who left before seeing them (gathered for 2 minutes, at most one mail per 10 minutes)"
+            get=|s| s.takeover.email_replies set=|s, on| s.takeover.email_replies = on/>
         <label>"If nobody claims a request within (minutes, 0 = wait however long), tell the visitor and let the AI resume"
             <input type="number" min="0" max="10080" prop:value=move || read(draft, |s| minutes(s.takeover.unclaimed_timeout_secs))
                 on:input=move |e| { let m: u32 = event_target_value(&e).parse().unwrap_or(0); edit(draft, |s| s.takeover.unclaimed_timeout_secs = m.saturating_mul(60)) }/></label>

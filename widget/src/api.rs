@@ -95,7 +95,7 @@ pub fn take_resume_link() -> Option<String> {
 /// Opens the mailed link's conversation on this device, saved as the site's conversation.
 pub async fn resume(base: &str, site_key: &str, link: &str) -> Result<Saved, String> {
     let body = ResumeConversation { link: link.to_owned() };
-    carry_on(base, site_key, "resume", &body).await
+    post(base, site_key, "/resume", &body).await
 }
 
 /// A signed-in user's recent conversation from another device, saved as the site's
@@ -107,17 +107,18 @@ pub async fn continue_as(
     token: &str,
 ) -> Result<Saved, String> {
     let body = ContinueConversation { user_id: user_id.to_owned(), token: token.to_owned() };
-    carry_on(base, site_key, "continue", &body).await
+    post(base, site_key, "/continue", &body).await
 }
 
-/// An existing conversation with a credential for this device.
-async fn carry_on(
+/// A conversation (new, or an existing one with a credential for this device) from
+/// `POST …/conversations{path}`, saved as the site's conversation here.
+async fn post(
     base: &str,
     site_key: &str,
-    how: &str,
+    path: &str,
     body: &impl serde::Serialize,
 ) -> Result<Saved, String> {
-    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations/{how}"))
+    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations{path}"))
         .json(body)
         .map_err(|e| e.to_string())?
         .send()
@@ -143,14 +144,5 @@ pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
         page_url: window.location().href().ok(),
         language: window.navigator().language(),
     };
-    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations"))
-        .json(&body)
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !res.ok() {
-        return Err(refusal(res).await);
-    }
-    keep(site_key, res.json().await.map_err(|e| e.to_string())?)
+    post(base, site_key, "", &body).await
 }
