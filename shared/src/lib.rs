@@ -6,6 +6,7 @@
 pub mod api;
 pub mod backoff;
 pub mod clean;
+pub mod encoding;
 pub mod faq;
 pub mod hooks;
 pub mod hours;

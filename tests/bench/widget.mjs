@@ -1,9 +1,8 @@
 // The widget's part of `cargo xtask bench`: bytes on the wire and time to a usable chat, in
 // headless Chromium against the real local worker. Prints a table and writes JSON.
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:http";
+import { createServer, get } from "node:http";
 import { launch } from "../browser/harness.mjs";
 
 const base = process.env.BASE_URL;
@@ -11,13 +10,25 @@ const site = process.env.SITE_KEY;
 const runs = Number(process.env.RUNS || 7);
 const out = process.env.BENCH_OUT || "target/bench";
 
-function sizes(file) {
-  const raw = readFileSync(file);
-  return {
-    raw: raw.length,
-    gzip: gzipSync(raw, { level: 9 }).length,
-    brotli: brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
+/** The bytes the worker sends for a widget file asked for in `coding` (none: as it is). */
+function served(name, coding) {
+  return new Promise((resolve, reject) => {
+    const headers = coding ? { "Accept-Encoding": coding } : {};
+    get(`${base}/widget/${name}`, { headers }, (res) => {
+      let bytes = 0;
+      res.on("data", (chunk) => { bytes += chunk.length; });
+      res.on("end", () => {
+        const got = res.headers["content-encoding"] || null;
+        if (res.statusCode !== 200 || got !== (coding || null)) {
+          reject(new Error(`${name} in ${coding}: HTTP ${res.statusCode}, ${got}`));
+        } else resolve(bytes);
+      });
+    }).on("error", reject);
+  });
+}
+
+async function sizes(name) {
+  return { raw: await served(name), gzip: await served(name, "gzip"), brotli: await served(name, "br") };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -57,11 +68,12 @@ async function timeOnce(browser, url) {
 }
 
 const files = {
-  "loader (embed.js)": "dist/widget/embed.js",
-  "JS glue (widget.js)": "dist/widget/widget.js",
-  "wasm (widget_bg.wasm, CSS inside)": "dist/widget/widget_bg.wasm",
+  "loader (embed.js)": "embed.js",
+  "JS glue (widget.js)": "widget.js",
+  "wasm (widget_bg.wasm, CSS inside)": "widget_bg.wasm",
 };
-const bytes = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, sizes(f)]));
+const bytes = {};
+for (const [k, f] of Object.entries(files)) bytes[k] = await sizes(f);
 const total = Object.values(bytes).reduce((a, s) => ({ raw: a.raw + s.raw, gzip: a.gzip + s.gzip, brotli: a.brotli + s.brotli }), { raw: 0, gzip: 0, brotli: 0 });
 bytes["whole widget"] = total;
 
@@ -84,7 +96,7 @@ try {
 }
 
 const kb = (n) => (n / 1024).toFixed(1).padStart(8);
-console.log("\nWidget bytes                          raw KB  gzip KB  brotli KB");
+console.log("\nWidget bytes as the edge serves them  raw KB  gzip KB  brotli KB");
 for (const [name, s] of Object.entries(bytes)) {
   console.log(`  ${name.padEnd(34)} ${kb(s.raw)} ${kb(s.gzip)} ${kb(s.brotli)}`);
 }

@@ -43,7 +43,33 @@ fn bundle(package: &str, dir: &str, name: &str) -> Result {
 fn widget() -> Result {
     bundle("takeover-widget", "widget", "widget")?;
     let root = root();
-    copy(&root.join("widget/loader/embed.js"), &root.join("dist/widget/embed.js"))
+    let dir = root.join("dist/widget");
+    copy(&root.join("widget/loader/embed.js"), &dir.join("embed.js"))?;
+    for name in ["embed.js", "widget.js", "widget_bg.wasm"] {
+        precompress(&dir.join(name))?;
+    }
+    Ok(())
+}
+
+/// Writes `FILE.br` and `FILE.gz` beside `file`, at each format's best: the edge sends the one
+/// a browser accepts (every visitor of every site downloads these).
+fn precompress(file: &Path) -> Result {
+    use std::io::Write;
+    let raw = fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let with = |ext: &str| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(ext);
+        std::path::PathBuf::from(name)
+    };
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 24, ..Default::default() };
+    brotli::BrotliCompress(&mut raw.as_slice(), &mut br, &params)
+        .map_err(|e| format!("brotli {}: {e}", file.display()))?;
+    fs::write(with(".br"), br).map_err(|e| e.to_string())?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&raw).map_err(|e| e.to_string())?;
+    let gz = gz.finish().map_err(|e| format!("gzip {}: {e}", file.display()))?;
+    fs::write(with(".gz"), gz).map_err(|e| e.to_string())
 }
 
 fn console() -> Result {

@@ -1,7 +1,7 @@
 //! Static files that need the Worker's help: the widget bundle with CORS for other origins,
 //! and the admin page under every `/admin/...` path.
 
-use worker::{Headers, Request, RouteContext};
+use worker::{EncodeBody, Headers, Request, RequestInit, RouteContext};
 
 use crate::http::{ApiResult, page_headers, refuse};
 
@@ -15,14 +15,74 @@ async fn asset(ctx: &Ctx, path: &str) -> Result<worker::Response, crate::http::R
     Ok(res)
 }
 
-/// The widget's loader, JS glue and wasm, readable from any host page's origin.
+/// The codings a widget file is built in besides the file itself (`cargo xtask build` writes
+/// `NAME.br` and `NAME.gz` beside it), the most preferred first.
+const CODINGS: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
+
+/// The widget's loader, JS glue and wasm, readable from any host page's origin, in the best
+/// coding the browser accepts, with a strong ETag to revalidate by. The names are stable, so
+/// caches keep them minutes, not days: a deploy reaches every site soon.
 pub async fn widget_file(req: Request, ctx: Ctx) -> ApiResult {
-    let mut res = copy_headers(asset(&ctx, &req.path()).await?)?;
+    let path = req.path();
+    let accepted = req.headers().get("Accept-Encoding")?;
+    let if_none_match = req.headers().get("If-None-Match")?;
+    let coding = shared::encoding::best(accepted.as_deref(), &CODINGS.map(|(c, _)| c));
+    let mut served = None;
+    if let Some((coding, ext)) = CODINGS.iter().find(|(c, _)| Some(*c) == coding) {
+        let copy = format!("{path}.{ext}");
+        if let Some(res) = conditional(&ctx, &copy, if_none_match.as_deref()).await? {
+            served = Some((Some(*coding), res));
+        }
+    }
+    let (coding, res) = match served {
+        Some(found) => found,
+        None => match conditional(&ctx, &path, if_none_match.as_deref()).await? {
+            Some(res) => (None, res),
+            None => return Err(refuse(404, "not_found", "No such file.")),
+        },
+    };
+    let mut res = copy_headers(res)?;
     let headers = res.headers_mut();
+    if let Some(kind) = content_type(&path) {
+        headers.set("Content-Type", kind)?;
+    }
+    if let Some(coding) = coding {
+        headers.set("Content-Encoding", coding)?;
+    }
+    headers.set("Vary", "Accept-Encoding")?;
+    headers.set("Cache-Control", "public, max-age=300")?;
     headers.set("Access-Control-Allow-Origin", "*")?;
     headers.set("Cross-Origin-Resource-Policy", "cross-origin")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
-    Ok(res)
+    // The body is already in its coding: the runtime must send it as it is.
+    Ok(if coding.is_some() { res.with_encode_body(EncodeBody::Manual) } else { res })
+}
+
+/// A static file, or 304 when `if_none_match` names its ETag; `None` when there is no such
+/// file.
+async fn conditional(
+    ctx: &Ctx,
+    path: &str,
+    if_none_match: Option<&str>,
+) -> Result<Option<worker::Response>, crate::http::Refused> {
+    let headers = Headers::new();
+    if let Some(tag) = if_none_match {
+        headers.set("If-None-Match", tag)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_headers(headers);
+    let url = format!("https://assets.local{path}");
+    let res = ctx.env.assets("ASSETS")?.fetch(url, Some(init)).await?;
+    Ok((res.status_code() != 404).then_some(res))
+}
+
+/// What a widget file is, by its name: the copies in other codings are served as the file.
+fn content_type(path: &str) -> Option<&'static str> {
+    match path.rsplit('.').next()? {
+        "js" => Some("text/javascript; charset=utf-8"),
+        "wasm" => Some("application/wasm"),
+        _ => None,
+    }
 }
 
 /// The console is one page; it routes inside itself. Nobody may frame it (clickjacking), and
