@@ -2,18 +2,13 @@
 // see where replies will go); after the hand-back they rate the chat.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Agent, launch } from "../browser/harness.mjs";
-import { Widget, firefox, screenshot } from "./harness.mjs";
+import { Agent } from "../browser/harness.mjs";
+import { asked, screenshot } from "./harness.mjs";
 
 test("firefox: a waiting visitor leaves an email, then rates the chat after the hand-back", async () => {
-  const browser = await firefox();
-  const chromium = await launch();
+  const { w, page, chromium } =
+    await asked("Do you offer gift cards?", "digital gift cards", { width: 390, height: 800 });
   try {
-    const page = await (await browser.createBrowserContext()).newPage();
-    await page.setViewport({ width: 390, height: 800 });
-    const w = await Widget.open(page);
-    await w.say("Do you offer gift cards?");
-    await w.text("digital gift cards");
     await w.click("button.human");
     await w.text("Leave your email so we can reply if you leave.");
     const field = await w.waitFor('form.email-ask input[type="email"]');

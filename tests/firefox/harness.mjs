@@ -7,7 +7,7 @@ import { after } from "node:test";
 import puppeteer from "puppeteer-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { env } from "../browser/harness.mjs";
+import { env, launch } from "../browser/harness.mjs";
 
 export { env };
 
@@ -29,6 +29,21 @@ export async function firefox(prefs = {}) {
 after(async () => {
   await Promise.all(open.splice(0).map((b) => b.close().catch(() => {})));
 });
+
+/**
+ * A visitor in Firefox (a page of `viewport`) who asked the assistant `ask` and read `answer`,
+ * and a Chromium browser for the agent's side; the caller closes `chromium`.
+ */
+export async function asked(ask, answer, viewport = { width: 1300, height: 900 }) {
+  const browser = await firefox();
+  const chromium = await launch();
+  const page = await (await browser.createBrowserContext()).newPage();
+  await page.setViewport(viewport);
+  const w = await Widget.open(page);
+  await w.say(ask);
+  await w.text(answer);
+  return { w, page, chromium };
+}
 
 export async function screenshot(page, name) {
   mkdirSync(env.artifacts, { recursive: true });

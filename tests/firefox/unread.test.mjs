@@ -2,8 +2,8 @@
 // card with who wrote and the first words, kept across a reload until the chat is opened.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Agent, launch } from "../browser/harness.mjs";
-import { Widget, firefox, screenshot } from "./harness.mjs";
+import { Agent } from "../browser/harness.mjs";
+import { asked, screenshot } from "./harness.mjs";
 
 /** The launcher's count and the reply card's text, as shown (empty when hidden). */
 async function unread(w) {
@@ -17,14 +17,8 @@ async function unread(w) {
 }
 
 test("firefox: an unseen reply survives a reload, with its card", async () => {
-  const browser = await firefox();
-  const chromium = await launch();
+  const { w, page, chromium } = await asked("Do you offer gift cards?", "digital gift cards");
   try {
-    const page = await (await browser.createBrowserContext()).newPage();
-    await page.setViewport({ width: 1300, height: 900 });
-    const w = await Widget.open(page);
-    await w.say("Do you offer gift cards?");
-    await w.text("digital gift cards");
     const agent = await Agent.login(chromium);
     await agent.open(await w.conversationId());
     await agent.claim();

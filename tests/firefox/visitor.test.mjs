@@ -5,17 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { Agent, launch } from "../browser/harness.mjs";
-import { Widget, env, firefox, screenshot } from "./harness.mjs";
+import { Widget, asked, env, firefox, screenshot } from "./harness.mjs";
 
 test("firefox: chat, ask for a person, talk with them, hand back", async () => {
-  const browser = await firefox();
-  const chromium = await launch();
+  const { w, page, chromium } = await asked("Do you ship internationally?", "ship to 40 countries");
   try {
-    const page = await (await browser.createBrowserContext()).newPage();
-    await page.setViewport({ width: 1300, height: 900 });
-    const w = await Widget.open(page);
-    await w.say("Do you ship internationally?");
-    await w.text("ship to 40 countries");
     await w.click("button.human");
     await w.text("Waiting for support agent to join");
     await screenshot(page, "waiting");
