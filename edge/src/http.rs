@@ -86,6 +86,12 @@ pub async fn read_capped(req: &mut Request, max: usize) -> std::result::Result<V
     }
 }
 
+/// A JSON body, or the refusal that says what is wrong with it.
+pub fn parse_json<T: serde::de::DeserializeOwned>(raw: &[u8]) -> std::result::Result<T, Refused> {
+    serde_json::from_slice(raw)
+        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))
+}
+
 /// Why a body was not read whole.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Unread {

@@ -193,13 +193,8 @@ async fn to_site(mut req: Request, ctx: &Ctx, path: &str, who: &AgentIdentity) -
     } else {
         read_capped(&mut req, MAX_BODY_BYTES).await?
     };
-    let body: Option<serde_json::Value> = if raw.is_empty() {
-        None
-    } else {
-        Some(serde_json::from_slice(&raw).map_err(|e| {
-            refuse(400, "malformed_body", format!("The JSON body is not valid: {e}."))
-        })?)
-    };
+    let body: Option<serde_json::Value> =
+        if raw.is_empty() { None } else { Some(crate::http::parse_json(&raw)?) };
     as_teammate(ctx, who, method, path, body.as_ref()).await
 }
 

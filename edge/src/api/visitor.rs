@@ -102,13 +102,8 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CREATE).await?;
     let key = site_key(&ctx)?;
     let raw = read_capped(&mut req, MAX_CREATE_BYTES).await?;
-    let meta: NewConversation = if raw.is_empty() {
-        NewConversation::default()
-    } else {
-        serde_json::from_slice(&raw).map_err(|e| {
-            refuse(400, "malformed_body", format!("The JSON body is not valid: {e}."))
-        })?
-    };
+    let meta: NewConversation =
+        if raw.is_empty() { NewConversation::default() } else { crate::http::parse_json(&raw)? };
     let site = allowed_site(&req, &ctx, &key).await?;
     let conversation_id = crypto::new_id()?;
     let token = crypto::new_secret()?;
@@ -147,8 +142,7 @@ async fn resume_for(mut req: Request, ctx: Ctx) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CREATE).await?;
     let key = site_key(&ctx)?;
     let raw = read_capped(&mut req, 1024).await?;
-    let ask: ResumeConversation = serde_json::from_slice(&raw)
-        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))?;
+    let ask: ResumeConversation = crate::http::parse_json(&raw)?;
     allowed_site(&req, &ctx, &key).await?;
     let spent = || refuse(410, "link_expired", "This link has expired or is not valid.");
     let link = ask.link.trim();
@@ -175,8 +169,7 @@ async fn continue_for(mut req: Request, ctx: Ctx) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CREATE).await?;
     let key = site_key(&ctx)?;
     let raw = read_capped(&mut req, 8 * 1024).await?;
-    let ask: ContinueConversation = serde_json::from_slice(&raw)
-        .map_err(|e| refuse(400, "malformed_body", format!("The JSON body is not valid: {e}.")))?;
+    let ask: ContinueConversation = crate::http::parse_json(&raw)?;
     allowed_site(&req, &ctx, &key).await?;
     let stub = internal::site(&ctx.env, &key)?;
     let mut res = internal::send(&stub, Method::Post, "/continue", Some(&ask)).await?;

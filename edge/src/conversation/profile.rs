@@ -214,7 +214,7 @@ impl Core {
     /// The site's identity secrets as HMAC keys, newest first.
     async fn identity_keys(&self) -> Vec<Vec<u8>> {
         let setup = self.site_config().await;
-        setup.secrets.identity_secrets.iter().map(|s| s.as_bytes().to_vec()).collect()
+        setup.secrets.identity_keys()
     }
 
     /// The conversation just became `user`'s: the visitor's other sockets stay only if their
@@ -260,9 +260,7 @@ impl Core {
         let mut updated = self.inner.borrow().profile.clone();
         match (who.user_id, who.token) {
             (Some(user_id), Some(token)) => {
-                // The secret as written is the HMAC key: what every JWT library takes.
-                let keys: Vec<Vec<u8>> =
-                    setup.secrets.identity_secrets.iter().map(|s| s.as_bytes().to_vec()).collect();
+                let keys = setup.secrets.identity_keys();
                 if keys.is_empty() {
                     let why = "This site has no identity secret yet (Settings → Visitor identity).";
                     return refuse(ws, ErrorCode::InvalidProfile, why);

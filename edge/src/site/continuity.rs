@@ -19,11 +19,7 @@ const RECENT_MS: i64 = 30 * super::DAY_MS;
 pub async fn resume(site: &Site, mut req: Request) -> Result<Response> {
     let ask: ContinueConversation = req.json().await?;
     let Some(site_key) = site.site_key()? else { return Response::error("unknown site", 404) };
-    let keys: Vec<Vec<u8>> = secrets::opened(site, &site_key)?
-        .identity_secrets
-        .into_iter()
-        .map(String::into_bytes)
-        .collect();
+    let keys = secrets::opened(site, &site_key)?.identity_keys();
     if keys.is_empty() {
         return Response::error("This site has no identity secret.", 401);
     }

@@ -204,6 +204,14 @@ pub struct Opened {
     pub identity_secrets: Vec<String>,
 }
 
+impl Opened {
+    /// The identity secrets as the HMAC keys tokens are signed with (the secret as written,
+    /// what every JWT library takes), newest first.
+    pub fn identity_keys(&self) -> Vec<Vec<u8>> {
+        self.identity_secrets.iter().map(|s| s.as_bytes().to_vec()).collect()
+    }
+}
+
 pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
     let mut out = Opened::default();
     let Ok(vault) = Vault::from_env(&site.env) else { return Ok(out) };
