@@ -11,7 +11,7 @@ fn reorders(c: char) -> bool {
 
 /// Characters that draw nothing: a name or message made only of them looks empty, or
 /// pads a line to look like another.
-fn invisible(c: char) -> bool {
+pub(crate) fn invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'

@@ -159,6 +159,9 @@ pub fn email(email: &str) -> Checked {
         && !e.chars().any(|c| {
             c.is_whitespace()
                 || c.is_control()
+                // Reordering and invisible characters would show another address than the
+                // one mail goes to.
+                || crate::clean::invisible(c)
                 || matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\')
         });
     if plausible { Ok(()) } else { bad("That email address does not look right.") }
@@ -245,6 +248,7 @@ mod tests {
         assert!(email("ana.o'neil+shop@mail.shop.example").is_ok());
         let long = format!("{}@x.io", "a".repeat(260));
         let refused = ["ana", "@x.y", "a@b", "a b@c.d", "a@.x", "a@b@c.d", "a;b@c.d", "\"a\"@c.d"];
+        assert!(email("moc.live\u{202E}@x.io").is_err() && email("a\u{200B}b@x.io").is_err());
         for no in refused.iter().copied().chain(["a@b..c", "a@(x).io", long.as_str()]) {
             assert!(email(no).is_err(), "{no}");
         }
