@@ -296,13 +296,39 @@ fn widget_table(w: &mut String, widget: &Value) {
         w,
         "Widget timing (median, ms)   DOMContentLoaded→launcher   click→interactive panel"
     );
+    let ms = |v: &Value| v.as_f64().unwrap_or(0.0);
     for (strategy, t) in widget["timing"].as_object().into_iter().flatten() {
-        let ms = |v: &Value| v.as_f64().unwrap_or(0.0);
         let _ = writeln!(
             w,
             "  {strategy:<26} {:>26.1} {:>25.1}",
             ms(&t["launcher_ms"]),
             ms(&t["click_to_interactive_ms"])
+        );
+    }
+    let lh = &widget["lighthouse"];
+    if lh.is_object() {
+        let _ = writeln!(
+            w,
+            "Lighthouse, demo page (mobile)   TBT ms   LCP ms  performance  accessibility"
+        );
+        for page in ["without", "with"] {
+            let l = &lh[page];
+            let _ = writeln!(
+                w,
+                "  {:<30} {:>6.0} {:>8.0} {:>12} {:>14}",
+                format!("{page} widget"),
+                ms(&l["tbt_ms"]),
+                ms(&l["lcp_ms"]),
+                l["performance"],
+                l["accessibility"]
+            );
+        }
+        let cost = &lh["widget_cost"];
+        let _ = writeln!(
+            w,
+            "  the widget's cost: TBT {:+.0} ms, LCP {:+.0} ms",
+            ms(&cost["tbt_ms"]),
+            ms(&cost["lcp_ms"])
         );
     }
 }

@@ -1,9 +1,10 @@
 // The widget's part of `cargo xtask bench`: bytes on the wire and time to a usable chat, in
 // headless Chromium against the real local worker. Prints a table and writes JSON.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createServer, get } from "node:http";
 import { launch } from "../browser/harness.mjs";
+import { lighthouseFigures } from "./lighthouse.mjs";
 
 const base = process.env.BASE_URL;
 const site = process.env.SITE_KEY;
@@ -70,10 +71,17 @@ async function timeOnce(browser, url) {
   return { launcher, interactive };
 }
 
+// The content-hashed names the loader asks for, as `cargo xtask build` wrote them.
+const built = readdirSync("dist/widget");
+const named = (re) => {
+  const found = built.filter((n) => re.test(n));
+  if (found.length !== 1) throw new Error(`dist/widget: ${found.length} files match ${re}`);
+  return found[0];
+};
 const files = {
   "loader (embed.js)": "embed.js",
-  "JS glue (widget.js)": "widget.js",
-  "wasm (widget_bg.wasm, CSS inside)": "widget_bg.wasm",
+  "JS glue (widget.HASH.js)": named(/^widget\.[0-9a-f]{12}\.js$/),
+  "wasm (widget_bg.HASH.wasm, CSS inside)": named(/^widget_bg\.[0-9a-f]{12}\.wasm$/),
 };
 const bytes = {};
 for (const [k, f] of Object.entries(files)) bytes[k] = await sizes(f);
@@ -98,6 +106,9 @@ try {
   server.close();
 }
 
+// Fewer runs: each Lighthouse run takes seconds, and its simulated throttling is steady.
+const lighthouse = await lighthouseFigures(base, runs > 1 ? 3 : 1, process.env.CHROMIUM || "/usr/bin/chromium");
+
 const kb = (n) => (n / 1024).toFixed(1).padStart(8);
 console.log("\nWidget bytes as the edge serves them  raw KB  gzip KB  brotli KB");
 for (const [name, s] of Object.entries(bytes)) {
@@ -108,6 +119,17 @@ console.log("  load strategy   DOMContentLoaded→launcher   click→interactive
 for (const [k, t] of Object.entries(timing)) {
   console.log(`  ${k.padEnd(15)} ${t.launcher_ms.toFixed(1).padStart(14)} ms ${t.click_to_interactive_ms.toFixed(1).padStart(20)} ms`);
 }
+console.log(`\nLighthouse on the demo page (mobile, simulated throttling; median of ${lighthouse.with.runs})`);
+console.log("  page              TBT ms    LCP ms  performance  accessibility");
+for (const k of ["without", "with"]) {
+  const l = lighthouse[k];
+  console.log(`  ${(k + " widget").padEnd(16)} ${l.tbt_ms.toFixed(0).padStart(7)} ${l.lcp_ms.toFixed(0).padStart(9)} ${String(l.performance).padStart(12)} ${String(l.accessibility).padStart(14)}`);
+}
+console.log(`  the widget's cost: TBT ${lighthouse.widget_cost.tbt_ms.toFixed(0)} ms, LCP ${lighthouse.widget_cost.lcp_ms.toFixed(0)} ms`);
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "widget.json"), JSON.stringify({ bytes, timing }, null, 2));
+writeFileSync(join(out, "widget.json"), JSON.stringify({ bytes, timing, lighthouse }, null, 2));
+// Every visitor of every site meets the widget: a page it makes less accessible fails the run.
+if (lighthouse.with.accessibility < 100) {
+  throw new Error(`accessibility ${lighthouse.with.accessibility} with the widget: ${lighthouse.with.accessibility_failing}`);
+}
 console.log(`\nwrote ${join(out, "widget.json")}`);

@@ -1,19 +1,7 @@
 // The widget works on a host page of another origin, inside an iframe, and as a full page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { Widget, env, launch, screenshot } from "./harness.mjs";
-
-/** A host page on its own loopback origin; closed by the test that starts it. */
-async function hostSite(pages) {
-  const server = createServer((req, res) => {
-    const body = pages[req.url];
-    res.writeHead(body ? 200 : 404, { "Content-Type": "text/html" });
-    res.end(body || "not found");
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
+import { Widget, env, hostSite, launch, screenshot } from "./harness.mjs";
 
 const embed = `<script async src="${env.base}/widget/embed.js" data-site-key="${env.site}"></script>`;
 

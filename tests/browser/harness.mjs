@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import PostalMime from "postal-mime";
 import { join } from "node:path";
+import { createServer } from "node:http";
 
 export const env = {
   base: process.env.BASE_URL,
@@ -81,6 +82,32 @@ export async function audit(page, what, within) {
   const result = await (within ? builder.include(within) : builder).analyze();
   const found = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`);
   assert.deepEqual(found, [], `axe violations on ${what}`);
+}
+
+/** A host page on its own loopback origin (`pages`: path → HTML); closed by the test. */
+export async function hostSite(pages) {
+  const server = createServer((req, res) => {
+    const body = pages[req.url];
+    res.writeHead(body ? 200 : 404, { "Content-Type": "text/html" });
+    res.end(body || "not found");
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/**
+ * What `page` throws or logs as an error from now on: uncaught exceptions and unhandled
+ * rejections, and console errors other than the browser's own line for a failed request.
+ */
+export function troubles(page) {
+  const seen = [];
+  page.on("pageerror", (e) => seen.push(`uncaught: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) {
+      seen.push(`console: ${m.text()}`);
+    }
+  });
+  return seen;
 }
 
 /** The visitor's side: the demo page (or any page) with the widget. */

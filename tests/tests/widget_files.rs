@@ -1,16 +1,41 @@
 //! The widget's files as the edge serves them: in a coding the browser accepts (the
 //! precompressed brotli copy to a browser that takes brotli), each decoding to the built file,
-//! with an ETag that answers 304, short caching and CORS for every host page.
+//! with an ETag that answers 304, CORS for every host page, and caching by name: a year for
+//! the content-hashed glue and wasm the loader names, minutes for the loader itself and the
+//! glue's stable fallback name.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use integration::Edge;
 
-fn built(name: &str) -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    std::fs::read(root.join("dist/widget").join(name)).expect("run `cargo xtask build` first")
+fn dist() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist/widget")
 }
+
+fn built(name: &str) -> Vec<u8> {
+    std::fs::read(dist().join(name)).expect("run `cargo xtask build` first")
+}
+
+/// The one built file named `{stem}.{hash}.{ext}`.
+fn hashed(stem: &str, ext: &str) -> String {
+    let names: Vec<String> = std::fs::read_dir(dist())
+        .expect("run `cargo xtask build` first")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| {
+            let mut parts = n.split('.');
+            parts.next() == Some(stem)
+                && parts.next().is_some_and(|h| h.len() == 12)
+                && parts.next() == Some(ext)
+                && parts.next().is_none()
+        })
+        .collect();
+    assert_eq!(names.len(), 1, "one {stem}.HASH.{ext} in dist/widget: {names:?}");
+    names.into_iter().next().unwrap()
+}
+
+const SHORT: &str = "public, max-age=300";
+const FOR_GOOD: &str = "public, max-age=31536000, immutable";
 
 async fn get(edge: &Edge, name: &str, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut req = reqwest::Client::new().get(format!("{}/widget/{name}", edge.base));
@@ -48,10 +73,19 @@ async fn each_widget_file_comes_in_a_coding_accepted_and_revalidates() {
         ("br;q=0, gzip;q=0.8", &[Some("gzip")]),
         ("identity", &[None]),
     ];
-    for (name, kind) in [
-        ("embed.js", "text/javascript; charset=utf-8"),
-        ("widget.js", "text/javascript; charset=utf-8"),
-        ("widget_bg.wasm", "application/wasm"),
+    let (glue, wasm) = (hashed("widget", "js"), hashed("widget_bg", "wasm"));
+    // Each names the next: a loader that named a stale glue would load a stale chat for a year.
+    let loader = String::from_utf8(built("embed.js")).unwrap();
+    assert!(loader.contains(&format!("\"{glue}\"")), "the loader names {glue}");
+    let glue_text = String::from_utf8(built(&glue)).unwrap();
+    assert!(glue_text.contains(&format!("'{wasm}'")), "the glue names {wasm}");
+    assert_eq!(built("widget.js"), glue_text.as_bytes(), "widget.js is the same glue");
+    let js = "text/javascript; charset=utf-8";
+    for (name, kind, cache) in [
+        ("embed.js", js, SHORT),
+        ("widget.js", js, SHORT),
+        (glue.as_str(), js, FOR_GOOD),
+        (wasm.as_str(), "application/wasm", FOR_GOOD),
     ] {
         let raw = built(name);
         for (accepts, allowed) in cases {
@@ -63,7 +97,7 @@ async fn each_widget_file_comes_in_a_coding_accepted_and_revalidates() {
             assert_eq!(h["content-type"], kind, "{name}");
             assert!(h["vary"].to_str().unwrap().contains("Accept-Encoding"));
             assert_eq!(h["access-control-allow-origin"], "*");
-            assert_eq!(h["cache-control"], "public, max-age=300");
+            assert_eq!(h["cache-control"], cache, "{name}");
             let body = res.bytes().await.unwrap();
             assert_eq!(decode(coding.as_deref(), &body), raw, "{name} with {accepts:?}");
             if accepts == "br" {

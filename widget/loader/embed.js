@@ -2,8 +2,11 @@
  *   <script async src="https://EDGE/widget/embed.js" data-site-key="KEY"></script>
  * A classic script (document.currentScript exists only there). It draws the launcher at once
  * inside a shadow root, so no page CSS reaches it, and loads the wasm chat when the browser is
- * idle (data-load="open": only on first open). A new conversation starts only on first open.
- * data-mode="page" fills the page with the chat instead (used by /chat/KEY and iframes). */
+ * idle (data-load="open": only on first open, warmed when the pointer or focus reaches the
+ * launcher). A new conversation starts only on first open.
+ * data-mode="page" fills the page with the chat instead (used by /chat/KEY and iframes).
+ * Whatever the host page or the network does, nothing here throws into the host page: a chat
+ * that cannot load says so on the launcher's card, and the JS API stays callable. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -11,11 +14,30 @@
   var siteKey = script.getAttribute("data-site-key") || "";
   var pageMode = script.getAttribute("data-mode") === "page";
   var base = new URL(script.src, location.href).origin;
+  // The build puts the content-hashed name here (cached for good); "widget.js" is the same
+  // code under a stable name, cached minutes: what a loader from before a deploy falls back to.
+  var GLUE = "widget.js";
+  var SLOW_MS = 6000;
   var listeners = {};
   var pendingIdentity = null;
   var isOpen = false;
   var app = null;
   var loading = null;
+  var lang = String(navigator.language || "en").slice(0, 2).toLowerCase();
+  var UNAVAILABLE = {
+    en: "Chat is unavailable right now.",
+    es: "El chat no está disponible ahora.",
+    fr: "Le chat est indisponible pour le moment.",
+    de: "Der Chat ist gerade nicht erreichbar.",
+    pt: "O chat está indisponível agora.",
+    it: "La chat non è disponibile ora.",
+    nl: "De chat is nu niet bereikbaar.",
+    pl: "Czat jest teraz niedostępny.",
+    tr: "Sohbet şu anda kullanılamıyor.",
+    ja: "現在チャットをご利用いただけません。",
+    zh: "聊天暂时不可用。",
+    ar: "الدردشة غير متاحة الآن."
+  };
 
   var host = document.createElement("div");
   host.setAttribute("data-takeover-widget", "");
@@ -38,7 +60,7 @@
     "box-shadow:0 6px 24px rgba(0,0,0,.2);font:14px/1.4 system-ui,sans-serif}.peek[hidden]{display:none}" +
     ".peek button{font:inherit;color:inherit;background:none;border:0;cursor:pointer}" +
     ".peek-open{display:grid;gap:2px;padding:10px 4px 10px 14px;text-align:start;min-width:0}" +
-    ".peek-who{font-weight:700;font-size:13px}" +
+    ".peek-who{font-weight:700;font-size:13px}.peek-who:empty{display:none}" +
     ".peek-text{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden;" +
     "overflow-wrap:anywhere}.peek-hide{padding:8px 10px;font-size:18px;line-height:1;color:#52606d}" +
     ".peek button:focus-visible{outline:3px solid #93c5fd;border-radius:10px}</style>" +
@@ -53,16 +75,42 @@
   var badge = root.querySelector(".badge");
   var peek = root.querySelector(".peek");
   var peekHide = root.querySelector(".peek-hide");
+  var peekWho = root.querySelector(".peek-who");
+  var peekBody = root.querySelector(".peek-text");
   // The newest reply shown on the card, and whether the visitor hid that one.
   var peekText = "";
   var peekHidden = false;
+  // The card says the chat cannot load (and opening it tries again).
+  var unavailable = false;
   var mountPoint = root.querySelector(".app");
   if (pageMode) launcher.hidden = true;
 
+  function later(fn) {
+    return (window.requestIdleCallback || setTimeout)(fn);
+  }
+
   function emit(name, detail) {
     (listeners[name] || []).slice().forEach(function (fn) {
-      try { fn(detail); } catch (e) { setTimeout(function () { throw e; }); }
+      try { fn(detail); } catch (e) { report(e); }
     });
+  }
+
+  // A listener's own error stays the host page's to see, without stopping the others.
+  function report(e) {
+    setTimeout(function () { throw e; });
+  }
+
+  function showUnavailable(on) {
+    unavailable = on;
+    if (on) {
+      peekWho.textContent = "";
+      peekBody.textContent = UNAVAILABLE[lang] || UNAVAILABLE.en;
+      peek.dir = lang === "ar" ? "rtl" : "ltr";
+      peek.hidden = pageMode;
+    } else {
+      peek.removeAttribute("dir");
+      peek.hidden = true;
+    }
   }
 
   // What the wasm app calls back into.
@@ -76,8 +124,8 @@
       if (text !== peekText) peekHidden = false;
       peekText = text || "";
       peek.hidden = !n || !text || peekHidden || pageMode;
-      root.querySelector(".peek-who").textContent = who || "";
-      root.querySelector(".peek-text").textContent = peekText;
+      peekWho.textContent = who || "";
+      peekBody.textContent = peekText;
     },
     theme: function (color, label, hide) {
       launcher.style.setProperty("--accent", color);
@@ -93,38 +141,62 @@
     m.identify(p.name, p.email, p.user_id, p.token);
   }
 
+  function attempt(name) {
+    return import(base + "/widget/" + name).then(function (m) {
+      // The glue finds its wasm beside itself (the build names it in the glue).
+      return m.default().then(function () { return m; });
+    });
+  }
+
+  // Resolves with the chat, or rejects (then the next call tries again).
   function load() {
     if (!loading) {
-      loading = import(base + "/widget/widget.js").then(function (m) {
-        return m.default({ module_or_path: base + "/widget/widget_bg.wasm" }).then(function () {
+      loading = attempt(GLUE)
+        .catch(function () { return attempt("widget.js?r=" + Date.now()); })
+        .then(function (m) {
           m.mount(mountPoint, siteKey, base, pageMode, hooks);
           app = m;
           if (pendingIdentity) tell(m);
+          if (unavailable) showUnavailable(false);
           emit("ready");
           return m;
         });
-      });
       loading.catch(function () { loading = null; });
     }
     return loading;
   }
 
+  // Always resolves: the host page's promise never rejects, whatever the network does.
   function setOpen(value) {
     var changed = isOpen !== value;
     isOpen = value;
     launcher.setAttribute("aria-expanded", String(value));
+    var slow = value && !app ? setTimeout(function () { showUnavailable(true); }, SLOW_MS) : 0;
     return load().then(function (m) {
-      m.set_open(value);
+      clearTimeout(slow);
+      m.set_open(isOpen);
       if (!changed) return;
-      emit(value ? "open" : "close");
-      if (!value && !pageMode) launcher.focus();
+      emit(isOpen ? "open" : "close");
+      if (!isOpen && !pageMode) launcher.focus();
+    }).catch(function () {
+      clearTimeout(slow);
+      isOpen = false;
+      launcher.setAttribute("aria-expanded", "false");
+      if (value) showUnavailable(true);
     });
   }
 
+  function warm() {
+    if (!app) load().catch(function () {});
+  }
+
   launcher.addEventListener("click", function () { setOpen(!isOpen); });
+  launcher.addEventListener("pointerenter", warm);
+  launcher.addEventListener("focus", warm);
   root.querySelector(".peek-open").addEventListener("click", function () { setOpen(true); });
   peekHide.addEventListener("click", function () {
     peekHidden = true;
+    if (unavailable) showUnavailable(false);
     peek.hidden = true;
     launcher.focus();
   });
@@ -138,7 +210,9 @@
     identify: function (who) {
       who = who || {};
       pendingIdentity = { name: who.name, email: who.email, user_id: who.user_id == null ? undefined : String(who.user_id), token: who.token };
-      if (app) tell(app);
+      if (app) {
+        try { tell(app); } catch (e) { report(e); }
+      }
     },
     /* Events: ready, open, close, message, escalated, agent_joined. Returns an unsubscribe. */
     on: function (name, fn) {
@@ -149,12 +223,27 @@
     }
   };
 
-  (document.body || document.documentElement).appendChild(host);
+  // A single-page app may replace the body or what is in it when it navigates: the chat goes
+  // back where it was, with its conversation and socket. A page that keeps removing it wins
+  // after a while, rather than the two fighting for ever.
+  var returns = 0;
+  var keeper = new MutationObserver(function () {
+    if (host.isConnected) return;
+    if (++returns > 50) return keeper.disconnect();
+    attach();
+  });
+  function attach() {
+    (document.body || document.documentElement).appendChild(host);
+    keeper.disconnect();
+    keeper.observe(document.documentElement, { childList: true });
+    if (document.body) keeper.observe(document.body, { childList: true });
+  }
+  attach();
   if (window.performance && performance.mark) performance.mark("takeover:launcher");
   if (pageMode) {
     setOpen(true);
   } else if (script.getAttribute("data-load") !== "open") {
     // Measured (cargo xtask bench): prefetching when idle makes the first open ~2.7x faster.
-    (window.requestIdleCallback || setTimeout)(function () { load(); });
+    later(warm);
   }
 })();

@@ -35,18 +35,23 @@ pub fn App(
 
     // A saved conversation resumes at once (its replies count as unread while closed); a new
     // one starts only when the visitor first opens the chat, so a prefetch creates nothing.
-    {
+    // What failed (the edge was down) is tried again when the visitor next opens the chat.
+    let load_config = {
         let (site_key, base) = (site_key.clone(), base.clone());
-        spawn_local(async move {
-            match api::config(&base, &site_key).await {
-                Ok(c) => config.set(Some(c)),
-                Err(e) => {
-                    leptos::logging::error!("{e}");
-                    failed.set(true);
+        move || {
+            let (site_key, base) = (site_key.clone(), base.clone());
+            spawn_local(async move {
+                match api::config(&base, &site_key).await {
+                    Ok(c) => config.set(Some(c)),
+                    Err(e) => {
+                        leptos::logging::error!("{e}");
+                        failed.set(true);
+                    }
                 }
-            }
-        });
-    }
+            });
+        }
+    };
+    load_config();
     let started = StoredValue::new(false);
     let key = site_key.clone();
     let site = StoredValue::new(site_key.clone());
@@ -108,6 +113,7 @@ pub fn App(
                 Err(e) => {
                     leptos::logging::error!("{e}");
                     failed.set(true);
+                    started.set_value(false);
                 }
             }
         });
@@ -116,6 +122,12 @@ pub fn App(
     let start = Callback::new(start);
     Effect::new(move |_| {
         if open.get() {
+            if failed.get_untracked() {
+                failed.set(false);
+                if config.with_untracked(Option::is_none) {
+                    load_config();
+                }
+            }
             start.run(true);
         }
     });

@@ -41,24 +41,64 @@ fn bundle(package: &str, dir: &str, name: &str) -> Result {
 }
 
 fn widget() -> Result {
-    bundle("takeover-widget", "widget", "widget")?;
     let root = root();
     let dir = root.join("dist/widget");
+    // Names of earlier builds must not linger: each is served as cacheable for a year.
+    if dir.exists() {
+        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    bundle("takeover-widget", "widget", "widget")?;
     // Every visitor of every site downloads these: the glue and the loader minified, the wasm
     // through wasm-opt -O1 (measured: brotli 194.2 KB against 196.9 KB as built; -Oz and -O2
     // made it larger, 207.9 and 208.3 KB, though smaller raw).
-    minify(&dir.join("widget.js"), &dir.join("widget.js"), true)?;
-    minify(&root.join("widget/loader/embed.js"), &dir.join("embed.js"), false)?;
     let wasm = dir.join("widget_bg.wasm");
     run(Command::new(node_bin("wasm-opt"))
         .arg(&wasm)
         .args(["-O1", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
         .args(["--enable-sign-ext", "--enable-mutable-globals", "-o"])
         .arg(&wasm))?;
-    for name in ["embed.js", "widget.js", "widget_bg.wasm"] {
+    // Content-hashed names, cached for good: the glue names its wasm, the loader its glue. The
+    // glue is also kept as `widget.js` (cached minutes), which a loader from before a deploy
+    // falls back to when the hashed names it knows are gone.
+    let wasm_name = hashed(&wasm, "widget_bg", "wasm")?;
+    let glue = dir.join("widget.js");
+    replace_once(&glue, "'widget_bg.wasm'", &format!("'{wasm_name}'"))?;
+    minify(&glue, &glue, true)?;
+    let glue_name = hashed(&glue, "widget", "js")?;
+    copy(&dir.join(&glue_name), &glue)?;
+    let loader = dir.join("embed.src.js");
+    copy(&root.join("widget/loader/embed.js"), &loader)?;
+    replace_once(&loader, r#"var GLUE = "widget.js";"#, &format!(r#"var GLUE = "{glue_name}";"#))?;
+    minify(&loader, &dir.join("embed.js"), false)?;
+    fs::remove_file(&loader).map_err(|e| e.to_string())?;
+    for name in ["embed.js", "widget.js", &glue_name, &wasm_name] {
         precompress(&dir.join(name))?;
     }
     Ok(())
+}
+
+/// Renames `file` to `{stem}.{first 12 hex digits of its SHA-256}.{ext}`; returns that name.
+/// The edge caches a name of this shape for a year (`edge/src/api/assets.rs`).
+fn hashed(file: &Path, stem: &str, ext: &str) -> Result<String> {
+    use sha2::Digest;
+    let bytes = fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let digest = sha2::Sha256::digest(&bytes);
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let name = format!("{stem}.{hex}.{ext}");
+    let to = file.with_file_name(&name);
+    fs::rename(file, &to).map_err(|e| format!("{} → {}: {e}", file.display(), to.display()))?;
+    Ok(name)
+}
+
+/// Replaces the one occurrence of `from` in `file`: a build that finds none, or several, stops
+/// rather than ship files that name each other wrongly.
+fn replace_once(file: &Path, from: &str, to: &str) -> Result {
+    let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let found = text.matches(from).count();
+    if found != 1 {
+        return Err(format!("{}: expected one `{from}`, found {found}", file.display()).into());
+    }
+    fs::write(file, text.replace(from, to)).map_err(|e| format!("{}: {e}", file.display()).into())
 }
 
 /// esbuild's minification of `from` into `to` (as an ES module when `module`).

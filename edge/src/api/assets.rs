@@ -20,8 +20,9 @@ async fn asset(ctx: &Ctx, path: &str) -> Result<worker::Response, crate::http::R
 const CODINGS: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
 
 /// The widget's loader, JS glue and wasm, readable from any host page's origin, in the best
-/// coding the browser accepts, with a strong ETag to revalidate by. The names are stable, so
-/// caches keep them minutes, not days: a deploy reaches every site soon.
+/// coding the browser accepts, with a strong ETag to revalidate by. A content-hashed name never
+/// changes content, so caches keep it a year; the loader's name is stable, so caches keep it
+/// minutes: a deploy reaches every site soon.
 pub async fn widget_file(req: Request, ctx: Ctx) -> ApiResult {
     let path = req.path();
     let accepted = req.headers().get("Accept-Encoding")?;
@@ -50,7 +51,12 @@ pub async fn widget_file(req: Request, ctx: Ctx) -> ApiResult {
         headers.set("Content-Encoding", coding)?;
     }
     headers.set("Vary", "Accept-Encoding")?;
-    headers.set("Cache-Control", "public, max-age=300")?;
+    let cache = if content_hashed(&path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    headers.set("Cache-Control", cache)?;
     headers.set("Access-Control-Allow-Origin", "*")?;
     headers.set("Cross-Origin-Resource-Policy", "cross-origin")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
@@ -74,6 +80,16 @@ async fn conditional(
     let url = format!("https://assets.local{path}");
     let res = ctx.env.assets("ASSETS")?.fetch(url, Some(init)).await?;
     Ok((res.status_code() != 404).then_some(res))
+}
+
+/// Whether `path` ends in a name `cargo xtask build` gave from the content's hash:
+/// `STEM.{12 hex digits}.EXT`.
+fn content_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let mut parts = name.rsplit('.');
+    let (_ext, hash, stem) = (parts.next(), parts.next(), parts.next());
+    let hex = |h: &str| h.len() == 12 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    parts.next().is_none() && stem.is_some_and(|s| !s.is_empty()) && hash.is_some_and(hex)
 }
 
 /// What a widget file is, by its name: the copies in other codings are served as the file.
@@ -144,4 +160,22 @@ async fn frame_ancestors(ctx: &Ctx, key: &str) -> Result<String, crate::http::Re
     let mut sources = vec!["'self'".to_owned()];
     sources.extend(site.allowed_origins.iter().map(|o| o.trim_end_matches('/').to_owned()));
     Ok(sources.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_hashed;
+
+    #[test]
+    fn only_names_the_build_hashed_are_kept_for_good() {
+        assert!(content_hashed("/widget/widget.0123456789ab.js"));
+        assert!(content_hashed("/widget/widget_bg.a1b2c3d4e5f6.wasm"));
+        assert!(!content_hashed("/widget/widget.js"));
+        assert!(!content_hashed("/widget/embed.js"));
+        assert!(!content_hashed("/widget/widget.0123456789AB.js"));
+        assert!(!content_hashed("/widget/widget.0123456789a.js"));
+        assert!(!content_hashed("/widget/.0123456789ab.js"));
+        assert!(!content_hashed("/widget/a.b.0123456789ab.js"));
+        assert!(!content_hashed("/widget/0123456789ab.js"));
+    }
 }

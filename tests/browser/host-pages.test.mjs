@@ -1,0 +1,187 @@
+// The widget on host pages that do what real sites do: patch built-ins, include the script
+// twice, navigate as a single-page app, and lose the edge. Nothing it does may throw into the
+// host page, and the visitor is never left with a launcher that silently does nothing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Agent, Widget, env, hostSite, launch, screenshot, troubles } from "./harness.mjs";
+
+const embed = `<script async src="${env.base}/widget/embed.js" data-site-key="${env.site}"></script>`;
+const UNAVAILABLE = "Chat is unavailable right now.";
+
+test("a host that patches Array.prototype, JSON and fetch: the whole takeover still works", async () => {
+  const { server, origin } = await hostSite({
+    "/": `<!doctype html><html lang="en"><title>Old shop</title><h1>Old shop</h1>${embed}`,
+  });
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const seen = troubles(page);
+    await page.addInitScript(() => {
+      // What old libraries did (Prototype.js, MooTools) and analytics still do.
+      Array.prototype.extra = function () { return "extra"; };
+      Array.prototype.toJSON = function () { return "[" + this.join(", ") + "]"; };
+      const stringify = JSON.stringify;
+      const parse = JSON.parse;
+      window.jsonCalls = 0;
+      JSON.stringify = function (v, r, s) { window.jsonCalls++; return stringify(v, r, s); };
+      JSON.parse = function (t, r) { window.jsonCalls++; return parse(t, r); };
+      const fetch = window.fetch;
+      window.fetched = [];
+      window.fetch = function (input, init) {
+        window.fetched.push(String(input && input.url ? input.url : input));
+        return fetch(input, init);
+      };
+    });
+    await page.goto(`${origin}/`);
+    const w = new Widget(page);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    await w.say("Is there a warranty on your products?");
+    await w.text("two-year warranty", false).waitFor();
+    await w.say("I want to talk to a human");
+    await w.text("Waiting for support agent to join").waitFor();
+    const agent = await Agent.login(browser);
+    await agent.open(await w.conversationId());
+    await agent.claim();
+    await agent.say("Hello from a patched page");
+    await w.text("Hello from a patched page").waitFor();
+    const fetched = await page.evaluate(() => window.fetched);
+    assert.ok(fetched.some((u) => u.startsWith(env.base)), `the host's fetch was used: ${fetched}`);
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test("the script twice, then single-page navigations that replace the body: one chat, kept", async () => {
+  const { server, origin } = await hostSite({
+    "/": `<!doctype html><html lang="en"><title>App</title><h1>Home</h1>${embed}${embed}`,
+  });
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const seen = troubles(page);
+    await page.goto(`${origin}/`);
+    const w = new Widget(page);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator("[data-takeover-widget]").count(), 1);
+    await w.say("Is there a warranty on your products?");
+    await w.text("two-year warranty", false).waitFor();
+    const id = await w.conversationId();
+
+    // A router that re-renders what is in the body, then one that swaps the body itself.
+    await page.evaluate(() => {
+      history.pushState({}, "", "/products");
+      document.body.innerHTML = "<h1>Products</h1>";
+    });
+    await page.getByRole("heading", { name: "Products" }).waitFor();
+    await w.text("two-year warranty", false).waitFor();
+    await page.evaluate(() => {
+      history.pushState({}, "", "/checkout");
+      const body = document.createElement("body");
+      body.innerHTML = "<h1>Checkout</h1>";
+      document.documentElement.replaceChild(body, document.body);
+    });
+    await page.getByRole("heading", { name: "Checkout" }).waitFor();
+    await w.say("Do you have a physical store?");
+    await w.text("Harbour Street", false).waitFor();
+    assert.equal(await w.conversationId(), id, "the same conversation");
+    assert.equal(await page.locator("[data-takeover-widget]").count(), 1);
+    assert.equal(await w.bubbles("Is there a warranty on your products?"), 1);
+    await screenshot(page, "host-spa-navigated");
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+/** A page whose requests for the chat's code (not the loader) are held or refused. */
+async function withEdge(browser, handler) {
+  const page = await (await browser.newContext()).newPage();
+  const seen = troubles(page);
+  await page.route(/\/widget\/widget[^/]*$/, handler);
+  return { page, seen, w: new Widget(page) };
+}
+
+test("the edge down: the launcher says so, the API stays callable, and it recovers", async () => {
+  const browser = await launch();
+  try {
+    const { page, seen, w } = await withEdge(browser, (route) => route.abort("connectionrefused"));
+    await page.goto(`${env.base}/`);
+    await w.launcher.click();
+    await w.text(UNAVAILABLE).waitFor();
+    assert.equal(await w.launcher.getAttribute("aria-expanded"), "false");
+    // The host page's calls neither throw nor reject.
+    const api = await page.evaluate(async () => {
+      const off = window.Takeover.on("open", () => {});
+      off();
+      window.Takeover.identify({ name: "Kim" });
+      const opened = await window.Takeover.open();
+      const toggled = await window.Takeover.toggle();
+      return [opened === undefined, toggled === undefined, typeof off];
+    });
+    assert.deepEqual(api, [true, true, "function"]);
+    await screenshot(page, "host-edge-down");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, "host-edge-down-phone");
+    await page.setViewportSize({ width: 1280, height: 720 });
+
+    // Back up: the next open loads the chat and the notice goes.
+    await page.unroute(/\/widget\/widget[^/]*$/);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    await w.text(UNAVAILABLE).waitFor({ state: "hidden" });
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the edge slow: a notice after a few seconds, then the chat opens when it arrives", async () => {
+  const browser = await launch();
+  try {
+    let release;
+    const released = new Promise((r) => { release = r; });
+    const { page, seen, w } = await withEdge(browser, async (route) => {
+      await released;
+      await route.continue();
+    });
+    await page.goto(`${env.base}/`);
+    await w.launcher.click();
+    await w.text(UNAVAILABLE).waitFor({ timeout: 15_000 });
+    release();
+    await w.input.waitFor({ timeout: 20_000 });
+    await w.text(UNAVAILABLE).waitFor({ state: "hidden" });
+    assert.equal(await w.launcher.getAttribute("aria-expanded"), "true");
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the chat loaded but its API down: it says it could not start, and the next open retries", async () => {
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const seen = [];
+    page.on("pageerror", (e) => seen.push(e.message));
+    const api = /\/api\/sites\/[^/]+\/(config|conversations)$/;
+    await page.route(api, (route) => route.abort("connectionrefused"));
+    await page.goto(`${env.base}/`);
+    const w = new Widget(page);
+    await w.launcher.click();
+    await w.text("The chat could not start. Please try again later.").waitFor({ timeout: 20_000 });
+    await page.unroute(api);
+    await page.getByRole("button", { name: "Close chat" }).click();
+    await w.launcher.click();
+    await w.say("Is there a warranty on your products?");
+    await w.text("two-year warranty", false).waitFor();
+    await w.text("The chat could not start.", false).waitFor({ state: "hidden" });
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});
