@@ -96,7 +96,7 @@ fn replace_once(file: &Path, from: &str, to: &str) -> Result {
     let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let found = text.matches(from).count();
     if found != 1 {
-        return Err(format!("{}: expected one `{from}`, found {found}", file.display()).into());
+        return Err(format!("{}: expected one `{from}`, found {found}", file.display()));
     }
     fs::write(file, text.replace(from, to)).map_err(|e| format!("{}: {e}", file.display()).into())
 }
