@@ -98,7 +98,7 @@ fn replace_once(file: &Path, from: &str, to: &str) -> Result {
     if found != 1 {
         return Err(format!("{}: expected one `{from}`, found {found}", file.display()));
     }
-    fs::write(file, text.replace(from, to)).map_err(|e| format!("{}: {e}", file.display()).into())
+    fs::write(file, text.replace(from, to)).map_err(|e| format!("{}: {e}", file.display()))
 }
 
 /// esbuild's minification of `from` into `to` (as an ES module when `module`).
