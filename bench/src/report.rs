@@ -319,8 +319,8 @@ fn widget_table(w: &mut String, widget: &Value) {
                 format!("{page} widget"),
                 ms(&l["tbt_ms"]),
                 ms(&l["lcp_ms"]),
-                l["performance"],
-                l["accessibility"]
+                l["performance"].as_i64().unwrap_or(0),
+                l["accessibility"].as_i64().unwrap_or(0)
             );
         }
         let cost = &lh["widget_cost"];
