@@ -305,6 +305,11 @@ fn widget_table(w: &mut String, widget: &Value) {
             ms(&t["click_to_interactive_ms"])
         );
     }
+    let _ = writeln!(w, "Largest items in the wasm (twiggy top, raw bytes before wasm-bindgen)");
+    for t in widget["twiggy"].as_array().into_iter().flatten() {
+        let item: String = t["item"].as_str().unwrap_or("").chars().take(100).collect();
+        let _ = writeln!(w, "  {:>7}  {item}", t["bytes"].as_u64().unwrap_or(0));
+    }
     let lh = &widget["lighthouse"];
     if lh.is_object() {
         let _ = writeln!(

@@ -3,6 +3,7 @@
 import { writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createServer, get } from "node:http";
+import { spawnSync } from "node:child_process";
 import { launch } from "../browser/harness.mjs";
 import { lighthouseFigures } from "./lighthouse.mjs";
 
@@ -106,6 +107,26 @@ try {
   server.close();
 }
 
+/**
+ * The `n` largest items of the widget's wasm as built (before wasm-bindgen and wasm-opt, which
+ * keep the names), raw bytes, by `twiggy top`; the names section and wasm-bindgen's own custom
+ * section are left out (neither is served).
+ */
+function twiggyTop(n) {
+  const file = "target/wasm32-unknown-unknown/release/takeover_widget.wasm";
+  const r = spawnSync(process.env.TWIGGY || "twiggy", ["top", "-n", String(n + 5), "-f", "json", file], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`twiggy: ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout)
+    .filter((i) => !/subsection|custom section/.test(i.name))
+    .slice(0, n)
+    .map((i) => ({
+      bytes: i.shallow_size,
+      // Without symbol hashes and crate disambiguators, which say nothing to a reader.
+      item: i.name.replace(/::h[0-9a-f]{16}$/, "").replace(/\[[0-9a-f]{16}\]/g, ""),
+    }));
+}
+const twiggy = twiggyTop(15);
+
 // Fewer runs: each Lighthouse run takes seconds, and its simulated throttling is steady.
 const lighthouse = await lighthouseFigures(base, runs > 1 ? 3 : 1, process.env.CHROMIUM || "/usr/bin/chromium");
 
@@ -119,6 +140,8 @@ console.log("  load strategy   DOMContentLoaded→launcher   click→interactive
 for (const [k, t] of Object.entries(timing)) {
   console.log(`  ${k.padEnd(15)} ${t.launcher_ms.toFixed(1).padStart(14)} ms ${t.click_to_interactive_ms.toFixed(1).padStart(20)} ms`);
 }
+console.log("\nLargest items in the widget's wasm (twiggy top, raw bytes before wasm-bindgen and wasm-opt)");
+for (const t of twiggy) console.log(`  ${String(t.bytes).padStart(7)}  ${t.item.slice(0, 110)}`);
 console.log(`\nLighthouse on the demo page (mobile, simulated throttling; median of ${lighthouse.with.runs})`);
 console.log("  page              TBT ms    LCP ms  performance  accessibility");
 for (const k of ["without", "with"]) {
@@ -127,7 +150,7 @@ for (const k of ["without", "with"]) {
 }
 console.log(`  the widget's cost: TBT ${lighthouse.widget_cost.tbt_ms.toFixed(0)} ms, LCP ${lighthouse.widget_cost.lcp_ms.toFixed(0)} ms`);
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, "widget.json"), JSON.stringify({ bytes, timing, lighthouse }, null, 2));
+writeFileSync(join(out, "widget.json"), JSON.stringify({ bytes, timing, lighthouse, twiggy }, null, 2));
 // Every visitor of every site meets the widget: a page it makes less accessible fails the run.
 if (lighthouse.with.accessibility < 100) {
   throw new Error(`accessibility ${lighthouse.with.accessibility} with the widget: ${lighthouse.with.accessibility_failing}`);

@@ -31,6 +31,7 @@ pub fn measure(smoke: bool) -> Result {
             .env("BASE_URL", &worker.base)
             .env("SITE_KEY", DEMO_KEY)
             .env("CHROMIUM", CHROMIUM)
+            .env("TWIGGY", install::cargo_bin("twiggy"))
             .env("RUNS", if smoke { "1" } else { "7" })
             .env("BENCH_OUT", &out))
     });

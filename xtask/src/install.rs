@@ -10,6 +10,8 @@ use crate::{Result, root};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WORKER_BUILD_VERSION: &str = "0.8.7";
+/// Names what the widget's wasm is made of, in the bench.
+const TWIGGY_VERSION: &str = "0.8.0";
 
 pub fn for_build() -> Result {
     wasm_target()?;
@@ -20,6 +22,7 @@ pub fn for_build() -> Result {
 
 pub fn for_test() -> Result {
     for_build()?;
+    twiggy()?;
     browsers()
 }
 
@@ -86,6 +89,22 @@ fn worker_build() -> Result {
             "worker-build",
             "--version",
             WORKER_BUILD_VERSION,
+            "--locked",
+        ]))
+    })
+}
+
+fn twiggy() -> Result {
+    let have = output(Command::new(cargo_bin("twiggy")).arg("--version")).unwrap_or_default();
+    if have.contains(TWIGGY_VERSION) {
+        return Ok(());
+    }
+    step(&format!("install twiggy {TWIGGY_VERSION} (a minute, once)"), || {
+        run(Command::new("cargo").args([
+            "install",
+            "twiggy",
+            "--version",
+            TWIGGY_VERSION,
             "--locked",
         ]))
     })
