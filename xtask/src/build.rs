@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::install::{cargo_bin, node_bin};
+use crate::install::{cargo_bin, cargo_home, node_bin};
 use crate::proc::run;
 use crate::step::step;
 use crate::{Result, root};
@@ -25,10 +25,30 @@ fn copy(from: &Path, to: &Path) -> Result {
     Ok(())
 }
 
+/// Flags for every wasm build (the same for all, or each would rebuild the others' shared
+/// dependencies): the source paths that panic locations carry are shortened to the crate's own
+/// (`tachys-0.2.19/src/…`), so the files served to every visitor name no directory of the
+/// machine that built them.
+fn wasm_rustflags() -> String {
+    let root = root();
+    let mut prefixes = vec![format!("{}/", root.display())];
+    let home = cargo_home();
+    for sources in [home.join("registry/src"), home.join("git/checkouts")] {
+        for entry in fs::read_dir(&sources).into_iter().flatten().flatten() {
+            prefixes.push(format!("{}/", entry.path().display()));
+        }
+    }
+    prefixes.iter().map(|p| format!("--remap-path-prefix={p}=")).collect::<Vec<_>>().join(" ")
+}
+
+fn wasm_cargo(cmd: &mut Command) -> &mut Command {
+    cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", wasm_rustflags())
+}
+
 /// Builds a Leptos crate for the browser and binds it into `dist/{dir}/{name}.js` + wasm.
 fn bundle(package: &str, dir: &str, name: &str) -> Result {
     let root = root();
-    run(Command::new("cargo")
+    run(wasm_cargo(&mut Command::new("cargo"))
         .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
         .current_dir(&root))?;
     let wasm = root
@@ -146,7 +166,7 @@ fn pages() -> Result {
 
 fn edge() -> Result {
     let root = root();
-    run(Command::new(cargo_bin("worker-build"))
+    run(wasm_cargo(&mut Command::new(cargo_bin("worker-build")))
         .arg("--release")
         .current_dir(root.join("edge"))
         // worker-build would download these from GitHub; point it at the pinned local copies.

@@ -26,13 +26,17 @@ pub fn for_test() -> Result {
     browsers()
 }
 
-/// Where `cargo install` puts binaries, whether or not it is on PATH.
-pub fn cargo_bin(name: &str) -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
+/// Cargo's own directory: installed tools, and the sources of every dependency.
+pub fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .unwrap_or_default();
-    let path = home.join("bin").join(name);
+        .unwrap_or_default()
+}
+
+/// Where `cargo install` puts binaries, whether or not it is on PATH.
+pub fn cargo_bin(name: &str) -> PathBuf {
+    let path = cargo_home().join("bin").join(name);
     if path.exists() { path } else { PathBuf::from(name) }
 }
 
