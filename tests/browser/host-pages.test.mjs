@@ -185,3 +185,66 @@ test("the chat loaded but its API down: it says it could not start, and the next
     await browser.close();
   }
 });
+
+test("calls before and during the load: close loads nothing, overlapping calls settle once, odd identities draw one chat", async () => {
+  const lazy = `<script async src="${env.base}/widget/embed.js" data-site-key="${env.site}" data-load="open"></script>`;
+  const { server, origin } = await hostSite({
+    "/": `<!doctype html><html lang="en"><title>Shop</title><h1>Shop</h1>${lazy}`,
+  });
+  const browser = await launch();
+  try {
+    const page = await (await browser.newContext()).newPage();
+    const seen = troubles(page);
+    const code = [];
+    page.on("request", (r) => { if (/\/widget\/widget/.test(r.url())) code.push(r.url()); });
+    await page.goto(`${origin}/`);
+    const w = new Widget(page);
+    await w.launcher.waitFor();
+    await page.evaluate(() => window.Takeover.close());
+    await page.waitForTimeout(1000);
+    assert.deepEqual(code, [], "closing a chat never opened downloads nothing");
+
+    const events = await page.evaluate(async () => {
+      const got = [];
+      for (const e of ["ready", "open", "close"]) window.Takeover.on(e, () => got.push(e));
+      // An array where a string belongs: the chat must still be drawn once.
+      window.Takeover.identify({ name: ["Dana"], email: ["dana@example.com"] });
+      await Promise.all([window.Takeover.open(), window.Takeover.close(), window.Takeover.open()]);
+      return got;
+    });
+    assert.deepEqual(events, ["ready", "open"]);
+    await w.input.waitFor();
+    await page.evaluate(() => window.Takeover.toggle());
+    await w.panel.waitFor({ state: "hidden" });
+    await page.evaluate(() => window.Takeover.toggle());
+    await w.input.waitFor();
+    assert.equal(await w.panel.count(), 1, "one chat drawn");
+    await w.say("Is there a warranty on your products?");
+    await w.text("two-year warranty", false).waitFor();
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test("a loader from before a deploy: its hashed glue is gone, and it loads the current chat", async () => {
+  const browser = await launch();
+  try {
+    const { page, seen, w } = await withEdge(browser, (route) =>
+      /\/widget\/widget\.[0-9a-f]{12}\.js$/.test(route.request().url())
+        ? route.fulfill({ status: 404, body: "gone" })
+        : route.continue());
+    const fallbacks = [];
+    page.on("request", (r) => { if (/\/widget\/widget\.js\?r=/.test(r.url())) fallbacks.push(r.url()); });
+    await page.goto(`${env.base}/`);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    assert.equal(fallbacks.length, 1, `loaded through the stable name: ${fallbacks}`);
+    await w.say("Do you have a physical store?");
+    await w.text("Harbour Street", false).waitFor();
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});

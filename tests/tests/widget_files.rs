@@ -81,9 +81,12 @@ async fn each_widget_file_comes_in_a_coding_accepted_and_revalidates() {
     assert!(glue_text.contains(&wasm), "the glue names {wasm}");
     assert_eq!(built("widget.js"), glue_text.as_bytes(), "widget.js is the same glue");
     let js = "text/javascript; charset=utf-8";
+    // What loaders from before content-hashed names ask for: the same files.
+    assert_eq!(built("widget_bg.wasm"), built(&wasm), "widget_bg.wasm is the same wasm");
     for (name, kind, cache) in [
         ("embed.js", js, SHORT),
         ("widget.js", js, SHORT),
+        ("widget_bg.wasm", "application/wasm", SHORT),
         (glue.as_str(), js, FOR_GOOD),
         (wasm.as_str(), "application/wasm", FOR_GOOD),
     ] {

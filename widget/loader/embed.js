@@ -107,7 +107,8 @@
       peekWho.textContent = "";
       peekBody.textContent = UNAVAILABLE[lang] || UNAVAILABLE.en;
       peek.dir = lang === "ar" ? "rtl" : "ltr";
-      peek.hidden = pageMode;
+      // On the full-page chat too: there the card is all there is, and opening it retries.
+      peek.hidden = false;
     } else {
       peek.removeAttribute("dir");
       peek.hidden = true;
@@ -137,11 +138,17 @@
   };
   launcher.dataset.label = "Open chat";
 
+  // Never throws: whatever the host page passed, the chat gets strings or nothing.
   function tell(m) {
     var p = pendingIdentity;
-    m.identify(p.name, p.email, p.user_id, p.token);
+    try {
+      m.identify(p.name, p.email, p.user_id, p.token);
+    } catch (e) {
+      report(e);
+    }
   }
 
+  var tries = 0;
   function attempt(name) {
     return import(base + "/widget/" + name).then(function (m) {
       // The glue finds its wasm beside itself (the build names it in the glue).
@@ -153,16 +160,21 @@
   // again).
   function fetchCode() {
     if (!code) {
-      code = attempt(GLUE).catch(function () { return attempt("widget.js?r=" + Date.now()); });
-      code.catch(function () { code = null; });
+      var p = code = attempt(GLUE).catch(function () {
+        // A fresh URL each time: a browser may keep a failed module fetch for the page's life.
+        return attempt("widget.js?r=" + ++tries + "-" + Math.random().toString(36).slice(2));
+      });
+      p.catch(function () { if (code === p) code = null; });
     }
     return code;
   }
 
-  // Resolves with the chat mounted, or rejects (then the next call tries again).
+  // Resolves with the chat drawn (once, however many loads end), or rejects (then the next call
+  // tries again).
   function load() {
     if (!loading) {
-      loading = fetchCode().then(function (m) {
+      var p = loading = fetchCode().then(function (m) {
+        if (app) return app;
         m.mount(mountPoint, siteKey, base, pageMode, hooks);
         app = m;
         if (pendingIdentity) tell(m);
@@ -170,28 +182,47 @@
         emit("ready");
         return m;
       });
-      loading.catch(function () { loading = null; });
+      p.catch(function () { if (loading === p) loading = null; });
     }
     return loading;
   }
 
+  // The open state the chat was last given, and the one timer that says a load is slow.
+  var applied = false;
+  var slow = 0;
+
   // Always resolves: the host page's promise never rejects, whatever the network does.
   function setOpen(value) {
-    var changed = isOpen !== value;
     isOpen = value;
     launcher.setAttribute("aria-expanded", String(value));
-    var slow = value && !app ? setTimeout(function () { showUnavailable(true); }, SLOW_MS) : 0;
+    clearTimeout(slow);
+    if (!value && !app) {
+      // Nothing drawn, nothing to close: closing never downloads the chat.
+      if (unavailable) showUnavailable(false);
+      return Promise.resolve();
+    }
+    if (!app) {
+      slow = setTimeout(function () {
+        showUnavailable(true);
+        // A load that hangs is not waited on for ever: the next open starts a fresh one
+        // (whichever ends first is drawn).
+        code = loading = null;
+      }, SLOW_MS);
+    }
     return load().then(function (m) {
       clearTimeout(slow);
+      if (applied === isOpen) return;
+      applied = isOpen;
       m.set_open(isOpen);
-      if (!changed) return;
       emit(isOpen ? "open" : "close");
-      if (!isOpen && !pageMode) launcher.focus();
+      var inside = host.contains(document.activeElement) || document.activeElement === host;
+      if (!isOpen && !pageMode && inside) launcher.focus();
     }).catch(function () {
       clearTimeout(slow);
+      if (!isOpen) return;
       isOpen = false;
       launcher.setAttribute("aria-expanded", "false");
-      if (value) showUnavailable(true);
+      showUnavailable(true);
     });
   }
 
@@ -229,10 +260,9 @@
        { user_id, name, email, token } (see README, "Signed visitor identity"). */
     identify: function (who) {
       who = who || {};
-      pendingIdentity = { name: who.name, email: who.email, user_id: who.user_id == null ? undefined : String(who.user_id), token: who.token };
-      if (app) {
-        try { tell(app); } catch (e) { report(e); }
-      }
+      var text = function (v) { return v == null ? undefined : String(v); };
+      pendingIdentity = { name: text(who.name), email: text(who.email), user_id: text(who.user_id), token: text(who.token) };
+      if (app) tell(app);
     },
     /* Events: ready, open, close, message, escalated, agent_joined. Returns an unsubscribe. */
     on: function (name, fn) {
@@ -244,19 +274,29 @@
   };
 
   // A single-page app may replace the body or what is in it when it navigates: the chat goes
-  // back where it was, with its conversation and socket. A page that keeps removing it wins
-  // after a while, rather than the two fighting for ever.
+  // back where it was, with its conversation and socket. A page that removes it again at once,
+  // over and over, wins, rather than the two fighting for ever.
   var returns = 0;
-  var keeper = new MutationObserver(function () {
-    if (host.isConnected) return;
-    if (++returns > 50) return keeper.disconnect();
-    attach();
-  });
+  var since = 0;
+  var keeper = null;
   function attach() {
     (document.body || document.documentElement).appendChild(host);
+    if (!keeper) return;
     keeper.disconnect();
     keeper.observe(document.documentElement, { childList: true });
     if (document.body) keeper.observe(document.body, { childList: true });
+  }
+  try {
+    keeper = new MutationObserver(function () {
+      if (host.isConnected) return;
+      var now = Date.now();
+      if (now - since > 1000) returns = 0;
+      since = now;
+      if (++returns > 20) return keeper.disconnect();
+      attach();
+    });
+  } catch (e) {
+    keeper = null; // no observer on this page: the chat stays where it was put
   }
   attach();
   if (window.performance && performance.mark) performance.mark("takeover:launcher");

@@ -79,6 +79,7 @@ pub fn App(
         if user.is_some() {
             continued.set_value(true);
         }
+        let tried_continue = continued;
         spawn_local(async move {
             let resumed = match link {
                 Some(link) => match api::resume(&base, &site_key, &link).await {
@@ -114,6 +115,7 @@ pub fn App(
                     leptos::logging::error!("{e}");
                     failed.set(true);
                     started.set_value(false);
+                    tried_continue.set_value(false);
                 }
             }
         });

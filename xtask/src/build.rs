@@ -38,11 +38,14 @@ fn wasm_rustflags() -> String {
             prefixes.push(format!("{}/", entry.path().display()));
         }
     }
-    prefixes.iter().map(|p| format!("--remap-path-prefix={p}=")).collect::<Vec<_>>().join(" ")
+    // Separated as CARGO_ENCODED_RUSTFLAGS wants: a path may hold spaces.
+    prefixes.iter().map(|p| format!("--remap-path-prefix={p}=")).collect::<Vec<_>>().join("\x1f")
 }
 
+/// With `--target` given (every wasm build gives it), these flags reach the wasm crates only,
+/// not build scripts or proc macros.
 fn wasm_cargo(cmd: &mut Command) -> &mut Command {
-    cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", wasm_rustflags())
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", wasm_rustflags())
 }
 
 /// Builds a Leptos crate for the browser and binds it into `dist/{dir}/{name}.js` + wasm.
@@ -63,10 +66,6 @@ fn bundle(package: &str, dir: &str, name: &str) -> Result {
 fn widget() -> Result {
     let root = root();
     let dir = root.join("dist/widget");
-    // Names of earlier builds must not linger: each is served as cacheable for a year.
-    if dir.exists() {
-        fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
     bundle("takeover-widget", "widget", "widget")?;
     // Every visitor of every site downloads these: the glue and the loader minified, the wasm
     // through wasm-opt -O1 (measured: brotli 194.2 KB against 196.9 KB as built; -Oz and -O2
@@ -81,6 +80,9 @@ fn widget() -> Result {
     // glue is also kept as `widget.js` (cached minutes), which a loader from before a deploy
     // falls back to when the hashed names it knows are gone.
     let wasm_name = hashed(&wasm, "widget_bg", "wasm")?;
+    // Loaders from before content-hashed names ask for these two names; they stay until no
+    // such loader can be cached any more (five minutes after the first deploy with hashes).
+    copy(&dir.join(&wasm_name), &wasm)?;
     let glue = dir.join("widget.js");
     replace_once(&glue, "'widget_bg.wasm'", &format!("'{wasm_name}'"))?;
     minify(&glue, &glue, true)?;
@@ -91,8 +93,17 @@ fn widget() -> Result {
     replace_once(&loader, r#"var GLUE = "widget.js";"#, &format!(r#"var GLUE = "{glue_name}";"#))?;
     minify(&loader, &dir.join("embed.js"), false)?;
     fs::remove_file(&loader).map_err(|e| e.to_string())?;
-    for name in ["embed.js", "widget.js", &glue_name, &wasm_name] {
+    let kept = ["embed.js", "widget.js", "widget_bg.wasm", &glue_name, &wasm_name];
+    for name in kept {
         precompress(&dir.join(name))?;
+    }
+    // Names of earlier builds must not linger: each would be served as cacheable for a year.
+    for entry in fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let base = name.trim_end_matches(".br").trim_end_matches(".gz");
+        if !kept.contains(&base) {
+            fs::remove_file(entry.path()).map_err(|e| format!("{name}: {e}"))?;
+        }
     }
     Ok(())
 }

@@ -43,6 +43,7 @@ pub async fn widget_file(req: Request, ctx: Ctx) -> ApiResult {
         },
     };
     let mut res = copy_headers(res)?;
+    let status = res.status_code();
     let headers = res.headers_mut();
     if let Some(kind) = content_type(&path) {
         headers.set("Content-Type", kind)?;
@@ -51,10 +52,11 @@ pub async fn widget_file(req: Request, ctx: Ctx) -> ApiResult {
         headers.set("Content-Encoding", coding)?;
     }
     headers.set("Vary", "Accept-Encoding")?;
-    let cache = if content_hashed(&path) {
-        "public, max-age=31536000, immutable"
-    } else {
-        "public, max-age=300"
+    // A passing failure of the assets store must not be kept for a year.
+    let cache = match status {
+        200 | 304 if content_hashed(&path) => "public, max-age=31536000, immutable",
+        200 | 304 => "public, max-age=300",
+        _ => "no-store",
     };
     headers.set("Cache-Control", cache)?;
     headers.set("Access-Control-Allow-Origin", "*")?;
