@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use integration::{Visitor, bot_text};
@@ -15,13 +15,16 @@ use serde::{Deserialize, Serialize};
 use shared::faq::FaqEntry;
 
 use crate::lab::{FAQ, Lab};
-use crate::stats::Latency;
+use crate::stats::{Samples, Summary};
 
-/// Floors the run must meet, as measured when the set was written (the engine as it was then):
-/// raise them as the engine gets better, never lower them to let a change through.
-pub const FLOOR_CORRECT: f64 = 0.0;
-pub const CEILING_WRONG: f64 = 1.0;
-pub const FLOOR_DECLINED: f64 = 0.0;
+/// Floors the run must meet, as measured when the set was written, with the engine as it was
+/// then (13 of 236 answerable questions answered right, 4 of 292 answers wrong, 55 of 56
+/// unanswerable ones declined): raise them as the engine gets better, never lower them to let
+/// a change through. The goals (issue 17) are 85 % right in English, 70 % in the others, at
+/// most 3 % wrong and at least 95 % declined.
+pub const FLOOR_CORRECT: f64 = 0.055;
+pub const CEILING_WRONG: f64 = 0.014;
+pub const FLOOR_DECLINED: f64 = 0.98;
 
 #[derive(Deserialize)]
 struct Set {
@@ -101,7 +104,7 @@ pub struct Eval {
     pub languages: Vec<Row>,
     pub all: Row,
     /// From the visitor's message to the engine's first reply.
-    pub reply: Latency,
+    pub reply: Summary,
     pub misses: Vec<Miss>,
 }
 
@@ -138,7 +141,8 @@ impl Eval {
 /// `parallel` visitors at a time.
 pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let set: Set = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let set: Set =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let faq: Vec<FaqEntry> = serde_json::from_str::<serde_json::Value>(integration::DEMO_SITE)
         .ok()
         .and_then(|s| serde_json::from_value(s["faq"].clone()).ok())
@@ -150,16 +154,16 @@ pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
     }
     let questions: Vec<Question> = set.questions.into_iter().step_by(step.max(1)).collect();
     let faq = &faq;
-    let asked: Vec<(Question, Option<String>, f64)> = stream::iter(questions)
+    let asked: Vec<(Question, Option<String>, Duration)> = stream::iter(questions)
         .map(|q| async move {
             let mut visitor = Visitor::join(&lab.edge, FAQ).await;
             let started = Instant::now();
             visitor.say("q1", &q.ask).await;
             let reply = visitor.socket.until("the engine's reply", |f| bot_text(f).is_some()).await;
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let took = started.elapsed();
             let text = bot_text(&reply).unwrap_or_default();
             let entry = faq.iter().find(|e| e.answer == text).map(|e| e.question.clone());
-            (q, entry, ms)
+            (q, entry, took)
         })
         .buffer_unordered(parallel)
         .collect()
@@ -168,15 +172,14 @@ pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
     let mut by_lang: BTreeMap<String, Row> = BTreeMap::new();
     let mut all = Row { lang: "all".into(), ..Row::default() };
     let mut misses = Vec::new();
-    let mut times = Vec::new();
-    for (q, answered, ms) in &asked {
-        let row = by_lang.entry(q.lang.clone()).or_insert_with(|| Row {
-            lang: q.lang.clone(),
-            ..Row::default()
-        });
+    let mut times = Samples::default();
+    for (q, answered, took) in &asked {
+        let row = by_lang
+            .entry(q.lang.clone())
+            .or_insert_with(|| Row { lang: q.lang.clone(), ..Row::default() });
         row.add(q, answered.as_deref());
         all.add(q, answered.as_deref());
-        times.push(*ms);
+        times.push(*took);
         if q.expect != *answered {
             misses.push(Miss {
                 lang: q.lang.clone(),
@@ -187,5 +190,5 @@ pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
         }
     }
     misses.sort_by(|a, b| (&a.lang, &a.ask).cmp(&(&b.lang, &b.ask)));
-    Eval { languages: by_lang.into_values().collect(), all, reply: Latency::of(&mut times), misses }
+    Eval { languages: by_lang.into_values().collect(), all, reply: times.summary(), misses }
 }

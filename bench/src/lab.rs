@@ -18,6 +18,8 @@ pub const IDLE: &str = "idle";
 pub const WAKE: &str = "wake";
 pub const CHAOS: &str = "chaos";
 pub const BIG_SITE: &str = "big-site";
+/// The demo FAQ's site the answers are evaluated on.
+pub const FAQ: &str = "faq";
 
 /// How long a benchmark waits for any one frame before counting it lost.
 pub const LOST_AFTER: Duration = Duration::from_secs(10);
@@ -44,7 +46,7 @@ impl Lab {
         let people = teammates();
         let members: Vec<(&str, &str, &str)> =
             people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
-        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE, CHAOS, BIG_SITE] {
+        for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE, CHAOS, BIG_SITE, FAQ] {
             edge.site(site, &members);
         }
         Lab { edge }

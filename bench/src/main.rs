@@ -6,10 +6,13 @@
 //!
 //! `bench [--smoke] [--only NAMES] [--out DIR] [--widget FILE]`: `--smoke` runs every
 //! benchmark with small counts (CI runs it to prove the benchmark works); `--only` runs some
-//! of relay, claims, throughput, big-site, wake, chaos and idle; `--widget` adds the widget's figures.
+//! of relay, claims, throughput, big-site, wake, chaos, idle and faq; `--widget` adds the
+//! widget's figures. `faq` asks the labelled questions of `tests/eval/faq-questions.json` and
+//! fails the run when the engine's answers fall below the floors in `faq_eval.rs`.
 
 mod big_site;
 mod claims;
+mod faq_eval;
 mod idle;
 mod lab;
 mod procs;
@@ -89,8 +92,8 @@ impl Sizes {
     }
 }
 
-const BENCHMARKS: [&str; 7] =
-    ["relay", "claims", "throughput", "big-site", "wake", "chaos", "idle"];
+const BENCHMARKS: [&str; 8] =
+    ["relay", "claims", "throughput", "big-site", "wake", "chaos", "idle", "faq"];
 
 struct Options {
     smoke: bool,
@@ -129,7 +132,7 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,big-site,wake,chaos,idle] [--out DIR] [--widget FILE]"
+                "{e}\nusage: bench [--smoke] [--only relay,claims,throughput,big-site,wake,chaos,idle,faq] [--out DIR] [--widget FILE]"
             );
             return ExitCode::from(2);
         }
@@ -221,6 +224,14 @@ async fn measure(
         eprintln!("idle sockets…");
         idle = Some(idle::run(lab, sizes.idle_sockets, sizes.idle_wait).await);
     }
+    let mut faq = None;
+    if wanted("faq") {
+        eprintln!("FAQ answers: the labelled questions…");
+        let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/eval/faq-questions.json");
+        // Every question, smoke run included: the set is small and the floors are exact.
+        faq = Some(faq_eval::run(lab, &set, 1, 16).await);
+    }
     let widget = opts
         .widget
         .as_ref()
@@ -238,6 +249,7 @@ async fn measure(
         big_site: big,
         wake,
         chaos,
+        faq,
         widget,
     }
 }

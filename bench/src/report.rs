@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{big_site, claims, idle, relay, throughput, wake};
+use crate::{big_site, claims, faq_eval, idle, relay, throughput, wake};
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -21,6 +21,7 @@ pub struct Report {
     pub big_site: Option<big_site::Row>,
     pub wake: Option<wake::Wake>,
     pub chaos: Option<integration::chaos::Outcome>,
+    pub faq: Option<faq_eval::Eval>,
     /// What `tests/bench/widget.mjs` measured, when it ran first.
     pub widget: Option<Value>,
 }
@@ -82,6 +83,7 @@ impl Report {
             ));
         }
         out.extend(self.chaos.iter().flat_map(integration::chaos::Outcome::failures));
+        out.extend(self.faq.iter().flat_map(faq_eval::Eval::failures));
         if let Some(w) = self.wake.as_ref().filter(|w| !w.complete) {
             out.push(format!("a long conversation of {} items did not come back whole", w.items));
         }
@@ -176,6 +178,9 @@ impl Report {
         }
         if let Some(chaos) = &self.chaos {
             chaos_table(w, chaos);
+        }
+        if let Some(faq) = &self.faq {
+            faq_table(w, faq);
         }
         if let Some(widget) = &self.widget {
             widget_table(w, widget);
@@ -277,6 +282,36 @@ fn chaos_table(w: &mut String, c: &integration::chaos::Outcome) {
         c.duplicated,
         c.unsettled,
         c.refused_but_stored
+    );
+}
+
+fn faq_table(w: &mut String, faq: &faq_eval::Eval) {
+    let _ = writeln!(
+        w,
+        "\nFAQ answers (tests/eval/faq-questions.json, through the worker)\n  lang  answerable  correct  wrong entry  handed over  unanswerable  declined  answered   wrong overall"
+    );
+    let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
+    for r in faq.languages.iter().chain([&faq.all]) {
+        let _ = writeln!(
+            w,
+            "  {:<4} {:>11} {:>7.1}% {:>11.1}% {:>11.1}% {:>13} {:>8.1}% {:>8.1}% {:>14.1}%",
+            r.lang,
+            r.answerable,
+            pct(r.correct, r.answerable),
+            pct(r.wrong_entry, r.answerable),
+            pct(r.handed_over, r.answerable),
+            r.unanswerable,
+            pct(r.declined, r.unanswerable),
+            pct(r.answered_anyway, r.unanswerable),
+            r.wrong_rate() * 100.0
+        );
+    }
+    let _ = writeln!(
+        w,
+        "  reply p50 {:.1} ms, p99 {:.1} ms (message to the engine's answer); {} missed, listed in bench.json",
+        faq.reply.p50_ms,
+        faq.reply.p99_ms,
+        faq.misses.len()
     );
 }
 
