@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod clean;
 pub mod encoding;
 pub mod faq;
+pub mod faq_words;
 pub mod hooks;
 pub mod hours;
 pub mod identity;
