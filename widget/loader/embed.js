@@ -230,7 +230,7 @@
   // work every page view would pay for (measured with Lighthouse in `cargo xtask bench`). A
   // visitor with a conversation gets it drawn at once, for the unread count and the reply card.
   function warm() {
-    if (!app) (saved() ? load() : fetchCode()).catch(function () {});
+    if (!app) load().catch(function () {});
   }
 
   function saved() {
