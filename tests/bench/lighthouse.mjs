@@ -1,9 +1,9 @@
 // The widget's cost on a real page, as Lighthouse sees it: the demo shop's page served from an
 // origin of its own, once with the embed script and once without, in Debian's chromium (mobile
 // preset, simulated throttling). Medians of `runs` each.
-import { createServer } from "node:http";
 import lighthouse from "lighthouse";
 import * as chromeLauncher from "chrome-launcher";
+import { hostSite } from "../browser/harness.mjs";
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -12,17 +12,10 @@ async function pages(base) {
   const html = await (await fetch(`${base}/`)).text();
   const tag = /<script async src="\/widget\/embed\.js"([^>]*)><\/script>/;
   if (!tag.test(html)) throw new Error("the demo page has no embed script to measure");
-  const served = {
+  return hostSite({
     "/with": html.replace(tag, `<script async src="${base}/widget/embed.js"$1></script>`),
     "/without": html.replace(tag, ""),
-  };
-  const server = createServer((req, res) => {
-    const body = served[req.url];
-    res.writeHead(body ? 200 : 404, { "Content-Type": "text/html; charset=utf-8" });
-    res.end(body || "not found");
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
 /** Lighthouse's figures for the page with and without the widget, and their differences. */

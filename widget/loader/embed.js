@@ -22,7 +22,6 @@
   var pendingIdentity = null;
   var isOpen = false;
   var app = null;
-  var code = null;
   var loading = null;
   var lang = String(navigator.language || "en").slice(0, 2).toLowerCase();
   var UNAVAILABLE = {
@@ -85,10 +84,6 @@
   var unavailable = false;
   var mountPoint = root.querySelector(".app");
   if (pageMode) launcher.hidden = true;
-
-  function later(fn) {
-    return (window.requestIdleCallback || setTimeout)(fn);
-  }
 
   function emit(name, detail) {
     (listeners[name] || []).slice().forEach(function (fn) {
@@ -156,24 +151,14 @@
     });
   }
 
-  // The chat's code, downloaded and compiled; rejects when it cannot be (the next call tries
-  // again).
-  function fetchCode() {
-    if (!code) {
-      var p = code = attempt(GLUE).catch(function () {
-        // A fresh URL each time: a browser may keep a failed module fetch for the page's life.
-        return attempt("widget.js?r=" + ++tries + "-" + Math.random().toString(36).slice(2));
-      });
-      p.catch(function () { if (code === p) code = null; });
-    }
-    return code;
-  }
-
   // Resolves with the chat drawn (once, however many loads end), or rejects (then the next call
   // tries again).
   function load() {
     if (!loading) {
-      var p = loading = fetchCode().then(function (m) {
+      var p = loading = attempt(GLUE).catch(function () {
+        // A fresh URL each time: a browser may keep a failed module fetch for the page's life.
+        return attempt("widget.js?r=" + ++tries + "-" + Math.random().toString(36).slice(2));
+      }).then(function (m) {
         if (app) return app;
         m.mount(mountPoint, siteKey, base, pageMode, hooks);
         app = m;
@@ -206,7 +191,7 @@
         showUnavailable(true);
         // A load that hangs is not waited on for ever: the next open starts a fresh one
         // (whichever ends first is drawn).
-        code = loading = null;
+        loading = null;
       }, SLOW_MS);
     }
     return load().then(function (m) {
@@ -226,19 +211,10 @@
     });
   }
 
-  // Before the visitor opens the chat, only its code is fetched: drawing the chat is main-thread
-  // work every page view would pay for (measured with Lighthouse in `cargo xtask bench`). A
-  // visitor with a conversation gets it drawn at once, for the unread count and the reply card.
+  // The chat drawn (hidden) before the visitor opens it: the launcher takes its name and colour
+  // from it, and a saved conversation's unread count and reply card.
   function warm() {
     if (!app) load().catch(function () {});
-  }
-
-  function saved() {
-    try {
-      return Boolean(localStorage.getItem("takeover:" + siteKey));
-    } catch (e) {
-      return false; // storage blocked: nothing saved to resume
-    }
   }
 
   launcher.addEventListener("click", function () { setOpen(!isOpen); });
@@ -304,6 +280,6 @@
     setOpen(true);
   } else if (script.getAttribute("data-load") !== "open") {
     // Measured (cargo xtask bench): prefetching when idle makes the first open ~2.7x faster.
-    later(warm);
+    (window.requestIdleCallback || setTimeout)(warm);
   }
 })();

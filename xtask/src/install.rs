@@ -83,34 +83,21 @@ fn wasm_bindgen() -> Result {
 }
 
 fn worker_build() -> Result {
-    let have = output(Command::new(cargo_bin("worker-build")).arg("--version")).unwrap_or_default();
-    if have.contains(WORKER_BUILD_VERSION) {
-        return Ok(());
-    }
-    step(&format!("install worker-build {WORKER_BUILD_VERSION} (several minutes, once)"), || {
-        run(Command::new("cargo").args([
-            "install",
-            "worker-build",
-            "--version",
-            WORKER_BUILD_VERSION,
-            "--locked",
-        ]))
-    })
+    locked_tool("worker-build", WORKER_BUILD_VERSION, "several minutes")
 }
 
 fn twiggy() -> Result {
-    let have = output(Command::new(cargo_bin("twiggy")).arg("--version")).unwrap_or_default();
-    if have.contains(TWIGGY_VERSION) {
+    locked_tool("twiggy", TWIGGY_VERSION, "a minute")
+}
+
+/// `cargo install --locked` of a tool at `version`, unless the one installed says that version.
+fn locked_tool(name: &str, version: &str, takes: &str) -> Result {
+    let have = output(Command::new(cargo_bin(name)).arg("--version")).unwrap_or_default();
+    if have.contains(version) {
         return Ok(());
     }
-    step(&format!("install twiggy {TWIGGY_VERSION} (a minute, once)"), || {
-        run(Command::new("cargo").args([
-            "install",
-            "twiggy",
-            "--version",
-            TWIGGY_VERSION,
-            "--locked",
-        ]))
+    step(&format!("install {name} {version} ({takes}, once)"), || {
+        run(Command::new("cargo").args(["install", name, "--version", version, "--locked"]))
     })
 }
 
