@@ -1,9 +1,13 @@
-//! How well the built-in FAQ engine answers, through the real worker: every question of
-//! `tests/eval/faq-questions.json` (written before any tuning, labelled with the demo FAQ
-//! entry that answers it or with none) is asked by a new visitor of a site with the demo FAQ,
-//! and the engine's first reply is sorted: the right entry, another entry, or a handover.
-//! The run fails when the figures fall below the floors below (the engine is deterministic:
-//! a drop is a regression, not noise).
+//! How well the built-in FAQ engine answers, through the real worker: every question of a
+//! labelled set (written before any tuning, each labelled with the FAQ entry that answers it or
+//! with none) is asked by a new visitor of a site with that FAQ, and the engine's first reply
+//! is sorted: the right entry, another entry, or a handover. Two sets:
+//! - `tests/eval/faq-questions.json`, on the demo shop's FAQ: the one the engine was tuned on;
+//! - `tests/eval/holdout-site.json`, a grocery service's FAQ and its questions, written blind
+//!   after the tuning began and never tuned on: how the engine does on a FAQ it has not seen.
+//!
+//! The run fails when a set's figures fall below its floors (the engine is deterministic: a
+//! drop is a regression, not noise).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,21 +18,77 @@ use integration::{Visitor, bot_text};
 use serde::{Deserialize, Serialize};
 use shared::faq::FaqEntry;
 
-use crate::lab::{FAQ, Lab};
+use crate::lab::Lab;
 use crate::stats::{Samples, Summary};
 
-/// What the run must meet. Right answers ratchet: the floor is the last measured share (13 of
-/// 236 when the set was written; 61 with the multilingual word layer, `shared::faq_words`),
-/// raised as the engine gets better and never lowered to let a change through. Wrong answers
-/// and declined questions are held to the goals (issue 17: at most 3 % wrong, at least 95 %
-/// of unanswerable questions declined; measured 2.4 % and 56 of 56).
-pub const FLOOR_CORRECT: f64 = 0.255;
-pub const CEILING_WRONG: f64 = 0.03;
-pub const FLOOR_DECLINED: f64 = 0.95;
+/// What a set's run must meet. Right answers ratchet: the floor is the last measured share,
+/// raised as the engine gets better and never lowered to let a change through.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Floors {
+    pub correct: f64,
+    pub wrong: f64,
+    pub declined: f64,
+}
+
+/// A labelled set, the site it is asked on, and its floors.
+pub struct EvalSet {
+    pub name: &'static str,
+    /// Under `tests/eval/`.
+    pub file: &'static str,
+    pub site: &'static str,
+    pub floors: Floors,
+}
+
+/// On the demo FAQ: right answers 13 of 236 when the set was written, 61 with the multilingual
+/// word layer, 120 with per-field scores, the margin and typo snapping; wrong answers and
+/// declined questions held to the goals (issue 17: at most 3 % wrong, at least 95 % of
+/// unanswerable questions declined). On the held-out FAQ: right 57 of 120, and 27 of 30
+/// declined when first measured, under the 95 % goal: the floor keeps it from getting worse.
+pub const SETS: [EvalSet; 2] = [
+    EvalSet {
+        name: "demo shop (tuned on)",
+        file: "faq-questions.json",
+        site: crate::lab::FAQ,
+        floors: Floors { correct: 0.50, wrong: 0.03, declined: 0.95 },
+    },
+    EvalSet {
+        name: "held-out grocery FAQ (never tuned on)",
+        file: "holdout-site.json",
+        site: crate::lab::HOLDOUT,
+        floors: Floors { correct: 0.47, wrong: 0.03, declined: 0.89 },
+    },
+];
+
+pub fn path(file: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/eval").join(file)
+}
 
 #[derive(Deserialize)]
 struct Set {
+    /// The FAQ the questions are about; none: the demo site's.
+    #[serde(default)]
+    faq: Option<Vec<FaqEntry>>,
     questions: Vec<Question>,
+}
+
+fn read(file: &str) -> Set {
+    let path = path(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn demo() -> serde_json::Value {
+    serde_json::from_str(integration::DEMO_SITE).expect("the demo site's settings")
+}
+
+/// The settings of the site `file`'s questions are asked on: the demo site's, with the set's
+/// own FAQ when it has one.
+pub fn site_settings(file: &str) -> String {
+    let mut settings = demo();
+    if let Some(faq) = read(file).faq {
+        settings["faq"] = serde_json::to_value(faq).expect("a FAQ");
+    }
+    settings.to_string()
 }
 
 #[derive(Deserialize, Clone)]
@@ -101,6 +161,8 @@ pub struct Miss {
 
 #[derive(Debug, Serialize)]
 pub struct Eval {
+    pub set: String,
+    pub floors: Floors,
     pub languages: Vec<Row>,
     pub all: Row,
     /// From the visitor's message to the engine's first reply.
@@ -110,43 +172,42 @@ pub struct Eval {
 
 impl Eval {
     pub fn failures(&self) -> Vec<String> {
-        let all = &self.all;
+        let (all, floors, set) = (&self.all, &self.floors, &self.set);
         let mut out = Vec::new();
-        if all.correct_rate() < FLOOR_CORRECT {
+        if all.correct_rate() < floors.correct {
             out.push(format!(
-                "FAQ answers: {:.1}% correct, under the floor of {:.1}%",
+                "FAQ answers, {set}: {:.1}% correct, under the floor of {:.1}%",
                 all.correct_rate() * 100.0,
-                FLOOR_CORRECT * 100.0
+                floors.correct * 100.0
             ));
         }
-        if all.wrong_rate() > CEILING_WRONG {
+        if all.wrong_rate() > floors.wrong {
             out.push(format!(
-                "FAQ answers: {:.1}% wrong, over the ceiling of {:.1}%",
+                "FAQ answers, {set}: {:.1}% wrong, over the ceiling of {:.1}%",
                 all.wrong_rate() * 100.0,
-                CEILING_WRONG * 100.0
+                floors.wrong * 100.0
             ));
         }
-        if all.declined_rate() < FLOOR_DECLINED {
+        if all.declined_rate() < floors.declined {
             out.push(format!(
-                "FAQ answers: {:.1}% of unanswerable questions declined, under {:.1}%",
+                "FAQ answers, {set}: {:.1}% of unanswerable questions declined, under {:.1}%",
                 all.declined_rate() * 100.0,
-                FLOOR_DECLINED * 100.0
+                floors.declined * 100.0
             ));
         }
         out
     }
 }
 
-/// Asks every question of the set in `file` (every `step`-th one: the smoke run's slice),
-/// `parallel` visitors at a time.
-pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
-    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let set: Set =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    let faq: Vec<FaqEntry> = serde_json::from_str::<serde_json::Value>(integration::DEMO_SITE)
-        .ok()
-        .and_then(|s| serde_json::from_value(s["faq"].clone()).ok())
-        .expect("the demo site's FAQ");
+/// Asks every question of `which` (every `step`-th one: the smoke run's slice), `parallel`
+/// visitors at a time.
+pub async fn run(lab: &Lab, which: &EvalSet, step: usize, parallel: usize) -> Eval {
+    let set = read(which.file);
+    let faq: Vec<FaqEntry> = match set.faq {
+        Some(faq) => faq,
+        None => serde_json::from_value(demo()["faq"].clone()).expect("the demo site's FAQ"),
+    };
+    let site = which.site;
     for q in &set.questions {
         if let Some(want) = &q.expect {
             assert!(faq.iter().any(|e| &e.question == want), "no FAQ entry {want:?}");
@@ -156,7 +217,7 @@ pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
     let faq = &faq;
     let asked: Vec<(Question, Option<String>, Duration)> = stream::iter(questions)
         .map(|q| async move {
-            let mut visitor = Visitor::join(&lab.edge, FAQ).await;
+            let mut visitor = Visitor::join(&lab.edge, site).await;
             let started = Instant::now();
             visitor.say("q1", &q.ask).await;
             let reply = visitor.socket.until("the engine's reply", |f| bot_text(f).is_some()).await;
@@ -190,5 +251,12 @@ pub async fn run(lab: &Lab, file: &Path, step: usize, parallel: usize) -> Eval {
         }
     }
     misses.sort_by(|a, b| (&a.lang, &a.ask).cmp(&(&b.lang, &b.ask)));
-    Eval { languages: by_lang.into_values().collect(), all, reply: times.summary(), misses }
+    Eval {
+        set: which.name.into(),
+        floors: which.floors,
+        languages: by_lang.into_values().collect(),
+        all,
+        reply: times.summary(),
+        misses,
+    }
 }

@@ -20,6 +20,8 @@ pub const CHAOS: &str = "chaos";
 pub const BIG_SITE: &str = "big-site";
 /// The demo FAQ's site the answers are evaluated on.
 pub const FAQ: &str = "faq";
+/// The held-out FAQ's site (`tests/eval/holdout-site.json`).
+pub const HOLDOUT: &str = "faq-holdout";
 
 /// How long a benchmark waits for any one frame before counting it lost.
 pub const LOST_AFTER: Duration = Duration::from_secs(10);
@@ -48,6 +50,11 @@ impl Lab {
             people.iter().map(|(e, n)| (e.as_str(), n.as_str(), "responder")).collect();
         for site in [RELAY, CLAIMS, THROUGHPUT, IDLE, WAKE, CHAOS, BIG_SITE, FAQ] {
             edge.site(site, &members);
+        }
+        for set in &crate::faq_eval::SETS {
+            if set.site != FAQ {
+                edge.site_with(set.site, &crate::faq_eval::site_settings(set.file), &members);
+            }
         }
         Lab { edge }
     }

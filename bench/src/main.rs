@@ -7,8 +7,9 @@
 //! `bench [--smoke] [--only NAMES] [--out DIR] [--widget FILE]`: `--smoke` runs every
 //! benchmark with small counts (CI runs it to prove the benchmark works); `--only` runs some
 //! of relay, claims, throughput, big-site, wake, chaos, idle and faq; `--widget` adds the
-//! widget's figures. `faq` asks the labelled questions of `tests/eval/faq-questions.json` and
-//! fails the run when the engine's answers fall below the floors in `faq_eval.rs`.
+//! widget's figures. `faq` asks the labelled questions of `tests/eval/` (the demo shop's and a
+//! held-out FAQ's) and fails the run when the engine's answers fall below the floors in
+//! `faq_eval.rs`.
 
 mod big_site;
 mod claims;
@@ -224,13 +225,13 @@ async fn measure(
         eprintln!("idle sockets…");
         idle = Some(idle::run(lab, sizes.idle_sockets, sizes.idle_wait).await);
     }
-    let mut faq = None;
+    let mut faq = Vec::new();
     if wanted("faq") {
-        eprintln!("FAQ answers: the labelled questions…");
-        let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../tests/eval/faq-questions.json");
-        // Every question, smoke run included: the set is small and the floors are exact.
-        faq = Some(faq_eval::run(lab, &set, 1, 16).await);
+        for set in &faq_eval::SETS {
+            eprintln!("FAQ answers: the labelled questions of {}…", set.name);
+            // Every question, smoke run included: the sets are small and the floors exact.
+            faq.push(faq_eval::run(lab, set, 1, 16).await);
+        }
     }
     let widget = opts
         .widget

@@ -21,7 +21,7 @@ pub struct Report {
     pub big_site: Option<big_site::Row>,
     pub wake: Option<wake::Wake>,
     pub chaos: Option<integration::chaos::Outcome>,
-    pub faq: Option<faq_eval::Eval>,
+    pub faq: Vec<faq_eval::Eval>,
     /// What `tests/bench/widget.mjs` measured, when it ran first.
     pub widget: Option<Value>,
 }
@@ -179,7 +179,7 @@ impl Report {
         if let Some(chaos) = &self.chaos {
             chaos_table(w, chaos);
         }
-        if let Some(faq) = &self.faq {
+        for faq in &self.faq {
             faq_table(w, faq);
         }
         if let Some(widget) = &self.widget {
@@ -288,7 +288,8 @@ fn chaos_table(w: &mut String, c: &integration::chaos::Outcome) {
 fn faq_table(w: &mut String, faq: &faq_eval::Eval) {
     let _ = writeln!(
         w,
-        "\nFAQ answers (tests/eval/faq-questions.json, through the worker)\n  lang  answerable  correct  wrong entry  handed over  unanswerable  declined  answered   wrong overall"
+        "\nFAQ answers, {} (through the worker)\n  lang  answerable  correct  wrong entry  handed over  unanswerable  declined  answered   wrong overall",
+        faq.set
     );
     let pct = |n: usize, of: usize| 100.0 * n as f64 / of.max(1) as f64;
     for r in faq.languages.iter().chain([&faq.all]) {

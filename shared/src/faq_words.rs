@@ -4,6 +4,9 @@
 //! mapped to one concept each, so "¿Dónde está mi paquete?" meets "How do I track my order?"
 //! without a translation service. Words outside the lexicon are kept, lightly stemmed.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
 /// Function words, accents folded: they say nothing about which entry answers.
 const STOPWORDS: &[&str] = &[
     // English
@@ -180,17 +183,17 @@ const LEXICON: &[(&str, &str)] = &[
     ("japan", "~abroad"),
     // Where it is now.
     ("track", "~track"),
-    ("where", "~track"),
+    ("where", "~where"),
     ("status", "~track"),
     ("seguim", "~track"),
     ("rastre", "~track"),
-    ("donde", "~track"),
+    ("donde", "~where"),
     ("suivi", "~track"),
     ("suivre", "~track"),
-    ("wo", "~track"),
+    ("wo", "~where"),
     ("verfolg", "~track"),
-    ("onde", "~track"),
-    ("dove", "~track"),
+    ("onde", "~where"),
+    ("dove", "~where"),
     ("localiz", "~track"),
     ("estado", "~track"),
     // The purchase.
@@ -335,12 +338,10 @@ const LEXICON: &[(&str, &str)] = &[
     ("magasin", "~store"),
     ("boutique", "~store"),
     ("laden", "~store"),
-    ("geschaft", "~store"),
     ("filiale", "~store"),
     ("loja", "~store"),
     ("negozio", "~store"),
     ("showroom", "~store"),
-    ("portland", "~store"),
     ("direccion", "~store"),
     ("adresse", "~store"),
     ("endereco", "~store"),
@@ -495,13 +496,95 @@ const LEXICON: &[(&str, &str)] = &[
 
 /// The words of `text` as the engine compares them.
 pub fn terms(text: &str) -> Vec<String> {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && !STOPWORDS.contains(w))
+    let words = words(text);
+    let negated = words.iter().any(|w| NEGATIONS.contains(&w.as_str()));
+    let mut terms: Vec<String> = words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| !own_stopwords().contains(w))
         // Order numbers, dates and amounts say which order, not what is asked.
         .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
-        .map(concept)
-        .collect()
+        .filter_map(|w| match lexicon(w) {
+            Some(c) => Some(c.to_owned()),
+            None if common().contains(w) => None,
+            None => Some(stem(w)),
+        })
+        .collect();
+    // "Where is my order?" and "it has not arrived" ask where it is, whatever else they say;
+    // "where" alone ("where do I put the code") asks nothing in particular.
+    let has = |c: &str| terms.iter().any(|t| t == c);
+    if (has("~where") && has("~order")) || (negated && has("~ship") && has("~order")) {
+        terms.push("~track".into());
+    }
+    terms.retain(|t| t != "~where");
+    terms
+}
+
+/// Words that turn "it arrived" into "it has not arrived", folded.
+const NEGATIONS: &[&str] = &[
+    "not", "never", "t", "dont", "didnt", "hasnt", "havent", "isnt", "wasnt", "no", "nunca",
+    "todavia", "pas", "jamais", "nicht", "nie", "nao", "ainda",
+];
+
+/// The message's words, folded, without the name a visitor introduces themselves with
+/// ("Hi, I'm Dana", "Marco here", "je suis Camille"): a name is not a question.
+fn words(text: &str) -> Vec<String> {
+    let raw: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let folded: Vec<String> = raw.iter().map(|w| fold(w)).collect();
+    let introduced = |i: usize| {
+        let before: Vec<&str> =
+            folded[i.saturating_sub(2)..i].iter().flat_map(|p| p.split(' ')).collect();
+        INTRODUCTIONS.iter().any(|p| before.ends_with(p))
+            || (i <= 1 && folded.get(i + 1).is_some_and(|n| n == "here"))
+    };
+    let capital = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    let mut out = Vec::new();
+    for (i, w) in folded.iter().enumerate() {
+        if !(capital(raw[i]) && introduced(i)) {
+            out.extend(w.split(' ').filter(|p| !p.is_empty()).map(str::to_owned));
+        }
+    }
+    out
+}
+
+/// What comes before a name, folded and split as `words` splits.
+const INTRODUCTIONS: &[&[&str]] = &[
+    &["i", "m"],
+    &["im"],
+    &["i", "am"],
+    &["name", "is"],
+    &["this", "is"],
+    &["soy"],
+    &["llamo"],
+    &["suis"],
+    &["appelle"],
+    &["bin"],
+    &["heisse"],
+    &["sou"],
+    &["chamo"],
+    &["chiamo"],
+];
+
+fn own_stopwords() -> &'static HashSet<&'static str> {
+    static WORDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| STOPWORDS.iter().copied().collect())
+}
+
+/// The stopwords-iso lists of the languages the lexicon covers, folded: words common to any
+/// text (verbs like "find", "put", "need"; "thing", "way") that say nothing of the entry.
+fn common() -> &'static HashSet<String> {
+    static WORDS: OnceLock<HashSet<String>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        ["en", "es", "fr", "de", "pt", "it"]
+            .into_iter()
+            .flat_map(stop_words::get)
+            .flat_map(|w| fold(&w).split(' ').map(str::to_owned).collect::<Vec<_>>())
+            .filter(|w| !w.is_empty())
+            .collect()
+    })
 }
 
 /// Lower case without accents: visitors type "envio" as often as "envío".
@@ -524,18 +607,51 @@ fn fold(text: &str) -> String {
 }
 
 /// The concept of the longest lexicon beginning `word` has (short beginnings must be the
-/// whole word: "wo" is German's "where", not "wool"), or the word lightly stemmed.
-fn concept(word: &str) -> String {
-    LEXICON
-        .iter()
-        .filter(
-            |(start, _)| {
-                if start.chars().count() < 4 { word == *start } else { word.starts_with(start) }
-            },
-        )
-        .max_by_key(|(start, _)| start.len())
-        .map(|(_, c)| (*c).to_owned())
-        .unwrap_or_else(|| stem(word))
+/// whole word: "wo" is German's "where", not "wool").
+fn lexicon(word: &str) -> Option<&'static str> {
+    // Looked up by beginning, longest first: the FAQ's every word passes here on each message.
+    static BEGINNINGS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    let beginnings = BEGINNINGS.get_or_init(|| LEXICON.iter().copied().collect());
+    let ends = word.char_indices().map(|(i, _)| i).chain([word.len()]).skip(1);
+    let ends: Vec<(usize, usize)> = ends.enumerate().map(|(n, end)| (n + 1, end)).collect();
+    ends.into_iter()
+        .rev()
+        .filter(|(chars, end)| *chars >= 4 || *end == word.len())
+        .find_map(|(_, end)| beginnings.get(&word[..end]).copied())
+}
+
+/// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
+pub(crate) fn one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[start..], &b[start..]);
+    match ra.len() as isize - rb.len() as isize {
+        0 => {
+            ra.len() <= 1
+                || ra[1..] == rb[1..]
+                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        1 => ra[1..] == *rb,
+        -1 => *ra == rb[1..],
+        _ => false,
+    }
+}
+
+/// The concept of a lexicon beginning `word` misspells by one letter ("retrun", "shiping").
+/// Beginnings under 6 letters are left out: one letter off, they are other words ("loyal" is
+/// not "local").
+pub(crate) fn near_concept(word: &str) -> Option<&'static str> {
+    let chars: Vec<char> = word.chars().collect();
+    LEXICON.iter().find_map(|(start, concept)| {
+        let n = start.chars().count();
+        // A letter dropped counts only at the word's end: "rest" of "restaurant" is not "reset".
+        let dropped = (chars.len() + 1 == n).then_some(n - 1);
+        (n >= 6
+            && [n, n + 1].into_iter().chain(dropped).any(|k| {
+                k <= chars.len() && one_edit(start, &chars[..k].iter().collect::<String>())
+            }))
+        .then_some(*concept)
+    })
 }
 
 fn stem(word: &str) -> String {
@@ -554,15 +670,31 @@ mod tests {
 
     #[test]
     fn languages_meet_in_concepts() {
-        assert_eq!(terms("¿Dónde está mi paquete?"), ["~track", "~order"]);
-        assert_eq!(terms("Where is my order #48213?"), ["~track", "~order"]);
-        assert_eq!(terms("Wo ist meine Bestellung"), ["~track", "~order"]);
+        assert_eq!(terms("¿Dónde está mi paquete?"), ["~order", "~track"]);
+        assert_eq!(terms("Where is my order #48213?"), ["~order", "~track"]);
+        assert_eq!(terms("Wo ist meine Bestellung"), ["~order", "~track"]);
         assert_eq!(terms("Combien coûte la livraison ?"), ["~cost", "~ship"]);
     }
 
     #[test]
     fn short_beginnings_match_whole_words_only() {
         assert_eq!(terms("wool"), ["wool"]);
-        assert_eq!(terms("wo"), ["~track"]);
+        assert_eq!(terms("wo Paket"), ["~order", "~track"]);
+    }
+
+    #[test]
+    fn where_asks_about_an_order_only_with_one() {
+        assert_eq!(terms("Where do I put the promo code?"), ["~discount", "~discount"]);
+        assert_eq!(terms("My parcel hasn't arrived"), ["~order", "~ship", "~track"]);
+        assert_eq!(terms("My parcel arrived"), ["~order", "~ship"]);
+    }
+
+    #[test]
+    fn common_words_and_introduced_names_are_dropped() {
+        assert_eq!(terms("Hi, I'm Dana. Could you possibly help?"), Vec::<String>::new());
+        assert_eq!(terms("Marco here, thanks"), Vec::<String>::new());
+        assert_eq!(terms("je suis Camille"), Vec::<String>::new());
+        // Lower case after "I'm" is not a name.
+        assert_eq!(terms("I'm cold"), ["cold"]);
     }
 }
