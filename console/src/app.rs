@@ -124,6 +124,14 @@ fn Console(
             page.set(Page::Inbox);
         }
     });
+    provide_context(crate::faq::ToFaq {
+        question: RwSignal::new(None),
+        go: Callback::new(move |()| {
+            if unsaved.may_leave() {
+                page.set(Page::Settings);
+            }
+        }),
+    });
     let toggle_notify = move |e: leptos::ev::Event| alerts.set_notify(event_target_checked(&e));
     let sign_out = move |_| {
         if !unsaved.may_leave() {

@@ -191,6 +191,7 @@ pub fn ConversationView(
     };
 
     let can_act = move || me.with(|m| m.role.can_respond());
+    let manage = Signal::derive(move || me.with(|m| m.role.can_manage()));
     let phase = move || state.with(|s| s.as_ref().map(|s| s.phase));
     let mine = move || {
         state.with(|s| {
@@ -319,8 +320,8 @@ pub fn ConversationView(
             </Show>
             <p class="error" role="alert">{move || error.get()}</p>
             <ol class="timeline" aria-live="polite">
-                <For each=move || items.get() key=|i| i.seq let:item>
-                    <Line item visitor=visitor_label/>
+                <For each=move || with_asked(&items.get()) key=|(i, _)| i.seq let:line>
+                    <Line item=line.0 asked=line.1 manage visitor=visitor_label/>
                 </For>
             </ol>
             {move || visitor_typing.get().map(|draft| {
@@ -629,11 +630,58 @@ fn name(a: &AgentRef) -> String {
     a.name.clone()
 }
 
+/// Each item, and on a handover for want of a FAQ answer the visitor's message before it: the
+/// question to add to the FAQ.
+fn with_asked(items: &[Item]) -> Vec<(Item, Option<String>)> {
+    let mut last = None;
+    items
+        .iter()
+        .map(|i| {
+            let asked = match &i.body {
+                ItemBody::Message(m) if m.author == Author::Visitor => {
+                    last = Some(m.text.clone());
+                    None
+                }
+                ItemBody::Event(Event::Escalated {
+                    by: EscalatedBy::Bot, reason: Some(r), ..
+                }) if r == shared::faq::NO_CONFIDENT_ANSWER => last.clone(),
+                _ => None,
+            };
+            (i.clone(), asked)
+        })
+        .collect()
+}
+
+/// "Add this question to the FAQ", for those who may edit it.
+fn to_faq(question: String, manage: Signal<bool>) -> impl IntoView {
+    let to_faq = use_context::<crate::faq::ToFaq>();
+    move || {
+        let q = question.clone();
+        to_faq.filter(|_| manage.get()).map(|to_faq| {
+            view! {
+                " "
+                <button type="button" class="link" on:click=move |_| to_faq.send(q.clone())>
+                    "Add this question to the FAQ"
+                </button>
+            }
+        })
+    }
+}
+
 #[component]
-fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
+fn Line(
+    item: Item,
+    asked: Option<String>,
+    manage: Signal<bool>,
+    visitor: Signal<String>,
+) -> impl IntoView {
     let at = time::clock(item.at);
     match item.body {
         ItemBody::Message(m) => {
+            // Why the AI said it: for the team only, the widget shows the text alone.
+            let source = m.source.clone().map(|s| view! {
+                <small class="source">{format!("From the FAQ: “{}” · {}% sure", s.faq_question, s.confidence)}</small>
+            });
             let class = match m.author {
                 Author::Visitor => "bubble visitor",
                 Author::Bot => "bubble bot",
@@ -644,7 +692,7 @@ fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
                 Author::Visitor => visitor.get(),
                 other => who(other),
             };
-            view! { <li class=class><span class="who">{label}" · "{at}</span>{m.text}</li> }.into_any()
+            view! { <li class=class><span class="who">{label}" · "{at}</span>{m.text}{source}</li> }.into_any()
         }
         ItemBody::Note(m) => view! {
             <li class="bubble note"><span class="who">"Internal note · "{who(&m.author)}" · "{at}</span>{m.text}</li>
@@ -684,7 +732,7 @@ fn Line(item: Item, visitor: Signal<String>) -> impl IntoView {
                     Event::Reopened { by: None } => "The visitor wrote again: reopened".to_owned(),
                     Event::AgentJoined { .. } | Event::AiResumed { .. } => String::new(),
                 };
-                view! { <li class="event">{text}" · "{at}</li> }.into_any()
+                view! { <li class="event">{text}" · "{at}{asked.map(|q| to_faq(q, manage))}</li> }.into_any()
             }
         },
     }

@@ -9,6 +9,42 @@ use crate::rules::{Draft, edit};
 
 pub fn take(from: &SiteSettings, to: &mut SiteSettings) {
     to.faq.clone_from(&from.faq);
+    to.suggestions.clone_from(&from.suggestions);
+}
+
+/// A visitor's question the AI had no answer to, on its way from a conversation's "Add this
+/// question to the FAQ" to the settings page, which opens a new entry with it.
+#[derive(Clone, Copy)]
+pub struct ToFaq {
+    pub question: RwSignal<Option<String>>,
+    /// Opens the settings page (asking first when something else there is unsaved).
+    pub go: Callback<()>,
+}
+
+impl ToFaq {
+    pub fn send(self, question: String) {
+        self.question.set(Some(question));
+        self.go.run(());
+    }
+
+    /// The question waiting for the editor, once: a new entry with it and the answer left to
+    /// write, where the cursor goes.
+    pub fn receive(self, draft: Draft) {
+        let Some(question) = self.question.try_update(Option::take).flatten() else { return };
+        edit(draft, |s| s.faq.push(FaqEntry { question: question.clone(), answer: String::new() }));
+        request_animation_frame(|| {
+            let doc = web_sys::window().and_then(|w| w.document());
+            let last = doc.and_then(|d| {
+                d.query_selector("#questions .qa:last-of-type textarea").ok().flatten()
+            });
+            if let Some(el) =
+                last.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+            {
+                el.scroll_into_view();
+                let _ = el.focus();
+            }
+        });
+    }
 }
 
 #[component]
@@ -41,5 +77,12 @@ pub fn FaqEditor(draft: Draft) -> impl IntoView {
             }
         </For>
         <button type="button" class="add" on:click=move |_| edit(draft, |s| s.faq.push(FaqEntry { question: String::new(), answer: String::new() }))>"Add a question"</button>
+        <label>"Suggested when the chat opens, one question per line (up to 3); empty: the questions the AI answers most"
+            <textarea rows="3" maxlength="400" placeholder="How do I track my order?"
+                prop:value=move || draft.with(|s| s.as_ref().map(|s| s.suggestions.join("\n")).unwrap_or_default())
+                on:change=move |e| {
+                    let lines: Vec<String> = event_target_value(&e).lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+                    edit(draft, |s| s.suggestions = lines.clone());
+                }></textarea></label>
     }
 }

@@ -254,7 +254,8 @@ pub fn Hours(draft: Draft) -> impl IntoView {
 
 type TextField = (&'static str, &'static str, fn(&mut Texts) -> &mut Option<String>);
 
-const TEXT_FIELDS: [TextField; 5] = [
+const TEXT_FIELDS: [TextField; 6] = [
+    ("When the chat opens (the assistant's greeting)", english::GREETING, |t| &mut t.greeting),
     ("While the visitor waits for a person", english::HANDOVER, |t| &mut t.handover),
     ("Out of hours, above the contact form", english::OUT_OF_HOURS, |t| &mut t.out_of_hours),
     ("When an agent joins ({name} is their name)", english::JOINED, |t| &mut t.joined),

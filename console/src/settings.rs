@@ -72,11 +72,15 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
     let store = Store { saved, draft };
     let usage = RwSignal::new(Vec::<Usage>::new());
     let status = RwSignal::new(None::<String>);
+    let to_faq = use_context::<faq::ToFaq>();
     spawn_local(async move {
         match api::settings().await {
             Ok(s) => {
                 saved.set(Some(s.clone()));
                 draft.set(Some(s));
+                if let Some(to_faq) = to_faq {
+                    to_faq.receive(draft);
+                }
             }
             Err(e) => status.set(Some(e)),
         }

@@ -131,6 +131,10 @@ pub struct InitConversation {
 pub struct UsageDelta {
     pub replies: u64,
     pub tokens: u64,
+    /// The FAQ entry (its question) a stored answer came from: the site counts what is asked
+    /// most, to suggest it when the chat opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faq: Option<String>,
 }
 
 /// A conversation's outbox in one request (see `conversation/report.rs`). Mentions and usage

@@ -61,11 +61,20 @@ pub struct WidgetConfig {
     /// The owner's wording, by language (see [`crate::texts`]).
     #[serde(default)]
     pub texts: crate::texts::TextOverrides,
+    /// Questions offered under the greeting, one tap to ask: the owner's pick, else the FAQ's
+    /// most asked.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
 }
 
 fn yes() -> bool {
     true
 }
+
+/// Questions offered when the chat opens.
+pub const MAX_SUGGESTIONS: usize = 3;
+/// Characters in one suggested question: a chip, not a paragraph.
+pub const MAX_SUGGESTION_CHARS: usize = 120;
 
 /// The site's settings as stored and as set by the owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +95,10 @@ pub struct SiteSettings {
     /// The owner's wording for visitor-facing lines, by language.
     #[serde(default)]
     pub texts: crate::texts::TextOverrides,
+    /// Questions the chat offers when it opens (at most [`MAX_SUGGESTIONS`]); none: the FAQ's
+    /// most asked.
+    #[serde(default)]
+    pub suggestions: Vec<String>,
     /// Origins (`https://shop.example`, `https://*.example.com`) whose pages may embed the
     /// widget; empty allows every origin.
     #[serde(default)]

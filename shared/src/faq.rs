@@ -31,6 +31,10 @@ pub enum FaqOutcome {
     NoMatch,
 }
 
+/// Why the built-in engine hands over when no entry answers: the console offers to add the
+/// question to the FAQ on it.
+pub const NO_CONFIDENT_ANSWER: &str = "No confident answer in the FAQ.";
+
 /// Share of the visitor's weighted words the best entry must have.
 const MIN_CONFIDENCE: f32 = 0.5;
 /// How far ahead of the runner-up the best entry must score, as a share of its score: two

@@ -287,6 +287,7 @@ mod tests {
                 author: Author::Visitor,
                 client_id: None,
                 text: "hi".into(),
+                source: None,
             }),
         };
         assert!(from_item("c1", &said, false).is_none());

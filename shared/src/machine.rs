@@ -129,6 +129,8 @@ pub struct BotReply {
     pub handover: Option<String>,
     /// What the answer cost, for the site's usage count; not part of the conversation.
     pub tokens: Option<u64>,
+    /// The FAQ entry the answer came from.
+    pub source: Option<crate::protocol::AnswerSource>,
 }
 
 /// What the shell must do, in order.
@@ -478,7 +480,12 @@ impl Conversation {
             }
             _ => {}
         }
-        let body = ItemBody::Message(Message { author, client_id: Some(client_id.clone()), text });
+        let body = ItemBody::Message(Message {
+            author,
+            client_id: Some(client_id.clone()),
+            text,
+            source: None,
+        });
         effects.extend(self.store_acked(now, body, client_id));
         if matches!(from, Actor::Visitor) && self.bot_turn_pending() == Some(self.last_seq) {
             effects.push(Effect::AskBot { turn: self.last_seq });
@@ -512,8 +519,12 @@ impl Conversation {
         if self.phase == PhaseState::Ended {
             return Err(ended());
         }
-        let note =
-            Message { author: Author::Agent(agent), client_id: Some(client_id.clone()), text };
+        let note = Message {
+            author: Author::Agent(agent),
+            client_id: Some(client_id.clone()),
+            text,
+            source: None,
+        };
         Ok(self.store_acked(now, ItemBody::Note(note), client_id).to_vec())
     }
 
@@ -581,6 +592,7 @@ impl Conversation {
             author: Author::Visitor,
             client_id: Some(client_id.clone()),
             text,
+            source: None,
         });
         let [stored, ack] = self.store_acked(now, body, client_id);
         let escalated = Event::Escalated {
@@ -780,7 +792,9 @@ impl Conversation {
         let handover: Option<String> =
             reply.handover.map(|r| crate::clean::name(&r).chars().take(200).collect());
         if let Some(text) = text.filter(|t| !crate::clean::is_blank(t)) {
-            let body = ItemBody::Message(Message { author: Author::Bot, client_id: None, text });
+            let source = reply.source;
+            let body =
+                ItemBody::Message(Message { author: Author::Bot, client_id: None, text, source });
             effects.push(self.append(now, body));
         }
         // Without takeover the AI's wish for a person goes unheard, and while the visitor

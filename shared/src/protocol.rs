@@ -360,6 +360,19 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub text: String,
+    /// On an AI answer from the FAQ: which entry, and how sure the engine was. For the team
+    /// (why the AI said it); the widget shows only the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<AnswerSource>,
+}
+
+/// The FAQ entry an AI answer came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerSource {
+    /// The entry's question as it was when it answered.
+    pub faq_question: String,
+    /// How much of the visitor's message the entry held, in percent.
+    pub confidence: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

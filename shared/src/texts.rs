@@ -11,6 +11,9 @@ pub type TextOverrides = BTreeMap<String, Texts>;
 /// The lines an owner can reword; `{name}` stands for the agent's display name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Texts {
+    /// The assistant's first words when the chat opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
     /// Shown while the visitor waits for a person after a handover.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handover: Option<String>,
@@ -31,6 +34,7 @@ pub struct Texts {
 /// The English defaults of the lines an owner can reword: the widget's English and the
 /// console's placeholders.
 pub mod english {
+    pub const GREETING: &str = "Hi! How can we help you today?";
     pub const HANDOVER: &str = "Waiting for support agent to join";
     pub const OUT_OF_HOURS: &str =
         "We're away right now. Leave your name, email and message, and we'll reply by email.";
@@ -45,8 +49,9 @@ pub const MAX_TEXT_CHARS: usize = 500;
 pub const MAX_LANGUAGES: usize = 60;
 
 impl Texts {
-    fn fields(&self) -> [(&'static str, &Option<String>); 5] {
+    fn fields(&self) -> [(&'static str, &Option<String>); 6] {
         [
+            ("greeting", &self.greeting),
             ("handover", &self.handover),
             ("out_of_hours", &self.out_of_hours),
             ("joined", &self.joined),
@@ -59,6 +64,7 @@ impl Texts {
     fn or(self, fallback: &Texts) -> Texts {
         let pick = |own: Option<String>, other: &Option<String>| own.or_else(|| other.clone());
         Texts {
+            greeting: pick(self.greeting, &fallback.greeting),
             handover: pick(self.handover, &fallback.handover),
             out_of_hours: pick(self.out_of_hours, &fallback.out_of_hours),
             joined: pick(self.joined, &fallback.joined),

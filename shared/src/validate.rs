@@ -98,6 +98,13 @@ pub fn settings(s: &SiteSettings) -> Checked {
     if s.faq.iter().any(too_long) {
         return bad("A question has at most 500 characters and an answer at most 4,000.");
     }
+    if s.suggestions.len() > crate::api::MAX_SUGGESTIONS
+        || s.suggestions.iter().any(|q| {
+            crate::clean::is_blank(q) || q.chars().count() > crate::api::MAX_SUGGESTION_CHARS
+        })
+    {
+        return bad("Suggest at most 3 questions, each of 1 to 120 characters.");
+    }
     if let Some(hours) = &s.business_hours {
         hours.validate().map_err(|e| e.to_string())?;
     }

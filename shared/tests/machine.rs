@@ -65,7 +65,8 @@ fn visitor_message_in_bot_phase_is_stored_acked_and_asks_the_bot() {
 fn bot_answer_is_stored_and_clears_the_pending_turn() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
-    let reply = BotReply { text: Some("Hello!".into()), handover: None, tokens: None };
+    let reply =
+        BotReply { text: Some("Hello!".into()), handover: None, tokens: None, source: None };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     assert!(matches!(&items(&fx)[0].body, ItemBody::Message(m) if m.author == Author::Bot));
     assert_eq!(c.bot_turn_pending(), None);
@@ -79,6 +80,7 @@ fn bot_handover_escalates() {
         text: Some("Let me get a person.".into()),
         handover: Some("no match".into()),
         tokens: None,
+        source: None,
     };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     assert_eq!(c.phase(), Phase::Escalated);
@@ -353,7 +355,8 @@ fn bot_reply_after_takeover_is_dropped() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
     c.handle(T, Input::Claim { by: agent("a", Role::Responder) }).unwrap();
-    let late = BotReply { text: Some("I can help!".into()), handover: None, tokens: None };
+    let late =
+        BotReply { text: Some("I can help!".into()), handover: None, tokens: None, source: None };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply: late.clone() }).unwrap();
     assert!(fx.is_empty(), "computed before the takeover: dropped");
     // Even once the AI is back, the old turn stays stale.
@@ -367,7 +370,7 @@ fn bot_reply_to_an_older_turn_is_dropped() {
     let mut c = Conversation::new();
     c.handle(T, say(Actor::Visitor, "m1", "hi")).unwrap();
     c.handle(T, say(Actor::Visitor, "m2", "are you there")).unwrap();
-    let reply = BotReply { text: Some("Hi".into()), handover: None, tokens: None };
+    let reply = BotReply { text: Some("Hi".into()), handover: None, tokens: None, source: None };
     assert!(c.handle(T, Input::BotReplied { turn: 1, reply: reply.clone() }).unwrap().is_empty());
     assert_eq!(items(&c.handle(T, Input::BotReplied { turn: 2, reply }).unwrap()).len(), 1);
 }
@@ -380,7 +383,12 @@ fn replay_rebuilds_the_same_state() {
         say(Actor::Visitor, "m1", "hi"),
         Input::BotReplied {
             turn: 1,
-            reply: BotReply { text: Some("hey".into()), handover: None, tokens: None },
+            reply: BotReply {
+                text: Some("hey".into()),
+                handover: None,
+                tokens: None,
+                source: None,
+            },
         },
         Input::RequestHuman,
         Input::Claim { by: agent("a", Role::Responder) },
@@ -434,6 +442,7 @@ fn an_engines_words_are_cleaned_and_held_to_a_messages_length() {
         text: Some(format!("\u{202E}{}", "x".repeat(10_000))),
         handover: Some(format!("urgent\u{202E}\n{}", "r".repeat(500))),
         tokens: None,
+        source: None,
     };
     let fx = c.handle(T, Input::BotReplied { turn: 1, reply }).unwrap();
     let text = items(&fx)

@@ -63,6 +63,7 @@ fn input() -> impl Strategy<Value = Input> {
                     text: text.then(|| "answer".to_owned()),
                     handover: handover.then(|| "unsure".to_owned()),
                     tokens: None,
+                    source: None,
                 },
             }
         }),

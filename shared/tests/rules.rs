@@ -44,7 +44,12 @@ fn refused(c: &mut Conversation, now: i64, input: Input) -> ErrorCode {
 }
 
 fn handover(text: Option<&str>) -> BotReply {
-    BotReply { text: text.map(str::to_owned), handover: Some("unsure".into()), tokens: None }
+    BotReply {
+        text: text.map(str::to_owned),
+        handover: Some("unsure".into()),
+        tokens: None,
+        source: None,
+    }
 }
 
 fn leave(id: &str) -> Input {

@@ -398,6 +398,9 @@ pub fn App(
         chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
     });
     let title = move || config.with(|c| c.as_ref().map(|c| c.title.clone()).unwrap_or_default());
+    // One tap asks: offered until the visitor has said anything.
+    let suggestions =
+        move || config.with(|c| c.as_ref().map(|c| c.suggestions.clone()).unwrap_or_default());
     let color = move || {
         config.with(|c| c.as_ref().map(|c| c.color.clone()).unwrap_or_else(|| "#0f766e".into()))
     };
@@ -486,6 +489,19 @@ pub fn App(
             </Show>
             // Focusable: a keyboard can scroll a long conversation.
             <ol class="timeline" aria-live="polite" tabindex="0" data-testid="timeline" node_ref=timeline>
+                <Show when=move || config.with(Option::is_some)>
+                    <li class="bubble bot greeting">
+                        <span class="who">{move || t().assistant}</span>
+                        {move || lines.with(|l| l.greeting.clone())}
+                    </li>
+                </Show>
+                <Show when=move || visitor_messages.get() == 0 && !closed_for_good() && !suggestions().is_empty()>
+                    <li class="suggestions" role="group" aria-label=move || t().suggested>
+                        <For each=suggestions key=|q| q.clone() let:q>
+                            <button type="button" on:click=move |_| send(q.clone())>{q.clone()}</button>
+                        </For>
+                    </li>
+                </Show>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
                     <TimelineItem item t=Signal::derive(t) lines=lines.into()/>
                 </For>
@@ -865,6 +881,7 @@ fn EmailPrompt(
 /// The lines an owner can reword, in the visitor's language: the owner's, else the widget's.
 #[derive(Clone, PartialEq)]
 struct Lines {
+    greeting: String,
     handover: String,
     out_of_hours: String,
     /// Templates with `{name}`.
@@ -877,6 +894,7 @@ impl Lines {
     fn new(own: custom_texts::Texts, t: &Texts) -> Lines {
         let or = |own: Option<String>, default: &str| own.unwrap_or_else(|| default.to_owned());
         Lines {
+            greeting: or(own.greeting, t.greeting),
             handover: or(own.handover, t.waiting),
             out_of_hours: or(own.out_of_hours, t.out_of_hours),
             joined: or(own.joined, t.joined),

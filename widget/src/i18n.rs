@@ -7,6 +7,10 @@ use shared::texts::{english, fill, primary};
 pub struct Texts {
     pub code: &'static str,
     pub rtl: bool,
+    /// The assistant's first words when the chat opens (the owner may reword it).
+    pub greeting: &'static str,
+    /// Names the questions offered under the greeting, for screen readers.
+    pub suggested: &'static str,
     pub open_chat: &'static str,
     pub close: &'static str,
     /// Hides the card with the newest reply above the launcher.
@@ -121,6 +125,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "en",
         rtl: false,
+        greeting: english::GREETING,
+        suggested: "Suggested questions",
         open_chat: "Open chat",
         close: "Close chat",
         hide: "Hide",
@@ -173,6 +179,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "es",
         rtl: false,
+        greeting: "¡Hola! ¿En qué podemos ayudarte hoy?",
+        suggested: "Preguntas sugeridas",
         open_chat: "Abrir chat",
         close: "Cerrar chat",
         hide: "Ocultar",
@@ -225,6 +233,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "fr",
         rtl: false,
+        greeting: "Bonjour ! Comment pouvons-nous vous aider aujourd’hui ?",
+        suggested: "Questions suggérées",
         open_chat: "Ouvrir le chat",
         close: "Fermer le chat",
         hide: "Masquer",
@@ -277,6 +287,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "de",
         rtl: false,
+        greeting: "Hallo! Wie können wir Ihnen heute helfen?",
+        suggested: "Vorgeschlagene Fragen",
         open_chat: "Chat öffnen",
         close: "Chat schließen",
         hide: "Ausblenden",
@@ -329,6 +341,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "pt",
         rtl: false,
+        greeting: "Olá! Como podemos ajudar hoje?",
+        suggested: "Perguntas sugeridas",
         open_chat: "Abrir chat",
         close: "Fechar chat",
         hide: "Ocultar",
@@ -381,6 +395,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "it",
         rtl: false,
+        greeting: "Ciao! Come possiamo aiutarti oggi?",
+        suggested: "Domande suggerite",
         open_chat: "Apri la chat",
         close: "Chiudi la chat",
         hide: "Nascondi",
@@ -433,6 +449,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "nl",
         rtl: false,
+        greeting: "Hallo! Waarmee kunnen we je vandaag helpen?",
+        suggested: "Voorgestelde vragen",
         open_chat: "Chat openen",
         close: "Chat sluiten",
         hide: "Verbergen",
@@ -485,6 +503,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "pl",
         rtl: false,
+        greeting: "Cześć! W czym możemy dziś pomóc?",
+        suggested: "Sugerowane pytania",
         open_chat: "Otwórz czat",
         close: "Zamknij czat",
         hide: "Ukryj",
@@ -537,6 +557,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "tr",
         rtl: false,
+        greeting: "Merhaba! Bugün size nasıl yardımcı olabiliriz?",
+        suggested: "Önerilen sorular",
         open_chat: "Sohbeti aç",
         close: "Sohbeti kapat",
         hide: "Gizle",
@@ -589,6 +611,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "ja",
         rtl: false,
+        greeting: "こんにちは！どのようなご用件でしょうか？",
+        suggested: "よくある質問",
         open_chat: "チャットを開く",
         close: "チャットを閉じる",
         hide: "非表示",
@@ -641,6 +665,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "zh",
         rtl: false,
+        greeting: "您好！今天有什么可以帮您？",
+        suggested: "推荐问题",
         open_chat: "打开聊天",
         close: "关闭聊天",
         hide: "隐藏",
@@ -693,6 +719,8 @@ pub const ALL: [Texts; 12] = [
     Texts {
         code: "ar",
         rtl: true,
+        greeting: "مرحبًا! كيف يمكننا مساعدتك اليوم؟",
+        suggested: "أسئلة مقترحة",
         open_chat: "فتح الدردشة",
         close: "إغلاق الدردشة",
         hide: "إخفاء",

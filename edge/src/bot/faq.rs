@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use shared::faq::{FaqEntry, FaqIndex, FaqOutcome};
 use shared::machine::BotReply;
+use shared::protocol::AnswerSource;
 use worker::Result;
 
 use super::{Ask, Engine};
@@ -61,14 +62,21 @@ impl Engine for FaqBot {
             BotReply {
                 text: Some(text.into()),
                 handover: ask.can_hand_over.then(|| reason.into()),
-                tokens: None,
+                ..BotReply::default()
             }
         };
         Ok(Some(match self.index.lookup(ask.asked.question) {
-            FaqOutcome::Answer { index, .. } => BotReply {
-                text: self.entries.get(index).map(|e| e.answer.clone()),
-                ..BotReply::default()
-            },
+            FaqOutcome::Answer { index, confidence } => {
+                let entry = self.entries.get(index);
+                BotReply {
+                    text: entry.map(|e| e.answer.clone()),
+                    source: entry.map(|e| AnswerSource {
+                        faq_question: e.question.clone(),
+                        confidence: (confidence * 100.0).round().clamp(0.0, 100.0) as u8,
+                    }),
+                    ..BotReply::default()
+                }
+            }
             // Waiting for a person already, the visitor hears from the AI only what it knows:
             // "I'm not sure" or "bringing someone in" again would be noise.
             _ if ask.asked.waiting => BotReply::default(),
@@ -80,7 +88,7 @@ impl Engine for FaqBot {
             FaqOutcome::NoMatch => handover(
                 "I'm not sure I can answer that well. Let me bring in someone from the team.",
                 "I'm sorry, I don't have an answer to that. Could you put it another way?",
-                "No confident answer in the FAQ.",
+                shared::faq::NO_CONFIDENT_ANSWER,
             ),
         }))
     }

@@ -137,7 +137,12 @@ impl Engine for LlmBot {
             }
         };
         let text = Some(draft.text.trim().to_owned()).filter(|t| !t.is_empty());
-        Ok(Some(BotReply { text, handover: draft.handover_reason(), tokens: draft.tokens }))
+        Ok(Some(BotReply {
+            text,
+            handover: draft.handover_reason(),
+            tokens: draft.tokens,
+            source: None,
+        }))
     }
 }
 

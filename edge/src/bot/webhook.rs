@@ -89,7 +89,12 @@ impl WebhookBot {
                 if too_long(&reply.text) || too_long(&reply.handover) {
                     return Err("the answer is longer than 4,000 characters".into());
                 }
-                let reply = BotReply { text: reply.text, handover: reply.handover, tokens: None };
+                let reply = BotReply {
+                    text: reply.text,
+                    handover: reply.handover,
+                    tokens: None,
+                    source: None,
+                };
                 // Nothing in the body: the answer will come through the API.
                 Ok(Some(reply).filter(|r| r.text.is_some() || r.handover.is_some()))
             }

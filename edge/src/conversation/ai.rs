@@ -135,6 +135,7 @@ impl Core {
 
     async fn bot_answered(&self, turn: u64, reply: BotReply) -> Result<bool> {
         let (answered, tokens) = (reply.text.is_some(), reply.tokens.unwrap_or(0));
+        let faq = reply.source.as_ref().map(|s| s.faq_question.clone());
         if reply.handover.is_some() {
             self.refresh_rules(clocks::STAFFING_TTL_MS).await;
         }
@@ -143,7 +144,8 @@ impl Core {
         // Tokens count even for an answer dropped by a takeover: they were spent.
         let stored = answered && self.inner.borrow().machine.last_seq() > before;
         if stored || tokens > 0 {
-            let usage = internal::UsageDelta { replies: u64::from(stored), tokens };
+            let faq = faq.filter(|_| stored);
+            let usage = internal::UsageDelta { replies: u64::from(stored), tokens, faq };
             self.queue_report(Record::Usage(&usage), false)?;
         }
         // An answer came, even an empty one: asking again would only repeat it.
@@ -187,7 +189,8 @@ impl Core {
             );
         }
         let turn = reply.turn;
-        let reply = BotReply { text: reply.text, handover: reply.handover, tokens: None };
+        let reply =
+            BotReply { text: reply.text, handover: reply.handover, tokens: None, source: None };
         let stored = self.bot_answered(turn, reply).await?;
         self.schedule().await?;
         Response::from_json(&serde_json::json!({ "stored": stored }))

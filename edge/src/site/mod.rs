@@ -225,7 +225,7 @@ impl Site {
         )?;
         // Reminders switched on may be due already for requests waiting now.
         crate::alarm::wake_by(&self.state.storage(), crate::now()).await?;
-        self.push_settings(widget_config(site_key, &settings)).await?;
+        self.push_settings(self.widget_config(site_key, &settings)?).await?;
         Response::from_json(&settings)
     }
 
@@ -264,7 +264,7 @@ impl Site {
     fn config(&self) -> Result<Response> {
         match self.settings()? {
             Some((site_key, s)) => Response::from_json(&internal::SiteConfig {
-                widget: widget_config(site_key, &s),
+                widget: self.widget_config(site_key, &s)?,
                 allowed_origins: s.allowed_origins,
                 hook_events: hooks::wanted(self)?,
             }),
@@ -409,7 +409,7 @@ impl Site {
         if res.status_code() == 200
             && let Some((key, s)) = self.settings()?
         {
-            self.push_settings(widget_config(key, &s)).await?;
+            self.push_settings(self.widget_config(key, &s)?).await?;
         }
         Ok(res)
     }
@@ -594,8 +594,14 @@ fn open_now(s: &SiteSettings) -> bool {
     s.business_hours.as_ref().is_none_or(|h| h.is_open(now).unwrap_or(true))
 }
 
-/// What widgets see of the settings, with the business hours evaluated now.
-fn widget_config(site_key: String, s: &SiteSettings) -> WidgetConfig {
+impl Site {
+    /// What widgets see of the settings, with the business hours evaluated now.
+    fn widget_config(&self, site_key: String, s: &SiteSettings) -> Result<WidgetConfig> {
+        Ok(widget_config(site_key, s, usage::suggestions(self, s)?))
+    }
+}
+
+fn widget_config(site_key: String, s: &SiteSettings, suggestions: Vec<String>) -> WidgetConfig {
     WidgetConfig {
         site_key,
         title: s.title.clone(),
@@ -606,5 +612,6 @@ fn widget_config(site_key: String, s: &SiteSettings) -> WidgetConfig {
         show_human_button: s.takeover.show_button,
         ask_email: s.takeover.ask_email && !s.identity.require_verified,
         texts: s.texts.clone(),
+        suggestions,
     }
 }

@@ -11,6 +11,7 @@ use crate::sql::{self, int, text};
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS usage (
   day TEXT PRIMARY KEY, replies INTEGER NOT NULL, tokens INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS faq_asked (question TEXT PRIMARY KEY, answers INTEGER NOT NULL);
 ";
 
 fn today() -> String {
@@ -24,7 +25,50 @@ pub fn add(site: &Site, delta: &UsageDelta) -> Result<()> {
          ON CONFLICT (day) DO UPDATE SET replies = replies + excluded.replies,
            tokens = tokens + excluded.tokens",
         vec![text(today()), int(delta.replies as i64), int(delta.tokens as i64)],
-    )
+    )?;
+    if let Some(question) = &delta.faq {
+        // Held to a FAQ question's length: the count is keyed by what a conversation said.
+        let question: String =
+            question.chars().take(shared::validate::MAX_QUESTION_CHARS).collect();
+        sql::run(
+            &site.sql(),
+            "INSERT INTO faq_asked (question, answers) VALUES (?, 1)
+             ON CONFLICT (question) DO UPDATE SET answers = answers + 1",
+            vec![text(question)],
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Asked {
+    question: String,
+}
+
+/// What the chat suggests when it opens: the owner's pick, else the FAQ's questions the AI
+/// answered most (filled up in the FAQ's order while few were asked yet).
+pub fn suggestions(site: &Site, s: &shared::api::SiteSettings) -> Result<Vec<String>> {
+    if !s.suggestions.is_empty() {
+        return Ok(s.suggestions.clone());
+    }
+    let most: Vec<Asked> = sql::rows(
+        &site.sql(),
+        "SELECT question FROM faq_asked ORDER BY answers DESC, question LIMIT 50",
+        vec![],
+    )?;
+    let in_faq = |q: &str| s.faq.iter().any(|e| e.question == q);
+    let mut out: Vec<String> = Vec::new();
+    let asked = most.into_iter().map(|a| a.question).filter(|q| in_faq(q));
+    for q in asked.chain(s.faq.iter().map(|e| e.question.clone())) {
+        if out.len() == shared::api::MAX_SUGGESTIONS {
+            break;
+        }
+        // A question too long for a chip is left to the FAQ.
+        if !out.contains(&q) && q.chars().count() <= shared::api::MAX_SUGGESTION_CHARS {
+            out.push(q);
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
