@@ -496,10 +496,12 @@ pub fn App(
                     </li>
                 </Show>
                 <Show when=move || visitor_messages.get() == 0 && !closed_for_good() && !suggestions().is_empty()>
-                    <li class="suggestions" role="group" aria-label=move || t().suggested>
-                        <For each=suggestions key=|q| q.clone() let:q>
-                            <button type="button" on:click=move |_| send(q.clone())>{q.clone()}</button>
-                        </For>
+                    <li>
+                        <div class="suggestions" role="group" aria-label=move || t().suggested>
+                            <For each=suggestions key=|q| q.clone() let:q>
+                                <button type="button" on:click=move |_| send(q.clone())>{q.clone()}</button>
+                            </For>
+                        </div>
                     </li>
                 </Show>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
