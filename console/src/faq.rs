@@ -32,15 +32,17 @@ impl ToFaq {
     pub fn receive(self, draft: Draft) {
         let Some(question) = self.question.try_update(Option::take).flatten() else { return };
         edit(draft, |s| s.faq.push(FaqEntry { question: question.clone(), answer: String::new() }));
+        // The whole entry in view (its question too), the cursor on the answer.
         request_animation_frame(|| {
             let doc = web_sys::window().and_then(|w| w.document());
-            let last = doc.and_then(|d| {
-                d.query_selector("#questions .qa:last-of-type textarea").ok().flatten()
-            });
+            let entry =
+                doc.and_then(|d| d.query_selector("#questions .qa:last-of-type").ok().flatten());
+            let Some(entry) = entry else { return };
+            entry.scroll_into_view();
+            let answer = entry.query_selector("textarea").ok().flatten();
             if let Some(el) =
-                last.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                answer.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
             {
-                el.scroll_into_view();
                 let _ = el.focus();
             }
         });
