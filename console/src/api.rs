@@ -115,6 +115,15 @@ pub async fn tickets() -> Result<Vec<Ticket>, Failed> {
     read(Request::get("/api/admin/tickets").send().await.map_err(|e| e.to_string())?).await
 }
 
+/// A draft from the site's model for the composer of conversation `id`.
+pub async fn assist(
+    csrf: &str,
+    id: &str,
+    ask: &shared::api::AssistRequest,
+) -> Result<shared::api::AssistReply, Failed> {
+    send(Request::post(&format!("/api/admin/conversations/{id}/assist")), csrf, Some(ask)).await
+}
+
 pub async fn settings() -> Result<shared::api::SiteSettings, Failed> {
     read(Request::get("/api/admin/settings").send().await.map_err(|e| e.to_string())?).await
 }

@@ -11,6 +11,7 @@ use shared::protocol::{
 
 use crate::api;
 use crate::time;
+use shared::llm::Assist;
 use takeover_client::{Handlers, Link};
 
 const ENTER_SENDS: &str = "takeover:enter-sends";
@@ -334,7 +335,8 @@ pub fn ConversationView(
                 }
             })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
-                <Composer send send_message outgoing delivered mine=Signal::derive(mine)>
+                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone()
+                    csrf=Signal::derive(move || me.with(|m| m.csrf.clone()))>
                     <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into()/>
                 </Composer>
             </Show>
@@ -465,10 +467,47 @@ fn Composer(
     outgoing: RwSignal<Option<String>>,
     delivered: RwSignal<Option<String>>,
     mine: Signal<bool>,
+    /// For drafts from the site's model.
+    conversation: String,
+    csrf: Signal<String>,
     /// Shown at the top of the box (where the reply will reach the visitor).
     children: Children,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
+    // AI help shows only where the site has a model to ask.
+    let ai_help = RwSignal::new(false);
+    spawn_local(async move {
+        if let Ok(s) = api::settings().await {
+            let _ = ai_help.try_set(matches!(s.engine, shared::api::Engine::Llm(_)));
+        }
+    });
+    // The draft before the model's, for Undo; asking, and what went wrong.
+    let before = RwSignal::new(None::<String>);
+    let asking = RwSignal::new(false);
+    let assist_error = RwSignal::new(None::<String>);
+    let conversation = StoredValue::new(conversation);
+    let ask_ai = move |action: Assist| {
+        let text = draft.get_untracked();
+        asking.set(true);
+        assist_error.set(None);
+        spawn_local(async move {
+            let ask = shared::api::AssistRequest { action, text: text.clone() };
+            let id = conversation.get_value();
+            let answer = api::assist(&csrf.get_untracked(), &id, &ask).await;
+            let _ = asking.try_set(false);
+            match answer {
+                // Only onto the draft it was asked about: typing meanwhile wins.
+                Ok(reply) if draft.try_get_untracked().as_ref() == Some(&text) => {
+                    before.set(Some(text));
+                    draft.set(reply.text);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = assist_error.try_set(Some(e));
+                }
+            }
+        });
+    };
     // The draft goes only when the server has stored it, and only if it is still what was
     // sent (an agent may have started the next reply meanwhile).
     let awaiting = StoredValue::new(None::<(String, String)>);
@@ -574,6 +613,7 @@ fn Composer(
             <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get()
                 on:input=move |e| {
                     draft.set(event_target_value(&e));
+                    before.set(None);
                     last_key.set_value(js_sys::Date::now());
                     if mode.get_untracked() == Mode::Reply && !typing.get_value() {
                         typing.set_value(true);
@@ -589,6 +629,23 @@ fn Composer(
                         submit();
                     }
                 }></textarea>
+            <Show when=move || ai_help.get() && mode.get() == Mode::Reply>
+                <div class="assist" role="group" aria-label="AI help (fills the box; you send)">
+                    <button type="button" disabled=move || asking.get() on:click=move |_| ask_ai(Assist::Suggest)>"Suggest reply"</button>
+                    <button type="button" disabled=move || asking.get() || draft.with(|d| d.trim().is_empty())
+                        on:click=move |_| ask_ai(Assist::Improve)>"Improve"</button>
+                    <button type="button" disabled=move || asking.get() || draft.with(|d| d.trim().is_empty())
+                        title="Into the visitor's language" on:click=move |_| ask_ai(Assist::Translate)>"Translate for the visitor"</button>
+                    <Show when=move || before.with(Option::is_some)>
+                        <button type="button" class="link" on:click=move |_| {
+                            if let Some(old) = before.get_untracked() { draft.set(old); }
+                            before.set(None);
+                        }>"Undo"</button>
+                    </Show>
+                    <span role="status">{move || asking.get().then_some("Asking the AI…")}</span>
+                </div>
+                <p class="error" role="alert">{move || assist_error.get()}</p>
+            </Show>
             <button type="submit" class="primary" disabled=sending>{move || match (sending(), mode.get()) {
                 (true, _) => "Sending…",
                 (false, Mode::Note) => "Add note",

@@ -67,6 +67,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .post_async("/api/admin/secrets/identity", h!(admin::secrets))
         .delete_async("/api/admin/secrets/identity-previous", h!(admin::secrets))
         .get_async("/api/admin/conversations/:id/transcript", h!(admin::transcript))
+        .post_async("/api/admin/conversations/:id/assist", h!(admin::assist))
         .get_async("/api/admin/conversations", h!(admin::conversations))
         .get_async("/api/admin/conversations/:id/ws", h!(admin::conversation_socket))
         .get_async("/api/admin/inbox/ws", h!(admin::inbox_socket))

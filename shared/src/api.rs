@@ -344,6 +344,21 @@ pub struct Me {
     pub csrf: String,
 }
 
+/// `POST /api/admin/conversations/{id}/assist`: a teammate asks the site's model for a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistRequest {
+    pub action: crate::llm::Assist,
+    /// The teammate's draft (Improve, Translate).
+    #[serde(default)]
+    pub text: String,
+}
+
+/// The model's draft, for the composer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistReply {
+    pub text: String,
+}
+
 /// Every refused HTTP request answers with this body and a 4xx/5xx status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {

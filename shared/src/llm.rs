@@ -94,6 +94,84 @@ fn chat_messages(turns: &[Turn]) -> impl Iterator<Item = Value> + '_ {
     })
 }
 
+/// What a teammate asks the model for from the console: a draft for their composer, which
+/// they read, change and send themselves (nothing is ever sent on the model's word, and none
+/// of it counts as an AI reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assist {
+    /// A reply to the visitor, from the conversation and the site's questions and answers.
+    Suggest,
+    /// The teammate's draft, clearer and friendlier, in its own language and meaning.
+    Improve,
+    /// The teammate's draft in the visitor's language.
+    Translate,
+}
+
+/// The body asking the model for `assist`: `draft` is the teammate's text (for Improve and
+/// Translate), `language` the visitor's ISO 639-1 code when known. Not streamed.
+pub fn assist_request_body(
+    model: &str,
+    faq: &[FaqEntry],
+    turns: &[Turn],
+    assist: Assist,
+    draft: &str,
+    language: Option<&str>,
+) -> Value {
+    let language = language.map_or_else(
+        || "the language the visitor writes in".to_owned(),
+        |code| format!("the language with ISO 639-1 code {code}"),
+    );
+    let only = "Answer with the message text alone: no quotes, no preamble, no notes.";
+    let mut messages = Vec::new();
+    match assist {
+        Assist::Suggest => {
+            let mut instructions = format!(
+                "You help a customer-support teammate of a website. Read the conversation \
+                 between the visitor and the site (its assistant and teammates), then write the \
+                 teammate's next reply to the visitor: helpful, friendly and brief, in {language}. \
+                 Never invent policies, prices, dates or promises. {only}"
+            );
+            if !faq.is_empty() {
+                instructions.push_str("\n\nThe site's questions and answers:\n");
+                for e in faq {
+                    instructions.push_str(&format!("\nQ: {}\nA: {}\n", e.question, e.answer));
+                }
+            }
+            messages.push(json!({ "role": "system", "content": instructions }));
+            messages.extend(chat_messages(turns));
+        }
+        Assist::Improve => {
+            let instructions = format!(
+                "You edit a customer-support teammate's reply before they send it to a website \
+                 visitor. Rewrite it clearer and friendlier, keeping its meaning, facts, names, \
+                 numbers, links and language. {only}"
+            );
+            messages.push(json!({ "role": "system", "content": instructions }));
+            messages.push(json!({ "role": "user", "content": draft }));
+        }
+        Assist::Translate => {
+            let instructions = format!(
+                "You translate a customer-support teammate's reply for a website visitor into \
+                 {language}, keeping its meaning, tone, names, numbers and links. {only}"
+            );
+            messages.push(json!({ "role": "system", "content": instructions }));
+            messages.push(json!({ "role": "user", "content": draft }));
+        }
+    }
+    json!({ "model": model, "stream": false, "messages": messages })
+}
+
+/// The draft in a chat-completions answer, cleaned and held to a message's length; `None` when
+/// the answer has no text.
+pub fn parse_assist(answer: &Value) -> Option<String> {
+    let text = answer["choices"][0]["message"]["content"].as_str()?;
+    let text = crate::clean::message(text.trim());
+    let text: String =
+        text.chars().take(crate::protocol::limits::MAX_MESSAGE_CHARS).collect::<String>();
+    (!crate::clean::is_blank(&text)).then_some(text)
+}
+
 /// The tool the model fills in to write a ticket's subject and summary.
 pub const TICKET_TOOL: &str = "write_ticket";
 

@@ -126,6 +126,10 @@ async fn serve(
         let _ = stream.write_all(ticket_answer(&body).as_bytes()).await;
         return;
     }
+    if body["stream"] == false {
+        let _ = stream.write_all(assist_answer(&body, &last).await.as_bytes()).await;
+        return;
+    }
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
     if stream.write_all(head.as_bytes()).await.is_err() {
         return;
@@ -174,6 +178,40 @@ async fn serve(
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
     let _ = stream.shutdown().await;
+}
+
+/// A non-streamed draft for a teammate, saying what it was asked: "Improved: DRAFT",
+/// "[LANG] DRAFT" for a translation, "Suggested: …" naming the conversation's last message.
+/// A last message with "slow" answers too late, "garbage" is not JSON, "empty" has no text.
+async fn assist_answer(body: &serde_json::Value, last: &str) -> String {
+    if last.contains("slow") {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    if last.contains("garbage") {
+        return response("200 OK", "{this is not json");
+    }
+    let system = body["messages"][0]["content"].as_str().unwrap_or("");
+    let said = body["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or("");
+    let text = if last.contains("empty") {
+        "  ".to_owned()
+    } else if system.contains("Rewrite it clearer") {
+        format!("Improved: {said}")
+    } else if system.contains("You translate") {
+        let lang = system
+            .split("ISO 639-1 code ")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_alphabetic()).next())
+            .unwrap_or("unknown");
+        format!("[{lang}] {said}")
+    } else {
+        format!("Suggested: about “{said}”")
+    };
+    let answer = serde_json::json!({ "choices": [{ "index": 0, "message": { "role": "assistant", "content": text } }] });
+    response("200 OK", &answer.to_string())
 }
 
 /// A non-streamed answer calling the ticket tool, in the language the request asked for.

@@ -364,6 +364,29 @@ pub async fn transcript(req: Request, ctx: Ctx) -> ApiResult {
     }
 }
 
+/// `POST /api/admin/conversations/{id}/assist`: a draft from the site's model for the
+/// teammate's composer (the conversation object checks the teammate and the engine).
+pub async fn assist(mut req: Request, ctx: Ctx) -> ApiResult {
+    let who = acting(&req, &ctx.env).await?;
+    let id = conversation_id(&ctx)?;
+    let ask: shared::api::AssistRequest = body(&mut req).await?;
+    let needs_text = ask.action != shared::llm::Assist::Suggest;
+    if needs_text && shared::clean::is_blank(&ask.text) {
+        return Err(refuse(
+            400,
+            "empty_draft",
+            "Write something first: there is nothing to work on.",
+        ));
+    }
+    if ask.text.chars().count() > shared::protocol::limits::MAX_MESSAGE_CHARS {
+        return Err(refuse(400, "too_long", "The draft is longer than a message may be."));
+    }
+    let stub = internal::conversation(&ctx.env, &id)?;
+    let identity = serde_json::to_string(&who)?;
+    let trusted = [(internal::AGENT_HEADER, identity.as_str())];
+    Ok(internal::send_with(&stub, Method::Post, "/assist", Some(&ask), &trusted).await?)
+}
+
 fn upgrade_checks(req: &Request) -> Result<(), Refused> {
     if !is_websocket_upgrade(req) {
         return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));

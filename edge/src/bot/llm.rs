@@ -89,6 +89,46 @@ async fn post(
     Fetch::Request(Request::new_with_init(&url, &init)?).send_with_signal(signal).await
 }
 
+/// Why a call that is not streamed gave no answer.
+pub enum Failure {
+    TimedOut,
+    /// Unreachable, an HTTP error, or an answer that is not JSON.
+    Failed(String),
+}
+
+/// One chat completion, not streamed, within the site's timeout: the answer's JSON.
+async fn complete(
+    settings: &LlmSettings,
+    key: Option<&str>,
+    body: &serde_json::Value,
+    max_bytes: usize,
+) -> std::result::Result<serde_json::Value, Failure> {
+    let abort = AbortController::default();
+    let signal = abort.signal();
+    let ask = async {
+        let failed = |e: worker::Error| Failure::Failed(e.to_string());
+        let res = post(settings, key, body, false, &signal).await.map_err(failed)?;
+        if res.status_code() != 200 {
+            return Err(Failure::Failed(format!("the model answered HTTP {}", res.status_code())));
+        }
+        let bytes = crate::http::read_response(&res, max_bytes).await.map_err(|e| {
+            Failure::Failed(match e {
+                crate::http::Unread::TooLong => format!("the answer is over {max_bytes} bytes"),
+                crate::http::Unread::Broken => "the answer broke off".into(),
+            })
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::Failed(format!("the model's answer is not JSON: {e}")))
+    };
+    let timeout = Delay::from(std::time::Duration::from_millis(settings.timeout_ms.into()));
+    let answer = match select(Box::pin(ask), timeout).await {
+        Either::Left((answer, _)) => answer,
+        Either::Right(_) => Err(Failure::TimedOut),
+    };
+    abort.abort();
+    answer
+}
+
 /// A ticket's subject and summary written by the model in the visitor's language; `None`
 /// when it fails or takes too long, and the extractive ones stay.
 pub async fn summarise(
@@ -98,24 +138,25 @@ pub async fn summarise(
     language: Option<&str>,
 ) -> Option<(String, String)> {
     let body = ticket_request_body(&settings.model, turns, language);
-    let abort = AbortController::default();
-    let signal = abort.signal();
-    let ask = async {
-        let res = post(settings, key, &body, false, &signal).await.ok()?;
-        if res.status_code() != 200 {
-            console_error!("ticket summary: the model answered HTTP {}", res.status_code());
-            return None;
+    match complete(settings, key, &body, MAX_SUMMARY_BYTES).await {
+        Ok(answer) => parse_ticket(&answer),
+        Err(Failure::Failed(e)) => {
+            console_error!("ticket summary: {e}");
+            None
         }
-        let bytes = crate::http::read_response(&res, MAX_SUMMARY_BYTES).await.ok()?;
-        parse_ticket(&serde_json::from_slice(&bytes).ok()?)
-    };
-    let timeout = Delay::from(std::time::Duration::from_millis(settings.timeout_ms.into()));
-    let written = match select(Box::pin(ask), timeout).await {
-        Either::Left((written, _)) => written,
-        Either::Right(_) => None,
-    };
-    abort.abort();
-    written
+        Err(Failure::TimedOut) => None,
+    }
+}
+
+/// A draft for a teammate's composer (see [`shared::llm::Assist`]): the text, or why none.
+pub async fn assist(
+    settings: &LlmSettings,
+    key: Option<&str>,
+    body: &serde_json::Value,
+) -> std::result::Result<String, Failure> {
+    let answer = complete(settings, key, body, MAX_SUMMARY_BYTES).await?;
+    shared::llm::parse_assist(&answer)
+        .ok_or_else(|| Failure::Failed("the model's answer has no text".into()))
 }
 
 impl Engine for LlmBot {

@@ -5,7 +5,7 @@ mod faq;
 mod llm;
 mod webhook;
 
-pub use llm::summarise;
+pub use llm::{Failure, assist, summarise};
 
 use shared::api::Engine as EngineKind;
 use shared::faq::FaqEntry;

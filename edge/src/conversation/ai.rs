@@ -196,6 +196,59 @@ impl Core {
         Response::from_json(&serde_json::json!({ "stored": stored }))
     }
 
+    /// A teammate's draft from the site's model (`POST /assist`, from the admin API with the
+    /// teammate's identity): a suggested reply, their draft improved, or it translated into
+    /// the visitor's language. Nothing is stored or sent, and no usage is counted.
+    pub(super) async fn assist(&self, mut req: worker::Request) -> Result<Response> {
+        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
+            return refuse(404, "unknown_conversation", "There is no such conversation.");
+        };
+        let who = internal::agent_from(&req);
+        if who.as_ref().is_none_or(|a| a.site_key != site_key || !a.role.can_respond()) {
+            return refuse(
+                403,
+                "forbidden",
+                "Only teammates who answer visitors can ask for drafts.",
+            );
+        }
+        let ask: shared::api::AssistRequest = req.json().await?;
+        let setup = self.site_config().await;
+        let Engine::Llm(settings) = &setup.config.engine else {
+            return refuse(
+                409,
+                "no_model",
+                "AI help needs a model: choose one under Settings → AI engine.",
+            );
+        };
+        let items = store::recent_messages(self.sql(), None, None, CONTEXT_TURNS)?;
+        let (_, turns) = conversation_turns(&items);
+        let language = self.inner.borrow().profile.language.clone();
+        let body = shared::llm::assist_request_body(
+            &settings.model,
+            &setup.config.faq,
+            &turns,
+            ask.action,
+            &ask.text,
+            language.as_deref(),
+        );
+        let key = bot::model_key(&self.env, &setup, &settings.base_url);
+        match bot::assist(settings, key.as_deref(), &body).await {
+            Ok(text) => Response::from_json(&shared::api::AssistReply { text }),
+            Err(bot::Failure::TimedOut) => {
+                let secs = settings.timeout_ms.div_ceil(1000);
+                refuse(
+                    504,
+                    "model_timeout",
+                    &format!("The model did not answer within {secs} s. Try again."),
+                )
+            }
+            Err(bot::Failure::Failed(e)) => {
+                console_error!("assist: {e}");
+                refuse(502, "model_failed", "The model gave no usable answer. Try again.")
+            }
+        }
+    }
+
     /// With a model configured, a new ticket's subject and summary come from it, in the
     /// visitor's language; otherwise (or if it fails) the extractive ones stay.
     pub(super) async fn summarise_ticket(&self, number: u32) {

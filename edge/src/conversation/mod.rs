@@ -1081,6 +1081,7 @@ impl DurableObject for Conversation {
             (Method::Get, "/ws") => self.accept(&req).await,
             (Method::Post, "/revoke") => self.revoke(req.json().await?).await,
             (Method::Get, "/transcript") => self.transcript(&req),
+            (Method::Post, "/assist") => self.assist(req).await,
             (Method::Get, "/brief") => self.brief(&req),
             (Method::Post, "/hook-events") => {
                 let events: Vec<String> = req.json().await?;

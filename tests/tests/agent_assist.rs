@@ -1,0 +1,164 @@
+//! AI help for teammates against a local model server: a suggested reply, an improved draft, a
+//! translation into the visitor's language; none is sent or stored or counted as AI usage,
+//! every failure of the model is a clear refusal, and only teammates of the site who answer
+//! visitors may ask.
+
+use std::time::Duration;
+
+use integration::llm_mock::MockLlm;
+use integration::{Agent, Edge, Visitor, bot_text, demo_settings};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn llm_settings(base_url: &str) -> String {
+    demo_settings(|s| {
+        s["engine"] = json!({
+            "kind": "llm", "base_url": base_url, "model": "test-model",
+            "system_prompt": "You are the shop's assistant.", "timeout_ms": 2_000
+        })
+    })
+}
+
+async fn assist(agent: &Agent, id: &str, action: &str, text: &str) -> (u16, Value) {
+    let path = format!("/api/admin/conversations/{id}/assist");
+    let res =
+        agent.request(Method::POST, &path, Some(json!({ "action": action, "text": text }))).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or_default())
+}
+
+async fn replies_counted(agent: &Agent) -> u64 {
+    let usage: Vec<Value> = agent.get("/api/admin/usage").await.json().await.unwrap();
+    usage.iter().map(|d| d["replies"].as_u64().unwrap_or(0)).sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drafts_come_to_the_composer_and_nothing_is_sent_stored_or_counted() {
+    let model = MockLlm::start().await;
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
+    let site = edge.site_with(
+        "assist",
+        &llm_settings(&model.base_url),
+        &[("ana@t.test", "Ana", "responder"), ("vic@t.test", "Vic", "viewer")],
+    );
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor
+        .say("q1", "Bonjour, ma commande n'est toujours pas arrivée, pouvez-vous m'aider ?")
+        .await;
+    visitor.socket.until("the AI's answer", |f| bot_text(f).is_some()).await;
+    let id = visitor.conversation_id.clone();
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    // Usage is counted as the conversation reports: let the AI's one answer arrive.
+    let mut counted = 0;
+    for _ in 0..50 {
+        counted = replies_counted(&ana).await;
+        if counted == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(counted, 1);
+
+    let (status, suggested) = assist(&ana, &id, "suggest", "").await;
+    assert_eq!(status, 200, "{suggested}");
+    assert_eq!(suggested["text"], "Suggested: about “Our store opens at 9 every day.”");
+    let asked = model.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(asked["stream"], false);
+    let system = asked["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("Standard shipping takes 3 to 5 business days"), "grounded in the FAQ");
+    assert!(system.contains("ISO 639-1 code fr"), "in the visitor's language: {system}");
+    let said: Vec<&str> = asked["messages"].as_array().unwrap()[1..]
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert!(said[0].starts_with("Bonjour, ma commande"), "the conversation: {said:?}");
+
+    let (status, improved) = assist(&ana, &id, "improve", "we refund u tmrw").await;
+    assert_eq!((status, improved["text"].as_str()), (200, Some("Improved: we refund u tmrw")));
+    let (status, translated) = assist(&ana, &id, "translate", "Your refund is on its way.").await;
+    assert_eq!(
+        (status, translated["text"].as_str()),
+        (200, Some("[fr] Your refund is on its way."))
+    );
+
+    // Nothing reached the visitor, nothing was stored, no AI reply was counted.
+    assert!(
+        visitor
+            .socket
+            .try_next(Duration::from_millis(500))
+            .await
+            .is_none_or(|f| bot_text(&f).is_none())
+    );
+    let transcript: Value =
+        ana.get(&format!("/api/admin/conversations/{id}/transcript")).await.json().await.unwrap();
+    let texts: Vec<&str> = transcript["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["body"]["data"]["text"].as_str())
+        .collect();
+    assert!(
+        texts.iter().all(|t| !t.starts_with("Suggested")
+            && !t.starts_with("Improved")
+            && !t.starts_with("[fr]")),
+        "{texts:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(replies_counted(&ana).await, 1, "drafts are not AI replies");
+
+    // The model failing: each a refusal that says so.
+    for (draft, status, code) in [
+        ("this one is slow", 504, "model_timeout"),
+        ("garbage please", 502, "model_failed"),
+        ("trigger an error", 502, "model_failed"),
+        ("empty answer", 502, "model_failed"),
+    ] {
+        let (got, body) = assist(&ana, &id, "improve", draft).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{draft}: {body}");
+        assert!(!body["message"].as_str().unwrap_or("").is_empty());
+    }
+    // Hostile or empty asks: refused before any model is called.
+    let calls = model.seen.lock().unwrap().len();
+    let (got, body) = assist(&ana, &id, "improve", "   ").await;
+    assert_eq!((got, body["code"].as_str()), (400, Some("empty_draft")));
+    let (got, body) = assist(&ana, &id, "translate", &"x".repeat(5_000)).await;
+    assert_eq!((got, body["code"].as_str()), (400, Some("too_long")));
+    let (got, _) = assist(&ana, &id, "rewrite_everything", "hi").await;
+    assert_eq!(got, 400);
+    let vic = Agent::login(&edge, &site, "vic@t.test").await;
+    let (got, _) = assist(&vic, &id, "suggest", "").await;
+    assert_eq!(got, 403, "a viewer does not answer visitors");
+    let no_csrf = reqwest::Client::new()
+        .post(format!("{}/api/admin/conversations/{id}/assist", edge.base))
+        .header("Cookie", &ana.cookie)
+        .json(&json!({ "action": "suggest" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), 403);
+    assert_eq!(model.seen.lock().unwrap().len(), calls, "no model call for a refused ask");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_model_or_for_another_site_there_is_no_help() {
+    let model = MockLlm::start().await;
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
+    let faq_site = edge.site("assist-faq", &[("own@t.test", "Olga", "owner")]);
+    let llm_site = edge.site_with(
+        "assist-other",
+        &llm_settings(&model.base_url),
+        &[("eve@t.test", "Eve", "owner")],
+    );
+    let mut visitor = Visitor::join(&edge, &faq_site).await;
+    visitor.say("q1", "How long does shipping take?").await;
+    visitor.socket.until("the AI's answer", |f| bot_text(f).is_some()).await;
+    let olga = Agent::login(&edge, &faq_site, "own@t.test").await;
+    let (got, body) = assist(&olga, &visitor.conversation_id, "suggest", "").await;
+    assert_eq!((got, body["code"].as_str()), (409, Some("no_model")), "{body}");
+
+    // Another site's owner, whose own site has a model: not their conversation.
+    let eve = Agent::login(&edge, &llm_site, "eve@t.test").await;
+    let (got, _) = assist(&eve, &visitor.conversation_id, "suggest", "").await;
+    assert_eq!(got, 403);
+    assert!(model.seen.lock().unwrap().is_empty());
+}
