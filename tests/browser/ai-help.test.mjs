@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { Agent, Console, Widget, env, launch, screenshot, troubles } from "./harness.mjs";
+import { Agent, Console, SCREENS, Widget, env, launch, screenshot, troubles } from "./harness.mjs";
 
 const SUGGESTION = "Thanks for waiting! Your order ships today.";
 
@@ -57,13 +57,10 @@ test("an agent drafts with Suggest, Undo and Translate, and sends it", async () 
     await w.text("Lo reviso ahora mismo.").waitFor();
     const id = await w.conversationId();
 
-    for (const [name, device] of [
-      ["desktop", { viewport: { width: 1280, height: 800 } }],
-      ["phone", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }],
-    ]) {
+    for (const [name, device] of SCREENS) {
       const agent = await Console.login(browser, env.email, env.password, 0, device);
       const errors = troubles(agent.page);
-      await agent.page.goto(`${env.base}/admin/c/${id}`);
+      await agent.conversation(id);
       if (name === "desktop") await agent.button("Take over").click();
       const box = agent.page.getByRole("textbox", { name: "Reply to the visitor" });
       await box.waitFor();

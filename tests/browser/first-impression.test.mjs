@@ -3,7 +3,7 @@
 // and from its handovers (the question to add to the FAQ).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Console, Widget, audit, env, launch, screenshot, troubles, unique } from "./harness.mjs";
+import { Console, SCREENS, Widget, audit, env, launch, screenshot, troubles, unique } from "./harness.mjs";
 
 const GREETING = "Hi! How can we help you today?";
 
@@ -70,14 +70,10 @@ test("the team sees which FAQ entry answered, and adds an unanswered question to
     await w.text("Let me bring in someone from the team").waitFor();
     const id = await w.conversationId();
 
-    for (const [name, device] of [
-      ["desktop", { viewport: { width: 1280, height: 800 } }],
-      ["phone", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }],
-    ]) {
+    for (const [name, device] of SCREENS) {
       const agent = await Console.login(browser, env.email, env.password, 0, device);
       const errors = troubles(agent.page);
-      // Its own address: the inbox's preview is the first need, shared with other tests' rows.
-      await agent.page.goto(`${env.base}/admin/c/${id}`);
+      await agent.conversation(id);
       const source = agent.page.locator("li.bubble.bot .source");
       await source.waitFor();
       assert.match(await source.textContent(), /^From the FAQ: “How do I reset my password\?” · \d{2,3}% sure$/);

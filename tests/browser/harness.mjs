@@ -218,6 +218,12 @@ export class Agent {
   }
 }
 
+/** The screens a new view is looked at on: a desktop and a phone. */
+export const SCREENS = [
+  ["desktop", { viewport: { width: 1280, height: 800 } }],
+  ["phone", { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }],
+];
+
 /** The agents' console in a browser context of its own. */
 export class Console {
   /**
@@ -247,6 +253,9 @@ export class Console {
     c.page = page;
     return c;
   }
+
+  /** Conversation `id` at its own address (an inbox row's preview is shared with other tests). */
+  async conversation(id) { await this.page.goto(`${env.base}/admin/c/${id}`); }
 
   tab(name) { return this.page.getByRole("tab", { name: new RegExp(`^${name}`) }); }
   row(text) { return this.page.locator("button.row", { hasText: text }); }
