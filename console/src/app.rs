@@ -124,12 +124,15 @@ fn Console(
             page.set(Page::Inbox);
         }
     });
+    provide_context(crate::conversation::AiHelp(RwSignal::new(None)));
     provide_context(crate::faq::ToFaq {
         question: RwSignal::new(None),
         go: Callback::new(move |()| {
-            if unsaved.may_leave() {
+            let may = unsaved.may_leave();
+            if may {
                 page.set(Page::Settings);
             }
+            may
         }),
     });
     let toggle_notify = move |e: leptos::ev::Event| alerts.set_notify(event_target_checked(&e));

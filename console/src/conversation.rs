@@ -460,6 +460,11 @@ fn Reassign(
     }
 }
 
+/// Whether the site has a model for AI help, learnt by the first composer and kept for the
+/// others; the settings page forgets it (the engine may change there).
+#[derive(Clone, Copy)]
+pub struct AiHelp(pub RwSignal<Option<bool>>);
+
 #[component]
 fn Composer(
     send: impl Fn(ClientFrame) + Copy + 'static,
@@ -474,20 +479,26 @@ fn Composer(
     children: Children,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    // AI help shows only where the site has a model to ask.
-    let ai_help = RwSignal::new(false);
-    spawn_local(async move {
-        if let Ok(s) = api::settings().await {
-            let _ = ai_help.try_set(matches!(s.engine, shared::api::Engine::Llm(_)));
-        }
-    });
+    // AI help shows only where the site has a model to ask (learnt once, see `AiHelp`).
+    let ai_help = use_context::<AiHelp>().map(|h| h.0).unwrap_or_else(|| RwSignal::new(None));
+    if ai_help.get_untracked().is_none() {
+        spawn_local(async move {
+            if let Ok(s) = api::settings().await {
+                let _ = ai_help.try_set(Some(matches!(s.engine, shared::api::Engine::Llm(_))));
+            }
+        });
+    }
     // The draft before the model's, for Undo; asking, and what went wrong.
     let before = RwSignal::new(None::<String>);
     let asking = RwSignal::new(false);
     let assist_error = RwSignal::new(None::<String>);
+    // Each edit of the draft (typing, sending, a draft arriving) counts: an answer lands only
+    // on the draft it was asked about.
+    let edits = StoredValue::new(0u64);
     let conversation = StoredValue::new(conversation);
     let ask_ai = move |action: Assist| {
         let text = draft.get_untracked();
+        let asked_at = edits.get_value();
         asking.set(true);
         assist_error.set(None);
         spawn_local(async move {
@@ -496,8 +507,8 @@ fn Composer(
             let answer = api::assist(&csrf.get_untracked(), &id, &ask).await;
             let _ = asking.try_set(false);
             match answer {
-                // Only onto the draft it was asked about: typing meanwhile wins.
-                Ok(reply) if draft.try_get_untracked().as_ref() == Some(&text) => {
+                Ok(reply) if edits.try_get_value() == Some(asked_at) => {
+                    edits.set_value(asked_at + 1);
                     before.set(Some(text));
                     draft.set(reply.text);
                 }
@@ -580,6 +591,8 @@ fn Composer(
             Mode::Note => ClientFrame::Note { client_id: id.clone(), text },
         };
         awaiting.set_value(Some((id.clone(), draft.get_untracked())));
+        edits.update_value(|n| *n += 1);
+        before.set(None);
         send_message(id, frame);
         if typing.get_value() {
             typing.set_value(false);
@@ -613,6 +626,7 @@ fn Composer(
             <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get()
                 on:input=move |e| {
                     draft.set(event_target_value(&e));
+                    edits.update_value(|n| *n += 1);
                     before.set(None);
                     last_key.set_value(js_sys::Date::now());
                     if mode.get_untracked() == Mode::Reply && !typing.get_value() {
@@ -629,7 +643,7 @@ fn Composer(
                         submit();
                     }
                 }></textarea>
-            <Show when=move || ai_help.get() && mode.get() == Mode::Reply>
+            <Show when=move || ai_help.get() == Some(true) && mode.get() == Mode::Reply>
                 <div class="assist" role="group" aria-label="AI help (fills the box; you send)">
                     <button type="button" disabled=move || asking.get() on:click=move |_| ask_ai(Assist::Suggest)>"Suggest reply"</button>
                     <button type="button" disabled=move || asking.get() || draft.with(|d| d.trim().is_empty())

@@ -17,14 +17,18 @@ pub fn take(from: &SiteSettings, to: &mut SiteSettings) {
 #[derive(Clone, Copy)]
 pub struct ToFaq {
     pub question: RwSignal<Option<String>>,
-    /// Opens the settings page (asking first when something else there is unsaved).
-    pub go: Callback<()>,
+    /// Opens the settings page, asking first when something elsewhere is unsaved: whether it
+    /// did.
+    pub go: Callback<(), bool>,
 }
 
 impl ToFaq {
     pub fn send(self, question: String) {
-        self.question.set(Some(question));
-        self.go.run(());
+        // Declined, the question is not kept for a later visit to Settings. (The page reads
+        // it only once its settings have arrived, after this.)
+        if self.go.run(()) {
+            self.question.set(Some(question));
+        }
     }
 
     /// The question waiting for the editor, once: a new entry with it and the answer left to

@@ -73,6 +73,10 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
     let usage = RwSignal::new(Vec::<Usage>::new());
     let status = RwSignal::new(None::<String>);
     let to_faq = use_context::<faq::ToFaq>();
+    // The engine may change here: composers ask again afterwards whether AI help is on.
+    if let Some(help) = use_context::<crate::conversation::AiHelp>() {
+        help.0.set(None);
+    }
     spawn_local(async move {
         match api::settings().await {
             Ok(s) => {

@@ -24,6 +24,9 @@ pub const LOGIN: Limit =
 pub const BOT_REPLY: Limit = Limit { binding: "BOT_LIMIT", period_secs: 60, what: "bot replies" };
 pub const SOCKET: Limit =
     Limit { binding: "SOCKET_LIMIT", period_secs: 60, what: "new connections" };
+/// Drafts from the site's model, per teammate (each spends the site's or the deployment's
+/// model key).
+pub const ASSIST: Limit = Limit { binding: "ASSIST_LIMIT", period_secs: 60, what: "AI drafts" };
 
 /// The caller, as Cloudflare's edge reports its address: an IPv4 address, or the /64 an IPv6
 /// address belongs to (one host commonly holds a whole /64, and could otherwise take a new
@@ -50,10 +53,15 @@ fn client_key(ip: &str) -> Option<String> {
 /// client address (not through Cloudflare's edge) or without the binding, nothing is limited;
 /// a failing binding lets the request through rather than locking every visitor out.
 pub async fn check(env: &Env, req: &Request, limit: &Limit) -> Result<(), Refused> {
+    let Some(client) = client(req) else { return Ok(()) };
+    check_key(env, client, limit).await
+}
+
+/// [`check`] for a caller named otherwise (a teammate, by site and member id).
+pub async fn check_key(env: &Env, client: String, limit: &Limit) -> Result<(), Refused> {
     if crate::api::bench::enabled(env) {
         return Ok(());
     }
-    let Some(client) = client(req) else { return Ok(()) };
     let Ok(limiter) = env.rate_limiter(limit.binding) else { return Ok(()) };
     match limiter.limit(client).await {
         Ok(outcome) if outcome.success => Ok(()),
@@ -62,7 +70,7 @@ pub async fn check(env: &Env, req: &Request, limit: &Limit) -> Result<(), Refuse
             ..refuse(
                 429,
                 "rate_limited",
-                format!("Too many {} from your address; try again in a minute.", limit.what),
+                format!("Too many {}; try again in a minute.", limit.what),
             )
         }),
         Err(e) => {

@@ -9,6 +9,8 @@
 //! over. `cargo xtask bench` measures it on the labelled sets in `tests/eval/`, and
 //! `cargo run -p takeover-shared --example faq_eval` lists every miss.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::faq_words::{near_concept, one_edit, terms};
@@ -64,7 +66,18 @@ pub struct FaqIndex {
     docs: Vec<Doc>,
     avg_question: f32,
     avg_answer: f32,
+    /// How many entries have each word.
+    df: HashMap<String, usize>,
+    /// The entries' words that are no concept, once each, in the order they first come: what
+    /// a typo is snapped to.
+    vocabulary: Vec<String>,
 }
+
+/// The most distinct words of a message weighed (a message holds 4,000 characters; a longer
+/// list would only cost time, never change which entry answers).
+const MAX_TERMS: usize = 64;
+/// Words longer than this are not snapped to the FAQ's: nobody misspells a 30-letter word.
+const MAX_SNAPPED_CHARS: usize = 30;
 
 /// How an entry fares against a visitor's message.
 #[derive(Debug, Clone, Copy)]
@@ -86,7 +99,23 @@ impl FaqIndex {
         };
         let avg_question = avg(|d| d.question.len());
         let avg_answer = avg(|d| d.answer.len());
-        FaqIndex { docs, avg_question, avg_answer }
+        let mut df: HashMap<String, usize> = HashMap::new();
+        let mut vocabulary = Vec::new();
+        let mut in_vocabulary = std::collections::HashSet::new();
+        for d in &docs {
+            let mut seen: Vec<&String> = d.question.iter().chain(&d.answer).collect();
+            seen.sort();
+            seen.dedup();
+            for w in seen {
+                *df.entry(w.clone()).or_default() += 1;
+            }
+            for w in d.question.iter().chain(&d.answer) {
+                if !w.starts_with('~') && in_vocabulary.insert(w) {
+                    vocabulary.push(w.clone());
+                }
+            }
+        }
+        FaqIndex { docs, avg_question, avg_answer, df, vocabulary }
     }
 
     pub fn lookup(&self, query: &str) -> FaqOutcome {
@@ -111,11 +140,19 @@ impl FaqIndex {
 
     /// Entries that share a word with `query`, best first.
     pub fn rank(&self, query: &str) -> Vec<Candidate> {
-        let mut q: Vec<String> = terms(query).into_iter().map(|t| self.snap(t)).collect();
+        let mut distinct: Vec<String> = Vec::new();
+        for t in terms(query) {
+            if distinct.len() == MAX_TERMS {
+                break;
+            }
+            if !distinct.contains(&t) {
+                distinct.push(t);
+            }
+        }
+        let mut q: Vec<String> = distinct.into_iter().map(|t| self.snap(t)).collect();
         q.sort();
         q.dedup();
-        let known =
-            |t: &String| self.docs.iter().any(|d| d.question.contains(t) || d.answer.contains(t));
+        let known = |t: &String| self.has(t);
         let idf: Vec<f32> = q.iter().map(|t| self.idf(t)).collect();
         let unknown = q.iter().filter(|t| !known(t)).count() as f32;
         let known_weight: f32 = q.iter().zip(&idf).filter(|(t, _)| known(t)).map(|(_, w)| w).sum();
@@ -145,12 +182,12 @@ impl FaqIndex {
     /// A word no entry has, replaced by an entry's word it is a typo or another form of
     /// ("shiping", "measurement" for "measurements", "located" for "location").
     fn snap(&self, term: String) -> String {
-        if term.starts_with('~') || term.chars().count() < 5 || self.has(&term) {
+        let chars = term.chars().count();
+        if term.starts_with('~') || !(5..=MAX_SNAPPED_CHARS).contains(&chars) || self.has(&term) {
             return term;
         }
-        let words = self.docs.iter().flat_map(|d| d.question.iter().chain(&d.answer));
-        words
-            .filter(|w| !w.starts_with('~'))
+        self.vocabulary
+            .iter()
             .filter_map(|w| {
                 let shared = w.chars().zip(term.chars()).take_while(|(a, b)| a == b).count();
                 let near = shared >= 5 || (shared >= 2 && one_edit(w, &term));
@@ -163,16 +200,11 @@ impl FaqIndex {
     }
 
     fn has(&self, term: &str) -> bool {
-        self.docs.iter().any(|d| d.question.iter().chain(&d.answer).any(|t| t == term))
+        self.df.contains_key(term)
     }
 
     fn idf(&self, term: &str) -> f32 {
-        let df = self
-            .docs
-            .iter()
-            .filter(|d| d.question.iter().chain(&d.answer).any(|t| t == term))
-            .count();
-        self.idf_of(df as f32)
+        self.idf_of(self.df.get(term).copied().unwrap_or(0) as f32)
     }
 
     /// The weight of a word `df` entries have.

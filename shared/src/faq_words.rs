@@ -543,7 +543,8 @@ fn words(text: &str) -> Vec<String> {
     let capital = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
     let mut out = Vec::new();
     for (i, w) in folded.iter().enumerate() {
-        if !(capital(raw[i]) && introduced(i)) {
+        // A word the lexicon knows is never taken for a name ("Delivery here?").
+        if !(capital(raw[i]) && lexicon(w).is_none() && introduced(i)) {
             out.extend(w.split(' ').filter(|p| !p.is_empty()).map(str::to_owned));
         }
     }
@@ -553,7 +554,6 @@ fn words(text: &str) -> Vec<String> {
 /// What comes before a name, folded and split as `words` splits.
 const INTRODUCTIONS: &[&[&str]] = &[
     &["i", "m"],
-    &["im"],
     &["i", "am"],
     &["name", "is"],
     &["this", "is"],
@@ -622,6 +622,10 @@ fn lexicon(word: &str) -> Option<&'static str> {
 
 /// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
 pub(crate) fn one_edit(a: &str, b: &str) -> bool {
+    // One edit changes a length by at most one character, four bytes.
+    if a.len().abs_diff(b.len()) > 4 {
+        return false;
+    }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[start..], &b[start..]);
@@ -694,7 +698,9 @@ mod tests {
         assert_eq!(terms("Hi, I'm Dana. Could you possibly help?"), Vec::<String>::new());
         assert_eq!(terms("Marco here, thanks"), Vec::<String>::new());
         assert_eq!(terms("je suis Camille"), Vec::<String>::new());
-        // Lower case after "I'm" is not a name.
+        // Lower case after "I'm" is not a name, nor a word the lexicon knows, nor German's "im".
         assert_eq!(terms("I'm cold"), ["cold"]);
+        assert_eq!(terms("Delivery here?"), ["~ship"]);
+        assert_eq!(terms("Ist das im Laden erhältlich?"), ["~store", "erhaltlich"]);
     }
 }

@@ -105,6 +105,9 @@ pub fn settings(s: &SiteSettings) -> Checked {
     {
         return bad("Suggest at most 3 questions, each of 1 to 120 characters.");
     }
+    if s.suggestions.iter().enumerate().any(|(i, q)| s.suggestions[..i].contains(q)) {
+        return bad("Each suggested question once.");
+    }
     if let Some(hours) = &s.business_hours {
         hours.validate().map_err(|e| e.to_string())?;
     }

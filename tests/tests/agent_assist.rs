@@ -156,9 +156,24 @@ async fn without_a_model_or_for_another_site_there_is_no_help() {
     let (got, body) = assist(&olga, &visitor.conversation_id, "suggest", "").await;
     assert_eq!((got, body["code"].as_str()), (409, Some("no_model")), "{body}");
 
-    // Another site's owner, whose own site has a model: not their conversation.
+    // Each draft spends a model key: 30 a minute per teammate (a fixed window, so within two
+    // windows' worth the limit shows).
+    let mut limited = None;
+    for _ in 0..62 {
+        let (got, body) = assist(&olga, &visitor.conversation_id, "suggest", "").await;
+        if got == 429 {
+            limited = Some(body);
+            break;
+        }
+        assert_eq!(got, 409);
+    }
+    let limited = limited.expect("AI drafts are rate limited");
+    assert_eq!(limited["code"], "rate_limited");
+
+    // Another site's owner, whose own site has a model: not their conversation (and the
+    // limit is theirs alone: Olga's spent one does not hold Eve back).
     let eve = Agent::login(&edge, &llm_site, "eve@t.test").await;
     let (got, _) = assist(&eve, &visitor.conversation_id, "suggest", "").await;
-    assert_eq!(got, 403);
+    assert_eq!(got, 404, "another site's conversation is not there");
     assert!(model.seen.lock().unwrap().is_empty());
 }

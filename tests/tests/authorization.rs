@@ -82,6 +82,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/admin/secrets/identity", Manager),
     ("DELETE", "/api/admin/secrets/identity-previous", Manager),
     ("GET", "/api/admin/conversations/:id/transcript", Member),
+    ("POST", "/api/admin/conversations/:id/assist", Acting),
     ("GET", "/api/admin/conversations", Member),
     ("GET", "/api/admin/conversations/:id/ws", Member),
     ("GET", "/api/admin/inbox/ws", Member),
@@ -264,6 +265,8 @@ fn success(method: &str, path: &str) -> u16 {
             "/api/admin/team/:id" | "/api/admin/invitations/:id" | "/api/admin/hooks/:id",
         )
         | ("POST", "/api/admin/logout") => 204,
+        // Every check passed, and the site has no model to draft with.
+        ("POST", "/api/admin/conversations/:id/assist") => 409,
         _ => 200,
     }
 }
@@ -290,6 +293,8 @@ fn expected(access: Access, caller: Caller, method: &str, path: &str) -> u16 {
         // Another site's owner acts on their own site: allowed there, invisible here.
         Caller::OtherSite => ok,
         Caller::Viewer | Caller::Responder if access == Manager => 403,
+        // Drafting a reply is for those who reply.
+        Caller::Viewer if path.ends_with("/assist") => 403,
         _ => ok,
     }
 }
@@ -343,6 +348,9 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
             let mut s: serde_json::Value = serde_json::from_str(integration::DEMO_SITE).unwrap();
             s["title"] = format!("Changed by {caller:?}").into();
             Some(s)
+        }
+        ("POST", "/api/admin/conversations/:id/assist") => {
+            Some(serde_json::json!({ "action": "suggest" }))
         }
         ("PUT", "/api/admin/secrets/model-key") => Some(
             serde_json::json!({ "key": "sk-test-98765", "base_url": "https://models.test/v1" }),

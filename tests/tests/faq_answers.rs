@@ -89,6 +89,7 @@ async fn an_answer_names_its_entry_and_the_most_answered_are_suggested() {
         json!(["a?", "b?", "c?", "d?"]),
         json!(["x".repeat(121)]),
         json!(["  "]),
+        json!(["Do you ship internationally?", "Do you ship internationally?"]),
         json!("not a list"),
     ] {
         let mut s = settings.clone();

@@ -495,7 +495,14 @@ pub fn App(
                         {move || lines.with(|l| l.greeting.clone())}
                     </li>
                 </Show>
-                <Show when=move || visitor_messages.get() == 0 && !closed_for_good() && !suggestions().is_empty()>
+                // Only while the AI is the one to ask: not beside the contact form, not while a
+                // person is asked for.
+                <Show when=move || {
+                    visitor_messages.get() == 0
+                        && phase.get().is_none_or(|p| p == Phase::Bot)
+                        && !offer_form()
+                        && !suggestions().is_empty()
+                }>
                     <li>
                         <div class="suggestions" role="group" aria-label=move || t().suggested>
                             <For each=suggestions key=|q| q.clone() let:q>

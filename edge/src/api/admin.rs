@@ -369,6 +369,8 @@ pub async fn transcript(req: Request, ctx: Ctx) -> ApiResult {
 pub async fn assist(mut req: Request, ctx: Ctx) -> ApiResult {
     let who = acting(&req, &ctx.env).await?;
     let id = conversation_id(&ctx)?;
+    let teammate = format!("{}/{}", who.site_key, who.agent.id);
+    limits::check_key(&ctx.env, teammate, &limits::ASSIST).await?;
     let ask: shared::api::AssistRequest = body(&mut req).await?;
     let needs_text = ask.action != shared::llm::Assist::Suggest;
     if needs_text && shared::clean::is_blank(&ask.text) {

@@ -203,8 +203,11 @@ impl Core {
         let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
             return refuse(404, "unknown_conversation", "There is no such conversation.");
         };
-        let who = internal::agent_from(&req);
-        if who.as_ref().is_none_or(|a| a.site_key != site_key || !a.role.can_respond()) {
+        // Another site's conversation is not there at all, as for its transcript.
+        let Some(who) = internal::agent_from(&req).filter(|a| a.site_key == site_key) else {
+            return refuse(404, "unknown_conversation", "There is no such conversation.");
+        };
+        if !who.role.can_respond() {
             return refuse(
                 403,
                 "forbidden",

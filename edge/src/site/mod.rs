@@ -223,6 +223,7 @@ impl Site {
             "UPDATE settings SET json = ? WHERE id = 1",
             vec![text(serde_json::to_string(&settings)?)],
         )?;
+        usage::prune(self, &settings)?;
         // Reminders switched on may be due already for requests waiting now.
         crate::alarm::wake_by(&self.state.storage(), crate::now()).await?;
         self.push_settings(self.widget_config(site_key, &settings)?).await?;

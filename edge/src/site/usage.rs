@@ -45,15 +45,30 @@ struct Asked {
     question: String,
 }
 
+/// Forgets the counts of questions the FAQ no longer has (reworded or removed), once the new
+/// settings are saved: the counts then never outgrow the FAQ.
+pub fn prune(site: &Site, s: &shared::api::SiteSettings) -> Result<()> {
+    let kept: Vec<Asked> = sql::rows(&site.sql(), "SELECT question FROM faq_asked", vec![])?;
+    for gone in kept.iter().filter(|a| !s.faq.iter().any(|e| e.question == a.question)) {
+        sql::run(
+            &site.sql(),
+            "DELETE FROM faq_asked WHERE question = ?",
+            vec![text(gone.question.clone())],
+        )?;
+    }
+    Ok(())
+}
+
 /// What the chat suggests when it opens: the owner's pick, else the FAQ's questions the AI
 /// answered most (filled up in the FAQ's order while few were asked yet).
 pub fn suggestions(site: &Site, s: &shared::api::SiteSettings) -> Result<Vec<String>> {
     if !s.suggestions.is_empty() {
         return Ok(s.suggestions.clone());
     }
+    // Only the FAQ's questions are kept (see `prune`): the table is as small as the FAQ.
     let most: Vec<Asked> = sql::rows(
         &site.sql(),
-        "SELECT question FROM faq_asked ORDER BY answers DESC, question LIMIT 50",
+        "SELECT question FROM faq_asked ORDER BY answers DESC, question",
         vec![],
     )?;
     let in_faq = |q: &str| s.faq.iter().any(|e| e.question == q);
