@@ -40,7 +40,7 @@ pub struct EvalSet {
 }
 
 /// On the demo FAQ: right answers 13 of 236 when the set was written, 61 with the multilingual
-/// word layer, 120 with per-field scores, the margin and typo snapping; wrong answers and
+/// word layer, 122 with per-field scores, the margin (waived for an entry's own question) and typo snapping; wrong answers and
 /// declined questions held to the goals (issue 17: at most 3 % wrong, at least 95 % of
 /// unanswerable questions declined). On the held-out FAQ: right 57 of 120, and 27 of 30
 /// declined when first measured, under the 95 % goal: the floor keeps it from getting worse.
@@ -49,7 +49,7 @@ pub const SETS: [EvalSet; 2] = [
         name: "demo shop (tuned on)",
         file: "faq-questions.json",
         site: crate::lab::FAQ,
-        floors: Floors { correct: 0.50, wrong: 0.03, declined: 0.95 },
+        floors: Floors { correct: 0.515, wrong: 0.03, declined: 0.95 },
     },
     EvalSet {
         name: "held-out grocery FAQ (never tuned on)",
