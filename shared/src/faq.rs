@@ -9,7 +9,7 @@
 //! over. `cargo xtask bench` measures it on the labelled sets in `tests/eval/`, and
 //! `cargo run -p takeover-shared --example faq_eval` lists every miss.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +104,7 @@ impl FaqIndex {
         let avg_answer = avg(|d| d.answer.len());
         let mut df: HashMap<String, usize> = HashMap::new();
         let mut vocabulary = Vec::new();
-        let mut in_vocabulary = std::collections::HashSet::new();
+        let mut in_vocabulary = HashSet::new();
         for d in &docs {
             let mut seen: Vec<&String> = d.question.iter().chain(&d.answer).collect();
             seen.sort();
@@ -155,10 +155,10 @@ impl FaqIndex {
         let mut q: Vec<String> = distinct.into_iter().map(|t| self.snap(t)).collect();
         q.sort();
         q.dedup();
-        let known = |t: &String| self.has(t);
         let idf: Vec<f32> = q.iter().map(|t| self.idf(t)).collect();
-        let unknown = q.iter().filter(|t| !known(t)).count() as f32;
-        let known_weight: f32 = q.iter().zip(&idf).filter(|(t, _)| known(t)).map(|(_, w)| w).sum();
+        let unknown = q.iter().filter(|t| !self.has(t)).count() as f32;
+        let known_weight: f32 =
+            q.iter().zip(&idf).filter(|(t, _)| self.has(t)).map(|(_, w)| w).sum();
         let total = known_weight + unknown.powf(UNKNOWN_EXPONENT) * UNKNOWN_WEIGHT;
         let mut ranked: Vec<Candidate> = self
             .docs

@@ -612,12 +612,11 @@ fn lexicon(word: &str) -> Option<&'static str> {
     // Looked up by beginning, longest first: the FAQ's every word passes here on each message.
     static BEGINNINGS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
     let beginnings = BEGINNINGS.get_or_init(|| LEXICON.iter().copied().collect());
-    let ends = word.char_indices().map(|(i, _)| i).chain([word.len()]).skip(1);
-    let ends: Vec<(usize, usize)> = ends.enumerate().map(|(n, end)| (n + 1, end)).collect();
-    ends.into_iter()
-        .rev()
-        .filter(|(chars, end)| *chars >= 4 || *end == word.len())
-        .find_map(|(_, end)| beginnings.get(&word[..end]).copied())
+    let total = word.chars().count();
+    // Each beginning's end in bytes and its length in characters, the whole word first.
+    let ends = word.char_indices().rev().map(|(i, c)| i + c.len_utf8()).zip((1..=total).rev());
+    ends.filter(|(end, chars)| *chars >= 4 || *end == word.len())
+        .find_map(|(end, _)| beginnings.get(&word[..end]).copied())
 }
 
 /// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
@@ -627,7 +626,11 @@ pub(crate) fn one_edit(a: &str, b: &str) -> bool {
         return false;
     }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    one_edit_chars(&a, &b)
+}
+
+fn one_edit_chars(a: &[char], b: &[char]) -> bool {
+    let start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[start..], &b[start..]);
     match ra.len() as isize - rb.len() as isize {
         0 => {
@@ -646,15 +649,16 @@ pub(crate) fn one_edit(a: &str, b: &str) -> bool {
 /// not "local").
 pub(crate) fn near_concept(word: &str) -> Option<&'static str> {
     let chars: Vec<char> = word.chars().collect();
-    LEXICON.iter().find_map(|(start, concept)| {
-        let n = start.chars().count();
+    LEXICON.iter().filter(|(start, _)| start.chars().count() >= 6).find_map(|(start, concept)| {
+        let start: Vec<char> = start.chars().collect();
+        let n = start.len();
         // A letter dropped counts only at the word's end: "rest" of "restaurant" is not "reset".
         let dropped = (chars.len() + 1 == n).then_some(n - 1);
-        (n >= 6
-            && [n, n + 1].into_iter().chain(dropped).any(|k| {
-                k <= chars.len() && one_edit(start, &chars[..k].iter().collect::<String>())
-            }))
-        .then_some(*concept)
+        [n, n + 1]
+            .into_iter()
+            .chain(dropped)
+            .any(|k| k <= chars.len() && one_edit_chars(&start, &chars[..k]))
+            .then_some(*concept)
     })
 }
 

@@ -200,11 +200,8 @@ impl Core {
     /// teammate's identity): a suggested reply, their draft improved, or it translated into
     /// the visitor's language. Nothing is stored or sent, and no usage is counted.
     pub(super) async fn assist(&self, mut req: worker::Request) -> Result<Response> {
-        let Some(site_key) = self.inner.borrow().meta.as_ref().map(|m| m.site_key.clone()) else {
-            return refuse(404, "unknown_conversation", "There is no such conversation.");
-        };
         // Another site's conversation is not there at all, as for its transcript.
-        let Some(who) = internal::agent_from(&req).filter(|a| a.site_key == site_key) else {
+        let Some(who) = self.site_teammate(&req) else {
             return refuse(404, "unknown_conversation", "There is no such conversation.");
         };
         if !who.role.can_respond() {

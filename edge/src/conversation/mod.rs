@@ -567,12 +567,20 @@ impl Core {
     }
 
     /// `GET /transcript?format=json|text`, for a teammate of this conversation's site.
-    fn transcript(&self, req: &Request) -> Result<Response> {
+    /// The teammate the admin API vouches for on `req`, if they belong to this conversation's
+    /// site.
+    fn site_teammate(&self, req: &Request) -> Option<internal::AgentIdentity> {
         let inner = self.inner.borrow();
-        let Some(meta) = &inner.meta else { return Response::error("unknown conversation", 404) };
-        if internal::agent_from(req).is_none_or(|a| a.site_key != meta.site_key) {
+        let site = &inner.meta.as_ref()?.site_key;
+        internal::agent_from(req).filter(|a| &a.site_key == site)
+    }
+
+    fn transcript(&self, req: &Request) -> Result<Response> {
+        if self.site_teammate(req).is_none() {
             return Response::error("not your site", 403);
         }
+        let inner = self.inner.borrow();
+        let Some(meta) = &inner.meta else { return Response::error("unknown conversation", 404) };
         let sql = self.sql();
         let record = Transcript {
             conversation_id: meta.conversation_id.clone(),
