@@ -3,12 +3,20 @@
 // and from its handovers (the question to add to the FAQ).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { Console, SCREENS, Widget, audit, env, launch, screenshot, troubles, unique } from "./harness.mjs";
 
 const GREETING = "Hi! How can we help you today?";
 
 async function config() {
   return (await fetch(`${env.base}/api/sites/${env.site}/config`)).json();
+}
+
+const FAQ = JSON.parse(readFileSync(new URL("../../xtask/demo-site.json", import.meta.url))).faq.map((e) => e.question);
+
+function assertFaqQuestions(shown) {
+  assert.equal(shown.length, 3, `three suggestions: ${shown}`);
+  for (const q of shown) assert.ok(FAQ.includes(q), `not a FAQ question: ${q}`);
 }
 
 /** The suggested questions on screen, in order. */
@@ -45,14 +53,16 @@ test("the chat opens with a greeting and suggested questions; a tap asks", async
       viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "es-ES",
     }), `${env.base}/`, { open: "Abrir chat", placeholder: "Escribe tu mensaje…" });
     await phone.text("¡Hola! ¿En qué podemos ayudarte hoy?").waitFor();
-    assert.deepEqual(await chips(phone.page, "Preguntas sugeridas"), offered);
+    // The tap above counts toward "most asked": the order may have moved since, so these
+    // pages show three of the FAQ's questions, whichever lead now.
+    assertFaqQuestions(await chips(phone.page, "Preguntas sugeridas"));
     await screenshot(phone.page, "first-impression-phone-es");
 
     // The full-page chat opens on the greeting, not on an empty panel.
     const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
     await page.goto(`${env.base}/chat/${env.site}`);
     await page.getByText(GREETING).waitFor();
-    assert.deepEqual(await chips(page), offered);
+    assertFaqQuestions(await chips(page));
     await screenshot(page, "first-impression-full-page");
   } finally {
     await browser.close();
