@@ -188,6 +188,7 @@ async fn floor(lab: &Lab, http: &reqwest::Client, pids: &[u32], rate: f64, time:
 fn batch(i: usize, count: u64, at: Duration) -> serde_json::Value {
     let at_ms = at.as_millis() as i64 + 1_800_000_000_000;
     let summary = ConversationSummary {
+        channel: None,
         id: format!("{i:032x}"),
         phase: Phase::Bot,
         assignee: None,

@@ -779,6 +779,10 @@ fn Line(
                 <li class="separator">{format!("AI resumed · by {}", name(&by))}</li>
             }
             .into_any(),
+            Event::ChannelUndelivered { error, .. } => view! {
+                <li class="event failed" role="alert">{format!("Not delivered to the visitor: {error}")}" · "{at}</li>
+            }
+            .into_any(),
             other => {
                 let text = match other {
                     Event::Escalated { offline: true, .. } => "The visitor left a message through the contact form (pending ticket)".to_owned(),
@@ -801,7 +805,8 @@ fn Line(
                     Event::Ended { by: EndedBy::Idle, .. } => "Closed after a quiet while: the visitor's next message opens it again".to_owned(),
                     Event::Reopened { by: Some(a) } => format!("{} reopened the conversation", name(&a)),
                     Event::Reopened { by: None } => "The visitor wrote again: reopened".to_owned(),
-                    Event::AgentJoined { .. } | Event::AiResumed { .. } => String::new(),
+                    Event::ChannelUnsupported { what, .. } => format!("The visitor sent {what}, which this chat cannot show; they were asked to write instead"),
+                    Event::AgentJoined { .. } | Event::AiResumed { .. } | Event::ChannelUndelivered { .. } => String::new(),
                 };
                 view! { <li class="event">{text}" · "{at}{asked.map(|q| to_faq(q, manage))}</li> }.into_any()
             }

@@ -73,6 +73,43 @@ pub struct BotSetup {
     /// Where links in mail lead (see `site::notify::origin`); `None` while unknown.
     #[serde(default)]
     pub origin: Option<String>,
+    /// The owner's wording and when the "Talk to a human" button shows, for what a channel's
+    /// visitor is told (the widget reads them from its own config).
+    #[serde(default)]
+    pub texts: shared::texts::TextOverrides,
+    #[serde(default)]
+    pub human_button_after: u32,
+}
+
+/// A platform's update as the Worker received it: the secret header it carried and the raw
+/// body, for the site to check and read (`POST /channels/telegram/in`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChannelUpdate {
+    pub secret: String,
+    pub body: String,
+}
+
+/// Where an update goes: the conversation of its chat, and what the visitor did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChannelRoute {
+    pub conversation_id: String,
+    pub inbound: shared::channel::Inbound,
+}
+
+/// A chat whose conversation `ended` was closed for good: the site starts the next one
+/// (`POST /channels/renew`), unless another update already did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChannelRenew {
+    pub peer: shared::channel::ChannelPeer,
+    pub ended: String,
+}
+
+/// `PUT /channels/telegram`: what the owner gave, and where the Worker is reached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectTelegramAt {
+    pub token: String,
+    pub api_base: String,
+    pub webhook_url: String,
 }
 
 /// A credential for another of the visitor's devices, asked of a conversation of `site_key`.

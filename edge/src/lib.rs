@@ -16,6 +16,7 @@ mod router;
 mod site;
 mod sockets;
 mod sql;
+mod telegram;
 mod vault;
 
 use worker::{Context, Env, Request, Response, Result, event};

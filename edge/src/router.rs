@@ -2,7 +2,7 @@
 
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
-use crate::api::{account, admin, assets, bench, bot, setup, unsubscribe, visitor};
+use crate::api::{account, admin, assets, bench, bot, channels, setup, unsubscribe, visitor};
 use crate::http::{ApiResult, finish};
 
 type Ctx = RouteContext<()>;
@@ -25,6 +25,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .options("/api/sites/:site/*rest", |_, _| visitor::preflight())
         .get_async("/api/conversations/:id/ws", h!(visitor::socket))
         .post_async("/api/bot/conversations/:id/reply", h!(bot::reply))
+        .post_async("/api/channels/telegram/:site", h!(channels::telegram))
         .post_async("/api/admin/login", h!(admin::login))
         .post_async("/api/admin/logout", h!(admin::logout))
         .get_async("/api/admin/me", h!(admin::me))
@@ -59,6 +60,9 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .get_async("/api/admin/settings", h!(admin::settings))
         .put_async("/api/admin/settings", h!(admin::settings))
         .get_async("/api/admin/tickets.csv", h!(admin::tickets_csv))
+        .get_async("/api/admin/channels", h!(admin::channels))
+        .put_async("/api/admin/channels/telegram", h!(admin::channels))
+        .delete_async("/api/admin/channels/telegram", h!(admin::channels))
         .get_async("/api/admin/secrets", h!(admin::secrets))
         .put_async("/api/admin/secrets/model-key", h!(admin::secrets))
         .delete_async("/api/admin/secrets/model-key", h!(admin::secrets))

@@ -410,6 +410,9 @@ pub struct ConversationSummary {
     /// Closed as spam: not listed in the inbox.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub spam: bool,
+    /// The messaging channel of the conversation; `None`: the website's widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::channel::ChannelKind>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -538,6 +541,40 @@ pub struct SecretsStatus {
     /// Whether this deployment can store secrets at all (its operator set `SECRETS_KEY`).
     pub vault: bool,
 }
+
+/// `GET /api/admin/channels`: the site's messaging channels.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelsStatus {
+    pub telegram: Option<TelegramStatus>,
+    /// Whether this deployment can store the tokens at all (its operator set `SECRETS_KEY`).
+    pub vault: bool,
+}
+
+/// A connected Telegram bot: the token itself is never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelegramStatus {
+    /// The bot's `@username`, as Telegram named it when connected.
+    pub bot: Option<String>,
+    /// The token's last characters.
+    pub hint: String,
+    /// Where the token is sent: Telegram's Bot API, or a gateway the owner runs.
+    pub api_base: String,
+    /// Where Telegram sends the bot's updates.
+    pub webhook_url: String,
+    pub connected_at: Millis,
+}
+
+/// `PUT /api/admin/channels/telegram`: connect a bot (its webhook is registered at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectTelegram {
+    pub token: String,
+    /// Telegram's Bot API unless given; the token goes only there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
+}
+
+/// Telegram's Bot API.
+pub const TELEGRAM_API: &str = "https://api.telegram.org";
 
 /// `PUT /api/admin/secrets/model-key`: the site's own key, for one model endpoint only
 /// (pointing the settings elsewhere needs the key entered again).

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod backoff;
+pub mod channel;
 pub mod clean;
 pub mod encoding;
 pub mod faq;

@@ -74,6 +74,17 @@ pub enum Input {
     },
     /// Time passed: apply the rules that depend on it (see [`Conversation::next_deadline`]).
     Tick,
+    /// A channel's visitor sent what the team cannot read (a photo…), recorded for the team;
+    /// the same `client_id` once.
+    ChannelUnsupported {
+        client_id: String,
+        what: String,
+    },
+    /// What item `seq` told the visitor could not reach their channel.
+    ChannelUndelivered {
+        seq: Option<Seq>,
+        error: String,
+    },
     /// The site reports that agent `agent_id` has been offline since `offline_since`; after
     /// `after` of that, a conversation they hold goes back to Pending.
     AssigneeAway {
@@ -340,6 +351,16 @@ impl Conversation {
             Input::BotReplied { turn, reply } => Ok(self.bot_replied(now, turn, reply)),
             Input::LeaveMessage { client_id, text } => self.leave_message(now, client_id, text),
             Input::Tick => Ok(self.tick(now)),
+            Input::ChannelUnsupported { client_id, what } => {
+                if let Some(ack) = self.resent(Sender::Visitor, &client_id)? {
+                    return Ok(vec![ack]);
+                }
+                let event = Event::ChannelUnsupported { client_id: client_id.clone(), what };
+                Ok(vec![self.event(now, event), Effect::Ack { client_id, seq: self.last_seq }])
+            }
+            Input::ChannelUndelivered { seq, error } => {
+                Ok(vec![self.event(now, Event::ChannelUndelivered { seq, error })])
+            }
             Input::AssigneeAway { agent_id, offline_since, after } => {
                 self.assignee_away(now, &agent_id, offline_since, after)
             }
@@ -423,6 +444,11 @@ impl Conversation {
                         self.idle_closed = false;
                         PhaseState::Bot
                     }
+                    Event::ChannelUnsupported { client_id, .. } => {
+                        self.seen.insert((Sender::Visitor, client_id.clone()), item.seq);
+                        return;
+                    }
+                    Event::ChannelUndelivered { .. } => return,
                 };
                 self.phase = next;
                 self.phase_changed_at = item.seq;

@@ -237,6 +237,9 @@ pub struct Visit {
     /// How long, in seconds, the visitor has to come back before such a reply is mailed.
     #[serde(default)]
     pub mailed_after_secs: u32,
+    /// The messaging channel the visitor writes from (Telegram), instead of the widget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::channel::ChannelPeer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,6 +459,20 @@ pub enum Event {
     Reopened {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<AgentRef>,
+    },
+    /// A messaging channel's visitor sent what the team cannot read here (a photo, a
+    /// sticker…); they were asked to write instead.
+    ChannelUnsupported {
+        /// The platform's id of what they sent: sent again, it is recorded once.
+        client_id: String,
+        what: String,
+    },
+    /// What the visitor should have seen on their channel could not be delivered after every
+    /// retry: the item (`seq`), and the platform's reason.
+    ChannelUndelivered {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        error: String,
     },
 }
 

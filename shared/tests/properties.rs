@@ -132,7 +132,10 @@ proptest! {
                                 prop_assert_eq!(phase, Phase::Ended, "reopened what was open");
                                 Phase::Bot
                             }
-                            Event::AgentLeft { .. } | Event::RatingAsked { .. } => phase,
+                            Event::AgentLeft { .. }
+                            | Event::RatingAsked { .. }
+                            | Event::ChannelUnsupported { .. }
+                            | Event::ChannelUndelivered { .. } => phase,
                             Event::Rated { score, .. } => {
                                 prop_assert!((1..=5).contains(score), "a rating out of range");
                                 phase

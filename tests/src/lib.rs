@@ -31,6 +31,7 @@ pub mod chaos;
 pub mod llm_mock;
 pub mod mail;
 pub mod receiver;
+pub mod telegram_mock;
 
 pub use server::DEMO_SITE;
 

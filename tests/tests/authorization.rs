@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("OPTIONS", "/api/sites/:site/*rest", Public),
     ("GET", "/api/conversations/:id/ws", Public),
     ("POST", "/api/bot/conversations/:id/reply", Credential),
+    ("POST", "/api/channels/telegram/:site", Credential),
     ("POST", "/api/admin/login", Public),
     ("POST", "/api/admin/logout", Acting),
     ("GET", "/api/admin/me", Member),
@@ -74,6 +75,9 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/admin/settings", Member),
     ("PUT", "/api/admin/settings", Manager),
     ("GET", "/api/admin/tickets.csv", Member),
+    ("GET", "/api/admin/channels", Manager),
+    ("PUT", "/api/admin/channels/telegram", Manager),
+    ("DELETE", "/api/admin/channels/telegram", Manager),
     ("GET", "/api/admin/secrets", Manager),
     ("PUT", "/api/admin/secrets/model-key", Manager),
     ("DELETE", "/api/admin/secrets/model-key", Manager),
@@ -267,6 +271,8 @@ fn success(method: &str, path: &str) -> u16 {
         | ("POST", "/api/admin/logout") => 204,
         // Every check passed, and the site has no model to draft with.
         ("POST", "/api/admin/conversations/:id/assist") => 409,
+        // Every check passed, and no Bot API answers at the address given.
+        ("PUT", "/api/admin/channels/telegram") => 502,
         _ => 200,
     }
 }
@@ -352,6 +358,8 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
         ("POST", "/api/admin/conversations/:id/assist") => {
             Some(serde_json::json!({ "action": "suggest" }))
         }
+        ("PUT", "/api/admin/channels/telegram") => Some(serde_json::json!({
+            "token": "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "api_base": "http://127.0.0.1:9" })),
         ("PUT", "/api/admin/secrets/model-key") => Some(
             serde_json::json!({ "key": "sk-test-98765", "base_url": "https://models.test/v1" }),
         ),

@@ -933,7 +933,13 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
             .into_any(),
         },
         // Asking for a rating shows as the card, not as a line; a reopened chat just goes on.
-        ItemBody::Event(Event::RatingAsked { .. } | Event::Reopened { .. }) => ().into_any(),
+        // Channel events belong to a visitor on a messaging channel, never to the widget.
+        ItemBody::Event(
+            Event::RatingAsked { .. }
+            | Event::Reopened { .. }
+            | Event::ChannelUnsupported { .. }
+            | Event::ChannelUndelivered { .. },
+        ) => ().into_any(),
         ItemBody::Event(e) => {
             let line = move || {
                 let t = t.get();
@@ -950,7 +956,10 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
                     Event::Ended { by: EndedBy::Idle, .. } => t.idle_closed.to_owned(),
                     Event::Ended { .. } => t.ended.to_owned(),
                     Event::Rated { score, .. } => t.rated(*score),
-                    Event::RatingAsked { .. } | Event::Reopened { .. } => String::new(),
+                    Event::RatingAsked { .. }
+                    | Event::Reopened { .. }
+                    | Event::ChannelUnsupported { .. }
+                    | Event::ChannelUndelivered { .. } => String::new(),
                     Event::OutOfHours { unstaffed: true, .. } => t.nobody_available.to_owned(),
                     Event::OutOfHours { back_at, .. } => {
                         let away = lines.with(|l| l.out_of_hours.clone());

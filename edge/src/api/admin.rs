@@ -251,6 +251,29 @@ pub async fn secrets(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, &path, &who).await
 }
 
+/// `GET /api/admin/channels` and `PUT`/`DELETE /api/admin/channels/telegram`: owners and
+/// admins only (the site object checks the role). The webhook Telegram is pointed at is this
+/// deployment's own address, as the console reached it.
+pub async fn channels(mut req: Request, ctx: Ctx) -> ApiResult {
+    if req.method() == Method::Get {
+        let who = session(&req, &ctx.env).await?;
+        return to_site(req, &ctx, "/channels", &who).await;
+    }
+    let who = acting(&req, &ctx.env).await?;
+    if req.method() == Method::Delete {
+        return as_teammate::<()>(&ctx, &who, Method::Delete, "/channels/telegram", None).await;
+    }
+    let ask: shared::api::ConnectTelegram = body(&mut req).await?;
+    let origin = req.url()?.origin().ascii_serialization();
+    let api_base = ask.api_base.filter(|b| !b.trim().is_empty());
+    let connect = internal::ConnectTelegramAt {
+        token: ask.token,
+        api_base: api_base.unwrap_or_else(|| shared::api::TELEGRAM_API.into()),
+        webhook_url: format!("{origin}/api/channels/telegram/{}", who.site_key),
+    };
+    as_teammate(&ctx, &who, Method::Put, "/channels/telegram", Some(&connect)).await
+}
+
 pub async fn usage(req: Request, ctx: Ctx) -> ApiResult {
     let who = session(&req, &ctx.env).await?;
     to_site(req, &ctx, "/usage", &who).await

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assets;
 pub mod bench;
 pub mod bot;
+pub mod channels;
 pub mod setup;
 pub mod unsubscribe;
 pub mod visitor;

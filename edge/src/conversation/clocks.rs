@@ -173,10 +173,18 @@ impl Core {
             let inner = self.inner.borrow();
             let reports = inner.outbox.alarm_at();
             let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
-            [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports, mail]
-                .into_iter()
-                .flatten()
-                .min()
+            let channel = inner.channel.due_at();
+            [
+                inner.bot_retry_at,
+                inner.machine.next_deadline(),
+                inner.hello_due,
+                reports,
+                mail,
+                channel,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
         };
         if self.inner.borrow().alarm_at == Some(next) {
             return Ok(());

@@ -7,6 +7,7 @@
 
 mod ai;
 mod brief;
+mod channel;
 mod clocks;
 mod grants;
 pub use grants::Kind as GrantKind;
@@ -144,6 +145,8 @@ struct Inner {
     /// Replies mailed to a visitor who left (see `visitor_mail`), and whether a send runs.
     visitor_mail: visitor_mail::Owed,
     mail_in_flight: bool,
+    /// The messaging channel the visitor writes from, and what is owed to it (see `channel`).
+    channel: channel::Channel,
 }
 
 impl Inner {
@@ -279,6 +282,7 @@ impl Core {
             inner.profile = profile::load(sql, meta.language.clone())?;
             inner.hook_events = hooks::load(sql);
             inner.visitor_mail = visitor_mail::load(sql);
+            inner.channel = channel::load(sql);
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
                 inner.observe(&item);
@@ -307,6 +311,7 @@ impl Core {
         fresh.alarm_at = inner.alarm_at;
         fresh.hello_due = inner.hello_due;
         fresh.mail_in_flight = inner.mail_in_flight;
+        fresh.channel.sending = inner.channel.sending;
         *inner = fresh;
     }
 
@@ -661,6 +666,7 @@ impl Core {
                     && crate::mail::can_link(&self.env, c.origin.as_deref())
             }) && crate::mail::sender(&self.env).is_some(),
             mailed_after_secs: visitor_mail::gathered_secs(&self.env),
+            channel: inner.channel.peer.clone(),
         });
         let welcome = Welcome {
             version: PROTOCOL_VERSION,
@@ -795,7 +801,10 @@ impl Core {
         };
         for effect in effects {
             let written = match &effect {
-                Effect::Append(item) => store::append(sql, item),
+                // What a channel's visitor should see is owed in the same step.
+                Effect::Append(item) => {
+                    store::append(sql, item).and_then(|_| self.channel_item(item))
+                }
                 Effect::OpenTicket { number, agent, at, offline, waited } => {
                     let language = self.inner.borrow().profile.language.clone();
                     let opening = tickets::Opening {
@@ -912,6 +921,7 @@ impl Core {
     /// socket that sent this frame gets its next one at once.
     async fn follow_up(&self, follow: FollowUp) -> Result<()> {
         self.queue_reports(&follow)?;
+        self.start_delivery();
         self.schedule().await?;
         for number in follow.opened {
             self.spawn(move |core| async move { core.summarise_ticket(number).await });
@@ -1120,6 +1130,7 @@ impl DurableObject for Conversation {
                 let moved = self.input(None, input, None).await?;
                 Response::ok(if moved { "requeued" } else { "unchanged" })
             }
+            (Method::Post, "/channel/in") => self.channel_in(req).await,
             (Method::Post, "/bot-reply") => self.webhook_reply(req.json().await?).await,
             (Method::Post, "/grant") => self.grant(req.json().await?),
             (Method::Post, "/mail/stop") => {
@@ -1284,6 +1295,7 @@ impl DurableObject for Conversation {
         self.refresh_rules(clocks::CONFIG_TTL_MS).await;
         self.input(None, Input::Tick, None).await?;
         self.mail_visitor().await;
+        self.start_delivery();
         let pending = self.inner.borrow().machine.bot_turn_pending();
         let retry_due = self.inner.borrow().bot_retry_at.is_none_or(|at| at <= now());
         if let Some(turn) = pending.filter(|_| retry_due) {

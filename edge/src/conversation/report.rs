@@ -396,13 +396,18 @@ impl Core {
             left_message: inner.left_message,
             preview: inner.preview.clone(),
             unanswered: inner.unanswered,
-            visitor_name: inner.profile.name.clone(),
+            visitor_name: inner
+                .profile
+                .name
+                .clone()
+                .or_else(|| inner.channel.peer.as_ref().and_then(|p| p.name.clone())),
             verified: inner.profile.verified(),
             user_id: inner.profile.user_id.clone(),
             tickets: inner.machine.tickets(),
             visitor_online: self.visitor_online(closing),
             activity_at: inner.activity_at,
             spam: inner.spam,
+            channel: inner.channel.peer.as_ref().map(|p| p.kind),
         };
         Some((meta.site_key.clone(), summary))
     }

@@ -70,6 +70,7 @@ pub fn migrate(sql: &SqlStorage) -> Result<()> {
     super::grants::migrate(sql)?;
     super::visitor_mail::migrate(sql)?;
     super::clocks::migrate(sql)?;
+    super::channel::migrate(sql)?;
     super::tickets::migrate(sql)
 }
 

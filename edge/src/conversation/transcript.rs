@@ -118,6 +118,12 @@ pub fn text(t: &Transcript) -> String {
                 Event::Reopened { by: None } => {
                     format!("[{at}] Conversation reopened: the visitor wrote again")
                 }
+                Event::ChannelUnsupported { what, .. } => {
+                    format!("[{at}] The visitor sent {what}, which the chat cannot show")
+                }
+                Event::ChannelUndelivered { error, .. } => {
+                    format!("[{at}] Not delivered to the visitor's channel: {error}")
+                }
             },
         };
         let _ = writeln!(out, "{line}");

@@ -1,6 +1,7 @@
 //! The Site object, one per site: settings, team accounts and sessions, and the live index of
 //! the site's conversations pushed to every connected agent.
 
+mod channels;
 mod continuity;
 mod hooks;
 mod index;
@@ -125,6 +126,7 @@ impl Site {
             usage::SCHEMA,
             presence::SCHEMA,
             secrets::SCHEMA,
+            channels::SCHEMA,
             revoke::SCHEMA,
             notify::SCHEMA,
             links::SCHEMA,
@@ -318,6 +320,8 @@ impl Site {
             title: s.title.clone(),
             origin: notify::origin(self)?,
             secrets: secrets::opened(self, &site_key)?,
+            texts: s.texts,
+            human_button_after: s.human_button_after,
             config: BotConfig {
                 open_now: open,
                 staffed,
@@ -475,6 +479,28 @@ impl DurableObject for Site {
                 self.push_to_open("/hook-events", &after).await?;
             }
             return Ok(res);
+        }
+        if path == "/channels" || path == "/channels/telegram" {
+            if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
+                let why = "Only owners and admins manage channels.";
+                return crate::http::finish(Err(crate::http::refuse(403, "forbidden", why)));
+            }
+            let Some(site_key) = self.site_key()? else {
+                return Response::error("unknown site", 404);
+            };
+            // Conversations replying on the channel read the new token with their settings,
+            // within the minute they keep them.
+            return channels::manage(self, &site_key, req, &path).await;
+        }
+        if path == "/channels/telegram/in" || path == "/channels/renew" {
+            let Some(site_key) = self.site_key()? else {
+                return Response::error("unknown site", 404);
+            };
+            return if path == "/channels/renew" {
+                channels::renew(self, &site_key, req).await
+            } else {
+                channels::inbound(self, &site_key, req).await
+            };
         }
         if path == "/invitations" || path.starts_with("/invitations/") {
             let res = links::manage(self, req, &path).await?;

@@ -37,17 +37,17 @@ pub fn deployment_model_url(env: &Env) -> String {
 }
 
 #[derive(Deserialize)]
-struct Row {
+pub(super) struct Row {
     sealed: String,
-    hint: String,
-    created_at: i64,
+    pub hint: String,
+    pub created_at: i64,
     expires_at: Option<i64>,
-    endpoint: Option<String>,
+    pub endpoint: Option<String>,
 }
 
 use crate::now;
 
-fn row(site: &Site, name: &str) -> Result<Option<Row>> {
+pub(super) fn row(site: &Site, name: &str) -> Result<Option<Row>> {
     sql::first(
         &site.sql(),
         "SELECT sealed, hint, created_at, expires_at, endpoint FROM secrets
@@ -70,11 +70,11 @@ fn place(site_key: &str, name: &str) -> String {
     format!("{site_key}/{name}")
 }
 
-fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
+pub(super) fn refuse(status: u16, code: &'static str, message: &str) -> Result<Response> {
     crate::http::finish(Err(crate::http::refuse(status, code, message)))
 }
 
-fn no_vault() -> Result<Response> {
+pub(super) fn no_vault() -> Result<Response> {
     refuse(
         503,
         "secrets_unavailable",
@@ -95,15 +95,23 @@ pub fn status(site: &Site) -> Result<Response> {
 }
 
 /// A new value for the secret `name` (for `endpoint` only, when given).
-struct Stored<'a> {
-    name: &'a str,
-    value: &'a str,
-    hint: String,
-    endpoint: Option<&'a str>,
+pub(super) struct Stored<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+    pub hint: String,
+    pub endpoint: Option<&'a str>,
 }
 
 fn store(site: &Site, site_key: &str, new: Stored<'_>) -> Result<Response> {
-    let Ok(vault) = Vault::from_env(&site.env) else { return no_vault() };
+    if !keep(site, site_key, new)? {
+        return no_vault();
+    }
+    status(site)
+}
+
+/// Seals and stores `new`; `false` when the deployment cannot store secrets.
+pub(super) fn keep(site: &Site, site_key: &str, new: Stored<'_>) -> Result<bool> {
+    let Ok(vault) = Vault::from_env(&site.env) else { return Ok(false) };
     let sealed = vault.seal(&place(site_key, new.name), new.value)?;
     sql::run(
         &site.sql(),
@@ -113,7 +121,31 @@ fn store(site: &Site, site_key: &str, new: Stored<'_>) -> Result<Response> {
            created_at = excluded.created_at, expires_at = NULL, endpoint = excluded.endpoint",
         vec![text(new.name), text(sealed), text(new.hint), int(now()), opt_text(new.endpoint)],
     )?;
-    status(site)
+    Ok(true)
+}
+
+/// The secret `name` opened, with the endpoint it is for; `None` when unset or unopenable.
+pub(super) fn open(
+    site: &Site,
+    site_key: &str,
+    name: &str,
+) -> Result<Option<(String, Option<String>)>> {
+    let Ok(vault) = Vault::from_env(&site.env) else { return Ok(None) };
+    let Some(r) = row(site, name)? else { return Ok(None) };
+    match vault.open(&place(site_key, name), &r.sealed) {
+        Ok(plain) => Ok(Some((plain, r.endpoint))),
+        Err(e @ VaultError::Undecryptable) | Err(e @ VaultError::NoKey) => {
+            console_error!("secret {name}: {e}");
+            Ok(None)
+        }
+    }
+}
+
+pub(super) fn forget(site: &Site, names: &[&str]) -> Result<()> {
+    for name in names {
+        sql::run(&site.sql(), "DELETE FROM secrets WHERE name = ?", vec![text(*name)])?;
+    }
+    Ok(())
 }
 
 /// `PUT /secrets/model-key`: the site's own key, for one model endpoint. The key is only ever
@@ -202,6 +234,9 @@ pub struct Opened {
     /// The identity secrets, newest first.
     #[serde(default)]
     pub identity_secrets: Vec<String>,
+    /// The Telegram bot's token and the API base it was saved for.
+    #[serde(default)]
+    pub telegram: Option<(String, String)>,
 }
 
 impl Opened {
@@ -214,17 +249,8 @@ impl Opened {
 
 pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
     let mut out = Opened::default();
-    let Ok(vault) = Vault::from_env(&site.env) else { return Ok(out) };
-    let open = |name: &str| -> Result<Option<(String, Option<String>)>> {
-        let Some(r) = row(site, name)? else { return Ok(None) };
-        match vault.open(&place(site_key, name), &r.sealed) {
-            Ok(plain) => Ok(Some((plain, r.endpoint))),
-            Err(e @ VaultError::Undecryptable) | Err(e @ VaultError::NoKey) => {
-                console_error!("secret {name}: {e}");
-                Ok(None)
-            }
-        }
-    };
+    let open = |name: &str| open(site, site_key, name);
+    out.telegram = super::channels::telegram_token(site, site_key)?;
     out.model_key = open(MODEL_KEY)?.and_then(|(key, endpoint)| Some((key, endpoint?)));
     let pair = |a: &str, b: &str| -> Result<Vec<String>> {
         Ok([open(a)?, open(b)?].into_iter().flatten().map(|(secret, _)| secret).collect())

@@ -1,0 +1,386 @@
+//! A conversation whose visitor writes from a messaging channel (Telegram). What they send
+//! comes in through `POST /channel/in` (from the Worker, after the site checked the platform's
+//! secret) and goes through the machine like a widget's frames, deduplicated by the platform's
+//! message id. What they should see of the conversation goes out through an outbox in
+//! storage, written in the same step as the item, sent in order, retried with backoff by the
+//! alarm, and recorded for the team when it never arrives.
+
+use serde::Deserialize;
+use shared::channel::{self, ChannelPeer, Inbound, Outgoing, Said, telegram};
+use shared::machine::{Actor, Input, Refusal};
+use shared::protocol::{ErrorCode, Event, Item, ItemBody, Millis, Phase};
+use worker::{Request, Response, Result, SqlStorage, console_error, console_warn};
+
+use super::{Core, now};
+use crate::sql::{self, V, int, text};
+
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS channel (
+  id INTEGER PRIMARY KEY CHECK (id = 1), peer TEXT NOT NULL, leaving INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS channel_out (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, method TEXT NOT NULL, body TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, error TEXT);
+";
+
+/// Sends of one message before it is given up: about ten minutes of retries.
+const MAX_ATTEMPTS: i64 = 8;
+/// Calls made in one delivery run; the rest wait for the next (the alarm comes back at once).
+const MAX_PER_RUN: usize = 20;
+
+fn retry_in(attempts: i64) -> Millis {
+    (2_000i64 << attempts.clamp(0, 8)).min(300_000)
+}
+
+/// The channel side of the conversation, as stored.
+#[derive(Debug, Default)]
+pub struct Channel {
+    pub peer: Option<ChannelPeer>,
+    /// The site was closed when they asked for a person: their next words are left for the
+    /// team (the channel's form of the widget's contact form).
+    leaving: bool,
+    /// When the oldest message owed is due.
+    due_at: Option<Millis>,
+    /// A delivery run is going on.
+    pub sending: bool,
+}
+
+impl Channel {
+    pub fn due_at(&self) -> Option<Millis> {
+        self.due_at.filter(|_| !self.sending)
+    }
+}
+
+#[derive(Deserialize)]
+struct PeerRow {
+    peer: String,
+    leaving: i64,
+}
+
+#[derive(Deserialize)]
+struct OutRow {
+    id: i64,
+    seq: Option<i64>,
+    method: String,
+    body: String,
+    attempts: i64,
+}
+
+pub fn migrate(sql: &SqlStorage) -> Result<()> {
+    sql::migrate(sql, SCHEMA)
+}
+
+pub fn load(sql: &SqlStorage) -> Channel {
+    let row: Option<PeerRow> =
+        sql::first(sql, "SELECT peer, leaving FROM channel WHERE id = 1", vec![]).ok().flatten();
+    let Some(row) = row else { return Channel::default() };
+    Channel {
+        peer: serde_json::from_str(&row.peer).ok(),
+        leaving: row.leaving != 0,
+        due_at: next_due(sql),
+        sending: false,
+    }
+}
+
+fn next_due(sql: &SqlStorage) -> Option<Millis> {
+    sql::number(sql, "SELECT MIN(due_at) AS n FROM channel_out", vec![]).ok().flatten()
+}
+
+fn save_peer(sql: &SqlStorage, peer: &ChannelPeer, leaving: bool) -> Result<()> {
+    sql::run(
+        sql,
+        "INSERT OR REPLACE INTO channel (id, peer, leaving) VALUES (1, ?, ?)",
+        vec![text(serde_json::to_string(peer)?), int(leaving.into())],
+    )
+}
+
+impl Core {
+    /// `POST /channel/in`: 200 once what the visitor sent is stored (or was already, or needs
+    /// nothing stored); 410 when the conversation was closed for good and the chat needs the
+    /// next one.
+    pub(super) async fn channel_in(&self, mut req: Request) -> Result<Response> {
+        let inbound: Inbound = req.json().await?;
+        let known = self.inner.borrow().channel.peer.clone();
+        if known
+            .as_ref()
+            .is_some_and(|p| p.kind != inbound.peer.kind || p.address != inbound.peer.address)
+        {
+            return Response::error("another chat's conversation", 409);
+        }
+        // Name and handle follow the profile as it is now.
+        if known.as_ref() != Some(&inbound.peer) {
+            let leaving = self.inner.borrow().channel.leaving;
+            save_peer(self.sql(), &inbound.peer, leaving)?;
+            self.inner.borrow_mut().channel.peer = Some(inbound.peer.clone());
+        }
+        if let Some(callback) = &inbound.callback {
+            self.queue_out(None, telegram::answer_button(callback))?;
+        }
+        let client_id = inbound.client_id.clone();
+        let refused = match inbound.said {
+            Said::Start => {
+                let setup = self.site_config().await;
+                let texts = self.channel_texts(&setup);
+                let greeting =
+                    texts.greeting.unwrap_or_else(|| shared::texts::english::GREETING.into());
+                self.say(&greeting, self.human_button(&setup))?;
+                None
+            }
+            Said::Text(text) => {
+                let leaving = self.inner.borrow().channel.leaving
+                    && self.inner.borrow().machine.phase() == Phase::Bot;
+                if leaving {
+                    self.refresh_rules(super::clocks::CONFIG_TTL_MS).await;
+                    let input =
+                        Input::LeaveMessage { client_id: client_id.clone(), text: text.clone() };
+                    match self.decide(input, &client_id).await? {
+                        None => {
+                            self.set_leaving(false)?;
+                            None
+                        }
+                        // The team took the conversation meanwhile: an ordinary message.
+                        Some(_) => {
+                            self.set_leaving(false)?;
+                            let input = Input::Message {
+                                from: Actor::Visitor,
+                                client_id: client_id.clone(),
+                                text,
+                            };
+                            self.decide(input, &client_id).await?
+                        }
+                    }
+                } else {
+                    let input =
+                        Input::Message { from: Actor::Visitor, client_id: client_id.clone(), text };
+                    self.decide(input, &client_id).await?
+                }
+            }
+            Said::Human => {
+                self.refresh_rules(super::clocks::STAFFING_TTL_MS).await;
+                self.decide(Input::RequestHuman, &client_id).await?
+            }
+            Said::Unsupported(what) => {
+                let before = self.inner.borrow().machine.last_seq();
+                let input = Input::ChannelUnsupported { client_id: client_id.clone(), what };
+                let refused = self.decide(input, &client_id).await?;
+                if refused.is_none() && self.inner.borrow().machine.last_seq() > before {
+                    self.say(channel::UNSUPPORTED_REPLY, false)?;
+                }
+                refused
+            }
+        };
+        if let Some(r) = refused {
+            if r.code == ErrorCode::ConversationEnded {
+                // Closed as spam: the chat stays closed, and is told nothing.
+                if self.inner.borrow().spam {
+                    return Response::ok("ignored");
+                }
+                return Response::error("ended", 410);
+            }
+            // What the widget would show beside the message, in words.
+            self.say(&r.message, false)?;
+        }
+        self.start_delivery();
+        self.schedule().await?;
+        Response::ok("stored")
+    }
+
+    /// Runs `input` through the machine as the channel's visitor; the refusal, if any.
+    async fn decide(&self, input: Input, client_id: &str) -> Result<Option<Refusal>> {
+        let outcome = self.inner.borrow_mut().machine.handle(now(), input);
+        match outcome {
+            Err(r) => Ok(Some(r)),
+            Ok(effects) => {
+                let follow = self.carry_out(None, effects, Some(client_id.to_owned()))?;
+                self.follow_up(follow).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn set_leaving(&self, leaving: bool) -> Result<()> {
+        let peer = self.inner.borrow().channel.peer.clone();
+        if let Some(peer) = peer {
+            save_peer(self.sql(), &peer, leaving)?;
+        }
+        self.inner.borrow_mut().channel.leaving = leaving;
+        Ok(())
+    }
+
+    /// A stored item: what the channel's visitor should see of it is queued, in the same
+    /// step. Nothing for a widget's conversation.
+    pub(super) fn channel_item(&self, item: &Item) -> Result<()> {
+        let Some(peer) = self.inner.borrow().channel.peer.clone() else { return Ok(()) };
+        if let ItemBody::Event(Event::OutOfHours { .. }) = &item.body {
+            self.set_leaving(true)?;
+        }
+        let setup = self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
+        let Some(line) = channel::visitor_line(item, &self.channel_texts(&setup)) else {
+            return Ok(());
+        };
+        let is_bot =
+            matches!(&item.body, ItemBody::Message(m) if m.author == shared::protocol::Author::Bot);
+        let button = is_bot && self.human_button(&setup);
+        let out = match peer.kind {
+            channel::ChannelKind::Telegram => telegram::send(&peer.address, &line, button),
+        };
+        self.queue_out(Some(item.seq), out)
+    }
+
+    fn channel_texts(&self, setup: &crate::internal::BotSetup) -> shared::texts::Texts {
+        let language = self.inner.borrow().profile.language.clone().unwrap_or_else(|| "en".into());
+        shared::texts::for_language(&setup.texts, &language)
+    }
+
+    /// Whether the AI's answers offer "Talk to a human" now: as the widget shows its button.
+    fn human_button(&self, setup: &crate::internal::BotSetup) -> bool {
+        let inner = self.inner.borrow();
+        let takeover = &setup.config.takeover;
+        takeover.enabled
+            && takeover.show_button
+            && inner.machine.phase() == Phase::Bot
+            && inner.machine.visitor_messages() >= setup.human_button_after
+    }
+
+    /// Tells the channel's visitor `line` without storing it (a greeting, a refusal).
+    fn say(&self, line: &str, button: bool) -> Result<()> {
+        let Some(peer) = self.inner.borrow().channel.peer.clone() else { return Ok(()) };
+        let out = match peer.kind {
+            channel::ChannelKind::Telegram => telegram::send(&peer.address, line, button),
+        };
+        self.queue_out(None, out)
+    }
+
+    fn queue_out(&self, seq: Option<u64>, out: Outgoing) -> Result<()> {
+        let at = now();
+        sql::run(
+            self.sql(),
+            "INSERT INTO channel_out (seq, method, body, due_at) VALUES (?, ?, ?, ?)",
+            vec![
+                seq.map_or(V::Null, |s| int(s as i64)),
+                text(out.method),
+                text(out.body.to_string()),
+                int(at),
+            ],
+        )?;
+        let mut inner = self.inner.borrow_mut();
+        inner.channel.due_at = Some(inner.channel.due_at.map_or(at, |d| d.min(at)));
+        Ok(())
+    }
+
+    /// Starts a delivery run after this event, if one is due and none is going.
+    pub(super) fn start_delivery(&self) {
+        let due = self.inner.borrow().channel.due_at().is_some_and(|at| at <= now());
+        if self.trace {
+            let c = &self.inner.borrow().channel;
+            worker::console_log!(
+                "trace {} channel due {:?} sending {} at {}",
+                self.short_id(),
+                c.due_at,
+                c.sending,
+                now()
+            );
+        }
+        if due {
+            self.inner.borrow_mut().channel.sending = true;
+            self.spawn(|core| async move { core.deliver_channel().await });
+        }
+    }
+
+    /// Sends what is owed, oldest first; a failure stops the run so later lines never
+    /// overtake it. A message refused for good, or failing past [`MAX_ATTEMPTS`], is dropped
+    /// and recorded for the team (`ChannelUndelivered`).
+    async fn deliver_channel(&self) {
+        // Lines stored while a run sends are sent by the same run.
+        for _ in 0..10 {
+            match self.deliver_due().await {
+                Ok(true) if next_due(self.sql()).is_some_and(|at| at <= now()) => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    console_error!("channel delivery: {e}");
+                    break;
+                }
+            }
+        }
+        self.inner.borrow_mut().channel.sending = false;
+        self.inner.borrow_mut().channel.due_at = next_due(self.sql());
+        if self.trace {
+            let due = self.inner.borrow().channel.due_at;
+            worker::console_log!(
+                "trace {} channel run over, due {due:?} at {}",
+                self.short_id(),
+                now()
+            );
+        }
+        if let Err(e) = self.schedule().await {
+            console_error!("channel delivery, alarm: {e}");
+        }
+    }
+
+    /// One run; `false` when a failure stopped it.
+    async fn deliver_due(&self) -> Result<bool> {
+        let setup = self.site_config().await;
+        let rows: Vec<OutRow> = sql::rows(
+            self.sql(),
+            "SELECT id, seq, method, body, attempts FROM channel_out WHERE due_at <= ?
+             ORDER BY id LIMIT ?",
+            vec![int(now()), int(MAX_PER_RUN as i64)],
+        )?;
+        for row in rows {
+            let out = Outgoing { method: row.method, body: serde_json::from_str(&row.body)? };
+            let result = match &setup.secrets.telegram {
+                Some((token, base)) => crate::telegram::call(base, token, &out).await,
+                None => Err(crate::telegram::Failed {
+                    error: "No Telegram bot is connected to this site.".into(),
+                    lasting: false,
+                }),
+            };
+            match result {
+                Ok(_) => {
+                    sql::run(self.sql(), "DELETE FROM channel_out WHERE id = ?", vec![int(row.id)])?
+                }
+                Err(f) => {
+                    let attempts = row.attempts + 1;
+                    console_warn!("channel {} failed ({attempts}): {}", out.method, f.error);
+                    if f.lasting || attempts >= MAX_ATTEMPTS {
+                        sql::run(
+                            self.sql(),
+                            "DELETE FROM channel_out WHERE id = ?",
+                            vec![int(row.id)],
+                        )?;
+                        // A button's spinner or an unstored line: nothing the team must see.
+                        if row.seq.is_some() {
+                            let input = Input::ChannelUndelivered {
+                                seq: row.seq.map(|s| s as u64),
+                                error: f.error,
+                            };
+                            let outcome = self.inner.borrow_mut().machine.handle(now(), input);
+                            if let Ok(effects) = outcome {
+                                let follow = self.carry_out(None, effects, None)?;
+                                self.follow_up(follow).await?;
+                            }
+                        }
+                        continue;
+                    }
+                    sql::run(
+                        self.sql(),
+                        "UPDATE channel_out SET attempts = ?, due_at = ?, error = ? WHERE id = ?",
+                        vec![
+                            int(attempts),
+                            int(now() + retry_in(attempts)),
+                            text(f.error),
+                            int(row.id),
+                        ],
+                    )?;
+                    // Later lines wait behind it, in order.
+                    sql::run(
+                        self.sql(),
+                        "UPDATE channel_out SET due_at = max(due_at, ?) WHERE id > ?",
+                        vec![int(now() + retry_in(attempts)), int(row.id)],
+                    )?;
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+}
