@@ -46,6 +46,24 @@ pub async fn secrets() -> Result<shared::api::SecretsStatus, Failed> {
     read(Request::get("/api/admin/secrets").send().await.map_err(|e| e.to_string())?).await
 }
 
+pub async fn channels() -> Result<shared::api::ChannelsStatus, Failed> {
+    read(Request::get("/api/admin/channels").send().await.map_err(|e| e.to_string())?).await
+}
+
+pub async fn connect_telegram(
+    csrf: &str,
+    token: &str,
+    api_base: &str,
+) -> Result<shared::api::ChannelsStatus, Failed> {
+    let api_base = Some(api_base.trim().to_owned()).filter(|b| !b.is_empty());
+    let body = shared::api::ConnectTelegram { token: token.trim().to_owned(), api_base };
+    send(Request::put("/api/admin/channels/telegram"), csrf, Some(&body)).await
+}
+
+pub async fn disconnect_telegram(csrf: &str) -> Result<shared::api::ChannelsStatus, Failed> {
+    send(Request::delete("/api/admin/channels/telegram"), csrf, None::<&()>).await
+}
+
 pub async fn set_model_key(
     csrf: &str,
     key: &str,

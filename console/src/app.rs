@@ -307,8 +307,9 @@ fn InboxPage(
             let who = c.visitor_name.clone().unwrap_or_else(|| shared::names::friendly(&c.id));
             let online = if c.visitor_online { " (online)" } else { "" };
             let verified = if c.verified { " ✓ verified" } else { "" };
+            let channel = c.channel.map(|k| format!(" · {}", k.label())).unwrap_or_default();
             Row {
-                title: format!("{who}{verified}{online} — {}", c.preview),
+                title: format!("{who}{verified}{channel}{online} — {}", c.preview),
                 id: c.id,
                 detail,
                 online: Some(c.visitor_online),

@@ -66,6 +66,7 @@ pub fn ConversationView(
     let state = RwSignal::new(None::<StateView>);
     let visitor = RwSignal::new(VisitorProfile::default());
     let page = RwSignal::new(None::<(Option<String>, Option<String>)>);
+    let channel = RwSignal::new(None::<shared::channel::ChannelPeer>);
     // Whether a reply the visitor misses by having left is mailed to them.
     let mailed = RwSignal::new(None::<u32>);
     let claimed_by = RwSignal::new(None::<String>);
@@ -102,6 +103,7 @@ pub fn ConversationView(
                 if let Some(visit) = w.visit {
                     mailed.set(visit.replies_mailed.then_some(visit.mailed_after_secs));
                     page.set(Some((visit.page_url, visit.user_agent)));
+                    channel.set(visit.channel);
                 }
                 state.set(Some(w.state));
                 visitor.set(w.visitor);
@@ -239,21 +241,37 @@ pub fn ConversationView(
     // The visitor's bubbles carry the name the header shows.
     let visitor_label = {
         let friendly = friendly.clone();
-        Signal::derive(move || visitor.with(|v| v.name.clone()).unwrap_or_else(|| friendly.clone()))
+        Signal::derive(move || {
+            visitor
+                .with(|v| v.name.clone())
+                .or_else(|| channel.with(|c| c.as_ref().and_then(|p| p.name.clone())))
+                .unwrap_or_else(|| friendly.clone())
+        })
     };
     let title = move || {
         let v = visitor.get();
         let named = v.name.is_some();
         let verified = v.verified();
-        let who = v.name.unwrap_or_else(|| friendly.clone());
-        view! { <h2>{who}{trust(named, verified)}</h2> }
+        let peer = channel.get();
+        let who = v
+            .name
+            .or_else(|| peer.as_ref().and_then(|p| p.name.clone()))
+            .unwrap_or_else(|| friendly.clone());
+        let badge = peer.map(|p| view! { " " <span class="channel-badge">{p.kind.label()}</span> });
+        view! { <h2>{who}{trust(named, verified)}{badge}</h2> }
     };
     let details = move || {
         let v = visitor.get();
         let (url, ua) = page.get().unwrap_or_default();
         view! {
             <dl class="details">
-                <dt>"Channel"</dt><dd>"Website"</dd>
+                <dt>"Channel"</dt><dd>{match channel.get() {
+                    Some(p) => {
+                        let profile = [p.handle.clone(), p.name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                        format!("{} · {}", p.kind.label(), if profile.is_empty() { p.address.clone() } else { profile })
+                    }
+                    None => "Website".to_owned(),
+                }}</dd>
                 <dt>"Email"</dt><dd>{match v.email.clone() {
                     Some(e) => view! { {e}{trust(true, v.verified())} }.into_any(),
                     None => "—".into_any(),
@@ -337,7 +355,7 @@ pub fn ConversationView(
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
                 <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone()
                     csrf=Signal::derive(move || me.with(|m| m.csrf.clone()))>
-                    <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into()/>
+                    <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into() channel=channel.into()/>
                 </Composer>
             </Show>
             <Show when=move || ask_name.get()>

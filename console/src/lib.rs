@@ -7,6 +7,7 @@ mod alerts;
 mod api;
 mod app;
 mod availability;
+mod channels;
 mod conversation;
 mod engine;
 mod faq;

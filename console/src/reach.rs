@@ -14,9 +14,17 @@ pub fn Reach(
     /// Replies a visitor who left does not see are mailed to the email they gave, if they do
     /// not come back within this many seconds.
     mailed: Signal<Option<u32>>,
+    /// The messaging channel they write from, where every reply goes.
+    channel: Signal<Option<shared::channel::ChannelPeer>>,
 ) -> impl IntoView {
     let line = move || {
         let who = name.get();
+        if let Some(kind) = channel.with(|c| c.as_ref().map(|p| p.kind)) {
+            return Some((
+                true,
+                format!("{who} writes from {0}: your reply is sent to their {0}.", kind.label()),
+            ));
+        }
         match online.get()? {
             true => Some((true, format!("{who} is on the site now and sees your reply at once."))),
             false => {

@@ -121,6 +121,7 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                     {jump("origins", "Allowed origins")}
                     {jump("engine", "AI engine")}
                     {jump("questions", "Questions and answers")}
+                    {jump("channels", "Channels")}
                     {jump("webhooks", "Webhooks")}
                     {jump("embed", "Embed")}
                 </ul>
@@ -157,6 +158,7 @@ pub fn Settings(me: RwSignal<Me>, unsaved: Unsaved) -> impl IntoView {
                     <FaqEditor draft/>
                 </Section>
             </Show>
+            <crate::channels::Channels me/>
             <crate::hooks::Webhooks me/>
             <section class="part" id="embed" aria-labelledby="embed-title">
                 <h2 id="embed-title">"Embed"</h2>

@@ -1,0 +1,104 @@
+//! Settings → Channels: a Telegram bot connected by its token (write-only: a hint of it is all
+//! that is shown again). Connecting registers the bot's webhook at once, so a wrong token is
+//! refused here, with Telegram's reason, and nothing changes.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::api::{ChannelsStatus, Me};
+
+use crate::{api, time};
+
+type Status = RwSignal<Option<ChannelsStatus>>;
+type Message = RwSignal<Option<(bool, String)>>;
+
+fn apply(
+    status: Status,
+    message: Message,
+    call: impl std::future::Future<Output = Result<ChannelsStatus, api::Failed>> + 'static,
+    done: Option<&'static str>,
+) {
+    spawn_local(async move {
+        match call.await {
+            Ok(s) => {
+                status.set(Some(s));
+                if let Some(done) = done {
+                    message.set(Some((true, done.to_owned())));
+                }
+            }
+            Err(e) => message.set(Some((false, e))),
+        }
+    });
+}
+
+#[component]
+pub fn Channels(me: RwSignal<Me>) -> impl IntoView {
+    let status = RwSignal::new(None::<ChannelsStatus>);
+    let message = RwSignal::new(None::<(bool, String)>);
+    let token = RwSignal::new(String::new());
+    let api_base = RwSignal::new(String::new());
+    apply(status, message, api::channels(), None);
+    let connect = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let (t, base) = (token.get_untracked(), api_base.get_untracked());
+        if t.trim().is_empty() {
+            return;
+        }
+        let csrf = me.get_untracked().csrf;
+        message.set(None);
+        let call = async move {
+            let done = api::connect_telegram(&csrf, &t, &base).await;
+            if done.is_ok() {
+                token.set(String::new());
+            }
+            done
+        };
+        apply(
+            status,
+            message,
+            call,
+            Some("Connected. Messages to the bot now arrive in the inbox."),
+        );
+    };
+    let disconnect = move |_| {
+        let csrf = me.get_untracked().csrf;
+        let call = async move { api::disconnect_telegram(&csrf).await };
+        apply(status, message, call, Some("Disconnected. The bot no longer sends us messages."));
+    };
+    let connected = move || status.with(|s| s.as_ref().and_then(|s| s.telegram.clone()));
+    view! {
+        <section class="part" id="channels" aria-labelledby="channels-title">
+            <h2 id="channels-title">"Channels"</h2>
+            <p class="hint">"Visitors who message your Telegram bot get the same AI and the same team as the website's chat. Replies, and who is answering, reach them in Telegram."</p>
+            {move || match connected() {
+                Some(t) => view! {
+                    <p class="connected">
+                        <strong>"Telegram: "{t.bot.clone().unwrap_or_else(|| "bot".into())}</strong>
+                        {format!(" · token {} · connected {}", t.hint, time::clock(t.connected_at))}
+                    </p>
+                    <p class="hint">{format!("Updates arrive at {}", t.webhook_url)}</p>
+                    <p class="save-row"><button type="button" class="danger" on:click=disconnect>"Disconnect Telegram"</button></p>
+                }.into_any(),
+                None => view! {
+                    <form class="stack" on:submit=connect>
+                        <label>"Telegram bot token"
+                            <input type="password" autocomplete="off" placeholder="123456789:AAH…" required
+                                prop:value=move || token.get() on:input=move |e| token.set(event_target_value(&e))/>
+                        </label>
+                        <p class="hint">"Create a bot with @BotFather in Telegram and paste the token it gives you. We register the bot's webhook with a secret of our own."</p>
+                        <details>
+                            <summary>"Advanced: a Bot API server of your own"</summary>
+                            <label>"Bot API address"
+                                <input type="url" placeholder="https://api.telegram.org"
+                                    prop:value=move || api_base.get() on:input=move |e| api_base.set(event_target_value(&e))/>
+                            </label>
+                        </details>
+                        <p class="save-row"><button type="submit">"Connect Telegram"</button></p>
+                    </form>
+                }.into_any(),
+            }}
+            <p role="status" class:error=move || message.with(|m| m.as_ref().is_some_and(|(ok, _)| !ok))>
+                {move || message.get().map(|(_, m)| m)}
+            </p>
+        </section>
+    }
+}
