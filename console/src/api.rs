@@ -60,8 +60,19 @@ pub async fn connect_telegram(
     send(Request::put("/api/admin/channels/telegram"), csrf, Some(&body)).await
 }
 
-pub async fn disconnect_telegram(csrf: &str) -> Result<shared::api::ChannelsStatus, Failed> {
-    send(Request::delete("/api/admin/channels/telegram"), csrf, None::<&()>).await
+/// Disconnects `channel` (`telegram`, `whatsapp`).
+pub async fn disconnect_channel(
+    csrf: &str,
+    channel: &str,
+) -> Result<shared::api::ChannelsStatus, Failed> {
+    send(Request::delete(&format!("/api/admin/channels/{channel}")), csrf, None::<&()>).await
+}
+
+pub async fn connect_whatsapp(
+    csrf: &str,
+    ask: &shared::api::ConnectWhatsApp,
+) -> Result<shared::api::ChannelsStatus, Failed> {
+    send(Request::put("/api/admin/channels/whatsapp"), csrf, Some(ask)).await
 }
 
 pub async fn set_model_key(

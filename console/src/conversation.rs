@@ -67,6 +67,38 @@ pub fn ConversationView(
     let visitor = RwSignal::new(VisitorProfile::default());
     let page = RwSignal::new(None::<(Option<String>, Option<String>)>);
     let channel = RwSignal::new(None::<shared::channel::ChannelPeer>);
+    // The platform's reply window (WhatsApp), and the clock that closes it while open.
+    let window = RwSignal::new(None::<i64>);
+    let tick = RwSignal::new(time::now());
+    if let Ok(timer) = set_interval_with_handle(
+        move || {
+            if window.get_untracked().is_some() {
+                tick.set(time::now());
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
+    let closed = Signal::derive(move || {
+        let window = window.get()?;
+        let kind = channel.with(|c| c.as_ref().map(|p| p.kind.label()))?;
+        // The window runs from the visitor's last message of any kind.
+        let last_in = items.with(|all| {
+            all.iter().rev().find_map(|i| match &i.body {
+                ItemBody::Message(m) if m.author == Author::Visitor => Some(i.at),
+                ItemBody::Event(Event::ChannelUnsupported { .. }) => Some(i.at),
+                _ => None,
+            })
+        })?;
+        let closes = last_in + window;
+        (closes <= tick.get()).then(|| {
+            format!(
+                "{kind}'s reply window closed at {}: you can reply when the customer writes again. Internal notes still work.",
+                time::clock(closes)
+            )
+        })
+    });
     // Whether a reply the visitor misses by having left is mailed to them.
     let mailed = RwSignal::new(None::<u32>);
     let claimed_by = RwSignal::new(None::<String>);
@@ -104,6 +136,7 @@ pub fn ConversationView(
                     mailed.set(visit.replies_mailed.then_some(visit.mailed_after_secs));
                     page.set(Some((visit.page_url, visit.user_agent)));
                     channel.set(visit.channel);
+                    window.set(visit.reply_window_ms);
                 }
                 state.set(Some(w.state));
                 visitor.set(w.visitor);
@@ -353,7 +386,7 @@ pub fn ConversationView(
                 }
             })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
-                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone()
+                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone() closed
                     csrf=Signal::derive(move || me.with(|m| m.csrf.clone()))>
                     <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into() channel=channel.into()/>
                 </Composer>
@@ -493,6 +526,8 @@ fn Composer(
     /// For drafts from the site's model.
     conversation: String,
     csrf: Signal<String>,
+    /// Why no reply can reach the visitor now (their platform's window closed).
+    closed: Signal<Option<String>>,
     /// Shown at the top of the box (where the reply will reach the visitor).
     children: Children,
 ) -> impl IntoView {
@@ -598,9 +633,13 @@ fn Composer(
         }
         now
     });
+    let reply_closed = move || mode.get() == Mode::Reply && closed.with(Option::is_some);
     let submit = move || {
         let text = draft.get_untracked();
         if text.trim().is_empty() || outgoing.with_untracked(Option::is_some) {
+            return;
+        }
+        if mode.get_untracked() == Mode::Reply && closed.with_untracked(Option::is_some) {
             return;
         }
         let id = client_id();
@@ -641,7 +680,8 @@ fn Composer(
             <Show when=move || !mine.get()>
                 <p class="hint">"Replying is for whoever holds the conversation: what you write here is an internal note, seen by the team only."</p>
             </Show>
-            <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get()
+            {move || closed.get().filter(|_| mode.get() == Mode::Reply).map(|why| view! { <p class="window-closed" role="status">{why}</p> })}
+            <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get() disabled=reply_closed
                 on:input=move |e| {
                     draft.set(event_target_value(&e));
                     edits.update_value(|n| *n += 1);
@@ -678,7 +718,8 @@ fn Composer(
                 </div>
                 <p class="error" role="alert">{move || assist_error.get()}</p>
             </Show>
-            <button type="submit" class="primary" disabled=sending>{move || match (sending(), mode.get()) {
+            <button type="submit" class="primary" disabled=move || sending() || reply_closed()
+                title=move || closed.get().filter(|_| mode.get() == Mode::Reply)>{move || match (sending(), mode.get()) {
                 (true, _) => "Sending…",
                 (false, Mode::Note) => "Add note",
                 (false, Mode::Reply) => "Send",

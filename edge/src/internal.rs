@@ -104,6 +104,34 @@ pub struct ChannelRenew {
     pub ended: String,
 }
 
+/// A platform's opened token, the API base it may be sent to, and (WhatsApp) the business
+/// number it sends from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlatformKeys {
+    pub token: String,
+    pub api_base: String,
+    #[serde(default)]
+    pub phone_number_id: Option<String>,
+}
+
+/// `PUT /channels/whatsapp`: what the owner gave, and where the Worker is reached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectWhatsAppAt {
+    pub phone_number_id: String,
+    pub access_token: String,
+    pub app_secret: String,
+    pub api_base: String,
+    pub callback_url: String,
+}
+
+/// Meta's subscription handshake (`hub.mode`, `hub.verify_token`, `hub.challenge`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Handshake {
+    pub mode: String,
+    pub verify_token: String,
+    pub challenge: String,
+}
+
 /// `PUT /channels/telegram`: what the owner gave, and where the Worker is reached.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectTelegramAt {

@@ -12,11 +12,11 @@ mod http;
 mod internal;
 mod limits;
 mod mail;
+mod platform;
 mod router;
 mod site;
 mod sockets;
 mod sql;
-mod telegram;
 mod vault;
 
 use worker::{Context, Env, Request, Response, Result, event};

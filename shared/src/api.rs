@@ -546,6 +546,8 @@ pub struct SecretsStatus {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelsStatus {
     pub telegram: Option<TelegramStatus>,
+    #[serde(default)]
+    pub whatsapp: Option<WhatsAppStatus>,
     /// Whether this deployment can store the tokens at all (its operator set `SECRETS_KEY`).
     pub vault: bool,
 }
@@ -563,6 +565,36 @@ pub struct TelegramStatus {
     pub webhook_url: String,
     pub connected_at: Millis,
 }
+
+/// A connected WhatsApp Business number: what to paste into Meta's dashboard, and hints of
+/// the secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatsAppStatus {
+    pub phone_number_id: String,
+    /// The access token's last characters.
+    pub hint: String,
+    pub api_base: String,
+    /// Meta's dashboard → WhatsApp → Configuration: the callback URL…
+    pub callback_url: String,
+    /// …and the verify token it checks it with.
+    pub verify_token: String,
+    pub connected_at: Millis,
+}
+
+/// `PUT /api/admin/channels/whatsapp`: connect a WhatsApp Business number of the Cloud API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectWhatsApp {
+    pub phone_number_id: String,
+    pub access_token: String,
+    /// The Meta app's secret, which signs every webhook (`X-Hub-Signature-256`).
+    pub app_secret: String,
+    /// The Graph API unless given; the token goes only there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
+}
+
+/// The Graph API version the Cloud API is called at.
+pub const WHATSAPP_API: &str = "https://graph.facebook.com/v21.0";
 
 /// `PUT /api/admin/channels/telegram`: connect a bot (its webhook is registered at once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

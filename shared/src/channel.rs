@@ -1,16 +1,18 @@
 //! Messaging channels: what a platform sends us, read into what a conversation takes, and what
-//! a visitor sees there of a conversation, written as the platform takes it. Telegram for now;
-//! the shapes leave room for WhatsApp. Pure: the edge does the requests.
+//! a visitor sees there of a conversation, written as the platform takes it: Telegram's Bot
+//! API and WhatsApp's Cloud API. Pure: the edge does the requests.
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{Author, EndedBy, Event, Item, ItemBody, limits};
+use crate::protocol::{Author, EndedBy, Event, Item, ItemBody, Millis, limits};
 use crate::texts::{self, Texts, english};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Telegram,
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
 }
 
 impl ChannelKind {
@@ -18,6 +20,24 @@ impl ChannelKind {
     pub fn label(self) -> &'static str {
         match self {
             ChannelKind::Telegram => "Telegram",
+            ChannelKind::WhatsApp => "WhatsApp",
+        }
+    }
+
+    /// How long after the visitor's last message the team may still write freely: WhatsApp's
+    /// customer service window. `None`: always.
+    pub fn reply_window(self) -> Option<Millis> {
+        match self {
+            ChannelKind::Telegram => None,
+            ChannelKind::WhatsApp => Some(whatsapp::WINDOW_MS),
+        }
+    }
+
+    /// What the visitor should see of `line`, written as the platform takes it.
+    pub fn send(self, address: &str, line: &str, human_button: bool) -> Outgoing {
+        match self {
+            ChannelKind::Telegram => telegram::send(address, line, human_button),
+            ChannelKind::WhatsApp => whatsapp::send(address, line, human_button),
         }
     }
 
@@ -26,6 +46,7 @@ impl ChannelKind {
     fn id_prefix(self) -> &'static str {
         match self {
             ChannelKind::Telegram => "tg",
+            ChannelKind::WhatsApp => "wa",
         }
     }
 }
@@ -34,9 +55,9 @@ impl ChannelKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelPeer {
     pub kind: ChannelKind,
-    /// Where replies go: a Telegram chat id.
+    /// Where replies go: a Telegram chat id, a WhatsApp number (`wa_id`).
     pub address: String,
-    /// Their handle on the platform: a Telegram `@username`.
+    /// Their handle on the platform: a Telegram `@username`, a WhatsApp `+number`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// The name their profile shows.
@@ -98,6 +119,9 @@ pub mod telegram {
 
     #[derive(Deserialize)]
     struct Update {
+        /// Required: what has none is not an update.
+        #[allow(dead_code)]
+        update_id: i64,
         #[serde(default)]
         message: Option<Msg>,
         #[serde(default)]
@@ -301,6 +325,239 @@ pub mod telegram {
     }
 }
 
+/// WhatsApp's Cloud API.
+pub mod whatsapp {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// WhatsApp's customer service window: free-form replies within 24 hours of the
+    /// customer's last message.
+    pub const WINDOW_MS: Millis = 24 * 3600 * 1000;
+    /// WhatsApp's limits: a text message's body, an interactive message's body, a button's
+    /// title.
+    pub const MAX_TEXT_CHARS: usize = 4096;
+    const MAX_INTERACTIVE_CHARS: usize = 1024;
+
+    #[derive(Deserialize)]
+    struct Payload {
+        object: String,
+        #[serde(default)]
+        entry: Vec<Entry>,
+    }
+
+    #[derive(Deserialize)]
+    struct Entry {
+        #[serde(default)]
+        changes: Vec<Change>,
+    }
+
+    #[derive(Deserialize)]
+    struct Change {
+        #[serde(default)]
+        field: String,
+        #[serde(default)]
+        value: Value,
+    }
+
+    #[derive(Default, Deserialize)]
+    struct Value {
+        #[serde(default)]
+        metadata: Option<Metadata>,
+        #[serde(default)]
+        contacts: Vec<Contact>,
+        #[serde(default)]
+        messages: Vec<Msg>,
+    }
+
+    #[derive(Deserialize)]
+    struct Metadata {
+        phone_number_id: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Contact {
+        wa_id: String,
+        #[serde(default)]
+        profile: Option<Profile>,
+    }
+
+    #[derive(Deserialize)]
+    struct Profile {
+        #[serde(default)]
+        name: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Msg {
+        from: String,
+        id: String,
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        text: Option<Text>,
+        #[serde(default)]
+        interactive: Option<Interactive>,
+    }
+
+    #[derive(Deserialize)]
+    struct Text {
+        body: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Interactive {
+        #[serde(default)]
+        button_reply: Option<Reply>,
+    }
+
+    #[derive(Deserialize)]
+    struct Reply {
+        id: String,
+    }
+
+    const KINDS: &[(&str, &str)] = &[
+        ("image", "a photo"),
+        ("sticker", "a sticker"),
+        ("audio", "a voice message"),
+        ("video", "a video"),
+        ("document", "a file"),
+        ("location", "a location"),
+        ("contacts", "a contact"),
+        ("reaction", "a reaction"),
+    ];
+
+    /// Checks `X-Hub-Signature-256` (`sha256=` and the hex HMAC-SHA256 of the raw body under
+    /// the app secret), in constant time.
+    pub fn signed(app_secret: &str, body: &[u8], header: &str) -> bool {
+        let Some(hex) = header.trim().strip_prefix("sha256=") else { return false };
+        let Some(given) = unhex(hex) else { return false };
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
+            return false;
+        };
+        mac.update(body);
+        mac.verify_slice(&given).is_ok()
+    }
+
+    fn unhex(s: &str) -> Option<Vec<u8>> {
+        if s.len() != 64 {
+            return None;
+        }
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    }
+
+    /// Reads a webhook's messages for the number `phone_number_id` (statuses and other
+    /// numbers' messages are left); `Err`: not a webhook payload at all.
+    pub fn read_webhook(body: &[u8], phone_number_id: &str) -> Result<Vec<Inbound>, String> {
+        let payload: Payload =
+            serde_json::from_slice(body).map_err(|e| format!("not a WhatsApp webhook: {e}"))?;
+        if payload.object != "whatsapp_business_account" {
+            return Err(format!("not a WhatsApp webhook: object {:?}", payload.object));
+        }
+        let mut out = Vec::new();
+        for change in payload.entry.into_iter().flat_map(|e| e.changes) {
+            let ours = change
+                .value
+                .metadata
+                .as_ref()
+                .is_some_and(|m| m.phone_number_id == phone_number_id);
+            if change.field != "messages" || !ours {
+                continue;
+            }
+            let contacts = &change.value.contacts;
+            for m in change.value.messages {
+                let number: String = m.from.chars().filter(char::is_ascii_digit).take(20).collect();
+                if number.is_empty() {
+                    continue;
+                }
+                let name = contacts
+                    .iter()
+                    .find(|c| c.wa_id == m.from)
+                    .and_then(|c| c.profile.as_ref())
+                    .map(|p| {
+                        crate::clean::name(&p.name)
+                            .chars()
+                            .take(limits::MAX_NAME_CHARS)
+                            .collect::<String>()
+                    })
+                    .filter(|n| !crate::clean::is_blank(n));
+                let said = match (m.kind.as_str(), m.text, m.interactive) {
+                    ("text", Some(t), _) => {
+                        let t = t.body.trim();
+                        if t.eq_ignore_ascii_case("/human") {
+                            Said::Human
+                        } else {
+                            Said::Text(t.to_owned())
+                        }
+                    }
+                    ("interactive", _, Some(i))
+                        if i.button_reply.as_ref().is_some_and(|r| r.id == HUMAN_BUTTON_DATA) =>
+                    {
+                        Said::Human
+                    }
+                    (kind, _, _) => {
+                        let what = KINDS.iter().find(|(k, _)| *k == kind);
+                        Said::Unsupported(what.map_or("a message", |(_, w)| w).to_owned())
+                    }
+                };
+                // Message ids are long and not of the characters a client id takes.
+                let digest = Sha256::digest(m.id.as_bytes());
+                let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                out.push(Inbound {
+                    peer: ChannelPeer {
+                        kind: ChannelKind::WhatsApp,
+                        address: number.clone(),
+                        handle: Some(format!("+{number}")),
+                        name,
+                    },
+                    client_id: format!("{}-{id}", ChannelKind::WhatsApp.id_prefix()),
+                    said,
+                    callback: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A message to the number, with the "Talk to a human" reply button when asked (and the
+    /// text fits an interactive message).
+    pub fn send(to: &str, text: &str, human_button: bool) -> Outgoing {
+        let fits = text.chars().count() <= MAX_INTERACTIVE_CHARS;
+        let body = if human_button && fits {
+            serde_json::json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+                "type": "interactive",
+                "interactive": {
+                    "type": "button",
+                    "body": { "text": text },
+                    "action": { "buttons": [{ "type": "reply",
+                        "reply": { "id": HUMAN_BUTTON_DATA, "title": HUMAN_BUTTON_LABEL } }] },
+                },
+            })
+        } else {
+            let text: String = text.chars().take(MAX_TEXT_CHARS).collect();
+            serde_json::json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+                "type": "text", "text": { "body": text, "preview_url": false },
+            })
+        };
+        Outgoing { method: "messages".into(), body }
+    }
+
+    /// The Graph API's answer: its body on success, else its error message.
+    pub fn outcome(status: u16, body: &str) -> Result<serde_json::Value, String> {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        if (200..300).contains(&status) {
+            return Ok(value);
+        }
+        let message = value["error"]["message"]
+            .as_str()
+            .map(|m| crate::clean::name(m).chars().take(200).collect());
+        Err(message.unwrap_or_else(|| format!("WhatsApp answered {status}")))
+    }
+}
+
 /// What the visitor sees on a channel of a stored item, or `None` for what they do not see
 /// there (their own words, the team's notes, bookkeeping). `texts` are the owner's lines for
 /// the conversation's language.
@@ -395,7 +652,50 @@ mod tests {
             serde_json::json!({ "update_id": 3, "edited_message": private(serde_json::json!({})) });
         assert_eq!(telegram::read_update(edited.to_string().as_bytes()), Ok(None));
         assert!(telegram::read_update(b"[1,2]").is_err());
-        assert!(telegram::read_update(b"{\"message\": {\"message_id\": \"x\"}}").is_err());
+        assert!(telegram::read_update(b"{}").is_err());
+        assert!(
+            telegram::read_update(b"{\"update_id\": 1, \"message\": {\"message_id\": \"x\"}}")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn whatsapp_webhooks_are_signed_and_read_for_our_number_only() {
+        use hmac::{Hmac, Mac};
+        let body = serde_json::json!({ "object": "whatsapp_business_account", "entry": [{ "changes": [
+            { "field": "messages", "value": {
+                "metadata": { "phone_number_id": "42" },
+                "contacts": [{ "wa_id": "15551234567", "profile": { "name": "Wanda" } }],
+                "messages": [
+                    { "from": "15551234567", "id": "wamid.X==", "type": "text", "text": { "body": " hi " } },
+                    { "from": "15551234567", "id": "wamid.Y", "type": "interactive",
+                      "interactive": { "type": "button_reply", "button_reply": { "id": "human", "title": "Talk to a human" } } },
+                    { "from": "15551234567", "id": "wamid.Z", "type": "image", "image": { "id": "1" } }
+                ] } },
+            { "field": "messages", "value": { "metadata": { "phone_number_id": "43" },
+                "messages": [{ "from": "1", "id": "w", "type": "text", "text": { "body": "not ours" } }] } }
+        ] }] })
+        .to_string();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"app-secret").unwrap();
+        mac.update(body.as_bytes());
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert!(whatsapp::signed("app-secret", body.as_bytes(), &format!("sha256={hex}")));
+        assert!(!whatsapp::signed("other", body.as_bytes(), &format!("sha256={hex}")));
+        assert!(!whatsapp::signed("app-secret", body.as_bytes(), &hex), "the prefix is required");
+        assert!(!whatsapp::signed("app-secret", b"{}", &format!("sha256={hex}")));
+        let read = whatsapp::read_webhook(body.as_bytes(), "42").unwrap();
+        let said: Vec<_> = read.iter().map(|i| i.said.clone()).collect();
+        assert_eq!(
+            said,
+            [Said::Text("hi".into()), Said::Human, Said::Unsupported("a photo".into())]
+        );
+        assert_eq!(read[0].peer.name.as_deref(), Some("Wanda"));
+        assert_eq!(read[0].peer.handle.as_deref(), Some("+15551234567"));
+        assert!(read.iter().all(|i| crate::machine::is_client_id(&i.client_id)), "{read:?}");
+        assert_ne!(read[0].client_id, read[1].client_id);
+        assert!(whatsapp::read_webhook(b"[]", "42").is_err());
+        let long = whatsapp::send("1", &"x".repeat(2000), true);
+        assert_eq!(long.body["type"], "text", "too long for a button message");
     }
 
     #[test]

@@ -240,6 +240,10 @@ pub struct Visit {
     /// The messaging channel the visitor writes from (Telegram), instead of the widget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<crate::channel::ChannelPeer>,
+    /// How long after the visitor's last message the team may write to them there (WhatsApp's
+    /// window); after it, replies wait until they write again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_window_ms: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -555,6 +559,9 @@ pub enum ErrorCode {
     ConversationEnded,
     /// The site has turned human takeover off: the AI answers alone.
     TakeoverOff,
+    /// The visitor's messaging platform takes no reply now (WhatsApp's 24-hour window closed)
+    /// until they write again.
+    WindowClosed,
     Internal,
 }
 

@@ -32,6 +32,7 @@ pub mod llm_mock;
 pub mod mail;
 pub mod receiver;
 pub mod telegram_mock;
+pub mod whatsapp_mock;
 
 pub use server::DEMO_SITE;
 

@@ -41,6 +41,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/conversations/:id/ws", Public),
     ("POST", "/api/bot/conversations/:id/reply", Credential),
     ("POST", "/api/channels/telegram/:site", Credential),
+    ("GET", "/api/channels/whatsapp/:site", Credential),
+    ("POST", "/api/channels/whatsapp/:site", Credential),
     ("POST", "/api/admin/login", Public),
     ("POST", "/api/admin/logout", Acting),
     ("GET", "/api/admin/me", Member),
@@ -78,6 +80,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/admin/channels", Manager),
     ("PUT", "/api/admin/channels/telegram", Manager),
     ("DELETE", "/api/admin/channels/telegram", Manager),
+    ("PUT", "/api/admin/channels/whatsapp", Manager),
+    ("DELETE", "/api/admin/channels/whatsapp", Manager),
     ("GET", "/api/admin/secrets", Manager),
     ("PUT", "/api/admin/secrets/model-key", Manager),
     ("DELETE", "/api/admin/secrets/model-key", Manager),
@@ -358,6 +362,9 @@ async fn call(w: &World, caller: Caller, method: &str, path: &str, n: usize) -> 
         ("POST", "/api/admin/conversations/:id/assist") => {
             Some(serde_json::json!({ "action": "suggest" }))
         }
+        ("PUT", "/api/admin/channels/whatsapp") => Some(serde_json::json!({
+            "phone_number_id": "106540352242922", "access_token": "EAAGaaaaaaaaaaaaaaaaaaaaaaaa",
+            "app_secret": "0123456789abcdef", "api_base": "http://127.0.0.1:9" })),
         ("PUT", "/api/admin/channels/telegram") => Some(serde_json::json!({
             "token": "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "api_base": "http://127.0.0.1:9" })),
         ("PUT", "/api/admin/secrets/model-key") => Some(

@@ -251,7 +251,7 @@ pub async fn secrets(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, &path, &who).await
 }
 
-/// `GET /api/admin/channels` and `PUT`/`DELETE /api/admin/channels/telegram`: owners and
+/// `GET /api/admin/channels` and `PUT`/`DELETE /api/admin/channels/{telegram,whatsapp}`: owners and
 /// admins only (the site object checks the role). The webhook Telegram is pointed at is this
 /// deployment's own address, as the console reached it.
 pub async fn channels(mut req: Request, ctx: Ctx) -> ApiResult {
@@ -260,11 +260,24 @@ pub async fn channels(mut req: Request, ctx: Ctx) -> ApiResult {
         return to_site(req, &ctx, "/channels", &who).await;
     }
     let who = acting(&req, &ctx.env).await?;
+    let path = req.path().replacen("/api/admin", "", 1);
     if req.method() == Method::Delete {
-        return as_teammate::<()>(&ctx, &who, Method::Delete, "/channels/telegram", None).await;
+        return as_teammate::<()>(&ctx, &who, Method::Delete, &path, None).await;
+    }
+    let origin = req.url()?.origin().ascii_serialization();
+    if path == "/channels/whatsapp" {
+        let ask: shared::api::ConnectWhatsApp = body(&mut req).await?;
+        let api_base = ask.api_base.filter(|b| !b.trim().is_empty());
+        let connect = internal::ConnectWhatsAppAt {
+            phone_number_id: ask.phone_number_id,
+            access_token: ask.access_token,
+            app_secret: ask.app_secret,
+            api_base: api_base.unwrap_or_else(|| shared::api::WHATSAPP_API.into()),
+            callback_url: format!("{origin}/api/channels/whatsapp/{}", who.site_key),
+        };
+        return as_teammate(&ctx, &who, Method::Put, &path, Some(&connect)).await;
     }
     let ask: shared::api::ConnectTelegram = body(&mut req).await?;
-    let origin = req.url()?.origin().ascii_serialization();
     let api_base = ask.api_base.filter(|b| !b.trim().is_empty());
     let connect = internal::ConnectTelegramAt {
         token: ask.token,

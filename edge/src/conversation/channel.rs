@@ -6,7 +6,7 @@
 //! alarm, and recorded for the team when it never arrives.
 
 use serde::Deserialize;
-use shared::channel::{self, ChannelPeer, Inbound, Outgoing, Said, telegram};
+use shared::channel::{self, ChannelKind, ChannelPeer, Inbound, Outgoing, Said, telegram};
 use shared::machine::{Actor, Input, Refusal};
 use shared::protocol::{ErrorCode, Event, Item, ItemBody, Millis, Phase};
 use worker::{Request, Response, Result, SqlStorage, console_error, console_warn};
@@ -16,7 +16,8 @@ use crate::sql::{self, V, int, text};
 
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS channel (
-  id INTEGER PRIMARY KEY CHECK (id = 1), peer TEXT NOT NULL, leaving INTEGER NOT NULL DEFAULT 0);
+  id INTEGER PRIMARY KEY CHECK (id = 1), peer TEXT NOT NULL, leaving INTEGER NOT NULL DEFAULT 0,
+  last_in_at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS channel_out (
   id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, method TEXT NOT NULL, body TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, error TEXT);
@@ -38,6 +39,8 @@ pub struct Channel {
     /// The site was closed when they asked for a person: their next words are left for the
     /// team (the channel's form of the widget's contact form).
     leaving: bool,
+    /// When the visitor last wrote: WhatsApp's window runs from it.
+    last_in_at: Millis,
     /// When the oldest message owed is due.
     due_at: Option<Millis>,
     /// A delivery run is going on.
@@ -54,6 +57,7 @@ impl Channel {
 struct PeerRow {
     peer: String,
     leaving: i64,
+    last_in_at: i64,
 }
 
 #[derive(Deserialize)]
@@ -71,11 +75,14 @@ pub fn migrate(sql: &SqlStorage) -> Result<()> {
 
 pub fn load(sql: &SqlStorage) -> Channel {
     let row: Option<PeerRow> =
-        sql::first(sql, "SELECT peer, leaving FROM channel WHERE id = 1", vec![]).ok().flatten();
+        sql::first(sql, "SELECT peer, leaving, last_in_at FROM channel WHERE id = 1", vec![])
+            .ok()
+            .flatten();
     let Some(row) = row else { return Channel::default() };
     Channel {
         peer: serde_json::from_str(&row.peer).ok(),
         leaving: row.leaving != 0,
+        last_in_at: row.last_in_at,
         due_at: next_due(sql),
         sending: false,
     }
@@ -85,11 +92,12 @@ fn next_due(sql: &SqlStorage) -> Option<Millis> {
     sql::number(sql, "SELECT MIN(due_at) AS n FROM channel_out", vec![]).ok().flatten()
 }
 
-fn save_peer(sql: &SqlStorage, peer: &ChannelPeer, leaving: bool) -> Result<()> {
+fn save(sql: &SqlStorage, c: &Channel) -> Result<()> {
+    let Some(peer) = &c.peer else { return Ok(()) };
     sql::run(
         sql,
-        "INSERT OR REPLACE INTO channel (id, peer, leaving) VALUES (1, ?, ?)",
-        vec![text(serde_json::to_string(peer)?), int(leaving.into())],
+        "INSERT OR REPLACE INTO channel (id, peer, leaving, last_in_at) VALUES (1, ?, ?, ?)",
+        vec![text(serde_json::to_string(peer)?), int(c.leaving.into()), int(c.last_in_at)],
     )
 }
 
@@ -106,11 +114,12 @@ impl Core {
         {
             return Response::error("another chat's conversation", 409);
         }
-        // Name and handle follow the profile as it is now.
-        if known.as_ref() != Some(&inbound.peer) {
-            let leaving = self.inner.borrow().channel.leaving;
-            save_peer(self.sql(), &inbound.peer, leaving)?;
-            self.inner.borrow_mut().channel.peer = Some(inbound.peer.clone());
+        // Name and handle follow the profile as it is now; the reply window opens again.
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.channel.peer = Some(inbound.peer.clone());
+            inner.channel.last_in_at = now();
+            save(self.sql(), &inner.channel)?;
         }
         if let Some(callback) = &inbound.callback {
             self.queue_out(None, telegram::answer_button(callback))?;
@@ -198,12 +207,26 @@ impl Core {
     }
 
     fn set_leaving(&self, leaving: bool) -> Result<()> {
-        let peer = self.inner.borrow().channel.peer.clone();
-        if let Some(peer) = peer {
-            save_peer(self.sql(), &peer, leaving)?;
-        }
-        self.inner.borrow_mut().channel.leaving = leaving;
-        Ok(())
+        let mut inner = self.inner.borrow_mut();
+        inner.channel.leaving = leaving;
+        save(self.sql(), &inner.channel)
+    }
+
+    /// How long after the visitor's last message the team may write to them: the platform's
+    /// window, or `CHANNEL_WINDOW_SECS` where tests shorten it. `None`: no window.
+    pub(super) fn reply_window(&self) -> Option<Millis> {
+        let kind = self.inner.borrow().channel.peer.as_ref()?.kind;
+        let window = kind.reply_window()?;
+        let set = self.env.var("CHANNEL_WINDOW_SECS").ok();
+        let secs = set.and_then(|v| v.to_string().parse::<i64>().ok()).filter(|s| *s > 0);
+        Some(secs.map_or(window, |s| s * 1000))
+    }
+
+    /// When the platform's window closed, if it has: nothing reaches the visitor until they
+    /// write again.
+    pub(super) fn window_closed_at(&self) -> Option<Millis> {
+        let closes = self.inner.borrow().channel.last_in_at + self.reply_window()?;
+        (closes <= now()).then_some(closes)
     }
 
     /// A stored item: what the channel's visitor should see of it is queued, in the same
@@ -213,6 +236,10 @@ impl Core {
         if let ItemBody::Event(Event::OutOfHours { .. }) = &item.body {
             self.set_leaving(true)?;
         }
+        // WhatsApp refuses free-form messages outside its window: nothing is sent.
+        if self.window_closed_at().is_some() {
+            return Ok(());
+        }
         let setup = self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let Some(line) = channel::visitor_line(item, &self.channel_texts(&setup)) else {
             return Ok(());
@@ -220,10 +247,7 @@ impl Core {
         let is_bot =
             matches!(&item.body, ItemBody::Message(m) if m.author == shared::protocol::Author::Bot);
         let button = is_bot && self.human_button(&setup);
-        let out = match peer.kind {
-            channel::ChannelKind::Telegram => telegram::send(&peer.address, &line, button),
-        };
-        self.queue_out(Some(item.seq), out)
+        self.queue_out(Some(item.seq), peer.kind.send(&peer.address, &line, button))
     }
 
     fn channel_texts(&self, setup: &crate::internal::BotSetup) -> shared::texts::Texts {
@@ -244,10 +268,7 @@ impl Core {
     /// Tells the channel's visitor `line` without storing it (a greeting, a refusal).
     fn say(&self, line: &str, button: bool) -> Result<()> {
         let Some(peer) = self.inner.borrow().channel.peer.clone() else { return Ok(()) };
-        let out = match peer.kind {
-            channel::ChannelKind::Telegram => telegram::send(&peer.address, line, button),
-        };
-        self.queue_out(None, out)
+        self.queue_out(None, peer.kind.send(&peer.address, line, button))
     }
 
     fn queue_out(&self, seq: Option<u64>, out: Outgoing) -> Result<()> {
@@ -327,10 +348,16 @@ impl Core {
         )?;
         for row in rows {
             let out = Outgoing { method: row.method, body: serde_json::from_str(&row.body)? };
-            let result = match &setup.secrets.telegram {
-                Some((token, base)) => crate::telegram::call(base, token, &out).await,
-                None => Err(crate::telegram::Failed {
-                    error: "No Telegram bot is connected to this site.".into(),
+            let kind =
+                self.inner.borrow().channel.peer.as_ref().map_or(ChannelKind::Telegram, |p| p.kind);
+            let keys = match kind {
+                ChannelKind::Telegram => &setup.secrets.telegram,
+                ChannelKind::WhatsApp => &setup.secrets.whatsapp,
+            };
+            let result = match keys {
+                Some(keys) => crate::platform::call(kind, keys, &out).await,
+                None => Err(crate::platform::Failed {
+                    error: format!("No {} account is connected to this site.", kind.label()),
                     lasting: false,
                 }),
             };

@@ -667,6 +667,7 @@ impl Core {
             }) && crate::mail::sender(&self.env).is_some(),
             mailed_after_secs: visitor_mail::gathered_secs(&self.env),
             channel: inner.channel.peer.clone(),
+            reply_window_ms: self.reply_window(),
         });
         let welcome = Welcome {
             version: PROTOCOL_VERSION,
@@ -701,6 +702,13 @@ impl Core {
             ClientFrame::Note { client_id, text } => {
                 let input = Input::Note { from: by, client_id: client_id.clone(), text };
                 return self.input(Some(ws), input, Some(client_id)).await.map(drop);
+            }
+            ClientFrame::Send { client_id, .. }
+                if !att.is_visitor() && self.window_closed_at().is_some() =>
+            {
+                let why = "WhatsApp's 24-hour window has closed: you can reply when the customer writes again.";
+                refuse_frame(ws, ErrorCode::WindowClosed, why, Some(client_id));
+                return Ok(());
             }
             ClientFrame::Send { client_id, text } => {
                 let input = Input::Message { from: by, client_id: client_id.clone(), text };

@@ -480,7 +480,7 @@ impl DurableObject for Site {
             }
             return Ok(res);
         }
-        if path == "/channels" || path == "/channels/telegram" {
+        if matches!(path.as_str(), "/channels" | "/channels/telegram" | "/channels/whatsapp") {
             if internal::agent_from(&req).is_none_or(|a| !a.role.can_manage()) {
                 let why = "Only owners and admins manage channels.";
                 return crate::http::finish(Err(crate::http::refuse(403, "forbidden", why)));
@@ -492,14 +492,19 @@ impl DurableObject for Site {
             // within the minute they keep them.
             return channels::manage(self, &site_key, req, &path).await;
         }
-        if path == "/channels/telegram/in" || path == "/channels/renew" {
+        if path.starts_with("/channels/") {
             let Some(site_key) = self.site_key()? else {
                 return Response::error("unknown site", 404);
             };
-            return if path == "/channels/renew" {
-                channels::renew(self, &site_key, req).await
-            } else {
-                channels::inbound(self, &site_key, req).await
+            use shared::channel::ChannelKind::{Telegram, WhatsApp};
+            return match path.as_str() {
+                "/channels/renew" => channels::renew(self, &site_key, req).await,
+                "/channels/telegram/in" => channels::inbound(self, &site_key, Telegram, req).await,
+                "/channels/whatsapp/in" => channels::inbound(self, &site_key, WhatsApp, req).await,
+                "/channels/whatsapp/verify" => {
+                    channels::handshake(self, &site_key, req.json().await?)
+                }
+                _ => Response::error("not found", 404),
             };
         }
         if path == "/invitations" || path.starts_with("/invitations/") {

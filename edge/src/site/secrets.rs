@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use shared::api::{CreatedSecret, ModelKey, SecretInfo, SecretsStatus};
+use shared::channel::ChannelKind;
 use shared::protocol::Millis;
 use worker::{Env, Request, Response, Result, console_error};
 
@@ -234,9 +235,11 @@ pub struct Opened {
     /// The identity secrets, newest first.
     #[serde(default)]
     pub identity_secrets: Vec<String>,
-    /// The Telegram bot's token and the API base it was saved for.
+    /// The messaging platforms' tokens and the API bases they were saved for.
     #[serde(default)]
-    pub telegram: Option<(String, String)>,
+    pub telegram: Option<crate::internal::PlatformKeys>,
+    #[serde(default)]
+    pub whatsapp: Option<crate::internal::PlatformKeys>,
 }
 
 impl Opened {
@@ -250,7 +253,8 @@ impl Opened {
 pub fn opened(site: &Site, site_key: &str) -> Result<Opened> {
     let mut out = Opened::default();
     let open = |name: &str| open(site, site_key, name);
-    out.telegram = super::channels::telegram_token(site, site_key)?;
+    out.telegram = super::channels::keys(site, site_key, ChannelKind::Telegram)?;
+    out.whatsapp = super::channels::keys(site, site_key, ChannelKind::WhatsApp)?;
     out.model_key = open(MODEL_KEY)?.and_then(|(key, endpoint)| Some((key, endpoint?)));
     let pair = |a: &str, b: &str| -> Result<Vec<String>> {
         Ok([open(a)?, open(b)?].into_iter().flatten().map(|(secret, _)| secret).collect())

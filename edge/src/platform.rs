@@ -1,14 +1,16 @@
-//! Calls to a Telegram bot's API (or the gateway the owner saved with its token): one JSON
-//! request, within a timeout, never following a redirect, the token only in the path of the
-//! base it was saved for.
+//! Calls to a messaging platform: Telegram's Bot API (the token in the path) or WhatsApp's
+//! Cloud API (the token as a bearer), at the base the token was saved for. One JSON request,
+//! within a timeout, never following a redirect.
 
 use futures_util::future::{Either, select};
-use shared::channel::{Outgoing, telegram};
+use shared::channel::{ChannelKind, Outgoing, telegram, whatsapp};
 use worker::{
     AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, RequestRedirect,
 };
 
-/// Telegram answers in well under a second; a call still open after this is failed and
+use crate::internal::PlatformKeys;
+
+/// Both platforms answer in well under a second; a call still open after this is failed and
 /// retried, rather than holding the conversation's delivery queue.
 const TIMEOUT_MS: u64 = 10_000;
 
@@ -21,16 +23,25 @@ pub struct Failed {
     pub lasting: bool,
 }
 
-/// Makes `out` on the bot with `token` at `api_base`; Telegram's `result` on success.
+/// Makes `out` on `kind`'s platform with `keys`; the platform's answer on success.
 pub async fn call(
-    api_base: &str,
-    token: &str,
+    kind: ChannelKind,
+    keys: &PlatformKeys,
     out: &Outgoing,
 ) -> Result<serde_json::Value, Failed> {
-    let url = format!("{}/bot{token}/{}", api_base.trim_end_matches('/'), out.method);
+    let base = keys.api_base.trim_end_matches('/');
+    let token = keys.token.as_str();
     let passing = |e: worker::Error| Failed { error: e.to_string(), lasting: false };
     let headers = Headers::new();
     headers.set("Content-Type", "application/json").map_err(passing)?;
+    let url = match kind {
+        ChannelKind::Telegram => format!("{base}/bot{token}/{}", out.method),
+        ChannelKind::WhatsApp => {
+            headers.set("Authorization", &format!("Bearer {token}")).map_err(passing)?;
+            let number = keys.phone_number_id.as_deref().unwrap_or_default();
+            format!("{base}/{number}/{}", out.method)
+        }
+    };
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
@@ -41,13 +52,18 @@ pub async fn call(
     let signal = abort.signal();
     let answered = async {
         let res = Fetch::Request(req).send_with_signal(&signal).await.map_err(|e| Failed {
-            // The error names the URL, which holds the token.
+            // The error may name the URL, which holds a Telegram token.
             error: format!("no answer: {}", e.to_string().replace(token, "…")),
             lasting: false,
         })?;
         let status = res.status_code();
         let body = crate::http::read_response(&res, 64 * 1024).await.unwrap_or_default();
-        telegram::outcome(status, &String::from_utf8_lossy(&body)).map_err(|error| Failed {
+        let body = String::from_utf8_lossy(&body);
+        let outcome = match kind {
+            ChannelKind::Telegram => telegram::outcome(status, &body),
+            ChannelKind::WhatsApp => whatsapp::outcome(status, &body),
+        };
+        outcome.map_err(|error| Failed {
             error,
             // 400, 401, 403, 404: the same call will be refused again. 429 and 5xx pass.
             lasting: (400..500).contains(&status) && status != 429,
@@ -58,10 +74,8 @@ pub async fn call(
         Either::Left((answer, _)) => answer,
         Either::Right(_) => {
             abort.abort();
-            Err(Failed {
-                error: format!("no answer within {} s", TIMEOUT_MS / 1000),
-                lasting: false,
-            })
+            let error = format!("no answer within {} s", TIMEOUT_MS / 1000);
+            Err(Failed { error, lasting: false })
         }
     }
 }
