@@ -107,8 +107,9 @@ fn browser(files: &[String]) -> Result {
     let artifacts = root.join("test-artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     let password = random_hex(8);
-    // Replies to a visitor who left are gathered for 3 s, not 2 minutes: a test follows one.
-    let vars = [("VISITOR_MAIL_SECS", "3")];
+    // Replies to a visitor who left are gathered for 3 s, not 2 minutes, and WhatsApp's
+    // 24-hour reply window lasts 10 s: a test follows each.
+    let vars = [("VISITOR_MAIL_SECS", "3"), ("CHANNEL_WINDOW_SECS", "10")];
     let log = artifacts.join("worker.log");
     let worker = demo(&root, free_port(), &state, &password, Some(&log), &vars)?;
     // Chromium's suite, then the visitor's core paths in Firefox; a file named alone is taken
