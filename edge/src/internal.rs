@@ -189,6 +189,9 @@ pub struct InitConversation {
     /// The events the site's webhooks take, as the site said when the conversation began.
     #[serde(default)]
     pub hook_events: Vec<String>,
+    /// Started for a chat on a messaging channel rather than by the widget.
+    #[serde(default)]
+    pub channel: Option<shared::channel::ChannelKind>,
 }
 
 /// AI work to add to the site's usage count.

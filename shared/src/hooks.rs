@@ -71,6 +71,9 @@ pub struct HookEvent {
     /// What else the event carries: a message's text, an escalation's reason.
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub data: serde_json::Value,
+    /// The messaging channel the conversation's visitor writes from; `None`: the website.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<crate::channel::ChannelKind>,
 }
 
 /// The lifecycle event a stored item is, if any; messages only when `messages` (some endpoint
@@ -118,6 +121,7 @@ pub fn from_item(conversation_id: &str, item: &Item, messages: bool) -> Option<H
         ticket,
         actor,
         data,
+        channel: None,
     })
 }
 
@@ -131,6 +135,12 @@ pub fn payload(id: &str, site_key: &str, time_iso: &str, e: &HookEvent) -> serde
         "conversation": { "id": e.conversation_id },
         "actor": e.actor,
     });
+    if !e.conversation_id.is_empty() {
+        body["conversation"]["channel"] = match e.channel {
+            Some(kind) => serde_json::to_value(kind).unwrap_or_default(),
+            None => "website".into(),
+        };
+    }
     if let Some(n) = e.ticket {
         body["ticket"] =
             serde_json::json!({ "id": format!("{}-{n}", e.conversation_id), "number": n });
@@ -303,10 +313,15 @@ mod tests {
             ticket: Some(2),
             actor: Actor::Agent { id: "a".into(), name: "Ana".into() },
             data: serde_json::Value::Null,
+            channel: None,
         };
         let p = payload("msg_1", "shop", "2026-12-03T00:00:00.000Z", &e);
         assert_eq!(p["ticket"]["id"], "c1-2");
         assert_eq!(p["actor"]["type"], "agent");
+        assert_eq!(p["conversation"]["channel"], "website");
         assert!(p.get("data").is_none());
+        let on = HookEvent { channel: Some(crate::channel::ChannelKind::WhatsApp), ..e };
+        let p = payload("msg_2", "shop", "2026-12-03T00:00:00.000Z", &on);
+        assert_eq!(p["conversation"]["channel"], "whatsapp");
     }
 }

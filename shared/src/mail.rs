@@ -103,6 +103,9 @@ pub struct RequestBrief {
     /// waiting in the chat.
     #[serde(default)]
     pub left_message: bool,
+    /// The messaging channel they write from, with their handle there ("Telegram @tara_q").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// A mail ready to send.
@@ -217,6 +220,9 @@ fn brief_text(b: &RequestBrief, now: Millis, link: Option<&str>) -> String {
     if let Some(page) = &b.page_url {
         out.push_str(&format!("Page: {}\n", self::page(page)));
     }
+    if let Some(channel) = &b.channel {
+        out.push_str(&format!("Writes from: {}\n", one_line(channel, 120)));
+    }
     if !b.need.trim().is_empty() {
         out.push_str(&format!("Needs: {}\n", one_line(&b.need, LINE_CHARS)));
     }
@@ -254,6 +260,12 @@ fn brief_html(b: &RequestBrief, now: Millis, link: Option<&str>) -> String {
         out.push_str(&format!(
             "<p style=\"margin:0 0 4px;color:#4b5563\">Page: {}</p>",
             escape(&self::page(page))
+        ));
+    }
+    if let Some(channel) = &b.channel {
+        out.push_str(&format!(
+            "<p style=\"margin:0 0 4px;color:#4b5563\">Writes from: {}</p>",
+            escape(&one_line(channel, 120))
         ));
     }
     if !b.need.trim().is_empty() {
@@ -356,6 +368,7 @@ mod tests {
             waiting_since: since,
             page_url: Some("https://shop.example/cart".into()),
             left_message: false,
+            channel: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! back, and the AI answers again; a photo gets a polite reply; a reply Telegram fails is
 //! retried, and one refused for good is shown to the team.
 
+use integration::receiver::Receiver;
 use integration::telegram_mock::{BOT, MockTelegram, TOKEN};
 use integration::{Agent, Edge, event};
 use reqwest::Method;
@@ -108,6 +109,10 @@ async fn a_whole_takeover_cycle_on_telegram() {
     let secret = hook.body["secret_token"].as_str().unwrap().to_owned();
     assert!(secret.len() >= 32, "a secret worth the name: {secret}");
     let mut bot = Bot { edge: &edge, site: site.clone(), secret, next_id: 100 };
+    // The site's own servers hear of the escalation, named with its channel.
+    let hooks = Receiver::start().await;
+    let endpoint = json!({ "url": hooks.url, "events": ["conversation.escalated"] });
+    assert_eq!(owner.request(Method::POST, "/api/admin/hooks", Some(endpoint)).await.status(), 201);
 
     // Forged updates: no secret, a wrong one; and a body that is no update.
     let update = bot.message(json!({ "text": "How long does shipping take?" }));
@@ -156,6 +161,11 @@ async fn a_whole_takeover_cycle_on_telegram() {
     // The visitor asks for a person; Ana claims and replies under her name.
     bot.say("/human").await;
     telegram.until_sent(CHAT, "Waiting for support agent").await;
+    let heard = hooks.until("the escalation", |r| !r.is_empty()).await;
+    assert_eq!(heard[0].json["conversation"]["channel"], "telegram", "{}", heard[0].json);
+    let mail = edge.mail_until("the owner's mail", |m| m.iter().any(|m| m.is_to(OWNER))).await;
+    let mail = mail.iter().find(|m| m.is_to(OWNER)).unwrap();
+    assert!(mail.text.contains("Writes from: Telegram @tara_q"), "{}", mail.text);
     socket.send(&ClientFrame::Claim).await;
     telegram.until_sent(CHAT, "Ana joined the conversation").await;
     socket.send(&integration::say("a1", "Hi Tara, let me check your parcel.")).await;

@@ -121,6 +121,7 @@ async fn create_for(mut req: Request, ctx: Ctx) -> ApiResult {
             language: meta.language.as_deref().and_then(shared::clean::language_tag),
         },
         hook_events: site.hook_events,
+        channel: None,
     };
     let stub = internal::conversation(&ctx.env, &conversation_id)?;
     let res = internal::send(&stub, Method::Post, "/init", Some(&init)).await?;

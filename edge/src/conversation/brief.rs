@@ -43,6 +43,10 @@ impl Core {
             waiting_since: inner.waiting_since.unwrap_or(meta.created_at),
             page_url: meta.page_url.clone(),
             left_message: inner.left_message,
+            channel: inner.channel.peer.as_ref().map(|p| {
+                let handle = p.handle.as_deref().map(|h| format!(" {h}")).unwrap_or_default();
+                format!("{}{handle}", p.kind.label())
+            }),
         })
     }
 }

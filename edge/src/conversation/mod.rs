@@ -242,6 +242,7 @@ fn ticket_event(
         ticket: Some(number),
         actor,
         data: serde_json::Value::Null,
+        channel: None,
     }
 }
 
@@ -361,6 +362,7 @@ impl Core {
             ticket: None,
             actor: shared::hooks::Actor::Visitor,
             data: serde_json::json!({ "page_url": page_url, "language": language }),
+            channel: init.channel,
         };
         if init.hook_events.iter().any(|e| e == "conversation.started") {
             self.queue_report(report::Record::Hook(&started), true)?;
@@ -921,6 +923,10 @@ impl Core {
         }
         // Only what some endpoint of the site takes goes into the outbox.
         follow.hooks.retain(|e| wanted.contains(&e.kind));
+        let channel = self.inner.borrow().channel.peer.as_ref().map(|p| p.kind);
+        for e in &mut follow.hooks {
+            e.channel = channel;
+        }
         Ok(follow)
     }
 

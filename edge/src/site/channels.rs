@@ -342,6 +342,7 @@ async fn start(
         user_agent: None,
         meta: Default::default(),
         hook_events: super::hooks::wanted(site)?,
+        channel: Some(peer.kind),
     };
     let stub = internal::conversation(&site.env, &conversation_id)?;
     let res = internal::send(&stub, Method::Post, "/init", Some(&init)).await?;

@@ -251,6 +251,7 @@ fn test(site: &Site, site_key: &str, id: &str) -> Result<Response> {
         ticket: None,
         actor: shared::hooks::Actor::System,
         data: serde_json::json!({ "message": "A test event from the console." }),
+        channel: None,
     };
     let event_id = format!("msg_{}", crypto::new_id()?);
     let delivery = queue_one(site, site_key, &row.id, &event_id, &event)?;

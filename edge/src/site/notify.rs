@@ -453,6 +453,7 @@ fn from_index(site: &Site, conversation_id: &str, since: Millis) -> Result<Reque
     Ok(RequestBrief {
         conversation_id: conversation_id.to_owned(),
         visitor_name: summary.as_ref().and_then(|s| s.visitor_name.clone()),
+        channel: summary.as_ref().and_then(|s| s.channel).map(|k| k.label().to_owned()),
         need: summary.map(|s| s.preview).unwrap_or_default(),
         waiting_since: since,
         ..Default::default()
