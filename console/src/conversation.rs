@@ -83,11 +83,16 @@ pub fn ConversationView(
     let closed = Signal::derive(move || {
         let window = window.get()?;
         let kind = channel.with(|c| c.as_ref().map(|p| p.kind.label()))?;
-        // The window runs from the visitor's last message of any kind.
+        // The window runs from the last item the visitor's own message made, as the server
+        // counts it: their words, what the chat cannot show, their asking for a person.
         let last_in = items.with(|all| {
             all.iter().rev().find_map(|i| match &i.body {
                 ItemBody::Message(m) if m.author == Author::Visitor => Some(i.at),
-                ItemBody::Event(Event::ChannelUnsupported { .. }) => Some(i.at),
+                ItemBody::Event(
+                    Event::ChannelUnsupported { .. }
+                    | Event::Escalated { by: EscalatedBy::Visitor, .. }
+                    | Event::OutOfHours { .. },
+                ) => Some(i.at),
                 _ => None,
             })
         })?;

@@ -106,12 +106,22 @@ pub struct ChannelRenew {
 
 /// A platform's opened token, the API base it may be sent to, and (WhatsApp) the business
 /// number it sends from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct PlatformKeys {
     pub token: String,
     pub api_base: String,
     #[serde(default)]
     pub phone_number_id: Option<String>,
+}
+
+/// Never the token, should keys ever be logged.
+impl std::fmt::Debug for PlatformKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformKeys")
+            .field("api_base", &self.api_base)
+            .field("phone_number_id", &self.phone_number_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `PUT /channels/whatsapp`: what the owner gave, and where the Worker is reached.

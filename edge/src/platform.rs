@@ -63,11 +63,10 @@ pub async fn call(
             ChannelKind::Telegram => telegram::outcome(status, &body),
             ChannelKind::WhatsApp => whatsapp::outcome(status, &body),
         };
-        outcome.map_err(|error| Failed {
-            error,
-            // 400, 401, 403, 404: the same call will be refused again. 429 and 5xx pass.
-            lasting: (400..500).contains(&status) && status != 429,
-        })
+        // 400, 401, 403, 404: the same call will be refused again. 429, 5xx and WhatsApp's
+        // rate limits (4xx with their own codes) pass.
+        let passes = status == 429 || (kind == ChannelKind::WhatsApp && whatsapp::transient(&body));
+        outcome.map_err(|error| Failed { error, lasting: (400..500).contains(&status) && !passes })
     };
     let timeout = Delay::from(std::time::Duration::from_millis(TIMEOUT_MS));
     match select(std::pin::pin!(answered), timeout).await {

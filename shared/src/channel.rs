@@ -425,7 +425,6 @@ pub mod whatsapp {
         ("document", "a file"),
         ("location", "a location"),
         ("contacts", "a contact"),
-        ("reaction", "a reaction"),
     ];
 
     /// Checks `X-Hub-Signature-256` (`sha256=` and the hex HMAC-SHA256 of the raw body under
@@ -496,6 +495,8 @@ pub mod whatsapp {
                     {
                         Said::Human
                     }
+                    // A reaction to a message, or a notice from WhatsApp itself: nothing said.
+                    ("reaction" | "system" | "unsupported", _, _) => continue,
                     (kind, _, _) => {
                         let what = KINDS.iter().find(|(k, _)| *k == kind);
                         Said::Unsupported(what.map_or("a message", |(_, w)| w).to_owned())
@@ -543,6 +544,14 @@ pub mod whatsapp {
             })
         };
         Outgoing { method: "messages".into(), body }
+    }
+
+    /// Whether a refusal of the Graph API passes (a rate limit, a service hiccup) and the same
+    /// message sent later can go through, by its error code.
+    pub fn transient(body: &str) -> bool {
+        let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let code = value["error"]["code"].as_i64().unwrap_or(0);
+        matches!(code, 1 | 2 | 4 | 17 | 341 | 80007 | 130429 | 131000 | 131016 | 131056)
     }
 
     /// The Graph API's answer: its body on success, else its error message.

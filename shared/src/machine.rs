@@ -355,6 +355,10 @@ impl Conversation {
                 if let Some(ack) = self.resent(Sender::Visitor, &client_id)? {
                     return Ok(vec![ack]);
                 }
+                // Closed for good: the chat's next conversation takes it.
+                if self.phase == PhaseState::Ended && !self.idle_closed {
+                    return Err(ended());
+                }
                 let event = Event::ChannelUnsupported { client_id: client_id.clone(), what };
                 Ok(vec![self.event(now, event), Effect::Ack { client_id, seq: self.last_seq }])
             }

@@ -362,3 +362,25 @@ fn idle_closing_survives_a_replay() {
     let fx = replayed.handle(T + 99 * MINUTE, say("v9", "hello again")).unwrap();
     assert_eq!(events(&fx), [&Event::Reopened { by: None }]);
 }
+
+#[test]
+fn what_a_channel_cannot_show_is_recorded_once_and_never_into_a_closed_conversation() {
+    let mut c = with(Rules::default());
+    let photo =
+        |id: &str| Input::ChannelUnsupported { client_id: id.into(), what: "a photo".into() };
+    let fx = c.handle(T, photo("tg-1")).unwrap();
+    assert_eq!(
+        events(&fx),
+        [&Event::ChannelUnsupported { client_id: "tg-1".into(), what: "a photo".into() }]
+    );
+    let again = c.handle(T + 1, photo("tg-1")).unwrap();
+    assert!(events(&again).is_empty(), "sent again, recorded once");
+    assert_eq!(c.phase(), Phase::Bot, "a photo changes no phase");
+    let by = Actor::Agent { agent: aref("a1"), role: Role::Responder };
+    c.handle(T + 2, Input::End { by, spam: false }).unwrap();
+    assert_eq!(refused(&mut c, T + 3, photo("tg-2")), ErrorCode::ConversationEnded);
+    let fx = c
+        .handle(T + 4, Input::ChannelUndelivered { seq: Some(1), error: "blocked".into() })
+        .unwrap();
+    assert_eq!(events(&fx), [&Event::ChannelUndelivered { seq: Some(1), error: "blocked".into() }]);
+}

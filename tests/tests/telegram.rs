@@ -178,7 +178,10 @@ async fn a_whole_takeover_cycle_on_telegram() {
     // A reply Telegram fails twice is sent on the third try; one refused for good is shown.
     telegram.fail_next(&[(502, "Bad Gateway"), (429, "Too Many Requests: retry after 1")]);
     socket.send(&integration::say("a2", "Found it: it arrives tomorrow.")).await;
-    telegram.until_sent(CHAT, "Ana: Found it").await;
+    socket.send(&integration::say("a2b", "It comes by courier.")).await;
+    let sent = telegram.until_sent(CHAT, "It comes by courier").await;
+    let at = |part: &str| sent.iter().position(|t| t.contains(part));
+    assert!(at("Ana: Found it") < at("courier"), "a retried line keeps its place: {sent:?}");
     telegram.fail_next(&[(403, "Forbidden: bot was blocked by the user")]);
     socket.send(&integration::say("a3", "Anything else?")).await;
     socket

@@ -152,6 +152,16 @@ async fn a_takeover_on_whatsapp_within_its_window() {
     let refusal = socket.error().await;
     assert_eq!((refusal.code, refusal.client_id.as_deref()), (ErrorCode::WindowClosed, Some("a2")));
     assert!(!refusal.retryable, "it waits for the customer, not for a retry");
+    // Meta sending an old message again, or a reaction, reopens nothing and is answered by
+    // nothing.
+    assert_eq!(signed(&edge, &site, &first).await, 200);
+    let reaction = webhook(
+        "wamid.R1",
+        json!({ "type": "reaction", "reaction": { "message_id": "wamid.out", "emoji": "👍" } }),
+    );
+    assert_eq!(signed(&edge, &site, &reaction).await, 200);
+    socket.send(&integration::say("a2b", "Hello?")).await;
+    assert_eq!(socket.error().await.code, ErrorCode::WindowClosed);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(graph.sent().len(), before, "nothing sent outside the window");
 

@@ -11,6 +11,7 @@ use shared::machine::{Actor, Input, Refusal};
 use shared::protocol::{ErrorCode, Event, Item, ItemBody, Millis, Phase};
 use worker::{Request, Response, Result, SqlStorage, console_error, console_warn};
 
+use super::socket::Bucket;
 use super::{Core, now};
 use crate::sql::{self, V, int, text};
 
@@ -21,12 +22,20 @@ CREATE TABLE IF NOT EXISTS channel (
 CREATE TABLE IF NOT EXISTS channel_out (
   id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, method TEXT NOT NULL, body TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, error TEXT);
+CREATE TABLE IF NOT EXISTS channel_seen (client_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 ";
+
+/// Platform message ids remembered, so an update sent again (the platforms retry, for days)
+/// does nothing twice, whatever it was: a greeting, a button, a photo.
+const SEEN_KEPT: i64 = 500;
 
 /// Sends of one message before it is given up: about ten minutes of retries.
 const MAX_ATTEMPTS: i64 = 8;
 /// Calls made in one delivery run; the rest wait for the next (the alarm comes back at once).
 const MAX_PER_RUN: usize = 20;
+/// A delivery run still marked as going after this is taken for lost (its object was reset
+/// mid-run) and a new one may start; the alarm comes back then to see.
+const RUN_LOST_MS: Millis = 10 * 60_000;
 
 fn retry_in(attempts: i64) -> Millis {
     (2_000i64 << attempts.clamp(0, 8)).min(300_000)
@@ -43,13 +52,18 @@ pub struct Channel {
     last_in_at: Millis,
     /// When the oldest message owed is due.
     due_at: Option<Millis>,
-    /// A delivery run is going on.
-    pub sending: bool,
+    /// Since when a delivery run is going on.
+    pub sending: Option<Millis>,
 }
 
 impl Channel {
+    /// When the alarm must come for what is owed: when it is due, or while a run goes on,
+    /// when that run would count as lost.
     pub fn due_at(&self) -> Option<Millis> {
-        self.due_at.filter(|_| !self.sending)
+        match self.sending {
+            Some(since) => self.due_at.map(|_| since + RUN_LOST_MS),
+            None => self.due_at,
+        }
     }
 }
 
@@ -67,6 +81,7 @@ struct OutRow {
     method: String,
     body: String,
     attempts: i64,
+    due_at: i64,
 }
 
 pub fn migrate(sql: &SqlStorage) -> Result<()> {
@@ -84,12 +99,34 @@ pub fn load(sql: &SqlStorage) -> Channel {
         leaving: row.leaving != 0,
         last_in_at: row.last_in_at,
         due_at: next_due(sql),
-        sending: false,
+        sending: None,
     }
 }
 
+/// When the oldest line owed is due: lines go in order, so the later ones wait for it.
 fn next_due(sql: &SqlStorage) -> Option<Millis> {
-    sql::number(sql, "SELECT MIN(due_at) AS n FROM channel_out", vec![]).ok().flatten()
+    sql::number(sql, "SELECT due_at AS n FROM channel_out ORDER BY id LIMIT 1", vec![])
+        .ok()
+        .flatten()
+}
+
+fn seen(sql: &SqlStorage, client_id: &str) -> bool {
+    let query = "SELECT count(*) AS n FROM channel_seen WHERE client_id = ?";
+    sql::number(sql, query, vec![text(client_id)]).ok().flatten().unwrap_or(0) > 0
+}
+
+fn remember(sql: &SqlStorage, client_id: &str) -> Result<()> {
+    sql::run(
+        sql,
+        "INSERT OR IGNORE INTO channel_seen (client_id, at) VALUES (?, ?)",
+        vec![text(client_id), int(now())],
+    )?;
+    sql::run(
+        sql,
+        "DELETE FROM channel_seen WHERE client_id NOT IN
+           (SELECT client_id FROM channel_seen ORDER BY at DESC LIMIT ?)",
+        vec![int(SEEN_KEPT)],
+    )
 }
 
 fn save(sql: &SqlStorage, c: &Channel) -> Result<()> {
@@ -114,17 +151,30 @@ impl Core {
         {
             return Response::error("another chat's conversation", 409);
         }
-        // Name and handle follow the profile as it is now; the reply window opens again.
+        // Closed as spam: the chat stays closed, and is told nothing.
+        if self.inner.borrow().spam {
+            return Response::ok("ignored");
+        }
+        let client_id = inbound.client_id.clone();
+        if seen(self.sql(), &client_id) {
+            return Response::ok("stored already");
+        }
+        // As a widget's socket is held to a pace: past it, the platform sends it again later.
+        let paced = {
+            let at = now();
+            let mut inner = self.inner.borrow_mut();
+            inner.buckets.entry("channel".into()).or_insert_with(|| Bucket::new(at)).take(at)
+        };
+        if !paced {
+            return Response::error("too many messages", 429);
+        }
+        // Name and handle follow the profile as it is now.
         {
             let mut inner = self.inner.borrow_mut();
             inner.channel.peer = Some(inbound.peer.clone());
-            inner.channel.last_in_at = now();
             save(self.sql(), &inner.channel)?;
         }
-        if let Some(callback) = &inbound.callback {
-            self.queue_out(None, telegram::answer_button(callback))?;
-        }
-        let client_id = inbound.client_id.clone();
+        let before = self.inner.borrow().machine.last_seq();
         let refused = match inbound.said {
             Said::Start => {
                 let setup = self.site_config().await;
@@ -179,15 +229,22 @@ impl Core {
         };
         if let Some(r) = refused {
             if r.code == ErrorCode::ConversationEnded {
-                // Closed as spam: the chat stays closed, and is told nothing.
-                if self.inner.borrow().spam {
-                    return Response::ok("ignored");
-                }
                 return Response::error("ended", 410);
             }
             // What the widget would show beside the message, in words.
             self.say(&r.message, false)?;
         }
+        // What they sent was stored: the platform's reply window runs again from now (the
+        // console counts from the same items).
+        if self.inner.borrow().machine.last_seq() > before {
+            let mut inner = self.inner.borrow_mut();
+            inner.channel.last_in_at = now();
+            save(self.sql(), &inner.channel)?;
+        }
+        if let Some(callback) = &inbound.callback {
+            self.queue_out(None, telegram::answer_button(callback))?;
+        }
+        remember(self.sql(), &client_id)?;
         self.start_delivery();
         self.schedule().await?;
         Response::ok("stored")
@@ -235,10 +292,6 @@ impl Core {
         let Some(peer) = self.inner.borrow().channel.peer.clone() else { return Ok(()) };
         if let ItemBody::Event(Event::OutOfHours { .. }) = &item.body {
             self.set_leaving(true)?;
-        }
-        // WhatsApp refuses free-form messages outside its window: nothing is sent.
-        if self.window_closed_at().is_some() {
-            return Ok(());
         }
         let setup = self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let Some(line) = channel::visitor_line(item, &self.channel_texts(&setup)) else {
@@ -290,19 +343,22 @@ impl Core {
 
     /// Starts a delivery run after this event, if one is due and none is going.
     pub(super) fn start_delivery(&self) {
-        let due = self.inner.borrow().channel.due_at().is_some_and(|at| at <= now());
+        let at = now();
+        let due = {
+            let c = &self.inner.borrow().channel;
+            let lost = c.sending.is_some_and(|since| since + RUN_LOST_MS <= at);
+            (c.sending.is_none() || lost) && c.due_at.is_some_and(|d| d <= at)
+        };
         if self.trace {
             let c = &self.inner.borrow().channel;
+            let (owed, run) = (c.due_at, c.sending);
             worker::console_log!(
-                "trace {} channel due {:?} sending {} at {}",
-                self.short_id(),
-                c.due_at,
-                c.sending,
-                now()
+                "trace {} channel due {owed:?} run {run:?} at {at}",
+                self.short_id()
             );
         }
         if due {
-            self.inner.borrow_mut().channel.sending = true;
+            self.inner.borrow_mut().channel.sending = Some(at);
             self.spawn(|core| async move { core.deliver_channel().await });
         }
     }
@@ -312,18 +368,25 @@ impl Core {
     /// and recorded for the team (`ChannelUndelivered`).
     async fn deliver_channel(&self) {
         // Lines stored while a run sends are sent by the same run.
+        let mut failed = false;
         for _ in 0..10 {
             match self.deliver_due().await {
                 Ok(true) if next_due(self.sql()).is_some_and(|at| at <= now()) => continue,
                 Ok(_) => break,
                 Err(e) => {
                     console_error!("channel delivery: {e}");
+                    failed = true;
                     break;
                 }
             }
         }
-        self.inner.borrow_mut().channel.sending = false;
-        self.inner.borrow_mut().channel.due_at = next_due(self.sql());
+        // A failure of our own (storage) waits a minute rather than spinning the alarm.
+        let due = next_due(self.sql()).map(|d| if failed { d.max(now() + 60_000) } else { d });
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.channel.sending = None;
+            inner.channel.due_at = due;
+        }
         if self.trace {
             let due = self.inner.borrow().channel.due_at;
             worker::console_log!(
@@ -337,17 +400,44 @@ impl Core {
         }
     }
 
+    /// Tells the team that item `seq` never reached the visitor, and why.
+    async fn record_undelivered(&self, seq: i64, error: String) -> Result<()> {
+        let input = Input::ChannelUndelivered { seq: Some(seq as u64), error };
+        let outcome = self.inner.borrow_mut().machine.handle(now(), input);
+        if let Ok(effects) = outcome {
+            let follow = self.carry_out(None, effects, None)?;
+            self.follow_up(follow).await?;
+        }
+        Ok(())
+    }
+
     /// One run; `false` when a failure stopped it.
     async fn deliver_due(&self) -> Result<bool> {
         let setup = self.site_config().await;
         let rows: Vec<OutRow> = sql::rows(
             self.sql(),
-            "SELECT id, seq, method, body, attempts FROM channel_out WHERE due_at <= ?
-             ORDER BY id LIMIT ?",
-            vec![int(now()), int(MAX_PER_RUN as i64)],
+            "SELECT id, seq, method, body, attempts, due_at FROM channel_out ORDER BY id LIMIT ?",
+            vec![int(MAX_PER_RUN as i64)],
         )?;
         for row in rows {
-            let out = Outgoing { method: row.method, body: serde_json::from_str(&row.body)? };
+            // In order: the first line not due yet holds the rest back.
+            if row.due_at > now() {
+                break;
+            }
+            let body = serde_json::from_str(&row.body);
+            // Outside WhatsApp's window nothing may be sent; what was owed is dropped, and what
+            // the team wrote is shown as not delivered.
+            let closed = self.window_closed_at().is_some() && row.method != "answerCallbackQuery";
+            let Ok(body) = body.map_err(drop).and_then(|b| if closed { Err(()) } else { Ok(b) })
+            else {
+                sql::run(self.sql(), "DELETE FROM channel_out WHERE id = ?", vec![int(row.id)])?;
+                if closed && let Some(seq) = row.seq {
+                    let error = "The customer service window had closed (24 hours after their last message).";
+                    self.record_undelivered(seq, error.into()).await?;
+                }
+                continue;
+            };
+            let out = Outgoing { method: row.method, body };
             let kind =
                 self.inner.borrow().channel.peer.as_ref().map_or(ChannelKind::Telegram, |p| p.kind);
             let keys = match kind {
@@ -358,7 +448,7 @@ impl Core {
                 Some(keys) => crate::platform::call(kind, keys, &out).await,
                 None => Err(crate::platform::Failed {
                     error: format!("No {} account is connected to this site.", kind.label()),
-                    lasting: false,
+                    lasting: true,
                 }),
             };
             match result {
@@ -375,16 +465,8 @@ impl Core {
                             vec![int(row.id)],
                         )?;
                         // A button's spinner or an unstored line: nothing the team must see.
-                        if row.seq.is_some() {
-                            let input = Input::ChannelUndelivered {
-                                seq: row.seq.map(|s| s as u64),
-                                error: f.error,
-                            };
-                            let outcome = self.inner.borrow_mut().machine.handle(now(), input);
-                            if let Ok(effects) = outcome {
-                                let follow = self.carry_out(None, effects, None)?;
-                                self.follow_up(follow).await?;
-                            }
+                        if let Some(seq) = row.seq {
+                            self.record_undelivered(seq, f.error).await?;
                         }
                         continue;
                     }
