@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::api::{ConversationSummary, Me, Member};
+use shared::channel::ChannelKind;
 use shared::protocol::Phase;
 
 use crate::alerts::{self, Alerts, AlertsBanner};
@@ -276,6 +277,13 @@ fn InboxPage(
 ) -> impl IntoView {
     let tab = RwSignal::new(Tab::Pending);
     let on_me = RwSignal::new(false);
+    // Which channel's conversations are listed: all, the website's (`Some(None)`), or one
+    // messaging channel's.
+    let channel = RwSignal::new(None::<Option<ChannelKind>>);
+    let any_channel = move || {
+        channel.with(Option::is_some)
+            || inbox.conversations.with(|all| all.values().any(|c| c.channel.is_some()))
+    };
     // Waiting times tick while the page is open.
     let now = RwSignal::new(time::now());
     let tick = leptos::prelude::set_interval_with_handle(
@@ -317,7 +325,9 @@ fn InboxPage(
             }
         };
         // Visitors still here first: they are the ones a reply reaches now.
+        let wanted = channel.get();
         let here_first = |mut list: Vec<ConversationSummary>| {
+            list.retain(|c| wanted.is_none_or(|w| c.channel == w));
             list.sort_by_key(|c| !c.visitor_online);
             list
         };
@@ -380,6 +390,21 @@ fn InboxPage(
                 <Show when=move || tab.get() == Tab::Active>
                     <label class="filter"><input type="checkbox" prop:checked=move || on_me.get()
                         on:change=move |e| on_me.set(event_target_checked(&e))/>"On you"</label>
+                </Show>
+                <Show when=move || any_channel() && tab.get() != Tab::Resolved>
+                    <label class="filter">"Channel "
+                        <select on:change=move |e| channel.set(match event_target_value(&e).as_str() {
+                            "website" => Some(None),
+                            "telegram" => Some(Some(ChannelKind::Telegram)),
+                            "whatsapp" => Some(Some(ChannelKind::WhatsApp)),
+                            _ => None,
+                        })>
+                            <option value="all">"All"</option>
+                            <option value="website">"Website"</option>
+                            <option value="telegram">"Telegram"</option>
+                            <option value="whatsapp">"WhatsApp"</option>
+                        </select>
+                    </label>
                 </Show>
                 <div id="inbox-list" role="tabpanel">
                 <ul>

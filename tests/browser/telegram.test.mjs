@@ -88,6 +88,14 @@ test("an owner connects Telegram and the team answers a Telegram chat", async ()
       await agent.page.locator(".channel-badge", { hasText: "Telegram" }).first().waitFor();
       if (name === "desktop") {
         await agent.page.getByText("Telegram · @tara_q · Tara Quinn").waitFor();
+        // The inbox lists one channel's conversations when asked.
+        const list = agent.page.locator("#inbox-list");
+        await list.getByText("Tara Quinn · Telegram").first().waitFor();
+        await agent.page.getByLabel("Channel").selectOption("website");
+        await list.getByText("Tara Quinn · Telegram").waitFor({ state: "detached" });
+        await agent.page.getByLabel("Channel").selectOption("telegram");
+        await list.getByText("Tara Quinn · Telegram").first().waitFor();
+        await screenshot(agent.page, "telegram-inbox-filter-desktop");
         await agent.button("Claim").click();
         await agent.write("Reply", "Sorry to hear that, Tara. Could you send the order number?");
         await until(() => telegram.state.sent.some((t) => t.startsWith("Olga") || t.includes(": Sorry to hear that")), "the agent's reply");
