@@ -5,32 +5,12 @@
 //! paste into Meta's dashboard).
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use shared::api::{ChannelsStatus, ConnectWhatsApp, Me};
 
+use crate::secrets::apply;
 use crate::{api, time};
 
 type Status = RwSignal<Option<ChannelsStatus>>;
-type Message = RwSignal<Option<(bool, String)>>;
-
-fn apply(
-    status: Status,
-    message: Message,
-    call: impl std::future::Future<Output = Result<ChannelsStatus, api::Failed>> + 'static,
-    done: Option<&'static str>,
-) {
-    spawn_local(async move {
-        match call.await {
-            Ok(s) => {
-                status.set(Some(s));
-                if let Some(done) = done {
-                    message.set(Some((true, done.to_owned())));
-                }
-            }
-            Err(e) => message.set(Some((false, e))),
-        }
-    });
-}
 
 #[component]
 pub fn Channels(me: RwSignal<Me>) -> impl IntoView {

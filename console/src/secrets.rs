@@ -7,15 +7,14 @@ use shared::api::{Me, SecretInfo, SecretsStatus};
 
 use crate::{api, time};
 
-type Status = RwSignal<Option<SecretsStatus>>;
 type Message = RwSignal<Option<(bool, String)>>;
 
-/// Runs a call that answers the secrets' status: shows that status, and beside it `done` (when
-/// given) or the refusal.
-fn apply(
-    status: Status,
+/// Runs a call that answers a status (of the secrets, of the channels): shows that status, and
+/// beside it `done` (when given) or the refusal.
+pub fn apply<S: Send + Sync + 'static>(
+    status: RwSignal<Option<S>>,
     message: Message,
-    call: impl std::future::Future<Output = Result<SecretsStatus, api::Failed>> + 'static,
+    call: impl std::future::Future<Output = Result<S, api::Failed>> + 'static,
     done: Option<&'static str>,
 ) {
     spawn_local(async move {
