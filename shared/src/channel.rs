@@ -76,6 +76,16 @@ pub enum Said {
     Start,
     /// A photo, a sticker, a voice message…: what it was, for the team.
     Unsupported(String),
+    /// Not the visitor's doing: the platform reports that a message it had accepted could not
+    /// be delivered to them (WhatsApp's `failed` status), and why.
+    Undelivered(String),
+}
+
+impl Said {
+    /// Whether the visitor wrote this (and so the platform's reply window opens again).
+    pub fn from_visitor(&self) -> bool {
+        !matches!(self, Said::Undelivered(_))
+    }
 }
 
 /// One thing a visitor sent on a channel.
@@ -103,8 +113,11 @@ pub const HUMAN_BUTTON_LABEL: &str = "Talk to a human";
 /// Told when the visitor sends what the channel does not carry to the team.
 pub const UNSUPPORTED_REPLY: &str =
     "Sorry, I can only read text messages here. Please write your question in words.";
-/// Told on a channel outside business hours: the next message is left for the team.
-pub const OUT_OF_HOURS: &str = "We're away right now. Write your message here and the team will reply in this chat when we're back.";
+/// Told on a channel when nobody can answer now: a message is left for the team in two steps,
+/// an email address (or "skip"), then the message.
+pub const OUT_OF_HOURS: &str = "We're away right now, so let's leave the team a message: they will reply here. First, an email address they can also write to, or “skip”.";
+pub const ASK_MESSAGE: &str = "Thanks. Now your message for the team, in one message.";
+pub const NOT_AN_EMAIL: &str = "That doesn't look like an email address. Send it again, or “skip”.";
 /// Told when a message was left for the team.
 pub const LEFT_FOR_TEAM: &str = "Thanks, your message is with the team. They will reply here.";
 pub const AI_RESUMED: &str = "You're chatting with our assistant again.";
@@ -369,6 +382,26 @@ pub mod whatsapp {
         contacts: Vec<Contact>,
         #[serde(default)]
         messages: Vec<Msg>,
+        #[serde(default)]
+        statuses: Vec<Status>,
+    }
+
+    /// What became of a message we sent: only `failed` matters to the team.
+    #[derive(Deserialize)]
+    struct Status {
+        id: String,
+        status: String,
+        recipient_id: String,
+        #[serde(default)]
+        errors: Vec<StatusError>,
+    }
+
+    #[derive(Deserialize)]
+    struct StatusError {
+        #[serde(default)]
+        code: i64,
+        #[serde(default)]
+        title: String,
     }
 
     #[derive(Deserialize)]
@@ -464,6 +497,28 @@ pub mod whatsapp {
             if change.field != "messages" || !ours {
                 continue;
             }
+            for s in change.value.statuses.iter().filter(|s| s.status == "failed") {
+                let number: String =
+                    s.recipient_id.chars().filter(char::is_ascii_digit).take(20).collect();
+                if number.is_empty() {
+                    continue;
+                }
+                let why = s.errors.first().map_or_else(
+                    || "WhatsApp could not deliver it".to_owned(),
+                    |e| format!("WhatsApp could not deliver it ({}: {})", e.code, e.title),
+                );
+                out.push(Inbound {
+                    peer: ChannelPeer {
+                        kind: ChannelKind::WhatsApp,
+                        address: number.clone(),
+                        handle: Some(format!("+{number}")),
+                        name: None,
+                    },
+                    client_id: message_id(&format!("{}/failed", s.id)),
+                    said: Said::Undelivered(crate::clean::name(&why).chars().take(300).collect()),
+                    callback: None,
+                });
+            }
             let contacts = &change.value.contacts;
             for m in change.value.messages {
                 let number: String = m.from.chars().filter(char::is_ascii_digit).take(20).collect();
@@ -502,9 +557,6 @@ pub mod whatsapp {
                         Said::Unsupported(what.map_or("a message", |(_, w)| w).to_owned())
                     }
                 };
-                // Message ids are long and not of the characters a client id takes.
-                let digest = Sha256::digest(m.id.as_bytes());
-                let id: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
                 out.push(Inbound {
                     peer: ChannelPeer {
                         kind: ChannelKind::WhatsApp,
@@ -512,13 +564,20 @@ pub mod whatsapp {
                         handle: Some(format!("+{number}")),
                         name,
                     },
-                    client_id: format!("{}-{id}", ChannelKind::WhatsApp.id_prefix()),
+                    client_id: message_id(&m.id),
                     said,
                     callback: None,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// WhatsApp's ids are long and not of the characters a client id takes: a digest.
+    fn message_id(id: &str) -> String {
+        let digest = Sha256::digest(id.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("{}-{hex}", ChannelKind::WhatsApp.id_prefix())
     }
 
     /// A message to the number, with the "Talk to a human" reply button when asked (and the

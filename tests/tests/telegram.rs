@@ -7,7 +7,7 @@
 
 use integration::receiver::Receiver;
 use integration::telegram_mock::{BOT, MockTelegram, TOKEN};
-use integration::{Agent, Edge, event};
+use integration::{Agent, Edge, demo_settings, event};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::protocol::{ClientFrame, Event, ItemBody};
@@ -56,6 +56,21 @@ impl Bot<'_> {
         assert_eq!(self.post(&self.secret.clone(), &update).await, 200, "{text}");
         update
     }
+}
+
+/// Connects the mock's bot to `site` as its owner; the bot Telegram would then drive.
+async fn connected<'a>(
+    edge: &'a Edge,
+    site: &str,
+    owner: &Agent,
+    telegram: &MockTelegram,
+) -> Bot<'a> {
+    let connect = json!({ "token": TOKEN, "api_base": telegram.base });
+    let res = owner.request(Method::PUT, "/api/admin/channels/telegram", Some(connect)).await;
+    assert_eq!(res.status(), 200);
+    let hook = telegram.calls().into_iter().rev().find(|c| c.method == "setWebhook").unwrap();
+    let secret = hook.body["secret_token"].as_str().unwrap().to_owned();
+    Bot { edge, site: site.to_owned(), secret, next_id: 100 }
 }
 
 async fn conversations(agent: &Agent) -> Vec<Value> {
@@ -198,4 +213,53 @@ async fn a_whole_takeover_cycle_on_telegram() {
         at("Ana joined") < at("Ana: Found it") && at("Ana: Found it") < at("our assistant again")
     );
     assert!(!sent.iter().any(|t| t.contains("Anything else?")), "refused for good: {sent:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_nobody_to_answer_a_message_is_left_in_two_steps() {
+    let telegram = MockTelegram::start().await;
+    let edge = Edge::start();
+    // The site's default when nobody can answer (no console is open here): leave a message.
+    let settings = demo_settings(|s| s["takeover"] = json!({}));
+    let site = edge.site_with("tgform", &settings, &[(OWNER, "Olga", "owner")]);
+    let owner = Agent::login(&edge, &site, OWNER).await;
+    let mut bot = connected(&edge, &site, &owner, &telegram).await;
+
+    bot.say("/human").await;
+    telegram.until_sent(CHAT, "First, an email address").await;
+    bot.say("call me maybe").await;
+    telegram.until_sent(CHAT, "doesn't look like an email").await;
+    bot.say("tara@example.com").await;
+    telegram.until_sent(CHAT, "Now your message for the team").await;
+    bot.say("Please call me about order 88, it came broken.").await;
+    telegram.until_sent(CHAT, "your message is with the team").await;
+
+    let mut listed = listed(&owner).await;
+    for _ in 0..100 {
+        if listed[0]["phase"] == "escalated" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        listed = conversations(&owner).await;
+    }
+    assert_eq!(listed[0]["phase"], "escalated");
+    assert_eq!(listed[0]["left_message"], true, "{:?}", listed[0]);
+    let (_socket, welcome) = owner.open(listed[0]["id"].as_str().unwrap()).await;
+    assert_eq!(welcome.visitor.email.as_deref(), Some("tara@example.com"));
+    assert_eq!(welcome.visitor.name.as_deref(), Some("Tara Quinn"));
+    let said: Vec<&str> = welcome
+        .backlog
+        .iter()
+        .filter_map(|i| match &i.body {
+            ItemBody::Message(m) if m.author == shared::protocol::Author::Visitor => {
+                Some(m.text.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        said,
+        ["Please call me about order 88, it came broken."],
+        "only the message is stored"
+    );
 }

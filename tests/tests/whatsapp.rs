@@ -152,6 +152,23 @@ async fn a_takeover_on_whatsapp_within_its_window() {
     let refusal = socket.error().await;
     assert_eq!((refusal.code, refusal.client_id.as_deref()), (ErrorCode::WindowClosed, Some("a2")));
     assert!(!refusal.retryable, "it waits for the customer, not for a retry");
+    // Meta reports later that a message it had accepted could not be delivered: the team sees
+    // why. A report about a number we have no conversation with starts none.
+    let failed = |recipient: &str, id: &str| {
+        json!({ "object": "whatsapp_business_account", "entry": [{ "id": "WABA",
+        "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp", "metadata": { "phone_number_id": PHONE_NUMBER_ID },
+            "statuses": [{ "id": id, "status": "failed", "timestamp": "1700000100", "recipient_id": recipient,
+                "errors": [{ "code": 131047, "title": "Re-engagement message" }] }] } }] }] })
+    };
+    assert_eq!(signed(&edge, &site, &failed(CUSTOMER, "wamid.out1")).await, 200);
+    assert_eq!(signed(&edge, &site, &failed("15550009999", "wamid.out2")).await, 200);
+    socket
+        .until("the failure shown", |f| matches!(integration::event(f), Some(shared::protocol::Event::ChannelUndelivered { error, .. }) if error.contains("131047")))
+        .await;
+    let listed: Vec<Value> = owner.get("/api/admin/conversations").await.json().await.unwrap();
+    assert_eq!(listed.len(), 1, "no conversation for a report alone");
+
     // Meta sending an old message again, or a reaction, reopens nothing and is answered by
     // nothing.
     assert_eq!(signed(&edge, &site, &first).await, 200);
@@ -173,4 +190,10 @@ async fn a_takeover_on_whatsapp_within_its_window() {
     socket.send(&integration::say("a3", "Great, it ships today.")).await;
     let delivered = graph.until_delivered("Ana: Great, it ships today.").await;
     assert!(!delivered.iter().any(|t| t.contains("Are you still there?")));
+
+    // Handed back: the AI answers again.
+    socket.send(&ClientFrame::HandBack { ask_rating: false }).await;
+    graph.until_delivered("our assistant again").await;
+    assert_eq!(signed(&edge, &site, &text("wamid.A4", "Do you ship internationally?")).await, 200);
+    graph.until_delivered("ship to 40 countries").await;
 }

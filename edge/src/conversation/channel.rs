@@ -1,4 +1,4 @@
-//! A conversation whose visitor writes from a messaging channel (Telegram). What they send
+//! A conversation whose visitor writes from a messaging channel (Telegram, WhatsApp). What they send
 //! comes in through `POST /channel/in` (from the Worker, after the site checked the platform's
 //! secret) and goes through the machine like a widget's frames, deduplicated by the platform's
 //! message id. What they should see of the conversation goes out through an outbox in
@@ -18,7 +18,7 @@ use crate::sql::{self, V, int, text};
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS channel (
   id INTEGER PRIMARY KEY CHECK (id = 1), peer TEXT NOT NULL, leaving INTEGER NOT NULL DEFAULT 0,
-  last_in_at INTEGER NOT NULL DEFAULT 0);
+  last_in_at INTEGER NOT NULL DEFAULT 0, email TEXT);
 CREATE TABLE IF NOT EXISTS channel_out (
   id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER, method TEXT NOT NULL, body TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL, error TEXT);
@@ -45,9 +45,11 @@ fn retry_in(attempts: i64) -> Millis {
 #[derive(Debug, Default)]
 pub struct Channel {
     pub peer: Option<ChannelPeer>,
-    /// The site was closed when they asked for a person: their next words are left for the
-    /// team (the channel's form of the widget's contact form).
-    leaving: bool,
+    /// Where they are in leaving a message for the team: the channel's form of the widget's
+    /// contact form, asked when nobody can answer now.
+    leaving: Leaving,
+    /// The email they gave on the way, kept with the message.
+    email: Option<String>,
     /// When the visitor last wrote: WhatsApp's window runs from it.
     last_in_at: Millis,
     /// When the oldest message owed is due.
@@ -67,11 +69,40 @@ impl Channel {
     }
 }
 
+/// The short exchange that leaves a message for the team: an email address (or "skip"), then
+/// the message. Their name is the one their platform profile shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Leaving {
+    #[default]
+    No,
+    Email,
+    Message,
+}
+
+impl Leaving {
+    fn code(self) -> i64 {
+        match self {
+            Leaving::No => 0,
+            Leaving::Email => 1,
+            Leaving::Message => 2,
+        }
+    }
+
+    fn of(code: i64) -> Leaving {
+        match code {
+            1 => Leaving::Email,
+            2 => Leaving::Message,
+            _ => Leaving::No,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct PeerRow {
     peer: String,
     leaving: i64,
     last_in_at: i64,
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -89,14 +120,18 @@ pub fn migrate(sql: &SqlStorage) -> Result<()> {
 }
 
 pub fn load(sql: &SqlStorage) -> Channel {
-    let row: Option<PeerRow> =
-        sql::first(sql, "SELECT peer, leaving, last_in_at FROM channel WHERE id = 1", vec![])
-            .ok()
-            .flatten();
+    let row: Option<PeerRow> = sql::first(
+        sql,
+        "SELECT peer, leaving, last_in_at, email FROM channel WHERE id = 1",
+        vec![],
+    )
+    .ok()
+    .flatten();
     let Some(row) = row else { return Channel::default() };
     Channel {
         peer: serde_json::from_str(&row.peer).ok(),
-        leaving: row.leaving != 0,
+        leaving: Leaving::of(row.leaving),
+        email: row.email,
         last_in_at: row.last_in_at,
         due_at: next_due(sql),
         sending: None,
@@ -133,8 +168,14 @@ fn save(sql: &SqlStorage, c: &Channel) -> Result<()> {
     let Some(peer) = &c.peer else { return Ok(()) };
     sql::run(
         sql,
-        "INSERT OR REPLACE INTO channel (id, peer, leaving, last_in_at) VALUES (1, ?, ?, ?)",
-        vec![text(serde_json::to_string(peer)?), int(c.leaving.into()), int(c.last_in_at)],
+        "INSERT OR REPLACE INTO channel (id, peer, leaving, last_in_at, email)
+         VALUES (1, ?, ?, ?, ?)",
+        vec![
+            text(serde_json::to_string(peer)?),
+            int(c.leaving.code()),
+            int(c.last_in_at),
+            crate::sql::opt_text(c.email.clone()),
+        ],
     )
 }
 
@@ -168,12 +209,18 @@ impl Core {
         if !paced {
             return Response::error("too many messages", 429);
         }
-        // Name and handle follow the profile as it is now.
+        // Name and handle follow the profile as it is now (a platform's report names none).
         {
             let mut inner = self.inner.borrow_mut();
-            inner.channel.peer = Some(inbound.peer.clone());
+            let mut peer = inbound.peer.clone();
+            if let Some(known) = &inner.channel.peer {
+                peer.name = peer.name.or_else(|| known.name.clone());
+                peer.handle = peer.handle.or_else(|| known.handle.clone());
+            }
+            inner.channel.peer = Some(peer);
             save(self.sql(), &inner.channel)?;
         }
+        let from_visitor = inbound.said.from_visitor();
         let before = self.inner.borrow().machine.last_seq();
         let refused = match inbound.said {
             Said::Start => {
@@ -185,37 +232,35 @@ impl Core {
                 None
             }
             Said::Text(text) => {
-                let leaving = self.inner.borrow().channel.leaving
-                    && self.inner.borrow().machine.phase() == Phase::Bot;
-                if leaving {
-                    self.refresh_rules(super::clocks::CONFIG_TTL_MS).await;
-                    let input =
-                        Input::LeaveMessage { client_id: client_id.clone(), text: text.clone() };
-                    match self.decide(input, &client_id).await? {
-                        None => {
-                            self.set_leaving(false)?;
-                            None
-                        }
-                        // The team took the conversation meanwhile: an ordinary message.
-                        Some(_) => {
-                            self.set_leaving(false)?;
-                            let input = Input::Message {
-                                from: Actor::Visitor,
-                                client_id: client_id.clone(),
-                                text,
-                            };
-                            self.decide(input, &client_id).await?
-                        }
+                let in_bot = self.inner.borrow().machine.phase() == Phase::Bot;
+                let leaving = self.inner.borrow().channel.leaving;
+                match leaving {
+                    Leaving::Email if in_bot => {
+                        self.take_email(&text)?;
+                        None
                     }
-                } else {
-                    let input =
-                        Input::Message { from: Actor::Visitor, client_id: client_id.clone(), text };
-                    self.decide(input, &client_id).await?
+                    Leaving::Message if in_bot => self.leave_for_team(&client_id, text).await?,
+                    leaving => {
+                        // The team took the conversation meanwhile: an ordinary message.
+                        if leaving != Leaving::No {
+                            self.set_leaving(Leaving::No)?;
+                        }
+                        let input = Input::Message {
+                            from: Actor::Visitor,
+                            client_id: client_id.clone(),
+                            text,
+                        };
+                        self.decide(input, &client_id).await?
+                    }
                 }
             }
             Said::Human => {
                 self.refresh_rules(super::clocks::STAFFING_TTL_MS).await;
                 self.decide(Input::RequestHuman, &client_id).await?
+            }
+            Said::Undelivered(error) => {
+                let input = Input::ChannelUndelivered { seq: None, error };
+                self.decide(input, &client_id).await?
             }
             Said::Unsupported(what) => {
                 let before = self.inner.borrow().machine.last_seq();
@@ -236,7 +281,7 @@ impl Core {
         }
         // What they sent was stored: the platform's reply window runs again from now (the
         // console counts from the same items).
-        if self.inner.borrow().machine.last_seq() > before {
+        if from_visitor && self.inner.borrow().machine.last_seq() > before {
             let mut inner = self.inner.borrow_mut();
             inner.channel.last_in_at = now();
             save(self.sql(), &inner.channel)?;
@@ -263,10 +308,64 @@ impl Core {
         }
     }
 
-    fn set_leaving(&self, leaving: bool) -> Result<()> {
+    fn set_leaving(&self, leaving: Leaving) -> Result<()> {
         let mut inner = self.inner.borrow_mut();
         inner.channel.leaving = leaving;
+        if leaving == Leaving::No {
+            inner.channel.email = None;
+        }
         save(self.sql(), &inner.channel)
+    }
+
+    /// The first step of leaving a message: an email address the team can reply to, or
+    /// "skip" (they will answer in the chat).
+    fn take_email(&self, text: &str) -> Result<()> {
+        let text = text.trim();
+        let skip = ["skip", "no", "-"].iter().any(|s| text.eq_ignore_ascii_case(s));
+        let email = match super::profile::validate(None, Some(text.to_owned())) {
+            _ if skip => None,
+            Ok((_, Some(email))) => Some(email),
+            _ => return self.say(channel::NOT_AN_EMAIL, false),
+        };
+        self.inner.borrow_mut().channel.email = email;
+        self.set_leaving(Leaving::Message)?;
+        self.say(channel::ASK_MESSAGE, false)
+    }
+
+    /// The message for the team: it opens a pending ticket as the widget's form does, with
+    /// the email given on the way and the name of their platform profile.
+    async fn leave_for_team(&self, client_id: &str, text: String) -> Result<Option<Refusal>> {
+        self.refresh_rules(super::clocks::CONFIG_TTL_MS).await;
+        let input = Input::LeaveMessage { client_id: client_id.to_owned(), text: text.clone() };
+        let accepted = {
+            let mut trial = self.inner.borrow().machine.clone();
+            trial.handle(now(), input.clone()).is_ok()
+        };
+        let keep = {
+            let inner = self.inner.borrow();
+            let required = inner.config.as_ref().is_some_and(|(_, c)| c.config.identity_required);
+            inner.profile.verified() || required
+        };
+        if accepted && !keep {
+            let (name, email) = {
+                let c = &self.inner.borrow().channel;
+                (c.peer.as_ref().and_then(|p| p.name.clone()), c.email.clone())
+            };
+            let mut profile = self.inner.borrow().profile.clone();
+            profile.name = profile.name.or(name);
+            profile.email = email.or(profile.email);
+            self.set_profile(profile);
+        }
+        self.set_leaving(Leaving::No)?;
+        match self.decide(input, client_id).await? {
+            None => Ok(None),
+            // The team took the conversation meanwhile: an ordinary message.
+            Some(_) => {
+                let input =
+                    Input::Message { from: Actor::Visitor, client_id: client_id.to_owned(), text };
+                self.decide(input, client_id).await
+            }
+        }
     }
 
     /// How long after the visitor's last message the team may write to them: the platform's
@@ -291,7 +390,7 @@ impl Core {
     pub(super) fn channel_item(&self, item: &Item) -> Result<()> {
         let Some(peer) = self.inner.borrow().channel.peer.clone() else { return Ok(()) };
         if let ItemBody::Event(Event::OutOfHours { .. }) = &item.body {
-            self.set_leaving(true)?;
+            self.set_leaving(Leaving::Email)?;
         }
         let setup = self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let Some(line) = channel::visitor_line(item, &self.channel_texts(&setup)) else {

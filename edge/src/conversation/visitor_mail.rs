@@ -106,7 +106,10 @@ impl Core {
                 inner.config.as_ref().is_none_or(|(_, c)| c.config.takeover.email_replies);
             let owed = &inner.visitor_mail;
             let email = inner.profile.email.as_ref();
+            // A channel's visitor gets every reply in their chat.
+            let in_chat = inner.channel.peer.is_some();
             site_says
+                && !in_chat
                 && email.is_some_and(|e| owed.stopped_email.as_ref() != Some(e))
                 && owed.from_seq.is_none()
                 && owed.away_mails < MAX_AWAY_MAILS

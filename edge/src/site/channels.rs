@@ -287,6 +287,8 @@ pub async fn inbound(
     for inbound in inbound {
         let conversation_id = match chat(site, &inbound.peer)? {
             Some(id) => id,
+            // The platform's report on a message to a chat we have no conversation for.
+            None if !inbound.said.from_visitor() => continue,
             None => start(site, site_key, &inbound.peer, None).await?,
         };
         routes.push(ChannelRoute { conversation_id, inbound });
