@@ -337,25 +337,11 @@ impl Core {
     async fn leave_for_team(&self, client_id: &str, text: String) -> Result<Option<Refusal>> {
         self.refresh_rules(super::clocks::CONFIG_TTL_MS).await;
         let input = Input::LeaveMessage { client_id: client_id.to_owned(), text: text.clone() };
-        let accepted = {
-            let mut trial = self.inner.borrow().machine.clone();
-            trial.handle(now(), input.clone()).is_ok()
+        let (name, email) = {
+            let c = &self.inner.borrow().channel;
+            (c.peer.as_ref().and_then(|p| p.name.clone()), c.email.clone())
         };
-        let keep = {
-            let inner = self.inner.borrow();
-            let required = inner.config.as_ref().is_some_and(|(_, c)| c.config.identity_required);
-            inner.profile.verified() || required
-        };
-        if accepted && !keep {
-            let (name, email) = {
-                let c = &self.inner.borrow().channel;
-                (c.peer.as_ref().and_then(|p| p.name.clone()), c.email.clone())
-            };
-            let mut profile = self.inner.borrow().profile.clone();
-            profile.name = profile.name.or(name);
-            profile.email = email.or(profile.email);
-            self.set_profile(profile);
-        }
+        self.keep_contact(&input, name, email);
         self.set_leaving(Leaving::No)?;
         match self.decide(input, client_id).await? {
             None => Ok(None),

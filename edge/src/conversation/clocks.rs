@@ -235,12 +235,19 @@ impl Core {
         };
         self.refresh_rules(CONFIG_TTL_MS).await;
         let input = Input::LeaveMessage { client_id: client_id.clone(), text };
+        self.keep_contact(&input, Some(name), Some(email));
+        self.input(Some(ws), input, Some(client_id)).await.map(drop)
+    }
+
+    /// Keeps the contact that comes with a message left for the team (what is `None` stays as
+    /// it was), and only if the machine will take `input`: a refused form changes nothing. A
+    /// verified visitor stays as the site signed them, and a site that takes only signed
+    /// identities keeps the contact in the message alone.
+    pub(super) fn keep_contact(&self, input: &Input, name: Option<String>, email: Option<String>) {
         let accepted = {
             let mut trial = self.inner.borrow().machine.clone();
             trial.handle(now(), input.clone()).is_ok()
         };
-        // A verified visitor stays as the site signed them, and a site that takes only signed
-        // identities keeps the form's contact in the message alone.
         let keep = {
             let inner = self.inner.borrow();
             let required = inner.config.as_ref().is_some_and(|(_, c)| c.config.identity_required);
@@ -248,10 +255,9 @@ impl Core {
         };
         if accepted && !keep {
             let mut profile = self.inner.borrow().profile.clone();
-            profile.name = Some(name);
-            profile.email = Some(email);
+            profile.name = name.or(profile.name);
+            profile.email = email.or(profile.email);
             self.set_profile(profile);
         }
-        self.input(Some(ws), input, Some(client_id)).await.map(drop)
     }
 }
