@@ -393,7 +393,12 @@ fn InboxPage(
                 </Show>
                 <Show when=move || any_channel() && tab.get() != Tab::Resolved>
                     <label class="filter">"Channel "
-                        <select on:change=move |e| channel.set(match event_target_value(&e).as_str() {
+                        <select prop:value=move || match channel.get() {
+                            None => "all",
+                            Some(None) => "website",
+                            Some(Some(ChannelKind::Telegram)) => "telegram",
+                            Some(Some(ChannelKind::WhatsApp)) => "whatsapp",
+                        } on:change=move |e| channel.set(match event_target_value(&e).as_str() {
                             "website" => Some(None),
                             "telegram" => Some(Some(ChannelKind::Telegram)),
                             "whatsapp" => Some(Some(ChannelKind::WhatsApp)),

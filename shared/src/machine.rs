@@ -374,7 +374,11 @@ impl Conversation {
     /// Advances the state by one stored item. Live handling and replay both come through here.
     pub fn apply(&mut self, item: &Item) {
         self.last_seq = item.seq;
-        self.last_at = item.at;
+        // A platform's report that something was not delivered is nobody's activity: it does
+        // not put off the idle close.
+        if !matches!(item.body, ItemBody::Event(Event::ChannelUndelivered { .. })) {
+            self.last_at = item.at;
+        }
         match &item.body {
             ItemBody::Message(m) => {
                 let sender = match &m.author {

@@ -227,7 +227,18 @@ async fn with_nobody_to_answer_a_message_is_left_in_two_steps() {
 
     bot.say("/human").await;
     telegram.until_sent(CHAT, "First, an email address").await;
-    bot.say("call me maybe").await;
+    // A question instead of an address: the exchange ends and the AI answers it.
+    bot.say("How long does shipping take?").await;
+    telegram.until_sent(CHAT, "3 to 5 business days").await;
+    bot.say("/human").await;
+    for _ in 0..300 {
+        let asked = telegram.sent_to(CHAT).iter().filter(|t| t.contains("First, an email")).count();
+        if asked == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bot.say("tara@").await;
     telegram.until_sent(CHAT, "doesn't look like an email").await;
     bot.say("tara@example.com").await;
     telegram.until_sent(CHAT, "Now your message for the team").await;
@@ -259,7 +270,7 @@ async fn with_nobody_to_answer_a_message_is_left_in_two_steps() {
         .collect();
     assert_eq!(
         said,
-        ["Please call me about order 88, it came broken."],
-        "only the message is stored"
+        ["How long does shipping take?", "Please call me about order 88, it came broken."],
+        "the question and the message are stored, not the steps"
     );
 }

@@ -220,8 +220,17 @@ impl Core {
             inner.channel.peer = Some(peer);
             save(self.sql(), &inner.channel)?;
         }
-        let from_visitor = inbound.said.from_visitor();
-        let before = self.inner.borrow().machine.last_seq();
+        // The customer wrote: WhatsApp's window runs again from now (a retry was turned away
+        // above, and a report from the platform is not their writing).
+        if inbound.said.from_visitor() {
+            let mut inner = self.inner.borrow_mut();
+            inner.channel.last_in_at = now();
+            save(self.sql(), &inner.channel)?;
+        }
+        // A pressed button's spinner stops at once, whatever is queued.
+        if let Some(callback) = inbound.callback.clone() {
+            self.spawn(move |core| async move { core.answer_button(&callback).await });
+        }
         let refused = match inbound.said {
             Said::Start => {
                 let setup = self.site_config().await;
@@ -229,16 +238,14 @@ impl Core {
                 let greeting =
                     texts.greeting.unwrap_or_else(|| shared::texts::english::GREETING.into());
                 self.say(&greeting, self.human_button(&setup))?;
+                remember(self.sql(), &client_id)?;
                 None
             }
             Said::Text(text) => {
                 let in_bot = self.inner.borrow().machine.phase() == Phase::Bot;
                 let leaving = self.inner.borrow().channel.leaving;
                 match leaving {
-                    Leaving::Email if in_bot => {
-                        self.take_email(&text)?;
-                        None
-                    }
+                    Leaving::Email if in_bot && self.take_email(&text)? => None,
                     Leaving::Message if in_bot => self.leave_for_team(&client_id, text).await?,
                     leaving => {
                         // The team took the conversation meanwhile: an ordinary message.
@@ -279,16 +286,6 @@ impl Core {
             // What the widget would show beside the message, in words.
             self.say(&r.message, false)?;
         }
-        // What they sent was stored: the platform's reply window runs again from now (the
-        // console counts from the same items).
-        if from_visitor && self.inner.borrow().machine.last_seq() > before {
-            let mut inner = self.inner.borrow_mut();
-            inner.channel.last_in_at = now();
-            save(self.sql(), &inner.channel)?;
-        }
-        if let Some(callback) = &inbound.callback {
-            self.queue_out(None, telegram::answer_button(callback))?;
-        }
         remember(self.sql(), &client_id)?;
         self.start_delivery();
         self.schedule().await?;
@@ -302,8 +299,22 @@ impl Core {
             Err(r) => Ok(Some(r)),
             Ok(effects) => {
                 let follow = self.carry_out(None, effects, Some(client_id.to_owned()))?;
+                // Remembered with what it stored, before any await: a retry arriving meanwhile
+                // does nothing.
+                remember(self.sql(), client_id)?;
                 self.follow_up(follow).await?;
                 Ok(None)
+            }
+        }
+    }
+
+    /// Stops the spinner of a pressed Telegram button (best effort: it expires by itself).
+    async fn answer_button(&self, callback: &str) {
+        let setup = self.site_config().await;
+        if let Some(keys) = &setup.secrets.telegram {
+            let out = telegram::answer_button(callback);
+            if let Err(f) = crate::platform::call(ChannelKind::Telegram, keys, &out).await {
+                console_warn!("telegram answerCallbackQuery: {}", f.error);
             }
         }
     }
@@ -318,18 +329,27 @@ impl Core {
     }
 
     /// The first step of leaving a message: an email address the team can reply to, or
-    /// "skip" (they will answer in the chat).
-    fn take_email(&self, text: &str) -> Result<()> {
+    /// "skip" (they will answer in the chat). `false`: the text is neither, and not a try at
+    /// an address either: they are writing about something else, and the exchange ends.
+    fn take_email(&self, text: &str) -> Result<bool> {
         let text = text.trim();
         let skip = ["skip", "no", "-"].iter().any(|s| text.eq_ignore_ascii_case(s));
         let email = match super::profile::validate(None, Some(text.to_owned())) {
             _ if skip => None,
             Ok((_, Some(email))) => Some(email),
-            _ => return self.say(channel::NOT_AN_EMAIL, false),
+            _ if text.contains('@') && !text.contains(char::is_whitespace) => {
+                self.say(channel::NOT_AN_EMAIL, false)?;
+                return Ok(true);
+            }
+            _ => {
+                self.set_leaving(Leaving::No)?;
+                return Ok(false);
+            }
         };
         self.inner.borrow_mut().channel.email = email;
         self.set_leaving(Leaving::Message)?;
-        self.say(channel::ASK_MESSAGE, false)
+        self.say(channel::ASK_MESSAGE, false)?;
+        Ok(true)
     }
 
     /// The message for the team: it opens a pending ticket as the widget's form does, with
@@ -342,15 +362,20 @@ impl Core {
             (c.peer.as_ref().and_then(|p| p.name.clone()), c.email.clone())
         };
         self.keep_contact(&input, name, email);
-        self.set_leaving(Leaving::No)?;
         match self.decide(input, client_id).await? {
-            None => Ok(None),
+            None => {
+                self.set_leaving(Leaving::No)?;
+                Ok(None)
+            }
             // The team took the conversation meanwhile: an ordinary message.
-            Some(_) => {
+            Some(r) if r.code == ErrorCode::InvalidState => {
+                self.set_leaving(Leaving::No)?;
                 let input =
                     Input::Message { from: Actor::Visitor, client_id: client_id.to_owned(), text };
                 self.decide(input, client_id).await
             }
+            // Too long, empty: they are told why and may send it again.
+            refused => Ok(refused),
         }
     }
 
@@ -375,8 +400,26 @@ impl Core {
     /// step. Nothing for a widget's conversation.
     pub(super) fn channel_item(&self, item: &Item) -> Result<()> {
         let Some(peer) = self.inner.borrow().channel.peer.clone() else { return Ok(()) };
-        if let ItemBody::Event(Event::OutOfHours { .. }) = &item.body {
-            self.set_leaving(Leaving::Email)?;
+        match &item.body {
+            ItemBody::Event(Event::OutOfHours { .. }) => self.set_leaving(Leaving::Email)?,
+            // The conversation moved on: a message half left is no longer asked for.
+            ItemBody::Event(
+                Event::AgentJoined { .. }
+                | Event::Escalated { .. }
+                | Event::AiResumed { .. }
+                | Event::Unclaimed
+                | Event::Ended { .. }
+                | Event::Reopened { .. },
+            ) if self.inner.borrow().channel.leaving != Leaving::No => {
+                self.set_leaving(Leaving::No)?
+            }
+            _ => {}
+        }
+        // Outside WhatsApp's window only what someone wrote is kept, to be shown as not
+        // delivered; the timeline's lines are simply not sent.
+        let message = matches!(&item.body, ItemBody::Message(_));
+        if !message && self.window_closed_at().is_some() {
+            return Ok(());
         }
         let setup = self.inner.borrow().config.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let Some(line) = channel::visitor_line(item, &self.channel_texts(&setup)) else {
@@ -452,9 +495,14 @@ impl Core {
     /// overtake it. A message refused for good, or failing past [`MAX_ATTEMPTS`], is dropped
     /// and recorded for the team (`ChannelUndelivered`).
     async fn deliver_channel(&self) {
-        // Lines stored while a run sends are sent by the same run.
+        let Some(run) = self.inner.borrow().channel.sending else { return };
+        // Lines stored while a run sends are sent by the same run, which ends well before it
+        // could be taken for lost.
         let mut failed = false;
         for _ in 0..10 {
+            if now() - run > RUN_LOST_MS / 2 {
+                break;
+            }
             match self.deliver_due().await {
                 Ok(true) if next_due(self.sql()).is_some_and(|at| at <= now()) => continue,
                 Ok(_) => break,
@@ -469,7 +517,10 @@ impl Core {
         let due = next_due(self.sql()).map(|d| if failed { d.max(now() + 60_000) } else { d });
         {
             let mut inner = self.inner.borrow_mut();
-            inner.channel.sending = None;
+            // A run taken for lost and replaced leaves the newer one be.
+            if inner.channel.sending == Some(run) {
+                inner.channel.sending = None;
+            }
             inner.channel.due_at = due;
         }
         if self.trace {
@@ -499,6 +550,10 @@ impl Core {
     /// One run; `false` when a failure stopped it.
     async fn deliver_due(&self) -> Result<bool> {
         let setup = self.site_config().await;
+        // Without the site's settings there are no keys to send with: wait, drop nothing.
+        if self.inner.borrow().config.is_none() {
+            return Err(worker::Error::RustError("the site's settings could not be read".into()));
+        }
         let rows: Vec<OutRow> = sql::rows(
             self.sql(),
             "SELECT id, seq, method, body, attempts, due_at FROM channel_out ORDER BY id LIMIT ?",
@@ -512,7 +567,7 @@ impl Core {
             let body = serde_json::from_str(&row.body);
             // Outside WhatsApp's window nothing may be sent; what was owed is dropped, and what
             // the team wrote is shown as not delivered.
-            let closed = self.window_closed_at().is_some() && row.method != "answerCallbackQuery";
+            let closed = self.window_closed_at().is_some();
             let Ok(body) = body.map_err(drop).and_then(|b| if closed { Err(()) } else { Ok(b) })
             else {
                 sql::run(self.sql(), "DELETE FROM channel_out WHERE id = ?", vec![int(row.id)])?;
