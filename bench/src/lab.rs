@@ -133,6 +133,7 @@ pub fn message(client_id: &str) -> String {
         text: format!(
             "Benchmark message {client_id}: where is my order, and can I still change it?"
         ),
+        original: None,
     };
     serde_json::to_string(&frame).unwrap_or_default()
 }

@@ -337,6 +337,16 @@ pub fn ConversationView(
             el.set_scroll_top(el.scroll_height());
         }
     });
+    // A visitor writing another language than the teammate's can be read in theirs.
+    let ai_help = AiHelp::learnt();
+    let foreign = Signal::derive(move || {
+        let theirs = visitor.with(|v| v.language.clone());
+        ai_help.get() == Some(true)
+            && can_act()
+            && theirs.is_some_and(|l| !crate::translation::is_mine(&l))
+    });
+    let csrf = Signal::derive(move || me.with(|m| m.csrf.clone()));
+    let tr = crate::translation::Translations::follow(id.clone(), items, csrf, foreign);
     let transcript_json = format!("/api/admin/conversations/{id}/transcript");
     let transcript_text = format!("/api/admin/conversations/{id}/transcript?format=text");
 
@@ -372,13 +382,16 @@ pub fn ConversationView(
                 </div>
             </header>
             {details}
+            {move || foreign.get().then(|| visitor.with(|v| v.language.clone())).flatten().map(|language| view! {
+                <crate::translation::Toggle tr language/>
+            })}
             <Show when=move || claimed_by.get().is_some()>
                 <p class="claimed" role="alert">{move || format!("Already claimed by {}", claimed_by.get().unwrap_or_default())}</p>
             </Show>
             <p class="error" role="alert">{move || error.get()}</p>
             <ol class="timeline" aria-live="polite">
                 <For each=move || with_asked(&items.get()) key=|(i, _)| i.seq let:line>
-                    <Line item=line.0 asked=line.1 manage visitor=visitor_label/>
+                    <Line translation=tr.of(line.0.seq) item=line.0 asked=line.1 manage visitor=visitor_label/>
                 </For>
             </ol>
             {move || visitor_typing.get().map(|draft| {
@@ -391,8 +404,7 @@ pub fn ConversationView(
                 }
             })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
-                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone() closed
-                    csrf=Signal::derive(move || me.with(|m| m.csrf.clone()))>
+                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone() closed csrf>
                     <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into() channel=channel.into()/>
                 </Composer>
             </Show>
@@ -447,7 +459,7 @@ fn HandBack(
         } else if awaiting.get_value().is_none() {
             let id = client_id();
             awaiting.set_value(Some(id.clone()));
-            say.run((id.clone(), ClientFrame::Send { client_id: id, text }));
+            say.run((id.clone(), ClientFrame::Send { client_id: id, text, original: None }));
         }
     };
     view! {
@@ -516,10 +528,25 @@ fn Reassign(
     }
 }
 
-/// Whether the site has a model for AI help, learnt by the first composer and kept for the
-/// others; the settings page forgets it (the engine may change there).
+/// Whether the site has a model for AI help, learnt by the first conversation opened and kept
+/// for the others; the settings page forgets it (the engine may change there).
 #[derive(Clone, Copy)]
 pub struct AiHelp(pub RwSignal<Option<bool>>);
+
+impl AiHelp {
+    /// Whether AI help is there, asked of the server the first time.
+    fn learnt() -> RwSignal<Option<bool>> {
+        let known = use_context::<AiHelp>().map(|h| h.0).unwrap_or_else(|| RwSignal::new(None));
+        if known.get_untracked().is_none() {
+            spawn_local(async move {
+                if let Ok(s) = api::settings().await {
+                    let _ = known.try_set(Some(matches!(s.engine, shared::api::Engine::Llm(_))));
+                }
+            });
+        }
+        known
+    }
+}
 
 #[component]
 fn Composer(
@@ -537,17 +564,13 @@ fn Composer(
     children: Children,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    // AI help shows only where the site has a model to ask (learnt once, see `AiHelp`).
-    let ai_help = use_context::<AiHelp>().map(|h| h.0).unwrap_or_else(|| RwSignal::new(None));
-    if ai_help.get_untracked().is_none() {
-        spawn_local(async move {
-            if let Ok(s) = api::settings().await {
-                let _ = ai_help.try_set(Some(matches!(s.engine, shared::api::Engine::Llm(_))));
-            }
-        });
-    }
-    // The draft before the model's, for Undo; asking, and what went wrong.
-    let before = RwSignal::new(None::<String>);
+    // AI help shows only where the site has a model to ask.
+    let ai_help = AiHelp::learnt();
+    // The teammate's own words while the draft is their translation for the visitor: sent
+    // along, kept in the team's transcript.
+    let original = RwSignal::new(None::<String>);
+    // The draft (and its words) before the model's, for Undo; asking, and what went wrong.
+    let before = RwSignal::new(None::<(String, Option<String>)>);
     let asking = RwSignal::new(false);
     let assist_error = RwSignal::new(None::<String>);
     // Each edit of the draft (typing, sending, a draft arriving) counts: an answer lands only
@@ -560,14 +583,27 @@ fn Composer(
         asking.set(true);
         assist_error.set(None);
         spawn_local(async move {
-            let ask = shared::api::AssistRequest { action, text: text.clone() };
+            let ask = shared::api::AssistRequest {
+                action,
+                text: text.clone(),
+                seq: None,
+                language: None,
+            };
             let id = conversation.get_value();
             let answer = api::assist(&csrf.get_untracked(), &id, &ask).await;
             let _ = asking.try_set(false);
             match answer {
                 Ok(reply) if edits.try_get_value() == Some(asked_at) => {
                     edits.set_value(asked_at + 1);
-                    before.set(Some(text));
+                    let words = original.get_untracked();
+                    before.set(Some((text.clone(), words.clone())));
+                    // A suggestion is the model's words, not the teammate's; a translation
+                    // keeps the words first translated, however often it is redone.
+                    original.set(match action {
+                        Assist::Suggest => None,
+                        Assist::Translate => words.or(Some(text)),
+                        _ => words,
+                    });
                     draft.set(reply.text);
                 }
                 Ok(_) => {}
@@ -649,9 +685,14 @@ fn Composer(
         }
         let id = client_id();
         let frame = match mode.get_untracked() {
-            Mode::Reply => ClientFrame::Send { client_id: id.clone(), text },
+            Mode::Reply => ClientFrame::Send {
+                client_id: id.clone(),
+                text,
+                original: original.get_untracked(),
+            },
             Mode::Note => ClientFrame::Note { client_id: id.clone(), text },
         };
+        original.set(None);
         awaiting.set_value(Some((id.clone(), draft.get_untracked())));
         edits.update_value(|n| *n += 1);
         before.set(None);
@@ -688,7 +729,9 @@ fn Composer(
             {move || closed.get().filter(|_| mode.get() == Mode::Reply).map(|why| view! { <p class="window-closed" role="status">{why}</p> })}
             <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get() disabled=reply_closed
                 on:input=move |e| {
-                    draft.set(event_target_value(&e));
+                    let text = event_target_value(&e);
+                    if text.trim().is_empty() { original.set(None); }
+                    draft.set(text);
                     edits.update_value(|n| *n += 1);
                     before.set(None);
                     last_key.set_value(js_sys::Date::now());
@@ -715,12 +758,18 @@ fn Composer(
                         title="Into the visitor's language" on:click=move |_| ask_ai(Assist::Translate)>"Translate for the visitor"</button>
                     <Show when=move || before.with(Option::is_some)>
                         <button type="button" class="link" on:click=move |_| {
-                            if let Some(old) = before.get_untracked() { draft.set(old); }
+                            if let Some((old, words)) = before.get_untracked() {
+                                draft.set(old);
+                                original.set(words);
+                            }
                             before.set(None);
                         }>"Undo"</button>
                     </Show>
                     <span role="status">{move || asking.get().then_some("Asking the AI…")}</span>
                 </div>
+                <Show when=move || original.with(Option::is_some)>
+                    <p class="hint translated">"Translated for the visitor: your own words stay in the team's transcript."</p>
+                </Show>
                 <p class="error" role="alert">{move || assist_error.get()}</p>
             </Show>
             <button type="submit" class="primary" disabled=move || sending() || reply_closed()
@@ -809,6 +858,8 @@ fn Line(
     asked: Option<String>,
     manage: Signal<bool>,
     visitor: Signal<String>,
+    /// The message in the teammate's language, when they asked for it.
+    translation: Signal<Option<crate::translation::Shown>>,
 ) -> impl IntoView {
     let at = time::clock(item.at);
     match item.body {
@@ -827,7 +878,18 @@ fn Line(
                 Author::Visitor => visitor.get(),
                 other => who(other),
             };
-            view! { <li class=class><span class="who">{label}" · "{at}</span>{m.text}{source}</li> }.into_any()
+            // A reply sent translated: what its writer wrote, for the team.
+            let original = m.original.clone().map(|o| view! {
+                <small class="original">"Written as: "{o}</small>
+            });
+            let text = m.text.clone();
+            let translated = Signal::derive(move || {
+                translation.get().filter(|t| *t != crate::translation::Shown::Done(text.clone()))
+            });
+            view! {
+                <li class=class><span class="who">{label}" · "{at}</span>{m.text}{crate::translation::under(translated)}{original}{source}</li>
+            }
+            .into_any()
         }
         ItemBody::Note(m) => view! {
             <li class="bubble note"><span class="who">"Internal note · "{who(&m.author)}" · "{at}</span>{m.text}</li>

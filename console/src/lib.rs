@@ -28,6 +28,7 @@ mod settings;
 mod team;
 mod tickets;
 mod time;
+mod translation;
 
 use wasm_bindgen::prelude::*;
 

@@ -351,6 +351,44 @@ pub struct AssistRequest {
     /// The teammate's draft (Improve, Translate).
     #[serde(default)]
     pub text: String,
+    /// The message to translate for the teammate (TranslateForTeam).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<crate::protocol::Seq>,
+    /// The teammate's language, an ISO 639-1 code (TranslateForTeam).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+impl AssistRequest {
+    /// Why the request cannot be asked, as an error code and a sentence; none when it can.
+    pub fn refusal(&self) -> Option<(&'static str, &'static str)> {
+        use crate::llm::Assist;
+        match self.action {
+            Assist::TranslateForTeam => {
+                if self.seq.is_none() {
+                    return Some(("no_message", "Say which message to translate (seq)."));
+                }
+                let code = self.language.as_deref().unwrap_or_default();
+                let valid =
+                    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
+                (!valid).then_some((
+                    "bad_language",
+                    "The language must be an ISO 639-1 code such as en or de.",
+                ))
+            }
+            Assist::Suggest => None,
+            Assist::Improve | Assist::Translate => {
+                if crate::clean::is_blank(&self.text) {
+                    return Some((
+                        "empty_draft",
+                        "Write something first: there is nothing to work on.",
+                    ));
+                }
+                (self.text.chars().count() > crate::protocol::limits::MAX_MESSAGE_CHARS)
+                    .then_some(("too_long", "The draft is longer than a message may be."))
+            }
+        }
+    }
 }
 
 /// The model's draft, for the composer.

@@ -784,7 +784,13 @@ mod tests {
         let ana = AgentRef { id: "a1".into(), name: "Ana".into() };
         let item = |body| Item { seq: 1, at: 0, body };
         let said = |author| {
-            ItemBody::Message(Message { author, client_id: None, text: "Hi".into(), source: None })
+            ItemBody::Message(Message {
+                author,
+                client_id: None,
+                text: "Hi".into(),
+                source: None,
+                original: None,
+            })
         };
         let texts = Texts::default();
         assert_eq!(
@@ -798,6 +804,7 @@ mod tests {
             client_id: None,
             text: "secret".into(),
             source: None,
+            original: None,
         });
         assert_eq!(visitor_line(&item(note), &texts), None);
         let joined = ItemBody::Event(Event::AgentJoined { agent: ana, ticket: 1 });

@@ -298,6 +298,7 @@ mod tests {
                 client_id: None,
                 text: "hi".into(),
                 source: None,
+                original: None,
             }),
         };
         assert!(from_item("c1", &said, false).is_none());

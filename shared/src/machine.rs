@@ -25,6 +25,8 @@ pub enum Input {
         from: Actor,
         client_id: String,
         text: String,
+        /// A teammate's words before translation (`ClientFrame::Send`'s `original`).
+        original: Option<String>,
     },
     Note {
         from: Actor,
@@ -339,7 +341,9 @@ impl Conversation {
 
     pub fn handle(&mut self, now: Millis, input: Input) -> Outcome {
         match input {
-            Input::Message { from, client_id, text } => self.message(now, from, client_id, text),
+            Input::Message { from, client_id, text, original } => {
+                self.message(now, from, client_id, text, original)
+            }
             Input::Note { from, client_id, text } => self.note(now, from, client_id, text),
             Input::RequestHuman => self.request_human(now),
             Input::Claim { by } => self.claim(now, by),
@@ -476,7 +480,14 @@ impl Conversation {
         self.append(now, ItemBody::Event(event))
     }
 
-    fn message(&mut self, now: Millis, from: Actor, client_id: String, text: String) -> Outcome {
+    fn message(
+        &mut self,
+        now: Millis,
+        from: Actor,
+        client_id: String,
+        text: String,
+        original: Option<String>,
+    ) -> Outcome {
         let (sender, author) = match &from {
             Actor::Visitor => (Sender::Visitor, Author::Visitor),
             Actor::Agent { agent, role } => {
@@ -488,6 +499,17 @@ impl Conversation {
             return Ok(vec![ack]);
         }
         let text = validate_text(&text)?;
+        // Only a teammate translates; a blank original says nothing.
+        let original = match original.filter(|o| !crate::clean::is_blank(o)) {
+            Some(_) if author == Author::Visitor => {
+                return Err(Refusal::new(
+                    ErrorCode::Forbidden,
+                    "Only a teammate's message has an original.",
+                ));
+            }
+            Some(o) => Some(validate_text(&o)?),
+            None => None,
+        };
         let mut effects = Vec::new();
         match (&self.phase, &author) {
             // Closed only for being quiet: the visitor picks it up again.
@@ -519,6 +541,7 @@ impl Conversation {
             client_id: Some(client_id.clone()),
             text,
             source: None,
+            original,
         });
         effects.extend(self.store_acked(now, body, client_id));
         if matches!(from, Actor::Visitor) && self.bot_turn_pending() == Some(self.last_seq) {
@@ -558,6 +581,7 @@ impl Conversation {
             client_id: Some(client_id.clone()),
             text,
             source: None,
+            original: None,
         };
         Ok(self.store_acked(now, ItemBody::Note(note), client_id).to_vec())
     }
@@ -627,6 +651,7 @@ impl Conversation {
             client_id: Some(client_id.clone()),
             text,
             source: None,
+            original: None,
         });
         let [stored, ack] = self.store_acked(now, body, client_id);
         let escalated = Event::Escalated {
@@ -827,8 +852,13 @@ impl Conversation {
             reply.handover.map(|r| crate::clean::name(&r).chars().take(200).collect());
         if let Some(text) = text.filter(|t| !crate::clean::is_blank(t)) {
             let source = reply.source;
-            let body =
-                ItemBody::Message(Message { author: Author::Bot, client_id: None, text, source });
+            let body = ItemBody::Message(Message {
+                author: Author::Bot,
+                client_id: None,
+                text,
+                source,
+                original: None,
+            });
             effects.push(self.append(now, body));
         }
         // Without takeover the AI's wish for a person goes unheard, and while the visitor

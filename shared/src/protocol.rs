@@ -41,6 +41,10 @@ pub enum ClientFrame {
     Send {
         client_id: String,
         text: String,
+        /// A teammate's own words, when `text` is their translation for the visitor: kept in
+        /// the team's transcript, never shown to the visitor.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        original: Option<String>,
     },
     /// An internal note from an agent: stored with the conversation, shown to teammates only.
     /// `@Name` mentions notify those teammates.
@@ -358,6 +362,18 @@ impl ItemBody {
     pub fn is_public(&self) -> bool {
         !matches!(self, ItemBody::Note(_))
     }
+
+    /// The item as the visitor may see it: none for a note, a message without what is the
+    /// team's alone (the teammate's words before translation, the FAQ entry that answered).
+    pub fn for_visitor(&self) -> Option<ItemBody> {
+        match self {
+            ItemBody::Note(_) => None,
+            ItemBody::Message(m) if m.original.is_some() || m.source.is_some() => {
+                Some(ItemBody::Message(Message { original: None, source: None, ..m.clone() }))
+            }
+            other => Some(other.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +387,10 @@ pub struct Message {
     /// (why the AI said it); the widget shows only the text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<AnswerSource>,
+    /// On a teammate's reply sent translated: what they wrote, in their language. The team's
+    /// alone (see [`ItemBody::for_visitor`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
 }
 
 /// The FAQ entry an AI answer came from.

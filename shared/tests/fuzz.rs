@@ -177,7 +177,9 @@ fn agent(i: u8) -> Actor {
 /// What the conversation object would feed the machine for a decoded frame.
 fn as_input(frame: ClientFrame, by: Actor) -> Option<Input> {
     Some(match frame {
-        ClientFrame::Send { client_id, text } => Input::Message { from: by, client_id, text },
+        ClientFrame::Send { client_id, text, original } => {
+            Input::Message { from: by, client_id, text, original }
+        }
         ClientFrame::Note { client_id, text } => Input::Note { from: by, client_id, text },
         ClientFrame::RequestHuman => Input::RequestHuman,
         ClientFrame::Claim => Input::Claim { by },

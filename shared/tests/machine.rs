@@ -16,7 +16,7 @@ fn aref(id: &str) -> AgentRef {
 }
 
 fn say(from: Actor, id: &str, text: &str) -> Input {
-    Input::Message { from, client_id: id.into(), text: text.into() }
+    Input::Message { from, client_id: id.into(), text: text.into(), original: None }
 }
 
 fn items(effects: &[Effect]) -> Vec<&Item> {

@@ -27,6 +27,7 @@ fn input() -> impl Strategy<Value = Input> {
             from,
             client_id: format!("c{id}"),
             text,
+            original: None,
         }),
         1 => (actor(), 0..6u8).prop_map(|(from, id)| Input::Note {
             from,

@@ -16,7 +16,7 @@ fn claim(id: &str) -> Input {
 }
 
 fn say(id: &str, text: &str) -> Input {
-    Input::Message { from: Actor::Visitor, client_id: id.into(), text: text.into() }
+    Input::Message { from: Actor::Visitor, client_id: id.into(), text: text.into(), original: None }
 }
 
 fn events(effects: &[Effect]) -> Vec<&Event> {

@@ -1,5 +1,6 @@
-// AI help in the console: with a model configured, an agent asks for a suggested reply, undoes
-// it, has their own draft translated into the visitor's language, and sends it themselves.
+// AI help in the console: with a model configured, an agent reads the Spanish visitor in
+// English, asks for a suggested reply, undoes it, has their own draft translated into the
+// visitor's language, and sends it themselves; their own words stay in the team's view only.
 // The model is a small OpenAI-compatible server on loopback, run by this test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -64,6 +65,14 @@ test("an agent drafts with Suggest, Undo and Translate, and sends it", async () 
       if (name === "desktop") await agent.button("Take over").click();
       const box = agent.page.getByRole("textbox", { name: "Reply to the visitor" });
       await box.waitFor();
+
+      // The visitor and the AI, read in the agent's language, the original kept above.
+      await agent.page.getByRole("checkbox", { name: "Show in English" }).check();
+      await agent.page.locator("li.bubble.visitor .translation",
+        { hasText: "[en] Hola, mi pedido 4411 todavía no ha llegado" }).waitFor();
+      await agent.page.locator("li.bubble.bot .translation", { hasText: "[en] Lo reviso ahora mismo." }).waitFor();
+      await agent.page.locator("li.bubble.visitor", { hasText: "Hola, mi pedido 4411" }).first().scrollIntoViewIfNeeded();
+      await screenshot(agent.page, `ai-help-read-${name}`);
       const value = async (want) => agent.page.waitForFunction(
         (w) => document.querySelector("form.composer textarea")?.value === w, want);
 
@@ -79,8 +88,13 @@ test("an agent drafts with Suggest, Undo and Translate, and sends it", async () 
       // Only Send reaches the visitor: nothing before it on the desktop, nothing more after.
       assert.equal(await w.text("[es] Your parcel").count(), name === "desktop" ? 0 : 1);
       if (name === "desktop") {
+        await agent.page.getByText("your own words stay in the team's transcript").waitFor();
         await agent.button("Send").click();
         await w.page.locator("li.bubble.agent", { hasText: "[es] Your parcel leaves the warehouse today." }).waitFor();
+        await agent.page.locator("li.bubble.agent .original",
+          { hasText: "Written as: Your parcel leaves the warehouse today." }).waitFor();
+        assert.equal(await w.text("Written as").count(), 0, "the visitor sees the translation alone");
+        await screenshot(agent.page, `ai-help-sent-${name}`);
       }
       assert.deepEqual(errors, []);
     }

@@ -290,7 +290,8 @@ fn take_one(left: &AtomicUsize) -> bool {
 }
 
 fn frame(id: &str, text: &str) -> String {
-    let send = ClientFrame::Send { client_id: id.to_owned(), text: text.to_owned() };
+    let send =
+        ClientFrame::Send { client_id: id.to_owned(), text: text.to_owned(), original: None };
     serde_json::to_string(&send).unwrap_or_default()
 }
 

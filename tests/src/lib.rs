@@ -476,7 +476,7 @@ pub fn hello_agent(last_seq: u64) -> ClientFrame {
 }
 
 pub fn say(client_id: &str, text: &str) -> ClientFrame {
-    ClientFrame::Send { client_id: client_id.to_owned(), text: text.to_owned() }
+    ClientFrame::Send { client_id: client_id.to_owned(), text: text.to_owned(), original: None }
 }
 
 /// A visitor with a conversation of their own.

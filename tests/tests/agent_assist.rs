@@ -9,6 +9,7 @@ use integration::llm_mock::MockLlm;
 use integration::{Agent, Edge, Visitor, bot_text, demo_settings};
 use reqwest::Method;
 use serde_json::{Value, json};
+use shared::protocol::{ClientFrame, ErrorCode, ItemBody, ServerFrame};
 
 fn llm_settings(base_url: &str) -> String {
     demo_settings(|s| {
@@ -176,4 +177,107 @@ async fn without_a_model_or_for_another_site_there_is_no_help() {
     let (got, _) = assist(&eve, &visitor.conversation_id, "suggest", "").await;
     assert_eq!(got, 404, "another site's conversation is not there");
     assert!(model.seen.lock().unwrap().is_empty());
+}
+
+async fn read_for_team(agent: &Agent, id: &str, ask: Value) -> (u16, Value) {
+    let path = format!("/api/admin/conversations/{id}/assist");
+    let res = agent.request(Method::POST, &path, Some(ask)).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teammate_reads_the_visitor_in_their_language_and_their_own_words_stay_with_the_team() {
+    let model = MockLlm::start().await;
+    let edge = Edge::start_with(&[("LLM_BASE_URL", &model.base_url)]);
+    let site = edge.site_with(
+        "translate",
+        &llm_settings(&model.base_url),
+        &[("ana@t.test", "Ana", "responder")],
+    );
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let asked = visitor.say("q1", "Bonjour, où en est ma commande ? Elle n'est pas arrivée.").await;
+    let answer = visitor.socket.until("the AI's answer", |f| bot_text(f).is_some()).await;
+    let ServerFrame::Item(answer) = answer else { unreachable!() };
+    let id = visitor.conversation_id.clone();
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+
+    // The visitor's message and the AI's answer, each in the teammate's language.
+    let ask = |seq: u64, language: &str| json!({ "action": "translate_for_team", "seq": seq, "language": language });
+    let (status, read) = read_for_team(&ana, &id, ask(asked, "en")).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["text"], "[en] Bonjour, où en est ma commande ? Elle n'est pas arrivée.");
+    let system = model.seen.lock().unwrap().last().unwrap()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(system.contains("ISO 639-1 code en"), "into the teammate's language: {system}");
+    let (status, read) = read_for_team(&ana, &id, ask(answer.seq, "de")).await;
+    assert_eq!(status, 200, "{read}");
+    assert!(read["text"].as_str().unwrap().starts_with("[de] "), "{read}");
+
+    // Refused before any model call: no message named, a language that is no code, an item
+    // that is no message, a message that does not exist.
+    let calls = model.seen.lock().unwrap().len();
+    for (ask, status, code) in [
+        (json!({ "action": "translate_for_team", "language": "en" }), 400, "no_message"),
+        (ask(asked, "EN"), 400, "bad_language"),
+        (ask(asked, "english"), 400, "bad_language"),
+        (json!({ "action": "translate_for_team", "seq": asked }), 400, "bad_language"),
+        (ask(9_999, "en"), 404, "unknown_message"),
+    ] {
+        let (got, body) = read_for_team(&ana, &id, ask.clone()).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{ask}: {body}");
+    }
+    assert_eq!(model.seen.lock().unwrap().len(), calls);
+
+    // Ana takes over and sends her words translated: the team keeps what she wrote, the
+    // visitor gets the translation alone, live and in their history.
+    let (mut desk, _) = ana.open(&id).await;
+    desk.send(&ClientFrame::Claim).await;
+    let sent = ClientFrame::Send {
+        client_id: "a1".into(),
+        text: "Votre colis part aujourd'hui.".into(),
+        original: Some("Your parcel leaves today.".into()),
+    };
+    desk.send(&sent).await;
+    let kept = desk
+        .until("Ana's reply, for the team", |f| {
+            matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.client_id.as_deref() == Some("a1")))
+        })
+        .await;
+    let ServerFrame::Item(kept) = kept else { unreachable!() };
+    let ItemBody::Message(kept) = kept.body else { unreachable!() };
+    assert_eq!(kept.original.as_deref(), Some("Your parcel leaves today."));
+    let seen = visitor
+        .socket
+        .until_json("Ana's reply, for the visitor", |f| {
+            f["type"] == "item" && f["body"]["data"]["text"] == "Votre colis part aujourd'hui."
+        })
+        .await;
+    assert!(!seen.to_string().contains("Your parcel"), "the visitor's frame: {seen}");
+    let backlog = integration::history(&edge, &visitor).await;
+    assert!(
+        !serde_json::to_string(&backlog).unwrap().contains("Your parcel"),
+        "the visitor's history keeps the original out"
+    );
+    let text = ana
+        .get(&format!("/api/admin/conversations/{id}/transcript?format=text"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("(translated; written as: Your parcel leaves today.)"), "{text}");
+
+    // A visitor has no original to keep.
+    visitor
+        .socket
+        .send(&ClientFrame::Send {
+            client_id: "q2".into(),
+            text: "Merci".into(),
+            original: Some("Thanks".into()),
+        })
+        .await;
+    let refused = visitor.socket.error().await;
+    assert_eq!(refused.code, ErrorCode::Forbidden);
 }

@@ -278,7 +278,12 @@ async fn the_ai_answers_what_it_knows_while_the_visitor_waits_and_stops_at_the_c
     desk.send(&ClientFrame::Claim).await;
     visitor.socket.until("joined", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
     visitor.say("v4", "Do you ship internationally?").await;
-    desk.send(&ClientFrame::Send { client_id: "a1".into(), text: "Let me check.".into() }).await;
+    desk.send(&ClientFrame::Send {
+        client_id: "a1".into(),
+        text: "Let me check.".into(),
+        original: None,
+    })
+    .await;
     visitor
         .socket
         .until("the agent's reply", |f| {
@@ -353,7 +358,10 @@ async fn a_closed_chat_stays_closed_to_the_visitor_until_a_teammate_reopens_it()
         .socket
         .until("ended", |f| matches!(f, ServerFrame::State(v) if v.phase == Phase::Ended))
         .await;
-    visitor.socket.send(&ClientFrame::Send { client_id: "v2".into(), text: "hi?".into() }).await;
+    visitor
+        .socket
+        .send(&ClientFrame::Send { client_id: "v2".into(), text: "hi?".into(), original: None })
+        .await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::ConversationEnded);
     visitor.socket.send(&ClientFrame::Reopen).await;
     assert_eq!(visitor.socket.error().await.code, ErrorCode::Forbidden);

@@ -70,7 +70,7 @@ async fn leave(olga: &Agent, v: Visitor) {
 }
 
 async fn reply(desk: &mut Socket, id: &str, text: &str) {
-    desk.send(&ClientFrame::Send { client_id: id.into(), text: text.into() }).await;
+    desk.send(&ClientFrame::Send { client_id: id.into(), text: text.into(), original: None }).await;
     desk.until("the ack", |f| matches!(f, ServerFrame::Ack { client_id, .. } if client_id == id))
         .await;
 }

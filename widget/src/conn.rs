@@ -307,7 +307,7 @@ impl Conn {
 }
 
 fn send_frame(p: &Pending) -> ClientFrame {
-    ClientFrame::Send { client_id: p.client_id.clone(), text: p.text.clone() }
+    ClientFrame::Send { client_id: p.client_id.clone(), text: p.text.clone(), original: None }
 }
 
 fn hello(link: &Link, state: &Rc<RefCell<State>>) {

@@ -408,16 +408,8 @@ pub async fn assist(mut req: Request, ctx: Ctx) -> ApiResult {
     let teammate = format!("{}/{}", who.site_key, who.agent.id);
     limits::check_key(&ctx.env, teammate, &limits::ASSIST).await?;
     let ask: shared::api::AssistRequest = body(&mut req).await?;
-    let needs_text = ask.action != shared::llm::Assist::Suggest;
-    if needs_text && shared::clean::is_blank(&ask.text) {
-        return Err(refuse(
-            400,
-            "empty_draft",
-            "Write something first: there is nothing to work on.",
-        ));
-    }
-    if ask.text.chars().count() > shared::protocol::limits::MAX_MESSAGE_CHARS {
-        return Err(refuse(400, "too_long", "The draft is longer than a message may be."));
+    if let Some((code, why)) = ask.refusal() {
+        return Err(refuse(400, code, why));
     }
     let stub = internal::conversation(&ctx.env, &id)?;
     let identity = serde_json::to_string(&who)?;

@@ -2,6 +2,7 @@
 //! while the turn is still the AI's, and the answer goes back through the state machine.
 
 use shared::api::{Engine, WebhookReply};
+use shared::llm::Assist;
 use shared::machine::{BotReply, Input};
 use shared::protocol::limits::MAX_MESSAGE_CHARS;
 use shared::protocol::{Author, Item, ItemBody, Phase, ServerFrame};
@@ -220,15 +221,31 @@ impl Core {
                 "AI help needs a model: choose one under Settings → AI engine.",
             );
         };
-        let items = store::recent_messages(self.sql(), None, None, CONTEXT_TURNS)?;
-        let (_, turns) = conversation_turns(&items);
-        let language = self.inner.borrow().profile.language.clone();
+        let (text, language) = match (ask.action, ask.seq) {
+            (Assist::TranslateForTeam, Some(seq)) => {
+                let said = store::recent_messages(self.sql(), Some(seq), None, 1)?;
+                let Some(ItemBody::Message(m)) =
+                    said.into_iter().find(|i| i.seq == seq).map(|i| i.body)
+                else {
+                    return refuse(404, "unknown_message", "There is no such message.");
+                };
+                (m.text, ask.language.clone())
+            }
+            _ => (ask.text.clone(), self.inner.borrow().profile.language.clone()),
+        };
+        let turns = match ask.action {
+            Assist::Suggest => {
+                let items = store::recent_messages(self.sql(), None, None, CONTEXT_TURNS)?;
+                conversation_turns(&items).1
+            }
+            _ => Vec::new(),
+        };
         let body = shared::llm::assist_request_body(
             &settings.model,
             &setup.config.faq,
             &turns,
             ask.action,
-            &ask.text,
+            &text,
             language.as_deref(),
         );
         let key = bot::model_key(&self.env, &setup, &settings.base_url);

@@ -256,6 +256,7 @@ impl Core {
                             from: Actor::Visitor,
                             client_id: client_id.clone(),
                             text,
+                            original: None,
                         };
                         self.decide(input, &client_id).await?
                     }
@@ -370,8 +371,12 @@ impl Core {
             // The team took the conversation meanwhile: an ordinary message.
             Some(r) if r.code == ErrorCode::InvalidState => {
                 self.set_leaving(Leaving::No)?;
-                let input =
-                    Input::Message { from: Actor::Visitor, client_id: client_id.to_owned(), text };
+                let input = Input::Message {
+                    from: Actor::Visitor,
+                    client_id: client_id.to_owned(),
+                    text,
+                    original: None,
+                };
                 self.decide(input, client_id).await
             }
             // Too long, empty: they are told why and may send it again.

@@ -328,6 +328,13 @@ impl Core {
         sockets::send_all(&all, frame);
     }
 
+    /// The visitor's sockets: what the team alone sees taken out of the frame first.
+    fn broadcast_to_visitors(&self, frame: &ServerFrame) {
+        let visitors: Vec<WebSocket> =
+            self.ready_sockets().filter(|(_, att)| att.is_visitor()).map(|(ws, _)| ws).collect();
+        sockets::send_all(&visitors, frame);
+    }
+
     /// Teammates only: internal notes never reach a visitor's socket.
     fn broadcast_to_agents(&self, frame: &ServerFrame) {
         let agents: Vec<WebSocket> =
@@ -657,7 +664,10 @@ impl Core {
         self.limit_greeted(ws, &att);
         let backlog: Vec<Item> = store::items_after(self.sql(), hello.last_seq)?
             .into_iter()
-            .filter(|i| !att.is_visitor() || i.body.is_public())
+            .filter_map(|i| match att.is_visitor() {
+                true => i.body.for_visitor().map(|body| Item { body, ..i }),
+                false => Some(i),
+            })
             .collect();
         let mut pages = pages(backlog, limits::BACKLOG_FRAME_BYTES).into_iter();
         let visit = (!att.is_visitor()).then(|| Visit {
@@ -712,8 +722,9 @@ impl Core {
                 refuse_frame(ws, ErrorCode::WindowClosed, why, Some(client_id));
                 return Ok(());
             }
-            ClientFrame::Send { client_id, text } => {
-                let input = Input::Message { from: by, client_id: client_id.clone(), text };
+            ClientFrame::Send { client_id, text, original } => {
+                let input =
+                    Input::Message { from: by, client_id: client_id.clone(), text, original };
                 return self.input(Some(ws), input, Some(client_id)).await.map(drop);
             }
             ClientFrame::RequestHuman if att.is_visitor() => {
@@ -866,10 +877,15 @@ impl Core {
                     {
                         self.reply_unseen(item.seq);
                     }
-                    if item.body.is_public() {
-                        self.broadcast(&ServerFrame::Item(item));
-                    } else {
-                        self.broadcast_to_agents(&ServerFrame::Item(item));
+                    match item.body.for_visitor() {
+                        Some(body) if body == item.body => self.broadcast(&ServerFrame::Item(item)),
+                        seen => {
+                            if let Some(body) = seen {
+                                let item = Item { body, ..item.clone() };
+                                self.broadcast_to_visitors(&ServerFrame::Item(item));
+                            }
+                            self.broadcast_to_agents(&ServerFrame::Item(item));
+                        }
                     }
                     follow.report = true;
                 }

@@ -48,7 +48,13 @@ pub fn text(t: &Transcript) -> String {
     for item in &t.items {
         let at = iso(item.at);
         let line = match &item.body {
-            ItemBody::Message(m) => format!("[{at}] {}: {}", author(&m.author), indented(&m.text)),
+            ItemBody::Message(m) => {
+                let said = format!("[{at}] {}: {}", author(&m.author), indented(&m.text));
+                match &m.original {
+                    Some(o) => format!("{said}\n    (translated; written as: {})", indented(o)),
+                    None => said,
+                }
+            }
             ItemBody::Note(m) => {
                 format!("[{at}] Internal note by {}: {}", author(&m.author), indented(&m.text))
             }
