@@ -24,7 +24,8 @@ fn suggestions(config: &Value) -> Vec<String> {
     serde_json::from_value(config["suggestions"].clone()).unwrap()
 }
 
-/// Asks `question` as a new visitor; the source of the AI's answer.
+/// Asks `question` as a new visitor; the source of the AI's answer, as the team sees it (the
+/// visitor's chat shows the text alone, and its frames carry nothing else).
 async fn answer_source(edge: &Edge, site: &str, question: &str) -> Option<AnswerSource> {
     let mut visitor = Visitor::join(edge, site).await;
     visitor.say("q1", question).await;
@@ -34,13 +35,15 @@ async fn answer_source(edge: &Edge, site: &str, question: &str) -> Option<Answer
             matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.author == Author::Bot))
         })
         .await;
-    match reply {
-        ServerFrame::Item(i) => match i.body {
-            ItemBody::Message(m) => m.source,
-            _ => None,
-        },
+    let ServerFrame::Item(answer) = reply else { unreachable!() };
+    let ItemBody::Message(seen) = &answer.body else { unreachable!() };
+    assert_eq!(seen.source, None, "the visitor's frame keeps the team's notes out");
+    let owner = Agent::login(edge, site, OWNER).await;
+    let (_, welcome) = owner.open(&visitor.conversation_id).await;
+    welcome.backlog.into_iter().find(|i| i.seq == answer.seq).and_then(|i| match i.body {
+        ItemBody::Message(m) => m.source,
         _ => None,
-    }
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
