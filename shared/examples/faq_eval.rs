@@ -56,11 +56,16 @@ fn main() {
                 _ => "wrong",
             };
             eprintln!(
-                "{label},{},{},{},{}",
+                "{label},{},{},{},{},{},{},{},{},{}",
                 b.map_or(0.0, |c| c.score),
                 b.map_or(0.0, |c| c.confidence),
                 s.map_or(0.0, |c| c.score),
-                q.lang
+                q.lang,
+                b.is_some_and(|c| c.verbatim),
+                site.faq.len(),
+                b.map_or(0.0, |c| c.covered),
+                b.map_or("", |c| site.faq[c.index].question.as_str()).replace(',', ";"),
+                q.ask.replace(',', ";")
             );
         }
         let first = ranked.first().map(|c| site.faq[c.index].question.as_str());
@@ -102,6 +107,15 @@ fn main() {
         if let (Some(v), false) = (verdict, quiet) {
             let got = got.map(|(g, c)| format!("{g} ({c:.2})")).unwrap_or_default();
             println!("{v:8} [{}] {} -> {got} | want {:?}", q.lang, q.ask, q.expect);
+            if std::env::var("EXPLAIN").is_ok() {
+                println!("         terms {:?}", shared::faq_words::terms(&q.ask));
+                for c in ranked.iter().take(3) {
+                    println!(
+                        "         {:5.2} conf {:.2} {}",
+                        c.score, c.confidence, site.faq[c.index].question
+                    );
+                }
+            }
         }
     }
     let mut all = [0usize; 5];

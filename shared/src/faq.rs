@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::faq_words::{near_concept, one_edit, terms};
+use crate::faq_words::{is_context, near_concept, one_edit, terms};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaqEntry {
@@ -41,7 +41,12 @@ pub const NO_CONFIDENT_ANSWER: &str = "No confident answer in the FAQ.";
 const MIN_CONFIDENCE: f32 = 0.5;
 /// How far ahead of the runner-up the best entry must score, as a share of its score: two
 /// entries that fit about as well are a guess, and a guess is handed over.
-const MIN_MARGIN: f32 = 0.4;
+const MIN_MARGIN: f32 = 0.2;
+/// The lead asked of the best entry shrinks as it holds more of the message: it answers when
+/// `confidence + LEAD_WEIGHT × margin` reaches `SURE` (an entry holding half the message needs
+/// about half the runner-up's score again; one holding all of it, a fifth).
+const LEAD_WEIGHT: f32 = 1.5;
+const SURE: f32 = 1.2;
 /// The best entry's least score, in weights of a word only one entry has (so a FAQ of 3
 /// entries and one of 300 are held to the same): one common word in common is not an answer.
 const MIN_SCORE: f32 = 1.1;
@@ -88,6 +93,8 @@ pub struct Candidate {
     /// The message says what the entry's question says, word for word as compared: the
     /// entry's own question (a suggested one tapped), however close its neighbours score.
     pub verbatim: bool,
+    /// Share of the weight of the entry's question's words the message has.
+    pub covered: f32,
 }
 
 impl FaqIndex {
@@ -131,8 +138,9 @@ impl FaqIndex {
         };
         let second = ranked.get(1).map_or(0.0, |c| c.score);
         let margin = if best.score > 0.0 { (best.score - second) / best.score } else { 0.0 };
+        let ahead = margin >= MIN_MARGIN && best.confidence + LEAD_WEIGHT * margin >= SURE;
         if best.confidence >= MIN_CONFIDENCE
-            && (margin >= MIN_MARGIN || best.verbatim)
+            && (ahead || best.verbatim)
             && best.score >= MIN_SCORE * self.idf_of(1.0)
         {
             FaqOutcome::Answer { index: best.index, confidence: best.confidence }
@@ -156,7 +164,8 @@ impl FaqIndex {
         q.sort();
         q.dedup();
         let idf: Vec<f32> = q.iter().map(|t| self.idf(t)).collect();
-        let unknown = q.iter().filter(|t| !self.has(t)).count() as f32;
+        // Goods, people and times the FAQ never names are the question's setting, not its point.
+        let unknown = q.iter().filter(|t| !self.has(t) && !is_context(t)).count() as f32;
         let known_weight: f32 =
             q.iter().zip(&idf).filter(|(t, _)| self.has(t)).map(|(_, w)| w).sum();
         let total = known_weight + unknown.powf(UNKNOWN_EXPONENT) * UNKNOWN_WEIGHT;
@@ -177,7 +186,13 @@ impl FaqIndex {
                 let verbatim = !d.question.is_empty()
                     && d.question.iter().all(|t| q.contains(t))
                     && q.iter().all(|t| d.question.contains(t));
-                Candidate { index, score, confidence, verbatim }
+                let mut asked: Vec<&String> = d.question.iter().collect();
+                asked.sort();
+                asked.dedup();
+                let asked_weight: f32 = asked.iter().map(|t| self.idf(t)).sum();
+                let has: f32 = asked.iter().filter(|t| q.contains(t)).map(|t| self.idf(t)).sum();
+                let covered = if asked_weight > 0.0 { has / asked_weight } else { 0.0 };
+                Candidate { index, score, confidence, verbatim, covered }
             })
             .filter(|c| c.score > 0.0)
             .collect();

@@ -50,6 +50,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("renvo", "~return"),
     ("rucksend", "~return"),
     ("zurucksend", "~return"),
+    ("zuruckschick", "~return"),
     ("zuruckgeb", "~return"),
     ("restitu", "~return"),
     // Money back.
@@ -220,7 +221,10 @@ const LEXICON: &[(&str, &str)] = &[
     ("modif", "~change"),
     ("cambiar", "~change"),
     ("changer", "~change"),
-    ("ander", "~change"),
+    ("ander$", "~change"),
+    ("andern$", "~change"),
+    ("anderung", "~change"),
+    ("geander", "~change"),
     ("alter", "~change"),
     ("mudar", "~change"),
     ("edit", "~change"),
@@ -250,6 +254,15 @@ const LEXICON: &[(&str, &str)] = &[
     ("bezahl", "~pay"),
     ("zahl", "~pay"),
     ("tarjeta", "~pay"),
+    ("accept", "~accept"),
+    ("acept", "~accept"),
+    ("aceit", "~accept"),
+    ("akzept", "~accept"),
+    ("accett", "~accept"),
+    ("card$", "~pay"),
+    ("cards$", "~pay"),
+    ("karte$", "~pay"),
+    ("karten$", "~pay"),
     ("kredit", "~pay"),
     ("cartao", "~pay"),
     ("carta", "~pay"),
@@ -262,6 +275,7 @@ const LEXICON: &[(&str, &str)] = &[
     // Another size or item.
     ("exchang", "~exchange"),
     ("swap", "~exchange"),
+    ("trade", "~exchange"),
     ("cambio", "~exchange"),
     ("echang", "~exchange"),
     ("umtausch", "~exchange"),
@@ -275,6 +289,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("talla", "~size"),
     ("taille", "~size"),
     ("grosse", "~size"),
+    ("grose", "~size"),
+    ("groes", "~size"),
     ("tamanho", "~size"),
     ("medid", "~size"),
     ("mesur", "~size"),
@@ -284,6 +300,14 @@ const LEXICON: &[(&str, &str)] = &[
     ("large", "~size"),
     ("big", "~size"),
     ("tight", "~size"),
+    ("medium", "~size"),
+    ("xl", "~size"),
+    ("xxl", "~size"),
+    ("xs", "~size"),
+    ("petit", "~size"),
+    ("pequen", "~size"),
+    ("klein", "~size"),
+    ("grande$", "~size"),
     // How it is made.
     ("sustainab", "~green"),
     ("eco", "~green"),
@@ -330,9 +354,10 @@ const LEXICON: &[(&str, &str)] = &[
     ("off", "~discount"),
     // The shop you can walk into.
     ("store", "~store"),
+    ("shop", "~store"),
+    ("outlet", "~store"),
     ("physical", "~store"),
     ("visit", "~store"),
-    ("address", "~store"),
     ("tienda", "~store"),
     ("fisic", "~store"),
     ("magasin", "~store"),
@@ -342,9 +367,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("loja", "~store"),
     ("negozio", "~store"),
     ("showroom", "~store"),
-    ("direccion", "~store"),
-    ("adresse", "~store"),
-    ("endereco", "~store"),
     ("local", "~store"),
     // Getting into the account.
     ("password", "~password"),
@@ -354,7 +376,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("reset", "~password"),
     ("forgot", "~password"),
     ("contrasena", "~password"),
-    ("passe", "~password"),
     ("passwort", "~password"),
     ("kennwort", "~password"),
     ("senha", "~password"),
@@ -369,6 +390,11 @@ const LEXICON: &[(&str, &str)] = &[
     ("locked", "~password"),
     // Guarantees.
     ("warrant", "~warranty"),
+    ("cover", "~warranty"),
+    ("cubr", "~warranty"),
+    ("couvert", "~warranty"),
+    ("abgedeckt", "~warranty"),
+    ("cobert", "~warranty"),
     ("guarant", "~warranty"),
     ("garant", "~warranty"),
     ("defect", "~warranty"),
@@ -474,6 +500,22 @@ const LEXICON: &[(&str, &str)] = &[
     ("saturday", "~hours"),
     ("sunday", "~hours"),
     ("friday", "~hours"),
+    // Where things go.
+    ("address", "~address"),
+    ("direccion", "~address"),
+    ("adresse", "~address"),
+    ("endereco", "~address"),
+    ("indirizz", "~address"),
+    ("anschrift", "~address"),
+    // A table to look things up in.
+    ("guide", "~guide"),
+    ("chart", "~guide"),
+    ("tabla", "~guide"),
+    ("tableau", "~guide"),
+    ("tabelle", "~guide"),
+    ("tabela", "~guide"),
+    ("tabella", "~guide"),
+    ("guia", "~guide"),
     // Whom to reach.
     ("support", "~support"),
     ("service", "~support"),
@@ -494,22 +536,231 @@ const LEXICON: &[(&str, &str)] = &[
     ("staff", "~support"),
 ];
 
+/// Words that say one thing only together ("send back" is to return), folded, with it.
+const PHRASES: &[(&[&str], &str)] = &[
+    (&["send", "back"], "~return"),
+    (&["send", "it", "back"], "~return"),
+    (&["send", "them", "back"], "~return"),
+    (&["take", "back"], "~return"),
+    (&["bring", "back"], "~return"),
+    (&["in", "person"], "~store"),
+    (&["brick", "and", "mortar"], "~store"),
+    (&["mot", "de", "passe"], "~password"),
+    (&["palavra", "passe"], "~password"),
+    (&["run", "out"], "~stock"),
+    (&["ran", "out"], "~stock"),
+    (&["gift", "card"], "~gift"),
+    (&["gift", "cards"], "~gift"),
+    (&["tarjeta", "regalo"], "~gift"),
+    (&["tarjetas", "regalo"], "~gift"),
+    (&["vale", "regalo"], "~gift"),
+    (&["carte", "cadeau"], "~gift"),
+    (&["cartes", "cadeaux"], "~gift"),
+    (&["cartao", "presente"], "~gift"),
+    (&["cartoes", "presente"], "~gift"),
+    (&["carta", "regalo"], "~gift"),
+];
+
+/// Beginnings (folded) of words that name what a question is about or when, not what it asks:
+/// the goods ("Can I return a jacket?"), people ("for my sister"), spans of time ("last
+/// week"). One the FAQ does not have says nothing against an entry's answering.
+const CONTEXT: &[&str] = &[
+    // Goods.
+    "jacket",
+    "jacke",
+    "chaquet",
+    "jaquet",
+    "veste",
+    "casaco",
+    "giacc",
+    "coat",
+    "abrigo",
+    "manteau",
+    "mantel",
+    "parka",
+    "fleece",
+    "pant",
+    "trouser",
+    "hose",
+    "pantalon",
+    "calca",
+    "pantalo",
+    "shirt",
+    "camis",
+    "hemd",
+    "chemise",
+    "boot",
+    "bota",
+    "stiefel",
+    "botte",
+    "shoe",
+    "zapat",
+    "schuh",
+    "chaussure",
+    "sapat",
+    "scarp",
+    "dress",
+    "vestido",
+    "robe",
+    "kleid",
+    "sweater",
+    "pullover",
+    "jersey",
+    "hoodie",
+    "backpack",
+    "mochila",
+    "rucksack",
+    "sac",
+    "bag",
+    "bolsa",
+    "tasche",
+    "glove",
+    "guante",
+    "gant",
+    "handschuh",
+    "luva",
+    "hat",
+    "sombrero",
+    "chapeau",
+    "mutze",
+    "chapeu",
+    "sock",
+    "calcet",
+    "chaussette",
+    "socke",
+    "meia",
+    "product",
+    "producto",
+    "produto",
+    "produit",
+    "produkt",
+    "prodott",
+    "article",
+    "articulo",
+    "artigo",
+    "artikel",
+    "articol",
+    "thing",
+    "cosa",
+    "chose",
+    "ding",
+    "coisa",
+    "ropa",
+    "roupa",
+    "vetement",
+    "kleidung",
+    "clothes",
+    "clothing",
+    // People.
+    "sister",
+    "brother",
+    "mother",
+    "mom",
+    "mum",
+    "father",
+    "dad",
+    "wife",
+    "husband",
+    "friend",
+    "boyfriend",
+    "girlfriend",
+    "son",
+    "daughter",
+    "kid",
+    "child",
+    "novio",
+    "novia",
+    "amig",
+    "madre",
+    "padre",
+    "hermano",
+    "hermana",
+    "hijo",
+    "hija",
+    "mari",
+    "femme",
+    "ami",
+    "soeur",
+    "frere",
+    "mere",
+    "pere",
+    "fils",
+    "fille",
+    "freund",
+    "frau",
+    "mann",
+    "mutter",
+    "vater",
+    "schwester",
+    "bruder",
+    "sohn",
+    "tochter",
+    "kind",
+    "irma",
+    "irmao",
+    "namorad",
+    "filh",
+    "mae",
+    "pai",
+    "esposa",
+    "esposo",
+    "marido",
+    "mulher",
+    // Time.
+    "week",
+    "month",
+    "year",
+    "yesterday",
+    "ago",
+    "semana",
+    "mes",
+    "ano",
+    "ayer",
+    "semaine",
+    "mois",
+    "annee",
+    "hier",
+    "woche",
+    "monat",
+    "jahr",
+    "gestern",
+    "ontem",
+    "minute",
+    "minuto",
+    "mese",
+    "anno",
+    "settiman",
+    "ieri",
+];
+
+/// Whether a term names goods, people or time (see [`CONTEXT`]).
+pub fn is_context(term: &str) -> bool {
+    CONTEXT.iter().any(|c| match c.chars().count() {
+        0..=3 => term == *c,
+        _ => term.starts_with(c),
+    })
+}
+
 /// The words of `text` as the engine compares them.
 pub fn terms(text: &str) -> Vec<String> {
-    let words = words(text);
+    let words = phrases(words(text));
     let negated = words.iter().any(|w| NEGATIONS.contains(&w.as_str()));
-    let mut terms: Vec<String> = words
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !own_stopwords().contains(w))
+    let mut terms: Vec<String> = Vec::new();
+    for w in words.iter().map(String::as_str) {
         // Order numbers, dates and amounts say which order, not what is asked.
-        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
-        .filter_map(|w| match lexicon(w) {
-            Some(c) => Some(c.to_owned()),
-            None if common().contains(w) => None,
-            None => Some(stem(w)),
-        })
-        .collect();
+        if own_stopwords().contains(w) || w.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if w.starts_with('~') {
+            terms.push(w.to_owned());
+            continue;
+        }
+        match compound(w) {
+            Some(parts) => terms.extend(parts),
+            None if common().contains(w) => {}
+            None => terms.push(stem(w)),
+        }
+    }
     // "Where is my order?" and "it has not arrived" ask where it is, whatever else they say;
     // "where" alone ("where do I put the code") asks nothing in particular.
     let has = |c: &str| terms.iter().any(|t| t == c);
@@ -518,6 +769,67 @@ pub fn terms(text: &str) -> Vec<String> {
     }
     terms.retain(|t| t != "~where");
     terms
+}
+
+/// `words` with each phrase of [`PHRASES`] replaced by its concept.
+fn phrases(words: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let found = PHRASES.iter().find(|(p, _)| {
+            words.len() - i >= p.len() && p.iter().zip(&words[i..]).all(|(a, b)| a == b)
+        });
+        match found {
+            Some((p, concept)) => {
+                out.push((*concept).to_owned());
+                i += p.len();
+            }
+            None => {
+                out.push(words[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The terms of a word the lexicon knows, and of a compound whose last part it knows
+/// (German's "Expressversand", "Größentabelle", "Rücksendung"): each part's concept, or the
+/// word it is; none for a word the lexicon does not know at all.
+fn compound(word: &str) -> Option<Vec<String>> {
+    /// Parts shorter than this are no words of their own.
+    const PART: usize = 5;
+    // German joins parts with -s-, -n-, -en-, -es-.
+    let part = |rest: &str| {
+        ["", "s", "n", "en", "es"].iter().find_map(|join| {
+            let part = rest.strip_prefix(join)?;
+            let (concept, len) = lexicon(part)?;
+            (part.chars().count() >= PART && len >= 4).then_some(concept)
+        })
+    };
+    if let Some((concept, len)) = lexicon(word) {
+        let mut out = vec![concept.to_owned()];
+        if let Some(second) = part(&word[len..]).filter(|c| *c != concept) {
+            out.push(second.to_owned());
+        }
+        return Some(out);
+    }
+    let starts: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
+    if starts.len() < 2 * PART {
+        return None;
+    }
+    starts[PART..=starts.len() - PART].iter().find_map(|&i| {
+        let (concept, len) = lexicon(&word[i..])?;
+        (len >= PART).then(|| {
+            let first = &word[..i];
+            let mut out = Vec::new();
+            if !common().contains(first) {
+                out.push(stem(first));
+            }
+            out.push(concept.to_owned());
+            out
+        })
+    })
 }
 
 /// Words that turn "it arrived" into "it has not arrived", folded.
@@ -607,16 +919,21 @@ fn fold(text: &str) -> String {
 }
 
 /// The concept of the longest lexicon beginning `word` has (short beginnings must be the
-/// whole word: "wo" is German's "where", not "wool").
-fn lexicon(word: &str) -> Option<&'static str> {
+/// whole word: "wo" is German's "where", not "wool"),
+/// and the beginning's length in bytes. A beginning ending in `$` is a whole word only
+/// ("passe$": French's "mot de passe", never "passer").
+fn lexicon(word: &str) -> Option<(&'static str, usize)> {
     // Looked up by beginning, longest first: the FAQ's every word passes here on each message.
     static BEGINNINGS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
     let beginnings = BEGINNINGS.get_or_init(|| LEXICON.iter().copied().collect());
+    if let Some(concept) = beginnings.get(format!("{word}$").as_str()) {
+        return Some((concept, word.len()));
+    }
     let total = word.chars().count();
     // Each beginning's end in bytes and its length in characters, the whole word first.
     let ends = word.char_indices().rev().map(|(i, c)| i + c.len_utf8()).zip((1..=total).rev());
     ends.filter(|(end, chars)| *chars >= 4 || *end == word.len())
-        .find_map(|(end, _)| beginnings.get(&word[..end]).copied())
+        .find_map(|(end, _)| beginnings.get(&word[..end]).map(|c| (*c, end)))
 }
 
 /// Whether `a` becomes `b` by one insertion, deletion, substitution or swap of neighbours.
@@ -649,7 +966,8 @@ fn one_edit_chars(a: &[char], b: &[char]) -> bool {
 /// not "local").
 pub(crate) fn near_concept(word: &str) -> Option<&'static str> {
     let chars: Vec<char> = word.chars().collect();
-    LEXICON.iter().filter(|(start, _)| start.chars().count() >= 6).find_map(|(start, concept)| {
+    let long = |start: &str| start.chars().count() >= 6 && !start.ends_with('$');
+    LEXICON.iter().filter(|(start, _)| long(start)).find_map(|(start, concept)| {
         let start: Vec<char> = start.chars().collect();
         let n = start.len();
         // A letter dropped counts only at the word's end: "rest" of "restaurant" is not "reset".
@@ -695,6 +1013,31 @@ mod tests {
         assert_eq!(terms("Where do I put the promo code?"), ["~discount", "~discount"]);
         assert_eq!(terms("My parcel hasn't arrived"), ["~order", "~ship", "~track"]);
         assert_eq!(terms("My parcel arrived"), ["~order", "~ship"]);
+    }
+
+    #[test]
+    fn phrases_say_one_thing_together() {
+        assert_eq!(terms("can I send it back"), ["~return"]);
+        assert_eq!(terms("a gift card"), ["~gift"]);
+        assert_eq!(terms("what cards do you take"), ["~pay"]);
+        assert_eq!(terms("mot de passe oublié"), ["~password", "~password"]);
+    }
+
+    #[test]
+    fn compounds_meet_their_parts() {
+        assert_eq!(terms("Gibt es eine Größentabelle?"), ["~size", "~guide"]);
+        assert_eq!(terms("wie schnell ist der Expressversand"), ["schnell", "express", "~ship"]);
+        // A part must be a word of its own: "passer" is no password, "cardboard" no card.
+        assert_eq!(terms("que se passe-t-il"), Vec::<String>::new());
+        assert_eq!(terms("cardboard"), ["cardboard"]);
+    }
+
+    #[test]
+    fn goods_people_and_times_are_the_setting() {
+        assert!(super::is_context("jacken"));
+        assert!(super::is_context("week"));
+        assert!(super::is_context("weeks"));
+        assert!(!super::is_context("student"));
     }
 
     #[test]
