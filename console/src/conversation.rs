@@ -404,7 +404,7 @@ pub fn ConversationView(
                 }
             })}
             <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
-                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone() closed csrf>
+                <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone() closed csrf ai_help>
                     <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into() channel=channel.into()/>
                 </Composer>
             </Show>
@@ -558,17 +558,19 @@ fn Composer(
     /// For drafts from the site's model.
     conversation: String,
     csrf: Signal<String>,
+    /// Whether the site has a model to ask (see [`AiHelp`]).
+    ai_help: RwSignal<Option<bool>>,
     /// Why no reply can reach the visitor now (their platform's window closed).
     closed: Signal<Option<String>>,
     /// Shown at the top of the box (where the reply will reach the visitor).
     children: Children,
 ) -> impl IntoView {
     let draft = RwSignal::new(String::new());
-    // AI help shows only where the site has a model to ask.
-    let ai_help = AiHelp::learnt();
     // The teammate's own words while the draft is their translation for the visitor: sent
     // along, kept in the team's transcript.
     let original = RwSignal::new(None::<String>);
+    // The model's translation those words became: edited, the draft keeps them; replaced, not.
+    let translated = StoredValue::new(None::<String>);
     // The draft (and its words) before the model's, for Undo; asking, and what went wrong.
     let before = RwSignal::new(None::<(String, Option<String>)>);
     let asking = RwSignal::new(false);
@@ -597,13 +599,20 @@ fn Composer(
                     edits.set_value(asked_at + 1);
                     let words = original.get_untracked();
                     before.set(Some((text.clone(), words.clone())));
-                    // A suggestion is the model's words, not the teammate's; a translation
-                    // keeps the words first translated, however often it is redone.
-                    original.set(match action {
+                    // A suggestion is the model's words, not the teammate's. Translating
+                    // again what is still the last translation keeps the words it came
+                    // from; anything else translated is the teammate's words now.
+                    let was_translation = translated
+                        .get_value()
+                        .is_some_and(|t| shared::llm::still_the_translation(&text, &t));
+                    let words = match action {
                         Assist::Suggest => None,
-                        Assist::Translate => words.or(Some(text)),
-                        _ => words,
-                    });
+                        Assist::Translate if was_translation => words.or(Some(text)),
+                        Assist::Translate => Some(text),
+                        Assist::Improve | Assist::TranslateForTeam => words,
+                    };
+                    translated.set_value(words.is_some().then(|| reply.text.clone()));
+                    original.set(words);
                     draft.set(reply.text);
                 }
                 Ok(_) => {}
@@ -623,6 +632,7 @@ fn Composer(
         {
             awaiting.set_value(None);
             if draft.get_untracked() == text {
+                original.set(None);
                 draft.set(String::new());
             }
         }
@@ -692,7 +702,6 @@ fn Composer(
             },
             Mode::Note => ClientFrame::Note { client_id: id.clone(), text },
         };
-        original.set(None);
         awaiting.set_value(Some((id.clone(), draft.get_untracked())));
         edits.update_value(|n| *n += 1);
         before.set(None);
@@ -730,7 +739,9 @@ fn Composer(
             <textarea node_ref=input aria-label=label placeholder=label prop:value=move || draft.get() disabled=reply_closed
                 on:input=move |e| {
                     let text = event_target_value(&e);
-                    if text.trim().is_empty() { original.set(None); }
+                    // Replaced rather than edited, the draft is no longer from those words.
+                    let kept = translated.get_value().is_some_and(|t| shared::llm::still_the_translation(&text, &t));
+                    if !kept && original.with_untracked(Option::is_some) { original.set(None); }
                     draft.set(text);
                     edits.update_value(|n| *n += 1);
                     before.set(None);

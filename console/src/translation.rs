@@ -44,21 +44,31 @@ pub fn name(code: &str) -> String {
 pub enum Shown {
     Asking,
     Done(String),
-    Failed(String),
 }
+
+/// How many of the newest messages are translated: what a teammate reads to catch up, within
+/// the limit of 120 a minute.
+const NEWEST: usize = 20;
 
 /// The translations of one conversation's messages, and whether they are wanted.
 #[derive(Clone, Copy)]
 pub struct Translations {
     pub on: RwSignal<bool>,
+    /// Whether the conversation is in another language than the teammate's, with a model.
+    wanted: Signal<bool>,
     got: RwSignal<HashMap<Seq, Shown>>,
+    /// Why the last one failed: the run stops there until the teammate tries again.
+    pub failed: RwSignal<Option<String>>,
     busy: StoredValue<bool>,
+    conversation: StoredValue<String>,
+    items: RwSignal<Vec<Item>>,
+    csrf: Signal<String>,
 }
 
 impl Translations {
-    /// Follows `items`: while on, each message of the visitor or the AI not yet translated is
-    /// asked for, one at a time, the newest first; a failure stops the run (a limit reached
-    /// would fail the rest too), and turning it on again retries.
+    /// Follows `items`: while on and wanted, each of the newest messages of the visitor or the
+    /// AI not yet translated is asked for, one at a time, the newest first (kept for the
+    /// browser's session, so reopening the conversation asks nothing again).
     pub fn follow(
         conversation: String,
         items: RwSignal<Vec<Item>>,
@@ -68,14 +78,18 @@ impl Translations {
         let stored = crate::app::storage().and_then(|s| s.get_item(PREFERENCE).ok().flatten());
         let tr = Translations {
             on: RwSignal::new(stored.as_deref() == Some("on")),
+            wanted,
             got: RwSignal::new(HashMap::new()),
+            failed: RwSignal::new(None),
             busy: StoredValue::new(false),
+            conversation: StoredValue::new(conversation),
+            items,
+            csrf,
         };
-        let conversation = StoredValue::new(conversation);
         Effect::new(move |_| {
-            if tr.on.get() && wanted.get() {
+            if tr.on.get() && wanted.get() && tr.failed.with(Option::is_none) {
                 let _ = items.with(Vec::len);
-                tr.next(conversation, items, csrf);
+                tr.next();
             }
         });
         tr
@@ -85,71 +99,97 @@ impl Translations {
         if let Some(s) = crate::app::storage() {
             let _ = s.set_item(PREFERENCE, if on { "on" } else { "off" });
         }
-        if on {
-            self.got.update(|g| g.retain(|_, s| !matches!(s, Shown::Failed(_))));
-        }
+        self.failed.set(None);
         self.on.set(on);
+    }
+
+    /// After a failure: ask again from where it stopped.
+    pub fn retry(&self) {
+        self.failed.set(None);
     }
 
     /// What is shown for the message `seq`, while on.
     pub fn of(&self, seq: Seq) -> Signal<Option<Shown>> {
-        let (on, got) = (self.on, self.got);
-        Signal::derive(move || on.get().then(|| got.with(|g| g.get(&seq).cloned())).flatten())
+        let (on, wanted, got) = (self.on, self.wanted, self.got);
+        Signal::derive(move || {
+            (on.get() && wanted.get()).then(|| got.with(|g| g.get(&seq).cloned())).flatten()
+        })
     }
 
-    fn next(
-        self,
-        conversation: StoredValue<String>,
-        items: RwSignal<Vec<Item>>,
-        csrf: Signal<String>,
-    ) {
-        if self.busy.get_value() || !self.on.get_untracked() {
+    fn next(self) {
+        if self.busy.get_value() || !self.on.get_untracked() || !self.wanted.get_untracked() {
             return;
         }
-        let stopped =
-            self.got.with_untracked(|g| g.values().any(|s| matches!(s, Shown::Failed(_))));
-        if stopped {
-            return;
-        }
-        let wanted = items.with_untracked(|all| {
-            all.iter().rev().find_map(|i| match &i.body {
-                ItemBody::Message(m)
-                    if matches!(m.author, Author::Visitor | Author::Bot)
-                        && self.got.with_untracked(|g| !g.contains_key(&i.seq)) =>
-                {
-                    Some(i.seq)
-                }
-                _ => None,
-            })
+        let newest: Vec<Seq> = self.items.with_untracked(|all| {
+            all.iter()
+                .rev()
+                .filter(|i| {
+                    matches!(&i.body, ItemBody::Message(m) if matches!(m.author, Author::Visitor | Author::Bot))
+                })
+                .take(NEWEST)
+                .map(|i| i.seq)
+                .collect()
         });
+        let language = mine();
+        let conversation = self.conversation.get_value();
+        let key = |seq: Seq| format!("takeover.translated.{conversation}.{seq}.{language}");
+        let session = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
+        let mut wanted = None;
+        for seq in newest {
+            if self.got.with_untracked(|g| g.contains_key(&seq)) {
+                continue;
+            }
+            let kept = session.as_ref().and_then(|s| s.get_item(&key(seq)).ok().flatten());
+            match kept {
+                Some(text) => self.got.update(|g| {
+                    g.insert(seq, Shown::Done(text));
+                }),
+                None => {
+                    wanted = Some(seq);
+                    break;
+                }
+            }
+        }
         let Some(seq) = wanted else { return };
         self.busy.set_value(true);
         self.got.update(|g| {
             g.insert(seq, Shown::Asking);
         });
+        let ask = AssistRequest {
+            action: Assist::TranslateForTeam,
+            text: String::new(),
+            seq: Some(seq),
+            language: Some(language.clone()),
+        };
+        let (csrf, key) = (self.csrf.get_untracked(), key(seq));
         spawn_local(async move {
-            let ask = AssistRequest {
-                action: Assist::TranslateForTeam,
-                text: String::new(),
-                seq: Some(seq),
-                language: Some(mine()),
-            };
-            let id = conversation.get_value();
-            let answer = api::assist(&csrf.get_untracked(), &id, &ask).await;
-            let shown = match answer {
-                Ok(reply) => Shown::Done(reply.text),
-                Err(e) => Shown::Failed(e),
-            };
-            if self.got.try_update(|g| g.insert(seq, shown)).is_none() {
-                return; // The conversation was closed meanwhile.
-            }
+            let answer = api::assist(&csrf, &conversation, &ask).await;
+            let done = self.got.try_update(|g| match answer {
+                Ok(reply) => {
+                    if let Some(s) = &session {
+                        let _ = s.set_item(&key, &reply.text);
+                    }
+                    g.insert(seq, Shown::Done(reply.text));
+                    None
+                }
+                Err(e) => {
+                    g.remove(&seq);
+                    Some(e)
+                }
+            });
+            // The conversation was closed meanwhile: nothing is left to update.
+            let Some(failed) = done else { return };
             self.busy.set_value(false);
-            self.next(conversation, items, csrf);
+            match failed {
+                Some(e) => self.failed.set(Some(e)),
+                None => self.next(),
+            }
         });
     }
 }
 
-/// "Show in German": the switch, for a conversation in another language than the teammate's.
+/// "Show in German": the switch, for a conversation in another language than the teammate's,
+/// and why translating stopped, with a way to go on.
 #[component]
 pub fn Toggle(tr: Translations, language: String) -> impl IntoView {
     let label = format!("Show in {}", name(&mine()));
@@ -158,15 +198,21 @@ pub fn Toggle(tr: Translations, language: String) -> impl IntoView {
         name(&language)
     );
     view! {
-        <label class="translate-toggle" title=title>
-            <input type="checkbox" prop:checked=move || tr.on.get()
-                on:change=move |e| tr.set(event_target_checked(&e))/>
-            {label}
-        </label>
+        <p class="translate-toggle">
+            <label title=title>
+                <input type="checkbox" prop:checked=move || tr.on.get()
+                    on:change=move |e| tr.set(event_target_checked(&e))/>
+                {label}
+            </label>
+            {move || tr.failed.get().filter(|_| tr.on.get()).map(|e| view! {
+                <span class="error" role="alert">{format!("Translation stopped: {e}")}</span>
+                <button type="button" class="link" on:click=move |_| tr.retry()>"Try again"</button>
+            })}
+        </p>
     }
 }
 
-/// Under a message: its translation, or why there is none.
+/// Under a message: its translation, or that it is on its way.
 pub fn under(shown: Signal<Option<Shown>>) -> impl IntoView {
     move || match shown.get() {
         Some(Shown::Done(text)) => {
@@ -175,10 +221,6 @@ pub fn under(shown: Signal<Option<Shown>>) -> impl IntoView {
         Some(Shown::Asking) => {
             Some(view! { <small class="translating">"Translating…"</small> }.into_any())
         }
-        Some(Shown::Failed(e)) => Some(
-            view! { <small class="translating failed">{format!("Not translated: {e}")}</small> }
-                .into_any(),
-        ),
         None => None,
     }
 }

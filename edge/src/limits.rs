@@ -27,6 +27,8 @@ pub const SOCKET: Limit =
 /// Drafts from the site's model, per teammate (each spends the site's or the deployment's
 /// model key).
 pub const ASSIST: Limit = Limit { binding: "ASSIST_LIMIT", period_secs: 60, what: "AI drafts" };
+pub const TRANSLATE: Limit =
+    Limit { binding: "TRANSLATE_LIMIT", period_secs: 60, what: "messages translated for you" };
 
 /// The caller, as Cloudflare's edge reports its address: an IPv4 address, or the /64 an IPv6
 /// address belongs to (one host commonly holds a whole /64, and could otherwise take a new

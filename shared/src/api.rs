@@ -373,7 +373,7 @@ impl AssistRequest {
                     (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
                 (!valid).then_some((
                     "bad_language",
-                    "The language must be an ISO 639-1 code such as en or de.",
+                    "The language must be a code of two or three small letters, such as en or de.",
                 ))
             }
             Assist::Suggest => None,

@@ -178,6 +178,21 @@ pub fn assist_request_body(
     json!({ "model": model, "stream": false, "messages": messages })
 }
 
+/// Whether a teammate's draft is still mostly the model's `translation` of their words (edited,
+/// not replaced): half of the translation's words or more are in it. Past that, the words it
+/// was translated from are no longer what the draft says.
+pub fn still_the_translation(draft: &str, translation: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split_whitespace()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
+    let (now, theirs) = (words(draft), words(translation));
+    let kept = theirs.iter().filter(|w| now.contains(w)).count();
+    !theirs.is_empty() && kept * 2 >= theirs.len()
+}
+
 /// The draft in a chat-completions answer, cleaned and held to a message's length; `None` when
 /// the answer has no text.
 pub fn parse_assist(answer: &Value) -> Option<String> {
@@ -389,6 +404,16 @@ impl Draft {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edited_translation_is_still_one_a_replaced_one_is_not() {
+        let t = "Votre colis part aujourd'hui de l'entrepôt.";
+        assert!(still_the_translation(t, t));
+        assert!(still_the_translation("Votre colis part demain de l'entrepôt !", t));
+        assert!(!still_the_translation("Thanks!", t));
+        assert!(!still_the_translation("", t));
+        assert!(!still_the_translation("anything", ""));
+    }
 
     fn chunk(content: &str) -> String {
         format!("data: {}\n\n", json!({ "choices": [{ "delta": { "content": content } }] }))

@@ -499,16 +499,25 @@ impl Conversation {
             return Ok(vec![ack]);
         }
         let text = validate_text(&text)?;
-        // Only a teammate translates; a blank original says nothing.
-        let original = match original.filter(|o| !crate::clean::is_blank(o)) {
+        // Only a teammate translates; an original that cleans to nothing says nothing.
+        let original = match original.map(|o| crate::clean::message(&o)) {
             Some(_) if author == Author::Visitor => {
                 return Err(Refusal::new(
                     ErrorCode::Forbidden,
                     "Only a teammate's message has an original.",
                 ));
             }
-            Some(o) => Some(validate_text(&o)?),
-            None => None,
+            Some(o) if o.chars().count() > limits::MAX_MESSAGE_CHARS => {
+                return Err(Refusal::new(
+                    ErrorCode::MessageTooLong,
+                    format!(
+                        "The words a translation was made from can be at most {} characters.",
+                        limits::MAX_MESSAGE_CHARS
+                    ),
+                ));
+            }
+            Some(o) if !crate::clean::is_blank(&o) => Some(o),
+            _ => None,
         };
         let mut effects = Vec::new();
         match (&self.phase, &author) {

@@ -170,6 +170,11 @@ async fn without_a_model_or_for_another_site_there_is_no_help() {
     }
     let limited = limited.expect("AI drafts are rate limited");
     assert_eq!(limited["code"], "rate_limited");
+    // Reading in one's language has a limit of its own: the drafts' spent one holds it not.
+    let path = format!("/api/admin/conversations/{}/assist", visitor.conversation_id);
+    let read = json!({ "action": "translate_for_team", "seq": 1, "language": "en" });
+    let res = olga.request(Method::POST, &path, Some(read)).await;
+    assert_eq!(res.status().as_u16(), 409, "no model, but not limited");
 
     // Another site's owner, whose own site has a model: not their conversation (and the
     // limit is theirs alone: Olga's spent one does not hold Eve back).
@@ -268,6 +273,30 @@ async fn a_teammate_reads_the_visitor_in_their_language_and_their_own_words_stay
         .await
         .unwrap();
     assert!(text.contains("(translated; written as: Your parcel leaves today.)"), "{text}");
+
+    // An original too long is refused with its own reason; one that is blank is no original.
+    desk.send(&ClientFrame::Send {
+        client_id: "a2".into(),
+        text: "Bonne journée".into(),
+        original: Some("x".repeat(4_001)),
+    })
+    .await;
+    let refused = desk.error().await;
+    assert_eq!(refused.code, ErrorCode::MessageTooLong);
+    assert!(refused.message.contains("translation was made from"), "{}", refused.message);
+    desk.send(&ClientFrame::Send {
+        client_id: "a3".into(),
+        text: "Bonne journée".into(),
+        original: Some(" \u{200b} ".into()),
+    })
+    .await;
+    let plain = desk
+        .until("the reply without an original", |f| {
+            matches!(f, ServerFrame::Item(i) if matches!(&i.body, ItemBody::Message(m) if m.client_id.as_deref() == Some("a3")))
+        })
+        .await;
+    let ServerFrame::Item(plain) = plain else { unreachable!() };
+    assert!(matches!(plain.body, ItemBody::Message(m) if m.original.is_none()));
 
     // A visitor has no original to keep.
     visitor

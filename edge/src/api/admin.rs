@@ -406,8 +406,12 @@ pub async fn assist(mut req: Request, ctx: Ctx) -> ApiResult {
     let who = acting(&req, &ctx.env).await?;
     let id = conversation_id(&ctx)?;
     let teammate = format!("{}/{}", who.site_key, who.agent.id);
-    limits::check_key(&ctx.env, teammate, &limits::ASSIST).await?;
     let ask: shared::api::AssistRequest = body(&mut req).await?;
+    let limit = match ask.action {
+        shared::llm::Assist::TranslateForTeam => &limits::TRANSLATE,
+        _ => &limits::ASSIST,
+    };
+    limits::check_key(&ctx.env, teammate, limit).await?;
     if let Some((code, why)) = ask.refusal() {
         return Err(refuse(400, code, why));
     }
