@@ -56,14 +56,13 @@ fn main() {
                 _ => "wrong",
             };
             eprintln!(
-                "{label},{},{},{},{},{},{},{},{},{}",
+                "{label},{},{},{},{},{},{},{},{}",
                 b.map_or(0.0, |c| c.score),
                 b.map_or(0.0, |c| c.confidence),
                 s.map_or(0.0, |c| c.score),
                 q.lang,
                 b.is_some_and(|c| c.verbatim),
                 site.faq.len(),
-                b.map_or(0.0, |c| c.covered),
                 b.map_or("", |c| site.faq[c.index].question.as_str()).replace(',', ";"),
                 q.ask.replace(',', ";")
             );

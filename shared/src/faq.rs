@@ -93,8 +93,6 @@ pub struct Candidate {
     /// The message says what the entry's question says, word for word as compared: the
     /// entry's own question (a suggested one tapped), however close its neighbours score.
     pub verbatim: bool,
-    /// Share of the weight of the entry's question's words the message has.
-    pub covered: f32,
 }
 
 impl FaqIndex {
@@ -176,23 +174,22 @@ impl FaqIndex {
             .map(|(index, d)| {
                 let score = QUESTION_FIELD * bm25(&d.question, self.avg_question, &q, &idf)
                     + ANSWER_FIELD * bm25(&d.answer, self.avg_answer, &q, &idf);
-                let matched: f32 = q
+                let has = |t: &String| d.question.contains(t) || d.answer.contains(t);
+                let matched: f32 = q.iter().zip(&idf).filter(|(t, _)| has(t)).map(|(_, w)| w).sum();
+                // Nor do goods the FAQ names elsewhere count against this entry ("my jacket's
+                // zipper broke" asks about the warranty, whichever entry speaks of jackets).
+                let elsewhere: f32 = q
                     .iter()
                     .zip(&idf)
-                    .filter(|(t, _)| d.question.contains(t) || d.answer.contains(t))
+                    .filter(|(t, _)| self.has(t) && !has(t) && is_context(t))
                     .map(|(_, w)| w)
                     .sum();
+                let total = total - elsewhere;
                 let confidence = if total > 0.0 { matched / total } else { 0.0 };
                 let verbatim = !d.question.is_empty()
                     && d.question.iter().all(|t| q.contains(t))
                     && q.iter().all(|t| d.question.contains(t));
-                let mut asked: Vec<&String> = d.question.iter().collect();
-                asked.sort();
-                asked.dedup();
-                let asked_weight: f32 = asked.iter().map(|t| self.idf(t)).sum();
-                let has: f32 = asked.iter().filter(|t| q.contains(t)).map(|t| self.idf(t)).sum();
-                let covered = if asked_weight > 0.0 { has / asked_weight } else { 0.0 };
-                Candidate { index, score, confidence, verbatim, covered }
+                Candidate { index, score, confidence, verbatim }
             })
             .filter(|c| c.score > 0.0)
             .collect();

@@ -86,6 +86,9 @@ const LEXICON: &[(&str, &str)] = &[
     ("consegn", "~ship"),
     ("postage", "~ship"),
     ("courier", "~ship"),
+    ("send$", "~ship"),
+    ("sends$", "~ship"),
+    ("sending$", "~ship"),
     ("chega", "~ship"),
     ("llega", "~ship"),
     ("recib", "~ship"),
@@ -149,6 +152,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("custo", "~cost"),
     ("frete", "~cost"),
     ("fees", "~cost"),
+    ("extra$", "~cost"),
     ("expensive", "~cost"),
     ("cheap", "~cost"),
     ("caro", "~cost"),
@@ -166,6 +170,13 @@ const LEXICON: &[(&str, &str)] = &[
     ("ausland", "~abroad"),
     ("exterior", "~abroad"),
     ("worldwide", "~abroad"),
+    ("outside$", "~abroad"),
+    ("customs$", "~abroad"),
+    ("douane", "~abroad"),
+    ("zoll", "~abroad"),
+    ("aduana", "~abroad"),
+    ("alfandega", "~abroad"),
+    ("dogan", "~abroad"),
     ("estero", "~abroad"),
     ("europ", "~abroad"),
     ("canada", "~abroad"),
@@ -228,6 +239,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("alter", "~change"),
     ("mudar", "~change"),
     ("edit", "~change"),
+    ("fix$", "~change"),
     ("update", "~change"),
     ("cancel", "~cancel"),
     ("annul", "~cancel"),
@@ -339,19 +351,22 @@ const LEXICON: &[(&str, &str)] = &[
     ("voucher", "~gift"),
     // Discount codes.
     ("discount", "~discount"),
-    ("promo", "~discount"),
-    ("coupon", "~discount"),
-    ("code", "~discount"),
+    ("promotion", "~discount"),
     ("descuento", "~discount"),
-    ("codigo", "~discount"),
-    ("cupon", "~discount"),
     ("reduc", "~discount"),
     ("remise", "~discount"),
     ("rabatt", "~discount"),
     ("desconto", "~discount"),
-    ("cupom", "~discount"),
     ("sconto", "~discount"),
     ("off", "~discount"),
+    // What is typed in for one.
+    ("code", "~code"),
+    ("codigo", "~code"),
+    ("codice", "~code"),
+    ("promo", "~code"),
+    ("coupon", "~code"),
+    ("cupon", "~code"),
+    ("cupom", "~code"),
     // The shop you can walk into.
     ("store", "~store"),
     ("shop", "~store"),
@@ -548,6 +563,7 @@ const PHRASES: &[(&[&str], &str)] = &[
     (&["mot", "de", "passe"], "~password"),
     (&["palavra", "passe"], "~password"),
     (&["run", "out"], "~stock"),
+    (&["fair", "trade"], "~green"),
     (&["ran", "out"], "~stock"),
     (&["gift", "card"], "~gift"),
     (&["gift", "cards"], "~gift"),
@@ -1010,7 +1026,7 @@ mod tests {
 
     #[test]
     fn where_asks_about_an_order_only_with_one() {
-        assert_eq!(terms("Where do I put the promo code?"), ["~discount", "~discount"]);
+        assert_eq!(terms("Where do I put the promo code?"), ["~code", "~code"]);
         assert_eq!(terms("My parcel hasn't arrived"), ["~order", "~ship", "~track"]);
         assert_eq!(terms("My parcel arrived"), ["~order", "~ship"]);
     }
