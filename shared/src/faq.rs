@@ -58,6 +58,8 @@ const UNKNOWN_EXPONENT: f32 = 0.7;
 /// A word in an entry's question says more about it than one in its answer.
 const QUESTION_FIELD: f32 = 2.0;
 const ANSWER_FIELD: f32 = 1.0;
+/// What an entry keeps of its score for each concept of its own the message lacks.
+const UNASKED: f32 = 0.9;
 const K1: f32 = 1.2;
 const B: f32 = 0.75;
 
@@ -172,8 +174,16 @@ impl FaqIndex {
             .iter()
             .enumerate()
             .map(|(index, d)| {
-                let score = QUESTION_FIELD * bm25(&d.question, self.avg_question, &q, &idf)
-                    + ANSWER_FIELD * bm25(&d.answer, self.avg_answer, &q, &idf);
+                // A concept only this entry's question has, which the message lacks, says the
+                // entry asks about something else ("arrived damaged" for "when will it arrive").
+                let unasked = d
+                    .question
+                    .iter()
+                    .filter(|t| t.starts_with('~') && self.df[*t] == 1 && !q.contains(t))
+                    .count();
+                let score = (QUESTION_FIELD * bm25(&d.question, self.avg_question, &q, &idf)
+                    + ANSWER_FIELD * bm25(&d.answer, self.avg_answer, &q, &idf))
+                    * UNASKED.powi(unasked as i32);
                 let has = |t: &String| d.question.contains(t) || d.answer.contains(t);
                 let matched: f32 = q.iter().zip(&idf).filter(|(t, _)| has(t)).map(|(_, w)| w).sum();
                 // Nor do goods the FAQ names elsewhere count against this entry ("my jacket's

@@ -339,7 +339,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("ethiq", "~green"),
     ("etic", "~green"),
     ("planet", "~green"),
-    ("green", "~green"),
     ("durabl", "~green"),
     // Gift cards.
     ("gift", "~gift"),
@@ -459,6 +458,25 @@ const LEXICON: &[(&str, &str)] = &[
     ("damag", "~damaged"),
     ("broke", "~damaged"),
     ("crush", "~damaged"),
+    ("ruin", "~damaged"),
+    ("hole$", "~damaged"),
+    ("holes$", "~damaged"),
+    ("wet$", "~damaged"),
+    ("soaked", "~damaged"),
+    ("scratch", "~damaged"),
+    ("dent$", "~damaged"),
+    ("dented", "~damaged"),
+    ("leak", "~damaged"),
+    ("stain", "~damaged"),
+    ("agujer", "~damaged"),
+    ("mojad", "~damaged"),
+    ("trou$", "~damaged"),
+    ("trous$", "~damaged"),
+    ("mouill", "~damaged"),
+    ("loch$", "~damaged"),
+    ("nass$", "~damaged"),
+    ("buraco", "~damaged"),
+    ("molhad", "~damaged"),
     ("torn", "~damaged"),
     ("ripped", "~damaged"),
     ("danad", "~damaged"),
@@ -554,10 +572,9 @@ const LEXICON: &[(&str, &str)] = &[
 /// Words that say one thing only together ("send back" is to return), folded, with it.
 const PHRASES: &[(&[&str], &str)] = &[
     (&["send", "back"], "~return"),
-    (&["send", "it", "back"], "~return"),
-    (&["send", "them", "back"], "~return"),
     (&["take", "back"], "~return"),
     (&["bring", "back"], "~return"),
+    (&["give", "back"], "~return"),
     (&["in", "person"], "~store"),
     (&["brick", "and", "mortar"], "~store"),
     (&["mot", "de", "passe"], "~password"),
@@ -667,6 +684,57 @@ const CONTEXT: &[&str] = &[
     "kleidung",
     "clothes",
     "clothing",
+    "item",
+    // Colours (a green jacket is no question of sustainability).
+    "green",
+    "red",
+    "blue",
+    "black",
+    "white",
+    "grey",
+    "gray",
+    "yellow",
+    "pink",
+    "brown",
+    "verde",
+    "rojo",
+    "azul",
+    "negro",
+    "blanco",
+    "gris",
+    "vert",
+    "rouge",
+    "bleu",
+    "noir",
+    "blanc",
+    "grun",
+    "rot",
+    "blau",
+    "schwarz",
+    "weiss",
+    "vermelh",
+    "preto",
+    "branco",
+    "colour",
+    "color",
+    "couleur",
+    "farbe",
+    "cor",
+    // Parts of goods.
+    "zipper",
+    "reisverschluss",
+    "cremallera",
+    "fermeture",
+    "ziper",
+    "seam",
+    "costura",
+    "couture",
+    "naht",
+    "button",
+    "boton",
+    "bouton",
+    "knopf",
+    "botao",
     // People.
     "sister",
     "brother",
@@ -787,8 +855,21 @@ pub fn terms(text: &str) -> Vec<String> {
     terms
 }
 
-/// `words` with each phrase of [`PHRASES`] replaced by its concept.
-fn phrases(words: Vec<String>) -> Vec<String> {
+/// Verbs with "back" that say one thing with up to two words between ("take the items back").
+const WITH_BACK: &[&str] = &["send", "sent", "take", "bring", "give"];
+
+/// `words` with each phrase of [`PHRASES`] replaced by its concept, and each verb of
+/// [`WITH_BACK`] with its "back" by "~return" (the words between kept).
+fn phrases(mut words: Vec<String>) -> Vec<String> {
+    let mut i = 0;
+    while i < words.len() {
+        let back = (i + 2..=i + 3).find(|&j| words.get(j).is_some_and(|w| w == "back"));
+        if let (true, Some(j)) = (WITH_BACK.contains(&words[i].as_str()), back) {
+            words[i] = "~return".into();
+            words.remove(j);
+        }
+        i += 1;
+    }
     let mut out = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
@@ -1034,6 +1115,7 @@ mod tests {
     #[test]
     fn phrases_say_one_thing_together() {
         assert_eq!(terms("can I send it back"), ["~return"]);
+        assert_eq!(terms("do you take worn items back"), ["~return", "worn", "item"]);
         assert_eq!(terms("a gift card"), ["~gift"]);
         assert_eq!(terms("what cards do you take"), ["~pay"]);
         assert_eq!(terms("mot de passe oublié"), ["~password", "~password"]);
