@@ -220,6 +220,12 @@ const LEXICON: &[(&str, &str)] = &[
     ("order", "~order"),
     ("package", "~order"),
     ("parcel", "~order"),
+    ("bought$", "~order"),
+    ("buy$", "~order"),
+    ("compre$", "~order"),
+    ("comprei$", "~order"),
+    ("achete", "~order"),
+    ("gekauft", "~order"),
     ("box$", "~order"),
     ("boxes$", "~order"),
     ("caja$", "~order"),
@@ -614,7 +620,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("staff", "~support"),
 ];
 
-/// Words that say one thing only together ("send back" is to return), folded, with it.
+/// Words that say one thing only together ("send back" is to return), folded, with it (or
+/// the things they say, apart by spaces).
 const PHRASES: &[(&[&str], &str)] = &[
     (&["send", "back"], "~return"),
     (&["take", "back"], "~return"),
@@ -626,6 +633,29 @@ const PHRASES: &[(&[&str], &str)] = &[
     (&["palavra", "passe"], "~password"),
     (&["run", "out"], "~stock"),
     (&["fair", "trade"], "~green"),
+    // Not liking what came is the reason to send it back.
+    (&["don", "t", "like"], "~return"),
+    (&["didn", "t", "like"], "~return"),
+    (&["no", "me", "gusta"], "~return"),
+    (&["no", "me", "gusto"], "~return"),
+    (&["ne", "me", "plait", "pas"], "~return"),
+    (&["nao", "gostei"], "~return"),
+    (&["nicht", "gefallt"], "~return"),
+    (&["gefallt", "mir", "nicht"], "~return"),
+    // A rain jacket is goods, whatever the weather.
+    (&["rain", "jacket"], "jacket"),
+    (&["rain", "jackets"], "jacket"),
+    (&["delivery", "time"], "~ship ~duration"),
+    (&["shipping", "time"], "~ship ~duration"),
+    // Which size to take is what a size guide answers.
+    (&["which", "size"], "~size ~guide"),
+    (&["what", "size"], "~size ~guide"),
+    (&["welche", "grosse"], "~size ~guide"),
+    (&["welche", "grose"], "~size ~guide"),
+    (&["quelle", "taille"], "~size ~guide"),
+    (&["que", "talla"], "~size ~guide"),
+    (&["qual", "tamanho"], "~size ~guide"),
+    (&["che", "taglia"], "~size ~guide"),
     (&["bon", "d", "achat"], "~gift"),
     (&["bons", "d", "achat"], "~gift"),
     // It does not fit: another size is wanted.
@@ -953,8 +983,8 @@ fn phrases(mut words: Vec<String>) -> Vec<String> {
             words.len() - i >= p.len() && p.iter().zip(&words[i..]).all(|(a, b)| a == b)
         });
         match found {
-            Some((p, concept)) => {
-                out.push((*concept).to_owned());
+            Some((p, concepts)) => {
+                out.extend(concepts.split(' ').map(str::to_owned));
                 i += p.len();
             }
             None => {
