@@ -43,7 +43,8 @@ pub struct EvalSet {
 /// word layer, 122 with per-field scores, the margin (waived for an entry's own question) and
 /// typo snapping, 163 with a lead that shrinks as the entry holds more of the message, phrases,
 /// compounds split and goods, people and times taken for the setting, 207 with a code apart
-/// from a discount, concepts an entry alone asks about, and more words; wrong answers and
+/// from a discount, concepts an entry alone asks about, and more words, 208 with identifiers
+/// that hold digits left out; wrong answers and
 /// declined questions held to the goals (issue 17: at most 3 % wrong, at least 95 % of
 /// unanswerable questions declined). On the held-out FAQ: right 57 of 120, and 27 of 30
 /// declined when first measured, under the 95 % goal (63 of 120 and 30 of 30 now): the floor
@@ -53,7 +54,7 @@ pub const SETS: [EvalSet; 2] = [
         name: "demo shop (tuned on)",
         file: "faq-questions.json",
         site: crate::lab::FAQ,
-        floors: Floors { correct: 0.875, wrong: 0.03, declined: 0.95 },
+        floors: Floors { correct: 0.88, wrong: 0.03, declined: 0.95 },
     },
     EvalSet {
         name: "held-out grocery FAQ (never tuned on)",

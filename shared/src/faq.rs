@@ -67,6 +67,8 @@ const B: f32 = 0.75;
 struct Doc {
     question: Vec<String>,
     answer: Vec<String>,
+    /// The concepts of its question no other entry has, once each.
+    own: Vec<String>,
 }
 
 pub struct FaqIndex {
@@ -101,7 +103,11 @@ impl FaqIndex {
     pub fn new(entries: &[FaqEntry]) -> Self {
         let docs: Vec<Doc> = entries
             .iter()
-            .map(|e| Doc { question: terms(&e.question), answer: terms(&e.answer) })
+            .map(|e| Doc {
+                question: terms(&e.question),
+                answer: terms(&e.answer),
+                own: Vec::new(),
+            })
             .collect();
         let avg = |f: fn(&Doc) -> usize| {
             let total: usize = docs.iter().map(f).sum();
@@ -124,6 +130,14 @@ impl FaqIndex {
                     vocabulary.push(w.clone());
                 }
             }
+        }
+        let mut docs = docs;
+        for d in &mut docs {
+            let mut own: Vec<String> =
+                d.question.iter().filter(|t| t.starts_with('~') && df[*t] == 1).cloned().collect();
+            own.sort();
+            own.dedup();
+            d.own = own;
         }
         FaqIndex { docs, avg_question, avg_answer, df, vocabulary }
     }
@@ -164,8 +178,9 @@ impl FaqIndex {
         q.sort();
         q.dedup();
         let idf: Vec<f32> = q.iter().map(|t| self.idf(t)).collect();
+        let setting: Vec<bool> = q.iter().map(|t| is_context(t)).collect();
         // Goods, people and times the FAQ never names are the question's setting, not its point.
-        let unknown = q.iter().filter(|t| !self.has(t) && !is_context(t)).count() as f32;
+        let unknown = q.iter().zip(&setting).filter(|(t, s)| !self.has(t) && !**s).count() as f32;
         let known_weight: f32 =
             q.iter().zip(&idf).filter(|(t, _)| self.has(t)).map(|(_, w)| w).sum();
         let total = known_weight + unknown.powf(UNKNOWN_EXPONENT) * UNKNOWN_WEIGHT;
@@ -176,24 +191,21 @@ impl FaqIndex {
             .map(|(index, d)| {
                 // A concept only this entry's question has, which the message lacks, says the
                 // entry asks about something else ("arrived damaged" for "when will it arrive").
-                let unasked = d
-                    .question
-                    .iter()
-                    .filter(|t| t.starts_with('~') && self.df[*t] == 1 && !q.contains(t))
-                    .count();
+                let unasked = d.own.iter().filter(|t| !q.contains(t)).count();
                 let score = (QUESTION_FIELD * bm25(&d.question, self.avg_question, &q, &idf)
                     + ANSWER_FIELD * bm25(&d.answer, self.avg_answer, &q, &idf))
                     * UNASKED.powi(unasked as i32);
-                let has = |t: &String| d.question.contains(t) || d.answer.contains(t);
-                let matched: f32 = q.iter().zip(&idf).filter(|(t, _)| has(t)).map(|(_, w)| w).sum();
+                let mut matched = 0.0;
                 // Nor do goods the FAQ names elsewhere count against this entry ("my jacket's
                 // zipper broke" asks about the warranty, whichever entry speaks of jackets).
-                let elsewhere: f32 = q
-                    .iter()
-                    .zip(&idf)
-                    .filter(|(t, _)| self.has(t) && !has(t) && is_context(t))
-                    .map(|(_, w)| w)
-                    .sum();
+                let mut elsewhere = 0.0;
+                for ((t, w), s) in q.iter().zip(&idf).zip(&setting) {
+                    if d.question.contains(t) || d.answer.contains(t) {
+                        matched += w;
+                    } else if *s && self.has(t) {
+                        elsewhere += w;
+                    }
+                }
                 let total = total - elsewhere;
                 let confidence = if total > 0.0 { matched / total } else { 0.0 };
                 let verbatim = !d.question.is_empty()
@@ -332,6 +344,79 @@ mod tests {
                 idx.lookup(&e.question)
             );
         }
+    }
+
+    fn shop() -> Vec<FaqEntry> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../xtask/demo-site.json");
+        let site: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::from_value(site["faq"].clone()).unwrap()
+    }
+
+    fn answers(idx: &FaqIndex, faq: &[FaqEntry], asked: &str) -> Option<String> {
+        match idx.lookup(asked) {
+            FaqOutcome::Answer { index, .. } => Some(faq[index].question.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_lead_asked_shrinks_as_the_entry_holds_more_of_the_message() {
+        let faq = shop();
+        let idx = FaqIndex::new(&faq);
+        // All of the message in the student entry: a modest lead over the discount code's
+        // entry (which shares "discount") is enough.
+        assert_eq!(
+            answers(&idx, &faq, "¿Hay descuento para estudiantes?").as_deref(),
+            Some("Do you offer student discounts?")
+        );
+        // "Discount" alone fits the student discount and the discount code about as well: a
+        // guess, handed over.
+        assert_eq!(answers(&idx, &faq, "discount?"), None);
+        assert_eq!(
+            answers(&idx, &faq, "How do I know which size to pick?").as_deref(),
+            Some("Do you have a size guide?")
+        );
+    }
+
+    #[test]
+    fn goods_named_elsewhere_in_the_faq_do_not_count_against_an_entry() {
+        let faq = shop();
+        let idx = FaqIndex::new(&faq);
+        // "Jacket" is the care entry's word; the question is the warranty's.
+        assert_eq!(
+            answers(&idx, &faq, "The zipper on my jacket broke after 8 months, is that covered?")
+                .as_deref(),
+            Some("Is there a warranty on your products?")
+        );
+        // A colour is no question of sustainability.
+        assert_ne!(
+            answers(&idx, &faq, "When will the green rain jacket be back in stock?").as_deref(),
+            Some("Are your products sustainable?")
+        );
+    }
+
+    #[test]
+    fn an_entry_about_something_the_message_never_mentions_fits_less() {
+        let faq = shop();
+        let idx = FaqIndex::new(&faq);
+        // The damaged-package entry shares the order, the days and the delivery, but not the
+        // damage.
+        let ranked = idx.rank("If I order today, how many days until it's delivered?");
+        assert_eq!(faq[ranked[0].index].question, "How long does shipping take?");
+        // Where to buy is no tracking.
+        assert_ne!(
+            answers(&idx, &faq, "Where can I buy your jackets?").as_deref(),
+            Some("How do I track my order?")
+        );
+    }
+
+    #[test]
+    fn a_very_long_word_is_one_word() {
+        let idx = FaqIndex::new(&shop());
+        let word = "z".repeat(4_000);
+        assert_eq!(idx.lookup(&word), FaqOutcome::NoMatch);
+        assert_eq!(terms(&format!("{word} ß{word}")).len(), 2);
     }
 
     #[test]

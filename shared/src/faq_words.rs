@@ -101,7 +101,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("day", "~duration"),
     ("days", "~duration"),
     ("week", "~duration"),
-    ("woche", "~duration"),
+    ("woche$", "~duration"),
+    ("wochen$", "~duration"),
     ("semana", "~duration"),
     ("semaine", "~duration"),
     ("settiman", "~duration"),
@@ -220,12 +221,13 @@ const LEXICON: &[(&str, &str)] = &[
     ("order", "~order"),
     ("package", "~order"),
     ("parcel", "~order"),
-    ("bought$", "~order"),
-    ("buy$", "~order"),
-    ("compre$", "~order"),
-    ("comprei$", "~order"),
-    ("achete", "~order"),
-    ("gekauft", "~order"),
+    // Buying is an order too, once "where" has been read ("where can I buy" is no tracking).
+    ("bought$", "~purchase"),
+    ("buy$", "~purchase"),
+    ("compre$", "~purchase"),
+    ("comprei$", "~purchase"),
+    ("achete", "~purchase"),
+    ("gekauft", "~purchase"),
     ("box$", "~order"),
     ("boxes$", "~order"),
     ("caja$", "~order"),
@@ -292,6 +294,7 @@ const LEXICON: &[(&str, &str)] = &[
     ("akzept", "~accept"),
     ("accett", "~accept"),
     ("card$", "~pay"),
+    ("carte$", "~pay"),
     ("cards$", "~pay"),
     ("karte$", "~pay"),
     ("karten$", "~pay"),
@@ -336,7 +339,10 @@ const LEXICON: &[(&str, &str)] = &[
     ("xl", "~size"),
     ("xxl", "~size"),
     ("xs", "~size"),
-    ("petit", "~size"),
+    ("petit$", "~size"),
+    ("petite$", "~size"),
+    ("petits$", "~size"),
+    ("petites$", "~size"),
     ("pequen", "~size"),
     ("klein", "~size"),
     ("grande$", "~size"),
@@ -390,7 +396,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("cupom", "~code"),
     // The shop you can walk into.
     ("store", "~store"),
-    ("shop", "~store"),
+    ("shop$", "~store"),
+    ("shops$", "~store"),
     ("outlet", "~store"),
     ("physical", "~store"),
     ("visit", "~store"),
@@ -430,7 +437,8 @@ const LEXICON: &[(&str, &str)] = &[
     ("locked", "~password"),
     // Guarantees.
     ("warrant", "~warranty"),
-    ("cover", "~warranty"),
+    ("cover$", "~warranty"),
+    ("covered$", "~warranty"),
     ("cubr", "~warranty"),
     ("couvert", "~warranty"),
     ("abgedeckt", "~warranty"),
@@ -444,7 +452,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("fault", "~warranty"),
     ("seam", "~warranty"),
     ("zipper", "~warranty"),
-    ("zip", "~warranty"),
     // Caring for clothes.
     ("care", "~care"),
     ("wash", "~care"),
@@ -497,7 +504,9 @@ const LEXICON: &[(&str, &str)] = &[
     ("dent$", "~damaged"),
     ("dented", "~damaged"),
     ("leak", "~damaged"),
-    ("stain", "~damaged"),
+    ("stain$", "~damaged"),
+    ("stains$", "~damaged"),
+    ("stained$", "~damaged"),
     ("agujer", "~damaged"),
     ("mojad", "~damaged"),
     ("trou$", "~damaged"),
@@ -563,27 +572,13 @@ const LEXICON: &[(&str, &str)] = &[
     ("saturday", "~hours"),
     ("sunday", "~hours"),
     ("friday", "~hours"),
-    // Washing and the weather.
-    ("wash", "~wash"),
-    ("lavar", "~wash"),
-    ("laver", "~wash"),
-    ("lave$", "~wash"),
-    ("lavo$", "~wash"),
-    ("lavag", "~wash"),
-    ("wasch", "~wash"),
-    ("soften", "~softener"),
-    ("adouciss", "~softener"),
-    ("weichspul", "~softener"),
-    ("suavizant", "~softener"),
-    ("amaciant", "~softener"),
-    ("waterproof", "~rain"),
-    ("rain", "~rain"),
-    ("pluie", "~rain"),
-    ("lluvia", "~rain"),
-    ("regen", "~rain"),
-    ("chuva", "~rain"),
-    ("impermeab", "~rain"),
-    ("wasserdicht", "~rain"),
+    // Washing, in the words the caring entries lacked.
+    ("lave$", "~care"),
+    ("lavo$", "~care"),
+    ("adouciss", "~care"),
+    ("weichspul", "~care"),
+    ("suavizant", "~care"),
+    ("amaciant", "~care"),
     // Where things go.
     ("address", "~address"),
     ("direccion", "~address"),
@@ -624,8 +619,8 @@ const LEXICON: &[(&str, &str)] = &[
 /// the things they say, apart by spaces).
 const PHRASES: &[(&[&str], &str)] = &[
     (&["send", "back"], "~return"),
+    (&["sent", "back"], "~return"),
     (&["take", "back"], "~return"),
-    (&["bring", "back"], "~return"),
     (&["give", "back"], "~return"),
     (&["in", "person"], "~store"),
     (&["brick", "and", "mortar"], "~store"),
@@ -642,9 +637,6 @@ const PHRASES: &[(&[&str], &str)] = &[
     (&["nao", "gostei"], "~return"),
     (&["nicht", "gefallt"], "~return"),
     (&["gefallt", "mir", "nicht"], "~return"),
-    // A rain jacket is goods, whatever the weather.
-    (&["rain", "jacket"], "jacket"),
-    (&["rain", "jackets"], "jacket"),
     (&["delivery", "time"], "~ship ~duration"),
     (&["shipping", "time"], "~ship ~duration"),
     // Which size to take is what a size guide answers.
@@ -672,6 +664,7 @@ const PHRASES: &[(&[&str], &str)] = &[
     (&["trop", "grande"], "~exchange"),
     (&["zu", "klein"], "~exchange"),
     (&["zu", "gross"], "~exchange"),
+    (&["zu", "gros"], "~exchange"),
     (&["zu", "eng"], "~exchange"),
     (&["queda", "pequena"], "~exchange"),
     (&["queda", "pequeno"], "~exchange"),
@@ -685,6 +678,11 @@ const PHRASES: &[(&[&str], &str)] = &[
     (&["gift", "card"], "~gift"),
     (&["gift", "cards"], "~gift"),
     (&["tarjeta", "regalo"], "~gift"),
+    (&["tarjeta", "de", "regalo"], "~gift"),
+    (&["tarjetas", "de", "regalo"], "~gift"),
+    (&["cartao", "de", "presente"], "~gift"),
+    (&["cartoes", "de", "presente"], "~gift"),
+    (&["extra", "large"], "~size"),
     (&["tarjetas", "regalo"], "~gift"),
     (&["vale", "regalo"], "~gift"),
     (&["carte", "cadeau"], "~gift"),
@@ -775,8 +773,8 @@ const CONTEXT: &[&str] = &[
     "articol",
     "thing",
     "cosa",
-    "chose",
-    "ding",
+    "chose$",
+    "ding$",
     "coisa",
     "ropa",
     "roupa",
@@ -787,7 +785,7 @@ const CONTEXT: &[&str] = &[
     "item",
     // Places of the shop's site.
     "checkout",
-    "cart",
+    "cart$",
     "basket",
     "website",
     "app",
@@ -808,16 +806,19 @@ const CONTEXT: &[&str] = &[
     "negro",
     "blanco",
     "gris",
-    "vert",
+    "vert$",
+    "verte$",
     "rouge",
     "bleu",
     "noir",
     "blanc",
-    "grun",
+    "grun$",
     "rot",
     "blau",
     "schwarz",
-    "weiss",
+    "weiss$",
+    "weis$",
+    "weisse$",
     "vermelh",
     "preto",
     "branco",
@@ -827,12 +828,10 @@ const CONTEXT: &[&str] = &[
     "farbe",
     "cor",
     // Parts of goods.
-    "zipper",
     "reisverschluss",
     "cremallera",
     "fermeture",
     "ziper",
-    "seam",
     "costura",
     "couture",
     "naht",
@@ -867,7 +866,7 @@ const CONTEXT: &[&str] = &[
     "hermana",
     "hijo",
     "hija",
-    "mari",
+    "mari$",
     "femme",
     "ami",
     "soeur",
@@ -877,7 +876,7 @@ const CONTEXT: &[&str] = &[
     "fils",
     "fille",
     "freund",
-    "frau",
+    "frau$",
     "mann",
     "mutter",
     "vater",
@@ -897,20 +896,16 @@ const CONTEXT: &[&str] = &[
     "marido",
     "mulher",
     // Time.
-    "week",
     "month",
     "year",
     "yesterday",
     "ago",
-    "semana",
     "mes",
     "ano",
     "ayer",
-    "semaine",
     "mois",
     "annee",
     "hier",
-    "woche",
     "monat",
     "jahr",
     "gestern",
@@ -918,16 +913,24 @@ const CONTEXT: &[&str] = &[
     "minute",
     "minuto",
     "mese",
-    "anno",
-    "settiman",
+    "anno$",
     "ieri",
+    // The weather goods are made for (a rain jacket is goods, whatever the weather).
+    "rain",
+    "pluie",
+    "lluvia",
+    "regen$",
+    "chuva",
+    "pioggia",
 ];
 
-/// Whether a term names goods, people or time (see [`CONTEXT`]).
+/// Whether a term names goods, people or time (see [`CONTEXT`]). Entries of three letters or
+/// fewer, or ending in `$`, are whole words; the others beginnings.
 pub fn is_context(term: &str) -> bool {
-    CONTEXT.iter().any(|c| match c.chars().count() {
-        0..=3 => term == *c,
-        _ => term.starts_with(c),
+    CONTEXT.iter().any(|c| match c.strip_suffix('$') {
+        Some(word) => term == word,
+        None if c.chars().count() <= 3 => term == *c,
+        None => term.starts_with(c),
     })
 }
 
@@ -937,8 +940,9 @@ pub fn terms(text: &str) -> Vec<String> {
     let negated = words.iter().any(|w| NEGATIONS.contains(&w.as_str()));
     let mut terms: Vec<String> = Vec::new();
     for w in words.iter().map(String::as_str) {
-        // Order numbers, dates and amounts say which order, not what is asked.
-        if own_stopwords().contains(w) || w.chars().all(|c| c.is_ascii_digit()) {
+        // Order and tracking numbers ("A1B2C3", "1Z999AA1"), dates and amounts say which
+        // order, not what is asked.
+        if own_stopwords().contains(w) || w.chars().any(|c| c.is_ascii_digit()) {
             continue;
         }
         if w.starts_with('~') {
@@ -958,11 +962,14 @@ pub fn terms(text: &str) -> Vec<String> {
         terms.push("~track".into());
     }
     terms.retain(|t| t != "~where");
+    for t in terms.iter_mut().filter(|t| *t == "~purchase") {
+        *t = "~order".into();
+    }
     terms
 }
 
 /// Verbs with "back" that say one thing with up to two words between ("take the items back").
-const WITH_BACK: &[&str] = &["send", "sent", "take", "bring", "give"];
+const WITH_BACK: &[&str] = &["send", "sent", "take", "give"];
 
 /// `words` with each phrase of [`PHRASES`] replaced by its concept, and each verb of
 /// [`WITH_BACK`] with its "back" by "~return" (the words between kept).
@@ -1018,7 +1025,9 @@ fn compound(word: &str) -> Option<Vec<String>> {
         return Some(out);
     }
     let starts: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
-    if starts.len() < 2 * PART {
+    // Past this, no compound: nobody writes one that long, and each split costs a lookup.
+    const LONGEST: usize = 40;
+    if starts.len() < 2 * PART || starts.len() > LONGEST {
         return None;
     }
     starts[PART..=starts.len() - PART].iter().find_map(|&i| {
@@ -1124,18 +1133,28 @@ fn fold(text: &str) -> String {
 /// The concept of the longest lexicon beginning `word` has (short beginnings must be the
 /// whole word: "wo" is German's "where", not "wool"),
 /// and the beginning's length in bytes. A beginning ending in `$` is a whole word only
-/// ("passe$": French's "mot de passe", never "passer").
+/// ("card$": never "cardboard").
 fn lexicon(word: &str) -> Option<(&'static str, usize)> {
     // Looked up by beginning, longest first: the FAQ's every word passes here on each message.
-    static BEGINNINGS: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
-    let beginnings = BEGINNINGS.get_or_init(|| LEXICON.iter().copied().collect());
-    if let Some(concept) = beginnings.get(format!("{word}$").as_str()) {
+    // No beginning is longer than the longest entry, however long the word (a visitor's
+    // 4,000-letter "word" costs as much as a 20-letter one).
+    static BEGINNINGS: OnceLock<(HashMap<&'static str, &'static str>, usize)> = OnceLock::new();
+    let (beginnings, longest) = BEGINNINGS.get_or_init(|| {
+        let longest = LEXICON.iter().map(|(b, _)| b.trim_end_matches('$').chars().count());
+        (LEXICON.iter().copied().collect(), longest.max().unwrap_or(0))
+    });
+    let ends: Vec<usize> =
+        word.char_indices().map(|(i, c)| i + c.len_utf8()).take(*longest + 1).collect();
+    if ends.len() <= *longest
+        && let Some(concept) = beginnings.get(format!("{word}$").as_str())
+    {
         return Some((concept, word.len()));
     }
-    let total = word.chars().count();
-    // Each beginning's end in bytes and its length in characters, the whole word first.
-    let ends = word.char_indices().rev().map(|(i, c)| i + c.len_utf8()).zip((1..=total).rev());
-    ends.filter(|(end, chars)| *chars >= 4 || *end == word.len())
+    // Each beginning's end in bytes and its length in characters, the longest first.
+    (0..ends.len().min(*longest))
+        .rev()
+        .map(|k| (ends[k], k + 1))
+        .filter(|(end, chars)| *chars >= 4 || *end == word.len())
         .find_map(|(end, _)| beginnings.get(&word[..end]).map(|c| (*c, end)))
 }
 
@@ -1239,9 +1258,29 @@ mod tests {
     #[test]
     fn goods_people_and_times_are_the_setting() {
         assert!(super::is_context("jacken"));
-        assert!(super::is_context("week"));
-        assert!(super::is_context("weeks"));
+        assert!(super::is_context("month"));
+        assert!(super::is_context("frau"));
+        // Whole words only where a beginning would swallow others.
+        assert!(!super::is_context("fraud"));
+        assert!(!super::is_context("grund"));
         assert!(!super::is_context("student"));
+    }
+
+    #[test]
+    fn it_does_not_fit_and_which_size_say_what_they_ask() {
+        assert_eq!(terms("Die Jacke ist zu groß"), ["jacke", "~exchange"]);
+        assert_eq!(terms("The pants are too small"), ["pant", "~exchange"]);
+        assert_eq!(terms("which size should I get"), ["~size", "~guide"]);
+        assert_eq!(terms("I don't like it"), ["~return"]);
+    }
+
+    #[test]
+    fn buying_is_an_order_but_where_to_buy_is_no_tracking() {
+        assert_eq!(terms("Where can I buy your jackets?"), ["~order", "jacket"]);
+        assert_eq!(terms("I bought it last week"), ["~order", "~duration"]);
+        // "zip code" is no zipper, "stainless" no stain.
+        assert_eq!(terms("zip code"), ["zip", "~code"]);
+        assert_eq!(terms("stainless"), ["stainless"]);
     }
 
     #[test]

@@ -299,7 +299,10 @@ export class Console {
 }
 
 /** A word no other test writes, to find this test's conversation in shared lists. */
-export const unique = (prefix) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+/** A tag to find one test's conversation by. Digits only after the prefix: the FAQ engine reads
+ * such a token as an order number, never as a word of the question (a random word would make
+ * the AI's answer depend on the draw). */
+export const unique = (prefix) => `${prefix}-${Math.floor(100000 + Math.random() * 900000)}`;
 
 /** Every mail the worker has sent so far (parsed as a mail client would), oldest first. */
 export async function sentMail() {
