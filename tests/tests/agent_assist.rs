@@ -20,12 +20,16 @@ fn llm_settings(base_url: &str) -> String {
     })
 }
 
-async fn assist(agent: &Agent, id: &str, action: &str, text: &str) -> (u16, Value) {
+/// `POST …/assist` with `ask`: the status and the body.
+async fn ask_model(agent: &Agent, id: &str, ask: Value) -> (u16, Value) {
     let path = format!("/api/admin/conversations/{id}/assist");
-    let res =
-        agent.request(Method::POST, &path, Some(json!({ "action": action, "text": text }))).await;
+    let res = agent.request(Method::POST, &path, Some(ask)).await;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or_default())
+}
+
+async fn assist(agent: &Agent, id: &str, action: &str, text: &str) -> (u16, Value) {
+    ask_model(agent, id, json!({ "action": action, "text": text })).await
 }
 
 async fn replies_counted(agent: &Agent) -> u64 {
@@ -171,10 +175,9 @@ async fn without_a_model_or_for_another_site_there_is_no_help() {
     let limited = limited.expect("AI drafts are rate limited");
     assert_eq!(limited["code"], "rate_limited");
     // Reading in one's language has a limit of its own: the drafts' spent one holds it not.
-    let path = format!("/api/admin/conversations/{}/assist", visitor.conversation_id);
     let read = json!({ "action": "translate_for_team", "seq": 1, "language": "en" });
-    let res = olga.request(Method::POST, &path, Some(read)).await;
-    assert_eq!(res.status().as_u16(), 409, "no model, but not limited");
+    let (got, _) = ask_model(&olga, &visitor.conversation_id, read).await;
+    assert_eq!(got, 409, "no model, but not limited");
 
     // Another site's owner, whose own site has a model: not their conversation (and the
     // limit is theirs alone: Olga's spent one does not hold Eve back).
@@ -182,13 +185,6 @@ async fn without_a_model_or_for_another_site_there_is_no_help() {
     let (got, _) = assist(&eve, &visitor.conversation_id, "suggest", "").await;
     assert_eq!(got, 404, "another site's conversation is not there");
     assert!(model.seen.lock().unwrap().is_empty());
-}
-
-async fn read_for_team(agent: &Agent, id: &str, ask: Value) -> (u16, Value) {
-    let path = format!("/api/admin/conversations/{id}/assist");
-    let res = agent.request(Method::POST, &path, Some(ask)).await;
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or_default())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,7 +205,7 @@ async fn a_teammate_reads_the_visitor_in_their_language_and_their_own_words_stay
 
     // The visitor's message and the AI's answer, each in the teammate's language.
     let ask = |seq: u64, language: &str| json!({ "action": "translate_for_team", "seq": seq, "language": language });
-    let (status, read) = read_for_team(&ana, &id, ask(asked, "en")).await;
+    let (status, read) = ask_model(&ana, &id, ask(asked, "en")).await;
     assert_eq!(status, 200, "{read}");
     assert_eq!(read["text"], "[en] Bonjour, où en est ma commande ? Elle n'est pas arrivée.");
     let system = model.seen.lock().unwrap().last().unwrap()["messages"][0]["content"]
@@ -217,7 +213,7 @@ async fn a_teammate_reads_the_visitor_in_their_language_and_their_own_words_stay
         .unwrap()
         .to_owned();
     assert!(system.contains("ISO 639-1 code en"), "into the teammate's language: {system}");
-    let (status, read) = read_for_team(&ana, &id, ask(answer.seq, "de")).await;
+    let (status, read) = ask_model(&ana, &id, ask(answer.seq, "de")).await;
     assert_eq!(status, 200, "{read}");
     assert!(read["text"].as_str().unwrap().starts_with("[de] "), "{read}");
 
@@ -231,7 +227,7 @@ async fn a_teammate_reads_the_visitor_in_their_language_and_their_own_words_stay
         (json!({ "action": "translate_for_team", "seq": asked }), 400, "bad_language"),
         (ask(9_999, "en"), 404, "unknown_message"),
     ] {
-        let (got, body) = read_for_team(&ana, &id, ask.clone()).await;
+        let (got, body) = ask_model(&ana, &id, ask.clone()).await;
         assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{ask}: {body}");
     }
     assert_eq!(model.seen.lock().unwrap().len(), calls);
