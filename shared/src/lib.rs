@@ -9,6 +9,7 @@ pub mod channel;
 pub mod clean;
 pub mod encoding;
 pub mod faq;
+mod faq_lexicon;
 pub mod faq_words;
 pub mod hooks;
 pub mod hours;
