@@ -359,34 +359,36 @@ pub struct AssistRequest {
     pub language: Option<String>,
 }
 
+/// Whether `code` is a language's code as compared here: two or three small letters ("en",
+/// "de", "fil"), the primary subtag of a browser's language.
+pub fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 impl AssistRequest {
     /// Why the request cannot be asked, as an error code and a sentence; none when it can.
     pub fn refusal(&self) -> Option<(&'static str, &'static str)> {
         use crate::llm::Assist;
+        if self.text.chars().count() > crate::protocol::limits::MAX_MESSAGE_CHARS {
+            return Some(("too_long", "The draft is longer than a message may be."));
+        }
         match self.action {
             Assist::TranslateForTeam => {
-                if self.seq.is_none() {
+                // Past JavaScript's exact integers no message is numbered (and the number
+                // would not cross to the conversation object as written).
+                const LAST_SEQ: u64 = (1 << 53) - 1;
+                if self.seq.is_none_or(|s| s > LAST_SEQ) {
                     return Some(("no_message", "Say which message to translate (seq)."));
                 }
-                let code = self.language.as_deref().unwrap_or_default();
-                let valid =
-                    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
+                let valid = self.language.as_deref().is_some_and(is_language_code);
                 (!valid).then_some((
                     "bad_language",
                     "The language must be a code of two or three small letters, such as en or de.",
                 ))
             }
             Assist::Suggest => None,
-            Assist::Improve | Assist::Translate => {
-                if crate::clean::is_blank(&self.text) {
-                    return Some((
-                        "empty_draft",
-                        "Write something first: there is nothing to work on.",
-                    ));
-                }
-                (self.text.chars().count() > crate::protocol::limits::MAX_MESSAGE_CHARS)
-                    .then_some(("too_long", "The draft is longer than a message may be."))
-            }
+            Assist::Improve | Assist::Translate => crate::clean::is_blank(&self.text)
+                .then_some(("empty_draft", "Write something first: there is nothing to work on.")),
         }
     }
 }

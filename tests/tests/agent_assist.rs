@@ -226,6 +226,13 @@ async fn a_teammate_reads_the_visitor_in_their_language_and_their_own_words_stay
         (ask(asked, "english"), 400, "bad_language"),
         (json!({ "action": "translate_for_team", "seq": asked }), 400, "bad_language"),
         (ask(9_999, "en"), 404, "unknown_message"),
+        // Past JavaScript's exact integers: refused before it is passed on (it was a 500).
+        (ask(u64::MAX, "en"), 400, "no_message"),
+        (
+            json!({ "action": "translate_for_team", "seq": asked, "language": "en", "text": "x".repeat(4_001) }),
+            400,
+            "too_long",
+        ),
     ] {
         let (got, body) = ask_model(&ana, &id, ask.clone()).await;
         assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{ask}: {body}");
