@@ -893,9 +893,10 @@ fn Line(
             let original = m.original.clone().map(|o| view! {
                 <small class="original">"Written as: "{o}</small>
             });
+            // A translation that says the same as the message adds nothing.
             let text = m.text.clone();
             let translated = Signal::derive(move || {
-                translation.get().filter(|t| *t != crate::translation::Shown::Done(text.clone()))
+                translation.get().filter(|t| !matches!(t, crate::translation::Shown::Done(d) if *d == text))
             });
             view! {
                 <li class=class><span class="who">{label}" · "{at}</span>{m.text}{crate::translation::under(translated)}{original}{source}</li>

@@ -17,17 +17,20 @@ use crate::api;
 /// conversation translated.
 const PREFERENCE: &str = "takeover.translate";
 
-/// The teammate's language: the primary subtag of the browser's ("de" of "de-AT").
+/// A language tag's primary subtag, lower case ("de" of "de-AT").
+fn primary(tag: &str) -> String {
+    tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
+}
+
+/// The teammate's language: the primary subtag of the browser's.
 pub fn mine() -> String {
     let tag = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
-    let primary = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
-    let valid = (2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_lowercase());
-    if valid { primary } else { "en".to_owned() }
+    Some(primary(&tag)).filter(|p| shared::api::is_language_code(p)).unwrap_or_else(|| "en".into())
 }
 
 /// Whether `tag` ("en-GB", "en") is the teammate's language.
 pub fn is_mine(tag: &str) -> bool {
-    tag.split(['-', '_']).next().is_some_and(|p| p.eq_ignore_ascii_case(&mine()))
+    primary(tag) == mine()
 }
 
 /// A language's English name ("German" for "de"), the code itself where the browser has none.

@@ -101,7 +101,7 @@ pub struct Candidate {
 
 impl FaqIndex {
     pub fn new(entries: &[FaqEntry]) -> Self {
-        let docs: Vec<Doc> = entries
+        let mut docs: Vec<Doc> = entries
             .iter()
             .map(|e| Doc {
                 question: terms(&e.question),
@@ -131,7 +131,7 @@ impl FaqIndex {
                 }
             }
         }
-        let mut docs = docs;
+        // Known once every entry's words are counted.
         for d in &mut docs {
             let mut own: Vec<String> =
                 d.question.iter().filter(|t| t.starts_with('~') && df[*t] == 1).cloned().collect();
@@ -327,14 +327,19 @@ mod tests {
         assert!(matches!(idx.lookup("international orders?"), FaqOutcome::Answer { index: 2, .. }));
     }
 
+    /// The demo shop's FAQ.
+    fn shop() -> Vec<FaqEntry> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../xtask/demo-site.json");
+        let site: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::from_value(site["faq"].clone()).unwrap()
+    }
+
     #[test]
     fn every_demo_question_asked_as_written_answers_with_its_entry() {
         // What a tapped suggestion sends: the margin over a close neighbour must not stop it
         // ("How long does shipping take?" against "Do you ship internationally?").
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../xtask/demo-site.json");
-        let site: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let faq: Vec<FaqEntry> = serde_json::from_value(site["faq"].clone()).unwrap();
+        let faq = shop();
         let idx = FaqIndex::new(&faq);
         for (i, e) in faq.iter().enumerate() {
             assert!(
@@ -344,13 +349,6 @@ mod tests {
                 idx.lookup(&e.question)
             );
         }
-    }
-
-    fn shop() -> Vec<FaqEntry> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../xtask/demo-site.json");
-        let site: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        serde_json::from_value(site["faq"].clone()).unwrap()
     }
 
     fn answers(idx: &FaqIndex, faq: &[FaqEntry], asked: &str) -> Option<String> {

@@ -222,20 +222,27 @@ fn lexicon(word: &str) -> Option<(&'static str, usize)> {
     // Looked up by beginning, longest first: the FAQ's every word passes here on each message.
     // No beginning is longer than the longest entry, however long the word (a visitor's
     // 4,000-letter "word" costs as much as a 20-letter one).
-    static BEGINNINGS: OnceLock<(HashMap<&'static str, &'static str>, usize)> = OnceLock::new();
-    let (beginnings, longest) = BEGINNINGS.get_or_init(|| {
-        let longest = LEXICON.iter().map(|(b, _)| b.trim_end_matches('$').chars().count());
-        (LEXICON.iter().copied().collect(), longest.max().unwrap_or(0))
+    type Words = HashMap<&'static str, &'static str>;
+    // Whole words (the `$` entries, without it), beginnings, and the longest of either.
+    static LOOKUP: OnceLock<(Words, Words, usize)> = OnceLock::new();
+    let (whole, beginnings, longest) = LOOKUP.get_or_init(|| {
+        let (mut whole, mut beginnings) = (HashMap::new(), HashMap::new());
+        for (key, concept) in LEXICON {
+            match key.strip_suffix('$') {
+                Some(word) => whole.insert(word, *concept),
+                None => beginnings.insert(*key, *concept),
+            };
+        }
+        let longest = LEXICON.iter().map(|(k, _)| k.trim_end_matches('$').chars().count());
+        (whole, beginnings, longest.max().unwrap_or(0))
     });
-    let ends: Vec<usize> =
-        word.char_indices().map(|(i, c)| i + c.len_utf8()).take(*longest + 1).collect();
-    if ends.len() <= *longest
-        && let Some(concept) = beginnings.get(format!("{word}$").as_str())
-    {
+    if let Some(concept) = whole.get(word) {
         return Some((concept, word.len()));
     }
+    let ends: Vec<usize> =
+        word.char_indices().map(|(i, c)| i + c.len_utf8()).take(*longest).collect();
     // Each beginning's end in bytes and its length in characters, the longest first.
-    (0..ends.len().min(*longest))
+    (0..ends.len())
         .rev()
         .map(|k| (ends[k], k + 1))
         .filter(|(end, chars)| *chars >= 4 || *end == word.len())

@@ -348,6 +348,20 @@ pub struct Item {
     pub body: ItemBody,
 }
 
+impl Item {
+    /// The item as the visitor may see it (see [`ItemBody::for_visitor`]); none for a note.
+    pub fn for_visitor(self) -> Option<Item> {
+        let stripped = match self.body.for_visitor()? {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(body) => Some(body),
+        };
+        Some(match stripped {
+            Some(body) => Item { body, ..self },
+            None => self,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum ItemBody {
@@ -364,14 +378,17 @@ impl ItemBody {
     }
 
     /// The item as the visitor may see it: none for a note, a message without what is the
-    /// team's alone (the teammate's words before translation, the FAQ entry that answered).
-    pub fn for_visitor(&self) -> Option<ItemBody> {
+    /// team's alone (the teammate's words before translation, the FAQ entry that answered);
+    /// borrowed when there is nothing to take out (most items: no copy on the way out).
+    pub fn for_visitor(&self) -> Option<std::borrow::Cow<'_, ItemBody>> {
+        use std::borrow::Cow;
         match self {
             ItemBody::Note(_) => None,
             ItemBody::Message(m) if m.original.is_some() || m.source.is_some() => {
-                Some(ItemBody::Message(Message { original: None, source: None, ..m.clone() }))
+                let seen = Message { original: None, source: None, ..m.clone() };
+                Some(Cow::Owned(ItemBody::Message(seen)))
             }
-            other => Some(other.clone()),
+            other => Some(Cow::Borrowed(other)),
         }
     }
 }

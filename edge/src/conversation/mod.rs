@@ -20,6 +20,7 @@ mod tickets;
 mod transcript;
 mod visitor_mail;
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -664,10 +665,7 @@ impl Core {
         self.limit_greeted(ws, &att);
         let backlog: Vec<Item> = store::items_after(self.sql(), hello.last_seq)?
             .into_iter()
-            .filter_map(|i| match att.is_visitor() {
-                true => i.body.for_visitor().map(|body| Item { body, ..i }),
-                false => Some(i),
-            })
+            .filter_map(|i| if att.is_visitor() { i.for_visitor() } else { Some(i) })
             .collect();
         let mut pages = pages(backlog, limits::BACKLOG_FRAME_BYTES).into_iter();
         let visit = (!att.is_visitor()).then(|| Visit {
@@ -877,10 +875,15 @@ impl Core {
                     {
                         self.reply_unseen(item.seq);
                     }
-                    match item.body.for_visitor() {
-                        Some(body) if body == item.body => self.broadcast(&ServerFrame::Item(item)),
+                    // None: a note; Some(None): the same for all; Some(Some(_)): the visitor's.
+                    let seen = item.body.for_visitor().map(|b| match b {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(body) => Some(body),
+                    });
+                    match seen {
+                        Some(None) => self.broadcast(&ServerFrame::Item(item)),
                         seen => {
-                            if let Some(body) = seen {
+                            if let Some(Some(body)) = seen {
                                 let item = Item { body, ..item.clone() };
                                 self.broadcast_to_visitors(&ServerFrame::Item(item));
                             }
