@@ -22,6 +22,7 @@ pub mod names;
 pub mod origins;
 pub mod pace;
 pub mod protocol;
+pub mod read_frame;
 pub mod reply_mail;
 pub mod signing;
 pub mod summary;

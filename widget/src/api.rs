@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
+use shared::read_frame::json;
 
 pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> {
     let res = Request::get(&format!("{base}/api/sites/{site_key}/config"))
@@ -14,14 +15,20 @@ pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> 
     if !res.ok() {
         return Err(refusal(res).await);
     }
-    res.json().await.map_err(|e| e.to_string())
+    read(res).await
+}
+
+/// The answer's body as `T`, read as every JSON the widget reads (see `shared::read_frame`).
+async fn read<T: serde::de::DeserializeOwned>(res: gloo_net::http::Response) -> Result<T, String> {
+    let text = res.text().await.map_err(|e| e.to_string())?;
+    json(&text).ok_or_else(|| String::from("Takeover chat: the server's answer is not understood"))
 }
 
 /// The server's own words for a refusal (e.g. a page on an origin the site does not allow),
 /// for the site owner reading the browser console.
 async fn refusal(res: gloo_net::http::Response) -> String {
     let status = res.status();
-    match res.json::<shared::api::ApiError>().await {
+    match read::<shared::api::ApiError>(res).await {
         Ok(e) => format!("Takeover chat: {} ({})", e.message, e.code),
         Err(_) => format!("Takeover chat: HTTP {status}"),
     }
@@ -44,7 +51,7 @@ pub fn local_storage() -> Option<web_sys::Storage> {
 
 pub fn saved(site_key: &str) -> Option<Saved> {
     let raw = local_storage()?.get_item(&storage_key(site_key)).ok().flatten()?;
-    serde_json::from_str(&raw).ok()
+    json(&raw)
 }
 
 fn seen_key(site_key: &str) -> String {
@@ -60,9 +67,7 @@ pub fn seen(site_key: &str, conversation_id: &str) -> u64 {
         seq: u64,
     }
     let raw = local_storage().and_then(|s| s.get_item(&seen_key(site_key)).ok().flatten());
-    raw.and_then(|r| serde_json::from_str::<Seen>(&r).ok())
-        .filter(|s| s.id == conversation_id)
-        .map_or(0, |s| s.seq)
+    raw.and_then(|r| json::<Seen>(&r)).filter(|s| s.id == conversation_id).map_or(0, |s| s.seq)
 }
 
 pub fn set_seen(site_key: &str, conversation_id: &str, seq: u64) {
@@ -127,7 +132,7 @@ async fn post(
     if !res.ok() {
         return Err(refusal(res).await);
     }
-    keep(site_key, res.json().await.map_err(|e| e.to_string())?)
+    keep(site_key, read(res).await?)
 }
 
 fn keep(site_key: &str, created: ConversationCreated) -> Result<Saved, String> {

@@ -125,7 +125,7 @@ impl Chat {
             .get_item(&key)
             .ok()
             .flatten()
-            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .and_then(|raw| shared::read_frame::json(&raw))
             .unwrap_or_default();
         change(&mut kept);
         let _ = if kept.is_empty() {
@@ -197,7 +197,7 @@ impl Conn {
             text: Box::new({
                 let state = state.clone();
                 move |link, text| {
-                    if let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) {
+                    if let Some(frame) = shared::read_frame::server_frame(&text) {
                         on_frame(link, &state, frame);
                     }
                 }

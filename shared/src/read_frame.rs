@@ -1,0 +1,672 @@
+//! The server's frames read by hand from parsed JSON, for the browser apps. serde's derive
+//! reads an internally or adjacently tagged enum by first buffering the whole object into its
+//! private `Content` tree, then reading that again: for `ServerFrame` (a tagged enum holding
+//! tagged enums three deep) that code was the largest single part of the widget's wasm.
+//! Here the JSON is parsed once into a `serde_json::Value` and each tag picks its reader.
+//!
+//! The shapes are serde's, as `protocol.rs` declares them: the tests write every kind of frame
+//! with serde and read it back here, so a field added there and not here fails them. Plain
+//! structs without tags inside go through serde (`plain`), which reads them without buffering.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::protocol::{
+    AgentRef, Author, EndedBy, EscalatedBy, Event, Item, ItemBody, Message, Participant, Phase,
+    Role, ServerFrame, StateView, Welcome,
+};
+
+/// A frame as the server wrote it; none for anything else (not JSON, an unknown kind, a field
+/// missing or of the wrong type), which the client ignores as it did serde's errors.
+pub fn server_frame(text: &str) -> Option<ServerFrame> {
+    let mut f = Fields::of(serde_json::from_str(text).ok()?)?;
+    Some(match f.string("type")?.as_str() {
+        "welcome" => ServerFrame::Welcome(Welcome {
+            version: f.number("version")?,
+            conversation_id: f.string("conversation_id")?,
+            you: participant(f.take("you"))?,
+            state: state(f.take("state"))?,
+            last_seq: f.number("last_seq")?,
+            backlog: items(f.take("backlog"))?,
+            visitor: f.plain_or_default("visitor")?,
+            visit: f.plain("visit")?,
+        }),
+        "item" => ServerFrame::Item(item(Value::Object(f.0))?),
+        "ack" => ServerFrame::Ack { client_id: f.string("client_id")?, seq: f.number("seq")? },
+        "state" => ServerFrame::State(state(Value::Object(f.0))?),
+        "typing" => ServerFrame::Typing {
+            author: author(f.take("author"))?,
+            on: f.bool("on")?,
+            text: f.maybe_string("text")?,
+        },
+        "visitor" => ServerFrame::Visitor(f.rest()?),
+        "bot_draft" => ServerFrame::BotDraft { turn: f.number("turn")?, text: f.string("text")? },
+        "config" => ServerFrame::Config(f.rest()?),
+        "error" => ServerFrame::Error(f.rest()?),
+        "pong" => ServerFrame::Pong,
+        "backlog" => ServerFrame::Backlog { items: items(f.take("items"))? },
+        _ => return None,
+    })
+}
+
+/// A plain struct (no tagged enum inside) from JSON text, through a `Value` as the frames
+/// are: in the browser apps each type's serde reader is then compiled once, for `Value`,
+/// rather than once more for text.
+pub fn json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_value(serde_json::from_str(text).ok()?).ok()
+}
+
+/// An object's fields, each taken out once as it is read (no copies of the strings).
+struct Fields(Map<String, Value>);
+
+impl Fields {
+    fn of(value: Value) -> Option<Fields> {
+        match value {
+            Value::Object(map) => Some(Fields(map)),
+            _ => None,
+        }
+    }
+
+    /// The field, or null when absent: serde reads an absent optional field as none too.
+    fn take(&mut self, key: &str) -> Value {
+        self.0.remove(key).unwrap_or(Value::Null)
+    }
+
+    fn string(&mut self, key: &str) -> Option<String> {
+        match self.take(key) {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Some(None) when absent or null; None when of another type.
+    fn maybe_string(&mut self, key: &str) -> Option<Option<String>> {
+        match self.take(key) {
+            Value::Null => Some(None),
+            Value::String(s) => Some(Some(s)),
+            _ => None,
+        }
+    }
+
+    fn number<T: TryFrom<i64> + TryFrom<u64>>(&mut self, key: &str) -> Option<T> {
+        number(&self.take(key))
+    }
+
+    fn maybe_number<T: TryFrom<i64> + TryFrom<u64>>(&mut self, key: &str) -> Option<Option<T>> {
+        match self.take(key) {
+            Value::Null => Some(None),
+            v => number(&v).map(Some),
+        }
+    }
+
+    fn bool(&mut self, key: &str) -> Option<bool> {
+        self.take(key).as_bool()
+    }
+
+    /// A flag serde defaults to false when absent (not when null).
+    fn flag(&mut self, key: &str) -> Option<bool> {
+        self.0.remove(key).map_or(Some(false), |v| v.as_bool())
+    }
+
+    /// Text serde defaults to empty when absent (not when null).
+    fn string_or_empty(&mut self, key: &str) -> Option<String> {
+        match self.0.remove(key) {
+            None => Some(String::new()),
+            Some(Value::String(s)) => Some(s),
+            Some(_) => None,
+        }
+    }
+
+    fn agent(&mut self, key: &str) -> Option<AgentRef> {
+        agent(self.take(key))
+    }
+
+    fn plain<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        serde_json::from_value(self.take(key)).ok()
+    }
+
+    /// A struct serde defaults when absent (not when null).
+    fn plain_or_default<T: DeserializeOwned + Default>(&mut self, key: &str) -> Option<T> {
+        self.0.remove(key).map_or(Some(T::default()), |v| serde_json::from_value(v).ok())
+    }
+
+    /// The fields not yet taken, as the struct a variant holds inline.
+    fn rest<T: DeserializeOwned>(self) -> Option<T> {
+        serde_json::from_value(Value::Object(self.0)).ok()
+    }
+}
+
+/// A whole number that fits `T`, as serde reads it (no fractions, no strings).
+fn number<T: TryFrom<i64> + TryFrom<u64>>(value: &Value) -> Option<T> {
+    match value {
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => T::try_from(u).ok(),
+            (None, Some(i)) => T::try_from(i).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn items(value: Value) -> Option<Vec<Item>> {
+    match value {
+        Value::Array(all) => all.into_iter().map(item).collect(),
+        _ => None,
+    }
+}
+
+fn item(value: Value) -> Option<Item> {
+    let mut f = Fields::of(value)?;
+    Some(Item { seq: f.number("seq")?, at: f.number("at")?, body: body(f.take("body"))? })
+}
+
+fn body(value: Value) -> Option<ItemBody> {
+    let mut f = Fields::of(value)?;
+    Some(match f.string("kind")?.as_str() {
+        "message" => ItemBody::Message(message(f.take("data"))?),
+        "note" => ItemBody::Note(message(f.take("data"))?),
+        "event" => ItemBody::Event(event(f.take("data"))?),
+        _ => return None,
+    })
+}
+
+fn message(value: Value) -> Option<Message> {
+    let mut f = Fields::of(value)?;
+    Some(Message {
+        author: author(f.take("author"))?,
+        client_id: f.maybe_string("client_id")?,
+        text: f.string("text")?,
+        source: f.plain("source")?,
+        original: f.maybe_string("original")?,
+    })
+}
+
+fn agent(value: Value) -> Option<AgentRef> {
+    let mut f = Fields::of(value)?;
+    Some(AgentRef { id: f.string("id")?, name: f.string("name")? })
+}
+
+fn maybe_agent(value: Value) -> Option<Option<AgentRef>> {
+    match value {
+        Value::Null => Some(None),
+        v => agent(v).map(Some),
+    }
+}
+
+fn author(value: Value) -> Option<Author> {
+    let mut f = Fields::of(value)?;
+    Some(match f.string("kind")?.as_str() {
+        "visitor" => Author::Visitor,
+        "bot" => Author::Bot,
+        "agent" => Author::Agent(agent(Value::Object(f.0))?),
+        _ => return None,
+    })
+}
+
+fn participant(value: Value) -> Option<Participant> {
+    let mut f = Fields::of(value)?;
+    Some(match f.string("kind")?.as_str() {
+        "visitor" => Participant::Visitor,
+        "agent" => {
+            Participant::Agent { agent: f.agent("agent")?, role: Role::parse(&f.string("role")?)? }
+        }
+        _ => return None,
+    })
+}
+
+fn state(value: Value) -> Option<StateView> {
+    let mut f = Fields::of(value)?;
+    Some(StateView {
+        phase: Phase::parse(&f.string("phase")?)?,
+        assignee: maybe_agent(f.take("assignee"))?,
+        ticket: f.maybe_number("ticket")?,
+    })
+}
+
+fn event(value: Value) -> Option<Event> {
+    let mut f = Fields::of(value)?;
+    Some(match f.string("event")?.as_str() {
+        "escalated" => Event::Escalated {
+            by: match f.string("by")?.as_str() {
+                "visitor" => EscalatedBy::Visitor,
+                "bot" => EscalatedBy::Bot,
+                _ => return None,
+            },
+            reason: f.maybe_string("reason")?,
+            offline: f.flag("offline")?,
+            expected_wait_secs: f.maybe_number("expected_wait_secs")?,
+        },
+        "out_of_hours" => Event::OutOfHours {
+            back_at: f.maybe_number("back_at")?,
+            unstaffed: f.flag("unstaffed")?,
+        },
+        "unclaimed" => Event::Unclaimed,
+        "requeued" => Event::Requeued { agent: f.agent("agent")? },
+        "agent_joined" => {
+            Event::AgentJoined { agent: f.agent("agent")?, ticket: f.number("ticket")? }
+        }
+        "agent_left" => Event::AgentLeft { agent: f.agent("agent")? },
+        "rating_asked" => Event::RatingAsked { ticket: f.number("ticket")? },
+        "rated" => Event::Rated {
+            ticket: f.number("ticket")?,
+            score: f.number("score")?,
+            comment: f.string_or_empty("comment")?,
+        },
+        "ai_resumed" => Event::AiResumed { by: f.agent("by")? },
+        "reassigned" => Event::Reassigned { from: f.agent("from")?, to: f.agent("to")? },
+        "ended" => Event::Ended {
+            by: {
+                let mut by = Fields::of(f.take("by"))?;
+                match by.string("kind")?.as_str() {
+                    "visitor" => EndedBy::Visitor,
+                    "agent" => EndedBy::Agent(agent(Value::Object(by.0))?),
+                    "idle" => EndedBy::Idle,
+                    _ => return None,
+                }
+            },
+            spam: f.flag("spam")?,
+        },
+        "reopened" => Event::Reopened { by: maybe_agent(f.take("by"))? },
+        "channel_unsupported" => {
+            Event::ChannelUnsupported { client_id: f.string("client_id")?, what: f.string("what")? }
+        }
+        "channel_undelivered" => {
+            Event::ChannelUndelivered { seq: f.maybe_number("seq")?, error: f.string("error")? }
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::WidgetConfig;
+    use crate::channel::{ChannelKind, ChannelPeer};
+    use crate::protocol::{
+        AnswerSource, ErrorCode, ErrorFrame, PROTOCOL_VERSION, Visit, VisitorProfile,
+    };
+
+    fn maria() -> AgentRef {
+        AgentRef { id: "a1".into(), name: "María \"M\" ✓".into() }
+    }
+
+    /// Every event, with its optional fields both absent and present.
+    fn events() -> Vec<Event> {
+        let m = maria;
+        vec![
+            Event::Escalated {
+                by: EscalatedBy::Visitor,
+                reason: None,
+                offline: false,
+                expected_wait_secs: None,
+            },
+            Event::Escalated {
+                by: EscalatedBy::Bot,
+                reason: Some("no answer".into()),
+                offline: true,
+                expected_wait_secs: Some(180),
+            },
+            Event::OutOfHours { back_at: None, unstaffed: false },
+            Event::OutOfHours { back_at: Some(1_700_000_000_000), unstaffed: true },
+            Event::Unclaimed,
+            Event::Requeued { agent: m() },
+            Event::AgentJoined { agent: m(), ticket: 3 },
+            Event::AgentLeft { agent: m() },
+            Event::RatingAsked { ticket: 3 },
+            Event::Rated { ticket: 3, score: 5, comment: String::new() },
+            Event::Rated { ticket: 3, score: 1, comment: "slow".into() },
+            Event::AiResumed { by: m() },
+            Event::Reassigned { from: m(), to: AgentRef { id: "a2".into(), name: "Li".into() } },
+            Event::Ended { by: EndedBy::Visitor, spam: false },
+            Event::Ended { by: EndedBy::Agent(m()), spam: true },
+            Event::Ended { by: EndedBy::Idle, spam: false },
+            Event::Reopened { by: None },
+            Event::Reopened { by: Some(m()) },
+            Event::ChannelUnsupported { client_id: "tg:9".into(), what: "sticker".into() },
+            Event::ChannelUndelivered { seq: None, error: "blocked".into() },
+            Event::ChannelUndelivered { seq: Some(12), error: "blocked".into() },
+        ]
+    }
+
+    fn bodies() -> Vec<ItemBody> {
+        let plain = |author| Message {
+            author,
+            client_id: None,
+            text: "Hello\n<b>there</b>".into(),
+            source: None,
+            original: None,
+        };
+        let full = Message {
+            author: Author::Agent(maria()),
+            client_id: Some("m123".into()),
+            text: "Bonjour".into(),
+            source: Some(AnswerSource { faq_question: "Returns?".into(), confidence: 87 }),
+            original: Some("Hello".into()),
+        };
+        let mut all = vec![
+            ItemBody::Message(plain(Author::Visitor)),
+            ItemBody::Message(plain(Author::Bot)),
+            ItemBody::Message(full.clone()),
+            ItemBody::Note(full),
+        ];
+        all.extend(events().into_iter().map(ItemBody::Event));
+        all
+    }
+
+    fn items() -> Vec<Item> {
+        let at = |seq: u64| 1_700_000_000_000 + seq as i64;
+        bodies()
+            .into_iter()
+            .zip(1u64..)
+            .map(|(body, seq)| Item { seq, at: at(seq), body })
+            .collect()
+    }
+
+    fn states() -> Vec<StateView> {
+        vec![
+            StateView { phase: Phase::Bot, assignee: None, ticket: None },
+            StateView { phase: Phase::Escalated, assignee: None, ticket: Some(2) },
+            StateView { phase: Phase::Active, assignee: Some(maria()), ticket: Some(2) },
+            StateView { phase: Phase::Ended, assignee: None, ticket: None },
+        ]
+    }
+
+    fn frames() -> Vec<ServerFrame> {
+        let profile = VisitorProfile {
+            name: Some("Ana".into()),
+            email: Some("ana@example.com".into()),
+            language: Some("pt".into()),
+            user_id: Some("u-1".into()),
+        };
+        let visit = Visit {
+            page_url: Some("https://shop.example/a?b=c".into()),
+            user_agent: Some("Firefox".into()),
+            replies_mailed: true,
+            mailed_after_secs: 300,
+            channel: Some(ChannelPeer {
+                kind: ChannelKind::WhatsApp,
+                address: "4915".into(),
+                handle: Some("+4915".into()),
+                name: None,
+            }),
+            reply_window_ms: Some(86_400_000),
+        };
+        let config: WidgetConfig = serde_json::from_str(
+            r##"{"site_key":"s","title":"Shop","color":"#123456","human_button_after":2,
+                "open_now":false,"texts":{"de":{"greeting":"Hallo"}},"suggestions":["Returns?"]}"##,
+        )
+        .unwrap();
+        let mut all = vec![
+            ServerFrame::Welcome(Welcome {
+                version: PROTOCOL_VERSION,
+                conversation_id: "c1".into(),
+                you: Participant::Visitor,
+                state: states()[0].clone(),
+                last_seq: 0,
+                backlog: Vec::new(),
+                visitor: VisitorProfile::default(),
+                visit: None,
+            }),
+            ServerFrame::Welcome(Welcome {
+                version: PROTOCOL_VERSION,
+                conversation_id: "c1".into(),
+                you: Participant::Agent { agent: maria(), role: Role::Owner },
+                state: states()[2].clone(),
+                last_seq: u64::from(u32::MAX) + 7,
+                backlog: items(),
+                visitor: profile.clone(),
+                visit: Some(visit),
+            }),
+            ServerFrame::Ack { client_id: "m1".into(), seq: 9 },
+            ServerFrame::Ack { client_id: "m1".into(), seq: u64::MAX },
+            ServerFrame::BotDraft { turn: u64::MAX, text: String::new() },
+            ServerFrame::Typing { author: Author::Bot, on: true, text: None },
+            ServerFrame::Typing { author: Author::Visitor, on: false, text: Some("hel".into()) },
+            ServerFrame::Typing { author: Author::Agent(maria()), on: true, text: None },
+            ServerFrame::Visitor(profile),
+            ServerFrame::Visitor(VisitorProfile::default()),
+            ServerFrame::BotDraft { turn: 4, text: "Our returns".into() },
+            ServerFrame::Config(config),
+            ServerFrame::Error(ErrorFrame::new(ErrorCode::RateLimited, "Slow down", None)),
+            ServerFrame::Error(ErrorFrame {
+                agent: Some(maria()),
+                ..ErrorFrame::new(ErrorCode::AlreadyClaimed, "Taken", Some("c9".into()))
+            }),
+            ServerFrame::Pong,
+            ServerFrame::Backlog { items: items() },
+            ServerFrame::Backlog { items: Vec::new() },
+        ];
+        for role in [Role::Admin, Role::Responder, Role::Viewer] {
+            all.push(ServerFrame::Welcome(Welcome {
+                version: PROTOCOL_VERSION,
+                conversation_id: "c2".into(),
+                you: Participant::Agent { agent: maria(), role },
+                state: states()[1].clone(),
+                last_seq: 1,
+                backlog: Vec::new(),
+                visitor: VisitorProfile { language: Some("de".into()), ..Default::default() },
+                visit: Some(Visit::default()),
+            }));
+        }
+        all.extend(items().into_iter().map(ServerFrame::Item));
+        all.extend(states().into_iter().map(ServerFrame::State));
+        // Numbers at their types' ends, and optional fields one at a time.
+        let edges = [
+            Event::OutOfHours { back_at: Some(-1), unstaffed: false },
+            Event::AgentJoined { agent: maria(), ticket: u32::MAX },
+            Event::Rated { ticket: 0, score: u8::MAX, comment: String::new() },
+            Event::ChannelUndelivered { seq: Some(u64::MAX), error: String::new() },
+            Event::Escalated {
+                by: EscalatedBy::Visitor,
+                reason: None,
+                offline: true,
+                expected_wait_secs: Some(0),
+            },
+        ];
+        let message = Message {
+            author: Author::Visitor,
+            client_id: Some("m9".into()),
+            text: "hi".into(),
+            source: None,
+            original: None,
+        };
+        let mut bodies: Vec<ItemBody> = edges.into_iter().map(ItemBody::Event).collect();
+        bodies.push(ItemBody::Message(message.clone()));
+        bodies.push(ItemBody::Message(Message {
+            author: Author::Bot,
+            client_id: None,
+            source: Some(AnswerSource { faq_question: "Q".into(), confidence: 0 }),
+            ..message.clone()
+        }));
+        bodies.push(ItemBody::Note(Message { original: Some("o".into()), ..message }));
+        all.extend(
+            bodies
+                .into_iter()
+                .map(|body| ServerFrame::Item(Item { seq: u64::MAX, at: i64::MIN, body })),
+        );
+        all
+    }
+
+    /// Each variant's place, without a wildcard: a variant added to the protocol does not
+    /// compile here until it is counted, and then fails the test until `frames()` has it.
+    fn frame_kind(f: &ServerFrame) -> usize {
+        match f {
+            ServerFrame::Welcome(_) => 0,
+            ServerFrame::Item(_) => 1,
+            ServerFrame::Ack { .. } => 2,
+            ServerFrame::State(_) => 3,
+            ServerFrame::Typing { .. } => 4,
+            ServerFrame::Visitor(_) => 5,
+            ServerFrame::BotDraft { .. } => 6,
+            ServerFrame::Config(_) => 7,
+            ServerFrame::Error(_) => 8,
+            ServerFrame::Pong => 9,
+            ServerFrame::Backlog { .. } => 10,
+        }
+    }
+    const FRAME_KINDS: usize = 11;
+
+    fn event_kind(e: &Event) -> usize {
+        match e {
+            Event::Escalated { .. } => 0,
+            Event::OutOfHours { .. } => 1,
+            Event::Unclaimed => 2,
+            Event::Requeued { .. } => 3,
+            Event::AgentJoined { .. } => 4,
+            Event::AgentLeft { .. } => 5,
+            Event::RatingAsked { .. } => 6,
+            Event::Rated { .. } => 7,
+            Event::AiResumed { .. } => 8,
+            Event::Reassigned { .. } => 9,
+            Event::Ended { by: EndedBy::Visitor, .. } => 10,
+            Event::Ended { by: EndedBy::Agent(_), .. } => 11,
+            Event::Ended { by: EndedBy::Idle, .. } => 12,
+            Event::Reopened { .. } => 13,
+            Event::ChannelUnsupported { .. } => 14,
+            Event::ChannelUndelivered { .. } => 15,
+        }
+    }
+    const EVENT_KINDS: usize = 16;
+
+    #[test]
+    fn the_tests_hold_every_kind_of_frame_and_event() {
+        let frames = frames();
+        let mut seen: Vec<usize> = frames.iter().map(frame_kind).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, (0..FRAME_KINDS).collect::<Vec<_>>());
+        let mut seen: Vec<usize> = events().iter().map(event_kind).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, (0..EVENT_KINDS).collect::<Vec<_>>());
+        let mut authors: Vec<usize> = bodies()
+            .iter()
+            .filter_map(|b| match b {
+                ItemBody::Message(m) | ItemBody::Note(m) => Some(match m.author {
+                    Author::Visitor => 0,
+                    Author::Bot => 1,
+                    Author::Agent(_) => 2,
+                }),
+                ItemBody::Event(_) => None,
+            })
+            .collect();
+        authors.sort_unstable();
+        authors.dedup();
+        assert_eq!(authors, [0, 1, 2]);
+        let roles: Vec<Role> = frames
+            .iter()
+            .filter_map(|f| match f {
+                ServerFrame::Welcome(Welcome { you: Participant::Agent { role, .. }, .. }) => {
+                    Some(*role)
+                }
+                _ => None,
+            })
+            .collect();
+        for role in [Role::Owner, Role::Admin, Role::Responder, Role::Viewer] {
+            assert!(roles.contains(&role), "{role:?}");
+        }
+    }
+
+    /// Every field of every test frame, at any depth, taken out or replaced by a value of
+    /// each JSON type: the reader keeps or refuses the frame exactly as serde does.
+    #[test]
+    fn every_field_removed_or_retyped_is_read_as_serde_reads_it() {
+        fn fields(value: &Value, at: String, out: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    for (key, inner) in map {
+                        let path = format!("{at}/{key}");
+                        out.push(path.clone());
+                        fields(inner, path, out);
+                    }
+                }
+                Value::Array(list) => {
+                    for (i, inner) in list.iter().enumerate() {
+                        fields(inner, format!("{at}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let replacements = [
+            Value::Null,
+            Value::from("x"),
+            Value::from(-1),
+            Value::from(1.5),
+            Value::from(u64::MAX),
+            Value::from(true),
+            Value::Array(Vec::new()),
+            Value::Object(Map::new()),
+        ];
+        let mut cases = 0;
+        for frame in frames() {
+            let whole = serde_json::to_value(&frame).unwrap();
+            let mut paths = Vec::new();
+            fields(&whole, String::new(), &mut paths);
+            for path in paths {
+                let (parent, key) = path.rsplit_once('/').unwrap();
+                let mut removed = whole.clone();
+                removed.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
+                let mut variants = vec![removed];
+                for r in &replacements {
+                    let mut changed = whole.clone();
+                    *changed.pointer_mut(&path).unwrap() = r.clone();
+                    variants.push(changed);
+                }
+                for v in variants {
+                    let json = v.to_string();
+                    let serde = serde_json::from_str::<ServerFrame>(&json).ok();
+                    assert_eq!(server_frame(&json), serde, "{path} in {json}");
+                    cases += 1;
+                }
+            }
+        }
+        assert!(cases > 1000, "{cases}");
+    }
+
+    #[test]
+    fn every_frame_serde_writes_reads_back_the_same() {
+        for frame in frames() {
+            let json = serde_json::to_string(&frame).unwrap();
+            assert_eq!(server_frame(&json), Some(frame), "{json}");
+        }
+    }
+
+    #[test]
+    fn what_serde_refuses_is_refused() {
+        let refused = [
+            "",
+            "null",
+            "[]",
+            r#"{"type":"delete_everything"}"#,
+            r#"{"seq":1}"#,
+            r#"{"type":"ack","client_id":"m1"}"#,
+            r#"{"type":"ack","client_id":"m1","seq":-1}"#,
+            r#"{"type":"ack","client_id":"m1","seq":1.5}"#,
+            r#"{"type":"ack","client_id":"m1","seq":"1"}"#,
+            r#"{"type":"ack","client_id":7,"seq":1}"#,
+            r#"{"type":"typing","author":{"kind":"ghost"},"on":true}"#,
+            r#"{"type":"typing","author":{"kind":"bot"},"on":"yes"}"#,
+            r#"{"type":"state","phase":"limbo","assignee":null,"ticket":null}"#,
+            r#"{"type":"state","phase":"bot","assignee":null,"ticket":4294967296}"#,
+            r#"{"type":"item","seq":1,"at":0,"body":{"kind":"event","data":{"event":"x"}}}"#,
+            r#"{"type":"item","seq":1,"at":0,"body":{"kind":"message","data":{"text":"a"}}}"#,
+            r#"{"type":"item","seq":1,"at":0,"body":{"kind":"event","data":{"event":"rated","ticket":1,"score":300}}}"#,
+            r#"{"type":"backlog","items":{}}"#,
+            r#"{"type":"error","code":"no_such_code","message":"m"}"#,
+        ];
+        for json in refused {
+            let serde = serde_json::from_str::<ServerFrame>(json).ok();
+            assert_eq!(serde, None, "serde reads {json}");
+            assert_eq!(server_frame(json), None, "{json}");
+        }
+    }
+
+    #[test]
+    fn fields_unknown_to_this_build_are_ignored_as_serde_does() {
+        let json = r#"{"type":"ack","client_id":"m1","seq":2,"later":{"x":[1]}}"#;
+        let expected = ServerFrame::Ack { client_id: "m1".into(), seq: 2 };
+        assert_eq!(serde_json::from_str::<ServerFrame>(json).unwrap(), expected);
+        assert_eq!(server_frame(json), Some(expected));
+    }
+}
