@@ -723,11 +723,9 @@ fn Composer(
 }
 
 fn initials(name: &str) -> String {
-    name.split_whitespace()
-        .filter_map(|w| w.chars().next())
-        .take(2)
-        .collect::<String>()
-        .to_uppercase()
+    let first: String = name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect();
+    // The browser's upper case: Rust's compiles Unicode's case tables into every download.
+    js_sys::JsString::from(first).to_upper_case().into()
 }
 
 fn is_rating(e: &Event) -> bool {
