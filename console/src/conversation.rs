@@ -131,7 +131,7 @@ pub fn ConversationView(
         })
     };
     let on_text = move |link: &Link, text: String| {
-        let Some(frame) = shared::read_frame::server_frame(&text) else { return };
+        let Some(frame) = shared::read_json::server_frame(&text) else { return };
         match frame {
             ServerFrame::Welcome(w) => {
                 link.welcomed();

@@ -22,7 +22,7 @@ pub mod names;
 pub mod origins;
 pub mod pace;
 pub mod protocol;
-pub mod read_frame;
+pub mod read_json;
 pub mod reply_mail;
 pub mod signing;
 pub mod summary;

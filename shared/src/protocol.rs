@@ -569,6 +569,29 @@ impl ErrorFrame {
 }
 
 impl ErrorCode {
+    /// Every code, for a reader that looks a name up (`read_json`).
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::MalformedFrame,
+        ErrorCode::InvalidProfile,
+        ErrorCode::FrameTooLarge,
+        ErrorCode::MessageTooLong,
+        ErrorCode::EmptyMessage,
+        ErrorCode::InvalidClientId,
+        ErrorCode::RateLimited,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::HelloRequired,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidState,
+        ErrorCode::AlreadyClaimed,
+        ErrorCode::NotAssignee,
+        ErrorCode::UnknownAgent,
+        ErrorCode::ConversationEnded,
+        ErrorCode::TakeoverOff,
+        ErrorCode::WindowClosed,
+        ErrorCode::Internal,
+    ];
+
     /// Refusals of the moment: the same frame may succeed later.
     pub fn retryable(self) -> bool {
         matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)

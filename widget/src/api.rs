@@ -1,11 +1,11 @@
 //! The widget's HTTP calls and the visitor's saved conversation.
 
 use gloo_net::http::Request;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
-use shared::read_frame::json;
+use shared::read_json::{self, Fields};
 
 pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> {
     let res = Request::get(&format!("{base}/api/sites/{site_key}/config"))
@@ -15,30 +15,42 @@ pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> 
     if !res.ok() {
         return Err(refusal(res).await);
     }
-    read(res).await
+    read(res, read_json::widget_config).await
 }
 
-/// The answer's body as `T`, read as every JSON the widget reads (see `shared::read_frame`).
-async fn read<T: serde::de::DeserializeOwned>(res: gloo_net::http::Response) -> Result<T, String> {
+/// The answer's body as `T` (see `shared::read_json` for why not serde).
+async fn read<T>(
+    res: gloo_net::http::Response,
+    as_t: fn(serde_json::Value) -> Option<T>,
+) -> Result<T, String> {
     let text = res.text().await.map_err(|e| e.to_string())?;
-    json(&text).ok_or_else(|| String::from("Takeover chat: the server's answer is not understood"))
+    read_json::parse(&text)
+        .and_then(as_t)
+        .ok_or_else(|| String::from("Takeover chat: the server's answer is not understood"))
 }
 
 /// The server's own words for a refusal (e.g. a page on an origin the site does not allow),
 /// for the site owner reading the browser console.
 async fn refusal(res: gloo_net::http::Response) -> String {
     let status = res.status();
-    match read::<shared::api::ApiError>(res).await {
+    match read(res, read_json::api_error).await {
         Ok(e) => format!("Takeover chat: {} ({})", e.message, e.code),
         Err(_) => format!("Takeover chat: HTTP {status}"),
     }
 }
 
 /// The visitor's conversation, saved per site so reloads and other tabs resume it.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize)]
 pub struct Saved {
     pub conversation_id: String,
     pub token: String,
+}
+
+impl Saved {
+    fn read(value: serde_json::Value) -> Option<Saved> {
+        let mut f = Fields::of(value)?;
+        Some(Saved { conversation_id: f.string("conversation_id")?, token: f.string("token")? })
+    }
 }
 
 fn storage_key(site_key: &str) -> String {
@@ -51,7 +63,7 @@ pub fn local_storage() -> Option<web_sys::Storage> {
 
 pub fn saved(site_key: &str) -> Option<Saved> {
     let raw = local_storage()?.get_item(&storage_key(site_key)).ok().flatten()?;
-    json(&raw)
+    read_json::parse(&raw).and_then(Saved::read)
 }
 
 fn seen_key(site_key: &str) -> String {
@@ -61,13 +73,13 @@ fn seen_key(site_key: &str) -> String {
 /// The newest item of `conversation_id` the visitor has had in view (0 for none): what is
 /// newer and from the team or the assistant is unread, across reloads and pages.
 pub fn seen(site_key: &str, conversation_id: &str) -> u64 {
-    #[derive(serde::Deserialize)]
-    struct Seen {
-        id: String,
-        seq: u64,
-    }
     let raw = local_storage().and_then(|s| s.get_item(&seen_key(site_key)).ok().flatten());
-    raw.and_then(|r| json::<Seen>(&r)).filter(|s| s.id == conversation_id).map_or(0, |s| s.seq)
+    let seen = raw.and_then(|r| {
+        let mut f = Fields::of(read_json::parse(&r)?)?;
+        (f.string("id")? == conversation_id).then_some(())?;
+        f.number("seq")
+    });
+    seen.unwrap_or(0)
 }
 
 pub fn set_seen(site_key: &str, conversation_id: &str, seq: u64) {
@@ -132,7 +144,7 @@ async fn post(
     if !res.ok() {
         return Err(refusal(res).await);
     }
-    keep(site_key, read(res).await?)
+    keep(site_key, read(res, read_json::conversation_created).await?)
 }
 
 fn keep(site_key: &str, created: ConversationCreated) -> Result<Saved, String> {

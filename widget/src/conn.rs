@@ -26,10 +26,17 @@ pub enum Status {
     Closed,
 }
 
-#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
 pub struct Pending {
     pub client_id: String,
     pub text: String,
+}
+
+impl Pending {
+    fn read(value: serde_json::Value) -> Option<Pending> {
+        let mut f = shared::read_json::Fields::of(value)?;
+        Some(Pending { client_id: f.string("client_id")?, text: f.string("text")? })
+    }
 }
 
 /// Everything the view reads. Copy handles onto reactive state.
@@ -125,7 +132,8 @@ impl Chat {
             .get_item(&key)
             .ok()
             .flatten()
-            .and_then(|raw| shared::read_frame::json(&raw))
+            .and_then(|raw| shared::read_json::parse(&raw))
+            .and_then(|kept| shared::read_json::list(kept, Pending::read))
             .unwrap_or_default();
         change(&mut kept);
         let _ = if kept.is_empty() {
@@ -197,7 +205,7 @@ impl Conn {
             text: Box::new({
                 let state = state.clone();
                 move |link, text| {
-                    if let Some(frame) = shared::read_frame::server_frame(&text) {
+                    if let Some(frame) = shared::read_json::server_frame(&text) {
                         on_frame(link, &state, frame);
                     }
                 }
