@@ -693,6 +693,19 @@ mod tests {
     }
 
     #[test]
+    fn every_error_code_is_in_all() {
+        // serde's refusal of an unknown name lists every variant's: the declaration's truth.
+        let refusal = serde_json::from_str::<ErrorCode>(r#""no_such_code""#).unwrap_err();
+        let names = refusal.to_string();
+        let listed = names.split("expected one of ").nth(1).unwrap().split(", ").count();
+        assert_eq!(listed, ErrorCode::ALL.len(), "{names}");
+        for code in ErrorCode::ALL {
+            let name = serde_json::to_string(&code).unwrap();
+            assert_eq!(serde_json::from_str::<ErrorCode>(&name).unwrap(), code);
+        }
+    }
+
+    #[test]
     fn unknown_frame_types_are_rejected() {
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"delete_everything"}"#).is_err());
     }
