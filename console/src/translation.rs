@@ -17,20 +17,17 @@ use crate::api;
 /// conversation translated.
 const PREFERENCE: &str = "takeover.translate";
 
-/// A language tag's primary subtag, lower case ("de" of "de-AT").
-fn primary(tag: &str) -> String {
-    tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
-}
-
-/// The teammate's language: the primary subtag of the browser's.
+/// The teammate's language: the primary subtag of the browser's ("de" of "de-AT").
 pub fn mine() -> String {
     let tag = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
-    Some(primary(&tag)).filter(|p| shared::api::is_language_code(p)).unwrap_or_else(|| "en".into())
+    Some(shared::texts::primary(&tag))
+        .filter(|p| shared::api::is_language_code(p))
+        .unwrap_or_else(|| "en".into())
 }
 
 /// Whether `tag` ("en-GB", "en") is the teammate's language.
 pub fn is_mine(tag: &str) -> bool {
-    primary(tag) == mine()
+    shared::texts::primary(tag) == mine()
 }
 
 /// A language's English name ("German" for "de"), the code itself where the browser has none.

@@ -351,14 +351,10 @@ pub struct Item {
 impl Item {
     /// The item as the visitor may see it (see [`ItemBody::for_visitor`]); none for a note.
     pub fn for_visitor(self) -> Option<Item> {
-        let stripped = match self.body.for_visitor()? {
-            std::borrow::Cow::Borrowed(_) => None,
-            std::borrow::Cow::Owned(body) => Some(body),
-        };
-        Some(match stripped {
-            Some(body) => Item { body, ..self },
-            None => self,
-        })
+        match self.body.for_visitor()? {
+            std::borrow::Cow::Owned(body) => Some(Item { body, ..self }),
+            std::borrow::Cow::Borrowed(_) => Some(self),
+        }
     }
 }
 

@@ -191,7 +191,7 @@ pub fn list<T>(value: Value, read: impl Fn(Value) -> Option<T>) -> Option<Vec<T>
 }
 
 /// The unit variant serde writes as `name`, found by writing each of `all` as serde does:
-/// the names stay where the type declares them.
+/// the names stay where the type declares them (for types without a `parse` of their own).
 fn named<T: serde::Serialize + Copy>(value: Value, all: &[T]) -> Option<T> {
     let name = string(value)?;
     all.iter().copied().find(|v| serde_json::to_value(v).is_ok_and(|w| w.as_str() == Some(&name)))
@@ -250,10 +250,7 @@ fn participant(value: Value) -> Option<Participant> {
         "visitor" => Participant::Visitor,
         "agent" => Participant::Agent {
             agent: agent(f.take("agent"))?,
-            role: named(
-                f.take("role"),
-                &[Role::Owner, Role::Admin, Role::Responder, Role::Viewer],
-            )?,
+            role: Role::parse(&f.string("role")?)?,
         },
         _ => return None,
     })
@@ -262,10 +259,7 @@ fn participant(value: Value) -> Option<Participant> {
 fn state(value: Value) -> Option<StateView> {
     let mut f = Fields::of(value)?;
     Some(StateView {
-        phase: named(
-            f.take("phase"),
-            &[Phase::Bot, Phase::Escalated, Phase::Active, Phase::Ended],
-        )?,
+        phase: Phase::parse(&f.string("phase")?)?,
         assignee: f.maybe("assignee", agent)?,
         ticket: f.maybe_number("ticket")?,
     })

@@ -1,7 +1,6 @@
 //! The widget's HTTP calls and the visitor's saved conversation.
 
 use gloo_net::http::Request;
-use serde::Serialize;
 use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
@@ -39,19 +38,9 @@ async fn refusal(res: gloo_net::http::Response) -> String {
     }
 }
 
-/// The visitor's conversation, saved per site so reloads and other tabs resume it.
-#[derive(Clone, Serialize)]
-pub struct Saved {
-    pub conversation_id: String,
-    pub token: String,
-}
-
-impl Saved {
-    fn read(value: serde_json::Value) -> Option<Saved> {
-        let mut f = Fields::of(value)?;
-        Some(Saved { conversation_id: f.string("conversation_id")?, token: f.string("token")? })
-    }
-}
+/// The visitor's conversation, saved per site as the server gave it, so reloads and other
+/// tabs resume it.
+pub type Saved = ConversationCreated;
 
 fn storage_key(site_key: &str) -> String {
     format!("takeover:{site_key}")
@@ -63,7 +52,7 @@ pub fn local_storage() -> Option<web_sys::Storage> {
 
 pub fn saved(site_key: &str) -> Option<Saved> {
     let raw = local_storage()?.get_item(&storage_key(site_key)).ok().flatten()?;
-    read_json::parse(&raw).and_then(Saved::read)
+    read_json::parse(&raw).and_then(read_json::conversation_created)
 }
 
 fn seen_key(site_key: &str) -> String {
@@ -147,8 +136,7 @@ async fn post(
     keep(site_key, read(res, read_json::conversation_created).await?)
 }
 
-fn keep(site_key: &str, created: ConversationCreated) -> Result<Saved, String> {
-    let saved = Saved { conversation_id: created.conversation_id, token: created.token };
+fn keep(site_key: &str, saved: Saved) -> Result<Saved, String> {
     if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(&saved)) {
         let _ = s.set_item(&storage_key(site_key), &raw);
     }

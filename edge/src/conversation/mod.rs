@@ -875,15 +875,10 @@ impl Core {
                     {
                         self.reply_unseen(item.seq);
                     }
-                    // None: a note; Some(None): the same for all; Some(Some(_)): the visitor's.
-                    let seen = item.body.for_visitor().map(|b| match b {
-                        Cow::Borrowed(_) => None,
-                        Cow::Owned(body) => Some(body),
-                    });
-                    match seen {
-                        Some(None) => self.broadcast(&ServerFrame::Item(item)),
+                    match item.body.for_visitor() {
+                        Some(Cow::Borrowed(_)) => self.broadcast(&ServerFrame::Item(item)),
                         seen => {
-                            if let Some(Some(body)) = seen {
+                            if let Some(Cow::Owned(body)) = seen {
                                 let item = Item { body, ..item.clone() };
                                 self.broadcast_to_visitors(&ServerFrame::Item(item));
                             }
