@@ -35,7 +35,6 @@ pub fn mount(
     page: bool,
     hooks: JsValue,
 ) {
-    console_error_panic_hook::set_once();
     let handle = Handle { open: RwSignal::new(false), identity: RwSignal::new(None) };
     HANDLE.with(|h| *h.borrow_mut() = Some(handle));
     let hooks = hooks::Hooks::new(hooks);

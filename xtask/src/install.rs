@@ -9,12 +9,17 @@ use crate::step::step;
 use crate::{Result, root};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The widget alone is built with this toolchain: it rebuilds the standard library without
+/// panic messages or source locations (`build.rs`), which only a nightly can. Pinned, so every
+/// machine builds the same bytes; the rest of the project stays on stable.
+pub const WIDGET_TOOLCHAIN: &str = "nightly-2026-05-20";
 const WORKER_BUILD_VERSION: &str = "0.8.7";
 /// Names what the widget's wasm is made of, in the bench.
 const TWIGGY_VERSION: &str = "0.8.0";
 
 pub fn for_build() -> Result {
     wasm_target()?;
+    widget_toolchain()?;
     wasm_bindgen()?;
     worker_build()?;
     npm()
@@ -52,6 +57,29 @@ fn wasm_target() -> Result {
     }
     step("install the wasm32 target", || {
         run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+    })
+}
+
+fn widget_toolchain() -> Result {
+    let list = |what: &str| {
+        let args = ["component", "list", "--installed", "--toolchain", WIDGET_TOOLCHAIN];
+        output(Command::new("rustup").args(args))
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.trim().starts_with(what))
+    };
+    if list("rust-src") && list(&format!("rust-std-{WASM_TARGET}")) {
+        return Ok(());
+    }
+    step(&format!("install {WIDGET_TOOLCHAIN} for the widget (a minute, once)"), || {
+        run(Command::new("rustup").args(["toolchain", "install", WIDGET_TOOLCHAIN]).args([
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+            "--target",
+            WASM_TARGET,
+        ]))
     })
 }
 
