@@ -1,41 +1,51 @@
 //! The widget's HTTP calls and the visitor's saved conversation.
 
-use gloo_net::http::Request;
 use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
 use shared::read_json::{self, Fields};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> {
-    let res = Request::get(&format!("{base}/api/sites/{site_key}/config"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !res.ok() {
-        return Err(refusal(res).await);
-    }
-    read(res, read_json::widget_config).await
+    let url = format!("{base}/api/sites/{site_key}/config");
+    fetch(&url, None, read_json::widget_config).await
 }
 
-/// The answer's body as `T` (see `shared::read_json` for why not serde).
-async fn read<T>(
-    res: gloo_net::http::Response,
+/// The browser's own `fetch` (a POST of `json` when given), its answer read as `T` (see
+/// `shared::read_json` for why not serde). A refusal gives the server's own words (e.g. a page
+/// on an origin the site does not allow), for the site owner reading the browser console.
+async fn fetch<T>(
+    url: &str,
+    json: Option<String>,
     as_t: fn(serde_json::Value) -> Option<T>,
 ) -> Result<T, String> {
-    let text = res.text().await.map_err(|e| e.to_string())?;
-    read_json::parse(&text)
+    let unreachable = |_| String::from("Takeover chat: the server cannot be reached");
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    if let Some(json) = json {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(&json));
+        let headers = web_sys::Headers::new().map_err(unreachable)?;
+        headers.set("content-type", "application/json").map_err(unreachable)?;
+        init.set_headers(&headers);
+    }
+    let res = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await;
+    let res: web_sys::Response = res.map_err(unreachable)?.unchecked_into();
+    let text = match res.text() {
+        Ok(text) => JsFuture::from(text).await.map_err(unreachable)?.as_string(),
+        Err(_) => None,
+    };
+    let value = text.as_deref().and_then(read_json::parse);
+    if !res.ok() {
+        return Err(match value.and_then(read_json::api_error) {
+            Some(e) => format!("Takeover chat: {} ({})", e.message, e.code),
+            None => format!("Takeover chat: HTTP {}", res.status()),
+        });
+    }
+    value
         .and_then(as_t)
         .ok_or_else(|| String::from("Takeover chat: the server's answer is not understood"))
-}
-
-/// The server's own words for a refusal (e.g. a page on an origin the site does not allow),
-/// for the site owner reading the browser console.
-async fn refusal(res: gloo_net::http::Response) -> String {
-    let status = res.status();
-    match read(res, read_json::api_error).await {
-        Ok(e) => format!("Takeover chat: {} ({})", e.message, e.code),
-        Err(_) => format!("Takeover chat: HTTP {status}"),
-    }
 }
 
 /// The visitor's conversation, saved per site as the server gave it, so reloads and other
@@ -124,16 +134,9 @@ async fn post(
     path: &str,
     body: &impl serde::Serialize,
 ) -> Result<Saved, String> {
-    let res = Request::post(&format!("{base}/api/sites/{site_key}/conversations{path}"))
-        .json(body)
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if !res.ok() {
-        return Err(refusal(res).await);
-    }
-    keep(site_key, read(res, read_json::conversation_created).await?)
+    let url = format!("{base}/api/sites/{site_key}/conversations{path}");
+    let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
+    keep(site_key, fetch(&url, Some(json), read_json::conversation_created).await?)
 }
 
 fn keep(site_key: &str, saved: Saved) -> Result<Saved, String> {
