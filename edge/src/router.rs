@@ -19,6 +19,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .get("/api/health", |_, _| Response::ok("ok"))
         .post_async("/api/setup", h!(setup::setup))
         .get_async("/api/sites/:site/config", h!(visitor::config))
+        .get("/api/texts/:lang", |_, ctx| visitor::texts(&ctx))
         .post_async("/api/sites/:site/conversations", h!(visitor::create))
         .post_async("/api/sites/:site/conversations/resume", h!(visitor::resume))
         .post_async("/api/sites/:site/conversations/continue", h!(visitor::continue_as))

@@ -30,3 +30,4 @@ pub mod texts;
 pub mod validate;
 pub mod wait;
 pub mod watchdog;
+pub mod widget_texts;

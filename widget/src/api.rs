@@ -12,6 +12,11 @@ pub async fn config(base: &str, site_key: &str) -> Result<WidgetConfig, String> 
     fetch(&url, None, read_json::widget_config).await
 }
 
+/// The visitor-facing strings in the language `code` (`shared::widget_texts::CODES`).
+pub async fn texts(base: &str, code: &str) -> Result<shared::widget_texts::Texts, String> {
+    fetch(&format!("{base}/api/texts/{code}"), None, shared::widget_texts::Texts::read).await
+}
+
 /// The browser's own `fetch` (a POST of `json` when given), its answer read as `T` (see
 /// `shared::read_json` for why not serde). A refusal gives the server's own words (e.g. a page
 /// on an origin the site does not allow), for the site owner reading the browser console.

@@ -29,6 +29,7 @@ pub fn App(
 ) -> impl IntoView {
     let chat = Chat::new();
     let config = chat.config;
+    let texts_from = base.clone();
     let conn = StoredValue::new_local(None::<Conn>);
     let failed = RwSignal::new(false);
     let hooks = StoredValue::new_local(hooks);
@@ -172,7 +173,23 @@ pub fn App(
             .or_else(|| web_sys::window().and_then(|w| w.navigator().language()))
             .unwrap_or_default()
     });
-    let t = move || texts(&lang.get());
+    // Another language's strings arrive from the edge; English shows until they do.
+    let fetched = RwSignal::new(0u8);
+    Effect::new(move |_| {
+        let tag = lang.get();
+        if crate::i18n::missing(&tag) {
+            let base = texts_from.clone();
+            spawn_local(async move {
+                if crate::i18n::load(&base, &tag).await {
+                    fetched.update(|n| *n = n.wrapping_add(1));
+                }
+            });
+        }
+    });
+    let t = move || {
+        fetched.track();
+        texts(&lang.get())
+    };
     let lines = Memo::new(move |_| {
         let own = config.with(|c| {
             c.as_ref()
@@ -506,7 +523,9 @@ pub fn App(
                     <li>
                         <div class="suggestions" role="group" aria-label=move || t().suggested>
                             <For each=suggestions key=|q| q.clone() let:q>
-                                <button type="button" on:click=move |_| send(q.clone())>{q.clone()}</button>
+                                // The owner's questions keep their own direction (an English one
+                                // in an Arabic panel ends with its "?").
+                                <button type="button" dir="auto" on:click=move |_| send(q.clone())>{q.clone()}</button>
                             </For>
                         </div>
                     </li>

@@ -91,6 +91,15 @@ async fn config_for(req: Request, ctx: Ctx) -> ApiResult {
     Ok(res)
 }
 
+/// The widget's strings in a language (English for any it does not speak): the same for every
+/// site, changed only by a deploy.
+pub fn texts(ctx: &Ctx) -> Result<Response> {
+    let lang = ctx.param("lang").map(String::as_str).unwrap_or_default();
+    let mut res = Response::from_json(&shared::widget_texts::for_tag(lang).to_json())?;
+    res.headers_mut().set("Cache-Control", "public, max-age=3600")?;
+    crate::http::finish(cors(res))
+}
+
 pub async fn create(req: Request, ctx: Ctx) -> ApiResult {
     cors_finish(create_for(req, ctx).await)
 }
