@@ -53,6 +53,12 @@ pub struct Row {
     pub route_cpu_us_per_request: f64,
     /// The difference: what reading and applying a report costs the site object.
     pub site_cpu_us_per_report: f64,
+    /// The worker's CPU per request for the same requests at the same rate answered by the
+    /// Worker itself: the benchmark's HTTP hop, which conversation objects do not take.
+    pub ingress_cpu_us_per_request: f64,
+    /// A report as a conversation object sends it: the call to the site object and what the
+    /// site does with it (everything but the benchmark's HTTP hop).
+    pub report_cpu_us: f64,
 }
 
 const IN_FLIGHT: usize = 32;
@@ -141,7 +147,9 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
     let seconds = plan.steady.as_secs_f64();
     let worker_cpu_us_per_report = cpu * 1e6 / sent_steady.max(1) as f64;
     let rate = sent_steady as f64 / seconds;
-    let route_cpu_us_per_request = floor(lab, &http, &pids, rate, plan.steady.min(FLOOR_FOR)).await;
+    let floor_for = plan.steady.min(FLOOR_FOR);
+    let route_cpu_us_per_request = floor(lab, &http, &pids, "floor", rate, floor_for).await;
+    let ingress_cpu_us_per_request = floor(lab, &http, &pids, "ingress", rate, floor_for).await;
     Row {
         conversations: n,
         steady_secs: seconds,
@@ -154,16 +162,26 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
         worker_cpu_us_per_report,
         route_cpu_us_per_request,
         site_cpu_us_per_report: worker_cpu_us_per_report - route_cpu_us_per_request,
+        ingress_cpu_us_per_request,
+        report_cpu_us: worker_cpu_us_per_report - ingress_cpu_us_per_request,
     }
 }
 
 /// How long the route's floor is measured.
 const FLOOR_FOR: Duration = Duration::from_secs(10);
 
-/// The worker's CPU per request for report-sized requests at `rate` a second for `seconds`,
-/// answered by the site object without being read.
-async fn floor(lab: &Lab, http: &reqwest::Client, pids: &[u32], rate: f64, time: Duration) -> f64 {
-    let url = format!("{}/api/bench/sites/{}/floor", lab.edge.base, lab::BIG_SITE);
+/// The worker's CPU per request for report-sized requests at `rate` a second for `time`, to
+/// `route`: `floor` (answered by the site object without being read) or `ingress` (answered
+/// by the Worker, the site object not called).
+async fn floor(
+    lab: &Lab,
+    http: &reqwest::Client,
+    pids: &[u32],
+    route: &str,
+    rate: f64,
+    time: Duration,
+) -> f64 {
+    let url = format!("{}/api/bench/sites/{}/{route}", lab.edge.base, lab::BIG_SITE);
     let total = (rate * time.as_secs_f64()).round().max(1.0) as usize;
     let before = procs::usage(pids);
     let started = Instant::now();

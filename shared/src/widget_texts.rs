@@ -31,15 +31,21 @@ macro_rules! texts {
                 Value::Object(all)
             }
 
-            /// The widget's reading of [`Texts::to_json`]: `None` unless every string is there.
+            /// The widget's reading of [`Texts::to_json`]: `None` unless it names a language
+            /// the widget speaks and its direction. A string it lacks is the English one: a
+            /// cached answer from before a deploy that added a string still serves the rest.
             /// The strings are kept for the page's life (a few KB for each language loaded, at
             /// most once each), which lets every view borrow them as the built-in English.
             pub fn read(value: Value) -> Option<Texts> {
                 let mut f = Fields::of(value)?;
-                let mut text = |name: &str| f.string(name).map(|s| &*Box::leak(s.into_boxed_str()));
-                let code = text("code").filter(|c| CODES.contains(c))?;
-                $(let $field = text(stringify!($field))?;)*
-                Some(Texts { code, rtl: f.bool("rtl")?, $($field,)* })
+                let code = f.string("code")?;
+                let code = *CODES.iter().find(|c| **c == code)?;
+                let rtl = f.bool("rtl")?;
+                let mut text = |name: &str, english: &'static str| {
+                    f.string(name).map_or(english, |s| &*Box::leak(s.into_boxed_str()))
+                };
+                $(let $field = text(stringify!($field), ENGLISH.$field);)*
+                Some(Texts { code, rtl, $($field,)* })
             }
         }
     };
@@ -858,9 +864,17 @@ mod tests {
     }
 
     #[test]
-    fn a_partial_or_foreign_answer_is_refused() {
+    fn a_string_missing_is_the_english_one() {
         let mut json = for_tag("de").to_json();
         json.as_object_mut().unwrap().remove("send");
+        let read = Texts::read(json).unwrap();
+        assert_eq!((read.send, read.close), (ENGLISH.send, for_tag("de").close));
+    }
+
+    #[test]
+    fn a_foreign_answer_is_refused() {
+        let mut json = for_tag("de").to_json();
+        json.as_object_mut().unwrap().remove("rtl");
         assert_eq!(Texts::read(json), None);
         let mut json = for_tag("de").to_json();
         json["code"] = "xx".into();

@@ -34,6 +34,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/health", Public),
     ("POST", "/api/setup", Credential),
     ("GET", "/api/sites/:site/config", Public),
+    ("GET", "/api/texts/:lang", Public),
     ("POST", "/api/sites/:site/conversations", Public),
     ("POST", "/api/sites/:site/conversations/resume", Credential),
     ("POST", "/api/sites/:site/conversations/continue", Credential),
@@ -103,6 +104,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/bench/sites/:key/load", Credential),
     ("POST", "/api/bench/sites/:key/reports", Credential),
     ("POST", "/api/bench/sites/:key/floor", Credential),
+    ("POST", "/api/bench/sites/:key/ingress", Credential),
     ("ANY", "/api/*rest", Public),
 ];
 
@@ -649,7 +651,7 @@ async fn benchmark_routes_are_not_served_by_a_deployment() {
     assert_eq!(load.unwrap().status(), 404);
     let batch =
         serde_json::json!({ "upto": 1, "summary": {}, "tickets": [], "mentions": [], "usage": [] });
-    for route in ["reports", "floor"] {
+    for route in ["reports", "floor", "ingress"] {
         let url = format!("{}/api/bench/sites/{SITE}/{route}", w.edge.base);
         assert_eq!(http.post(url).json(&batch).send().await.unwrap().status(), 404);
     }

@@ -38,7 +38,7 @@ async fn fetch<T>(
     let res = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await;
     let res: web_sys::Response = res.map_err(unreachable)?.unchecked_into();
     let text = match res.text() {
-        Ok(text) => JsFuture::from(text).await.map_err(unreachable)?.as_string(),
+        Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
         Err(_) => None,
     };
     let value = text.as_deref().and_then(read_json::parse);

@@ -173,9 +173,11 @@ pub fn App(
             .or_else(|| web_sys::window().and_then(|w| w.navigator().language()))
             .unwrap_or_default()
     });
-    // Another language's strings arrive from the edge; English shows until they do.
+    // Another language's strings arrive from the edge; English shows until they do. Strings
+    // that could not be fetched are asked for again when the visitor opens the chat.
     let fetched = RwSignal::new(0u8);
     Effect::new(move |_| {
+        open.track();
         let tag = lang.get();
         if crate::i18n::missing(&tag) {
             let base = texts_from.clone();

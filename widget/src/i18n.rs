@@ -10,6 +10,8 @@ use shared::widget_texts::{CODES, ENGLISH};
 thread_local! {
     /// Each language fetched on this page, once.
     static LOADED: RefCell<Vec<&'static Texts>> = const { RefCell::new(Vec::new()) };
+    /// Languages on their way: asked for once at a time.
+    static ASKED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The strings for a BCP 47 tag such as `pt-BR`, by its primary subtag, once fetched; English
@@ -25,9 +27,17 @@ pub fn missing(tag: &str) -> bool {
     CODES.contains(&primary.as_str()) && texts(tag).code != primary
 }
 
-/// Fetches the strings for `tag`; `true` once they are here.
+/// Fetches the strings for `tag`; `true` once they are here (`false` when they could not be
+/// fetched, or are being fetched already).
 pub async fn load(base: &str, tag: &str) -> bool {
-    match crate::api::texts(base, &primary(tag)).await {
+    let code = primary(tag);
+    if ASKED.with_borrow(|asked| asked.contains(&code)) {
+        return false;
+    }
+    ASKED.with_borrow_mut(|asked| asked.push(code.clone()));
+    let answer = crate::api::texts(base, &code).await;
+    ASKED.with_borrow_mut(|asked| asked.retain(|c| *c != code));
+    match answer {
         Ok(texts) => {
             if missing(texts.code) {
                 LOADED.with_borrow_mut(|all| all.push(Box::leak(Box::new(texts))));

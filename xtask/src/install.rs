@@ -60,26 +60,20 @@ fn wasm_target() -> Result {
     })
 }
 
+/// `-Zbuild-std` compiles the standard library for the wasm target from `rust-src`: no
+/// prebuilt wasm target is needed on this toolchain.
 fn widget_toolchain() -> Result {
-    let list = |what: &str| {
-        let args = ["component", "list", "--installed", "--toolchain", WIDGET_TOOLCHAIN];
-        output(Command::new("rustup").args(args))
-            .unwrap_or_default()
-            .lines()
-            .any(|l| l.trim().starts_with(what))
-    };
-    if list("rust-src") && list(&format!("rust-std-{WASM_TARGET}")) {
+    let args = ["component", "list", "--installed", "--toolchain", WIDGET_TOOLCHAIN];
+    let installed = output(Command::new("rustup").args(args)).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "rust-src") {
         return Ok(());
     }
     step(&format!("install {WIDGET_TOOLCHAIN} for the widget (a minute, once)"), || {
-        run(Command::new("rustup").args(["toolchain", "install", WIDGET_TOOLCHAIN]).args([
-            "--profile",
-            "minimal",
-            "--component",
-            "rust-src",
-            "--target",
-            WASM_TARGET,
-        ]))
+        let install = ["toolchain", "install", WIDGET_TOOLCHAIN, "--profile", "minimal"];
+        run(Command::new("rustup").args(install))?;
+        run(Command::new("rustup")
+            .args(["component", "add", "rust-src", "--toolchain"])
+            .arg(WIDGET_TOOLCHAIN))
     })
 }
 

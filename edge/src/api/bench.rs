@@ -56,6 +56,16 @@ pub async fn site_floor(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     Ok(internal::send(&stub, Method::Post, "/floor", Some(&batch)).await?)
 }
 
+/// `POST /api/bench/sites/{key}/ingress`: the same request read by the Worker and answered
+/// there, the site object never called: what the benchmark's own HTTP hop costs, which a
+/// conversation object reporting does not pay.
+pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+    bench_site(&ctx)?;
+    let _batch: internal::ReportBatch =
+        req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
+    Ok(worker::Response::from_json(&shared::pace::Pace { pace_ms: 1_000 })?)
+}
+
 fn bench_site(ctx: &RouteContext<()>) -> Result<worker::Stub, crate::http::Refused> {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
