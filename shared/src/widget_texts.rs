@@ -41,14 +41,18 @@ macro_rules! texts {
                 let code = f.string("code")?;
                 let code = *CODES.iter().find(|c| **c == code)?;
                 let rtl = f.bool("rtl")?;
-                let mut text = |name: &str, english: &'static str| {
-                    f.string(name).map_or(english, |s| &*Box::leak(s.into_boxed_str()))
-                };
-                $(let $field = text(stringify!($field), ENGLISH.$field);)*
+                $(let $field = kept(&mut f, stringify!($field), ENGLISH.$field);)*
                 Some(Texts { code, rtl, $($field,)* })
             }
         }
     };
+}
+
+/// One string of an answer, kept for the page's life; `english` when the answer lacks it. Not
+/// inlined: [`Texts::read`] calls it once per string, and every visitor downloads the calls.
+#[inline(never)]
+fn kept(f: &mut Fields, name: &str, english: &'static str) -> &'static str {
+    f.string(name).map_or(english, |s| Box::leak(s.into_boxed_str()))
 }
 
 texts! {
