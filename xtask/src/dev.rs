@@ -42,6 +42,7 @@ pub fn run(opts: Options) -> Result {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (random_hex(8), true),
     };
+    crate::server::keep_devtools();
     let mut worker = step("start the worker on workerd and seed the demo site", || {
         demo(&root, opts.port, &persist, &password, None, &[])
     })?;

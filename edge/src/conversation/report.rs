@@ -76,8 +76,9 @@ enum Slept {
 pub(super) struct Outbox {
     /// When the next send is due; `None` when the outbox is empty.
     due: Option<Millis>,
-    /// When the last batch went out, for the message-report interval.
-    sent_at: Millis,
+    /// When message-only reports may go again: the site's pace after the last batch, spread
+    /// so that conversations that began together do not report together.
+    next_at: Millis,
     /// The timer that sends is running (it sends until the outbox is empty).
     running: bool,
     /// Failed sends in a row; after one, the alarm also waits for the next try.
@@ -99,7 +100,7 @@ pub(super) struct Outbox {
 impl Outbox {
     /// When a report that is not urgent may go, given the last send and the site's pace.
     fn paced(&self) -> Millis {
-        (self.sent_at + self.pace_ms.max(MESSAGE_REPORT_MS)).max(now())
+        self.next_at.max(now())
     }
 
     /// When the alarm must wake for the outbox: at the next try after a failure, else a
@@ -117,7 +118,7 @@ impl Outbox {
     /// memory's; what is due is whichever comes first.
     pub(super) fn carry_over(&mut self, old: &Outbox) {
         self.running = old.running;
-        self.sent_at = old.sent_at;
+        self.next_at = old.next_at;
         self.failures = old.failures;
         self.pace_ms = old.pace_ms;
         self.due = match (self.due, old.due) {
@@ -298,7 +299,9 @@ impl Core {
         match deleted {
             Ok(()) => {
                 outbox.failures = 0;
-                outbox.sent_at = now();
+                let gap =
+                    shared::pace::spread(outbox.pace_ms, MESSAGE_REPORT_MS, js_sys::Math::random());
+                outbox.next_at = now() + gap;
                 // What was queued while this send was under way goes at its own pace, or at
                 // once if it is a change of state.
                 outbox.due = more.then(|| if outbox.urgent { now() } else { outbox.paced() });
