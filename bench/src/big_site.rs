@@ -127,7 +127,10 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
                 let pace = match pace {
                     Ok(p) => {
                         pace_ms = p;
-                        Duration::from_millis(p.max(0) as u64)
+                        // Spread as conversation objects spread it.
+                        let unit = ((i * 104_729 + count as usize * 31) % 1000) as f64 / 1000.0;
+                        let gap = shared::pace::spread(p, shared::pace::MIN_PACE_MS, unit);
+                        Duration::from_millis(gap.max(0) as u64)
                     }
                     Err(why) => {
                         failed += 1;
