@@ -39,6 +39,26 @@ test("each locale renders in its language", async () => {
   }
 });
 
+test("another language's strings are asked for beside the chat's code, not after it", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext({ locale: "de-DE" });
+    const asked = [];
+    context.on("request", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith("/api/texts/") || /^\/widget\/widget[.\w]*\.js$/.test(path)) asked.push(path);
+    });
+    const w = await Widget.open(context, `${env.base}/`, { open: /^(Open chat|Chat öffnen)/, placeholder: "Nachricht eingeben…" });
+    await w.page.getByRole("button", { name: "Chat öffnen" }).waitFor();
+    const texts = asked.indexOf("/api/texts/de");
+    const glue = asked.findIndex((p) => p.startsWith("/widget/"));
+    assert.ok(texts >= 0 && glue >= 0, asked.join(", "));
+    assert.ok(texts < glue, `the strings after the code: ${asked.join(", ")}`);
+  } finally {
+    await browser.close();
+  }
+});
+
 test("the language the visitor writes in wins over the browser's", async () => {
   const browser = await launch();
   try {

@@ -155,6 +155,11 @@
   // tries again).
   function load() {
     if (!loading) {
+      // Another language's strings come from the edge: asked for beside the code, not after
+      // it, they are in the browser's cache (an hour) by the time the chat asks.
+      try {
+        if (lang !== "en" && UNAVAILABLE[lang]) fetch(base + "/api/texts/" + lang).catch(function () {});
+      } catch (e) { /* a host page's fetch that throws: the chat asks again itself */ }
       var p = loading = attempt(GLUE).catch(function () {
         // A fresh URL each time: a browser may keep a failed module fetch for the page's life.
         return attempt("widget.js?r=" + ++tries + "-" + Math.random().toString(36).slice(2));
