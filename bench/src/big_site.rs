@@ -129,7 +129,7 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
                         pace_ms = p;
                         // Spread as conversation objects spread it.
                         let unit = ((i * 104_729 + count as usize * 31) % 1000) as f64 / 1000.0;
-                        let gap = shared::pace::spread(p, shared::pace::MIN_PACE_MS, unit);
+                        let gap = shared::pace::spread(p, unit);
                         Duration::from_millis(gap.max(0) as u64)
                     }
                     Err(why) => {

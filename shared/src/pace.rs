@@ -20,7 +20,9 @@ use crate::protocol::Millis;
 /// report also costs the conversation that sends it a request and an outbox write; at 200 a
 /// second they were most of the CPU of 500 busy conversations (ARCHITECTURE.md, "A big site").
 pub const REPORT_BUDGET: u64 = 100;
-/// The shortest pace: a small site's inbox previews lag by at most this.
+/// The shortest pace: how often, at most, a conversation reports new messages alone to the
+/// site's index; a small site's inbox previews lag by about this much, never the
+/// conversation itself.
 pub const MIN_PACE_MS: Millis = 1000;
 /// A conversation counts as reporting while its last report is this recent.
 pub const REPORTER_WINDOW_MS: Millis = 60_000;
@@ -73,15 +75,16 @@ impl Reporters {
 }
 
 /// The wait before a conversation's next message-only report: `pace_ms` spread over half to
-/// one and a half of itself by `unit` (uniform in `[0, 1)`), never under `floor_ms`.
+/// one and a half of itself by `unit` (uniform in `[0, 1)`), never under [`MIN_PACE_MS`]
+/// (also before the site has named a pace).
 /// Conversations that began together would otherwise keep reporting together: 500 started
 /// within two seconds sent each pace's reports in one burst of about a second, and every
 /// socket of every object waited behind it (locally they share one thread). On average the
 /// pace holds.
-pub fn spread(pace_ms: Millis, floor_ms: Millis, unit: f64) -> Millis {
+pub fn spread(pace_ms: Millis, unit: f64) -> Millis {
     let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.5 };
     let spread = (pace_ms as f64 * (0.5 + unit)).round() as Millis;
-    spread.max(floor_ms)
+    spread.max(MIN_PACE_MS)
 }
 
 /// The pace that keeps `reporters` conversations, each reporting once per pace, within the
@@ -97,16 +100,16 @@ mod tests {
 
     #[test]
     fn a_spread_pace_keeps_its_mean_and_stays_over_the_floor() {
-        assert_eq!(spread(5000, 1000, 0.0), 2500);
-        assert_eq!(spread(5000, 1000, 0.5), 5000);
-        assert_eq!(spread(5000, 1000, 0.999_999), 7500);
+        assert_eq!(spread(5000, 0.0), 2500);
+        assert_eq!(spread(5000, 0.5), 5000);
+        assert_eq!(spread(5000, 0.999_999), 7500);
         // A small site's pace is the floor: never sooner than it.
-        assert_eq!(spread(1000, 1000, 0.0), 1000);
+        assert_eq!(spread(1000, 0.0), 1000);
         // Whatever the source of randomness gives.
-        assert_eq!(spread(5000, 1000, f64::NAN), 5000);
-        assert_eq!(spread(5000, 1000, 7.0), 7500);
+        assert_eq!(spread(5000, f64::NAN), 5000);
+        assert_eq!(spread(5000, 7.0), 7500);
         let n = 10_000;
-        let mean = (0..n).map(|i| spread(5000, 1000, i as f64 / n as f64)).sum::<Millis>() / n;
+        let mean = (0..n).map(|i| spread(5000, i as f64 / n as f64)).sum::<Millis>() / n;
         assert!((mean - 5000).abs() <= 1, "{mean}");
     }
 

@@ -272,7 +272,7 @@ async fn a_change_of_state_is_not_held_behind_a_paced_report() {
             v["type"] == "upsert" && v["id"] == id && v["last_seq"].as_u64() >= Some(seq)
         })
         .await;
-    // The next message-only report may go a second after that one (`MESSAGE_REPORT_MS`):
+    // The next message-only report may go a second after that one (`shared::pace::MIN_PACE_MS`):
     // this message waits for it, and the hand-back must not.
     let reported = std::time::Instant::now();
     visitor.say("m2", "It has not arrived.").await;

@@ -26,9 +26,9 @@ fn copy(from: &Path, to: &Path) -> Result {
 }
 
 /// Flags for every wasm build (the console and the edge share them, or each would rebuild the
-/// other's shared dependencies; the widget adds its own, on its own toolchain): the source paths that panic locations carry are shortened to the crate's own
-/// (`tachys-0.2.19/src/…`), so the files served to every visitor name no directory of the
-/// machine that built them.
+/// other's shared dependencies; the widget adds its own, on its own toolchain): the source
+/// paths that panic locations carry are shortened to the crate's own (`tachys-0.2.19/src/…`),
+/// so the files served to every visitor name no directory of the machine that built them.
 fn wasm_rustflags() -> Vec<String> {
     let root = root();
     let mut prefixes = vec![format!("{}/", root.display())];

@@ -60,16 +60,20 @@ pub async fn site_floor(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
 /// there, the site object never called: what the benchmark's own HTTP hop costs, which a
 /// conversation object reporting does not pay.
 pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    bench_site(&ctx)?;
+    bench_key(&ctx)?;
     let _batch: internal::ReportBatch =
         req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
     Ok(worker::Response::from_json(&shared::pace::Pace { pace_ms: 1_000 })?)
 }
 
 fn bench_site(ctx: &RouteContext<()>) -> Result<worker::Stub, crate::http::Refused> {
+    Ok(internal::site(&ctx.env, bench_key(ctx)?)?)
+}
+
+/// The site key of a benchmark route, which exists only with `BENCHMARK=1`.
+fn bench_key(ctx: &RouteContext<()>) -> Result<&String, crate::http::Refused> {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
     }
-    let key = ctx.param("key").ok_or_else(|| refuse(404, "unknown_site", "No such site."))?;
-    Ok(internal::site(&ctx.env, key)?)
+    ctx.param("key").ok_or_else(|| refuse(404, "unknown_site", "No such site."))
 }

@@ -6,7 +6,7 @@
 //! object held back everything else that visitor or agent sent. Reports go into a small
 //! outbox table instead, written in the same synchronous step as the change they report, and
 //! a timer of the object sends the whole outbox in one request: at once for a change of
-//! state, at most once per [`MESSAGE_REPORT_MS`] for new messages alone. A failed send stays
+//! state, at most once per [`shared::pace::MIN_PACE_MS`] for new messages alone. A failed send stays
 //! in the outbox and is tried again with backoff (and the alarm is set for it, should the
 //! object be evicted meanwhile); an object that starts with rows in its outbox sends them at
 //! its first event. The site applies each numbered record once, so a resend after a lost
@@ -27,10 +27,6 @@ use super::{Core, now, tickets};
 use crate::internal::{self, Mention, ReportBatch, UsageDelta};
 use crate::sql::{self, int, text};
 
-/// How often, at most, new messages alone are reported to the site's index (a busy site asks
-/// for less, `shared::pace`): the inbox's previews may lag by this much, never the
-/// conversation itself.
-pub(super) const MESSAGE_REPORT_MS: Millis = 1000;
 /// The longest wait between attempts when the site object keeps failing.
 const RETRY_MAX_MS: Millis = 60_000;
 /// How long after its send was due the alarm sends the outbox itself.
@@ -299,8 +295,7 @@ impl Core {
         match deleted {
             Ok(()) => {
                 outbox.failures = 0;
-                let gap =
-                    shared::pace::spread(outbox.pace_ms, MESSAGE_REPORT_MS, js_sys::Math::random());
+                let gap = shared::pace::spread(outbox.pace_ms, js_sys::Math::random());
                 outbox.next_at = now() + gap;
                 // What was queued while this send was under way goes at its own pace, or at
                 // once if it is a change of state.
