@@ -51,9 +51,13 @@ pub fn finish(outcome: ApiResult) -> Result<Response> {
             res
         }
     };
-    // Answers are what they say they are: a JSON error is never sniffed into a page.
-    let _ = res.headers_mut().set("X-Content-Type-Options", "nosniff");
-    Ok(res)
+    // Answers are what they say they are: a JSON error is never sniffed into a page. An
+    // object's answer passed on has the immutable headers of a fetched response, where `set`
+    // throws (the header went missing, and each throw cost a TypeError with its stack), so
+    // the header goes on a copy.
+    let headers = res.headers().clone();
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(res.with_headers(headers))
 }
 
 pub fn json<T: Serialize>(value: &T) -> ApiResult {

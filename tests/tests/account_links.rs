@@ -90,8 +90,11 @@ async fn an_invited_teammate_joins_with_their_own_name_and_password() {
     let token = token_in(invite, "invite");
 
     let link = serde_json::json!({ "site_key": site, "token": token });
-    let info: InviteInfo =
-        post(&edge, "/api/account/invite/info", link.clone()).await.json().await.unwrap();
+    let res = post(&edge, "/api/account/invite/info", link.clone()).await;
+    // The site object's answer, passed on by the Worker (whose copy of the headers arrives
+    // immutable), still says what it is.
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let info: InviteInfo = res.json().await.unwrap();
     assert_eq!(info.email, "neo@t.test");
     assert_eq!(
         (info.role, info.site_title.as_str(), info.invited_by.as_str()),
