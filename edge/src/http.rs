@@ -40,7 +40,7 @@ impl From<serde_json::Error> for Refused {
 
 /// Turns a handler's outcome into the response sent.
 pub fn finish(outcome: ApiResult) -> Result<Response> {
-    let mut res = match outcome {
+    let res = match outcome {
         Ok(response) => response,
         Err(r) => {
             let body = ApiError { code: r.code.to_owned(), message: r.message };

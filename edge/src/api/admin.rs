@@ -141,27 +141,27 @@ pub async fn login(mut req: Request, ctx: Ctx) -> ApiResult {
     let stub = internal::site(&ctx.env, &login.site_key)?;
     let client = limits::client(&req);
     let attempt = LoginAttempt { email: login.email.clone(), client: client.clone() };
-    let mut res = internal::send(&stub, Method::Post, "/login/check", Some(&attempt)).await?;
+    let res = internal::send(&stub, Method::Post, "/login/check", Some(&attempt)).await?;
     match res.status_code() {
         200 => {}
         429 => {
-            let e: shared::api::ApiError = res.json().await?;
+            let e: shared::api::ApiError = internal::json(&res).await?;
             return Err(refuse(429, "too_many_attempts", e.message));
         }
         _ => return Err(wrong()),
     }
-    let LoginHash { hash } = res.json().await?;
+    let LoginHash { hash } = internal::json(&res).await?;
     // The slow check runs here, in the Worker, not in the site object every console needs.
     // Far longer than any password we accept: refused without spending a hash on it.
     let verified =
         login.password.len() <= 1024 && crypto::verify_password(&login.password, &hash).await?;
     let origin = Some(req.url()?.origin().ascii_serialization());
     let outcome = LoginOutcome { email: login.email, client, hash, verified, origin };
-    let mut res = internal::send(&stub, Method::Post, "/login/finish", Some(&outcome)).await?;
+    let res = internal::send(&stub, Method::Post, "/login/finish", Some(&outcome)).await?;
     if res.status_code() != 200 {
         return Err(wrong());
     }
-    let granted: LoginGranted = res.json().await?;
+    let granted: LoginGranted = internal::json(&res).await?;
     let value = format!("{}.{}", login.site_key, granted.token);
     let headers = Headers::new();
     headers.set("Set-Cookie", &session_cookie(&req, &value, internal::SESSION_DAYS * 86_400))?;

@@ -75,13 +75,13 @@ async fn take(mut req: Request, ctx: Ctx, kind: ChannelKind) -> ApiResult {
         .map_err(|_| refuse(400, "malformed_update", "The body is not UTF-8 text."))?;
     let site = internal::site(&ctx.env, &site_key)?;
     let update = ChannelUpdate { secret, body };
-    let mut res = internal::send(&site, Method::Post, path, Some(&update)).await?;
+    let res = internal::send(&site, Method::Post, path, Some(&update)).await?;
     if res.status_code() != 200 {
         // The site's refusal, worded already (401 bad secret, 404 not connected, 400 not a
         // webhook).
         return Ok(res);
     }
-    let routes: Vec<ChannelRoute> = res.json().await?;
+    let routes: Vec<ChannelRoute> = internal::json(&res).await?;
     for route in routes {
         deliver(&ctx, &site, route).await?;
     }
@@ -99,9 +99,9 @@ async fn deliver(ctx: &Ctx, site: &Stub, route: ChannelRoute) -> Result<(), crat
             200 => return Ok(()),
             410 => {
                 let renew = ChannelRenew { peer: route.inbound.peer.clone(), ended: to.clone() };
-                let mut res =
+                let res =
                     internal::send(site, Method::Post, "/channels/renew", Some(&renew)).await?;
-                to = res.json().await?;
+                to = internal::json(&res).await?;
             }
             status => {
                 worker::console_error!("channel message to {to}: {status}");

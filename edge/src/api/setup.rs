@@ -28,13 +28,12 @@ pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let origin = req.url()?.origin().ascii_serialization();
     let trusted =
         [(internal::SETUP_HEADER, token_hash.as_str()), (internal::ORIGIN_HEADER, origin.as_str())];
-    let mut res =
-        internal::send_with(&stub, Method::Post, "/setup", Some(&setup), &trusted).await?;
+    let res = internal::send_with(&stub, Method::Post, "/setup", Some(&setup), &trusted).await?;
     internal::forget_site_config(&setup.site_key);
     match res.status_code() {
         200 => {}
         400 => {
-            let e: shared::api::ApiError = res.json().await?;
+            let e: shared::api::ApiError = internal::json(&res).await?;
             return Err(refuse(400, "invalid_setup", e.message));
         }
         409 => {

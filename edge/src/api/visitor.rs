@@ -182,12 +182,12 @@ async fn continue_for(mut req: Request, ctx: Ctx) -> ApiResult {
     let ask: ContinueConversation = crate::http::parse_json(&raw)?;
     allowed_site(&req, &ctx, &key).await?;
     let stub = internal::site(&ctx.env, &key)?;
-    let mut res = internal::send(&stub, Method::Post, "/continue", Some(&ask)).await?;
+    let res = internal::send(&stub, Method::Post, "/continue", Some(&ask)).await?;
     match res.status_code() {
-        200 => Ok(Response::from_json(&res.json::<ConversationCreated>().await?)?),
+        200 => Ok(Response::from_json(&internal::json::<ConversationCreated>(&res).await?)?),
         404 => Err(refuse(404, "no_conversation", "This user has no recent conversation here.")),
         401 => {
-            let why = res.text().await.unwrap_or_default();
+            let why = internal::text(&res).await.unwrap_or_default();
             Err(refuse(401, "identity_refused", format!("The identity token was refused: {why}")))
         }
         _ => Err(refuse(500, "internal", "The conversation could not be continued.")),

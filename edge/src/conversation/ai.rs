@@ -162,12 +162,12 @@ impl Core {
             return refuse(404, "unknown_conversation", "There is no such conversation.");
         };
         let stub = internal::site(&self.env, &site_key)?;
-        let mut checked =
+        let checked =
             internal::send(&stub, Method::Post, "/verify-bot-reply", Some(&signed)).await?;
         if checked.status_code() != 200 {
             // The site words the refusal (bad signature, not its engine): pass it on.
             let status = checked.status_code();
-            let body = checked.text().await?;
+            let body = internal::text(&checked).await?;
             return Ok(Response::ok(body)?.with_status(status));
         }
         let reply: WebhookReply = match serde_json::from_str(&signed.body) {

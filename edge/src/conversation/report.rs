@@ -264,10 +264,10 @@ impl Core {
         }
         let overloaded = sent.as_ref().is_err_and(internal::overloaded);
         let delivered = match sent {
-            Ok(mut r) => match r.status_code() {
+            Ok(r) => match r.status_code() {
                 200..=299 => {
                     // The site's pace; an older site object answers without one.
-                    if let Ok(pace) = r.json::<shared::pace::Pace>().await {
+                    if let Ok(pace) = internal::json::<shared::pace::Pace>(&r).await {
                         self.inner.borrow_mut().outbox.pace_ms = pace.pace_ms;
                     }
                     Ok(())

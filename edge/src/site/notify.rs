@@ -418,9 +418,9 @@ async fn brief(site: &Site, conversation_id: &str, since: Millis) -> Option<Requ
     let asked = async {
         let stub = internal::conversation(&site.env, conversation_id)?;
         let path = format!("/brief?since={since}");
-        let mut res = internal::send::<()>(&stub, Method::Get, &path, None).await?;
+        let res = internal::send::<()>(&stub, Method::Get, &path, None).await?;
         match res.status_code() {
-            200 => res.json::<RequestBrief>().await.map(Some),
+            200 => crate::internal::json::<RequestBrief>(&res).await.map(Some),
             409 => Ok(None),
             other => Err(worker::Error::RustError(format!("brief: {other}"))),
         }
