@@ -46,15 +46,22 @@ pub struct Row {
     pub failed: usize,
     pub first_failure: Option<String>,
     /// The worker's CPU per report over the steady part (the route in front of the site
-    /// object included).
+    /// object included, and whatever else the worker did meanwhile).
     pub worker_cpu_us_per_report: f64,
-    /// The worker's CPU per request for the same requests at the same rate, which the site
-    /// object answers with its pace without reading them: the route's share.
+    /// The three below are measured after the steady part in rounds that take turns, each
+    /// kind of request at the steady part's rate for a few seconds per round, and are the
+    /// medians over the rounds: measured one after another, a kind's figure took on whatever
+    /// the thread was doing in its window (a collection of the heap the reports left), and
+    /// the difference of two could come out below zero.
+    /// The worker's CPU per report sent through the route (each one news to the site).
+    pub round_cpu_us_per_report: f64,
+    /// The worker's CPU per request for the same requests, which the site object answers
+    /// with its pace without reading them: the route's share.
     pub route_cpu_us_per_request: f64,
     /// The difference: what reading and applying a report costs the site object.
     pub site_cpu_us_per_report: f64,
-    /// The worker's CPU per request for the same requests at the same rate answered by the
-    /// Worker itself: the benchmark's HTTP hop, which conversation objects do not take.
+    /// The worker's CPU per request for the same requests answered by the Worker itself: the
+    /// benchmark's HTTP hop, which conversation objects do not take.
     pub ingress_cpu_us_per_request: f64,
     /// A report as a conversation object sends it: the call to the site object and what the
     /// site does with it (everything but the benchmark's HTTP hop).
@@ -150,9 +157,17 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
     let seconds = plan.steady.as_secs_f64();
     let worker_cpu_us_per_report = cpu * 1e6 / sent_steady.max(1) as f64;
     let rate = sent_steady as f64 / seconds;
-    let floor_for = plan.steady.min(FLOOR_FOR);
-    let route_cpu_us_per_request = floor(lab, &http, &pids, "floor", rate, floor_for).await;
-    let ingress_cpu_us_per_request = floor(lab, &http, &pids, "ingress", rate, floor_for).await;
+    let each = (plan.steady / 8).min(ROUND_FOR);
+    let (mut reports, mut route, mut ingress) = (vec![], vec![], vec![]);
+    for round in 0..ROUNDS {
+        // Newer than anything the steady part sent, so each report is news to the site.
+        let news = 1_000_000 + round as u64;
+        reports.push(floor(lab, &http, &pids, "reports", news, rate, each).await);
+        route.push(floor(lab, &http, &pids, "floor", news, rate, each).await);
+        ingress.push(floor(lab, &http, &pids, "ingress", news, rate, each).await);
+    }
+    let (round_cpu_us_per_report, route_cpu_us_per_request, ingress_cpu_us_per_request) =
+        (median(reports), median(route), median(ingress));
     Row {
         conversations: n,
         steady_secs: seconds,
@@ -163,24 +178,33 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
         failed,
         first_failure,
         worker_cpu_us_per_report,
+        round_cpu_us_per_report,
         route_cpu_us_per_request,
-        site_cpu_us_per_report: worker_cpu_us_per_report - route_cpu_us_per_request,
+        site_cpu_us_per_report: round_cpu_us_per_report - route_cpu_us_per_request,
         ingress_cpu_us_per_request,
-        report_cpu_us: worker_cpu_us_per_report - ingress_cpu_us_per_request,
+        report_cpu_us: round_cpu_us_per_report - ingress_cpu_us_per_request,
     }
 }
 
-/// How long the route's floor is measured.
-const FLOOR_FOR: Duration = Duration::from_secs(10);
+/// Rounds of the three kinds of request, and how long each kind runs in a round.
+const ROUNDS: usize = 5;
+const ROUND_FOR: Duration = Duration::from_secs(4);
 
-/// The worker's CPU per request for report-sized requests at `rate` a second for `time`, to
-/// `route`: `floor` (answered by the site object without being read) or `ingress` (answered
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The worker's CPU per request for report-sized requests (the `count`-th report of each
+/// conversation) at `rate` a second for `time`, to `route`: `reports` (applied by the site
+/// object), `floor` (answered by the site object without being read) or `ingress` (answered
 /// by the Worker, the site object not called).
 async fn floor(
     lab: &Lab,
     http: &reqwest::Client,
     pids: &[u32],
     route: &str,
+    count: u64,
     rate: f64,
     time: Duration,
 ) -> f64 {
@@ -194,7 +218,7 @@ async fn floor(
             async move {
                 tokio::time::sleep_until((started + time.mul_f64(n as f64 / total as f64)).into())
                     .await;
-                let body = batch(n, 1, started.elapsed());
+                let body = batch(n, count, started.elapsed());
                 http.post(&url).json(&body).send().await.is_ok_and(|r| r.status().is_success())
             }
         })

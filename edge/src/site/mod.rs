@@ -61,6 +61,9 @@ const PUSH_DEADLINE_MS: u64 = 5_000;
 pub struct Site {
     state: State,
     env: Env,
+    /// Fetched once: asking the state for it makes two new JS objects each time, garbage
+    /// the shared thread collects in pauses.
+    sql: worker::SqlStorage,
     /// Set up (by `/setup`): until then the object answers 404 and writes nothing, so a
     /// made-up site key leaves no trace in storage.
     ready: Cell<bool>,
@@ -81,7 +84,7 @@ struct SettingsRow {
 
 impl Site {
     fn sql(&self) -> worker::SqlStorage {
-        self.state.storage().sql()
+        self.sql.clone()
     }
 
     /// Work for the alarm due by `at`.
@@ -441,6 +444,7 @@ impl DurableObject for Site {
         Site {
             state,
             env,
+            sql,
             ready: Cell::new(ready),
             load: Default::default(),
             mail_on: Cell::new(None),
