@@ -337,9 +337,17 @@ pub async fn send_idempotent<T: Serialize>(
     path: &str,
     body: Option<&T>,
 ) -> Result<Response> {
+    retrying(path, || send(stub, method.clone(), path, body)).await
+}
+
+/// Makes `call` again, after a short wait, while the platform says it may succeed.
+async fn retrying<T, F: Future<Output = Result<T>>>(
+    path: &str,
+    mut call: impl FnMut() -> F,
+) -> Result<T> {
     let mut waits = RETRY_WAITS_MS.iter();
     loop {
-        match send(stub, method.clone(), path, body).await {
+        match call().await {
             Err(e) if retryable(&e) => match waits.next() {
                 Some(ms) => {
                     worker::console_warn!("{path}: {e}; trying again");
@@ -350,6 +358,50 @@ pub async fn send_idempotent<T: Serialize>(
             done => return done,
         }
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// An object's stub as the runtime hands it over, for [`post_lean`].
+    #[derive(Clone)]
+    pub type RawStub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(
+        this: &RawStub,
+        url: &str,
+        init: &web_sys::RequestInit,
+    ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
+}
+
+/// The site object's stub, for [`post_lean`].
+pub fn raw_site(env: &Env, site_key: &str) -> Result<RawStub> {
+    Ok(site(env, site_key)?.into_rpc())
+}
+
+/// POSTs `json` to `path` of an object (tried again like [`send_idempotent`]) and reads the
+/// answer's status and text, with as few of the runtime's API objects as can be: the URL
+/// and a plain init go to `fetch`, not a Request with its Headers, and of the answer only
+/// its status and text are asked for, not its headers or body stream. Each such object
+/// lives on in V8's young generation until a collection releases it, and with a hundred
+/// reports a second those collections paused the thread all objects share locally for
+/// 10-20 ms.
+pub async fn post_lean(stub: &RawStub, path: &str, json: &str) -> Result<(u16, String)> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let url = format!("https://object{path}");
+    let once = || async {
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&wasm_bindgen::JsValue::from_str(json));
+        let headers = js_sys::Object::new();
+        js_sys::Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
+        init.set_headers(&headers);
+        let res: web_sys::Response =
+            JsFuture::from(stub.fetch(&url, &init)?).await?.unchecked_into();
+        let text = JsFuture::from(res.text()?).await?;
+        Ok((res.status(), text.as_string().unwrap_or_default()))
+    };
+    retrying(path, once).await
 }
 
 /// An answer's body as text, read by the runtime in one call. workers-rs reads a fetched

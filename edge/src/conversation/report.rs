@@ -21,7 +21,7 @@ use std::task::Poll;
 use serde::Deserialize;
 use shared::api::ConversationSummary;
 use shared::protocol::Millis;
-use worker::{Method, Result, SqlStorage, console_error, console_warn};
+use worker::{Result, SqlStorage, console_error, console_warn};
 
 use super::{Core, now, tickets};
 use crate::internal::{self, Mention, ReportBatch, UsageDelta};
@@ -91,6 +91,9 @@ pub(super) struct Outbox {
     /// The timer, while it sleeps until `due`: woken when something must go sooner (a
     /// request for a person queued while a message waits for the pace).
     sleeper: Option<std::task::Waker>,
+    /// The site object's stub, kept while calls through it succeed: asking the namespace
+    /// for it makes new API objects for every report.
+    site: Option<internal::RawStub>,
 }
 
 impl Outbox {
@@ -234,25 +237,28 @@ impl Core {
                 now()
             );
         }
-        let sent = match internal::site(&self.env, &site_key) {
-            Ok(stub) => {
-                // A send that never answers must not stop this conversation's reports.
-                let send = std::pin::pin!(internal::send_idempotent(
-                    &stub,
-                    Method::Post,
-                    "/reports",
-                    Some(&batch)
-                ));
-                let timeout =
-                    worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
-                match futures_util::future::select(send, timeout).await {
-                    futures_util::future::Either::Left((sent, _)) => sent,
-                    futures_util::future::Either::Right(_) => {
-                        Err(worker::Error::RustError("the site did not answer".into()))
+        let kept = self.inner.borrow().outbox.site.clone();
+        let stub = kept.map_or_else(|| internal::raw_site(&self.env, &site_key), Ok);
+        let body = serde_json::to_string(&batch).map_err(worker::Error::from);
+        let sent = match (stub, body) {
+            (Ok(stub), Ok(body)) => {
+                let sent = {
+                    // A send that never answers must not stop this conversation's reports.
+                    let send = std::pin::pin!(internal::post_lean(&stub, "/reports", &body));
+                    let timeout =
+                        worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
+                    match futures_util::future::select(send, timeout).await {
+                        futures_util::future::Either::Left((sent, _)) => sent,
+                        futures_util::future::Either::Right(_) => {
+                            Err(worker::Error::RustError("the site did not answer".into()))
+                        }
                     }
-                }
+                };
+                // A stub that failed once is not trusted again: the next send asks anew.
+                self.inner.borrow_mut().outbox.site = sent.is_ok().then_some(stub);
+                sent
             }
-            Err(e) => Err(e),
+            (Err(e), _) | (_, Err(e)) => Err(e),
         };
         if self.trace {
             worker::console_log!(
@@ -264,10 +270,10 @@ impl Core {
         }
         let overloaded = sent.as_ref().is_err_and(internal::overloaded);
         let delivered = match sent {
-            Ok(r) => match r.status_code() {
+            Ok((status, answer)) => match status {
                 200..=299 => {
                     // The site's pace; an older site object answers without one.
-                    if let Ok(pace) = internal::json::<shared::pace::Pace>(&r).await {
+                    if let Ok(pace) = serde_json::from_str::<shared::pace::Pace>(&answer) {
                         self.inner.borrow_mut().outbox.pace_ms = pace.pace_ms;
                     }
                     Ok(())
