@@ -406,8 +406,8 @@ pub async fn post_lean(stub: &RawStub, path: &str, json: &str) -> Result<(u16, S
 
 /// An answer's body as text, read by the runtime in one call. workers-rs reads a fetched
 /// body through a stream reader whose release workerd refuses once the body has ended: a
-/// TypeError, its stack captured, for every answer read that way (each report's answer
-/// among them, ~25 a second in the relay bench at 500 conversations).
+/// TypeError, its stack captured, for every answer read that way (reports' answers were
+/// read so, ~25 a second in the relay bench at 500 conversations).
 pub async fn text(res: &Response) -> Result<String> {
     let stream = match res.body() {
         worker::ResponseBody::Stream(stream) => stream,

@@ -237,29 +237,27 @@ impl Core {
                 now()
             );
         }
-        let kept = self.inner.borrow().outbox.site.clone();
-        let stub = kept.map_or_else(|| internal::raw_site(&self.env, &site_key), Ok);
-        let body = serde_json::to_string(&batch).map_err(worker::Error::from);
-        let sent = match (stub, body) {
-            (Ok(stub), Ok(body)) => {
-                let sent = {
-                    // A send that never answers must not stop this conversation's reports.
-                    let send = std::pin::pin!(internal::post_lean(&stub, "/reports", &body));
-                    let timeout =
-                        worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
-                    match futures_util::future::select(send, timeout).await {
-                        futures_util::future::Either::Left((sent, _)) => sent,
-                        futures_util::future::Either::Right(_) => {
-                            Err(worker::Error::RustError("the site did not answer".into()))
-                        }
-                    }
-                };
-                // A stub that failed once is not trusted again: the next send asks anew.
-                self.inner.borrow_mut().outbox.site = sent.is_ok().then_some(stub);
-                sent
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
+        let sent: Result<(u16, String)> = async {
+            let kept = self.inner.borrow_mut().outbox.site.take();
+            let stub = match kept {
+                Some(stub) => stub,
+                None => internal::raw_site(&self.env, &site_key)?,
+            };
+            let body = serde_json::to_string(&batch)?;
+            // A send that never answers must not stop this conversation's reports.
+            let send = std::pin::pin!(internal::post_lean(&stub, "/reports", &body));
+            let timeout = worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
+            let sent = match futures_util::future::select(send, timeout).await {
+                futures_util::future::Either::Left((sent, _)) => sent?,
+                futures_util::future::Either::Right(_) => {
+                    return Err(worker::Error::RustError("the site did not answer".into()));
+                }
+            };
+            // Kept only while it works: a stub that failed once is asked for anew.
+            self.inner.borrow_mut().outbox.site = Some(stub.clone());
+            Ok(sent)
+        }
+        .await;
         if self.trace {
             worker::console_log!(
                 "trace {} report {} back at {}",
