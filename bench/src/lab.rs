@@ -111,7 +111,16 @@ impl Lab {
 
     /// Two sockets on a fresh echo object.
     pub async fn echo_pair(&self, id: &str) -> Pair {
-        let url = self.edge.ws_url(&format!("/api/bench/echo/{id}/ws"));
+        self.echo_pair_at(&format!("/api/bench/echo/{id}/ws"), id).await
+    }
+
+    /// Two sockets on a fresh echo object that stores and acknowledges each frame.
+    pub async fn storing_echo_pair(&self, id: &str) -> Pair {
+        self.echo_pair_at(&format!("/api/bench/echo/{id}/ws?store=1"), id).await
+    }
+
+    async fn echo_pair_at(&self, path: &str, id: &str) -> Pair {
+        let url = self.edge.ws_url(path);
         let (agent, visitor) =
             (Socket::connect(&url, None).await, Socket::connect(&url, None).await);
         Pair { id: id.to_owned(), agent, visitor }

@@ -135,10 +135,20 @@ impl Report {
             "\nThroughput        convs  messages  delivered    msg/s  workerd cores  CPU µs/msg (worker + dev proxy)  client CPU s  site req/conv/s"
         );
         for r in &self.throughput {
+            // The floor's object is no site's: the site's requests meanwhile are other runs'.
+            let site = if r.floor {
+                "-".to_owned()
+            } else {
+                format!("{:.2}", r.site_requests_per_conversation_second)
+            };
             let _ = writeln!(
                 w,
-                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0} ({:>4.0} + {:>4.0})        {:>12.1}  {:>15.2}",
-                if r.conversations == 1 { "one object" } else { "many objects" },
+                "  {:<14} {:>5}  {:>8}  {:>9}  {:>7.0}  {:>13.2}  {:>10.0} ({:>4.0} + {:>4.0})        {:>12.1}  {:>15}",
+                match (r.floor, r.conversations) {
+                    (true, _) => "floor, one",
+                    (false, 1) => "one object",
+                    (false, _) => "many objects",
+                },
                 r.conversations,
                 r.messages,
                 r.delivered,
@@ -148,7 +158,7 @@ impl Report {
                 r.worker_cpu_us_per_message,
                 r.proxy_cpu_us_per_message,
                 r.client_cpu_secs,
-                r.site_requests_per_conversation_second
+                site
             );
         }
         if let Some(i) = &self.idle {

@@ -1,6 +1,7 @@
 //! Throughput: visitors send as fast as their acknowledgements allow (a window of messages
 //! in flight), into one conversation object and into many at once; a message counts once it
-//! is stored (acknowledged to the visitor) and relayed (read by the agent).
+//! is stored (acknowledged to the visitor) and relayed (read by the agent). The same load
+//! on the storing echo object ([`Lab::storing_echo_pair`]) is the platform's floor for it.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -14,6 +15,9 @@ use crate::{big_site, procs};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
+    /// The storing echo object, not a conversation: what workerd itself costs per message.
+    #[serde(default)]
+    pub floor: bool,
     pub conversations: usize,
     pub messages: usize,
     /// Sent, acknowledged and read by the agent.
@@ -41,6 +45,29 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
     for _ in 0..conversations {
         pairs.push(lab.claimed_pair(lab::THROUGHPUT, &agent).await);
     }
+    measure(lab, pairs, per_conversation, window, false).await
+}
+
+/// The same as [`run`] with one conversation, on a storing echo object instead.
+pub async fn floor(
+    lab: &Lab,
+    run_id: u64,
+    n: usize,
+    per_conversation: usize,
+    window: usize,
+) -> Row {
+    let pair = lab.storing_echo_pair(&lab::echo_id(run_id, n)).await;
+    measure(lab, vec![pair], per_conversation, window, true).await
+}
+
+async fn measure(
+    lab: &Lab,
+    pairs: Vec<Pair>,
+    per_conversation: usize,
+    window: usize,
+    floor: bool,
+) -> Row {
+    let conversations = pairs.len();
     let pids = lab.workerd();
     let (proxy, worker): (Vec<u32>, Vec<u32>) = pids.iter().partition(|p| procs::is_dev_proxy(**p));
     let (server_before, own_before) = (procs::usage(&pids), procs::own());
@@ -56,6 +83,7 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
     let site_requests = site_after.saturating_sub(site_before + 1) as f64;
     let per_message = |secs: f64| secs * 1e6 / delivered.max(1) as f64;
     Row {
+        floor,
         conversations,
         messages: conversations * per_conversation,
         delivered,

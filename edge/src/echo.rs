@@ -2,10 +2,17 @@
 //! no state, no storage, no parsing — over the same hibernating WebSockets and the same
 //! Worker-to-object hop as a conversation. Routed only on a benchmark worker
 //! ([`crate::api::bench::enabled`]).
+//!
+//! Opened with `?store=1`, it is the floor of a stored message instead: each frame is inserted
+//! into SQLite, relayed to every socket (the sender's too) and acknowledged to the sender, the
+//! platform work a conversation does for a chat message (one event in, one row and its commit,
+//! three frames out for two sockets) without any of the conversation's own code.
+
+use std::cell::Cell;
 
 use worker::{
-    DurableObject, Env, Request, Response, Result, State, WebSocket, WebSocketIncomingMessage,
-    WebSocketPair, durable_object,
+    DurableObject, Env, Request, Response, Result, SqlStorage, State, WebSocket,
+    WebSocketIncomingMessage, WebSocketPair, durable_object,
 };
 
 use crate::sockets;
@@ -13,14 +20,36 @@ use crate::sockets;
 #[durable_object]
 pub struct Echo {
     state: State,
+    sql: SqlStorage,
+    /// Stores and acknowledges each frame: the table exists (it survives the object's restart).
+    stores: Cell<bool>,
 }
+
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS frames (n INTEGER PRIMARY KEY, body TEXT NOT NULL)";
+const ACK: &str = r#"{"type":"ack"}"#;
 
 impl DurableObject for Echo {
     fn new(state: State, _env: Env) -> Self {
-        Echo { state }
+        #[derive(serde::Deserialize)]
+        struct Name {
+            #[allow(dead_code)]
+            name: String,
+        }
+        let sql = state.storage().sql();
+        let tables = crate::sql::rows::<Name>(
+            &sql,
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'frames'",
+            vec![],
+        );
+        let stores = tables.is_ok_and(|t| !t.is_empty());
+        Echo { state, sql, stores: Cell::new(stores) }
     }
 
-    async fn fetch(&self, _req: Request) -> Result<Response> {
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        if req.url()?.query_pairs().any(|(k, v)| k == "store" && v == "1") && !self.stores.get() {
+            self.sql.exec(TABLE, None)?;
+            self.stores.set(true);
+        }
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
         Response::from_websocket(pair.client)
@@ -31,13 +60,26 @@ impl DurableObject for Echo {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        if let WebSocketIncomingMessage::String(text) = message {
+        let WebSocketIncomingMessage::String(text) = message else { return Ok(()) };
+        if !self.stores.get() {
             for other in self.state.get_websockets() {
                 if sockets::open_besides(&other, Some(&ws)) {
                     let _ = other.send_with_str(&text);
                 }
             }
+            return Ok(());
         }
+        crate::sql::run(
+            &self.sql,
+            "INSERT INTO frames (body) VALUES (?)",
+            vec![crate::sql::text(&*text)],
+        )?;
+        for socket in self.state.get_websockets() {
+            if sockets::open_besides(&socket, None) {
+                let _ = socket.send_with_str(&text);
+            }
+        }
+        let _ = ws.send_with_str(ACK);
         Ok(())
     }
 

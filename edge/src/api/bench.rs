@@ -14,7 +14,8 @@ pub fn enabled(env: &Env) -> bool {
     env.var("BENCHMARK").is_ok_and(|v| v.to_string() == "1")
 }
 
-/// `GET /api/bench/echo/{id}/ws`: a socket on echo object `id`.
+/// `GET /api/bench/echo/{id}/ws`: a socket on echo object `id`; with `?store=1`, one that
+/// stores and acknowledges each frame (see [`crate::echo`]).
 pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
@@ -27,7 +28,9 @@ pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
         .filter(|id| valid_conversation_id(id))
         .ok_or_else(|| refuse(404, "unknown_echo", "Echo ids are 32 hex digits."))?;
     let stub = ctx.env.durable_object(internal::ECHOES)?.get_by_name(id)?;
-    Ok(internal::upgrade(&stub, "/ws", None, None).await?)
+    let stores = req.url()?.query_pairs().any(|(k, v)| k == "store" && v == "1");
+    let path = if stores { "/ws?store=1" } else { "/ws" };
+    Ok(internal::upgrade(&stub, path, None, None).await?)
 }
 
 /// `GET /api/bench/sites/{key}/load`: the site object's requests by route since it started,
