@@ -38,7 +38,16 @@ pub struct Row {
     pub answered: usize,
     pub wake_ack: Summary,
     pub wake_answer: Summary,
+    /// Then every socket closes at once, waking every object to handle its close: storage
+    /// failures the worker logged in the [`AFTER_CLOSE`] that follows.
+    pub storage_failures_after_close: usize,
 }
+
+/// How long the closes of every socket are given before storage failures are counted.
+const AFTER_CLOSE: Duration = Duration::from_secs(10);
+
+/// What workerd logs when its SQLite allocator refuses (its process-wide heap limit).
+const STORAGE_FAILURE: &str = "SQLITE_NOMEM";
 
 pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
     let pids = lab.workerd();
@@ -83,15 +92,19 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
             answer.push(sent.elapsed());
         }
     }
+    let opened = visitors.len();
     let mb = |b: u64| b as f64 / 1_048_576.0;
-    let per_socket = |after: u64| {
-        after.saturating_sub(before.rss_bytes) as f64 / 1024.0 / visitors.len().max(1) as f64
-    };
+    let per_socket =
+        |after: u64| after.saturating_sub(before.rss_bytes) as f64 / 1024.0 / opened.max(1) as f64;
     let (wake_ack, wake_answer) = (ack.summary(), answer.summary());
+    let failures_before = lab.edge.log().matches(STORAGE_FAILURE).count();
+    drop(visitors);
+    tokio::time::sleep(AFTER_CLOSE).await;
+    let failures = lab.edge.log().matches(STORAGE_FAILURE).count() - failures_before;
     Row {
         target,
         direct,
-        opened: visitors.len(),
+        opened,
         stopped_by,
         open_seconds,
         rss_before_mb: mb(before.rss_bytes),
@@ -106,6 +119,7 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
         answered: wake_answer.n,
         wake_ack,
         wake_answer,
+        storage_failures_after_close: failures,
     }
 }
 

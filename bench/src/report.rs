@@ -252,6 +252,11 @@ fn idle_table(w: &mut String, i: &idle::Row) {
         i.wake_answer.p50_ms,
         i.wake_answer.max_ms
     );
+    let _ = writeln!(
+        w,
+        "  then all {} closed at once, waking every object: {} storage failures (SQLITE_NOMEM) logged in the next 10 s",
+        i.opened, i.storage_failures_after_close
+    );
 }
 
 fn wake_table(w: &mut String, k: &wake::Wake) {

@@ -28,25 +28,22 @@ pub struct Echo {
 const TABLE: &str = "CREATE TABLE IF NOT EXISTS frames (n INTEGER PRIMARY KEY, body TEXT NOT NULL)";
 const ACK: &str = r#"{"type":"ack"}"#;
 
+/// Whether a socket's request opens the storing echo (`?store=1`).
+pub fn asks_to_store(req: &Request) -> Result<bool> {
+    Ok(req.url()?.query_pairs().any(|(k, v)| k == "store" && v == "1"))
+}
+
 impl DurableObject for Echo {
     fn new(state: State, _env: Env) -> Self {
-        #[derive(serde::Deserialize)]
-        struct Name {
-            #[allow(dead_code)]
-            name: String,
-        }
         let sql = state.storage().sql();
-        let tables = crate::sql::rows::<Name>(
-            &sql,
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'frames'",
-            vec![],
-        );
-        let stores = tables.is_ok_and(|t| !t.is_empty());
+        let query =
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'frames'";
+        let stores = crate::sql::number(&sql, query, vec![]).is_ok_and(|n| n > Some(0));
         Echo { state, sql, stores: Cell::new(stores) }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        if req.url()?.query_pairs().any(|(k, v)| k == "store" && v == "1") && !self.stores.get() {
+        if asks_to_store(&req)? && !self.stores.get() {
             self.sql.exec(TABLE, None)?;
             self.stores.set(true);
         }

@@ -28,8 +28,7 @@ pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
         .filter(|id| valid_conversation_id(id))
         .ok_or_else(|| refuse(404, "unknown_echo", "Echo ids are 32 hex digits."))?;
     let stub = ctx.env.durable_object(internal::ECHOES)?.get_by_name(id)?;
-    let stores = req.url()?.query_pairs().any(|(k, v)| k == "store" && v == "1");
-    let path = if stores { "/ws?store=1" } else { "/ws" };
+    let path = if crate::echo::asks_to_store(&req)? { "/ws?store=1" } else { "/ws" };
     Ok(internal::upgrade(&stub, path, None, None).await?)
 }
 

@@ -98,6 +98,10 @@ pub struct Core {
     /// `TRACE=1`: every frame in, every item stored and every acknowledgement out is logged,
     /// to see where a message stopped.
     trace: bool,
+    /// Storage could not be read when the object started (workerd's SQLite out of memory when
+    /// thousands of objects wake at once, measured): memory then holds an empty conversation,
+    /// not this one, and nothing may act on it until a read succeeds ([`Core::loaded`]).
+    unloaded: std::cell::Cell<bool>,
 }
 
 #[derive(Default)]
@@ -315,6 +319,27 @@ impl Core {
         fresh.mail_in_flight = inner.mail_in_flight;
         fresh.channel.sending = inner.channel.sending;
         *inner = fresh;
+    }
+
+    /// Whether memory holds this conversation: after a failed read at start, storage is read
+    /// again (what only memory knew, the sockets' hello deadline, carries over).
+    fn loaded(&self) -> bool {
+        if !self.unloaded.get() {
+            return true;
+        }
+        match Self::load(self.sql()) {
+            Ok(mut fresh) => {
+                let mut inner = self.inner.borrow_mut();
+                fresh.hello_due = inner.hello_due;
+                *inner = fresh;
+                self.unloaded.set(false);
+                true
+            }
+            Err(e) => {
+                console_error!("conversation load, again: {e}");
+                false
+            }
+        }
     }
 
     fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
@@ -1091,10 +1116,13 @@ fn urlencode(s: &str) -> String {
 
 impl DurableObject for Conversation {
     fn new(state: State, env: Env) -> Self {
-        let mut inner = Core::load(&state.storage().sql()).unwrap_or_else(|e| {
-            console_error!("conversation load: {e}");
-            Inner::default()
-        });
+        let (mut inner, unloaded) = match Core::load(&state.storage().sql()) {
+            Ok(inner) => (inner, false),
+            Err(e) => {
+                console_error!("conversation load: {e}");
+                (Inner::default(), true)
+            }
+        };
         let unlimited = crate::api::bench::enabled(&env);
         let trace = env.var("TRACE").is_ok_and(|v| v.to_string() == "1");
         if trace {
@@ -1116,11 +1144,15 @@ impl DurableObject for Conversation {
             inner: RefCell::new(inner),
             unlimited,
             trace,
+            unloaded: std::cell::Cell::new(unloaded),
         });
         Conversation { core }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if !self.loaded() {
+            return Response::error("This conversation's storage is unavailable; try again.", 503);
+        }
         self.send_reports();
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/init") => self.init(req.json().await?),
@@ -1184,6 +1216,12 @@ impl DurableObject for Conversation {
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
+        // Closed, not answered from an empty memory: the client comes back with its
+        // unacknowledged messages once storage can be read.
+        if !self.loaded() {
+            sockets::close_back(&ws, 1011, "storage unavailable, try again");
+            return Ok(());
+        }
         // An object started with reports still to send sends them now.
         self.send_reports();
         let Some(att) = Attachment::of(&ws)? else {
@@ -1299,6 +1337,9 @@ impl DurableObject for Conversation {
             if clean { "" } else { " (not clean)" }
         );
         sockets::close_back(&ws, code, &reason);
+        if !self.loaded() {
+            return Ok(());
+        }
         self.socket_gone(&ws).await
     }
 
@@ -1306,12 +1347,19 @@ impl DurableObject for Conversation {
         let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
         console_warn!("socket {} of {} failed: {error}", short(&socket), self.short_id());
         sockets::close_back(&ws, 1011, "error");
+        if !self.loaded() {
+            return Ok(());
+        }
         self.socket_gone(&ws).await
     }
 
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
+        // A failed alarm is run again by workerd, with backoff.
+        if !self.loaded() {
+            return Err(worker::Error::RustError("conversation storage unavailable".into()));
+        }
         if self.trace {
             console_log!("trace {} alarm at {}", self.short_id(), now());
         }
