@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use shared::api::NewConversation;
 use shared::protocol::{AgentRef, Millis, Role};
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Stub};
+use worker::{Env, Error, Headers, Method, Request, RequestInit, Response, Result, Stub};
 
 pub const SITES: &str = "SITES";
 pub const CONVERSATIONS: &str = "CONVERSATIONS";
@@ -169,9 +169,13 @@ pub struct Granted {
 }
 
 /// Asks conversation `id` for a credential for another device of its visitor; `None` when
-/// it refuses. Sent once: a retry would mint a second credential.
+/// it refuses. Sent once: a retry would mint a second credential. A conversation that could
+/// not answer (5xx) is an error, not a refusal: the link is not spent, the history not split.
 pub async fn grant(env: &Env, id: &str, ask: &Grant) -> Result<Option<String>> {
     let res = send(&conversation(env, id)?, Method::Post, "/grant", Some(ask)).await?;
+    if res.status_code() >= 500 {
+        return Err(Error::RustError(format!("conversation answered {}", res.status_code())));
+    }
     if res.status_code() != 200 {
         return Ok(None);
     }

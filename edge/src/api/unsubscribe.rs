@@ -63,7 +63,16 @@ async fn with_owner(
             internal::send(&stub, Method::Post, &format!("/mail/stop{query}"), Some(&body)).await?
         }
     };
-    if res.status_code() == 200 { Ok(()) } else { Err(bad_link()) }
+    match res.status_code() {
+        200 => Ok(()),
+        // The conversation could not answer: the link may well be good.
+        500.. => Err(refuse(
+            503,
+            "unavailable",
+            "This could not be done just now; try again in a minute.",
+        )),
+        _ => Err(bad_link()),
+    }
 }
 
 fn page(title: &str, body: &str) -> ApiResult {

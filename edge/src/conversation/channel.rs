@@ -119,30 +119,26 @@ pub fn migrate(sql: &SqlStorage) -> Result<()> {
     sql::migrate(sql, SCHEMA)
 }
 
-pub fn load(sql: &SqlStorage) -> Channel {
+pub fn load(sql: &SqlStorage) -> Result<Channel> {
     let row: Option<PeerRow> = sql::first(
         sql,
         "SELECT peer, leaving, last_in_at, email FROM channel WHERE id = 1",
         vec![],
-    )
-    .ok()
-    .flatten();
-    let Some(row) = row else { return Channel::default() };
-    Channel {
+    )?;
+    let Some(row) = row else { return Ok(Channel::default()) };
+    Ok(Channel {
         peer: serde_json::from_str(&row.peer).ok(),
         leaving: Leaving::of(row.leaving),
         email: row.email,
         last_in_at: row.last_in_at,
-        due_at: next_due(sql),
+        due_at: next_due(sql)?,
         sending: None,
-    }
+    })
 }
 
 /// When the oldest line owed is due: lines go in order, so the later ones wait for it.
-fn next_due(sql: &SqlStorage) -> Option<Millis> {
+fn next_due(sql: &SqlStorage) -> Result<Option<Millis>> {
     sql::number(sql, "SELECT due_at AS n FROM channel_out ORDER BY id LIMIT 1", vec![])
-        .ok()
-        .flatten()
 }
 
 fn seen(sql: &SqlStorage, client_id: &str) -> bool {
@@ -509,7 +505,9 @@ impl Core {
                 break;
             }
             match self.deliver_due().await {
-                Ok(true) if next_due(self.sql()).is_some_and(|at| at <= now()) => continue,
+                Ok(true) if next_due(self.sql()).ok().flatten().is_some_and(|at| at <= now()) => {
+                    continue;
+                }
                 Ok(_) => break,
                 Err(e) => {
                     console_error!("channel delivery: {e}");
@@ -519,7 +517,10 @@ impl Core {
             }
         }
         // A failure of our own (storage) waits a minute rather than spinning the alarm.
-        let due = next_due(self.sql()).map(|d| if failed { d.max(now() + 60_000) } else { d });
+        let due = next_due(self.sql())
+            .ok()
+            .flatten()
+            .map(|d| if failed { d.max(now() + 60_000) } else { d });
         {
             let mut inner = self.inner.borrow_mut();
             // A run taken for lost and replaced leaves the newer one be.

@@ -68,11 +68,11 @@ struct RulesRow {
     idle_close_after: Option<i64>,
 }
 
-pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
+pub(super) fn stored_rules(sql: &SqlStorage) -> Result<Option<Rules>> {
     let query = "SELECT takeover, open, staffed, back_at, expected_wait, unclaimed_after,
         answers_waiting, idle_close_after FROM rules";
-    let row: RulesRow = sql::first(sql, query, vec![]).ok()??;
-    Some(Rules {
+    let Some(row) = sql::first::<RulesRow>(sql, query, vec![])? else { return Ok(None) };
+    Ok(Some(Rules {
         takeover: row.takeover != 0,
         open: row.open != 0,
         staffed: row.staffed != 0,
@@ -81,7 +81,7 @@ pub(super) fn stored_rules(sql: &SqlStorage) -> Option<Rules> {
         unclaimed_after: row.unclaimed_after,
         answers_while_waiting: row.answers_waiting != 0,
         idle_close_after: row.idle_close_after,
-    })
+    }))
 }
 
 fn store_rules(sql: &SqlStorage, rules: &Rules) -> Result<()> {

@@ -20,14 +20,11 @@ pub fn keep(sql: &SqlStorage, events: &[String]) -> Result<()> {
     )
 }
 
-pub fn load(sql: &SqlStorage) -> Vec<String> {
+pub fn load(sql: &SqlStorage) -> Result<Vec<String>> {
     #[derive(Deserialize)]
     struct Row {
         events: String,
     }
-    sql::first::<Row>(sql, "SELECT events FROM hook_events WHERE id = 1", vec![])
-        .ok()
-        .flatten()
-        .and_then(|r| serde_json::from_str(&r.events).ok())
-        .unwrap_or_default()
+    let row = sql::first::<Row>(sql, "SELECT events FROM hook_events WHERE id = 1", vec![])?;
+    Ok(row.and_then(|r| serde_json::from_str(&r.events).ok()).unwrap_or_default())
 }

@@ -102,7 +102,12 @@ pub struct Core {
     /// thousands of objects wake at once, measured): memory then holds an empty conversation,
     /// not this one, and nothing may act on it until a read succeeds ([`Core::loaded`]).
     unloaded: std::cell::Cell<bool>,
+    /// A visitor's socket closed while unloaded: the site hears it once storage is read.
+    presence_owed: std::cell::Cell<bool>,
 }
+
+/// How soon an unloaded conversation that owes the site a report tries to read again.
+const UNLOADED_RETRY_MS: Millis = 1_000;
 
 #[derive(Default)]
 struct Inner {
@@ -281,14 +286,14 @@ impl Core {
         let mut inner = Inner { meta: store::load_meta(sql)?, ..Inner::default() };
         if let Some(meta) = &inner.meta {
             store::migrate(sql)?;
-            inner.outbox = report::Outbox::on_start(sql);
-            if let Some(rules) = clocks::stored_rules(sql) {
+            inner.outbox = report::Outbox::on_start(sql)?;
+            if let Some(rules) = clocks::stored_rules(sql)? {
                 inner.machine.set_rules(rules);
             }
             inner.profile = profile::load(sql, meta.language.clone())?;
-            inner.hook_events = hooks::load(sql);
-            inner.visitor_mail = visitor_mail::load(sql);
-            inner.channel = channel::load(sql);
+            inner.hook_events = hooks::load(sql)?;
+            inner.visitor_mail = visitor_mail::load(sql)?;
+            inner.channel = channel::load(sql)?;
             for item in store::items_after(sql, 0)? {
                 inner.machine.apply(&item);
                 inner.observe(&item);
@@ -297,14 +302,21 @@ impl Core {
         Ok(inner)
     }
 
+    /// Rebuilds memory from storage after a failed write. Should the read fail too, memory
+    /// (which may hold the change whose write failed) is no longer trusted: the object is
+    /// unloaded until a read succeeds ([`Core::loaded`]).
+    fn reload(&self) {
+        if let Err(e) = self.reread() {
+            console_error!("conversation reload: {e}");
+            self.unloaded.set(true);
+        }
+    }
+
     /// Rebuilds what storage holds; what only memory knows carries over (the report timer
     /// that is running, the alarm set, sockets' rate buckets, revocations, the engine call in
     /// flight), so a reload never starts a second timer or forgets a revocation.
-    fn reload(&self) {
-        let mut fresh = match Self::load(self.sql()) {
-            Ok(fresh) => fresh,
-            Err(e) => return console_error!("conversation reload: {e}"),
-        };
+    fn reread(&self) -> Result<()> {
+        let mut fresh = Self::load(self.sql())?;
         let mut inner = self.inner.borrow_mut();
         fresh.outbox.carry_over(&inner.outbox);
         fresh.buckets = std::mem::take(&mut inner.buckets);
@@ -319,25 +331,39 @@ impl Core {
         fresh.mail_in_flight = inner.mail_in_flight;
         fresh.channel.sending = inner.channel.sending;
         *inner = fresh;
+        Ok(())
     }
 
-    /// Whether memory holds this conversation: after a failed read at start, storage is read
-    /// again (what only memory knew, the sockets' hello deadline, carries over).
+    /// Whether memory holds this conversation: after a failed read, storage is read again.
+    /// A visitor's close that came meanwhile is reported now.
     fn loaded(&self) -> bool {
         if !self.unloaded.get() {
             return true;
         }
-        match Self::load(self.sql()) {
-            Ok(mut fresh) => {
-                let mut inner = self.inner.borrow_mut();
-                fresh.hello_due = inner.hello_due;
-                *inner = fresh;
-                self.unloaded.set(false);
-                true
-            }
-            Err(e) => {
-                console_error!("conversation load, again: {e}");
-                false
+        if let Err(e) = self.reread() {
+            console_error!("conversation load, again: {e}");
+            return false;
+        }
+        self.unloaded.set(false);
+        if self.presence_owed.take()
+            && let Err(e) = self.queue_report(report::Record::Summary, false)
+        {
+            console_error!("presence report: {e}");
+        }
+        true
+    }
+
+    /// A close handled while unloaded: the socket leaves the cache, and a visitor's leaving
+    /// is owed to the site; an alarm soon reads storage again to report it (workerd runs a
+    /// failed alarm again).
+    async fn gone_unloaded(&self, ws: &WebSocket) {
+        let visitor = Attachment::of(ws).ok().flatten().is_some_and(|a| a.is_visitor() && a.ready);
+        Attachment::forget(ws);
+        if visitor {
+            self.presence_owed.set(true);
+            let soon = crate::alarm::at(now() + UNLOADED_RETRY_MS);
+            if let Err(e) = self.state.storage().set_alarm(soon).await {
+                console_error!("alarm for an unloaded conversation: {e}");
             }
         }
     }
@@ -807,6 +833,15 @@ impl Core {
         input: Input,
         client_id: Option<String>,
     ) -> Result<bool> {
+        // Every change goes through here, a spawned one too (the AI's answer): none is made to
+        // a memory that is not the conversation's.
+        if !self.loaded() {
+            if let Some(ws) = sender {
+                let why = "Storing that failed; please try again.";
+                refuse_frame(ws, ErrorCode::Internal, why, client_id);
+            }
+            return Err(worker::Error::RustError("conversation storage unavailable".into()));
+        }
         let at = now();
         let outcome = self.inner.borrow_mut().machine.handle(at, input);
         match outcome {
@@ -1145,6 +1180,7 @@ impl DurableObject for Conversation {
             unlimited,
             trace,
             unloaded: std::cell::Cell::new(unloaded),
+            presence_owed: std::cell::Cell::new(false),
         });
         Conversation { core }
     }
@@ -1338,6 +1374,7 @@ impl DurableObject for Conversation {
         );
         sockets::close_back(&ws, code, &reason);
         if !self.loaded() {
+            self.gone_unloaded(&ws).await;
             return Ok(());
         }
         self.socket_gone(&ws).await
@@ -1348,6 +1385,7 @@ impl DurableObject for Conversation {
         console_warn!("socket {} of {} failed: {error}", short(&socket), self.short_id());
         sockets::close_back(&ws, 1011, "error");
         if !self.loaded() {
+            self.gone_unloaded(&ws).await;
             return Ok(());
         }
         self.socket_gone(&ws).await

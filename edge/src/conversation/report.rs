@@ -109,8 +109,8 @@ impl Outbox {
         self.due.map(|d| if self.failures > 0 { d } else { d + BACKSTOP_MS })
     }
 
-    pub(super) fn on_start(sql: &SqlStorage) -> Outbox {
-        Outbox { due: waiting(sql).then(now), ..Outbox::default() }
+    pub(super) fn on_start(sql: &SqlStorage) -> Result<Outbox> {
+        Ok(Outbox { due: waiting(sql)?.then(now), ..Outbox::default() })
     }
 
     /// After a reload: the timer that runs, the last send, failures and the site's pace are
@@ -132,11 +132,8 @@ impl Outbox {
     }
 }
 
-fn waiting(sql: &SqlStorage) -> bool {
-    sql::first::<Row>(sql, "SELECT id, kind, key, body FROM outbox LIMIT 1", vec![])
-        .ok()
-        .flatten()
-        .is_some()
+fn waiting(sql: &SqlStorage) -> Result<bool> {
+    Ok(sql::first::<Row>(sql, "SELECT id, kind, key, body FROM outbox LIMIT 1", vec![])?.is_some())
 }
 
 impl Core {
@@ -293,7 +290,8 @@ impl Core {
         let deleted = delivered.and_then(|()| {
             sql::run(self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
         });
-        let more = waiting(self.sql());
+        // Unknown counts as more: the timer looks again rather than leave a row behind.
+        let more = waiting(self.sql()).unwrap_or(true);
         let mut inner = self.inner.borrow_mut();
         let outbox = &mut inner.outbox;
         match deleted {

@@ -49,10 +49,10 @@ pub struct Owed {
     stopped_email: Option<String>,
 }
 
-pub fn load(sql: &SqlStorage) -> Owed {
+pub fn load(sql: &SqlStorage) -> Result<Owed> {
     let query = "SELECT from_seq, due_at, attempts, last_sent_at, away_mails, stopped_email
                  FROM visitor_mail WHERE id = 1";
-    sql::first(sql, query, vec![]).ok().flatten().unwrap_or_default()
+    Ok(sql::first(sql, query, vec![])?.unwrap_or_default())
 }
 
 fn save(sql: &SqlStorage, owed: &Owed) -> Result<()> {
