@@ -109,6 +109,11 @@ pub struct Core {
 /// How soon an unloaded conversation that owes the site a report tries to read again.
 const UNLOADED_RETRY_MS: Millis = 1_000;
 
+/// What an unloaded conversation answers a change or an alarm with.
+fn unavailable() -> worker::Error {
+    worker::Error::RustError("conversation storage unavailable".into())
+}
+
 #[derive(Default)]
 struct Inner {
     meta: Option<Meta>,
@@ -840,7 +845,7 @@ impl Core {
                 let why = "Storing that failed; please try again.";
                 refuse_frame(ws, ErrorCode::Internal, why, client_id);
             }
-            return Err(worker::Error::RustError("conversation storage unavailable".into()));
+            return Err(unavailable());
         }
         let at = now();
         let outcome = self.inner.borrow_mut().machine.handle(at, input);
@@ -1072,6 +1077,10 @@ impl Core {
     }
 
     async fn socket_gone(&self, ws: &WebSocket) -> Result<()> {
+        if !self.loaded() {
+            self.gone_unloaded(ws).await;
+            return Ok(());
+        }
         let Ok(Some(att)) = Attachment::of(ws) else { return Ok(()) };
         Attachment::forget(ws);
         self.inner.borrow_mut().buckets.remove(&att.socket_id);
@@ -1373,10 +1382,6 @@ impl DurableObject for Conversation {
             if clean { "" } else { " (not clean)" }
         );
         sockets::close_back(&ws, code, &reason);
-        if !self.loaded() {
-            self.gone_unloaded(&ws).await;
-            return Ok(());
-        }
         self.socket_gone(&ws).await
     }
 
@@ -1384,10 +1389,6 @@ impl DurableObject for Conversation {
         let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
         console_warn!("socket {} of {} failed: {error}", short(&socket), self.short_id());
         sockets::close_back(&ws, 1011, "error");
-        if !self.loaded() {
-            self.gone_unloaded(&ws).await;
-            return Ok(());
-        }
         self.socket_gone(&ws).await
     }
 
@@ -1396,7 +1397,7 @@ impl DurableObject for Conversation {
     async fn alarm(&self) -> Result<Response> {
         // A failed alarm is run again by workerd, with backoff.
         if !self.loaded() {
-            return Err(worker::Error::RustError("conversation storage unavailable".into()));
+            return Err(unavailable());
         }
         if self.trace {
             console_log!("trace {} alarm at {}", self.short_id(), now());
