@@ -90,6 +90,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .post_async("/api/bench/sites/:key/reports", h!(bench::site_reports))
         .post_async("/api/bench/sites/:key/floor", h!(bench::site_floor))
         .post_async("/api/bench/sites/:key/ingress", h!(bench::site_ingress))
+        .post_async("/api/bench/conversations/:id/fail-reads", h!(bench::fail_reads))
         .or_else_any_method("/api/*rest", |_, _| not_found())
         .run(req, env)
         .await

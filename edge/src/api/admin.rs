@@ -396,6 +396,11 @@ pub async fn transcript(req: Request, ctx: Ctx) -> ApiResult {
     let res = internal::send_with::<()>(&stub, Method::Get, path, None, &trusted).await?;
     match res.status_code() {
         200 => Ok(res),
+        500.. => Err(refuse(
+            503,
+            "unavailable",
+            "This conversation cannot be read right now; try again in a moment.",
+        )),
         _ => Err(refuse(404, "unknown_conversation", "There is no such conversation.")),
     }
 }

@@ -1,6 +1,7 @@
 //! What only a benchmark worker serves (`cargo xtask bench` starts it with `BENCHMARK=1`):
-//! the echo floor, a site object's request counts, and reports sent to a site as if from
-//! conversations (to play thousands of them at once). The same switch lifts the per-socket frame limit, so that one socket can
+//! the echo floor, a site object's request counts, reports sent to a site as if from
+//! conversations (to play thousands of them at once), and a conversation's storage made to
+//! fail its next reads (to test what a conversation does when it cannot read itself). The same switch lifts the per-socket frame limit, so that one socket can
 //! drive an object as fast as it goes; nothing else differs from a deployment.
 
 use worker::{Env, Method, Request, RouteContext};
@@ -66,6 +67,27 @@ pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult 
     let _batch: internal::ReportBatch =
         req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
     Ok(worker::Response::from_json(&shared::pace::Pace { pace_ms: 1_000 })?)
+}
+
+/// `POST /api/bench/conversations/{id}/fail-reads?reads=N`: the conversation acts as one
+/// whose storage could not be read, and its next `N` attempts to read it fail too.
+pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    if !enabled(&ctx.env) {
+        return Err(refuse(404, "not_found", "No such endpoint."));
+    }
+    let id = ctx
+        .param("id")
+        .filter(|id| valid_conversation_id(id))
+        .ok_or_else(|| refuse(404, "unknown_conversation", "No such conversation."))?;
+    let reads = req
+        .url()?
+        .query_pairs()
+        .find(|(k, _)| k == "reads")
+        .and_then(|(_, v)| v.parse::<u32>().ok())
+        .ok_or_else(|| refuse(400, "invalid_reads", "Say how many reads fail: ?reads=N."))?;
+    let stub = internal::conversation(&ctx.env, id)?;
+    let path = format!("{}?reads={reads}", crate::conversation::FAIL_READS);
+    Ok(internal::send::<()>(&stub, Method::Post, &path, None).await?)
 }
 
 fn bench_site(ctx: &RouteContext<()>) -> Result<worker::Stub, crate::http::Refused> {

@@ -104,7 +104,13 @@ pub struct Core {
     unloaded: std::cell::Cell<bool>,
     /// A visitor's socket closed while unloaded: the site hears it once storage is read.
     presence_owed: std::cell::Cell<bool>,
+    /// A benchmark worker's test of the unloaded state: this many reads still fail.
+    failing_reads: std::cell::Cell<u32>,
 }
+
+/// The benchmark worker's route that makes this conversation act unloaded
+/// (`api::bench::fail_reads`).
+pub const FAIL_READS: &str = "/bench/fail-reads";
 
 /// How soon an unloaded conversation that owes the site a report tries to read again.
 const UNLOADED_RETRY_MS: Millis = 1_000;
@@ -321,6 +327,10 @@ impl Core {
     /// that is running, the alarm set, sockets' rate buckets, revocations, the engine call in
     /// flight), so a reload never starts a second timer or forgets a revocation.
     fn reread(&self) -> Result<()> {
+        if let Some(left) = self.failing_reads.get().checked_sub(1) {
+            self.failing_reads.set(left);
+            return Err(worker::Error::RustError("read failed (benchmark's test)".into()));
+        }
         let mut fresh = Self::load(self.sql())?;
         let mut inner = self.inner.borrow_mut();
         fresh.outbox.carry_over(&inner.outbox);
@@ -1190,11 +1200,20 @@ impl DurableObject for Conversation {
             trace,
             unloaded: std::cell::Cell::new(unloaded),
             presence_owed: std::cell::Cell::new(false),
+            failing_reads: std::cell::Cell::new(0),
         });
         Conversation { core }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        if self.unlimited && req.path() == FAIL_READS {
+            let url = req.url()?;
+            let reads = url.query_pairs().find(|(k, _)| k == "reads");
+            let reads = reads.and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            self.unloaded.set(true);
+            self.failing_reads.set(reads);
+            return Response::ok("unloaded");
+        }
         if !self.loaded() {
             return Response::error("This conversation's storage is unavailable; try again.", 503);
         }

@@ -140,6 +140,7 @@ impl Site {
         sql::add_columns(sql, "conversations", index::ADDED)?;
         sql::add_columns(sql, "tickets", tickets::ADDED)?;
         sql::add_columns(sql, "presence", presence::ADDED)?;
+        sql::add_columns(sql, "revocations", revoke::ADDED)?;
         sql::migrate(sql, index::INDEXES)
     }
 

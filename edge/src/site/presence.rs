@@ -6,10 +6,11 @@
 use serde::Deserialize;
 use shared::api::Availability;
 use shared::protocol::Millis;
-use worker::{Env, Method, Result, WebSocket, console_error};
+use worker::{Env, Result, WebSocket};
 
 use super::Site;
-use crate::internal::{self, AgentIdentity, AssigneeAway};
+use super::revoke;
+use crate::internal::{AgentIdentity, AssigneeAway};
 use crate::sql::{self, int, text};
 use crate::{alarm, sockets};
 
@@ -98,13 +99,22 @@ pub fn staffed(site: &Site, env: &Env) -> Result<bool> {
 
 use crate::now;
 
+/// An assignee who is back keeps what they hold: an away notice still waiting in the outbox
+/// is withdrawn (not a removal's, whose `after` is 0).
 pub fn online(site: &Site, agent_id: &str) -> Result<()> {
+    let sql = site.sql();
     sql::run(
-        &site.sql(),
+        &sql,
         "INSERT INTO presence (agent_id, offline_since, told, seen_at) VALUES (?, NULL, 0, ?)
          ON CONFLICT (agent_id) DO UPDATE SET offline_since = NULL, told = 0,
            seen_at = excluded.seen_at",
         vec![text(agent_id), int(now())],
+    )?;
+    sql::run(
+        &sql,
+        "DELETE FROM revocations WHERE path = ? AND json_extract(body, '$.agent_id') = ?
+           AND json_extract(body, '$.after') > 0",
+        vec![text(revoke::AWAY), text(agent_id)],
     )
 }
 
@@ -139,7 +149,9 @@ fn away_after(site: &Site) -> Result<Option<Millis>> {
     Ok((secs > 0).then(|| Millis::from(secs) * 1000))
 }
 
-/// Tells every conversation `agent_id` holds that they are away since `offline_since`.
+/// Tells every conversation `agent_id` holds that they are away since `offline_since`,
+/// through the outbox: one that cannot take it now (its storage unavailable, say) hears it
+/// again with backoff, never silently not at all.
 async fn tell_held(
     site: &Site,
     agent_id: &str,
@@ -147,16 +159,11 @@ async fn tell_held(
     after: Millis,
 ) -> Result<()> {
     let body = AssigneeAway { agent_id: agent_id.to_owned(), offline_since, after };
+    let body = serde_json::to_string(&body)?;
     for id in super::index::held_by(site, agent_id)? {
-        let sent = match internal::conversation(&site.env, &id) {
-            Ok(stub) => internal::send(&stub, Method::Post, "/away", Some(&body)).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = sent {
-            console_error!("away notice to {id}: {e}");
-        }
+        revoke::queue(site, &id, revoke::AWAY, &body)?;
     }
-    Ok(())
+    revoke::deliver(site).await.map(drop)
 }
 
 /// A removed teammate's conversations go back to Pending at once.

@@ -3,7 +3,8 @@
 //! upgrade); when a teammate is removed, their password changes, their role or name changes,
 //! or a session expires, the matching sockets are closed — the site's own inbox sockets at
 //! once, those in conversation objects through a durable outbox that the alarm retries until
-//! every object has heard.
+//! every object has heard. The same outbox carries an absent assignee's notice (`/away`) to
+//! each conversation they hold: a conversation that cannot take it now hears it later.
 
 use futures_util::future::{Either, join_all, select};
 use serde::Deserialize;
@@ -23,6 +24,14 @@ CREATE TABLE IF NOT EXISTS revocations (
   id INTEGER PRIMARY KEY AUTOINCREMENT, conversation_id TEXT NOT NULL, body TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, due_at INTEGER NOT NULL);
 ";
+
+/// Columns added after the first release of the table: where in the conversation a notice
+/// goes.
+pub const ADDED: &[(&str, &str)] = &[("path", "TEXT NOT NULL DEFAULT '/revoke'")];
+
+/// The conversation routes the outbox delivers to.
+pub const REVOKE: &str = "/revoke";
+pub const AWAY: &str = "/away";
 
 /// Close codes the console acts on: sign in again, or reconnect with the new role.
 pub const SESSION_ENDED: u16 = 4001;
@@ -129,19 +138,25 @@ async fn revoke_with(
     sql::run(&sql, &format!("DELETE FROM agent_sockets WHERE {filter}"), args())?;
     let body = serde_json::to_string(&revoke)?;
     for c in &conversations {
-        sql::run(
-            &sql,
-            "INSERT INTO revocations (conversation_id, body, due_at) VALUES (?, ?, ?)",
-            vec![text(&c.conversation_id), text(&body), int(now())],
-        )?;
+        queue(site, &c.conversation_id, REVOKE, &body)?;
     }
     deliver(site).await.map(drop)
+}
+
+/// Puts a notice for `conversation_id` in the outbox; [`deliver`] sends it.
+pub fn queue(site: &Site, conversation_id: &str, path: &str, body: &str) -> Result<()> {
+    sql::run(
+        &site.sql(),
+        "INSERT INTO revocations (conversation_id, path, body, due_at) VALUES (?, ?, ?, ?)",
+        vec![text(conversation_id), text(path), text(body), int(now())],
+    )
 }
 
 #[derive(Deserialize)]
 struct Pending {
     id: i64,
     conversation_id: String,
+    path: String,
     body: String,
     attempts: i64,
 }
@@ -151,7 +166,7 @@ struct Pending {
 pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     let due: Vec<Pending> = sql::rows(
         &site.sql(),
-        "SELECT id, conversation_id, body, attempts FROM revocations WHERE due_at <= ?
+        "SELECT id, conversation_id, path, body, attempts FROM revocations WHERE due_at <= ?
          ORDER BY id LIMIT 500",
         vec![int(now())],
     )?;
@@ -168,7 +183,7 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     };
     let deadline = Delay::from(std::time::Duration::from_millis(DEADLINE_MS));
     if let Either::Right(_) = select(Box::pin(all), deadline).await {
-        console_error!("revocations: not every conversation confirmed in time; retrying later");
+        console_error!("notices: not every conversation confirmed in time; retrying later");
     }
     let sql = site.sql();
     let done = done.into_inner();
@@ -197,20 +212,33 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     Ok(next)
 }
 
+/// Whether `p` is done with: delivered, or refused for good (a 4xx, or a row this code does
+/// not know how to send); a 5xx or a failed call is tried again.
 async fn send(site: &Site, p: &Pending) -> bool {
-    let Ok(revoke) = serde_json::from_str::<Revoke>(&p.body) else { return true };
+    let known = match p.path.as_str() {
+        REVOKE => serde_json::from_str::<Revoke>(&p.body).is_ok(),
+        AWAY => serde_json::from_str::<internal::AssigneeAway>(&p.body).is_ok(),
+        _ => false,
+    };
+    let body = match serde_json::from_str::<serde_json::Value>(&p.body) {
+        Ok(body) if known => body,
+        _ => {
+            console_error!("notice to {}: {} cannot be sent; dropped", p.conversation_id, p.path);
+            return true;
+        }
+    };
     let sent = match internal::conversation(&site.env, &p.conversation_id) {
-        Ok(stub) => internal::send(&stub, Method::Post, "/revoke", Some(&revoke)).await,
+        Ok(stub) => internal::send(&stub, Method::Post, &p.path, Some(&body)).await,
         Err(e) => Err(e),
     };
     match sent {
         Ok(res) if res.status_code() < 500 => true,
         Ok(res) => {
-            console_error!("revocation to {}: HTTP {}", p.conversation_id, res.status_code());
+            console_error!("{} to {}: HTTP {}", p.path, p.conversation_id, res.status_code());
             false
         }
         Err(e) => {
-            console_error!("revocation to {}: {e}", p.conversation_id);
+            console_error!("{} to {}: {e}", p.path, p.conversation_id);
             false
         }
     }

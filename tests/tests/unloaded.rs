@@ -1,0 +1,88 @@
+//! A conversation whose storage cannot be read (workerd's SQLite out of memory when thousands
+//! of objects wake at once) through a real worker: the benchmark worker's
+//! `fail-reads` route makes one act so. It never serves an empty conversation, refuses until
+//! a read succeeds, then carries on with nothing lost; and a notice the site could not give
+//! it meanwhile reaches it later.
+
+use std::time::Duration;
+
+use integration::{Agent, Edge, Visitor, demo_settings as with, event, history, say};
+use shared::protocol::{Author, ClientFrame, Event, ItemBody, Phase};
+
+const TEAM: &[(&str, &str, &str)] =
+    &[("own@t.test", "Olga", "owner"), ("ana@t.test", "Ana", "responder")];
+
+/// Makes conversation `id` act as one whose storage could not be read, and fail its next
+/// `reads` attempts to read it again.
+async fn fail_reads(edge: &Edge, id: &str, reads: u32) {
+    let url = format!("{}/api/bench/conversations/{id}/fail-reads?reads={reads}", edge.base);
+    let res = reqwest::Client::new().post(url).send().await.expect("fail-reads");
+    assert_eq!(res.status(), 200, "the benchmark worker's fault route");
+}
+
+/// What the visitor said, in the order stored.
+fn said(items: &[shared::protocol::Item]) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|i| match &i.body {
+            ItemBody::Message(m) if m.author == Author::Visitor => Some(m.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conversation_that_cannot_read_itself_refuses_then_recovers_with_nothing_lost() {
+    let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+    let site = edge.site("unloaded", TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let first = visitor.say("v1", "my order is late").await;
+    let path = format!("/api/admin/conversations/{}/transcript", visitor.conversation_id);
+    assert_eq!(olga.get(&path).await.status(), 200);
+
+    fail_reads(&edge, &visitor.conversation_id, 2).await;
+    // A request: "unavailable, try again", not "no such conversation" nor an empty one.
+    let res = olga.get(&path).await;
+    assert_eq!(integration::refusal(res).await, (503, "unavailable".to_owned()));
+    // A message on an open socket: not acknowledged, the socket closed for the client to
+    // come back with it.
+    visitor.socket.send(&say("v2", "hello?")).await;
+    let code = visitor.socket.close_code_within(Duration::from_secs(10)).await;
+    assert_eq!(code, Some(1011), "closed with 'try again'");
+
+    // Storage reads again: the visitor comes back, sends what was not acknowledged, and the
+    // conversation is whole, each message once.
+    let mut back = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, first).await;
+    back.say("v2", "hello?").await;
+    let all = history(&edge, &back).await;
+    assert_eq!(said(&all), ["my order is late", "hello?"]);
+    assert_eq!(olga.get(&path).await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_away_notice_the_conversation_could_not_take_is_given_again() {
+    let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+    let quick = with(|s| s["takeover"] = serde_json::json!({ "assignee_offline_secs": 2 }));
+    let site = edge.site_with("away-later", &quick, TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let inbox = ana.inbox().await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    let (mut socket, _) = ana.open(&visitor.conversation_id).await;
+    socket.send(&ClientFrame::Claim).await;
+    visitor.socket.until("the join", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
+
+    // Ana leaves; when the site tells the conversation she is away, it cannot read itself.
+    drop(inbox);
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    fail_reads(&edge, &visitor.conversation_id, 2).await;
+    visitor.socket.until("the requeue", |f| matches!(event(f), Some(Event::Requeued { .. }))).await;
+    let refused = format!("/away to {}: HTTP 503", visitor.conversation_id);
+    assert!(edge.log().contains(&refused), "the first notice was refused: {refused}");
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let (_, welcome) = olga.open(&visitor.conversation_id).await;
+    assert_eq!(welcome.state.phase, Phase::Escalated);
+}
