@@ -86,3 +86,34 @@ async fn an_away_notice_the_conversation_could_not_take_is_given_again() {
     let (_, welcome) = olga.open(&visitor.conversation_id).await;
     assert_eq!(welcome.state.phase, Phase::Escalated);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visitor_who_leaves_while_storage_is_unreadable_is_reported_gone_once_it_reads() {
+    let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+    let site = edge.site("left-unloaded", TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    let id = visitor.conversation_id.clone();
+    let online = || async {
+        let all: Vec<serde_json::Value> =
+            olga.get("/api/admin/conversations").await.json().await.unwrap();
+        all.iter().find(|c| c["id"] == id.as_str()).map(|c| c["visitor_online"] == true)
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while online().await != Some(true) {
+        assert!(tokio::time::Instant::now() < deadline, "the visitor was never listed online");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The close and the first two alarms after it find storage unreadable; the third reads,
+    // and the site hears the visitor left (alarms 1 s, then 2 s, apart).
+    fail_reads(&edge, &id, 3).await;
+    drop(visitor);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while online().await != Some(false) {
+        assert!(tokio::time::Instant::now() < deadline, "the visitor stayed listed online");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(edge.log().contains("conversation load, again"), "reads did fail");
+}

@@ -104,6 +104,8 @@ pub struct Core {
     unloaded: std::cell::Cell<bool>,
     /// A visitor's socket closed while unloaded: the site hears it once storage is read.
     presence_owed: std::cell::Cell<bool>,
+    /// Alarms that found storage unreadable in a row, for the backoff of the next.
+    unloaded_alarms: std::cell::Cell<u32>,
     /// A benchmark worker's test of the unloaded state: this many reads still fail.
     failing_reads: std::cell::Cell<u32>,
 }
@@ -112,8 +114,10 @@ pub struct Core {
 /// (`api::bench::fail_reads`).
 pub const FAIL_READS: &str = "/bench/fail-reads";
 
-/// How soon an unloaded conversation that owes the site a report tries to read again.
+/// How soon an unloaded conversation with work to do (a report owed to the site, a clock that
+/// fired) tries to read again, doubling while reads keep failing, up to a minute.
 const UNLOADED_RETRY_MS: Millis = 1_000;
+const UNLOADED_RETRY_MAX_MS: Millis = 60_000;
 
 /// What an unloaded conversation answers a change or an alarm with.
 fn unavailable() -> worker::Error {
@@ -360,6 +364,7 @@ impl Core {
             return false;
         }
         self.unloaded.set(false);
+        self.unloaded_alarms.set(0);
         if self.presence_owed.take()
             && let Err(e) = self.queue_report(report::Record::Summary, false)
         {
@@ -369,18 +374,28 @@ impl Core {
     }
 
     /// A close handled while unloaded: the socket leaves the cache, and a visitor's leaving
-    /// is owed to the site; an alarm soon reads storage again to report it (workerd runs a
-    /// failed alarm again).
+    /// is owed to the site; an alarm soon reads storage again to report it.
     async fn gone_unloaded(&self, ws: &WebSocket) {
         let visitor = Attachment::of(ws).ok().flatten().is_some_and(|a| a.is_visitor() && a.ready);
         Attachment::forget(ws);
         if visitor {
             self.presence_owed.set(true);
-            let soon = crate::alarm::at(now() + UNLOADED_RETRY_MS);
-            if let Err(e) = self.state.storage().set_alarm(soon).await {
+            if let Err(e) = self.read_again_later().await {
                 console_error!("alarm for an unloaded conversation: {e}");
             }
         }
+    }
+
+    /// Sets the alarm for an unloaded conversation to read its storage again, later each time
+    /// reads keep failing. Ours rather than workerd's retry of a failed alarm, which gives up
+    /// after a few: an owed report or a clock that fired must not wait for a visitor to write.
+    async fn read_again_later(&self) -> Result<()> {
+        let tries = self.unloaded_alarms.get();
+        self.unloaded_alarms.set(tries.saturating_add(1));
+        let at = now() + (UNLOADED_RETRY_MS << tries.min(6)).min(UNLOADED_RETRY_MAX_MS);
+        self.state.storage().set_alarm(crate::alarm::at(at)).await?;
+        self.inner.borrow_mut().alarm_at = Some(Some(at));
+        Ok(())
     }
 
     fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
@@ -1200,6 +1215,7 @@ impl DurableObject for Conversation {
             trace,
             unloaded: std::cell::Cell::new(unloaded),
             presence_owed: std::cell::Cell::new(false),
+            unloaded_alarms: std::cell::Cell::new(0),
             failing_reads: std::cell::Cell::new(0),
         });
         Conversation { core }
@@ -1414,9 +1430,11 @@ impl DurableObject for Conversation {
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
-        // A failed alarm is run again by workerd, with backoff.
+        // Run again by an alarm of ours; should setting it fail too, by workerd's retry of a
+        // failed alarm.
         if !self.loaded() {
-            return Err(unavailable());
+            self.read_again_later().await.map_err(|_| unavailable())?;
+            return Response::ok("storage unavailable: reading again later");
         }
         if self.trace {
             console_log!("trace {} alarm at {}", self.short_id(), now());
