@@ -105,6 +105,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/bench/sites/:key/reports", Credential),
     ("POST", "/api/bench/sites/:key/floor", Credential),
     ("POST", "/api/bench/sites/:key/ingress", Credential),
+    ("POST", "/api/bench/conversations/:id/fail-reads", Credential),
     ("ANY", "/api/*rest", Public),
 ];
 
@@ -657,6 +658,12 @@ async fn benchmark_routes_are_not_served_by_a_deployment() {
     }
     let echo = w.edge.ws_url(&format!("/api/bench/echo/{}/ws", "0".repeat(32)));
     assert_eq!(Socket::upgrade_status(&echo, None).await, 404);
+    // Nobody makes a conversation act as if its storage failed.
+    let mut v = Visitor::join(&w.edge, SITE).await;
+    let url =
+        format!("{}/api/bench/conversations/{}/fail-reads?reads=9", w.edge.base, v.conversation_id);
+    assert_eq!(http.post(url).send().await.unwrap().status(), 404);
+    v.say("m1", "still served").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -516,11 +516,15 @@ impl Core {
                 }
             }
         }
-        // A failure of our own (storage) waits a minute rather than spinning the alarm.
-        let due = next_due(self.sql())
-            .ok()
-            .flatten()
-            .map(|d| if failed { d.max(now() + 60_000) } else { d });
+        // A failure of our own (storage) waits a minute rather than spinning the alarm; what
+        // is due that cannot be read is looked at again in a minute, not taken for nothing.
+        let due = match next_due(self.sql()) {
+            Ok(due) => due.map(|d| if failed { d.max(now() + 60_000) } else { d }),
+            Err(e) => {
+                console_error!("channel lines due: {e}");
+                Some(now() + 60_000)
+            }
+        };
         {
             let mut inner = self.inner.borrow_mut();
             // A run taken for lost and replaced leaves the newer one be.

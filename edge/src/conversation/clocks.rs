@@ -169,6 +169,11 @@ impl Core {
     /// closing a socket that has not said hello, or trying the reports again after a failure. An alarm
     /// already set for that time is left alone (this runs after every frame).
     pub(super) async fn schedule(&self) -> Result<()> {
+        // An unloaded conversation's memory holds none of its clocks: a task still running
+        // (a report's send) must not replace or delete the alarm that reads storage again.
+        if self.unloaded.get() {
+            return Ok(());
+        }
         let next = {
             let inner = self.inner.borrow();
             let reports = inner.outbox.alarm_at();

@@ -102,8 +102,13 @@ pub struct Core {
     /// thousands of objects wake at once, measured): memory then holds an empty conversation,
     /// not this one, and nothing may act on it until a read succeeds ([`Core::loaded`]).
     unloaded: std::cell::Cell<bool>,
-    /// A visitor's socket closed while unloaded: the site hears it once storage is read.
-    presence_owed: std::cell::Cell<bool>,
+    /// The summary the site holds may be older than this conversation (a visitor's close was
+    /// handled while unloaded): it is sent again as soon as storage takes it.
+    summary_owed: std::cell::Cell<bool>,
+    /// No alarm has run in this instance yet. An instance evicted while unloaded took what it
+    /// owed the site with it (memory only: storage could not be written), so the first alarm
+    /// of the next sends the summary again; [`Core::read_again_later`] set that alarm.
+    first_alarm: std::cell::Cell<bool>,
     /// Alarms that found storage unreadable in a row, for the backoff of the next.
     unloaded_alarms: std::cell::Cell<u32>,
     /// A benchmark worker's test of the unloaded state: this many reads still fail.
@@ -118,6 +123,9 @@ pub const FAIL_READS: &str = "/bench/fail-reads";
 /// fired) tries to read again, doubling while reads keep failing, up to a minute.
 const UNLOADED_RETRY_MS: Millis = 1_000;
 const UNLOADED_RETRY_MAX_MS: Millis = 60_000;
+/// Alarms an unloaded conversation sets itself before it waits for an event instead: about an
+/// hour, for storage that never reads again is a fault no retry mends, and each wake is paid.
+const UNLOADED_ALARMS: u32 = 66;
 
 /// What an unloaded conversation answers a change or an alarm with.
 fn unavailable() -> worker::Error {
@@ -354,23 +362,37 @@ impl Core {
     }
 
     /// Whether memory holds this conversation: after a failed read, storage is read again.
-    /// A visitor's close that came meanwhile is reported now.
+    /// The summary the site holds is sent again then (a visitor's close may have come
+    /// meanwhile), and at every event until storage takes it.
     fn loaded(&self) -> bool {
-        if !self.unloaded.get() {
-            return true;
+        if self.unloaded.get() {
+            if let Err(e) = self.reread() {
+                console_error!("conversation load, again: {e}");
+                return false;
+            }
+            self.unloaded.set(false);
+            self.unloaded_alarms.set(0);
+            self.summary_owed.set(true);
         }
-        if let Err(e) = self.reread() {
-            console_error!("conversation load, again: {e}");
-            return false;
-        }
-        self.unloaded.set(false);
-        self.unloaded_alarms.set(0);
-        if self.presence_owed.take()
-            && let Err(e) = self.queue_report(report::Record::Summary, false)
-        {
-            console_error!("presence report: {e}");
+        if self.summary_owed.get() && self.resend_summary() {
+            self.summary_owed.set(false);
         }
         true
+    }
+
+    /// Sends the site this conversation's summary again, stored first so that it is owed
+    /// until the site has it; false if it could not be stored.
+    fn resend_summary(&self) -> bool {
+        if self.inner.borrow().meta.is_none() {
+            return true;
+        }
+        match self.queue_report(report::Record::Summary, false) {
+            Ok(()) => true,
+            Err(e) => {
+                console_error!("summary report: {e}");
+                false
+            }
+        }
     }
 
     /// A close handled while unloaded: the socket leaves the cache, and a visitor's leaving
@@ -378,11 +400,8 @@ impl Core {
     async fn gone_unloaded(&self, ws: &WebSocket) {
         let visitor = Attachment::of(ws).ok().flatten().is_some_and(|a| a.is_visitor() && a.ready);
         Attachment::forget(ws);
-        if visitor {
-            self.presence_owed.set(true);
-            if let Err(e) = self.read_again_later().await {
-                console_error!("alarm for an unloaded conversation: {e}");
-            }
+        if visitor && let Err(e) = self.read_again_later().await {
+            console_error!("alarm for an unloaded conversation: {e}");
         }
     }
 
@@ -391,11 +410,24 @@ impl Core {
     /// after a few: an owed report or a clock that fired must not wait for a visitor to write.
     async fn read_again_later(&self) -> Result<()> {
         let tries = self.unloaded_alarms.get();
+        if tries >= UNLOADED_ALARMS {
+            let id = self.state.id().to_string();
+            console_error!("{id}: storage unreadable for an hour; waiting for an event");
+            return Ok(());
+        }
         self.unloaded_alarms.set(tries.saturating_add(1));
         let at = now() + (UNLOADED_RETRY_MS << tries.min(6)).min(UNLOADED_RETRY_MAX_MS);
         self.state.storage().set_alarm(crate::alarm::at(at)).await?;
         self.inner.borrow_mut().alarm_at = Some(Some(at));
         Ok(())
+    }
+
+    /// Whether teammate `agent_id` has a socket here that said hello and is open.
+    fn has_open(&self, agent_id: &str) -> bool {
+        self.state.get_websockets_with_tag(&format!("m:{agent_id}")).iter().any(|ws| {
+            sockets::open_besides(ws, None)
+                && Attachment::of(ws).ok().flatten().is_some_and(|a| a.ready && !a.closed)
+        })
     }
 
     fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
@@ -581,6 +613,11 @@ impl Core {
         let requeue = revoke.requeue.then(|| revoke.member_id.clone());
         self.inner.borrow_mut().revoked.push((now(), revoke));
         if let Some(agent_id) = requeue {
+            // Sending what they held back to Pending is a change: it waits for storage (the
+            // site sends the revocation again; closing and recording again is harmless).
+            if !self.loaded() {
+                return Response::error("This conversation's storage is unavailable.", 503);
+            }
             let holds = self.inner.borrow().machine.assignee().is_some_and(|a| a.id == agent_id);
             if holds {
                 let input = Input::AssigneeAway { agent_id, offline_since: 0, after: 0 };
@@ -1214,8 +1251,9 @@ impl DurableObject for Conversation {
             unlimited,
             trace,
             unloaded: std::cell::Cell::new(unloaded),
-            presence_owed: std::cell::Cell::new(false),
+            summary_owed: std::cell::Cell::new(false),
             unloaded_alarms: std::cell::Cell::new(0),
+            first_alarm: std::cell::Cell::new(true),
             failing_reads: std::cell::Cell::new(0),
         });
         Conversation { core }
@@ -1226,9 +1264,17 @@ impl DurableObject for Conversation {
             let url = req.url()?;
             let reads = url.query_pairs().find(|(k, _)| k == "reads");
             let reads = reads.and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            // As after a failed start: memory holds an empty conversation.
+            let mut empty = Inner { hello_due: hello_due(&self.state), ..Inner::default() };
+            std::mem::swap(&mut *self.inner.borrow_mut(), &mut empty);
             self.unloaded.set(true);
             self.failing_reads.set(reads);
             return Response::ok("unloaded");
+        }
+        // A revocation closes sockets whether or not storage can be read: it needs none, and
+        // a revoked session must not act meanwhile.
+        if req.method() == Method::Post && req.path() == "/revoke" {
+            return self.revoke(req.json().await?).await;
         }
         if !self.loaded() {
             return Response::error("This conversation's storage is unavailable; try again.", 503);
@@ -1237,7 +1283,6 @@ impl DurableObject for Conversation {
         match (req.method(), req.path().as_str()) {
             (Method::Post, "/init") => self.init(req.json().await?),
             (Method::Get, "/ws") => self.accept(&req).await,
-            (Method::Post, "/revoke") => self.revoke(req.json().await?).await,
             (Method::Get, "/transcript") => self.transcript(&req),
             (Method::Post, "/assist") => self.assist(req).await,
             (Method::Get, "/brief") => self.brief(&req),
@@ -1262,6 +1307,11 @@ impl DurableObject for Conversation {
             }
             (Method::Post, "/away") => {
                 let away: internal::AssigneeAway = req.json().await?;
+                // An assignee with this conversation open is not away, whatever the site
+                // believed when it sent this (a removal, `after` 0, closed their sockets).
+                if away.after > 0 && self.has_open(&away.agent_id) {
+                    return Response::ok("unchanged");
+                }
                 let input = Input::AssigneeAway {
                     agent_id: away.agent_id,
                     offline_since: away.offline_since,
@@ -1430,6 +1480,9 @@ impl DurableObject for Conversation {
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
+        if self.first_alarm.replace(false) {
+            self.summary_owed.set(true);
+        }
         // Run again by an alarm of ours; should setting it fail too, by workerd's retry of a
         // failed alarm.
         if !self.loaded() {

@@ -263,8 +263,12 @@ impl Site {
             Ok(stub) => internal::send(&stub, Method::Post, path, Some(body)).await,
             Err(e) => Err(e),
         };
-        if let Err(e) = sent {
-            console_error!("push of {path} to {id}: {e}");
+        match sent {
+            Ok(res) if res.status_code() >= 500 => {
+                console_error!("push of {path} to {id}: HTTP {}", res.status_code());
+            }
+            Ok(_) => {}
+            Err(e) => console_error!("push of {path} to {id}: {e}"),
         }
     }
 

@@ -149,26 +149,22 @@ fn away_after(site: &Site) -> Result<Option<Millis>> {
     Ok((secs > 0).then(|| Millis::from(secs) * 1000))
 }
 
-/// Tells every conversation `agent_id` holds that they are away since `offline_since`,
-/// through the outbox: one that cannot take it now (its storage unavailable, say) hears it
-/// again with backoff, never silently not at all.
-async fn tell_held(
-    site: &Site,
-    agent_id: &str,
-    offline_since: Millis,
-    after: Millis,
-) -> Result<()> {
+/// Queues, for every conversation `agent_id` holds, the notice that they are away since
+/// `offline_since`. It goes through the outbox: a conversation that cannot take it now (its
+/// storage unavailable, say) hears it again with backoff, never silently not at all.
+fn tell_held(site: &Site, agent_id: &str, offline_since: Millis, after: Millis) -> Result<()> {
     let body = AssigneeAway { agent_id: agent_id.to_owned(), offline_since, after };
     let body = serde_json::to_string(&body)?;
     for id in super::index::held_by(site, agent_id)? {
         revoke::queue(site, &id, revoke::AWAY, &body)?;
     }
-    revoke::deliver(site).await.map(drop)
+    Ok(())
 }
 
 /// A removed teammate's conversations go back to Pending at once.
 pub async fn requeue_now(site: &Site, agent_id: &str) -> Result<()> {
-    tell_held(site, agent_id, 0, 0).await
+    tell_held(site, agent_id, 0, 0)?;
+    revoke::deliver(site).await.map(drop)
 }
 
 #[derive(Deserialize)]
@@ -188,13 +184,19 @@ pub async fn check(site: &Site) -> Result<Option<Millis>> {
          WHERE offline_since IS NOT NULL AND told = 0 AND offline_since <= ?",
         vec![int(now - after)],
     )?;
+    // Every notice queued before any is sent (no await between reading who is away and
+    // marking them told), so one who comes back while the others are sent has theirs
+    // withdrawn ([`online`]).
     for away in &due {
-        tell_held(site, &away.agent_id, away.offline_since, after).await?;
+        tell_held(site, &away.agent_id, away.offline_since, after)?;
         sql::run(
             &sql,
             "UPDATE presence SET told = 1 WHERE agent_id = ?",
             vec![text(&away.agent_id)],
         )?;
+    }
+    if !due.is_empty() {
+        revoke::deliver(site).await?;
     }
     #[derive(Deserialize)]
     struct Next {

@@ -174,7 +174,8 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     let all = async {
         for chunk in due.chunks(CONCURRENCY) {
             join_all(chunk.iter().map(|p| async {
-                if send(site, p).await {
+                // Withdrawn meanwhile (an away assignee came back): not sent.
+                if !queued(site, p.id) || send(site, p).await {
                     done.borrow_mut().push(p.id);
                 }
             }))
@@ -210,6 +211,13 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
         crate::alarm::wake_by(&site.state.storage(), at).await?;
     }
     Ok(next)
+}
+
+/// Whether notice `id` is still in the outbox; if that cannot be read, it is sent.
+fn queued(site: &Site, id: i64) -> bool {
+    let row =
+        sql::number(&site.sql(), "SELECT id AS n FROM revocations WHERE id = ?", vec![int(id)]);
+    row.map_or(true, |r| r.is_some())
 }
 
 /// Whether `p` is done with: delivered, or refused for good (a 4xx, or a row this code does
