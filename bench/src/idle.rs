@@ -41,7 +41,16 @@ pub struct Row {
     /// Then every socket closes at once, waking every object to handle its close: storage
     /// failures the worker logged in the [`AFTER_CLOSE`] that follows.
     pub storage_failures_after_close: usize,
+    /// Visitors the site's index still listed online after that; and, checked again until
+    /// none is (at most [`REPORTED_WITHIN`]), how long after the close the last was reported
+    /// gone: an object whose storage failed reports its close once a read succeeds.
+    pub online_after_close: i64,
+    pub online_at_end: i64,
+    pub all_reported_after_secs: Option<f64>,
 }
+
+/// How long the site's index is given to hear every close.
+const REPORTED_WITHIN: Duration = Duration::from_secs(180);
 
 /// How long the closes of every socket are given before storage failures are counted.
 const AFTER_CLOSE: Duration = Duration::from_secs(10);
@@ -98,9 +107,17 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
         |after: u64| after.saturating_sub(before.rss_bytes) as f64 / 1024.0 / opened.max(1) as f64;
     let (wake_ack, wake_answer) = (ack.summary(), answer.summary());
     let failures_before = lab.edge.log().matches(STORAGE_FAILURE).count();
+    let closed = Instant::now();
     drop(visitors);
     tokio::time::sleep(AFTER_CLOSE).await;
     let failures = lab.edge.log().matches(STORAGE_FAILURE).count() - failures_before;
+    let online_after_close = online(lab).await;
+    let mut online_at_end = online_after_close;
+    while online_at_end != 0 && closed.elapsed() < REPORTED_WITHIN {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        online_at_end = online(lab).await;
+    }
+    let all_reported_after_secs = (online_at_end == 0).then(|| closed.elapsed().as_secs_f64());
     Row {
         target,
         direct,
@@ -120,7 +137,16 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
         wake_ack,
         wake_answer,
         storage_failures_after_close: failures,
+        online_after_close,
+        online_at_end,
+        all_reported_after_secs,
     }
+}
+
+/// Visitors the idle site's index lists online; -1 when it cannot be read.
+async fn online(lab: &Lab) -> i64 {
+    let load = crate::big_site::site_load(lab, lab::IDLE).await;
+    load["visitors_online"].as_i64().unwrap_or(-1)
 }
 
 fn is_bot_message(frame: &Value) -> bool {

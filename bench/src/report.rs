@@ -254,8 +254,17 @@ fn idle_table(w: &mut String, i: &idle::Row) {
     );
     let _ = writeln!(
         w,
-        "  then all {} closed at once, waking every object: {} storage failures (SQLITE_NOMEM) logged in the next 10 s",
-        i.opened, i.storage_failures_after_close
+        "  then all {} closed at once, waking every object: {} storage failures (SQLITE_NOMEM) logged in the next 10 s; the site's index still listed {} visitors online then, {} after {}",
+        i.opened,
+        i.storage_failures_after_close,
+        if i.online_after_close < 0 {
+            "(unreadable)".to_owned()
+        } else {
+            i.online_after_close.to_string()
+        },
+        i.online_at_end,
+        i.all_reported_after_secs
+            .map_or("3 min (not all reported)".to_owned(), |s| format!("{s:.0} s"))
     );
 }
 

@@ -191,3 +191,29 @@ async fn a_removed_teammates_socket_closes_at_once_while_storage_is_unreadable()
     assert_eq!(olga.request(reqwest::Method::DELETE, &path, None).await.status(), 204);
     assert_eq!(socket.close_code_within(Duration::from_secs(3)).await, Some(4001));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_assignee_with_the_conversation_still_open_is_told_away_once_they_close_it() {
+    let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+    let quick = with(|s| s["takeover"] = serde_json::json!({ "assignee_offline_secs": 2 }));
+    let site = edge.site_with("open-tab", &quick, TEAM);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let inbox = ana.inbox().await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    visitor.say("v1", "hello").await;
+    visitor.socket.send(&ClientFrame::RequestHuman).await;
+    let (mut socket, _) = ana.open(&visitor.conversation_id).await;
+    socket.send(&ClientFrame::Claim).await;
+    visitor.socket.until("the join", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
+
+    // Her inbox goes, the conversation stays open: the site's notice is put off, not spent.
+    drop(inbox);
+    let put_off = format!("/away to {}: HTTP 425", visitor.conversation_id);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !edge.log().contains(&put_off) {
+        assert!(tokio::time::Instant::now() < deadline, "the notice was never put off");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(socket);
+    visitor.socket.until("the requeue", |f| matches!(event(f), Some(Event::Requeued { .. }))).await;
+}

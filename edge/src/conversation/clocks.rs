@@ -165,32 +165,29 @@ impl Core {
         }
     }
 
-    /// Sets the alarm for the earliest clock: the unclaimed timeout, asking the AI again,
-    /// closing a socket that has not said hello, or trying the reports again after a failure. An alarm
-    /// already set for that time is left alone (this runs after every frame).
+    /// The earliest clock: the unclaimed timeout, asking the AI again, closing a socket that
+    /// has not said hello, the reports' backstop or their next try after a failure, the
+    /// visitor's mail, the channel's lines.
+    pub(super) fn next_clock(&self) -> Option<Millis> {
+        let inner = self.inner.borrow();
+        let reports = inner.outbox.alarm_at();
+        let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
+        let channel = inner.channel.due_at();
+        [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports, mail, channel]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Sets the alarm for [`Core::next_clock`]. An alarm already set for that time is left
+    /// alone (this runs after every frame).
     pub(super) async fn schedule(&self) -> Result<()> {
         // An unloaded conversation's memory holds none of its clocks: a task still running
         // (a report's send) must not replace or delete the alarm that reads storage again.
         if self.unloaded.get() {
             return Ok(());
         }
-        let next = {
-            let inner = self.inner.borrow();
-            let reports = inner.outbox.alarm_at();
-            let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
-            let channel = inner.channel.due_at();
-            [
-                inner.bot_retry_at,
-                inner.machine.next_deadline(),
-                inner.hello_due,
-                reports,
-                mail,
-                channel,
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-        };
+        let next = self.next_clock();
         if self.inner.borrow().alarm_at == Some(next) {
             return Ok(());
         }

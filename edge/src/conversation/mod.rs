@@ -123,9 +123,10 @@ pub const FAIL_READS: &str = "/bench/fail-reads";
 /// fired) tries to read again, doubling while reads keep failing, up to a minute.
 const UNLOADED_RETRY_MS: Millis = 1_000;
 const UNLOADED_RETRY_MAX_MS: Millis = 60_000;
-/// Alarms an unloaded conversation sets itself before it waits for an event instead: about an
-/// hour, for storage that never reads again is a fault no retry mends, and each wake is paid.
+/// After about an hour of those, storage that still cannot be read is a fault no quick retry
+/// mends, and each wake is paid: the alarm then comes every quarter of an hour.
 const UNLOADED_ALARMS: u32 = 66;
+const UNLOADED_SLOW_MS: Millis = 15 * 60_000;
 
 /// What an unloaded conversation answers a change or an alarm with.
 fn unavailable() -> worker::Error {
@@ -329,10 +330,23 @@ impl Core {
     /// (which may hold the change whose write failed) is no longer trusted: the object is
     /// unloaded until a read succeeds ([`Core::loaded`]).
     fn reload(&self) {
-        if let Err(e) = self.reread() {
-            console_error!("conversation reload: {e}");
-            self.unloaded.set(true);
+        match self.reread() {
+            Ok(()) => self.reschedule(),
+            Err(e) => {
+                console_error!("conversation reload: {e}");
+                self.unloaded.set(true);
+            }
         }
+    }
+
+    /// Memory was read afresh: the alarm follows its clocks (none may have been set while it
+    /// could not be read, and a read-only event would set none).
+    fn reschedule(&self) {
+        self.spawn(|core| async move {
+            if let Err(e) = core.schedule().await {
+                console_error!("alarm after a read: {e}");
+            }
+        });
     }
 
     /// Rebuilds what storage holds; what only memory knows carries over (the report timer
@@ -373,6 +387,7 @@ impl Core {
             self.unloaded.set(false);
             self.unloaded_alarms.set(0);
             self.summary_owed.set(true);
+            self.reschedule();
         }
         if self.summary_owed.get() && self.resend_summary() {
             self.summary_owed.set(false);
@@ -410,13 +425,15 @@ impl Core {
     /// after a few: an owed report or a clock that fired must not wait for a visitor to write.
     async fn read_again_later(&self) -> Result<()> {
         let tries = self.unloaded_alarms.get();
-        if tries >= UNLOADED_ALARMS {
-            let id = self.state.id().to_string();
-            console_error!("{id}: storage unreadable for an hour; waiting for an event");
-            return Ok(());
-        }
         self.unloaded_alarms.set(tries.saturating_add(1));
-        let at = now() + (UNLOADED_RETRY_MS << tries.min(6)).min(UNLOADED_RETRY_MAX_MS);
+        let wait = if tries >= UNLOADED_ALARMS {
+            let id = self.state.id().to_string();
+            console_error!("{id}: storage unreadable for an hour; trying every 15 minutes");
+            UNLOADED_SLOW_MS
+        } else {
+            (UNLOADED_RETRY_MS << tries.min(6)).min(UNLOADED_RETRY_MAX_MS)
+        };
+        let at = now() + wait;
         self.state.storage().set_alarm(crate::alarm::at(at)).await?;
         self.inner.borrow_mut().alarm_at = Some(Some(at));
         Ok(())
@@ -938,6 +955,11 @@ impl Core {
         effects: Vec<Effect>,
         client_id: Option<String>,
     ) -> Result<FollowUp> {
+        // A change decided after an await (a channel's line) on memory that is no longer this
+        // conversation's.
+        if self.unloaded.get() {
+            return Err(unavailable());
+        }
         let sql = self.sql();
         let mut follow = FollowUp::default();
         let (conversation_id, wanted) = {
@@ -1308,9 +1330,10 @@ impl DurableObject for Conversation {
             (Method::Post, "/away") => {
                 let away: internal::AssigneeAway = req.json().await?;
                 // An assignee with this conversation open is not away, whatever the site
-                // believed when it sent this (a removal, `after` 0, closed their sockets).
+                // believed when it sent this (a removal, `after` 0, closed their sockets): the
+                // site asks again later, and withdraws the notice once they are back online.
                 if away.after > 0 && self.has_open(&away.agent_id) {
-                    return Response::ok("unchanged");
+                    return Response::error("The assignee has this conversation open.", 425);
                 }
                 let input = Input::AssigneeAway {
                     agent_id: away.agent_id,
@@ -1480,14 +1503,17 @@ impl DurableObject for Conversation {
     /// The clocks of the conversation: the unclaimed timeout, and the safety net for an AI
     /// answer lost to eviction or a failed call.
     async fn alarm(&self) -> Result<Response> {
-        if self.first_alarm.replace(false) {
-            self.summary_owed.set(true);
-        }
+        let first = self.first_alarm.replace(false);
         // Run again by an alarm of ours; should setting it fail too, by workerd's retry of a
         // failed alarm.
         if !self.loaded() {
             self.read_again_later().await.map_err(|_| unavailable())?;
             return Response::ok("storage unavailable: reading again later");
+        }
+        // The first alarm of an instance with none of its clocks due was set by an instance
+        // evicted while unloaded: what it owed the site went with it.
+        if first && self.next_clock().is_none_or(|at| at > now()) && self.resend_summary() {
+            self.summary_owed.set(false);
         }
         if self.trace {
             console_log!("trace {} alarm at {}", self.short_id(), now());

@@ -187,6 +187,11 @@ impl Core {
         }
         self.spawn(|core| async move {
             loop {
+                // Memory's outbox is not this conversation's while unloaded: the timer starts
+                // again once storage reads (the summary is queued again then).
+                if core.unloaded.get() {
+                    break;
+                }
                 if let Err(e) = core.schedule().await {
                     console_error!("setting the alarm for the reports: {e}");
                 }

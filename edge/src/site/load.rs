@@ -19,6 +19,8 @@ pub struct Snapshot {
     pub requests: HashMap<&'static str, u64>,
     pub reporters: usize,
     pub pace_ms: Millis,
+    /// Conversations the index lists with their visitor online.
+    pub visitors_online: i64,
 }
 
 impl Load {
@@ -26,11 +28,12 @@ impl Load {
         *self.requests.entry(route(path)).or_default() += 1;
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    pub fn snapshot(&self, visitors_online: i64) -> Snapshot {
         Snapshot {
             requests: self.requests.clone(),
             reporters: self.reporters.len(),
             pace_ms: self.reporters.pace_ms(),
+            visitors_online,
         }
     }
 }

@@ -558,7 +558,14 @@ impl DurableObject for Site {
             (Method::Get, "/tickets.csv") => tickets::csv(self),
             (Method::Post, "/verify-bot-reply") => self.verify_bot_reply(req).await,
             (Method::Get, "/usage") => usage::recent(self),
-            (Method::Get, "/load") => Response::from_json(&self.load.borrow().snapshot()),
+            (Method::Get, "/load") => {
+                let online = sql::number(
+                    &self.sql(),
+                    "SELECT COUNT(*) AS n FROM conversations WHERE visitor_online = 1",
+                    vec![],
+                )?;
+                Response::from_json(&self.load.borrow().snapshot(online.unwrap_or(0)))
+            }
             // The bench's floor: a report's request, answered unread (see `api::bench`).
             (Method::Post, "/floor") => Response::from_json(&self.load.borrow().reporters.pace()),
             _ => Response::error("not found", 404),

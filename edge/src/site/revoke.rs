@@ -221,7 +221,8 @@ fn queued(site: &Site, id: i64) -> bool {
 }
 
 /// Whether `p` is done with: delivered, or refused for good (a 4xx, or a row this code does
-/// not know how to send); a 5xx or a failed call is tried again.
+/// not know how to send); a 5xx, a 425 (not yet: an away assignee still has the conversation
+/// open) or a failed call is tried again.
 async fn send(site: &Site, p: &Pending) -> bool {
     let known = match p.path.as_str() {
         REVOKE => serde_json::from_str::<Revoke>(&p.body).is_ok(),
@@ -240,7 +241,7 @@ async fn send(site: &Site, p: &Pending) -> bool {
         Err(e) => Err(e),
     };
     match sent {
-        Ok(res) if res.status_code() < 500 => true,
+        Ok(res) if res.status_code() < 500 && res.status_code() != 425 => true,
         Ok(res) => {
             console_error!("{} to {}: HTTP {}", p.path, p.conversation_id, res.status_code());
             false
