@@ -208,7 +208,7 @@ async fn an_assignee_with_the_conversation_still_open_is_told_away_once_they_clo
 
     // Her inbox goes, the conversation stays open: the site's notice is put off, not spent.
     drop(inbox);
-    let put_off = format!("/away to {}: HTTP 425", visitor.conversation_id);
+    let put_off = format!("/away to {}: not yet (HTTP 425)", visitor.conversation_id);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !edge.log().contains(&put_off) {
         assert!(tokio::time::Instant::now() < deadline, "the notice was never put off");

@@ -547,7 +547,13 @@ impl Core {
     }
 
     /// Tells the team that item `seq` never reached the visitor, and why.
+    /// Comes before the line leaves the queue: a note that cannot be stored keeps the line
+    /// there, for the next run to tell again.
     async fn record_undelivered(&self, seq: i64, error: String) -> Result<()> {
+        // Decided on memory, after the platform's await: it must be this conversation's.
+        if !self.loaded() {
+            return Err(super::unavailable());
+        }
         let input = Input::ChannelUndelivered { seq: Some(seq as u64), error };
         let outcome = self.inner.borrow_mut().machine.handle(now(), input);
         if let Ok(effects) = outcome {
@@ -580,11 +586,11 @@ impl Core {
             let closed = self.window_closed_at().is_some();
             let Ok(body) = body.map_err(drop).and_then(|b| if closed { Err(()) } else { Ok(b) })
             else {
-                sql::run(self.sql(), "DELETE FROM channel_out WHERE id = ?", vec![int(row.id)])?;
                 if closed && let Some(seq) = row.seq {
                     let error = "The customer service window had closed (24 hours after their last message).";
                     self.record_undelivered(seq, error.into()).await?;
                 }
+                sql::run(self.sql(), "DELETE FROM channel_out WHERE id = ?", vec![int(row.id)])?;
                 continue;
             };
             let out = Outgoing { method: row.method, body };
@@ -609,15 +615,15 @@ impl Core {
                     let attempts = row.attempts + 1;
                     console_warn!("channel {} failed ({attempts}): {}", out.method, f.error);
                     if f.lasting || attempts >= MAX_ATTEMPTS {
+                        // A button's spinner or an unstored line: nothing the team must see.
+                        if let Some(seq) = row.seq {
+                            self.record_undelivered(seq, f.error).await?;
+                        }
                         sql::run(
                             self.sql(),
                             "DELETE FROM channel_out WHERE id = ?",
                             vec![int(row.id)],
                         )?;
-                        // A button's spinner or an unstored line: nothing the team must see.
-                        if let Some(seq) = row.seq {
-                            self.record_undelivered(seq, f.error).await?;
-                        }
                         continue;
                     }
                     sql::run(

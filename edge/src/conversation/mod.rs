@@ -1510,9 +1510,11 @@ impl DurableObject for Conversation {
             self.read_again_later().await.map_err(|_| unavailable())?;
             return Response::ok("storage unavailable: reading again later");
         }
-        // The first alarm of an instance with none of its clocks due was set by an instance
-        // evicted while unloaded: what it owed the site went with it.
-        if first && self.next_clock().is_none_or(|at| at > now()) && self.resend_summary() {
+        // The first alarm of an instance may have been set by one evicted while unloaded, which
+        // took with it the visitor's close it owed the site: when none of its clocks is due,
+        // or no visitor is here, the summary goes again (once per instance at most).
+        let idle = self.next_clock().is_none_or(|at| at > now());
+        if first && (idle || !self.visitor_online(None)) && self.resend_summary() {
             self.summary_owed.set(false);
         }
         if self.trace {

@@ -9,7 +9,7 @@
 use futures_util::future::{Either, join_all, select};
 use serde::Deserialize;
 use shared::protocol::Millis;
-use worker::{Delay, Method, Result, console_error};
+use worker::{Delay, Method, Result, console_error, console_warn};
 
 use super::Site;
 use crate::internal::{self, AgentIdentity, Revoke};
@@ -170,14 +170,13 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
          ORDER BY id LIMIT 500",
         vec![int(now())],
     )?;
-    let done = std::cell::RefCell::new(Vec::<i64>::new());
+    let outcomes = std::cell::RefCell::new(Vec::<(i64, Sent)>::new());
     let all = async {
         for chunk in due.chunks(CONCURRENCY) {
             join_all(chunk.iter().map(|p| async {
                 // Withdrawn meanwhile (an away assignee came back): not sent.
-                if !queued(site, p.id) || send(site, p).await {
-                    done.borrow_mut().push(p.id);
-                }
+                let sent = if queued(site, p.id) { send(site, p).await } else { Sent::Done };
+                outcomes.borrow_mut().push((p.id, sent));
             }))
             .await;
         }
@@ -187,18 +186,29 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
         console_error!("notices: not every conversation confirmed in time; retrying later");
     }
     let sql = site.sql();
-    let done = done.into_inner();
+    let outcomes = outcomes.into_inner();
     for p in &due {
-        if done.contains(&p.id) {
-            sql::run(&sql, "DELETE FROM revocations WHERE id = ?", vec![int(p.id)])?;
-        } else {
-            // 1 s, 2 s, 4 s … at most 5 minutes: an object that is down hears it soon after.
-            let wait = 1000_i64 << p.attempts.clamp(0, 8);
-            sql::run(
+        let sent = outcomes.iter().find(|(id, _)| *id == p.id).map_or(Sent::Again, |(_, s)| *s);
+        match sent {
+            Sent::Done => {
+                sql::run(&sql, "DELETE FROM revocations WHERE id = ?", vec![int(p.id)])?;
+            }
+            // Not a failure: asked again soon, however long it takes.
+            Sent::NotYet => sql::run(
                 &sql,
-                "UPDATE revocations SET attempts = attempts + 1, due_at = ? WHERE id = ?",
-                vec![int(now() + wait.min(300_000)), int(p.id)],
-            )?;
+                "UPDATE revocations SET due_at = ? WHERE id = ?",
+                vec![int(now() + NOT_YET_MS), int(p.id)],
+            )?,
+            // 1 s, 2 s, 4 s … at most about 4 minutes: an object that is down hears it soon
+            // after.
+            Sent::Again => {
+                let wait = 1000_i64 << p.attempts.clamp(0, 8);
+                sql::run(
+                    &sql,
+                    "UPDATE revocations SET attempts = attempts + 1, due_at = ? WHERE id = ?",
+                    vec![int(now() + wait), int(p.id)],
+                )?;
+            }
         }
     }
     #[derive(Deserialize)]
@@ -220,10 +230,21 @@ fn queued(site: &Site, id: i64) -> bool {
     row.map_or(true, |r| r.is_some())
 }
 
-/// Whether `p` is done with: delivered, or refused for good (a 4xx, or a row this code does
-/// not know how to send); a 5xx, a 425 (not yet: an away assignee still has the conversation
-/// open) or a failed call is tried again.
-async fn send(site: &Site, p: &Pending) -> bool {
+/// What became of a notice in one round of [`deliver`].
+#[derive(Clone, Copy)]
+enum Sent {
+    /// Delivered, or refused for good (a 4xx, or a row this code does not know how to send).
+    Done,
+    /// A 5xx or a failed call: tried again with backoff.
+    Again,
+    /// A 425: an away assignee still has the conversation open. Asked again every
+    /// [`NOT_YET_MS`] until they close it or come back (which withdraws it).
+    NotYet,
+}
+
+const NOT_YET_MS: i64 = 10_000;
+
+async fn send(site: &Site, p: &Pending) -> Sent {
     let known = match p.path.as_str() {
         REVOKE => serde_json::from_str::<Revoke>(&p.body).is_ok(),
         AWAY => serde_json::from_str::<internal::AssigneeAway>(&p.body).is_ok(),
@@ -233,7 +254,7 @@ async fn send(site: &Site, p: &Pending) -> bool {
         Ok(body) if known => body,
         _ => {
             console_error!("notice to {}: {} cannot be sent; dropped", p.conversation_id, p.path);
-            return true;
+            return Sent::Done;
         }
     };
     let sent = match internal::conversation(&site.env, &p.conversation_id) {
@@ -241,14 +262,18 @@ async fn send(site: &Site, p: &Pending) -> bool {
         Err(e) => Err(e),
     };
     match sent {
-        Ok(res) if res.status_code() < 500 && res.status_code() != 425 => true,
+        Ok(res) if res.status_code() == 425 => {
+            console_warn!("{} to {}: not yet (HTTP 425)", p.path, p.conversation_id);
+            Sent::NotYet
+        }
+        Ok(res) if res.status_code() < 500 => Sent::Done,
         Ok(res) => {
             console_error!("{} to {}: HTTP {}", p.path, p.conversation_id, res.status_code());
-            false
+            Sent::Again
         }
         Err(e) => {
             console_error!("{} to {}: {e}", p.path, p.conversation_id);
-            false
+            Sent::Again
         }
     }
 }
