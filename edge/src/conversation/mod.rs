@@ -389,24 +389,19 @@ impl Core {
             self.summary_owed.set(true);
             self.reschedule();
         }
-        if self.summary_owed.get() && self.resend_summary() {
-            self.summary_owed.set(false);
-        }
+        self.send_owed_summary();
         true
     }
 
-    /// Sends the site this conversation's summary again, stored first so that it is owed
-    /// until the site has it; false if it could not be stored.
-    fn resend_summary(&self) -> bool {
-        if self.inner.borrow().meta.is_none() {
-            return true;
+    /// Sends the site this conversation's summary again if it is owed, stored first so that
+    /// it stays owed until the site has it.
+    fn send_owed_summary(&self) {
+        if !self.summary_owed.get() || self.inner.borrow().meta.is_none() {
+            return;
         }
         match self.queue_report(report::Record::Summary, false) {
-            Ok(()) => true,
-            Err(e) => {
-                console_error!("summary report: {e}");
-                false
-            }
+            Ok(()) => self.summary_owed.set(false),
+            Err(e) => console_error!("summary report: {e}"),
         }
     }
 
@@ -1287,8 +1282,8 @@ impl DurableObject for Conversation {
             let reads = url.query_pairs().find(|(k, _)| k == "reads");
             let reads = reads.and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
             // As after a failed start: memory holds an empty conversation.
-            let mut empty = Inner { hello_due: hello_due(&self.state), ..Inner::default() };
-            std::mem::swap(&mut *self.inner.borrow_mut(), &mut empty);
+            *self.inner.borrow_mut() =
+                Inner { hello_due: hello_due(&self.state), ..Inner::default() };
             self.unloaded.set(true);
             self.failing_reads.set(reads);
             return Response::ok("unloaded");
@@ -1513,9 +1508,9 @@ impl DurableObject for Conversation {
         // The first alarm of an instance may have been set by one evicted while unloaded, which
         // took with it the visitor's close it owed the site: when none of its clocks is due,
         // or no visitor is here, the summary goes again (once per instance at most).
-        let idle = self.next_clock().is_none_or(|at| at > now());
-        if first && (idle || !self.visitor_online(None)) && self.resend_summary() {
-            self.summary_owed.set(false);
+        if first && (self.next_clock().is_none_or(|at| at > now()) || !self.visitor_online(None)) {
+            self.summary_owed.set(true);
+            self.send_owed_summary();
         }
         if self.trace {
             console_log!("trace {} alarm at {}", self.short_id(), now());

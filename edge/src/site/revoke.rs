@@ -170,13 +170,13 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
          ORDER BY id LIMIT 500",
         vec![int(now())],
     )?;
-    let outcomes = std::cell::RefCell::new(Vec::<(i64, Sent)>::new());
+    let outcomes = std::cell::RefCell::new(std::collections::HashMap::<i64, Sent>::new());
     let all = async {
         for chunk in due.chunks(CONCURRENCY) {
             join_all(chunk.iter().map(|p| async {
                 // Withdrawn meanwhile (an away assignee came back): not sent.
                 let sent = if queued(site, p.id) { send(site, p).await } else { Sent::Done };
-                outcomes.borrow_mut().push((p.id, sent));
+                outcomes.borrow_mut().insert(p.id, sent);
             }))
             .await;
         }
@@ -188,8 +188,8 @@ pub async fn deliver(site: &Site) -> Result<Option<Millis>> {
     let sql = site.sql();
     let outcomes = outcomes.into_inner();
     for p in &due {
-        let sent = outcomes.iter().find(|(id, _)| *id == p.id).map_or(Sent::Again, |(_, s)| *s);
-        match sent {
+        // Not answered within the deadline: tried again.
+        match outcomes.get(&p.id).copied().unwrap_or(Sent::Again) {
             Sent::Done => {
                 sql::run(&sql, "DELETE FROM revocations WHERE id = ?", vec![int(p.id)])?;
             }
