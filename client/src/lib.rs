@@ -3,6 +3,7 @@
 //! owner, keeps every message until the server acknowledges it, sends a late one again on
 //! the same socket and replaces a socket that has gone silent (`shared::watchdog`).
 
+pub mod json;
 mod link;
 
 pub use link::{Handlers, Link};

@@ -131,7 +131,10 @@ pub fn ConversationView(
         })
     };
     let on_text = move |link: &Link, text: String| {
-        let Some(frame) = shared::read_json::server_frame(&text) else { return };
+        let Some(frame) = takeover_client::json::parse(&text).and_then(shared::read_json::frame)
+        else {
+            return;
+        };
         match frame {
             ServerFrame::Welcome(w) => {
                 link.welcomed();

@@ -10,7 +10,7 @@
 //! there until it is given) and read it back here, and check that every field removed or
 //! given another JSON type is kept or refused exactly as serde does.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::api::{ApiError, ConversationCreated, WidgetConfig};
 use crate::channel::{ChannelKind, ChannelPeer};
@@ -24,7 +24,12 @@ use crate::texts::{TextOverrides, Texts};
 /// A frame as the server wrote it; none for anything else (not JSON, an unknown kind, a field
 /// missing or of the wrong type), which the client ignores as it did serde's errors.
 pub fn server_frame(text: &str) -> Option<ServerFrame> {
-    let mut f = Fields::of(parse(text)?)?;
+    frame(parse(text)?)
+}
+
+/// [`server_frame`] of JSON already parsed (the browser apps let the browser parse it).
+pub fn frame(value: Value) -> Option<ServerFrame> {
+    let mut f = Fields::of(value)?;
     Some(match f.string("type")?.as_str() {
         "welcome" => ServerFrame::Welcome(Welcome {
             version: f.number("version")?,
@@ -54,7 +59,8 @@ pub fn server_frame(text: &str) -> Option<ServerFrame> {
     })
 }
 
-/// JSON text as a value; none when it is not JSON.
+/// JSON text as a value; none when it is not JSON. The browser apps use the browser's own
+/// parser instead (`takeover_client::json`), and so download none of serde_json's.
 pub fn parse(text: &str) -> Option<Value> {
     serde_json::from_str(text).ok()
 }
@@ -95,25 +101,31 @@ pub fn conversation_created(value: Value) -> Option<ConversationCreated> {
 
 /// An object's fields, each taken out once as it is read (no copies of the strings). Absent
 /// and null are the same for optional fields, as for serde; a defaulted field may be absent
-/// but not null, as for serde.
-pub struct Fields(Map<String, Value>);
+/// but not null, as for serde. A list, not the map: a frame has a dozen fields at most, and
+/// the map's removal (its rebalancing) would be code every visitor downloads.
+pub struct Fields(Vec<(String, Value)>);
 
 impl Fields {
     pub fn of(value: Value) -> Option<Fields> {
         match value {
-            Value::Object(map) => Some(Fields(map)),
+            Value::Object(map) => Some(Fields(map.into_iter().collect())),
             _ => None,
         }
     }
 
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        let at = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
     /// The field, or null when absent.
     pub fn take(&mut self, key: &str) -> Value {
-        self.0.remove(key).unwrap_or(Value::Null)
+        self.remove(key).unwrap_or(Value::Null)
     }
 
     /// The fields not yet taken, as the object of a struct a variant holds inline.
     pub fn rest(self) -> Value {
-        Value::Object(self.0)
+        Value::Object(self.0.into_iter().collect())
     }
 
     pub fn string(&mut self, key: &str) -> Option<String> {
@@ -155,7 +167,7 @@ impl Fields {
         default: T,
         read: impl FnOnce(Value) -> Option<T>,
     ) -> Option<T> {
-        self.0.remove(key).map_or(Some(default), read)
+        self.remove(key).map_or(Some(default), read)
     }
 
     /// A flag serde defaults to false.
@@ -693,7 +705,7 @@ mod tests {
             Value::from(u64::MAX),
             Value::from(true),
             Value::Array(Vec::new()),
-            Value::Object(Map::new()),
+            Value::Object(serde_json::Map::new()),
         ];
         let mut cases = 0;
         for sample in samples {

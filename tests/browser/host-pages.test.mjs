@@ -248,3 +248,34 @@ test("a loader from before a deploy: its hashed glue is gone, and it loads the c
     await browser.close();
   }
 });
+
+test("storage the page filled with junk (JSON nested 100,000 deep, fields of the wrong type): a fresh chat starts", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    // Before the widget's first load only: what the widget then saves must be kept.
+    await context.addInitScript((site) => {
+      if (sessionStorage.getItem("junk")) return;
+      sessionStorage.setItem("junk", "1");
+      localStorage.setItem(`takeover:${site}`, "[".repeat(100_000) + "]".repeat(100_000));
+      localStorage.setItem(`takeover:${site}:seen`, '{"id": {"a": [1, 2]}, "seq": -1.5}');
+    }, env.site);
+    const page = await context.newPage();
+    const seen = troubles(page);
+    await page.goto(`${env.base}/`);
+    const w = new Widget(page);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    await w.say("Is there a warranty on your products?");
+    await w.text("two-year warranty", false).waitFor();
+    const saved = await page.evaluate((k) => localStorage.getItem(k), `takeover:${env.site}`);
+    assert.ok(JSON.parse(saved).conversation_id, `the new conversation is saved: ${saved.slice(0, 80)}`);
+    assert.deepEqual(seen, []);
+    await page.reload();
+    await w.launcher.click();
+    await w.text("two-year warranty", false).waitFor();
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});

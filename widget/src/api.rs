@@ -4,6 +4,7 @@ use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
 use shared::read_json::{self, Fields};
+use takeover_client::json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -41,7 +42,7 @@ async fn fetch<T>(
         Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
         Err(_) => None,
     };
-    let value = text.as_deref().and_then(read_json::parse);
+    let value = text.as_deref().and_then(json::parse);
     if !res.ok() {
         return Err(match value.and_then(read_json::api_error) {
             Some(e) => format!("Takeover chat: {} ({})", e.message, e.code),
@@ -67,7 +68,7 @@ pub fn local_storage() -> Option<web_sys::Storage> {
 
 pub fn saved(site_key: &str) -> Option<Saved> {
     let raw = local_storage()?.get_item(&storage_key(site_key)).ok().flatten()?;
-    read_json::parse(&raw).and_then(read_json::conversation_created)
+    json::parse(&raw).and_then(read_json::conversation_created)
 }
 
 fn seen_key(site_key: &str) -> String {
@@ -79,7 +80,7 @@ fn seen_key(site_key: &str) -> String {
 pub fn seen(site_key: &str, conversation_id: &str) -> u64 {
     let raw = local_storage().and_then(|s| s.get_item(&seen_key(site_key)).ok().flatten());
     let seen = raw.and_then(|r| {
-        let mut f = Fields::of(read_json::parse(&r)?)?;
+        let mut f = Fields::of(json::parse(&r)?)?;
         (f.string("id")? == conversation_id).then_some(())?;
         f.number("seq")
     });

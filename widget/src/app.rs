@@ -12,6 +12,7 @@ use crate::api;
 use crate::conn::{Chat, Conn, Status};
 use crate::hooks::Hooks;
 use crate::i18n::{Texts, texts};
+use crate::parts::{When, say};
 use crate::when;
 
 const STYLE: &str = include_str!("style.css");
@@ -175,7 +176,7 @@ pub fn App(
     });
     // Another language's strings arrive from the edge; English shows until they do. Strings
     // that could not be fetched are asked for again when the visitor opens the chat.
-    let fetched = RwSignal::new(0u8);
+    let fetched = Trigger::new();
     Effect::new(move |_| {
         open.track();
         let tag = lang.get();
@@ -183,22 +184,22 @@ pub fn App(
             let base = texts_from.clone();
             spawn_local(async move {
                 if crate::i18n::load(&base, &tag).await {
-                    fetched.update(|n| *n = n.wrapping_add(1));
+                    fetched.notify();
                 }
             });
         }
     });
-    let t = move || {
+    let t = Signal::derive(move || {
         fetched.track();
         texts(&lang.get())
-    };
+    });
     let lines = Memo::new(move |_| {
         let own = config.with(|c| {
             c.as_ref()
                 .map(|c| custom_texts::for_language(&c.texts, &lang.get()))
                 .unwrap_or_default()
         });
-        Lines::new(own, t())
+        Lines::new(own, t.get())
     });
 
     Effect::new(move |_| {
@@ -209,7 +210,7 @@ pub fn App(
     Effect::new(move |_| {
         let color = config.with(|c| c.as_ref().map(|c| c.color.clone()));
         if let Some(color) = color {
-            hooks.with_value(|h| h.theme(&color, t().open_chat, t().hide));
+            hooks.with_value(|h| h.theme(&color, t.get().open_chat, t.get().hide));
         }
     });
     // Live items become host-page events.
@@ -263,7 +264,7 @@ pub fn App(
     });
     Effect::new(move |_| {
         let (count, newest) = if open.get() { (0, None) } else { unread.get() };
-        let assistant = t().assistant;
+        let assistant = t.get().assistant;
         let newest = newest.map(|(who, text)| (who.unwrap_or_else(|| assistant.to_owned()), text));
         hooks.with_value(|h| {
             h.unread(count, newest.as_ref().map(|(w, t)| (w.as_str(), t.as_str())))
@@ -369,7 +370,7 @@ pub fn App(
     let expected_wait = move || {
         last_event.with(|e| match e {
             Some(Event::Escalated { expected_wait_secs: Some(secs), .. }) => {
-                let t = t();
+                let t = t.get();
                 Some(t.usual_wait(&when::minutes(t.code, *secs)))
             }
             _ => None,
@@ -470,8 +471,8 @@ pub fn App(
             role="dialog"
             aria-label=title
             hidden=move || !open.get()
-            lang=move || t().code
-            dir=move || if t().rtl { "rtl" } else { "ltr" }
+            lang=say(t, |t| t.code)
+            dir=move || if t.get().rtl { "rtl" } else { "ltr" }
             style=move || format!("--accent: {}", color())
             on:keydown=move |ev| {
                 if ev.key() == "Escape" && !page {
@@ -490,40 +491,40 @@ pub fn App(
                         {move || agent.get().map(|name| view! { <p class="with">{name}</p> })}
                     </div>
                 </div>
-                <Show when=move || !page>
-                    <button class="close" type="button" aria-label=move || t().close on:click=move |_| close()>
+                <When when=move || !page>
+                    <button class="close" type="button" aria-label=say(t, |t| t.close) on:click=move |_| close()>
                         <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor"
                             stroke-width="2.5" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>
                     </button>
-                </Show>
+                </When>
             </header>
-            <Show when=move || chat.status.get() == Status::Reconnecting>
-                <div class="status" role="status">{move || t().reconnecting}</div>
-            </Show>
-            <Show when=move || failed.get()>
-                <div class="status" role="alert">{move || t().cannot_start}</div>
-            </Show>
-            <Show when=move || link_spent.get()>
-                <div class="status" role="status">{move || t().link_spent}</div>
-            </Show>
+            <When when=move || chat.status.get() == Status::Reconnecting>
+                <div class="status" role="status">{say(t, |t| t.reconnecting)}</div>
+            </When>
+            <When when=move || failed.get()>
+                <div class="status" role="alert">{say(t, |t| t.cannot_start)}</div>
+            </When>
+            <When when=move || link_spent.get()>
+                <div class="status" role="status">{say(t, |t| t.link_spent)}</div>
+            </When>
             // Focusable: a keyboard can scroll a long conversation.
             <ol class="timeline" aria-live="polite" tabindex="0" data-testid="timeline" node_ref=timeline>
-                <Show when=move || config.with(Option::is_some)>
+                <When when=move || config.with(Option::is_some)>
                     <li class="bubble bot greeting">
-                        <span class="who">{move || t().assistant}</span>
+                        <span class="who">{say(t, |t| t.assistant)}</span>
                         {move || lines.with(|l| l.greeting.clone())}
                     </li>
-                </Show>
+                </When>
                 // Only while the AI is the one to ask: not beside the contact form, not while a
                 // person is asked for.
-                <Show when=move || {
+                <When when=move || {
                     visitor_messages.get() == 0
                         && phase.get().is_none_or(|p| p == Phase::Bot)
                         && !offer_form()
                         && !suggestions().is_empty()
                 }>
                     <li>
-                        <div class="suggestions" role="group" aria-label=move || t().suggested>
+                        <div class="suggestions" role="group" aria-label=say(t, |t| t.suggested)>
                             <For each=suggestions key=|q| q.clone() let:q>
                                 // The owner's questions keep their own direction (an English one
                                 // in an Arabic panel ends with its "?").
@@ -531,29 +532,29 @@ pub fn App(
                             </For>
                         </div>
                     </li>
-                </Show>
+                </When>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
-                    <TimelineItem item t=Signal::derive(t) lines=lines.into()/>
+                    <TimelineItem item t=t lines=lines.into()/>
                 </For>
-                <Show when=move || chat.draft.get().is_some()>
+                <When when=move || chat.draft.get().is_some()>
                     <li class="bubble bot draft">
-                        <span class="who">{move || t().assistant}</span>
+                        <span class="who">{say(t, |t| t.assistant)}</span>
                         {move || chat.draft.get().unwrap_or_default()}
                     </li>
-                </Show>
+                </When>
                 <For each=move || chat.outbox.get() key=|p| p.client_id.clone() let:p>
-                    <li class="bubble visitor pending" title=move || t().sending>{p.text}</li>
+                    <li class="bubble visitor pending" title=say(t, |t| t.sending)>{p.text}</li>
                 </For>
             </ol>
-            <Show when=move || chat.bot_typing.get()>
-                <div class="typing" role="status">{move || t().thinking}</div>
-            </Show>
-            <Show when=move || chat.agent_typing.get().is_some()>
+            <When when=move || chat.bot_typing.get()>
+                <div class="typing" role="status">{say(t, |t| t.thinking)}</div>
+            </When>
+            <When when=move || chat.agent_typing.get().is_some()>
                 <div class="typing" role="status">
-                    {move || t().typing(&chat.agent_typing.get().unwrap_or_default())}
+                    {move || t.get().typing(&chat.agent_typing.get().unwrap_or_default())}
                 </div>
-            </Show>
-            <Show when=waiting>
+            </When>
+            <When when=waiting>
                 <div class="waiting" role="status">
                     <span class="spinner" aria-hidden="true"></span>
                     <p>
@@ -561,49 +562,49 @@ pub fn App(
                         {move || expected_wait().map(|w| view! { <small>{w}</small> })}
                     </p>
                 </div>
-                <Show when=ask_email>
+                <When when=ask_email>
                     <EmailPrompt
-                        t=Signal::derive(t)
+                        t=t
                         saved=Signal::derive(move || chat.profile.with(|p| p.email.clone()))
                         verified=Signal::derive(move || chat.profile.with(|p| p.verified()))
                         give=give_email
                     />
-                </Show>
-            </Show>
-            <Show when=left_message>
-                <div class="banner" role="status">{move || t().message_left}</div>
-            </Show>
-            <Show when=offer_form>
+                </When>
+            </When>
+            <When when=left_message>
+                <div class="banner" role="status">{say(t, |t| t.message_left)}</div>
+            </When>
+            <When when=offer_form>
                 <ContactForm
-                    t=Signal::derive(t)
+                    t=t
                     send=leave_message
                     asked=last_asked()
                     put_aside=move || put_aside.set(offer_seq.get_untracked())
                 />
-            </Show>
-            <Show when=with_human>
-                <div class="banner" role="status">{move || t().with_human}</div>
-            </Show>
+            </When>
+            <When when=with_human>
+                <div class="banner" role="status">{say(t, |t| t.with_human)}</div>
+            </When>
             {move || rating_card.get().map(|(ticket, with)| view! {
-                <RatingCard ticket with t=Signal::derive(t)
+                <RatingCard ticket with t=t
                     rate=move |r| { rate(r); after_card() }
                     skip=move || { skipped.set(Some(ticket)); after_card() }/>
             })}
-            <Show when=move || chat.notice.get().is_some()>
-                <div class="notice" role="alert">{move || chat.notice.get().map(|c| t().refusal(c)).unwrap_or_default()}</div>
-            </Show>
-            <Show when=move || show_human_button() && rating_card.with(Option::is_none)>
-                <button class="human" type="button" on:click=ask_human>{move || t().talk_to_human}</button>
-            </Show>
-            <Show when=closed_for_good>
+            <When when=move || chat.notice.get().is_some()>
+                <div class="notice" role="alert">{move || chat.notice.get().map(|c| t.get().refusal(c)).unwrap_or_default()}</div>
+            </When>
+            <When when=move || show_human_button() && rating_card.with(Option::is_none)>
+                <button class="human" type="button" on:click=ask_human>{say(t, |t| t.talk_to_human)}</button>
+            </When>
+            <When when=closed_for_good>
                 // The timeline already says it has ended: here is what to do next.
                 <div class="restart">
-                    <button class="human" type="button" on:click=move |_| start_again.run(())>{move || t().new_conversation}</button>
+                    <button class="human" type="button" on:click=move |_| start_again.run(())>{say(t, |t| t.new_conversation)}</button>
                 </div>
-            </Show>
-            <Show when=move || !closed_for_good() && !offer_form()>
-                <Composer send typing input t=Signal::derive(t)/>
-            </Show>
+            </When>
+            <When when=move || !closed_for_good() && !offer_form()>
+                <Composer send typing input t=t/>
+            </When>
         </div>
     }
 }
@@ -722,8 +723,8 @@ fn Composer(
             <textarea
                 node_ref=input
                 rows="1"
-                aria-label=move || t.get().placeholder
-                placeholder=move || t.get().placeholder
+                aria-label=say(t, |t| t.placeholder)
+                placeholder=say(t, |t| t.placeholder)
                 prop:value=move || draft.get()
                 on:input=move |ev| {
                     let text = event_target_value(&ev);
@@ -738,7 +739,7 @@ fn Composer(
                     }
                 }
             ></textarea>
-            <button type="submit">{move || t.get().send}</button>
+            <button type="submit">{say(t, |t| t.send)}</button>
         </form>
     }
 }
@@ -786,15 +787,15 @@ fn RatingCard(
                             on:click=move |_| score.set(n)>"★"</button>
                     }).collect_view()}
                 </div>
-                <Show when=chosen>
-                    <label>{move || t.get().rate_comment}
+                <When when=chosen>
+                    <label>{say(t, |t| t.rate_comment)}
                         <textarea name="comment" rows="2" maxlength="1000" prop:value=move || comment.get()
                             on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                     </label>
-                </Show>
+                </When>
                 <div class="actions">
-                    <button type="button" class="quiet" on:click=move |_| skip()>{move || t.get().rate_skip}</button>
-                    <button type="submit" disabled=move || !chosen() || sent.get()>{move || t.get().rate_send}</button>
+                    <button type="button" class="quiet" on:click=move |_| skip()>{say(t, |t| t.rate_skip)}</button>
+                    <button type="submit" disabled=move || !chosen() || sent.get()>{say(t, |t| t.rate_send)}</button>
                 </div>
             </fieldset>
         </form>
@@ -832,18 +833,18 @@ fn ContactForm(
                 send(form);
             }
         }>
-            <label>{move || t.get().name_label}
+            <label>{say(t, |t| t.name_label)}
                 <input name="name" autocomplete="name" required prop:value=move || name.get() on:input=field(name)/>
             </label>
-            <label>{move || t.get().email_label}
+            <label>{say(t, |t| t.email_label)}
                 <input name="email" type="email" autocomplete="email" required prop:value=move || email.get() on:input=field(email)/>
             </label>
-            <label>{move || t.get().message_label}
+            <label>{say(t, |t| t.message_label)}
                 <textarea name="message" rows="3" required prop:value=move || text.get() on:input=field(text)></textarea>
             </label>
             <div class="actions">
-                <button type="button" class="quiet" on:click=move |_| put_aside()>{move || t.get().keep_chatting}</button>
-                <button type="submit">{move || t.get().send}</button>
+                <button type="button" class="quiet" on:click=move |_| put_aside()>{say(t, |t| t.keep_chatting)}</button>
+                <button type="submit">{say(t, |t| t.send)}</button>
             </div>
         </form>
     }
@@ -880,11 +881,11 @@ fn EmailPrompt(
                         give.run(email);
                     }
                 }>
-                    <label>{move || t.get().email_ask}
+                    <label>{say(t, |t| t.email_ask)}
                         <input name="email" type="email" autocomplete="email" required maxlength="254"
                             prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))/>
                     </label>
-                    <button type="submit">{move || t.get().email_save}</button>
+                    <button type="submit">{say(t, |t| t.email_save)}</button>
                 </form>
             }
             .into_any()
@@ -892,13 +893,13 @@ fn EmailPrompt(
             view! {
                 <p class="email-saved">
                     {move || t.get().email_saved(&saved.get().unwrap_or_default())}
-                    <Show when=move || !verified.get()>
+                    <When when=move || !verified.get()>
                         " "
                         <button type="button" class="link" on:click=move |_| {
                             draft.set(saved.get_untracked().unwrap_or_default());
                             editing.set(true);
-                        }>{move || t.get().email_change}</button>
-                    </Show>
+                        }>{say(t, |t| t.email_change)}</button>
+                    </When>
                 </p>
             }
             .into_any()
@@ -939,7 +940,7 @@ fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> 
         ItemBody::Message(m) => match m.author {
             Author::Visitor => view! { <li class="bubble visitor">{m.text}</li> }.into_any(),
             Author::Bot => view! {
-                <li class="bubble bot"><span class="who">{move || t.get().assistant}</span>{m.text}</li>
+                <li class="bubble bot"><span class="who">{say(t, |t| t.assistant)}</span>{m.text}</li>
             }
             .into_any(),
             Author::Agent(a) => view! {

@@ -132,7 +132,7 @@ impl Chat {
             .get_item(&key)
             .ok()
             .flatten()
-            .and_then(|raw| shared::read_json::parse(&raw))
+            .and_then(|raw| takeover_client::json::parse(&raw))
             .and_then(|kept| shared::read_json::list(kept, Pending::read))
             .unwrap_or_default();
         change(&mut kept);
@@ -205,7 +205,9 @@ impl Conn {
             text: Box::new({
                 let state = state.clone();
                 move |link, text| {
-                    if let Some(frame) = shared::read_json::server_frame(&text) {
+                    if let Some(frame) =
+                        takeover_client::json::parse(&text).and_then(shared::read_json::frame)
+                    {
                         on_frame(link, &state, frame);
                     }
                 }

@@ -7,6 +7,7 @@ mod app;
 mod conn;
 mod hooks;
 mod i18n;
+mod parts;
 mod when;
 
 use std::cell::RefCell;

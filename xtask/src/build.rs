@@ -17,6 +17,11 @@ pub fn all() -> Result {
     step("build the edge worker (wasm)", edge)
 }
 
+/// The widget alone: what its size work rebuilds again and again.
+pub fn widget_only() -> Result {
+    step("build the widget (wasm)", widget)
+}
+
 fn copy(from: &Path, to: &Path) -> Result {
     if let Some(dir) = to.parent() {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

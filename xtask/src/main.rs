@@ -2,7 +2,8 @@
 //!
 //! - `dev [--port P]`: install what is missing, build, serve the whole system locally.
 //! - `test`: install, build and run every check and test; non-zero exit on any failure.
-//! - `build`: install what is missing and build the widget, the console and the edge.
+//! - `build [widget]`: install what is missing and build the widget, the console and the edge
+//!   (or the widget alone).
 //! - `bench [--smoke]`: build, serve on loopback and print the benchmarks' figures.
 //! - `fuzz [--cases N]`: the decoders of untrusted input, N inputs per target.
 
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build | bench [--smoke] | fuzz [--cases N]>"
+        "usage: cargo xtask <dev [--port PORT] | test [browser [FILE...]] | build [widget] | bench [--smoke] | fuzz [--cases N]>"
     );
     ExitCode::from(2)
 }
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
         Some("test") if args.len() == 1 => test::run(),
         Some("test") if args[1] == "browser" => test::browser_only(&args[2..]),
         Some("build") if args.len() == 1 => install::for_build().and_then(|()| build::all()),
+        Some("build") if args.len() == 2 && args[1] == "widget" => {
+            install::for_build().and_then(|()| build::widget_only())
+        }
         Some("bench") if args.len() == 1 => bench::run_all(false),
         Some("bench") if args.len() == 2 && args[1] == "--smoke" => bench::run_all(true),
         Some("fuzz") => fuzz::run_all(&args[1..]),
