@@ -12,7 +12,7 @@ use crate::api;
 use crate::conn::{Chat, Conn, Status};
 use crate::hooks::Hooks;
 use crate::i18n::{Texts, texts};
-use crate::parts::{When, say};
+use crate::parts::{When, effect, say};
 use crate::when;
 
 const STYLE: &str = include_str!("style.css");
@@ -124,7 +124,7 @@ pub fn App(
     };
     start(false);
     let start = Callback::new(start);
-    Effect::new(move |_| {
+    effect(move || {
         if open.get() {
             if failed.get_untracked() {
                 failed.set(false);
@@ -156,7 +156,7 @@ pub fn App(
     // signs its user in first tries once more with that proof: the conversation may just have
     // become that user's in another tab.
     let proved = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(move || {
         let refused = chat.notice.get() == Some(ErrorCode::Unauthorized);
         if refused && chat.status.get_untracked() == Status::Closed {
             chat.notice.set(None);
@@ -177,7 +177,7 @@ pub fn App(
     // Another language's strings arrive from the edge; English shows until they do. Strings
     // that could not be fetched are asked for again when the visitor opens the chat.
     let fetched = Trigger::new();
-    Effect::new(move |_| {
+    effect(move || {
         open.track();
         let tag = lang.get();
         if crate::i18n::missing(&tag) {
@@ -202,19 +202,19 @@ pub fn App(
         Lines::new(own, t.get())
     });
 
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(frame) = identity.get() {
             conn.with_value(|c| c.as_ref().map(|c| c.identify(frame)));
         }
     });
-    Effect::new(move |_| {
+    effect(move || {
         let color = config.with(|c| c.as_ref().map(|c| c.color.clone()));
         if let Some(color) = color {
             hooks.with_value(|h| h.theme(&color, t.get().open_chat, t.get().hide));
         }
     });
     // Live items become host-page events.
-    Effect::new(move |_| {
+    effect(move || {
         let Some(item) = chat.live.get() else { return };
         hooks.with_value(|h| announce(h, &item));
     });
@@ -228,12 +228,12 @@ pub fn App(
         chat.state.track();
         site.with_value(|k| api::saved(k)).map(|s| s.conversation_id)
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(id) = conversation.get() {
             seen.set(site.with_value(|k| api::seen(k, &id)));
         }
     });
-    Effect::new(move |_| {
+    effect(move || {
         let newest = chat.items.with(|items| items.last().map(|i| i.seq));
         if open.get()
             && let (Some(newest), Some(id)) = (newest, conversation.get_untracked())
@@ -262,7 +262,7 @@ pub fn App(
             (count, newest)
         })
     });
-    Effect::new(move |_| {
+    effect(move || {
         let (count, newest) = if open.get() { (0, None) } else { unread.get() };
         let assistant = t.get().assistant;
         let newest = newest.map(|(who, text)| (who.unwrap_or_else(|| assistant.to_owned()), text));
@@ -439,7 +439,7 @@ pub fn App(
 
     // Keep the newest message in view as the conversation grows.
     let timeline = NodeRef::<html::Ol>::new();
-    Effect::new(move |_| {
+    effect(move || {
         let _ = chat.items.with(Vec::len) + chat.outbox.with(Vec::len);
         let _ = chat.draft.with(|d| d.as_ref().map(String::len));
         let _ = open.get();
@@ -455,7 +455,7 @@ pub fn App(
             let _ = el.focus();
         }
     };
-    Effect::new(move |_| {
+    effect(move || {
         if open.get()
             && let Some(el) = input.get()
         {
@@ -525,11 +525,15 @@ pub fn App(
                 }>
                     <li>
                         <div class="suggestions" role="group" aria-label=say(t, |t| t.suggested)>
-                            <For each=suggestions key=|q| q.clone() let:q>
-                                // The owner's questions keep their own direction (an English one
-                                // in an Arabic panel ends with its "?").
-                                <button type="button" dir="auto" on:click=move |_| send(q.clone())>{q.clone()}</button>
-                            </For>
+                            // The owner's questions keep their own direction (an English one in
+                            // an Arabic panel ends with its "?"). A few, changed only with the
+                            // settings: drawn again then, with no keyed diffing to download.
+                            {move || suggestions().into_iter().map(|q| {
+                                let asked = q.clone();
+                                view! {
+                                    <button type="button" dir="auto" on:click=move |_| send(asked.clone())>{q}</button>
+                                }
+                            }).collect_view()}
                         </div>
                     </li>
                 </When>
@@ -542,9 +546,10 @@ pub fn App(
                         {move || chat.draft.get().unwrap_or_default()}
                     </li>
                 </When>
-                <For each=move || chat.outbox.get() key=|p| p.client_id.clone() let:p>
+                // Rarely more than one, and each goes as it is acknowledged: no keyed diffing.
+                {move || chat.outbox.get().into_iter().map(|p| view! {
                     <li class="bubble visitor pending" title=say(t, |t| t.sending)>{p.text}</li>
-                </For>
+                }).collect_view()}
             </ol>
             <When when=move || chat.bot_typing.get()>
                 <div class="typing" role="status">{say(t, |t| t.thinking)}</div>

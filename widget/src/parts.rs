@@ -22,3 +22,12 @@ pub fn When(#[prop(into)] when: Signal<bool>, children: ChildrenFn) -> impl Into
     let when = Memo::new(move |_| when.get());
     move || when.get().then(|| children())
 }
+
+/// `Effect::new`, compiled once for every effect of the panel: each arrives boxed.
+pub fn effect(run: impl FnMut() + 'static) {
+    erased_effect(Box::new(run));
+}
+
+fn erased_effect(mut run: Box<dyn FnMut()>) {
+    Effect::new(run);
+}
