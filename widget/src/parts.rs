@@ -28,6 +28,6 @@ pub fn effect(run: impl FnMut() + 'static) {
     erased_effect(Box::new(run));
 }
 
-fn erased_effect(mut run: Box<dyn FnMut()>) {
+fn erased_effect(run: Box<dyn FnMut()>) {
     Effect::new(run);
 }
