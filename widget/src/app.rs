@@ -546,10 +546,11 @@ pub fn App(
                         {move || chat.draft.get().unwrap_or_default()}
                     </li>
                 </When>
-                // Rarely more than one, and each goes as it is acknowledged: no keyed diffing.
-                {move || chat.outbox.get().into_iter().map(|p| view! {
+                // Keyed: a message acknowledged leaves with its own line, and no line of the live
+                // region takes another's words (a screen reader would read them again).
+                <For each=move || chat.outbox.get() key=|p| p.client_id.clone() let:p>
                     <li class="bubble visitor pending" title=say(t, |t| t.sending)>{p.text}</li>
-                }).collect_view()}
+                </For>
             </ol>
             <When when=move || chat.bot_typing.get()>
                 <div class="typing" role="status">{say(t, |t| t.thinking)}</div>
