@@ -11,6 +11,11 @@ use js_sys::{Array, JSON, Object};
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
+/// A frame from the server (`shared::read_json::frame`); none for anything else.
+pub fn server_frame(text: &str) -> Option<shared::protocol::ServerFrame> {
+    parse(text).and_then(shared::read_json::frame)
+}
+
 /// Nested arrays and objects, as many as serde_json reads (127): deeper text is refused, not
 /// walked down the wasm stack.
 const MAX_DEPTH: usize = 127;

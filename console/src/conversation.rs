@@ -131,10 +131,7 @@ pub fn ConversationView(
         })
     };
     let on_text = move |link: &Link, text: String| {
-        let Some(frame) = takeover_client::json::parse(&text).and_then(shared::read_json::frame)
-        else {
-            return;
-        };
+        let Some(frame) = takeover_client::json::server_frame(&text) else { return };
         match frame {
             ServerFrame::Welcome(w) => {
                 link.welcomed();

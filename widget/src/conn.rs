@@ -205,9 +205,7 @@ impl Conn {
             text: Box::new({
                 let state = state.clone();
                 move |link, text| {
-                    if let Some(frame) =
-                        takeover_client::json::parse(&text).and_then(shared::read_json::frame)
-                    {
+                    if let Some(frame) = takeover_client::json::server_frame(&text) {
                         on_frame(link, &state, frame);
                     }
                 }

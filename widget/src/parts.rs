@@ -25,9 +25,5 @@ pub fn When(#[prop(into)] when: Signal<bool>, children: ChildrenFn) -> impl Into
 
 /// `Effect::new`, compiled once for every effect of the panel: each arrives boxed.
 pub fn effect(run: impl FnMut() + 'static) {
-    erased_effect(Box::new(run));
-}
-
-fn erased_effect(run: Box<dyn FnMut()>) {
-    Effect::new(run);
+    Effect::new(Box::new(run) as Box<dyn FnMut()>);
 }
