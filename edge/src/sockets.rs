@@ -1,7 +1,8 @@
 //! What both objects do with their hibernating WebSockets.
 
 use serde::Serialize;
-use worker::{WebSocket, console_error};
+use shared::protocol::{ErrorCode, ErrorFrame, ServerFrame};
+use worker::{Response, Result, WebSocket, WebSocketPair, console_error};
 
 /// Answers a client's close. 1005 and 1006 describe a missing close frame and may not be
 /// sent, so they become a normal closure.
@@ -12,6 +13,19 @@ pub fn close_back(ws: &WebSocket, code: usize, reason: &str) {
     };
     // Already closed sockets refuse; that is the outcome we wanted.
     let _ = ws.close(Some(code), Some(reason));
+}
+
+/// A visitor's socket that can never open (no such conversation), refused after its upgrade
+/// rather than before: a browser learns nothing from a failed upgrade (it sees a dropped
+/// connection, 1006) and would try again for ever, while this one hears `unauthorized` and
+/// the final close 4001, as for a wrong credential, and starts a new conversation.
+pub fn refused_visitor() -> Result<Response> {
+    let pair = WebSocketPair::new()?;
+    pair.server.accept()?;
+    let why = "This conversation does not accept that credential.";
+    send(&pair.server, &ServerFrame::Error(ErrorFrame::new(ErrorCode::Unauthorized, why, None)));
+    pair.server.close(Some(4001), Some("unauthorized"))?;
+    Response::from_websocket(pair.client)
 }
 
 /// Whether `ws` is open and not `closing`: while a close is being handled, the closing socket

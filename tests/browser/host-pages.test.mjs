@@ -279,3 +279,39 @@ test("storage the page filled with junk (JSON nested 100,000 deep, fields of the
     await browser.close();
   }
 });
+
+test("a saved conversation that no longer exists: a fresh one starts, and what was waiting to be sent is sent there", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    const gone = "7".repeat(32);
+    await context.addInitScript(([site, gone]) => {
+      if (sessionStorage.getItem("gone")) return;
+      sessionStorage.setItem("gone", "1");
+      // Erased since, or never made: the page's storage is the page's to fill.
+      localStorage.setItem(`takeover:${site}`, JSON.stringify({ conversation_id: gone, token: "0".repeat(64) }));
+      localStorage.setItem(
+        `takeover:outbox:${gone}`,
+        JSON.stringify([{ client_id: "typed-before-the-reload", text: "Is there a warranty on your products?" }]),
+      );
+    }, [env.site, gone]);
+    const page = await context.newPage();
+    const seen = troubles(page);
+    await page.goto(`${env.base}/`);
+    const w = new Widget(page);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    await w.text("two-year warranty", false).waitFor({ timeout: 20_000 });
+    assert.equal(await w.text("Is there a warranty on your products?").count(), 1, "sent once");
+    const saved = await page.evaluate((k) => localStorage.getItem(k), `takeover:${env.site}`);
+    assert.notEqual(JSON.parse(saved).conversation_id, gone, "the new conversation is the one kept");
+    assert.equal(await page.evaluate((k) => localStorage.getItem(k), `takeover:outbox:${gone}`), null);
+    await w.say("And for how long?");
+    await page.reload();
+    await w.launcher.click();
+    await w.text("And for how long?").waitFor();
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});

@@ -88,6 +88,27 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
     assert!(integration::history(&edge, &mine).await.is_empty(), "nothing was stored");
 }
 
+/// A saved conversation that is gone (erased, or never made: a page's storage can hold
+/// anything) must tell the widget so. A failed upgrade reads in a browser as a dropped
+/// network, tried again for ever; an opened socket with a refusal and the final close starts
+/// a new conversation.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_socket_for_no_conversation_is_refused_for_good() {
+    let edge = Edge::start();
+    let made_up = "7".repeat(32);
+    // The made-up one twice: asking the first time made no conversation.
+    for id in [made_up.as_str(), "not-an-id", &"x".repeat(300), made_up.as_str()] {
+        let mut s = Socket::connect(&visitor_url(&edge, id), None).await;
+        s.send(&hello_visitor(&"0".repeat(64), 0)).await;
+        assert_eq!(s.error().await.code, ErrorCode::Unauthorized, "{id}");
+        match s.next_within(Duration::from_secs(5)).await {
+            integration::Next::Closed(code) => assert_eq!(code, 4001, "{id}: a final close"),
+            integration::Next::Frame(f) => panic!("{id}: {f} after the refusal"),
+            integration::Next::Silent => panic!("{id}: the socket stayed open"),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_can_read_but_never_act() {
     let edge = Edge::start();

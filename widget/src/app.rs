@@ -151,10 +151,11 @@ pub fn App(
         start.run(true);
     });
     let start_again = Callback::new(move |()| restart.run(true));
-    // The saved conversation does not open for this visitor (another signed-in user's, or its
-    // credential is gone): a fresh one starts, and nothing of the old one shows. A page that
-    // signs its user in first tries once more with that proof: the conversation may just have
-    // become that user's in another tab.
+    // The saved conversation does not open for this visitor (another signed-in user's, its
+    // credential is gone, or the conversation itself): a fresh one starts, and nothing of the
+    // old one shows but what the visitor typed and was never stored, which goes to the new
+    // one. A page that signs its user in first tries once more with that proof: the
+    // conversation may just have become that user's in another tab.
     let proved = StoredValue::new(false);
     effect(move || {
         let refused = chat.notice.get() == Some(ErrorCode::Unauthorized);
@@ -163,7 +164,9 @@ pub fn App(
             let signed = identity.with_untracked(|i| signed_in(i.as_ref()).is_some());
             let again = signed && !proved.get_value();
             proved.set_value(true);
+            let unsent = chat.outbox.get_untracked();
             restart.run(!again);
+            chat.outbox.set(unsent);
         }
     });
 

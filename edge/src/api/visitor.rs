@@ -200,10 +200,9 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
         return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));
     }
     limits::check(&ctx.env, &req, &limits::SOCKET).await?;
-    let id = ctx
-        .param("id")
-        .filter(|id| valid_conversation_id(id))
-        .ok_or_else(|| refuse(404, "unknown_conversation", "There is no such conversation."))?;
+    let Some(id) = ctx.param("id").filter(|id| valid_conversation_id(id)) else {
+        return Ok(crate::sockets::refused_visitor()?);
+    };
     let stub = internal::conversation(&ctx.env, id)?;
     let client = crate::limits::client(&req);
     Ok(internal::upgrade(&stub, "/ws", None, client.as_deref()).await?)
