@@ -2,12 +2,14 @@
 //! `shared::read_json` reads: the browser apps then carry none of serde_json's parser (its
 //! number and string scanners, their error texts), which every visitor would download.
 //!
-//! The widget runs in the host page's realm, so this is the page's `JSON.parse`. A page may
-//! wrap it (the host-pages browser test does), as it may wrap `fetch` or `WebSocket`; one
-//! that makes it return other than JSON's values (dates revived from strings) gets those
-//! values refused, never read as something else.
+//! The widget runs in the host page's realm, where `JSON.parse` is the page's to replace (one
+//! that revives dates from strings would turn a visitor's message into a `Date`). A replaced
+//! one is not used: the text is read by the `JSON.parse` of an empty frame of our own, made
+//! once, the first time it is needed, which no script of the page has touched.
 
-use js_sys::{Array, JSON, Object};
+use std::cell::OnceCell;
+
+use js_sys::{Array, Function, Object, Reflect};
 use serde_json::{Map, Number, Value};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -22,40 +24,104 @@ const MAX_DEPTH: usize = 127;
 
 /// JSON text as a value; none when it is not JSON, or nested deeper than serde_json allows.
 pub fn parse(text: &str) -> Option<Value> {
-    value(&JSON::parse(text).ok()?, 0)
-}
-
-fn value(v: &JsValue, depth: usize) -> Option<Value> {
-    Some(if let Some(s) = v.as_string() {
-        Value::String(s)
-    } else if let Some(n) = v.as_f64() {
-        number(n)
-    } else if let Some(b) = v.as_bool() {
-        Value::Bool(b)
-    } else if v.is_null() {
-        Value::Null
-    } else if depth == MAX_DEPTH {
-        return None;
-    } else if Array::is_array(v) {
-        let items = v.unchecked_ref::<Array>().iter().map(|item| value(&item, depth + 1));
-        Value::Array(items.collect::<Option<_>>()?)
-    } else if v.is_object() && plain(v) {
-        let mut map = Map::new();
-        for entry in Object::entries(v.unchecked_ref()).iter() {
-            let entry: Array = entry.unchecked_into();
-            map.insert(entry.get(0).as_string()?, value(&entry.get(1), depth + 1)?);
-        }
-        Value::Object(map)
+    let page = Parser::of(&js_sys::global())?;
+    // Asked each time: a page may replace it after the widget loaded.
+    let parser = if page.parse.to_string().includes("[native code]", 0) {
+        page
     } else {
-        return None;
-    })
+        // Without a frame of our own (no document), the page's is all there is.
+        PRISTINE.with(|p| p.get_or_init(pristine).clone()).unwrap_or(page)
+    };
+    let parsed = parser.parse.call1(&parser.json, &JsValue::from_str(text)).ok()?;
+    Reader { plain: parser.plain }.value(&parsed, 0)
 }
 
-/// An object as JSON makes one, `Object.prototype` its prototype: not a date, a map or a class.
-fn plain(v: &JsValue) -> bool {
-    thread_local!(static PLAIN: JsValue = Object::get_prototype_of(&Object::new()).into());
-    let prototype: JsValue = Object::get_prototype_of(v).into();
-    PLAIN.with(|plain| prototype == *plain)
+/// One realm's `JSON.parse`, and the prototype of the objects it makes.
+#[derive(Clone)]
+struct Parser {
+    json: JsValue,
+    parse: Function,
+    plain: JsValue,
+}
+
+thread_local! {
+    static PRISTINE: OnceCell<Option<Parser>> = const { OnceCell::new() };
+}
+
+impl Parser {
+    fn of(global: &JsValue) -> Option<Parser> {
+        let json = Reflect::get(global, &"JSON".into()).ok()?;
+        // Not `dyn_into`: that asks `instanceof Function`, which a function of another realm
+        // is not.
+        let parse = Reflect::get(&json, &"parse".into()).ok().filter(JsValue::is_function)?;
+        let parse: Function = parse.unchecked_into();
+        // `Object.prototype` of that realm (`Object.getPrototypeOf(JSON)`): what a plain
+        // object it parses has as its prototype.
+        let plain = Object::get_prototype_of(&json).into();
+        Some(Parser { json, parse, plain })
+    }
+}
+
+/// The `JSON.parse` of a hidden, empty frame of our own: a realm the page's scripts never ran
+/// in. The frame stays, so its functions stay alive.
+fn pristine() -> Option<Parser> {
+    let document = web_sys::window()?.document()?;
+    let frame = document.create_element("iframe").ok()?;
+    for (name, value) in [("hidden", ""), ("aria-hidden", "true"), ("tabindex", "-1")] {
+        frame.set_attribute(name, value).ok()?;
+    }
+    let home: web_sys::Node = match HOME.with(|h| h.get().cloned()) {
+        Some(home) => home,
+        None => document.document_element()?.into(),
+    };
+    home.append_child(&frame).ok()?;
+    Parser::of(&Reflect::get(&frame, &"contentWindow".into()).ok()?)
+}
+
+thread_local! {
+    static HOME: OnceCell<web_sys::Node> = const { OnceCell::new() };
+}
+
+/// Where that frame goes if it is ever needed: the widget keeps it in its shadow root, out of
+/// the page's `querySelectorAll("iframe")`.
+pub fn keep_frames_in(home: web_sys::Node) {
+    HOME.with(|h| {
+        let _ = h.set(home);
+    });
+}
+
+struct Reader {
+    /// The prototype of a plain object in the realm that parsed.
+    plain: JsValue,
+}
+
+impl Reader {
+    fn value(&self, v: &JsValue, depth: usize) -> Option<Value> {
+        Some(if let Some(s) = v.as_string() {
+            Value::String(s)
+        } else if let Some(n) = v.as_f64() {
+            number(n)
+        } else if let Some(b) = v.as_bool() {
+            Value::Bool(b)
+        } else if v.is_null() {
+            Value::Null
+        } else if depth == MAX_DEPTH {
+            return None;
+        } else if Array::is_array(v) {
+            let items = v.unchecked_ref::<Array>().iter().map(|item| self.value(&item, depth + 1));
+            Value::Array(items.collect::<Option<_>>()?)
+        } else if v.is_object() && JsValue::from(Object::get_prototype_of(v)) == self.plain {
+            // An object as JSON makes one: not a date, a map or a class.
+            let mut map = Map::new();
+            for entry in Object::entries(v.unchecked_ref()).iter() {
+                let entry: Array = entry.unchecked_into();
+                map.insert(entry.get(0).as_string()?, self.value(&entry.get(1), depth + 1)?);
+            }
+            Value::Object(map)
+        } else {
+            return None;
+        })
+    }
 }
 
 /// The browser reads every number as a double, serde_json a whole one as an integer, which is

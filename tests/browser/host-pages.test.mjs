@@ -8,30 +8,41 @@ import { Agent, Widget, env, hostSite, launch, screenshot, troubles } from "./ha
 const embed = `<script async src="${env.base}/widget/embed.js" data-site-key="${env.site}"></script>`;
 const UNAVAILABLE = "Chat is unavailable right now.";
 
-test("a host that patches Array.prototype, JSON and fetch: the whole takeover still works", async () => {
+// The page's own script, not an init script: a browser runs that in every frame, even one
+// the widget makes for itself, and no page's script can do that.
+function patchBuiltins() {
+  // What old libraries did (Prototype.js, MooTools) and analytics still do.
+  Array.prototype.extra = function () { return "extra"; };
+  Array.prototype.toJSON = function () { return "[" + this.join(", ") + "]"; };
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  window.jsonCalls = 0;
+  JSON.stringify = function (v, r, s) { window.jsonCalls++; return stringify(v, r, s); };
+  // A page that wants its dates back as dates, whatever it parses.
+  const when = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+  JSON.parse = function (t, r) {
+    window.jsonCalls++;
+    return parse(t, function (k, v) {
+      const kept = r ? r.call(this, k, v) : v;
+      return typeof kept === "string" && when.test(kept) ? new Date(kept) : kept;
+    });
+  };
+  const fetch = window.fetch;
+  window.fetched = [];
+  window.fetch = function (input, init) {
+    window.fetched.push(String(input && input.url ? input.url : input));
+    return fetch(input, init);
+  };
+}
+
+test("a host that patches Array.prototype, JSON (reviving dates) and fetch: the whole takeover still works", async () => {
   const { server, origin } = await hostSite({
-    "/": `<!doctype html><html lang="en"><title>Old shop</title><h1>Old shop</h1>${embed}`,
+    "/": `<!doctype html><html lang="en"><title>Old shop</title><script>(${patchBuiltins})()</script><h1>Old shop</h1>${embed}`,
   });
   const browser = await launch();
   try {
     const page = await (await browser.newContext()).newPage();
     const seen = troubles(page);
-    await page.addInitScript(() => {
-      // What old libraries did (Prototype.js, MooTools) and analytics still do.
-      Array.prototype.extra = function () { return "extra"; };
-      Array.prototype.toJSON = function () { return "[" + this.join(", ") + "]"; };
-      const stringify = JSON.stringify;
-      const parse = JSON.parse;
-      window.jsonCalls = 0;
-      JSON.stringify = function (v, r, s) { window.jsonCalls++; return stringify(v, r, s); };
-      JSON.parse = function (t, r) { window.jsonCalls++; return parse(t, r); };
-      const fetch = window.fetch;
-      window.fetched = [];
-      window.fetch = function (input, init) {
-        window.fetched.push(String(input && input.url ? input.url : input));
-        return fetch(input, init);
-      };
-    });
     await page.goto(`${origin}/`);
     const w = new Widget(page);
     await w.launcher.click();
@@ -45,6 +56,18 @@ test("a host that patches Array.prototype, JSON and fetch: the whole takeover st
     await agent.claim();
     await agent.say("Hello from a patched page");
     await w.text("Hello from a patched page").waitFor();
+    // Texts the page's JSON.parse would turn into dates arrive, and stay, as they were said.
+    await w.say("2025-01-01T10:00:00Z");
+    await agent.say("2025-02-03T04:05:06.789Z");
+    await w.text("2025-02-03T04:05:06.789Z").waitFor();
+    await agent.until((f) => f.type === "item" && f.body.data?.text === "2025-01-01T10:00:00Z");
+    await page.reload();
+    await w.launcher.click();
+    for (const said of ["2025-01-01T10:00:00Z", "2025-02-03T04:05:06.789Z", "Hello from a patched page"]) {
+      await w.text(said).waitFor();
+    }
+    // Playwright's locators pierce shadow roots; the page's own queries do not.
+    assert.equal(await page.evaluate(() => document.querySelectorAll("iframe").length), 0, "no frame of ours in the page's DOM");
     const fetched = await page.evaluate(() => window.fetched);
     assert.ok(fetched.some((u) => u.startsWith(env.base)), `the host's fetch was used: ${fetched}`);
     assert.deepEqual(seen, []);

@@ -36,6 +36,8 @@ pub fn mount(
     page: bool,
     hooks: JsValue,
 ) {
+    let home = container.parent_node().unwrap_or_else(|| container.clone().into());
+    takeover_client::json::keep_frames_in(home);
     let handle = Handle { open: RwSignal::new(false), identity: RwSignal::new(None) };
     HANDLE.with(|h| *h.borrow_mut() = Some(handle));
     let hooks = hooks::Hooks::new(hooks);
