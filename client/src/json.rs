@@ -3,11 +3,12 @@
 //! number and string scanners, their error texts), which every visitor would download.
 //!
 //! The widget runs in the host page's realm, where `JSON.parse` is the page's to replace (one
-//! that revives dates from strings would turn a visitor's message into a `Date`). A replaced
-//! one is not used: the text is read by the `JSON.parse` of an empty frame of our own, made
-//! once, the first time it is needed, which no script of the page has touched.
+//! that revives dates from strings would turn a visitor's message into a `Date`). Such a
+//! parse is not trusted: when the page's `JSON.parse` is not the engine's own, or makes what
+//! JSON does not, the text is read again by the `JSON.parse` of an empty frame of our own,
+//! made the first time it is needed, where the page's scripts never ran.
 
-use std::cell::OnceCell;
+use std::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Reflect};
 use serde_json::{Map, Number, Value};
@@ -24,28 +25,28 @@ const MAX_DEPTH: usize = 127;
 
 /// JSON text as a value; none when it is not JSON, or nested deeper than serde_json allows.
 pub fn parse(text: &str) -> Option<Value> {
-    let page = Parser::of(&js_sys::global())?;
+    let text = JsValue::from_str(text);
     // Asked each time: a page may replace it after the widget loaded.
-    let parser = if page.parse.to_string().includes("[native code]", 0) {
-        page
-    } else {
+    let page = Parser::of(&js_sys::global())?;
+    if page.native() {
+        // What the engine's own parse refuses is not JSON, whoever reads it.
+        let parsed = page.call(&text)?;
+        if let Some(value) = page.read(&parsed) {
+            return Some(value);
+        }
+    }
+    match own_realm().as_ref().and_then(Parser::of) {
+        Some(ours) => ours.read(&ours.call(&text)?),
         // Without a frame of our own (no document), the page's is all there is.
-        PRISTINE.with(|p| p.get_or_init(pristine).clone()).unwrap_or(page)
-    };
-    let parsed = parser.parse.call1(&parser.json, &JsValue::from_str(text)).ok()?;
-    Reader { plain: parser.plain }.value(&parsed, 0)
+        None => page.read(&page.call(&text)?),
+    }
 }
 
 /// One realm's `JSON.parse`, and the prototype of the objects it makes.
-#[derive(Clone)]
 struct Parser {
     json: JsValue,
     parse: Function,
     plain: JsValue,
-}
-
-thread_local! {
-    static PRISTINE: OnceCell<Option<Parser>> = const { OnceCell::new() };
 }
 
 impl Parser {
@@ -54,48 +55,75 @@ impl Parser {
         // Not `dyn_into`: that asks `instanceof Function`, which a function of another realm
         // is not.
         let parse = Reflect::get(&json, &"parse".into()).ok().filter(JsValue::is_function)?;
-        let parse: Function = parse.unchecked_into();
         // `Object.prototype` of that realm (`Object.getPrototypeOf(JSON)`): what a plain
         // object it parses has as its prototype.
         let plain = Object::get_prototype_of(&json).into();
-        Some(Parser { json, parse, plain })
+        Some(Parser { json, parse: parse.unchecked_into(), plain })
     }
-}
 
-/// The `JSON.parse` of a hidden, empty frame of our own: a realm the page's scripts never ran
-/// in. The frame stays, so its functions stay alive.
-fn pristine() -> Option<Parser> {
-    let document = web_sys::window()?.document()?;
-    let frame = document.create_element("iframe").ok()?;
-    for (name, value) in [("hidden", ""), ("aria-hidden", "true"), ("tabindex", "-1")] {
-        frame.set_attribute(name, value).ok()?;
+    /// Whether `parse` reads as the engine's own function. A disguised one (bound, proxied,
+    /// its `toString` replaced) passes, and is then caught by what it makes, if not JSON's.
+    fn native(&self) -> bool {
+        // `Function.prototype.toString`, called so that a page's one that throws is an answer.
+        let to_string = Reflect::get(&Object::get_prototype_of(&self.parse), &"toString".into());
+        let Some(to_string) = to_string.ok().filter(JsValue::is_function) else { return false };
+        let source =
+            Reflect::apply(to_string.unchecked_ref::<Function>(), &self.parse, &Array::new());
+        source.ok().and_then(|s| s.as_string()).is_some_and(|s| s.contains("[native code]"))
     }
-    let home: web_sys::Node = match HOME.with(|h| h.get().cloned()) {
-        Some(home) => home,
-        None => document.document_element()?.into(),
-    };
-    home.append_child(&frame).ok()?;
-    Parser::of(&Reflect::get(&frame, &"contentWindow".into()).ok()?)
+
+    fn call(&self, text: &JsValue) -> Option<JsValue> {
+        self.parse.call1(&self.json, text).ok()
+    }
+
+    fn read(&self, parsed: &JsValue) -> Option<Value> {
+        Reader { plain: &self.plain }.value(parsed, 0)
+    }
 }
 
 thread_local! {
-    static HOME: OnceCell<web_sys::Node> = const { OnceCell::new() };
+    static HOME: RefCell<Option<web_sys::Node>> = const { RefCell::new(None) };
+    static FRAME: RefCell<Option<web_sys::Element>> = const { RefCell::new(None) };
+}
+
+/// The window of a hidden, empty frame of our own: a realm the page's scripts never ran in.
+/// Made once and kept (so is its realm); put back if a page that rebuilds itself took it out.
+fn own_realm() -> Option<JsValue> {
+    let document = web_sys::window()?.document()?;
+    let frame = match FRAME.with(|f| f.borrow().clone()) {
+        Some(frame) => frame,
+        None => {
+            let frame = document.create_element("iframe").ok()?;
+            for (name, value) in [("hidden", ""), ("aria-hidden", "true"), ("tabindex", "-1")] {
+                frame.set_attribute(name, value).ok()?;
+            }
+            FRAME.with(|f| *f.borrow_mut() = Some(frame.clone()));
+            frame
+        }
+    };
+    if !frame.is_connected() {
+        let home = HOME.with(|h| h.borrow().clone()).filter(web_sys::Node::is_connected);
+        let home: web_sys::Node = match home {
+            Some(home) => home,
+            None => document.document_element()?.into(),
+        };
+        home.append_child(&frame).ok()?;
+    }
+    Reflect::get(&frame, &"contentWindow".into()).ok().filter(|w| w.is_object())
 }
 
 /// Where that frame goes if it is ever needed: the widget keeps it in its shadow root, out of
 /// the page's `querySelectorAll("iframe")`.
 pub fn keep_frames_in(home: web_sys::Node) {
-    HOME.with(|h| {
-        let _ = h.set(home);
-    });
+    HOME.with(|h| *h.borrow_mut() = Some(home));
 }
 
-struct Reader {
+struct Reader<'a> {
     /// The prototype of a plain object in the realm that parsed.
-    plain: JsValue,
+    plain: &'a JsValue,
 }
 
-impl Reader {
+impl Reader<'_> {
     fn value(&self, v: &JsValue, depth: usize) -> Option<Value> {
         Some(if let Some(s) = v.as_string() {
             Value::String(s)
@@ -110,7 +138,7 @@ impl Reader {
         } else if Array::is_array(v) {
             let items = v.unchecked_ref::<Array>().iter().map(|item| self.value(&item, depth + 1));
             Value::Array(items.collect::<Option<_>>()?)
-        } else if v.is_object() && JsValue::from(Object::get_prototype_of(v)) == self.plain {
+        } else if v.is_object() && JsValue::from(Object::get_prototype_of(v)) == *self.plain {
             // An object as JSON makes one: not a date, a map or a class.
             let mut map = Map::new();
             for entry in Object::entries(v.unchecked_ref()).iter() {

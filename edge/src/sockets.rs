@@ -15,16 +15,17 @@ pub fn close_back(ws: &WebSocket, code: usize, reason: &str) {
     let _ = ws.close(Some(code), Some(reason));
 }
 
-/// A visitor's socket that can never open (no such conversation), refused after its upgrade
-/// rather than before: a browser learns nothing from a failed upgrade (it sees a dropped
-/// connection, 1006) and would try again for ever, while this one hears `unauthorized` and
-/// the final close 4001, as for a wrong credential, and starts a new conversation.
-pub fn refused_visitor() -> Result<Response> {
+/// A visitor's socket for no conversation, refused after its upgrade rather than before: a
+/// browser learns nothing from a failed upgrade (it sees a dropped connection, 1006) and would
+/// try again for ever, while this one hears `unknown_conversation` and the final close 4004,
+/// and starts a new conversation. Made by the Worker, so no object holds the socket.
+pub fn no_conversation() -> Result<Response> {
     let pair = WebSocketPair::new()?;
     pair.server.accept()?;
-    let why = "This conversation does not accept that credential.";
-    send(&pair.server, &ServerFrame::Error(ErrorFrame::new(ErrorCode::Unauthorized, why, None)));
-    pair.server.close(Some(4001), Some("unauthorized"))?;
+    let why = "There is no such conversation: a new one starts.";
+    let frame = ErrorFrame::new(ErrorCode::UnknownConversation, why, None);
+    send(&pair.server, &ServerFrame::Error(frame));
+    pair.server.close(Some(4004), Some("unknown conversation"))?;
     Response::from_websocket(pair.client)
 }
 

@@ -566,7 +566,7 @@ impl ErrorFrame {
 
 impl ErrorCode {
     /// Every code, for a reader that looks a name up (`read_json`).
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::MalformedFrame,
         ErrorCode::InvalidProfile,
         ErrorCode::FrameTooLarge,
@@ -585,6 +585,7 @@ impl ErrorCode {
         ErrorCode::ConversationEnded,
         ErrorCode::TakeoverOff,
         ErrorCode::WindowClosed,
+        ErrorCode::UnknownConversation,
         ErrorCode::Internal,
     ];
 
@@ -618,6 +619,8 @@ pub enum ErrorCode {
     /// The visitor's messaging platform takes no reply now (WhatsApp's 24-hour window closed)
     /// until they write again.
     WindowClosed,
+    /// No such conversation (erased, or an id never made): the client starts a new one.
+    UnknownConversation,
     Internal,
 }
 

@@ -8,8 +8,8 @@ import { Agent, Widget, env, hostSite, launch, screenshot, troubles } from "./ha
 const embed = `<script async src="${env.base}/widget/embed.js" data-site-key="${env.site}"></script>`;
 const UNAVAILABLE = "Chat is unavailable right now.";
 
-// The page's own script, not an init script: a browser runs that in every frame, even one
-// the widget makes for itself, and no page's script can do that.
+// The page's own script, not an init script: Playwright runs that in every frame, even the
+// empty one the widget makes for itself, where a page's scripts do not run.
 function patchBuiltins() {
   // What old libraries did (Prototype.js, MooTools) and analytics still do.
   Array.prototype.extra = function () { return "extra"; };

@@ -95,8 +95,12 @@ pub fn set_seen(site_key: &str, conversation_id: &str, seq: u64) {
 }
 
 /// Forgets the saved conversation: the next start creates a new one.
-pub fn forget(site_key: &str) {
-    if let Some(s) = local_storage() {
+/// Forgets the saved conversation if it is still `conversation_id`: another tab may have
+/// saved a newer one, which must stay.
+pub fn forget(site_key: &str, conversation_id: &str) {
+    if saved(site_key).is_some_and(|s| s.conversation_id == conversation_id)
+        && let Some(s) = local_storage()
+    {
         let _ = s.remove_item(&storage_key(site_key));
     }
 }

@@ -136,37 +136,42 @@ pub fn App(
         }
     });
     // A conversation a teammate closed for good: the visitor starts a fresh one.
-    // `fresh`: forgets the saved conversation first.
+    // `fresh`: forgets the saved conversation first, unless another tab has already saved
+    // another in its place (which this one then joins).
     let restart = Callback::new(move |fresh: bool| {
-        conn.update_value(|c| {
-            if let Some(c) = c.take() {
-                c.stop();
+        let left = conn.try_update_value(|c| c.take()).flatten();
+        if let Some(c) = &left {
+            c.stop();
+            if fresh {
+                api::forget(&key, c.conversation_id());
             }
-        });
-        if fresh {
-            api::forget(&key);
         }
         chat.reset();
         started.set_value(false);
         start.run(true);
     });
     let start_again = Callback::new(move |()| restart.run(true));
-    // The saved conversation does not open for this visitor (another signed-in user's, its
-    // credential is gone, or the conversation itself): a fresh one starts, and nothing of the
-    // old one shows but what the visitor typed and was never stored, which goes to the new
-    // one. A page that signs its user in first tries once more with that proof: the
-    // conversation may just have become that user's in another tab.
+    // The saved conversation does not open for this visitor (another signed-in user's, or its
+    // credential is gone): a fresh one starts, and nothing of the old one shows. A page that
+    // signs its user in first tries once more with that proof: the conversation may just have
+    // become that user's in another tab. A conversation that no longer exists (erased) hands
+    // the new one what this browser typed there and never had stored: nobody else could
+    // have read it. Not another user's: their words stay theirs.
     let proved = StoredValue::new(false);
     effect(move || {
-        let refused = chat.notice.get() == Some(ErrorCode::Unauthorized);
+        let notice = chat.notice.get();
+        let gone = notice == Some(ErrorCode::UnknownConversation);
+        let refused = gone || notice == Some(ErrorCode::Unauthorized);
         if refused && chat.status.get_untracked() == Status::Closed {
             chat.notice.set(None);
             let signed = identity.with_untracked(|i| signed_in(i.as_ref()).is_some());
-            let again = signed && !proved.get_value();
-            proved.set_value(true);
-            let unsent = chat.outbox.get_untracked();
+            let again = !gone && signed && !proved.get_value();
+            proved.set_value(proved.get_value() || !gone);
+            let unsent = gone.then(|| chat.outbox.get_untracked());
             restart.run(!again);
-            chat.outbox.set(unsent);
+            if let Some(unsent) = unsent {
+                chat.outbox.set(unsent);
+            }
         }
     });
 

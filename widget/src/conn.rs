@@ -16,6 +16,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 use crate::api::Saved;
+use crate::parts::Cell;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Status {
@@ -42,22 +43,22 @@ impl Pending {
 /// Everything the view reads. Copy handles onto reactive state.
 #[derive(Clone, Copy)]
 pub struct Chat {
-    pub items: RwSignal<Vec<Item>>,
-    pub state: RwSignal<Option<StateView>>,
-    pub status: RwSignal<Status>,
-    pub outbox: RwSignal<Vec<Pending>>,
-    pub bot_typing: RwSignal<bool>,
-    pub agent_typing: RwSignal<Option<String>>,
+    pub items: Cell<Vec<Item>>,
+    pub state: Cell<Option<StateView>>,
+    pub status: Cell<Status>,
+    pub outbox: Cell<Vec<Pending>>,
+    pub bot_typing: Cell<bool>,
+    pub agent_typing: Cell<Option<String>>,
     /// The last refusal, shown in the visitor's language.
-    pub notice: RwSignal<Option<ErrorCode>>,
-    pub profile: RwSignal<VisitorProfile>,
+    pub notice: Cell<Option<ErrorCode>>,
+    pub profile: Cell<VisitorProfile>,
     /// The AI's answer as it streams in, until the stored message arrives.
-    pub draft: RwSignal<Option<String>>,
+    pub draft: Cell<Option<String>>,
     /// The site's widget settings: fetched on start, pushed live when the owner changes them.
-    pub config: RwSignal<Option<shared::api::WidgetConfig>>,
+    pub config: Cell<Option<shared::api::WidgetConfig>>,
     /// The newest item that arrived live (not from a backlog): what events and the unread
     /// badge react to.
-    pub live: RwSignal<Option<Item>>,
+    pub live: Cell<Option<Item>>,
     /// Where the outbox is kept across page loads (per conversation).
     outbox_key: StoredValue<Option<String>>,
 }
@@ -65,17 +66,17 @@ pub struct Chat {
 impl Chat {
     pub fn new() -> Self {
         Chat {
-            items: RwSignal::new(Vec::new()),
-            state: RwSignal::new(None),
-            status: RwSignal::new(Status::Connecting),
-            outbox: RwSignal::new(Vec::new()),
-            bot_typing: RwSignal::new(false),
-            agent_typing: RwSignal::new(None),
-            notice: RwSignal::new(None),
-            profile: RwSignal::new(VisitorProfile::default()),
-            draft: RwSignal::new(None),
-            config: RwSignal::new(None),
-            live: RwSignal::new(None),
+            items: Cell::new(Vec::new()),
+            state: Cell::new(None),
+            status: Cell::new(Status::Connecting),
+            outbox: Cell::new(Vec::new()),
+            bot_typing: Cell::new(false),
+            agent_typing: Cell::new(None),
+            notice: Cell::new(None),
+            profile: Cell::new(VisitorProfile::default()),
+            draft: Cell::new(None),
+            config: Cell::new(None),
+            live: Cell::new(None),
             outbox_key: StoredValue::new(None),
         }
     }
@@ -180,6 +181,7 @@ impl Chat {
 pub struct Conn {
     link: Link,
     state: Rc<RefCell<State>>,
+    conversation_id: Rc<str>,
 }
 
 struct State {
@@ -217,9 +219,13 @@ impl Conn {
         for p in chat.outbox.get_untracked() {
             link.send_tracked(&p.client_id, &send_frame(&p));
         }
-        let conn = Conn { link, state };
+        let conn = Conn { link, state, conversation_id: saved.conversation_id.as_str().into() };
         conn.watch_network();
         conn
+    }
+
+    pub fn conversation_id(&self) -> &str {
+        &self.conversation_id
     }
 
     /// Closes for good, as the visitor leaves this conversation for a new one.
@@ -402,7 +408,12 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
                 link.give_up(id);
                 chat.settle(id);
             }
-            if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::UnsupportedVersion) {
+            if matches!(
+                e.code,
+                ErrorCode::Unauthorized
+                    | ErrorCode::UnsupportedVersion
+                    | ErrorCode::UnknownConversation
+            ) {
                 chat.status.set(Status::Closed);
             }
             chat.notice.set(Some(e.code));
@@ -430,9 +441,9 @@ fn on_down(chat: Chat, code: u16) -> bool {
     chat.bot_typing.set(false);
     chat.agent_typing.set(None);
     chat.draft.set(None);
-    // 4000 and 4001 are final refusals, and 4009 means a newer tab of this visitor took the
-    // place of this one; anything else is worth another try.
-    let last = matches!(code, 4000 | 4001 | 4009);
+    // 4000, 4001 and 4004 (no such conversation) are final refusals, and 4009 means a newer
+    // tab of this visitor took the place of this one; anything else is worth another try.
+    let last = matches!(code, 4000 | 4001 | 4004 | 4009);
     if chat.status.get_untracked() == Status::Closed || last {
         chat.status.set(Status::Closed);
         return false;

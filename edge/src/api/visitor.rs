@@ -201,9 +201,14 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
     }
     limits::check(&ctx.env, &req, &limits::SOCKET).await?;
     let Some(id) = ctx.param("id").filter(|id| valid_conversation_id(id)) else {
-        return Ok(crate::sockets::refused_visitor()?);
+        return Ok(crate::sockets::no_conversation()?);
     };
     let stub = internal::conversation(&ctx.env, id)?;
     let client = crate::limits::client(&req);
-    Ok(internal::upgrade(&stub, "/ws", None, client.as_deref()).await?)
+    let res = internal::upgrade(&stub, "/ws", None, client.as_deref()).await?;
+    // The object has no such conversation (erased, or never made).
+    if res.status_code() == 404 {
+        return Ok(crate::sockets::no_conversation()?);
+    }
+    Ok(res)
 }

@@ -505,12 +505,7 @@ impl Core {
 
     async fn accept(&self, req: &Request) -> Result<Response> {
         let Some(meta) = self.inner.borrow().meta.clone() else {
-            // A visitor whose conversation is gone (erased, or never made) must hear so and
-            // start anew; a teammate's console reads the 404.
-            if internal::agent_from(req).is_some() {
-                return Response::error("unknown conversation", 404);
-            }
-            return crate::sockets::refused_visitor();
+            return Response::error("unknown conversation", 404);
         };
         let who = match internal::agent_from(req) {
             Some(agent) if agent.site_key == meta.site_key => {
