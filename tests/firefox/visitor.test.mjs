@@ -119,3 +119,30 @@ test("firefox: Arabic reads right to left", async () => {
   await w.waitFor('textarea[aria-label="اكتب رسالتك…"]');
   await screenshot(page, "arabic");
 });
+
+test("firefox: a page whose JSON.parse revives dates: words that look like dates arrive and stay", async () => {
+  // The page's own script, as a site has it (not one run in every frame).
+  const shop = await serve(`<!doctype html><html lang="en"><title>Shop</title><script>
+    const parse = JSON.parse;
+    JSON.parse = function (t, r) {
+      return parse(t, (k, v) => typeof v === "string" && /^\\d{4}-\\d\\d-\\d\\dT/.test(v) ? new Date(v) : v);
+    };
+  </script><h1>Shop</h1>
+    <script async src="${env.base}/widget/embed.js" data-site-key="${env.site}"></script>`);
+  try {
+    const browser = await firefox();
+    const page = await (await browser.createBrowserContext()).newPage();
+    const w = await Widget.open(page, `${shop.origin}/`);
+    await w.say("Do you have a physical store?");
+    await w.text("Harbour Street");
+    await w.say("2025-01-01T10:00:00Z");
+    await w.delivered("2025-01-01T10:00:00Z");
+    await page.reload();
+    await w.click('button.launcher[aria-label^="Open chat"]');
+    await w.text("2025-01-01T10:00:00Z");
+    await w.text("Harbour Street");
+    assert.equal(await w.bubbles("2025-01-01T10:00:00Z"), 1);
+  } finally {
+    shop.server.close();
+  }
+});
