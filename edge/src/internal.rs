@@ -448,6 +448,10 @@ pub async fn ask<T: Serialize, R: DeserializeOwned>(
 /// The client an upgrade comes from (see `limits::client`), for per-client socket quotas.
 pub const CLIENT_HEADER: &str = "X-Takeover-Client";
 
+/// Set on an object's 404 to an upgrade when it holds no conversation: only that answer, not
+/// any 404 (a route that went missing), tells a widget to start over.
+pub const NO_CONVERSATION_HEADER: &str = "X-Takeover-No-Conversation";
+
 /// Forwards a WebSocket upgrade to an object, carrying only what the object should trust:
 /// the teammate, if any, and the client the request came from.
 pub async fn upgrade(

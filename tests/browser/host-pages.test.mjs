@@ -303,21 +303,27 @@ test("storage the page filled with junk (JSON nested 100,000 deep, fields of the
   }
 });
 
+/**
+ * A context whose first page finds a saved conversation `gone` (since the deployment's storage
+ * was reset, or never made: the page's storage is the page's to fill), with `unsent` waiting.
+ */
+async function savedButGone(browser, gone, unsent = []) {
+  const context = await browser.newContext();
+  await context.addInitScript(([site, gone, unsent]) => {
+    if (sessionStorage.getItem("gone")) return;
+    sessionStorage.setItem("gone", "1");
+    localStorage.setItem(`takeover:${site}`, JSON.stringify({ conversation_id: gone, token: "0".repeat(64) }));
+    if (unsent.length) localStorage.setItem(`takeover:outbox:${gone}`, JSON.stringify(unsent));
+  }, [env.site, gone, unsent]);
+  return context;
+}
+
 test("a saved conversation that no longer exists: a fresh one starts, and what was waiting to be sent is sent there", async () => {
   const browser = await launch();
   try {
-    const context = await browser.newContext();
     const gone = "7".repeat(32);
-    await context.addInitScript(([site, gone]) => {
-      if (sessionStorage.getItem("gone")) return;
-      sessionStorage.setItem("gone", "1");
-      // Erased since, or never made: the page's storage is the page's to fill.
-      localStorage.setItem(`takeover:${site}`, JSON.stringify({ conversation_id: gone, token: "0".repeat(64) }));
-      localStorage.setItem(
-        `takeover:outbox:${gone}`,
-        JSON.stringify([{ client_id: "typed-before-the-reload", text: "Is there a warranty on your products?" }]),
-      );
-    }, [env.site, gone]);
+    const unsent = [{ client_id: "typed-before-the-reload", text: "Is there a warranty on your products?" }];
+    const context = await savedButGone(browser, gone, unsent);
     const page = await context.newPage();
     const seen = troubles(page);
     await page.goto(`${env.base}/`);
@@ -333,6 +339,35 @@ test("a saved conversation that no longer exists: a fresh one starts, and what w
     await page.reload();
     await w.launcher.click();
     await w.text("And for how long?").waitFor();
+    assert.deepEqual(seen, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a saved conversation that no longer exists, the chat closed and nothing to send: the page view creates nothing", async () => {
+  const browser = await launch();
+  try {
+    const gone = "6".repeat(32);
+    const context = await savedButGone(browser, gone);
+    const page = await context.newPage();
+    const seen = troubles(page);
+    const created = [];
+    page.on("request", (r) => { if (r.method() === "POST" && r.url().endsWith("/conversations")) created.push(r.url()); });
+    await page.goto(`${env.base}/`);
+    const key = `takeover:${env.site}`;
+    // The widget heard that the conversation is gone, and forgot it.
+    await page.waitForFunction((k) => localStorage.getItem(k) === null, key, { timeout: 20_000 });
+    await page.waitForTimeout(1_500);
+    assert.deepEqual(created, [], "no conversation made for a visitor who did not open the chat");
+    assert.equal(await page.evaluate((k) => localStorage.getItem(k), key), null);
+    const w = new Widget(page);
+    await w.launcher.click();
+    await w.input.waitFor({ timeout: 20_000 });
+    await w.say("Is there a warranty on your products?");
+    await w.text("two-year warranty", false).waitFor();
+    assert.notEqual(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), key)).conversation_id, gone);
+    assert.equal(created.length, 1, "one conversation, made when the visitor opened the chat");
     assert.deepEqual(seen, []);
   } finally {
     await browser.close();

@@ -88,10 +88,10 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
     assert!(integration::history(&edge, &mine).await.is_empty(), "nothing was stored");
 }
 
-/// A saved conversation that is gone (erased, or never made: a page's storage can hold
-/// anything) must tell the widget so. A failed upgrade reads in a browser as a dropped
-/// network, tried again for ever; an opened socket with a refusal and the final close starts
-/// a new conversation.
+/// A saved conversation that is gone (the deployment's storage was reset) or was never made
+/// (a page's storage can hold anything) must tell the widget so. A failed upgrade reads in a
+/// browser as a dropped network, tried again for ever; an opened socket with a refusal and
+/// the final close starts a new conversation.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_socket_for_no_conversation_is_refused_for_good() {
     let edge = Edge::start();

@@ -94,7 +94,6 @@ pub fn set_seen(site_key: &str, conversation_id: &str, seq: u64) {
     }
 }
 
-/// Forgets the saved conversation: the next start creates a new one.
 /// Forgets the saved conversation if it is still `conversation_id`: another tab may have
 /// saved a newer one, which must stay.
 pub fn forget(site_key: &str, conversation_id: &str) {

@@ -137,8 +137,9 @@ pub fn App(
     });
     // A conversation a teammate closed for good: the visitor starts a fresh one.
     // `fresh`: forgets the saved conversation first, unless another tab has already saved
-    // another in its place (which this one then joins).
-    let restart = Callback::new(move |fresh: bool| {
+    // another in its place (which this one then joins). `create`: starts a new one at once,
+    // not when the visitor next opens the chat.
+    let restart = Callback::new(move |(fresh, create): (bool, bool)| {
         let left = conn.try_update_value(|c| c.take()).flatten();
         if let Some(c) = &left {
             c.stop();
@@ -148,15 +149,17 @@ pub fn App(
         }
         chat.reset();
         started.set_value(false);
-        start.run(true);
+        start.run(create);
     });
-    let start_again = Callback::new(move |()| restart.run(true));
+    let start_again = Callback::new(move |()| restart.run((true, true)));
     // The saved conversation does not open for this visitor (another signed-in user's, or its
     // credential is gone): a fresh one starts, and nothing of the old one shows. A page that
     // signs its user in first tries once more with that proof: the conversation may just have
-    // become that user's in another tab. A conversation that no longer exists (erased) hands
-    // the new one what this browser typed there and never had stored: nobody else could
-    // have read it. Not another user's: their words stay theirs.
+    // become that user's in another tab. A conversation that no longer exists (the
+    // deployment's storage was reset or moved, or the page's storage made the id up) hands
+    // the new one what this browser typed there and never had stored: nobody else could have
+    // read it. Not another user's: their words stay theirs. With nothing to send and the chat
+    // closed, the new one waits for the visitor to open it: a page view creates nothing.
     let proved = StoredValue::new(false);
     effect(move || {
         let notice = chat.notice.get();
@@ -167,9 +170,10 @@ pub fn App(
             let signed = identity.with_untracked(|i| signed_in(i.as_ref()).is_some());
             let again = !gone && signed && !proved.get_value();
             proved.set_value(proved.get_value() || !gone);
-            let unsent = gone.then(|| chat.outbox.get_untracked());
-            restart.run(!again);
-            if let Some(unsent) = unsent {
+            let unsent = if gone { chat.outbox.get_untracked() } else { Vec::new() };
+            let create = !gone || !unsent.is_empty() || open.get_untracked();
+            restart.run((!again, create));
+            if !unsent.is_empty() {
                 chat.outbox.set(unsent);
             }
         }

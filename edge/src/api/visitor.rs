@@ -206,8 +206,9 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
     let stub = internal::conversation(&ctx.env, id)?;
     let client = crate::limits::client(&req);
     let res = internal::upgrade(&stub, "/ws", None, client.as_deref()).await?;
-    // The object has no such conversation (erased, or never made).
-    if res.status_code() == 404 {
+    // The object holds no conversation (the deployment's storage was reset, or the id was
+    // made up).
+    if res.status_code() == 404 && res.headers().has(internal::NO_CONVERSATION_HEADER)? {
         return Ok(crate::sockets::no_conversation()?);
     }
     Ok(res)

@@ -505,7 +505,9 @@ impl Core {
 
     async fn accept(&self, req: &Request) -> Result<Response> {
         let Some(meta) = self.inner.borrow().meta.clone() else {
-            return Response::error("unknown conversation", 404);
+            let mut res = Response::error("unknown conversation", 404)?;
+            res.headers_mut().set(internal::NO_CONVERSATION_HEADER, "1")?;
+            return Ok(res);
         };
         let who = match internal::agent_from(req) {
             Some(agent) if agent.site_key == meta.site_key => {
