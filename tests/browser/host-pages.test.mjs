@@ -318,7 +318,7 @@ async function savedButGone(browser, gone, unsent = []) {
   return context;
 }
 
-test("a saved conversation that no longer exists: a fresh one starts, and what was waiting to be sent is sent there", async () => {
+test("a saved conversation that no longer exists: a fresh one starts, and what was waiting to be sent is sent there, even across a reload while it is made", async () => {
   const browser = await launch();
   try {
     const gone = "7".repeat(32);
@@ -326,7 +326,19 @@ test("a saved conversation that no longer exists: a fresh one starts, and what w
     const context = await savedButGone(browser, gone, unsent);
     const page = await context.newPage();
     const seen = troubles(page);
+    // The first new conversation is still being made when the page reloads.
+    let making;
+    let first = true;
+    const asked = new Promise((resolve) => { making = resolve; });
+    await page.route("**/api/sites/*/conversations", (route) => {
+      if (route.request().method() !== "POST" || !first) return route.fallback();
+      first = false;
+      making(route); // never answered: the page reloads first
+    });
     await page.goto(`${env.base}/`);
+    const held = await asked;
+    await page.reload();
+    await held.abort().catch(() => {});
     const w = new Widget(page);
     await w.launcher.click();
     await w.input.waitFor({ timeout: 20_000 });

@@ -61,6 +61,8 @@ pub struct Chat {
     pub live: Cell<Option<Item>>,
     /// Where the outbox is kept across page loads (per conversation).
     outbox_key: StoredValue<Option<String>>,
+    /// Where a conversation that turned out gone left its outbox, until the next one keeps it.
+    left_key: StoredValue<Option<String>>,
 }
 
 impl Chat {
@@ -78,6 +80,7 @@ impl Chat {
             config: Cell::new(None),
             live: Cell::new(None),
             outbox_key: StoredValue::new(None),
+            left_key: StoredValue::new(None),
         }
     }
 
@@ -122,6 +125,20 @@ impl Chat {
         if !kept.is_empty() {
             self.outbox.set(kept);
         }
+        // Kept here now: what a gone conversation left can go.
+        if let (Some(left), Some(storage)) =
+            (self.left_key.get_value(), crate::api::local_storage())
+        {
+            let _ = storage.remove_item(&left);
+            self.left_key.set_value(None);
+        }
+    }
+
+    /// The conversation is gone: its outbox stays in storage (a reload meanwhile finds it
+    /// there again) until the next conversation keeps it ([`Chat::keep_outbox`]).
+    pub fn leave_outbox(&self) {
+        self.left_key.set_value(self.outbox_key.get_value());
+        self.outbox_key.set_value(None);
     }
 
     /// Changes the outbox kept for the conversation, read afresh each time: every tab of a
