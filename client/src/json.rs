@@ -64,12 +64,22 @@ impl Parser {
     /// Whether `parse` reads as the engine's own function. A disguised one (bound, proxied,
     /// its `toString` replaced) passes, and is then caught by what it makes, if not JSON's.
     fn native(&self) -> bool {
+        // Each frame is parsed: the source of a function already found native is not copied
+        // into the wasm again.
+        let parse: &JsValue = &self.parse;
+        if NATIVE.with(|n| n.borrow().as_ref() == Some(parse)) {
+            return true;
+        }
         // `Function.prototype.toString`, called so that a page's one that throws is an answer.
-        let to_string = Reflect::get(&Object::get_prototype_of(&self.parse), &"toString".into());
+        let to_string = Reflect::get(&Object::get_prototype_of(parse), &"toString".into());
         let Some(to_string) = to_string.ok().filter(JsValue::is_function) else { return false };
-        let source =
-            Reflect::apply(to_string.unchecked_ref::<Function>(), &self.parse, &Array::new());
-        source.ok().and_then(|s| s.as_string()).is_some_and(|s| s.contains("[native code]"))
+        let source = Reflect::apply(to_string.unchecked_ref::<Function>(), parse, &Array::new());
+        let native =
+            source.ok().and_then(|s| s.as_string()).is_some_and(|s| s.contains("[native code]"));
+        if native {
+            NATIVE.with(|n| *n.borrow_mut() = Some(parse.clone()));
+        }
+        native
     }
 
     fn call(&self, text: &JsValue) -> Option<JsValue> {
@@ -82,6 +92,8 @@ impl Parser {
 }
 
 thread_local! {
+    /// The page's `JSON.parse` last found to be the engine's own.
+    static NATIVE: RefCell<Option<JsValue>> = const { RefCell::new(None) };
     static HOME: RefCell<Option<web_sys::Node>> = const { RefCell::new(None) };
     static FRAME: RefCell<Option<web_sys::Element>> = const { RefCell::new(None) };
 }

@@ -61,14 +61,11 @@ pub fn App(
     let resume = StoredValue::new(if page { api::take_resume_link() } else { None });
     let link_spent = RwSignal::new(false);
     let continued = StoredValue::new(false);
-    // A saved conversation found gone, still saved until a new one takes its place.
-    let gone_id = StoredValue::new(None::<String>);
     let start = move |create: bool| {
         if started.get_value() {
             return;
         }
-        let saved = api::saved(&site_key)
-            .filter(|s| gone_id.with_value(|g| g.as_deref() != Some(s.conversation_id.as_str())));
+        let saved = api::saved(&site_key).filter(|s| !chat.is_gone(&s.conversation_id));
         // Used once: "Start a new conversation" must not come back here.
         let link = resume.get_value();
         resume.set_value(None);
@@ -177,10 +174,11 @@ pub fn App(
             // Until the new conversation is saved, the gone one stays saved with its outbox:
             // a reload meanwhile finds them and comes here again.
             let keep = !unsent.is_empty();
-            if keep {
-                chat.leave_outbox();
-                gone_id
-                    .set_value(conn.with_value(|c| c.as_ref().map(|c| c.conversation_id().into())));
+            if keep
+                && let Some(id) =
+                    conn.with_value(|c| c.as_ref().map(|c| c.conversation_id().to_owned()))
+            {
+                chat.leave(&id);
             }
             let create = !gone || keep || open.get_untracked();
             restart.run((!again && !keep, create));

@@ -61,8 +61,9 @@ pub struct Chat {
     pub live: Cell<Option<Item>>,
     /// Where the outbox is kept across page loads (per conversation).
     outbox_key: StoredValue<Option<String>>,
-    /// Where a conversation that turned out gone left its outbox, until the next one keeps it.
-    left_key: StoredValue<Option<String>>,
+    /// A saved conversation that turned out gone, while its outbox waits in storage for the
+    /// next one to keep it.
+    gone: StoredValue<Option<String>>,
 }
 
 impl Chat {
@@ -80,7 +81,7 @@ impl Chat {
             config: Cell::new(None),
             live: Cell::new(None),
             outbox_key: StoredValue::new(None),
-            left_key: StoredValue::new(None),
+            gone: StoredValue::new(None),
         }
     }
 
@@ -126,19 +127,24 @@ impl Chat {
             self.outbox.set(kept);
         }
         // Kept here now: what a gone conversation left can go.
-        if let (Some(left), Some(storage)) =
-            (self.left_key.get_value(), crate::api::local_storage())
+        if let (Some(gone), Some(storage)) =
+            (self.gone.try_update_value(Option::take).flatten(), crate::api::local_storage())
         {
-            let _ = storage.remove_item(&left);
-            self.left_key.set_value(None);
+            let _ = storage.remove_item(&format!("takeover:outbox:{gone}"));
         }
     }
 
-    /// The conversation is gone: its outbox stays in storage (a reload meanwhile finds it
-    /// there again) until the next conversation keeps it ([`Chat::keep_outbox`]).
-    pub fn leave_outbox(&self) {
-        self.left_key.set_value(self.outbox_key.get_value());
+    /// Conversation `id` is gone: its outbox stays in storage (a reload meanwhile finds it
+    /// there again, with the conversation still saved) until the next conversation keeps it
+    /// ([`Chat::keep_outbox`]); until then a start does not open it again.
+    pub fn leave(&self, id: &str) {
+        self.gone.set_value(Some(id.to_owned()));
         self.outbox_key.set_value(None);
+    }
+
+    /// Whether `id` is the gone conversation a start must pass over.
+    pub fn is_gone(&self, id: &str) -> bool {
+        self.gone.with_value(|g| g.as_deref() == Some(id))
     }
 
     /// Changes the outbox kept for the conversation, read afresh each time: every tab of a
