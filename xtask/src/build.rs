@@ -90,6 +90,14 @@ fn bundle(mut cargo: Command, package: &str, dir: &str, name: &str) -> Result {
         .arg(root.join("dist").join(dir)))
 }
 
+/// What rustc's wasm32 target emits, which wasm-opt must be told it may keep.
+const WASM_FEATURES: [&str; 4] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
+
 fn widget() -> Result {
     let root = root();
     let dir = root.join("dist/widget");
@@ -100,12 +108,14 @@ fn widget() -> Result {
     // -O1 pass; -Os, -Oz and -O2 made it larger, 156.4, 156.7 and 158.6 KB, though smaller
     // raw: they inline more, and inlined copies compress worse than calls).
     let wasm = dir.join("widget_bg.wasm");
+    let glue = dir.join("widget.js");
     run(Command::new(node_bin("wasm-opt"))
         .arg(&wasm)
         .args(["-O1", "--converge", "--code-folding", "--duplicate-function-elimination"])
-        .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-        .args(["--enable-sign-ext", "--enable-mutable-globals", "-o"])
+        .args(WASM_FEATURES)
+        .arg("-o")
         .arg(&wasm))?;
+    crate::short_names::shorten(&wasm, &glue, &WASM_FEATURES)?;
     // Content-hashed names, cached for good: the glue names its wasm, the loader its glue. The
     // glue is also kept as `widget.js` (cached minutes), which a loader from before a deploy
     // falls back to when the hashed names it knows are gone.
@@ -113,7 +123,6 @@ fn widget() -> Result {
     // Loaders from before content-hashed names ask for these two names; they stay until no
     // such loader can be cached any more (five minutes after the first deploy with hashes).
     copy(&dir.join(&wasm_name), &wasm)?;
-    let glue = dir.join("widget.js");
     replace_once(&glue, "'widget_bg.wasm'", &format!("'{wasm_name}'"))?;
     minify(&glue, &glue, true)?;
     let glue_name = hashed(&glue, "widget", "js")?;

@@ -14,6 +14,7 @@ mod fuzz;
 mod install;
 mod proc;
 mod server;
+mod short_names;
 mod step;
 mod test;
 
