@@ -109,6 +109,8 @@ fn widget() -> Result {
     // raw: they inline more, and inlined copies compress worse than calls).
     let wasm = dir.join("widget_bg.wasm");
     let glue = dir.join("widget.js");
+    use crate::unused_classes::{STREAM_ADAPTERS, remove};
+    remove(&wasm, &glue, &STREAM_ADAPTERS)?;
     run(Command::new(node_bin("wasm-opt"))
         .arg(&wasm)
         .args(["-O1", "--converge", "--code-folding", "--duplicate-function-elimination"])

@@ -17,6 +17,7 @@ mod server;
 mod short_names;
 mod step;
 mod test;
+mod unused_classes;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
