@@ -1,4 +1,4 @@
-//! JSON text read by the browser's own `JSON.parse` into the `serde_json::Value` that
+//! JSON text read by the browser's own `JSON.parse` into the [`Json`] that
 //! `shared::read_json` reads: the browser apps then carry none of serde_json's parser (its
 //! number and string scanners, their error texts), which every visitor would download.
 //!
@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Reflect};
-use serde_json::{Map, Number, Value};
+use shared::json::Json;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// A frame from the server (`shared::read_json::frame`); none for anything else.
@@ -24,7 +24,7 @@ pub fn server_frame(text: &str) -> Option<shared::protocol::ServerFrame> {
 const MAX_DEPTH: usize = 127;
 
 /// JSON text as a value; none when it is not JSON, or nested deeper than serde_json allows.
-pub fn parse(text: &str) -> Option<Value> {
+pub fn parse(text: &str) -> Option<Json> {
     let text = JsValue::from_str(text);
     // Asked each time: a page may replace it after the widget loaded.
     let page = Parser::of(&js_sys::global())?;
@@ -86,7 +86,7 @@ impl Parser {
         self.parse.call1(&self.json, text).ok()
     }
 
-    fn read(&self, parsed: &JsValue) -> Option<Value> {
+    fn read(&self, parsed: &JsValue) -> Option<Json> {
         Reader { plain: &self.plain }.value(parsed, 0)
     }
 }
@@ -136,28 +136,28 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn value(&self, v: &JsValue, depth: usize) -> Option<Value> {
+    fn value(&self, v: &JsValue, depth: usize) -> Option<Json> {
         Some(if let Some(s) = v.as_string() {
-            Value::String(s)
+            Json::String(s)
         } else if let Some(n) = v.as_f64() {
             number(n)
         } else if let Some(b) = v.as_bool() {
-            Value::Bool(b)
+            Json::Bool(b)
         } else if v.is_null() {
-            Value::Null
+            Json::Null
         } else if depth == MAX_DEPTH {
             return None;
         } else if Array::is_array(v) {
             let items = v.unchecked_ref::<Array>().iter().map(|item| self.value(&item, depth + 1));
-            Value::Array(items.collect::<Option<_>>()?)
+            Json::Array(items.collect::<Option<_>>()?)
         } else if v.is_object() && JsValue::from(Object::get_prototype_of(v)) == *self.plain {
             // An object as JSON makes one: not a date, a map or a class.
-            let mut map = Map::new();
-            for entry in Object::entries(v.unchecked_ref()).iter() {
+            let entries = Object::entries(v.unchecked_ref());
+            let entries = entries.iter().map(|entry| {
                 let entry: Array = entry.unchecked_into();
-                map.insert(entry.get(0).as_string()?, self.value(&entry.get(1), depth + 1)?);
-            }
-            Value::Object(map)
+                Some((entry.get(0).as_string()?, self.value(&entry.get(1), depth + 1)?))
+            });
+            Json::Object(entries.collect::<Option<_>>()?)
         } else {
             return None;
         })
@@ -167,11 +167,11 @@ impl Reader<'_> {
 /// The browser reads every number as a double, serde_json a whole one as an integer, which is
 /// what `read_json` asks of sequence numbers, ids and counts: a whole double below 2^53 is
 /// exactly that integer (2^53 itself may have been 2^53 + 1).
-fn number(n: f64) -> Value {
+fn number(n: f64) -> Json {
     const EXACT: f64 = 9_007_199_254_740_991.0;
     if n.fract() == 0.0 && n.abs() <= EXACT {
-        if n >= 0.0 { Value::from(n as u64) } else { Value::from(n as i64) }
+        if n >= 0.0 { Json::Unsigned(n as u64) } else { Json::Negative(n as i64) }
     } else {
-        Number::from_f64(n).map_or(Value::Null, Value::Number)
+        Json::Float(n)
     }
 }

@@ -14,6 +14,7 @@ pub mod faq_words;
 pub mod hooks;
 pub mod hours;
 pub mod identity;
+pub mod json;
 pub mod links;
 pub mod llm;
 pub mod machine;

@@ -1,4 +1,4 @@
-//! The JSON the browser apps read, by hand from a parsed `serde_json::Value` rather than
+//! The JSON the browser apps read, by hand from a parsed [`Json`] rather than
 //! through serde's derive. serde reads an internally or adjacently tagged enum by first
 //! buffering the whole object into its private `Content` tree, and every derived reader
 //! brings serde's error text (floats formatted among it): for the widget, whose every byte
@@ -10,7 +10,7 @@
 //! there until it is given) and read it back here, and check that every field removed or
 //! given another JSON type is kept or refused exactly as serde does.
 
-use serde_json::Value;
+use crate::json::Json;
 
 use crate::api::{ApiError, ConversationCreated, WidgetConfig};
 use crate::channel::{ChannelKind, ChannelPeer};
@@ -28,7 +28,7 @@ pub fn server_frame(text: &str) -> Option<ServerFrame> {
 }
 
 /// [`server_frame`] of JSON already parsed (the browser apps let the browser parse it).
-pub fn frame(value: Value) -> Option<ServerFrame> {
+pub fn frame(value: Json) -> Option<ServerFrame> {
     let mut f = Fields::of(value)?;
     Some(match f.string("type")?.as_str() {
         "welcome" => ServerFrame::Welcome(Welcome {
@@ -61,12 +61,12 @@ pub fn frame(value: Value) -> Option<ServerFrame> {
 
 /// JSON text as a value; none when it is not JSON. The browser apps use the browser's own
 /// parser instead (`takeover_client::json`), and so download none of serde_json's.
-pub fn parse(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok()
+pub fn parse(text: &str) -> Option<Json> {
+    serde_json::from_str::<serde_json::Value>(text).ok().map(Json::from)
 }
 
 /// `GET /api/sites/{key}/config`'s answer, as the `config` frame carries it.
-pub fn widget_config(value: Value) -> Option<WidgetConfig> {
+pub fn widget_config(value: Json) -> Option<WidgetConfig> {
     let mut f = Fields::of(value)?;
     Some(WidgetConfig {
         site_key: f.string("site_key")?,
@@ -78,7 +78,7 @@ pub fn widget_config(value: Value) -> Option<WidgetConfig> {
         show_human_button: f.or("show_human_button", true, |v| v.as_bool())?,
         ask_email: f.flag("ask_email")?,
         texts: f.or("texts", TextOverrides::new(), |v| match v {
-            Value::Object(map) => map.into_iter().map(|(k, v)| Some((k, texts(v)?))).collect(),
+            Json::Object(map) => map.into_iter().map(|(k, v)| Some((k, texts(v)?))).collect(),
             _ => None,
         })?,
         suggestions: f.or("suggestions", Vec::new(), |v| list(v, string))?,
@@ -86,12 +86,12 @@ pub fn widget_config(value: Value) -> Option<WidgetConfig> {
 }
 
 /// A refusal's body (`{"code", "message"}`).
-pub fn api_error(value: Value) -> Option<ApiError> {
+pub fn api_error(value: Json) -> Option<ApiError> {
     let mut f = Fields::of(value)?;
     Some(ApiError { code: f.string("code")?, message: f.string("message")? })
 }
 
-pub fn conversation_created(value: Value) -> Option<ConversationCreated> {
+pub fn conversation_created(value: Json) -> Option<ConversationCreated> {
     let mut f = Fields::of(value)?;
     Some(ConversationCreated {
         conversation_id: f.string("conversation_id")?,
@@ -103,29 +103,29 @@ pub fn conversation_created(value: Value) -> Option<ConversationCreated> {
 /// and null are the same for optional fields, as for serde; a defaulted field may be absent
 /// but not null, as for serde. A list, not the map: a frame has a dozen fields at most, and
 /// the map's removal (its rebalancing) would be code every visitor downloads.
-pub struct Fields(Vec<(String, Value)>);
+pub struct Fields(Vec<(String, Json)>);
 
 impl Fields {
-    pub fn of(value: Value) -> Option<Fields> {
+    pub fn of(value: Json) -> Option<Fields> {
         match value {
-            Value::Object(map) => Some(Fields(map.into_iter().collect())),
+            Json::Object(fields) => Some(Fields(fields)),
             _ => None,
         }
     }
 
-    fn remove(&mut self, key: &str) -> Option<Value> {
+    fn remove(&mut self, key: &str) -> Option<Json> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.swap_remove(at).1)
     }
 
     /// The field, or null when absent.
-    pub fn take(&mut self, key: &str) -> Value {
-        self.remove(key).unwrap_or(Value::Null)
+    pub fn take(&mut self, key: &str) -> Json {
+        self.remove(key).unwrap_or(Json::Null)
     }
 
     /// The fields not yet taken, as the object of a struct a variant holds inline.
-    pub fn rest(self) -> Value {
-        Value::Object(self.0.into_iter().collect())
+    pub fn rest(self) -> Json {
+        Json::Object(self.0)
     }
 
     pub fn string(&mut self, key: &str) -> Option<String> {
@@ -144,10 +144,10 @@ impl Fields {
     pub fn maybe<T>(
         &mut self,
         key: &str,
-        read: impl FnOnce(Value) -> Option<T>,
+        read: impl FnOnce(Json) -> Option<T>,
     ) -> Option<Option<T>> {
         match self.take(key) {
-            Value::Null => Some(None),
+            Json::Null => Some(None),
             v => read(v).map(Some),
         }
     }
@@ -165,7 +165,7 @@ impl Fields {
         &mut self,
         key: &str,
         default: T,
-        read: impl FnOnce(Value) -> Option<T>,
+        read: impl FnOnce(Json) -> Option<T>,
     ) -> Option<T> {
         self.remove(key).map_or(Some(default), read)
     }
@@ -176,45 +176,43 @@ impl Fields {
     }
 }
 
-pub fn string(value: Value) -> Option<String> {
+pub fn string(value: Json) -> Option<String> {
     match value {
-        Value::String(s) => Some(s),
+        Json::String(s) => Some(s),
         _ => None,
     }
 }
 
 /// A whole number that fits `T`, as serde reads it (no fractions, no strings).
-pub fn number<T: TryFrom<i64> + TryFrom<u64>>(value: Value) -> Option<T> {
+pub fn number<T: TryFrom<i64> + TryFrom<u64>>(value: Json) -> Option<T> {
     match value {
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => T::try_from(u).ok(),
-            (None, Some(i)) => T::try_from(i).ok(),
-            _ => None,
-        },
+        Json::Unsigned(u) => T::try_from(u).ok(),
+        Json::Negative(i) => T::try_from(i).ok(),
         _ => None,
     }
 }
 
-pub fn list<T>(value: Value, read: impl Fn(Value) -> Option<T>) -> Option<Vec<T>> {
+pub fn list<T>(value: Json, read: impl Fn(Json) -> Option<T>) -> Option<Vec<T>> {
     match value {
-        Value::Array(all) => all.into_iter().map(read).collect(),
+        Json::Array(all) => all.into_iter().map(read).collect(),
         _ => None,
     }
 }
 
 /// The unit variant serde writes as `name`, found by writing each of `all` as serde does:
 /// the names stay where the type declares them (for types without a `parse` of their own).
-fn named<T: serde::Serialize + Copy>(value: Value, all: &[T]) -> Option<T> {
+fn named<T: serde::Serialize + Copy>(value: Json, all: &[T]) -> Option<T> {
     let name = string(value)?;
-    all.iter().copied().find(|v| serde_json::to_value(v).is_ok_and(|w| w.as_str() == Some(&name)))
+    let quoted = serde_json::to_string(&name).ok()?;
+    all.iter().copied().find(|v| serde_json::to_string(v).is_ok_and(|w| w == quoted))
 }
 
-fn item(value: Value) -> Option<Item> {
+fn item(value: Json) -> Option<Item> {
     let mut f = Fields::of(value)?;
     Some(Item { seq: f.number("seq")?, at: f.number("at")?, body: body(f.take("body"))? })
 }
 
-fn body(value: Value) -> Option<ItemBody> {
+fn body(value: Json) -> Option<ItemBody> {
     let mut f = Fields::of(value)?;
     Some(match f.string("kind")?.as_str() {
         "message" => ItemBody::Message(message(f.take("data"))?),
@@ -224,7 +222,7 @@ fn body(value: Value) -> Option<ItemBody> {
     })
 }
 
-fn message(value: Value) -> Option<Message> {
+fn message(value: Json) -> Option<Message> {
     let mut f = Fields::of(value)?;
     Some(Message {
         author: author(f.take("author"))?,
@@ -241,12 +239,12 @@ fn message(value: Value) -> Option<Message> {
     })
 }
 
-fn agent(value: Value) -> Option<AgentRef> {
+fn agent(value: Json) -> Option<AgentRef> {
     let mut f = Fields::of(value)?;
     Some(AgentRef { id: f.string("id")?, name: f.string("name")? })
 }
 
-fn author(value: Value) -> Option<Author> {
+fn author(value: Json) -> Option<Author> {
     let mut f = Fields::of(value)?;
     Some(match f.string("kind")?.as_str() {
         "visitor" => Author::Visitor,
@@ -256,7 +254,7 @@ fn author(value: Value) -> Option<Author> {
     })
 }
 
-fn participant(value: Value) -> Option<Participant> {
+fn participant(value: Json) -> Option<Participant> {
     let mut f = Fields::of(value)?;
     Some(match f.string("kind")?.as_str() {
         "visitor" => Participant::Visitor,
@@ -268,7 +266,7 @@ fn participant(value: Value) -> Option<Participant> {
     })
 }
 
-fn state(value: Value) -> Option<StateView> {
+fn state(value: Json) -> Option<StateView> {
     let mut f = Fields::of(value)?;
     Some(StateView {
         phase: Phase::parse(&f.string("phase")?)?,
@@ -277,7 +275,7 @@ fn state(value: Value) -> Option<StateView> {
     })
 }
 
-fn visitor(value: Value) -> Option<VisitorProfile> {
+fn visitor(value: Json) -> Option<VisitorProfile> {
     let mut f = Fields::of(value)?;
     Some(VisitorProfile {
         name: f.maybe_string("name")?,
@@ -287,7 +285,7 @@ fn visitor(value: Value) -> Option<VisitorProfile> {
     })
 }
 
-fn visit(value: Value) -> Option<Visit> {
+fn visit(value: Json) -> Option<Visit> {
     let mut f = Fields::of(value)?;
     Some(Visit {
         page_url: f.maybe_string("page_url")?,
@@ -307,7 +305,7 @@ fn visit(value: Value) -> Option<Visit> {
     })
 }
 
-fn error_frame(value: Value) -> Option<ErrorFrame> {
+fn error_frame(value: Json) -> Option<ErrorFrame> {
     let mut f = Fields::of(value)?;
     Some(ErrorFrame {
         code: named(f.take("code"), &ErrorCode::ALL)?,
@@ -318,7 +316,7 @@ fn error_frame(value: Value) -> Option<ErrorFrame> {
     })
 }
 
-fn texts(value: Value) -> Option<Texts> {
+fn texts(value: Json) -> Option<Texts> {
     let mut f = Fields::of(value)?;
     Some(Texts {
         greeting: f.maybe_string("greeting")?,
@@ -330,7 +328,7 @@ fn texts(value: Value) -> Option<Texts> {
     })
 }
 
-fn event(value: Value) -> Option<Event> {
+fn event(value: Json) -> Option<Event> {
     let mut f = Fields::of(value)?;
     Some(match f.string("event")?.as_str() {
         "escalated" => Event::Escalated {
@@ -387,6 +385,7 @@ mod tests {
     use super::*;
     use crate::protocol::PROTOCOL_VERSION;
     use serde::{Serialize, de::DeserializeOwned};
+    use serde_json::Value;
     use std::fmt::Debug;
 
     fn maria() -> AgentRef {

@@ -36,7 +36,7 @@ macro_rules! texts {
             /// cached answer from before a deploy that added a string still serves the rest.
             /// The strings are kept for the page's life (a few KB for each language loaded, at
             /// most once each), which lets every view borrow them as the built-in English.
-            pub fn read(value: Value) -> Option<Texts> {
+            pub fn read(value: crate::json::Json) -> Option<Texts> {
                 let mut f = Fields::of(value)?;
                 let code = f.string("code")?;
                 let code = *CODES.iter().find(|c| **c == code)?;
@@ -863,7 +863,7 @@ mod tests {
     #[test]
     fn every_language_reads_back_as_sent() {
         for t in all() {
-            assert_eq!(Texts::read(t.to_json()).as_ref(), Some(t));
+            assert_eq!(Texts::read(t.to_json().into()).as_ref(), Some(t));
         }
     }
 
@@ -871,7 +871,7 @@ mod tests {
     fn a_string_missing_is_the_english_one() {
         let mut json = for_tag("de").to_json();
         json.as_object_mut().unwrap().remove("send");
-        let read = Texts::read(json).unwrap();
+        let read = Texts::read(json.into()).unwrap();
         assert_eq!((read.send, read.close), (ENGLISH.send, for_tag("de").close));
     }
 
@@ -879,13 +879,13 @@ mod tests {
     fn a_foreign_answer_is_refused() {
         let mut json = for_tag("de").to_json();
         json.as_object_mut().unwrap().remove("rtl");
-        assert_eq!(Texts::read(json), None);
+        assert_eq!(Texts::read(json.into()), None);
         let mut json = for_tag("de").to_json();
         json["code"] = "xx".into();
-        assert_eq!(Texts::read(json), None);
+        assert_eq!(Texts::read(json.into()), None);
         let mut json = for_tag("de").to_json();
         json["rtl"] = "no".into();
-        assert_eq!(Texts::read(json), None);
-        assert_eq!(Texts::read(serde_json::json!(["de"])), None);
+        assert_eq!(Texts::read(json.into()), None);
+        assert_eq!(Texts::read(serde_json::json!(["de"]).into()), None);
     }
 }

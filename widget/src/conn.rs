@@ -34,7 +34,7 @@ pub struct Pending {
 }
 
 impl Pending {
-    fn read(value: serde_json::Value) -> Option<Pending> {
+    fn read(value: shared::json::Json) -> Option<Pending> {
         let mut f = shared::read_json::Fields::of(value)?;
         Some(Pending { client_id: f.string("client_id")?, text: f.string("text")? })
     }
