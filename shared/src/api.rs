@@ -60,7 +60,7 @@ pub struct WidgetConfig {
     pub ask_email: bool,
     /// The owner's wording, by language (see [`crate::texts`]).
     #[serde(default)]
-    pub texts: crate::texts::TextOverrides,
+    pub texts: crate::texts::WidgetTexts,
     /// Questions offered under the greeting, one tap to ask: the owner's pick, else the FAQ's
     /// most asked.
     #[serde(default)]

@@ -19,7 +19,7 @@ use crate::protocol::{
     ItemBody, Message, Participant, Phase, Role, ServerFrame, StateView, Visit, VisitorProfile,
     Welcome,
 };
-use crate::texts::{TextOverrides, Texts};
+use crate::texts::{Texts, WidgetTexts};
 
 /// A frame as the server wrote it; none for anything else (not JSON, an unknown kind, a field
 /// missing or of the wrong type), which the client ignores as it did serde's errors.
@@ -77,7 +77,7 @@ pub fn widget_config(value: Json) -> Option<WidgetConfig> {
         takeover: f.or("takeover", true, |v| v.as_bool())?,
         show_human_button: f.or("show_human_button", true, |v| v.as_bool())?,
         ask_email: f.flag("ask_email")?,
-        texts: f.or("texts", TextOverrides::new(), |v| match v {
+        texts: f.or("texts", WidgetTexts::default(), |v| match v {
             Json::Object(map) => map.into_iter().map(|(k, v)| Some((k, texts(v)?))).collect(),
             _ => None,
         })?,
@@ -768,7 +768,7 @@ mod tests {
             takeover: false,
             show_human_button: false,
             ask_email: true,
-            texts: [("de".into(), texts), ("*".into(), Texts::default())].into(),
+            texts: [("de".into(), texts), ("*".into(), Texts::default())].into_iter().collect(),
             suggestions: vec!["Returns?".into(), "Sizes?".into()],
         };
         let bare: WidgetConfig = serde_json::from_str(

@@ -8,6 +8,87 @@ use serde::{Deserialize, Serialize};
 /// Overrides by language: a primary language subtag (`en`, `de`, `pt`) or `*` for all.
 pub type TextOverrides = BTreeMap<String, Texts>;
 
+/// The same overrides as the widget receives them: the same JSON object, read into a list in
+/// the order written. A map's building and sorting code would be downloaded by every visitor
+/// to look up two languages once.
+#[derive(Debug, Clone, Default)]
+pub struct WidgetTexts(Vec<(String, Texts)>);
+
+/// Equal as maps are: the same languages with the same lines, in any order.
+impl PartialEq for WidgetTexts {
+    fn eq(&self, other: &WidgetTexts) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().all(|(l, t)| other.language(l) == Some(t))
+    }
+}
+
+impl Eq for WidgetTexts {}
+
+/// Overrides that can be looked up by language.
+pub trait Overrides {
+    fn language(&self, lang: &str) -> Option<&Texts>;
+}
+
+impl Overrides for TextOverrides {
+    fn language(&self, lang: &str) -> Option<&Texts> {
+        self.get(lang)
+    }
+}
+
+impl Overrides for WidgetTexts {
+    fn language(&self, lang: &str) -> Option<&Texts> {
+        self.0.iter().find(|(l, _)| l == lang).map(|(_, t)| t)
+    }
+}
+
+impl From<&TextOverrides> for WidgetTexts {
+    fn from(all: &TextOverrides) -> WidgetTexts {
+        WidgetTexts(all.iter().map(|(l, t)| (l.clone(), t.clone())).collect())
+    }
+}
+
+/// A language written twice keeps its last overrides, as a map would.
+impl FromIterator<(String, Texts)> for WidgetTexts {
+    fn from_iter<I: IntoIterator<Item = (String, Texts)>>(all: I) -> WidgetTexts {
+        let mut list: Vec<(String, Texts)> = Vec::new();
+        for (lang, texts) in all {
+            match list.iter_mut().find(|(l, _)| *l == lang) {
+                Some(kept) => kept.1 = texts,
+                None => list.push((lang, texts)),
+            }
+        }
+        WidgetTexts(list)
+    }
+}
+
+impl Serialize for WidgetTexts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(l, t)| (l, t)))
+    }
+}
+
+impl<'de> Deserialize<'de> for WidgetTexts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WidgetTexts, D::Error> {
+        struct InOrder;
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = WidgetTexts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("overrides by language")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WidgetTexts, A::Error> {
+                let mut all = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Texts>()? {
+                    all.push(entry);
+                }
+                Ok(all.into_iter().collect())
+            }
+        }
+        d.deserialize_map(InOrder)
+    }
+}
+
 /// The lines an owner can reword; `{name}` stands for the agent's display name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Texts {
@@ -77,9 +158,9 @@ impl Texts {
 /// The overrides that apply to a visitor writing `lang` (a BCP 47 tag such as `pt-BR`): the
 /// language's own first, then those for every language. Lines left `None` keep the widget's
 /// localized default.
-pub fn for_language(all: &TextOverrides, lang: &str) -> Texts {
-    let own = all.get(&primary(lang)).cloned().unwrap_or_default();
-    match all.get("*") {
+pub fn for_language(all: &impl Overrides, lang: &str) -> Texts {
+    let own = all.language(&primary(lang)).cloned().unwrap_or_default();
+    match all.language("*") {
         Some(every) => own.or(every),
         None => own,
     }
@@ -145,6 +226,27 @@ mod tests {
         assert_eq!(de.joined, None, "the widget's localized default stays");
         assert_eq!(for_language(&all, "fr").handover, line("One moment"));
         assert_eq!(for_language(&TextOverrides::new(), "fr"), Texts::default());
+        let sent = WidgetTexts::from(&all);
+        assert_eq!(for_language(&sent, "de-AT"), de);
+        assert_eq!(for_language(&sent, "fr").handover, line("One moment"));
+    }
+
+    #[test]
+    fn the_widgets_list_reads_and_writes_as_the_map_does() {
+        let de = |s: &str| Texts { greeting: line(s), ..Texts::default() };
+        let json = r#"{"de":{"greeting":"Hallo"},"*":{},"de":{"greeting":"Tag"}}"#;
+        let map: TextOverrides = serde_json::from_str(json).unwrap();
+        let list: WidgetTexts = serde_json::from_str(json).unwrap();
+        assert_eq!(list, WidgetTexts::from(&map), "the last of a language written twice");
+        assert_eq!(list.language("de"), Some(&de("Tag")));
+        let written = serde_json::to_string(&list).unwrap();
+        assert_eq!(written, r#"{"de":{"greeting":"Tag"},"*":{}}"#);
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"*":{},"de":{"greeting":"Tag"}}"#);
+        let other: WidgetTexts =
+            [("*".into(), Texts::default()), ("de".into(), de("Tag"))].into_iter().collect();
+        assert_eq!(list, other, "the order is not part of it");
+        assert_ne!(list, [("de".into(), de("Tag"))].into_iter().collect());
+        assert!(serde_json::from_str::<WidgetTexts>(r#"["de"]"#).is_err());
     }
 
     #[test]

@@ -10,7 +10,8 @@ async fn get(edge: &Edge, lang: &str) -> reqwest::Response {
 
 async fn read(res: reqwest::Response) -> Texts {
     assert_eq!(res.status(), 200);
-    Texts::read(res.json().await.unwrap()).expect("the widget reads what the edge sends")
+    Texts::read(res.json::<serde_json::Value>().await.unwrap().into())
+        .expect("the widget reads what the edge sends")
 }
 
 #[tokio::test(flavor = "multi_thread")]

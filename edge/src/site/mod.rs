@@ -659,7 +659,7 @@ fn widget_config(site_key: String, s: &SiteSettings, suggestions: Vec<String>) -
         takeover: s.takeover.enabled,
         show_human_button: s.takeover.show_button,
         ask_email: s.takeover.ask_email && !s.identity.require_verified,
-        texts: s.texts.clone(),
+        texts: (&s.texts).into(),
         suggestions,
     }
 }
