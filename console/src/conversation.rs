@@ -108,6 +108,9 @@ pub fn ConversationView(
     let mailed = RwSignal::new(None::<u32>);
     let claimed_by = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    // The server has no such conversation (deleted, or a wrong link): said once, not asked for
+    // again.
+    let gone = RwSignal::new(false);
     let ask_name = RwSignal::new(false);
     let claim_on_welcome = StoredValue::new(false);
     // The reply or note sent and not yet acknowledged (the link resends it after a reconnect
@@ -184,6 +187,9 @@ pub fn ConversationView(
                     link.give_up(e.client_id.as_deref().unwrap_or_default());
                     outgoing.set(None);
                 }
+                if e.code == ErrorCode::UnknownConversation {
+                    gone.set(true);
+                }
                 if e.code == ErrorCode::AlreadyClaimed {
                     claimed_by.set(e.agent.map(|a| a.name));
                 } else if !(ours && e.retryable) {
@@ -213,8 +219,11 @@ pub fn ConversationView(
             link.send(&ClientFrame::Claim);
         }
     };
-    let handlers =
-        Handlers { open: Box::new(on_open), text: Box::new(on_text), down: Box::new(|_| true) };
+    let handlers = Handlers {
+        open: Box::new(on_open),
+        text: Box::new(on_text),
+        down: Box::new(|code| code != 4004),
+    };
     let link =
         Link::open(crate::app::ws_url(&format!("/api/admin/conversations/{id}/ws")), handlers);
     let link = StoredValue::new_local(link);
@@ -287,6 +296,9 @@ pub fn ConversationView(
         })
     };
     let title = move || {
+        if gone.get() {
+            return view! { <h2>"No such conversation"</h2> }.into_any();
+        }
         let v = visitor.get();
         let named = v.name.is_some();
         let verified = v.verified();
@@ -296,7 +308,7 @@ pub fn ConversationView(
             .or_else(|| peer.as_ref().and_then(|p| p.name.clone()))
             .unwrap_or_else(|| friendly.clone());
         let badge = peer.map(|p| view! { " " <span class="channel-badge">{p.kind.label()}</span> });
-        view! { <h2>{who}{trust(named, verified)}{badge}</h2> }
+        view! { <h2>{who}{trust(named, verified)}{badge}</h2> }.into_any()
     };
     let details = move || {
         let v = visitor.get();
@@ -358,7 +370,9 @@ pub fn ConversationView(
                 })}
                 {title}
                 <div class="actions">
-                    <span class="pill">{move || phase().map(|p| p.as_str()).unwrap_or("…")}</span>
+                    <Show when=move || !gone.get()>
+                        <span class="pill">{move || phase().map(|p| p.as_str()).unwrap_or("…")}</span>
+                    </Show>
                     <Show when=move || can_act() && claimed_by.get().is_none() && phase() == Some(Phase::Escalated)>
                         <button class="primary" data-key="claim" aria-keyshortcuts="c" on:click=claim>"Claim"</button>
                     </Show>
@@ -377,11 +391,13 @@ pub fn ConversationView(
                     <Show when=move || can_act() && phase() == Some(Phase::Ended)>
                         <button on:click=move |_| send(ClientFrame::Reopen)>"Reopen"</button>
                     </Show>
-                    <a href=transcript_json.clone() download="transcript.json">"JSON"</a>
-                    <a href=transcript_text.clone() download="transcript.txt">"Text"</a>
+                    <Show when=move || !gone.get()>
+                        <a href=transcript_json.clone() download="transcript.json">"JSON"</a>
+                        <a href=transcript_text.clone() download="transcript.txt">"Text"</a>
+                    </Show>
                 </div>
             </header>
-            {details}
+            {move || (!gone.get()).then(details)}
             {move || foreign.get().then(|| visitor.with(|v| v.language.clone())).flatten().map(|language| view! {
                 <crate::translation::Toggle tr language/>
             })}
@@ -403,7 +419,7 @@ pub fn ConversationView(
                     </p>
                 }
             })}
-            <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended)>
+            <Show when=move || can_act() && claimed_by.get().is_none() && phase() != Some(Phase::Ended) && !gone.get()>
                 <Composer send send_message outgoing delivered mine=Signal::derive(mine) conversation=id.clone() closed csrf ai_help>
                     <crate::reach::Reach online=visitor_online visitor name=visitor_label mailed=mailed.into() channel=channel.into()/>
                 </Composer>

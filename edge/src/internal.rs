@@ -448,8 +448,9 @@ pub async fn ask<T: Serialize, R: DeserializeOwned>(
 /// The client an upgrade comes from (see `limits::client`), for per-client socket quotas.
 pub const CLIENT_HEADER: &str = "X-Takeover-Client";
 
-/// Set on an object's 404 to an upgrade when it holds no conversation: only that answer, not
-/// any 404 (a route that went missing), tells a widget to start over.
+/// Set on an object's refusal of an upgrade when it holds no conversation for the asker (none
+/// at all: a 404; another site's, to a teammate: a 403). Only that answer, not any 404 (a
+/// route that went missing), tells a widget to start over and the console to stop asking.
 pub const NO_CONVERSATION_HEADER: &str = "X-Takeover-No-Conversation";
 
 /// Forwards a WebSocket upgrade to an object, carrying only what the object should trust:

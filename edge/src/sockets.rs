@@ -15,14 +15,14 @@ pub fn close_back(ws: &WebSocket, code: usize, reason: &str) {
     let _ = ws.close(Some(code), Some(reason));
 }
 
-/// A visitor's socket for no conversation, refused after its upgrade rather than before: a
-/// browser learns nothing from a failed upgrade (it sees a dropped connection, 1006) and would
-/// try again for ever, while this one hears `unknown_conversation` and the final close 4004,
-/// and starts a new conversation. Made by the Worker, so no object holds the socket.
-pub fn no_conversation() -> Result<Response> {
+/// A socket for no conversation, refused after its upgrade rather than before: a browser
+/// learns nothing from a failed upgrade (it sees a dropped connection, 1006) and would try
+/// again for ever, while this one hears `unknown_conversation` with `why` and the final close
+/// 4004 (a widget starts a new conversation, the console says so and stops). Made by the
+/// Worker, so no object holds the socket.
+pub fn no_conversation(why: &str) -> Result<Response> {
     let pair = WebSocketPair::new()?;
     pair.server.accept()?;
-    let why = "There is no such conversation: a new one starts.";
     let frame = ErrorFrame::new(ErrorCode::UnknownConversation, why, None);
     send(&pair.server, &ServerFrame::Error(frame));
     pair.server.close(Some(4004), Some("unknown conversation"))?;

@@ -180,3 +180,33 @@ test("a teammate without a display name is asked for one, types, and reassigns",
     await browser.close();
   }
 });
+
+test("a conversation that does not exist says so, offers nothing to do, and is not asked for again", async () => {
+  const browser = await launch();
+  try {
+    const agent = await Console.login(browser);
+    const sockets = [];
+    agent.page.on("websocket", (ws) => { if (ws.url().includes("/conversations/")) sockets.push(ws.url()); });
+    await agent.conversation("7".repeat(32));
+    await agent.page.getByRole("alert").filter({ hasText: "This conversation does not exist." }).waitFor();
+    await agent.page.getByRole("heading", { name: "No such conversation" }).waitFor();
+    await screenshot(agent.page, "console-gone");
+    // Long enough for several reconnects, had the close not been final (the first comes
+    // within a second).
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(sockets.length, 1, `asked ${sockets.length} times`);
+    assert.equal(await agent.page.getByRole("textbox", { name: "Reply to the visitor" }).count(), 0);
+    assert.equal(await agent.page.getByRole("link", { name: "JSON" }).count(), 0);
+    // The inbox still works: back to it, and the pending tab is there.
+    await agent.tab("Pending").waitFor();
+
+    // On a phone, the same words where the conversation would be, and the way back.
+    const phone = await Console.login(browser, env.email, env.password, 0, { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });
+    await phone.conversation("8".repeat(32));
+    await phone.page.getByRole("alert").filter({ hasText: "This conversation does not exist." }).waitFor();
+    await phone.page.getByRole("button", { name: "← Inbox" }).waitFor();
+    await screenshot(phone.page, "console-gone-phone");
+  } finally {
+    await browser.close();
+  }
+});

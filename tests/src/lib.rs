@@ -622,14 +622,19 @@ impl Agent {
 
     /// Opens the conversation as this agent and returns the socket after its welcome.
     pub async fn open(&self, conversation_id: &str) -> (Socket, Welcome) {
+        let mut socket = self.socket(conversation_id).await;
+        socket.send(&hello_agent(0)).await;
+        let welcome = socket.welcome().await;
+        (socket, welcome)
+    }
+
+    /// The conversation's socket as this agent, nothing said on it yet.
+    pub async fn socket(&self, conversation_id: &str) -> Socket {
         let url = format!(
             "{}/api/admin/conversations/{conversation_id}/ws",
             self.base.replacen("http", "ws", 1)
         );
-        let mut socket = Socket::connect(&url, Some(&self.cookie)).await;
-        socket.send(&hello_agent(0)).await;
-        let welcome = socket.welcome().await;
-        (socket, welcome)
+        Socket::connect(&url, Some(&self.cookie)).await
     }
 
     pub async fn inbox(&self) -> Socket {

@@ -298,7 +298,9 @@ fn expected(access: Access, caller: Caller, method: &str, path: &str) -> u16 {
             if path.contains("/team/") {
                 404
             } else if path.ends_with("/ws") {
-                403
+                // Upgraded, then told the conversation does not exist and closed for good,
+                // exactly as for a made-up id (`refusals.rs`, and the socket cells below).
+                101
             } else {
                 404
             }
@@ -689,17 +691,24 @@ async fn every_socket_frame_for_every_caller() {
                 failures.push(format!("{name} as caller {i}: {got:?}, expected {want:?}"));
             }
         }
-        // Another site's owner and someone signed out cannot open the socket at all.
+        // Someone signed out cannot open the socket at all; to another site's owner the
+        // conversation does not exist (told so, then a final close, as for a made-up id).
         let v = prepare(&w, &rex, *setup).await;
         let url = w.edge.ws_url(&format!("/api/admin/conversations/{}/ws", v.conversation_id));
-        for (who, cookie, want) in
-            [("other site", Some(w.other.cookie.as_str()), 403), ("signed out", None, 401)]
+        cells += 1;
+        let got = Socket::upgrade_status(&url, None).await;
+        if got != 401 {
+            failures.push(format!("{name} signed out: upgrade {got}, expected 401"));
+        }
+        cells += 1;
+        let mut other = w.other.socket(&v.conversation_id).await;
+        other.try_send_raw(&serde_json::to_string(&integration::hello_agent(0)).unwrap()).await;
+        let told = other.error().await.code;
+        let closed = other.next_within(Duration::from_secs(5)).await;
+        if told != ErrorCode::UnknownConversation
+            || !matches!(closed, integration::Next::Closed(4004))
         {
-            cells += 1;
-            let got = Socket::upgrade_status(&url, cookie).await;
-            if got != want {
-                failures.push(format!("{name} as {who}: upgrade {got}, expected {want}"));
-            }
+            failures.push(format!("{name} as other site: {told:?}, then {closed:?}"));
         }
         // A teammate removed while their socket is open: it closes, and nothing they send
         // takes effect.

@@ -111,6 +111,41 @@ async fn a_socket_for_no_conversation_is_refused_for_good() {
     }
 }
 
+/// A teammate's socket for a conversation that does not exist for them (none at all, a
+/// made-up id, another site's) hears why and a final close, as a visitor's does: the console
+/// says so and stops asking. Another site's is answered exactly as a missing one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teammates_socket_for_no_conversation_is_refused_for_good() {
+    let edge = Edge::start();
+    let ours = edge.site("gone-ours", &[("ana@t.test", "Ana", "owner")]);
+    let theirs = edge.site("gone-theirs", &[]);
+    let mut elsewhere = Visitor::join(&edge, &theirs).await;
+    elsewhere.say("m1", "hello").await;
+    let before = integration::history(&edge, &elsewhere).await;
+    let ana = Agent::login(&edge, &ours, "ana@t.test").await;
+    let made_up = "7".repeat(32);
+    let ids = [made_up.as_str(), "not-an-id", elsewhere.conversation_id.as_str(), &made_up];
+    let mut refusals = Vec::new();
+    for id in ids {
+        let mut s = ana.socket(id).await;
+        s.try_send_raw(&serde_json::to_string(&integration::hello_agent(0)).unwrap()).await;
+        let e = s.error().await;
+        assert_eq!(e.code, ErrorCode::UnknownConversation, "{id}");
+        refusals.push(e.message);
+        match s.next_within(Duration::from_secs(5)).await {
+            integration::Next::Closed(code) => assert_eq!(code, 4004, "{id}: a final close"),
+            integration::Next::Frame(f) => panic!("{id}: {f} after the refusal"),
+            integration::Next::Silent => panic!("{id}: the socket stayed open"),
+        }
+    }
+    refusals.dedup();
+    assert_eq!(refusals, ["This conversation does not exist."], "one answer for all");
+    // Their visitor's conversation is untouched, and ours can still be opened.
+    let mine = Visitor::join(&edge, &ours).await;
+    ana.open(&mine.conversation_id).await;
+    assert_eq!(integration::history(&edge, &elsewhere).await, before);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_can_read_but_never_act() {
     let edge = Edge::start();

@@ -436,12 +436,19 @@ fn upgrade_checks(req: &Request) -> Result<(), Refused> {
 pub async fn conversation_socket(req: Request, ctx: Ctx) -> ApiResult {
     upgrade_checks(&req)?;
     limits::check(&ctx.env, &req, &limits::SOCKET).await?;
-    let id = conversation_id(&ctx)?;
+    // Refused after the upgrade, not before, so that the console hears why and stops asking
+    // (a deleted conversation, or a link to one that never was).
+    let gone = || crate::sockets::no_conversation("This conversation does not exist.");
+    let Ok(id) = conversation_id(&ctx) else { return Ok(gone()?) };
     let (me, token) = signed_in(&req, &ctx.env, Some(&id)).await?;
     let who = identity(me, &token);
     let stub = internal::conversation(&ctx.env, &id)?;
     let client = limits::client(&req);
-    Ok(internal::upgrade(&stub, "/ws", Some(&who), client.as_deref()).await?)
+    let res = internal::upgrade(&stub, "/ws", Some(&who), client.as_deref()).await?;
+    if res.headers().has(internal::NO_CONVERSATION_HEADER)? {
+        return Ok(gone()?);
+    }
+    Ok(res)
 }
 
 pub async fn inbox_socket(req: Request, ctx: Ctx) -> ApiResult {

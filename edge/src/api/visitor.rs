@@ -200,8 +200,10 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
         return Err(refuse(426, "upgrade_required", "This endpoint speaks WebSocket only."));
     }
     limits::check(&ctx.env, &req, &limits::SOCKET).await?;
+    let gone =
+        || crate::sockets::no_conversation("There is no such conversation: a new one starts.");
     let Some(id) = ctx.param("id").filter(|id| valid_conversation_id(id)) else {
-        return Ok(crate::sockets::no_conversation()?);
+        return Ok(gone()?);
     };
     let stub = internal::conversation(&ctx.env, id)?;
     let client = crate::limits::client(&req);
@@ -209,7 +211,7 @@ pub async fn socket(req: Request, ctx: Ctx) -> ApiResult {
     // The object holds no conversation (the deployment's storage was reset, or the id was
     // made up).
     if res.status_code() == 404 && res.headers().has(internal::NO_CONVERSATION_HEADER)? {
-        return Ok(crate::sockets::no_conversation()?);
+        return Ok(gone()?);
     }
     Ok(res)
 }

@@ -516,7 +516,13 @@ impl Core {
                 }
                 Who::Agent(agent)
             }
-            Some(_) => return Response::error("not your site", 403),
+            // To a teammate of another site this conversation does not exist: answered as
+            // one that does not, so that ids cannot be probed across sites.
+            Some(_) => {
+                let mut res = Response::error("not your site", 403)?;
+                res.headers_mut().set(internal::NO_CONVERSATION_HEADER, "1")?;
+                return Ok(res);
+            }
             None => Who::Visitor,
         };
         let at = now();
