@@ -108,8 +108,8 @@ pub fn ConversationView(
     let mailed = RwSignal::new(None::<u32>);
     let claimed_by = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    // The server has no such conversation (deleted, or a wrong link): said once, not asked for
-    // again.
+    // The server has no such conversation (its storage was reset, or a wrong link): said once,
+    // not asked for again.
     let gone = RwSignal::new(false);
     let ask_name = RwSignal::new(false);
     let claim_on_welcome = StoredValue::new(false);
@@ -188,7 +188,12 @@ pub fn ConversationView(
                     outgoing.set(None);
                 }
                 if e.code == ErrorCode::UnknownConversation {
+                    // Gone while open too (the deployment's storage was reset): nothing of it
+                    // stays on screen to act on.
                     gone.set(true);
+                    state.set(None);
+                    items.set(Vec::new());
+                    claimed_by.set(None);
                 }
                 if e.code == ErrorCode::AlreadyClaimed {
                     claimed_by.set(e.agent.map(|a| a.name));

@@ -2,8 +2,11 @@
 //!
 //! Not serde_json's `Value`: that keeps an object's fields in a `BTreeMap`, whose building,
 //! sorting and rebalancing code (11 KB of the widget's wasm) every visitor would download to
-//! have each field taken out once. Here an object is the list of its fields as written, and a
-//! number is what serde_json makes of it: a whole number as an integer, anything else a float.
+//! have each field taken out once. Here an object is the list of its fields in the order the
+//! parser gives them (the browser's: as written, integer-like keys first; natively,
+//! serde_json's sorted map), which no reader depends on. A whole number is an integer, as
+//! serde_json makes it, anything else a float; the browser reads `1.0` and `-0` as whole, and
+//! a whole number past 2^53 as a float, which the readers then refuse.
 
 /// One JSON value.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 /// Overrides by language: a primary language subtag (`en`, `de`, `pt`) or `*` for all.
 pub type TextOverrides = BTreeMap<String, Texts>;
 
-/// The same overrides as the widget receives them: the same JSON object, read into a list in
-/// the order written. A map's building and sorting code would be downloaded by every visitor
-/// to look up two languages once.
+/// The same overrides as the widget receives them: the same JSON object, read into a list. A
+/// map's building and sorting code would be downloaded by every visitor to look up two
+/// languages once.
 #[derive(Debug, Clone, Default)]
 pub struct WidgetTexts(Vec<(String, Texts)>);
 

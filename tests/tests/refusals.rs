@@ -138,6 +138,15 @@ async fn a_teammates_socket_for_no_conversation_is_refused_for_good() {
             integration::Next::Silent => panic!("{id}: the socket stayed open"),
         }
     }
+    // Past the ids a session may open sockets into unheard of (the site refuses more before
+    // the upgrade), the answer is still this one, not a failed sign-in.
+    for n in 0..101u32 {
+        let mut s = ana.socket(&format!("{:032x}", 0xabc0_0000 + n)).await;
+        s.try_send_raw(&serde_json::to_string(&integration::hello_agent(0)).unwrap()).await;
+        let e = s.error().await;
+        assert_eq!(e.code, ErrorCode::UnknownConversation, "made-up id {n}");
+        refusals.push(e.message);
+    }
     refusals.dedup();
     assert_eq!(refusals, ["This conversation does not exist."], "one answer for all");
     // Their visitor's conversation is untouched, and ours can still be opened.

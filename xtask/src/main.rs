@@ -18,6 +18,7 @@ mod short_names;
 mod step;
 mod test;
 mod unused_classes;
+mod wasm_binary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -12,10 +12,6 @@ use std::process::Command;
 use crate::Result;
 use crate::install::node_bin;
 
-/// The module binaryen 132 (the pinned npm `binaryen`) gives every import once it minifies
-/// module names; it prints the new import and export names but not this one.
-const MODULE: &str = "a";
-
 /// Shortens the import and export names of `wasm` in place, and rewrites `glue` (wasm-bindgen's
 /// unminified output for `--target web`) to match.
 pub fn shorten(wasm: &Path, glue: &Path, features: &[&str]) -> Result {
@@ -27,15 +23,28 @@ pub fn shorten(wasm: &Path, glue: &Path, features: &[&str]) -> Result {
         .output()
         .map_err(|e| format!("wasm-opt: {e}"))?;
     if !out.status.success() {
-        return Err(format!("wasm-opt --minify-imports-and-exports-and-modules: {}", out.status));
+        let why = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "wasm-opt --minify-imports-and-exports-and-modules: {}\n{why}",
+            out.status
+        ));
     }
     let map: serde_json::Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| format!("wasm-opt's name map is not JSON: {e}"))?;
     let (module, imports) = import_names(&map)?;
     let exports = export_names(&map)?;
+    // binaryen prints the new names but not the one module it puts every import in: read
+    // from the wasm itself.
+    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let [short_module] = &crate::wasm_binary::import_modules(&bytes)?[..] else {
+        return Err("the minified wasm does not import from exactly one module".into());
+    };
     let text = std::fs::read_to_string(glue).map_err(|e| format!("{}: {e}", glue.display()))?;
-    let text = rename_imports(&text, &module, &imports)?;
+    let text = rename_imports(&text, &module, short_module, &imports)?;
     let text = rename_exports(&text, &exports)?;
+    if let Some(old) = still_reached(&text, imports.keys().chain(exports.keys())) {
+        return Err(format!("the glue still reaches the wasm by {old} after renaming"));
+    }
     std::fs::write(glue, text).map_err(|e| format!("{}: {e}", glue.display()))
 }
 
@@ -77,17 +86,45 @@ fn export_names(map: &serde_json::Value) -> Result<HashMap<String, String>> {
     Ok(names)
 }
 
+/// An old name the glue still reaches the wasm by. A glue that reaches it some other way than
+/// the two renamed here (a newer wasm-bindgen) would load and then fail: the build refuses it
+/// instead. A name still read as a property (`.name`, `["name"]`) or written as a key
+/// (`name:`) is such a way; the glue's own functions may keep an export's name, being only
+/// JavaScript.
+fn still_reached<'a>(text: &str, old: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    old.filter(|n| n.len() > 8).map(String::as_str).find(|old| {
+        text.match_indices(old).any(|(at, _)| {
+            let (before, after) = (&text[..at], &text[at + old.len()..]);
+            !before.ends_with(ident)
+                && !after.starts_with(ident)
+                && (before.ends_with(['.', '"', '\'']) || after.trim_start().starts_with(':'))
+        })
+    })
+}
+
 /// The glue builds its imports as one object literal, one `name: function(…) {` per import at
-/// a fixed indent, and offers it as `"{module}": import0`.
-fn rename_imports(text: &str, module: &str, names: &HashMap<String, String>) -> Result<String> {
+/// a fixed indent, closed by `},` at that indent, and offers it as `"{module}": import0`. An
+/// import wasm-opt found unused is left out.
+fn rename_imports(
+    text: &str,
+    module: &str,
+    short_module: &str,
+    names: &HashMap<String, String>,
+) -> Result<String> {
     let offer = format!("\"{module}\": import0,");
     if text.matches(&offer).count() != 1 {
         return Err(format!("the glue does not offer its imports as {offer}"));
     }
     let mut out = String::with_capacity(text.len());
     let mut inside = false;
+    let mut unused = false;
     let mut renamed = 0;
     for line in text.split_inclusive('\n') {
+        if unused {
+            unused = line.trim_end() != "        },";
+            continue;
+        }
         if line.trim() == "const import0 = {" {
             inside = true;
         } else if inside && line.trim_end() == "    };" {
@@ -95,41 +132,46 @@ fn rename_imports(text: &str, module: &str, names: &HashMap<String, String>) -> 
         } else if inside
             && let Some(rest) = line.strip_prefix("        ")
             && let Some((name, tail)) = rest.split_once(": function(")
-            && let Some(new) = names.get(name)
         {
-            out.push_str(&format!("        {new}: function({tail}"));
-            renamed += 1;
+            match names.get(name) {
+                Some(new) => {
+                    out.push_str(&format!("        {new}: function({tail}"));
+                    renamed += 1;
+                }
+                None => unused = true,
+            }
             continue;
         }
         out.push_str(line);
     }
-    if renamed != names.len() {
+    if renamed != names.len() || unused {
         return Err(format!("the glue defines {renamed} of the wasm's {} imports", names.len()));
     }
-    Ok(out.replace(&offer, &format!("\"{MODULE}\": import0,")))
+    Ok(out.replace(&offer, &format!("\"{short_module}\": import0,")))
 }
 
 /// Every `wasm.{export}` in the glue: `wasm` is what it names the instance's exports.
 fn rename_exports(text: &str, names: &HashMap<String, String>) -> Result<String> {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("wasm.") {
-        let before = rest[..at].chars().next_back();
-        let (head, tail) = rest.split_at(at + "wasm.".len());
-        out.push_str(head);
-        let len = tail.find(|c| !ident(c)).unwrap_or(tail.len());
-        let name = &tail[..len];
-        if before.is_some_and(|c| ident(c) || c == '.') || name.is_empty() {
-            rest = tail;
+    let mut copied = 0;
+    for (at, _) in text.match_indices("wasm.") {
+        if at < copied || text[..at].ends_with(|c| ident(c) || c == '.') {
+            continue;
+        }
+        let start = at + "wasm.".len();
+        let len = text[start..].find(|c| !ident(c)).unwrap_or(text.len() - start);
+        let name = &text[start..start + len];
+        if name.is_empty() {
             continue;
         }
         let new =
             names.get(name).ok_or_else(|| format!("the glue calls wasm.{name}, not exported"))?;
+        out.push_str(&text[copied..start]);
         out.push_str(new);
-        rest = &tail[len..];
+        copied = start + len;
     }
-    out.push_str(rest);
+    out.push_str(&text[copied..]);
     Ok(out)
 }
 
@@ -144,19 +186,44 @@ mod tests {
     #[test]
     fn renames_each_import_key_and_the_module() {
         let glue = "function __wbg_get_imports() {\n    const import0 = {\n        __proto__: null,\n        __wbg_log_0123: function(arg0) {\n            console.log(arg0);\n        },\n    };\n    return {\n        \"./w.js\": import0,\n    };\n}\n";
-        let out = rename_imports(glue, "./w.js", &map(&[("__wbg_log_0123", "q")])).unwrap();
+        let out = rename_imports(glue, "./w.js", "a", &map(&[("__wbg_log_0123", "q")])).unwrap();
         assert!(out.contains("        q: function(arg0) {\n"), "{out}");
         assert!(out.contains("\"a\": import0,") && !out.contains("__wbg_log"), "{out}");
         let missing = map(&[("__wbg_log_0123", "q"), ("__wbg_gone_4567", "r")]);
-        assert!(rename_imports(glue, "./w.js", &missing).is_err());
+        assert!(rename_imports(glue, "./w.js", "a", &missing).is_err());
+        // An import the wasm no longer makes leaves the glue, body and all.
+        let unused = glue.replace(
+            "        },\n    };",
+            "        },\n        __wbg_old_89ab: function() {\n            return {\n            };\n        },\n    };",
+        );
+        let out = rename_imports(&unused, "./w.js", "a", &map(&[("__wbg_log_0123", "q")])).unwrap();
+        assert!(!out.contains("__wbg_old") && out.contains("        },\n    };"), "{out}");
     }
 
     #[test]
     fn renames_exports_only_where_the_glue_reads_them() {
         let names = map(&[("memory", "m"), ("__wbindgen_start", "s")]);
-        let glue = "wasm.memory.buffer; wasm.__wbindgen_start(); my_wasm.memory; x.wasm.memory";
+        let glue = "wasm.memory.buffer; wasm.__wbindgen_start(); my_wasm.memory; x.wasm.memory; \
+                    a_wasm.wasm.memory";
         let out = rename_exports(glue, &names).unwrap();
-        assert_eq!(out, "wasm.m.buffer; wasm.s(); my_wasm.memory; x.wasm.memory");
+        assert_eq!(
+            out,
+            "wasm.m.buffer; wasm.s(); my_wasm.memory; x.wasm.memory; a_wasm.wasm.memory"
+        );
         assert!(rename_exports("wasm.nope()", &names).is_err());
+    }
+
+    #[test]
+    fn a_name_still_reached_after_renaming_is_found() {
+        let old = ["__wbindgen_start".to_string(), "__wbg_log_0123".to_string()];
+        let own = "function __wbindgen_start() { wasm.s(); } __wbindgen_start();";
+        assert_eq!(still_reached(own, old.iter()), None, "the glue's own function");
+        for reached in [
+            "instance.exports.__wbindgen_start()",
+            "exports[\"__wbindgen_start\"]()",
+            "{ __wbg_log_0123: function() {} }",
+        ] {
+            assert!(still_reached(reached, old.iter()).is_some(), "{reached}");
+        }
     }
 }

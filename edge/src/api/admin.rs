@@ -96,10 +96,14 @@ async fn signed_in(
     let (site_key, token) = session_parts(req).ok_or_else(signed_out)?;
     let stub = internal::site(env, &site_key)?;
     let session = SessionToken { token: token.clone(), socket_in: socket_in.map(str::to_owned) };
-    let check: SessionCheck = internal::ask(&stub, Method::Post, "/session", Some(&session))
-        .await?
-        .ok_or_else(signed_out)?;
-    Ok((check, token))
+    let res = internal::send_idempotent(&stub, Method::Post, "/session", Some(&session)).await?;
+    if res.headers().has(internal::NO_CONVERSATION_HEADER)? {
+        return Err(refuse(404, UNKNOWN_CONVERSATION, "There is no such conversation."));
+    }
+    if res.status_code() >= 400 {
+        return Err(signed_out());
+    }
+    Ok((internal::json(&res).await?, token))
 }
 
 fn identity(check: SessionCheck, token: &str) -> AgentIdentity {
@@ -377,11 +381,13 @@ pub async fn team(req: Request, ctx: Ctx) -> ApiResult {
     to_site(req, &ctx, &path, &who).await
 }
 
+const UNKNOWN_CONVERSATION: &str = "unknown_conversation";
+
 fn conversation_id(ctx: &Ctx) -> Result<String, Refused> {
     ctx.param("id")
         .filter(|id| valid_conversation_id(id))
         .cloned()
-        .ok_or_else(|| refuse(404, "unknown_conversation", "There is no such conversation."))
+        .ok_or_else(|| refuse(404, UNKNOWN_CONVERSATION, "There is no such conversation."))
 }
 
 /// The transcript as JSON, or as text with `?format=text`.
@@ -437,10 +443,15 @@ pub async fn conversation_socket(req: Request, ctx: Ctx) -> ApiResult {
     upgrade_checks(&req)?;
     limits::check(&ctx.env, &req, &limits::SOCKET).await?;
     // Refused after the upgrade, not before, so that the console hears why and stops asking
-    // (a deleted conversation, or a link to one that never was).
+    // (the deployment's storage was reset, a wrong link, another site's conversation): after
+    // the sign-in is checked, so that only a teammate learns even that.
     let gone = || crate::sockets::no_conversation("This conversation does not exist.");
-    let Ok(id) = conversation_id(&ctx) else { return Ok(gone()?) };
-    let (me, token) = signed_in(&req, &ctx.env, Some(&id)).await?;
+    let id = conversation_id(&ctx).ok();
+    let (me, token) = match signed_in(&req, &ctx.env, id.as_deref()).await {
+        Err(r) if r.code == UNKNOWN_CONVERSATION => return Ok(gone()?),
+        signed => signed?,
+    };
+    let Some(id) = id else { return Ok(gone()?) };
     let who = identity(me, &token);
     let stub = internal::conversation(&ctx.env, &id)?;
     let client = limits::client(&req);

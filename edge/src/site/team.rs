@@ -331,7 +331,11 @@ pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
         // conversations the site has not heard of (one just created may not be indexed yet).
         let known = super::index::knows(site, &conversation)?;
         if !known && super::revoke::unknown_for(site, &hash)? >= super::revoke::MAX_UNKNOWN {
-            return Response::error("unknown conversation", 404);
+            // Marked, so that the console hears "no such conversation" (as from the object)
+            // rather than a sign-in that failed.
+            let mut res = Response::error("unknown conversation", 404)?;
+            res.headers_mut().set(internal::NO_CONVERSATION_HEADER, "1")?;
+            return Ok(res);
         }
         super::revoke::register(site, &row.id, &hash, &conversation)?;
     }

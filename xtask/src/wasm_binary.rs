@@ -1,0 +1,186 @@
+//! Reading and rewriting the few parts of a wasm binary the build touches: its import and
+//! export sections (<https://webassembly.github.io/spec/core/binary/modules.html>).
+
+use crate::Result;
+
+const IMPORT_SECTION: u8 = 2;
+
+/// The modules `wasm` imports from, each once, in the order first named.
+pub fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
+    let mut modules: Vec<String> = Vec::new();
+    for (id, body) in sections(wasm)? {
+        if id != IMPORT_SECTION {
+            continue;
+        }
+        let mut pos = 0;
+        for _ in 0..leb(body, &mut pos)? {
+            let module = name(body, &mut pos)?;
+            name(body, &mut pos)?;
+            skip_import_kind(body, &mut pos)?;
+            if !modules.iter().any(|m| *m == module) {
+                modules.push(module.to_owned());
+            }
+        }
+    }
+    Ok(modules)
+}
+
+/// Past an import's description: a function's type index, a table, a memory or a global.
+fn skip_import_kind(body: &[u8], pos: &mut usize) -> Result {
+    let kind = *body.get(*pos).ok_or("an import runs past its section")?;
+    *pos += 1;
+    let limits = |pos: &mut usize| -> Result {
+        let flags = leb(body, pos)?;
+        leb(body, pos)?;
+        if flags & 1 == 1 {
+            leb(body, pos)?;
+        }
+        Ok(())
+    };
+    match kind {
+        0 => leb(body, pos).map(drop),
+        1 => {
+            *pos += 1;
+            limits(pos)
+        }
+        2 => limits(pos),
+        3 => {
+            *pos += 2;
+            Ok(())
+        }
+        _ => Err(format!("an import of unknown kind {kind}")),
+    }
+}
+
+fn name<'a>(body: &'a [u8], pos: &mut usize) -> Result<&'a str> {
+    let len = leb(body, pos)? as usize;
+    let bytes = body.get(*pos..*pos + len).ok_or("a name runs past its section")?;
+    *pos += len;
+    std::str::from_utf8(bytes).map_err(|_| "a name is not UTF-8".into())
+}
+
+/// Each section's id and contents, in order.
+fn sections(wasm: &[u8]) -> Result<Vec<(u8, &[u8])>> {
+    if wasm.len() < 8 || wasm[..4] != *b"\0asm" {
+        return Err("not a wasm module".into());
+    }
+    let mut all = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let size = leb(wasm, &mut at)? as usize;
+        let body = wasm.get(at..at + size).ok_or("the wasm ends inside a section")?;
+        at += size;
+        all.push((id, body));
+    }
+    Ok(all)
+}
+
+fn leb(bytes: &[u8], at: &mut usize) -> Result<u32> {
+    let mut value = 0u32;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at).ok_or("the wasm ends inside a number")?;
+        *at += 1;
+        value |= u32::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err("the wasm has a number longer than 32 bits".into())
+}
+
+fn put_leb(out: &mut Vec<u8>, mut value: u32) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+const EXPORT_SECTION: u8 = 7;
+
+/// `wasm` with the exports whose names `drop` picks taken out, and how many there were.
+pub fn without_exports(wasm: &[u8], drop: impl Fn(&str) -> bool) -> Result<(Vec<u8>, usize)> {
+    let all = sections(wasm)?;
+    let mut out = wasm[..8].to_vec();
+    let mut removed = 0;
+    for (id, body) in all {
+        let mut section = Vec::new();
+        if id == EXPORT_SECTION {
+            let mut pos = 0;
+            let mut kept = 0u32;
+            let mut entries = Vec::new();
+            for _ in 0..leb(body, &mut pos)? {
+                let start = pos;
+                let export = name(body, &mut pos)?;
+                pos += 1;
+                leb(body, &mut pos)?;
+                let entry = body.get(start..pos).ok_or("an export runs past its section")?;
+                if drop(export) {
+                    removed += 1;
+                } else {
+                    kept += 1;
+                    entries.extend_from_slice(entry);
+                }
+            }
+            put_leb(&mut section, kept);
+            section.extend(entries);
+        } else {
+            section.extend_from_slice(body);
+        }
+        out.push(id);
+        put_leb(&mut out, section.len() as u32);
+        out.extend(section);
+    }
+    Ok((out, removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_out_only_the_exports_named() {
+        // (module (func) (export "pipe_pull" (func 0)) (export "mount" (func 0))
+        //   (export "__wbg_pipe_free" (func 0)))
+        let mut wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0".to_vec();
+        let mut exports = vec![3];
+        for name in ["pipe_pull", "mount", "__wbg_pipe_free"] {
+            exports.push(name.len() as u8);
+            exports.extend(name.as_bytes());
+            exports.extend([0, 0]);
+        }
+        wasm.push(EXPORT_SECTION);
+        wasm.push(exports.len() as u8);
+        wasm.extend(&exports);
+        wasm.extend(b"\x0a\x04\x01\x02\0\x0b");
+        let (out, removed) =
+            without_exports(&wasm, |n| n.starts_with("pipe_") || n == "__wbg_pipe_free").unwrap();
+        assert_eq!(removed, 2);
+        let expected_exports = b"\x07\x09\x01\x05mount\0\0";
+        assert!(out.windows(expected_exports.len()).any(|w| w == expected_exports), "{out:?}");
+        assert!(out.ends_with(b"\x0a\x04\x01\x02\0\x0b"));
+        assert!(without_exports(b"\0asm", |_| true).is_err(), "too short to be a module");
+    }
+
+    #[test]
+    fn names_each_imported_module_once() {
+        // (module (import "m" "f" (func)) (import "n" "g" (func)) (import "m" "h" (func))
+        //   (import "env" "mem" (memory 1 2)))
+        let mut wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0".to_vec();
+        let mut imports = vec![4];
+        for (m, f) in [("m", "f"), ("n", "g"), ("m", "h")] {
+            imports.extend([1, m.as_bytes()[0], 1, f.as_bytes()[0], 0, 0]);
+        }
+        imports.extend(b"\x03env\x03mem\x02\x01\x01\x02");
+        wasm.push(IMPORT_SECTION);
+        wasm.push(imports.len() as u8);
+        wasm.extend(&imports);
+        assert_eq!(import_modules(&wasm).unwrap(), ["m", "n", "env"]);
+    }
+}
