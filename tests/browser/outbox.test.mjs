@@ -3,7 +3,7 @@
 // and a message typed just before a reload is sent by the next page.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Console, Widget, launch, screenshot, unique } from "./harness.mjs";
+import { Console, Widget, env, launch, screenshot, unique } from "./harness.mjs";
 
 test("a socket that goes silent is replaced and the waiting message stored once", async () => {
   const browser = await launch();
@@ -78,6 +78,47 @@ test("a message typed just before a reload is sent by the next page, once", asyn
       Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox:")).length);
     assert.equal(left, 0, "nothing left waiting once it is stored");
     await screenshot(w.page, "outbox-after-reload");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the first message, typed while the first conversation is still being made, survives a reload and is sent once", async () => {
+  const browser = await launch();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The first page's conversation is never made: the page reloads while it is asked for.
+    let making;
+    let first = true;
+    const asked = new Promise((resolve) => { making = resolve; });
+    await page.route("**/api/sites/*/conversations", (route) => {
+      if (route.request().method() !== "POST" || !first) return route.fallback();
+      first = false;
+      making(route);
+    });
+    await page.goto(`${env.base}/`);
+    const w = new Widget(page);
+    await w.launcher.click();
+    const held = await asked;
+    await w.input.waitFor({ timeout: 20_000 });
+    const words = `${unique("first")}: do you ship to Canada?`;
+    await w.say(words);
+    await page.locator("li.bubble.visitor.pending", { hasText: words }).waitFor();
+    const waiting = await page.evaluate((k) => localStorage.getItem(k), `takeover:outbox:new:${env.site}`);
+    assert.ok(waiting && waiting.includes(words), `kept before any conversation: ${waiting}`);
+
+    await page.reload();
+    await held.abort().catch(() => {});
+    // The next page sends it without being opened; opened, it shows it stored, once.
+    await page.waitForFunction((k) => localStorage.getItem(k) !== null, `takeover:${env.site}`, { timeout: 20_000 });
+    await w.launcher.click();
+    await page.locator("li.bubble.visitor:not(.pending)", { hasText: words }).waitFor({ timeout: 20_000 });
+    assert.equal(await w.bubbles(words), 1);
+    const left = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox:")));
+    assert.deepEqual(left, [], "nothing left waiting once it is stored");
+    await screenshot(page, "outbox-first-message-after-reload");
   } finally {
     await browser.close();
   }

@@ -29,6 +29,7 @@ pub fn App(
     hooks: Hooks,
 ) -> impl IntoView {
     let chat = Chat::new();
+    chat.keep_unstarted(&site_key);
     let config = chat.config;
     let texts_from = base.clone();
     let conn = StoredValue::new_local(None::<Conn>);
@@ -69,7 +70,8 @@ pub fn App(
         // Used once: "Start a new conversation" must not come back here.
         let link = resume.get_value();
         resume.set_value(None);
-        if saved.is_none() && link.is_none() && !create {
+        // Words a page left waiting for its first conversation are sent, the chat open or not.
+        if saved.is_none() && link.is_none() && !create && !chat.has_unsent() {
             return;
         }
         started.set_value(true);

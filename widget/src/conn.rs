@@ -64,6 +64,8 @@ pub struct Chat {
     /// A saved conversation that turned out gone, while its outbox waits in storage for the
     /// next one to keep it.
     gone: StoredValue<Option<String>>,
+    /// Where what is typed before there is a conversation waits (see [`Chat::keep_unstarted`]).
+    unstarted: StoredValue<Option<String>>,
 }
 
 impl Chat {
@@ -82,7 +84,28 @@ impl Chat {
             live: Cell::new(None),
             outbox_key: StoredValue::new(None),
             gone: StoredValue::new(None),
+            unstarted: StoredValue::new(None),
         }
+    }
+
+    /// Keeps what is typed before there is a conversation to send it to (the first message,
+    /// while the first conversation is being made) in the browser's storage too, under the
+    /// site: a page closed or reloaded meanwhile leaves it there, and the next page shows it
+    /// waiting and sends it to the conversation it starts or joins.
+    pub fn keep_unstarted(&self, site_key: &str) {
+        let key = format!("takeover:outbox:new:{site_key}");
+        self.unstarted.set_value(Some(key.clone()));
+        self.outbox_key.set_value(Some(key));
+        let mut kept = Vec::new();
+        self.in_storage(|o| kept.clone_from(o));
+        if !kept.is_empty() {
+            self.outbox.set(kept);
+        }
+    }
+
+    /// Whether anything typed is waiting to be sent.
+    pub fn has_unsent(&self) -> bool {
+        self.outbox.with_untracked(|o| !o.is_empty())
     }
 
     pub fn new_client_id(&self) -> String {
@@ -112,13 +135,20 @@ impl Chat {
 
     /// Restores the outbox this conversation left in the browser's storage, and keeps it
     /// there from now on: a message typed just before a reload or a navigation is sent by the
-    /// next page.
+    /// next page. What waited for a conversation joins it (what another tab typed before it
+    /// had one too: sent twice rather than lost), and what a gone conversation left can go.
     fn keep_outbox(&self, conversation_id: &str) {
-        let key = format!("takeover:outbox:{conversation_id}");
-        self.outbox_key.set_value(Some(key));
-        let mine = self.outbox.get_untracked();
+        let storage = crate::api::local_storage();
+        let mut mine = self.outbox.get_untracked();
+        if let (Some(storage), Some(key)) = (&storage, self.unstarted.get_value()) {
+            for p in stored_outbox(storage, &key) {
+                if !mine.contains(&p) {
+                    mine.push(p);
+                }
+            }
+        }
+        self.outbox_key.set_value(Some(format!("takeover:outbox:{conversation_id}")));
         let mut kept = Vec::new();
-        // What this tab queued before it knew its conversation joins what is kept.
         self.in_storage(|o| {
             o.extend(mine.iter().filter(|p| !o.contains(p)).cloned().collect::<Vec<_>>());
             kept = o.clone();
@@ -126,11 +156,12 @@ impl Chat {
         if !kept.is_empty() {
             self.outbox.set(kept);
         }
-        // Kept here now: what a gone conversation left can go.
-        if let (Some(gone), Some(storage)) =
-            (self.gone.try_update_value(Option::take).flatten(), crate::api::local_storage())
-        {
+        let Some(storage) = storage else { return };
+        if let Some(gone) = self.gone.try_update_value(Option::take).flatten() {
             let _ = storage.remove_item(&format!("takeover:outbox:{gone}"));
+        }
+        if let Some(key) = self.unstarted.get_value() {
+            let _ = storage.remove_item(&key);
         }
     }
 
@@ -152,13 +183,7 @@ impl Chat {
     fn in_storage(&self, change: impl FnOnce(&mut Vec<Pending>)) {
         let Some(key) = self.outbox_key.get_value() else { return };
         let Some(storage) = crate::api::local_storage() else { return };
-        let mut kept: Vec<Pending> = storage
-            .get_item(&key)
-            .ok()
-            .flatten()
-            .and_then(|raw| takeover_client::json::parse(&raw))
-            .and_then(|kept| shared::read_json::list(kept, Pending::read))
-            .unwrap_or_default();
+        let mut kept = stored_outbox(&storage, &key);
         change(&mut kept);
         let _ = if kept.is_empty() {
             storage.remove_item(&key)
@@ -177,7 +202,8 @@ impl Chat {
         self.status.set(Status::Connecting);
         self.outbox.set(Vec::new());
         self.in_storage(Vec::clear);
-        self.outbox_key.set_value(None);
+        // Until the next conversation is known, what is typed waits as the first did.
+        self.outbox_key.set_value(self.unstarted.get_value());
         self.bot_typing.set(false);
         self.agent_typing.set(None);
         self.notice.set(None);
@@ -197,6 +223,17 @@ impl Chat {
             }
         });
     }
+}
+
+/// The outbox kept under `key`; none when there is nothing there that reads as one.
+fn stored_outbox(storage: &web_sys::Storage, key: &str) -> Vec<Pending> {
+    storage
+        .get_item(key)
+        .ok()
+        .flatten()
+        .and_then(|raw| takeover_client::json::parse(&raw))
+        .and_then(|kept| shared::read_json::list(kept, Pending::read))
+        .unwrap_or_default()
 }
 
 /// The widget's connection: the shared [`Link`] with the visitor's hello, resync and outbox.
