@@ -105,7 +105,7 @@ test("the first message, typed while the first conversation is still being made,
     const words = `${unique("first")}: do you ship to Canada?`;
     await w.say(words);
     await page.locator("li.bubble.visitor.pending", { hasText: words }).waitFor();
-    const waiting = await page.evaluate((k) => localStorage.getItem(k), `takeover:outbox:new:${env.site}`);
+    const waiting = await page.evaluate((k) => localStorage.getItem(k), `takeover:outbox-new:${env.site}`);
     assert.ok(waiting && waiting.includes(words), `kept before any conversation: ${waiting}`);
 
     await page.reload();
@@ -116,9 +116,20 @@ test("the first message, typed while the first conversation is still being made,
     await page.locator("li.bubble.visitor:not(.pending)", { hasText: words }).waitFor({ timeout: 20_000 });
     assert.equal(await w.bubbles(words), 1);
     const left = await page.evaluate(() =>
-      Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox:")));
+      Object.keys(localStorage).filter((k) => k.startsWith("takeover:outbox")));
     assert.deepEqual(left, [], "nothing left waiting once it is stored");
     await screenshot(page, "outbox-first-message-after-reload");
+    // Words waiting for no conversation in particular never reach a signed-in user's: a page
+    // that signs one in drops them unread.
+    await page.evaluate((k) => localStorage.setItem(k, JSON.stringify([{ client_id: "left-by-someone", text: "Someone else's words" }])), `takeover:outbox-new:${env.site}`);
+    await page.evaluate((k) => localStorage.removeItem(k), `takeover:${env.site}`);
+    await page.evaluate(() => window.Takeover.identify({ user_id: "u-1", name: "Una", token: "not-checked-here" }));
+    await page.reload();
+    await page.evaluate(() => window.Takeover.identify({ user_id: "u-1", name: "Una", token: "not-checked-here" }));
+    await w.launcher.click();
+    await w.input.waitFor();
+    await page.waitForFunction((k) => localStorage.getItem(k) === null, `takeover:outbox-new:${env.site}`);
+    assert.equal(await w.text("Someone else's words").count(), 0);
   } finally {
     await browser.close();
   }

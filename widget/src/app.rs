@@ -16,6 +16,9 @@ use crate::parts::{When, effect, say};
 use crate::when;
 
 const STYLE: &str = include_str!("style.css");
+/// How long a page with words waiting for a first conversation gives another tab that may be
+/// making it, before it makes one itself (the making takes well under a second).
+const WAIT_FOR_OTHER_TAB: std::time::Duration = std::time::Duration::from_secs(3);
 
 type Identity = Option<shared::protocol::ClientFrame>;
 
@@ -29,7 +32,7 @@ pub fn App(
     hooks: Hooks,
 ) -> impl IntoView {
     let chat = Chat::new();
-    chat.keep_unstarted(&site_key);
+    chat.keep_unstarted(&site_key, identity.with_untracked(|i| signed_in(i.as_ref()).is_some()));
     let config = chat.config;
     let texts_from = base.clone();
     let conn = StoredValue::new_local(None::<Conn>);
@@ -62,6 +65,8 @@ pub fn App(
     let resume = StoredValue::new(if page { api::take_resume_link() } else { None });
     let link_spent = RwSignal::new(false);
     let continued = StoredValue::new(false);
+    let waited = StoredValue::new(false);
+    let start_later = StoredValue::new(None::<Callback<bool>>);
     let start = move |create: bool| {
         if started.get_value() {
             return;
@@ -70,9 +75,23 @@ pub fn App(
         // Used once: "Start a new conversation" must not come back here.
         let link = resume.get_value();
         resume.set_value(None);
-        // Words a page left waiting for its first conversation are sent, the chat open or not.
-        if saved.is_none() && link.is_none() && !create && !chat.has_unsent() {
-            return;
+        if saved.is_none() && link.is_none() && !create {
+            // Words a page left waiting for its first conversation are sent, the chat open or
+            // not: after a moment, in which another tab still making that conversation saves
+            // it and this one joins it rather than making a second.
+            if !chat.has_unsent() {
+                return;
+            }
+            if !waited.get_value() {
+                waited.set_value(true);
+                let later = move || {
+                    if let Some(s) = start_later.get_value() {
+                        s.run(false);
+                    }
+                };
+                set_timeout(later, WAIT_FOR_OTHER_TAB);
+                return;
+            }
         }
         started.set_value(true);
         let (site_key, base) = (site_key.clone(), base.clone());
@@ -126,6 +145,7 @@ pub fn App(
     };
     start(false);
     let start = Callback::new(start);
+    start_later.set_value(Some(start));
     effect(move || {
         if open.get() {
             if failed.get_untracked() {
@@ -227,6 +247,9 @@ pub fn App(
 
     effect(move || {
         if let Some(frame) = identity.get() {
+            if signed_in(Some(&frame)).is_some() {
+                chat.stop_keeping_unstarted();
+            }
             conn.with_value(|c| c.as_ref().map(|c| c.identify(frame)));
         }
     });

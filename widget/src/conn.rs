@@ -64,8 +64,10 @@ pub struct Chat {
     /// A saved conversation that turned out gone, while its outbox waits in storage for the
     /// next one to keep it.
     gone: StoredValue<Option<String>>,
-    /// Where what is typed before there is a conversation waits (see [`Chat::keep_unstarted`]).
+    /// Where what is typed before there is a conversation waits (see [`Chat::keep_unstarted`]),
+    /// and the ids of what an earlier page left there, not yet sent.
     unstarted: StoredValue<Option<String>>,
+    restored: StoredValue<Vec<String>>,
 }
 
 impl Chat {
@@ -85,21 +87,48 @@ impl Chat {
             outbox_key: StoredValue::new(None),
             gone: StoredValue::new(None),
             unstarted: StoredValue::new(None),
+            restored: StoredValue::new(Vec::new()),
         }
     }
 
     /// Keeps what is typed before there is a conversation to send it to (the first message,
     /// while the first conversation is being made) in the browser's storage too, under the
     /// site: a page closed or reloaded meanwhile leaves it there, and the next page shows it
-    /// waiting and sends it to the conversation it starts or joins.
-    pub fn keep_unstarted(&self, site_key: &str) {
-        let key = format!("takeover:outbox:new:{site_key}");
+    /// waiting and sends it to the conversation it starts or joins. Only while no user is
+    /// signed in: words waiting for nobody's conversation in particular must never reach a
+    /// signed-in user's (a shared computer), so a page with one drops them, unread.
+    pub fn keep_unstarted(&self, site_key: &str, signed_in: bool) {
+        let key = format!("takeover:outbox-new:{site_key}");
+        if signed_in {
+            if let Some(storage) = crate::api::local_storage() {
+                let _ = storage.remove_item(&key);
+            }
+            return;
+        }
         self.unstarted.set_value(Some(key.clone()));
         self.outbox_key.set_value(Some(key));
         let mut kept = Vec::new();
         self.in_storage(|o| kept.clone_from(o));
         if !kept.is_empty() {
+            self.restored.set_value(kept.iter().map(|p| p.client_id.clone()).collect());
             self.outbox.set(kept);
+        }
+    }
+
+    /// A user was signed in after the page loaded, before a conversation: what an earlier
+    /// page left waiting is dropped, what this page typed stays with it (in memory, for the
+    /// conversation being made), and nothing more waits in storage.
+    pub fn stop_keeping_unstarted(&self) {
+        let Some(key) = self.unstarted.try_update_value(Option::take).flatten() else { return };
+        let restored = self.restored.try_update_value(std::mem::take).unwrap_or_default();
+        if !restored.is_empty() {
+            self.outbox.update(|o| o.retain(|p| !restored.contains(&p.client_id)));
+        }
+        if self.outbox_key.with_value(|k| k.as_ref() == Some(&key)) {
+            self.outbox_key.set_value(None);
+        }
+        if let Some(storage) = crate::api::local_storage() {
+            let _ = storage.remove_item(&key);
         }
     }
 
@@ -138,6 +167,7 @@ impl Chat {
     /// next page. What waited for a conversation joins it (what another tab typed before it
     /// had one too: sent twice rather than lost), and what a gone conversation left can go.
     fn keep_outbox(&self, conversation_id: &str) {
+        self.restored.set_value(Vec::new());
         let storage = crate::api::local_storage();
         let mut mine = self.outbox.get_untracked();
         if let (Some(storage), Some(key)) = (&storage, self.unstarted.get_value()) {
@@ -160,8 +190,9 @@ impl Chat {
         if let Some(gone) = self.gone.try_update_value(Option::take).flatten() {
             let _ = storage.remove_item(&format!("takeover:outbox:{gone}"));
         }
+        // Only what was read: another tab may have added its own since.
         if let Some(key) = self.unstarted.get_value() {
-            let _ = storage.remove_item(&key);
+            edit_stored(&storage, &key, |o| o.retain(|p| !mine.contains(p)));
         }
     }
 
@@ -183,16 +214,7 @@ impl Chat {
     fn in_storage(&self, change: impl FnOnce(&mut Vec<Pending>)) {
         let Some(key) = self.outbox_key.get_value() else { return };
         let Some(storage) = crate::api::local_storage() else { return };
-        let mut kept = stored_outbox(&storage, &key);
-        change(&mut kept);
-        let _ = if kept.is_empty() {
-            storage.remove_item(&key)
-        } else {
-            match serde_json::to_string(&kept) {
-                Ok(raw) => storage.set_item(&key, &raw),
-                Err(_) => Ok(()),
-            }
-        };
+        edit_stored(&storage, &key, change);
     }
 
     /// Forgets the conversation shown, to start another.
@@ -201,7 +223,10 @@ impl Chat {
         self.state.set(None);
         self.status.set(Status::Connecting);
         self.outbox.set(Vec::new());
-        self.in_storage(Vec::clear);
+        // What waits for a conversation is not this one's to clear (other tabs' words too).
+        if self.outbox_key.get_value() != self.unstarted.get_value() {
+            self.in_storage(Vec::clear);
+        }
         // Until the next conversation is known, what is typed waits as the first did.
         self.outbox_key.set_value(self.unstarted.get_value());
         self.bot_typing.set(false);
@@ -234,6 +259,20 @@ fn stored_outbox(storage: &web_sys::Storage, key: &str) -> Vec<Pending> {
         .and_then(|raw| takeover_client::json::parse(&raw))
         .and_then(|kept| shared::read_json::list(kept, Pending::read))
         .unwrap_or_default()
+}
+
+/// Changes the outbox kept under `key`, read afresh (see [`Chat::in_storage`]).
+fn edit_stored(storage: &web_sys::Storage, key: &str, change: impl FnOnce(&mut Vec<Pending>)) {
+    let mut kept = stored_outbox(storage, key);
+    change(&mut kept);
+    let _ = if kept.is_empty() {
+        storage.remove_item(key)
+    } else {
+        match serde_json::to_string(&kept) {
+            Ok(raw) => storage.set_item(key, &raw),
+            Err(_) => Ok(()),
+        }
+    };
 }
 
 /// The widget's connection: the shared [`Link`] with the visitor's hello, resync and outbox.
