@@ -50,7 +50,7 @@ pub fn run_all() -> Result {
             "warnings",
         ])
     })?;
-    step("unit tests (shared, widget, console, bench)", || {
+    step("unit tests (shared, widget, console, bench, xtask)", || {
         cargo(&[
             "test",
             "-p",
@@ -61,6 +61,8 @@ pub fn run_all() -> Result {
             "takeover-console",
             "-p",
             "bench",
+            "-p",
+            "xtask",
         ])
     })?;
     build::all()?;
