@@ -231,6 +231,10 @@ pub fn ConversationView(
     };
     let link =
         Link::open(crate::app::ws_url(&format!("/api/admin/conversations/{id}/ws")), handlers);
+    // Heard every half minute, whatever passes (a ping, answered without waking the
+    // conversation): a socket that stops is one whose machine slept, and the conversation
+    // stops counting its holder as there (see the edge's `has_open`).
+    link.keep_saying(shared::protocol::PING);
     let link = StoredValue::new_local(link);
     on_cleanup(move || link.with_value(Link::stop));
     let send = move |frame: ClientFrame| {

@@ -29,6 +29,19 @@ pub fn no_conversation(why: &str) -> Result<Response> {
     Response::from_websocket(pair.client)
 }
 
+/// When workerd last answered a ping on `ws` by itself (`setWebSocketAutoResponse`, which
+/// wakes no object): `getWebSocketAutoResponseTimestamp`, which workers-rs does not wrap.
+/// `None` when it never has.
+pub fn last_ping(state: &worker::State, ws: &WebSocket) -> Option<shared::protocol::Millis> {
+    use wasm_bindgen::JsCast;
+    let raw: &wasm_bindgen::JsValue = state.as_raw().as_ref();
+    let ask = js_sys::Reflect::get(raw, &"getWebSocketAutoResponseTimestamp".into()).ok()?;
+    let ask = ask.dyn_into::<js_sys::Function>().ok()?;
+    let js: &web_sys::WebSocket = ws.as_ref();
+    let at = ask.call1(raw, js).ok()?;
+    at.dyn_ref::<js_sys::Date>().map(|d| d.get_time() as shared::protocol::Millis)
+}
+
 /// Whether `ws` is open and not `closing`: while a close is being handled, the closing socket
 /// may still be among the object's sockets.
 pub fn open_besides(ws: &WebSocket, closing: Option<&WebSocket>) -> bool {

@@ -252,3 +252,55 @@ async fn the_assistant_promises_no_one_when_nobody_can_come() {
         .collect();
     assert!(!said.iter().any(|t| t.contains("bringing in someone")), "{said:?}");
 }
+
+/// A console pings its conversation's socket every 30 s; a socket silent for as long as a
+/// console counts as present (a sleeping laptop's, which still looks open) no longer keeps the
+/// conversation held: its holder is away, and it goes back to the queue. One that pings keeps
+/// it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_conversation_is_let_go_once_its_holders_socket_stops_pinging() {
+    // Consoles count for 150 s without a word; here, for 4 s.
+    let edge = Edge::start_with(&[("PRESENCE_STALE_MS", "4000")]);
+    let quick = settings(serde_json::json!({ "assignee_offline_secs": 1 }));
+    let site = edge.site_with("slept", &quick, TEAM);
+    let mut held = Vec::new();
+    for email in ["ana@t.test", "own@t.test"] {
+        let agent = Agent::login(&edge, &site, email).await;
+        let inbox = agent.inbox().await;
+        let mut visitor = Visitor::join(&edge, &site).await;
+        visitor.say("v1", "hello").await;
+        visitor.socket.send(&ClientFrame::RequestHuman).await;
+        let (mut socket, _) = agent.open(&visitor.conversation_id).await;
+        socket.send(&ClientFrame::Claim).await;
+        let joined = |f: &_| matches!(event(f), Some(Event::AgentJoined { .. }));
+        visitor.socket.until("the join", joined).await;
+        // Both consoles close their inboxes: the site tells each conversation its holder is
+        // away, and is told "not yet" while the conversation socket counts as open.
+        drop(inbox);
+        held.push((visitor, socket));
+    }
+    let (mut olga_visitor, mut olga) = held.pop().unwrap();
+    let (mut ana_visitor, _ana_silent) = held.pop().unwrap();
+    let requeued = |f: &_| matches!(event(f), Some(Event::Requeued { .. }));
+    let started = tokio::time::Instant::now();
+    let mut ana_requeued_at = None;
+    // The site asks again every 10 s: two rounds after Ana's is let go.
+    while started.elapsed() < Duration::from_secs(45) {
+        olga.send_raw(shared::protocol::PING).await;
+        if let Some(f) = olga_visitor.socket.try_next(Duration::from_millis(300)).await {
+            assert!(!requeued(&f), "Olga pings: her conversation stays hers");
+        }
+        if ana_requeued_at.is_none()
+            && let Some(f) = ana_visitor.socket.try_next(Duration::from_millis(300)).await
+            && requeued(&f)
+        {
+            ana_requeued_at = Some(started.elapsed());
+        }
+        if ana_requeued_at.is_some_and(|at| started.elapsed() > at + Duration::from_secs(21)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert!(ana_requeued_at.is_some(), "Ana's silent socket kept her conversation");
+    assert!(edge.log().contains("not yet (HTTP 425)"), "the notices were put off at first");
+}

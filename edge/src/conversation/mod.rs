@@ -434,11 +434,16 @@ impl Core {
         Ok(())
     }
 
-    /// Whether teammate `agent_id` has a socket here that said hello and is open.
+    /// Whether teammate `agent_id` has a socket here that said hello, is open, and was heard
+    /// from lately: a console pings every `PRESENT_EVERY_MS` (answered by workerd, waking
+    /// nobody), so a socket silent for as long as a console counts as present is one whose
+    /// machine slept or lost its network, though it may look open for minutes more.
     fn has_open(&self, agent_id: &str) -> bool {
+        let since = now() - crate::site::presence::present_for(&self.env);
         self.state.get_websockets_with_tag(&format!("m:{agent_id}")).iter().any(|ws| {
-            sockets::open_besides(ws, None)
-                && Attachment::of(ws).ok().flatten().is_some_and(|a| a.ready && !a.closed)
+            let Some(att) = Attachment::of(ws).ok().flatten() else { return false };
+            let heard = att.opened_at.max(sockets::last_ping(&self.state, ws).unwrap_or(0));
+            sockets::open_besides(ws, None) && att.ready && !att.closed && heard >= since
         })
     }
 

@@ -9,7 +9,7 @@ mod links;
 mod load;
 mod mentions;
 mod notify;
-mod presence;
+pub(crate) mod presence;
 mod reports;
 mod revoke;
 mod secrets;

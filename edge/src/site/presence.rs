@@ -60,8 +60,8 @@ pub fn seen(site: &Site, ws: &WebSocket) -> Result<()> {
 }
 
 /// How long a console counts as there without saying so; `PRESENCE_STALE_MS` overrides it
-/// (tests).
-fn present_for(env: &Env) -> Millis {
+/// (tests). The same holds for a console's conversation socket (its pings).
+pub(crate) fn present_for(env: &Env) -> Millis {
     env.var("PRESENCE_STALE_MS")
         .ok()
         .and_then(|v| v.to_string().parse().ok())
