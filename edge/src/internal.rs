@@ -453,6 +453,13 @@ pub const CLIENT_HEADER: &str = "X-Takeover-Client";
 /// route that went missing), tells a widget to start over and the console to stop asking.
 pub const NO_CONVERSATION_HEADER: &str = "X-Takeover-No-Conversation";
 
+/// A refusal marked with [`NO_CONVERSATION_HEADER`].
+pub fn no_conversation(why: &str, status: u16) -> Result<Response> {
+    let mut res = Response::error(why, status)?;
+    res.headers_mut().set(NO_CONVERSATION_HEADER, "1")?;
+    Ok(res)
+}
+
 /// Forwards a WebSocket upgrade to an object, carrying only what the object should trust:
 /// the teammate, if any, and the client the request came from.
 pub async fn upgrade(

@@ -105,10 +105,9 @@ impl Chat {
             }
             return;
         }
+        let kept = crate::api::local_storage().map(|s| stored_outbox(&s, &key)).unwrap_or_default();
         self.unstarted.set_value(Some(key.clone()));
         self.outbox_key.set_value(Some(key));
-        let mut kept = Vec::new();
-        self.in_storage(|o| kept.clone_from(o));
         if !kept.is_empty() {
             self.restored.set_value(kept.iter().map(|p| p.client_id.clone()).collect());
             self.outbox.set(kept);
@@ -177,7 +176,7 @@ impl Chat {
                 }
             }
         }
-        self.outbox_key.set_value(Some(format!("takeover:outbox:{conversation_id}")));
+        self.outbox_key.set_value(Some(outbox_key(conversation_id)));
         let mut kept = Vec::new();
         self.in_storage(|o| {
             o.extend(mine.iter().filter(|p| !o.contains(p)).cloned().collect::<Vec<_>>());
@@ -188,7 +187,7 @@ impl Chat {
         }
         let Some(storage) = storage else { return };
         if let Some(gone) = self.gone.try_update_value(Option::take).flatten() {
-            let _ = storage.remove_item(&format!("takeover:outbox:{gone}"));
+            let _ = storage.remove_item(&outbox_key(&gone));
         }
         // Only what was read: another tab may have added its own since.
         if let Some(key) = self.unstarted.get_value() {
@@ -248,6 +247,11 @@ impl Chat {
             }
         });
     }
+}
+
+/// Where conversation `id`'s outbox is kept across page loads.
+fn outbox_key(id: &str) -> String {
+    format!("takeover:outbox:{id}")
 }
 
 /// The outbox kept under `key`; none when there is nothing there that reads as one.

@@ -510,9 +510,7 @@ impl Core {
 
     async fn accept(&self, req: &Request) -> Result<Response> {
         let Some(meta) = self.inner.borrow().meta.clone() else {
-            let mut res = Response::error("unknown conversation", 404)?;
-            res.headers_mut().set(internal::NO_CONVERSATION_HEADER, "1")?;
-            return Ok(res);
+            return internal::no_conversation("unknown conversation", 404);
         };
         let who = match internal::agent_from(req) {
             Some(agent) if agent.site_key == meta.site_key => {
@@ -523,11 +521,7 @@ impl Core {
             }
             // To a teammate of another site this conversation does not exist: answered as
             // one that does not, so that ids cannot be probed across sites.
-            Some(_) => {
-                let mut res = Response::error("not your site", 403)?;
-                res.headers_mut().set(internal::NO_CONVERSATION_HEADER, "1")?;
-                return Ok(res);
-            }
+            Some(_) => return internal::no_conversation("not your site", 403),
             None => Who::Visitor,
         };
         let at = now();

@@ -333,9 +333,7 @@ pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
         if !known && super::revoke::unknown_for(site, &hash)? >= super::revoke::MAX_UNKNOWN {
             // Marked, so that the console hears "no such conversation" (as from the object)
             // rather than a sign-in that failed.
-            let mut res = Response::error("unknown conversation", 404)?;
-            res.headers_mut().set(internal::NO_CONVERSATION_HEADER, "1")?;
-            return Ok(res);
+            return internal::no_conversation("unknown conversation", 404);
         }
         super::revoke::register(site, &row.id, &hash, &conversation)?;
     }
