@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Console, SCREENS, Widget, audit, env, launch, screenshot, troubles, unique } from "./harness.mjs";
+import { Console, SCREENS, Widget, audit, env, focused, launch, screenshot, troubles, unique } from "./harness.mjs";
 
 const GREETING = "Hi! How can we help you today?";
 
@@ -101,7 +101,7 @@ test("the team sees which FAQ entry answered, and adds an unanswered question to
         return inputs.at(-1)?.value === q;
       }, question);
       const answer = last.locator("textarea");
-      assert.equal(await answer.evaluate((el) => el === document.activeElement), true, "the cursor waits on the answer");
+      await focused(answer, "the answer to fill in");
       assert.equal(await answer.inputValue(), "");
       await screenshot(agent.page, `faq-add-${name}`);
       assert.deepEqual(errors, []);

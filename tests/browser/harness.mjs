@@ -334,3 +334,18 @@ export function linkIn(mail, part) {
   if (!url) throw new Error(`no link with ${part} in: ${mail.text}`);
   return url;
 }
+
+// The apps move focus a frame after the element appears (the node must be mounted first), so a
+// test reading document.activeElement at once races the page: wait for focus, then fail clearly.
+export async function focused(locator, what, timeout = 5000) {
+  const reached = await locator.evaluate((el, timeout) => new Promise((resolve) => {
+    const until = performance.now() + timeout;
+    const check = () => {
+      if (el.getRootNode().activeElement === el) resolve(true);
+      else if (performance.now() > until) resolve(false);
+      else setTimeout(check, 20);
+    };
+    check();
+  }), timeout);
+  assert.ok(reached, `${what}: focus never reached it`);
+}

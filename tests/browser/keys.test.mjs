@@ -2,7 +2,7 @@
 // or a note, h hands back, ? lists them; a letter typed into a field stays a letter.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { audit, Console, launch, screenshot, unique, Widget } from "./harness.mjs";
+import { audit, Console, focused, launch, screenshot, unique, Widget } from "./harness.mjs";
 
 const current = (page) => page.locator(".list button.row[aria-current='true']");
 
@@ -39,7 +39,7 @@ test("the inbox worked from the keyboard", async () => {
     await page.evaluate(() => document.activeElement.blur());
     await page.keyboard.press("r");
     const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
-    assert.equal(await reply.evaluate((el) => el === document.activeElement), true);
+    await focused(reply, "the reply box");
     await page.keyboard.type("just checking");
     await page.keyboard.press("Enter");
     await w.page.locator("li.bubble.agent", { hasText: "just checking" }).waitFor();
@@ -48,7 +48,7 @@ test("the inbox worked from the keyboard", async () => {
     await page.evaluate(() => document.activeElement.blur());
     await page.keyboard.press("n");
     const note = page.getByRole("textbox", { name: /Internal note/ });
-    assert.equal(await note.evaluate((el) => el === document.activeElement), true);
+    await focused(note, "the note box");
     await page.keyboard.type("noted by keyboard");
     await page.keyboard.press("Enter");
     await page.locator("li.bubble.note", { hasText: "noted by keyboard" }).waitFor();
@@ -66,14 +66,13 @@ test("the inbox worked from the keyboard", async () => {
     assert.equal(await page.getByLabel("Closing words to the visitor (optional)").count(), 0);
     await page.keyboard.press("Escape");
     await help.waitFor({ state: "detached" });
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")),
-      "Keyboard shortcuts", "focus back on the button that opened the list");
+    await focused(page.getByRole("button", { name: "Keyboard shortcuts", exact: true }), "the button that opened the list");
     await page.evaluate(() => document.activeElement.blur());
 
     // h: the hand-back form, its closing words in focus; Enter hands back.
     await page.keyboard.press("h");
     const words = page.getByLabel("Closing words to the visitor (optional)");
-    assert.equal(await words.evaluate((el) => el === document.activeElement), true);
+    await focused(words, "the closing words");
     await page.keyboard.press("Enter");
     await w.text("AI resumed").waitFor();
   } finally {

@@ -5,7 +5,7 @@
 // the cursor in the reply box.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { audit, Console, env, launch, screenshot, unique, Widget } from "./harness.mjs";
+import { audit, Console, env, focused, launch, screenshot, unique, Widget } from "./harness.mjs";
 
 const PHONE = { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true };
 
@@ -41,7 +41,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
     await agent.row(tag).click();
     const back = agent.button("← Inbox");
     await back.waitFor();
-    assert.ok(await back.evaluate((b) => b === document.activeElement), "focus on the way back");
+    await focused(back, "the way back");
     const pane = page.getByRole("region", { name: "Conversation" });
     assert.deepEqual(Object.values(await pane.boundingBox()), [0, 0, 390, 800]);
     assert.ok(await inView(page, agent.button("Claim")), "Claim on screen");
@@ -52,8 +52,7 @@ test("on a phone the console is one column: list, conversation, back", async () 
     await back.click();
     await agent.row(tag).waitFor();
     assert.equal(await pane.count(), 0, "the conversation is closed");
-    assert.ok(await agent.row(tag).evaluate((r) => r === document.activeElement),
-      "focus back on the conversation's row");
+    await focused(agent.row(tag), "the conversation's row, on the way back");
 
     await agent.row(tag).click();
     await agent.button("Claim").click();
