@@ -75,8 +75,9 @@ fn widget_cargo() -> Command {
 }
 
 /// Builds a Leptos crate for the browser with `cargo` and binds it into
-/// `dist/{dir}/{name}.js` + wasm.
-fn bundle(mut cargo: Command, package: &str, dir: &str, name: &str) -> Result {
+/// `dist/{dir}/{name}.js` + wasm, with its functions' names only when `names` (for a later
+/// step that finds functions by name; wasm-opt's `--strip-debug` then drops them).
+fn bundle(mut cargo: Command, package: &str, dir: &str, name: &str, names: bool) -> Result {
     let root = root();
     run(cargo
         .args(["build", "--release", "--target", "wasm32-unknown-unknown", "-p", package])
@@ -85,8 +86,9 @@ fn bundle(mut cargo: Command, package: &str, dir: &str, name: &str) -> Result {
         .join(format!("target/wasm32-unknown-unknown/release/{}.wasm", package.replace('-', "_")));
     run(Command::new(cargo_bin("wasm-bindgen"))
         .arg(&wasm)
-        .args(["--target", "web", "--no-typescript", "--remove-name-section"])
-        .args(["--remove-producers-section", "--out-name", name, "--out-dir"])
+        .args(["--target", "web", "--no-typescript", "--remove-producers-section"])
+        .args((!names).then_some("--remove-name-section"))
+        .args(["--out-name", name, "--out-dir"])
         .arg(root.join("dist").join(dir)))
 }
 
@@ -101,7 +103,7 @@ const WASM_FEATURES: [&str; 4] = [
 fn widget() -> Result {
     let root = root();
     let dir = root.join("dist/widget");
-    bundle(widget_cargo(), "takeover-widget", "widget", "widget")?;
+    bundle(widget_cargo(), "takeover-widget", "widget", "widget", true)?;
     // Every visitor of every site downloads these: the glue and the loader minified, the wasm
     // through wasm-opt -O1 run until it changes nothing more, then identical code folded
     // (measured on today's wasm: brotli 140.1 KB, against 151.2 as built and 140.9 with one
@@ -109,11 +111,13 @@ fn widget() -> Result {
     // raw: they inline more, and inlined copies compress worse than calls).
     let wasm = dir.join("widget_bg.wasm");
     let glue = dir.join("widget.js");
-    use crate::unused_classes::{STREAM_ADAPTERS, remove};
+    use crate::unused_classes::{STREAM_ADAPTERS, remove, stub_stream_futures};
     remove(&wasm, &glue, &STREAM_ADAPTERS)?;
+    stub_stream_futures(&wasm)?;
     run(Command::new(node_bin("wasm-opt"))
         .arg(&wasm)
         .args(["-O1", "--converge", "--code-folding", "--duplicate-function-elimination"])
+        .arg("--strip-debug")
         .args(WASM_FEATURES)
         .arg("-o")
         .arg(&wasm))?;
@@ -207,7 +211,7 @@ fn precompress(file: &Path) -> Result {
 fn console() -> Result {
     let mut cargo = Command::new("cargo");
     wasm_cargo(&mut cargo);
-    bundle(cargo, "takeover-console", "console", "console")
+    bundle(cargo, "takeover-console", "console", "console", false)
 }
 
 fn pages() -> Result {

@@ -120,19 +120,25 @@ fn rename_imports(
     let mut inside = false;
     let mut unused = false;
     let mut renamed = 0;
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     for line in text.split_inclusive('\n') {
-        if unused {
-            unused = line.trim_end() != "        },";
+        // An entry starts at its indent with its name; its end is wherever the next one (or
+        // the object's end) starts: `},` alone, or `}, arguments); },` for one wrapped in
+        // handleError.
+        let entry = line
+            .strip_prefix("        ")
+            .and_then(|rest| rest.split_once(": function("))
+            .filter(|(name, _)| !name.is_empty() && name.chars().all(ident));
+        let closed = line.trim_end() == "    };";
+        if unused && entry.is_none() && !closed {
             continue;
         }
+        unused = false;
         if line.trim() == "const import0 = {" {
             inside = true;
-        } else if inside && line.trim_end() == "    };" {
+        } else if inside && closed {
             inside = false;
-        } else if inside
-            && let Some(rest) = line.strip_prefix("        ")
-            && let Some((name, tail)) = rest.split_once(": function(")
-        {
+        } else if inside && let Some((name, tail)) = entry {
             match names.get(name) {
                 Some(new) => {
                     out.push_str(&format!("        {new}: function({tail}"));
@@ -145,7 +151,16 @@ fn rename_imports(
         out.push_str(line);
     }
     if renamed != names.len() || unused {
-        return Err(format!("the glue defines {renamed} of the wasm's {} imports", names.len()));
+        let mut missing: Vec<&str> = names
+            .keys()
+            .filter(|n| !text.contains(&format!("        {n}: function(")))
+            .map(String::as_str)
+            .collect();
+        missing.sort_unstable();
+        return Err(format!(
+            "the glue defines {renamed} of the wasm's {} imports; not {missing:?}",
+            names.len()
+        ));
     }
     Ok(out.replace(&offer, &format!("\"{short_module}\": import0,")))
 }
@@ -198,6 +213,17 @@ mod tests {
         );
         let out = rename_imports(&unused, "./w.js", "a", &map(&[("__wbg_log_0123", "q")])).unwrap();
         assert!(!out.contains("__wbg_old") && out.contains("        },\n    };"), "{out}");
+        // One wrapped in handleError ends in `}, arguments); },`: the entry after it stays.
+        let wrapped = glue.replace(
+            "        __wbg_log_0123:",
+            "        __wbg_shut_cdef: function() { return handleError(function (arg0) {\n            arg0.close();\n        }, arguments); },\n        __wbg_log_0123:",
+        );
+        let out =
+            rename_imports(&wrapped, "./w.js", "a", &map(&[("__wbg_log_0123", "q")])).unwrap();
+        assert!(
+            !out.contains("__wbg_shut") && out.contains("        q: function(arg0) {\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -1,5 +1,8 @@
-//! Reading and rewriting the few parts of a wasm binary the build touches: its import and
-//! export sections (<https://webassembly.github.io/spec/core/binary/modules.html>).
+//! Reading and rewriting the few parts of a wasm binary the build touches: its imports, its
+//! exports, the functions its table holds and their names, and function bodies
+//! (<https://webassembly.github.io/spec/core/binary/modules.html>).
+
+use std::collections::{HashMap, HashSet};
 
 use crate::Result;
 
@@ -23,6 +26,129 @@ pub fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
         }
     }
     Ok(modules)
+}
+
+/// How many functions `wasm` imports: they come first in the function index space.
+fn imported_functions(wasm: &[u8]) -> Result<u32> {
+    let mut count = 0;
+    for (id, body) in sections(wasm)? {
+        if id != IMPORT_SECTION {
+            continue;
+        }
+        let mut pos = 0;
+        for _ in 0..leb(body, &mut pos)? {
+            name(body, &mut pos)?;
+            name(body, &mut pos)?;
+            if body.get(pos) == Some(&0) {
+                count += 1;
+            }
+            skip_import_kind(body, &mut pos)?;
+        }
+    }
+    Ok(count)
+}
+
+const CUSTOM_SECTION: u8 = 0;
+const ELEMENT_SECTION: u8 = 9;
+const CODE_SECTION: u8 = 10;
+
+/// Each function's name, by index, from the `name` section (none when it was removed).
+fn function_names(wasm: &[u8]) -> Result<HashMap<u32, String>> {
+    let mut names = HashMap::new();
+    for (id, body) in sections(wasm)? {
+        let mut pos = 0;
+        if id != CUSTOM_SECTION || name(body, &mut pos)? != "name" {
+            continue;
+        }
+        while pos < body.len() {
+            let kind = body[pos];
+            pos += 1;
+            let size = leb(body, &mut pos)? as usize;
+            let end = pos + size;
+            if kind == 1 {
+                let mut at = pos;
+                for _ in 0..leb(body, &mut at)? {
+                    let index = leb(body, &mut at)?;
+                    names.insert(index, name(body, &mut at)?.to_owned());
+                }
+            }
+            pos = end;
+        }
+    }
+    Ok(names)
+}
+
+/// The functions the table holds: what `call_indirect` can reach through a vtable or a
+/// closure. Only the element segments rustc emits are read (active, table 0, an `i32.const`
+/// offset, function indices); anything else is refused rather than misread.
+fn table_functions(wasm: &[u8]) -> Result<HashSet<u32>> {
+    let mut functions = HashSet::new();
+    for (id, body) in sections(wasm)? {
+        if id != ELEMENT_SECTION {
+            continue;
+        }
+        let mut pos = 0;
+        for _ in 0..leb(body, &mut pos)? {
+            let flags = leb(body, &mut pos)?;
+            if flags != 0 || body.get(pos) != Some(&0x41) {
+                return Err(format!(
+                    "an element segment of a kind the build does not read ({flags})"
+                ));
+            }
+            pos += 1;
+            leb(body, &mut pos)?;
+            if body.get(pos) != Some(&0x0b) {
+                return Err("an element segment's offset is not a constant".into());
+            }
+            pos += 1;
+            for _ in 0..leb(body, &mut pos)? {
+                functions.insert(leb(body, &mut pos)?);
+            }
+        }
+    }
+    Ok(functions)
+}
+
+/// `wasm` with the body of each function `stub` picks (by its name, and whether the table
+/// holds it) replaced by `unreachable`, and how many were.
+pub fn with_unreachable_bodies(
+    wasm: &[u8],
+    stub: impl Fn(&str, bool) -> bool,
+) -> Result<(Vec<u8>, usize)> {
+    let imported = imported_functions(wasm)?;
+    let names = function_names(wasm)?;
+    let table = table_functions(wasm)?;
+    let mut out = wasm[..8].to_vec();
+    let mut stubbed = 0;
+    for (id, body) in sections(wasm)? {
+        let mut section = Vec::new();
+        if id == CODE_SECTION {
+            let mut pos = 0;
+            let count = leb(body, &mut pos)?;
+            put_leb(&mut section, count);
+            for i in 0..count {
+                let start = pos;
+                let size = leb(body, &mut pos)? as usize;
+                pos += size;
+                let function = body.get(start..pos).ok_or("a function runs past its section")?;
+                let index = imported + i;
+                let named = names.get(&index).map_or("", String::as_str);
+                if stub(named, table.contains(&index)) {
+                    // No locals; `unreachable` fits every signature.
+                    section.extend([3, 0, 0x00, 0x0b]);
+                    stubbed += 1;
+                } else {
+                    section.extend_from_slice(function);
+                }
+            }
+        } else {
+            section.extend_from_slice(body);
+        }
+        out.push(id);
+        put_leb(&mut out, section.len() as u32);
+        out.extend(section);
+    }
+    Ok((out, stubbed))
 }
 
 /// Past an import's description: a function's type index, a table, a memory or a global.
@@ -166,6 +292,28 @@ mod tests {
         assert!(out.windows(expected_exports.len()).any(|w| w == expected_exports), "{out:?}");
         assert!(out.ends_with(b"\x0a\x04\x01\x02\0\x0b"));
         assert!(without_exports(b"\0asm", |_| true).is_err(), "too short to be a module");
+    }
+
+    #[test]
+    fn stubs_the_functions_picked_by_name_and_table() {
+        // (module (import "m" "f" (func)) (func $keep nop nop) (func $dead nop nop)
+        //   (table 1 funcref) (elem (i32.const 0) $dead))
+        let mut wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0".to_vec();
+        wasm.extend(b"\x02\x07\x01\x01m\x01f\0\0\x03\x03\x02\0\0\x04\x04\x01\x70\0\x01");
+        wasm.extend(b"\x09\x07\x01\0\x41\0\x0b\x01\x02");
+        wasm.extend(b"\x0a\x0b\x02\x04\0\x01\x01\x0b\x04\0\x01\x01\x0b");
+        wasm.extend(b"\0\x14\x04name\x01\x0d\x02\x01\x04keep\x02\x04dead");
+        let seen = std::cell::RefCell::new(Vec::new());
+        let (out, stubbed) = with_unreachable_bodies(&wasm, |name, in_table| {
+            seen.borrow_mut().push((name.to_owned(), in_table));
+            in_table
+        })
+        .unwrap();
+        assert_eq!(stubbed, 1);
+        assert_eq!(seen.into_inner(), [("keep".into(), false), ("dead".into(), true)]);
+        let code = b"\x0a\x0a\x02\x04\0\x01\x01\x0b\x03\0\0\x0b";
+        assert!(out.windows(code.len()).any(|w| w == code), "{out:?}");
+        assert_eq!(out.len(), wasm.len() - 1);
     }
 
     #[test]
