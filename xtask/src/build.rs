@@ -111,9 +111,9 @@ fn widget() -> Result {
     // raw: they inline more, and inlined copies compress worse than calls).
     let wasm = dir.join("widget_bg.wasm");
     let glue = dir.join("widget.js");
-    use crate::unused_classes::{STREAM_ADAPTERS, remove, stub_stream_futures};
+    use crate::unused_classes::{STREAM_ADAPTERS, remove};
     remove(&wasm, &glue, &STREAM_ADAPTERS)?;
-    stub_stream_futures(&wasm)?;
+    crate::never_run::stub(&wasm)?;
     run(Command::new(node_bin("wasm-opt"))
         .arg(&wasm)
         .args(["-O1", "--converge", "--code-folding", "--duplicate-function-elimination"])

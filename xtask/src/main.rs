@@ -12,6 +12,7 @@ mod build;
 mod dev;
 mod fuzz;
 mod install;
+mod never_run;
 mod proc;
 mod server;
 mod short_names;

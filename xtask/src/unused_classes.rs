@@ -5,17 +5,13 @@
 //! each in the glue. The widget never creates one, but an export is a root no optimiser may
 //! remove. Taking the exports out before wasm-opt lets it drop their code (measured: 1.2 KB
 //! brotli of wasm, and the glue's classes besides).
-//!
-//! The async work those methods would start outlives them: each future is handed to
-//! `future_to_promise`, which polls it through a vtable, so its body sits in the function table
-//! and stays a root. With no adapter ever made it can never run; `stub_stream_futures` makes
-//! those bodies `unreachable` so that wasm-opt drops the stream code behind them (measured:
-//! 3.0 KB brotli).
+//! What their methods would have started stays behind in the function table: see
+//! `never_run`.
 
 use std::path::Path;
 
 use crate::Result;
-use crate::wasm_binary::{with_unreachable_bodies, without_exports};
+use crate::wasm_binary::without_exports;
 
 pub const STREAM_ADAPTERS: [&str; 3] =
     ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
@@ -39,31 +35,6 @@ pub fn remove(wasm: &Path, glue: &Path, classes: &[&str]) -> Result {
     }
     std::fs::write(glue, text).map_err(|e| format!("{}: {e}", glue.display()))?;
     std::fs::write(wasm, bytes).map_err(|e| format!("{}: {e}", wasm.display()))
-}
-
-/// Replaces with `unreachable` the bodies of the futures wasm-streams' adapters start (found
-/// by their names, which `wasm` must still carry, among the functions its table holds).
-/// Refuses when wasm-streams is linked but none is found: a renamed function would otherwise
-/// quietly bring the code back.
-pub fn stub_stream_futures(wasm: &Path) -> Result {
-    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
-    let (out, stubbed) =
-        with_unreachable_bodies(&bytes, |name, in_table| in_table && is_stream_future(name))?;
-    let linked = bytes.windows(STREAMS.len()).any(|w| w == STREAMS.as_bytes());
-    if stubbed == 0 && linked {
-        return Err("wasm-streams is linked but none of its futures was found by name".into());
-    }
-    std::fs::write(wasm, out).map_err(|e| format!("{}: {e}", wasm.display()))
-}
-
-const STREAMS: &str = "wasm_streams[";
-
-/// `js_sys[…]::futures::future_to_promise::<…wasm_streams[…]…>::{closure#0}`: the body
-/// `future_to_promise` runs for a future of wasm-streams' own.
-fn is_stream_future(name: &str) -> bool {
-    name.starts_with("js_sys[")
-        && name.contains("]::futures::future_to_promise::<")
-        && name.contains(STREAMS)
 }
 
 /// The glue without `export class {class} { … }`, the line after it that makes it disposable,
@@ -96,16 +67,6 @@ fn remove_class(text: &str, class: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn knows_a_stream_future_by_its_name() {
-        let future = "js_sys[2f296fd780c8e89a]::futures::future_to_promise::<core[79aa79c6299ed9a6]::panic::unwind_safe::AssertUnwindSafe<<wasm_streams[f352227da08ce090]::writable::into_underlying_sink::IntoUnderlyingSink>::write::{closure#0}>>::{closure#0}";
-        assert!(is_stream_future(future));
-        let ours = "js_sys[2f296fd780c8e89a]::futures::future_to_promise::<takeover_widget[c00f3000534320b9]::api::fetch::{closure#0}>::{closure#0}";
-        assert!(!is_stream_future(ours));
-        let drop = "core[79aa79c6299ed9a6]::ptr::drop_glue::<js_sys[2f296fd780c8e89a]::futures::future_to_promise<core[79aa79c6299ed9a6]::panic::unwind_safe::AssertUnwindSafe<<wasm_streams[f352227da08ce090]::writable::into_underlying_sink::IntoUnderlyingSink>::close::{closure#0}>>::{closure#0}>";
-        assert!(!is_stream_future(drop), "drop glue may be shared with live code");
-    }
 
     #[test]
     fn takes_out_a_class_and_refuses_one_still_used() {

@@ -113,7 +113,7 @@ fn table_functions(wasm: &[u8]) -> Result<HashSet<u32>> {
 /// holds it) replaced by `unreachable`, and how many were.
 pub fn with_unreachable_bodies(
     wasm: &[u8],
-    stub: impl Fn(&str, bool) -> bool,
+    mut stub: impl FnMut(&str, bool) -> bool,
 ) -> Result<(Vec<u8>, usize)> {
     let imported = imported_functions(wasm)?;
     let names = function_names(wasm)?;
