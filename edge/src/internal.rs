@@ -425,6 +425,15 @@ pub async fn text(res: &Response) -> Result<String> {
     read.as_string().ok_or_else(|| "an answer's body is not text".into())
 }
 
+/// A request's JSON body, as one object sends it to another: read as text in one call and
+/// parsed in the wasm by the same serde_json that wrote it. workers-rs's `Request::json` has
+/// the runtime parse it and then walks the JavaScript object it made across the boundary, a
+/// call or more for every field (serde_wasm_bindgen), reading integers as floats. (Measured on
+/// a report: no change the bench could tell from its noise, 269 µs either way.)
+pub async fn body<T: DeserializeOwned>(req: &mut Request) -> Result<T> {
+    Ok(serde_json::from_str(&req.text().await?)?)
+}
+
 /// An answer's JSON body (see [`text`]).
 pub async fn json<T: DeserializeOwned>(res: &Response) -> Result<T> {
     Ok(serde_json::from_str(&text(res).await?)?)

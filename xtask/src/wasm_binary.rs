@@ -71,6 +71,9 @@ fn function_names(wasm: &[u8]) -> Result<HashMap<u32, String>> {
                     let index = leb(body, &mut at)?;
                     names.insert(index, name(body, &mut at)?.to_owned());
                 }
+                if at != end {
+                    return Err("the function names do not fill their subsection".into());
+                }
             }
             pos = end;
         }
@@ -117,6 +120,9 @@ pub fn with_unreachable_bodies(
 ) -> Result<(Vec<u8>, usize)> {
     let imported = imported_functions(wasm)?;
     let names = function_names(wasm)?;
+    if names.is_empty() {
+        return Err("the wasm has no function names to pick functions by".into());
+    }
     let table = table_functions(wasm)?;
     let mut out = wasm[..8].to_vec();
     let mut stubbed = 0;
@@ -140,6 +146,9 @@ pub fn with_unreachable_bodies(
                 } else {
                     section.extend_from_slice(function);
                 }
+            }
+            if pos != body.len() {
+                return Err("the code section holds more than its functions".into());
             }
         } else {
             section.extend_from_slice(body);
@@ -208,6 +217,9 @@ fn leb(bytes: &[u8], at: &mut usize) -> Result<u32> {
     for shift in (0..35).step_by(7) {
         let byte = *bytes.get(*at).ok_or("the wasm ends inside a number")?;
         *at += 1;
+        if shift == 28 && byte & 0x70 != 0 {
+            break;
+        }
         value |= u32::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
             return Ok(value);

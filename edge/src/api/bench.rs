@@ -44,8 +44,9 @@ pub async fn site_load(_req: Request, ctx: RouteContext<()>) -> ApiResult {
 /// conversation sends it; the answer is the site's (its pace).
 pub async fn site_reports(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let stub = bench_site(&ctx)?;
-    let batch: internal::ReportBatch =
-        req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
+    let batch: internal::ReportBatch = internal::body(&mut req)
+        .await
+        .map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
     Ok(internal::send(&stub, Method::Post, "/reports", Some(&batch)).await?)
 }
 
@@ -54,8 +55,9 @@ pub async fn site_reports(mut req: Request, ctx: RouteContext<()>) -> ApiResult 
 /// from what applying a report costs.
 pub async fn site_floor(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     let stub = bench_site(&ctx)?;
-    let batch: internal::ReportBatch =
-        req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
+    let batch: internal::ReportBatch = internal::body(&mut req)
+        .await
+        .map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
     Ok(internal::send(&stub, Method::Post, "/floor", Some(&batch)).await?)
 }
 
@@ -64,8 +66,9 @@ pub async fn site_floor(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
 /// conversation object reporting does not pay.
 pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
     bench_key(&ctx)?;
-    let _batch: internal::ReportBatch =
-        req.json().await.map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
+    let _batch: internal::ReportBatch = internal::body(&mut req)
+        .await
+        .map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
     Ok(worker::Response::from_json(&shared::pace::Pace { pace_ms: 1_000 })?)
 }
 

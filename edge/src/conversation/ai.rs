@@ -212,7 +212,7 @@ impl Core {
                 "Only teammates who answer visitors can ask for drafts.",
             );
         }
-        let ask: shared::api::AssistRequest = req.json().await?;
+        let ask: shared::api::AssistRequest = internal::body(&mut req).await?;
         let setup = self.site_config().await;
         let Engine::Llm(settings) = &setup.config.engine else {
             return refuse(

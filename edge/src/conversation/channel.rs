@@ -180,7 +180,7 @@ impl Core {
     /// nothing stored); 410 when the conversation was closed for good and the chat needs the
     /// next one.
     pub(super) async fn channel_in(&self, mut req: Request) -> Result<Response> {
-        let inbound: Inbound = req.json().await?;
+        let inbound: Inbound = crate::internal::body(&mut req).await?;
         let known = self.inner.borrow().channel.peer.clone();
         if known
             .as_ref()

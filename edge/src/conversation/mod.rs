@@ -1298,20 +1298,20 @@ impl DurableObject for Conversation {
         // A revocation closes sockets whether or not storage can be read: it needs none, and
         // a revoked session must not act meanwhile.
         if req.method() == Method::Post && req.path() == "/revoke" {
-            return self.revoke(req.json().await?).await;
+            return self.revoke(internal::body(&mut req).await?).await;
         }
         if !self.loaded() {
             return Response::error("This conversation's storage is unavailable; try again.", 503);
         }
         self.send_reports();
         match (req.method(), req.path().as_str()) {
-            (Method::Post, "/init") => self.init(req.json().await?),
+            (Method::Post, "/init") => self.init(internal::body(&mut req).await?),
             (Method::Get, "/ws") => self.accept(&req).await,
             (Method::Get, "/transcript") => self.transcript(&req),
             (Method::Post, "/assist") => self.assist(req).await,
             (Method::Get, "/brief") => self.brief(&req),
             (Method::Post, "/hook-events") => {
-                let events: Vec<String> = req.json().await?;
+                let events: Vec<String> = internal::body(&mut req).await?;
                 hooks::keep(self.sql(), &events)?;
                 let mut inner = self.inner.borrow_mut();
                 inner.hook_events = events;
@@ -1321,7 +1321,7 @@ impl DurableObject for Conversation {
                 Response::ok("kept")
             }
             (Method::Post, "/config") => {
-                let config: shared::api::WidgetConfig = req.json().await?;
+                let config: shared::api::WidgetConfig = internal::body(&mut req).await?;
                 self.broadcast(&ServerFrame::Config(config));
                 // Rules may have changed too: fetch them afresh when next needed.
                 let mut inner = self.inner.borrow_mut();
@@ -1330,7 +1330,7 @@ impl DurableObject for Conversation {
                 Response::ok("pushed")
             }
             (Method::Post, "/away") => {
-                let away: internal::AssigneeAway = req.json().await?;
+                let away: internal::AssigneeAway = internal::body(&mut req).await?;
                 // An assignee with this conversation open is not away, whatever the site
                 // believed when it sent this (a removal, `after` 0, closed their sockets): the
                 // site asks again later, and withdraws the notice once they are back online.
@@ -1346,15 +1346,17 @@ impl DurableObject for Conversation {
                 Response::ok(if moved { "requeued" } else { "unchanged" })
             }
             (Method::Post, "/channel/in") => self.channel_in(req).await,
-            (Method::Post, "/bot-reply") => self.webhook_reply(req.json().await?).await,
-            (Method::Post, "/grant") => self.grant(req.json().await?),
+            (Method::Post, "/bot-reply") => {
+                self.webhook_reply(internal::body(&mut req).await?).await
+            }
+            (Method::Post, "/grant") => self.grant(internal::body(&mut req).await?),
             (Method::Post, "/mail/stop") => {
                 #[derive(serde::Deserialize)]
                 struct Stop {
                     token: String,
                 }
                 let check = req.url()?.query() == Some("check");
-                let stop: Stop = req.json().await?;
+                let stop: Stop = internal::body(&mut req).await?;
                 let valid = if check {
                     self.visitor_stop_valid(&stop.token)
                 } else {

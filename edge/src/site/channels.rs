@@ -257,7 +257,7 @@ pub async fn inbound(
     kind: ChannelKind,
     mut req: Request,
 ) -> Result<Response> {
-    let update: ChannelUpdate = req.json().await?;
+    let update: ChannelUpdate = internal::body(&mut req).await?;
     let read = match kind {
         ChannelKind::Telegram => {
             let Some((expected, _)) = secrets::open(site, site_key, SECRET)? else {
@@ -299,7 +299,7 @@ pub async fn inbound(
 /// `POST /channels/renew`: the chat's conversation was closed for good; the next one begins,
 /// once however many updates ask.
 pub async fn renew(site: &Site, site_key: &str, mut req: Request) -> Result<Response> {
-    let ask: ChannelRenew = req.json().await?;
+    let ask: ChannelRenew = internal::body(&mut req).await?;
     let id = match chat(site, &ask.peer)? {
         Some(id) if id != ask.ended => id,
         _ => start(site, site_key, &ask.peer, Some(&ask.ended)).await?,

@@ -17,7 +17,7 @@ const RECENT_MS: i64 = 30 * super::DAY_MS;
 /// `POST /continue` with a [`ContinueConversation`]: the user's most recent conversation with
 /// a credential for the asking device (200), none (404), or the token refused (401, why).
 pub async fn resume(site: &Site, mut req: Request) -> Result<Response> {
-    let ask: ContinueConversation = req.json().await?;
+    let ask: ContinueConversation = internal::body(&mut req).await?;
     let Some(site_key) = site.site_key()? else { return Response::error("unknown site", 404) };
     let keys = secrets::opened(site, &site_key)?.identity_keys();
     if keys.is_empty() {

@@ -216,7 +216,7 @@ pub async fn invite_info(site: &Site, mut req: Request) -> Result<Response> {
     struct Token {
         token: String,
     }
-    let token: Token = req.json().await?;
+    let token: Token = internal::body(&mut req).await?;
     let Some(link) = valid(site, "invite", &token.token)? else { return gone() };
     let title = site.settings()?.map(|(_, s)| s.title).unwrap_or_default();
     Response::from_json(&InviteInfo {
@@ -233,7 +233,7 @@ fn gone() -> Result<Response> {
 
 /// `POST /invite`: the invited teammate joins with their own name and password.
 pub async fn accept(site: &Site, mut req: Request) -> Result<Response> {
-    let body: AcceptInvite = req.json().await?;
+    let body: AcceptInvite = internal::body(&mut req).await?;
     let checked = shared::validate::new_member_name(&body.name)
         .and_then(|()| shared::validate::password(&body.password));
     if let Err(message) = checked {
@@ -298,7 +298,7 @@ fn used(site: &Site, id: &str) -> Result<()> {
 /// `POST /reset`: queues a reset mail if the email is a teammate's and they have not had too
 /// many lately; answers the same in every case.
 pub async fn request_reset(site: &Site, mut req: Request) -> Result<Response> {
-    let body: ResetRequest = req.json().await?;
+    let body: ResetRequest = internal::body(&mut req).await?;
     let member = super::team::member_by_email(site, &body.email)?;
     // The same write whatever the email: a reply held for a write would otherwise say, by its
     // timing, that the email is a teammate's. A row for no one is only pruned.
@@ -325,7 +325,7 @@ pub async fn request_reset(site: &Site, mut req: Request) -> Result<Response> {
 /// `POST /reset/finish`: a new password from a reset link. Every session of the teammate
 /// ends (their sockets close), and every other reset link of theirs stops working.
 pub async fn finish_reset(site: &Site, mut req: Request) -> Result<Response> {
-    let body: ResetFinish = req.json().await?;
+    let body: ResetFinish = internal::body(&mut req).await?;
     if let Err(message) = shared::validate::password(&body.password) {
         return refuse(400, "weak_password", &message);
     }

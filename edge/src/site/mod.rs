@@ -174,7 +174,7 @@ impl Site {
         let Some(token_hash) = req.headers().get(internal::SETUP_HEADER)? else {
             return Response::error("forbidden", 403);
         };
-        let setup: SetupRequest = req.json().await?;
+        let setup: SetupRequest = internal::body(&mut req).await?;
         if let Err(refused) = self.model_host_allowed(&setup.settings) {
             return crate::http::finish(Err(refused));
         }
@@ -220,7 +220,7 @@ impl Site {
         let Some(site_key) = self.site_key()? else {
             return Response::error("unknown site", 404);
         };
-        let settings: SiteSettings = req.json().await?;
+        let settings: SiteSettings = internal::body(&mut req).await?;
         if let Err(refused) = self.model_host_allowed(&settings) {
             return crate::http::finish(Err(refused));
         }
@@ -349,7 +349,7 @@ impl Site {
             return Response::error("no agent", 403);
         };
         if req.method() == Method::Put {
-            let set: shared::api::Availability = req.json().await?;
+            let set: shared::api::Availability = internal::body(&mut req).await?;
             presence::set_availability(self, &me.agent.id, set)?;
         }
         Response::from_json(&presence::availability(self, &me.agent.id)?)
@@ -358,7 +358,7 @@ impl Site {
     /// `POST /verify-bot-reply`: a reply from the site's own bot, checked with the site's
     /// signing secrets, and only while the site's engine is that bot.
     async fn verify_bot_reply(&self, mut req: Request) -> Result<Response> {
-        let signed: internal::SignedReply = req.json().await?;
+        let signed: internal::SignedReply = internal::body(&mut req).await?;
         let refuse = |status, code, message: &str| {
             crate::http::finish(Err(crate::http::refuse(status, code, message)))
         };
@@ -511,7 +511,7 @@ impl DurableObject for Site {
                 "/channels/telegram/in" => channels::inbound(self, &site_key, Telegram, req).await,
                 "/channels/whatsapp/in" => channels::inbound(self, &site_key, WhatsApp, req).await,
                 "/channels/whatsapp/verify" => {
-                    channels::handshake(self, &site_key, req.json().await?)
+                    channels::handshake(self, &site_key, internal::body(&mut req).await?)
                 }
                 _ => Response::error("not found", 404),
             };
@@ -538,7 +538,7 @@ impl DurableObject for Site {
             (Method::Post, "/logout") => team::logout(self, req).await,
             (Method::Get, "/member") => team::member(self, req),
             (Method::Post, "/reports") => {
-                let res = reports::apply(self, req.json().await?)?;
+                let res = reports::apply(self, internal::body(&mut req).await?)?;
                 self.wake_soon().await?;
                 Ok(res)
             }

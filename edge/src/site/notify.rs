@@ -524,7 +524,7 @@ pub async fn mine(site: &Site, mut req: Request) -> Result<Response> {
         return Response::error("no agent", 403);
     };
     if req.method() == Method::Put {
-        let prefs: EmailPrefs = req.json().await?;
+        let prefs: EmailPrefs = internal::body(&mut req).await?;
         store_prefs(site, &me.agent.id, prefs)?;
     }
     let Some((email, prefs)) = prefs_of(site, &me.agent.id)? else {
@@ -542,7 +542,7 @@ pub async fn unsubscribe(site: &Site, mut req: Request) -> Result<Response> {
         member_id: String,
         token: String,
     }
-    let link: Link = req.json().await?;
+    let link: Link = internal::body(&mut req).await?;
     let check_only = req.url()?.query_pairs().any(|(k, _)| k == "check");
     let Some(site_key) = site.site_key()? else { return Response::error("unknown site", 404) };
     let expected = prefs_of(site, &link.member_id)?.and_then(|(email, _)| {

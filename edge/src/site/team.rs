@@ -242,7 +242,7 @@ fn record_failure(site: &Site, key: &str) -> Result<()> {
 /// Worker runs the (deliberately slow) check, so a flood of sign-ins costs this object, which
 /// every teammate's console depends on, only a lookup.
 pub async fn login_check(site: &Site, mut req: Request) -> Result<Response> {
-    let creds: LoginAttempt = req.json().await?;
+    let creds: LoginAttempt = internal::body(&mut req).await?;
     if site.site_key()?.is_none() {
         return Response::error("unknown site", 404);
     }
@@ -267,7 +267,7 @@ pub async fn login_check(site: &Site, mut req: Request) -> Result<Response> {
 /// counted (see [`login_check`]); a success clears the count and opens a session, provided
 /// the member still has that hash (no password change slipped in between).
 pub async fn login_finish(site: &Site, mut req: Request) -> Result<Response> {
-    let done: LoginOutcome = req.json().await?;
+    let done: LoginOutcome = internal::body(&mut req).await?;
     let Some(site_key) = site.site_key()? else {
         return Response::error("unknown site", 404);
     };
@@ -318,7 +318,7 @@ fn session_member(site: &Site, token_hash: &str) -> Result<Option<MemberRow>> {
 /// `POST /session`: the teammate behind a session secret. With `socket_in`, the session is
 /// opening a socket into that conversation: recorded, so an account change can close it.
 pub async fn session(site: &Site, mut req: Request) -> Result<Response> {
-    let SessionToken { token, socket_in } = req.json().await?;
+    let SessionToken { token, socket_in } = internal::body(&mut req).await?;
     let Some(site_key) = site.site_key()? else {
         return Response::error("unknown site", 404);
     };
@@ -419,7 +419,7 @@ pub fn next_expiry(site: &Site) -> Result<Option<i64>> {
 
 /// Signing out ends the session and closes the sockets it opened.
 pub async fn logout(site: &Site, mut req: Request) -> Result<Response> {
-    let SessionToken { token, .. } = req.json().await?;
+    let SessionToken { token, .. } = internal::body(&mut req).await?;
     let hash = crypto::secret_hash(&token);
     #[derive(Deserialize)]
     struct Owner {
