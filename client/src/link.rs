@@ -3,9 +3,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::Serialize;
-use shared::protocol::PING;
+use shared::protocol::{ClientFrame, PING};
 use shared::watchdog::{self, Verdict};
+use shared::write_json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -179,8 +179,8 @@ impl Link {
     }
 
     /// Sends a frame if connected; `false` when it could not go out now.
-    pub fn send<T: Serialize>(&self, frame: &T) -> bool {
-        serde_json::to_string(frame).is_ok_and(|text| self.send_text(&text))
+    pub fn send(&self, frame: &ClientFrame) -> bool {
+        self.send_text(&write_json::client_frame(frame))
     }
 
     fn send_text(&self, text: &str) -> bool {
@@ -194,8 +194,8 @@ impl Link {
     /// Sends a message the server acknowledges by `id`, and keeps it until [`Link::acked`] or
     /// [`Link::give_up`]: it goes out again after every reconnect ([`Link::resend`]) and when
     /// its acknowledgement is late. Sent again, an id is stored once.
-    pub fn send_tracked<T: Serialize>(&self, id: &str, frame: &T) {
-        let Ok(text) = serde_json::to_string(frame) else { return };
+    pub fn send_tracked(&self, id: &str, frame: &ClientFrame) {
+        let text = write_json::client_frame(frame);
         {
             let mut inner = self.0.borrow_mut();
             if !inner.unacked.iter().any(|(i, _)| i == id) {

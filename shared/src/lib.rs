@@ -32,3 +32,4 @@ pub mod validate;
 pub mod wait;
 pub mod watchdog;
 pub mod widget_texts;
+pub mod write_json;

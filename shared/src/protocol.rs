@@ -589,6 +589,33 @@ impl ErrorCode {
         ErrorCode::Internal,
     ];
 
+    /// The name serde gives the code (a test holds them equal): what the browser apps read
+    /// it by, without serde's writer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedFrame => "malformed_frame",
+            ErrorCode::InvalidProfile => "invalid_profile",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::MessageTooLong => "message_too_long",
+            ErrorCode::EmptyMessage => "empty_message",
+            ErrorCode::InvalidClientId => "invalid_client_id",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::HelloRequired => "hello_required",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::AlreadyClaimed => "already_claimed",
+            ErrorCode::NotAssignee => "not_assignee",
+            ErrorCode::UnknownAgent => "unknown_agent",
+            ErrorCode::ConversationEnded => "conversation_ended",
+            ErrorCode::TakeoverOff => "takeover_off",
+            ErrorCode::WindowClosed => "window_closed",
+            ErrorCode::UnknownConversation => "unknown_conversation",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
     /// Refusals of the moment: the same frame may succeed later.
     pub fn retryable(self) -> bool {
         matches!(self, ErrorCode::RateLimited | ErrorCode::Internal)
@@ -701,6 +728,7 @@ mod tests {
         for code in ErrorCode::ALL {
             let name = serde_json::to_string(&code).unwrap();
             assert_eq!(serde_json::from_str::<ErrorCode>(&name).unwrap(), code);
+            assert_eq!(name, format!("\"{}\"", code.as_str()));
         }
     }
 

@@ -4,6 +4,7 @@ use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
 use shared::read_json::{self, Fields};
+use shared::write_json::{self, Object};
 use takeover_client::json;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -89,9 +90,8 @@ pub fn seen(site_key: &str, conversation_id: &str) -> u64 {
 
 pub fn set_seen(site_key: &str, conversation_id: &str, seq: u64) {
     if let Some(s) = local_storage() {
-        // Written by hand: serde_json's `json!` would bring its whole value type and printer.
-        let Ok(id) = serde_json::to_string(conversation_id) else { return };
-        let _ = s.set_item(&seen_key(site_key), &format!("{{\"id\":{id},\"seq\":{seq}}}"));
+        let seen = Object::new().str("id", conversation_id).uint("seq", seq).end();
+        let _ = s.set_item(&seen_key(site_key), &seen);
     }
 }
 
@@ -121,7 +121,7 @@ pub fn take_resume_link() -> Option<String> {
 /// Opens the mailed link's conversation on this device, saved as the site's conversation.
 pub async fn resume(base: &str, site_key: &str, link: &str) -> Result<Saved, String> {
     let body = ResumeConversation { link: link.to_owned() };
-    post(base, site_key, "/resume", &body).await
+    post(base, site_key, "/resume", write_json::resume_conversation(&body)).await
 }
 
 /// A signed-in user's recent conversation from another device, saved as the site's
@@ -133,26 +133,19 @@ pub async fn continue_as(
     token: &str,
 ) -> Result<Saved, String> {
     let body = ContinueConversation { user_id: user_id.to_owned(), token: token.to_owned() };
-    post(base, site_key, "/continue", &body).await
+    post(base, site_key, "/continue", write_json::continue_conversation(&body)).await
 }
 
 /// A conversation (new, or an existing one with a credential for this device) from
 /// `POST …/conversations{path}`, saved as the site's conversation here.
-async fn post(
-    base: &str,
-    site_key: &str,
-    path: &str,
-    body: &impl serde::Serialize,
-) -> Result<Saved, String> {
+async fn post(base: &str, site_key: &str, path: &str, json: String) -> Result<Saved, String> {
     let url = format!("{base}/api/sites/{site_key}/conversations{path}");
-    // Not the error's text: its printer would bring every message serde_json has.
-    let json = serde_json::to_string(body).map_err(|_| "Takeover chat: unwritable request")?;
     keep(site_key, fetch(&url, Some(json), read_json::conversation_created).await?)
 }
 
 fn keep(site_key: &str, saved: Saved) -> Result<Saved, String> {
-    if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(&saved)) {
-        let _ = s.set_item(&storage_key(site_key), &raw);
+    if let Some(s) = local_storage() {
+        let _ = s.set_item(&storage_key(site_key), &write_json::conversation_created(&saved));
     }
     Ok(saved)
 }
@@ -163,5 +156,5 @@ pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
         page_url: window.location().href().ok(),
         language: window.navigator().language(),
     };
-    post(base, site_key, "", &body).await
+    post(base, site_key, "", write_json::new_conversation(&body)).await
 }

@@ -11,6 +11,7 @@ use shared::protocol::{
     Author, ClientFrame, Credential, ErrorCode, Hello, Item, ItemBody, PROTOCOL_VERSION,
     ServerFrame, SignedIn, StateView, VisitorProfile,
 };
+use shared::write_json::{self, Object};
 use takeover_client::{Handlers, Link};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -27,7 +28,7 @@ pub enum Status {
     Closed,
 }
 
-#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Pending {
     pub client_id: String,
     pub text: String,
@@ -272,10 +273,9 @@ fn edit_stored(storage: &web_sys::Storage, key: &str, change: impl FnOnce(&mut V
     let _ = if kept.is_empty() {
         storage.remove_item(key)
     } else {
-        match serde_json::to_string(&kept) {
-            Ok(raw) => storage.set_item(key, &raw),
-            Err(_) => Ok(()),
-        }
+        let write =
+            |p: &Pending| Object::new().str("client_id", &p.client_id).str("text", &p.text).end();
+        storage.set_item(key, &write_json::list(&kept, write))
     };
 }
 
