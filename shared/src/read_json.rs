@@ -550,7 +550,16 @@ mod tests {
                 last_seq: 1,
                 backlog: Vec::new(),
                 visitor: VisitorProfile { language: Some("de".into()), ..Default::default() },
-                visit: Some(Visit::default()),
+                // Each channel kind, by name.
+                visit: Some(Visit {
+                    channel: (role == Role::Admin).then(|| ChannelPeer {
+                        kind: ChannelKind::Telegram,
+                        address: "77".into(),
+                        handle: None,
+                        name: Some("Ana".into()),
+                    }),
+                    ..Visit::default()
+                }),
             }));
         }
         all.extend(items().into_iter().map(ServerFrame::Item));

@@ -8,7 +8,7 @@
 //! until it is given) and compare the strings, over generated text of every kind.
 
 use crate::api::{ContinueConversation, ConversationCreated, NewConversation, ResumeConversation};
-use crate::protocol::{ClientFrame, Credential, Hello};
+use crate::protocol::{ClientFrame, Credential, Hello, SignedIn};
 
 /// An object being written; [`Object::end`] closes it.
 pub struct Object {
@@ -27,8 +27,9 @@ impl Object {
         Object { out: String::from("{"), empty: true }
     }
 
-    /// Keys are the types' own field names: nothing in them needs escaping.
+    /// Keys are written as given, unescaped: every caller's are the types' own field names.
     fn key(&mut self, key: &str) -> &mut String {
+        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{key}");
         if !self.empty {
             self.out.push(',');
         }
@@ -172,19 +173,23 @@ pub fn client_frame(frame: &ClientFrame) -> String {
     }
 }
 
+// Every struct below is taken apart whole: a field added to one stops this compiling until it
+// is written.
+
 /// A hello's fields after its tag (serde writes a tagged newtype's fields in the tag's object).
 fn hello_fields(object: Object, hello: &Hello) -> Object {
-    let credential = match &hello.credential {
+    let Hello { version, credential, last_seq, identity } = hello;
+    let credential = match credential {
         Credential::Visitor { token } => Object::new().str("kind", "visitor").str("token", token),
         Credential::Agent => Object::new().str("kind", "agent"),
     };
     let object = object
-        .uint("version", u64::from(hello.version))
+        .uint("version", u64::from(*version))
         .raw("credential", &credential.end())
-        .uint("last_seq", hello.last_seq);
-    match &hello.identity {
-        Some(user) => {
-            let user = Object::new().str("user_id", &user.user_id).str("token", &user.token);
+        .uint("last_seq", *last_seq);
+    match identity {
+        Some(SignedIn { user_id, token }) => {
+            let user = Object::new().str("user_id", user_id).str("token", token);
             object.raw("identity", &user.end())
         }
         None => object,
@@ -192,25 +197,26 @@ fn hello_fields(object: Object, hello: &Hello) -> Object {
 }
 
 pub fn new_conversation(body: &NewConversation) -> String {
+    let NewConversation { page_url, language } = body;
     Object::new()
-        .str_or_null("page_url", body.page_url.as_deref())
-        .str_or_null("language", body.language.as_deref())
+        .str_or_null("page_url", page_url.as_deref())
+        .str_or_null("language", language.as_deref())
         .end()
 }
 
 pub fn resume_conversation(body: &ResumeConversation) -> String {
-    Object::new().str("link", &body.link).end()
+    let ResumeConversation { link } = body;
+    Object::new().str("link", link).end()
 }
 
 pub fn continue_conversation(body: &ContinueConversation) -> String {
-    Object::new().str("user_id", &body.user_id).str("token", &body.token).end()
+    let ContinueConversation { user_id, token } = body;
+    Object::new().str("user_id", user_id).str("token", token).end()
 }
 
 pub fn conversation_created(created: &ConversationCreated) -> String {
-    Object::new()
-        .str("conversation_id", &created.conversation_id)
-        .str("token", &created.token)
-        .end()
+    let ConversationCreated { conversation_id, token } = created;
+    Object::new().str("conversation_id", conversation_id).str("token", token).end()
 }
 
 #[cfg(test)]
@@ -218,7 +224,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::protocol::SignedIn;
 
     fn same<T: serde::Serialize>(value: &T, written: &str) {
         assert_eq!(written, serde_json::to_string(value).unwrap());
@@ -289,6 +294,37 @@ mod tests {
             string(&mut escaped, &a);
             same(&a, &escaped);
         }
+    }
+
+    /// Which kind a frame is: a kind added to `ClientFrame` stops this compiling, and the test
+    /// below then asks `frames` for one.
+    fn frame_kind(frame: &ClientFrame) -> usize {
+        match frame {
+            ClientFrame::Hello(_) => 0,
+            ClientFrame::Ping => 1,
+            ClientFrame::Send { .. } => 2,
+            ClientFrame::Note { .. } => 3,
+            ClientFrame::RequestHuman => 4,
+            ClientFrame::Claim => 5,
+            ClientFrame::HandBack { .. } => 6,
+            ClientFrame::Rate { .. } => 7,
+            ClientFrame::Reassign { .. } => 8,
+            ClientFrame::End { .. } => 9,
+            ClientFrame::Reopen => 10,
+            ClientFrame::Typing { .. } => 11,
+            ClientFrame::LeaveMessage { .. } => 12,
+            ClientFrame::Identify { .. } => 13,
+        }
+    }
+    const FRAME_KINDS: usize = 14;
+
+    #[test]
+    fn the_tests_write_every_kind_of_frame() {
+        let s = [(); 4].map(|()| String::new());
+        let mut seen: Vec<usize> = frames(&s, 0, false).iter().map(frame_kind).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, (0..FRAME_KINDS).collect::<Vec<_>>());
     }
 
     #[test]
