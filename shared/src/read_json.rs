@@ -199,8 +199,13 @@ pub fn list<T>(value: Json, read: impl Fn(Json) -> Option<T>) -> Option<Vec<T>> 
     }
 }
 
-/// The unit variant serde writes as the name paired with it in `all` (the tests read every
-/// variant back from serde's writing).
+/// The names serde gives these types' variants (a test holds each table to the declaration).
+const CHANNEL_KINDS: [(&str, ChannelKind); 2] =
+    [("telegram", ChannelKind::Telegram), ("whatsapp", ChannelKind::WhatsApp)];
+const ESCALATORS: [(&str, EscalatedBy); 2] =
+    [("visitor", EscalatedBy::Visitor), ("bot", EscalatedBy::Bot)];
+
+/// The unit variant serde writes as the name paired with it in `all`.
 fn named<T: Copy>(value: Json, all: &[(&str, T)]) -> Option<T> {
     let name = string(value)?;
     all.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
@@ -294,10 +299,7 @@ fn visit(value: Json) -> Option<Visit> {
         channel: f.maybe("channel", |v| {
             let mut c = Fields::of(v)?;
             Some(ChannelPeer {
-                kind: named(
-                    c.take("kind"),
-                    &[("telegram", ChannelKind::Telegram), ("whatsapp", ChannelKind::WhatsApp)],
-                )?,
+                kind: named(c.take("kind"), &CHANNEL_KINDS)?,
                 address: c.string("address")?,
                 handle: c.maybe_string("handle")?,
                 name: c.maybe_string("name")?,
@@ -334,10 +336,7 @@ fn event(value: Json) -> Option<Event> {
     let mut f = Fields::of(value)?;
     Some(match f.string("event")?.as_str() {
         "escalated" => Event::Escalated {
-            by: named(
-                f.take("by"),
-                &[("visitor", EscalatedBy::Visitor), ("bot", EscalatedBy::Bot)],
-            )?,
+            by: named(f.take("by"), &ESCALATORS)?,
             reason: f.maybe_string("reason")?,
             offline: f.flag("offline")?,
             expected_wait_secs: f.maybe_number("expected_wait_secs")?,
@@ -790,6 +789,26 @@ mod tests {
         )
         .unwrap();
         vec![full, bare]
+    }
+
+    /// Each name table lists every variant, each under the name serde writes for it.
+    #[test]
+    fn every_name_table_is_the_declarations() {
+        fn check<T>(table: &[(&str, T)])
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + Copy,
+        {
+            // serde's refusal of an unknown name quotes every variant's: the declaration.
+            let refusal = serde_json::from_str::<T>(r#""no_such_name""#).err().unwrap().to_string();
+            let expected = refusal.split("expected").nth(1).unwrap();
+            assert_eq!(expected.matches('`').count() / 2, table.len(), "{refusal}");
+            for (name, variant) in table {
+                assert_eq!(serde_json::to_string(variant).unwrap(), format!("\"{name}\""));
+            }
+        }
+        check(&CHANNEL_KINDS);
+        check(&ESCALATORS);
+        check(&ErrorCode::ALL.map(|c| (c.as_str(), c)));
     }
 
     #[test]

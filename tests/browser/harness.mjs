@@ -276,6 +276,7 @@ export class Console {
     for (let waited = 0; (await box.inputValue()) !== "" && waited < 10_000; waited += 25) {
       await new Promise((r) => setTimeout(r, 25));
     }
+    assert.equal(await box.inputValue(), "", `the ${mode.toLowerCase()} was not taken within 10 s`);
   }
 
   /** Hands the open conversation back to the AI, with closing words if any. */

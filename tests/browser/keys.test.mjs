@@ -34,11 +34,12 @@ test("the inbox worked from the keyboard", async () => {
     await w.text("Demo Owner joined the conversation").waitFor();
 
     // r: the cursor in the reply box, in Reply mode; letters typed there are text. (Claim
-    // itself puts the cursor there: leave it first.)
+    // itself puts the cursor there, a frame later: leave it once it is there.)
     await page.locator("[data-key=reply]:not([disabled])").waitFor();
+    const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
+    await focused(reply, "the claim's cursor");
     await page.evaluate(() => document.activeElement.blur());
     await page.keyboard.press("r");
-    const reply = page.getByRole("textbox", { name: "Reply to the visitor" });
     await focused(reply, "the reply box");
     await page.keyboard.type("just checking");
     await page.keyboard.press("Enter");

@@ -7,7 +7,9 @@ test("the visitor sees each state of the cycle, twice over", async () => {
   const browser = await launch();
   try {
     const w = await Widget.open(await browser.newContext());
-    // Bot phase: the button waits for the site's threshold (one message on the demo site).
+    // Bot phase: the button waits for the site's threshold (one message on the demo site),
+    // looked at once the chat has started (before, it is hidden whatever the threshold).
+    await w.page.locator("li.bubble.bot.greeting").waitFor();
     assert.equal(await w.page.getByRole("button", { name: "Talk to a human" }).count(), 0);
     await w.say("Do you ship internationally?");
     await w.text("We ship to 40 countries").waitFor();
