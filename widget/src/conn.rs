@@ -35,6 +35,11 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// What [`Pending::read`] reads.
+    fn write(&self) -> String {
+        Object::new().str("client_id", &self.client_id).str("text", &self.text).end()
+    }
+
     fn read(value: shared::json::Json) -> Option<Pending> {
         let mut f = shared::read_json::Fields::of(value)?;
         Some(Pending { client_id: f.string("client_id")?, text: f.string("text")? })
@@ -273,9 +278,7 @@ fn edit_stored(storage: &web_sys::Storage, key: &str, change: impl FnOnce(&mut V
     let _ = if kept.is_empty() {
         storage.remove_item(key)
     } else {
-        let write =
-            |p: &Pending| Object::new().str("client_id", &p.client_id).str("text", &p.text).end();
-        storage.set_item(key, &write_json::list(&kept, write))
+        storage.set_item(key, &write_json::list(&kept, Pending::write))
     };
 }
 

@@ -8,9 +8,9 @@ use crate::Result;
 
 const IMPORT_SECTION: u8 = 2;
 
-/// The modules `wasm` imports from, each once, in the order first named.
-pub fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
-    let mut modules: Vec<String> = Vec::new();
+/// Each import's module and kind (0 for a function), in order.
+fn imports(wasm: &[u8]) -> Result<Vec<(&str, u8)>> {
+    let mut all = Vec::new();
     for (id, body) in sections(wasm)? {
         if id != IMPORT_SECTION {
             continue;
@@ -19,33 +19,22 @@ pub fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
         for _ in 0..leb(body, &mut pos)? {
             let module = name(body, &mut pos)?;
             name(body, &mut pos)?;
+            all.push((module, *body.get(pos).ok_or("an import runs past its section")?));
             skip_import_kind(body, &mut pos)?;
-            if !modules.iter().any(|m| *m == module) {
-                modules.push(module.to_owned());
-            }
+        }
+    }
+    Ok(all)
+}
+
+/// The modules `wasm` imports from, each once, in the order first named.
+pub fn import_modules(wasm: &[u8]) -> Result<Vec<String>> {
+    let mut modules: Vec<String> = Vec::new();
+    for (module, _) in imports(wasm)? {
+        if !modules.iter().any(|m| m == module) {
+            modules.push(module.to_owned());
         }
     }
     Ok(modules)
-}
-
-/// How many functions `wasm` imports: they come first in the function index space.
-fn imported_functions(wasm: &[u8]) -> Result<u32> {
-    let mut count = 0;
-    for (id, body) in sections(wasm)? {
-        if id != IMPORT_SECTION {
-            continue;
-        }
-        let mut pos = 0;
-        for _ in 0..leb(body, &mut pos)? {
-            name(body, &mut pos)?;
-            name(body, &mut pos)?;
-            if body.get(pos) == Some(&0) {
-                count += 1;
-            }
-            skip_import_kind(body, &mut pos)?;
-        }
-    }
-    Ok(count)
 }
 
 const CUSTOM_SECTION: u8 = 0;
@@ -118,46 +107,64 @@ pub fn with_unreachable_bodies(
     wasm: &[u8],
     mut stub: impl FnMut(&str, bool) -> bool,
 ) -> Result<(Vec<u8>, usize)> {
-    let imported = imported_functions(wasm)?;
     let names = function_names(wasm)?;
     if names.is_empty() {
         return Err("the wasm has no function names to pick functions by".into());
     }
     let table = table_functions(wasm)?;
-    let mut out = wasm[..8].to_vec();
+    // Imported functions come first in the function index space.
+    let imported = imports(wasm)?.iter().filter(|(_, kind)| *kind == 0).count() as u32;
     let mut stubbed = 0;
-    for (id, body) in sections(wasm)? {
+    let out = with_section(wasm, CODE_SECTION, |body| {
+        let mut pos = 0;
         let mut section = Vec::new();
-        if id == CODE_SECTION {
-            let mut pos = 0;
-            let count = leb(body, &mut pos)?;
-            put_leb(&mut section, count);
-            for i in 0..count {
-                let start = pos;
-                let size = leb(body, &mut pos)? as usize;
-                pos += size;
-                let function = body.get(start..pos).ok_or("a function runs past its section")?;
-                let index = imported + i;
-                let named = names.get(&index).map_or("", String::as_str);
-                if stub(named, table.contains(&index)) {
-                    // No locals; `unreachable` fits every signature.
-                    section.extend([3, 0, 0x00, 0x0b]);
-                    stubbed += 1;
-                } else {
-                    section.extend_from_slice(function);
-                }
+        let count = leb(body, &mut pos)?;
+        put_leb(&mut section, count);
+        for i in 0..count {
+            let start = pos;
+            let size = leb(body, &mut pos)? as usize;
+            pos += size;
+            let function = body.get(start..pos).ok_or("a function runs past its section")?;
+            let index = imported + i;
+            let named = names.get(&index).map_or("", String::as_str);
+            if stub(named, table.contains(&index)) {
+                // No locals; `unreachable` fits every signature.
+                section.extend([3, 0, 0x00, 0x0b]);
+                stubbed += 1;
+            } else {
+                section.extend_from_slice(function);
             }
-            if pos != body.len() {
-                return Err("the code section holds more than its functions".into());
-            }
-        } else {
-            section.extend_from_slice(body);
         }
-        out.push(id);
-        put_leb(&mut out, section.len() as u32);
-        out.extend(section);
-    }
+        if pos != body.len() {
+            return Err("the code section holds more than its functions".into());
+        }
+        Ok(section)
+    })?;
     Ok((out, stubbed))
+}
+
+/// `wasm` with the contents of each section `id` replaced by what `rewrite` makes of them;
+/// every other section as it was.
+fn with_section(
+    wasm: &[u8],
+    id: u8,
+    mut rewrite: impl FnMut(&[u8]) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
+    let all = sections(wasm)?;
+    let mut out = wasm[..8].to_vec();
+    for (this, body) in all {
+        let rewritten;
+        let section = if this == id {
+            rewritten = rewrite(body)?;
+            &rewritten[..]
+        } else {
+            body
+        };
+        out.push(this);
+        put_leb(&mut out, section.len() as u32);
+        out.extend_from_slice(section);
+    }
+    Ok(out)
 }
 
 /// Past an import's description: a function's type index, a table, a memory or a global.
@@ -244,37 +251,29 @@ const EXPORT_SECTION: u8 = 7;
 
 /// `wasm` with the exports whose names `drop` picks taken out, and how many there were.
 pub fn without_exports(wasm: &[u8], drop: impl Fn(&str) -> bool) -> Result<(Vec<u8>, usize)> {
-    let all = sections(wasm)?;
-    let mut out = wasm[..8].to_vec();
     let mut removed = 0;
-    for (id, body) in all {
-        let mut section = Vec::new();
-        if id == EXPORT_SECTION {
-            let mut pos = 0;
-            let mut kept = 0u32;
-            let mut entries = Vec::new();
-            for _ in 0..leb(body, &mut pos)? {
-                let start = pos;
-                let export = name(body, &mut pos)?;
-                pos += 1;
-                leb(body, &mut pos)?;
-                let entry = body.get(start..pos).ok_or("an export runs past its section")?;
-                if drop(export) {
-                    removed += 1;
-                } else {
-                    kept += 1;
-                    entries.extend_from_slice(entry);
-                }
+    let out = with_section(wasm, EXPORT_SECTION, |body| {
+        let mut pos = 0;
+        let mut kept = 0u32;
+        let mut entries = Vec::new();
+        for _ in 0..leb(body, &mut pos)? {
+            let start = pos;
+            let export = name(body, &mut pos)?;
+            pos += 1;
+            leb(body, &mut pos)?;
+            let entry = body.get(start..pos).ok_or("an export runs past its section")?;
+            if drop(export) {
+                removed += 1;
+            } else {
+                kept += 1;
+                entries.extend_from_slice(entry);
             }
-            put_leb(&mut section, kept);
-            section.extend(entries);
-        } else {
-            section.extend_from_slice(body);
         }
-        out.push(id);
-        put_leb(&mut out, section.len() as u32);
-        out.extend(section);
-    }
+        let mut section = Vec::new();
+        put_leb(&mut section, kept);
+        section.extend(entries);
+        Ok(section)
+    })?;
     Ok((out, removed))
 }
 
