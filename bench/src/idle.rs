@@ -21,6 +21,8 @@ pub struct Row {
     /// Sockets open with a welcome; fewer than `target` when the machine refused more.
     pub opened: usize,
     pub stopped_by: Option<String>,
+    /// The pace of arrivals ([`OPEN_PER_SEC`]).
+    pub open_per_sec: f64,
     pub open_seconds: f64,
     /// workerd's resident memory (both processes) before, with every socket just opened,
     /// and after the idle wait.
@@ -49,6 +51,13 @@ pub struct Row {
     pub all_reported_after_secs: Option<f64>,
 }
 
+/// Visitors arrive at this rate, not as fast as the machine allows. Local workerd keeps an
+/// object awake for 10 s after its last event and holds the SQLite of every awake object in
+/// one process-wide heap (512 MiB in the pinned release): at 260 a second, what this machine
+/// opens unpaced, about 1,280 fresh conversations were awake at once and the next creation
+/// failed with `SQLITE_NOMEM`, while 100 a second keeps about 1,000 awake and holds all 10,000.
+pub const OPEN_PER_SEC: f64 = 100.0;
+
 /// How long the site's index is given to hear every close.
 const REPORTED_WITHIN: Duration = Duration::from_secs(180);
 
@@ -67,7 +76,14 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
     let before = procs::usage(&pids);
     let started = Instant::now();
     let mut opening = stream::iter(0..target)
-        .map(|_| Visitor::try_join_via(&base, lab::IDLE))
+        .map(|i| {
+            let base = base.clone();
+            let due = started + Duration::from_secs_f64(i as f64 / OPEN_PER_SEC);
+            async move {
+                tokio::time::sleep_until(due.into()).await;
+                Visitor::try_join_via(&base, lab::IDLE).await
+            }
+        })
         .buffer_unordered(32);
     let mut visitors = Vec::with_capacity(target);
     let mut stopped_by = None;
@@ -123,6 +139,7 @@ pub async fn run(lab: &Lab, target: usize, idle_wait: Duration) -> Row {
         direct,
         opened,
         stopped_by,
+        open_per_sec: OPEN_PER_SEC,
         open_seconds,
         rss_before_mb: mb(before.rss_bytes),
         rss_open_mb: mb(open.rss_bytes),

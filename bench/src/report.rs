@@ -223,10 +223,11 @@ fn claims_table(w: &mut String, c: &claims::Row) {
 fn idle_table(w: &mut String, i: &idle::Row) {
     let _ = writeln!(
         w,
-        "\nIdle sockets: {} of {} opened in {:.1} s{}{}",
+        "\nIdle sockets: {} of {} opened in {:.1} s (arriving at {:.0}/s){}{}",
         i.opened,
         i.target,
         i.open_seconds,
+        i.open_per_sec,
         if i.direct { " (straight to the worker's workerd)" } else { " (through the dev proxy)" },
         i.stopped_by.as_deref().map(|e| format!(" (stopped: {e})")).unwrap_or_default()
     );
