@@ -164,7 +164,7 @@ fn Console(
                 </Show>
                 {nav(Page::Account, "Account")}
             </nav>
-            <span class="status" role="status">{move || if inbox.online.get() { "" } else { "Reconnecting…" }}</span>
+            <span class="status" role="status">{move || inbox.link.get().label()}</span>
             <crate::availability::AvailabilitySwitch me=me.into()/>
             <label class="notify"><input type="checkbox" prop:checked=move || alerts.notify.get() == Some(true) on:change=toggle_notify/><span class="wide">"Notify me of new escalations"</span><span class="narrow">"Alerts"</span></label>
             <crate::keys::Shortcuts/>

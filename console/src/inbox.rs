@@ -27,7 +27,25 @@ pub struct Inbox {
     pub conversations: RwSignal<HashMap<String, ConversationSummary>>,
     pub tickets: RwSignal<HashMap<String, Ticket>>,
     pub mentions: RwSignal<Vec<Mention>>,
-    pub online: RwSignal<bool>,
+    pub link: RwSignal<LinkState>,
+}
+
+/// The inbox socket as the top bar tells it: a first connection is not a reconnection.
+#[derive(Clone, Copy, PartialEq)]
+pub enum LinkState {
+    Connecting,
+    Online,
+    Reconnecting,
+}
+
+impl LinkState {
+    pub fn label(self) -> &'static str {
+        match self {
+            LinkState::Connecting => "Connecting…",
+            LinkState::Online => "",
+            LinkState::Reconnecting => "Reconnecting…",
+        }
+    }
 }
 
 impl Inbox {
@@ -36,7 +54,7 @@ impl Inbox {
             conversations: RwSignal::new(HashMap::new()),
             tickets: RwSignal::new(HashMap::new()),
             mentions: RwSignal::new(Vec::new()),
-            online: RwSignal::new(false),
+            link: RwSignal::new(LinkState::Connecting),
         }
     }
 
@@ -83,10 +101,10 @@ impl Inbox {
             }
         };
         let handlers = Handlers {
-            open: Box::new(move |_| self.online.set(true)),
+            open: Box::new(move |_| self.link.set(LinkState::Online)),
             text: Box::new(on_text),
             down: Box::new(move |code| {
-                self.online.set(false);
+                self.link.set(LinkState::Reconnecting);
                 dropped(code);
                 true
             }),

@@ -249,7 +249,7 @@ export class Console {
     await page.getByLabel("Password").fill(password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("tab", { name: /Pending/ }).waitFor();
-    // The inbox's socket open (the top bar stops saying "Reconnecting…"): what makes the
+    // The inbox's socket open (the top bar stops saying "Connecting…"): what makes the
     // teammate count as present, which tests of the visitor's wait rely on.
     await page.waitForFunction(() => document.querySelector("span.status[role=status]")?.textContent === "");
     const c = new Console();

@@ -1,7 +1,7 @@
 // Nothing is lost or shown twice when the socket dies or the browser goes offline.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Agent, Widget, launch, screenshot } from "./harness.mjs";
+import { Agent, Console, Widget, launch, screenshot } from "./harness.mjs";
 
 test("a killed socket reconnects, resyncs and resends without duplicates", async () => {
   const browser = await launch();
@@ -62,6 +62,36 @@ test("going offline and back delivers what was typed, once", async () => {
     await w.page.locator("li.bubble.visitor:not(.pending)", { hasText: "Written offline" }).waitFor();
     assert.equal(await w.bubbles("Written offline"), 1);
     assert.equal(await w.bubbles("What payment methods do you accept?"), 1);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("the console's top bar says connecting at first, and reconnecting only after a drop", async () => {
+  const browser = await launch();
+  try {
+    const live = [];
+    const prepare = async (context) => {
+      await context.routeWebSocket(/\/api\/admin\/inbox\/ws$/, (ws) => {
+        ws.connectToServer();
+        live.push(ws);
+      });
+      // Every text the status takes, from the page's first paint on.
+      await context.addInitScript(() => {
+        window.statuses_ = [];
+        new MutationObserver(() => {
+          const text = document.querySelector("span.status[role=status]")?.textContent;
+          if (text !== undefined && text !== window.statuses_.at(-1)) window.statuses_.push(text);
+        }).observe(document, { subtree: true, childList: true, characterData: true });
+      });
+    };
+    const agent = await Console.login(browser, undefined, undefined, 0, {}, prepare);
+    await live.at(-1).close();
+    const status = agent.page.locator("span.status[role=status]");
+    await status.filter({ hasText: "Reconnecting…" }).waitFor();
+    await agent.page.waitForFunction(() => document.querySelector("span.status[role=status]")?.textContent === "", null, { timeout: 20_000 });
+    const seen = await agent.page.evaluate(() => window.statuses_);
+    assert.deepEqual(seen, ["Connecting…", "", "Reconnecting…", ""]);
   } finally {
     await browser.close();
   }
