@@ -58,8 +58,10 @@ pub struct Row {
 /// failed with `SQLITE_NOMEM`, while 100 a second keeps about 1,000 awake and holds all 10,000.
 pub const OPEN_PER_SEC: f64 = 100.0;
 
-/// How long the site's index is given to hear every close.
-const REPORTED_WITHIN: Duration = Duration::from_secs(180);
+/// How long the site's index is given to hear every close: a close workerd never delivered
+/// is found by the conversation's presence check, ten minutes after it last looked
+/// (`VISITOR_CHECK_SECS`), so a little longer than that.
+pub const REPORTED_WITHIN: Duration = Duration::from_secs(12 * 60);
 
 /// How long the closes of every socket are given before storage failures are counted.
 const AFTER_CLOSE: Duration = Duration::from_secs(10);

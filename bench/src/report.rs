@@ -264,8 +264,10 @@ fn idle_table(w: &mut String, i: &idle::Row) {
             i.online_after_close.to_string()
         },
         i.online_at_end,
-        i.all_reported_after_secs
-            .map_or("3 min (not all reported)".to_owned(), |s| format!("{s:.0} s"))
+        i.all_reported_after_secs.map_or(
+            format!("{} min (not all reported)", idle::REPORTED_WITHIN.as_secs() / 60),
+            |s| { format!("{s:.0} s") }
+        )
     );
 }
 

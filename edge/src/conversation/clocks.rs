@@ -173,10 +173,18 @@ impl Core {
         let reports = inner.outbox.alarm_at();
         let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
         let channel = inner.channel.due_at();
-        [inner.bot_retry_at, inner.machine.next_deadline(), inner.hello_due, reports, mail, channel]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            inner.bot_retry_at,
+            inner.machine.next_deadline(),
+            inner.hello_due,
+            inner.presence_due,
+            reports,
+            mail,
+            channel,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Sets the alarm for [`Core::next_clock`]. An alarm already set for that time is left

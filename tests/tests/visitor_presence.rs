@@ -1,0 +1,54 @@
+//! The inbox's "online" follows the visitor even when the runtime never delivers a close:
+//! a restart or a deploy drops every socket without an event, and a visitor who does not
+//! come back must not stay listed online.
+
+use std::time::Duration;
+
+use integration::{Agent, Edge, Visitor};
+
+/// The visitor's presence is looked at again this often (`VISITOR_CHECK_SECS`).
+const CHECK_SECS: u64 = 3;
+
+async fn listed_online(agent: &Agent, id: &str) -> Option<bool> {
+    let all: Vec<serde_json::Value> =
+        agent.get("/api/admin/conversations").await.json().await.unwrap();
+    all.iter().find(|c| c["id"] == id).and_then(|c| c["visitor_online"].as_bool())
+}
+
+/// Polls until the index lists the visitor as `want`, or `within` has passed.
+async fn wait_listed(agent: &Agent, id: &str, want: bool, within: Duration) -> Option<bool> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let seen = listed_online(agent, id).await;
+        if seen == Some(want) || tokio::time::Instant::now() >= deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visitor_lost_in_a_restart_is_not_listed_online() {
+    let mut edge = Edge::start_with(&[("VISITOR_CHECK_SECS", &CHECK_SECS.to_string())]);
+    let site = edge.site("presence", &[("ana@t.test", "Ana", "responder")]);
+    let mut stays = Visitor::join(&edge, &site).await;
+    stays.say("m1", "hello").await;
+    let mut leaves = Visitor::join(&edge, &site).await;
+    leaves.say("m1", "hello").await;
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let listed = wait_listed(&ana, &leaves.conversation_id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+
+    // workerd stops with both sockets open: no close reaches either object.
+    let (stays_id, stays_token) = (stays.conversation_id.clone(), stays.token.clone());
+    let leaves_id = leaves.conversation_id.clone();
+    drop((stays, leaves));
+    edge.restart();
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    // One visitor comes back (as a widget reconnects); the other is gone for good.
+    let back = Visitor::resume(&edge, &stays_id, &stays_token, 0).await;
+    let gone = wait_listed(&ana, &leaves_id, false, Duration::from_secs(4 * CHECK_SECS + 10)).await;
+    assert_eq!(gone, Some(false), "a visitor who left during the restart is still listed online");
+    assert_eq!(listed_online(&ana, &stays_id).await, Some(true), "the visitor who came back");
+    drop(back);
+}
