@@ -125,7 +125,7 @@ pub struct Core {
 /// object with a visitor on its page wakes this often and sends its summary again.
 fn presence_check_ms(env: &Env) -> Millis {
     let secs = env.var("VISITOR_CHECK_SECS").ok().and_then(|v| v.to_string().parse::<i64>().ok());
-    secs.filter(|s| *s > 0).unwrap_or(600) * 1000
+    secs.filter(|s| *s > 0).unwrap_or(600).saturating_mul(1000)
 }
 
 /// The benchmark worker's route that makes this conversation act unloaded
@@ -403,6 +403,7 @@ impl Core {
             self.unloaded.set(false);
             self.unloaded_alarms.set(0);
             self.summary_owed.set(true);
+            self.check_presence_later();
             self.reschedule();
         }
         self.send_owed_summary();
@@ -1326,6 +1327,12 @@ impl DurableObject for Conversation {
         });
         // Sockets an earlier instance accepted (a visitor's hibernated page) keep the clock.
         core.check_presence_later();
+        // No visitor here: the site may still list one whose close never came (a restart
+        // drops sockets without one). Whatever event comes first sends the summary again
+        // ([`Core::loaded`]), before anything it does can replace the alarm that would.
+        if !unloaded && core.inner.borrow().presence_due.is_none() {
+            core.summary_owed.set(true);
+        }
         Conversation { core }
     }
 
