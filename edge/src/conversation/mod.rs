@@ -186,6 +186,8 @@ struct Inner {
     hello_due: Option<Millis>,
     /// While a visitor is here: when to look again whether they still are.
     presence_due: Option<Millis>,
+    /// What the site last heard of the visitor's presence (`report::reported_online`).
+    reported_online: Option<bool>,
     /// The events the site's webhooks take (stored: see `hooks`), as the site last said.
     hook_events: Vec<String>,
     /// Counts the site's pushes of changed settings: a fetch begun before one must not put
@@ -326,6 +328,7 @@ impl Core {
         if let Some(meta) = &inner.meta {
             store::migrate(sql)?;
             inner.outbox = report::Outbox::on_start(sql)?;
+            inner.reported_online = report::reported_online(sql)?;
             if let Some(rules) = clocks::stored_rules(sql)? {
                 inner.machine.set_rules(rules);
             }
@@ -1327,12 +1330,14 @@ impl DurableObject for Conversation {
         });
         // Sockets an earlier instance accepted (a visitor's hibernated page) keep the clock.
         core.check_presence_later();
-        // No visitor here: the site may still list one whose close never came (a restart
-        // drops sockets without one). Whatever event comes first sends the summary again
+        // The site lists a visitor who is not here: their close never came (a restart drops
+        // sockets without one). Whatever event comes first sends the summary again
         // ([`Core::loaded`]), before anything it does can replace the alarm that would.
-        if !unloaded && core.inner.borrow().presence_due.is_none() {
+        let inner = core.inner.borrow();
+        if !unloaded && inner.reported_online == Some(true) && inner.presence_due.is_none() {
             core.summary_owed.set(true);
         }
+        drop(inner);
         Conversation { core }
     }
 

@@ -38,7 +38,21 @@ pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT, body TEXT NOT NULL,
   UNIQUE (kind, key));
+CREATE TABLE IF NOT EXISTS reported (
+  id INTEGER PRIMARY KEY CHECK (id = 1), visitor_online INTEGER NOT NULL);
 ";
+
+/// Whether the site last heard that the visitor is here (`None`: never told, or told before
+/// this was kept). An instance that starts without its visitor while the site lists them
+/// online owes it the truth: the close may never have come.
+pub(super) fn reported_online(sql: &SqlStorage) -> Result<Option<bool>> {
+    #[derive(Deserialize)]
+    struct Reported {
+        visitor_online: i64,
+    }
+    let row: Option<Reported> = sql::first(sql, "SELECT visitor_online FROM reported", vec![])?;
+    Ok(row.map(|r| r.visitor_online != 0))
+}
 
 /// One thing the site must hear. The summary and a ticket are sent as they stand when the
 /// outbox is flushed, so a newer change replaces an older one (a new row, so a flush already
@@ -293,7 +307,8 @@ impl Core {
             Err(e) => Err(e),
         };
         let deleted = delivered.and_then(|()| {
-            sql::run(self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])
+            sql::run(self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])?;
+            self.note_reported(batch.summary.visitor_online)
         });
         // Unknown counts as more: the timer looks again rather than leave a row behind.
         let more = waiting(self.sql()).unwrap_or(true);
@@ -317,6 +332,21 @@ impl Core {
             }
         }
         // The timer's loop sets the alarm for the next try (`send_reports`).
+    }
+
+    /// Keeps what the site now believes of the visitor's presence, written only when it
+    /// changes.
+    fn note_reported(&self, online: bool) -> Result<()> {
+        if self.inner.borrow().reported_online == Some(online) {
+            return Ok(());
+        }
+        sql::run(
+            self.sql(),
+            "INSERT OR REPLACE INTO reported (id, visitor_online) VALUES (1, ?)",
+            vec![int(online.into())],
+        )?;
+        self.inner.borrow_mut().reported_online = Some(online);
+        Ok(())
     }
 
     /// The outbox as one request: the summary as it stands (always, so the index row exists
