@@ -58,7 +58,8 @@ async fn a_visitor_lost_in_a_restart_is_not_listed_online() {
 
 /// The presence clock is ten minutes away. The first event after the restart is the settings
 /// change the site pushes to every conversation it lists with a visitor online: it must not
-/// leave the visitor listed (its handling sets the alarm anew, without the presence clock).
+/// leave the visitor listed (its handling sets the alarm anew). The visitor is looked for once
+/// a page has had the hello deadline (10 s) to come back.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_first_event_after_a_restart_reports_a_visitor_gone() {
     let mut edge = Edge::start();
@@ -82,6 +83,32 @@ async fn the_first_event_after_a_restart_reports_a_visitor_gone() {
     settings["title"] = "Northwind Support".into();
     let res = ana.request(Method::PUT, "/api/admin/settings", Some(settings)).await;
     assert_eq!(res.status(), 200);
-    let gone = wait_listed(&ana, &id, false, Duration::from_secs(10)).await;
+    let gone = wait_listed(&ana, &id, false, Duration::from_secs(30)).await;
     assert_eq!(gone, Some(false), "the visitor who left during the restart is still listed online");
+}
+
+/// A page that only reconnects after the restart is never listed gone meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_back_after_a_restart_stays_listed_online() {
+    let mut edge = Edge::start();
+    let site = edge.site("presence-back", &[("ana@t.test", "Ana", "responder")]);
+    let mut page = Visitor::join(&edge, &site).await;
+    page.say("m1", "hello").await;
+    let (id, token) = (page.conversation_id.clone(), page.token.clone());
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let listed = wait_listed(&ana, &id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    assert!(edge.kill_worker(), "no workerd to kill");
+    drop(page);
+    edge.restart();
+    let back = Visitor::resume(&edge, &id, &token, 0).await;
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    while tokio::time::Instant::now() < until {
+        assert_eq!(listed_online(&ana, &id).await, Some(true), "listed gone while back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(back);
 }

@@ -115,6 +115,9 @@ pub struct Core {
     failing_reads: std::cell::Cell<u32>,
     /// How often a visitor listed online is looked for again ([`presence_check_ms`]).
     presence_check_ms: Millis,
+    /// The instance started with a clock the stored alarm may not hold: the first event
+    /// sets it.
+    schedule_owed: std::cell::Cell<bool>,
 }
 
 /// A visitor listed online is looked for again this often (`VISITOR_CHECK_SECS`, ten
@@ -407,6 +410,8 @@ impl Core {
             self.unloaded_alarms.set(0);
             self.summary_owed.set(true);
             self.check_presence_later();
+            self.reschedule();
+        } else if self.schedule_owed.replace(false) {
             self.reschedule();
         }
         self.send_owed_summary();
@@ -1327,17 +1332,24 @@ impl DurableObject for Conversation {
             first_alarm: std::cell::Cell::new(true),
             failing_reads: std::cell::Cell::new(0),
             presence_check_ms,
+            schedule_owed: std::cell::Cell::new(false),
         });
         // Sockets an earlier instance accepted (a visitor's hibernated page) keep the clock.
         core.check_presence_later();
-        // The site lists a visitor who is not here: their close never came (a restart drops
-        // sockets without one). Whatever event comes first sends the summary again
-        // ([`Core::loaded`]), before anything it does can replace the alarm that would.
+        // The site may list a visitor who is not here: their close never came (a restart
+        // drops sockets without one). They are looked for once the hello deadline has passed,
+        // time enough for a page that is only reconnecting (its first try comes within a
+        // second) to say hello: reported gone at once, such a page would show offline until
+        // its own report, a pace later. The first event sets the alarm for it
+        // ([`Core::loaded`]), whatever that event does with the alarm.
         let inner = core.inner.borrow();
-        if !unloaded && inner.reported_online == Some(true) && inner.presence_due.is_none() {
-            core.summary_owed.set(true);
-        }
+        let unsure = inner.meta.is_some() && inner.reported_online != Some(false);
+        let look = !unloaded && unsure && inner.presence_due.is_none();
         drop(inner);
+        if look {
+            core.inner.borrow_mut().presence_due = Some(now() + HELLO_DEADLINE_MS);
+            core.schedule_owed.set(true);
+        }
         Conversation { core }
     }
 

@@ -283,6 +283,8 @@ impl Core {
             );
         }
         let overloaded = sent.as_ref().is_err_and(internal::overloaded);
+        // A batch refused and dropped told the site nothing of the visitor.
+        let applied = matches!(&sent, Ok((200..=299, _)));
         let delivered = match sent {
             Ok((status, answer)) => match status {
                 200..=299 => {
@@ -308,7 +310,10 @@ impl Core {
         };
         let deleted = delivered.and_then(|()| {
             sql::run(self.sql(), "DELETE FROM outbox WHERE id <= ?", vec![int(batch.upto)])?;
-            self.note_reported(batch.summary.visitor_online)
+            if applied {
+                self.note_reported(batch.summary.visitor_online)?;
+            }
+            Ok(())
         });
         // Unknown counts as more: the timer looks again rather than leave a row behind.
         let more = waiting(self.sql()).unwrap_or(true);
