@@ -21,6 +21,13 @@ mod vault;
 
 use worker::{Context, Env, Request, Response, Result, event};
 
+/// A duration set in seconds by the var `name` (tests shorten clocks so), in milliseconds;
+/// `None` when unset, unreadable or not positive.
+pub fn secs_var(env: &Env, name: &str) -> Option<shared::protocol::Millis> {
+    let secs = env.var(name).ok()?.to_string().parse::<i64>().ok()?;
+    (secs > 0).then(|| secs.saturating_mul(1000))
+}
+
 /// The time in ms since the epoch, as workerd gives it (it moves on only between I/O).
 pub fn now() -> shared::protocol::Millis {
     worker::Date::now().as_millis() as shared::protocol::Millis

@@ -385,9 +385,7 @@ impl Core {
     pub(super) fn reply_window(&self) -> Option<Millis> {
         let kind = self.inner.borrow().channel.peer.as_ref()?.kind;
         let window = kind.reply_window()?;
-        let set = self.env.var("CHANNEL_WINDOW_SECS").ok();
-        let secs = set.and_then(|v| v.to_string().parse::<i64>().ok()).filter(|s| *s > 0);
-        Some(secs.map_or(window, |s| s * 1000))
+        Some(crate::secs_var(&self.env, "CHANNEL_WINDOW_SECS").unwrap_or(window))
     }
 
     /// When the platform's window closed, if it has: nothing reaches the visitor until they

@@ -127,8 +127,7 @@ pub struct Core {
 /// locally). The alarm then finds the visitor gone and the index hears it. The cost: an
 /// object with a visitor on its page wakes this often and sends its summary again.
 fn presence_check_ms(env: &Env) -> Millis {
-    let secs = env.var("VISITOR_CHECK_SECS").ok().and_then(|v| v.to_string().parse::<i64>().ok());
-    secs.filter(|s| *s > 0).unwrap_or(600).saturating_mul(1000)
+    crate::secs_var(env, "VISITOR_CHECK_SECS").unwrap_or(600_000)
 }
 
 /// The benchmark worker's route that makes this conversation act unloaded

@@ -75,8 +75,7 @@ fn save(sql: &SqlStorage, owed: &Owed) -> Result<()> {
 /// How long replies are gathered before they are mailed (`VISITOR_MAIL_SECS`, two minutes
 /// by default): a visitor who only reloaded is back long before.
 fn window(env: &Env) -> Millis {
-    let secs = env.var("VISITOR_MAIL_SECS").ok().and_then(|v| v.to_string().parse::<i64>().ok());
-    secs.filter(|s| *s > 0).unwrap_or(120) * 1000
+    crate::secs_var(env, "VISITOR_MAIL_SECS").unwrap_or(120_000)
 }
 
 /// [`window`] in seconds, as the console tells it.
