@@ -89,6 +89,7 @@ test("the console's top bar says connecting at first, and reconnecting only afte
     await live.at(-1).close();
     const status = agent.page.locator("span.status[role=status]");
     await status.filter({ hasText: "Reconnecting…" }).waitFor();
+    await screenshot(agent.page, "console-reconnecting");
     await agent.page.waitForFunction(() => document.querySelector("span.status[role=status]")?.textContent === "", null, { timeout: 20_000 });
     const seen = await agent.page.evaluate(() => window.statuses_);
     assert.deepEqual(seen, ["Connecting…", "", "Reconnecting…", ""]);
