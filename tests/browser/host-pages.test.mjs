@@ -385,3 +385,53 @@ test("a saved conversation that no longer exists, the chat closed and nothing to
     await browser.close();
   }
 });
+
+test("two tabs find their saved conversation gone at the same moment, words waiting in both: one new conversation, which both tabs join", async () => {
+  const browser = await launch();
+  try {
+    const gone = "5".repeat(32);
+    const unsent = [{ client_id: "typed-before-two-tabs", text: "Is there a warranty on your products?" }];
+    const context = await browser.newContext();
+    // The storage both tabs share, written once, before either loads.
+    const setup = await context.newPage();
+    await setup.route(`${env.base}/blank`, (r) =>
+      r.fulfill({ contentType: "text/html", body: "<!doctype html><title>blank</title>" }));
+    await setup.goto(`${env.base}/blank`);
+    await setup.evaluate(([site, gone, unsent]) => {
+      localStorage.setItem(`takeover:${site}`, JSON.stringify({ conversation_id: gone, token: "0".repeat(64) }));
+      localStorage.setItem(`takeover:outbox:${gone}`, JSON.stringify(unsent));
+    }, [env.site, gone, unsent]);
+    await setup.close();
+    // The first tab's request to make a conversation is held until the other tab asks too, or
+    // 3 s pass: unguarded, each tab makes its own in that window.
+    const made = [];
+    let askedToo;
+    const second = new Promise((resolve) => { askedToo = resolve; });
+    await context.route("**/api/sites/*/conversations", async (route) => {
+      if (route.request().method() !== "POST") return route.fallback();
+      made.push(route.request().url());
+      if (made.length === 1) await Promise.race([second, new Promise((r) => setTimeout(r, 3_000))]);
+      else askedToo();
+      return route.fallback();
+    });
+    const tabs = [await context.newPage(), await context.newPage()];
+    const seen = tabs.map(troubles);
+    await Promise.all(tabs.map((tab) => tab.goto(`${env.base}/`)));
+    const key = `takeover:${env.site}`;
+    for (const tab of tabs) {
+      const w = new Widget(tab);
+      await w.launcher.click();
+      await w.text("two-year warranty", false).waitFor({ timeout: 20_000 });
+      assert.equal(await w.text("Is there a warranty on your products?").count(), 1, "sent once");
+    }
+    assert.equal(made.length, 1, "one conversation made for the two tabs");
+    const saved = JSON.parse(await tabs[0].evaluate((k) => localStorage.getItem(k), key));
+    assert.notEqual(saved.conversation_id, gone);
+    // Both tabs are in it: what one says, the other shows.
+    await new Widget(tabs[0]).say("And for how long?");
+    await new Widget(tabs[1]).text("And for how long?").waitFor({ timeout: 10_000 });
+    assert.deepEqual(seen, [[], []]);
+  } finally {
+    await browser.close();
+  }
+});

@@ -150,7 +150,21 @@ fn keep(site_key: &str, saved: Saved) -> Result<Saved, String> {
     Ok(saved)
 }
 
-pub async fn start(base: &str, site_key: &str) -> Result<Saved, String> {
+/// A new conversation, made by one tab at a time: a tab that waited while another made one
+/// joins that one, if `usable` (not the conversation this tab just found gone).
+pub async fn start(
+    base: &str,
+    site_key: &str,
+    usable: impl Fn(&Saved) -> bool,
+) -> Result<Saved, String> {
+    let _held = crate::tabs::hold(&format!("takeover:start:{site_key}")).await;
+    match saved(site_key).filter(|s| usable(s)) {
+        Some(s) => Ok(s),
+        None => make(base, site_key).await,
+    }
+}
+
+async fn make(base: &str, site_key: &str) -> Result<Saved, String> {
     let window = web_sys::window().ok_or("no window")?;
     let body = NewConversation {
         page_url: window.location().href().ok(),

@@ -71,7 +71,8 @@ pub fn App(
         if started.get_value() {
             return;
         }
-        let saved = api::saved(&site_key).filter(|s| !chat.is_gone(&s.conversation_id));
+        let usable = move |s: &api::Saved| !chat.is_gone(&s.conversation_id);
+        let saved = api::saved(&site_key).filter(|s| usable(s));
         // Used once: "Start a new conversation" must not come back here.
         let link = resume.get_value();
         resume.set_value(None);
@@ -123,7 +124,7 @@ pub fn App(
             };
             let saved = match resumed.or(continued).or(saved) {
                 Some(s) => Ok(s),
-                None => api::start(&base, &site_key).await,
+                None => api::start(&base, &site_key, usable).await,
             };
             match saved {
                 Ok(saved) => {

@@ -8,6 +8,7 @@ mod conn;
 mod hooks;
 mod i18n;
 mod parts;
+mod tabs;
 mod when;
 
 use std::cell::RefCell;
