@@ -55,7 +55,7 @@ test("going offline and back delivers what was typed, once", async () => {
     await context.setOffline(true);
     await w.text("Reconnecting…").waitFor();
     await w.say("Written offline");
-    await w.page.waitForTimeout(300);
+    await w.page.locator("li.bubble.visitor.pending", { hasText: "Written offline" }).waitFor();
     await context.setOffline(false);
 
     await w.text("Reconnecting…").waitFor({ state: "detached", timeout: 20_000 });
@@ -90,6 +90,8 @@ test("the console's top bar says connecting at first, and reconnecting only afte
     const status = agent.page.locator("span.status[role=status]");
     await status.filter({ hasText: "Reconnecting…" }).waitFor();
     await screenshot(agent.page, "console-reconnecting");
+    await agent.page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(agent.page, "console-reconnecting-phone");
     await agent.page.waitForFunction(() => document.querySelector("span.status[role=status]")?.textContent === "", null, { timeout: 20_000 });
     const seen = await agent.page.evaluate(() => window.statuses_);
     assert.deepEqual(seen, ["Connecting…", "", "Reconnecting…", ""]);
