@@ -112,3 +112,56 @@ async fn a_page_back_after_a_restart_stays_listed_online() {
     }
     drop(back);
 }
+
+/// The presence clock came due while workerd was down: the alarm fires as the object starts
+/// again, before the page is back. A page that reconnects within the hello deadline is still
+/// never listed gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_back_after_a_restart_stays_listed_online_though_its_clock_came_due() {
+    let mut edge = Edge::start_with(&[("VISITOR_CHECK_SECS", &CHECK_SECS.to_string())]);
+    let site = edge.site("presence-due", &[("ana@t.test", "Ana", "responder")]);
+    let mut page = Visitor::join(&edge, &site).await;
+    page.say("m1", "hello").await;
+    let (id, token) = (page.conversation_id.clone(), page.token.clone());
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let listed = wait_listed(&ana, &id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+
+    assert!(edge.kill_worker(), "no workerd to kill");
+    drop(page);
+    // Down past the clock: it is overdue when the object starts.
+    tokio::time::sleep(Duration::from_secs(CHECK_SECS + 2)).await;
+    edge.restart();
+    let back = Visitor::resume(&edge, &id, &token, 0).await;
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let until = tokio::time::Instant::now() + Duration::from_secs(15);
+    while tokio::time::Instant::now() < until {
+        assert_eq!(listed_online(&ana, &id).await, Some(true), "listed gone while back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(back);
+}
+
+/// The outbox could not be read when the visitor's leaving was to be sent (workerd's SQLite
+/// out of memory in a close storm): it is sent on a later try, not left for an event that a
+/// conversation whose visitor left may never have.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leaving_the_outbox_could_not_read_is_reported_later() {
+    let edge = Edge::start_with(&[("BENCHMARK", "1")]);
+    let site = edge.site("presence-outbox", &[("ana@t.test", "Ana", "responder")]);
+    let mut page = Visitor::join(&edge, &site).await;
+    page.say("m1", "hello").await;
+    let id = page.conversation_id.clone();
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let listed = wait_listed(&ana, &id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+    // The reports of the join are out; the next read of the outbox fails.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let url = format!("{}/api/bench/conversations/{id}/fail-reads?outbox=1", edge.base);
+    let res = reqwest::Client::new().post(url).send().await.expect("fail-reads");
+    assert_eq!(res.status(), 200, "the benchmark worker's fault route");
+
+    drop(page);
+    let gone = wait_listed(&ana, &id, false, Duration::from_secs(20)).await;
+    assert_eq!(gone, Some(false), "the visitor who left is still listed online");
+}

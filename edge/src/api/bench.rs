@@ -73,7 +73,8 @@ pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult 
 }
 
 /// `POST /api/bench/conversations/{id}/fail-reads?reads=N`: the conversation acts as one
-/// whose storage could not be read, and its next `N` attempts to read it fail too.
+/// whose storage could not be read, and its next `N` attempts to read it fail too. With
+/// `?outbox=N` instead, only its next `N` reads of its outbox of reports fail.
 pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
@@ -82,14 +83,19 @@ pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
         .param("id")
         .filter(|id| valid_conversation_id(id))
         .ok_or_else(|| refuse(404, "unknown_conversation", "No such conversation."))?;
-    let reads = req
-        .url()?
-        .query_pairs()
-        .find(|(k, _)| k == "reads")
-        .and_then(|(_, v)| v.parse::<u32>().ok())
-        .ok_or_else(|| refuse(400, "invalid_reads", "Say how many reads fail: ?reads=N."))?;
+    let url = req.url()?;
+    let count = |name: &str| {
+        url.query_pairs().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u32>().ok())
+    };
+    let path = match (count("reads"), count("outbox")) {
+        (Some(n), None) => format!("{}?reads={n}", crate::conversation::FAIL_READS),
+        (None, Some(n)) => format!("{}?outbox={n}", crate::conversation::FAIL_READS),
+        _ => {
+            let why = "Say how many reads fail: ?reads=N, or ?outbox=N for the outbox's alone.";
+            return Err(refuse(400, "invalid_reads", why));
+        }
+    };
     let stub = internal::conversation(&ctx.env, id)?;
-    let path = format!("{}?reads={reads}", crate::conversation::FAIL_READS);
     Ok(internal::send::<()>(&stub, Method::Post, &path, None).await?)
 }
 

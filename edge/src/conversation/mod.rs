@@ -113,6 +113,8 @@ pub struct Core {
     unloaded_alarms: std::cell::Cell<u32>,
     /// A benchmark worker's test of the unloaded state: this many reads still fail.
     failing_reads: std::cell::Cell<u32>,
+    /// The same for the outbox of reports alone: this many reads of it still fail.
+    failing_outbox: std::cell::Cell<u32>,
     /// How often a visitor listed online is looked for again ([`presence_check_ms`]).
     presence_check_ms: Millis,
     /// The instance started with a clock the stored alarm may not hold: the first event
@@ -398,7 +400,8 @@ impl Core {
 
     /// Whether memory holds this conversation: after a failed read, storage is read again.
     /// The summary the site holds is sent again then (a visitor's close may have come
-    /// meanwhile), and at every event until storage takes it.
+    /// meanwhile): at once, or once a visitor the site may list has had the hello deadline to
+    /// come back; and at every event until storage takes it.
     fn loaded(&self) -> bool {
         if self.unloaded.get() {
             if let Err(e) = self.reread() {
@@ -407,8 +410,9 @@ impl Core {
             }
             self.unloaded.set(false);
             self.unloaded_alarms.set(0);
-            self.summary_owed.set(true);
-            self.check_presence_later();
+            if !self.look_for_visitor() {
+                self.summary_owed.set(true);
+            }
             self.reschedule();
         } else if self.schedule_owed.replace(false) {
             self.reschedule();
@@ -1220,6 +1224,25 @@ impl Core {
         };
     }
 
+    /// Sets the presence clock from the sockets here (those an earlier instance accepted: a
+    /// visitor's hibernated page). The site may also list a visitor who is not here: their
+    /// close never came (a restart drops sockets without one). They are looked for once the
+    /// hello deadline has passed, time enough for a page that is only reconnecting (its first
+    /// try comes within a second) to say hello: reported gone at once, such a page would show
+    /// offline until its own report, a pace later. Whether they are looked for; the look sends
+    /// the summary if they are still not here ([`Core::check_presence`]).
+    fn look_for_visitor(&self) -> bool {
+        self.check_presence_later();
+        let inner = self.inner.borrow();
+        let unsure = inner.meta.is_some() && inner.reported_online != Some(false);
+        let look = unsure && inner.presence_due.is_none();
+        drop(inner);
+        if look {
+            self.inner.borrow_mut().presence_due = Some(now() + HELLO_DEADLINE_MS);
+        }
+        look
+    }
+
     /// The presence clock fired: a visitor no longer here whose close never came is
     /// reported gone.
     fn check_presence(&self) {
@@ -1330,23 +1353,13 @@ impl DurableObject for Conversation {
             unloaded_alarms: std::cell::Cell::new(0),
             first_alarm: std::cell::Cell::new(true),
             failing_reads: std::cell::Cell::new(0),
+            failing_outbox: std::cell::Cell::new(0),
             presence_check_ms,
             schedule_owed: std::cell::Cell::new(false),
         });
-        // Sockets an earlier instance accepted (a visitor's hibernated page) keep the clock.
-        core.check_presence_later();
-        // The site may list a visitor who is not here: their close never came (a restart
-        // drops sockets without one). They are looked for once the hello deadline has passed,
-        // time enough for a page that is only reconnecting (its first try comes within a
-        // second) to say hello: reported gone at once, such a page would show offline until
-        // its own report, a pace later. The first event sets the alarm for it
-        // ([`Core::loaded`]), whatever that event does with the alarm.
-        let inner = core.inner.borrow();
-        let unsure = inner.meta.is_some() && inner.reported_online != Some(false);
-        let look = !unloaded && unsure && inner.presence_due.is_none();
-        drop(inner);
-        if look {
-            core.inner.borrow_mut().presence_due = Some(now() + HELLO_DEADLINE_MS);
+        // The first event sets the alarm for the look ([`Core::loaded`]), whatever that event
+        // does with the alarm.
+        if !unloaded && core.look_for_visitor() {
             core.schedule_owed.set(true);
         }
         Conversation { core }
@@ -1355,8 +1368,14 @@ impl DurableObject for Conversation {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         if self.unlimited && req.path() == FAIL_READS {
             let url = req.url()?;
-            let reads = url.query_pairs().find(|(k, _)| k == "reads");
-            let reads = reads.and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            let count = |name: &str| {
+                url.query_pairs().find(|(k, _)| k == name).and_then(|(_, v)| v.parse().ok())
+            };
+            if let Some(outbox) = count("outbox") {
+                self.failing_outbox.set(outbox);
+                return Response::ok("outbox reads fail");
+            }
+            let reads = count("reads").unwrap_or(0);
             // As after a failed start: memory holds an empty conversation.
             *self.inner.borrow_mut() =
                 Inner { hello_due: hello_due(&self.state), ..Inner::default() };
@@ -1586,7 +1605,14 @@ impl DurableObject for Conversation {
         // The first alarm of an instance may have been set by one evicted while unloaded, which
         // took with it the visitor's close it owed the site: when none of its clocks is due,
         // or no visitor is here, the summary goes again (once per instance at most).
-        if first && (self.next_clock().is_none_or(|at| at > now()) || !self.visitor_online(None)) {
+        // A visitor the site may still list is not reported gone before the look
+        // [`Core::look_for_visitor`] set: the page may be reconnecting (the alarm fires as
+        // the object starts again, when its clock came due while workerd was down).
+        let looking = !self.visitor_online(None) && self.inner.borrow().presence_due.is_some();
+        if first
+            && !looking
+            && (self.next_clock().is_none_or(|at| at > now()) || !self.visitor_online(None))
+        {
             self.summary_owed.set(true);
             self.send_owed_summary();
         }

@@ -119,6 +119,14 @@ impl Outbox {
     /// When the alarm must wake for the outbox: at the next try after a failure, else a
     /// while after the send is due, should the object be reset before its timer sends (a
     /// deploy resets every object; the rows stay, and the alarm sends them).
+    /// A send failed (or the outbox could not be read): the next try waits longer each time,
+    /// and an overloaded site is not asked again soon (the wait jumps ahead).
+    fn try_again(&mut self, overloaded: bool) {
+        self.failures += if overloaded { 4 } else { 1 };
+        let wait = (1000 << self.failures.min(6)).min(RETRY_MAX_MS);
+        self.due = Some(now() + wait);
+    }
+
     pub(super) fn alarm_at(&self) -> Option<Millis> {
         self.due.map(|d| if self.failures > 0 { d } else { d + BACKSTOP_MS })
     }
@@ -241,9 +249,20 @@ impl Core {
 
     /// Sends the outbox once; afterwards `due` says when to send again, if ever.
     async fn flush_reports(&self) {
-        let Some((site_key, batch)) = self.batch() else {
-            self.inner.borrow_mut().outbox.due = None;
-            return;
+        let (site_key, batch) = match self.batch() {
+            Ok(Some(batch)) => batch,
+            Ok(None) => {
+                self.inner.borrow_mut().outbox.due = None;
+                return;
+            }
+            // The rows stay, and so does a time to try again: with none, the outbox would
+            // wait for this conversation's next event, which may never come (a visitor who
+            // left is then listed online for good).
+            Err(e) => {
+                console_error!("outbox: {e}");
+                self.inner.borrow_mut().outbox.try_again(false);
+                return;
+            }
         };
         if self.trace {
             worker::console_log!(
@@ -329,11 +348,8 @@ impl Core {
                 outbox.due = more.then(|| if outbox.urgent { now() } else { outbox.paced() });
             }
             Err(e) => {
-                // An overloaded site is not asked again soon: the wait jumps ahead.
-                outbox.failures += if overloaded { 4 } else { 1 };
-                let wait = (1000 << outbox.failures.min(6)).min(RETRY_MAX_MS);
+                outbox.try_again(overloaded);
                 console_warn!("report to the site failed ({} in a row): {e}", outbox.failures);
-                outbox.due = Some(now() + wait);
             }
         }
         // The timer's loop sets the alarm for the next try (`send_reports`).
@@ -357,20 +373,15 @@ impl Core {
     /// The outbox as one request: the summary as it stands (always, so the index row exists
     /// for the site to count applied records against), the tickets it names as they stand,
     /// and the mentions and usage in the order they happened.
-    fn batch(&self) -> Option<(String, ReportBatch)> {
-        let rows: Vec<Row> = match sql::rows(
-            self.sql(),
-            "SELECT id, kind, key, body FROM outbox ORDER BY id",
-            vec![],
-        ) {
-            Ok(rows) => rows,
-            Err(e) => {
-                console_error!("outbox: {e}");
-                return None;
-            }
-        };
-        let upto = rows.last()?.id;
-        let (site_key, summary) = self.summary(None)?;
+    fn batch(&self) -> Result<Option<(String, ReportBatch)>> {
+        if let Some(left) = self.failing_outbox.get().checked_sub(1) {
+            self.failing_outbox.set(left);
+            return Err(worker::Error::RustError("outbox read failed (benchmark's test)".into()));
+        }
+        let rows: Vec<Row> =
+            sql::rows(self.sql(), "SELECT id, kind, key, body FROM outbox ORDER BY id", vec![])?;
+        let Some(upto) = rows.last().map(|r| r.id) else { return Ok(None) };
+        let Some((site_key, summary)) = self.summary(None) else { return Ok(None) };
         // This batch takes the stored summary and whatever was urgent; a change from now on
         // stores a new one.
         {
@@ -412,7 +423,7 @@ impl Core {
                 console_error!("outbox row {} ({}) unreadable; dropped", row.id, row.kind);
             }
         }
-        Some((site_key, batch))
+        Ok(Some((site_key, batch)))
     }
 
     /// Where this conversation stands, for the site's index; `closing` is a visitor socket
