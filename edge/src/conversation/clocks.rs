@@ -170,7 +170,7 @@ impl Core {
     /// visitor's mail, the channel's lines.
     pub(super) fn next_clock(&self) -> Option<Millis> {
         let inner = self.inner.borrow();
-        let reports = inner.outbox.alarm_at();
+        let reports = inner.outbox.alarm_at(inner.presence_due.is_some());
         let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
         let channel = inner.channel.due_at();
         [

@@ -410,7 +410,11 @@ impl Core {
             }
             self.unloaded.set(false);
             self.unloaded_alarms.set(0);
-            if !self.look_for_visitor() {
+            // A visitor's close handled meanwhile is owed at once ([`Core::gone_unloaded`]);
+            // else one the site may list is looked for after the hello deadline's grace.
+            if self.summary_owed.get() {
+                self.check_presence_later();
+            } else if !self.look_for_visitor() {
                 self.summary_owed.set(true);
             }
             self.reschedule();
@@ -438,6 +442,9 @@ impl Core {
     async fn gone_unloaded(&self, ws: &WebSocket) {
         let visitor = Attachment::of(ws).ok().flatten().is_some_and(|a| a.is_visitor() && a.ready);
         Attachment::forget(ws);
+        if visitor {
+            self.summary_owed.set(true);
+        }
         if visitor && let Err(e) = self.read_again_later().await {
             console_error!("alarm for an unloaded conversation: {e}");
         }

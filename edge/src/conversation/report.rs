@@ -116,9 +116,6 @@ impl Outbox {
         self.next_at.max(now())
     }
 
-    /// When the alarm must wake for the outbox: at the next try after a failure, else a
-    /// while after the send is due, should the object be reset before its timer sends (a
-    /// deploy resets every object; the rows stay, and the alarm sends them).
     /// A send failed (or the outbox could not be read): the next try waits longer each time,
     /// and an overloaded site is not asked again soon (the wait jumps ahead).
     fn try_again(&mut self, overloaded: bool) {
@@ -127,8 +124,18 @@ impl Outbox {
         self.due = Some(now() + wait);
     }
 
-    pub(super) fn alarm_at(&self) -> Option<Millis> {
-        self.due.map(|d| if self.failures > 0 { d } else { d + BACKSTOP_MS })
+    /// When the alarm must wake for the outbox: at the next try after a failure, else a
+    /// while after the send is due, should the object be reset before its timer sends (a
+    /// deploy resets every object; the rows stay, and the alarm sends them). While a visitor
+    /// is here their `presence_clock`, at most `VISITOR_CHECK_SECS` away, is that backstop: one
+    /// of its own, set as a report was queued and moved back once it was sent, cost two alarm
+    /// writes for every report (one of them inside the event of the message that queued it).
+    pub(super) fn alarm_at(&self, presence_clock: bool) -> Option<Millis> {
+        match self.due {
+            Some(d) if self.failures > 0 => Some(d),
+            Some(d) if !presence_clock => Some(d + BACKSTOP_MS),
+            _ => None,
+        }
     }
 
     pub(super) fn on_start(sql: &SqlStorage) -> Result<Outbox> {
