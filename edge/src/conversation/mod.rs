@@ -1240,12 +1240,11 @@ impl Core {
     /// the summary if they are still not here ([`Core::check_presence`]).
     fn look_for_visitor(&self) -> bool {
         self.check_presence_later();
-        let inner = self.inner.borrow();
+        let mut inner = self.inner.borrow_mut();
         let unsure = inner.meta.is_some() && inner.reported_online != Some(false);
         let look = unsure && inner.presence_due.is_none();
-        drop(inner);
         if look {
-            self.inner.borrow_mut().presence_due = Some(now() + HELLO_DEADLINE_MS);
+            inner.presence_due = Some(now() + HELLO_DEADLINE_MS);
         }
         look
     }
@@ -1615,13 +1614,13 @@ impl DurableObject for Conversation {
         // A visitor the site may still list is not reported gone before the look
         // [`Core::look_for_visitor`] set: the page may be reconnecting (the alarm fires as
         // the object starts again, when its clock came due while workerd was down).
-        let looking = !self.visitor_online(None) && self.inner.borrow().presence_due.is_some();
-        if first
-            && !looking
-            && (self.next_clock().is_none_or(|at| at > now()) || !self.visitor_online(None))
-        {
-            self.summary_owed.set(true);
-            self.send_owed_summary();
+        if first {
+            let here = self.visitor_online(None);
+            let looking = !here && self.inner.borrow().presence_due.is_some();
+            if !looking && (self.next_clock().is_none_or(|at| at > now()) || !here) {
+                self.summary_owed.set(true);
+                self.send_owed_summary();
+            }
         }
         if self.trace {
             console_log!("trace {} alarm at {}", self.short_id(), now());
