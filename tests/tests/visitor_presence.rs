@@ -165,3 +165,51 @@ async fn a_leaving_the_outbox_could_not_read_is_reported_later() {
     let gone = wait_listed(&ana, &id, false, Duration::from_secs(20)).await;
     assert_eq!(gone, Some(false), "the visitor who left is still listed online");
 }
+
+/// A page whose machine slept or lost its network may leave a socket that looks open for
+/// hours, and no close ever comes. A widget pings every half minute whatever passes; a page
+/// not heard from for as long as a console counts as there (`PRESENCE_STALE_MS`) is listed
+/// offline at the next presence check and its socket closed (a page that was only frozen
+/// comes back with a new one). A page that pings stays listed and connected.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_not_heard_from_is_listed_offline_and_its_socket_closed() {
+    let edge = Edge::start_with(&[
+        ("VISITOR_CHECK_SECS", &CHECK_SECS.to_string()),
+        ("PRESENCE_STALE_MS", "4000"),
+    ]);
+    let site = edge.site("presence-quiet", &[("ana@t.test", "Ana", "responder")]);
+    let mut quiet = Visitor::join(&edge, &site).await;
+    quiet.say("m1", "hello").await;
+    let mut pinging = Visitor::join(&edge, &site).await;
+    pinging.say("m1", "hello").await;
+    let pinging_id = pinging.conversation_id.clone();
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    for id in [&quiet.conversation_id, &pinging_id] {
+        let listed = wait_listed(&ana, id, true, Duration::from_secs(10)).await;
+        assert_eq!(listed, Some(true), "a visitor was never listed online");
+    }
+
+    // One page pings every second as a widget does every half minute; the other says nothing.
+    let pings = tokio::spawn(async move {
+        let until = tokio::time::Instant::now() + Duration::from_secs(30);
+        while tokio::time::Instant::now() < until {
+            if !pinging.socket.try_send_raw(shared::protocol::PING).await {
+                return false;
+            }
+            // Its pongs (and anything else) are read as they come, until the next ping.
+            let next = tokio::time::Instant::now() + Duration::from_secs(1);
+            let left = || next.saturating_duration_since(tokio::time::Instant::now());
+            while pinging.socket.try_next_json(left()).await.is_some() {}
+        }
+        true
+    });
+    let code = quiet.socket.close_code_within(Duration::from_secs(6 * CHECK_SECS + 10)).await;
+    assert_eq!(code, Some(4010), "the silent page's socket was not closed as not heard from");
+    let listed = wait_listed(&ana, &quiet.conversation_id, false, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(false), "a page not heard from is still listed online");
+
+    // Two more checks pass: the page that pings is still listed, and still connected.
+    tokio::time::sleep(Duration::from_secs(2 * CHECK_SECS + 1)).await;
+    assert_eq!(listed_online(&ana, &pinging_id).await, Some(true), "a pinging page listed gone");
+    assert!(pings.await.unwrap(), "the pinging page's socket was closed");
+}

@@ -321,6 +321,10 @@ impl Conn {
             down: Box::new(move |code| on_down(chat, code)),
         };
         let link = Link::open(url, handlers);
+        // Heard every half minute whatever passes (a ping, answered without waking the
+        // conversation): a page that stops is one whose machine slept or lost its network,
+        // and stops counting as online (see the edge's `visitor_online`).
+        link.keep_saying(shared::protocol::PING);
         // Messages a reload or a navigation left unacknowledged go out with the welcome.
         for p in chat.outbox.get_untracked() {
             link.send_tracked(&p.client_id, &send_frame(&p));

@@ -70,6 +70,11 @@ const REVOKED_MEMORY_MS: Millis = 60_000;
 /// Close codes beyond the ones the site sends for account changes.
 const CLOSE_NO_HELLO: u16 = 4008;
 const CLOSE_REPLACED: u16 = 4009;
+/// A visitor's page not heard from for as long as a console counts as there: its machine
+/// slept or its network went, though the socket may look open for hours. Closed, so that a
+/// page that was only frozen comes back with a fresh socket (and says hello, which lists it
+/// online again).
+const CLOSE_NOT_HEARD: u16 = 4010;
 
 #[durable_object]
 pub struct Conversation {
@@ -474,12 +479,26 @@ impl Core {
     /// nobody), so a socket silent for as long as a console counts as present is one whose
     /// machine slept or lost its network, though it may look open for minutes more.
     fn has_open(&self, agent_id: &str) -> bool {
-        let since = now() - crate::site::presence::present_for(&self.env);
+        let since = self.heard_since();
         self.state.get_websockets_with_tag(&format!("m:{agent_id}")).iter().any(|ws| {
             let Some(att) = Attachment::of(ws).ok().flatten() else { return false };
-            let heard = att.opened_at.max(sockets::last_ping(&self.state, ws).unwrap_or(0));
-            sockets::open_besides(ws, None) && att.ready && !att.closed && heard >= since
+            sockets::open_besides(ws, None)
+                && att.ready
+                && !att.closed
+                && self.heard(ws, &att, since)
         })
+    }
+
+    /// The time a socket that still counts as there was last heard from after: consoles and
+    /// widgets ping every `PRESENT_EVERY_MS` whatever else passes.
+    pub(super) fn heard_since(&self) -> Millis {
+        now() - crate::site::presence::present_for(&self.env)
+    }
+
+    /// Whether `ws` opened or answered a ping (which workerd does without waking anyone) at
+    /// `since` or after.
+    pub(super) fn heard(&self, ws: &WebSocket, att: &Attachment, since: Millis) -> bool {
+        att.opened_at.max(sockets::last_ping(&self.state, ws).unwrap_or(0)) >= since
     }
 
     fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
@@ -1256,6 +1275,12 @@ impl Core {
             return;
         }
         self.inner.borrow_mut().presence_due = None;
+        let since = self.heard_since();
+        for (ws, att) in self.ready_sockets() {
+            if att.is_visitor() && !self.heard(&ws, &att, since) {
+                socket::close_for_good(&ws, CLOSE_NOT_HEARD, "not heard from");
+            }
+        }
         self.check_presence_later();
         if self.inner.borrow().presence_due.is_none() {
             self.summary_owed.set(true);
