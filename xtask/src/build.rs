@@ -108,7 +108,9 @@ fn widget() -> Result {
     // through wasm-opt -O1 run until it changes nothing more, then identical code folded
     // (measured on today's wasm: brotli 140.1 KB, against 151.2 as built and 140.9 with one
     // -O1 pass; -Os, -Oz and -O2 made it larger, 156.4, 156.7 and 158.6 KB, though smaller
-    // raw: they inline more, and inlined copies compress worse than calls).
+    // raw: they inline more, and inlined copies compress worse than calls), then its
+    // functions put in the order that compresses best (`function_order`), which needs their
+    // names until then.
     let wasm = dir.join("widget_bg.wasm");
     let glue = dir.join("widget.js");
     use crate::unused_classes::{STREAM_ADAPTERS, remove};
@@ -117,10 +119,11 @@ fn widget() -> Result {
     run(Command::new(node_bin("wasm-opt"))
         .arg(&wasm)
         .args(["-O1", "--converge", "--code-folding", "--duplicate-function-elimination"])
-        .arg("--strip-debug")
+        .arg("-g")
         .args(WASM_FEATURES)
         .arg("-o")
         .arg(&wasm))?;
+    crate::function_order::arrange(&wasm, &WASM_FEATURES)?;
     crate::short_names::shorten(&wasm, &glue, &WASM_FEATURES)?;
     // Content-hashed names, cached for good: the glue names its wasm, the loader its glue. The
     // glue is also kept as `widget.js` (cached minutes), which a loader from before a deploy

@@ -10,6 +10,7 @@
 mod bench;
 mod build;
 mod dev;
+mod function_order;
 mod fuzz;
 mod install;
 mod never_run;

@@ -247,6 +247,57 @@ fn put_leb(out: &mut Vec<u8>, mut value: u32) {
     }
 }
 
+/// The body of each function the module defines (its locals and code), in index order: the
+/// `i`th is function `i` after the imported ones.
+pub fn function_bodies(wasm: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut bodies = Vec::new();
+    for (id, body) in sections(wasm)? {
+        if id != CODE_SECTION {
+            continue;
+        }
+        let mut pos = 0;
+        for _ in 0..leb(body, &mut pos)? {
+            let size = leb(body, &mut pos)? as usize;
+            bodies.push(body.get(pos..pos + size).ok_or("a function runs past its section")?);
+            pos += size;
+        }
+    }
+    Ok(bodies)
+}
+
+/// `wasm` with its `name` section replaced by one that names the functions it defines and
+/// nothing else: the `i`th after the imported ones `names[i]`.
+pub fn with_function_names(wasm: &[u8], names: &[String]) -> Result<Vec<u8>> {
+    let imported = imports(wasm)?.iter().filter(|(_, kind)| *kind == 0).count() as u32;
+    let mut list = Vec::new();
+    put_leb(&mut list, names.len() as u32);
+    for (i, name) in names.iter().enumerate() {
+        put_leb(&mut list, imported + i as u32);
+        put_leb(&mut list, name.len() as u32);
+        list.extend(name.as_bytes());
+    }
+    let mut section = Vec::new();
+    put_leb(&mut section, 4);
+    section.extend(b"name");
+    section.push(1);
+    put_leb(&mut section, list.len() as u32);
+    section.extend(list);
+    let mut out = wasm[..8].to_vec();
+    for (id, body) in sections(wasm)? {
+        let mut pos = 0;
+        if id == CUSTOM_SECTION && name(body, &mut pos)? == "name" {
+            continue;
+        }
+        out.push(id);
+        put_leb(&mut out, body.len() as u32);
+        out.extend_from_slice(body);
+    }
+    out.push(CUSTOM_SECTION);
+    put_leb(&mut out, section.len() as u32);
+    out.extend(section);
+    Ok(out)
+}
+
 const EXPORT_SECTION: u8 = 7;
 
 /// `wasm` with the exports whose names `drop` picks taken out, and how many there were.
@@ -325,6 +376,21 @@ mod tests {
         let code = b"\x0a\x0a\x02\x04\0\x01\x01\x0b\x03\0\0\x0b";
         assert!(out.windows(code.len()).any(|w| w == code), "{out:?}");
         assert_eq!(out.len(), wasm.len() - 1);
+    }
+
+    #[test]
+    fn reads_bodies_and_renames_the_defined_functions() {
+        // (module (import "m" "f" (func)) (func $keep nop nop) (func $dead nop nop))
+        let mut wasm = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0".to_vec();
+        wasm.extend(b"\x02\x07\x01\x01m\x01f\0\0\x03\x03\x02\0\0");
+        wasm.extend(b"\x0a\x0b\x02\x04\0\x01\x01\x0b\x04\0\x01\x00\x0b");
+        wasm.extend(b"\0\x14\x04name\x01\x0d\x02\x01\x04keep\x02\x04dead");
+        assert_eq!(function_bodies(&wasm).unwrap(), [&[0, 1, 1, 0x0b][..], &[0, 1, 0, 0x0b]]);
+        let renamed = with_function_names(&wasm, &["b".into(), "a".into()]).unwrap();
+        let names = function_names(&renamed).unwrap();
+        assert_eq!(names.len(), 2);
+        assert_eq!((names[&1].as_str(), names[&2].as_str()), ("b", "a"));
+        assert_eq!(function_bodies(&renamed).unwrap(), function_bodies(&wasm).unwrap());
     }
 
     #[test]
