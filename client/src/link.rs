@@ -258,7 +258,8 @@ impl Link {
     }
 
     /// Says `text` every `PRESENT_EVERY_MS` while connected, whatever else passes: how a
-    /// console tells the server it is still there (a sleeping machine stops saying it).
+    /// console or a widget tells the server it is still there (a sleeping machine stops
+    /// saying it).
     pub fn keep_saying(&self, text: &'static str) {
         self.0.borrow_mut().beat = Some(text);
     }

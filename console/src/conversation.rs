@@ -218,6 +218,7 @@ pub fn ConversationView(
             credential: Credential::Agent,
             last_seq,
             identity: None,
+            beats: true,
         }));
         if claim_on_welcome.get_value() {
             claim_on_welcome.set_value(false);

@@ -122,6 +122,11 @@ pub struct Hello {
     /// conversation verified as a user opens only for that user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<SignedIn>,
+    /// The client pings every [`PRESENT_EVERY_MS`] whatever else passes, so a socket of its
+    /// silent past [`PRESENT_FOR_MS`] has nobody behind it. Clients from before this field
+    /// ping only when they hear nothing, and stay counted while their socket is open.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub beats: bool,
 }
 
 /// A signed-in user as the page passed them to `identify`.
@@ -697,6 +702,7 @@ mod tests {
                 credential: Credential::Visitor { token: "t".into() },
                 last_seq: 4,
                 identity: None,
+                beats: false,
             })
         );
         let f: ClientFrame = serde_json::from_str(r#"{"type":"request_human"}"#).unwrap();

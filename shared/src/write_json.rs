@@ -178,7 +178,7 @@ pub fn client_frame(frame: &ClientFrame) -> String {
 
 /// A hello's fields after its tag (serde writes a tagged newtype's fields in the tag's object).
 fn hello_fields(object: Object, hello: &Hello) -> Object {
-    let Hello { version, credential, last_seq, identity } = hello;
+    let Hello { version, credential, last_seq, identity, beats } = hello;
     let credential = match credential {
         Credential::Visitor { token } => Object::new().str("kind", "visitor").str("token", token),
         Credential::Agent => Object::new().str("kind", "agent"),
@@ -187,13 +187,14 @@ fn hello_fields(object: Object, hello: &Hello) -> Object {
         .uint("version", u64::from(*version))
         .raw("credential", &credential.end())
         .uint("last_seq", *last_seq);
-    match identity {
+    let object = match identity {
         Some(SignedIn { user_id, token }) => {
             let user = Object::new().str("user_id", user_id).str("token", token);
             object.raw("identity", &user.end())
         }
         None => object,
-    }
+    };
+    if *beats { object.raw("beats", "true") } else { object }
 }
 
 pub fn new_conversation(body: &NewConversation) -> String {
@@ -234,7 +235,8 @@ mod tests {
         let [a, b, c, d] = s.clone();
         let maybe = |s: &String| flag.then(|| s.clone());
         let hello = |credential, identity| {
-            ClientFrame::Hello(Hello { version: n as u32, credential, last_seq: n, identity })
+            let (version, beats) = (n as u32, flag);
+            ClientFrame::Hello(Hello { version, credential, last_seq: n, identity, beats })
         };
         vec![
             hello(Credential::Visitor { token: a.clone() }, None),

@@ -458,11 +458,18 @@ impl History {
 }
 
 pub fn hello_visitor(token: &str, last_seq: u64) -> ClientFrame {
+    hello_visitor_beating(token, last_seq, false)
+}
+
+/// A visitor's hello that says (`beats`) whether the client pings whatever passes, as the
+/// widget does: such a socket silent too long has nobody behind it.
+pub fn hello_visitor_beating(token: &str, last_seq: u64, beats: bool) -> ClientFrame {
     ClientFrame::Hello(Hello {
         version: PROTOCOL_VERSION,
         credential: Credential::Visitor { token: token.to_owned() },
         last_seq,
         identity: None,
+        beats,
     })
 }
 
@@ -472,6 +479,7 @@ pub fn hello_agent(last_seq: u64) -> ClientFrame {
         credential: Credential::Agent,
         last_seq,
         identity: None,
+        beats: false,
     })
 }
 
@@ -508,7 +516,7 @@ impl Visitor {
             base.replacen("http", "ws", 1),
             created.conversation_id
         );
-        Self::resume_at(&url, &created.conversation_id, &created.token, 0).await
+        Self::resume_at(&url, &created.conversation_id, &created.token, 0, false).await
     }
 
     /// Reconnects to an existing conversation, as after a reload.
@@ -524,7 +532,16 @@ impl Visitor {
         token: &str,
         last_seq: u64,
     ) -> Result<Visitor> {
-        Self::resume_at(&visitor_url(edge, conversation_id), conversation_id, token, last_seq).await
+        let url = visitor_url(edge, conversation_id);
+        Self::resume_at(&url, conversation_id, token, last_seq, false).await
+    }
+
+    /// [`Visitor::resume`] whose hello says it pings whatever passes, as the widget's does.
+    pub async fn resume_beating(edge: &Edge, conversation_id: &str, token: &str) -> Visitor {
+        let url = visitor_url(edge, conversation_id);
+        Self::resume_at(&url, conversation_id, token, 0, true)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     async fn resume_at(
@@ -532,9 +549,10 @@ impl Visitor {
         conversation_id: &str,
         token: &str,
         last_seq: u64,
+        beats: bool,
     ) -> Result<Visitor> {
         let mut socket = Socket::try_connect(url, None).await?;
-        socket.send(&hello_visitor(token, last_seq)).await;
+        socket.send(&hello_visitor_beating(token, last_seq, beats)).await;
         let welcome = match socket.try_next(PATIENCE).await {
             Some(ServerFrame::Welcome(w)) => w,
             other => return Err(format!("expected a welcome, got {other:?}")),

@@ -182,6 +182,7 @@ fn hello_as(credential: &str, who: Option<(&str, String)>) -> ClientFrame {
         last_seq: 0,
         identity: who
             .map(|(user_id, token)| shared::protocol::SignedIn { user_id: user_id.into(), token }),
+        beats: false,
     })
 }
 

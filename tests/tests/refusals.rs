@@ -75,6 +75,7 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
         credential: shared::protocol::Credential::Visitor { token: mine.token.clone() },
         last_seq: 0,
         identity: None,
+        beats: false,
     };
     s.send(&ClientFrame::Hello(hello)).await;
     let e = s.error().await;

@@ -269,3 +269,41 @@ async fn claimed_unmailed(edge: &Edge, site: &str, olga: &Agent) -> (Visitor, So
     v.socket.until("joined", |f| matches!(event(f), Some(Event::AgentJoined { .. }))).await;
     (v, desk)
 }
+
+/// A page whose machine slept keeps a socket that looks open, and no close comes. The widget
+/// pings every half minute whatever passes and says so at hello: silent for longer than a
+/// console is given (`PRESENCE_STALE_MS`), its visitor is mailed the reply as one who left.
+/// A page that pings is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_not_heard_from_is_mailed_the_reply_and_one_that_pings_is_not() {
+    let edge = Edge::start_with(&[("VISITOR_MAIL_SECS", "2"), ("PRESENCE_STALE_MS", "3000")]);
+    let site = edge.site_with("vmail-quiet", &settings(), TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let (v, mut quiet_desk) = claimed(&edge, &site, &olga, Some("mia@v.test")).await;
+    let quiet = Visitor::resume_beating(&edge, &v.conversation_id, &v.token).await;
+    drop(v);
+    let (v, mut pinging_desk) = claimed(&edge, &site, &olga, Some("leo@v.test")).await;
+    let mut pinging = Visitor::resume_beating(&edge, &v.conversation_id, &v.token).await;
+    drop(v);
+    // Every second (a widget does every half minute), reading what comes in between.
+    let pings = tokio::spawn(async move {
+        for _ in 0..15 {
+            pinging.socket.send_raw(shared::protocol::PING).await;
+            let next = tokio::time::Instant::now() + Duration::from_secs(1);
+            let left = || next.saturating_duration_since(tokio::time::Instant::now());
+            while pinging.socket.try_next_json(left()).await.is_some() {}
+        }
+        pinging
+    });
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    reply(&mut quiet_desk, "a1", "Su pedido sale hoy.").await;
+    reply(&mut pinging_desk, "a1", "Su pedido sale hoy.").await;
+    let mail = edge.mail_until("the silent page's reply mailed", |m| !m.is_empty()).await;
+    assert!(mail[0].is_to("mia@v.test"), "{:?}", mail[0].to);
+    // Twice the gathering window more: the page that pings is never mailed.
+    tokio::time::sleep(Duration::from_secs(2 * WINDOW_SECS + 1)).await;
+    let mail = edge.mail();
+    assert_eq!(mail.len(), 1, "{:?}", mail.iter().map(|m| &m.to).collect::<Vec<_>>());
+    drop((quiet, pings.await.unwrap()));
+}

@@ -167,31 +167,30 @@ async fn a_leaving_the_outbox_could_not_read_is_reported_later() {
 }
 
 /// A page whose machine slept or lost its network may leave a socket that looks open for
-/// hours, and no close ever comes. A widget pings every half minute whatever passes; a page
-/// not heard from for as long as a console counts as there (`PRESENCE_STALE_MS`) is listed
-/// offline at the next presence check and its socket closed (a page that was only frozen
-/// comes back with a new one). A page that pings stays listed and connected.
+/// hours, and no close ever comes. A widget pings every half minute whatever passes and says
+/// so at hello; such a page not heard from for as long as a console counts as there
+/// (`PRESENCE_STALE_MS`) is listed offline at the next presence check and its socket closed (a
+/// page that was only frozen comes back with a new one). A page that pings stays listed and
+/// connected, and so does a silent page from before the widget said so (it pings only when
+/// it hears nothing, so silence proves nothing of it).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_not_heard_from_is_listed_offline_and_its_socket_closed() {
     let edge = Edge::start_with(&[
         ("VISITOR_CHECK_SECS", &CHECK_SECS.to_string()),
-        ("PRESENCE_STALE_MS", "4000"),
+        ("PRESENCE_STALE_MS", "6000"),
     ]);
     let site = edge.site("presence-quiet", &[("ana@t.test", "Ana", "responder")]);
-    let mut quiet = Visitor::join(&edge, &site).await;
-    quiet.say("m1", "hello").await;
-    let mut pinging = Visitor::join(&edge, &site).await;
-    pinging.say("m1", "hello").await;
+    let beating = || async {
+        let first = Visitor::join(&edge, &site).await;
+        let page = Visitor::resume_beating(&edge, &first.conversation_id, &first.token).await;
+        drop(first);
+        page
+    };
+    let mut pinging = beating().await;
     let pinging_id = pinging.conversation_id.clone();
-    let ana = Agent::login(&edge, &site, "ana@t.test").await;
-    for id in [&quiet.conversation_id, &pinging_id] {
-        let listed = wait_listed(&ana, id, true, Duration::from_secs(10)).await;
-        assert_eq!(listed, Some(true), "a visitor was never listed online");
-    }
-
-    // One page pings every second as a widget does every half minute; the other says nothing.
+    // One page pings every second (a widget does every half minute), from now on.
     let pings = tokio::spawn(async move {
-        let until = tokio::time::Instant::now() + Duration::from_secs(30);
+        let until = tokio::time::Instant::now() + Duration::from_secs(40);
         while tokio::time::Instant::now() < until {
             if !pinging.socket.try_send_raw(shared::protocol::PING).await {
                 return false;
@@ -203,13 +202,25 @@ async fn a_page_not_heard_from_is_listed_offline_and_its_socket_closed() {
         }
         true
     });
-    let code = quiet.socket.close_code_within(Duration::from_secs(6 * CHECK_SECS + 10)).await;
+    let mut quiet = beating().await;
+    let mut older = Visitor::join(&edge, &site).await;
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    for id in [&quiet.conversation_id, &pinging_id, &older.conversation_id] {
+        let listed = wait_listed(&ana, id, true, Duration::from_secs(10)).await;
+        assert_eq!(listed, Some(true), "a visitor was never listed online");
+    }
+
+    let code = quiet.socket.close_code_within(Duration::from_secs(4 * CHECK_SECS + 12)).await;
     assert_eq!(code, Some(4010), "the silent page's socket was not closed as not heard from");
     let listed = wait_listed(&ana, &quiet.conversation_id, false, Duration::from_secs(10)).await;
     assert_eq!(listed, Some(false), "a page not heard from is still listed online");
 
-    // Two more checks pass: the page that pings is still listed, and still connected.
+    // Two more checks pass: the page that pings and the older page are still listed, and
+    // still connected.
     tokio::time::sleep(Duration::from_secs(2 * CHECK_SECS + 1)).await;
     assert_eq!(listed_online(&ana, &pinging_id).await, Some(true), "a pinging page listed gone");
+    let older_listed = listed_online(&ana, &older.conversation_id).await;
+    assert_eq!(older_listed, Some(true), "an older widget's silent page listed gone");
+    assert_eq!(older.socket.close_code_within(Duration::from_millis(100)).await, None);
     assert!(pings.await.unwrap(), "the pinging page's socket was closed");
 }

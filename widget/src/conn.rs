@@ -450,6 +450,7 @@ fn hello(link: &Link, state: &Rc<RefCell<State>>) {
         credential: Credential::Visitor { token },
         last_seq: chat.last_seq(),
         identity,
+        beats: true,
     }));
 }
 

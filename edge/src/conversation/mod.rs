@@ -489,8 +489,9 @@ impl Core {
         })
     }
 
-    /// The time a socket that still counts as there was last heard from after: consoles and
-    /// widgets ping every `PRESENT_EVERY_MS` whatever else passes.
+    /// The time a socket that still counts as there was last heard from after: consoles, and
+    /// widgets that say so at hello (`Hello::beats`), ping every `PRESENT_EVERY_MS` whatever
+    /// else passes.
     pub(super) fn heard_since(&self) -> Millis {
         now() - crate::site::presence::present_for(&self.env)
     }
@@ -611,6 +612,7 @@ impl Core {
             closed: false,
             by_link: false,
             identity: None,
+            beats: false,
         };
         att.save(&pair.server)?;
         let due = at + HELLO_DEADLINE_MS;
@@ -851,6 +853,7 @@ impl Core {
         att.ready = true;
         if att.is_visitor() {
             att.identity = hello.identity.clone();
+            att.beats = hello.beats;
         }
         att.save(ws)?;
         self.limit_greeted(ws, &att);
@@ -1239,9 +1242,10 @@ impl Core {
         self.schedule().await
     }
 
-    /// Sets the presence clock while a visitor is here (kept if set), clears it otherwise.
+    /// Sets the presence clock while a visitor's socket is open (kept if set), heard from
+    /// lately or not, clears it otherwise.
     fn check_presence_later(&self) {
-        let here = self.visitor_online(None);
+        let here = self.visitor_connected(None);
         let mut inner = self.inner.borrow_mut();
         inner.presence_due = if here {
             Some(inner.presence_due.unwrap_or(now() + self.presence_check_ms))
@@ -1268,8 +1272,9 @@ impl Core {
         look
     }
 
-    /// The presence clock fired: a visitor no longer here whose close never came is
-    /// reported gone.
+    /// The presence clock fired: a visitor's socket not heard from is closed, and the site
+    /// hears of a visitor no longer here whose close never came, or no longer heard from, or
+    /// heard from again (a ping wakes nobody, so nothing else tells it).
     fn check_presence(&self) {
         if self.inner.borrow().presence_due.is_none_or(|at| at > now()) {
             return;
@@ -1277,12 +1282,13 @@ impl Core {
         self.inner.borrow_mut().presence_due = None;
         let since = self.heard_since();
         for (ws, att) in self.ready_sockets() {
-            if att.is_visitor() && !self.heard(&ws, &att, since) {
+            if att.is_visitor() && att.beats && !self.heard(&ws, &att, since) {
                 socket::close_for_good(&ws, CLOSE_NOT_HEARD, "not heard from");
             }
         }
         self.check_presence_later();
-        if self.inner.borrow().presence_due.is_none() {
+        let online = self.visitor_online(None);
+        if self.inner.borrow().reported_online != Some(online) {
             self.summary_owed.set(true);
             self.send_owed_summary();
         }

@@ -470,15 +470,23 @@ impl Core {
         Some((meta.site_key.clone(), summary))
     }
 
-    /// Whether a visitor's widget is connected and was heard from lately (a page whose
-    /// machine slept or lost its network may look connected for hours), not counting
-    /// `closing` (a socket whose close is being handled may still be listed).
+    /// Whether a visitor's widget is connected and, if it pings whatever passes, was heard
+    /// from lately (a page whose machine slept or lost its network may look connected for
+    /// hours), not counting `closing` (a socket whose close is being handled may still be
+    /// listed).
     pub(super) fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
         let since = self.heard_since();
         self.ready_sockets().any(|(ws, att)| {
             att.is_visitor()
                 && crate::sockets::open_besides(&ws, closing)
-                && self.heard(&ws, &att, since)
+                && (!att.beats || self.heard(&ws, &att, since))
         })
+    }
+
+    /// Whether a visitor's widget is connected, heard from lately or not: while one is, the
+    /// presence clock runs.
+    pub(super) fn visitor_connected(&self, closing: Option<&worker::WebSocket>) -> bool {
+        self.ready_sockets()
+            .any(|(ws, att)| att.is_visitor() && crate::sockets::open_besides(&ws, closing))
     }
 }

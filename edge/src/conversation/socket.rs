@@ -44,6 +44,10 @@ pub struct Attachment {
     /// conversation becomes a user's (see `profile::keep_only`).
     #[serde(default)]
     pub identity: Option<shared::protocol::SignedIn>,
+    /// Its client said at hello that it pings every half minute whatever passes
+    /// (`Hello::beats`): silent longer than a console is given, nobody is behind it.
+    #[serde(default)]
+    pub beats: bool,
 }
 
 /// The attachments of the sockets this isolate has seen, by socket: reading one back from
