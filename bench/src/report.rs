@@ -347,17 +347,25 @@ fn faq_table(w: &mut String, faq: &faq_eval::Eval) {
 }
 
 fn widget_table(w: &mut String, widget: &Value) {
-    let _ = writeln!(w, "\nWidget bytes                          raw KB  gzip KB  brotli KB");
+    let _ = writeln!(
+        w,
+        "\nWidget bytes                          raw KB  gzip KB  brotli KB  gzip as built KB"
+    );
     let kb = |v: &Value| v.as_f64().unwrap_or(0.0) / 1024.0;
     for (name, s) in widget["bytes"].as_object().into_iter().flatten() {
         let _ = writeln!(
             w,
-            "  {name:<34} {:>7.1}  {:>7.1}  {:>9.1}",
+            "  {name:<34} {:>7.1}  {:>7.1}  {:>9.1}  {:>16.1}",
             kb(&s["raw"]),
             kb(&s["gzip"]),
-            kb(&s["brotli"])
+            kb(&s["brotli"]),
+            kb(&s["gzip_built"])
         );
     }
+    let _ = writeln!(
+        w,
+        "  (local wrangler re-encodes gzip; Cloudflare sends the build's copy as it is)"
+    );
     let _ = writeln!(
         w,
         "Widget timing (median, ms)   DOMContentLoaded→launcher   click→interactive panel"

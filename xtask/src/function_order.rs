@@ -55,33 +55,38 @@ pub fn similar_next(bodies: &[&[u8]]) -> Vec<usize> {
     for (rank, &i) in by_bytes.iter().enumerate() {
         byte_rank[i] = rank;
     }
+    // Each body's least value under each hash, and the bodies sharing each: the candidates of
+    // a body are gathered when it is placed, so memory stays one entry per body and hash.
+    let least: Vec<Vec<Option<u32>>> = runs
+        .iter()
+        .map(|runs| (0..HASHES).map(|h| runs.iter().map(|&r| mix(r, h)).min()).collect())
+        .collect();
     let mut sharing: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
-    for (i, runs) in runs.iter().enumerate() {
-        for h in 0..HASHES {
-            if let Some(least) = runs.iter().map(|&r| mix(r, h)).min() {
-                sharing.entry((h, least)).or_default().push(i);
+    for (i, values) in least.iter().enumerate() {
+        for (h, value) in (0..HASHES).zip(values) {
+            if let Some(value) = value {
+                sharing.entry((h, *value)).or_default().push(i);
             }
         }
     }
-    let mut alike: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for group in sharing.values().filter(|g| g.len() <= CROWDED) {
-        for &i in group {
-            alike[i].extend(group.iter().filter(|&&j| j != i));
-        }
-    }
-    for list in &mut alike {
-        list.sort_unstable();
-        list.dedup();
-    }
     let mut placed = vec![false; n];
+    // The step at which a body was last compared, so that each is compared once a step.
+    let mut compared = vec![usize::MAX; n];
     let mut order = Vec::with_capacity(n);
     let mut next_by_bytes = 0;
     let mut current = by_bytes.first().copied();
     while let Some(at) = current {
         placed[at] = true;
+        let step = order.len();
         order.push(at);
         let mut best: Option<(f64, usize)> = None;
-        for &j in alike[at].iter().filter(|&&j| !placed[j]) {
+        let groups =
+            (0..HASHES).zip(&least[at]).filter_map(|(h, value)| sharing.get(&(h, (*value)?)));
+        for &j in groups.filter(|g| g.len() <= CROWDED).flatten() {
+            if placed[j] || compared[j] == step {
+                continue;
+            }
+            compared[j] = step;
             let score = likeness(&runs[at], &runs[j]);
             let better = match best {
                 None => score >= ALIKE,
