@@ -352,20 +352,26 @@ fn widget_table(w: &mut String, widget: &Value) {
         "\nWidget bytes                          raw KB  gzip KB  brotli KB  gzip as built KB"
     );
     let kb = |v: &Value| v.as_f64().unwrap_or(0.0) / 1024.0;
+    let mut built = false;
     for (name, s) in widget["bytes"].as_object().into_iter().flatten() {
+        // Measurements from before the column have no build's copy to show.
+        let gzip_built = s.get("gzip_built").map(|v| format!("{:>16.1}", kb(v)));
+        built |= gzip_built.is_some();
         let _ = writeln!(
             w,
-            "  {name:<34} {:>7.1}  {:>7.1}  {:>9.1}  {:>16.1}",
+            "  {name:<34} {:>7.1}  {:>7.1}  {:>9.1}  {}",
             kb(&s["raw"]),
             kb(&s["gzip"]),
             kb(&s["brotli"]),
-            kb(&s["gzip_built"])
+            gzip_built.unwrap_or_else(|| format!("{:>16}", "–"))
         );
     }
-    let _ = writeln!(
-        w,
-        "  (local wrangler re-encodes gzip; Cloudflare sends the build's copy as it is)"
-    );
+    if built {
+        let _ = writeln!(
+            w,
+            "  (local wrangler re-encodes gzip; Cloudflare sends the build's copy as it is)"
+        );
+    }
     let _ = writeln!(
         w,
         "Widget timing (median, ms)   DOMContentLoaded→launcher   click→interactive panel"

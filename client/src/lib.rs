@@ -6,4 +6,4 @@
 pub mod json;
 mod link;
 
-pub use link::{Handlers, Link, socket_url};
+pub use link::{Handlers, Link};

@@ -59,12 +59,6 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-/// The socket address of `path` at `origin` (`http:` becomes `ws:`, `https:` `wss:`).
-pub fn socket_url(origin: &str, path: &str) -> String {
-    let rest = origin.strip_prefix("http").unwrap_or(origin);
-    format!("ws{rest}{path}")
-}
-
 impl Link {
     /// Connects to `url` (ws:// or wss://) and keeps connected until [`Link::stop`].
     pub fn open(url: String, handlers: Handlers) -> Link {

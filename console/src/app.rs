@@ -57,7 +57,7 @@ pub fn App() -> impl IntoView {
 /// `path` on this origin as a WebSocket address.
 pub fn ws_url(path: &str) -> String {
     let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
-    takeover_client::socket_url(&origin, path)
+    shared::protocol::socket_url(&origin, path)
 }
 
 pub fn storage() -> Option<web_sys::Storage> {

@@ -28,6 +28,20 @@ pub const PRESENT_EVERY_MS: f64 = 30_000.0;
 /// Longer than a background tab's throttled timer (once a minute) allows between beats.
 pub const PRESENT_FOR_MS: Millis = 150_000;
 
+/// The socket address of `path` at the web origin `origin`: `https://` becomes `wss://` and
+/// `http://` `ws://`; any other origin (`null`, of a `file:` page) is kept as it is, which the
+/// browser then refuses as a socket address.
+pub fn socket_url(origin: &str, path: &str) -> String {
+    let (scheme, rest) = if let Some(rest) = origin.strip_prefix("https://") {
+        ("wss://", rest)
+    } else if let Some(rest) = origin.strip_prefix("http://") {
+        ("ws://", rest)
+    } else {
+        ("", origin)
+    };
+    format!("{scheme}{rest}{path}")
+}
+
 /// What a client may send. The first frame on a socket must be [`ClientFrame::Hello`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -682,6 +696,14 @@ pub mod limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_socket_is_addressed_by_its_origins_scheme() {
+        assert_eq!(socket_url("https://chat.example", "/api/ws"), "wss://chat.example/api/ws");
+        assert_eq!(socket_url("http://127.0.0.1:8787", "/x"), "ws://127.0.0.1:8787/x");
+        assert_eq!(socket_url("null", "/x"), "null/x");
+        assert_eq!(socket_url("httpsx://a", "/x"), "httpsx://a/x");
+    }
 
     #[test]
     fn ping_and_pong_are_the_frames_exact_json() {

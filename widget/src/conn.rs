@@ -301,7 +301,7 @@ struct State {
 impl Conn {
     pub fn open(base: &str, saved: &Saved, chat: Chat) -> Conn {
         let path = format!("/api/conversations/{}/ws", saved.conversation_id);
-        let url = takeover_client::socket_url(base, &path);
+        let url = shared::protocol::socket_url(base, &path);
         chat.keep_outbox(&saved.conversation_id);
         let state =
             Rc::new(RefCell::new(State { chat, token: saved.token.clone(), identity: None }));
