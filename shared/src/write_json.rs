@@ -194,7 +194,7 @@ fn hello_fields(object: Object, hello: &Hello) -> Object {
         }
         None => object,
     };
-    if *beats { object.raw("beats", "true") } else { object }
+    if *beats { object.bool("beats", true) } else { object }
 }
 
 pub fn new_conversation(body: &NewConversation) -> String {

@@ -182,7 +182,7 @@ impl Edge {
     }
 
     pub fn ws_url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.replacen("http", "ws", 1))
+        shared::protocol::socket_url(&self.base, path)
     }
 }
 
@@ -511,11 +511,8 @@ impl Visitor {
     pub async fn try_join_via(base: &str, site: &str) -> Result<Visitor> {
         let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
         let created = start_conversation(base, site, &first).await?;
-        let url = format!(
-            "{}/api/conversations/{}/ws",
-            base.replacen("http", "ws", 1),
-            created.conversation_id
-        );
+        let path = format!("/api/conversations/{}/ws", created.conversation_id);
+        let url = shared::protocol::socket_url(base, &path);
         Self::resume_at(&url, &created.conversation_id, &created.token, 0, false).await
     }
 
@@ -648,10 +645,8 @@ impl Agent {
 
     /// The conversation's socket as this agent, nothing said on it yet.
     pub async fn socket(&self, conversation_id: &str) -> Socket {
-        let url = format!(
-            "{}/api/admin/conversations/{conversation_id}/ws",
-            self.base.replacen("http", "ws", 1)
-        );
+        let path = format!("/api/admin/conversations/{conversation_id}/ws");
+        let url = shared::protocol::socket_url(&self.base, &path);
         Socket::connect(&url, Some(&self.cookie)).await
     }
 

@@ -115,28 +115,20 @@ pub fn with_unreachable_bodies(
     // Imported functions come first in the function index space.
     let imported = imports(wasm)?.iter().filter(|(_, kind)| *kind == 0).count() as u32;
     let mut stubbed = 0;
-    let out = with_section(wasm, CODE_SECTION, |body| {
-        let mut pos = 0;
+    let out = with_section(wasm, CODE_SECTION, |code| {
+        let bodies = bodies_in(code)?;
         let mut section = Vec::new();
-        let count = leb(body, &mut pos)?;
-        put_leb(&mut section, count);
-        for i in 0..count {
-            let start = pos;
-            let size = leb(body, &mut pos)? as usize;
-            pos += size;
-            let function = body.get(start..pos).ok_or("a function runs past its section")?;
-            let index = imported + i;
+        put_leb(&mut section, bodies.len() as u32);
+        for (index, body) in (imported..).zip(bodies) {
             let named = names.get(&index).map_or("", String::as_str);
             if stub(named, table.contains(&index)) {
                 // No locals; `unreachable` fits every signature.
                 section.extend([3, 0, 0x00, 0x0b]);
                 stubbed += 1;
             } else {
-                section.extend_from_slice(function);
+                put_leb(&mut section, body.len() as u32);
+                section.extend_from_slice(body);
             }
-        }
-        if pos != body.len() {
-            return Err("the code section holds more than its functions".into());
         }
         Ok(section)
     })?;
@@ -250,17 +242,23 @@ fn put_leb(out: &mut Vec<u8>, mut value: u32) {
 /// The body of each function the module defines (its locals and code), in index order: the
 /// `i`th is function `i` after the imported ones.
 pub fn function_bodies(wasm: &[u8]) -> Result<Vec<&[u8]>> {
+    match sections(wasm)?.into_iter().find(|(id, _)| *id == CODE_SECTION) {
+        Some((_, code)) => bodies_in(code),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The bodies a code section's contents hold, each without its size.
+fn bodies_in(code: &[u8]) -> Result<Vec<&[u8]>> {
+    let mut pos = 0;
     let mut bodies = Vec::new();
-    for (id, body) in sections(wasm)? {
-        if id != CODE_SECTION {
-            continue;
-        }
-        let mut pos = 0;
-        for _ in 0..leb(body, &mut pos)? {
-            let size = leb(body, &mut pos)? as usize;
-            bodies.push(body.get(pos..pos + size).ok_or("a function runs past its section")?);
-            pos += size;
-        }
+    for _ in 0..leb(code, &mut pos)? {
+        let size = leb(code, &mut pos)? as usize;
+        bodies.push(code.get(pos..pos + size).ok_or("a function runs past its section")?);
+        pos += size;
+    }
+    if pos != code.len() {
+        return Err("the code section holds more than its functions".into());
     }
     Ok(bodies)
 }

@@ -1281,8 +1281,8 @@ impl Core {
         }
         self.inner.borrow_mut().presence_due = None;
         let since = self.heard_since();
-        for (ws, att) in self.ready_sockets() {
-            if att.is_visitor() && att.beats && !self.heard(&ws, &att, since) {
+        for (ws, att) in self.visitor_sockets(None) {
+            if att.beats && !self.heard(&ws, &att, since) {
                 socket::close_for_good(&ws, CLOSE_NOT_HEARD, "not heard from");
             }
         }

@@ -476,17 +476,21 @@ impl Core {
     /// listed).
     pub(super) fn visitor_online(&self, closing: Option<&worker::WebSocket>) -> bool {
         let since = self.heard_since();
-        self.ready_sockets().any(|(ws, att)| {
-            att.is_visitor()
-                && crate::sockets::open_besides(&ws, closing)
-                && (!att.beats || self.heard(&ws, &att, since))
-        })
+        self.visitor_sockets(closing).any(|(ws, att)| !att.beats || self.heard(&ws, &att, since))
     }
 
     /// Whether a visitor's widget is connected, heard from lately or not: while one is, the
     /// presence clock runs.
     pub(super) fn visitor_connected(&self, closing: Option<&worker::WebSocket>) -> bool {
+        self.visitor_sockets(closing).next().is_some()
+    }
+
+    /// The visitor's open sockets that said hello, but `closing`.
+    pub(super) fn visitor_sockets<'a>(
+        &'a self,
+        closing: Option<&'a worker::WebSocket>,
+    ) -> impl Iterator<Item = (worker::WebSocket, super::socket::Attachment)> + 'a {
         self.ready_sockets()
-            .any(|(ws, att)| att.is_visitor() && crate::sockets::open_besides(&ws, closing))
+            .filter(move |(ws, att)| att.is_visitor() && crate::sockets::open_besides(ws, closing))
     }
 }
