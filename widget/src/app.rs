@@ -1,6 +1,5 @@
 //! The chat panel: header, timeline, takeover banners and the composer.
 
-use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::protocol::{
@@ -11,8 +10,8 @@ use shared::texts::{self as custom_texts, fill};
 use crate::api;
 use crate::conn::{Chat, Conn, Status};
 use crate::hooks::Hooks;
-use crate::i18n::{Texts, texts};
-use crate::parts::{When, effect, say};
+use crate::i18n::{Texts, Words};
+use crate::parts::{Call, Cell, Derived, Grab, Kept, When, effect, say};
 use crate::when;
 
 const STYLE: &str = include_str!("style.css");
@@ -27,17 +26,17 @@ pub fn App(
     site_key: String,
     base: String,
     page: bool,
-    open: RwSignal<bool>,
-    identity: RwSignal<Identity>,
+    open: Cell<bool>,
+    identity: Cell<Identity>,
     hooks: Hooks,
 ) -> impl IntoView {
     let chat = Chat::new();
     chat.keep_unstarted(&site_key, identity.with_untracked(|i| signed_in(i.as_ref()).is_some()));
     let config = chat.config;
     let texts_from = base.clone();
-    let conn = StoredValue::new_local(None::<Conn>);
-    let failed = RwSignal::new(false);
-    let hooks = StoredValue::new_local(hooks);
+    let conn = Kept::new(None::<Conn>);
+    let failed = Cell::new(false);
+    let hooks = Kept::new(hooks);
 
     // A saved conversation resumes at once (its replies count as unread while closed); a new
     // one starts only when the visitor first opens the chat, so a prefetch creates nothing.
@@ -58,15 +57,15 @@ pub fn App(
         }
     };
     load_config();
-    let started = StoredValue::new(false);
+    let started = Kept::new(false);
     let key = site_key.clone();
-    let site = StoredValue::new(site_key.clone());
+    let site = Kept::new(site_key.clone());
     // The chat page opened from a mailed link continues that conversation, on any device.
-    let resume = StoredValue::new(if page { api::take_resume_link() } else { None });
-    let link_spent = RwSignal::new(false);
-    let continued = StoredValue::new(false);
-    let waited = StoredValue::new(false);
-    let start_later = StoredValue::new(None::<Callback<bool>>);
+    let resume = Kept::new(if page { api::take_resume_link() } else { None });
+    let link_spent = Cell::new(false);
+    let continued = Kept::new(false);
+    let waited = Kept::new(false);
+    let start_later = Kept::new(None::<Call<bool>>);
     let start = move |create: bool| {
         if started.get_value() {
             return;
@@ -145,7 +144,7 @@ pub fn App(
         });
     };
     start(false);
-    let start = Callback::new(start);
+    let start = Call::new(start);
     start_later.set_value(Some(start));
     effect(move || {
         if open.get() {
@@ -162,8 +161,8 @@ pub fn App(
     // `fresh`: forgets the saved conversation first, unless another tab has already saved
     // another in its place (which this one then joins). `create`: starts a new one at once,
     // not when the visitor next opens the chat.
-    let restart = Callback::new(move |(fresh, create): (bool, bool)| {
-        let left = conn.try_update_value(|c| c.take()).flatten();
+    let restart = Call::new(move |(fresh, create): (bool, bool)| {
+        let left = conn.update_value(Option::take);
         if let Some(c) = &left {
             c.stop();
             if fresh {
@@ -174,7 +173,7 @@ pub fn App(
         started.set_value(false);
         start.run(create);
     });
-    let start_again = Callback::new(move |()| restart.run((true, true)));
+    let start_again = Call::new(move |()| restart.run((true, true)));
     // The saved conversation does not open for this visitor (another signed-in user's, or its
     // credential is gone): a fresh one starts, and nothing of the old one shows. A page that
     // signs its user in first tries once more with that proof: the conversation may just have
@@ -183,7 +182,7 @@ pub fn App(
     // the new one what this browser typed there and never had stored: nobody else could have
     // read it. Not another user's: their words stay theirs. With nothing to send and the chat
     // closed, the new one waits for the visitor to open it: a page view creates nothing.
-    let proved = StoredValue::new(false);
+    let proved = Kept::new(false);
     effect(move || {
         let notice = chat.notice.get();
         let gone = notice == Some(ErrorCode::UnknownConversation);
@@ -212,7 +211,7 @@ pub fn App(
     });
 
     // The conversation's language, else the browser's.
-    let lang = Memo::new(move |_| {
+    let lang = Derived::new(move || {
         chat.profile
             .with(|p| p.language.clone())
             .or_else(|| web_sys::window().and_then(|w| w.navigator().language()))
@@ -233,11 +232,8 @@ pub fn App(
             });
         }
     });
-    let t = Signal::derive(move || {
-        fetched.track();
-        texts(&lang.get())
-    });
-    let lines = Memo::new(move |_| {
+    let t = Words { lang, fetched };
+    let lines = Derived::new(move || {
         let own = config.with(|c| {
             c.as_ref()
                 .map(|c| custom_texts::for_language(&c.texts, &lang.get()))
@@ -268,10 +264,10 @@ pub fn App(
     // Unread: the team's and the assistant's messages newer than what the visitor has had in
     // view, remembered in the browser, so a reload or another page of the site keeps the
     // count and the card with the newest of them.
-    let seen = RwSignal::new(0u64);
+    let seen = Cell::new(0u64);
     // Read from storage when a welcome arrives (a start or a new conversation), not on
     // every message.
-    let conversation = Memo::new(move |_| {
+    let conversation = Derived::new(move || {
         chat.state.track();
         site.with_value(|k| api::saved(k)).map(|s| s.conversation_id)
     });
@@ -290,7 +286,7 @@ pub fn App(
             site.with_value(|k| api::set_seen(k, &id, newest));
         }
     });
-    let unread = Memo::new(move |_| {
+    let unread = Derived::new(move || {
         let after = seen.get();
         chat.items.with(|items| {
             let mut count = 0u32;
@@ -338,8 +334,8 @@ pub fn App(
     let close = move || hooks.with_value(|h| h.close());
 
     // Memos: several parts of the panel read each of these, and the items only grow.
-    let phase = Memo::new(move |_| chat.state.with(|s| s.as_ref().map(|s| s.phase)));
-    let visitor_messages = Memo::new(move |_| {
+    let phase = Derived::new(move || chat.state.with(|s| s.as_ref().map(|s| s.phase)));
+    let visitor_messages = Derived::new(move || {
         let stored = chat.items.with(|items| {
             items
                 .iter()
@@ -350,7 +346,7 @@ pub fn App(
     });
     // The newest timeline event decides what the visitor is offered or told (a rating is
     // beside the point: it changes neither).
-    let last_event = Memo::new(move |_| {
+    let last_event = Derived::new(move || {
         chat.items.with(|items| {
             items.iter().rev().find_map(|i| match &i.body {
                 ItemBody::Event(e) if !is_rating(e) => Some(e.clone()),
@@ -367,7 +363,7 @@ pub fn App(
     // The contact form stands in for the composer until sent or put aside ("Back to the
     // chat"); a later offer brings it back. An offer from long ago (the page reloaded the
     // next day) is history, not a form to fill.
-    let offer_seq = Memo::new(move |_| {
+    let offer_seq = Derived::new(move || {
         let recent = js_sys::Date::now() as Millis - OFFER_FRESH_MS;
         chat.items
             .with(|items| {
@@ -381,7 +377,7 @@ pub fn App(
             })
             .flatten()
     });
-    let put_aside = RwSignal::new(None::<u64>);
+    let put_aside = Cell::new(None::<u64>);
     let offer_form = move || {
         phase.get() == Some(Phase::Bot)
             && offer_seq.get().is_some_and(|seq| put_aside.get() != Some(seq))
@@ -425,14 +421,14 @@ pub fn App(
     };
     let with_human = move || phase.get() == Some(Phase::Active);
     let ask_email = move || config.with(|c| c.as_ref().is_some_and(|c| c.ask_email));
-    let give_email = Callback::new(move |email: String| {
+    let give_email = Call::new(move |email: String| {
         // The last refusal was for the address before.
         chat.notice.set(None);
         conn.with_value(|c| c.as_ref().map(|c| c.give_email(email)));
     });
     // The chat the visitor was asked to rate and has not (with who they talked to), until
     // rated or put aside.
-    let to_rate = Memo::new(move |_| {
+    let to_rate = Derived::new(move || {
         chat.items.with(|items| {
             let mut asked = None;
             let mut with = String::new();
@@ -455,13 +451,13 @@ pub fn App(
             asked
         })
     });
-    let skipped = RwSignal::new(None::<u32>);
+    let skipped = Cell::new(None::<u32>);
     // A memo: the card keeps its stars and words while other things change around it.
-    let rating_card = Memo::new(move |_| {
+    let rating_card = Derived::new(move || {
         let open = phase.get() != Some(Phase::Ended) && !offer_form();
         to_rate.get().filter(|(t, _)| open && skipped.get() != Some(*t))
     });
-    let agent = Memo::new(move |_| {
+    let agent = Derived::new(move || {
         chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
     });
     let title = move || config.with(|c| c.as_ref().map(|c| c.title.clone()).unwrap_or_default());
@@ -473,19 +469,21 @@ pub fn App(
     };
 
     // The benchmark's "interactive" moment: the panel is open and the conversation is live.
-    Effect::new(move |done: Option<bool>| {
-        if done == Some(true) {
-            return true;
+    let marked = Kept::new(false);
+    effect(move || {
+        if marked.get_value() {
+            return;
         }
-        let ready = open.get() && chat.status.get() == Status::Online;
-        if ready && let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
-            let _ = perf.mark("takeover:interactive");
+        if open.get() && chat.status.get() == Status::Online {
+            marked.set_value(true);
+            if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = perf.mark("takeover:interactive");
+            }
         }
-        ready
     });
 
     // Keep the newest message in view as the conversation grows.
-    let timeline = NodeRef::<html::Ol>::new();
+    let timeline = Grab::new();
     effect(move || {
         let _ = chat.items.with(Vec::len) + chat.outbox.with(Vec::len);
         let _ = chat.draft.with(|d| d.as_ref().map(String::len));
@@ -495,16 +493,16 @@ pub fn App(
         }
     });
 
-    let input = NodeRef::<html::Textarea>::new();
+    let input = Grab::new();
     // Sent or put aside, the card goes: the cursor goes back to the message box.
     let after_card = move || {
-        if let Some(el) = input.get_untracked() {
+        if let Some(el) = input.html(false) {
             let _ = el.focus();
         }
     };
     effect(move || {
         if open.get()
-            && let Some(el) = input.get()
+            && let Some(el) = input.html(true)
         {
             let _ = el.focus();
         }
@@ -585,7 +583,7 @@ pub fn App(
                     </li>
                 </When>
                 <For each=move || chat.items.get() key=|i| i.seq let:item>
-                    <TimelineItem item t=t lines=lines.into()/>
+                    <TimelineItem item t=t lines/>
                 </For>
                 <When when=move || chat.draft.get().is_some()>
                     <li class="bubble bot draft">
@@ -618,8 +616,8 @@ pub fn App(
                 <When when=ask_email>
                     <EmailPrompt
                         t=t
-                        saved=Signal::derive(move || chat.profile.with(|p| p.email.clone()))
-                        verified=Signal::derive(move || chat.profile.with(|p| p.verified()))
+                        saved=Derived::new(move || chat.profile.with(|p| p.email.clone()))
+                        verified=Derived::new(move || chat.profile.with(|p| p.verified()))
                         give=give_email
                     />
                 </When>
@@ -693,7 +691,7 @@ fn announce(hooks: &Hooks, item: &Item) {
 }
 
 /// The message box grows with what is written (up to its CSS max-height, then it scrolls).
-fn grow(input: NodeRef<html::Textarea>) {
+fn grow(input: Grab) {
     if let Some(el) = input.get_untracked() {
         let _ = el.set_attribute("style", "height:auto");
         let height = el.scroll_height() + 2;
@@ -711,15 +709,15 @@ fn Composer(
     send: impl Fn(String) + Copy + 'static,
     /// Typing or not, with the draft so far.
     typing: impl Fn(bool, Option<String>) + Copy + 'static,
-    input: NodeRef<html::Textarea>,
-    t: Signal<&'static Texts>,
+    input: Grab,
+    t: Words,
 ) -> impl IntoView {
-    let draft = RwSignal::new(String::new());
+    let draft = Cell::new(String::new());
     // When the draft was last sent and last changed, and whether "typing" is on.
-    let peeked_at = StoredValue::new(0.0f64);
-    let changed_at = StoredValue::new(0.0f64);
-    let on = StoredValue::new(false);
-    let trailing = StoredValue::new(false);
+    let peeked_at = Kept::new(0.0f64);
+    let changed_at = Kept::new(0.0f64);
+    let on = Kept::new(false);
+    let trailing = Kept::new(false);
     let stop = move || {
         if on.get_value() {
             on.set_value(false);
@@ -812,14 +810,14 @@ fn is_rating(e: &Event) -> bool {
 fn RatingCard(
     ticket: u32,
     with: String,
-    t: Signal<&'static Texts>,
+    t: Words,
     rate: impl Fn((u32, u8, String)) + Copy + 'static,
     skip: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
-    let score = RwSignal::new(0u8);
-    let comment = RwSignal::new(String::new());
+    let score = Cell::new(0u8);
+    let comment = Cell::new(String::new());
     // Sent once: a rating is given once, and a second click would only be refused.
-    let sent = RwSignal::new(false);
+    let sent = Cell::new(false);
     let prompt = move || t.get().rate_prompt(&with);
     let chosen = move || score.get() != 0;
     view! {
@@ -868,7 +866,7 @@ pub struct Form {
 /// Outside business hours: name, email and message for the team, who answer by email.
 #[component]
 fn ContactForm(
-    t: Signal<&'static Texts>,
+    t: Words,
     send: impl Fn(Form) + Copy + 'static,
     /// What the visitor last asked: the team's message starts from it.
     asked: String,
@@ -876,8 +874,8 @@ fn ContactForm(
     put_aside: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let (name, email, text) =
-        (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(asked));
-    let field = |value: RwSignal<String>| move |ev| value.set(event_target_value(&ev));
+        (Cell::new(String::new()), Cell::new(String::new()), Cell::new(asked));
+    let field = |value: Cell<String>| move |ev| value.set(event_target_value(&ev));
     view! {
         <form class="contact" on:submit=move |ev| {
             ev.prevent_default();
@@ -908,20 +906,20 @@ fn ContactForm(
 /// site signed in: theirs is the site's).
 #[component]
 fn EmailPrompt(
-    t: Signal<&'static Texts>,
-    saved: Signal<Option<String>>,
-    verified: Signal<bool>,
-    give: Callback<String>,
+    t: Words,
+    saved: Derived<Option<String>>,
+    verified: Derived<bool>,
+    give: Call<String>,
 ) -> impl IntoView {
-    let editing = RwSignal::new(false);
-    let draft = RwSignal::new(String::new());
+    let editing = Cell::new(false);
+    let draft = Cell::new(String::new());
     // The address the server took ends the editing.
-    Effect::new(move |before: Option<Option<String>>| {
+    let before = Kept::new(None::<Option<String>>);
+    effect(move || {
         let now = saved.get();
-        if before.is_some_and(|b| b != now) {
+        if before.update_value(|b| b.replace(now.clone())).is_some_and(|b| b != now) {
             editing.set(false);
         }
-        now
     });
     let asking = move || saved.with(Option::is_none) || editing.get();
     move || {
@@ -987,7 +985,7 @@ impl Lines {
 }
 
 #[component]
-fn TimelineItem(item: Item, t: Signal<&'static Texts>, lines: Signal<Lines>) -> impl IntoView {
+fn TimelineItem(item: Item, t: Words, lines: Derived<Lines>) -> impl IntoView {
     match item.body {
         ItemBody::Note(_) => ().into_any(),
         ItemBody::Message(m) => match m.author {

@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use leptos::prelude::*;
 use shared::protocol::{
     Author, ClientFrame, Credential, ErrorCode, Hello, Item, ItemBody, PROTOCOL_VERSION,
     ServerFrame, SignedIn, StateView, VisitorProfile,
@@ -17,7 +16,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 use crate::api::Saved;
-use crate::parts::Cell;
+use crate::parts::{Cell, Kept};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Status {
@@ -66,14 +65,14 @@ pub struct Chat {
     /// badge react to.
     pub live: Cell<Option<Item>>,
     /// Where the outbox is kept across page loads (per conversation).
-    outbox_key: StoredValue<Option<String>>,
+    outbox_key: Kept<Option<String>>,
     /// A saved conversation that turned out gone, while its outbox waits in storage for the
     /// next one to keep it.
-    gone: StoredValue<Option<String>>,
+    gone: Kept<Option<String>>,
     /// Where what is typed before there is a conversation waits (see [`Chat::keep_unstarted`]),
     /// and the ids of what an earlier page left there, not yet sent.
-    unstarted: StoredValue<Option<String>>,
-    restored: StoredValue<Vec<String>>,
+    unstarted: Kept<Option<String>>,
+    restored: Kept<Vec<String>>,
 }
 
 impl Chat {
@@ -90,10 +89,10 @@ impl Chat {
             draft: Cell::new(None),
             config: Cell::new(None),
             live: Cell::new(None),
-            outbox_key: StoredValue::new(None),
-            gone: StoredValue::new(None),
-            unstarted: StoredValue::new(None),
-            restored: StoredValue::new(Vec::new()),
+            outbox_key: Kept::new(None),
+            gone: Kept::new(None),
+            unstarted: Kept::new(None),
+            restored: Kept::new(Vec::new()),
         }
     }
 
@@ -124,8 +123,8 @@ impl Chat {
     /// page left waiting is dropped, what this page typed stays with it (in memory, for the
     /// conversation being made), and nothing more waits in storage.
     pub fn stop_keeping_unstarted(&self) {
-        let Some(key) = self.unstarted.try_update_value(Option::take).flatten() else { return };
-        let restored = self.restored.try_update_value(std::mem::take).unwrap_or_default();
+        let Some(key) = self.unstarted.update_value(Option::take) else { return };
+        let restored = self.restored.update_value(std::mem::take);
         if !restored.is_empty() {
             self.outbox.update(|o| o.retain(|p| !restored.contains(&p.client_id)));
         }
@@ -192,7 +191,7 @@ impl Chat {
             self.outbox.set(kept);
         }
         let Some(storage) = storage else { return };
-        if let Some(gone) = self.gone.try_update_value(Option::take).flatten() {
+        if let Some(gone) = self.gone.update_value(Option::take) {
             let _ = storage.remove_item(&outbox_key(&gone));
         }
         // Only what was read: another tab may have added its own since.

@@ -3,15 +3,34 @@
 
 use std::cell::RefCell;
 
+use leptos::prelude::{Track, Trigger};
 use shared::texts::primary;
 pub use shared::widget_texts::Texts;
 use shared::widget_texts::{CODES, ENGLISH};
+
+use crate::parts::Derived;
 
 thread_local! {
     /// Each language fetched on this page, once.
     static LOADED: RefCell<Vec<&'static Texts>> = const { RefCell::new(Vec::new()) };
     /// Languages on their way: asked for once at a time.
     static ASKED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The panel's strings in the conversation's language, read reactively: new when the language
+/// changes and when another language's strings arrive. Looked up on each read, not kept: the
+/// lookup is a short scan, and a kept value would be one more signal type to download.
+#[derive(Clone, Copy)]
+pub struct Words {
+    pub lang: Derived<String>,
+    pub fetched: Trigger,
+}
+
+impl Words {
+    pub fn get(&self) -> &'static Texts {
+        self.fetched.track();
+        self.lang.with(|tag| texts(tag))
+    }
 }
 
 /// The strings for a BCP 47 tag such as `pt-BR`, by its primary subtag, once fetched; English

@@ -19,8 +19,8 @@ use wasm_bindgen::prelude::*;
 /// What the exported functions reach once mounted.
 #[derive(Clone, Copy)]
 struct Handle {
-    open: RwSignal<bool>,
-    identity: RwSignal<Option<shared::protocol::ClientFrame>>,
+    open: parts::Cell<bool>,
+    identity: parts::Cell<Option<shared::protocol::ClientFrame>>,
 }
 
 thread_local! {
@@ -39,7 +39,7 @@ pub fn mount(
 ) {
     let home = container.parent_node().unwrap_or_else(|| container.clone().into());
     takeover_client::json::keep_frames_in(home);
-    let handle = Handle { open: RwSignal::new(false), identity: RwSignal::new(None) };
+    let handle = Handle { open: parts::Cell::new(false), identity: parts::Cell::new(None) };
     HANDLE.with(|h| *h.borrow_mut() = Some(handle));
     let hooks = hooks::Hooks::new(hooks);
     let (open, identity) = (handle.open, handle.identity);
