@@ -27,6 +27,15 @@ async fn fetch<T>(
     json: Option<String>,
     as_t: fn(shared::json::Json) -> Option<T>,
 ) -> Result<T, String> {
+    fetch_json(url, json)
+        .await?
+        .and_then(as_t)
+        .ok_or_else(|| String::from("Takeover chat: the server's answer is not understood"))
+}
+
+/// What `fetch` does for every type of answer, compiled once (an async function is a copy per
+/// type it is generic over); `None` for an answer that is not JSON.
+async fn fetch_json(url: &str, json: Option<String>) -> Result<Option<shared::json::Json>, String> {
     let unreachable = |_| String::from("Takeover chat: the server cannot be reached");
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
@@ -50,9 +59,7 @@ async fn fetch<T>(
             None => format!("Takeover chat: HTTP {}", res.status()),
         });
     }
-    value
-        .and_then(as_t)
-        .ok_or_else(|| String::from("Takeover chat: the server's answer is not understood"))
+    Ok(value)
 }
 
 /// The visitor's conversation, saved per site as the server gave it, so reloads and other

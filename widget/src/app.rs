@@ -8,7 +8,7 @@ use shared::protocol::{
 use shared::texts::{self as custom_texts, fill};
 
 use crate::api;
-use crate::conn::{Chat, Conn, Status};
+use crate::conn::{Chat, Conn, Pending, Status};
 use crate::hooks::Hooks;
 use crate::i18n::{Texts, Words};
 use crate::parts::{Call, Cell, Derived, Grab, Kept, When, effect, say};
@@ -349,7 +349,7 @@ pub fn App(
     let last_event = Derived::new(move || {
         chat.items.with(|items| {
             items.iter().rev().find_map(|i| match &i.body {
-                ItemBody::Event(e) if !is_rating(e) => Some(e.clone()),
+                ItemBody::Event(e) if !is_rating(e) => Some(Latest::of(e)),
                 _ => None,
             })
         })
@@ -358,7 +358,7 @@ pub fn App(
     // it again. Any other end offers a new conversation instead.
     let closed_for_good = move || {
         phase.get() == Some(Phase::Ended)
-            && !last_event.with(|e| matches!(e, Some(Event::Ended { by: EndedBy::Idle, .. })))
+            && last_event.get() != Some(Latest::EndedIdle)
     };
     // The contact form stands in for the composer until sent or put aside ("Back to the
     // chat"); a later offer brings it back. An offer from long ago (the page reloaded the
@@ -394,7 +394,7 @@ pub fn App(
     };
     let left_message = move || {
         phase.get() == Some(Phase::Escalated)
-            && last_event.with(|e| matches!(e, Some(Event::Escalated { offline: true, .. })))
+            && last_event.get() == Some(Latest::LeftMessage)
     };
     let show_human_button = move || {
         let (shown, threshold) = config.with(|c| {
@@ -411,13 +411,13 @@ pub fn App(
     // words) with that person, named with their initials in the header.
     let waiting = move || phase.get() == Some(Phase::Escalated) && !left_message();
     let expected_wait = move || {
-        last_event.with(|e| match e {
-            Some(Event::Escalated { expected_wait_secs: Some(secs), .. }) => {
+        match last_event.get() {
+            Some(Latest::Waiting(Some(secs))) => {
                 let t = t.get();
-                Some(t.usual_wait(&when::minutes(t.code, *secs)))
+                Some(t.usual_wait(&when::minutes(t.code, secs)))
             }
             _ => None,
-        })
+        }
     };
     let with_human = move || phase.get() == Some(Phase::Active);
     let ask_email = move || config.with(|c| c.as_ref().is_some_and(|c| c.ask_email));
@@ -482,6 +482,18 @@ pub fn App(
         }
     });
 
+    // The timeline's lines in order. The answer being written is a line while it lasts (its
+    // words change without the list changing).
+    let drafting = Derived::new(move || chat.draft.with(Option::is_some));
+    let rows = move || {
+        let mut rows: Vec<Row> = chat.items.with(|items| items.iter().cloned().map(Row::Item).collect());
+        if drafting.get() {
+            rows.push(Row::Draft);
+        }
+        chat.outbox.with(|o| rows.extend(o.iter().cloned().map(Row::Pending)));
+        rows
+    };
+
     // Keep the newest message in view as the conversation grows.
     let timeline = Grab::new();
     effect(move || {
@@ -528,12 +540,14 @@ pub fn App(
         >
             <header>
                 <div class="heading">
-                    {move || agent.get().map(|name| view! {
-                        <span class="avatar" aria-hidden="true">{initials(&name)}</span>
-                    })}
+                    <When when=move || agent.with(Option::is_some)>
+                        <span class="avatar" aria-hidden="true">{move || initials(&agent.get().unwrap_or_default())}</span>
+                    </When>
                     <div>
                         <h2>{title}</h2>
-                        {move || agent.get().map(|name| view! { <p class="with">{name}</p> })}
+                        <When when=move || agent.with(Option::is_some)>
+                            <p class="with">{move || agent.get().unwrap_or_default()}</p>
+                        </When>
                     </div>
                 </div>
                 <When when=move || !page>
@@ -582,19 +596,25 @@ pub fn App(
                         </div>
                     </li>
                 </When>
-                <For each=move || chat.items.get() key=|i| i.seq let:item>
-                    <TimelineItem item t=t lines/>
-                </For>
-                <When when=move || chat.draft.get().is_some()>
-                    <li class="bubble bot draft">
-                        <span class="who">{say(t, |t| t.assistant)}</span>
-                        {move || chat.draft.get().unwrap_or_default()}
-                    </li>
-                </When>
                 // Keyed: a message acknowledged leaves with its own line, and no line of the live
-                // region takes another's words (a screen reader would read them again).
-                <For each=move || chat.outbox.get() key=|p| p.client_id.clone() let:p>
-                    <li class="bubble visitor pending" title=say(t, |t| t.sending)>{p.text}</li>
+                // region takes another's words (a screen reader would read them again). One list
+                // for the stored items, the answer being written and the visitor's unsent
+                // messages: each keyed list is a copy of tachys' diffing to download.
+                <For each=rows key=Row::key let:row>
+                    {match row {
+                        Row::Item(item) => view! { <TimelineItem item t=t lines/> }.into_any(),
+                        Row::Draft => view! {
+                            <li class="bubble bot draft">
+                                <span class="who">{say(t, |t| t.assistant)}</span>
+                                {move || chat.draft.get().unwrap_or_default()}
+                            </li>
+                        }
+                        .into_any(),
+                        Row::Pending(p) => view! {
+                            <li class="bubble visitor pending" title=say(t, |t| t.sending)>{p.text}</li>
+                        }
+                        .into_any(),
+                    }}
                 </For>
             </ol>
             <When when=move || chat.bot_typing.get()>
@@ -610,7 +630,9 @@ pub fn App(
                     <span class="spinner" aria-hidden="true"></span>
                     <p>
                         {move || lines.with(|l| l.handover.clone())}
-                        {move || expected_wait().map(|w| view! { <small>{w}</small> })}
+                        <When when=move || expected_wait().is_some()>
+                            <small>{move || expected_wait().unwrap_or_default()}</small>
+                        </When>
                     </p>
                 </div>
                 <When when=ask_email>
@@ -801,6 +823,29 @@ fn initials(name: &str) -> String {
     js_sys::JsString::from(first).to_upper_case().into()
 }
 
+/// What the newest event of the timeline (a rating aside) means for the panel.
+#[derive(Clone, Copy, PartialEq)]
+enum Latest {
+    /// Asked for a person, with the usual wait when the site knows it.
+    Waiting(Option<u32>),
+    /// Asked for a person while nobody could answer: a message was left.
+    LeftMessage,
+    /// Closed for being quiet.
+    EndedIdle,
+    Other,
+}
+
+impl Latest {
+    fn of(e: &Event) -> Latest {
+        match e {
+            Event::Escalated { offline: true, .. } => Latest::LeftMessage,
+            Event::Escalated { expected_wait_secs, .. } => Latest::Waiting(*expected_wait_secs),
+            Event::Ended { by: EndedBy::Idle, .. } => Latest::EndedIdle,
+            _ => Latest::Other,
+        }
+    }
+}
+
 fn is_rating(e: &Event) -> bool {
     matches!(e, Event::RatingAsked { .. } | Event::Rated { .. })
 }
@@ -954,6 +999,31 @@ fn EmailPrompt(
                 </p>
             }
             .into_any()
+        }
+    }
+}
+
+/// A line of the timeline.
+enum Row {
+    Item(Item),
+    /// The assistant's answer as it is written.
+    Draft,
+    Pending(Pending),
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum RowKey {
+    Seq(u64),
+    Draft,
+    Pending(String),
+}
+
+impl Row {
+    fn key(&self) -> RowKey {
+        match self {
+            Row::Item(i) => RowKey::Seq(i.seq),
+            Row::Draft => RowKey::Draft,
+            Row::Pending(p) => RowKey::Pending(p.client_id.clone()),
         }
     }
 }
