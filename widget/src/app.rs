@@ -7,11 +7,13 @@ use shared::protocol::{
 };
 use shared::texts::{self as custom_texts, fill};
 
+use web_sys::{KeyboardEvent, MouseEvent, SubmitEvent};
+
 use crate::api;
 use crate::conn::{Chat, Conn, Pending, Status};
 use crate::hooks::Hooks;
 use crate::i18n::{Texts, Words};
-use crate::parts::{Call, Cell, Derived, Grab, Kept, When, effect, say};
+use crate::parts::{Call, Cell, Derived, Grab, Kept, When, act, effect, flag, say, text};
 use crate::when;
 
 const STYLE: &str = include_str!("style.css");
@@ -318,7 +320,7 @@ pub fn App(
         let pending = chat.queue(text);
         conn.with_value(|c| c.as_ref().map(|c| c.send(&pending)));
     };
-    let ask_human = move |_| {
+    let ask_human = move |_: MouseEvent| {
         conn.with_value(|c| c.as_ref().map(|c| c.request_human()));
     };
     let typing = move |on: bool, text: Option<String>| {
@@ -526,32 +528,32 @@ pub fn App(
             class="panel"
             class:page=page
             role="dialog"
-            aria-label=title
-            hidden=move || !open.get()
+            aria-label=text(title)
+            hidden=flag(move || !open.get())
             lang=say(t, |t| t.code)
-            dir=move || if t.get().rtl { "rtl" } else { "ltr" }
-            style=move || format!("--accent: {}", color())
-            on:keydown=move |ev| {
+            dir=say(t, |t| if t.rtl { "rtl" } else { "ltr" })
+            style=text(move || format!("--accent: {}", color()))
+            on:keydown=act(move |ev: KeyboardEvent| {
                 if ev.key() == "Escape" && !page {
                     ev.stop_propagation();
                     close();
                 }
-            }
+            })
         >
             <header>
                 <div class="heading">
                     <When when=move || agent.with(Option::is_some)>
-                        <span class="avatar" aria-hidden="true">{move || initials(&agent.get().unwrap_or_default())}</span>
+                        <span class="avatar" aria-hidden="true">{text(move || initials(&agent.get().unwrap_or_default()))}</span>
                     </When>
                     <div>
-                        <h2>{title}</h2>
+                        <h2>{text(title)}</h2>
                         <When when=move || agent.with(Option::is_some)>
-                            <p class="with">{move || agent.get().unwrap_or_default()}</p>
+                            <p class="with">{text(move || agent.get().unwrap_or_default())}</p>
                         </When>
                     </div>
                 </div>
                 <When when=move || !page>
-                    <button class="close" type="button" aria-label=say(t, |t| t.close) on:click=move |_| close()>
+                    <button class="close" type="button" aria-label=say(t, |t| t.close) on:click=act(move |_: MouseEvent| close())>
                         <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor"
                             stroke-width="2.5" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>
                     </button>
@@ -571,7 +573,7 @@ pub fn App(
                 <When when=move || config.with(Option::is_some)>
                     <li class="bubble bot greeting">
                         <span class="who">{say(t, |t| t.assistant)}</span>
-                        {move || lines.with(|l| l.greeting.clone())}
+                        {text(move || lines.with(|l| l.greeting.clone()))}
                     </li>
                 </When>
                 // Only while the AI is the one to ask: not beside the contact form, not while a
@@ -590,7 +592,7 @@ pub fn App(
                             {move || suggestions().into_iter().map(|q| {
                                 let asked = q.clone();
                                 view! {
-                                    <button type="button" dir="auto" on:click=move |_| send(asked.clone())>{q}</button>
+                                    <button type="button" dir="auto" on:click=act(move |_: MouseEvent| send(asked.clone()))>{q}</button>
                                 }
                             }).collect_view()}
                         </div>
@@ -606,7 +608,7 @@ pub fn App(
                         Row::Draft => view! {
                             <li class="bubble bot draft">
                                 <span class="who">{say(t, |t| t.assistant)}</span>
-                                {move || chat.draft.get().unwrap_or_default()}
+                                {text(move || chat.draft.get().unwrap_or_default())}
                             </li>
                         }
                         .into_any(),
@@ -622,16 +624,16 @@ pub fn App(
             </When>
             <When when=move || chat.agent_typing.get().is_some()>
                 <div class="typing" role="status">
-                    {move || t.get().typing(&chat.agent_typing.get().unwrap_or_default())}
+                    {text(move || t.get().typing(&chat.agent_typing.get().unwrap_or_default()))}
                 </div>
             </When>
             <When when=waiting>
                 <div class="waiting" role="status">
                     <span class="spinner" aria-hidden="true"></span>
                     <p>
-                        {move || lines.with(|l| l.handover.clone())}
+                        {text(move || lines.with(|l| l.handover.clone()))}
                         <When when=move || expected_wait().is_some()>
-                            <small>{move || expected_wait().unwrap_or_default()}</small>
+                            <small>{text(move || expected_wait().unwrap_or_default())}</small>
                         </When>
                     </p>
                 </div>
@@ -664,15 +666,15 @@ pub fn App(
                     skip=move || { skipped.set(Some(ticket)); after_card() }/>
             })}
             <When when=move || chat.notice.get().is_some()>
-                <div class="notice" role="alert">{move || chat.notice.get().map(|c| t.get().refusal(c)).unwrap_or_default()}</div>
+                <div class="notice" role="alert">{text(move || chat.notice.get().map(|c| t.get().refusal(c).to_owned()).unwrap_or_default())}</div>
             </When>
             <When when=move || show_human_button() && rating_card.with(Option::is_none)>
-                <button class="human" type="button" on:click=ask_human>{say(t, |t| t.talk_to_human)}</button>
+                <button class="human" type="button" on:click=act(ask_human)>{say(t, |t| t.talk_to_human)}</button>
             </When>
             <When when=closed_for_good>
                 // The timeline already says it has ended: here is what to do next.
                 <div class="restart">
-                    <button class="human" type="button" on:click=move |_| start_again.run(())>{say(t, |t| t.new_conversation)}</button>
+                    <button class="human" type="button" on:click=act(move |_: MouseEvent| start_again.run(()))>{say(t, |t| t.new_conversation)}</button>
                 </div>
             </When>
             <When when=move || !closed_for_good() && !offer_form()>
@@ -792,25 +794,25 @@ fn Composer(
         }
     };
     view! {
-        <form class="composer" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <form class="composer" on:submit=act(move |ev: SubmitEvent| { ev.prevent_default(); submit(); })>
             <textarea
                 node_ref=input
                 rows="1"
                 aria-label=say(t, |t| t.placeholder)
                 placeholder=say(t, |t| t.placeholder)
-                prop:value=move || draft.get()
-                on:input=move |ev| {
+                prop:value=text(move || draft.get())
+                on:input=act(move |ev: web_sys::Event| {
                     let text = event_target_value(&ev);
                     draft.set(text.clone());
                     typed(text);
                     grow(input);
-                }
-                on:keydown=move |ev| {
+                })
+                on:keydown=act(move |ev: KeyboardEvent| {
                     if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
                         submit();
                     }
-                }
+                })
             ></textarea>
             <button type="submit">{say(t, |t| t.send)}</button>
         </form>
@@ -866,32 +868,32 @@ fn RatingCard(
     let prompt = move || t.get().rate_prompt(&with);
     let chosen = move || score.get() != 0;
     view! {
-        <form class="rating" on:submit=move |ev| {
+        <form class="rating" on:submit=act(move |ev: SubmitEvent| {
             ev.prevent_default();
             if score.get_untracked() > 0 && !sent.get_untracked() {
                 sent.set(true);
                 rate((ticket, score.get_untracked(), comment.get_untracked()));
             }
-        }>
+        })>
             <fieldset>
-                <legend>{prompt}</legend>
+                <legend>{text(prompt)}</legend>
                 <div class="stars" role="group">
                     {(1..=5u8).map(|n| view! {
-                        <button type="button" class="star" class:lit=move || n <= score.get()
-                            aria-pressed=move || if score.get() == n { "true" } else { "false" }
-                            aria-label=move || t.get().rate_star(n)
-                            on:click=move |_| score.set(n)>"★"</button>
+                        <button type="button" class="star" class:lit=flag(move || n <= score.get())
+                            aria-pressed=text(move || if score.get() == n { "true" } else { "false" }.to_owned())
+                            aria-label=text(move || t.get().rate_star(n))
+                            on:click=act(move |_: MouseEvent| score.set(n))>"★"</button>
                     }).collect_view()}
                 </div>
                 <When when=chosen>
                     <label>{say(t, |t| t.rate_comment)}
-                        <textarea name="comment" rows="2" maxlength="1000" prop:value=move || comment.get()
-                            on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                        <textarea name="comment" rows="2" maxlength="1000" prop:value=text(move || comment.get())
+                            on:input=act(move |ev: web_sys::Event| comment.set(event_target_value(&ev)))></textarea>
                     </label>
                 </When>
                 <div class="actions">
-                    <button type="button" class="quiet" on:click=move |_| skip()>{say(t, |t| t.rate_skip)}</button>
-                    <button type="submit" disabled=move || !chosen() || sent.get()>{say(t, |t| t.rate_send)}</button>
+                    <button type="button" class="quiet" on:click=act(move |_: MouseEvent| skip())>{say(t, |t| t.rate_skip)}</button>
+                    <button type="submit" disabled=flag(move || !chosen() || sent.get())>{say(t, |t| t.rate_send)}</button>
                 </div>
             </fieldset>
         </form>
@@ -918,28 +920,28 @@ fn ContactForm(
     /// Back to the assistant without leaving a message.
     put_aside: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
-    let (name, email, text) =
+    let (name, email, message) =
         (Cell::new(String::new()), Cell::new(String::new()), Cell::new(asked));
-    let field = |value: Cell<String>| move |ev| value.set(event_target_value(&ev));
+    let field = |value: Cell<String>| act(move |ev: web_sys::Event| value.set(event_target_value(&ev)));
     view! {
-        <form class="contact" on:submit=move |ev| {
+        <form class="contact" on:submit=act(move |ev: SubmitEvent| {
             ev.prevent_default();
-            let form = Form { name: name.get_untracked(), email: email.get_untracked(), text: text.get_untracked() };
+            let form = Form { name: name.get_untracked(), email: email.get_untracked(), text: message.get_untracked() };
             if !form.name.trim().is_empty() && !form.email.trim().is_empty() && !form.text.trim().is_empty() {
                 send(form);
             }
-        }>
+        })>
             <label>{say(t, |t| t.name_label)}
-                <input name="name" autocomplete="name" required prop:value=move || name.get() on:input=field(name)/>
+                <input name="name" autocomplete="name" required prop:value=text(move || name.get()) on:input=field(name)/>
             </label>
             <label>{say(t, |t| t.email_label)}
-                <input name="email" type="email" autocomplete="email" required prop:value=move || email.get() on:input=field(email)/>
+                <input name="email" type="email" autocomplete="email" required prop:value=text(move || email.get()) on:input=field(email)/>
             </label>
             <label>{say(t, |t| t.message_label)}
-                <textarea name="message" rows="3" required prop:value=move || text.get() on:input=field(text)></textarea>
+                <textarea name="message" rows="3" required prop:value=text(move || message.get()) on:input=field(message)></textarea>
             </label>
             <div class="actions">
-                <button type="button" class="quiet" on:click=move |_| put_aside()>{say(t, |t| t.keep_chatting)}</button>
+                <button type="button" class="quiet" on:click=act(move |_: MouseEvent| put_aside())>{say(t, |t| t.keep_chatting)}</button>
                 <button type="submit">{say(t, |t| t.send)}</button>
             </div>
         </form>
@@ -970,16 +972,16 @@ fn EmailPrompt(
     move || {
         if asking() {
             view! {
-                <form class="email-ask" on:submit=move |ev| {
+                <form class="email-ask" on:submit=act(move |ev: SubmitEvent| {
                     ev.prevent_default();
                     let email = draft.get_untracked().trim().to_owned();
                     if !email.is_empty() {
                         give.run(email);
                     }
-                }>
+                })>
                     <label>{say(t, |t| t.email_ask)}
                         <input name="email" type="email" autocomplete="email" required maxlength="254"
-                            prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))/>
+                            prop:value=text(move || draft.get()) on:input=act(move |ev: web_sys::Event| draft.set(event_target_value(&ev)))/>
                     </label>
                     <button type="submit">{say(t, |t| t.email_save)}</button>
                 </form>
@@ -988,13 +990,13 @@ fn EmailPrompt(
         } else {
             view! {
                 <p class="email-saved">
-                    {move || t.get().email_saved(&saved.get().unwrap_or_default())}
+                    {text(move || t.get().email_saved(&saved.get().unwrap_or_default()))}
                     <When when=move || !verified.get()>
                         " "
-                        <button type="button" class="link" on:click=move |_| {
+                        <button type="button" class="link" on:click=act(move |_: MouseEvent| {
                             draft.set(saved.get_untracked().unwrap_or_default());
                             editing.set(true);
-                        }>{say(t, |t| t.email_change)}</button>
+                        })>{say(t, |t| t.email_change)}</button>
                     </When>
                 </p>
             }
@@ -1115,7 +1117,7 @@ fn TimelineItem(item: Item, t: Words, lines: Derived<Lines>) -> impl IntoView {
                     Event::Unclaimed => lines.with(|l| l.unclaimed.clone()),
                 }
             };
-            view! { <li class="event">{line}</li> }.into_any()
+            view! { <li class="event">{text(line)}</li> }.into_any()
         }
     }
 }

@@ -20,6 +20,29 @@ pub fn say(t: Words, pick: fn(&Texts) -> &'static str) -> impl Fn() -> &'static 
     move || pick(t.get())
 }
 
+/// A text of the panel that follows the state, boxed: tachys compiles its code to draw and
+/// redraw a reactive text (or attribute, or property) once per closure type, and every boxed
+/// closure is the same type.
+pub type Text = Box<dyn Fn() -> String + Send + Sync>;
+
+pub fn text(f: impl Fn() -> String + Send + Sync + 'static) -> Text {
+    Box::new(f)
+}
+
+/// A yes or no of the panel that follows the state (`hidden`, `disabled`, a class), boxed for
+/// the reason `Text` is.
+pub type Flag = Box<dyn Fn() -> bool + Send + Sync>;
+
+pub fn flag(f: impl Fn() -> bool + Send + Sync + 'static) -> Flag {
+    Box::new(f)
+}
+
+/// An event handler of the panel, boxed for the reason `Text` is (one type for each kind of
+/// event, not one per handler).
+pub fn act<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(f)
+}
+
 /// `<Show>`, compiled once for the whole panel: its condition and its children arrive erased,
 /// where `<Show>` is compiled anew for each use (and every visitor downloads each copy).
 #[component]
