@@ -21,8 +21,11 @@ export const env = {
 
 if (!env.base) throw new Error("BASE_URL is not set: run these through `cargo xtask test`");
 
-// Browsers a test closed, kept open until its end so a failure can be looked at as it was.
-// Only under the test runner: a script (the widget benchmark) closes its browser at once.
+// Every browser a test launched, closed at its end (kept open until then so a failure can be
+// looked at as it was), whether or not the test reached its own `close()`: one that threw
+// before it (a login that timed out) would otherwise keep the file's process, and so the
+// whole suite, waiting for ever. Only under the test runner: a script (the widget benchmark)
+// closes its browser at once.
 const underTest = Boolean(process.env.NODE_TEST_CONTEXT);
 const closing = [];
 
@@ -34,8 +37,8 @@ export async function launch() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   if (underTest) {
-    const close = browser.close.bind(browser);
-    browser.close = async () => { closing.push({ browser, close }); };
+    closing.push({ browser, close: browser.close.bind(browser) });
+    browser.close = async () => {};
   }
   return browser;
 }

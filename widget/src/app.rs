@@ -11,6 +11,7 @@ use web_sys::{KeyboardEvent, MouseEvent, SubmitEvent};
 
 use crate::api;
 use crate::conn::{Chat, Conn, Pending, Status};
+use crate::fresh::Fresh;
 use crate::hooks::Hooks;
 use crate::i18n::{Texts, Words};
 use crate::parts::{Call, Cell, Derived, Grab, Kept, When, act, effect, flag, say, text};
@@ -358,10 +359,8 @@ pub fn App(
     });
     // Closed only for being quiet, the chat stays writable: the visitor's next message opens
     // it again. Any other end offers a new conversation instead.
-    let closed_for_good = move || {
-        phase.get() == Some(Phase::Ended)
-            && last_event.get() != Some(Latest::EndedIdle)
-    };
+    let closed_for_good =
+        move || phase.get() == Some(Phase::Ended) && last_event.get() != Some(Latest::EndedIdle);
     // The contact form stands in for the composer until sent or put aside ("Back to the
     // chat"); a later offer brings it back. An offer from long ago (the page reloaded the
     // next day) is history, not a form to fill.
@@ -395,8 +394,7 @@ pub fn App(
             .unwrap_or_default()
     };
     let left_message = move || {
-        phase.get() == Some(Phase::Escalated)
-            && last_event.get() == Some(Latest::LeftMessage)
+        phase.get() == Some(Phase::Escalated) && last_event.get() == Some(Latest::LeftMessage)
     };
     let show_human_button = move || {
         let (shown, threshold) = config.with(|c| {
@@ -412,14 +410,12 @@ pub fn App(
     // One state at a time: waiting for a person, then (from the claim, not the person's first
     // words) with that person, named with their initials in the header.
     let waiting = move || phase.get() == Some(Phase::Escalated) && !left_message();
-    let expected_wait = move || {
-        match last_event.get() {
-            Some(Latest::Waiting(Some(secs))) => {
-                let t = t.get();
-                Some(t.usual_wait(&when::minutes(t.code, secs)))
-            }
-            _ => None,
+    let expected_wait = move || match last_event.get() {
+        Some(Latest::Waiting(Some(secs))) => {
+            let t = t.get();
+            Some(t.usual_wait(&when::minutes(t.code, secs)))
         }
+        _ => None,
     };
     let with_human = move || phase.get() == Some(Phase::Active);
     let ask_email = move || config.with(|c| c.as_ref().is_some_and(|c| c.ask_email));
@@ -488,7 +484,8 @@ pub fn App(
     // words change without the list changing).
     let drafting = Derived::new(move || chat.draft.with(Option::is_some));
     let rows = move || {
-        let mut rows: Vec<Row> = chat.items.with(|items| items.iter().cloned().map(Row::Item).collect());
+        let mut rows: Vec<Row> =
+            chat.items.with(|items| items.iter().cloned().map(Row::Item).collect());
         if drafting.get() {
             rows.push(Row::Draft);
         }
@@ -604,18 +601,16 @@ pub fn App(
                 // messages: each keyed list is a copy of tachys' diffing to download.
                 <For each=rows key=Row::key let:row>
                     {match row {
-                        Row::Item(item) => view! { <TimelineItem item t=t lines/> }.into_any(),
-                        Row::Draft => view! {
+                        Row::Item(item) => timeline_item(item, t, lines),
+                        Row::Draft => Fresh::new(view! {
                             <li class="bubble bot draft">
                                 <span class="who">{say(t, |t| t.assistant)}</span>
                                 {text(move || chat.draft.get().unwrap_or_default())}
                             </li>
-                        }
-                        .into_any(),
-                        Row::Pending(p) => view! {
+                        }),
+                        Row::Pending(p) => Fresh::new(view! {
                             <li class="bubble visitor pending" title=say(t, |t| t.sending)>{p.text}</li>
-                        }
-                        .into_any(),
+                        }),
                     }}
                 </For>
             </ol>
@@ -660,11 +655,12 @@ pub fn App(
             <When when=with_human>
                 <div class="banner" role="status">{say(t, |t| t.with_human)}</div>
             </When>
-            {move || rating_card.get().map(|(ticket, with)| view! {
+            // A new card for a new chat to rate, never the old one patched.
+            {move || rating_card.get().map(|(ticket, with)| Fresh::new(view! {
                 <RatingCard ticket with t=t
                     rate=move |r| { rate(r); after_card() }
                     skip=move || { skipped.set(Some(ticket)); after_card() }/>
-            })}
+            }))}
             <When when=move || chat.notice.get().is_some()>
                 <div class="notice" role="alert">{text(move || chat.notice.get().map(|c| t.get().refusal(c).to_owned()).unwrap_or_default())}</div>
             </When>
@@ -926,7 +922,8 @@ fn ContactForm(
 ) -> impl IntoView {
     let (name, email, message) =
         (Cell::new(String::new()), Cell::new(String::new()), Cell::new(asked));
-    let field = |value: Cell<String>| act(move |ev: web_sys::Event| value.set(event_target_value(&ev)));
+    let field =
+        |value: Cell<String>| act(move |ev: web_sys::Event| value.set(event_target_value(&ev)));
     view! {
         <form class="contact" on:submit=act(move |ev: SubmitEvent| {
             ev.prevent_default();
@@ -1060,24 +1057,22 @@ impl Lines {
     }
 }
 
-#[component]
-fn TimelineItem(item: Item, t: Words, lines: Derived<Lines>) -> impl IntoView {
+/// One stored item as a line of the timeline, drawn once (keyed, it is never redrawn).
+fn timeline_item(item: Item, t: Words, lines: Derived<Lines>) -> Fresh {
     match item.body {
-        ItemBody::Note(_) => ().into_any(),
+        ItemBody::Note(_) => Fresh::new(()),
         ItemBody::Message(m) => match m.author {
-            Author::Visitor => view! { <li class="bubble visitor">{m.text}</li> }.into_any(),
-            Author::Bot => view! {
+            Author::Visitor => Fresh::new(view! { <li class="bubble visitor">{m.text}</li> }),
+            Author::Bot => Fresh::new(view! {
                 <li class="bubble bot"><span class="who">{say(t, |t| t.assistant)}</span>{m.text}</li>
-            }
-            .into_any(),
-            Author::Agent(a) => view! {
+            }),
+            Author::Agent(a) => Fresh::new(view! {
                 <li class="bubble agent">
                     <span class="avatar" aria-hidden="true">{initials(&a.name)}</span>
                     <span class="who">{a.name.clone()}</span>
                     {m.text}
                 </li>
-            }
-            .into_any(),
+            }),
         },
         // Asking for a rating shows as the card, not as a line; a reopened chat just goes on.
         // Channel events belong to a visitor on a messaging channel, never to the widget.
@@ -1086,7 +1081,7 @@ fn TimelineItem(item: Item, t: Words, lines: Derived<Lines>) -> impl IntoView {
             | Event::Reopened { .. }
             | Event::ChannelUnsupported { .. }
             | Event::ChannelUndelivered { .. },
-        ) => ().into_any(),
+        ) => Fresh::new(()),
         ItemBody::Event(e) => {
             let line = move || {
                 let t = t.get();
@@ -1121,7 +1116,7 @@ fn TimelineItem(item: Item, t: Words, lines: Derived<Lines>) -> impl IntoView {
                     Event::Unclaimed => lines.with(|l| l.unclaimed.clone()),
                 }
             };
-            view! { <li class="event">{text(line)}</li> }.into_any()
+            Fresh::new(view! { <li class="event">{text(line)}</li> })
         }
     }
 }

@@ -5,6 +5,7 @@
 mod api;
 mod app;
 mod conn;
+mod fresh;
 mod hooks;
 mod i18n;
 mod parts;

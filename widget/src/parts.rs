@@ -11,6 +11,7 @@ use leptos::tachys::html::node_ref::NodeRefContainer;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
+use crate::fresh::FreshChildren;
 use crate::i18n::{Texts, Words};
 
 /// One of the visitor's strings, following the language. Every text and label of the panel
@@ -44,11 +45,12 @@ pub fn act<E: 'static>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
 }
 
 /// `<Show>`, compiled once for the whole panel: its condition and its children arrive erased,
-/// where `<Show>` is compiled anew for each use (and every visitor downloads each copy).
+/// where `<Show>` is compiled anew for each use (and every visitor downloads each copy). The
+/// children are drawn anew each time the condition turns true (`Fresh`), never patched.
 #[component]
-pub fn When(#[prop(into)] when: Check, children: ChildrenFn) -> impl IntoView {
+pub fn When(#[prop(into)] when: Check, children: FreshChildren) -> impl IntoView {
     let when = Derived::new(move || (when.0)());
-    move || when.get().then(|| children())
+    move || when.get().then(|| children.draw())
 }
 
 /// A condition, boxed: what `When` is given (a `Signal<bool>` would be a signal type of its own).
