@@ -759,6 +759,11 @@ fn Composer(
             trailing.set_value(true);
             set_timeout(
                 move || {
+                    // The message box may be gone by now (the chat ended, a form took its
+                    // place), and its values with it.
+                    if !trailing.alive() {
+                        return;
+                    }
                     trailing.set_value(false);
                     let latest = draft.get_untracked();
                     if on.get_value() && !latest.trim().is_empty() {
@@ -771,7 +776,9 @@ fn Composer(
         }
         set_timeout(
             move || {
-                if js_sys::Date::now() - changed_at.get_value() >= TYPING_IDLE_MS as f64 {
+                if changed_at.alive()
+                    && js_sys::Date::now() - changed_at.get_value() >= TYPING_IDLE_MS as f64
+                {
                     stop();
                 }
             },

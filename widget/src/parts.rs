@@ -274,6 +274,11 @@ impl<T: 'static> Kept<T> {
         *self.value.write_value() = Box::new(value);
     }
 
+    /// Whether the part that made this value is still drawn (a timer may outlive it).
+    pub fn alive(&self) -> bool {
+        !self.value.is_disposed()
+    }
+
     pub fn update_value<R>(&self, change: impl FnOnce(&mut T) -> R) -> R {
         match self.value.write_value().downcast_mut() {
             Some(value) => change(value),
