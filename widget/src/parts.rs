@@ -147,9 +147,11 @@ impl<T: Any + Send + Sync> Cell<T> {
         self.signal.set(Box::new(value));
     }
 
+    /// Nothing, once the part that made it is gone (as Leptos' own `update`).
     pub fn update(&self, change: impl FnOnce(&mut T)) {
-        let mut value = self.signal.write();
-        if let Some(value) = (**value).downcast_mut() {
+        if let Some(mut value) = self.signal.try_write()
+            && let Some(value) = (**value).downcast_mut()
+        {
             change(value);
         }
     }
@@ -270,8 +272,11 @@ impl<T: 'static> Kept<T> {
         self.with_value(T::clone)
     }
 
+    /// Nothing, once the part that made it is gone (as Leptos' own `set_value`).
     pub fn set_value(&self, value: T) {
-        *self.value.write_value() = Box::new(value);
+        if let Some(mut kept) = self.value.try_write_value() {
+            *kept = Box::new(value);
+        }
     }
 
     /// Whether the part that made this value is still drawn (a timer may outlive it).
