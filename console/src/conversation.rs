@@ -164,7 +164,10 @@ pub fn ConversationView(
                 if on {
                     set_timeout(
                         move || {
-                            if js_sys::Date::now() - typing_heard.get_value() >= TYPING_STALE_MS {
+                            // Nothing once the agent has left this conversation: its values
+                            // are gone with its view (reading one would panic).
+                            let heard = typing_heard.try_get_value();
+                            if heard.is_some_and(|at| js_sys::Date::now() - at >= TYPING_STALE_MS) {
                                 visitor_typing.set(None);
                             }
                         },
@@ -680,10 +683,14 @@ fn Composer(
     ) {
         set_timeout(
             move || {
-                if !typing.get_value() {
+                // The agent may have left this conversation meanwhile: its values are gone
+                // with its view (reading one would panic).
+                let (Some(true), Some(last_key_at)) =
+                    (typing.try_get_value(), last_key.try_get_value())
+                else {
                     return;
-                }
-                if js_sys::Date::now() - last_key.get_value() >= TYPING_IDLE_MS {
+                };
+                if js_sys::Date::now() - last_key_at >= TYPING_IDLE_MS {
                     typing.set_value(false);
                     send(ClientFrame::Typing { on: false, text: None });
                 } else {

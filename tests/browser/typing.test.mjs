@@ -62,3 +62,34 @@ test("the chat ends while the visitor is typing: the message box goes and nothin
     await browser.close();
   }
 });
+
+test("an agent types, then opens another conversation at once: the console throws nothing", async () => {
+  const browser = await launch();
+  try {
+    const agent = await Console.login(browser, undefined, undefined, 0, { viewport: { width: 1300, height: 900 } });
+    const errors = troubles(agent.page);
+    const first = await Widget.open(await browser.newContext());
+    const second = await Widget.open(await browser.newContext());
+    const [a, b] = [unique("left"), unique("next")];
+    await first.say(`${a}: I want to talk to a human`);
+    await second.say(`${b}: I want to talk to a human`);
+    await first.text("Waiting for support agent to join").waitFor();
+    await second.text("Waiting for support agent to join").waitFor();
+    await agent.open("Pending", a);
+    await agent.button("Claim").click();
+    await first.text("You're now chatting with a human").waitFor();
+
+    // The visitor types too, so the console's own "typing" clock is running when it leaves.
+    await first.input.pressSequentially("still there?", { delay: 20 });
+    await agent.page.locator(".visitor-typing").getByText("is typing").waitFor();
+    const reply = agent.page.getByRole("textbox", { name: "Reply to the visitor" });
+    await reply.pressSequentially("Let me check", { delay: 20 });
+    await agent.open("Pending", b);
+    await agent.page.getByText(`${b}: I want to talk to a human`).first().waitFor();
+    // Past both clocks: the agent's pause (checked every second) and the visitor's stale draft.
+    await agent.page.waitForTimeout(9_000);
+    assert.deepEqual(errors, [], "the left conversation's timers ran without a fault");
+  } finally {
+    await browser.close();
+  }
+});
