@@ -82,8 +82,9 @@ fn Console(
     let dropped = move |_code: u16| {
         spawn_local(async move {
             match api::me_now().await {
+                // Unless the console has gone meanwhile (a sign-out while this was asked).
                 Ok(Some(fresh)) => {
-                    if fresh != me.get_untracked() {
+                    if me.try_get_untracked().is_some_and(|held| held != fresh) {
                         me.set(fresh);
                     }
                 }

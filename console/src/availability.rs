@@ -28,7 +28,10 @@ pub fn AvailabilitySwitch(me: Signal<Me>) -> impl IntoView {
                 }
                 // The select shows what the server holds, not what was asked for.
                 Err(e) => {
-                    away.set(away.get_untracked());
+                    // Nothing to show again if the console has gone (signed out meanwhile).
+                    if let Some(held) = away.try_get_untracked() {
+                        away.set(held);
+                    }
                     failed.set(Some(format!("Availability not changed: {e}")));
                 }
             }

@@ -290,7 +290,9 @@ pub fn ConversationView(
                     me.update(|m| m.agent.name = name);
                     ask_name.set(false);
                     claim_on_welcome.set_value(true);
-                    link.with_value(Link::reconnect);
+                    // The agent may have left the conversation meanwhile (Back): its link
+                    // went with its view.
+                    link.try_with_value(Link::reconnect);
                 }
                 Err(e) => error.set(Some(e)),
             }

@@ -123,9 +123,13 @@ fn EndpointView(
     let message: Message = RwSignal::new(None);
     let id = StoredValue::new(endpoint.id.clone());
     let deliveries = RwSignal::new(Vec::<Delivery>::new());
+    // Also called a moment after a button's work, when the list may have drawn this endpoint
+    // anew (turned off, a new secret) or dropped it: this view's values are gone then, and
+    // there is nothing left to load.
     let load = move || {
+        let Some(id) = id.try_get_value() else { return };
         spawn_local(async move {
-            if let Ok(list) = api::deliveries(&id.get_value()).await {
+            if let Ok(list) = api::deliveries(&id).await {
                 deliveries.set(list);
             }
         })

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { Console, audit, env, launch, screenshot } from "./harness.mjs";
+import { Console, audit, env, launch, screenshot, troubles } from "./harness.mjs";
 
 const DESKTOP = { viewport: { width: 1300, height: 900 } };
 const PHONE = { viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true };
@@ -30,6 +30,7 @@ test("an owner adds an endpoint, sends a test event and sees it delivered", asyn
   try {
     const owner = await Console.login(browser, env.email, env.password, 0, DESKTOP);
     const page = owner.page;
+    const errors = troubles(page);
     await owner.button("Settings").click();
     const part = page.getByRole("region", { name: "Webhooks" });
     const form = part.getByRole("form", { name: "Add an endpoint" });
@@ -64,6 +65,10 @@ test("an owner adds an endpoint, sends a test event and sees it delivered", asyn
     await card.getByRole("button", { name: "Turn on" }).waitFor();
     await card.getByRole("button", { name: "Remove" }).click();
     await card.waitFor({ state: "detached" });
+    // Each button looks for new deliveries a moment later, by when the list has drawn the
+    // endpoint anew or dropped it.
+    await page.waitForTimeout(2_500);
+    assert.deepEqual(errors, [], "the endpoint's late look for deliveries ran without a fault");
   } finally {
     hook.close();
     await browser.close();
