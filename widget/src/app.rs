@@ -410,13 +410,15 @@ pub fn App(
     // One state at a time: waiting for a person, then (from the claim, not the person's first
     // words) with that person, named with their initials in the header.
     let waiting = move || phase.get() == Some(Phase::Escalated) && !left_message();
-    let expected_wait = move || match last_event.get() {
+    // A memo: the banner asks whether there is one and then shows it, and each asking would
+    // make the browser's number formatter again.
+    let expected_wait = Derived::new(move || match last_event.get() {
         Some(Latest::Waiting(Some(secs))) => {
             let t = t.get();
             Some(t.usual_wait(&when::minutes(t.code, secs)))
         }
         _ => None,
-    };
+    });
     let with_human = move || phase.get() == Some(Phase::Active);
     let ask_email = move || config.with(|c| c.as_ref().is_some_and(|c| c.ask_email));
     let give_email = Call::new(move |email: String| {
@@ -458,6 +460,7 @@ pub fn App(
     let agent = Derived::new(move || {
         chat.state.with(|s| s.as_ref().and_then(|s| s.assignee.as_ref().map(|a| a.name.clone())))
     });
+    let assigned = move || agent.with(Option::is_some);
     let title = move || config.with(|c| c.as_ref().map(|c| c.title.clone()).unwrap_or_default());
     // One tap asks: offered until the visitor has said anything.
     let suggestions =
@@ -539,12 +542,12 @@ pub fn App(
         >
             <header>
                 <div class="heading">
-                    <When when=move || agent.with(Option::is_some)>
+                    <When when=assigned>
                         <span class="avatar" aria-hidden="true">{text(move || initials(&agent.get().unwrap_or_default()))}</span>
                     </When>
                     <div>
                         <h2>{text(title)}</h2>
-                        <When when=move || agent.with(Option::is_some)>
+                        <When when=assigned>
                             <p class="with">{text(move || agent.get().unwrap_or_default())}</p>
                         </When>
                     </div>
@@ -627,8 +630,8 @@ pub fn App(
                     <span class="spinner" aria-hidden="true"></span>
                     <p>
                         {text(move || lines.with(|l| l.handover.clone()))}
-                        <When when=move || expected_wait().is_some()>
-                            <small>{text(move || expected_wait().unwrap_or_default())}</small>
+                        <When when=move || expected_wait.with(Option::is_some)>
+                            <small>{text(move || expected_wait.get().unwrap_or_default())}</small>
                         </When>
                     </p>
                 </div>

@@ -54,7 +54,7 @@ pub fn When(#[prop(into)] when: Check, children: FreshChildren) -> impl IntoView
 }
 
 /// A condition, boxed: what `When` is given (a `Signal<bool>` would be a signal type of its own).
-pub struct Check(Box<dyn Fn() -> bool + Send + Sync>);
+pub struct Check(Flag);
 
 impl<F: Fn() -> bool + Send + Sync + 'static> From<F> for Check {
     fn from(check: F) -> Self {
