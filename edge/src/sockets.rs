@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use shared::protocol::{ErrorCode, ErrorFrame, ServerFrame};
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{Response, Result, WebSocket, WebSocketPair, console_error};
 
 /// Answers a client's close. 1005 and 1006 describe a missing close frame and may not be
@@ -55,7 +56,6 @@ pub fn send<T: Serialize>(ws: &WebSocket, frame: &T) {
     send_all(std::iter::once(ws), frame);
 }
 
-/// Sends one frame to many sockets, encoding it once.
 /// Lets workerd answer a client's ping itself, without waking the object (or counting
 /// against its frame limit).
 pub fn answer_pings(state: &worker::State) {
@@ -68,17 +68,31 @@ pub fn answer_pings(state: &worker::State) {
     }
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A WebSocket, for `send` with a string already on the JavaScript side:
+    /// `send_with_str` copies its text out of wasm memory into a new string at every call.
+    type Sending;
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_text(this: &Sending, text: &js_sys::JsString) -> Result<(), JsValue>;
+}
+
+/// Sends one frame to many sockets, encoding it once and copying it out of wasm memory once:
+/// every copy is garbage the one thread collects, between events it would rather handle.
 pub fn send_all<'a, T: Serialize>(sockets: impl IntoIterator<Item = &'a WebSocket>, frame: &T) {
-    match serde_json::to_string(frame) {
-        // A socket closing under us refuses the send; its peer will resync on reconnect.
-        Ok(text) => {
-            for ws in sockets {
-                if let Err(e) = ws.send_with_str(&text) {
-                    let state = AsRef::<web_sys::WebSocket>::as_ref(ws).ready_state();
-                    worker::console_warn!("send failed (socket state {state}): {e}");
-                }
-            }
+    let text = match serde_json::to_string(frame) {
+        Ok(text) => js_sys::JsString::from(text),
+        Err(e) => {
+            console_error!("frame encoding: {e}");
+            return;
         }
-        Err(e) => console_error!("frame encoding: {e}"),
+    };
+    for ws in sockets {
+        let js: &web_sys::WebSocket = ws.as_ref();
+        // A socket closing under us refuses the send; its peer will resync on reconnect.
+        if let Err(e) = js.unchecked_ref::<Sending>().send_text(&text) {
+            let state = js.ready_state();
+            worker::console_warn!("send failed (socket state {state}): {e:?}");
+        }
     }
 }
