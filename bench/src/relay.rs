@@ -46,6 +46,9 @@ pub struct Row {
     pub direction: &'static str,
     #[serde(flatten)]
     pub latency: Summary,
+    /// Each round's p99 (over its `conversations` messages): whether the tail is a few rounds
+    /// with a stall of several milliseconds, or every round a little slower.
+    pub p99_by_round_ms: Vec<f64>,
     pub lost: usize,
     pub duplicated: usize,
 }
@@ -54,13 +57,29 @@ pub struct Row {
 #[derive(Default)]
 struct Tally {
     latency: Samples,
+    /// The same samples by round.
+    rounds: Vec<Samples>,
     seen: HashSet<String>,
     duplicated: usize,
 }
 
 impl Tally {
+    fn arrived(&mut self, round: usize, took: Duration) {
+        self.latency.push(took);
+        if self.rounds.len() <= round {
+            self.rounds.resize_with(round + 1, Samples::default);
+        }
+        self.rounds[round].push(took);
+    }
+
     fn merge(&mut self, other: Tally) {
         self.latency.extend(other.latency);
+        if self.rounds.len() < other.rounds.len() {
+            self.rounds.resize_with(other.rounds.len(), Samples::default);
+        }
+        for (mine, theirs) in self.rounds.iter_mut().zip(other.rounds) {
+            mine.extend(theirs);
+        }
         self.duplicated += other.duplicated;
     }
 }
@@ -127,6 +146,7 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
                     conversations: n,
                     direction,
                     latency: tally.latency.summary(),
+                    p99_by_round_ms: tally.rounds.iter().map(|r| r.summary().p99_ms).collect(),
                     lost,
                     duplicated: tally.duplicated,
                 });
@@ -145,13 +165,13 @@ async fn drive(mut pair: Pair, level: Level, offset: Duration) -> (Tally, Tally)
         let sent = Instant::now();
         pair.agent.send_raw(&lab::message(&id)).await;
         if arrives(&mut pair.visitor, &id, &mut to_visitor).await {
-            to_visitor.latency.push(sent.elapsed());
+            to_visitor.arrived(n, sent.elapsed());
         }
         let id = format!("v{n}");
         let sent = Instant::now();
         pair.visitor.send_raw(&lab::message(&id)).await;
         if arrives(&mut pair.agent, &id, &mut to_agent).await {
-            to_agent.latency.push(sent.elapsed());
+            to_agent.arrived(n, sent.elapsed());
         }
         tokio::time::sleep(level.pause).await;
     }

@@ -127,6 +127,24 @@ impl Report {
                 r.p99_ratio
             );
         }
+        let _ = writeln!(w, "  each round's p99 (median of the rounds, slowest round):");
+        for r in self.relay.iter().filter(|r| r.conversations >= 100) {
+            let mut p99s = r.p99_by_round_ms.clone();
+            p99s.sort_by(f64::total_cmp);
+            let Some(slowest) = p99s.last() else { continue };
+            let _ = writeln!(
+                w,
+                "    {:<12} {:>5}  {:<16} {:>7.2}  {:>7.2}",
+                match r.target {
+                    relay::Target::Conversation => "conversation",
+                    relay::Target::Echo => "echo floor",
+                },
+                r.conversations,
+                r.direction.replace('_', " "),
+                p99s[p99s.len() / 2],
+                slowest
+            );
+        }
         if let Some(c) = &self.claims {
             claims_table(w, c);
         }
