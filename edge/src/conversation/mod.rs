@@ -197,6 +197,8 @@ struct Inner {
     presence_due: Option<Millis>,
     /// What the site last heard of the visitor's presence (`report::reported_online`).
     reported_online: Option<bool>,
+    /// A look for the visitor is under way, its start kept in storage (`report::look_began`).
+    looking: bool,
     /// The events the site's webhooks take (stored: see `hooks`), as the site last said.
     hook_events: Vec<String>,
     /// Counts the site's pushes of changed settings: a fetch begun before one must not put
@@ -397,6 +399,7 @@ impl Core {
         fresh.alarm_at = inner.alarm_at;
         fresh.hello_due = inner.hello_due;
         fresh.presence_due = inner.presence_due;
+        fresh.looking = inner.looking;
         fresh.mail_in_flight = inner.mail_in_flight;
         fresh.channel.sending = inner.channel.sending;
         *inner = fresh;
@@ -1260,14 +1263,22 @@ impl Core {
     /// hello deadline has passed, time enough for a page that is only reconnecting (its first
     /// try comes within a second) to say hello: reported gone at once, such a page would show
     /// offline until its own report, a pace later. Whether they are looked for; the look sends
-    /// the summary if they are still not here ([`Core::check_presence`]).
+    /// the summary if they are still not here ([`Core::check_presence`]). A look under way is
+    /// kept in storage, so the instance after an eviction ends it rather than beginning it again.
     fn look_for_visitor(&self) -> bool {
         self.check_presence_later();
-        let mut inner = self.inner.borrow_mut();
-        let unsure = inner.meta.is_some() && inner.reported_online != Some(false);
-        let look = unsure && inner.presence_due.is_none();
+        let look = {
+            let inner = self.inner.borrow();
+            let unsure = inner.meta.is_some() && inner.reported_online != Some(false);
+            unsure && inner.presence_due.is_none()
+        };
         if look {
-            inner.presence_due = Some(now() + HELLO_DEADLINE_MS);
+            let at = now();
+            // Storage that fails here begins the look anew, as before it was kept.
+            let since = report::look_began(self.sql(), at).unwrap_or(at);
+            let mut inner = self.inner.borrow_mut();
+            inner.presence_due = Some(since + HELLO_DEADLINE_MS);
+            inner.looking = true;
         }
         look
     }
@@ -1280,6 +1291,13 @@ impl Core {
             return;
         }
         self.inner.borrow_mut().presence_due = None;
+        // What the look was for is decided here; a failed delete leaves a look that a later
+        // instance forgets after a minute.
+        if std::mem::take(&mut self.inner.borrow_mut().looking)
+            && let Err(e) = report::look_ended(self.sql())
+        {
+            console_warn!("ending the look for the visitor: {e}");
+        }
         let since = self.heard_since();
         for (ws, att) in self.visitor_sockets(None) {
             if att.beats && !self.heard(&ws, &att, since) {
