@@ -38,6 +38,16 @@ pub enum Target {
     Echo,
 }
 
+impl Target {
+    /// How the report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Conversation => "conversation",
+            Target::Echo => "echo floor",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub target: Target,
@@ -56,8 +66,7 @@ pub struct Row {
 /// One direction's tally.
 #[derive(Default)]
 struct Tally {
-    latency: Samples,
-    /// The same samples by round.
+    /// Latencies by round.
     rounds: Vec<Samples>,
     seen: HashSet<String>,
     duplicated: usize,
@@ -65,15 +74,22 @@ struct Tally {
 
 impl Tally {
     fn arrived(&mut self, round: usize, took: Duration) {
-        self.latency.push(took);
         if self.rounds.len() <= round {
             self.rounds.resize_with(round + 1, Samples::default);
         }
         self.rounds[round].push(took);
     }
 
+    /// Every round's latencies together.
+    fn latency(&self) -> Samples {
+        let mut all = Samples::default();
+        for round in &self.rounds {
+            all.extend(round.clone());
+        }
+        all
+    }
+
     fn merge(&mut self, other: Tally) {
-        self.latency.extend(other.latency);
         if self.rounds.len() < other.rounds.len() {
             self.rounds.resize_with(other.rounds.len(), Samples::default);
         }
@@ -145,7 +161,7 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
                     target,
                     conversations: n,
                     direction,
-                    latency: tally.latency.summary(),
+                    latency: tally.latency().summary(),
                     p99_by_round_ms: tally.rounds.iter().map(|r| r.summary().p99_ms).collect(),
                     lost,
                     duplicated: tally.duplicated,

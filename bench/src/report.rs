@@ -100,10 +100,7 @@ impl Report {
             "\nRelay latency (ms)   convs  direction          p50      p99      max  lost  dup"
         );
         for r in &self.relay {
-            let target = match r.target {
-                relay::Target::Conversation => "conversation",
-                relay::Target::Echo => "echo floor",
-            };
+            let target = r.target.label();
             let l = &r.latency;
             let _ = writeln!(
                 w,
@@ -127,18 +124,18 @@ impl Report {
                 r.p99_ratio
             );
         }
-        let _ = writeln!(w, "  each round's p99 (median of the rounds, slowest round):");
-        for r in self.relay.iter().filter(|r| r.conversations >= 100) {
+        let busy: Vec<_> = self.relay.iter().filter(|r| r.conversations >= 100).collect();
+        if !busy.is_empty() {
+            let _ = writeln!(w, "  each round's p99 (median of the rounds, slowest round):");
+        }
+        for r in busy {
             let mut p99s = r.p99_by_round_ms.clone();
             p99s.sort_by(f64::total_cmp);
             let Some(slowest) = p99s.last() else { continue };
             let _ = writeln!(
                 w,
                 "    {:<12} {:>5}  {:<16} {:>7.2}  {:>7.2}",
-                match r.target {
-                    relay::Target::Conversation => "conversation",
-                    relay::Target::Echo => "echo floor",
-                },
+                r.target.label(),
                 r.conversations,
                 r.direction.replace('_', " "),
                 p99s[p99s.len() / 2],

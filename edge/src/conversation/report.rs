@@ -48,12 +48,10 @@ CREATE TABLE IF NOT EXISTS looking (id INTEGER PRIMARY KEY CHECK (id = 1), since
 /// begins, with the whole grace for a page that is reconnecting.
 const LOOK_FORGOTTEN_MS: Millis = 60_000;
 
-/// When the look for a visitor the site may still list began ([`super::Core::look_for_visitor`]),
-/// kept in storage: an instance evicted before the look's end would otherwise leave the next
-/// one to begin it again, and that one the next, for good. Local workerd evicts an object 10 s
-/// after its last event, the length of the look, and under load the eviction came first: in
-/// the bench's storm of 10,000 closes, 4,034 visitors were still listed online 12 minutes
-/// later. Begins a look (at `at`) unless one under way is kept.
+/// When the look for a visitor the site may still list began ([`super::Core::look_for_visitor`]):
+/// kept in storage, because an instance evicted before the look's end would otherwise leave the
+/// next one to begin it again, for good (ARCHITECTURE.md, presence). Begins a look at `at`
+/// unless one under way is kept.
 pub(super) fn look_began(sql: &SqlStorage, at: Millis) -> Result<Millis> {
     let kept = sql::number(sql, "SELECT since AS n FROM looking", vec![])?;
     if let Some(since) = kept.filter(|since| (at - LOOK_FORGOTTEN_MS..=at).contains(since)) {
