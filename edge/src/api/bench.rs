@@ -74,7 +74,8 @@ pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult 
 
 /// `POST /api/bench/conversations/{id}/fail-reads?reads=N`: the conversation acts as one
 /// whose storage could not be read, and its next `N` attempts to read it fail too. With
-/// `?outbox=N` instead, only its next `N` reads of its outbox of reports fail.
+/// `?outbox=N` instead, only its next `N` reads of its outbox of reports fail; with
+/// `?outbox_writes=N`, its next `N` writes to it.
 pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
@@ -87,11 +88,12 @@ pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
     let count = |name: &str| {
         url.query_pairs().find(|(k, _)| k == name).and_then(|(_, v)| v.parse::<u32>().ok())
     };
-    let path = match (count("reads"), count("outbox")) {
-        (Some(n), None) => format!("{}?reads={n}", crate::conversation::FAIL_READS),
-        (None, Some(n)) => format!("{}?outbox={n}", crate::conversation::FAIL_READS),
+    let path = match (count("reads"), count("outbox"), count("outbox_writes")) {
+        (Some(n), None, None) => format!("{}?reads={n}", crate::conversation::FAIL_READS),
+        (None, Some(n), None) => format!("{}?outbox={n}", crate::conversation::FAIL_READS),
+        (None, None, Some(n)) => format!("{}?outbox_writes={n}", crate::conversation::FAIL_READS),
         _ => {
-            let why = "Say how many reads fail: ?reads=N, or ?outbox=N for the outbox's alone.";
+            let why = "Say how many reads fail: ?reads=N, ?outbox=N for the outbox's alone, or ?outbox_writes=N for its writes.";
             return Err(refuse(400, "invalid_reads", why));
         }
     };

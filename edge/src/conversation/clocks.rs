@@ -166,14 +166,15 @@ impl Core {
     }
 
     /// The earliest clock: the unclaimed timeout, asking the AI again, closing a socket that
-    /// has not said hello, the reports' backstop or their next try after a failure, the
-    /// visitor's mail, the channel's lines.
+    /// has not said hello, the reports' backstop or their next try after a failure, a summary
+    /// storage would not take, the visitor's mail, the channel's lines.
     pub(super) fn next_clock(&self) -> Option<Millis> {
         let inner = self.inner.borrow();
         let reports = inner.outbox.alarm_at(inner.presence_due.is_some());
         let mail = inner.visitor_mail.due_at().filter(|_| !inner.mail_in_flight);
         let channel = inner.channel.due_at();
         [
+            self.owed_retry_at.get(),
             inner.bot_retry_at,
             inner.machine.next_deadline(),
             inner.hello_due,

@@ -52,6 +52,8 @@ const PREVIEW_CHARS: usize = 140;
 const VISITOR_TEXT_CHARS: usize = 1000;
 /// A socket must say hello this soon after it opens, or it is closed.
 const HELLO_DEADLINE_MS: Millis = 10_000;
+/// A summary storage would not take is tried again after this long, if no event comes first.
+const OWED_RETRY_MS: Millis = 5_000;
 /// Sockets a conversation keeps. Anyone who knows its id can open one, so sockets that have
 /// not said hello yet never displace a greeted one: each client address may have four (its
 /// oldest goes, and a widget reconnects), fifty in all (then new ones are refused for the
@@ -120,6 +122,11 @@ pub struct Core {
     failing_reads: std::cell::Cell<u32>,
     /// The same for the outbox of reports alone: this many reads of it still fail.
     failing_outbox: std::cell::Cell<u32>,
+    /// And this many writes to it.
+    failing_outbox_writes: std::cell::Cell<u32>,
+    /// An owed summary that storage would not take is queued again at this time, by the
+    /// alarm if no event comes first.
+    owed_retry_at: std::cell::Cell<Option<Millis>>,
     /// How often a visitor listed online is looked for again ([`presence_check_ms`]).
     presence_check_ms: Millis,
     /// The instance started with a clock the stored alarm may not hold: the first event
@@ -434,14 +441,21 @@ impl Core {
     }
 
     /// Sends the site this conversation's summary again if it is owed, stored first so that
-    /// it stays owed until the site has it.
+    /// it stays owed until the site has it. Should storage not take it, the next event tries
+    /// again, or the alarm a little later: a visitor's leaving may be the last event there is.
     fn send_owed_summary(&self) {
         if !self.summary_owed.get() || self.inner.borrow().meta.is_none() {
             return;
         }
         match self.queue_report(report::Record::Summary, false) {
-            Ok(()) => self.summary_owed.set(false),
-            Err(e) => console_error!("summary report: {e}"),
+            Ok(()) => {
+                self.summary_owed.set(false);
+                self.owed_retry_at.set(None);
+            }
+            Err(e) => {
+                console_error!("summary report: {e}");
+                self.owed_retry_at.set(Some(now() + OWED_RETRY_MS));
+            }
         }
     }
 
@@ -1240,7 +1254,10 @@ impl Core {
     /// small site). Not urgent: a deploy reconnects every widget at once, and that wave must
     /// not reach the site as one report each.
     async fn presence_changed(&self) -> Result<()> {
-        self.queue_report(report::Record::Summary, false)?;
+        if self.inner.borrow().meta.is_some() {
+            self.summary_owed.set(true);
+            self.send_owed_summary();
+        }
         self.check_presence_later();
         self.schedule().await
     }
@@ -1409,6 +1426,8 @@ impl DurableObject for Conversation {
             first_alarm: std::cell::Cell::new(true),
             failing_reads: std::cell::Cell::new(0),
             failing_outbox: std::cell::Cell::new(0),
+            failing_outbox_writes: std::cell::Cell::new(0),
+            owed_retry_at: std::cell::Cell::new(None),
             presence_check_ms,
             schedule_owed: std::cell::Cell::new(false),
         });
@@ -1429,6 +1448,10 @@ impl DurableObject for Conversation {
             if let Some(outbox) = count("outbox") {
                 self.failing_outbox.set(outbox);
                 return Response::ok("outbox reads fail");
+            }
+            if let Some(writes) = count("outbox_writes") {
+                self.failing_outbox_writes.set(writes);
+                return Response::ok("outbox writes fail");
             }
             let reads = count("reads").unwrap_or(0);
             // As after a failed start: memory holds an empty conversation.

@@ -203,6 +203,12 @@ impl Core {
             Record::Hook(e) => ("hook", None, serde_json::to_string(e)?),
         };
         if !(summary && self.inner.borrow().outbox.summary_stored) {
+            if let Some(left) = self.failing_outbox_writes.get().checked_sub(1) {
+                self.failing_outbox_writes.set(left);
+                return Err(worker::Error::RustError(
+                    "outbox write failed (benchmark's test)".into(),
+                ));
+            }
             sql::run(
                 self.sql(),
                 "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
