@@ -503,17 +503,18 @@ impl Visitor {
     /// [`Visitor::join`] that reports what failed instead of panicking, for load generators
     /// that stop where the machine does.
     pub async fn try_join(edge: &Edge, site: &str) -> Result<Visitor> {
-        Self::try_join_via(&edge.base, site).await
+        Self::try_join_via(&edge.base, site, false).await
     }
 
     /// [`Visitor::try_join`] through the worker at `base` (http://host:port), for a load
-    /// generator that reaches the worker by another address than the harness's.
-    pub async fn try_join_via(base: &str, site: &str) -> Result<Visitor> {
+    /// generator that reaches the worker by another address than the harness's; its hello
+    /// says whether it pings whatever passes (`beats`), as the widget's does.
+    pub async fn try_join_via(base: &str, site: &str, beats: bool) -> Result<Visitor> {
         let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
         let created = start_conversation(base, site, &first).await?;
         let path = format!("/api/conversations/{}/ws", created.conversation_id);
         let url = shared::protocol::socket_url(base, &path);
-        Self::resume_at(&url, &created.conversation_id, &created.token, 0, false).await
+        Self::resume_at(&url, &created.conversation_id, &created.token, 0, beats).await
     }
 
     /// Reconnects to an existing conversation, as after a reload.

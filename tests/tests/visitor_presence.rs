@@ -203,6 +203,31 @@ async fn leaving_reported_despite(fault: &str, site: &str) {
     assert_eq!(gone, Some(false), "the visitor who left is still listed online");
 }
 
+/// The presence check of an object woken for it: local workerd evicts an object 10 s after
+/// its last event (a deployment, a minute or two), so with checks further apart every check is
+/// the first alarm of a new instance, whose memory holds no clock. A page that says it pings
+/// and is silent is still found out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_page_is_found_out_by_an_object_woken_to_look() {
+    let check_secs = 20;
+    let edge = Edge::start_with(&[
+        ("VISITOR_CHECK_SECS", &check_secs.to_string()),
+        ("PRESENCE_STALE_MS", "6000"),
+    ]);
+    let site = edge.site("presence-woken", &[("ana@t.test", "Ana", "responder")]);
+    let first = Visitor::join(&edge, &site).await;
+    let mut quiet = Visitor::resume_beating(&edge, &first.conversation_id, &first.token).await;
+    drop(first);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let listed = wait_listed(&ana, &quiet.conversation_id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+
+    let code = quiet.socket.close_code_within(Duration::from_secs(2 * check_secs + 15)).await;
+    assert_eq!(code, Some(4010), "the silent page's socket was not closed as not heard from");
+    let listed = wait_listed(&ana, &quiet.conversation_id, false, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(false), "a page not heard from is still listed online");
+}
+
 /// A page whose machine slept or lost its network may leave a socket that looks open for
 /// hours, and no close ever comes. A widget pings every half minute whatever passes and says
 /// so at hello; such a page not heard from for as long as a console counts as there
