@@ -54,6 +54,18 @@ const VISITOR_TEXT_CHARS: usize = 1000;
 const HELLO_DEADLINE_MS: Millis = 10_000;
 /// A summary storage would not take is tried again after this long, if no event comes first.
 const OWED_RETRY_MS: Millis = 5_000;
+
+/// A benchmark worker's injected storage failure (`FAIL_READS`): while `left` counts down,
+/// the step it guards fails as storage would.
+fn injected_fault(left: &std::cell::Cell<u32>, what: &str) -> Result<()> {
+    match left.get().checked_sub(1) {
+        Some(rest) => {
+            left.set(rest);
+            Err(worker::Error::RustError(format!("{what} failed (benchmark's test)")))
+        }
+        None => Ok(()),
+    }
+}
 /// Sockets a conversation keeps. Anyone who knows its id can open one, so sockets that have
 /// not said hello yet never displace a greeted one: each client address may have four (its
 /// oldest goes, and a widget reconnects), fifty in all (then new ones are refused for the
@@ -389,10 +401,7 @@ impl Core {
     /// that is running, the alarm set, sockets' rate buckets, revocations, the engine call in
     /// flight), so a reload never starts a second timer or forgets a revocation.
     fn reread(&self) -> Result<()> {
-        if let Some(left) = self.failing_reads.get().checked_sub(1) {
-            self.failing_reads.set(left);
-            return Err(worker::Error::RustError("read failed (benchmark's test)".into()));
-        }
+        injected_fault(&self.failing_reads, "read")?;
         let mut fresh = Self::load(self.sql())?;
         let mut inner = self.inner.borrow_mut();
         fresh.outbox.carry_over(&inner.outbox);
@@ -438,6 +447,14 @@ impl Core {
         }
         self.send_owed_summary();
         true
+    }
+
+    /// The site must hear this conversation's summary again: owed until storage takes it.
+    fn owe_summary(&self) {
+        if self.inner.borrow().meta.is_some() {
+            self.summary_owed.set(true);
+            self.send_owed_summary();
+        }
     }
 
     /// Sends the site this conversation's summary again if it is owed, stored first so that
@@ -1254,10 +1271,7 @@ impl Core {
     /// small site). Not urgent: a deploy reconnects every widget at once, and that wave must
     /// not reach the site as one report each.
     async fn presence_changed(&self) -> Result<()> {
-        if self.inner.borrow().meta.is_some() {
-            self.summary_owed.set(true);
-            self.send_owed_summary();
-        }
+        self.owe_summary();
         self.check_presence_later();
         self.schedule().await
     }
@@ -1332,8 +1346,7 @@ impl Core {
             );
         }
         if self.inner.borrow().reported_online != Some(online) {
-            self.summary_owed.set(true);
-            self.send_owed_summary();
+            self.owe_summary();
         }
     }
 
@@ -1698,8 +1711,7 @@ impl DurableObject for Conversation {
             let here = self.visitor_online(None);
             let looking = !here && self.inner.borrow().presence_due.is_some();
             if !looking && (self.next_clock().is_none_or(|at| at > now()) || !here) {
-                self.summary_owed.set(true);
-                self.send_owed_summary();
+                self.owe_summary();
             }
         }
         if self.trace {

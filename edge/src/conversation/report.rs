@@ -203,12 +203,7 @@ impl Core {
             Record::Hook(e) => ("hook", None, serde_json::to_string(e)?),
         };
         if !(summary && self.inner.borrow().outbox.summary_stored) {
-            if let Some(left) = self.failing_outbox_writes.get().checked_sub(1) {
-                self.failing_outbox_writes.set(left);
-                return Err(worker::Error::RustError(
-                    "outbox write failed (benchmark's test)".into(),
-                ));
-            }
+            super::injected_fault(&self.failing_outbox_writes, "outbox write")?;
             sql::run(
                 self.sql(),
                 "INSERT OR REPLACE INTO outbox (kind, key, body) VALUES (?, ?, ?)",
@@ -411,10 +406,7 @@ impl Core {
     /// for the site to count applied records against), the tickets it names as they stand,
     /// and the mentions and usage in the order they happened.
     fn batch(&self) -> Result<Option<(String, ReportBatch)>> {
-        if let Some(left) = self.failing_outbox.get().checked_sub(1) {
-            self.failing_outbox.set(left);
-            return Err(worker::Error::RustError("outbox read failed (benchmark's test)".into()));
-        }
+        super::injected_fault(&self.failing_outbox, "outbox read")?;
         let rows: Vec<Row> =
             sql::rows(self.sql(), "SELECT id, kind, key, body FROM outbox ORDER BY id", vec![])?;
         let Some(upto) = rows.last().map(|r| r.id) else { return Ok(None) };
