@@ -228,6 +228,33 @@ async fn a_silent_page_is_found_out_by_an_object_woken_to_look() {
     assert_eq!(listed, Some(false), "a page not heard from is still listed online");
 }
 
+/// Not only the alarm: the first event of any instance checks on the visitor. An object
+/// woken by something else (here a teammate opening the transcript) and evicted between
+/// such events began its clock a whole period on each time, and set the alarm for then: woken
+/// more often than that period, it never checked at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_page_is_found_out_by_whatever_wakes_the_object() {
+    let edge = Edge::start_with(&[("VISITOR_CHECK_SECS", "600"), ("PRESENCE_STALE_MS", "6000")]);
+    let site = edge.site("presence-any-wake", &[("ana@t.test", "Ana", "responder")]);
+    let first = Visitor::join(&edge, &site).await;
+    let mut quiet = Visitor::resume_beating(&edge, &first.conversation_id, &first.token).await;
+    drop(first);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let id = quiet.conversation_id.clone();
+    let listed = wait_listed(&ana, &id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+
+    // Past the time a page counts as there unheard, and past workerd's eviction of the
+    // object (10 s after its last event): the transcript wakes a new instance.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    let res = ana.get(&format!("/api/admin/conversations/{id}/transcript")).await;
+    assert!(res.status().is_success(), "the transcript: {}", res.status());
+    let code = quiet.socket.close_code_within(Duration::from_secs(5)).await;
+    assert_eq!(code, Some(4010), "the silent page's socket was not closed as not heard from");
+    let listed = wait_listed(&ana, &id, false, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(false), "a page not heard from is still listed online");
+}
+
 /// A page whose machine slept or lost its network may leave a socket that looks open for
 /// hours, and no close ever comes. A widget pings every half minute whatever passes and says
 /// so at hello; such a page not heard from for as long as a console counts as there

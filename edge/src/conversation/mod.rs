@@ -52,8 +52,10 @@ const PREVIEW_CHARS: usize = 140;
 const VISITOR_TEXT_CHARS: usize = 1000;
 /// A socket must say hello this soon after it opens, or it is closed.
 const HELLO_DEADLINE_MS: Millis = 10_000;
-/// A summary storage would not take is tried again after this long, if no event comes first.
+/// A summary storage would not take is tried again after about this long if no event comes
+/// first, twice as long after each failure in a row up to the most.
 const OWED_RETRY_MS: Millis = 5_000;
+const OWED_RETRY_MAX_MS: Millis = 300_000;
 
 /// A benchmark worker's injected storage failure (`FAIL_READS`): while `left` counts down,
 /// the step it guards fails as storage would.
@@ -139,6 +141,11 @@ pub struct Core {
     /// An owed summary that storage would not take is queued again at this time, by the
     /// alarm if no event comes first.
     owed_retry_at: std::cell::Cell<Option<Millis>>,
+    /// The first event of this instance has checked on the visitor
+    /// ([`Core::check_presence_at_start`]).
+    presence_checked: std::cell::Cell<bool>,
+    /// Owed summaries storage would not take in a row, for the backoff of the next try.
+    owed_failures: std::cell::Cell<u32>,
     /// How often a visitor listed online is looked for again ([`presence_check_ms`]).
     presence_check_ms: Millis,
     /// The instance started with a clock the stored alarm may not hold: the first event
@@ -427,7 +434,8 @@ impl Core {
     /// meanwhile): at once, or once a visitor the site may list has had the hello deadline to
     /// come back; and at every event until storage takes it.
     fn loaded(&self) -> bool {
-        if self.unloaded.get() {
+        let reread = self.unloaded.get();
+        if reread {
             if let Err(e) = self.reread() {
                 console_error!("conversation load, again: {e}");
                 return false;
@@ -441,12 +449,31 @@ impl Core {
             } else if !self.look_for_visitor() {
                 self.summary_owed.set(true);
             }
-            self.reschedule();
-        } else if self.schedule_owed.replace(false) {
+        }
+        if !self.presence_checked.replace(true) {
+            self.check_presence_at_start();
+        }
+        let owed = self.schedule_owed.replace(false);
+        if reread || owed {
             self.reschedule();
         }
         self.send_owed_summary();
         true
+    }
+
+    /// The presence clock is memory's, so an instance cannot know when an earlier one meant
+    /// to check: the first event of each (any event, the alarm or not) checks at once while a
+    /// visitor's socket is here. Before, an instance began its clock a whole period on and
+    /// set the alarm for it, so an object evicted between events (locally 10 s after the
+    /// last) and woken more often than that period never checked: measured after the
+    /// bench's close storm, 4,221 visitors whose sockets workerd kept listed open, silent
+    /// though they said they beat, were still listed online.
+    fn check_presence_at_start(&self) {
+        if self.visitor_connected(None) {
+            self.inner.borrow_mut().presence_due = Some(now());
+            self.check_presence();
+            self.schedule_owed.set(true);
+        }
     }
 
     /// The site must hear this conversation's summary again: owed until storage takes it.
@@ -464,15 +491,16 @@ impl Core {
         if !self.summary_owed.get() || self.inner.borrow().meta.is_none() {
             return;
         }
-        match self.queue_report(report::Record::Summary, false) {
-            Ok(()) => {
-                self.summary_owed.set(false);
-                self.owed_retry_at.set(None);
-            }
-            Err(e) => {
-                console_error!("summary report: {e}");
-                self.owed_retry_at.set(Some(now() + OWED_RETRY_MS));
-            }
+        // Once storage takes it, `queue_report` clears the debt, whichever path queued it.
+        if let Err(e) = self.queue_report(report::Record::Summary, false) {
+            console_error!("summary report: {e}");
+            let tries = self.owed_failures.get();
+            self.owed_failures.set(tries.saturating_add(1));
+            // Half the wait fixed, half drawn: objects that failed together (a storage
+            // outage) do not try again together.
+            let wait = (OWED_RETRY_MS << tries.min(6)).min(OWED_RETRY_MAX_MS);
+            let drawn = (js_sys::Math::random() * (wait / 2) as f64) as Millis;
+            self.owed_retry_at.set(Some(now() + wait / 2 + drawn));
         }
     }
 
@@ -1449,6 +1477,8 @@ impl DurableObject for Conversation {
             failing_outbox: std::cell::Cell::new(0),
             failing_outbox_writes: std::cell::Cell::new(0),
             owed_retry_at: std::cell::Cell::new(None),
+            presence_checked: std::cell::Cell::new(false),
+            owed_failures: std::cell::Cell::new(0),
             presence_check_ms,
             schedule_owed: std::cell::Cell::new(false),
         });
@@ -1721,14 +1751,6 @@ impl DurableObject for Conversation {
         self.inner.borrow_mut().alarm_at = Some(None);
         let hello_due = self.close_silent_sockets();
         self.inner.borrow_mut().hello_due = hello_due;
-        // The presence clock is memory's: an instance woken by the alarm an earlier one set
-        // for it begins its own, a whole period on (`check_presence_later`), and evicted
-        // before each came due (locally 10 s after the last event), no instance ever checked.
-        // Measured: after the bench's close storm, 4,221 visitors whose sockets workerd kept
-        // listed open, silent though they said they beat, were still listed online.
-        if first && !self.inner.borrow().looking && self.visitor_connected(None) {
-            self.inner.borrow_mut().presence_due = Some(now());
-        }
         self.check_presence();
         self.send_reports();
         self.refresh_rules(clocks::CONFIG_TTL_MS).await;

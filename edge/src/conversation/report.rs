@@ -210,6 +210,12 @@ impl Core {
                 vec![text(kind), key.map_or(sql::V::Null, text), text(body)],
             )?;
         }
+        // Stored, the summary is no longer owed, whichever path queued it.
+        if summary {
+            self.summary_owed.set(false);
+            self.owed_retry_at.set(None);
+            self.owed_failures.set(0);
+        }
         {
             let mut inner = self.inner.borrow_mut();
             let outbox = &mut inner.outbox;
