@@ -57,6 +57,17 @@ const HELLO_DEADLINE_MS: Millis = 10_000;
 const OWED_RETRY_MS: Millis = 5_000;
 const OWED_RETRY_MAX_MS: Millis = 300_000;
 
+/// What the first event of an instance is, for the presence check it makes
+/// ([`Core::check_presence_at_start`]).
+#[derive(Clone, Copy)]
+enum Wake<'a> {
+    /// A frame from this socket.
+    Frame(&'a WebSocket),
+    /// A new socket's upgrade.
+    NewSocket,
+    Other,
+}
+
 /// A benchmark worker's injected storage failure (`FAIL_READS`): while `left` counts down,
 /// the step it guards fails as storage would.
 fn injected_fault(left: &std::cell::Cell<u32>, what: &str) -> Result<()> {
@@ -434,6 +445,12 @@ impl Core {
     /// meanwhile): at once, or once a visitor the site may list has had the hello deadline to
     /// come back; and at every event until storage takes it.
     fn loaded(&self) -> bool {
+        self.loaded_by(Wake::Other)
+    }
+
+    /// [`Core::loaded`], told what the event is: the first event of an instance checks on
+    /// the visitor.
+    fn loaded_by(&self, wake: Wake<'_>) -> bool {
         let reread = self.unloaded.get();
         if reread {
             if let Err(e) = self.reread() {
@@ -451,7 +468,7 @@ impl Core {
             }
         }
         if !self.presence_checked.replace(true) {
-            self.check_presence_at_start();
+            self.check_presence_at_start(wake);
         }
         let owed = self.schedule_owed.replace(false);
         if reread || owed {
@@ -468,12 +485,28 @@ impl Core {
     /// last) and woken more often than that period never checked: measured after the
     /// bench's close storm, 4,221 visitors whose sockets workerd kept listed open, silent
     /// though they said they beat, were still listed online.
-    fn check_presence_at_start(&self) {
-        if self.visitor_connected(None) {
-            self.inner.borrow_mut().presence_due = Some(now());
-            self.check_presence();
-            self.schedule_owed.set(true);
+    fn check_presence_at_start(&self, wake: Wake<'_>) {
+        if !self.visitor_connected(None) {
+            return;
         }
+        match wake {
+            // A page coming back (its old socket not yet closed) says hello within the
+            // deadline: checked at once, it would be listed gone until its hello's report.
+            Wake::NewSocket => {
+                let at = now() + HELLO_DEADLINE_MS;
+                let mut inner = self.inner.borrow_mut();
+                inner.presence_due = Some(inner.presence_due.map_or(at, |due| due.min(at)));
+            }
+            Wake::Frame(from) => {
+                self.inner.borrow_mut().presence_due = Some(now());
+                self.check_presence(Some(from));
+            }
+            Wake::Other => {
+                self.inner.borrow_mut().presence_due = Some(now());
+                self.check_presence(None);
+            }
+        }
+        self.schedule_owed.set(true);
     }
 
     /// The site must hear this conversation's summary again: owed until storage takes it.
@@ -494,6 +527,10 @@ impl Core {
         // Once storage takes it, `queue_report` clears the debt, whichever path queued it.
         if let Err(e) = self.queue_report(report::Record::Summary, false) {
             console_error!("summary report: {e}");
+            // Every event tries; only a try the wait had come to counts toward the next wait.
+            if self.owed_retry_at.get().is_some_and(|at| at > now()) {
+                return;
+            }
             let tries = self.owed_failures.get();
             self.owed_failures.set(tries.saturating_add(1));
             // Half the wait fixed, half drawn: objects that failed together (a storage
@@ -1345,7 +1382,9 @@ impl Core {
     /// The presence clock fired: a visitor's socket not heard from is closed, and the site
     /// hears of a visitor no longer here whose close never came, or no longer heard from, or
     /// heard from again (a ping wakes nobody, so nothing else tells it).
-    fn check_presence(&self) {
+    /// `speaking`: the socket whose frame this event is; its page is there, whatever its
+    /// pings say.
+    fn check_presence(&self, speaking: Option<&WebSocket>) {
         if self.inner.borrow().presence_due.is_none_or(|at| at > now()) {
             return;
         }
@@ -1358,13 +1397,16 @@ impl Core {
             console_warn!("ending the look for the visitor: {e}");
         }
         let since = self.heard_since();
-        for (ws, att) in self.visitor_sockets(None) {
+        for (ws, att) in self.visitor_sockets(speaking) {
             if att.beats && !self.heard(&ws, &att, since) {
                 socket::close_for_good(&ws, CLOSE_NOT_HEARD, "not heard from");
             }
         }
         self.check_presence_later();
-        let online = self.visitor_online(None);
+        let spoke = speaking
+            .and_then(|ws| Attachment::of(ws).ok().flatten())
+            .is_some_and(|att| att.ready && att.is_visitor());
+        let online = spoke || self.visitor_online(None);
         if self.trace {
             let sockets = self.state.get_websockets().len();
             let reported = self.inner.borrow().reported_online;
@@ -1509,6 +1551,7 @@ impl DurableObject for Conversation {
             *self.inner.borrow_mut() =
                 Inner { hello_due: hello_due(&self.state), ..Inner::default() };
             self.unloaded.set(true);
+            self.presence_checked.set(false);
             self.failing_reads.set(reads);
             return Response::ok("unloaded");
         }
@@ -1517,7 +1560,8 @@ impl DurableObject for Conversation {
         if req.method() == Method::Post && req.path() == "/revoke" {
             return self.revoke(internal::body(&mut req).await?).await;
         }
-        if !self.loaded() {
+        let wake = if req.path() == "/ws" { Wake::NewSocket } else { Wake::Other };
+        if !self.loaded_by(wake) {
             return Response::error("This conversation's storage is unavailable; try again.", 503);
         }
         self.send_reports();
@@ -1592,7 +1636,7 @@ impl DurableObject for Conversation {
     ) -> Result<()> {
         // Closed, not answered from an empty memory: the client comes back with its
         // unacknowledged messages once storage can be read.
-        if !self.loaded() {
+        if !self.loaded_by(Wake::Frame(&ws)) {
             sockets::close_back(&ws, 1011, "storage unavailable, try again");
             return Ok(());
         }
@@ -1751,7 +1795,7 @@ impl DurableObject for Conversation {
         self.inner.borrow_mut().alarm_at = Some(None);
         let hello_due = self.close_silent_sockets();
         self.inner.borrow_mut().hello_due = hello_due;
-        self.check_presence();
+        self.check_presence(None);
         self.send_reports();
         self.refresh_rules(clocks::CONFIG_TTL_MS).await;
         self.input(None, Input::Tick, None).await?;
