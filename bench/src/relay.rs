@@ -1,5 +1,6 @@
 //! Relay latency: an agent's message to the visitor's socket and a visitor's message to the
-//! agent's, through conversation objects, and the same load through echo objects (the floor).
+//! agent's, through conversation objects, and the same load through echo objects (the floor)
+//! and through echo objects that store each frame (the platform's share of a stored message).
 //!
 //! Each conversation runs a closed loop at a chat's pace: the agent says something and waits
 //! until the visitor has it, the visitor answers and waits until the agent has it, then both
@@ -36,6 +37,11 @@ pub enum Target {
     Conversation,
     /// The floor: relay only.
     Echo,
+    /// The platform's share of a stored message: each frame stored, committed, relayed to
+    /// both sockets and acknowledged, none of the conversation's own code (`?store=1`). Not
+    /// the goal's floor; it tells how much of the multiple any design that stores each
+    /// message before relaying it pays.
+    StoredEcho,
 }
 
 impl Target {
@@ -44,6 +50,7 @@ impl Target {
         match self {
             Target::Conversation => "conversation",
             Target::Echo => "echo floor",
+            Target::StoredEcho => "stored echo",
         }
     }
 }
@@ -112,7 +119,7 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
     let mut echoes = 0;
     let mut settle = false;
     for level in levels {
-        for target in [Target::Echo, Target::Conversation] {
+        for target in [Target::Echo, Target::StoredEcho, Target::Conversation] {
             // The objects of the part before are evicted 10 s after their last event, each
             // one's teardown on the thread every object shares locally: measured, 500 echo
             // objects torn down in the middle of the conversations' part, which the floor's
@@ -128,6 +135,7 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
                     async move {
                         match target {
                             Target::Echo => lab.echo_pair(&id).await,
+                            Target::StoredEcho => lab.storing_echo_pair(&id).await,
                             Target::Conversation => lab.claimed_pair(lab::RELAY, agent).await,
                         }
                     }

@@ -31,21 +31,28 @@ pub struct Ratio {
     pub conversations: usize,
     pub direction: &'static str,
     pub p99_ratio: f64,
+    /// The stored echo's p99 over the same floor's: the platform's share of the multiple.
+    pub stored_echo_ratio: Option<f64>,
 }
 
 pub fn ratios(rows: &[relay::Row]) -> Vec<Ratio> {
+    let beside = |ours: &relay::Row, target| {
+        rows.iter().find(|f| {
+            f.target == target
+                && f.conversations == ours.conversations
+                && f.direction == ours.direction
+        })
+    };
     rows.iter()
         .filter(|r| r.target == relay::Target::Conversation)
         .filter_map(|ours| {
-            let floor = rows.iter().find(|f| {
-                f.target == relay::Target::Echo
-                    && f.conversations == ours.conversations
-                    && f.direction == ours.direction
-            })?;
+            let floor = beside(ours, relay::Target::Echo)?.latency.p99_ms.max(0.001);
+            let stored = beside(ours, relay::Target::StoredEcho);
             Some(Ratio {
                 conversations: ours.conversations,
                 direction: ours.direction,
-                p99_ratio: ours.latency.p99_ms / floor.latency.p99_ms.max(0.001),
+                p99_ratio: ours.latency.p99_ms / floor,
+                stored_echo_ratio: stored.map(|s| s.latency.p99_ms / floor),
             })
         })
         .collect()
@@ -114,11 +121,12 @@ impl Report {
                 r.duplicated
             );
         }
-        let _ = writeln!(w, "  p99 as a multiple of the floor's:");
+        let _ = writeln!(w, "  p99 as a multiple of the floor's (the stored echo's beside it):");
         for r in &self.floor_ratio {
+            let stored = r.stored_echo_ratio.map(|s| format!("  ({s:.2}×)")).unwrap_or_default();
             let _ = writeln!(
                 w,
-                "    {:>5} conversations, {:<16} {:.2}×",
+                "    {:>5} conversations, {:<16} {:.2}×{stored}",
                 r.conversations,
                 r.direction.replace('_', " "),
                 r.p99_ratio
