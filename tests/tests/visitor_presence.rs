@@ -260,6 +260,37 @@ async fn a_silent_page_is_found_out_by_whatever_wakes_the_object() {
     assert!(pings.await.unwrap(), "the pinging tab's socket was closed");
 }
 
+/// A page whose machine slept comes back with a new socket while its old one, silent, still
+/// looks open, and that upgrade is the first event of a new instance: the old socket is
+/// closed after the hello deadline, by when the page has said hello again, and the visitor
+/// is never listed gone meanwhile. Checked at the upgrade, the visitor was listed gone
+/// until the hello's own report.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_back_from_sleep_stays_listed_online() {
+    let edge = Edge::start_with(&[("VISITOR_CHECK_SECS", "600"), ("PRESENCE_STALE_MS", "6000")]);
+    let site = edge.site("presence-sleep", &[("ana@t.test", "Ana", "responder")]);
+    let first = Visitor::join(&edge, &site).await;
+    let (id, token) = (first.conversation_id.clone(), first.token.clone());
+    let mut asleep = Visitor::resume_beating(&edge, &id, &token).await;
+    drop(first);
+    let ana = Agent::login(&edge, &site, "ana@t.test").await;
+    let listed = wait_listed(&ana, &id, true, Duration::from_secs(10)).await;
+    assert_eq!(listed, Some(true), "the visitor was never listed online");
+
+    // Past the time a page counts as there unheard, and past workerd's eviction.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    let back = Visitor::resume_beating(&edge, &id, &token).await;
+    let pings = keep_pinging(back, Duration::from_secs(20));
+    let until = tokio::time::Instant::now() + Duration::from_secs(14);
+    while tokio::time::Instant::now() < until {
+        assert_eq!(listed_online(&ana, &id).await, Some(true), "listed gone while back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let code = asleep.socket.close_code_within(Duration::from_secs(2)).await;
+    assert_eq!(code, Some(4010), "the sleeping page's old socket was not closed");
+    assert!(pings.await.unwrap(), "the page's new socket was closed");
+}
+
 /// A page that pings every second (a widget does every half minute) for `how_long`: whether
 /// its socket stayed open all along.
 fn keep_pinging(mut page: Visitor, how_long: Duration) -> tokio::task::JoinHandle<bool> {
