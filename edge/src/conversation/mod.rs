@@ -497,13 +497,10 @@ impl Core {
                 let mut inner = self.inner.borrow_mut();
                 inner.presence_due = Some(inner.presence_due.map_or(at, |due| due.min(at)));
             }
-            Wake::Frame(from) => {
+            Wake::Frame(_) | Wake::Other => {
                 self.inner.borrow_mut().presence_due = Some(now());
-                self.check_presence(Some(from));
-            }
-            Wake::Other => {
-                self.inner.borrow_mut().presence_due = Some(now());
-                self.check_presence(None);
+                let speaking = if let Wake::Frame(from) = wake { Some(from) } else { None };
+                self.check_presence(speaking);
             }
         }
         self.schedule_owed.set(true);
