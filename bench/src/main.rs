@@ -156,6 +156,10 @@ fn main() -> ExitCode {
         }
     };
     let report = runtime.block_on(measure(&mut lab, &sizes, &opts, file_limit));
+    // A profiler attached to the worker's inspector gets the time to stop and collect.
+    if let Some(secs) = std::env::var("BENCH_HOLD_SECS").ok().and_then(|s| s.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_secs(secs));
+    }
     drop(lab);
     println!("{}", report.table());
     let written = std::fs::create_dir_all(&opts.out).and_then(|()| {

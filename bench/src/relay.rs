@@ -7,7 +7,7 @@
 //! pause. Conversations start spread over one pause, so the load is steady.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{StreamExt, stream};
 use integration::Socket;
@@ -68,6 +68,22 @@ pub struct Row {
     pub p99_by_round_ms: Vec<f64>,
     pub lost: usize,
     pub duplicated: usize,
+    /// The slowest messages, slowest first, with when they were sent: whether the tail's
+    /// messages cluster in time (something else held the thread) or are spread out. The
+    /// worker's trace (`BENCH_TRACE=1`) has the same clock.
+    pub slowest: Vec<Slow>,
+}
+
+/// How many of the slowest messages a row names.
+const SLOWEST: usize = 12;
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Slow {
+    pub ms: f64,
+    /// Sent at, in milliseconds since the Unix epoch.
+    pub sent_at_ms: u128,
+    pub conversation: usize,
+    pub round: usize,
 }
 
 /// One direction's tally.
@@ -77,14 +93,24 @@ struct Tally {
     rounds: Vec<Samples>,
     seen: HashSet<String>,
     duplicated: usize,
+    slowest: Vec<Slow>,
 }
 
 impl Tally {
-    fn arrived(&mut self, round: usize, took: Duration) {
+    fn arrived(&mut self, round: usize, took: Duration, at: SystemTime, conversation: usize) {
         if self.rounds.len() <= round {
             self.rounds.resize_with(round + 1, Samples::default);
         }
         self.rounds[round].push(took);
+        let sent_at_ms = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let ms = took.as_secs_f64() * 1000.0;
+        self.slowest.push(Slow { ms, sent_at_ms, conversation, round });
+        self.keep_slowest();
+    }
+
+    fn keep_slowest(&mut self) {
+        self.slowest.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+        self.slowest.truncate(SLOWEST);
     }
 
     /// Every round's latencies together.
@@ -104,6 +130,8 @@ impl Tally {
             mine.extend(theirs);
         }
         self.duplicated += other.duplicated;
+        self.slowest.extend(other.slowest);
+        self.keep_slowest();
     }
 }
 
@@ -129,6 +157,8 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
             }
             let n = level.conversations;
             settle = n >= SETTLE_FROM;
+            // When each part begins, for a profile or a trace of that part alone.
+            eprintln!("  {} × {n}…", target.label());
             let pairs: Vec<Pair> = stream::iter(0..n)
                 .map(|i| {
                     let (agent, id) = (&agent, lab::echo_id(run_id, echoes + i));
@@ -146,7 +176,7 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
             echoes += n;
             let drives = pairs.into_iter().enumerate().map(|(i, pair)| {
                 let offset = level.pause.mul_f64(i as f64 / n as f64);
-                tokio::spawn(drive(pair, *level, offset))
+                tokio::spawn(drive(pair, *level, offset, i))
             });
             let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
             let mut lost = [0, 0];
@@ -173,6 +203,7 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
                     p99_by_round_ms: tally.rounds.iter().map(|r| r.summary().p99_ms).collect(),
                     lost,
                     duplicated: tally.duplicated,
+                    slowest: tally.slowest,
                 });
             }
         }
@@ -181,21 +212,21 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
 }
 
 /// One conversation's loop; returns what reached the visitor and what reached the agent.
-async fn drive(mut pair: Pair, level: Level, offset: Duration) -> (Tally, Tally) {
+async fn drive(mut pair: Pair, level: Level, offset: Duration, i: usize) -> (Tally, Tally) {
     let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
     tokio::time::sleep(offset).await;
     for n in 0..level.rounds {
         let id = format!("a{n}");
-        let sent = Instant::now();
+        let (sent, at) = (Instant::now(), SystemTime::now());
         pair.agent.send_raw(&lab::message(&id)).await;
         if arrives(&mut pair.visitor, &id, &mut to_visitor).await {
-            to_visitor.arrived(n, sent.elapsed());
+            to_visitor.arrived(n, sent.elapsed(), at, i);
         }
         let id = format!("v{n}");
-        let sent = Instant::now();
+        let (sent, at) = (Instant::now(), SystemTime::now());
         pair.visitor.send_raw(&lab::message(&id)).await;
         if arrives(&mut pair.agent, &id, &mut to_agent).await {
-            to_agent.arrived(n, sent.elapsed());
+            to_agent.arrived(n, sent.elapsed(), at, i);
         }
         tokio::time::sleep(level.pause).await;
     }
