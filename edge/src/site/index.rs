@@ -48,7 +48,8 @@ struct JsonRow {
 /// Stores `summary` unless a newer one is stored, and notes that the conversation's outbox
 /// records up to `reports_upto` are applied; inbox sockets hear of a change.
 pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> Result<()> {
-    let cursor = site.sql().exec(
+    let written = sql::written(
+        &site.sql(),
         "INSERT INTO conversations (id, json, phase, last_seq, updated_at, visitor_online,
            assignee_id, activity_at, spam, reports_upto, user_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -60,7 +61,7 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
          WHERE excluded.last_seq > conversations.last_seq
             OR (excluded.last_seq = conversations.last_seq
                 AND excluded.updated_at >= conversations.updated_at)",
-        Some(vec![
+        vec![
             text(&summary.id),
             text(serde_json::to_string(&summary)?),
             text(summary.phase.as_str()),
@@ -72,9 +73,9 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
             int(summary.spam.into()),
             int(reports_upto),
             opt_text(summary.user_id.clone()),
-        ]),
+        ],
     )?;
-    if cursor.rows_written() > 0 {
+    if written > 0 {
         // Mail is best-effort here: the inbox must hear of the change whatever it meets.
         match super::notify::noticed(site, &summary) {
             Ok(Some(at)) => site.alarm_by(at),
