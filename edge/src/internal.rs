@@ -366,46 +366,62 @@ async fn retrying<T, F: Future<Output = Result<T>>>(
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// An object's stub as the runtime hands it over, for [`post_lean`].
+    /// An object's stub as the runtime hands it over, for [`report`].
     #[derive(Clone)]
     pub type RawStub;
-    #[wasm_bindgen(method, catch)]
-    fn fetch(
+    // Called as methods of the stub: each property of an RPC stub, `call` and `apply` too, is
+    // a remote name, so the function cannot be taken off it and called.
+    #[wasm_bindgen(method, catch, js_name = report)]
+    fn report(
         this: &RawStub,
-        url: &str,
-        init: &web_sys::RequestInit,
+        batch: &str,
+    ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
+    #[wasm_bindgen(method, catch, js_name = reportUnread)]
+    fn report_unread(
+        this: &RawStub,
+        batch: &str,
     ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
 }
 
-/// The site object's stub, for [`post_lean`].
+/// The site object's stub, for [`report`].
 pub fn raw_site(env: &Env, site_key: &str) -> Result<RawStub> {
     Ok(site(env, site_key)?.into_rpc())
 }
 
-/// POSTs `json` to `path` of an object (tried again like [`send_idempotent`]) and reads the
-/// answer's status and text, with as few of the runtime's API objects as can be: the URL
-/// and a plain init go to `fetch`, not a Request with its Headers, and of the answer only
-/// its status and text are asked for, not its headers or body stream. Each such object
-/// lives on in V8's young generation until a collection releases it, and with a hundred
-/// reports a second those collections paused the thread all objects share locally for
-/// 10-20 ms.
-pub async fn post_lean(stub: &RawStub, path: &str, json: &str) -> Result<(u16, String)> {
+/// Sends a conversation's batch of reports (its JSON) to the site object by JavaScript RPC
+/// (tried again like [`send_idempotent`]: the site applies each record once); the status and
+/// answer the site gives, as its `/reports` route would. No Request, Headers or Response is
+/// made on either side (see the site's `report`).
+pub async fn report(stub: &RawStub, json: &str) -> Result<(u16, String)> {
+    call_site(stub, SiteCall::Report, json).await
+}
+
+/// A method of the site object that takes a batch of reports.
+#[derive(Clone, Copy)]
+pub enum SiteCall {
+    Report,
+    /// The benchmark's floor: answered without being read.
+    Unread,
+}
+
+/// Calls the site object with a batch of reports, as [`report`] does (the benchmark's routes
+/// name their method).
+pub async fn call_site(stub: &RawStub, method: SiteCall, json: &str) -> Result<(u16, String)> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let url = format!("https://object{path}");
-    let once = || async {
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(&wasm_bindgen::JsValue::from_str(json));
-        let headers = js_sys::Object::new();
-        js_sys::Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
-        init.set_headers(&headers);
-        let res: web_sys::Response =
-            JsFuture::from(stub.fetch(&url, &init)?).await?.unchecked_into();
-        let text = JsFuture::from(res.text()?).await?;
-        Ok((res.status(), text.as_string().unwrap_or_default()))
+    let (call, name): (fn(&RawStub, &str) -> _, _) = match method {
+        SiteCall::Report => (RawStub::report as fn(&RawStub, &str) -> _, "report"),
+        SiteCall::Unread => (RawStub::report_unread, "reportUnread"),
     };
-    retrying(path, once).await
+    let once = || async {
+        let promise = call(stub, json)?;
+        let answer = JsFuture::from(promise).await?;
+        let pair: js_sys::Array =
+            answer.dyn_into().map_err(|_| "the site's answer to a report is not [status, text]")?;
+        let status = pair.get(0).as_f64().map_or(0, |n| n as u16);
+        Ok((status, pair.get(1).as_string().unwrap_or_default()))
+    };
+    retrying(name, once).await
 }
 
 /// An answer's body as text, read by the runtime in one call. workers-rs reads a fetched

@@ -4,7 +4,7 @@
 //! fail its next reads (to test what a conversation does when it cannot read itself). The same switch lifts the per-socket frame limit, so that one socket can
 //! drive an object as fast as it goes; nothing else differs from a deployment.
 
-use worker::{Env, Method, Request, RouteContext};
+use worker::{Env, Method, Request, Response, RouteContext};
 
 use crate::api::valid_conversation_id;
 use crate::http::{ApiResult, is_websocket_upgrade, refuse};
@@ -42,23 +42,33 @@ pub async fn site_load(_req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `POST /api/bench/sites/{key}/reports`: a batch of reports, passed to the site object as a
 /// conversation sends it; the answer is the site's (its pace).
-pub async fn site_reports(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let stub = bench_site(&ctx)?;
+pub async fn site_reports(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    site_call(req, ctx, internal::SiteCall::Report).await
+}
+
+/// A batch passed to the site object's `method`, as a conversation passes its reports; the
+/// site's answer.
+async fn site_call(
+    mut req: Request,
+    ctx: RouteContext<()>,
+    method: internal::SiteCall,
+) -> ApiResult {
+    let stub: internal::RawStub = bench_site(&ctx)?.into_rpc();
     let batch: internal::ReportBatch = internal::body(&mut req)
         .await
         .map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
-    Ok(internal::send(&stub, Method::Post, "/reports", Some(&batch)).await?)
+    let json = serde_json::to_string(&batch).map_err(worker::Error::from)?;
+    let (status, answer) = internal::call_site(&stub, method, &json).await?;
+    let mut res = Response::ok(answer)?.with_status(status);
+    res.headers_mut().set("content-type", "application/json")?;
+    Ok(res)
 }
 
 /// `POST /api/bench/sites/{key}/floor`: the same request as `reports`, which the site object
 /// answers with its pace without reading it: what the route costs, so the bench can tell it
 /// from what applying a report costs.
-pub async fn site_floor(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
-    let stub = bench_site(&ctx)?;
-    let batch: internal::ReportBatch = internal::body(&mut req)
-        .await
-        .map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
-    Ok(internal::send(&stub, Method::Post, "/floor", Some(&batch)).await?)
+pub async fn site_floor(req: Request, ctx: RouteContext<()>) -> ApiResult {
+    site_call(req, ctx, internal::SiteCall::Unread).await
 }
 
 /// `POST /api/bench/sites/{key}/ingress`: the same request read by the Worker and answered

@@ -318,7 +318,7 @@ impl Core {
             };
             let body = serde_json::to_string(&batch)?;
             // A send that never answers must not stop this conversation's reports.
-            let send = std::pin::pin!(internal::post_lean(&stub, "/reports", &body));
+            let send = std::pin::pin!(internal::report(&stub, &body));
             let timeout = worker::Delay::from(std::time::Duration::from_millis(SEND_TIMEOUT_MS));
             let sent = match futures_util::future::select(send, timeout).await {
                 futures_util::future::Either::Left((sent, _)) => sent?,

@@ -428,6 +428,59 @@ impl Site {
     }
 }
 
+impl Site {
+    /// Applies a conversation's batch of reports (its JSON); the pace the site asks of it, as
+    /// JSON.
+    async fn apply_report(&self, batch: &str) -> Result<String> {
+        let pace = reports::apply(self, serde_json::from_str(batch)?)?;
+        self.wake_soon().await?;
+        Ok(serde_json::to_string(&pace)?)
+    }
+}
+
+/// Reports come by JavaScript RPC (`edge/entry.mjs` makes the class one workerd takes RPC to),
+/// about a hundred a second on a busy site: a fetch made a Request, its Headers and `cf`, a
+/// Response and two promises for its text on the two objects, each living on in V8's young
+/// generation until a collection, and every collection pauses the thread all of a location's
+/// objects share (ARCHITECTURE.md, "At a chat's pace").
+#[wasm_bindgen::prelude::wasm_bindgen]
+impl Site {
+    /// `report(batch)`: resolves to `[status, answer]`, as the `/reports` route answers, so a
+    /// caller handles the two alike; storage failing throws, as it does from `fetch`.
+    #[wasm_bindgen(js_name = report)]
+    pub async fn report_call(
+        &self,
+        batch: String,
+    ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        self.load.borrow_mut().count("/reports");
+        let (status, answer): (u16, String) = if self.ready.get() {
+            (200, self.apply_report(&batch).await?)
+        } else {
+            (404, "unknown site".to_owned())
+        };
+        Ok(status_and(status, &answer))
+    }
+
+    /// The benchmark's floor for `report` (see `api::bench`): the same call, answered with the
+    /// pace without reading the batch.
+    #[wasm_bindgen(js_name = reportUnread)]
+    pub async fn report_unread(
+        &self,
+        _batch: String,
+    ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        self.load.borrow_mut().count("/floor");
+        let pace = serde_json::to_string(&self.load.borrow().reporters.pace())
+            .map_err(worker::Error::from)?;
+        Ok(status_and(200, &pace))
+    }
+}
+
+/// An RPC's answer as the `/reports` route gives it: `[status, text]`.
+fn status_and(status: u16, answer: &str) -> wasm_bindgen::JsValue {
+    let answer = wasm_bindgen::JsValue::from_str(answer);
+    js_sys::Array::of2(&wasm_bindgen::JsValue::from(status), &answer).into()
+}
+
 impl DurableObject for Site {
     fn new(state: State, env: Env) -> Self {
         crate::sockets::answer_pings(&state);
@@ -537,9 +590,11 @@ impl DurableObject for Site {
             (Method::Post, "/session") => team::session(self, req).await,
             (Method::Post, "/logout") => team::logout(self, req).await,
             (Method::Get, "/member") => team::member(self, req),
+            // Conversations of an older version, during a deploy; the others call `report`.
             (Method::Post, "/reports") => {
-                let res = reports::apply(self, internal::body(&mut req).await?)?;
-                self.wake_soon().await?;
+                let pace = self.apply_report(&req.text().await?).await?;
+                let mut res = Response::ok(pace)?;
+                res.headers_mut().set("content-type", "application/json")?;
                 Ok(res)
             }
             (Method::Get | Method::Put, "/email") => notify::mine(self, req).await,
@@ -566,8 +621,6 @@ impl DurableObject for Site {
                 )?;
                 Response::from_json(&self.load.borrow().snapshot(online.unwrap_or(0)))
             }
-            // The bench's floor: a report's request, answered unread (see `api::bench`).
-            (Method::Post, "/floor") => Response::from_json(&self.load.borrow().reporters.pace()),
             _ => Response::error("not found", 404),
         }
     }

@@ -3,7 +3,8 @@
 //! applied whole or not at all, and no other event sees it half done.
 
 use serde::Deserialize;
-use worker::{Response, Result};
+use shared::pace::Pace;
+use worker::Result;
 
 use super::{Site, hooks, index, mentions, tickets, usage};
 use crate::internal::ReportBatch;
@@ -14,7 +15,7 @@ struct Upto {
     reports_upto: i64,
 }
 
-pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
+pub fn apply(site: &Site, batch: ReportBatch) -> Result<Pace> {
     let id = batch.summary.id.clone();
     let sql = site.sql();
     // Read only when there are records to count against it: most batches carry a summary
@@ -57,6 +58,5 @@ pub fn apply(site: &Site, batch: ReportBatch) -> Result<Response> {
             }
         }
     }
-    let pace = site.load.borrow_mut().reporters.reported(&id, crate::now());
-    Response::from_json(&pace)
+    Ok(site.load.borrow_mut().reporters.reported(&id, crate::now()))
 }
