@@ -369,6 +369,12 @@ extern "C" {
     /// An object's stub as the runtime hands it over, for [`report`].
     #[derive(Clone)]
     pub type RawStub;
+    #[wasm_bindgen(method, catch)]
+    fn fetch(
+        this: &RawStub,
+        url: &str,
+        init: &web_sys::RequestInit,
+    ) -> std::result::Result<js_sys::Promise, wasm_bindgen::JsValue>;
     // Called as methods of the stub: each property of an RPC stub, `call` and `apply` too, is
     // a remote name, so the function cannot be taken off it and called.
     #[wasm_bindgen(method, catch, js_name = report)]
@@ -392,8 +398,44 @@ pub fn raw_site(env: &Env, site_key: &str) -> Result<RawStub> {
 /// (tried again like [`send_idempotent`]: the site applies each record once); the status and
 /// answer the site gives, as its `/reports` route would. No Request, Headers or Response is
 /// made on either side (see the site's `report`).
+///
+/// During a deploy a site object may still run the version before RPC, whose class workerd
+/// takes no RPC to (a TypeError, not marked retryable): the batch then goes by `POST
+/// /reports`, which that version answers. Gradual deployments keep both versions for a while.
 pub async fn report(stub: &RawStub, json: &str) -> Result<(u16, String)> {
-    call_site(stub, SiteCall::Report, json).await
+    match call_site(stub, SiteCall::Report, json).await {
+        Err(e) if takes_no_rpc(&e) => post_lean(stub, "/reports", json).await,
+        done => done,
+    }
+}
+
+/// workerd's refusal of RPC to a class that does not extend `DurableObject`.
+fn takes_no_rpc(e: &worker::Error) -> bool {
+    e.to_string().contains("does not support RPC")
+}
+
+/// POSTs `json` to `path` of an object (tried again like [`send_idempotent`]) and reads the
+/// answer's status and text, with as few of the runtime's API objects as can be: the URL
+/// and a plain init go to `fetch`, not a Request with its Headers, and of the answer only
+/// its status and text are asked for, not its headers or body stream. How reports went
+/// before RPC, and still go to a site object of an older version (see [`report`]).
+async fn post_lean(stub: &RawStub, path: &str, json: &str) -> Result<(u16, String)> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let url = format!("https://object{path}");
+    let once = || async {
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&wasm_bindgen::JsValue::from_str(json));
+        let headers = js_sys::Object::new();
+        js_sys::Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
+        init.set_headers(&headers);
+        let res: web_sys::Response =
+            JsFuture::from(stub.fetch(&url, &init)?).await?.unchecked_into();
+        let text = JsFuture::from(res.text()?).await?;
+        Ok((res.status(), text.as_string().unwrap_or_default()))
+    };
+    retrying(path, once).await
 }
 
 /// A method of the site object that takes a batch of reports.

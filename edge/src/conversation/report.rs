@@ -31,6 +31,10 @@ use crate::sql::{self, int, text};
 const RETRY_MAX_MS: Millis = 60_000;
 /// How long after its send was due the alarm sends the outbox itself.
 const BACKSTOP_MS: Millis = 30_000;
+/// The most outbox rows one batch takes: an outbox grown over a long outage goes in several
+/// calls, each well under the runtime's 32 MiB for an RPC's arguments (a hook's row is at
+/// most a message's length and its envelope); the timer sends again while rows are left.
+const BATCH_ROWS: i64 = 200;
 /// A send to the site object that has not answered by then counts as failed.
 const SEND_TIMEOUT_MS: u64 = 15_000;
 
@@ -287,7 +291,7 @@ impl Core {
 
     /// Sends the outbox once; afterwards `due` says when to send again, if ever.
     async fn flush_reports(&self) {
-        let (site_key, batch) = match self.batch() {
+        let (site_key, batch, full) = match self.batch() {
             Ok(Some(batch)) => batch,
             Ok(None) => {
                 self.inner.borrow_mut().outbox.due = None;
@@ -352,8 +356,8 @@ impl Core {
                     Ok(())
                 }
                 // The site refused the batch itself, not for the moment: sending it again
-                // cannot succeed, so it goes, loudly. (A 404 may be an older site object that
-                // does not know the route yet, during a deploy: tried again.)
+                // cannot succeed, so it goes, loudly. (A 404 is a site object not set up yet,
+                // or one that does not know the call, during a deploy: tried again.)
                 status @ (400..=403 | 405..=428 | 430..=499) => {
                     console_error!(
                         "the site refused reports up to {} ({status}); dropped",
@@ -382,8 +386,9 @@ impl Core {
                 let gap = shared::pace::spread(outbox.pace_ms, js_sys::Math::random());
                 outbox.next_at = now() + gap;
                 // What was queued while this send was under way goes at its own pace, or at
-                // once if it is a change of state.
-                outbox.due = more.then(|| if outbox.urgent { now() } else { outbox.paced() });
+                // once if it is a change of state or the rest of a backlog.
+                outbox.due =
+                    more.then(|| if outbox.urgent || full { now() } else { outbox.paced() });
             }
             Err(e) => {
                 outbox.try_again(overloaded);
@@ -410,12 +415,17 @@ impl Core {
 
     /// The outbox as one request: the summary as it stands (always, so the index row exists
     /// for the site to count applied records against), the tickets it names as they stand,
-    /// and the mentions and usage in the order they happened.
-    fn batch(&self) -> Result<Option<(String, ReportBatch)>> {
+    /// and the mentions and usage in the order they happened; whether it took as many rows as
+    /// a batch may (more may be waiting).
+    fn batch(&self) -> Result<Option<(String, ReportBatch, bool)>> {
         super::injected_fault(&self.failing_outbox, "outbox read")?;
-        let rows: Vec<Row> =
-            sql::rows(self.sql(), "SELECT id, kind, key, body FROM outbox ORDER BY id", vec![])?;
+        let rows: Vec<Row> = sql::rows(
+            self.sql(),
+            "SELECT id, kind, key, body FROM outbox ORDER BY id LIMIT ?",
+            vec![int(BATCH_ROWS)],
+        )?;
         let Some(upto) = rows.last().map(|r| r.id) else { return Ok(None) };
+        let full = rows.len() as i64 >= BATCH_ROWS;
         let Some((site_key, summary)) = self.summary(None) else { return Ok(None) };
         // This batch takes the stored summary and whatever was urgent; a change from now on
         // stores a new one.
@@ -458,7 +468,7 @@ impl Core {
                 console_error!("outbox row {} ({}) unreadable; dropped", row.id, row.kind);
             }
         }
-        Ok(Some((site_key, batch)))
+        Ok(Some((site_key, batch, full)))
     }
 
     /// Where this conversation stands, for the site's index; `closing` is a visitor socket

@@ -469,6 +469,9 @@ impl Site {
         _batch: String,
     ) -> std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
         self.load.borrow_mut().count("/floor");
+        if !self.ready.get() {
+            return Ok(status_and(404, "unknown site"));
+        }
         let pace = serde_json::to_string(&self.load.borrow().reporters.pace())
             .map_err(worker::Error::from)?;
         Ok(status_and(200, &pace))
