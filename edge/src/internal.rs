@@ -438,6 +438,13 @@ async fn post_lean(stub: &RawStub, path: &str, json: &str) -> Result<(u16, Strin
     retrying(path, once).await
 }
 
+/// An answer of `status` whose body is `json`, text already written.
+pub fn json_text(status: u16, json: String) -> Result<Response> {
+    let mut res = Response::ok(json)?.with_status(status);
+    res.headers_mut().set("content-type", "application/json")?;
+    Ok(res)
+}
+
 /// A method of the site object that takes a batch of reports.
 #[derive(Clone, Copy)]
 pub enum SiteCall {

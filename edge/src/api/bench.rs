@@ -4,7 +4,7 @@
 //! fail its next reads (to test what a conversation does when it cannot read itself). The same switch lifts the per-socket frame limit, so that one socket can
 //! drive an object as fast as it goes; nothing else differs from a deployment.
 
-use worker::{Env, Method, Request, Response, RouteContext};
+use worker::{Env, Method, Request, RouteContext};
 
 use crate::api::valid_conversation_id;
 use crate::http::{ApiResult, is_websocket_upgrade, refuse};
@@ -59,9 +59,7 @@ async fn site_call(
         .map_err(|_| refuse(400, "invalid_batch", "Not a report batch."))?;
     let json = serde_json::to_string(&batch).map_err(worker::Error::from)?;
     let (status, answer) = internal::call_site(&stub, method, &json).await?;
-    let mut res = Response::ok(answer)?.with_status(status);
-    res.headers_mut().set("content-type", "application/json")?;
-    Ok(res)
+    Ok(internal::json_text(status, answer)?)
 }
 
 /// `POST /api/bench/sites/{key}/floor`: the same request as `reports`, which the site object

@@ -426,9 +426,7 @@ impl Site {
         }
         Ok(res)
     }
-}
 
-impl Site {
     /// Applies a conversation's batch of reports (its JSON); the pace the site asks of it, as
     /// JSON.
     async fn apply_report(&self, batch: &str) -> Result<String> {
@@ -595,10 +593,7 @@ impl DurableObject for Site {
             (Method::Get, "/member") => team::member(self, req),
             // Conversations of an older version, during a deploy; the others call `report`.
             (Method::Post, "/reports") => {
-                let pace = self.apply_report(&req.text().await?).await?;
-                let mut res = Response::ok(pace)?;
-                res.headers_mut().set("content-type", "application/json")?;
-                Ok(res)
+                internal::json_text(200, self.apply_report(&req.text().await?).await?)
             }
             (Method::Get | Method::Put, "/email") => notify::mine(self, req).await,
             (Method::Post, "/invite/info") => links::invite_info(self, req).await,
