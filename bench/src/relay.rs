@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{StreamExt, stream};
-use integration::Socket;
+use integration::{Agent, Socket};
 use serde::Serialize;
 
 use crate::lab::{self, LOST_AFTER, Lab, Pair};
@@ -21,12 +21,15 @@ pub struct Level {
     pub conversations: usize,
     pub rounds: usize,
     pub pause: Duration,
+    /// How many times each target runs its part, the targets taking turns.
+    pub passes: usize,
 }
 
 impl Level {
-    /// `conversations` each doing `rounds` exchanges, pausing `pause_ms` after each.
-    pub fn new(conversations: usize, rounds: usize, pause_ms: u64) -> Level {
-        Level { conversations, rounds, pause: Duration::from_millis(pause_ms) }
+    /// `conversations` each doing `rounds` exchanges, pausing `pause_ms` after each, in
+    /// `passes` turns per target.
+    pub fn new(conversations: usize, rounds: usize, pause_ms: u64, passes: usize) -> Level {
+        Level { conversations, rounds, pause: Duration::from_millis(pause_ms), passes }
     }
 }
 
@@ -66,6 +69,8 @@ pub struct Row {
     /// Each round's p99 (over its `conversations` messages): whether the tail is a few rounds
     /// with a stall of several milliseconds, or every round a little slower.
     pub p99_by_round_ms: Vec<f64>,
+    /// Each pass's p99: whether one pass met something the others did not.
+    pub p99_by_pass_ms: Vec<f64>,
     pub lost: usize,
     pub duplicated: usize,
     /// The slowest messages, slowest first, with when they were sent: whether the tail's
@@ -147,72 +152,130 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
     let mut echoes = 0;
     let mut settle = false;
     for level in levels {
-        for target in [Target::Echo, Target::StoredEcho, Target::Conversation] {
-            // The objects of the part before are evicted 10 s after their last event, each
-            // one's teardown on the thread every object shares locally: measured, 500 echo
-            // objects torn down in the middle of the conversations' part, which the floor's
-            // part never has to share its thread with.
-            if settle {
-                tokio::time::sleep(SETTLE).await;
+        let mut parts: Vec<Part> = TARGETS.iter().map(|&target| Part::new(target)).collect();
+        // The targets take turns, pass after pass: what slows the machine for a while (another
+        // process, the test's own client) falls on each of them alike, not on whichever part
+        // it happened to meet.
+        for _ in 0..level.passes {
+            for part in &mut parts {
+                // The objects of the part before are evicted 10 s after their last event, each
+                // one's teardown on the thread every object shares locally: measured, 500 echo
+                // objects torn down in the middle of the conversations' part, which the floor's
+                // part never has to share its thread with.
+                if settle {
+                    tokio::time::sleep(SETTLE).await;
+                }
+                settle = level.conversations >= SETTLE_FROM;
+                part.run(lab, &agent, *level, (run_id, echoes)).await;
+                echoes += level.conversations;
             }
-            let n = level.conversations;
-            settle = n >= SETTLE_FROM;
-            // When each part begins, for a profile or a trace of that part alone.
-            eprintln!("  {} × {n}…", target.label());
-            let pairs: Vec<Pair> = stream::iter(0..n)
-                .map(|i| {
-                    let (agent, id) = (&agent, lab::echo_id(run_id, echoes + i));
-                    async move {
-                        match target {
-                            Target::Echo => lab.echo_pair(&id).await,
-                            Target::StoredEcho => lab.storing_echo_pair(&id).await,
-                            Target::Conversation => lab.claimed_pair(lab::RELAY, agent).await,
-                        }
-                    }
-                })
-                .buffer_unordered(16)
-                .collect()
-                .await;
-            echoes += n;
-            let drives = pairs.into_iter().enumerate().map(|(i, pair)| {
-                let offset = level.pause.mul_f64(i as f64 / n as f64);
-                tokio::spawn(drive(pair, *level, offset, i))
-            });
-            let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
-            let mut lost = [0, 0];
-            for done in futures_util::future::join_all(drives).await {
-                let Ok((v, a)) = done else {
-                    // A conversation whose loop failed delivered nothing we can vouch for.
-                    lost[0] += level.rounds;
-                    lost[1] += level.rounds;
-                    continue;
-                };
-                lost[0] += level.rounds - v.seen.len();
-                lost[1] += level.rounds - a.seen.len();
-                to_visitor.merge(v);
-                to_agent.merge(a);
-            }
-            for (direction, tally, lost) in
-                [("agent_to_visitor", to_visitor, lost[0]), ("visitor_to_agent", to_agent, lost[1])]
-            {
-                rows.push(Row {
-                    target,
-                    conversations: n,
-                    direction,
-                    latency: tally.latency().summary(),
-                    p99_by_round_ms: tally.rounds.iter().map(|r| r.summary().p99_ms).collect(),
-                    lost,
-                    duplicated: tally.duplicated,
-                    slowest: tally.slowest,
-                });
-            }
+        }
+        for part in parts {
+            rows.extend(part.rows(*level));
         }
     }
     rows
 }
 
-/// One conversation's loop; returns what reached the visitor and what reached the agent.
-async fn drive(mut pair: Pair, level: Level, offset: Duration, i: usize) -> (Tally, Tally) {
+/// The order the targets take turns in within a pass.
+const TARGETS: [Target; 3] = [Target::Echo, Target::StoredEcho, Target::Conversation];
+
+/// One target's tallies over the passes of one level.
+struct Part {
+    target: Target,
+    to_visitor: Tally,
+    to_agent: Tally,
+    /// Lost messages, to the visitor and to the agent.
+    lost: [usize; 2],
+    /// Each pass's p99, to the visitor and to the agent.
+    p99_by_pass: [Vec<f64>; 2],
+}
+
+impl Part {
+    fn new(target: Target) -> Part {
+        Part {
+            target,
+            to_visitor: Tally::default(),
+            to_agent: Tally::default(),
+            lost: [0, 0],
+            p99_by_pass: [Vec::new(), Vec::new()],
+        }
+    }
+
+    /// One pass: `level.conversations` pairs made, driven, and closed together.
+    async fn run(&mut self, lab: &Lab, agent: &Agent, level: Level, (run, first): (u64, usize)) {
+        let (target, n) = (self.target, level.conversations);
+        // When each part begins, for a profile or a trace of that part alone.
+        eprintln!("  {} × {n}…", target.label());
+        let pairs: Vec<Pair> = stream::iter(0..n)
+            .map(|i| {
+                let (agent, id) = (agent, lab::echo_id(run, first + i));
+                async move {
+                    match target {
+                        Target::Echo => lab.echo_pair(&id).await,
+                        Target::StoredEcho => lab.storing_echo_pair(&id).await,
+                        Target::Conversation => lab.claimed_pair(lab::RELAY, agent).await,
+                    }
+                }
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        let drives = pairs.into_iter().enumerate().map(|(i, pair)| {
+            let offset = level.pause.mul_f64(i as f64 / n as f64);
+            tokio::spawn(drive(pair, level, offset, i))
+        });
+        let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
+        // Every pair stays open until the last loop is done: a conversation whose visitor
+        // leaves is work for the thread (its presence reported, its site told), and 500
+        // leaving within two seconds, while the others still run their last round, measured
+        // a last round 2-10 times slower than the rest, for ours and not for the floor.
+        let mut open = Vec::with_capacity(n);
+        for done in futures_util::future::join_all(drives).await {
+            let Ok((v, a, pair)) = done else {
+                // A conversation whose loop failed delivered nothing we can vouch for.
+                self.lost[0] += level.rounds;
+                self.lost[1] += level.rounds;
+                continue;
+            };
+            self.lost[0] += level.rounds - v.seen.len();
+            self.lost[1] += level.rounds - a.seen.len();
+            to_visitor.merge(v);
+            to_agent.merge(a);
+            open.push(pair);
+        }
+        drop(open);
+        self.p99_by_pass[0].push(to_visitor.latency().summary().p99_ms);
+        self.p99_by_pass[1].push(to_agent.latency().summary().p99_ms);
+        self.to_visitor.merge(to_visitor);
+        self.to_agent.merge(to_agent);
+    }
+
+    fn rows(self, level: Level) -> Vec<Row> {
+        let [by_pass_v, by_pass_a] = self.p99_by_pass;
+        [
+            ("agent_to_visitor", self.to_visitor, self.lost[0], by_pass_v),
+            ("visitor_to_agent", self.to_agent, self.lost[1], by_pass_a),
+        ]
+        .into_iter()
+        .map(|(direction, tally, lost, p99_by_pass_ms)| Row {
+            target: self.target,
+            conversations: level.conversations,
+            direction,
+            latency: tally.latency().summary(),
+            p99_by_round_ms: tally.rounds.iter().map(|r| r.summary().p99_ms).collect(),
+            p99_by_pass_ms,
+            lost,
+            duplicated: tally.duplicated,
+            slowest: tally.slowest,
+        })
+        .collect()
+    }
+}
+
+/// One conversation's loop; returns what reached the visitor and what reached the agent, and
+/// the pair, still open.
+async fn drive(mut pair: Pair, level: Level, offset: Duration, i: usize) -> (Tally, Tally, Pair) {
     let (mut to_visitor, mut to_agent) = (Tally::default(), Tally::default());
     tokio::time::sleep(offset).await;
     for n in 0..level.rounds {
@@ -234,7 +297,7 @@ async fn drive(mut pair: Pair, level: Level, offset: Duration, i: usize) -> (Tal
     let quiet = Duration::from_millis(300);
     while arrives_within(&mut pair.visitor, 'a', None, &mut to_visitor, quiet).await {}
     while arrives_within(&mut pair.agent, 'v', None, &mut to_agent, quiet).await {}
-    (to_visitor, to_agent)
+    (to_visitor, to_agent, pair)
 }
 
 async fn arrives(socket: &mut Socket, id: &str, tally: &mut Tally) -> bool {

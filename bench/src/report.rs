@@ -134,20 +134,25 @@ impl Report {
         }
         let busy: Vec<_> = self.relay.iter().filter(|r| r.conversations >= 100).collect();
         if !busy.is_empty() {
-            let _ = writeln!(w, "  each round's p99 (median of the rounds, slowest round):");
+            let _ = writeln!(
+                w,
+                "  each round's p99 (median of the rounds, slowest round), and each pass's:"
+            );
         }
         for r in busy {
             let mut p99s = r.p99_by_round_ms.clone();
             p99s.sort_by(f64::total_cmp);
             let Some(slowest) = p99s.last() else { continue };
+            let passes: Vec<String> = r.p99_by_pass_ms.iter().map(|p| format!("{p:.2}")).collect();
             let _ = writeln!(
                 w,
-                "    {:<12} {:>5}  {:<16} {:>7.2}  {:>7.2}",
+                "    {:<12} {:>5}  {:<16} {:>7.2}  {:>7.2}   {}",
                 r.target.label(),
                 r.conversations,
                 r.direction.replace('_', " "),
                 p99s[p99s.len() / 2],
-                slowest
+                slowest,
+                passes.join(" / ")
             );
         }
         if let Some(c) = &self.claims {
