@@ -15,6 +15,7 @@ mod big_site;
 mod claims;
 mod faq_eval;
 mod idle;
+mod inspector;
 mod lab;
 mod procs;
 mod relay;

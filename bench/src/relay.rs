@@ -13,6 +13,7 @@ use futures_util::{StreamExt, stream};
 use integration::{Agent, Socket};
 use serde::Serialize;
 
+use crate::inspector;
 use crate::lab::{self, LOST_AFTER, Lab, Pair};
 use crate::stats::{Samples, Summary};
 
@@ -155,9 +156,15 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
         let mut parts: Vec<Part> = TARGETS.iter().map(|&target| Part::new(target)).collect();
         // The targets take turns, pass after pass: what slows the machine for a while (another
         // process, the test's own client) falls on each of them alike, not on whichever part
-        // it happened to meet.
-        for _ in 0..level.passes {
-            for part in &mut parts {
+        // it happened to meet. Every other pass goes backwards, so that the floor's part never
+        // comes right after a conversations' part.
+        for pass in 0..level.passes {
+            let order: Vec<&mut Part> = if pass % 2 == 0 {
+                parts.iter_mut().collect()
+            } else {
+                parts.iter_mut().rev().collect()
+            };
+            for part in order {
                 // The objects of the part before are evicted 10 s after their last event, each
                 // one's teardown on the thread every object shares locally: measured, 500 echo
                 // objects torn down in the middle of the conversations' part, which the floor's
@@ -166,6 +173,10 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
                     tokio::time::sleep(SETTLE).await;
                 }
                 settle = level.conversations >= SETTLE_FROM;
+                // What the parts before left behind is collected now, not in this part.
+                if let Err(e) = inspector::collect_garbage(&lab.workerd(), &lab.edge.base).await {
+                    eprintln!("  no collection before this part: {e}");
+                }
                 part.run(lab, &agent, *level, (run_id, echoes)).await;
                 echoes += level.conversations;
             }
