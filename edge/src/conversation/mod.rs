@@ -598,7 +598,7 @@ impl Core {
         att.opened_at.max(sockets::last_ping(&self.state, ws).unwrap_or(0)) >= since
     }
 
-    fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Attachment)> {
+    fn ready_sockets(&self) -> impl Iterator<Item = (WebSocket, Rc<Attachment>)> {
         self.state.get_websockets().into_iter().filter_map(|ws| {
             let att = Attachment::of(&ws).ok().flatten().filter(|a| a.ready)?;
             Some((ws, att))
@@ -986,7 +986,7 @@ impl Core {
         Ok(true)
     }
 
-    async fn frame(&self, ws: &WebSocket, att: Attachment, frame: ClientFrame) -> Result<()> {
+    async fn frame(&self, ws: &WebSocket, att: Rc<Attachment>, frame: ClientFrame) -> Result<()> {
         let by = att.actor();
         let input = match frame {
             ClientFrame::Hello(_) => {
@@ -1703,7 +1703,7 @@ impl DurableObject for Conversation {
                         return Ok(());
                     }
                 }
-                let greeted = self.hello(&ws, att, hello)?;
+                let greeted = self.hello(&ws, Attachment::clone(&att), hello)?;
                 if greeted && visitor {
                     self.visitor_back();
                 }
@@ -1744,7 +1744,8 @@ impl DurableObject for Conversation {
         reason: String,
         clean: bool,
     ) -> Result<()> {
-        let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
+        let socket =
+            Attachment::of(&ws).ok().flatten().map(|a| a.socket_id.clone()).unwrap_or_default();
         console_log!(
             "socket {} of {} closed: {code} {reason:?}{}",
             short(&socket),
@@ -1756,7 +1757,8 @@ impl DurableObject for Conversation {
     }
 
     async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> Result<()> {
-        let socket = Attachment::of(&ws).ok().flatten().map(|a| a.socket_id).unwrap_or_default();
+        let socket =
+            Attachment::of(&ws).ok().flatten().map(|a| a.socket_id.clone()).unwrap_or_default();
         console_warn!("socket {} of {} failed: {error}", short(&socket), self.short_id());
         sockets::close_back(&ws, 1011, "error");
         self.socket_gone(&ws).await

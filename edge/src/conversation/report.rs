@@ -527,7 +527,8 @@ impl Core {
     pub(super) fn visitor_sockets<'a>(
         &'a self,
         closing: Option<&'a worker::WebSocket>,
-    ) -> impl Iterator<Item = (worker::WebSocket, super::socket::Attachment)> + 'a {
+    ) -> impl Iterator<Item = (worker::WebSocket, std::rc::Rc<super::socket::Attachment>)> + 'a
+    {
         self.ready_sockets()
             .filter(move |(ws, att)| att.is_visitor() && crate::sockets::open_besides(ws, closing))
     }
