@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use integration::{Next, Socket};
 
+use crate::procs;
+
 /// Asks the worker's V8 for a full collection and waits until it is done. `workerd` are the
 /// worker's processes ([`crate::procs::workerd`]), the one with an inspector is asked; `base`
 /// is the worker's address.
@@ -19,26 +21,33 @@ pub async fn collect_garbage(workerd: &[u32], base: &str) -> Result<(), String> 
     let pid = workerd
         .iter()
         .copied()
-        .find(|pid| integration::is_worker_process(*pid))
+        .find(|pid| !procs::is_dev_proxy(*pid))
         .ok_or("no workerd with an inspector")?;
+    // The debug port speaks another protocol and may never answer an HTTP request.
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
         .map_err(|e| e.to_string())?;
     let url = futures_util::future::join_all(
-        listening_ports(pid).into_iter().map(|port| debugger_url(&http, port)),
+        procs::listening_ports(pid).into_iter().map(|port| debugger_url(&http, port)),
     )
     .await
     .into_iter()
     .flatten()
     .next()
     .ok_or_else(|| format!("no inspector among workerd {pid}'s ports"))?;
-    let mut socket = Socket::try_connect(&url, None).await?;
-    socket.send_raw(r#"{"id":1,"method":"HeapProfiler.collectGarbage"}"#).await;
+    let session = Socket::try_connect(&url, None);
+    let mut socket = tokio::time::timeout(Duration::from_secs(5), session)
+        .await
+        .map_err(|_| format!("{url}: no session within 5 s"))??;
+    if !socket.try_send_raw(r#"{"id":1,"method":"HeapProfiler.collectGarbage"}"#).await {
+        return Err(format!("{url}: the session closed"));
+    }
     // workerd hands an inspector's request to V8 when the isolate next runs: between parts
     // nothing runs, and a request waited 30 s unanswered. A health check makes it run.
     let health = format!("{base}/api/health");
-    for _ in 0..50 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while tokio::time::Instant::now() < deadline {
         let _ = http.get(&health).send().await;
         loop {
             match socket.next_within(Duration::from_millis(200)).await {
@@ -55,41 +64,18 @@ pub async fn collect_garbage(workerd: &[u32], base: &str) -> Result<(), String> 
             }
         }
     }
-    Err(format!("{url} did not answer in 10 s"))
+    Err(format!("{url} did not answer within 20 s"))
 }
 
-/// The first target's debugger address, if `port` serves the inspector's `/json`.
+/// The debugger address of the worker's own isolate, if `port` serves the inspector's
+/// `/json` (which lists workerd's internal workers too).
 async fn debugger_url(http: &reqwest::Client, port: u16) -> Option<String> {
-    let targets: serde_json::Value =
+    let targets: Vec<serde_json::Value> =
         http.get(format!("http://127.0.0.1:{port}/json")).send().await.ok()?.json().await.ok()?;
-    let url = targets.get(0)?["webSocketDebuggerUrl"].as_str()?;
+    let ours =
+        targets.iter().find(|t| t["id"].as_str().is_some_and(|id| id.starts_with("core:user:")))?;
+    let url = ours["webSocketDebuggerUrl"].as_str()?;
     // The inspector names itself `localhost`; it listens where this process found it.
     let path = url.strip_prefix("ws://")?.split_once('/')?.1;
     Some(format!("ws://127.0.0.1:{port}/{path}"))
-}
-
-/// The TCP ports `pid` listens on over IPv4 loopback, from `/proc`.
-fn listening_ports(pid: u32) -> Vec<u16> {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
-    let inodes: Vec<String> = fds
-        .filter_map(|fd| {
-            let link = std::fs::read_link(fd.ok()?.path()).ok()?;
-            let link = link.to_str()?;
-            Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
-        })
-        .collect();
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            // sl, local address, remote address, state, …, inode (the tenth field).
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (local, state, inode) = (fields.get(1)?, fields.get(3)?, fields.get(9)?);
-            let (addr, port) = local.split_once(':')?;
-            let listening = *state == "0A" && addr == "0100007F";
-            (listening && inodes.iter().any(|i| i == inode))
-                .then(|| u16::from_str_radix(port, 16).ok())?
-        })
-        .collect()
 }

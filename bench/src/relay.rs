@@ -152,14 +152,18 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut echoes = 0;
     let mut settle = false;
+    let mut passes = 0;
     for level in levels {
         let mut parts: Vec<Part> = TARGETS.iter().map(|&target| Part::new(target)).collect();
         // The targets take turns, pass after pass: what slows the machine for a while (another
         // process, the test's own client) falls on each of them alike, not on whichever part
         // it happened to meet. Every other pass goes backwards, so that the floor's part never
         // comes right after a conversations' part.
-        for pass in 0..level.passes {
-            let order: Vec<&mut Part> = if pass % 2 == 0 {
+        for _ in 0..level.passes {
+            // Counted across levels: a level of one pass ends on ours, and the next begins
+            // with ours too rather than with the floor.
+            passes += 1;
+            let order: Vec<&mut Part> = if passes % 2 == 1 {
                 parts.iter_mut().collect()
             } else {
                 parts.iter_mut().rev().collect()
@@ -173,10 +177,6 @@ pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
                     tokio::time::sleep(SETTLE).await;
                 }
                 settle = level.conversations >= SETTLE_FROM;
-                // What the parts before left behind is collected now, not in this part.
-                if let Err(e) = inspector::collect_garbage(&lab.workerd(), &lab.edge.base).await {
-                    eprintln!("  no collection before this part: {e}");
-                }
                 part.run(lab, &agent, *level, (run_id, echoes)).await;
                 echoes += level.conversations;
             }
@@ -232,6 +232,12 @@ impl Part {
             .buffer_unordered(16)
             .collect()
             .await;
+        // What the parts before left behind, and the making of this part's pairs (500
+        // conversations accepted, greeted and claimed make far more than 500 echo pairs), is
+        // collected now, not during the rounds.
+        if let Err(e) = inspector::collect_garbage(&lab.workerd(), &lab.edge.base).await {
+            eprintln!("  no collection before this part: {e}");
+        }
         let drives = pairs.into_iter().enumerate().map(|(i, pair)| {
             let offset = level.pause.mul_f64(i as f64 / n as f64);
             tokio::spawn(drive(pair, level, offset, i))
