@@ -103,10 +103,16 @@ impl Lab {
     /// A new conversation on `site` that `agent` has claimed: the AI stays out of it.
     pub async fn claimed_pair(&self, site: &str, agent: &Agent) -> Pair {
         let visitor = Visitor::join(&self.edge, site).await;
-        let (mut socket, _) = agent.open(&visitor.conversation_id).await;
-        socket.send(&ClientFrame::Claim).await;
-        socket.until_json("the claim", |f| f["type"] == "state" && f["phase"] == "active").await;
-        Pair { id: visitor.conversation_id, agent: socket, visitor: visitor.socket }
+        let (socket, _) = agent.open(&visitor.conversation_id).await;
+        claim(visitor, socket).await
+    }
+
+    /// [`Lab::claimed_pair`] whose two clients take their own message's item as its ack,
+    /// as the widget and the console do: what a message costs the relay as they use it.
+    pub async fn claimed_pair_item_acks(&self, site: &str, agent: &Agent) -> Pair {
+        let visitor = Visitor::join_item_acks(&self.edge, site).await;
+        let (socket, _) = agent.open_item_acks(&visitor.conversation_id).await;
+        claim(visitor, socket).await
     }
 
     /// Two sockets on a fresh echo object.
@@ -160,4 +166,11 @@ pub fn message_id(frame: &Value) -> Option<&str> {
 /// Echo ids look like conversation ids (32 hex digits), unique within a run.
 pub fn echo_id(run: u64, n: usize) -> String {
     format!("{run:016x}{n:016x}")
+}
+
+/// The agent's socket claims the visitor's conversation: the AI stays out of it.
+async fn claim(visitor: Visitor, mut agent: Socket) -> Pair {
+    agent.send(&ClientFrame::Claim).await;
+    agent.until_json("the claim", |f| f["type"] == "state" && f["phase"] == "active").await;
+    Pair { id: visitor.conversation_id, agent, visitor: visitor.socket }
 }

@@ -225,7 +225,7 @@ impl Part {
                     match target {
                         Target::Echo => lab.echo_pair(&id).await,
                         Target::StoredEcho => lab.storing_echo_pair(&id).await,
-                        Target::Conversation => lab.claimed_pair(lab::RELAY, agent).await,
+                        Target::Conversation => lab.claimed_pair_item_acks(lab::RELAY, agent).await,
                     }
                 }
             })

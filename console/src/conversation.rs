@@ -133,13 +133,35 @@ pub fn ConversationView(
             }
         })
     };
+    // One of ours is stored, told by its ack or by its item (`Hello::item_acks`): the link
+    // stops resending it, and its draft may go.
+    let stored = move |link: &Link, client_id: &str| {
+        link.acked(client_id);
+        if outgoing.get_untracked().as_deref() == Some(client_id) {
+            outgoing.set(None);
+            delivered.set(Some(client_id.to_owned()));
+        }
+    };
+    // A teammate's message or note names its sender's id: one of those may be ours.
+    let add_seen = move |link: &Link, more: Vec<Item>| {
+        for item in &more {
+            if let ItemBody::Message(m) | ItemBody::Note(m) = &item.body
+                && matches!(m.author, Author::Agent(_))
+                && let Some(id) = &m.client_id
+            {
+                stored(link, id);
+            }
+        }
+        add(more);
+    };
     let on_text = move |link: &Link, text: String| {
         let Some(frame) = takeover_client::json::server_frame(&text) else { return };
         match frame {
             ServerFrame::Welcome(w) => {
                 link.welcomed();
+                // What is stored already is not sent again.
+                add_seen(link, w.backlog);
                 link.resend();
-                add(w.backlog);
                 if let Some(visit) = w.visit {
                     mailed.set(visit.replies_mailed.then_some(visit.mailed_after_secs));
                     page.set(Some((visit.page_url, visit.user_agent)));
@@ -155,9 +177,9 @@ pub fn ConversationView(
                 if from_visitor {
                     visitor_typing.set(None);
                 }
-                add(vec![item]);
+                add_seen(link, vec![item]);
             }
-            ServerFrame::Backlog { items } => add(items),
+            ServerFrame::Backlog { items } => add_seen(link, items),
             ServerFrame::Typing { author: Author::Visitor, on, text } => {
                 visitor_typing.set(on.then(|| text.unwrap_or_default()));
                 typing_heard.set_value(js_sys::Date::now());
@@ -204,13 +226,7 @@ pub fn ConversationView(
                     error.set(Some(e.message));
                 }
             }
-            ServerFrame::Ack { client_id, .. } => {
-                link.acked(&client_id);
-                if outgoing.get_untracked().as_ref() == Some(&client_id) {
-                    outgoing.set(None);
-                    delivered.set(Some(client_id));
-                }
-            }
+            ServerFrame::Ack { client_id, .. } => stored(link, &client_id),
             ServerFrame::Typing { .. } | ServerFrame::BotDraft { .. } | ServerFrame::Config(_) => {}
         }
     };
@@ -222,6 +238,7 @@ pub fn ConversationView(
             last_seq,
             identity: None,
             beats: true,
+            item_acks: true,
         }));
         if claim_on_welcome.get_value() {
             claim_on_welcome.set_value(false);

@@ -141,6 +141,12 @@ pub struct Hello {
     /// ping only when they hear nothing, and stay counted while their socket is open.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub beats: bool,
+    /// The client takes its own message's item, which names its `client_id`, as the ack: the
+    /// server then sends no [`ServerFrame::Ack`] beside it (one frame fewer per message for
+    /// the sender, the server and any proxy between). A resend of a message already stored,
+    /// and anything acknowledged without an item of its own, is still acked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub item_acks: bool,
 }
 
 /// A signed-in user as the page passed them to `identify`.
@@ -725,6 +731,7 @@ mod tests {
                 last_seq: 4,
                 identity: None,
                 beats: false,
+                item_acks: false,
             })
         );
         let f: ClientFrame = serde_json::from_str(r#"{"type":"request_human"}"#).unwrap();

@@ -178,7 +178,7 @@ pub fn client_frame(frame: &ClientFrame) -> String {
 
 /// A hello's fields after its tag (serde writes a tagged newtype's fields in the tag's object).
 fn hello_fields(object: Object, hello: &Hello) -> Object {
-    let Hello { version, credential, last_seq, identity, beats } = hello;
+    let Hello { version, credential, last_seq, identity, beats, item_acks } = hello;
     let credential = match credential {
         Credential::Visitor { token } => Object::new().str("kind", "visitor").str("token", token),
         Credential::Agent => Object::new().str("kind", "agent"),
@@ -194,7 +194,8 @@ fn hello_fields(object: Object, hello: &Hello) -> Object {
         }
         None => object,
     };
-    if *beats { object.bool("beats", true) } else { object }
+    let object = if *beats { object.bool("beats", true) } else { object };
+    if *item_acks { object.bool("item_acks", true) } else { object }
 }
 
 pub fn new_conversation(body: &NewConversation) -> String {
@@ -235,8 +236,15 @@ mod tests {
         let [a, b, c, d] = s.clone();
         let maybe = |s: &String| flag.then(|| s.clone());
         let hello = |credential, identity| {
-            let (version, beats) = (n as u32, flag);
-            ClientFrame::Hello(Hello { version, credential, last_seq: n, identity, beats })
+            let (version, beats, item_acks) = (n as u32, flag, !flag);
+            ClientFrame::Hello(Hello {
+                version,
+                credential,
+                last_seq: n,
+                identity,
+                beats,
+                item_acks,
+            })
         };
         vec![
             hello(Credential::Visitor { token: a.clone() }, None),

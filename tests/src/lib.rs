@@ -470,6 +470,7 @@ pub fn hello_visitor_beating(token: &str, last_seq: u64, beats: bool) -> ClientF
         last_seq,
         identity: None,
         beats,
+        item_acks: false,
     })
 }
 
@@ -480,6 +481,20 @@ pub fn hello_agent(last_seq: u64) -> ClientFrame {
         last_seq,
         identity: None,
         beats: false,
+        item_acks: false,
+    })
+}
+
+/// A fresh hello whose client takes its own message's item as the ack, as the widget's and
+/// the console's do (`item_acks`: no separate ack is sent for it).
+pub fn hello_item_acks(credential: Credential) -> ClientFrame {
+    ClientFrame::Hello(Hello {
+        version: PROTOCOL_VERSION,
+        credential,
+        last_seq: 0,
+        identity: None,
+        beats: false,
+        item_acks: true,
     })
 }
 
@@ -514,7 +529,19 @@ impl Visitor {
         let created = start_conversation(base, site, &first).await?;
         let path = format!("/api/conversations/{}/ws", created.conversation_id);
         let url = shared::protocol::socket_url(base, &path);
-        Self::resume_at(&url, &created.conversation_id, &created.token, 0, beats).await
+        let hello = hello_visitor_beating(&created.token, 0, beats);
+        Self::resume_at(&url, &created.conversation_id, &created.token, hello).await
+    }
+
+    /// A new conversation whose socket takes its own items as acks ([`hello_item_acks`]).
+    pub async fn join_item_acks(edge: &Edge, site: &str) -> Visitor {
+        let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
+        let created = start_conversation(&edge.base, site, &first).await.expect("a conversation");
+        let url = visitor_url(edge, &created.conversation_id);
+        let hello = hello_item_acks(Credential::Visitor { token: created.token.clone() });
+        Self::resume_at(&url, &created.conversation_id, &created.token, hello)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Reconnects to an existing conversation, as after a reload.
@@ -531,13 +558,14 @@ impl Visitor {
         last_seq: u64,
     ) -> Result<Visitor> {
         let url = visitor_url(edge, conversation_id);
-        Self::resume_at(&url, conversation_id, token, last_seq, false).await
+        let hello = hello_visitor_beating(token, last_seq, false);
+        Self::resume_at(&url, conversation_id, token, hello).await
     }
 
     /// [`Visitor::resume`] whose hello says it pings whatever passes, as the widget's does.
     pub async fn resume_beating(edge: &Edge, conversation_id: &str, token: &str) -> Visitor {
         let url = visitor_url(edge, conversation_id);
-        Self::resume_at(&url, conversation_id, token, 0, true)
+        Self::resume_at(&url, conversation_id, token, hello_visitor_beating(token, 0, true))
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     }
@@ -546,11 +574,10 @@ impl Visitor {
         url: &str,
         conversation_id: &str,
         token: &str,
-        last_seq: u64,
-        beats: bool,
+        hello: ClientFrame,
     ) -> Result<Visitor> {
         let mut socket = Socket::try_connect(url, None).await?;
-        socket.send(&hello_visitor_beating(token, last_seq, beats)).await;
+        socket.send(&hello).await;
         let welcome = match socket.try_next(PATIENCE).await {
             Some(ServerFrame::Welcome(w)) => w,
             other => return Err(format!("expected a welcome, got {other:?}")),
@@ -640,6 +667,14 @@ impl Agent {
     pub async fn open(&self, conversation_id: &str) -> (Socket, Welcome) {
         let mut socket = self.socket(conversation_id).await;
         socket.send(&hello_agent(0)).await;
+        let welcome = socket.welcome().await;
+        (socket, welcome)
+    }
+
+    /// [`Agent::open`], taking its own items as acks ([`hello_item_acks`]).
+    pub async fn open_item_acks(&self, conversation_id: &str) -> (Socket, Welcome) {
+        let mut socket = self.socket(conversation_id).await;
+        socket.send(&hello_item_acks(Credential::Agent)).await;
         let welcome = socket.welcome().await;
         (socket, welcome)
     }

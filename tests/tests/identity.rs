@@ -183,6 +183,7 @@ fn hello_as(credential: &str, who: Option<(&str, String)>) -> ClientFrame {
         identity: who
             .map(|(user_id, token)| shared::protocol::SignedIn { user_id: user_id.into(), token }),
         beats: false,
+        item_acks: false,
     })
 }
 

@@ -76,6 +76,7 @@ async fn wrong_tokens_and_versions_are_refused_and_closed() {
         last_seq: 0,
         identity: None,
         beats: false,
+        item_acks: false,
     };
     s.send(&ClientFrame::Hello(hello)).await;
     let e = s.error().await;

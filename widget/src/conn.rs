@@ -450,6 +450,7 @@ fn hello(link: &Link, state: &Rc<RefCell<State>>) {
         last_seq: chat.last_seq(),
         identity,
         beats: true,
+        item_acks: true,
     }));
 }
 
@@ -478,12 +479,11 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
                 if m.author == Author::Bot {
                     chat.draft.set(None);
                 }
-                // Our own message is stored: its pending bubble gives way to the real one.
+                // Our own message is stored: its item is its ack (`Hello::item_acks`).
                 if m.author == Author::Visitor
                     && let Some(id) = &m.client_id
                 {
-                    link.acked(id);
-                    chat.settle(id);
+                    stored(link, chat, id);
                 }
             }
             chat.push(item.clone());
@@ -492,12 +492,7 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
         ServerFrame::Backlog { items } => catch_up(link, chat, items),
         ServerFrame::Pong => {}
         ServerFrame::Visitor(profile) => chat.profile.set(profile),
-        ServerFrame::Ack { client_id, .. } => {
-            // A message went through: an older refusal no longer applies.
-            chat.notice.set(None);
-            link.acked(&client_id);
-            chat.settle(&client_id);
-        }
+        ServerFrame::Ack { client_id, .. } => stored(link, chat, &client_id),
         ServerFrame::State(view) => {
             // A takeover drops an answer the AI was still writing.
             chat.draft.set(None);
@@ -539,11 +534,18 @@ fn catch_up(link: &Link, chat: Chat, items: Vec<Item>) {
             && m.author == Author::Visitor
             && let Some(id) = &m.client_id
         {
-            link.acked(id);
-            chat.settle(id);
+            stored(link, chat, id);
         }
         chat.push(item);
     }
+}
+
+/// One of our messages is stored, told by its ack or by its item: it leaves the outbox, its
+/// pending bubble gives way to the real one, and an older refusal no longer applies.
+fn stored(link: &Link, chat: Chat, client_id: &str) {
+    chat.notice.set(None);
+    link.acked(client_id);
+    chat.settle(client_id);
 }
 
 /// The socket dropped: whether to come back.

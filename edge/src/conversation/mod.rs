@@ -709,6 +709,7 @@ impl Core {
             by_link: false,
             identity: None,
             beats: false,
+            item_acks: false,
         };
         att.save(&pair.server)?;
         let due = at + HELLO_DEADLINE_MS;
@@ -947,6 +948,7 @@ impl Core {
             return Ok(false);
         }
         att.ready = true;
+        att.item_acks = hello.item_acks;
         if att.is_visitor() {
             att.identity = hello.identity.clone();
             att.beats = hello.beats;
@@ -1117,6 +1119,9 @@ impl Core {
         }
         let sql = self.sql();
         let mut follow = FollowUp::default();
+        // The sender's message whose item it is sent in this step: to a client that takes
+        // that item as its ack (`Hello::item_acks`), the ack itself is not sent.
+        let mut own_item: Option<String> = None;
         let (conversation_id, wanted) = {
             let inner = self.inner.borrow();
             let id = inner.meta.as_ref().map(|m| m.conversation_id.clone()).unwrap_or_default();
@@ -1163,11 +1168,17 @@ impl Core {
                         follow.hooks.push(e);
                     }
                     self.inner.borrow_mut().observe(&item);
-                    if let ItemBody::Message(m) = &item.body
-                        && m.author == Author::Visitor
+                    if let ItemBody::Message(m) | ItemBody::Note(m) = &item.body
+                        && sender.is_some()
                     {
-                        self.learn_language(&m.text);
+                        own_item = m.client_id.clone();
                     }
+                    // Detected after the item is on its way: it is the one step here that
+                    // no reader of this item waits for.
+                    let visitor_words = match &item.body {
+                        ItemBody::Message(m) if m.author == Author::Visitor => Some(m.text.clone()),
+                        _ => None,
+                    };
                     if let ItemBody::Note(m) = &item.body
                         && let Author::Agent(by) = &m.author
                     {
@@ -1189,6 +1200,9 @@ impl Core {
                             self.broadcast_to_agents(&ServerFrame::Item(item));
                         }
                     }
+                    if let Some(words) = visitor_words {
+                        self.learn_language(&words);
+                    }
                     follow.report = true;
                 }
                 Effect::Ack { client_id, seq } => {
@@ -1199,7 +1213,9 @@ impl Core {
                             now()
                         );
                     }
-                    if let Some(ws) = sender {
+                    if let Some(ws) = sender
+                        && !(own_item.as_ref() == Some(&client_id) && takes_item_as_ack(ws))
+                    {
                         sockets::send(ws, &ServerFrame::Ack { client_id, seq });
                     }
                 }
@@ -1425,6 +1441,11 @@ impl Core {
         let mut inner = self.inner.borrow_mut();
         inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
     }
+}
+
+/// Whether `ws`'s client takes its own message's item as the ack (`Hello::item_acks`).
+fn takes_item_as_ack(ws: &WebSocket) -> bool {
+    Attachment::of(ws).ok().flatten().is_some_and(|a| a.item_acks && a.ready)
 }
 
 /// When the first socket that has not said hello must be closed, if any.
@@ -1699,9 +1720,12 @@ impl DurableObject for Conversation {
                     // The welcome tells a teammate how a reply reaches a visitor who left:
                     // the site's choice as it is now.
                     self.refresh_rules(clocks::CONFIG_TTL_MS).await;
-                    if !sockets::open_besides(&ws, None) {
-                        return Ok(());
-                    }
+                }
+                // Either branch awaited: a socket closed for good meanwhile (an account
+                // change, a quota, another device of a verified user's) is not greeted, and
+                // its attachment is not saved over the closed one.
+                if !sockets::open_besides(&ws, None) {
+                    return Ok(());
                 }
                 let greeted = self.hello(&ws, Attachment::clone(&att), hello)?;
                 if greeted && visitor {

@@ -49,6 +49,9 @@ pub struct Attachment {
     /// (`Hello::beats`): silent longer than a console is given, nobody is behind it.
     #[serde(default)]
     pub beats: bool,
+    /// Its client said at hello that its own message's item is its ack (`Hello::item_acks`).
+    #[serde(default)]
+    pub item_acks: bool,
 }
 
 /// The attachments of the sockets this isolate has seen, by socket: reading one back from
