@@ -1173,8 +1173,8 @@ impl Core {
                     {
                         own_item = m.client_id.clone();
                     }
-                    // Detected after the item is on its way: it is the one step here that
-                    // no reader of this item waits for.
+                    // Done after the item is on its way: no reader of this item waits for the
+                    // visitor's language, or for whether a reply is to be mailed.
                     let visitor_words = match &item.body {
                         ItemBody::Message(m) if m.author == Author::Visitor => Some(m.text.clone()),
                         _ => None,
@@ -1184,12 +1184,11 @@ impl Core {
                     {
                         follow.note = Some((by.clone(), m.text.clone()));
                     }
-                    if let ItemBody::Message(m) = &item.body
-                        && matches!(m.author, Author::Agent(_))
-                        && !self.visitor_online(None)
-                    {
-                        self.reply_unseen(item.seq);
-                    }
+                    let reply = matches!(
+                        &item.body,
+                        ItemBody::Message(m) if matches!(m.author, Author::Agent(_))
+                    );
+                    let seq = item.seq;
                     match item.body.for_visitor() {
                         Some(Cow::Borrowed(_)) => self.broadcast(&ServerFrame::Item(item)),
                         seen => {
@@ -1202,6 +1201,9 @@ impl Core {
                     }
                     if let Some(words) = visitor_words {
                         self.learn_language(&words);
+                    }
+                    if reply {
+                        self.reply_stored(seq);
                     }
                     follow.report = true;
                 }
@@ -1439,6 +1441,10 @@ impl Core {
         }
         let at = now();
         let mut inner = self.inner.borrow_mut();
+        // Looked up before it is made: the key's copy is made once per socket, not per frame.
+        if let Some(bucket) = inner.buckets.get_mut(&att.socket_id) {
+            return bucket.take(at);
+        }
         inner.buckets.entry(att.socket_id.clone()).or_insert_with(|| Bucket::new(at)).take(at)
     }
 }

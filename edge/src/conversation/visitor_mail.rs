@@ -95,10 +95,10 @@ impl Owed {
 }
 
 impl Core {
-    /// A teammate's reply was stored while the visitor was not on the site: if they gave an
-    /// email (and did not stop these mails), a mail is owed, unless one already is, which
-    /// will carry this reply too.
-    pub(super) fn reply_unseen(&self, seq: u64) {
+    /// A teammate's reply was stored: if the visitor is not on the site and gave an email
+    /// (and did not stop these mails), a mail is owed, unless one already is, which will
+    /// carry this reply too.
+    pub(super) fn reply_stored(&self, seq: u64) {
         let wanted = {
             let inner = self.inner.borrow();
             let site_says =
@@ -113,7 +113,8 @@ impl Core {
                 && owed.from_seq.is_none()
                 && owed.away_mails < MAX_AWAY_MAILS
         };
-        if !wanted {
+        // Whether the visitor is here is asked last: it reads every socket.
+        if !wanted || self.visitor_online(None) {
             return;
         }
         let mut owed = self.inner.borrow().visitor_mail.clone();
