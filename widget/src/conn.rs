@@ -159,11 +159,14 @@ impl Chat {
 
     /// Message `id` was stored or refused for good: it leaves the outbox (this tab's, and
     /// the one kept for the conversation, which other tabs share).
-    fn settle(&self, id: &str) {
-        if self.outbox.with_untracked(|o| o.iter().any(|p| p.client_id == id)) {
+    /// Whether this page was still waiting for it.
+    fn settle(&self, id: &str) -> bool {
+        let waiting = self.outbox.with_untracked(|o| o.iter().any(|p| p.client_id == id));
+        if waiting {
             self.outbox.update(|o| o.retain(|p| p.client_id != id));
         }
         self.in_storage(|o| o.retain(|p| p.client_id != id));
+        waiting
     }
 
     /// Restores the outbox this conversation left in the browser's storage, and keeps it
@@ -492,7 +495,10 @@ fn on_frame(link: &Link, state: &Rc<RefCell<State>>, frame: ServerFrame) {
         ServerFrame::Backlog { items } => catch_up(link, chat, items),
         ServerFrame::Pong => {}
         ServerFrame::Visitor(profile) => chat.profile.set(profile),
-        ServerFrame::Ack { client_id, .. } => stored(link, chat, &client_id),
+        ServerFrame::Ack { client_id, .. } => {
+            chat.notice.set(None);
+            stored(link, chat, &client_id);
+        }
         ServerFrame::State(view) => {
             // A takeover drops an answer the AI was still writing.
             chat.draft.set(None);
@@ -540,12 +546,14 @@ fn catch_up(link: &Link, chat: Chat, items: Vec<Item>) {
     }
 }
 
-/// One of our messages is stored, told by its ack or by its item: it leaves the outbox, its
-/// pending bubble gives way to the real one, and an older refusal no longer applies.
+/// A visitor's message is stored, told by its ack or by its item: it leaves the outbox and its
+/// pending bubble gives way to the real one. If this page was waiting for it, an older
+/// refusal no longer applies (another device's message, or a backlog's, says nothing of it).
 fn stored(link: &Link, chat: Chat, client_id: &str) {
-    chat.notice.set(None);
     link.acked(client_id);
-    chat.settle(client_id);
+    if chat.settle(client_id) {
+        chat.notice.set(None);
+    }
 }
 
 /// The socket dropped: whether to come back.

@@ -1733,6 +1733,8 @@ impl DurableObject for Conversation {
                 if !sockets::open_besides(&ws, None) {
                     return Ok(());
                 }
+                // As it is now, not as it was before the await.
+                let att = Attachment::of(&ws)?.unwrap_or(att);
                 let greeted = self.hello(&ws, Attachment::clone(&att), hello)?;
                 if greeted && visitor {
                     self.visitor_back();
