@@ -525,23 +525,28 @@ impl Visitor {
     /// generator that reaches the worker by another address than the harness's; its hello
     /// says whether it pings whatever passes (`beats`), as the widget's does.
     pub async fn try_join_via(base: &str, site: &str, beats: bool) -> Result<Visitor> {
-        let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
-        let created = start_conversation(base, site, &first).await?;
-        let path = format!("/api/conversations/{}/ws", created.conversation_id);
-        let url = shared::protocol::socket_url(base, &path);
-        let hello = hello_visitor_beating(&created.token, 0, beats);
-        Self::resume_at(&url, &created.conversation_id, &created.token, hello).await
+        Self::start(base, site, |token| hello_visitor_beating(token, 0, beats)).await
     }
 
     /// A new conversation whose socket takes its own items as acks ([`hello_item_acks`]).
     pub async fn join_item_acks(edge: &Edge, site: &str) -> Visitor {
+        let hello = |token: &str| hello_item_acks(Credential::Visitor { token: token.to_owned() });
+        Self::start(&edge.base, site, hello).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A new conversation at `base`, its socket opened with the hello `hello` makes of its
+    /// token.
+    async fn start(
+        base: &str,
+        site: &str,
+        hello: impl FnOnce(&str) -> ClientFrame,
+    ) -> Result<Visitor> {
         let first = serde_json::json!({ "page_url": "http://shop.test/", "language": "en" });
-        let created = start_conversation(&edge.base, site, &first).await.expect("a conversation");
-        let url = visitor_url(edge, &created.conversation_id);
-        let hello = hello_item_acks(Credential::Visitor { token: created.token.clone() });
-        Self::resume_at(&url, &created.conversation_id, &created.token, hello)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        let created = start_conversation(base, site, &first).await?;
+        let path = format!("/api/conversations/{}/ws", created.conversation_id);
+        let url = shared::protocol::socket_url(base, &path);
+        let hello = hello(&created.token);
+        Self::resume_at(&url, &created.conversation_id, &created.token, hello).await
     }
 
     /// Reconnects to an existing conversation, as after a reload.
