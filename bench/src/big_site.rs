@@ -55,17 +55,23 @@ pub struct Row {
     /// the difference of two could come out below zero.
     /// The worker's CPU per report sent through the route (each one news to the site).
     pub round_cpu_us_per_report: f64,
-    /// The worker's CPU per request for the same requests, which the site object answers
-    /// with its pace without reading them: the route's share.
-    pub route_cpu_us_per_request: f64,
+    /// The worker's CPU per report for the same requests, which the site object answers
+    /// with its pace without reading them: the call's share.
+    pub unread_cpu_us_per_report: f64,
     /// The difference: what reading and applying a report costs the site object.
     pub site_cpu_us_per_report: f64,
-    /// The worker's CPU per request for the same requests answered by the Worker itself: the
-    /// benchmark's HTTP hop, which conversation objects do not take.
-    pub ingress_cpu_us_per_request: f64,
+    /// The worker's CPU per report for the same requests answered by the Worker itself: the
+    /// benchmark's HTTP hop (shared by the reports of a request), which conversation objects
+    /// do not take.
+    pub ingress_cpu_us_per_report: f64,
     /// A report as a conversation object sends it: the call to the site object and what the
     /// site does with it (everything but the benchmark's HTTP hop).
     pub report_cpu_us: f64,
+    /// The worker's CPU per report sent by `fetch` to the site's `/reports` (as conversations
+    /// of an older version send it), in the same rounds: the two transports compared.
+    pub fetched_cpu_us_per_report: f64,
+    /// The same less the benchmark's HTTP hop.
+    pub fetched_report_cpu_us: f64,
 }
 
 const IN_FLIGHT: usize = 32;
@@ -103,7 +109,7 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
         let can_send = in_flight.len() < IN_FLIGHT && now < end;
         if can_send && next_due.is_some_and(|at| at <= now) {
             let Some(Reverse((_, i, count))) = due.pop() else { continue };
-            let body = batch(i, count + 1, started.elapsed());
+            let body = [batch(i, count + 1, started.elapsed())];
             let (http, url) = (http.clone(), url.clone());
             in_flight.push(async move {
                 let answer = http.post(&*url).json(&body).send().await;
@@ -158,16 +164,19 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
     let worker_cpu_us_per_report = cpu * 1e6 / sent_steady.max(1) as f64;
     let rate = sent_steady as f64 / seconds;
     let each = (plan.steady / 8).min(ROUND_FOR);
-    let (mut reports, mut route, mut ingress) = (vec![], vec![], vec![]);
+    let (mut reports, mut route, mut ingress, mut fetched) = (vec![], vec![], vec![], vec![]);
     for round in 0..ROUNDS {
         // Newer than anything the steady part sent, so each report is news to the site.
         let news = 1_000_000 + round as u64;
         reports.push(floor(lab, &http, &pids, "reports", news, rate, each).await);
         route.push(floor(lab, &http, &pids, "floor", news, rate, each).await);
         ingress.push(floor(lab, &http, &pids, "ingress", news, rate, each).await);
+        // A round later, so that each report is news again.
+        fetched.push(floor(lab, &http, &pids, "fetched", news + 1_000, rate, each).await);
     }
-    let (round_cpu_us_per_report, route_cpu_us_per_request, ingress_cpu_us_per_request) =
+    let (round_cpu_us_per_report, unread_cpu_us_per_report, ingress_cpu_us_per_report) =
         (median(reports), median(route), median(ingress));
+    let fetched_cpu_us_per_report = median(fetched);
     Row {
         conversations: n,
         steady_secs: seconds,
@@ -179,10 +188,12 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
         first_failure,
         worker_cpu_us_per_report,
         round_cpu_us_per_report,
-        route_cpu_us_per_request,
-        site_cpu_us_per_report: round_cpu_us_per_report - route_cpu_us_per_request,
-        ingress_cpu_us_per_request,
-        report_cpu_us: round_cpu_us_per_report - ingress_cpu_us_per_request,
+        unread_cpu_us_per_report,
+        site_cpu_us_per_report: round_cpu_us_per_report - unread_cpu_us_per_report,
+        ingress_cpu_us_per_report,
+        report_cpu_us: round_cpu_us_per_report - ingress_cpu_us_per_report,
+        fetched_cpu_us_per_report,
+        fetched_report_cpu_us: fetched_cpu_us_per_report - ingress_cpu_us_per_report,
     }
 }
 
@@ -195,10 +206,17 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs.get(xs.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// The worker's CPU per request for report-sized requests (the `count`-th report of each
-/// conversation) at `rate` a second for `time`, to `route`: `reports` (applied by the site
-/// object), `floor` (answered by the site object without being read) or `ingress` (answered
-/// by the Worker, the site object not called).
+/// Reports a request carries in the rounds: conversation objects call the site object
+/// directly, and the benchmark's HTTP hop in front of each request costs several times what
+/// a report does, so a report's figure, taken as a difference, would be mostly the noise of
+/// that hop.
+const PER_REQUEST: usize = 10;
+
+/// The worker's CPU per report for requests of [`PER_REQUEST`] report batches (the
+/// `count`-th report of each conversation), `rate` reports a second for `time`, to `route`:
+/// `reports` (applied by the site object), `floor` (answered by the site object without being
+/// read), `fetched` (applied, sent by `fetch`) or `ingress` (answered by the Worker, the site
+/// object not called).
 async fn floor(
     lab: &Lab,
     http: &reqwest::Client,
@@ -209,7 +227,7 @@ async fn floor(
     time: Duration,
 ) -> f64 {
     let url = format!("{}/api/bench/sites/{}/{route}", lab.edge.base, lab::BIG_SITE);
-    let total = (rate * time.as_secs_f64()).round().max(1.0) as usize;
+    let total = (rate * time.as_secs_f64() / PER_REQUEST as f64).round().max(1.0) as usize;
     let before = procs::usage(pids);
     let started = Instant::now();
     let answered = futures_util::stream::iter(0..total)
@@ -218,7 +236,9 @@ async fn floor(
             async move {
                 tokio::time::sleep_until((started + time.mul_f64(n as f64 / total as f64)).into())
                     .await;
-                let body = batch(n, count, started.elapsed());
+                let at = started.elapsed();
+                let body: Vec<_> =
+                    (0..PER_REQUEST).map(|k| batch(n * PER_REQUEST + k, count, at)).collect();
                 http.post(&url).json(&body).send().await.is_ok_and(|r| r.status().is_success())
             }
         })
@@ -226,7 +246,7 @@ async fn floor(
         .filter(|ok| std::future::ready(*ok))
         .count()
         .await;
-    procs::usage(pids).cpu_since(&before) * 1e6 / answered.max(1) as f64
+    procs::usage(pids).cpu_since(&before) * 1e6 / (answered * PER_REQUEST).max(1) as f64
 }
 
 /// What conversation `i` reports the `count`-th time.

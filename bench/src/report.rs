@@ -195,7 +195,7 @@ impl Report {
         if let Some(big) = &self.big_site {
             let _ = writeln!(
                 w,
-                "\nBig site: {} conversations reporting; over {:.0} s with all running the site received {:.0} reports/s ({:.3} per conversation), pace asked {:.1} s of {} reporters, {} failed; worker CPU {:.0} µs/report over that time. Afterwards, in rounds taking turns (medians): {:.0} µs/report, of which the route {:.0} µs (the same requests unread) and applying {:.0} µs; the benchmark's HTTP hop {:.0} µs, so a report as a conversation sends it (the call to the site and applying it) {:.0} µs",
+                "\nBig site: {} conversations reporting; over {:.0} s with all running the site received {:.0} reports/s ({:.3} per conversation), pace asked {:.1} s of {} reporters, {} failed; worker CPU {:.0} µs/report over that time. Afterwards, in rounds taking turns (medians): {:.0} µs/report, of which the call {:.0} µs (the same reports unread) and applying {:.0} µs; the benchmark's HTTP hop {:.0} µs, so a report as a conversation sends it (the call to the site and applying it) {:.0} µs; the same report sent by fetch (the older transport) {:.0} µs, {:.0} µs less the hop",
                 big.conversations,
                 big.steady_secs,
                 big.reports_per_second,
@@ -205,10 +205,12 @@ impl Report {
                 big.failed,
                 big.worker_cpu_us_per_report,
                 big.round_cpu_us_per_report,
-                big.route_cpu_us_per_request,
+                big.unread_cpu_us_per_report,
                 big.site_cpu_us_per_report,
-                big.ingress_cpu_us_per_request,
-                big.report_cpu_us
+                big.ingress_cpu_us_per_report,
+                big.report_cpu_us,
+                big.fetched_cpu_us_per_report,
+                big.fetched_report_cpu_us
             );
             if let Some(why) = &big.first_failure {
                 let _ = writeln!(w, "  first failed report (sent again 5 s later): {why}");

@@ -451,6 +451,8 @@ pub enum SiteCall {
     Report,
     /// The benchmark's floor: answered without being read.
     Unread,
+    /// `report` by `fetch` to `/reports`, as a site of the version before RPC takes it.
+    Fetched,
 }
 
 /// Calls the site object with a batch of reports, as [`report`] does (the benchmark's routes
@@ -461,6 +463,7 @@ pub async fn call_site(stub: &RawStub, method: SiteCall, json: &str) -> Result<(
     let (call, name): (fn(&RawStub, &str) -> _, _) = match method {
         SiteCall::Report => (RawStub::report as fn(&RawStub, &str) -> _, "report"),
         SiteCall::Unread => (RawStub::report_unread, "reportUnread"),
+        SiteCall::Fetched => return post_lean(stub, "/reports", json).await,
     };
     let once = || async {
         let promise = call(stub, json)?;

@@ -89,6 +89,7 @@ pub async fn route(req: Request, env: Env) -> Result<Response> {
         .get_async("/api/bench/sites/:key/load", h!(bench::site_load))
         .post_async("/api/bench/sites/:key/reports", h!(bench::site_reports))
         .post_async("/api/bench/sites/:key/floor", h!(bench::site_floor))
+        .post_async("/api/bench/sites/:key/fetched", h!(bench::site_fetched))
         .post_async("/api/bench/sites/:key/ingress", h!(bench::site_ingress))
         .post_async("/api/bench/conversations/:id/fail-reads", h!(bench::fail_reads))
         .or_else_any_method("/api/*rest", |_, _| not_found())

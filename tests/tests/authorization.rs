@@ -104,6 +104,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/api/bench/sites/:key/load", Credential),
     ("POST", "/api/bench/sites/:key/reports", Credential),
     ("POST", "/api/bench/sites/:key/floor", Credential),
+    ("POST", "/api/bench/sites/:key/fetched", Credential),
     ("POST", "/api/bench/sites/:key/ingress", Credential),
     ("POST", "/api/bench/conversations/:id/fail-reads", Credential),
     ("ANY", "/api/*rest", Public),
@@ -654,7 +655,7 @@ async fn benchmark_routes_are_not_served_by_a_deployment() {
     assert_eq!(load.unwrap().status(), 404);
     let batch =
         serde_json::json!({ "upto": 1, "summary": {}, "tickets": [], "mentions": [], "usage": [] });
-    for route in ["reports", "floor", "ingress"] {
+    for route in ["reports", "floor", "fetched", "ingress"] {
         let url = format!("{}/api/bench/sites/{SITE}/{route}", w.edge.base);
         assert_eq!(http.post(url).json(&batch).send().await.unwrap().status(), 404);
     }
