@@ -84,6 +84,12 @@ pub fn proves(token: &str, keys: &[Vec<u8>], now_secs: i64, user_id: &str) -> bo
     check(token, keys, now_secs, user_id, None, RESUME_SECS).is_ok()
 }
 
+/// Whether a token and user id of these lengths could be valid at all: what a page names
+/// otherwise proves nothing and is not worth keeping.
+pub fn may_prove(user_id: &str, token: &str) -> bool {
+    token.len() <= MAX_TOKEN_BYTES && user_id.chars().count() <= MAX_USER_ID_CHARS
+}
+
 /// Checks `token` with any of `keys` (the identity secret, and the one a rotation replaced)
 /// at `now_secs`, against the `user_id` and `email` the page gave.
 pub fn verify(

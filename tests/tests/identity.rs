@@ -302,3 +302,40 @@ async fn when_a_conversation_becomes_a_users_only_sockets_proving_that_user_stay
         })
         .await;
 }
+
+/// The signed identity a page names at hello stays with its socket until the conversation
+/// becomes that user's. A token as long as a site may sign (4 KB) is kept whole, and so the
+/// tab it came from stays; a "token" longer than any token can be proves nothing and is not
+/// kept, and neither costs the visitor the chat meanwhile.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hello_keeps_an_identity_token_as_long_as_tokens_go_and_no_longer() {
+    let edge = Edge::start();
+    let site = edge.site("identity-long", TEAM);
+    let olga = Agent::login(&edge, &site, "own@t.test").await;
+    let key = secret(&olga).await;
+    let mut tab = Visitor::join(&edge, &site).await;
+    tab.say("v1", "hello").await;
+    let url = integration::visitor_url(&edge, &tab.conversation_id);
+
+    let claims = serde_json::json!({ "sub": "u-7", "exp": now() + 600, "name": "M".repeat(2_900) });
+    let signing = EncodingKey::from_secret(key.as_bytes()).unwrap();
+    let long = encode(&Header::default(), &claims, &signing).unwrap();
+    assert!((3_900..=4_096).contains(&long.len()), "{}", long.len());
+    let mut long_tab = integration::Socket::connect(&url, None).await;
+    long_tab.send(&hello_as(&tab.token, Some(("u-7", long)))).await;
+    long_tab.welcome().await;
+    let mut junk_tab = integration::Socket::connect(&url, None).await;
+    junk_tab.send(&hello_as(&tab.token, Some(("u-7", "x".repeat(30_000))))).await;
+    junk_tab.welcome().await;
+
+    tab.socket.send(&identify("u-7", None, &token(&key, "u-7", None, now() + 600))).await;
+    assert_eq!(profile(&mut tab).await.user_id.as_deref(), Some("u-7"));
+    assert_eq!(junk_tab.error().await.code, ErrorCode::Unauthorized);
+    tab.say("v2", "still me").await;
+    long_tab
+        .until("the next message", |f| {
+            matches!(f, ServerFrame::Item(i) if matches!(&i.body,
+                shared::protocol::ItemBody::Message(m) if m.text == "still me"))
+        })
+        .await;
+}

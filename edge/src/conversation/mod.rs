@@ -950,7 +950,12 @@ impl Core {
         att.ready = true;
         att.item_acks = hello.item_acks;
         if att.is_visitor() {
-            att.identity = hello.identity.clone();
+            // Kept with the socket (whose attachment workerd bounds) only if it could prove
+            // anything: a page may name whatever it likes.
+            att.identity = hello
+                .identity
+                .clone()
+                .filter(|s| shared::identity::may_prove(&s.user_id, &s.token));
             att.beats = hello.beats;
         }
         att.save(ws)?;
