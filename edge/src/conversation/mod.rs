@@ -1740,7 +1740,16 @@ impl DurableObject for Conversation {
                 }
                 // As it is now, not as it was before the await.
                 let att = Attachment::of(&ws)?.unwrap_or(att);
-                let greeted = self.hello(&ws, Attachment::clone(&att), hello)?;
+                let greeted = match self.hello(&ws, Attachment::clone(&att), hello) {
+                    Ok(greeted) => greeted,
+                    // Never a socket left waiting for a welcome that will not come: its
+                    // client comes back (with backoff) and says hello again.
+                    Err(e) => {
+                        console_error!("hello on {}: {e}", self.short_id());
+                        sockets::close_back(&ws, 1011, "hello failed, try again");
+                        return Ok(());
+                    }
+                };
                 if greeted && visitor {
                     self.visitor_back();
                 }
