@@ -91,6 +91,14 @@ impl Report {
         }
         out.extend(self.chaos.iter().flat_map(integration::chaos::Outcome::failures));
         out.extend(self.faq.iter().flat_map(faq_eval::Eval::failures));
+        if let Some(b) =
+            self.big_site.as_ref().filter(|b| b.round_reports_applied != b.round_reports)
+        {
+            out.push(format!(
+                "big site: {} of the rounds' {} reports changed the index (each must be news)",
+                b.round_reports_applied, b.round_reports
+            ));
+        }
         if let Some(w) = self.wake.as_ref().filter(|w| !w.complete) {
             out.push(format!("a long conversation of {} items did not come back whole", w.items));
         }
@@ -195,7 +203,7 @@ impl Report {
         if let Some(big) = &self.big_site {
             let _ = writeln!(
                 w,
-                "\nBig site: {} conversations reporting; over {:.0} s with all running the site received {:.0} reports/s ({:.3} per conversation), pace asked {:.1} s of {} reporters, {} failed; worker CPU {:.0} µs/report over that time. Afterwards, in rounds taking turns (medians): {:.0} µs/report, of which the call {:.0} µs (the same reports unread) and applying {:.0} µs; the benchmark's HTTP hop {:.0} µs, so a report as a conversation sends it (the call to the site and applying it) {:.0} µs; the same report sent by fetch (the older transport) {:.0} µs, {:.0} µs less the hop",
+                "\nBig site: {} conversations reporting; over {:.0} s with all running the site received {:.0} reports/s ({:.3} per conversation), pace asked {:.1} s of {} reporters, {} failed; worker CPU {:.0} µs/report over that time. Afterwards, in rounds taking turns (medians): {:.0} µs/report, of which the call {:.0} µs (the same reports unread) and applying {:.0} µs; the benchmark's HTTP hop {:.0} µs, so a report as a conversation sends it (the call to the site and applying it) {:.0} µs; the same report sent by fetch (the older transport) {:.0} µs, {:.0} µs less the hop; {} of the rounds' {} reports applied",
                 big.conversations,
                 big.steady_secs,
                 big.reports_per_second,
@@ -210,7 +218,9 @@ impl Report {
                 big.ingress_cpu_us_per_report,
                 big.report_cpu_us,
                 big.fetched_cpu_us_per_report,
-                big.fetched_report_cpu_us
+                big.fetched_report_cpu_us,
+                big.round_reports_applied,
+                big.round_reports
             );
             if let Some(why) = &big.first_failure {
                 let _ = writeln!(w, "  first failed report (sent again 5 s later): {why}");

@@ -1746,7 +1746,7 @@ impl DurableObject for Conversation {
                     // client comes back (with backoff) and says hello again.
                     Err(e) => {
                         console_error!("hello on {}: {e}", self.short_id());
-                        sockets::close_back(&ws, 1011, "hello failed, try again");
+                        socket::close_for_good(&ws, 1011, "hello failed, try again");
                         return Ok(());
                     }
                 };

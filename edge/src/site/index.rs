@@ -76,6 +76,7 @@ pub fn upsert(site: &Site, summary: ConversationSummary, reports_upto: i64) -> R
         ],
     )?;
     if written > 0 {
+        site.load.borrow_mut().applied += 1;
         // Mail is best-effort here: the inbox must hear of the change whatever it meets.
         match super::notify::noticed(site, &summary) {
             Ok(Some(at)) => site.alarm_by(at),

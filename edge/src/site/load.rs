@@ -12,6 +12,8 @@ pub struct Load {
     /// Requests since the object started, by route.
     requests: HashMap<&'static str, u64>,
     pub reporters: Reporters,
+    /// Summaries that changed the index (news, not an older report arriving late).
+    pub applied: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -19,6 +21,8 @@ pub struct Snapshot {
     pub requests: HashMap<&'static str, u64>,
     pub reporters: usize,
     pub pace_ms: Millis,
+    /// Summaries that changed the index since the object started.
+    pub applied: u64,
     /// Conversations the index lists with their visitor online.
     pub visitors_online: i64,
 }
@@ -33,6 +37,7 @@ impl Load {
             requests: self.requests.clone(),
             reporters: self.reporters.len(),
             pace_ms: self.reporters.pace_ms(),
+            applied: self.applied,
             visitors_online,
         }
     }
