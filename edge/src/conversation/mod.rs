@@ -950,8 +950,9 @@ impl Core {
         att.ready = true;
         att.item_acks = hello.item_acks;
         if att.is_visitor() {
-            // Kept with the socket (whose attachment workerd bounds) only if it could prove
-            // anything: a page may name whatever it likes.
+            // Kept with the socket only if it could prove anything: a page may name whatever
+            // it likes, and workerd bounds a socket's attachment (16 KiB in the workerd this
+            // project runs; a 30 KB "token" made the save, and so the hello, fail).
             att.identity = hello
                 .identity
                 .clone()
