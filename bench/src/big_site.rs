@@ -169,7 +169,7 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
     let worker_cpu_us_per_report = cpu * 1e6 / sent_steady.max(1) as f64;
     let rate = sent_steady as f64 / seconds;
     let each = (plan.steady / 8).min(ROUND_FOR);
-    let (mut reports, mut route, mut ingress, mut fetched) = (vec![], vec![], vec![], vec![]);
+    let (mut reports, mut unread, mut ingress, mut fetched) = (vec![], vec![], vec![], vec![]);
     let applied_before = site_load(lab, lab::BIG_SITE).await["applied"].as_u64().unwrap_or(0);
     let mut round_reports = 0;
     for round in 0..ROUNDS {
@@ -179,14 +179,14 @@ pub async fn run(lab: &Lab, plan: Plan) -> Row {
         let (cpu, sent) = floor(lab, &http, &pids, "reports", news, rate, each).await;
         reports.push(cpu);
         round_reports += sent;
-        route.push(floor(lab, &http, &pids, "floor", news, rate, each).await.0);
+        unread.push(floor(lab, &http, &pids, "floor", news, rate, each).await.0);
         ingress.push(floor(lab, &http, &pids, "ingress", news, rate, each).await.0);
         let (cpu, sent) = floor(lab, &http, &pids, "fetched", news + 1, rate, each).await;
         fetched.push(cpu);
         round_reports += sent;
     }
     let (round_cpu_us_per_report, unread_cpu_us_per_report, ingress_cpu_us_per_report) =
-        (median(reports), median(route), median(ingress));
+        (median(reports), median(unread), median(ingress));
     let fetched_cpu_us_per_report = median(fetched);
     // Every report of the rounds but the unread ones must have changed the index: a report
     // the site finds stale costs it almost nothing, and the figures would flatter it.
