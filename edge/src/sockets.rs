@@ -80,17 +80,21 @@ extern "C" {
 /// Sends one frame to many sockets, encoding it once and copying it out of wasm memory once:
 /// every copy is garbage the one thread collects, between events it would rather handle.
 pub fn send_all<'a, T: Serialize>(sockets: impl IntoIterator<Item = &'a WebSocket>, frame: &T) {
-    let text = match serde_json::to_string(frame) {
-        Ok(text) => js_sys::JsString::from(text),
-        Err(e) => {
-            console_error!("frame encoding: {e}");
-            return;
-        }
-    };
+    match serde_json::to_string(frame) {
+        Ok(text) => send_text_all(sockets, &js_sys::JsString::from(text)),
+        Err(e) => console_error!("frame encoding: {e}"),
+    }
+}
+
+/// Sends a frame already encoded on the JavaScript side to many sockets.
+pub fn send_text_all<'a>(
+    sockets: impl IntoIterator<Item = &'a WebSocket>,
+    text: &js_sys::JsString,
+) {
     for ws in sockets {
         let js: &web_sys::WebSocket = ws.as_ref();
         // A socket closing under us refuses the send; its peer will resync on reconnect.
-        if let Err(e) = js.unchecked_ref::<Sending>().send_text(&text) {
+        if let Err(e) = js.unchecked_ref::<Sending>().send_text(text) {
             let state = js.ready_state();
             worker::console_warn!("send failed (socket state {state}): {e:?}");
         }

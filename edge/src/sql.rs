@@ -61,8 +61,20 @@ fn exec(sql: &SqlStorage, query: &str, args: Vec<SqlStorageValue>) -> Result<Raw
     for v in args {
         bindings.push(&js_value(v));
     }
+    exec_bound(sql, query, &bindings)
+}
+
+fn exec_bound(sql: &SqlStorage, query: &str, bindings: &Array) -> Result<RawCursor> {
     let raw: &RawSql = sql.as_ref().unchecked_ref();
-    raw.exec(&query_string(query), &bindings).map_err(worker::Error::from)
+    raw.exec(&query_string(query), bindings).map_err(worker::Error::from)
+}
+
+/// Runs a write whose values are already on the JavaScript side (a string cut from another,
+/// not copied out of wasm memory again).
+pub fn run_js(sql: &SqlStorage, query: &str, args: &[JsValue]) -> Result<()> {
+    let bindings: Array = args.iter().collect();
+    exec_bound(sql, query, &bindings)?;
+    Ok(())
 }
 
 /// As workers-rs converts a value, less its per-integer call to check the safe range: ours

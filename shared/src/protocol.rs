@@ -381,6 +381,13 @@ impl Item {
             std::borrow::Cow::Borrowed(_) => Some(self),
         }
     }
+
+    /// The start of this item's `item` frame, up to its body: the frame is this, then the
+    /// body as serde encodes an [`ItemBody`], then `}`. A conversation stores the body's JSON
+    /// and sends the frame; encoding the body once serves both.
+    pub fn frame_head(&self) -> String {
+        format!(r#"{{"type":"item","seq":{},"at":{},"body":"#, self.seq, self.at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -751,6 +758,28 @@ mod tests {
         let json = serde_json::to_string(&ServerFrame::Item(item.clone())).unwrap();
         assert!(json.contains(r#""event":"agent_joined""#), "{json}");
         assert_eq!(serde_json::from_str::<ServerFrame>(&json).unwrap(), ServerFrame::Item(item));
+    }
+
+    #[test]
+    fn an_item_frame_is_its_head_its_body_and_a_brace() {
+        let message = Message {
+            author: Author::Visitor,
+            client_id: Some("c-1".into()),
+            text: "Ünïcode \"quoted\" \\ and\nlines 🎉".into(),
+            source: None,
+            original: None,
+        };
+        let items = [
+            ItemBody::Message(message.clone()),
+            ItemBody::Note(message),
+            ItemBody::Event(Event::Unclaimed),
+        ];
+        for (n, body) in items.into_iter().enumerate() {
+            let item = Item { seq: 1 << (n * 20), at: -5 + n as Millis * 1_700_000_000_000, body };
+            let whole = serde_json::to_string(&ServerFrame::Item(item.clone())).unwrap();
+            let body = serde_json::to_string(&item.body).unwrap();
+            assert_eq!(format!("{}{body}}}", item.frame_head()), whole);
+        }
     }
 
     #[test]

@@ -59,3 +59,42 @@ async fn a_long_history_comes_back_whole_in_frames_of_bounded_size() {
     assert_eq!(seqs, expected, "every item once, in order");
     assert!(frames > 2, "{LONG} messages came in {frames} frames");
 }
+
+/// A message's item is encoded once for storage and for the frame that carries it live (the
+/// stored body is cut from the frame's text): what a fresh hello reads back from storage is
+/// the item every socket was sent, to the character, whatever the text holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_item_reads_back_as_it_was_sent_live() {
+    let edge = Edge::start();
+    let site = edge.site("stored", &[("ana@stored.test", "Ana", "responder")]);
+    let agent = Agent::login(&edge, &site, "ana@stored.test").await;
+    let mut visitor = Visitor::join(&edge, &site).await;
+    let (mut socket, _) = agent.open(&visitor.conversation_id).await;
+    socket.send(&ClientFrame::Claim).await;
+    socket.until_json("the claim", |f| f["type"] == "state" && f["phase"] == "active").await;
+    let texts = [
+        "Größe «M» — ¿está? 日本語 ✓ 🎉🎉 \"quoted\" back\\slash\ttab\nnew line </script>",
+        "plain",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 outside the basic plane, then ascii",
+    ];
+    let mut live = Vec::new();
+    for (n, text) in texts.iter().enumerate() {
+        let id = format!("u{n}");
+        visitor.socket.send(&say(&id, text)).await;
+        let item = socket
+            .until_json("the item", |f| {
+                f["type"] == "item" && f["body"]["data"]["client_id"] == id.as_str()
+            })
+            .await;
+        assert_eq!(item["body"]["data"]["text"], *text, "as sent");
+        live.push(item);
+    }
+    let back = Visitor::resume(&edge, &visitor.conversation_id, &visitor.token, 0).await;
+    for item in live {
+        let seq = item["seq"].as_u64().unwrap();
+        let stored = back.welcome.backlog.iter().find(|i| i.seq == seq).expect("stored");
+        let mut stored = serde_json::to_value(stored).unwrap();
+        stored["type"] = "item".into();
+        assert_eq!(stored, item, "read back from storage as it was sent");
+    }
+}

@@ -610,6 +610,12 @@ impl Core {
         sockets::send_all(&all, frame);
     }
 
+    /// [`Core::broadcast`] of a frame already encoded.
+    fn broadcast_text(&self, frame: &js_sys::JsString) {
+        let all: Vec<WebSocket> = self.ready_sockets().map(|(ws, _)| ws).collect();
+        sockets::send_text_all(&all, frame);
+    }
+
     /// The visitor's sockets: what the team alone sees taken out of the frame first.
     fn broadcast_to_visitors(&self, frame: &ServerFrame) {
         let visitors: Vec<WebSocket> =
@@ -1134,10 +1140,17 @@ impl Core {
             (id, inner.hook_events.clone())
         };
         for effect in effects {
+            // An item that every socket sees alike: its frame, encoded with the stored body.
+            let mut framed: Option<js_sys::JsString> = None;
             let written = match &effect {
                 // What a channel's visitor should see is owed in the same step.
                 Effect::Append(item) => {
-                    store::append(sql, item).and_then(|_| self.channel_item(item))
+                    let stored = if matches!(item.body.for_visitor(), Some(Cow::Borrowed(_))) {
+                        store::append_framed(sql, item).map(|frame| framed = Some(frame))
+                    } else {
+                        store::append(sql, item)
+                    };
+                    stored.and_then(|_| self.channel_item(item))
                 }
                 Effect::OpenTicket { number, agent, at, offline, waited } => {
                     let language = self.inner.borrow().profile.language.clone();
@@ -1196,7 +1209,10 @@ impl Core {
                     );
                     let seq = item.seq;
                     match item.body.for_visitor() {
-                        Some(Cow::Borrowed(_)) => self.broadcast(&ServerFrame::Item(item)),
+                        Some(Cow::Borrowed(_)) => match &framed {
+                            Some(frame) => self.broadcast_text(frame),
+                            None => self.broadcast(&ServerFrame::Item(item)),
+                        },
                         seen => {
                             if let Some(Cow::Owned(body)) = seen {
                                 let item = Item { body, ..item.clone() };
