@@ -384,7 +384,9 @@ impl Item {
 
     /// The start of this item's `item` frame, up to its body: the frame is this, then the
     /// body as serde encodes an [`ItemBody`], then `}`. A conversation stores the body's JSON
-    /// and sends the frame; encoding the body once serves both.
+    /// and sends the frame; encoding the body once serves both. It spells out how serde lays
+    /// out `ServerFrame::Item` (tag, then `Item`'s fields in order): a field added to `Item`
+    /// goes here too, and `an_item_frame_is_its_head_its_body_and_a_brace` says so.
     pub fn frame_head(&self) -> String {
         format!(r#"{{"type":"item","seq":{},"at":{},"body":"#, self.seq, self.at)
     }
@@ -410,13 +412,25 @@ impl ItemBody {
     /// borrowed when there is nothing to take out (most items: no copy on the way out).
     pub fn for_visitor(&self) -> Option<std::borrow::Cow<'_, ItemBody>> {
         use std::borrow::Cow;
+        if self.seen_alike() {
+            return Some(Cow::Borrowed(self));
+        }
         match self {
-            ItemBody::Note(_) => None,
-            ItemBody::Message(m) if m.original.is_some() || m.source.is_some() => {
+            ItemBody::Message(m) => {
                 let seen = Message { original: None, source: None, ..m.clone() };
                 Some(Cow::Owned(ItemBody::Message(seen)))
             }
-            other => Some(Cow::Borrowed(other)),
+            _ => None,
+        }
+    }
+
+    /// Whether the visitor sees this item as the team does (nothing to take out): then one
+    /// frame serves every socket.
+    pub fn seen_alike(&self) -> bool {
+        match self {
+            ItemBody::Note(_) => false,
+            ItemBody::Message(m) => m.original.is_none() && m.source.is_none(),
+            ItemBody::Event(_) => true,
         }
     }
 }

@@ -62,7 +62,8 @@ async fn a_long_history_comes_back_whole_in_frames_of_bounded_size() {
 
 /// A message's item is encoded once for storage and for the frame that carries it live (the
 /// stored body is cut from the frame's text): what a fresh hello reads back from storage is
-/// the item every socket was sent, to the character, whatever the text holds.
+/// the item every socket was sent, whatever the text holds. A cut one character off, or at
+/// a byte rather than a UTF-16 offset, leaves the stored body unreadable and the hello fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_item_reads_back_as_it_was_sent_live() {
     let edge = Edge::start();

@@ -1145,7 +1145,7 @@ impl Core {
             let written = match &effect {
                 // What a channel's visitor should see is owed in the same step.
                 Effect::Append(item) => {
-                    let stored = if matches!(item.body.for_visitor(), Some(Cow::Borrowed(_))) {
+                    let stored = if item.body.seen_alike() {
                         store::append_framed(sql, item).map(|frame| framed = Some(frame))
                     } else {
                         store::append(sql, item)
@@ -1208,12 +1208,10 @@ impl Core {
                         ItemBody::Message(m) if matches!(m.author, Author::Agent(_))
                     );
                     let seq = item.seq;
-                    match item.body.for_visitor() {
-                        Some(Cow::Borrowed(_)) => match &framed {
-                            Some(frame) => self.broadcast_text(frame),
-                            None => self.broadcast(&ServerFrame::Item(item)),
-                        },
-                        seen => {
+                    match (framed, item.body.for_visitor()) {
+                        (Some(frame), _) => self.broadcast_text(&frame),
+                        (None, Some(Cow::Borrowed(_))) => self.broadcast(&ServerFrame::Item(item)),
+                        (None, seen) => {
                             if let Some(Cow::Owned(body)) = seen {
                                 let item = Item { body, ..item.clone() };
                                 self.broadcast_to_visitors(&ServerFrame::Item(item));
