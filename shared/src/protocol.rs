@@ -424,8 +424,8 @@ impl ItemBody {
         }
     }
 
-    /// Whether the visitor sees this item as the team does (nothing to take out): then one
-    /// frame serves every socket.
+    /// Whether the visitor sees this item as the team does (nothing to take out): then the
+    /// team's frame serves every socket.
     pub fn seen_alike(&self) -> bool {
         match self {
             ItemBody::Note(_) => false,

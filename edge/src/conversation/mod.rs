@@ -610,10 +610,11 @@ impl Core {
         sockets::send_all(&all, frame);
     }
 
-    /// [`Core::broadcast`] of a frame already encoded.
-    fn broadcast_text(&self, frame: &js_sys::JsString) {
-        let all: Vec<WebSocket> = self.ready_sockets().map(|(ws, _)| ws).collect();
-        sockets::send_text_all(&all, frame);
+    /// A frame already encoded, to the ready sockets whose attachment `keep` accepts.
+    fn broadcast_text_where(&self, frame: &js_sys::JsString, keep: impl Fn(&Attachment) -> bool) {
+        let to: Vec<WebSocket> =
+            self.ready_sockets().filter(|(_, att)| keep(att)).map(|(ws, _)| ws).collect();
+        sockets::send_text_all(&to, frame);
     }
 
     /// The visitor's sockets: what the team alone sees taken out of the frame first.
@@ -621,13 +622,6 @@ impl Core {
         let visitors: Vec<WebSocket> =
             self.ready_sockets().filter(|(_, att)| att.is_visitor()).map(|(ws, _)| ws).collect();
         sockets::send_all(&visitors, frame);
-    }
-
-    /// Teammates only: internal notes never reach a visitor's socket.
-    fn broadcast_to_agents(&self, frame: &ServerFrame) {
-        let agents: Vec<WebSocket> =
-            self.ready_sockets().filter(|(_, att)| !att.is_visitor()).map(|(ws, _)| ws).collect();
-        sockets::send_all(&agents, frame);
     }
 
     fn init(&self, init: InitConversation) -> Result<Response> {
@@ -1140,18 +1134,13 @@ impl Core {
             (id, inner.hook_events.clone())
         };
         for effect in effects {
-            // An item that every socket sees alike: its frame, encoded with the stored body.
+            // A stored item's frame as the team sees it, encoded with the stored body.
             let mut framed: Option<js_sys::JsString> = None;
             let written = match &effect {
                 // What a channel's visitor should see is owed in the same step.
-                Effect::Append(item) => {
-                    let stored = if item.body.seen_alike() {
-                        store::append_framed(sql, item).map(|frame| framed = Some(frame))
-                    } else {
-                        store::append(sql, item)
-                    };
-                    stored.and_then(|_| self.channel_item(item))
-                }
+                Effect::Append(item) => store::append(sql, item)
+                    .map(|frame| framed = Some(frame))
+                    .and_then(|_| self.channel_item(item)),
                 Effect::OpenTicket { number, agent, at, offline, waited } => {
                     let language = self.inner.borrow().profile.language.clone();
                     let opening = tickets::Opening {
@@ -1208,16 +1197,15 @@ impl Core {
                         ItemBody::Message(m) if matches!(m.author, Author::Agent(_))
                     );
                     let seq = item.seq;
-                    match (framed, item.body.for_visitor()) {
-                        (Some(frame), _) => self.broadcast_text(&frame),
-                        (None, Some(Cow::Borrowed(_))) => self.broadcast(&ServerFrame::Item(item)),
-                        (None, seen) => {
-                            if let Some(Cow::Owned(body)) = seen {
-                                let item = Item { body, ..item.clone() };
-                                self.broadcast_to_visitors(&ServerFrame::Item(item));
-                            }
-                            self.broadcast_to_agents(&ServerFrame::Item(item));
-                        }
+                    // The team sees the item whole, and so does the visitor unless there is
+                    // something to take out first (a note is not theirs at all).
+                    let alike = item.body.seen_alike();
+                    if !alike && let Some(Cow::Owned(body)) = item.body.for_visitor() {
+                        let item = Item { body, ..item };
+                        self.broadcast_to_visitors(&ServerFrame::Item(item));
+                    }
+                    if let Some(frame) = &framed {
+                        self.broadcast_text_where(frame, |att| alike || !att.is_visitor());
                     }
                     if let Some(words) = visitor_words {
                         self.learn_language(&words);

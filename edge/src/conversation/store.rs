@@ -159,24 +159,21 @@ pub fn recent_messages(
         .collect()
 }
 
-const APPEND: &str = "INSERT INTO items (seq, at, body) VALUES (?, ?, ?)";
-
-pub fn append(sql: &SqlStorage, item: &Item) -> Result<()> {
-    let body = text(serde_json::to_string(&item.body)?);
-    sql::run(sql, APPEND, vec![int(item.seq as i64), int(item.at), body])
-}
-
-/// Stores `item` and returns its `item` frame's text, the body encoded once for both: the
-/// stored body is a slice of the frame's string (V8 shares a slice's characters with the
-/// string it was cut from), so a message is neither encoded twice nor copied out of wasm
-/// memory twice — each copy was garbage on the thread every local object shares.
-pub fn append_framed(sql: &SqlStorage, item: &Item) -> Result<JsString> {
+/// Stores `item` and returns its `item` frame's text as the team sees it, the body encoded
+/// once for both: the stored body is a slice of the frame's string (V8 shares a slice's
+/// characters with the string it was cut from), so a message is neither encoded twice nor
+/// copied out of wasm memory twice — each copy was garbage on the thread every local object
+/// shares.
+pub fn append(sql: &SqlStorage, item: &Item) -> Result<JsString> {
     let head = item.frame_head();
-    let frame = format!("{head}{}}}", serde_json::to_string(&item.body)?);
-    let frame = JsString::from(frame);
+    let frame = JsString::from(format!("{head}{}}}", serde_json::to_string(&item.body)?));
     // The head is ASCII, so its length in UTF-16 units is its length in bytes.
     let body = frame.substring(head.len() as u32, frame.length() - 1);
-    let at = (item.seq as f64, item.at as f64);
-    sql::run_js(sql, APPEND, &[at.0.into(), at.1.into(), body.into()])?;
+    let (seq, at) = (item.seq as f64, item.at as f64);
+    sql::run_js(
+        sql,
+        "INSERT INTO items (seq, at, body) VALUES (?, ?, ?)",
+        &[seq.into(), at.into(), body.into()],
+    )?;
     Ok(frame)
 }
