@@ -2,6 +2,10 @@
 //! in flight), into one conversation object and into many at once; a message counts once it
 //! is stored (acknowledged to the visitor) and relayed (read by the agent). The same load
 //! on the storing echo object ([`Lab::storing_echo_pair`]) is the platform's floor for it.
+//!
+//! The conversation's clients speak as the widget and the console do: each takes its own
+//! message's item as its acknowledgement (`Hello::item_acks`), so a message is two frames
+//! out, the item to each socket. The storing echo still sends a third, its ack.
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -43,7 +47,7 @@ pub async fn run(lab: &Lab, conversations: usize, per_conversation: usize, windo
     let agent = lab.agent(lab::THROUGHPUT).await;
     let mut pairs = Vec::new();
     for _ in 0..conversations {
-        pairs.push(lab.claimed_pair(lab::THROUGHPUT, &agent).await);
+        pairs.push(lab.claimed_pair_item_acks(lab::THROUGHPUT, &agent).await);
     }
     measure(lab, pairs, per_conversation, window, false).await
 }
@@ -111,7 +115,8 @@ async fn pump(pair: Pair, n: usize, window: usize) -> usize {
             sent += 1;
         }
         match visitor.next_within(LOST_AFTER).await {
-            Next::Frame(frame) if frame["type"] == "ack" => acked += 1,
+            // The storing echo's ack, or the conversation's item of the visitor's own message.
+            Next::Frame(frame) if frame["type"] == "ack" || own_item(&frame) => acked += 1,
             Next::Frame(frame) if frame["type"] == "error" => {
                 eprintln!("throughput: refused: {frame}")
             }
@@ -131,6 +136,11 @@ async fn pump(pair: Pair, n: usize, window: usize) -> usize {
         }
     }
     reader.await.unwrap_or(0)
+}
+
+/// An `item` frame of one of this part's messages: the visitor's acknowledgement of it.
+fn own_item(frame: &serde_json::Value) -> bool {
+    frame["type"] == "item" && lab::message_id(frame).is_some_and(|id| id.starts_with('t'))
 }
 
 /// Reads until `n` distinct messages arrived or the socket stays quiet too long.

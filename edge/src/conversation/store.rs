@@ -165,10 +165,13 @@ pub fn recent_messages(
 /// copied out of wasm memory twice — each copy was garbage on the thread every local object
 /// shares.
 pub fn append(sql: &SqlStorage, item: &Item) -> Result<JsString> {
-    let head = item.frame_head();
-    let frame = JsString::from(format!("{head}{}}}", serde_json::to_string(&item.body)?));
+    let mut text = item.frame_head().into_bytes();
+    let head = text.len();
+    serde_json::to_writer(&mut text, &item.body)?;
+    text.push(b'}');
+    let frame = JsString::from(String::from_utf8(text).map_err(|e| e.to_string())?);
     // The head is ASCII, so its length in UTF-16 units is its length in bytes.
-    let body = frame.substring(head.len() as u32, frame.length() - 1);
+    let body = frame.substring(head as u32, frame.length() - 1);
     let (seq, at) = (item.seq as f64, item.at as f64);
     sql::run_js(
         sql,
