@@ -145,7 +145,7 @@ impl Tally {
 const SETTLE_FROM: usize = 100;
 /// Eviction comes 10 s after an object's last event; a conversation's last alarms (the
 /// report that its visitor left) come a few seconds after its sockets close.
-const SETTLE: Duration = Duration::from_secs(20);
+pub const SETTLE: Duration = Duration::from_secs(20);
 
 pub async fn run(lab: &Lab, levels: &[Level], run_id: u64) -> Vec<Row> {
     let agent = lab.agent(lab::RELAY).await;
