@@ -610,18 +610,18 @@ impl Core {
         sockets::send_all(&all, frame);
     }
 
-    /// A frame already encoded, to the ready sockets whose attachment `keep` accepts.
-    fn broadcast_text_where(&self, frame: &js_sys::JsString, keep: impl Fn(&Attachment) -> bool) {
-        let to: Vec<WebSocket> =
-            self.ready_sockets().filter(|(_, att)| keep(att)).map(|(ws, _)| ws).collect();
-        sockets::send_text_all(&to, frame);
-    }
-
-    /// The visitor's sockets: what the team alone sees taken out of the frame first.
-    fn broadcast_to_visitors(&self, frame: &ServerFrame) {
-        let visitors: Vec<WebSocket> =
-            self.ready_sockets().filter(|(_, att)| att.is_visitor()).map(|(ws, _)| ws).collect();
-        sockets::send_all(&visitors, frame);
+    /// A stored item: the team's frame (already encoded) to the team, and to the visitor too
+    /// when they see it `alike`; otherwise the visitor's sockets get `theirs`, the item with
+    /// what the team alone sees taken out, or nothing (a note). The sockets are read once.
+    fn broadcast_item(&self, frame: &js_sys::JsString, alike: bool, theirs: Option<Item>) {
+        let (mut visitors, mut team) = (Vec::new(), Vec::new());
+        for (ws, att) in self.ready_sockets() {
+            if alike || !att.is_visitor() { team.push(ws) } else { visitors.push(ws) }
+        }
+        sockets::send_text_all(&team, frame);
+        if let Some(item) = theirs {
+            sockets::send_all(&visitors, &ServerFrame::Item(item));
+        }
     }
 
     fn init(&self, init: InitConversation) -> Result<Response> {
@@ -1200,12 +1200,13 @@ impl Core {
                     // The team sees the item whole, and so does the visitor unless there is
                     // something to take out first (a note is not theirs at all).
                     let alike = item.body.seen_alike();
-                    if !alike && let Some(Cow::Owned(body)) = item.body.for_visitor() {
-                        let item = Item { body, ..item };
-                        self.broadcast_to_visitors(&ServerFrame::Item(item));
-                    }
+                    let theirs = if !alike && let Some(Cow::Owned(body)) = item.body.for_visitor() {
+                        Some(Item { body, ..item })
+                    } else {
+                        None
+                    };
                     if let Some(frame) = &framed {
-                        self.broadcast_text_where(frame, |att| alike || !att.is_visitor());
+                        self.broadcast_item(frame, alike, theirs);
                     }
                     if let Some(words) = visitor_words {
                         self.learn_language(&words);
