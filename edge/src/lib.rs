@@ -7,6 +7,7 @@ mod api;
 mod bot;
 mod conversation;
 mod crypto;
+mod eager;
 mod echo;
 mod http;
 mod internal;

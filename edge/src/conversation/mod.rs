@@ -34,7 +34,6 @@ use shared::protocol::{
 use worker::{
     DurableObject, Env, Method, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair, console_error, console_log, console_warn,
-    durable_object,
 };
 
 use crate::crypto;
@@ -103,10 +102,12 @@ const CLOSE_REPLACED: u16 = 4009;
 /// online again).
 const CLOSE_NOT_HEARD: u16 = 4010;
 
-#[durable_object]
+#[wasm_bindgen::prelude::wasm_bindgen]
 pub struct Conversation {
     core: Rc<Core>,
 }
+
+crate::eager::durable_object!(Conversation { core });
 
 impl std::ops::Deref for Conversation {
     type Target = Core;
