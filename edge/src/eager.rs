@@ -7,13 +7,13 @@
 //! largest piece of a message's cost that was not storage or sending (measured in
 //! ARCHITECTURE.md, "One object's message"). [`durable_object!`] exports the same methods,
 //! but polls each handler once where it is called: a handler that finishes returns its
-//! result as it is; only one still waiting is handed to a promise, which polls it again
-//! with a real waker (a future registers the waker of its latest poll, so the first,
-//! waker-less poll loses no wake-up).
+//! result as it is; only one still waiting is handed to a promise.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 use wasm_bindgen::JsValue;
 
@@ -23,9 +23,47 @@ where
     F: Future<Output = Result<JsValue, JsValue>> + 'static,
 {
     let mut handler: Pin<Box<F>> = Box::pin(handler);
-    match handler.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    let forward = Arc::new(Forward::default());
+    let waker = Waker::from(forward.clone());
+    match handler.as_mut().poll(&mut Context::from_waker(&waker)) {
         Poll::Ready(result) => result,
-        Poll::Pending => Ok(wasm_bindgen_futures::future_to_promise(handler).into()),
+        Poll::Pending => {
+            let task = poll_fn(move |cx| {
+                forward.follow(cx.waker());
+                handler.as_mut().poll(cx)
+            });
+            Ok(wasm_bindgen_futures::future_to_promise(AssertUnwindSafe(task)).into())
+        }
+    }
+}
+
+/// The waker of a handler's first poll, made before the task that goes on with it exists:
+/// it wakes whichever task polled the handler last. A future may keep the waker of its first
+/// poll alone (workers-rs's `Delay` does), so a wake-up it sends must reach that task.
+/// A wake-up before the task's first poll needs no one: that poll comes regardless.
+#[derive(Default)]
+struct Forward(Mutex<Option<Waker>>);
+
+impl Forward {
+    fn follow(&self, waker: &Waker) {
+        let mut current = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !current.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *current = Some(waker.clone());
+        }
+    }
+}
+
+impl Wake for Forward {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Woken outside the lock: waking may come back here.
+        let current = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(waker) = current {
+            waker.wake();
+        }
     }
 }
 
