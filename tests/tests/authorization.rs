@@ -117,15 +117,15 @@ fn router_routes() -> BTreeSet<(String, String)> {
         .lines()
         .map(str::trim)
         .filter_map(|line| {
-            let call = line.strip_prefix('.')?;
-            let (name, rest) = call.split_once('(')?;
-            let path = rest.strip_prefix('"')?.split('"').next()?;
-            let method = match name.trim_end_matches("_async") {
-                "or_else_any_method" => "ANY".to_owned(),
-                "run" => return None,
-                m => m.to_uppercase(),
-            };
-            Some((method, path.to_owned()))
+            // `(Method::Get, "/api/health", handler),`
+            if let Some(rest) = line.strip_prefix("(Method::") {
+                let (method, rest) = rest.split_once(',')?;
+                let path = rest.trim_start().strip_prefix('"')?.split('"').next()?;
+                return Some((method.to_uppercase(), path.to_owned()));
+            }
+            // The `/api/` fallback, whatever the method.
+            let path = line.split_once("api.insert(\"")?.1.split('"').next()?;
+            Some(("ANY".to_owned(), path.to_owned()))
         })
         .collect()
 }

@@ -2,15 +2,14 @@
 //! accept an invitation, ask for a password reset, set the new password. Same-origin only,
 //! and limited per client like sign-ins; the site object checks each link.
 
+use crate::router::Ctx;
 use shared::links::{AcceptInvite, ResetFinish, ResetRequest};
-use worker::{Method, Request, RouteContext};
+use worker::{Method, Request};
 
 use crate::api::admin::same_origin;
 use crate::api::valid_site_key;
 use crate::http::{ApiResult, body, refuse};
 use crate::{internal, limits};
-
-type Ctx = RouteContext<()>;
 
 fn expired() -> crate::http::Refused {
     refuse(410, "link_expired", "This link has expired or was already used. Ask for a new one.")

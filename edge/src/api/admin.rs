@@ -2,9 +2,10 @@
 //! sockets. Every state-changing request carries the session's CSRF token and comes from this
 //! origin; the role is checked again by the object on every action.
 
+use crate::router::Ctx;
 use serde::{Deserialize, Serialize};
 use shared::api::{LoginRequest, Me};
-use worker::{Env, Headers, Method, Request, Response, RouteContext};
+use worker::{Env, Headers, Method, Request, Response};
 
 use crate::api::{valid_conversation_id, valid_site_key};
 use crate::http::{
@@ -13,8 +14,6 @@ use crate::http::{
 };
 use crate::internal::{self, AgentIdentity, SessionCheck, SessionToken};
 use crate::{crypto, limits};
-
-type Ctx = RouteContext<()>;
 
 /// Under https the cookie is `__Host-` prefixed: the browser then refuses it unless it is
 /// Secure, for this exact host and path `/`, so no sibling subdomain can plant or shadow it.

@@ -1,11 +1,10 @@
 //! Static files that need the Worker's help: the widget bundle with CORS for other origins,
 //! and the admin page under every `/admin/...` path.
 
-use worker::{EncodeBody, Headers, Request, RequestInit, RouteContext};
+use crate::router::Ctx;
+use worker::{EncodeBody, Headers, Request, RequestInit};
 
 use crate::http::{ApiResult, page_headers, refuse};
-
-type Ctx = RouteContext<()>;
 
 async fn asset(ctx: &Ctx, path: &str) -> Result<worker::Response, crate::http::Refused> {
     let res = ctx.env.assets("ASSETS")?.fetch(format!("https://assets.local{path}"), None).await?;

@@ -4,7 +4,8 @@
 //! fail its next reads (to test what a conversation does when it cannot read itself). The same switch lifts the per-socket frame limit, so that one socket can
 //! drive an object as fast as it goes; nothing else differs from a deployment.
 
-use worker::{Env, Method, Request, RouteContext};
+use crate::router::Ctx;
+use worker::{Env, Method, Request};
 
 use crate::api::valid_conversation_id;
 use crate::http::{ApiResult, is_websocket_upgrade, refuse};
@@ -17,7 +18,7 @@ pub fn enabled(env: &Env) -> bool {
 
 /// `GET /api/bench/echo/{id}/ws`: a socket on echo object `id`; with `?store=1`, one that
 /// stores and acknowledges each frame (see [`crate::echo`]).
-pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn echo(req: Request, ctx: Ctx) -> ApiResult {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
     }
@@ -35,7 +36,7 @@ pub async fn echo(req: Request, ctx: RouteContext<()>) -> ApiResult {
 
 /// `GET /api/bench/sites/{key}/load`: the site object's requests by route since it started,
 /// the conversations reporting to it and the pace it asks of them.
-pub async fn site_load(_req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn site_load(_req: Request, ctx: Ctx) -> ApiResult {
     let stub = bench_site(&ctx)?;
     Ok(internal::send::<()>(&stub, Method::Get, "/load", None).await?)
 }
@@ -44,31 +45,27 @@ pub async fn site_load(_req: Request, ctx: RouteContext<()>) -> ApiResult {
 /// site object one after another as conversations send them; the answer is the site's to
 /// the last (its pace). Several to a request, so that the benchmark's own HTTP hop, which
 /// conversations do not take, is a small part of what the bench measures per report.
-pub async fn site_reports(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn site_reports(req: Request, ctx: Ctx) -> ApiResult {
     site_calls(req, ctx, internal::SiteCall::Report).await
 }
 
 /// `POST /api/bench/sites/{key}/floor`: the same request as `reports`, which the site object
 /// answers with its pace without reading it: what the call costs, so the bench can tell it
 /// from what applying a report costs.
-pub async fn site_floor(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn site_floor(req: Request, ctx: Ctx) -> ApiResult {
     site_calls(req, ctx, internal::SiteCall::Unread).await
 }
 
 /// `POST /api/bench/sites/{key}/fetched`: the same batches sent by `fetch` to the site's
 /// `/reports`, as conversations of the version before RPC send them: the two transports
 /// compared.
-pub async fn site_fetched(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn site_fetched(req: Request, ctx: Ctx) -> ApiResult {
     site_calls(req, ctx, internal::SiteCall::Fetched).await
 }
 
 /// Each batch of the request passed to the site object's `method` in turn, as a conversation
 /// passes its reports; the site's answer to the last.
-async fn site_calls(
-    mut req: Request,
-    ctx: RouteContext<()>,
-    method: internal::SiteCall,
-) -> ApiResult {
+async fn site_calls(mut req: Request, ctx: Ctx, method: internal::SiteCall) -> ApiResult {
     let stub: internal::RawStub = bench_site(&ctx)?.into_rpc();
     let batches = batches(&mut req).await?;
     let mut answer = (404, String::new());
@@ -82,7 +79,7 @@ async fn site_calls(
 /// `POST /api/bench/sites/{key}/ingress`: the same request read by the Worker and answered
 /// there, the site object never called: what the benchmark's own HTTP hop costs, which a
 /// conversation object reporting does not pay.
-pub async fn site_ingress(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn site_ingress(mut req: Request, ctx: Ctx) -> ApiResult {
     bench_key(&ctx)?;
     let batches = batches(&mut req).await?;
     // Written as the other routes write each batch, so that only the call differs.
@@ -103,7 +100,7 @@ async fn batches(req: &mut Request) -> Result<Vec<internal::ReportBatch>, crate:
 /// whose storage could not be read, and its next `N` attempts to read it fail too. With
 /// `?outbox=N` instead, only its next `N` reads of its outbox of reports fail; with
 /// `?outbox_writes=N`, its next `N` writes to it.
-pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn fail_reads(req: Request, ctx: Ctx) -> ApiResult {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
     }
@@ -128,12 +125,12 @@ pub async fn fail_reads(req: Request, ctx: RouteContext<()>) -> ApiResult {
     Ok(internal::send::<()>(&stub, Method::Post, &path, None).await?)
 }
 
-fn bench_site(ctx: &RouteContext<()>) -> Result<worker::Stub, crate::http::Refused> {
+fn bench_site(ctx: &Ctx) -> Result<worker::Stub, crate::http::Refused> {
     Ok(internal::site(&ctx.env, bench_key(ctx)?)?)
 }
 
 /// The site key of a benchmark route, which exists only with `BENCHMARK=1`.
-fn bench_key(ctx: &RouteContext<()>) -> Result<&String, crate::http::Refused> {
+fn bench_key(ctx: &Ctx) -> Result<&String, crate::http::Refused> {
     if !enabled(&ctx.env) {
         return Err(refuse(404, "not_found", "No such endpoint."));
     }

@@ -3,7 +3,8 @@
 //! `shared::signing`: it binds the method, this path and so the conversation, and a time), and
 //! only while the site's engine is that bot; only then is the body read as a reply.
 
-use worker::{Method, Request, RouteContext};
+use crate::router::Ctx;
+use worker::{Method, Request};
 
 use crate::api::valid_conversation_id;
 use crate::http::{ApiResult, read_capped, refuse};
@@ -13,7 +14,7 @@ pub const SIGNATURE_HEADER: &str = "X-Takeover-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-Takeover-Timestamp";
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub async fn reply(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn reply(mut req: Request, ctx: Ctx) -> ApiResult {
     crate::limits::check(&ctx.env, &req, &crate::limits::BOT_REPLY).await?;
     let id = ctx
         .param("id")

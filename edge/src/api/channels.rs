@@ -6,14 +6,13 @@
 //! once, by its message id). Answers to the visitor go out afterwards, on the conversation's
 //! own time.
 
+use crate::router::Ctx;
 use shared::channel::ChannelKind;
-use worker::{Method, Request, Response, RouteContext, Stub};
+use worker::{Method, Request, Response, Stub};
 
 use crate::api::valid_site_key;
 use crate::http::{ApiResult, read_capped, refuse};
 use crate::internal::{self, ChannelRenew, ChannelRoute, ChannelUpdate, Handshake};
-
-type Ctx = RouteContext<()>;
 
 const TELEGRAM_SECRET: &str = "X-Telegram-Bot-Api-Secret-Token";
 const WHATSAPP_SIGNATURE: &str = "X-Hub-Signature-256";

@@ -2,14 +2,15 @@
 //! `SETUP_TOKEN` secret, once per site and token; without that secret the endpoint does not
 //! exist.
 
+use crate::router::Ctx;
 use shared::api::SetupRequest;
-use worker::{Method, Request, RouteContext};
+use worker::{Method, Request};
 
 use crate::crypto::same;
 use crate::http::{ApiResult, body, json, refuse};
 use crate::internal;
 
-pub async fn setup(mut req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn setup(mut req: Request, ctx: Ctx) -> ApiResult {
     let expected = ctx
         .env
         .secret("SETUP_TOKEN")

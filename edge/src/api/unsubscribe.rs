@@ -2,8 +2,9 @@
 //! Opening it (`GET`) shows a button, so a mail scanner that follows links changes nothing;
 //! the button, or a mail client's RFC 8058 one-click `POST`, turns that mail off.
 
+use crate::router::Ctx;
 use shared::mail::escape;
-use worker::{Method, Request, Response, RouteContext};
+use worker::{Method, Request, Response};
 
 use crate::api::{valid_conversation_id, valid_site_key};
 use crate::http::{ApiResult, page_headers, refuse};
@@ -44,11 +45,7 @@ fn link(req: &Request) -> Result<Link, crate::http::Refused> {
 }
 
 /// Asks the object the link names to check it (`check`) or act on it.
-async fn with_owner(
-    ctx: &RouteContext<()>,
-    link: &Link,
-    check: bool,
-) -> Result<(), crate::http::Refused> {
+async fn with_owner(ctx: &Ctx, link: &Link, check: bool) -> Result<(), crate::http::Refused> {
     let query = if check { "?check" } else { "" };
     let res = match link {
         Link::Team { site, member, token } => {
@@ -89,7 +86,7 @@ fn page(title: &str, body: &str) -> ApiResult {
 }
 
 /// `GET`: what the link does, and the button that does it.
-pub async fn page_for(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn page_for(req: Request, ctx: Ctx) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CONFIG).await?;
     let link = link(&req)?;
     with_owner(&ctx, &link, true).await?;
@@ -120,7 +117,7 @@ pub async fn page_for(req: Request, ctx: RouteContext<()>) -> ApiResult {
 }
 
 /// `POST`: the button, or the mail client's one-click request.
-pub async fn confirm(req: Request, ctx: RouteContext<()>) -> ApiResult {
+pub async fn confirm(req: Request, ctx: Ctx) -> ApiResult {
     limits::check(&ctx.env, &req, &limits::CONFIG).await?;
     let link = link(&req)?;
     with_owner(&ctx, &link, false).await?;

@@ -1,17 +1,16 @@
 //! What the widget calls. These endpoints are public and cross-origin: visitors are identified
 //! by their conversation token, never by cookies, so `*` CORS is safe here.
 
+use crate::router::Ctx;
 use shared::api::{
     ContinueConversation, ConversationCreated, NewConversation, ResumeConversation, WidgetConfig,
 };
-use worker::{Date, Headers, Method, Request, Response, Result, RouteContext};
+use worker::{Date, Headers, Method, Request, Response, Result};
 
 use crate::api::{valid_conversation_id, valid_site_key};
 use crate::http::{ApiResult, Refused, is_websocket_upgrade, read_capped, refuse};
 use crate::internal::{self, InitConversation};
 use crate::{crypto, limits};
-
-type Ctx = RouteContext<()>;
 
 /// Refusals carry CORS headers too, so the widget can read why it was refused.
 fn cors_finish(outcome: ApiResult) -> ApiResult {
