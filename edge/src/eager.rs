@@ -67,12 +67,24 @@ impl Wake for Forward {
     }
 }
 
+/// A handler's outcome as the exported method gives it to workerd: a response, or null.
+pub fn answer<T: Into<JsValue>>(outcome: worker::Result<T>) -> Result<JsValue, JsValue> {
+    outcome.map(Into::into).map_err(JsValue::from)
+}
+
 /// Exports `$object` (a `#[wasm_bindgen]` struct whose one field `$core` is an `Rc` and which
 /// implements [`worker::DurableObject`]) as a Durable Object class, each event run by
 /// [`run`]. A handler that waits holds a clone of the object made from that `Rc`.
 macro_rules! durable_object {
     ($object:ident { $core:ident }) => {
         impl ::worker::has_durable_object_attribute for $object {}
+
+        impl $object {
+            /// The object for a handler to keep: the same state, one more handle on it.
+            fn handle(&self) -> Self {
+                $object { $core: self.$core.clone() }
+            }
+        }
 
         #[::wasm_bindgen::prelude::wasm_bindgen]
         impl $object {
@@ -89,13 +101,10 @@ macro_rules! durable_object {
                 &self,
                 req: ::worker::worker_sys::web_sys::Request,
             ) -> ::std::result::Result<::wasm_bindgen::JsValue, ::wasm_bindgen::JsValue> {
-                let this = $object { $core: self.$core.clone() };
+                let this = self.handle();
                 $crate::eager::run(async move {
-                    <Self as ::worker::DurableObject>::fetch(&this, req.into())
-                        .await
-                        .map(::worker::worker_sys::web_sys::Response::from)
-                        .map(::wasm_bindgen::JsValue::from)
-                        .map_err(::wasm_bindgen::JsValue::from)
+                    let res = <Self as ::worker::DurableObject>::fetch(&this, req.into()).await;
+                    $crate::eager::answer(res.map(::worker::worker_sys::web_sys::Response::from))
                 })
             }
 
@@ -103,13 +112,10 @@ macro_rules! durable_object {
             pub fn alarm_event(
                 &self,
             ) -> ::std::result::Result<::wasm_bindgen::JsValue, ::wasm_bindgen::JsValue> {
-                let this = $object { $core: self.$core.clone() };
+                let this = self.handle();
                 $crate::eager::run(async move {
-                    <Self as ::worker::DurableObject>::alarm(&this)
-                        .await
-                        .map(::worker::worker_sys::web_sys::Response::from)
-                        .map(::wasm_bindgen::JsValue::from)
-                        .map_err(::wasm_bindgen::JsValue::from)
+                    let res = <Self as ::worker::DurableObject>::alarm(&this).await;
+                    $crate::eager::answer(res.map(::worker::worker_sys::web_sys::Response::from))
                 })
             }
 
@@ -125,12 +131,14 @@ macro_rules! durable_object {
                         ::js_sys::Uint8Array::new(&message).to_vec(),
                     ),
                 };
-                let this = $object { $core: self.$core.clone() };
+                let this = self.handle();
                 $crate::eager::run(async move {
-                    <Self as ::worker::DurableObject>::websocket_message(&this, ws.into(), message)
-                        .await
-                        .map(|_| ::wasm_bindgen::JsValue::NULL)
-                        .map_err(::wasm_bindgen::JsValue::from)
+                    let done = <Self as ::worker::DurableObject>::websocket_message(
+                        &this,
+                        ws.into(),
+                        message,
+                    );
+                    $crate::eager::answer(done.await.map(|()| ::wasm_bindgen::JsValue::NULL))
                 })
             }
 
@@ -142,18 +150,16 @@ macro_rules! durable_object {
                 reason: String,
                 was_clean: bool,
             ) -> ::std::result::Result<::wasm_bindgen::JsValue, ::wasm_bindgen::JsValue> {
-                let this = $object { $core: self.$core.clone() };
+                let this = self.handle();
                 $crate::eager::run(async move {
-                    <Self as ::worker::DurableObject>::websocket_close(
+                    let done = <Self as ::worker::DurableObject>::websocket_close(
                         &this,
                         ws.into(),
                         code,
                         reason,
                         was_clean,
-                    )
-                    .await
-                    .map(|_| ::wasm_bindgen::JsValue::NULL)
-                    .map_err(::wasm_bindgen::JsValue::from)
+                    );
+                    $crate::eager::answer(done.await.map(|()| ::wasm_bindgen::JsValue::NULL))
                 })
             }
 
@@ -163,16 +169,14 @@ macro_rules! durable_object {
                 ws: ::worker::worker_sys::web_sys::WebSocket,
                 error: ::wasm_bindgen::JsValue,
             ) -> ::std::result::Result<::wasm_bindgen::JsValue, ::wasm_bindgen::JsValue> {
-                let this = $object { $core: self.$core.clone() };
+                let this = self.handle();
                 $crate::eager::run(async move {
-                    <Self as ::worker::DurableObject>::websocket_error(
+                    let done = <Self as ::worker::DurableObject>::websocket_error(
                         &this,
                         ws.into(),
                         error.into(),
-                    )
-                    .await
-                    .map(|_| ::wasm_bindgen::JsValue::NULL)
-                    .map_err(::wasm_bindgen::JsValue::from)
+                    );
+                    $crate::eager::answer(done.await.map(|()| ::wasm_bindgen::JsValue::NULL))
                 })
             }
         }

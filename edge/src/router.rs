@@ -38,22 +38,23 @@ macro_rules! h {
     };
 }
 
+/// The same for a handler that answers at once, written as `|req, ctx| answer`.
+macro_rules! at_once {
+    (|$req:pat_param, $ctx:pat_param| $answer:expr) => {
+        |$req: Request, $ctx: Ctx| -> Pending { Box::pin(std::future::ready($answer)) }
+    };
+}
+
 fn routes() -> Vec<(Method, &'static str, Handler)> {
     vec![
-        (Method::Get, "/api/health", |_: Request, _: Ctx| -> Pending {
-            Box::pin(std::future::ready(Response::ok("ok")))
-        }),
+        (Method::Get, "/api/health", at_once!(|_, _| Response::ok("ok"))),
         (Method::Post, "/api/setup", h!(setup::setup)),
         (Method::Get, "/api/sites/:site/config", h!(visitor::config)),
-        (Method::Get, "/api/texts/:lang", |_: Request, ctx: Ctx| -> Pending {
-            Box::pin(std::future::ready(visitor::texts(&ctx)))
-        }),
+        (Method::Get, "/api/texts/:lang", at_once!(|_, ctx| visitor::texts(&ctx))),
         (Method::Post, "/api/sites/:site/conversations", h!(visitor::create)),
         (Method::Post, "/api/sites/:site/conversations/resume", h!(visitor::resume)),
         (Method::Post, "/api/sites/:site/conversations/continue", h!(visitor::continue_as)),
-        (Method::Options, "/api/sites/:site/*rest", |_: Request, _: Ctx| -> Pending {
-            Box::pin(std::future::ready(visitor::preflight()))
-        }),
+        (Method::Options, "/api/sites/:site/*rest", at_once!(|_, _| visitor::preflight())),
         (Method::Get, "/api/conversations/:id/ws", h!(visitor::socket)),
         (Method::Post, "/api/bot/conversations/:id/reply", h!(bot::reply)),
         (Method::Post, "/api/channels/telegram/:site", h!(channels::telegram)),
@@ -141,7 +142,7 @@ impl Table {
             }
         }
         let mut api = matchit::Router::new();
-        let not_found: Handler = |_, _| Box::pin(std::future::ready(not_found()));
+        let not_found: Handler = at_once!(|_, _| not_found());
         if let Err(e) = api.insert("/api/*rest", not_found) {
             panic!("route /api/*rest: {e}");
         }
